@@ -1,0 +1,211 @@
+package cloudfront
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"openfront/internal/api/awsproto"
+	"openfront/internal/control"
+	"openfront/internal/model"
+)
+
+// createDistribution serves CreateDistribution and, with ?WithTags,
+// CreateDistributionWithTags.
+func (h *Handler) createDistribution(w http.ResponseWriter, r *http.Request) error {
+	var cfg model.Tree
+	var tags []control.Tag
+	if _, withTags := r.URL.Query()["WithTags"]; withTags {
+		if versionOf(r) < "2020-05-31" {
+			return awsproto.Errorf(http.StatusBadRequest, "InvalidURI", "CreateDistributionWithTags is not part of API version %s.", versionOf(r))
+		}
+		t, err := h.decode(r, "DistributionConfigWithTags", "DistributionConfigWithTags")
+		if err != nil {
+			return err
+		}
+		cfg, tags = model.Sub(t, "DistributionConfig"), tagsFromTree(model.Sub(t, "Tags"))
+	} else {
+		var err error
+		if cfg, err = h.decode(r, "DistributionConfig", "DistributionConfig"); err != nil {
+			return err
+		}
+	}
+	d, _, err := h.control.CreateDistribution(r.Context(), cfg, tags)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", location(r, "/distribution/"+d.ID))
+	w.Header().Set("ETag", d.ETag)
+	return h.write(w, r, http.StatusCreated, "Distribution", "Distribution", distributionTree(d))
+}
+
+func (h *Handler) getDistribution(w http.ResponseWriter, r *http.Request) error {
+	d, err := h.control.GetDistribution(r.Context(), r.PathValue("Id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", d.ETag)
+	return h.write(w, r, http.StatusOK, "Distribution", "Distribution", distributionTree(d))
+}
+
+func (h *Handler) getDistributionConfig(w http.ResponseWriter, r *http.Request) error {
+	d, err := h.control.GetDistribution(r.Context(), r.PathValue("Id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", d.ETag)
+	return h.write(w, r, http.StatusOK, "DistributionConfig", "DistributionConfig", d.Config)
+}
+
+func (h *Handler) updateDistribution(w http.ResponseWriter, r *http.Request) error {
+	m := h.model(r)
+	d, err := h.control.UpdateDistribution(r.Context(), r.PathValue("Id"), ifMatch(r), func(stored model.Tree) (model.Tree, error) {
+		cfg, err := h.decode(r, "DistributionConfig", "DistributionConfig")
+		if err != nil {
+			return nil, err
+		}
+		return m.Merge(stored, cfg, "DistributionConfig"), nil
+	})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", d.ETag)
+	return h.write(w, r, http.StatusOK, "Distribution", "Distribution", distributionTree(d))
+}
+
+func (h *Handler) deleteDistribution(w http.ResponseWriter, r *http.Request) error {
+	if err := h.control.DeleteDistribution(r.Context(), r.PathValue("Id"), ifMatch(r)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) listDistributions(w http.ResponseWriter, r *http.Request) error {
+	return h.writeDistributionList(w, r, nil, 0)
+}
+
+// listDistributionsByWebACLID serves ListDistributionsByWebACLId; the id
+// "null" lists distributions without a web ACL.
+func (h *Handler) listDistributionsByWebACLID(w http.ResponseWriter, r *http.Request) error {
+	id, err := url.PathUnescape(r.PathValue("WebACLId"))
+	if err != nil || id == "" || len(id) > 2048 {
+		return awsproto.Errorf(http.StatusBadRequest, "InvalidWebACLId", "The web ACL id %q is not valid.", r.PathValue("WebACLId"))
+	}
+	if id == "null" {
+		id = ""
+	}
+	return h.writeDistributionList(w, r, &id, 100)
+}
+
+func (h *Handler) writeDistributionList(w http.ResponseWriter, r *http.Request, webACLID *string, limit int) error {
+	opts, err := listOptions(r, limit)
+	if err != nil {
+		return err
+	}
+	ds, p, err := h.control.ListDistributions(r.Context(), opts, webACLID)
+	if err != nil {
+		return err
+	}
+	items := make([]any, len(ds))
+	for i, d := range ds {
+		items[i] = distributionSummary(d)
+	}
+	return h.write(w, r, http.StatusOK, "DistributionList", "DistributionList", listTree(p, items))
+}
+
+// distributionTree is the Distribution response document.
+func distributionTree(d *control.Distribution) model.Tree {
+	return model.Tree{
+		"Id":                            d.ID,
+		"ARN":                           d.ARN,
+		"Status":                        d.Status,
+		"LastModifiedTime":              timestamp(d.LastModified),
+		"InProgressInvalidationBatches": strconv.Itoa(d.InProgressInvalidationBatches),
+		"DomainName":                    d.DomainName,
+		"ActiveTrustedSigners":          activeTrustedSigners(d.TrustedSigners),
+		"ActiveTrustedKeyGroups":        activeTrustedKeyGroups(d.TrustedKeyGroups),
+		"DistributionConfig":            d.Config,
+	}
+}
+
+func activeTrustedSigners(signers []string) model.Tree {
+	items := make([]model.Tree, len(signers))
+	for i, s := range signers {
+		items[i] = model.Tree{"AwsAccountNumber": s, "KeyPairIds": model.Wrapper[string](nil)}
+	}
+	t := model.Wrapper(items)
+	t["Enabled"] = strconv.FormatBool(len(signers) > 0)
+	return t
+}
+
+func activeTrustedKeyGroups(groups []string) model.Tree {
+	items := make([]model.Tree, len(groups))
+	for i, g := range groups {
+		items[i] = model.Tree{"KeyGroupId": g, "KeyPairIds": model.Wrapper[string](nil)}
+	}
+	t := model.Wrapper(items)
+	t["Enabled"] = strconv.FormatBool(len(groups) > 0)
+	return t
+}
+
+// distributionSummary is a DistributionSummary: the config's listed
+// members, with the defaults CloudFront shows for members the model
+// requires in a summary but a config may leave out.
+func distributionSummary(d *control.Distribution) model.Tree {
+	c := d.Config
+	s := model.Tree{
+		"Id":                   d.ID,
+		"ARN":                  d.ARN,
+		"ETag":                 d.ETag,
+		"Status":               d.Status,
+		"LastModifiedTime":     timestamp(d.LastModified),
+		"DomainName":           d.DomainName,
+		"Aliases":              orDefault(c, "Aliases", model.Wrapper[string](nil)),
+		"Origins":              c["Origins"],
+		"DefaultCacheBehavior": c["DefaultCacheBehavior"],
+		"CacheBehaviors":       orDefault(c, "CacheBehaviors", model.Wrapper[string](nil)),
+		"CustomErrorResponses": orDefault(c, "CustomErrorResponses", model.Wrapper[string](nil)),
+		"Comment":              model.StrOr(c, "", "Comment"),
+		"PriceClass":           model.StrOr(c, "PriceClass_All", "PriceClass"),
+		"Enabled":              model.StrOr(c, "false", "Enabled"),
+		"ViewerCertificate":    orDefault(c, "ViewerCertificate", model.Tree{"CloudFrontDefaultCertificate": "true", "MinimumProtocolVersion": "TLSv1", "CertificateSource": "cloudfront"}),
+		"Restrictions":         orDefault(c, "Restrictions", model.Tree{"GeoRestriction": model.Tree{"RestrictionType": "none", "Quantity": "0"}}),
+		"WebACLId":             model.StrOr(c, "", "WebACLId"),
+		"HttpVersion":          model.StrOr(c, "http2", "HttpVersion"),
+		"IsIPV6Enabled":        model.StrOr(c, "false", "IsIPV6Enabled"),
+		"Staging":              model.StrOr(c, "false", "Staging"),
+	}
+	for _, k := range []string{"OriginGroups", "ConnectionMode", "AnycastIpListId", "ViewerMtlsConfig", "ConnectionFunctionAssociation"} {
+		if v, ok := c[k]; ok {
+			s[k] = v
+		}
+	}
+	return s
+}
+
+func orDefault(t model.Tree, key string, def any) any {
+	if v, ok := t[key]; ok {
+		return v
+	}
+	return def
+}
+
+// tagsFromTree reads a Tags document.
+func tagsFromTree(t model.Tree) []control.Tag {
+	var tags []control.Tag
+	items, _ := t["Items"].([]any)
+	for _, it := range items {
+		m, _ := it.(map[string]any)
+		tags = append(tags, control.Tag{Key: model.StrOr(m, "", "Key"), Value: model.StrOr(m, "", "Value")})
+	}
+	return tags
+}
+
+func tagsTree(tags []control.Tag) model.Tree {
+	items := make([]any, len(tags))
+	for i, t := range tags {
+		items[i] = model.Tree{"Key": t.Key, "Value": t.Value}
+	}
+	return model.Tree{"Items": items}
+}

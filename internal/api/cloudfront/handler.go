@@ -1,0 +1,142 @@
+package cloudfront
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"openfront/internal/api/awsproto"
+	"openfront/internal/control"
+	"openfront/internal/model"
+	"openfront/internal/shape"
+)
+
+// maxBody caps request bodies; CloudFront configs are well under it (an
+// invalidation batch of 3,000 long paths is the largest).
+const maxBody = 8 << 20
+
+// Handler serves the CloudFront API. Authentication happens before it.
+type Handler struct {
+	control *control.Control
+	models  map[string]*shape.Model
+	log     *slog.Logger
+	mux     *http.ServeMux
+}
+
+// New returns the CloudFront API handler.
+func New(c *control.Control, log *slog.Logger) (*Handler, error) {
+	h := &Handler{control: c, models: map[string]*shape.Model{}, log: log, mux: http.NewServeMux()}
+	for _, v := range versions {
+		m, err := shape.Load(v)
+		if err != nil {
+			return nil, fmt.Errorf("load cloudfront %s model: %w", v, err)
+		}
+		h.models[v] = m
+	}
+	for _, rt := range routes {
+		for _, v := range versions {
+			if v < rt.since {
+				continue
+			}
+			handle := rt.handle
+			h.mux.HandleFunc(rt.method+" /"+v+rt.path, func(w http.ResponseWriter, r *http.Request) {
+				if err := handle(h, w, r); err != nil {
+					WriteError(w, r, err, h.log)
+				}
+			})
+		}
+	}
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, r, awsproto.Errorf(http.StatusBadRequest, "InvalidURI", "Could not parse the specified URI: %s %s.", r.Method, r.URL.Path), h.log)
+	})
+	return h, nil
+}
+
+// ServeHTTP dispatches to the operation's handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// model returns the botocore model of the request's version.
+func (h *Handler) model(r *http.Request) *shape.Model { return h.models[versionOf(r)] }
+
+// body reads the request body (MissingBody when there is none).
+func body(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	if err != nil {
+		return nil, awsproto.Errorf(http.StatusBadRequest, "InvalidArgument", "The request body could not be read: %v.", err)
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, awsproto.Errorf(http.StatusBadRequest, "MissingBody", "This operation requires a body. Ensure that the body is present and the Content-Type header is set.")
+	}
+	return b, nil
+}
+
+// decode reads the body as the root element of the shape.
+func (h *Handler) decode(r *http.Request, root, shapeName string) (model.Tree, error) {
+	b, err := body(r)
+	if err != nil {
+		return nil, err
+	}
+	return h.model(r).Decode(bytes.NewReader(b), root, shapeName)
+}
+
+// write encodes a response document with the request version's model.
+func (h *Handler) write(w http.ResponseWriter, r *http.Request, status int, root, shapeName string, tree model.Tree) error {
+	b, err := h.model(r).EncodeToBytes(root, shapeName, tree)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", root, err)
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, err = w.Write(b)
+	return nil
+}
+
+// location is the absolute URL of a created resource.
+func location(r *http.Request, path string) string {
+	return "https://cloudfront.amazonaws.com/" + versionOf(r) + path
+}
+
+// listOptions reads Marker and MaxItems (default 100, max limit).
+func listOptions(r *http.Request, limit int) (control.ListOptions, error) {
+	q := r.URL.Query()
+	opts := control.ListOptions{Marker: q.Get("Marker"), MaxItems: 100}
+	if s := q.Get("MaxItems"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return opts, awsproto.Errorf(http.StatusBadRequest, "InvalidArgument", "The parameter MaxItems must be a non-negative integer, not %q.", s)
+		}
+		opts.MaxItems = n
+	}
+	if limit > 0 && opts.MaxItems > limit {
+		opts.MaxItems = limit
+	}
+	return opts, nil
+}
+
+// listTree builds a paging list wrapper (DistributionList and friends).
+func listTree(p control.Page, items []any) model.Tree {
+	t := model.Tree{
+		"Marker":      p.Marker,
+		"MaxItems":    strconv.Itoa(p.MaxItems),
+		"IsTruncated": strconv.FormatBool(p.IsTruncated),
+		"Quantity":    strconv.Itoa(len(items)),
+	}
+	if p.IsTruncated {
+		t["NextMarker"] = p.NextMarker
+	}
+	if len(items) > 0 {
+		t["Items"] = items
+	}
+	return t
+}
+
+// ifMatch returns the If-Match header.
+func ifMatch(r *http.Request) string { return strings.TrimSpace(r.Header.Get("If-Match")) }
+
+func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }

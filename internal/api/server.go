@@ -1,0 +1,152 @@
+// Package api is the control-plane listener: /healthz and /metrics without
+// authentication, AWS Signature V4 on everything else, then the CloudFront
+// REST-XML front-end (and the Lightsail JSON front-end, told apart by its
+// X-Amz-Target header).
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"openfront/internal/api/awsproto"
+	"openfront/internal/api/cloudfront"
+	"openfront/internal/control"
+	"openfront/internal/sigv4"
+)
+
+// Server is the API's http.Handler.
+type Server struct {
+	Verifier   *sigv4.Verifier
+	CloudFront http.Handler
+	// Lightsail serves X-Amz-Target: Lightsail_20161128.* requests; nil
+	// until that front-end exists.
+	Lightsail interface {
+		http.Handler
+		WriteError(w http.ResponseWriter, r *http.Request, err error)
+	}
+	Metrics http.Handler
+	// Ready reports whether every listener accepts (for /healthz).
+	Ready func() bool
+	// Count records one answered request by API and code.
+	Count func(api, code string)
+	Log   *slog.Logger
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/healthz":
+		if s.Ready != nil && !s.Ready() {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte("ok\n"))
+		return
+	case "/metrics":
+		if s.Metrics != nil {
+			s.Metrics.ServeHTTP(w, r)
+			return
+		}
+	}
+
+	reqID := awsproto.NewRequestID()
+	w.Header().Set("x-amz-request-id", reqID)
+	w.Header().Set("x-amzn-RequestId", reqID)
+	r = r.WithContext(awsproto.WithRequestID(r.Context(), reqID))
+	rec := &statusRecorder{ResponseWriter: w}
+
+	lightsail := strings.HasPrefix(r.Header.Get("X-Amz-Target"), "Lightsail_")
+	api := "cloudfront"
+	if lightsail {
+		api = "lightsail"
+	}
+	defer func() {
+		if s.Count != nil {
+			s.Count(api, rec.code())
+		}
+	}()
+
+	id, err := s.Verifier.Verify(r)
+	if err != nil {
+		var ve *sigv4.Error
+		if !errors.As(err, &ve) {
+			// The body could not be read: the client went away or sent too much.
+			err = awsproto.Errorf(http.StatusBadRequest, "InvalidArgument", "The request body could not be read.")
+		}
+		if ve != nil && ve.Detail != "" {
+			s.Log.Debug("api: signature mismatch", "request_id", reqID, "detail", ve.Detail)
+		}
+		s.writeError(rec, r, lightsail, err)
+		return
+	}
+	r = r.WithContext(control.WithPartition(r.Context(), control.ARNPartition(id.Region)))
+	switch {
+	case lightsail && s.Lightsail != nil:
+		s.Lightsail.ServeHTTP(rec, r)
+	case lightsail:
+		s.writeError(rec, r, true, awsproto.Errorf(http.StatusBadRequest, "UnknownOperationException", "Lightsail operations are not served yet."))
+	default:
+		s.CloudFront.ServeHTTP(rec, r)
+	}
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, lightsail bool, err error) {
+	if lightsail && s.Lightsail != nil {
+		s.Lightsail.WriteError(w, r, err)
+		return
+	}
+	if lightsail {
+		writeJSONError(w, err)
+		return
+	}
+	cloudfront.WriteError(w, r, err, s.Log)
+}
+
+// writeJSONError is the AWS JSON 1.1 error form, used for Lightsail
+// requests until that front-end exists.
+func writeJSONError(w http.ResponseWriter, err error) {
+	status, code, msg := http.StatusBadRequest, "InvalidInputException", err.Error()
+	var ae *awsproto.Error
+	var ve *sigv4.Error
+	switch {
+	case errors.As(err, &ve):
+		status, code, msg = ve.Status, ve.Code, ve.Message
+	case errors.As(err, &ae):
+		status, code, msg = ae.Status, ae.Code, ae.Message
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-ErrorType", code)
+	w.WriteHeader(status)
+	b := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(msg)
+	w.Write([]byte(`{"__type":"` + code + `","message":"` + b + `"}`))
+}
+
+// statusRecorder remembers the status for the request counter.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) code() string {
+	if s.status == 0 {
+		return "200"
+	}
+	return strconv.Itoa(s.status)
+}

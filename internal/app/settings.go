@@ -1,0 +1,115 @@
+package app
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// Settings are the process settings of `openfront serve` (cli.md).
+type Settings struct {
+	APIAddr      string
+	EdgeAddr     string
+	EdgeTLSAddr  string
+	RTMPAddr     string
+	DataDir      string
+	DomainSuffix string
+	AccountID    string
+
+	S3Endpoint       string
+	S3Region         string
+	LightsailOrigins map[string]string
+	GeoIPDB          string
+
+	CacheDir         string
+	CacheMemoryBytes int64
+	CacheDiskBytes   int64
+
+	EtcdEndpoints []string
+	Role          string
+
+	LogLevel  string
+	LogFormat string
+}
+
+// parseServeFlags reads serve's flags.
+func parseServeFlags(args []string, stderr io.Writer) (*Settings, error) {
+	s := &Settings{LightsailOrigins: map[string]string{}}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&s.APIAddr, "api-addr", "127.0.0.1:4580", "control-plane API listen address (CloudFront REST-XML, Lightsail JSON, /healthz, /metrics)")
+	fs.StringVar(&s.EdgeAddr, "edge-addr", "127.0.0.1:8080", "edge HTTP listen address")
+	fs.StringVar(&s.EdgeTLSAddr, "edge-tls-addr", "127.0.0.1:8443", "edge HTTPS listen address (empty disables)")
+	fs.StringVar(&s.RTMPAddr, "rtmp-addr", "127.0.0.1:1935", "edge RTMP listen address for streaming distributions (empty disables)")
+	fs.StringVar(&s.DataDir, "data-dir", "./openfront-data", "directory of the embedded store, credentials and certificates")
+	fs.StringVar(&s.DomainSuffix, "domain-suffix", "cloudfront.localhost", "distribution domain names are d<13 chars>.<suffix>")
+	fs.StringVar(&s.AccountID, "account-id", "123456789012", "account id used in ARNs")
+	fs.StringVar(&s.S3Endpoint, "s3-endpoint", "", "S3-compatible endpoint URL that S3 origins are fetched from (default: AWS)")
+	fs.StringVar(&s.S3Region, "s3-region", "us-east-1", "region used to sign S3 origin requests")
+	fs.Func("lightsail-origin", "NAME=HOST[:PORT]: where a Lightsail origin resource name is really served (repeatable)", func(v string) error {
+		name, host, ok := strings.Cut(v, "=")
+		if !ok || name == "" || host == "" {
+			return fmt.Errorf("want NAME=HOST[:PORT], got %q", v)
+		}
+		s.LightsailOrigins[name] = host
+		return nil
+	})
+	fs.StringVar(&s.GeoIPDB, "geoip-db", "", "MaxMind/DB-IP country .mmdb file for geo restriction")
+	fs.StringVar(&s.CacheDir, "cache-dir", "", "disk cache tier directory (default: <data-dir>/cache)")
+	fs.Int64Var(&s.CacheMemoryBytes, "cache-memory-bytes", 256<<20, "memory cache tier size in bytes")
+	fs.Int64Var(&s.CacheDiskBytes, "cache-disk-bytes", 0, "disk cache tier size in bytes (0 disables the disk tier)")
+	etcd := fs.String("etcd-endpoints", "", "comma-separated etcd client URLs: use an etcd cluster instead of the embedded store")
+	fs.StringVar(&s.Role, "role", "all", "all|api|edge: with etcd, run API-only or edge-only nodes")
+	fs.StringVar(&s.LogLevel, "log-level", "info", "debug|info|warn|error")
+	fs.StringVar(&s.LogFormat, "log-format", "text", "text|json")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
+	}
+	if *etcd != "" {
+		s.EtcdEndpoints = strings.Split(*etcd, ",")
+	}
+	switch s.Role {
+	case "all", "api", "edge":
+	default:
+		return nil, fmt.Errorf("serve: --role must be all, api or edge, not %q", s.Role)
+	}
+	if s.Role != "all" && len(s.EtcdEndpoints) == 0 {
+		return nil, fmt.Errorf("serve: --role %s needs --etcd-endpoints (a single node with the embedded store runs every role)", s.Role)
+	}
+	return s, nil
+}
+
+func (s *Settings) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(s.LogLevel)); err != nil {
+		return nil, fmt.Errorf("serve: --log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch s.LogFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("serve: --log-format must be text or json, not %q", s.LogFormat)
+}
+
+// ensureDataDir creates the data dir and checks it is a writable directory.
+func ensureDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data dir %s is unusable: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return fmt.Errorf("data dir %s is unusable: %w", dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}

@@ -1,0 +1,289 @@
+package control
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"openfront/internal/model"
+	"openfront/internal/store"
+)
+
+// Fleet reports what the edges have applied.
+type Fleet interface {
+	// AppliedRevision is the lowest store revision every live edge has
+	// applied (and whose invalidations it has purged); ok is false when no
+	// edge is live.
+	AppliedRevision(ctx context.Context) (rev int64, ok bool)
+}
+
+// Quotas are CloudFront's default limits (api.md §5.7).
+type Quotas struct {
+	Distributions          int
+	StreamingDistributions int
+	AliasesPerDistribution int
+	Origins                int
+	CacheBehaviors         int
+	OAIs                   int
+	InvalidationPaths      int // individual paths in progress per distribution
+	InvalidationWildcards  int // wildcard paths in progress per distribution
+	PathsPerBatch          int
+	TagsPerResource        int
+}
+
+// DefaultQuotas are CloudFront's documented defaults.
+var DefaultQuotas = Quotas{
+	Distributions:          200,
+	StreamingDistributions: 100,
+	AliasesPerDistribution: 100,
+	Origins:                25,
+	CacheBehaviors:         25,
+	OAIs:                   100,
+	InvalidationPaths:      3000,
+	InvalidationWildcards:  15,
+	PathsPerBatch:          3000,
+	TagsPerResource:        50,
+}
+
+// Settings configure a Control.
+type Settings struct {
+	AccountID    string // in ARNs
+	DomainSuffix string // distribution domain names are d<13>.<suffix>
+	Quotas       Quotas
+}
+
+// Control runs the operations.
+type Control struct {
+	store    store.Store
+	fleet    Fleet
+	settings Settings
+	now      func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]cached // decoded records by key, valid for one ModRevision
+}
+
+type cached struct {
+	modRev int64
+	value  any
+}
+
+// New returns a Control over the store.
+func New(s store.Store, fleet Fleet, settings Settings) *Control {
+	if settings.Quotas == (Quotas{}) {
+		settings.Quotas = DefaultQuotas
+	}
+	return &Control{store: s, fleet: fleet, settings: settings, now: time.Now, cache: map[string]cached{}}
+}
+
+// SetClock replaces the clock (tests).
+func (c *Control) SetClock(now func() time.Time) { c.now = now }
+
+// Settings returns the settings in force.
+func (c *Control) Settings() Settings { return c.settings }
+
+// applied returns the fleet's applied revision; with no live edge every
+// revision counts as applied (there is nothing left to wait for).
+func (c *Control) applied(ctx context.Context) int64 {
+	if c.fleet == nil {
+		return 1<<63 - 1
+	}
+	rev, ok := c.fleet.AppliedRevision(ctx)
+	if !ok {
+		return 1<<63 - 1
+	}
+	return rev
+}
+
+// decode returns the record stored in kv, decoded once per ModRevision.
+func decode[T any](c *Control, kv store.KV) (*T, error) {
+	c.mu.Lock()
+	if e, ok := c.cache[kv.Key]; ok && e.modRev == kv.ModRevision {
+		if v, ok := e.value.(*T); ok {
+			c.mu.Unlock()
+			return v, nil
+		}
+	}
+	c.mu.Unlock()
+	v := new(T)
+	if err := json.Unmarshal(kv.Value, v); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", kv.Key, err)
+	}
+	c.mu.Lock()
+	c.cache[kv.Key] = cached{modRev: kv.ModRevision, value: v}
+	c.mu.Unlock()
+	return v, nil
+}
+
+func (c *Control) forget(key string) {
+	c.mu.Lock()
+	delete(c.cache, key)
+	c.mu.Unlock()
+}
+
+func putJSON(tx store.Txn, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	return tx.Put(key, b)
+}
+
+// newID returns a CloudFront-style id: the prefix and 13 random upper-case
+// letters and digits (E2QWRUHAPOMQZL).
+func newID(prefix string) string { return prefix + rand.Text()[:13] }
+
+// newDomainName returns the prefix ("d" or "s"), 13 random lower-case
+// letters and digits, and the domain suffix; it is not derived from the id.
+func (c *Control) newDomainName(prefix string) string {
+	return prefix + strings.ToLower(rand.Text()[:13]) + "." + c.settings.DomainSuffix
+}
+
+// etag derives a resource's opaque ETag from its id and the revision that
+// last wrote it, so a new write always yields a new ETag and reads never
+// change it.
+func etag(id string, modRev int64) string {
+	h := sha256.New()
+	h.Write([]byte(id))
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(modRev))
+	h.Write(b[:])
+	sum := h.Sum(nil)
+	return "E" + strings.TrimRight(base32.StdEncoding.EncodeToString(sum[:9]), "=")[:13]
+}
+
+// ARNPartition returns the partition for a signing region.
+func ARNPartition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	default:
+		return "aws"
+	}
+}
+
+// partitionKey carries the caller's partition in a context (ARNs follow the
+// region a client signed with).
+type partitionKey struct{}
+
+// WithPartition returns a context whose ARNs use the partition.
+func WithPartition(ctx context.Context, partition string) context.Context {
+	return context.WithValue(ctx, partitionKey{}, partition)
+}
+
+func (c *Control) arn(ctx context.Context, kind, id string) string {
+	p, _ := ctx.Value(partitionKey{}).(string)
+	if p == "" {
+		p = "aws"
+	}
+	return fmt.Sprintf("arn:%s:cloudfront::%s:%s/%s", p, c.settings.AccountID, kind, id)
+}
+
+// checkIfMatch applies CloudFront's order: the resource exists (checked by
+// the caller), then If-Match is present, then it is current.
+func checkIfMatch(ifMatch, current string) error {
+	if strings.TrimSpace(ifMatch) == "" {
+		return model.Errorf("InvalidIfMatchVersion", "The If-Match version is missing or not valid for the resource.")
+	}
+	if ifMatch != current {
+		return model.Errorf("PreconditionFailed", "The precondition given in one or more of the request-header fields evaluated to false.")
+	}
+	return nil
+}
+
+// syncIndex replaces the index keys owned by owner: keys in old but not in
+// next are deleted, keys in next are written with owner as value.
+func syncIndex(tx store.Txn, owner string, old, next []string) error {
+	keep := map[string]bool{}
+	for _, k := range next {
+		keep[k] = true
+	}
+	for _, k := range old {
+		if !keep[k] {
+			if err := tx.Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range next {
+		if err := tx.Put(k, []byte(owner)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// claimAliases fails with CNAMEAlreadyExists when another resource owns
+// one of the aliases.
+func claimAliases(tx store.Txn, owner string, aliases []string) error {
+	for _, a := range aliases {
+		kv, ok, err := tx.Get(aliasKey(a))
+		if err != nil {
+			return err
+		}
+		if ok && string(kv.Value) != owner {
+			return model.Errorf("CNAMEAlreadyExists", "One or more of the CNAMEs you provided are already associated with a different resource: %s.", a)
+		}
+	}
+	return nil
+}
+
+func aliasKey(a string) string { return "alias/" + strings.ToLower(a) }
+
+func aliasKeys(aliases []string) []string {
+	keys := make([]string, len(aliases))
+	for i, a := range aliases {
+		keys[i] = aliasKey(a)
+	}
+	return keys
+}
+
+// page cuts a creation-ordered list after marker (an id) to maxItems.
+func page[T any](items []T, id func(T) string, marker string, maxItems int) (out []T, next string, truncated bool) {
+	start := 0
+	if marker != "" {
+		start = len(items)
+		for i, it := range items {
+			if id(it) == marker {
+				start = i + 1
+				break
+			}
+		}
+	}
+	rest := items[start:]
+	if len(rest) > maxItems {
+		out = rest[:maxItems]
+		if maxItems > 0 {
+			next = id(out[len(out)-1])
+		}
+		return out, next, true
+	}
+	return rest, "", false
+}
+
+// ListOptions are the paging inputs of every List operation.
+type ListOptions struct {
+	Marker   string
+	MaxItems int
+}
+
+// Page describes one page of a list.
+type Page struct {
+	Marker      string
+	NextMarker  string
+	MaxItems    int
+	IsTruncated bool
+}
+
+func errNotFound(code, what string) error {
+	return model.Errorf(code, "The specified %s does not exist.", what)
+}

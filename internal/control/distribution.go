@@ -1,0 +1,393 @@
+package control
+
+import (
+	"context"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"openfront/internal/model"
+	"openfront/internal/store"
+)
+
+func distKey(id string) string { return model.DistributionKey(id) }
+
+// Distribution is a distribution as the API shows it.
+type Distribution struct {
+	ID                            string
+	ARN                           string
+	ETag                          string
+	Status                        string // InProgress or Deployed
+	DomainName                    string
+	LastModified                  time.Time
+	InProgressInvalidationBatches int
+	Config                        model.Tree
+	// Active signers are computed from the config's trusted signers.
+	TrustedSigners   []string
+	TrustedKeyGroups []string
+}
+
+// Tag is one resource tag.
+type Tag struct{ Key, Value string }
+
+// Apply turns the stored config into the updated one: the front-end
+// decodes the request body here (so that existence and If-Match are checked
+// before the body, as CloudFront does) and merges it. It may run more than
+// once and must not keep state between runs.
+type Apply func(stored model.Tree) (model.Tree, error)
+
+// CreateDistribution creates a distribution, or returns the existing one
+// when the CallerReference was used before with an identical config
+// (created=false). The same reference with another config is
+// DistributionAlreadyExists.
+func (c *Control) CreateDistribution(ctx context.Context, cfg model.Tree, tags []Tag) (d *Distribution, created bool, err error) {
+	parsed, err := model.ParseDistributionConfig(cfg)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := c.checkDistributionLimits(parsed); err != nil {
+		return nil, false, err
+	}
+	if err := validateTags(tags, c.settings.Quotas.TagsPerResource); err != nil {
+		return nil, false, err
+	}
+	var existingID, id string
+	_, err = c.store.Update(ctx, func(tx store.Txn) error {
+		existingID, id = "", ""
+		refKey := "callerref/dist/" + parsed.CallerReference
+		if kv, ok, err := tx.Get(refKey); err != nil {
+			return err
+		} else if ok {
+			rec, err := c.getDist(tx, string(kv.Value))
+			if err != nil {
+				return err
+			}
+			if !reflect.DeepEqual(rec.Config, cfg) {
+				return model.Errorf("DistributionAlreadyExists", "The caller reference that you are using to create a distribution is associated with another distribution.")
+			}
+			existingID = rec.ID
+			return nil
+		}
+		n, err := countKeys(tx, "dist/")
+		if err != nil {
+			return err
+		}
+		if n >= c.settings.Quotas.Distributions {
+			return model.Errorf("TooManyDistributions", "Processing your request would cause you to exceed the maximum number of distributions allowed.")
+		}
+		if err := c.checkOAIs(tx, parsed); err != nil {
+			return err
+		}
+		id = newID("E")
+		if err := claimAliases(tx, distKey(id), parsed.Aliases); err != nil {
+			return err
+		}
+		rec := model.DistributionRecord{ID: id, DomainName: c.newDomainName("d"), LastModified: c.now().UTC(), Config: cfg}
+		if err := putJSON(tx, distKey(id), rec); err != nil {
+			return err
+		}
+		if err := tx.Put(refKey, []byte(id)); err != nil {
+			return err
+		}
+		if err := syncIndex(tx, distKey(id), nil, distIndexKeys(id, parsed)); err != nil {
+			return err
+		}
+		if len(tags) > 0 {
+			return putJSON(tx, tagsKey("distribution/"+id), tags)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if existingID != "" {
+		d, err := c.GetDistribution(ctx, existingID)
+		return d, false, err
+	}
+	d, err = c.GetDistribution(ctx, id)
+	return d, true, err
+}
+
+func (c *Control) checkDistributionLimits(p *model.DistributionConfig) error {
+	q := c.settings.Quotas
+	switch {
+	case len(p.Aliases) > q.AliasesPerDistribution:
+		return model.Errorf("TooManyDistributionCNAMEs", "Your request contains more CNAMEs than are allowed per distribution.")
+	case len(p.Origins) > q.Origins:
+		return model.Errorf("TooManyOrigins", "You cannot create more origins for the distribution.")
+	case len(p.Behaviors) > q.CacheBehaviors:
+		return model.Errorf("TooManyCacheBehaviors", "You cannot create more cache behaviors for the distribution.")
+	}
+	return nil
+}
+
+// checkOAIs fails with InvalidOriginAccessIdentity when an S3 origin names
+// a malformed or unknown origin access identity.
+func (c *Control) checkOAIs(tx store.ReadTxn, p *model.DistributionConfig) error {
+	ids, malformed := p.OAIReferences()
+	if malformed != "" {
+		return model.Errorf("InvalidOriginAccessIdentity", "The origin access identity is not valid or doesn't exist: %q.", malformed)
+	}
+	for _, id := range ids {
+		if _, ok, err := tx.Get(oaiKey(id)); err != nil {
+			return err
+		} else if !ok {
+			return model.Errorf("InvalidOriginAccessIdentity", "The origin access identity is not valid or doesn't exist: %q.", "origin-access-identity/cloudfront/"+id)
+		}
+	}
+	return nil
+}
+
+// distIndexKeys are the index keys a distribution owns: its aliases and the
+// OAIs it references.
+func distIndexKeys(id string, p *model.DistributionConfig) []string {
+	keys := aliasKeys(p.Aliases)
+	oais, _ := p.OAIReferences()
+	for _, o := range oais {
+		keys = append(keys, oaiRefKey(o, distKey(id)))
+	}
+	return keys
+}
+
+func (c *Control) getDist(tx store.ReadTxn, id string) (*model.DistributionRecord, error) {
+	kv, ok, err := tx.Get(distKey(id))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errNotFound("NoSuchDistribution", "distribution")
+	}
+	return decode[model.DistributionRecord](c, kv)
+}
+
+// GetDistribution returns a distribution with its status.
+func (c *Control) GetDistribution(ctx context.Context, id string) (*Distribution, error) {
+	var d *Distribution
+	err := c.store.View(ctx, func(tx store.ReadTxn) error {
+		kv, ok, err := tx.Get(distKey(id))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errNotFound("NoSuchDistribution", "distribution")
+		}
+		applied := c.applied(ctx)
+		d, err = c.distView(ctx, kv, applied)
+		if err != nil {
+			return err
+		}
+		d.InProgressInvalidationBatches, err = c.inProgressInvalidations(tx, id, applied)
+		return err
+	})
+	return d, err
+}
+
+func (c *Control) distView(ctx context.Context, kv store.KV, applied int64) (*Distribution, error) {
+	rec, err := decode[model.DistributionRecord](c, kv)
+	if err != nil {
+		return nil, err
+	}
+	d := &Distribution{
+		ID:           rec.ID,
+		ARN:          c.arn(ctx, "distribution", rec.ID),
+		ETag:         etag(rec.ID, kv.ModRevision),
+		Status:       "InProgress",
+		DomainName:   rec.DomainName,
+		LastModified: rec.LastModified,
+		Config:       rec.Config,
+	}
+	if kv.ModRevision <= applied {
+		d.Status = "Deployed"
+	}
+	for _, b := range append([]model.Tree{model.Sub(rec.Config, "DefaultCacheBehavior")}, model.StructItems(rec.Config, "CacheBehaviors")...) {
+		if model.Bool(b, "TrustedSigners", "Enabled") {
+			d.TrustedSigners = appendNew(d.TrustedSigners, model.StringItems(b, "TrustedSigners")...)
+		}
+		if model.Bool(b, "TrustedKeyGroups", "Enabled") {
+			d.TrustedKeyGroups = appendNew(d.TrustedKeyGroups, model.StringItems(b, "TrustedKeyGroups")...)
+		}
+	}
+	return d, nil
+}
+
+func appendNew(list []string, items ...string) []string {
+	for _, it := range items {
+		if !slices.Contains(list, it) {
+			list = append(list, it)
+		}
+	}
+	return list
+}
+
+// UpdateDistribution replaces a distribution's config. Checks run in
+// CloudFront's order: existence, If-Match present, If-Match current, then
+// the body (inside apply) and the config's rules.
+func (c *Control) UpdateDistribution(ctx context.Context, id, ifMatch string, apply Apply) (*Distribution, error) {
+	_, err := c.store.Update(ctx, func(tx store.Txn) error {
+		kv, ok, err := tx.Get(distKey(id))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errNotFound("NoSuchDistribution", "distribution")
+		}
+		if err := checkIfMatch(ifMatch, etag(id, kv.ModRevision)); err != nil {
+			return err
+		}
+		rec, err := decode[model.DistributionRecord](c, kv)
+		if err != nil {
+			return err
+		}
+		next, err := apply(model.Clone(rec.Config))
+		if err != nil {
+			return err
+		}
+		parsed, err := model.ParseDistributionConfig(next)
+		if err != nil {
+			return err
+		}
+		if parsed.CallerReference != model.StrOr(rec.Config, "", "CallerReference") {
+			return model.Errorf("IllegalUpdate", "Origin and CallerReference cannot be updated.")
+		}
+		if err := c.checkDistributionLimits(parsed); err != nil {
+			return err
+		}
+		if err := c.checkOAIs(tx, parsed); err != nil {
+			return err
+		}
+		if err := claimAliases(tx, distKey(id), parsed.Aliases); err != nil {
+			return err
+		}
+		oldParsed, err := model.ParseDistributionConfig(rec.Config)
+		if err != nil {
+			return err
+		}
+		if err := syncIndex(tx, distKey(id), distIndexKeys(id, oldParsed), distIndexKeys(id, parsed)); err != nil {
+			return err
+		}
+		updated := model.DistributionRecord{ID: id, DomainName: rec.DomainName, LastModified: c.now().UTC(), Config: next}
+		return putJSON(tx, distKey(id), updated)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c.GetDistribution(ctx, id)
+}
+
+// DeleteDistribution deletes a disabled, deployed distribution, with its
+// invalidations, tags and index keys.
+func (c *Control) DeleteDistribution(ctx context.Context, id, ifMatch string) error {
+	applied := c.applied(ctx)
+	_, err := c.store.Update(ctx, func(tx store.Txn) error {
+		kv, ok, err := tx.Get(distKey(id))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errNotFound("NoSuchDistribution", "distribution")
+		}
+		if err := checkIfMatch(ifMatch, etag(id, kv.ModRevision)); err != nil {
+			return err
+		}
+		rec, err := decode[model.DistributionRecord](c, kv)
+		if err != nil {
+			return err
+		}
+		if model.Bool(rec.Config, "Enabled") || kv.ModRevision > applied {
+			return model.Errorf("DistributionNotDisabled", "The distribution you are trying to delete has not been disabled.")
+		}
+		parsed, err := model.ParseDistributionConfig(rec.Config)
+		if err != nil {
+			return err
+		}
+		if err := syncIndex(tx, distKey(id), distIndexKeys(id, parsed), nil); err != nil {
+			return err
+		}
+		invals, err := tx.List(invalPrefix(id))
+		if err != nil {
+			return err
+		}
+		for _, inv := range invals {
+			if err := tx.Delete(inv.Key); err != nil {
+				return err
+			}
+		}
+		if err := deletePrefix(tx, "callerref/inval/"+id+"/"); err != nil {
+			return err
+		}
+		if err := tx.Delete("callerref/dist/" + model.StrOr(rec.Config, "", "CallerReference")); err != nil {
+			return err
+		}
+		if err := tx.Delete(tagsKey("distribution/" + id)); err != nil {
+			return err
+		}
+		return tx.Delete(distKey(id))
+	})
+	if err == nil {
+		c.forget(distKey(id))
+	}
+	return err
+}
+
+// ListDistributions lists distributions in creation order; when webACLID
+// is not nil only those whose WebACLId equals it ("" for none).
+func (c *Control) ListDistributions(ctx context.Context, opts ListOptions, webACLID *string) ([]*Distribution, Page, error) {
+	var all []*Distribution
+	err := c.store.View(ctx, func(tx store.ReadTxn) error {
+		kvs, err := tx.List("dist/")
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(kvs, func(a, b store.KV) int { return int(a.CreateRevision - b.CreateRevision) })
+		applied := c.applied(ctx)
+		for _, kv := range kvs {
+			d, err := c.distView(ctx, kv, applied)
+			if err != nil {
+				return err
+			}
+			if webACLID != nil && model.StrOr(d.Config, "", "WebACLId") != *webACLID {
+				continue
+			}
+			all = append(all, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, Page{}, err
+	}
+	items, next, truncated := page(all, func(d *Distribution) string { return d.ID }, opts.Marker, opts.MaxItems)
+	return items, Page{Marker: opts.Marker, NextMarker: next, MaxItems: opts.MaxItems, IsTruncated: truncated}, nil
+}
+
+func countKeys(tx store.ReadTxn, prefix string) (int, error) {
+	kvs, err := tx.List(prefix)
+	return len(kvs), err
+}
+
+func deletePrefix(tx store.Txn, prefix string) error {
+	kvs, err := tx.List(prefix)
+	if err != nil {
+		return err
+	}
+	for _, kv := range kvs {
+		if err := tx.Delete(kv.Key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IsDistributionARN splits a distribution or streaming-distribution ARN
+// into its resource ("distribution/<id>") part.
+func (c *Control) parseARN(arn string) (resource string, ok bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "cloudfront" {
+		return "", false
+	}
+	kind, id, found := strings.Cut(parts[5], "/")
+	if !found || id == "" || (kind != "distribution" && kind != "streaming-distribution") {
+		return "", false
+	}
+	return parts[5], true
+}

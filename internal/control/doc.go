@@ -1,0 +1,18 @@
+// Package control owns the control-plane operations shared by the API
+// front-ends: creating, reading, updating and deleting distributions,
+// streaming distributions, origin access identities, invalidations and
+// tags, with CloudFront's rules: ids and domain names, ETag/If-Match,
+// CallerReference idempotency, uniqueness of aliases, references between
+// resources, quotas, and the Status that follows the edges' reports.
+//
+// Every operation is one store transaction. Status (InProgress/Deployed,
+// InProgress/Completed) is never stored: it is computed when read, from the
+// lowest revision every live edge has applied (see Fleet), so it is always
+// a true statement about the fleet.
+//
+// control speaks in document trees (model.Tree) in the canonical 2020-05-31
+// shape; turning a wire body of one API version into a tree, and merging a
+// legacy update into the stored tree, is the front-end's job (the Apply
+// function of an update). Errors are *model.Error values carrying the
+// CloudFront code; front-ends map them to their own protocol.
+package control

@@ -1,0 +1,137 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"slices"
+
+	"openfront/internal/model"
+	"openfront/internal/store"
+)
+
+func tagsKey(resource string) string { return "tags/" + resource }
+
+// tagKey and tagValue are CloudFront's tag character rules.
+var (
+	tagKey   = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
+	tagValue = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$`)
+)
+
+func validateTags(tags []Tag, max int) error {
+	if len(tags) > max {
+		return model.Errorf("InvalidTagging", "A resource can have at most %d tags.", max)
+	}
+	for _, t := range tags {
+		if !tagKey.MatchString(t.Key) || !tagValue.MatchString(t.Value) {
+			return model.Errorf("InvalidTagging", "The tag %q=%q is not valid: keys are 1-128 and values 0-256 characters of letters, digits, spaces and _.:/=+-@.", t.Key, t.Value)
+		}
+	}
+	return nil
+}
+
+// resourceKey checks a tag resource ARN and returns the store key of the
+// resource and its tags key.
+func (c *Control) resourceKey(arn string) (resKey, tKey string, err error) {
+	res, ok := c.parseARN(arn)
+	if !ok {
+		return "", "", model.Errorf("InvalidArgument", "The ARN %q is not a valid CloudFront distribution or streaming distribution ARN.", arn)
+	}
+	kind, id, _ := cutSlash(res)
+	if kind == "distribution" {
+		return distKey(id), tagsKey(res), nil
+	}
+	return sdistKey(id), tagsKey(res), nil
+}
+
+func cutSlash(s string) (string, string, bool) {
+	for i := range s {
+		if s[i] == '/' {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
+
+func readTags(tx store.ReadTxn, key string) ([]Tag, error) {
+	kv, ok, err := tx.Get(key)
+	if err != nil || !ok {
+		return nil, err
+	}
+	var tags []Tag
+	if err := json.Unmarshal(kv.Value, &tags); err != nil {
+		return nil, err
+	}
+	return tags, nil
+}
+
+// ListTags returns a resource's tags.
+func (c *Control) ListTags(ctx context.Context, arn string) ([]Tag, error) {
+	resKey, tKey, err := c.resourceKey(arn)
+	if err != nil {
+		return nil, err
+	}
+	var tags []Tag
+	err = c.store.View(ctx, func(tx store.ReadTxn) error {
+		if _, ok, err := tx.Get(resKey); err != nil {
+			return err
+		} else if !ok {
+			return model.Errorf("NoSuchResource", "The specified resource %q does not exist.", arn)
+		}
+		tags, err = readTags(tx, tKey)
+		return err
+	})
+	return tags, err
+}
+
+// TagResource adds or replaces tags on a resource.
+func (c *Control) TagResource(ctx context.Context, arn string, add []Tag) error {
+	if err := validateTags(add, c.settings.Quotas.TagsPerResource); err != nil {
+		return err
+	}
+	return c.changeTags(ctx, arn, func(tags []Tag) []Tag {
+		for _, t := range add {
+			i := slices.IndexFunc(tags, func(x Tag) bool { return x.Key == t.Key })
+			if i >= 0 {
+				tags[i] = t
+			} else {
+				tags = append(tags, t)
+			}
+		}
+		return tags
+	})
+}
+
+// UntagResource removes tags by key.
+func (c *Control) UntagResource(ctx context.Context, arn string, keys []string) error {
+	return c.changeTags(ctx, arn, func(tags []Tag) []Tag {
+		return slices.DeleteFunc(tags, func(t Tag) bool { return slices.Contains(keys, t.Key) })
+	})
+}
+
+func (c *Control) changeTags(ctx context.Context, arn string, change func([]Tag) []Tag) error {
+	resKey, tKey, err := c.resourceKey(arn)
+	if err != nil {
+		return err
+	}
+	_, err = c.store.Update(ctx, func(tx store.Txn) error {
+		if _, ok, err := tx.Get(resKey); err != nil {
+			return err
+		} else if !ok {
+			return model.Errorf("NoSuchResource", "The specified resource %q does not exist.", arn)
+		}
+		tags, err := readTags(tx, tKey)
+		if err != nil {
+			return err
+		}
+		tags = change(tags)
+		if err := validateTags(tags, c.settings.Quotas.TagsPerResource); err != nil {
+			return err
+		}
+		if len(tags) == 0 {
+			return tx.Delete(tKey)
+		}
+		return putJSON(tx, tKey, tags)
+	})
+	return err
+}

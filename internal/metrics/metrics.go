@@ -1,0 +1,47 @@
+// Package metrics holds OpenFront's Prometheus collectors. They are
+// registered on a registry the application creates (no global registry),
+// and served on the API listener's /metrics.
+package metrics
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the collectors of one process.
+type Metrics struct {
+	Registry *prometheus.Registry
+	// APIRequests counts control-plane API requests by API and result code.
+	APIRequests *prometheus.CounterVec
+	// EdgeRequests counts edge responses by X-Cache result.
+	EdgeRequests *prometheus.CounterVec
+	// SnapshotRevision is the store revision the edge has applied.
+	SnapshotRevision prometheus.Gauge
+}
+
+// New creates and registers the collectors.
+func New() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		APIRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "openfront_api_requests_total", Help: "Control-plane API requests by API and result code.",
+		}, []string{"api", "code"}),
+		EdgeRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "openfront_edge_requests_total", Help: "Edge responses by result (Hit, Miss, RefreshHit, Error, ...).",
+		}, []string{"result"}),
+		SnapshotRevision: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "openfront_snapshot_revision", Help: "Store revision of the configuration the edge serves.",
+		}),
+	}
+	m.Registry.MustRegister(m.APIRequests, m.EdgeRequests, m.SnapshotRevision,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+}

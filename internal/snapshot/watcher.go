@@ -1,0 +1,183 @@
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+
+	"openfront/internal/model"
+	"openfront/internal/store"
+)
+
+// Applied is called after each swap with the new snapshot and the
+// invalidations created since the previous one (on the first call: every
+// stored invalidation). It must purge before returning, because returning
+// nil lets the revision be reported as applied.
+type Applied func(ctx context.Context, s *Snapshot, invalidations []model.InvalidationRecord) error
+
+// Watcher follows the store and keeps the current snapshot.
+type Watcher struct {
+	store   store.Store
+	applied Applied
+	log     *slog.Logger
+	current atomic.Pointer[Snapshot]
+	ready   chan struct{}
+}
+
+// NewWatcher returns a watcher; Run starts it.
+func NewWatcher(s store.Store, applied Applied, log *slog.Logger) *Watcher {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Watcher{store: s, applied: applied, log: log, ready: make(chan struct{})}
+}
+
+// Current returns the live snapshot (nil before the first load).
+func (w *Watcher) Current() *Snapshot { return w.current.Load() }
+
+// Ready is closed once the first snapshot is live.
+func (w *Watcher) Ready() <-chan struct{} { return w.ready }
+
+// Run loads the configuration and follows the store until ctx ends. A
+// watch that falls behind the store's compaction resyncs from a full load.
+func (w *Watcher) Run(ctx context.Context) error {
+	first := true
+	for {
+		recs, rev, invals, err := w.load(ctx)
+		if err != nil {
+			return err
+		}
+		if err := w.swap(ctx, recs.compile(rev, w.log), invals); err != nil {
+			return err
+		}
+		if first {
+			close(w.ready)
+			first = false
+		}
+		err = w.follow(ctx, recs, rev)
+		if errors.Is(err, store.ErrCompacted) {
+			w.log.Warn("snapshot: watch fell behind compaction; reloading", "revision", rev)
+			continue
+		}
+		return err
+	}
+}
+
+func (w *Watcher) load(ctx context.Context) (*records, int64, []model.InvalidationRecord, error) {
+	recs := newRecords()
+	var rev int64
+	var invals []model.InvalidationRecord
+	err := w.store.View(ctx, func(tx store.ReadTxn) error {
+		rev = tx.Revision()
+		for _, prefix := range []string{model.DistributionPrefix, model.StreamingDistributionPrefix} {
+			kvs, err := tx.List(prefix)
+			if err != nil {
+				return err
+			}
+			for _, kv := range kvs {
+				recs.apply(kv.Key, kv.Value, false, w.log)
+			}
+		}
+		kvs, err := tx.List(model.InvalidationPrefix)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			inv, err := decodeInvalidation(kv.Value)
+			if err != nil {
+				w.log.Error("snapshot: undecodable invalidation", "key", kv.Key, "err", err)
+				continue
+			}
+			invals = append(invals, inv)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("load snapshot: %w", err)
+	}
+	return recs, rev, invals, nil
+}
+
+func (w *Watcher) follow(ctx context.Context, recs *records, rev int64) error {
+	events := w.store.Watch(ctx, rev)
+	for {
+		var ev store.Event
+		var ok bool
+		select {
+		case ev, ok = <-events:
+		case <-ctx.Done():
+			return nil
+		}
+		if !ok {
+			return nil
+		}
+		if ev.Err != nil {
+			if errors.Is(ev.Err, store.ErrClosed) {
+				return nil
+			}
+			return ev.Err
+		}
+		// Take every event already queued, so a burst of writes compiles
+		// once.
+		relevant := false
+		var invals []model.InvalidationRecord
+		for {
+			for _, ch := range ev.Changes {
+				if recs.apply(ch.Key, ch.Value, ch.Deleted, w.log) {
+					relevant = true
+				}
+				if strings.HasPrefix(ch.Key, model.InvalidationPrefix) && !ch.Deleted {
+					inv, err := decodeInvalidation(ch.Value)
+					if err != nil {
+						w.log.Error("snapshot: undecodable invalidation", "key", ch.Key, "err", err)
+						continue
+					}
+					invals = append(invals, inv)
+				}
+			}
+			rev = ev.Revision
+			select {
+			case next, ok := <-events:
+				if !ok {
+					return nil
+				}
+				if next.Err != nil {
+					if errors.Is(next.Err, store.ErrClosed) {
+						return nil
+					}
+					return next.Err
+				}
+				ev = next
+				continue
+			default:
+			}
+			break
+		}
+		snap := w.current.Load()
+		if relevant {
+			snap = recs.compile(rev, w.log)
+		} else {
+			// Nothing the edge serves changed: same snapshot, newer revision.
+			cp := *snap
+			cp.Revision = rev
+			snap = &cp
+		}
+		if err := w.swap(ctx, snap, invals); err != nil {
+			return err
+		}
+	}
+}
+
+func (w *Watcher) swap(ctx context.Context, s *Snapshot, invals []model.InvalidationRecord) error {
+	w.current.Store(s)
+	if w.applied == nil {
+		return nil
+	}
+	if err := w.applied(ctx, s, invals); err != nil {
+		return fmt.Errorf("apply revision %d: %w", s.Revision, err)
+	}
+	return nil
+}
