@@ -1,0 +1,459 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"openfront/internal/store"
+)
+
+// Run runs the conformance suite against stores made by newStore, which
+// must return a new, empty store for each call and release it in
+// t.Cleanup (the suite closes some stores itself; a second Close returning
+// store.ErrClosed there is expected). The store must keep enough history
+// for Watch to replay at least 1000 revisions.
+func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"PutGetDelete", testPutGetDelete},
+		{"List_prefixOrderAndIsolation", testListPrefix},
+		{"Update_bumpsRevisionOncePerCommit", testRevisionOncePerCommit},
+		{"Update_noWriteNoRevision", testNoWriteNoRevision},
+		{"Update_fnErrorRollsBack", testRollback},
+		{"Update_canceledContext", testCanceledContext},
+		{"Revisions_createAndMod", testCreateModRevision},
+		{"Update_readsOwnWrites", testReadsOwnWrites},
+		{"Values_areCopies", testValuesAreCopies},
+		{"Watch_fromZeroReplaysAll", testWatchFromZero},
+		{"Watch_fromMiddle", testWatchFromMiddle},
+		{"Watch_followsLiveCommits", testWatchLive},
+		{"Watch_fromFutureRevision", testWatchFuture},
+		{"Watch_concurrentWriters", testWatchConcurrentWriters},
+		{"Watch_slowWatcherDoesNotBlockWriters", testSlowWatcher},
+		{"Watch_cancelClosesChannel", testWatchCancel},
+		{"Close_endsWatchesAndCalls", testClose},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, newStore(t))
+		})
+	}
+}
+
+// RunCompaction runs the tests of a store that has forgotten old revisions.
+// newStore must return a new, empty store that keeps only (about) the latest
+// retain revisions for Watch: once an Update has returned, revisions older
+// than the latest 2*retain must be gone, and the latest retain kept.
+func RunCompaction(t *testing.T, newStore func(t *testing.T, retain int) store.Store) {
+	t.Run("Watch_compactedRevision", func(t *testing.T) {
+		t.Parallel()
+		const retain = 5
+		s := newStore(t, retain)
+		last := putN(t, s, "k/", 4*retain)
+
+		evs, err := collect(t, s.Watch(t.Context(), 0), 0)
+		if !errors.Is(err, store.ErrCompacted) || len(evs) != 0 {
+			t.Fatalf("Watch(0) after compaction: %d events, err %v; want only ErrCompacted", len(evs), err)
+		}
+		evs = mustRecv(t, s.Watch(t.Context(), last-retain), retain)
+		checkRevisions(t, evs, last-retain+1)
+	})
+}
+
+// timeout bounds every wait in the suite; it is only reached on failure.
+const timeout = 10 * time.Second
+
+func testPutGetDelete(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustUpdate(t, s, func(tx store.Txn) error { return tx.Put("dist/E1", []byte("one")) })
+	if kv := mustGet(t, s, "dist/E1"); string(kv.Value) != "one" || kv.Key != "dist/E1" {
+		t.Fatalf("Get = %+v, want dist/E1=one", kv)
+	}
+	mustUpdate(t, s, func(tx store.Txn) error { return tx.Put("dist/E1", []byte("two")) })
+	if kv := mustGet(t, s, "dist/E1"); string(kv.Value) != "two" {
+		t.Fatalf("Get after overwrite = %q, want two", kv.Value)
+	}
+	mustUpdate(t, s, func(tx store.Txn) error { return tx.Delete("dist/E1") })
+	err := s.View(ctx, func(tx store.ReadTxn) error {
+		if kv, ok, err := tx.Get("dist/E1"); err != nil || ok {
+			return fmt.Errorf("Get deleted key = %+v, %v, %v; want not found", kv, ok, err)
+		}
+		if _, ok, err := tx.Get("never"); err != nil || ok {
+			return fmt.Errorf("Get missing key: ok %v, err %v", ok, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testListPrefix(t *testing.T, s store.Store) {
+	keys := []string{"dist/b", "distX", "dist/a/x", "dis", "sdist/1", "dist/a", "dist/Z", "dist/\u00e9", "dist0"}
+	mustUpdate(t, s, func(tx store.Txn) error {
+		for _, k := range keys {
+			if err := tx.Put(k, []byte("v:"+k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, tc := range []struct {
+		prefix string
+		want   []string
+	}{
+		{"dist/", []string{"dist/Z", "dist/a", "dist/a/x", "dist/b", "dist/\u00e9"}},
+		{"dist/a", []string{"dist/a", "dist/a/x"}},
+		{"sdist/", []string{"sdist/1"}},
+		{"oai/", nil},
+		{"", []string{"dis", "dist/Z", "dist/a", "dist/a/x", "dist/b", "dist/\u00e9", "dist0", "distX", "sdist/1"}},
+	} {
+		kvs := mustList(t, s, tc.prefix)
+		var got []string
+		for _, kv := range kvs {
+			got = append(got, kv.Key)
+			if string(kv.Value) != "v:"+kv.Key {
+				t.Errorf("List(%q): %s has value %q", tc.prefix, kv.Key, kv.Value)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("List(%q) = %q, want %q", tc.prefix, got, tc.want)
+		}
+	}
+}
+
+func testRevisionOncePerCommit(t *testing.T, s store.Store) {
+	if rev := viewRevision(t, s); rev != 0 {
+		t.Fatalf("new store at revision %d, want 0", rev)
+	}
+	for want := int64(1); want <= 3; want++ {
+		rev := mustUpdate(t, s, func(tx store.Txn) error {
+			for _, k := range []string{"a", "b", "c"} {
+				if err := tx.Put(k, []byte(k)); err != nil {
+					return err
+				}
+			}
+			return tx.Delete("b")
+		})
+		if rev != want {
+			t.Fatalf("Update %d returned revision %d", want, rev)
+		}
+		if got := viewRevision(t, s); got != want {
+			t.Fatalf("View revision %d after Update %d", got, want)
+		}
+		for _, kv := range mustList(t, s, "") {
+			if kv.ModRevision != want {
+				t.Errorf("%s: ModRevision %d, want %d", kv.Key, kv.ModRevision, want)
+			}
+		}
+	}
+}
+
+func testNoWriteNoRevision(t *testing.T, s store.Store) {
+	mustUpdate(t, s, func(tx store.Txn) error { return tx.Put("x", []byte("1")) })
+	for name, fn := range map[string]func(store.Txn) error{
+		"read only": func(tx store.Txn) error {
+			_, _, err := tx.Get("x")
+			return err
+		},
+		"delete missing key": func(tx store.Txn) error { return tx.Delete("missing") },
+		"put then delete a new key": func(tx store.Txn) error {
+			if err := tx.Put("new", []byte("1")); err != nil {
+				return err
+			}
+			return tx.Delete("new")
+		},
+	} {
+		if rev := mustUpdate(t, s, fn); rev != 0 {
+			t.Errorf("%s: Update returned revision %d, want 0", name, rev)
+		}
+		if got := viewRevision(t, s); got != 1 {
+			t.Errorf("%s: revision moved to %d", name, got)
+		}
+	}
+	if _, ok := get(t, s, "new"); ok {
+		t.Error("key put then deleted in one Update exists")
+	}
+	evs := mustRecv(t, s.Watch(t.Context(), 0), 1)
+	checkRevisions(t, evs, 1)
+}
+
+func testRollback(t *testing.T, s store.Store) {
+	mustUpdate(t, s, func(tx store.Txn) error { return tx.Put("keep", []byte("old")) })
+	errBoom := errors.New("boom")
+	rev, err := s.Update(t.Context(), func(tx store.Txn) error {
+		if err := tx.Put("keep", []byte("new")); err != nil {
+			return err
+		}
+		if err := tx.Put("fresh", []byte("x")); err != nil {
+			return err
+		}
+		if err := tx.Delete("keep"); err != nil {
+			return err
+		}
+		return fmt.Errorf("wrapped: %w", errBoom)
+	})
+	if !errors.Is(err, errBoom) || rev != 0 {
+		t.Fatalf("Update = %d, %v; want 0 and the fn's error", rev, err)
+	}
+	if kv := mustGet(t, s, "keep"); string(kv.Value) != "old" || kv.ModRevision != 1 {
+		t.Errorf("keep = %q at %d after rollback, want old at 1", kv.Value, kv.ModRevision)
+	}
+	if _, ok := get(t, s, "fresh"); ok {
+		t.Error("key put by a failed Update exists")
+	}
+	if got := viewRevision(t, s); got != 1 {
+		t.Errorf("revision %d after failed Update, want 1", got)
+	}
+}
+
+func testCanceledContext(t *testing.T, s store.Store) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	rev, err := s.Update(ctx, func(tx store.Txn) error { return tx.Put("x", []byte("1")) })
+	if !errors.Is(err, context.Canceled) || rev != 0 {
+		t.Errorf("Update with canceled ctx = %d, %v; want context.Canceled", rev, err)
+	}
+	if err := s.View(ctx, func(store.ReadTxn) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("View with canceled ctx = %v, want context.Canceled", err)
+	}
+	if _, ok := get(t, s, "x"); ok {
+		t.Error("Update with a canceled context wrote")
+	}
+}
+
+func testCreateModRevision(t *testing.T, s store.Store) {
+	steps := []struct {
+		fn           func(store.Txn) error
+		key          string
+		create, mod  int64
+		wantNotFound bool
+	}{
+		{fn: put("a", "1"), key: "a", create: 1, mod: 1},
+		{fn: put("b", "1"), key: "a", create: 1, mod: 1},
+		{fn: put("a", "2"), key: "a", create: 1, mod: 3},
+		{fn: del("a"), key: "a", wantNotFound: true},
+		{fn: put("a", "3"), key: "a", create: 5, mod: 5},
+		{fn: put("c", "1"), key: "b", create: 2, mod: 2},
+	}
+	for i, st := range steps {
+		rev := mustUpdate(t, s, st.fn)
+		if rev != int64(i+1) {
+			t.Fatalf("step %d: revision %d", i+1, rev)
+		}
+		kv, ok := get(t, s, st.key)
+		if ok == st.wantNotFound || ok && (kv.CreateRevision != st.create || kv.ModRevision != st.mod) {
+			t.Errorf("step %d: %s = %+v (found %v), want create %d mod %d (found %v)",
+				i+1, st.key, kv, ok, st.create, st.mod, !st.wantNotFound)
+		}
+	}
+}
+
+func testReadsOwnWrites(t *testing.T, s store.Store) {
+	mustUpdate(t, s, func(tx store.Txn) error {
+		for _, k := range []string{"p/1", "p/2", "p/3"} {
+			if err := tx.Put(k, []byte("old")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	rev := mustUpdate(t, s, func(tx store.Txn) error {
+		if tx.Revision() != 1 {
+			return fmt.Errorf("Revision() = %d inside Update, want 1", tx.Revision())
+		}
+		if err := tx.Put("p/2", []byte("new")); err != nil {
+			return err
+		}
+		if err := tx.Put("p/0", []byte("added")); err != nil {
+			return err
+		}
+		if err := tx.Delete("p/3"); err != nil {
+			return err
+		}
+		kv, ok, err := tx.Get("p/2")
+		if err != nil || !ok || string(kv.Value) != "new" || kv.CreateRevision != 1 || kv.ModRevision != 2 {
+			return fmt.Errorf("Get own put = %+v, %v, %v; want new, create 1, mod 2", kv, ok, err)
+		}
+		kv, ok, err = tx.Get("p/0")
+		if err != nil || !ok || kv.CreateRevision != 2 || kv.ModRevision != 2 {
+			return fmt.Errorf("Get own new key = %+v, %v, %v; want create and mod 2", kv, ok, err)
+		}
+		if _, ok, err := tx.Get("p/3"); err != nil || ok {
+			return fmt.Errorf("Get own delete: found %v, err %v", ok, err)
+		}
+		kvs, err := tx.List("p/")
+		if err != nil {
+			return err
+		}
+		if got := fmt.Sprint(keyValues(kvs)); got != "[p/0=added p/1=old p/2=new]" {
+			return fmt.Errorf("List inside Update = %s", got)
+		}
+		return nil
+	})
+	if rev != 2 {
+		t.Fatalf("Update returned %d, want 2", rev)
+	}
+	if got := fmt.Sprint(keyValues(mustList(t, s, "p/"))); got != "[p/0=added p/1=old p/2=new]" {
+		t.Errorf("List after commit = %s", got)
+	}
+}
+
+func testValuesAreCopies(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	// Large enough that an embedded store cannot keep it inline in some
+	// small structure that happens to be copied anyway.
+	want := "value" + strings.Repeat(".", 4000)
+	w := s.Watch(ctx, 0)
+	mustUpdate(t, s, func(tx store.Txn) error {
+		v := []byte(want)
+		if err := tx.Put("k", v); err != nil {
+			return err
+		}
+		v[0] = 'X' // the caller may reuse its buffer after Put
+		return nil
+	})
+	if got := mustGet(t, s, "k").Value; string(got) != want {
+		t.Fatalf("value changed through the slice given to Put: %.10q", got)
+	}
+	mustGet(t, s, "k").Value[0] = 'X'
+	mustList(t, s, "")[0].Value[0] = 'X'
+	var kept []byte
+	if err := s.View(ctx, func(tx store.ReadTxn) error {
+		kv, _, err := tx.Get("k")
+		kept = kv.Value
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ev := mustRecv(t, w, 1)[0]
+	ev.Changes[0].Value[0] = 'X'
+	// Rewrite the key: memory a store freed or reused would show in kept.
+	mustUpdate(t, s, put("k", strings.Repeat("z", len(want))))
+	if string(kept) != want {
+		t.Errorf("value kept from a finished View changed to %.10q", kept)
+	}
+	if got := mustGet(t, s, "k").Value; string(got) != strings.Repeat("z", len(want)) {
+		t.Errorf("stored value %.10q after changing returned copies", got)
+	}
+	if ev := mustRecv(t, s.Watch(ctx, 0), 1)[0]; string(ev.Changes[0].Value) != want {
+		t.Errorf("replayed value %.10q after a watcher changed its copy", ev.Changes[0].Value)
+	}
+}
+
+// put returns an Update fn that puts one key.
+func put(key, value string) func(store.Txn) error {
+	return func(tx store.Txn) error { return tx.Put(key, []byte(value)) }
+}
+
+// del returns an Update fn that deletes one key.
+func del(key string) func(store.Txn) error {
+	return func(tx store.Txn) error { return tx.Delete(key) }
+}
+
+// putN commits n Updates that each put one key under prefix, and returns the
+// last revision.
+func putN(t testing.TB, s store.Store, prefix string, n int) int64 {
+	t.Helper()
+	var rev int64
+	for i := range n {
+		rev = mustUpdate(t, s, put(fmt.Sprintf("%s%04d", prefix, i), fmt.Sprint(i)))
+	}
+	return rev
+}
+
+func mustUpdate(t testing.TB, s store.Store, fn func(store.Txn) error) int64 {
+	t.Helper()
+	rev, err := s.Update(t.Context(), fn)
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	return rev
+}
+
+func get(t testing.TB, s store.Store, key string) (store.KV, bool) {
+	t.Helper()
+	var kv store.KV
+	var ok bool
+	err := s.View(t.Context(), func(tx store.ReadTxn) error {
+		var err error
+		kv, ok, err = tx.Get(key)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("Get %s: %v", key, err)
+	}
+	return kv, ok
+}
+
+func mustGet(t testing.TB, s store.Store, key string) store.KV {
+	t.Helper()
+	kv, ok := get(t, s, key)
+	if !ok {
+		t.Fatalf("Get %s: not found", key)
+	}
+	return kv
+}
+
+func mustList(t testing.TB, s store.Store, prefix string) []store.KV {
+	t.Helper()
+	var kvs []store.KV
+	err := s.View(t.Context(), func(tx store.ReadTxn) error {
+		var err error
+		kvs, err = tx.List(prefix)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("List %q: %v", prefix, err)
+	}
+	return kvs
+}
+
+func viewRevision(t testing.TB, s store.Store) int64 {
+	t.Helper()
+	var rev int64
+	if err := s.View(t.Context(), func(tx store.ReadTxn) error {
+		rev = tx.Revision()
+		return nil
+	}); err != nil {
+		t.Fatalf("View: %v", err)
+	}
+	return rev
+}
+
+func keyValues(kvs []store.KV) []string {
+	var out []string
+	for _, kv := range kvs {
+		out = append(out, kv.Key+"="+string(kv.Value))
+	}
+	return out
+}
+
+// changesString renders an event's changes as "key=value" and "-key".
+func changesString(ev store.Event) string {
+	var b bytes.Buffer
+	for i, c := range ev.Changes {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if c.Deleted {
+			if c.Value != nil {
+				fmt.Fprintf(&b, "-%s(value %q)", c.Key, c.Value)
+				continue
+			}
+			b.WriteString("-" + c.Key)
+			continue
+		}
+		b.WriteString(c.Key + "=" + string(c.Value))
+	}
+	return b.String()
+}
