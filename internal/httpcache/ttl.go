@@ -1,0 +1,234 @@
+package httpcache
+
+import (
+	"net/http"
+	"slices"
+	"time"
+)
+
+// TTLConfig is the Min/Default/Max TTL of a cache behaviour (legacy fields)
+// or of its cache policy (edge.md §3.1, §2.2).
+type TTLConfig struct {
+	Min, Default, Max time.Duration
+}
+
+// DefaultErrorCachingMinTTL is how long an error is cached when the
+// distribution has no CustomErrorResponse for its status (edge.md §3.6).
+const DefaultErrorCachingMinTTL = 10 * time.Second
+
+// Reasons recorded in Decision.Reason. They name the rule that produced the
+// TTL (style.md §3.4 habit 13) and go to the access log and Cache-Status.
+const (
+	ReasonCachingDisabled    = "caching-disabled"      // Min = Default = Max = 0
+	ReasonUncacheableStatus  = "uncacheable-status"    // status never cached
+	ReasonNoCacheControl     = "no-cache-control"      // 303/307/308 without Cache-Control
+	ReasonNoMaxAge           = "no-max-age"            // 400/403/405/412/415 without max-age/s-maxage
+	ReasonNoStore            = "no-store"              // honoured (MinTTL = 0)
+	ReasonPrivate            = "private"               // honoured (MinTTL = 0)
+	ReasonNoCache            = "no-cache"              // honoured (MinTTL = 0)
+	ReasonMinTTLOverride     = "min-ttl-override"      // no-store/private/no-cache cached for MinTTL > 0
+	ReasonSMaxAge            = "s-maxage"              // TTL from s-maxage
+	ReasonMaxAge             = "max-age"               // TTL from max-age
+	ReasonExpires            = "expires"               // TTL from Expires
+	ReasonDefaultTTL         = "default-ttl"           // no freshness information
+	ReasonMinTTLFloor        = "min-ttl-floor"         // origin TTL raised to MinTTL
+	ReasonMaxTTLCap          = "max-ttl-cap"           // origin TTL lowered to MaxTTL
+	ReasonErrorCachingMinTTL = "error-caching-min-ttl" // error cached for ErrorCachingMinTTL
+)
+
+// Decision is the outcome of DecideTTL or DecideErrorTTL.
+//
+// Cacheable means "store the response". TTL is how long it is fresh in
+// this cache; a cacheable response with TTL 0 is stored but stale at once,
+// so every use revalidates with the origin (edge.md §3.2, max-age=0).
+type Decision struct {
+	Cacheable bool
+	TTL       time.Duration
+	Reason    string
+	// StripHeaders lists header fields that must not be stored with the
+	// response: those named by a qualified no-cache="..." or private="..."
+	// (RFC 9111 §5.2.2.4, §5.2.2.7). With no-cache="Set-Cookie" this is
+	// how edge.md §3.3 caches the object but not its Set-Cookie: strip them
+	// from the stored copy, return them only on the miss that produced it.
+	StripHeaders []string
+}
+
+// cacheableByDefault reports whether a non-error status may be cached under
+// the TTL rules of edge.md §3.2, and whether it needs a Cache-Control field.
+//
+// AWS "How CloudFront processes HTTP 3xx status codes from your origin"
+// (http-3xx-status-codes.html): 3xx responses are cached according to the
+// distribution settings and headers, and "CloudFront caches 307 and 308
+// responses only when you include the Cache-Control header". That replaces
+// edge.md §3.6's proposal (302/307 only with explicit freshness, 308
+// always). 303 is treated like 307/308 (RFC 9110 §15.4.4: cacheable only
+// with explicit freshness). 304 is accepted so that a revalidation can
+// refresh the stored object's TTL (edge.md §3.4): pass the stored headers
+// updated with the 304's.
+func cacheableByDefault(status int) (ok, needsCacheControl bool) {
+	switch status {
+	case http.StatusOK, http.StatusNonAuthoritativeInfo, http.StatusNoContent,
+		http.StatusPartialContent, http.StatusMultipleChoices,
+		http.StatusMovedPermanently, http.StatusFound, http.StatusNotModified:
+		return true, false
+	case http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true, true
+	}
+	return false, false
+}
+
+// DecideTTL applies CloudFront's TTL rules (edge.md §3.2 table, §3.3) to an
+// origin response with a non-error status. Error statuses (4xx, 5xx) are
+// reported as uncacheable here; use DecideErrorTTL for them.
+//
+// Origin TTL is the first present of s-maxage, max-age, Expires − Date.
+// Then, with MinTTL = 0: no-store/private/no-cache → not cached; origin TTL
+// → min(TTL, MaxTTL); none → DefaultTTL. With MinTTL > 0: no-store/private/
+// no-cache → cached for MinTTL; origin TTL → clamp(TTL, MinTTL, MaxTTL);
+// none → max(MinTTL, DefaultTTL). Min = Default = Max = 0 (CachingDisabled)
+// → never cached.
+//
+// Set-Cookie does not affect the decision (edge.md §3.3: responses are
+// cached with or without it; what is stored or stripped depends on the
+// cookie forwarding setting, which is the caller's), except through
+// no-cache="Set-Cookie" (Decision.StripHeaders).
+func DecideTTL(cfg TTLConfig, status int, h http.Header, now time.Time) Decision {
+	if cfg.Min == 0 && cfg.Default == 0 && cfg.Max == 0 {
+		return Decision{Reason: ReasonCachingDisabled}
+	}
+	ok, needsCC := cacheableByDefault(status)
+	if !ok {
+		return Decision{Reason: ReasonUncacheableStatus}
+	}
+	if needsCC && len(h.Values("Cache-Control")) == 0 {
+		return Decision{Reason: ReasonNoCacheControl}
+	}
+	cc := CacheControlFromHeader(h)
+	strip := stripHeaders(cc)
+	if reason := restrictive(cc); reason != "" {
+		if cfg.Min == 0 {
+			return Decision{Reason: reason}
+		}
+		return Decision{Cacheable: true, TTL: cfg.Min, Reason: ReasonMinTTLOverride, StripHeaders: strip}
+	}
+	ttl, reason := originTTL(cc, h, now)
+	if reason == "" {
+		ttl, reason = cfg.Default, ReasonDefaultTTL
+	}
+	switch {
+	case ttl > cfg.Max:
+		ttl, reason = cfg.Max, ReasonMaxTTLCap
+	case ttl < cfg.Min:
+		ttl, reason = cfg.Min, ReasonMinTTLFloor
+	}
+	return Decision{Cacheable: true, TTL: ttl, Reason: reason, StripHeaders: strip}
+}
+
+// restrictive returns the reason of the first of no-store, private,
+// no-cache (unqualified) present, or "".
+func restrictive(cc CacheControl) string {
+	switch {
+	case cc.NoStore:
+		return ReasonNoStore
+	case cc.Private:
+		return ReasonPrivate
+	case cc.NoCache:
+		return ReasonNoCache
+	}
+	return ""
+}
+
+func stripHeaders(cc CacheControl) []string {
+	switch {
+	case len(cc.PrivateFields) == 0:
+		return cc.NoCacheFields
+	case len(cc.NoCacheFields) == 0:
+		return cc.PrivateFields
+	}
+	out := append([]string(nil), cc.NoCacheFields...)
+	for _, f := range cc.PrivateFields {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// originTTL returns the freshness lifetime the origin gave, and its reason,
+// or reason "" when it gave none. s-maxage beats max-age beats Expires
+// (edge.md §3.2; RFC 9111 §4.2.1).
+//
+// Expires is measured from the origin's Date when Date is valid (RFC 9111
+// §4.2.1: Expires minus Date, which is immune to clock skew between origin
+// and edge), otherwise from now. An invalid Expires (e.g. "0") means
+// already expired (RFC 9111 §5.3). Whole seconds, never negative.
+func originTTL(cc CacheControl, h http.Header, now time.Time) (time.Duration, string) {
+	switch {
+	case cc.HasSMaxAge:
+		return cc.SMaxAge, ReasonSMaxAge
+	case cc.HasMaxAge:
+		return cc.MaxAge, ReasonMaxAge
+	}
+	values := h.Values("Expires")
+	if len(values) == 0 {
+		return 0, ""
+	}
+	exp, err := http.ParseTime(values[0])
+	if err != nil {
+		return 0, ReasonExpires
+	}
+	base := now
+	if date, err := http.ParseTime(h.Get("Date")); err == nil {
+		base = date
+	}
+	ttl := exp.Sub(base).Truncate(time.Second)
+	return max(ttl, 0), ReasonExpires
+}
+
+// DecideErrorTTL decides whether and how long an origin error response is
+// cached (edge.md §3.6, corrected by the current AWS pages
+// HTTPStatusCodes.html and custom-error-pages-expiration.html):
+//
+//   - Always cached: 404, 410, 414, 500, 501, 502, 503, 504.
+//   - Cached only with Cache-Control max-age or s-maxage: 400, 403, 405,
+//     412, 415.
+//   - Never cached: 416 (even with an ErrorCachingMinTTL), and every other
+//     status.
+//   - no-store, no-cache or private prevent caching for 404, 410, 414 and
+//     501; for every other code they are ignored.
+//   - TTL = max(ErrorCachingMinTTL, origin TTL), where the origin TTL is
+//     s-maxage, max-age or Expires (AWS lists Expires too) capped at the
+//     behaviour's MaxTTL ("max-age and s-maxage values cannot be greater
+//     than the Maximum TTL").
+//
+// errorCachingMinTTL is the CustomErrorResponse value for this status, or
+// nil for the default (10 s). A TTL of 0 (ErrorCachingMinTTL 0 and no
+// origin value) means not cached.
+func DecideErrorTTL(errorCachingMinTTL *time.Duration, maxTTL time.Duration, status int, h http.Header, now time.Time) Decision {
+	minTTL := DefaultErrorCachingMinTTL
+	if errorCachingMinTTL != nil {
+		minTTL = *errorCachingMinTTL
+	}
+	cc := CacheControlFromHeader(h)
+	switch status {
+	case 404, 410, 414, 501:
+		if reason := restrictive(cc); reason != "" {
+			return Decision{Reason: reason}
+		}
+	case 500, 502, 503, 504:
+	case 400, 403, 405, 412, 415:
+		if !cc.HasMaxAge && !cc.HasSMaxAge {
+			return Decision{Reason: ReasonNoMaxAge}
+		}
+	default:
+		return Decision{Reason: ReasonUncacheableStatus}
+	}
+	ttl, reason := originTTL(cc, h, now)
+	if reason != "" && ttl > maxTTL {
+		ttl = maxTTL
+	}
+	if reason == "" || ttl < minTTL {
+		ttl, reason = minTTL, ReasonErrorCachingMinTTL
+	}
+	return Decision{Cacheable: ttl > 0, TTL: ttl, Reason: reason, StripHeaders: stripHeaders(cc)}
+}

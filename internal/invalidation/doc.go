@@ -1,0 +1,51 @@
+// Package invalidation holds the pure parts of CloudFront invalidations:
+// validating invalidation paths and batches as the API accepts them, and
+// deciding whether a cached object is covered by an invalidation.
+//
+// It follows edge.md §10 and api.md §5.7–§5.8, and the CloudFront Developer
+// Guide, "What you need to know when invalidating paths"
+// (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/invalidation-specifying-objects.html).
+// Creating the record belongs to internal/control, purging to the cache and
+// completion to internal/fleet; this package does no I/O and imports
+// nothing of OpenFront's.
+//
+// Main types: Matcher (from Compile) with Match and MatchParts; Record and
+// Invalidated apply the "stored before createdAt" rule of edge.md §10.
+//
+// What a path is compared against. The subject is the object's URI as the
+// cache keys it: the escaped request path, followed by "?" and the query
+// string only when the cache behaviour puts the query string in the cache
+// key. This is what AWS documents: "If you configured CloudFront to forward
+// query strings to your origin, you must include the query strings when
+// invalidating files" (`/images/image.jpg?parameter1=a`), or use
+// `/images/image.jpg*` to cover every query variant. So an exact path
+// without `?` invalidates only the variant requested without a query
+// string; when the behaviour does not key on the query string the caller
+// passes an empty query and the one cached object matches. Cookie, header
+// and Accept-Encoding variants are not part of the subject: all of them are
+// invalidated together.
+//
+// Matching rules:
+//   - An exact path matches the subject byte for byte (case-sensitive;
+//     `/images` and `/images/` differ).
+//   - A path ending in `*` matches every subject that starts with the part
+//     before the `*`, across `/` and `?`: `/images/*`, `/images*` (also
+//     `/images2/...`), `/a.jpg*` (all query variants), `/*` (everything).
+//   - A leading `/` is added when missing (console form, edge.md §10); the
+//     API itself requires it (ValidatePath).
+//
+// URL encoding. Paths are stored byte-for-byte as submitted (api.md §5.8)
+// and compared byte-for-byte against the escaped request path as received
+// (edge.md §10 "proposed"), with no decoding on either side. AWS asks
+// clients to percent-encode non-ASCII and unsafe characters and nothing
+// else, "or CloudFront will not invalidate the old version": that is exactly
+// what a byte comparison against the wire form does.
+//
+// Caveats:
+//   - Percent-escapes are compared as bytes: `%2f` does not match `%2F`.
+//   - Default root object: a cached `/` is keyed by the viewer path, so
+//     invalidating `/index.html` does not reach it by itself; the caller may
+//     also test the rewritten path (edge.md §10 "proposed").
+//   - Signed URLs: the signature parameters are not in the cache key, so the
+//     subject is the part before `?` as AWS documents.
+package invalidation
