@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
 	"path/filepath"
 	"sync"
@@ -17,12 +18,16 @@ import (
 	"time"
 
 	"openfront/internal/api"
+	"openfront/internal/cache"
+	"openfront/internal/cache/disk"
+	"openfront/internal/cache/memory"
 	"openfront/internal/api/cloudfront"
 	"openfront/internal/control"
 	"openfront/internal/edge"
 	"openfront/internal/fleet"
 	"openfront/internal/metrics"
 	"openfront/internal/model"
+	"openfront/internal/origin"
 	"openfront/internal/sigv4"
 	"openfront/internal/snapshot"
 	"openfront/internal/store/boltstore"
@@ -91,7 +96,24 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	edgeServer := edge.New(edge.Options{Log: log})
+	objects, err := newCache(s)
+	if err != nil {
+		return err
+	}
+	httpsPort := 0
+	if edgeTLSLn != nil {
+		httpsPort = edgeTLSLn.Addr().(*net.TCPAddr).Port
+	}
+	edgeServer := edge.New(edge.Options{
+		Cache: objects,
+		Origin: origin.New(origin.S3{
+			Endpoint: s.S3Endpoint, Region: s.S3Region,
+			AccessKeyID: os.Getenv("OPENFRONT_S3_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("OPENFRONT_S3_SECRET_ACCESS_KEY"),
+		}),
+		Log:       log,
+		HTTPSPort: httpsPort,
+		Count:     func(result string) { m.EdgeRequests.WithLabelValues(result).Inc() },
+	})
 	watcher := snapshot.NewWatcher(st, func(ctx context.Context, snap *snapshot.Snapshot, invals []model.InvalidationRecord) error {
 		edgeServer.Apply(snap, invals) // purges before the revision is reported
 		m.SnapshotRevision.Set(float64(snap.Revision))
@@ -223,3 +245,24 @@ func serveRTMP(ln net.Listener, log *slog.Logger) error {
 	}
 }
 
+// newCache builds the edge's object cache: the memory tier, and the disk
+// tier when --cache-disk-bytes is set.
+func newCache(s *Settings) (*cache.Cache, error) {
+	mem, err := memory.New(s.CacheMemoryBytes)
+	if err != nil {
+		return nil, fmt.Errorf("memory cache: %w", err)
+	}
+	cfg := cache.Config{Memory: mem}
+	if s.CacheDiskBytes > 0 {
+		dir := s.CacheDir
+		if dir == "" {
+			dir = filepath.Join(s.DataDir, "cache")
+		}
+		d, err := disk.Open(disk.Config{Dir: dir, MaxBytes: s.CacheDiskBytes})
+		if err != nil {
+			return nil, fmt.Errorf("disk cache: %w", err)
+		}
+		cfg.Disk = d
+	}
+	return cache.New(cfg)
+}

@@ -3,9 +3,9 @@ package control
 import (
 	"context"
 	"slices"
-	"strings"
 	"time"
 
+	"openfront/internal/invalidation"
 	"openfront/internal/model"
 	"openfront/internal/store"
 )
@@ -38,15 +38,6 @@ func (c *Control) invalView(kv store.KV, applied int64) (*Invalidation, error) {
 	return inv, nil
 }
 
-// ValidateInvalidationPath checks one invalidation path: it starts with "/"
-// and has "*" only as its last character.
-func ValidateInvalidationPath(p string) error {
-	if !strings.HasPrefix(p, "/") || len(p) > 4000 || strings.Contains(strings.TrimSuffix(p, "*"), "*") {
-		return model.Errorf("InvalidArgument", "Your request contains one or more invalid invalidation paths: %q.", p)
-	}
-	return nil
-}
-
 // CreateInvalidation records an invalidation batch; edges purge it and it
 // turns Completed once every live edge has. The same CallerReference with
 // the same paths returns the existing invalidation (created=false).
@@ -58,8 +49,8 @@ func (c *Control) CreateInvalidation(ctx context.Context, distID, callerRef stri
 		return nil, false, model.Errorf("BatchTooLarge", "Invalidation batch specified is too large: %d paths (maximum %d).", len(paths), c.settings.Quotas.PathsPerBatch)
 	}
 	for _, p := range paths {
-		if err := ValidateInvalidationPath(p); err != nil {
-			return nil, false, err
+		if err := invalidation.ValidatePath(p); err != nil {
+			return nil, false, model.Errorf("InvalidArgument", "Your request contains one or more invalid invalidation paths: %v.", err)
 		}
 	}
 	applied := c.applied(ctx)
@@ -93,7 +84,7 @@ func (c *Control) CreateInvalidation(ctx context.Context, distID, callerRef stri
 		inProgress, wildcards := 0, 0
 		count := func(ps []string) {
 			for _, p := range ps {
-				if strings.HasSuffix(p, "*") {
+				if invalidation.IsWildcard(p) {
 					wildcards++
 				} else {
 					inProgress++

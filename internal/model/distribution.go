@@ -24,6 +24,7 @@ type DistributionConfig struct {
 	Aliases           []string
 	DefaultRootObject string
 	Origins           []Origin
+	OriginGroups      []OriginGroup
 	DefaultBehavior   Behavior // PathPattern "*"
 	Behaviors         []Behavior
 	CustomErrors      []CustomErrorResponse
@@ -51,6 +52,14 @@ type Origin struct {
 	ConnectionAttempts int           // 1-3, default 3
 	ConnectionTimeout  time.Duration // 1-10 s, default 10 s
 	OACID              string
+}
+
+// OriginGroup is a failover pair: requests go to the first member, and
+// to the second when the first fails or answers one of FailoverCodes.
+type OriginGroup struct {
+	ID            string
+	Members       []string // origin ids, primary first
+	FailoverCodes []int
 }
 
 // S3Origin is an S3OriginConfig.
@@ -182,10 +191,30 @@ func ParseDistributionConfig(t Tree) (*DistributionConfig, error) {
 		c.Origins = append(c.Origins, *o)
 	}
 	// Origin groups are failover targets too.
-	for _, g := range StructItems(t, "OriginGroups") {
-		if id, _ := Str(g, "Id"); id != "" {
-			ids[id] = true
+	for _, gt := range StructItems(t, "OriginGroups") {
+		g := OriginGroup{ID: StrOr(gt, "", "Id"), Members: nil}
+		for _, m := range StructItems(gt, "Members") {
+			id := StrOr(m, "", "OriginId")
+			if findOrigin(c.Origins, id) == nil {
+				return nil, Errorf("NoSuchOrigin", "The origin group %q names an origin that does not exist: %q.", g.ID, id)
+			}
+			g.Members = append(g.Members, id)
 		}
+		if len(g.Members) != 2 {
+			return nil, Errorf("InvalidArgument", "The origin group %q must have exactly two members.", g.ID)
+		}
+		for _, code := range StringItems(gt, "FailoverCriteria", "StatusCodes") {
+			n, err := strconv.Atoi(code)
+			if err != nil || !slices.Contains([]int{400, 403, 404, 416, 500, 502, 503, 504}, n) {
+				return nil, Errorf("InvalidArgument", "The origin group %q has a failover status code that is not allowed: %s.", g.ID, code)
+			}
+			g.FailoverCodes = append(g.FailoverCodes, n)
+		}
+		if ids[g.ID] {
+			return nil, Errorf("InvalidArgument", "The origin group id %q is already used by an origin or another group.", g.ID)
+		}
+		ids[g.ID] = true
+		c.OriginGroups = append(c.OriginGroups, g)
 	}
 
 	var err error
@@ -375,7 +404,20 @@ func parseBehavior(t Tree, pattern string, originIDs map[string]bool, origins []
 		b.TrustedKeyGroups = StringItems(kg)
 	}
 
+	if b.CachePolicyID != "" {
+		if _, ok := ManagedCachePolicies[b.CachePolicyID]; !ok {
+			return b, Errorf("NoSuchCachePolicy", "The cache policy %q does not exist.", b.CachePolicyID)
+		}
+	}
+	if b.OriginRequestPolicyID != "" {
+		if _, ok := ManagedOriginRequestPolicies[b.OriginRequestPolicyID]; !ok {
+			return b, Errorf("NoSuchOriginRequestPolicy", "The origin request policy %q does not exist.", b.OriginRequestPolicyID)
+		}
+	}
 	fv := Sub(t, "ForwardedValues")
+	if fv != nil && b.CachePolicyID != "" {
+		return b, Errorf("InvalidArgument", "The cache behavior %q cannot have both a CachePolicyId and ForwardedValues.", pattern)
+	}
 	if fv == nil && b.CachePolicyID == "" {
 		return b, Errorf("InvalidArgument", "The cache behavior %q must have either a CachePolicyId or ForwardedValues.", pattern)
 	}

@@ -14,9 +14,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
+	"openfront/internal/cachepolicy"
 	"openfront/internal/model"
+	"openfront/internal/pathpattern"
 )
 
 // Snapshot is one immutable compiled view of the configuration.
@@ -38,6 +41,75 @@ type Distribution struct {
 	Config     *model.DistributionConfig
 	// Tree is the stored document, for members the typed view leaves out.
 	Tree model.Tree
+	// Behaviors are the cache behaviours in evaluation order, the default
+	// behaviour last.
+	Behaviors []*Behavior
+	// Errors are the custom error responses by error code.
+	Errors map[int]*model.CustomErrorResponse
+}
+
+// Behavior is one compiled cache behaviour.
+type Behavior struct {
+	*model.Behavior
+	Pattern *pathpattern.Pattern
+	Policy  *cachepolicy.Policy
+	// Origins are the target origin, or a failover group's primary and
+	// secondary.
+	Origins       []*model.Origin
+	FailoverCodes []int
+}
+
+// Match returns the first behaviour whose pattern matches the path (the
+// default behaviour matches everything).
+func (d *Distribution) Match(path string) *Behavior {
+	for _, b := range d.Behaviors[:len(d.Behaviors)-1] {
+		if b.Pattern.Match(path) {
+			return b
+		}
+	}
+	return d.Behaviors[len(d.Behaviors)-1]
+}
+
+// compileDistribution builds the edge view of one distribution.
+func compileDistribution(rec *model.DistributionRecord, cfg *model.DistributionConfig) (*Distribution, error) {
+	d := &Distribution{ID: rec.ID, DomainName: rec.DomainName, Config: cfg, Tree: rec.Config, Errors: map[int]*model.CustomErrorResponse{}}
+	origins := map[string]*model.Origin{}
+	for i := range cfg.Origins {
+		origins[cfg.Origins[i].ID] = &cfg.Origins[i]
+	}
+	groups := map[string]*model.OriginGroup{}
+	for i := range cfg.OriginGroups {
+		groups[cfg.OriginGroups[i].ID] = &cfg.OriginGroups[i]
+	}
+	all := append(slices.Clone(cfg.Behaviors), cfg.DefaultBehavior)
+	for i := range all {
+		mb := &all[i]
+		pattern := mb.PathPattern
+		if !strings.HasPrefix(pattern, "/") {
+			pattern = "/" + pattern
+		}
+		pp, err := pathpattern.Compile(pattern)
+		if err != nil {
+			return nil, fmt.Errorf("behavior %q: %w", mb.PathPattern, err)
+		}
+		b := &Behavior{Behavior: mb, Pattern: pp}
+		if g := groups[mb.TargetOriginID]; g != nil {
+			for _, id := range g.Members {
+				b.Origins = append(b.Origins, origins[id])
+			}
+			b.FailoverCodes = g.FailoverCodes
+		} else if o := origins[mb.TargetOriginID]; o != nil {
+			b.Origins = []*model.Origin{o}
+		} else {
+			return nil, fmt.Errorf("behavior %q: no origin %q", mb.PathPattern, mb.TargetOriginID)
+		}
+		b.Policy = cachepolicy.Compile(mb, b.Origins[0].S3 != nil)
+		d.Behaviors = append(d.Behaviors, b)
+	}
+	for i := range cfg.CustomErrors {
+		d.Errors[cfg.CustomErrors[i].ErrorCode] = &cfg.CustomErrors[i]
+	}
+	return d, nil
 }
 
 // StreamingDistribution is one compiled streaming (RTMP) distribution.
@@ -57,10 +129,18 @@ func (s *Snapshot) Lookup(host string) *Distribution {
 	if d := s.byHost[host]; d != nil {
 		return d
 	}
-	// A wildcard alias covers exactly one more label: *.example.com serves
-	// a.example.com, not a.b.example.com (CloudFront's rule).
-	if i := strings.IndexByte(host, '.'); i >= 0 {
-		return s.byWildcard[host[i:]]
+	// A wildcard alias *.example.com covers names at any depth below
+	// example.com but not example.com itself; the longest suffix wins
+	// (spec edge.md §1.1).
+	for i := strings.IndexByte(host, '.'); i >= 0; {
+		if d := s.byWildcard[host[i:]]; d != nil {
+			return d
+		}
+		next := strings.IndexByte(host[i+1:], '.')
+		if next < 0 {
+			break
+		}
+		i += 1 + next
 	}
 	return nil
 }
@@ -132,7 +212,11 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 			log.Error("snapshot: stored distribution does not parse", "dist_id", rec.ID, "err", err)
 			continue
 		}
-		d := &Distribution{ID: rec.ID, DomainName: rec.DomainName, Config: cfg, Tree: rec.Config}
+		d, err := compileDistribution(rec, cfg)
+		if err != nil {
+			log.Error("snapshot: stored distribution does not compile", "dist_id", rec.ID, "err", err)
+			continue
+		}
 		s.Distributions[d.ID] = d
 		s.byHost[strings.ToLower(d.DomainName)] = d
 		for _, a := range cfg.Aliases {

@@ -1,0 +1,292 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"openfront/internal/cache"
+	"openfront/internal/httpcache"
+	"openfront/internal/origin"
+)
+
+// fillTimeout bounds a whole fill; origin reads are bounded separately by
+// the origin's read timeout between packets, so only a stalled-forever
+// transfer hits this.
+const fillTimeout = 24 * time.Hour
+
+// serve runs the cache phases: key, lookup, and on a miss the collapsed
+// fill; requests that are not cached go straight to the origin.
+func (x *exchange) serve() {
+	method := x.r.Method
+	p := x.beh.Policy
+	if p.CachingDisabled || !contains(x.beh.CachedMethods, method) {
+		x.passThrough()
+		return
+	}
+	bp := keyBufs.Get().(*[]byte)
+	kb := p.AppendKey((*bp)[:0], x.dist.ID, x.beh.PathPattern, x.path, x.rawQuery, x.r.Header, x.r.Host, x.skipQuery())
+	if method == http.MethodOptions {
+		kb = append(kb, "\x00OPTIONS"...)
+	}
+	x.key = string(kb)
+	*bp = kb
+	keyBufs.Put(bp)
+	// GET and HEAD share one cached object: a HEAD miss fills with GET.
+	if entry, ok := x.s.opts.Cache.Lookup(x.key); ok {
+		x.cached(entry)
+		return
+	}
+	x.fill(nil)
+}
+
+// skipQuery drops signed-URL parameters from key and origin request when
+// the behaviour checks signatures.
+func (x *exchange) skipQuery() func(string) bool {
+	if len(x.beh.TrustedSigners) == 0 && len(x.beh.TrustedKeyGroups) == 0 {
+		return nil
+	}
+	return isSigningParam
+}
+
+// isSigningParam names the query parameters of CloudFront signed URLs;
+// they are neither forwarded nor keyed (spec edge.md §2.1).
+func isSigningParam(name string) bool {
+	switch name {
+	case "Expires", "Key-Pair-Id", "Policy", "Signature", "Hash-Algorithm":
+		return true
+	}
+	return false
+}
+
+// cached serves a stored object: fresh is a Hit; stale is revalidated or
+// refetched, or served stale where the origin's directives allow.
+func (x *exchange) cached(e cache.Entry) {
+	m := e.Meta
+	if x.now.Before(m.Expires) {
+		x.result = "Hit"
+		x.respondEntry(e, true)
+		return
+	}
+	cc := httpcache.ParseCacheControl(m.Header.Get("Cache-Control"))
+	if cc.HasStaleWhileRevalidate && x.now.Before(m.Expires.Add(cc.StaleWhileRevalidate)) {
+		// Serve the stale copy now and refresh it in the background.
+		x.result = "RefreshHit"
+		go x.backgroundRefresh()
+		x.respondEntry(e, true)
+		return
+	}
+	x.fill(&e)
+}
+
+// backgroundRefresh refills the object for stale-while-revalidate; it
+// joins any fill already running for the key.
+func (x *exchange) backgroundRefresh() {
+	bg := *x
+	bg.w = nil
+	ctx := context.WithoutCancel(x.r.Context())
+	x.s.opts.Cache.Delete(x.key)
+	s, err := x.s.opts.Cache.Fill(ctx, bg.fillRequest(nil, nil))
+	if err == nil {
+		io.Copy(io.Discard, s)
+		s.Close()
+	}
+}
+
+// purgePath is what invalidation paths are matched against: the viewer
+// path, with the query string when the behaviour keys on it.
+func (x *exchange) purgePath() string {
+	if x.rawQuery != "" && x.beh.Policy.KeysQuery() {
+		return x.path + "?" + x.rawQuery
+	}
+	return x.path
+}
+
+// fill asks the origin through the collapsing fill. stale is the expired
+// stored copy, if any: it is revalidated (a 304 stores it again, fresh),
+// and served when the origin fails and the directives allow.
+func (x *exchange) fill(stale *cache.Entry) {
+	var owned atomic.Bool // the fill took over stale's body
+	var revalidated atomic.Bool
+	if stale != nil {
+		defer func() {
+			if !owned.Load() {
+				stale.Close()
+			}
+		}()
+		// Fill would hand back the stored copy; take it out of the way.
+		x.s.opts.Cache.Delete(x.key)
+	}
+	s, err := x.s.opts.Cache.Fill(x.r.Context(), x.fillRequest(stale, func(o bool) {
+		revalidated.Store(true)
+		owned.Store(o)
+	}))
+	if err != nil {
+		if x.r.Context().Err() != nil {
+			x.result, x.status = "Error", 0 // the viewer left
+			return
+		}
+		if stale != nil && x.serveStaleOnError(stale, err) {
+			return
+		}
+		x.originError(err)
+		return
+	}
+	defer s.Close()
+	switch {
+	case s.Shared:
+		x.result = "Hit"
+	case revalidated.Load():
+		x.result = "RefreshHit"
+	default:
+		x.result = "Miss"
+	}
+	x.respondStream(s.Meta, s, s.Shared)
+}
+
+// serveStaleOnError serves the expired copy when the origin failed with a
+// 5xx or could not be reached, unless the object said stale-if-error=0,
+// and keeps it for ErrorCachingMinTTL before asking the origin again
+// (spec edge.md §3.5).
+func (x *exchange) serveStaleOnError(stale *cache.Entry, err error) bool {
+	var oe *origin.Error
+	if !errors.As(err, &oe) {
+		return false
+	}
+	cc := httpcache.ParseCacheControl(stale.Meta.Header.Get("Cache-Control"))
+	if cc.HasStaleIfError && (cc.StaleIfError == 0 || x.now.After(stale.Meta.Expires.Add(cc.StaleIfError))) {
+		return false
+	}
+	keep := x.errorCachingMinTTL(oe.Status)
+	m := stale.Meta
+	_, _ = x.s.opts.Cache.Fill(context.WithoutCancel(x.r.Context()), &cache.FillRequest{
+		Key: x.key, DistID: x.dist.ID, Path: x.purgePath(),
+		Fetch: func(context.Context) (*cache.FetchResult, error) {
+			return &cache.FetchResult{Status: m.Status, Header: m.Header.Clone(), Expires: x.now.Add(keep), Size: m.Size,
+				Body: io.NopCloser(io.NewSectionReader(stale, 0, m.Size)), Cacheable: true}, nil
+		},
+	})
+	x.result = "RefreshHit"
+	x.respondEntry(*stale, true)
+	return true
+}
+
+// fillRequest describes the fill of this exchange's key. onRevalidated is
+// called when the origin answered 304 to the conditional request built
+// from stale (with whether the fill took over stale's body).
+func (x *exchange) fillRequest(stale *cache.Entry, onRevalidated func(owned bool)) *cache.FillRequest {
+	return &cache.FillRequest{
+		Key: x.key, DistID: x.dist.ID, Path: x.purgePath(), Timeout: fillTimeout,
+		Fetch: func(ctx context.Context) (*cache.FetchResult, error) {
+			method := x.r.Method
+			if method == http.MethodHead {
+				method = http.MethodGet
+			}
+			out := x.originRequest(method, nil, 0)
+			if stale != nil {
+				for name, vs := range httpcache.RevalidationHeaders(stale.Meta.Header.Clone()) {
+					out.Header[name] = vs
+				}
+			}
+			resp, err := x.fetch(ctx, out)
+			if err != nil {
+				return nil, err
+			}
+			if stale != nil && resp.StatusCode == http.StatusNotModified {
+				resp.Body.Close()
+				res := x.refreshed(stale, resp.Header)
+				if onRevalidated != nil {
+					onRevalidated(true)
+				}
+				return res, nil
+			}
+			return x.upstreamResponse(resp), nil
+		},
+	}
+}
+
+// refreshed is the stored copy made fresh again by a 304: its headers
+// updated from the 304's, its TTL decided anew, its body unchanged.
+func (x *exchange) refreshed(stale *cache.Entry, notModified http.Header) *cache.FetchResult {
+	h := stale.Meta.Header.Clone()
+	removeHopByHop(notModified)
+	for name, vs := range notModified {
+		switch name {
+		case "Content-Length", "Content-Encoding", "Transfer-Encoding", "Content-Type", "Content-Range":
+			continue
+		}
+		h[name] = vs
+	}
+	d := httpcache.DecideTTL(x.ttlConfig(), stale.Meta.Status, h, x.s.now())
+	m := stale.Meta
+	return &cache.FetchResult{Status: m.Status, Header: h, Expires: x.s.now().Add(d.TTL), Size: m.Size,
+		Body: &entryBody{SectionReader: io.NewSectionReader(stale, 0, m.Size), e: stale}, Cacheable: d.Cacheable}
+}
+
+// entryBody reads a stored entry and closes it at the end.
+type entryBody struct {
+	*io.SectionReader
+	e *cache.Entry
+}
+
+func (b *entryBody) Close() error { return b.e.Close() }
+
+func (x *exchange) ttlConfig() httpcache.TTLConfig {
+	p := x.beh.Policy
+	return httpcache.TTLConfig{Min: p.MinTTL, Default: p.DefaultTTL, Max: p.MaxTTL}
+}
+
+// errorCachingMinTTL is the custom error response's ErrorCachingMinTTL for
+// the status, or CloudFront's 10 s default.
+func (x *exchange) errorCachingMinTTL(status int) time.Duration {
+	if ce := x.dist.Errors[status]; ce != nil && ce.HasCachingMinTTL {
+		return time.Duration(ce.ErrorCachingMinTTL) * time.Second
+	}
+	return httpcache.DefaultErrorCachingMinTTL
+}
+
+// passThrough forwards a request that is not cached (other methods, or a
+// behaviour with caching disabled) and streams the answer back.
+func (x *exchange) passThrough() {
+	var body io.Reader
+	if x.r.ContentLength != 0 && x.r.Body != nil && x.r.Body != http.NoBody {
+		body = x.r.Body
+	}
+	out := x.originRequest(x.r.Method, body, x.r.ContentLength)
+	resp, err := x.fetch(x.r.Context(), out)
+	if err != nil {
+		if x.r.Context().Err() != nil {
+			x.result = "Error"
+			return
+		}
+		x.originError(err)
+		return
+	}
+	res := x.upstreamResponse(resp)
+	defer res.Body.Close()
+	x.result = "Miss"
+	m := &cache.Meta{Status: res.Status, Header: cache.MakeHeader(res.Header), StoredAt: x.now, Size: res.Size}
+	x.respondStream(m, res.Body, false)
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func hasToken(list, token string) bool {
+	for _, t := range strings.Split(list, ",") {
+		if strings.EqualFold(strings.TrimSpace(t), token) {
+			return true
+		}
+	}
+	return false
+}

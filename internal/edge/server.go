@@ -1,0 +1,92 @@
+package edge
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"openfront/internal/cache"
+	"openfront/internal/invalidation"
+	"openfront/internal/model"
+	"openfront/internal/origin"
+	"openfront/internal/snapshot"
+)
+
+// Options configure the edge.
+type Options struct {
+	Cache  *cache.Cache
+	Origin *origin.Client
+	Log    *slog.Logger
+	// Pop is the X-Amz-Cf-Pop value.
+	Pop string
+	// HTTPSPort is the port of the HTTPS listener, for redirect-to-https
+	// (0: no HTTPS listener; 443 is left out of the Location).
+	HTTPSPort int
+	// Count records one response by X-Cache result (metrics).
+	Count func(result string)
+	// Now is the clock (tests).
+	Now func() time.Time
+}
+
+// Server is the edge's http.Handler.
+type Server struct {
+	opts  Options
+	snap  atomic.Pointer[snapshot.Snapshot]
+	via   []string // "1.1 <id>.cloudfront.net (CloudFront)"
+	via2  []string // same for HTTP/2 viewers
+	viaID string
+	now   func() time.Time
+}
+
+// New returns an edge server.
+func New(opts Options) *Server {
+	var id [16]byte
+	_, _ = rand.Read(id[:])
+	s := &Server{opts: opts, viaID: hex.EncodeToString(id[:]) + ".cloudfront.net (CloudFront)", now: opts.Now}
+	s.via = []string{"1.1 " + s.viaID}
+	s.via2 = []string{"2.0 " + s.viaID}
+	if s.opts.Pop == "" {
+		s.opts.Pop = "LOC1-C1"
+	}
+	if s.opts.Log == nil {
+		s.opts.Log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// Apply swaps in a new snapshot and purges the objects that the
+// invalidations created with it match; when it returns, the revision may be
+// reported as applied. Deleted distributions lose their cached objects.
+func (s *Server) Apply(snap *snapshot.Snapshot, invals []model.InvalidationRecord) {
+	old := s.snap.Swap(snap)
+	if s.opts.Cache == nil {
+		return
+	}
+	for _, inv := range invals {
+		m := invalidation.Compile(inv.Paths)
+		n := s.opts.Cache.Purge(inv.DistributionID, m.Match)
+		s.opts.Log.Debug("edge: invalidation purged", "dist_id", inv.DistributionID, "invalidation", inv.ID, "objects", n)
+	}
+	if old != nil {
+		for id := range old.Distributions {
+			if _, ok := snap.Distributions[id]; !ok {
+				s.opts.Cache.PurgeDistribution(id)
+			}
+		}
+	}
+}
+
+// Snapshot returns the live snapshot.
+func (s *Server) Snapshot() *snapshot.Snapshot { return s.snap.Load() }
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	x := newExchange(s, w, r)
+	defer x.finish()
+	x.run()
+}

@@ -1,0 +1,213 @@
+package edge
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+
+	"openfront/internal/cache"
+	"openfront/internal/httpcache"
+	"openfront/internal/model"
+	"openfront/internal/origin"
+)
+
+// originRequest derives the origin request from the viewer request once:
+// the behaviour's forwarding rules, then CloudFront's own headers (spec
+// edge.md §5.3, §5.4). The target origin is filled in by fetch.
+func (x *exchange) originRequest(method string, body io.Reader, length int64) *origin.Request {
+	p := x.beh.Policy
+	src := x.r.Header.Clone()
+	removeHopByHop(src)
+	h := make(http.Header, len(src)+6)
+	p.ForwardHeaders(h, src)
+	if c := p.ForwardCookies(x.r.Header); c != "" {
+		h.Set("Cookie", c)
+	}
+	if ae := p.NormalizedAcceptEncoding(x.r.Header); ae != "" {
+		h.Set("Accept-Encoding", ae)
+	} else if !p.Legacy && len(x.r.Header["Accept-Encoding"]) > 0 && p.Compressible() {
+		h.Set("Accept-Encoding", "identity")
+	}
+	if !p.ForwardsHeader("User-Agent") {
+		h.Set("User-Agent", "Amazon CloudFront")
+	}
+	// The edge answers conditional and range requests itself from the
+	// whole object it caches; only non-cached requests carry them through.
+	if method == http.MethodGet && x.key != "" {
+		for _, name := range []string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range", "Request-Range"} {
+			delete(h, name)
+		}
+	}
+	via := x.s.via[0]
+	if prior := x.r.Header.Get("Via"); prior != "" {
+		via = prior + ", " + via
+	}
+	h.Set("Via", via)
+	clientIP, _, err := net.SplitHostPort(x.r.RemoteAddr)
+	if err != nil {
+		clientIP = x.r.RemoteAddr
+	}
+	if prior := x.r.Header.Get("X-Forwarded-For"); prior != "" {
+		clientIP = prior + ", " + clientIP
+	}
+	h.Set("X-Forwarded-For", clientIP)
+	h.Set("X-Amz-Cf-Id", x.reqID)
+	if p.ForwardsHeader("Cloudfront-Forwarded-Proto") {
+		proto := "http"
+		if x.https {
+			proto = "https"
+		}
+		h.Set("CloudFront-Forwarded-Proto", proto)
+	}
+	return &origin.Request{
+		ViewerHTTPS:   x.https,
+		Method:        method,
+		Path:          x.originPath,
+		RawQuery:      p.ForwardQuery(x.rawQuery, x.skipQuery()),
+		Header:        h,
+		Body:          body,
+		ContentLength: length,
+	}
+}
+
+// fetch sends the request to the behaviour's origin, failing over to the
+// group's secondary on an error or a listed status (GET, HEAD and OPTIONS
+// only, spec edge.md §7.5).
+func (x *exchange) fetch(ctx context.Context, out *origin.Request) (*http.Response, error) {
+	var resp *http.Response
+	var err error
+	for i, o := range x.beh.Origins {
+		req := *out
+		req.Origin = o
+		req.Header = x.withOriginHeaders(out.Header, o)
+		req.Path = o.OriginPath + out.Path
+		if o.S3 != nil {
+			req.Sign = o.S3.OAI != "" || o.OACID != ""
+		} else if x.beh.Policy.ForwardsHeader("Host") {
+			req.Host = x.r.Host
+		} else {
+			req.Host = o.DomainName // CloudFront sends the origin's domain name, without a port
+		}
+		resp, err = x.s.opts.Origin.Do(ctx, &req)
+		last := i == len(x.beh.Origins)-1
+		if last || (out.Method != http.MethodGet && out.Method != http.MethodHead && out.Method != http.MethodOptions) {
+			break
+		}
+		if err == nil && !slices.Contains(x.beh.FailoverCodes, resp.StatusCode) {
+			break
+		}
+		if err == nil {
+			resp.Body.Close()
+		}
+	}
+	return resp, err
+}
+
+// withOriginHeaders sets the Host for the origin and its custom headers
+// (which replace viewer headers of the same name).
+func (x *exchange) withOriginHeaders(h http.Header, o *model.Origin) http.Header {
+	if len(o.CustomHeaders) > 0 {
+		h = h.Clone()
+		for _, ch := range o.CustomHeaders {
+			h.Set(ch.Name, ch.Value)
+		}
+	}
+	// The Host header goes in origin.Request.Host; net/http ignores a Host
+	// entry in the header map.
+	return h
+}
+
+// reservedResponse are headers the edge owns; an origin cannot set them.
+var reservedResponse = []string{"Via", "X-Cache", "X-Amz-Cf-Pop", "X-Amz-Cf-Id", "Age"}
+
+// upstreamResponse turns the origin's response into what is stored and
+// sent: headers filtered, TTL decided, compressed when CloudFront would.
+// Nothing viewer-specific happens here: the result is shared by every
+// request collapsed onto the fill and by later hits.
+func (x *exchange) upstreamResponse(resp *http.Response) *cache.FetchResult {
+	p := x.beh.Policy
+	h := resp.Header
+	removeHopByHop(h)
+	for _, name := range reservedResponse {
+		delete(h, name)
+	}
+	for name := range h {
+		if strings.HasPrefix(name, "X-Edge-") {
+			delete(h, name)
+		}
+	}
+	if !p.ForwardsCookies() {
+		delete(h, "Set-Cookie")
+	}
+	filterVary(h, p.VaryAllowed)
+
+	status := resp.StatusCode
+	now := x.s.now()
+	var d httpcache.Decision
+	if status >= 400 {
+		var minTTL = x.errorCachingMinTTL(status)
+		d = httpcache.DecideErrorTTL(&minTTL, p.MaxTTL, status, h, now)
+	} else {
+		d = httpcache.DecideTTL(x.ttlConfig(), status, h, now)
+	}
+	for _, name := range d.StripHeaders {
+		h.Del(name)
+	}
+	size := resp.ContentLength
+	if x.r.Method == http.MethodHead && x.key == "" {
+		size = 0
+	}
+	body := resp.Body
+	if enc := x.compression(status, h, size); enc != "" {
+		body = compress(body, enc)
+		h.Set("Content-Encoding", enc)
+		h.Del("Content-Length")
+		if v := h.Get("Vary"); !hasToken(v, "Accept-Encoding") {
+			if v == "" {
+				h.Set("Vary", "Accept-Encoding")
+			} else {
+				h.Set("Vary", v+", Accept-Encoding")
+			}
+		}
+		if et := h.Get("ETag"); strings.HasPrefix(et, `"`) {
+			h.Set("ETag", "W/"+et)
+		} else if et != "" && !strings.HasPrefix(et, "W/") {
+			h.Del("ETag")
+		}
+		size = -1
+	}
+	return &cache.FetchResult{
+		Status:    status,
+		Header:    h,
+		Expires:   now.Add(d.TTL),
+		Size:      size,
+		Body:      body,
+		Cacheable: d.Cacheable && x.key != "",
+	}
+}
+
+// filterVary keeps only the Vary values CloudFront itself varies on
+// (spec edge.md §5.2); "*" is kept.
+func filterVary(h http.Header, allowed func(string) bool) {
+	vs := h["Vary"]
+	if len(vs) == 0 {
+		return
+	}
+	var keep []string
+	for _, v := range vs {
+		for _, name := range strings.Split(v, ",") {
+			name = strings.TrimSpace(name)
+			if name == "*" || (name != "" && allowed(name)) {
+				keep = append(keep, name)
+			}
+		}
+	}
+	if len(keep) == 0 {
+		delete(h, "Vary")
+		return
+	}
+	h["Vary"] = []string{strings.Join(keep, ", ")}
+}

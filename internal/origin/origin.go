@@ -1,0 +1,323 @@
+// Package origin fetches objects from a distribution's origins: custom
+// origins over HTTP or HTTPS with the origin's ports, protocol policy, TLS
+// floor, timeouts and connection attempts, and S3 origins (path-style to a
+// configured S3-compatible endpoint, signed with SigV4 when an origin
+// access identity or control asks for it).
+//
+// One http.Transport is kept per distinct origin setting, so connections
+// are pooled and reused across requests (keep-alive for the origin's
+// keep-alive timeout). Errors come back classified: a timeout is 504, any
+// other failure to get a response is 502 (spec edge.md §7.2).
+package origin
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"openfront/internal/model"
+)
+
+// Error is a failed origin fetch with the status the edge answers.
+type Error struct {
+	Status int    // 502 or 504
+	Detail string // access-log detail: OriginConnectError, OriginReadError, OriginDnsError, ...
+	Err    error
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("origin: %s: %v", e.Detail, e.Err) }
+func (e *Error) Unwrap() error { return e.Err }
+
+// S3 says where S3 origins are really fetched from.
+type S3 struct {
+	// Endpoint is an S3-compatible endpoint URL (path-style requests); empty
+	// means AWS itself (virtual-hosted style to the origin's domain).
+	Endpoint string
+	Region   string
+	// Credentials sign requests of origins with an OAI or OAC; empty
+	// AccessKeyID leaves requests unsigned.
+	AccessKeyID, SecretAccessKey string
+}
+
+// Client fetches from origins.
+type Client struct {
+	s3     S3
+	signer *v4.Signer
+
+	mu         sync.Mutex
+	transports map[transportKey]*http.Transport
+}
+
+// New returns a Client.
+func New(s3 S3) *Client {
+	if s3.Region == "" {
+		s3.Region = "us-east-1"
+	}
+	return &Client{s3: s3, signer: v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }), transports: map[transportKey]*http.Transport{}}
+}
+
+// Request is one origin request, already filtered by the edge.
+type Request struct {
+	Origin      *model.Origin
+	ViewerHTTPS bool
+	Method      string
+	// Path is OriginPath + the viewer path, as it goes on the wire
+	// (escaped); RawQuery has no "?".
+	Path, RawQuery string
+	Header         http.Header
+	// Host is the Host header for the origin ("" = the origin's domain).
+	Host          string
+	Body          io.Reader
+	ContentLength int64
+	// Sign asks for SigV4 signing of an S3 origin request.
+	Sign bool
+}
+
+type transportKey struct {
+	minTLS    uint16
+	connect   time.Duration
+	keepalive time.Duration
+}
+
+func (c *Client) transport(o *model.Origin) *http.Transport {
+	k := transportKey{minTLS: tls.VersionTLS12, connect: o.ConnectionTimeout, keepalive: 5 * time.Second}
+	if o.Custom != nil {
+		k.keepalive = o.Custom.KeepaliveTimeout
+		k.minTLS = minTLS(o.Custom.SSLProtocols)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.transports[k]; ok {
+		return t
+	}
+	d := &net.Dialer{Timeout: k.connect, KeepAlive: 30 * time.Second}
+	t := &http.Transport{
+		Proxy:               nil, // an origin is reached directly
+		DialContext:         d.DialContext,
+		TLSHandshakeTimeout: k.connect,
+		TLSClientConfig:     &tls.Config{MinVersion: k.minTLS},
+		MaxIdleConns:        4096,
+		MaxIdleConnsPerHost: 1024,
+		IdleConnTimeout:     k.keepalive,
+		DisableCompression:  true, // bytes pass through as the origin sent them
+		ForceAttemptHTTP2:   false,
+		WriteBufferSize:     64 << 10,
+		ReadBufferSize:      64 << 10,
+	}
+	c.transports[k] = t
+	return t
+}
+
+// minTLS is the lowest TLS version among the origin's allowed protocols
+// (Go no longer speaks SSLv3; TLS 1.0 is its floor).
+func minTLS(protocols []string) uint16 {
+	v := uint16(tls.VersionTLS13)
+	if len(protocols) == 0 {
+		return tls.VersionTLS12
+	}
+	for _, p := range protocols {
+		switch p {
+		case "SSLv3", "TLSv1":
+			v = min(v, tls.VersionTLS10)
+		case "TLSv1.1":
+			v = min(v, tls.VersionTLS11)
+		case "TLSv1.2":
+			v = min(v, tls.VersionTLS12)
+		}
+	}
+	return v
+}
+
+// URL returns the URL a request goes to.
+func (c *Client) URL(r *Request) *url.URL {
+	u := &url.URL{Path: r.Path, RawPath: r.Path, RawQuery: r.RawQuery}
+	if p, err := url.PathUnescape(r.Path); err == nil {
+		u.Path = p
+	}
+	o := r.Origin
+	switch {
+	case o.S3 != nil && c.s3.Endpoint != "":
+		ep, err := url.Parse(c.s3.Endpoint)
+		if err == nil {
+			bucket := model.S3Bucket(o.DomainName)
+			if bucket == "" {
+				bucket = o.DomainName
+			}
+			u.Scheme, u.Host = ep.Scheme, ep.Host
+			prefix := strings.TrimRight(ep.Path, "/") + "/" + bucket
+			u.Path = prefix + u.Path
+			u.RawPath = prefix + r.Path
+			return u
+		}
+	case o.S3 != nil:
+		u.Scheme, u.Host = "https", o.DomainName
+		return u
+	}
+	https := false
+	port := 80
+	if o.Custom != nil {
+		switch o.Custom.ProtocolPolicy {
+		case "https-only":
+			https = true
+		case "match-viewer":
+			https = r.ViewerHTTPS
+		}
+		port = o.Custom.HTTPPort
+		if https {
+			port = o.Custom.HTTPSPort
+		}
+	}
+	u.Scheme = "http"
+	if https {
+		u.Scheme = "https"
+	}
+	u.Host = net.JoinHostPort(strings.Trim(o.DomainName, "[]"), strconv.Itoa(port))
+	if (https && port == 443) || (!https && port == 80) {
+		u.Host = hostOnly(o.DomainName)
+	}
+	return u
+}
+
+func hostOnly(h string) string {
+	if ip := net.ParseIP(strings.Trim(h, "[]")); ip != nil && ip.To4() == nil {
+		return "[" + ip.String() + "]"
+	}
+	return h
+}
+
+// Do sends the request and returns the origin's response headers; the
+// caller reads and closes the body. GET and HEAD are retried on connection
+// failures and timeouts up to the origin's ConnectionAttempts; other
+// methods are tried once (spec §7.2).
+func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
+	o := r.Origin
+	attempts := o.ConnectionAttempts
+	if attempts < 1 || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		attempts = 1
+	}
+	readTimeout := 30 * time.Second
+	if o.Custom != nil {
+		readTimeout = o.Custom.ReadTimeout
+	} else if o.S3 != nil && o.S3.ReadTimeout > 0 {
+		readTimeout = o.S3.ReadTimeout
+	}
+	t := c.transport(o)
+	u := c.URL(r)
+	var lastErr error
+	for i := 0; i < attempts; i++ {
+		if ctx.Err() != nil {
+			break
+		}
+		req, err := http.NewRequestWithContext(ctx, r.Method, u.String(), r.Body)
+		if err != nil {
+			return nil, &Error{Status: http.StatusBadGateway, Detail: "OriginError", Err: err}
+		}
+		req.URL = u
+		req.Header = r.Header
+		req.ContentLength = r.ContentLength
+		if r.Host != "" {
+			req.Host = r.Host
+		}
+		if r.Sign && o.S3 != nil && c.s3.AccessKeyID != "" {
+			req.Header = req.Header.Clone()
+			req.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+			req.Header.Del("Authorization")
+			creds := aws.Credentials{AccessKeyID: c.s3.AccessKeyID, SecretAccessKey: c.s3.SecretAccessKey}
+			if err := c.signer.SignHTTP(ctx, creds, req, "UNSIGNED-PAYLOAD", "s3", c.s3.Region, time.Now()); err != nil {
+				return nil, &Error{Status: http.StatusBadGateway, Detail: "OriginError", Err: err}
+			}
+		}
+		resp, err := c.roundTrip(t, req, readTimeout)
+		if err == nil {
+			return resp, nil
+		}
+		lastErr = err
+		if r.Body != nil {
+			break // a consumed body cannot be sent again
+		}
+	}
+	if lastErr == nil {
+		lastErr = ctx.Err()
+	}
+	return nil, classify(lastErr)
+}
+
+// roundTrip sends req; the origin must start answering within readTimeout
+// and never pause longer than that between reads of the body.
+func (c *Client) roundTrip(t *http.Transport, req *http.Request, readTimeout time.Duration) (*http.Response, error) {
+	ctx, cancel := context.WithCancelCause(req.Context())
+	timer := time.AfterFunc(readTimeout, func() { cancel(errReadTimeout) })
+	resp, err := t.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		timer.Stop()
+		if context.Cause(ctx) == errReadTimeout {
+			err = errReadTimeout
+		}
+		cancel(nil)
+		return nil, err
+	}
+	resp.Body = &idleBody{rc: resp.Body, timer: timer, timeout: readTimeout, cancel: cancel, ctx: ctx}
+	timer.Reset(readTimeout)
+	return resp, nil
+}
+
+var errReadTimeout = errors.New("origin read timeout")
+
+// idleBody re-arms the read timeout after every read.
+type idleBody struct {
+	rc      io.ReadCloser
+	timer   *time.Timer
+	timeout time.Duration
+	cancel  context.CancelCauseFunc
+	ctx     context.Context
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if n > 0 {
+		b.timer.Reset(b.timeout)
+	}
+	if err != nil && err != io.EOF && context.Cause(b.ctx) == errReadTimeout {
+		err = &Error{Status: http.StatusGatewayTimeout, Detail: "OriginReadError", Err: errReadTimeout}
+	}
+	return n, err
+}
+
+func (b *idleBody) Close() error {
+	b.timer.Stop()
+	err := b.rc.Close()
+	b.cancel(nil)
+	return err
+}
+
+func classify(err error) *Error {
+	var oe *Error
+	if errors.As(err, &oe) {
+		return oe
+	}
+	var ne net.Error
+	var dnsErr *net.DNSError
+	switch {
+	case errors.Is(err, errReadTimeout):
+		return &Error{Status: http.StatusGatewayTimeout, Detail: "OriginReadError", Err: err}
+	case errors.As(err, &dnsErr):
+		return &Error{Status: http.StatusBadGateway, Detail: "OriginDnsError", Err: err}
+	case errors.As(err, &ne) && ne.Timeout():
+		return &Error{Status: http.StatusGatewayTimeout, Detail: "OriginConnectError", Err: err}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &Error{Status: http.StatusGatewayTimeout, Detail: "OriginReadError", Err: err}
+	}
+	return &Error{Status: http.StatusBadGateway, Detail: "OriginConnectError", Err: err}
+}
