@@ -363,7 +363,9 @@ func (p *Policy) ForwardCookies(h http.Header) string {
 
 // KeepSetCookie reports whether the response's Set-Cookie headers reach
 // the viewer and the cache (cookies forwarded), for a cookie name.
-func (p *Policy) KeepSetCookie(name string) bool { return p.keyCookies.has(name) || p.fwdCookies.has(name) }
+func (p *Policy) KeepSetCookie(name string) bool {
+	return p.keyCookies.has(name) || p.fwdCookies.has(name)
+}
 
 // KeysQuery reports whether the query string is part of the cache key
 // (then invalidation paths must name it, spec edge.md §10).

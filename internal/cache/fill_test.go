@@ -1,0 +1,618 @@
+package cache_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"openfront/internal/cache"
+	"openfront/internal/cache/cachetest"
+	"openfront/internal/cache/disk"
+	"openfront/internal/cache/memory"
+)
+
+// newCache returns a Cache with a memory tier and, when withDisk, a disk
+// tier in a temp dir.
+func newCache(t testing.TB, withDisk bool, cfg cache.Config) *cache.Cache {
+	t.Helper()
+	mem, err := memory.New(64 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Memory = mem
+	if withDisk {
+		d, err := disk.Open(disk.Config{Dir: t.TempDir(), MaxBytes: 1 << 30})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Disk = d
+	}
+	c, err := cache.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// origin is a fake origin that counts fetches.
+type origin struct {
+	calls     atomic.Int64
+	delay     time.Duration
+	body      func() io.ReadCloser
+	size      int64
+	cacheable bool
+	err       error
+	hold      chan struct{} // if set, headers wait until it is closed
+}
+
+func (o *origin) fetch(ctx context.Context) (*cache.FetchResult, error) {
+	o.calls.Add(1)
+	if o.hold != nil {
+		select {
+		case <-o.hold:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	select {
+	case <-time.After(o.delay):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if o.err != nil {
+		return nil, o.err
+	}
+	return &cache.FetchResult{
+		Status:    http.StatusOK,
+		Header:    http.Header{"Content-Type": {"application/octet-stream"}},
+		Expires:   time.Now().Add(time.Minute),
+		Size:      o.size,
+		Body:      o.body(),
+		Cacheable: o.cacheable,
+	}, nil
+}
+
+func bytesBody(b []byte) func() io.ReadCloser {
+	return func() io.ReadCloser { return io.NopCloser(bytes.NewReader(b)) }
+}
+
+func request(key string, o *origin) *cache.FillRequest {
+	return &cache.FillRequest{Key: key, DistID: "E1", Path: strings.Split(key, "|")[1], Fetch: o.fetch}
+}
+
+func readAll(t testing.TB, s *cache.Stream) []byte {
+	t.Helper()
+	defer s.Close()
+	b, err := io.ReadAll(s)
+	if err != nil {
+		t.Errorf("read stream: %v", err)
+	}
+	return b
+}
+
+func TestCache_Fill_collapses(t *testing.T) {
+	for _, withDisk := range []bool{false, true} {
+		t.Run(fmt.Sprintf("disk=%v", withDisk), func(t *testing.T) {
+			// 1.2 MiB with disk goes through the spool, 100 KiB without
+			// stays in memory.
+			size := 100 << 10
+			if withDisk {
+				size = 1200 << 10
+			}
+			want := cachetest.Body("collapse", size)
+			o := &origin{delay: 50 * time.Millisecond, body: bytesBody(want), size: int64(size), cacheable: true, hold: make(chan struct{})}
+			c := newCache(t, withDisk, cache.Config{})
+			key := cachetest.Key("E1", "/c")
+
+			var wg sync.WaitGroup
+			var shared atomic.Int64
+			bodies := make([][]byte, 200)
+			for i := range bodies {
+				wg.Go(func() {
+					s, err := c.Fill(t.Context(), request(key, o))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if s.Shared {
+						shared.Add(1)
+					}
+					bodies[i] = readAll(t, s)
+				})
+			}
+			waitJoins(t, c, 199) // all 200 are collapsed before the origin answers
+			close(o.hold)
+			wg.Wait()
+			if n := o.calls.Load(); n != 1 {
+				t.Fatalf("origin fetched %d times, want 1", n)
+			}
+			if n := shared.Load(); n != 199 {
+				t.Errorf("%d streams shared, want 199", n)
+			}
+			for i, b := range bodies {
+				if !bytes.Equal(b, want) {
+					t.Fatalf("caller %d got %d bytes, not the body", i, len(b))
+				}
+			}
+			waitIdle(t, c)
+			e, ok := c.Lookup(key)
+			if !ok {
+				t.Fatal("miss after fill")
+			}
+			defer e.Close()
+			if (e.File != nil) != withDisk || e.Meta.Size != int64(size) {
+				t.Errorf("stored entry: file=%v size=%d", e.File != nil, e.Meta.Size)
+			}
+		})
+	}
+}
+
+// waitIdle waits until no fill is in flight (stores happen after readers
+// see EOF).
+func waitIdle(t testing.TB, c *cache.Cache) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); c.Stats().InFlight > 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("fill still in flight")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// waitJoins waits until n Fill calls have joined a fill.
+func waitJoins(t testing.TB, c *cache.Cache, n uint64) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); c.Stats().Joins < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d joins, want %d", c.Stats().Joins, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// gatedBody releases one chunk each time release is called.
+type gatedBody struct {
+	chunks [][]byte
+	gate   chan struct{}
+}
+
+func (g *gatedBody) Read(p []byte) (int, error) {
+	if len(g.chunks) == 0 {
+		return 0, io.EOF
+	}
+	<-g.gate
+	n := copy(p, g.chunks[0])
+	g.chunks = g.chunks[1:]
+	return n, nil
+}
+
+func (g *gatedBody) Close() error { return nil }
+
+func newGated(n, size int) (*gatedBody, []byte) {
+	g := &gatedBody{gate: make(chan struct{}, n)}
+	var all []byte
+	for i := range n {
+		ch := cachetest.Body(fmt.Sprintf("chunk%d", i), size)
+		g.chunks = append(g.chunks, ch)
+		all = append(all, ch...)
+	}
+	return g, all
+}
+
+func TestCache_Fill_streamsBeforeComplete(t *testing.T) {
+	for _, size := range []int64{-1, 10 * 1000} {
+		t.Run(fmt.Sprintf("size=%d", size), func(t *testing.T) {
+			g, want := newGated(10, 1000)
+			o := &origin{body: func() io.ReadCloser { return g }, size: size, cacheable: true}
+			c := newCache(t, false, cache.Config{})
+			key := cachetest.Key("E1", "/stream")
+
+			first, err := c.Fill(t.Context(), request(key, o))
+			if err != nil {
+				t.Fatal(err)
+			}
+			second, err := c.Fill(t.Context(), request(key, o))
+			if err != nil {
+				t.Fatal(err)
+			}
+			g.gate <- struct{}{} // only the first chunk is available
+			for _, s := range []*cache.Stream{first, second} {
+				buf := make([]byte, 1000)
+				if _, err := io.ReadFull(s, buf); err != nil || !bytes.Equal(buf, want[:1000]) {
+					t.Fatalf("first chunk: %v", err)
+				}
+			}
+			for range 9 {
+				g.gate <- struct{}{}
+			}
+			if rest := readAll(t, first); !bytes.Equal(rest, want[1000:]) {
+				t.Error("first stream: rest differs")
+			}
+			if rest := readAll(t, second); !bytes.Equal(rest, want[1000:]) {
+				t.Error("second stream: rest differs")
+			}
+			if o.calls.Load() != 1 {
+				t.Errorf("calls = %d", o.calls.Load())
+			}
+		})
+	}
+}
+
+func TestCache_Fill_firstCallerLeaves(t *testing.T) {
+	g, want := newGated(4, 1000)
+	o := &origin{body: func() io.ReadCloser { return g }, size: -1, cacheable: true, hold: make(chan struct{})}
+	c := newCache(t, false, cache.Config{})
+	key := cachetest.Key("E1", "/leave")
+
+	ctx, cancel := context.WithCancel(t.Context())
+	leaderErr := make(chan error, 1)
+	go func() {
+		_, err := c.Fill(ctx, request(key, o))
+		leaderErr <- err
+	}()
+	for c.Stats().Fills == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	waiter := make(chan *cache.Stream)
+	go func() {
+		s, err := c.Fill(t.Context(), request(key, o))
+		if err != nil {
+			t.Error(err)
+		}
+		waiter <- s
+	}()
+	for c.Stats().Joins == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel() // the viewer that started the fill disconnects before headers
+	if err := <-leaderErr; !errors.Is(err, context.Canceled) {
+		t.Errorf("leader Fill = %v, want context.Canceled", err)
+	}
+	close(o.hold)
+	for range 4 {
+		g.gate <- struct{}{}
+	}
+	s := <-waiter
+	if s == nil {
+		t.FailNow()
+	}
+	if got := readAll(t, s); !bytes.Equal(got, want) {
+		t.Fatalf("waiter got %d bytes", len(got))
+	}
+	waitIdle(t, c)
+	if e, ok := c.Lookup(key); !ok || e.Meta.Size != int64(len(want)) {
+		t.Fatal("fill not stored after its first caller left")
+	}
+	if o.calls.Load() != 1 {
+		t.Errorf("calls = %d", o.calls.Load())
+	}
+}
+
+func TestCache_Fill_leaderClosesMidBody(t *testing.T) {
+	g, want := newGated(3, 1000)
+	o := &origin{body: func() io.ReadCloser { return g }, size: 3000, cacheable: true}
+	c := newCache(t, true, cache.Config{MaxMemoryObject: 1000}) // spool to disk
+	key := cachetest.Key("E1", "/mid")
+	s, err := c.Fill(t.Context(), request(key, o))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.gate <- struct{}{}
+	if _, err := io.ReadFull(s, make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	g.gate <- struct{}{}
+	g.gate <- struct{}{}
+	waitIdle(t, c)
+	e, ok := c.Lookup(key)
+	if !ok {
+		t.Fatal("miss")
+	}
+	defer e.Close()
+	got := make([]byte, 3000)
+	if _, err := e.ReadAt(got, 0); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("stored body differs (%v)", err)
+	}
+}
+
+func TestCache_Purge_duringFill(t *testing.T) {
+	for _, withDisk := range []bool{false, true} {
+		t.Run(fmt.Sprintf("disk=%v", withDisk), func(t *testing.T) {
+			g, want := newGated(2, 1000)
+			o := &origin{body: func() io.ReadCloser { return g }, size: 2000, cacheable: true}
+			c := newCache(t, withDisk, cache.Config{MaxMemoryObject: 1500})
+			key := cachetest.Key("E1", "/img/p.jpg")
+			s, err := c.Fill(t.Context(), request(key, o))
+			if err != nil {
+				t.Fatal(err)
+			}
+			g.gate <- struct{}{}
+			if n := c.Purge("E1", func(p string) bool { return strings.HasPrefix(p, "/img/") }); n != 0 {
+				t.Errorf("Purge = %d, want 0 stored objects", n)
+			}
+			g.gate <- struct{}{}
+			if got := readAll(t, s); !bytes.Equal(got, want) {
+				t.Fatal("the reader of a purged fill must still get the whole response")
+			}
+			waitIdle(t, c)
+			if _, ok := c.Lookup(key); ok {
+				t.Fatal("hit after Purge: the in-flight fill was stored")
+			}
+			o.body = bytesBody(want)
+			s2, err := c.Fill(t.Context(), request(key, o))
+			if err != nil {
+				t.Fatal(err)
+			}
+			readAll(t, s2)
+			if s2.Shared || o.calls.Load() != 2 {
+				t.Errorf("request after purge: shared=%v calls=%d, want a new fetch", s2.Shared, o.calls.Load())
+			}
+		})
+	}
+}
+
+func TestCache_Fill_uncacheable(t *testing.T) {
+	want := []byte("private answer")
+	o := &origin{delay: 30 * time.Millisecond, body: bytesBody(want), size: int64(len(want))}
+	c := newCache(t, false, cache.Config{})
+	key := cachetest.Key("E1", "/private")
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Go(func() {
+			s, err := c.Fill(t.Context(), request(key, o))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if got := readAll(t, s); !bytes.Equal(got, want) {
+				t.Errorf("got %q", got)
+			}
+		})
+	}
+	wg.Wait()
+	if n := o.calls.Load(); n != 5 {
+		t.Errorf("origin fetched %d times, want 5 (waiters go alone)", n)
+	}
+	if _, ok := c.Lookup(key); ok {
+		t.Error("uncacheable response stored")
+	}
+}
+
+func TestCache_Fill_fetchError(t *testing.T) {
+	boom := errors.New("origin down")
+	o := &origin{err: boom, hold: make(chan struct{})}
+	c := newCache(t, false, cache.Config{})
+	key := cachetest.Key("E1", "/err")
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			if _, err := c.Fill(t.Context(), request(key, o)); !errors.Is(err, boom) {
+				t.Errorf("Fill = %v, want %v", err, boom)
+			}
+		})
+	}
+	waitJoins(t, c, 9)
+	close(o.hold)
+	wg.Wait()
+	if n := o.calls.Load(); n != 1 {
+		t.Errorf("calls = %d, want 1", n)
+	}
+	o.err, o.hold = nil, nil
+	o.body = bytesBody([]byte("ok"))
+	o.size = 2
+	o.cacheable = true
+	s, err := c.Fill(t.Context(), request(key, o))
+	if err != nil || string(readAll(t, s)) != "ok" {
+		t.Fatalf("retry after error: %v", err)
+	}
+}
+
+func TestCache_Fill_shortBodyNotStored(t *testing.T) {
+	o := &origin{body: bytesBody([]byte("half")), size: 8, cacheable: true}
+	c := newCache(t, false, cache.Config{})
+	key := cachetest.Key("E1", "/short")
+	s, err := c.Fill(t.Context(), request(key, o))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := io.ReadAll(s); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("read = %v, want ErrUnexpectedEOF", err)
+	}
+	waitIdle(t, c)
+	if _, ok := c.Lookup(key); ok {
+		t.Error("short body stored")
+	}
+}
+
+func TestCache_Fill_unknownLengthOutgrowsMemory(t *testing.T) {
+	want := cachetest.Body("grow", 300<<10)
+	for _, withDisk := range []bool{false, true} {
+		t.Run(fmt.Sprintf("disk=%v", withDisk), func(t *testing.T) {
+			o := &origin{body: bytesBody(want), size: -1, cacheable: true, delay: 10 * time.Millisecond}
+			c := newCache(t, withDisk, cache.Config{MaxMemoryObject: 100 << 10})
+			key := cachetest.Key("E1", "/grow")
+			var wg sync.WaitGroup
+			for range 3 {
+				wg.Go(func() {
+					s, err := c.Fill(t.Context(), request(key, o))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if got := readAll(t, s); !bytes.Equal(got, want) {
+						t.Errorf("got %d bytes", len(got))
+					}
+				})
+			}
+			wg.Wait()
+			waitIdle(t, c)
+			e, ok := c.Lookup(key)
+			if ok != withDisk {
+				t.Fatalf("stored = %v, want %v", ok, withDisk)
+			}
+			if ok {
+				defer e.Close()
+				if e.File == nil || e.Meta.Size != int64(len(want)) {
+					t.Errorf("entry: file=%v size=%d", e.File != nil, e.Meta.Size)
+				}
+			}
+		})
+	}
+}
+
+func TestCache_Lookup_promotesSmallDiskObjects(t *testing.T) {
+	mem, _ := memory.New(1 << 20)
+	d, err := disk.Open(disk.Config{Dir: t.TempDir(), MaxBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := cache.New(cache.Config{Memory: mem, Disk: d})
+	key := cachetest.Key("E1", "/small")
+	if err := d.Put(key, cachetest.NewMeta("E1", "/small", 5), []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	e, ok := c.Lookup(key)
+	if !ok || string(e.Body) != "hello" {
+		t.Fatalf("disk hit = %v, body %q; want a promoted memory entry", ok, e.Body)
+	}
+	if _, ok := mem.Get(key); !ok {
+		t.Error("not promoted")
+	}
+	if st := c.Stats(); st.Disk.Hits != 1 || st.Disk.Entries != 1 {
+		t.Errorf("stats: %v", st)
+	}
+}
+
+func TestCache_Fill_writesSmallObjectsThroughToDisk(t *testing.T) {
+	dir := t.TempDir()
+	mem, _ := memory.New(1 << 20)
+	d, _ := disk.Open(disk.Config{Dir: dir, MaxBytes: 1 << 20})
+	c, _ := cache.New(cache.Config{Memory: mem, Disk: d})
+	key := cachetest.Key("E1", "/wt")
+	o := &origin{body: bytesBody([]byte("through")), size: 7, cacheable: true}
+	s, err := c.Fill(t.Context(), request(key, o))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readAll(t, s)
+	waitIdle(t, c)
+	// A new process finds it.
+	d2, err := disk.Open(disk.Config{Dir: dir, MaxBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, body := cachetest.MustGet(t, d2, key); string(body) != "through" {
+		t.Fatalf("disk body = %q", body)
+	}
+}
+
+// patternReader yields n deterministic bytes without holding them.
+type patternReader struct{ off, n int64 }
+
+func (r *patternReader) Read(p []byte) (int, error) {
+	if r.off >= r.n {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), r.n-r.off)]
+	for i := range p {
+		p[i] = byte((r.off + int64(i)) % 251)
+	}
+	r.off += int64(len(p))
+	return len(p), nil
+}
+
+func (r *patternReader) Close() error { return nil }
+
+func TestCache_Fill_largeObjectStreamsThroughDisk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 256 MiB through the disk tier")
+	}
+	const size = 256 << 20
+	wantSum := sha256.New()
+	if _, err := io.Copy(wantSum, &patternReader{n: size}); err != nil {
+		t.Fatal(err)
+	}
+	o := &origin{body: func() io.ReadCloser { return &patternReader{n: size} }, size: size, cacheable: true}
+	c := newCache(t, true, cache.Config{})
+	key := cachetest.Key("E1", "/big.bin")
+
+	runtime.GC()
+	var before, ms runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var peak uint64
+	sample := func() {
+		runtime.ReadMemStats(&ms)
+		peak = max(peak, ms.HeapInuse)
+	}
+
+	var wg sync.WaitGroup
+	sums := make([][]byte, 2)
+	for i := range sums {
+		wg.Go(func() {
+			s, err := c.Fill(t.Context(), request(key, o))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer s.Close()
+			h := sha256.New()
+			buf := make([]byte, 64<<10)
+			for read := 0; ; {
+				n, err := s.Read(buf)
+				h.Write(buf[:n])
+				read += n
+				if read%(16<<20) < n && i == 0 {
+					sample()
+				}
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+			sums[i] = h.Sum(nil)
+		})
+	}
+	wg.Wait()
+	sample()
+	growth := int64(peak) - int64(before.HeapInuse)
+	t.Logf("HeapInuse before %d KiB, peak during fill %d KiB, growth %d KiB", before.HeapInuse>>10, peak>>10, growth>>10)
+	if growth > 8<<20 {
+		t.Errorf("heap grew by %d MiB while streaming 256 MiB", growth>>20)
+	}
+	for _, s := range sums {
+		if !bytes.Equal(s, wantSum.Sum(nil)) {
+			t.Fatal("streamed body differs")
+		}
+	}
+	waitIdle(t, c)
+	e, ok := c.Lookup(key)
+	if !ok || e.File == nil {
+		t.Fatal("large object not on disk")
+	}
+	defer e.Close()
+	h := sha256.New()
+	if n, err := e.WriteRange(h, 0, size); err != nil || n != size {
+		t.Fatalf("read back: %d, %v", n, err)
+	}
+	if !bytes.Equal(h.Sum(nil), wantSum.Sum(nil)) {
+		t.Fatal("stored body differs")
+	}
+	if o.calls.Load() != 1 {
+		t.Errorf("calls = %d", o.calls.Load())
+	}
+}

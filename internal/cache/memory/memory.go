@@ -1,0 +1,113 @@
+package memory
+
+import (
+	"fmt"
+	"iter"
+	"math"
+	"strings"
+
+	"github.com/maypok86/otter/v2"
+
+	"openfront/internal/cache"
+)
+
+// entryOverhead is a rough count of the heap bytes one entry costs besides
+// its key, body and header strings: otter's node and hash-table slot plus
+// our item. It keeps the byte bound honest for small objects.
+const entryOverhead = 256
+
+// item is what otter stores per key: the metadata by value (one allocation
+// together with the body slice header) and the body.
+type item struct {
+	meta cache.Meta
+	body []byte
+}
+
+// Storage is the in-memory tier: an otter W-TinyLFU cache weighted by bytes.
+type Storage struct {
+	c *otter.Cache[string, *item]
+}
+
+// New returns a memory tier holding at most maxBytes (bodies, headers, keys
+// and a fixed per-entry overhead).
+func New(maxBytes int64) (*Storage, error) {
+	if maxBytes <= 0 {
+		return nil, fmt.Errorf("memory cache: maxBytes must be positive, got %d", maxBytes)
+	}
+	c, err := otter.New(&otter.Options[string, *item]{
+		MaximumWeight: uint64(maxBytes),
+		Weigher:       weigh,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("memory cache: %w", err)
+	}
+	return &Storage{c: c}, nil
+}
+
+func weigh(key string, it *item) uint32 {
+	w := uint64(len(key)) + uint64(len(it.body)) + uint64(it.meta.Weight()) + entryOverhead
+	return uint32(min(w, math.MaxUint32))
+}
+
+// Get returns the object under key. It does not allocate.
+func (s *Storage) Get(key string) (cache.Entry, bool) {
+	it, ok := s.c.GetIfPresent(key)
+	if !ok {
+		return cache.Entry{}, false
+	}
+	return cache.Entry{Meta: &it.meta, Body: it.body}, true
+}
+
+// Put stores body under key. The slice is kept as is: the caller must not
+// modify it afterwards.
+func (s *Storage) Put(key string, m *cache.Meta, body []byte) error {
+	if m.Size != int64(len(body)) {
+		return cache.ErrSizeMismatch
+	}
+	it := &item{meta: *m, body: body}
+	// DistID and Path are usually substrings of the key (the edge builds
+	// the key from them); share the key's bytes instead of keeping copies.
+	it.meta.DistID = within(key, it.meta.DistID)
+	it.meta.Path = within(key, it.meta.Path)
+	if uint64(weigh(key, it)) > s.c.GetMaximum() {
+		return cache.ErrTooLarge
+	}
+	s.c.Set(key, it)
+	return nil
+}
+
+// within returns s as a substring of key when key contains it, else s.
+func within(key, s string) string {
+	if i := strings.Index(key, s); i >= 0 && s != "" {
+		return key[i : i+len(s)]
+	}
+	return s
+}
+
+// Delete removes key.
+func (s *Storage) Delete(key string) bool {
+	_, ok := s.c.Invalidate(key)
+	return ok
+}
+
+// All yields every stored object.
+func (s *Storage) All() iter.Seq[cache.Ref] {
+	return func(yield func(cache.Ref) bool) {
+		for k, it := range s.c.All() {
+			if !yield(cache.Ref{Key: k, DistID: it.meta.DistID, Path: it.meta.Path, Size: it.meta.Size}) {
+				return
+			}
+		}
+	}
+}
+
+// Usage reports the approximate entry count and weighted bytes.
+func (s *Storage) Usage() cache.Usage {
+	return cache.Usage{Entries: s.c.EstimatedSize(), Bytes: int64(s.c.WeightedSize())}
+}
+
+// CleanUp runs otter's pending maintenance (evictions) now; tests use it
+// to observe the byte bound without waiting.
+func (s *Storage) CleanUp() { s.c.CleanUp() }
+
+var _ cache.Storage = (*Storage)(nil)

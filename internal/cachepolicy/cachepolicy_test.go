@@ -1,0 +1,123 @@
+package cachepolicy
+
+import (
+	"net/http"
+	"testing"
+
+	"openfront/internal/model"
+)
+
+func legacy(fv model.ForwardedValues) *Policy {
+	return Compile(&model.Behavior{PathPattern: "*", Forwarded: &fv, MinTTL: 0, DefaultTTL: 86400, MaxTTL: 31536000}, false)
+}
+
+func key(p *Policy, path, query string, h http.Header) string {
+	return string(p.AppendKey(nil, "E1", "*", path, query, h, "d1.example", nil))
+}
+
+// TestPolicy_AppendKey encodes the cache-key table of spec edge.md §2.1.
+func TestPolicy_AppendKey(t *testing.T) {
+	tests := []struct {
+		name       string
+		policy     *Policy
+		a, b       [2]string // path, query of two requests
+		ha, hb     http.Header
+		sameObject bool
+	}{
+		{"QueryString=false ignores the query", legacy(model.ForwardedValues{}), [2]string{"/a", "x=1"}, [2]string{"/a", "x=2"}, nil, nil, true},
+		{"QueryString=true keys the whole query", legacy(model.ForwardedValues{QueryString: true}), [2]string{"/a", "x=1"}, [2]string{"/a", "x=2"}, nil, nil, false},
+		{"query order matters", legacy(model.ForwardedValues{QueryString: true}), [2]string{"/a", "a=1&b=2"}, [2]string{"/a", "b=2&a=1"}, nil, nil, false},
+		{"QueryStringCacheKeys keys only the listed names", legacy(model.ForwardedValues{QueryString: true, QueryStringCacheKeys: []string{"a"}}), [2]string{"/a", "a=1&z=1"}, [2]string{"/a", "z=2&a=1"}, nil, nil, true},
+		{"QueryStringCacheKeys: a listed value differs", legacy(model.ForwardedValues{QueryString: true, QueryStringCacheKeys: []string{"a"}}), [2]string{"/a", "a=1"}, [2]string{"/a", "a=2"}, nil, nil, false},
+		{"semicolon does not split parameters", legacy(model.ForwardedValues{QueryString: true, QueryStringCacheKeys: []string{"color"}}), [2]string{"/a", "color=red;size=l"}, [2]string{"/a", "color=red;size=xl"}, nil, nil, false},
+		{"paths are case-sensitive", legacy(model.ForwardedValues{}), [2]string{"/A", ""}, [2]string{"/a", ""}, nil, nil, false},
+		{"cookies none ignores cookies", legacy(model.ForwardedValues{CookieForward: "none"}), [2]string{"/a", ""}, [2]string{"/a", ""}, http.Header{"Cookie": {"s=1"}}, http.Header{"Cookie": {"s=2"}}, true},
+		{"cookies whitelist keys listed cookies", legacy(model.ForwardedValues{CookieForward: "whitelist", CookieNames: []string{"s"}}), [2]string{"/a", ""}, [2]string{"/a", ""}, http.Header{"Cookie": {"s=1; t=1"}}, http.Header{"Cookie": {"t=2; s=1"}}, true},
+		{"cookies whitelist wildcard", legacy(model.ForwardedValues{CookieForward: "whitelist", CookieNames: []string{"user_*"}}), [2]string{"/a", ""}, [2]string{"/a", ""}, http.Header{"Cookie": {"user_id=1"}}, http.Header{"Cookie": {"user_id=2"}}, false},
+		{"cookies all keys every cookie", legacy(model.ForwardedValues{CookieForward: "all"}), [2]string{"/a", ""}, [2]string{"/a", ""}, http.Header{"Cookie": {"x=1"}}, http.Header{"Cookie": {"x=2"}}, false},
+		{"whitelisted header keys its value", legacy(model.ForwardedValues{Headers: []string{"x-device"}}), [2]string{"/a", ""}, [2]string{"/a", ""}, http.Header{"X-Device": {"m"}}, http.Header{"X-Device": {"d"}}, false},
+		{"other headers do not key", legacy(model.ForwardedValues{}), [2]string{"/a", ""}, [2]string{"/a", ""}, http.Header{"X-Device": {"m"}}, http.Header{"X-Device": {"d"}}, true},
+		{"Accept-Encoding is normalised", legacy(model.ForwardedValues{}), [2]string{"/a", ""}, [2]string{"/a", ""}, http.Header{"Accept-Encoding": {"gzip, deflate"}}, http.Header{"Accept-Encoding": {"deflate, gzip, sdch"}}, true},
+		{"gzip and identity viewers get different objects", legacy(model.ForwardedValues{}), [2]string{"/a", ""}, [2]string{"/a", ""}, http.Header{"Accept-Encoding": {"gzip"}}, nil, false},
+		{"managed CachingOptimized ignores query and cookies", Compile(&model.Behavior{CachePolicyID: "658327ea-f89d-4fab-a63d-7e88639e58f6"}, false), [2]string{"/a", "x=1"}, [2]string{"/a", "x=2"}, http.Header{"Cookie": {"a=1"}}, http.Header{"Cookie": {"a=2"}}, true},
+		{"managed Amplify keys the query", Compile(&model.Behavior{CachePolicyID: "2e54312d-136d-493c-8eb9-b001f22f67d2"}, false), [2]string{"/a", "x=1"}, [2]string{"/a", "x=2"}, nil, nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ka, kb := key(tc.policy, tc.a[0], tc.a[1], tc.ha), key(tc.policy, tc.b[0], tc.b[1], tc.hb)
+			if (ka == kb) != tc.sameObject {
+				t.Errorf("keys %q and %q: same object = %v, want %v", ka, kb, ka == kb, tc.sameObject)
+			}
+		})
+	}
+}
+
+func TestPolicy_forwarding(t *testing.T) {
+	p := legacy(model.ForwardedValues{QueryString: true, QueryStringCacheKeys: []string{"a"}, CookieForward: "whitelist", CookieNames: []string{"s"}, Headers: []string{"X-Device"}})
+	if got := p.ForwardQuery("a=1&z=2", nil); got != "a=1&z=2" {
+		t.Errorf("ForwardQuery = %q; legacy QueryStringCacheKeys still forwards the whole query", got)
+	}
+	if got := p.ForwardQuery("a=1&Signature=x&Expires=1", func(n string) bool { return n == "Signature" || n == "Expires" }); got != "a=1" {
+		t.Errorf("ForwardQuery with signing params = %q, want a=1", got)
+	}
+	if got := p.ForwardCookies(http.Header{"Cookie": {"t=9; s=1"}}); got != "s=1" {
+		t.Errorf("ForwardCookies = %q, want s=1", got)
+	}
+	dst := http.Header{}
+	p.ForwardHeaders(dst, http.Header{"X-Device": {"m"}, "Accept-Language": {"fr"}, "Authorization": {"x"}, "X-Custom": {"c"}})
+	if dst.Get("X-Device") != "m" || dst.Get("X-Custom") != "c" {
+		t.Errorf("whitelisted and custom headers must be forwarded: %v", dst)
+	}
+	if dst.Get("Accept-Language") != "" || dst.Get("Authorization") != "" {
+		t.Errorf("Accept-Language and Authorization are removed by default: %v", dst)
+	}
+	all := legacy(model.ForwardedValues{Headers: []string{"*"}})
+	if !all.CachingDisabled {
+		t.Error(`Headers=["*"] must disable caching`)
+	}
+}
+
+func TestPolicy_NormalizedAcceptEncoding(t *testing.T) {
+	p := legacy(model.ForwardedValues{})
+	for in, want := range map[string]string{
+		"gzip":                 "gzip",
+		"gzip, deflate, br":    "br,gzip",
+		"br":                   "br",
+		"deflate":              "",
+		"gzip;q=0, br":         "br",
+		"identity":             "",
+		"GZIP":                 "gzip",
+		"br;q=0.5, gzip;q=1.0": "br,gzip",
+	} {
+		if got := p.NormalizedAcceptEncoding(http.Header{"Accept-Encoding": {in}}); got != want {
+			t.Errorf("NormalizedAcceptEncoding(%q) = %q, want %q", in, got, want)
+		}
+	}
+	raw := legacy(model.ForwardedValues{Headers: []string{"Accept-Encoding"}})
+	if raw.Compressible() || raw.NormalizedAcceptEncoding(http.Header{"Accept-Encoding": {"gzip"}}) != "" {
+		t.Error("a whitelisted Accept-Encoding is keyed raw and disables edge compression")
+	}
+}
+
+func FuzzAppendKey(f *testing.F) {
+	f.Add("/a/b", "x=1&y=2", "s=1; t=2", "gzip")
+	f.Fuzz(func(t *testing.T, path, query, cookie, ae string) {
+		p := legacy(model.ForwardedValues{QueryString: true, QueryStringCacheKeys: []string{"x"}, CookieForward: "whitelist", CookieNames: []string{"s*"}})
+		h := http.Header{"Cookie": {cookie}, "Accept-Encoding": {ae}}
+		if a, b := key(p, path, query, h), key(p, path, query, h); a != b {
+			t.Fatalf("key not deterministic: %q vs %q", a, b)
+		}
+		_ = p.ForwardQuery(query, nil)
+		_ = p.ForwardCookies(h)
+	})
+}
+
+func BenchmarkAppendKey(b *testing.B) {
+	p := legacy(model.ForwardedValues{QueryString: true})
+	h := http.Header{"Accept-Encoding": {"gzip, br"}}
+	buf := make([]byte, 0, 256)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = p.AppendKey(buf[:0], "E1ABCDEFGHIJKL", "*", "/images/logo.png", "v=3", h, "d1.example", nil)
+	}
+}
