@@ -196,6 +196,12 @@ func (x *exchange) fillRequest(stale *cache.Entry, onRevalidated func(owned bool
 			if err != nil {
 				return nil, err
 			}
+			if stale != nil && resp.StatusCode >= 500 {
+				// An expired copy beats a 5xx (spec edge.md §3.5): report
+				// the failure so the viewer side can serve the copy.
+				resp.Body.Close()
+				return nil, &origin.Error{Status: resp.StatusCode, Detail: "OriginError", Err: errors.New(resp.Status)}
+			}
 			if stale != nil && resp.StatusCode == http.StatusNotModified {
 				resp.Body.Close()
 				res := x.refreshed(stale, resp.Header)

@@ -250,3 +250,19 @@ func decodeInvalidation(value []byte) (model.InvalidationRecord, error) {
 	}
 	return rec, nil
 }
+
+// Compile builds a snapshot from records directly (tests and benchmarks;
+// the watcher builds its snapshots from the store).
+func Compile(rev int64, dists []*model.DistributionRecord, sdists []*model.StreamingDistributionRecord, log *slog.Logger) *Snapshot {
+	if log == nil {
+		log = slog.Default()
+	}
+	r := newRecords()
+	for _, d := range dists {
+		r.dists[model.DistributionKey(d.ID)] = d
+	}
+	for _, d := range sdists {
+		r.sdist[model.StreamingDistributionKey(d.ID)] = d
+	}
+	return r.compile(rev, log)
+}
