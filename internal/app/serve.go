@@ -18,10 +18,10 @@ import (
 	"time"
 
 	"openfront/internal/api"
+	"openfront/internal/api/cloudfront"
 	"openfront/internal/cache"
 	"openfront/internal/cache/disk"
 	"openfront/internal/cache/memory"
-	"openfront/internal/api/cloudfront"
 	"openfront/internal/control"
 	"openfront/internal/edge"
 	"openfront/internal/fleet"
