@@ -29,7 +29,7 @@ func (x *exchange) serve() {
 		return
 	}
 	bp := keyBufs.Get().(*[]byte)
-	kb := p.AppendKey((*bp)[:0], x.dist.ID, x.beh.PathPattern, x.path, x.rawQuery, x.r.Header, x.r.Host, x.skipQuery())
+	kb := p.AppendKey((*bp)[:0], x.dist.ID, x.beh.PathPattern, x.originPath, x.rawQuery, x.r.Header, x.r.Host, x.skipQuery())
 	if method == http.MethodOptions {
 		kb = append(kb, "\x00OPTIONS"...)
 	}
@@ -97,13 +97,14 @@ func (x *exchange) backgroundRefresh() {
 	}
 }
 
-// purgePath is what invalidation paths are matched against: the viewer
-// path, with the query string when the behaviour keys on it.
+// purgePath is what invalidation paths are matched against: the object's
+// path (after the default root object rewrite, so "/index.html" also
+// purges a cached "/"), with the query string when the behaviour keys on it.
 func (x *exchange) purgePath() string {
 	if x.rawQuery != "" && x.beh.Policy.KeysQuery() {
-		return x.path + "?" + x.rawQuery
+		return x.originPath + "?" + x.rawQuery
 	}
-	return x.path
+	return x.originPath
 }
 
 // fill asks the origin through the collapsing fill. stale is the expired
