@@ -36,6 +36,11 @@ type Quotas struct {
 	InvalidationWildcards  int // wildcard paths in progress per distribution
 	PathsPerBatch          int
 	TagsPerResource        int
+	PublicKeys             int
+	KeyGroups              int
+	PublicKeysPerKeyGroup  int
+	KeyGroupsPerBehavior   int
+	OACs                   int
 }
 
 // DefaultQuotas are CloudFront's documented defaults.
@@ -50,6 +55,40 @@ var DefaultQuotas = Quotas{
 	InvalidationWildcards:  15,
 	PathsPerBatch:          3000,
 	TagsPerResource:        50,
+	PublicKeys:             10,
+	KeyGroups:              10,
+	PublicKeysPerKeyGroup:  5,
+	KeyGroupsPerBehavior:   4,
+	OACs:                   100,
+}
+
+// withDefaults returns q with each zero quota set to its default, so that
+// settings written before a quota existed keep working.
+func (q Quotas) withDefaults() Quotas {
+	d := DefaultQuotas
+	or := func(v, def int) int {
+		if v == 0 {
+			return def
+		}
+		return v
+	}
+	return Quotas{
+		Distributions:          or(q.Distributions, d.Distributions),
+		StreamingDistributions: or(q.StreamingDistributions, d.StreamingDistributions),
+		AliasesPerDistribution: or(q.AliasesPerDistribution, d.AliasesPerDistribution),
+		Origins:                or(q.Origins, d.Origins),
+		CacheBehaviors:         or(q.CacheBehaviors, d.CacheBehaviors),
+		OAIs:                   or(q.OAIs, d.OAIs),
+		InvalidationPaths:      or(q.InvalidationPaths, d.InvalidationPaths),
+		InvalidationWildcards:  or(q.InvalidationWildcards, d.InvalidationWildcards),
+		PathsPerBatch:          or(q.PathsPerBatch, d.PathsPerBatch),
+		TagsPerResource:        or(q.TagsPerResource, d.TagsPerResource),
+		PublicKeys:             or(q.PublicKeys, d.PublicKeys),
+		KeyGroups:              or(q.KeyGroups, d.KeyGroups),
+		PublicKeysPerKeyGroup:  or(q.PublicKeysPerKeyGroup, d.PublicKeysPerKeyGroup),
+		KeyGroupsPerBehavior:   or(q.KeyGroupsPerBehavior, d.KeyGroupsPerBehavior),
+		OACs:                   or(q.OACs, d.OACs),
+	}
 }
 
 // Settings configure a Control.
@@ -57,6 +96,10 @@ type Settings struct {
 	AccountID    string // in ARNs
 	DomainSuffix string // distribution domain names are d<13>.<suffix>
 	Quotas       Quotas
+	// LightsailOrigins maps Lightsail origin resource names to the
+	// HOST[:PORT] that serves them (--lightsail-origin); an unmapped name
+	// is used as a host name.
+	LightsailOrigins map[string]string
 }
 
 // Control runs the operations.
@@ -77,9 +120,7 @@ type cached struct {
 
 // New returns a Control over the store.
 func New(s store.Store, fleet Fleet, settings Settings) *Control {
-	if settings.Quotas == (Quotas{}) {
-		settings.Quotas = DefaultQuotas
-	}
+	settings.Quotas = settings.Quotas.withDefaults()
 	return &Control{store: s, fleet: fleet, settings: settings, now: time.Now, cache: map[string]cached{}}
 }
 

@@ -42,6 +42,7 @@ type Apply func(stored model.Tree) (model.Tree, error)
 // (created=false). The same reference with another config is
 // DistributionAlreadyExists.
 func (c *Control) CreateDistribution(ctx context.Context, cfg model.Tree, tags []Tag) (d *Distribution, created bool, err error) {
+	model.FillDefaults(cfg)
 	parsed, err := model.ParseDistributionConfig(cfg)
 	if err != nil {
 		return nil, false, err
@@ -79,6 +80,9 @@ func (c *Control) CreateDistribution(ctx context.Context, cfg model.Tree, tags [
 		if err := c.checkOAIs(tx, parsed); err != nil {
 			return err
 		}
+		if err := checkKeyGroupAndOACRefs(tx, parsed); err != nil {
+			return err
+		}
 		id = newID("E")
 		if err := claimAliases(tx, distKey(id), parsed.Aliases); err != nil {
 			return err
@@ -106,6 +110,9 @@ func (c *Control) CreateDistribution(ctx context.Context, cfg model.Tree, tags [
 		return d, false, err
 	}
 	d, err = c.GetDistribution(ctx, id)
+	if d != nil {
+		d.Status = "InProgress" // as of the commit, as CloudFront answers a create
+	}
 	return d, true, err
 }
 
@@ -118,6 +125,11 @@ func (c *Control) checkDistributionLimits(p *model.DistributionConfig) error {
 		return model.Errorf("TooManyOrigins", "You cannot create more origins for the distribution.")
 	case len(p.Behaviors) > q.CacheBehaviors:
 		return model.Errorf("TooManyCacheBehaviors", "You cannot create more cache behaviors for the distribution.")
+	}
+	for _, b := range append([]model.Behavior{p.DefaultBehavior}, p.Behaviors...) {
+		if len(b.TrustedKeyGroups) > q.KeyGroupsPerBehavior {
+			return model.Errorf("TooManyKeyGroupsAssociatedToDistribution", "The number of key groups referenced by this distribution is more than the maximum allowed (%d per cache behavior).", q.KeyGroupsPerBehavior)
+		}
 	}
 	return nil
 }
@@ -140,12 +152,18 @@ func (c *Control) checkOAIs(tx store.ReadTxn, p *model.DistributionConfig) error
 }
 
 // distIndexKeys are the index keys a distribution owns: its aliases and the
-// OAIs it references.
+// OAIs, key groups and OACs it references.
 func distIndexKeys(id string, p *model.DistributionConfig) []string {
 	keys := aliasKeys(p.Aliases)
 	oais, _ := p.OAIReferences()
 	for _, o := range oais {
 		keys = append(keys, oaiRefKey(o, distKey(id)))
+	}
+	for _, kg := range trustedKeyGroups(p) {
+		keys = append(keys, keyGroupRefKey(kg, distKey(id)))
+	}
+	for _, o := range oacReferences(p) {
+		keys = append(keys, oacRefKey(o, distKey(id)))
 	}
 	return keys
 }
@@ -243,6 +261,7 @@ func (c *Control) UpdateDistribution(ctx context.Context, id, ifMatch string, ap
 		if err != nil {
 			return err
 		}
+		model.FillDefaults(next)
 		parsed, err := model.ParseDistributionConfig(next)
 		if err != nil {
 			return err
@@ -254,6 +273,9 @@ func (c *Control) UpdateDistribution(ctx context.Context, id, ifMatch string, ap
 			return err
 		}
 		if err := c.checkOAIs(tx, parsed); err != nil {
+			return err
+		}
+		if err := checkKeyGroupAndOACRefs(tx, parsed); err != nil {
 			return err
 		}
 		if err := claimAliases(tx, distKey(id), parsed.Aliases); err != nil {
@@ -272,7 +294,11 @@ func (c *Control) UpdateDistribution(ctx context.Context, id, ifMatch string, ap
 	if err != nil {
 		return nil, err
 	}
-	return c.GetDistribution(ctx, id)
+	d, err := c.GetDistribution(ctx, id)
+	if d != nil {
+		d.Status = "InProgress" // as of the commit: the edges have yet to apply it
+	}
+	return d, err
 }
 
 // DeleteDistribution deletes a disabled, deployed distribution, with its

@@ -1,9 +1,10 @@
 // Package control owns the control-plane operations shared by the API
 // front-ends: creating, reading, updating and deleting distributions,
-// streaming distributions, origin access identities, invalidations and
-// tags, with CloudFront's rules: ids and domain names, ETag/If-Match,
-// CallerReference idempotency, uniqueness of aliases, references between
-// resources, quotas, and the Status that follows the edges' reports.
+// streaming distributions, origin access identities, invalidations, tags,
+// public keys, key groups and origin access controls, with CloudFront's
+// rules: ids and domain names, ETag/If-Match, CallerReference idempotency,
+// uniqueness of aliases and names, references between resources, quotas,
+// and the Status that follows the edges' reports.
 //
 // Every operation is one store transaction. Status (InProgress/Deployed,
 // InProgress/Completed) is never stored: it is computed when read, from the

@@ -121,6 +121,9 @@ func (c *Control) CreateInvalidation(ctx context.Context, distID, callerRef stri
 		return nil, false, err
 	}
 	inv, err := c.GetInvalidation(ctx, distID, id)
+	if inv != nil && created {
+		inv.Status = "InProgress" // as of the commit, as CloudFront answers a create
+	}
 	return inv, created, err
 }
 

@@ -111,6 +111,9 @@ func (c *Control) CreateStreamingDistribution(ctx context.Context, cfg model.Tre
 		return d, false, err
 	}
 	d, err := c.GetStreamingDistribution(ctx, id)
+	if d != nil {
+		d.Status = "InProgress" // as of the commit, as CloudFront answers a create
+	}
 	return d, true, err
 }
 
@@ -215,7 +218,11 @@ func (c *Control) UpdateStreamingDistribution(ctx context.Context, id, ifMatch s
 	if err != nil {
 		return nil, err
 	}
-	return c.GetStreamingDistribution(ctx, id)
+	d, err := c.GetStreamingDistribution(ctx, id)
+	if d != nil {
+		d.Status = "InProgress" // as of the commit: the edges have yet to apply it
+	}
+	return d, err
 }
 
 // DeleteStreamingDistribution deletes a disabled, deployed streaming

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -168,6 +169,22 @@ func (x *exchange) finish() {
 	if x.s.opts.Count != nil && x.result != "" {
 		x.s.opts.Count(x.result)
 	}
+	if x.s.opts.Stats != nil && x.dist != nil && x.status != 0 {
+		x.s.opts.Stats.Record(x.dist.ID, x.start, x.status, max(x.r.ContentLength, 0), x.bodyBytes())
+	}
+}
+
+// bodyBytes is the size of the body sent, as far as Content-Length tells
+// (nothing is counted on the write path; a HEAD response sends none).
+func (x *exchange) bodyBytes() int64 {
+	if x.r.Method == http.MethodHead {
+		return 0
+	}
+	n, err := strconv.ParseInt(x.w.Header().Get("Content-Length"), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 func itoa(n int) string {

@@ -27,6 +27,11 @@ type Options struct {
 	HTTPSPort int
 	// Count records one response by X-Cache result (metrics).
 	Count func(result string)
+	// Stats counts each response of a known distribution (traffic per
+	// distribution, e.g. *stats.Recorder); nil disables it.
+	Stats interface {
+		Record(distID string, at time.Time, status int, bytesUploaded, bytesDownloaded int64)
+	}
 	// Now is the clock (tests).
 	Now func() time.Time
 }

@@ -157,9 +157,6 @@ func (x *exchange) upstreamResponse(resp *http.Response) *cache.FetchResult {
 		h.Del(name)
 	}
 	size := resp.ContentLength
-	if x.r.Method == http.MethodHead && x.key == "" {
-		size = 0
-	}
 	body := resp.Body
 	if enc := x.compression(status, h, size); enc != "" {
 		body = compress(body, enc)

@@ -1,7 +1,7 @@
 // Package model holds OpenFront's domain types: distributions, streaming
-// distributions, origin access identities, invalidations and tags, the
-// CloudFront rules that validate them, and the typed views the edge
-// compiles into snapshots.
+// distributions, origin access identities, invalidations, tags, public
+// keys, key groups and origin access controls, the CloudFront rules that
+// validate them, and the typed views the edge compiles into snapshots.
 //
 // A configuration is kept as a document tree in the canonical CloudFront
 // 2020-05-31 shape (see Tree): structures are map[string]any, lists []any,

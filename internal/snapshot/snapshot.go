@@ -157,10 +157,11 @@ func (s *Snapshot) LookupStreaming(host string) *StreamingDistribution {
 type records struct {
 	dists map[string]*model.DistributionRecord
 	sdist map[string]*model.StreamingDistributionRecord
+	ls    map[string]*model.LightsailDistributionRecord // see lightsail.go
 }
 
 func newRecords() *records {
-	return &records{dists: map[string]*model.DistributionRecord{}, sdist: map[string]*model.StreamingDistributionRecord{}}
+	return &records{dists: map[string]*model.DistributionRecord{}, sdist: map[string]*model.StreamingDistributionRecord{}, ls: map[string]*model.LightsailDistributionRecord{}}
 }
 
 // apply updates the working set with one key; it reports whether the key
@@ -191,6 +192,8 @@ func (r *records) apply(key string, value []byte, deleted bool, log *slog.Logger
 		}
 		r.sdist[key] = &rec
 		return true
+	case strings.HasPrefix(key, model.LightsailDistributionPrefix):
+		return r.applyLightsail(key, value, deleted, log)
 	}
 	return false
 }
@@ -228,6 +231,7 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 			}
 		}
 	}
+	r.compileLightsail(s, log)
 	for _, rec := range r.sdist {
 		cfg, err := model.ParseStreamingDistributionConfig(rec.Config)
 		if err != nil {

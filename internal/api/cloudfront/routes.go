@@ -51,4 +51,28 @@ var routes = []route{
 	// Tags.
 	{"POST", "/tagging", "TagResource", "2020-05-31", (*Handler).tagging}, // ?Operation=Tag or Untag
 	{"GET", "/tagging", "ListTagsForResource", "2020-05-31", (*Handler).listTagsForResource},
+
+	// Public keys (signed URLs and cookies).
+	{"POST", "/public-key", "CreatePublicKey", "2020-05-31", (*Handler).createPublicKey},
+	{"GET", "/public-key", "ListPublicKeys", "2020-05-31", (*Handler).listPublicKeys},
+	{"GET", "/public-key/{Id}", "GetPublicKey", "2020-05-31", (*Handler).getPublicKey},
+	{"GET", "/public-key/{Id}/config", "GetPublicKeyConfig", "2020-05-31", (*Handler).getPublicKeyConfig},
+	{"PUT", "/public-key/{Id}/config", "UpdatePublicKey", "2020-05-31", (*Handler).updatePublicKey},
+	{"DELETE", "/public-key/{Id}", "DeletePublicKey", "2020-05-31", (*Handler).deletePublicKey},
+
+	// Key groups. UpdateKeyGroup has no /config suffix.
+	{"POST", "/key-group", "CreateKeyGroup", "2020-05-31", (*Handler).createKeyGroup},
+	{"GET", "/key-group", "ListKeyGroups", "2020-05-31", (*Handler).listKeyGroups},
+	{"GET", "/key-group/{Id}", "GetKeyGroup", "2020-05-31", (*Handler).getKeyGroup},
+	{"GET", "/key-group/{Id}/config", "GetKeyGroupConfig", "2020-05-31", (*Handler).getKeyGroupConfig},
+	{"PUT", "/key-group/{Id}", "UpdateKeyGroup", "2020-05-31", (*Handler).updateKeyGroup},
+	{"DELETE", "/key-group/{Id}", "DeleteKeyGroup", "2020-05-31", (*Handler).deleteKeyGroup},
+
+	// Origin access controls.
+	{"POST", "/origin-access-control", "CreateOriginAccessControl", "2020-05-31", (*Handler).createOAC},
+	{"GET", "/origin-access-control", "ListOriginAccessControls", "2020-05-31", (*Handler).listOACs},
+	{"GET", "/origin-access-control/{Id}", "GetOriginAccessControl", "2020-05-31", (*Handler).getOAC},
+	{"GET", "/origin-access-control/{Id}/config", "GetOriginAccessControlConfig", "2020-05-31", (*Handler).getOACConfig},
+	{"PUT", "/origin-access-control/{Id}/config", "UpdateOriginAccessControl", "2020-05-31", (*Handler).updateOAC},
+	{"DELETE", "/origin-access-control/{Id}", "DeleteOriginAccessControl", "2020-05-31", (*Handler).deleteOAC},
 }

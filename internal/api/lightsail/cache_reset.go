@@ -1,0 +1,50 @@
+package lightsail
+
+import "context"
+
+type resetDistributionCacheResult struct {
+	Status     string        `json:"status"`
+	CreateTime epoch         `json:"createTime"`
+	Operation  *operationOut `json:"operation"`
+}
+
+// ResetDistributionCache purges everything the distribution has cached
+// (an invalidation of "/*" that every edge applies).
+func (h *Handler) ResetDistributionCache(ctx context.Context, body []byte) (any, error) {
+	name, err := parseName(body)
+	if err != nil {
+		return nil, err
+	}
+	reset, err := h.control.ResetLightsailDistributionCache(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return &resetDistributionCacheResult{
+		Status: reset.Status, CreateTime: epoch(reset.CreateTime),
+		Operation: h.newOperation("ResetDistributionCache", name, ""),
+	}, nil
+}
+
+type latestCacheResetResult struct {
+	Status     string `json:"status,omitempty"`
+	CreateTime *epoch `json:"createTime,omitempty"`
+}
+
+// GetDistributionLatestCacheReset reports the last reset: InProgress until
+// every edge has purged, then Completed; {} when there was none.
+func (h *Handler) GetDistributionLatestCacheReset(ctx context.Context, body []byte) (any, error) {
+	name, err := parseName(body)
+	if err != nil {
+		return nil, err
+	}
+	reset, err := h.control.LatestLightsailCacheReset(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	out := &latestCacheResetResult{}
+	if reset != nil {
+		t := epoch(reset.CreateTime)
+		out.Status, out.CreateTime = reset.Status, &t
+	}
+	return out, nil
+}

@@ -1,0 +1,383 @@
+package lightsail
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"openfront/internal/control"
+	"openfront/internal/model"
+	"openfront/internal/stats"
+	"openfront/internal/store"
+	"openfront/internal/store/boltstore"
+)
+
+type fixture struct {
+	h     *Handler
+	store *boltstore.Store
+	ctl   *control.Control
+	stats *stats.Recorder
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "openfront.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ctl := control.New(st, nil, control.Settings{AccountID: "123456789012", DomainSuffix: "cloudfront.localhost",
+		LightsailOrigins: map[string]string{"web": "127.0.0.1:8081", "v6": "[::1]:9000", "plain": "origin.example"}})
+	rec := stats.New(0)
+	return &fixture{h: New(ctl, rec, slog.New(slog.NewTextHandler(io.Discard, nil))), store: st, ctl: ctl, stats: rec}
+}
+
+func (f *fixture) call(t *testing.T, op, body string) (int, map[string]any) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+	req.Header.Set("X-Amz-Target", targetPrefix+op)
+	req.Header.Set("Content-Type", contentType)
+	w := httptest.NewRecorder()
+	f.h.ServeHTTP(w, req)
+	var out map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
+		t.Fatalf("%s: response is not JSON: %q", op, w.Body.String())
+	}
+	if w.Code != http.StatusOK && w.Header().Get("X-Amzn-ErrorType") != out["__type"] {
+		t.Errorf("%s: X-Amzn-ErrorType %q, __type %q", op, w.Header().Get("X-Amzn-ErrorType"), out["__type"])
+	}
+	return w.Code, out
+}
+
+func (f *fixture) revision(t *testing.T) int64 {
+	var rev int64
+	f.store.View(context.Background(), func(tx store.ReadTxn) error { rev = tx.Revision(); return nil })
+	return rev
+}
+
+func (f *fixture) config(t *testing.T, name string) model.Tree {
+	t.Helper()
+	d, err := f.ctl.LightsailDistribution(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Config
+}
+
+const baseCreate = `"origin":{"name":"web","regionName":"us-east-1","protocolPolicy":"http-only"},"bundleId":"small_1_0"`
+
+func TestDerive_settingsToDistributionConfig(t *testing.T) {
+	type check struct {
+		path []string
+		want string
+	}
+	tests := []struct {
+		name   string
+		body   string
+		checks []check
+		parsed func(t *testing.T, c *model.DistributionConfig)
+	}{
+		{"cache defaults", `"defaultCacheBehavior":{"behavior":"cache"}`, []check{
+			{[]string{"DefaultCacheBehavior", "MinTTL"}, "0"},
+			{[]string{"DefaultCacheBehavior", "DefaultTTL"}, "86400"},
+			{[]string{"DefaultCacheBehavior", "MaxTTL"}, "31536000"},
+			{[]string{"DefaultCacheBehavior", "ForwardedValues", "QueryString"}, "false"},
+			{[]string{"DefaultCacheBehavior", "ForwardedValues", "Cookies", "Forward"}, "none"},
+			{[]string{"Enabled"}, "true"},
+			{[]string{"Aliases", "Quantity"}, "0"},
+		}, func(t *testing.T, c *model.DistributionConfig) {
+			o := c.Origins[0]
+			if o.DomainName != "127.0.0.1" || o.Custom.HTTPPort != 8081 || o.Custom.HTTPSPort != 8081 || o.Custom.ProtocolPolicy != "http-only" {
+				t.Errorf("origin = %+v %+v", o, o.Custom)
+			}
+			if o.Custom.ReadTimeout != 30*time.Second {
+				t.Errorf("read timeout %v", o.Custom.ReadTimeout)
+			}
+			if len(c.DefaultBehavior.AllowedMethods) != 7 || len(c.DefaultBehavior.CachedMethods) != 2 {
+				t.Errorf("methods %v %v", c.DefaultBehavior.AllowedMethods, c.DefaultBehavior.CachedMethods)
+			}
+		}},
+		{"dont-cache default with cache paths", `"defaultCacheBehavior":{"behavior":"dont-cache"},
+			"cacheBehaviorSettings":{"minimumTTL":10,"defaultTTL":60,"maximumTTL":600},
+			"cacheBehaviors":[{"path":"static/","behavior":"cache"},{"path":"*.css","behavior":"dont-cache"}]`, []check{
+			{[]string{"DefaultCacheBehavior", "MinTTL"}, "0"},
+			{[]string{"DefaultCacheBehavior", "DefaultTTL"}, "0"},
+			{[]string{"DefaultCacheBehavior", "MaxTTL"}, "0"},
+			{[]string{"CacheBehaviors", "Quantity"}, "2"},
+		}, func(t *testing.T, c *model.DistributionConfig) {
+			b0, b1 := c.Behaviors[0], c.Behaviors[1]
+			if b0.PathPattern != "static/*" || b0.MinTTL != 10 || b0.DefaultTTL != 60 || b0.MaxTTL != 600 {
+				t.Errorf("behavior 0 = %s %d/%d/%d", b0.PathPattern, b0.MinTTL, b0.DefaultTTL, b0.MaxTTL)
+			}
+			if b1.PathPattern != "*.css" || b1.MaxTTL != 0 {
+				t.Errorf("behavior 1 = %s max %d", b1.PathPattern, b1.MaxTTL)
+			}
+		}},
+		{"forwarded values", `"defaultCacheBehavior":{"behavior":"cache"},"cacheBehaviorSettings":{
+			"allowedHTTPMethods":"GET,HEAD,OPTIONS","cachedHTTPMethods":"GET,HEAD,OPTIONS",
+			"forwardedCookies":{"option":"allow-list","cookiesAllowList":["session"]},
+			"forwardedHeaders":{"option":"allow-list","headersAllowList":["Accept","Origin"]},
+			"forwardedQueryStrings":{"option":false,"queryStringsAllowList":["v"]}}`, nil,
+			func(t *testing.T, c *model.DistributionConfig) {
+				f := c.DefaultBehavior.Forwarded
+				if f.CookieForward != "whitelist" || f.CookieNames[0] != "session" || len(f.Headers) != 2 || !f.QueryString || f.QueryStringCacheKeys[0] != "v" {
+					t.Errorf("forwarded = %+v", f)
+				}
+				if len(c.DefaultBehavior.AllowedMethods) != 3 || len(c.DefaultBehavior.CachedMethods) != 3 {
+					t.Errorf("methods %v %v", c.DefaultBehavior.AllowedMethods, c.DefaultBehavior.CachedMethods)
+				}
+			}},
+		{"all headers and cookies, https, ipv6 origin", `"defaultCacheBehavior":{"behavior":"cache"},
+			"origin":{"name":"v6","protocolPolicy":"https-only","responseTimeout":5},
+			"cacheBehaviorSettings":{"forwardedCookies":{"option":"all"},"forwardedHeaders":{"option":"all"},"forwardedQueryStrings":{"option":true}}`, nil,
+			func(t *testing.T, c *model.DistributionConfig) {
+				f := c.DefaultBehavior.Forwarded
+				if f.CookieForward != "all" || len(f.Headers) != 1 || f.Headers[0] != "*" || !f.QueryString || len(f.QueryStringCacheKeys) != 0 {
+					t.Errorf("forwarded = %+v", f)
+				}
+				o := c.Origins[0]
+				if o.DomainName != "::1" || o.Custom.HTTPSPort != 9000 || o.Custom.ProtocolPolicy != "https-only" || o.Custom.ReadTimeout != 5*time.Second {
+					t.Errorf("origin = %+v %+v", o, o.Custom)
+				}
+			}},
+		{"unmapped origin name is a host", `"defaultCacheBehavior":{"behavior":"cache"},"origin":{"name":"localhost"}`, nil,
+			func(t *testing.T, c *model.DistributionConfig) {
+				o := c.Origins[0]
+				if o.DomainName != "localhost" || o.Custom.HTTPPort != 80 || o.Custom.HTTPSPort != 443 {
+					t.Errorf("origin = %+v %+v", o, o.Custom)
+				}
+			}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			name := "dist-" + string(rune('a'+i))
+			body := `{"distributionName":"` + name + `",` + baseCreate + `,` + tt.body + `}`
+			// A later "origin" member overrides baseCreate's.
+			if code, out := f.call(t, "CreateDistribution", body); code != 200 {
+				t.Fatalf("create: %d %v", code, out)
+			}
+			cfg := f.config(t, name)
+			for _, c := range tt.checks {
+				if got, _ := model.Str(cfg, c.path...); got != c.want {
+					t.Errorf("%v = %q, want %q", c.path, got, c.want)
+				}
+			}
+			parsed, err := model.ParseDistributionConfig(cfg)
+			if err != nil {
+				t.Fatalf("derived config does not parse: %v", err)
+			}
+			if tt.parsed != nil {
+				tt.parsed(t, parsed)
+			}
+		})
+	}
+}
+
+func TestUpdateDistribution_partial(t *testing.T) {
+	f := newFixture(t)
+	f.call(t, "CreateDistribution", `{"distributionName":"site",`+baseCreate+`,"defaultCacheBehavior":{"behavior":"cache"},
+		"cacheBehaviorSettings":{"minimumTTL":1,"defaultTTL":2,"maximumTTL":3}}`)
+	code, out := f.call(t, "UpdateDistribution", `{"distributionName":"site","isEnabled":false,"cacheBehaviorSettings":{"maximumTTL":100}}`)
+	if code != 200 {
+		t.Fatalf("update: %d %v", code, out)
+	}
+	op := out["operation"].(map[string]any)
+	if op["operationType"] != "UpdateDistribution" || op["status"] != "Succeeded" || op["resourceType"] != "Distribution" {
+		t.Errorf("operation = %v", op)
+	}
+	cfg := f.config(t, "site")
+	for path, want := range map[string]string{"Enabled": "false", "DefaultCacheBehavior.MinTTL": "1", "DefaultCacheBehavior.DefaultTTL": "2", "DefaultCacheBehavior.MaxTTL": "100"} {
+		if got, _ := model.Str(cfg, strings.Split(path, ".")...); got != want {
+			t.Errorf("%s = %q, want %q", path, got, want)
+		}
+	}
+	// A TTL that breaks the order against the stored ones changes nothing.
+	rev := f.revision(t)
+	if code, out := f.call(t, "UpdateDistribution", `{"distributionName":"site","cacheBehaviorSettings":{"minimumTTL":50}}`); code != 400 || out["__type"] != codeInvalidInput {
+		t.Fatalf("bad order: %d %v", code, out)
+	}
+	if f.revision(t) != rev {
+		t.Error("a rejected update changed the store")
+	}
+}
+
+func TestErrors(t *testing.T) {
+	f := newFixture(t)
+	f.call(t, "CreateDistribution", `{"distributionName":"exists",`+baseCreate+`,"defaultCacheBehavior":{"behavior":"cache"}}`)
+	tests := []struct {
+		name, op, body, code, msg string
+	}{
+		{"missing name", "CreateDistribution", `{` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"}}`, codeInvalidInput, "distributionName"},
+		{"bad name", "CreateDistribution", `{"distributionName":"-bad",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"}}`, codeInvalidInput, "distributionName"},
+		{"name in use", "CreateDistribution", `{"distributionName":"exists",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"}}`, codeInvalidInput, "already in use"},
+		{"missing origin", "CreateDistribution", `{"distributionName":"x1","bundleId":"small_1_0","defaultCacheBehavior":{"behavior":"cache"}}`, codeInvalidInput, "origin"},
+		{"bad protocol", "CreateDistribution", `{"distributionName":"x1","bundleId":"small_1_0","origin":{"name":"web","protocolPolicy":"match-viewer"},"defaultCacheBehavior":{"behavior":"cache"}}`, codeInvalidInput, "origin.protocolPolicy"},
+		{"bad timeout", "CreateDistribution", `{"distributionName":"x1","bundleId":"small_1_0","origin":{"name":"web","responseTimeout":0},"defaultCacheBehavior":{"behavior":"cache"}}`, codeInvalidInput, "origin.responseTimeout"},
+		{"bad bundle", "CreateDistribution", `{"distributionName":"x1","origin":{"name":"web"},"bundleId":"huge","defaultCacheBehavior":{"behavior":"cache"}}`, codeInvalidInput, "bundleId"},
+		{"missing behavior", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `}`, codeInvalidInput, "defaultCacheBehavior"},
+		{"bad behavior", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"sometimes"}}`, codeInvalidInput, "defaultCacheBehavior.behavior"},
+		{"negative ttl", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"cacheBehaviorSettings":{"minimumTTL":-1}}`, codeInvalidInput, "minimumTTL"},
+		{"ttl order", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"cacheBehaviorSettings":{"minimumTTL":10,"defaultTTL":5,"maximumTTL":20}}`, codeInvalidInput, "minimumTTL <= defaultTTL"},
+		{"ttl order with defaults", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"cacheBehaviorSettings":{"maximumTTL":5}}`, codeInvalidInput, "maximumTTL"},
+		{"bad methods", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"cacheBehaviorSettings":{"allowedHTTPMethods":"GET,POST"}}`, codeInvalidInput, "allowedHTTPMethods"},
+		{"cached not allowed", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"cacheBehaviorSettings":{"allowedHTTPMethods":"GET,HEAD","cachedHTTPMethods":"GET,HEAD,OPTIONS"}}`, codeInvalidInput, "cachedHTTPMethods"},
+		{"allow-list empty", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"cacheBehaviorSettings":{"forwardedCookies":{"option":"allow-list"}}}`, codeInvalidInput, "cookiesAllowList"},
+		{"bad header", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"cacheBehaviorSettings":{"forwardedHeaders":{"option":"allow-list","headersAllowList":["X-Custom"]}}}`, codeInvalidInput, "headersAllowList"},
+		{"all headers min ttl", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"cacheBehaviorSettings":{"minimumTTL":5,"forwardedHeaders":{"option":"all"}}}`, codeInvalidInput, "minimumTTL"},
+		{"bad path", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"cacheBehaviors":[{"path":"a b","behavior":"cache"}]}`, codeInvalidInput, "cacheBehaviors[0].path"},
+		{"duplicate path", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"cacheBehaviors":[{"path":"a/","behavior":"cache"},{"path":"a/*","behavior":"dont-cache"}]}`, codeInvalidInput, "cacheBehaviors[1].path"},
+		{"bad tls", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"viewerMinimumTlsProtocolVersion":"SSLv3"}`, codeInvalidInput, "viewerMinimumTlsProtocolVersion"},
+		{"wrong type", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"cacheBehaviorSettings":{"defaultTTL":"long"}}`, codeInvalidInput, "cacheBehaviorSettings.defaultTTL"},
+		{"malformed json", "CreateDistribution", `{"distributionName":`, "SerializationException", "JSON"},
+		{"get unknown", "GetDistributions", `{"distributionName":"nope"}`, codeNotFound, "nope"},
+		{"get bad token", "GetDistributions", `{"pageToken":"!!"}`, codeInvalidInput, "pageToken"},
+		{"update unknown", "UpdateDistribution", `{"distributionName":"nope","isEnabled":false}`, codeNotFound, "nope"},
+		{"update validates first", "UpdateDistribution", `{"distributionName":"nope","cacheBehaviorSettings":{"defaultTTL":-5}}`, codeInvalidInput, "defaultTTL"},
+		{"update cert conflict", "UpdateDistribution", `{"distributionName":"exists","certificateName":"cert1","useDefaultCertificate":true}`, codeInvalidInput, "certificateName"},
+		{"update no cert", "UpdateDistribution", `{"distributionName":"exists","useDefaultCertificate":false}`, codeInvalidInput, "certificateName"},
+		{"delete unknown", "DeleteDistribution", `{"distributionName":"nope"}`, codeNotFound, "nope"},
+		{"delete no name", "DeleteDistribution", `{}`, codeInvalidInput, "distributionName"},
+		{"bundle unknown dist", "UpdateDistributionBundle", `{"distributionName":"nope","bundleId":"medium_1_0"}`, codeNotFound, "nope"},
+		{"bundle bad id", "UpdateDistributionBundle", `{"distributionName":"exists","bundleId":"x"}`, codeInvalidInput, "bundleId"},
+		{"reset unknown", "ResetDistributionCache", `{"distributionName":"nope"}`, codeNotFound, "nope"},
+		{"latest reset unknown", "GetDistributionLatestCacheReset", `{"distributionName":"nope"}`, codeNotFound, "nope"},
+		{"metric unknown dist", "GetDistributionMetricData", metricBody("nope", "Requests", 60, "Count"), codeNotFound, "nope"},
+		{"metric bad name", "GetDistributionMetricData", metricBody("exists", "Latency", 60, "Count"), codeInvalidInput, "metricName"},
+		{"metric bad period", "GetDistributionMetricData", metricBody("exists", "Requests", 90, "Count"), codeInvalidInput, "period"},
+		{"metric bad unit", "GetDistributionMetricData", metricBody("exists", "Requests", 60, "Bytes"), codeInvalidInput, "unit"},
+		{"unknown operation", "CreateInstances", `{}`, "UnknownOperationException", "CreateInstances"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rev := f.revision(t)
+			code, out := f.call(t, tt.op, tt.body)
+			if code != 400 || out["__type"] != tt.code {
+				t.Fatalf("got %d %v, want 400 %s", code, out, tt.code)
+			}
+			if msg, _ := out["message"].(string); !strings.Contains(msg, tt.msg) {
+				t.Errorf("message %q does not name %q", msg, tt.msg)
+			}
+			if modeled[tt.code] && (out["code"] == nil || out["docs"] == nil) {
+				t.Errorf("modeled exception without code/docs: %v", out)
+			}
+			if f.revision(t) != rev {
+				t.Error("a rejected call changed the store")
+			}
+		})
+	}
+}
+
+func metricBody(name, metric string, period int, unit string) string {
+	now := time.Now().Unix()
+	b, _ := json.Marshal(map[string]any{"distributionName": name, "metricName": metric, "startTime": now - 600, "endTime": now,
+		"period": period, "unit": unit, "statistics": []string{"Sum"}})
+	return string(b)
+}
+
+func TestBundles_resetsAndMetrics(t *testing.T) {
+	f := newFixture(t)
+	f.call(t, "CreateDistribution", `{"distributionName":"site",`+baseCreate+`,"defaultCacheBehavior":{"behavior":"cache"}}`)
+	_, out := f.call(t, "GetDistributionBundles", `{}`)
+	if n := len(out["bundles"].([]any)); n != 3 {
+		t.Errorf("%d bundles", n)
+	}
+	if code, out := f.call(t, "UpdateDistributionBundle", `{"distributionName":"site","bundleId":"medium_1_0"}`); code != 200 {
+		t.Fatalf("bundle: %v", out)
+	}
+	if code, out := f.call(t, "UpdateDistributionBundle", `{"distributionName":"site","bundleId":"large_1_0"}`); code != 400 || out["__type"] != codeOperationFailure {
+		t.Fatalf("second bundle change this month: %d %v", code, out)
+	}
+	if _, out := f.call(t, "GetDistributionLatestCacheReset", `{"distributionName":"site"}`); len(out) != 0 {
+		t.Errorf("latest reset before any: %v", out)
+	}
+	_, out = f.call(t, "ResetDistributionCache", `{"distributionName":"site"}`)
+	if out["status"] != "InProgress" || out["operation"].(map[string]any)["operationType"] != "ResetDistributionCache" {
+		t.Errorf("reset = %v", out)
+	}
+	// No fleet: every revision counts as applied.
+	if _, out := f.call(t, "GetDistributionLatestCacheReset", `{"distributionName":"site"}`); out["status"] != "Completed" {
+		t.Errorf("latest reset = %v", out)
+	}
+	d, _ := f.ctl.LightsailDistribution(context.Background(), "site")
+	now := time.Now()
+	f.stats.Record(d.ID, now, 200, 10, 100)
+	f.stats.Record(d.ID, now, 404, 0, 50)
+	_, out = f.call(t, "GetDistributionMetricData", metricBody("site", "BytesDownloaded", 60, "Bytes"))
+	data := out["metricData"].([]any)
+	if len(data) != 1 || data[0].(map[string]any)["sum"] != 150.0 {
+		t.Errorf("bytes downloaded = %v", out)
+	}
+	_, out = f.call(t, "GetDistributionMetricData", metricBody("site", "Http4xxErrorRate", 60, "Percent"))
+	if data := out["metricData"].([]any); len(data) != 1 || data[0].(map[string]any)["sum"] != 50.0 {
+		t.Errorf("4xx rate = %v", out)
+	}
+	if code, _ := f.call(t, "DeleteDistribution", `{"distributionName":"site"}`); code != 200 {
+		t.Fatal("delete failed")
+	}
+	if _, out := f.call(t, "GetDistributions", `{}`); len(out["distributions"].([]any)) != 0 {
+		t.Errorf("after delete: %v", out)
+	}
+}
+
+func TestGetDistributions_pages(t *testing.T) {
+	f := newFixture(t)
+	n := control.LightsailPageSize + 3
+	for i := range n {
+		f.call(t, "CreateDistribution", `{"distributionName":"d`+strings.Repeat("x", i+1)+`",`+baseCreate+`,"defaultCacheBehavior":{"behavior":"cache"}}`)
+	}
+	seen, token := 0, ""
+	for pages := 0; ; pages++ {
+		body := `{}`
+		if token != "" {
+			body = `{"pageToken":"` + token + `"}`
+		}
+		_, out := f.call(t, "GetDistributions", body)
+		seen += len(out["distributions"].([]any))
+		token, _ = out["nextPageToken"].(string)
+		if token == "" {
+			if pages != 1 {
+				t.Errorf("%d pages", pages+1)
+			}
+			break
+		}
+	}
+	if seen != n {
+		t.Errorf("saw %d of %d", seen, n)
+	}
+}
+
+// FuzzDecodeRequests feeds arbitrary bodies to every operation's decoder:
+// none may panic, and a CreateDistribution body that passes validation
+// must derive a config the edge's parser accepts.
+func FuzzDecodeRequests(f *testing.F) {
+	f.Add([]byte(`{"distributionName":"a1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"cacheBehaviors":[{"path":"x/","behavior":"dont-cache"}]}`))
+	f.Add([]byte(`{"distributionName":"a1","origin":{"name":"a_b"},"bundleId":"small_1_0","defaultCacheBehavior":{"behavior":"dont-cache"},"cacheBehaviorSettings":{"forwardedHeaders":{"option":"all"},"forwardedCookies":{"option":"allow-list","cookiesAllowList":["c"]},"forwardedQueryStrings":{"option":false,"queryStringsAllowList":["q"]}}}`))
+	f.Add([]byte(`{"distributionName":"a1","metricName":"Requests","startTime":1.5,"endTime":"2024-01-01T00:00:00Z","period":60,"unit":"Count","statistics":["Sum"]}`))
+	f.Add([]byte(`{"distributionName":"a1","isEnabled":false,"useDefaultCertificate":false,"certificateName":"c1"}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		in, err := parseCreateDistribution(body)
+		if err == nil {
+			cfg := model.LightsailDistributionConfig(&in.Settings, model.LightsailOriginAddress{Host: in.Settings.Origin.Name, HTTPPort: 80, HTTPSPort: 443}, "fuzz")
+			if _, err := model.ParseDistributionConfig(cfg); err != nil {
+				t.Fatalf("valid settings derive a config that does not parse: %v\n%s", err, body)
+			}
+		}
+		if u, err := parseUpdateDistribution(body); err == nil {
+			s := model.LightsailSettings{Cache: model.DefaultLightsailCacheSettings()}
+			_ = u.apply(&s)
+		}
+		parseGetDistributions(body)
+		parseName(body)
+		parseUpdateDistributionBundle(body)
+		parseGetDistributionMetricData(body)
+	})
+}

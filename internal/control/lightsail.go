@@ -1,0 +1,400 @@
+package control
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"openfront/internal/model"
+	"openfront/internal/store"
+)
+
+// Lightsail distributions are CloudFront distributions in disguise: each is
+// stored under lsdist/<name> with its Lightsail settings and the
+// DistributionConfig derived from them, which the snapshot compiles like any
+// other distribution. Errors carry Lightsail's exception names as codes
+// (InvalidInputException, NotFoundException, OperationFailureException).
+
+// LightsailPageSize is how many distributions one GetDistributions page
+// holds.
+const LightsailPageSize = 25
+
+// LightsailDistribution is a Lightsail distribution as the API shows it.
+type LightsailDistribution struct {
+	*model.LightsailDistributionRecord
+	ARN                string
+	Status             string // InProgress or Deployed
+	AbleToUpdateBundle bool
+	// Origin is where the origin name resolved to.
+	Origin model.LightsailOriginAddress
+}
+
+// LightsailCreate is the input of CreateLightsailDistribution.
+type LightsailCreate struct {
+	Name     string
+	BundleID string
+	Settings model.LightsailSettings
+	Tags     []model.LightsailTag
+}
+
+// LightsailCacheReset is a cache reset (an invalidation of "/*").
+type LightsailCacheReset struct {
+	ID         string
+	Status     string // InProgress or Completed
+	CreateTime time.Time
+}
+
+func lightsailNotFound(name string) error {
+	return model.Errorf("NotFoundException", "The distribution %q does not exist.", name)
+}
+
+func lightsailInvalid(format string, args ...any) error {
+	return model.Errorf("InvalidInputException", format, args...)
+}
+
+// lightsailOrigin resolves an origin name through the --lightsail-origin
+// map; an unmapped name is a host name. A mapped port serves both schemes.
+func (c *Control) lightsailOrigin(name string) model.LightsailOriginAddress {
+	target, ok := c.settings.LightsailOrigins[name]
+	if !ok {
+		target = name
+	}
+	addr := model.LightsailOriginAddress{Host: target, HTTPPort: 80, HTTPSPort: 443}
+	if host, port, err := net.SplitHostPort(target); err == nil {
+		if p, err := strconv.Atoi(port); err == nil {
+			addr = model.LightsailOriginAddress{Host: host, HTTPPort: p, HTTPSPort: p}
+		}
+	}
+	addr.Host = strings.Trim(addr.Host, "[]")
+	return addr
+}
+
+// deriveLightsail validates the settings and derives the config the edge
+// will serve; the derived config is checked by the same parser the
+// snapshot uses, so a stored Lightsail distribution always compiles.
+func (c *Control) deriveLightsail(name string, s *model.LightsailSettings) (model.Tree, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	cfg := model.LightsailDistributionConfig(s, c.lightsailOrigin(s.Origin.Name), "lightsail/"+name)
+	if _, err := model.ParseDistributionConfig(cfg); err != nil {
+		var me *model.Error
+		if errors.As(err, &me) {
+			return nil, lightsailInvalid("%s", me.Message)
+		}
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func validateLightsailTags(tags []model.LightsailTag) error {
+	if len(tags) > 50 {
+		return lightsailInvalid("tags: a resource can have at most 50 tags.")
+	}
+	for i, t := range tags {
+		if !tagKey.MatchString(t.Key) || !tagValue.MatchString(t.Value) {
+			return lightsailInvalid("tags[%d]: the tag %q=%q is not valid: keys are 1-128 and values 0-256 characters of letters, digits, spaces and _.:/=+-@.", i, t.Key, t.Value)
+		}
+	}
+	return nil
+}
+
+// CreateLightsailDistribution creates a distribution; a name already in use
+// is InvalidInputException.
+func (c *Control) CreateLightsailDistribution(ctx context.Context, in LightsailCreate) (*LightsailDistribution, error) {
+	if _, ok := model.FindLightsailBundle(in.BundleID); !ok {
+		return nil, lightsailInvalid("bundleId %q is not a valid distribution bundle; use GetDistributionBundles.", in.BundleID)
+	}
+	if err := validateLightsailTags(in.Tags); err != nil {
+		return nil, err
+	}
+	cfg, err := c.deriveLightsail(in.Name, &in.Settings)
+	if err != nil {
+		return nil, err
+	}
+	key := model.LightsailDistributionKey(in.Name)
+	_, err = c.store.Update(ctx, func(tx store.Txn) error {
+		if _, ok, err := tx.Get(key); err != nil {
+			return err
+		} else if ok {
+			return lightsailInvalid("distributionName %q is already in use.", in.Name)
+		}
+		now := c.now().UTC()
+		rec := model.LightsailDistributionRecord{
+			Name: in.Name, ID: newID("E"), UUID: lightsailUUID(), DomainName: c.newDomainName("d"),
+			CreatedAt: now, BundleID: in.BundleID, Tags: in.Tags, Settings: in.Settings, Config: cfg,
+		}
+		return putJSON(tx, key, rec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c.LightsailDistribution(ctx, in.Name)
+}
+
+// LightsailDistribution returns one distribution.
+func (c *Control) LightsailDistribution(ctx context.Context, name string) (*LightsailDistribution, error) {
+	var d *LightsailDistribution
+	err := c.store.View(ctx, func(tx store.ReadTxn) error {
+		kv, ok, err := tx.Get(model.LightsailDistributionKey(name))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return lightsailNotFound(name)
+		}
+		d, err = c.lightsailView(ctx, kv, c.applied(ctx))
+		return err
+	})
+	return d, err
+}
+
+// LightsailDistributions lists distributions in creation order, one page
+// after pageToken (from the previous page's next token; "" for the first).
+func (c *Control) LightsailDistributions(ctx context.Context, pageToken string) (list []*LightsailDistribution, next string, err error) {
+	after := ""
+	if pageToken != "" {
+		b, err := base64.RawURLEncoding.DecodeString(pageToken)
+		if err != nil || len(b) == 0 {
+			return nil, "", lightsailInvalid("pageToken %q is not valid.", pageToken)
+		}
+		after = string(b)
+	}
+	var all []*LightsailDistribution
+	err = c.store.View(ctx, func(tx store.ReadTxn) error {
+		kvs, err := tx.List(model.LightsailDistributionPrefix)
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(kvs, func(a, b store.KV) int { return int(a.CreateRevision - b.CreateRevision) })
+		applied := c.applied(ctx)
+		for _, kv := range kvs {
+			d, err := c.lightsailView(ctx, kv, applied)
+			if err != nil {
+				return err
+			}
+			all = append(all, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	items, nextName, truncated := page(all, func(d *LightsailDistribution) string { return d.Name }, after, LightsailPageSize)
+	if truncated {
+		next = base64.RawURLEncoding.EncodeToString([]byte(nextName))
+	}
+	return items, next, nil
+}
+
+func (c *Control) lightsailView(ctx context.Context, kv store.KV, applied int64) (*LightsailDistribution, error) {
+	rec, err := decode[model.LightsailDistributionRecord](c, kv)
+	if err != nil {
+		return nil, err
+	}
+	p, _ := ctx.Value(partitionKey{}).(string)
+	if p == "" {
+		p = "aws"
+	}
+	d := &LightsailDistribution{
+		LightsailDistributionRecord: rec,
+		ARN:                         fmt.Sprintf("arn:%s:lightsail:%s:%s:Distribution/%s", p, model.LightsailDefaultRegion, c.settings.AccountID, rec.UUID),
+		Status:                      "InProgress",
+		AbleToUpdateBundle:          c.ableToUpdateBundle(rec),
+		Origin:                      c.lightsailOrigin(rec.Settings.Origin.Name),
+	}
+	if kv.ModRevision <= applied {
+		d.Status = "Deployed"
+	}
+	return d, nil
+}
+
+// ableToUpdateBundle: a bundle can change once per calendar month (UTC).
+func (c *Control) ableToUpdateBundle(rec *model.LightsailDistributionRecord) bool {
+	if rec.BundleChangedAt.IsZero() {
+		return true
+	}
+	now, then := c.now().UTC(), rec.BundleChangedAt.UTC()
+	return now.Year() != then.Year() || now.Month() != then.Month()
+}
+
+// UpdateLightsailDistribution applies change to a copy of the stored
+// settings (a partial update: change sets only what the request gave),
+// validates the result and stores it with its new derived config.
+func (c *Control) UpdateLightsailDistribution(ctx context.Context, name string, change func(*model.LightsailSettings) error) (*LightsailDistribution, error) {
+	key := model.LightsailDistributionKey(name)
+	_, err := c.store.Update(ctx, func(tx store.Txn) error {
+		kv, ok, err := tx.Get(key)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return lightsailNotFound(name)
+		}
+		rec, err := decode[model.LightsailDistributionRecord](c, kv)
+		if err != nil {
+			return err
+		}
+		next := *rec
+		next.Settings = cloneLightsailSettings(rec.Settings)
+		if err := change(&next.Settings); err != nil {
+			return err
+		}
+		if next.Config, err = c.deriveLightsail(name, &next.Settings); err != nil {
+			return err
+		}
+		return putJSON(tx, key, next)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c.LightsailDistribution(ctx, name)
+}
+
+func cloneLightsailSettings(s model.LightsailSettings) model.LightsailSettings {
+	s.PathBehaviors = slices.Clone(s.PathBehaviors)
+	s.Cache.Cookies = slices.Clone(s.Cache.Cookies)
+	s.Cache.Headers = slices.Clone(s.Cache.Headers)
+	s.Cache.QueryStringNames = slices.Clone(s.Cache.QueryStringNames)
+	return s
+}
+
+// DeleteLightsailDistribution deletes a distribution (enabled or not) with
+// its cache resets, and returns what was deleted; the edge drops its cached
+// objects when the deletion reaches it.
+func (c *Control) DeleteLightsailDistribution(ctx context.Context, name string) (*LightsailDistribution, error) {
+	var d *LightsailDistribution
+	key := model.LightsailDistributionKey(name)
+	_, err := c.store.Update(ctx, func(tx store.Txn) error {
+		kv, ok, err := tx.Get(key)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return lightsailNotFound(name)
+		}
+		if d, err = c.lightsailView(ctx, kv, 0); err != nil {
+			return err
+		}
+		if err := deletePrefix(tx, invalPrefix(d.ID)); err != nil {
+			return err
+		}
+		return tx.Delete(key)
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.forget(key)
+	return d, nil
+}
+
+// UpdateLightsailDistributionBundle changes the bundle, at most once per
+// calendar month (OperationFailureException otherwise). Asking for the
+// bundle already applied changes nothing.
+func (c *Control) UpdateLightsailDistributionBundle(ctx context.Context, name, bundleID string) (*LightsailDistribution, error) {
+	if _, ok := model.FindLightsailBundle(bundleID); !ok {
+		return nil, lightsailInvalid("bundleId %q is not a valid distribution bundle; use GetDistributionBundles.", bundleID)
+	}
+	key := model.LightsailDistributionKey(name)
+	_, err := c.store.Update(ctx, func(tx store.Txn) error {
+		kv, ok, err := tx.Get(key)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return lightsailNotFound(name)
+		}
+		rec, err := decode[model.LightsailDistributionRecord](c, kv)
+		if err != nil {
+			return err
+		}
+		if rec.BundleID == bundleID {
+			return nil
+		}
+		if !c.ableToUpdateBundle(rec) {
+			return model.Errorf("OperationFailureException", "The bundle of distribution %q was already changed this month (ableToUpdateBundle is false).", name)
+		}
+		next := *rec
+		next.BundleID, next.BundleChangedAt = bundleID, c.now().UTC()
+		return putJSON(tx, key, next)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c.LightsailDistribution(ctx, name)
+}
+
+// ResetLightsailDistributionCache records an invalidation of "/*" for the
+// distribution's derived id: the edges purge it like any invalidation, and
+// the reset is Completed once every live edge has.
+func (c *Control) ResetLightsailDistributionCache(ctx context.Context, name string) (*LightsailCacheReset, error) {
+	var reset *LightsailCacheReset
+	_, err := c.store.Update(ctx, func(tx store.Txn) error {
+		kv, ok, err := tx.Get(model.LightsailDistributionKey(name))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return lightsailNotFound(name)
+		}
+		rec, err := decode[model.LightsailDistributionRecord](c, kv)
+		if err != nil {
+			return err
+		}
+		id := newID("I")
+		inv := model.InvalidationRecord{ID: id, DistributionID: rec.ID, CallerReference: "lightsail-reset/" + id, Paths: []string{"/*"}, CreateTime: c.now().UTC()}
+		reset = &LightsailCacheReset{ID: id, Status: "InProgress", CreateTime: inv.CreateTime}
+		return putJSON(tx, model.InvalidationKey(rec.ID, id), inv)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return reset, nil
+}
+
+// LatestLightsailCacheReset returns the most recent cache reset, or nil when
+// the cache was never reset.
+func (c *Control) LatestLightsailCacheReset(ctx context.Context, name string) (*LightsailCacheReset, error) {
+	var reset *LightsailCacheReset
+	err := c.store.View(ctx, func(tx store.ReadTxn) error {
+		kv, ok, err := tx.Get(model.LightsailDistributionKey(name))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return lightsailNotFound(name)
+		}
+		rec, err := decode[model.LightsailDistributionRecord](c, kv)
+		if err != nil {
+			return err
+		}
+		kvs, err := tx.List(invalPrefix(rec.ID))
+		if err != nil || len(kvs) == 0 {
+			return err
+		}
+		latest := slices.MaxFunc(kvs, func(a, b store.KV) int { return int(a.CreateRevision - b.CreateRevision) })
+		inv, err := c.invalView(latest, c.applied(ctx))
+		if err != nil {
+			return err
+		}
+		reset = &LightsailCacheReset{ID: inv.ID, Status: inv.Status, CreateTime: inv.CreateTime}
+		return nil
+	})
+	return reset, err
+}
+
+// lightsailUUID returns a random UUID v4 (the ARN resource part).
+func lightsailUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

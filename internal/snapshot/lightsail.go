@@ -1,0 +1,47 @@
+package snapshot
+
+import (
+	"encoding/json"
+	"log/slog"
+	"strings"
+
+	"openfront/internal/model"
+)
+
+// Lightsail distributions (lsdist/<name>) carry a derived CloudFront
+// DistributionConfig; they compile into ordinary Distributions, served by
+// their domain name and keyed by their derived id, so the edge treats them
+// exactly like CloudFront distributions.
+
+// applyLightsail updates the working set with one lsdist/ key.
+func (r *records) applyLightsail(key string, value []byte, deleted bool, log *slog.Logger) bool {
+	if deleted {
+		delete(r.ls, key)
+		return true
+	}
+	var rec model.LightsailDistributionRecord
+	if err := json.Unmarshal(value, &rec); err != nil {
+		log.Error("snapshot: undecodable lightsail distribution record", "key", key, "err", err)
+		return false
+	}
+	r.ls[key] = &rec
+	return true
+}
+
+// compileLightsail adds the Lightsail distributions to the snapshot.
+func (r *records) compileLightsail(s *Snapshot, log *slog.Logger) {
+	for _, rec := range r.ls {
+		cfg, err := model.ParseDistributionConfig(rec.Config)
+		if err != nil {
+			log.Error("snapshot: stored lightsail distribution does not parse", "name", rec.Name, "err", err)
+			continue
+		}
+		d, err := compileDistribution(&model.DistributionRecord{ID: rec.ID, DomainName: rec.DomainName, Config: rec.Config}, cfg)
+		if err != nil {
+			log.Error("snapshot: stored lightsail distribution does not compile", "name", rec.Name, "err", err)
+			continue
+		}
+		s.Distributions[d.ID] = d
+		s.byHost[strings.ToLower(d.DomainName)] = d
+	}
+}

@@ -1,0 +1,209 @@
+// Package stats counts the edge's traffic per distribution: requests, bytes
+// downloaded (response bytes) and uploaded (request bytes), and 4xx/5xx
+// responses, in one-minute buckets kept in memory for at most two weeks.
+//
+// The counters are per node: each edge process counts what it served, and
+// nothing is stored or shared through the store. In a multi-node fleet an
+// API node reports only its own in-process edge's traffic (Lightsail's
+// GetDistributionMetricData reads this package through the application's
+// wiring).
+//
+// Recording is one map read and one short per-distribution lock: cheap
+// enough for the hit path.
+package stats
+
+import (
+	"math"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Retention is how long minute buckets are kept.
+const Retention = 14 * 24 * time.Hour
+
+// Counts are the counters of one minute (or any span).
+type Counts struct {
+	Requests        int64
+	BytesDownloaded int64 // response bytes sent to viewers
+	BytesUploaded   int64 // request bytes received from viewers
+	Status4xx       int64
+	Status5xx       int64
+}
+
+// Minute is one minute's counters.
+type Minute struct {
+	Start time.Time
+	Counts
+}
+
+// Recorder keeps the counters of every distribution.
+type Recorder struct {
+	retention int64 // minutes
+	mu        sync.RWMutex
+	dists     map[string]*series
+}
+
+type series struct {
+	mu      sync.Mutex
+	buckets []bucket // ascending by minute
+}
+
+type bucket struct {
+	minute int64 // Unix minutes
+	c      Counts
+}
+
+// New returns a recorder keeping retention of history (Retention when 0 or
+// more than Retention).
+func New(retention time.Duration) *Recorder {
+	if retention <= 0 || retention > Retention {
+		retention = Retention
+	}
+	return &Recorder{retention: int64(retention / time.Minute), dists: map[string]*series{}}
+}
+
+// Record counts one response of a distribution at a time.
+func (r *Recorder) Record(distID string, at time.Time, status int, bytesUploaded, bytesDownloaded int64) {
+	r.mu.RLock()
+	s := r.dists[distID]
+	r.mu.RUnlock()
+	if s == nil {
+		r.mu.Lock()
+		if s = r.dists[distID]; s == nil {
+			s = &series{}
+			r.dists[distID] = s
+		}
+		r.mu.Unlock()
+	}
+	minute := floorDiv(at.Unix(), 60)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.bucket(minute, r.retention)
+	if b == nil {
+		return // older than the retention
+	}
+	b.c.Requests++
+	b.c.BytesUploaded += max(bytesUploaded, 0)
+	b.c.BytesDownloaded += max(bytesDownloaded, 0)
+	switch {
+	case status >= 400 && status < 500:
+		b.c.Status4xx++
+	case status >= 500 && status < 600:
+		b.c.Status5xx++
+	}
+}
+
+// bucket returns the bucket of a minute, creating it, and drops buckets
+// that fell out of the retention.
+func (s *series) bucket(minute, retention int64) *bucket {
+	n := len(s.buckets)
+	if n > 0 && s.buckets[n-1].minute == minute {
+		return &s.buckets[n-1]
+	}
+	if n == 0 || s.buckets[n-1].minute < minute {
+		s.buckets = append(s.buckets, bucket{minute: minute})
+		cut := 0
+		for cut < len(s.buckets) && s.buckets[cut].minute <= minute-retention {
+			cut++
+		}
+		if cut > 0 {
+			s.buckets = append(s.buckets[:0], s.buckets[cut:]...)
+		}
+		return &s.buckets[len(s.buckets)-1]
+	}
+	// A late response (its clock reading predates the newest bucket).
+	if minute <= s.buckets[n-1].minute-retention {
+		return nil
+	}
+	i := sort.Search(n, func(i int) bool { return s.buckets[i].minute >= minute })
+	if s.buckets[i].minute != minute {
+		s.buckets = append(s.buckets, bucket{})
+		copy(s.buckets[i+1:], s.buckets[i:])
+		s.buckets[i] = bucket{minute: minute}
+	}
+	return &s.buckets[i]
+}
+
+// Minutes returns the non-empty minutes of a distribution that start in
+// [start, end), oldest first.
+func (r *Recorder) Minutes(distID string, start, end time.Time) []Minute {
+	r.mu.RLock()
+	s := r.dists[distID]
+	r.mu.RUnlock()
+	if s == nil {
+		return nil
+	}
+	from, to := ceilDiv(start.Unix(), 60), ceilDiv(end.Unix(), 60)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Minute
+	i := sort.Search(len(s.buckets), func(i int) bool { return s.buckets[i].minute >= from })
+	for ; i < len(s.buckets) && s.buckets[i].minute < to; i++ {
+		out = append(out, Minute{Start: time.Unix(s.buckets[i].minute*60, 0).UTC(), Counts: s.buckets[i].c})
+	}
+	return out
+}
+
+// Forget drops a distribution's counters.
+func (r *Recorder) Forget(distID string) {
+	r.mu.Lock()
+	delete(r.dists, distID)
+	r.mu.Unlock()
+}
+
+// Datapoint is the statistics of one period: the samples are the
+// per-minute values of the minutes that have one.
+type Datapoint struct {
+	Timestamp   time.Time // start of the period
+	SampleCount float64
+	Sum         float64
+	Minimum     float64
+	Maximum     float64
+	Average     float64
+}
+
+// Aggregate groups minutes into periods aligned to the Unix epoch, starting
+// in [start, end), and computes the statistics of value over each period
+// that has at least one sample. value reports false when a minute has no
+// sample (an error rate in a minute without requests).
+func Aggregate(minutes []Minute, value func(Counts) (float64, bool), start, end time.Time, period time.Duration) []Datapoint {
+	p := int64(period / time.Second)
+	if p <= 0 {
+		return nil
+	}
+	var out []Datapoint
+	var cur *Datapoint
+	for _, m := range minutes {
+		if m.Start.Before(start) || !m.Start.Before(end) {
+			continue
+		}
+		v, ok := value(m.Counts)
+		if !ok {
+			continue
+		}
+		ts := time.Unix(floorDiv(m.Start.Unix(), p)*p, 0).UTC()
+		if cur == nil || !cur.Timestamp.Equal(ts) {
+			out = append(out, Datapoint{Timestamp: ts, Minimum: math.Inf(1), Maximum: math.Inf(-1)})
+			cur = &out[len(out)-1]
+		}
+		cur.SampleCount++
+		cur.Sum += v
+		cur.Minimum = math.Min(cur.Minimum, v)
+		cur.Maximum = math.Max(cur.Maximum, v)
+	}
+	for i := range out {
+		out[i].Average = out[i].Sum / out[i].SampleCount
+	}
+	return out
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }

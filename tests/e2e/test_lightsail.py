@@ -1,0 +1,387 @@
+"""Lightsail distributions (issue 7): boto3 and the AWS CLI against the JSON 1.1 API, and real
+traffic through the edge to a loopback origin mapped with --lightsail-origin."""
+
+import http.client
+import http.server
+import json
+import threading
+import time
+import uuid
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from harness import DEPLOY_TIMEOUT, REGION, ServerTestCase
+
+LS_DOMAIN_SUFFIX = ".cloudfront.localhost"
+
+
+class _Origin(http.server.ThreadingHTTPServer):
+    """A loopback origin that counts the requests it gets by path."""
+
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _OriginHandler)
+        self.counts = {}
+        self.lock = threading.Lock()
+
+    def count(self, path):
+        with self.lock:
+            return self.counts.get(path, 0)
+
+
+class _OriginHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        with self.server.lock:
+            self.server.counts[self.path] = self.server.counts.get(self.path, 0) + 1
+            n = self.server.counts[self.path]
+        body = ("origin %s #%d\n" % (self.path, n)).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def unique_name(prefix="ls"):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+
+
+class TestLightsail(ServerTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.origin = _Origin()
+        threading.Thread(target=cls.origin.serve_forever, daemon=True).start()
+        cls.server_kwargs = {"extra_args": ["--lightsail-origin", "web=127.0.0.1:%d" % cls.origin.server_address[1]]}
+        super().setUpClass()
+        sess = boto3.session.Session(aws_access_key_id=cls.server.access_key,
+                                     aws_secret_access_key=cls.server.secret_key, region_name=REGION)
+        cls.ls = sess.client("lightsail", endpoint_url=cls.server.endpoint,
+                             config=Config(retries={"total_max_attempts": 1}, read_timeout=30))
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.origin.shutdown()
+            cls.origin.server_close()
+
+    # -- helpers --
+    def create(self, name=None, behavior="cache", **kw):
+        params = {
+            "distributionName": name or unique_name(),
+            "origin": {"name": "web", "regionName": "us-east-1", "protocolPolicy": "http-only"},
+            "defaultCacheBehavior": {"behavior": behavior},
+            "bundleId": "small_1_0",
+        }
+        params.update(kw)
+        return self.ls.create_distribution(**params)
+
+    def get(self, name):
+        return self.ls.get_distributions(distributionName=name)["distributions"][0]
+
+    def wait_deployed(self, name, timeout=DEPLOY_TIMEOUT):
+        t0 = time.time()
+        while True:
+            d = self.get(name)
+            if d["status"] == "Deployed":
+                return d
+            if time.time() - t0 > timeout:
+                self.fail("distribution %s not Deployed within %.1fs (status %s)" % (name, timeout, d["status"]))
+            time.sleep(0.05)
+
+    def edge_get(self, domain, path):
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.edge_port, timeout=10)
+        try:
+            conn.request("GET", path, headers={"Host": domain})
+            r = conn.getresponse()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+        finally:
+            conn.close()
+
+    def assertOperation(self, op, op_type, name):
+        self.assertEqual(op["operationType"], op_type)
+        self.assertEqual(op["resourceName"], name)
+        self.assertEqual(op["resourceType"], "Distribution")
+        self.assertEqual(op["status"], "Succeeded")
+        self.assertTrue(op["isTerminal"])
+        self.assertTrue(op["id"])
+        self.assertIn("createdAt", op)
+        self.assertEqual(op["location"]["regionName"], "us-east-1")
+
+    def assertLightsailError(self, code, fn, *args, field=None, **kwargs):
+        try:
+            fn(*args, **kwargs)
+        except ClientError as e:
+            err = e.response["Error"]
+            self.assertEqual(err["Code"], code, err)
+            self.assertEqual(e.response["ResponseMetadata"]["HTTPStatusCode"], 400)
+            if field:
+                self.assertIn(field, err["Message"])
+            return e
+        self.fail("expected %s but the call succeeded" % code)
+
+    # -- tests --
+    def test_lifecycle(self):
+        name = unique_name()
+        r = self.create(name, tags=[{"key": "team", "value": "web"}],
+                        cacheBehaviorSettings={"minimumTTL": 0, "defaultTTL": 60, "maximumTTL": 3600},
+                        cacheBehaviors=[{"path": "admin/*", "behavior": "dont-cache"}])
+        d = r["distribution"]
+        self.assertOperation(r["operation"], "CreateDistribution", name)
+        self.assertEqual(d["name"], name)
+        self.assertRegex(d["domainName"], r"^d[a-z0-9]{13}\.cloudfront\.localhost$")
+        self.assertRegex(d["arn"], r"^arn:aws:lightsail:us-east-1:123456789012:Distribution/[0-9a-f-]{36}$")
+        self.assertEqual(d["bundleId"], "small_1_0")
+        self.assertTrue(d["isEnabled"])
+        self.assertEqual(d["tags"], [{"key": "team", "value": "web"}])
+        self.assertEqual(d["origin"]["name"], "web")
+        self.assertEqual(d["cacheBehaviorSettings"]["defaultTTL"], 60)
+        self.assertEqual(d["cacheBehaviors"], [{"path": "admin/*", "behavior": "dont-cache"}])
+
+        got = self.wait_deployed(name)
+        self.assertEqual(got["domainName"], d["domainName"])
+        self.assertEqual(got["arn"], d["arn"])
+
+        r = self.ls.update_distribution(
+            distributionName=name,
+            origin={"name": "web", "regionName": "eu-west-1", "protocolPolicy": "http-only", "responseTimeout": 10},
+            defaultCacheBehavior={"behavior": "dont-cache"},
+            cacheBehaviorSettings={"maximumTTL": 7200, "allowedHTTPMethods": "GET,HEAD,OPTIONS",
+                                   "cachedHTTPMethods": "GET,HEAD",
+                                   "forwardedCookies": {"option": "allow-list", "cookiesAllowList": ["sid"]},
+                                   "forwardedHeaders": {"option": "allow-list", "headersAllowList": ["Accept"]},
+                                   "forwardedQueryStrings": {"option": True}},
+            cacheBehaviors=[{"path": "static/", "behavior": "cache"}],
+            isEnabled=False, viewerMinimumTlsProtocolVersion="TLSv1.2_2019")
+        self.assertOperation(r["operation"], "UpdateDistribution", name)
+        got = self.get(name)
+        self.assertEqual(got["origin"]["regionName"], "eu-west-1")
+        self.assertEqual(got["origin"]["responseTimeout"], 10)
+        self.assertEqual(got["defaultCacheBehavior"], {"behavior": "dont-cache"})
+        cs = got["cacheBehaviorSettings"]
+        self.assertEqual((cs["minimumTTL"], cs["defaultTTL"], cs["maximumTTL"]), (0, 60, 7200))
+        self.assertEqual(cs["allowedHTTPMethods"], "GET,HEAD,OPTIONS")
+        self.assertEqual(cs["forwardedCookies"], {"option": "allow-list", "cookiesAllowList": ["sid"]})
+        self.assertEqual(cs["forwardedHeaders"], {"option": "allow-list", "headersAllowList": ["Accept"]})
+        self.assertTrue(cs["forwardedQueryStrings"]["option"])
+        self.assertEqual(got["cacheBehaviors"], [{"path": "static/", "behavior": "cache"}])
+        self.assertFalse(got["isEnabled"])
+        self.assertEqual(got["viewerMinimumTlsProtocolVersion"], "TLSv1.2_2019")
+
+        # certificates
+        self.ls.update_distribution(distributionName=name, certificateName="my-cert")
+        self.assertEqual(self.get(name)["certificateName"], "my-cert")
+        self.ls.update_distribution(distributionName=name, useDefaultCertificate=True)
+        self.assertNotIn("certificateName", self.get(name))
+
+        # a disabled distribution is not served
+        self.wait_deployed(name)
+        status, _, _ = self.edge_get(got["domainName"], "/x")
+        self.assertEqual(status, 403)
+
+        # bundles
+        bundles = {b["bundleId"]: b for b in self.ls.get_distribution_bundles()["bundles"]}
+        self.assertEqual(set(bundles), {"small_1_0", "medium_1_0", "large_1_0"})
+        self.assertTrue(all(b["isActive"] and b["price"] > 0 and b["transferPerMonthInGb"] > 0 for b in bundles.values()))
+        r = self.ls.update_distribution_bundle(distributionName=name, bundleId="medium_1_0")
+        self.assertOperation(r["operation"], "UpdateDistributionBundle", name)
+        got = self.get(name)
+        self.assertEqual(got["bundleId"], "medium_1_0")
+        self.assertFalse(got["ableToUpdateBundle"])
+        self.assertLightsailError("OperationFailureException", self.ls.update_distribution_bundle,
+                                  distributionName=name, bundleId="large_1_0")
+
+        r = self.ls.delete_distribution(distributionName=name)
+        self.assertOperation(r["operation"], "DeleteDistribution", name)
+        self.assertLightsailError("NotFoundException", self.ls.get_distributions, distributionName=name)
+
+    def test_list_pages(self):
+        names = [unique_name("page") for _ in range(27)]
+        for n in names:
+            self.create(n)
+        seen, token, pages = [], None, 0
+        while True:
+            r = self.ls.get_distributions(**({"pageToken": token} if token else {}))
+            pages += 1
+            seen += [d["name"] for d in r["distributions"]]
+            token = r.get("nextPageToken")
+            if not token:
+                break
+        self.assertGreaterEqual(pages, 2)
+        self.assertEqual(len(seen), len(set(seen)))
+        for n in names:
+            self.assertIn(n, seen)
+        for n in names:
+            self.ls.delete_distribution(distributionName=n)
+
+    def test_edge_cache_dont_cache_and_reset(self):
+        name = unique_name("edge")
+        d = self.create(name, cacheBehaviorSettings={"minimumTTL": 0, "defaultTTL": 3600, "maximumTTL": 86400},
+                        cacheBehaviors=[{"path": "live/*", "behavior": "dont-cache"}])["distribution"]
+        dom = d["domainName"]
+        self.wait_deployed(name)
+        cached, live = "/%s/page.html" % name, "/live/%s.json" % name
+
+        s1, h1, b1 = self.edge_get(dom, cached)
+        s2, h2, b2 = self.edge_get(dom, cached)
+        self.assertEqual((s1, s2), (200, 200))
+        self.assertEqual(h1["x-cache"], "Miss from cloudfront")
+        self.assertEqual(h2["x-cache"], "Hit from cloudfront")
+        self.assertEqual(b1, b2)
+        self.assertEqual(self.origin.count(cached), 1)
+
+        for i in range(3):
+            s, h, _ = self.edge_get(dom, live)
+            self.assertEqual(s, 200)
+            self.assertEqual(h["x-cache"], "Miss from cloudfront", "dont-cache request %d" % i)
+        self.assertEqual(self.origin.count(live), 3)
+
+        r = self.ls.reset_distribution_cache(distributionName=name)
+        self.assertEqual(r["status"], "InProgress")
+        self.assertIn("createTime", r)
+        self.assertOperation(r["operation"], "ResetDistributionCache", name)
+        t0 = time.time()
+        while True:
+            latest = self.ls.get_distribution_latest_cache_reset(distributionName=name)
+            if latest.get("status") == "Completed":
+                break
+            self.assertEqual(latest.get("status"), "InProgress")
+            if time.time() - t0 > DEPLOY_TIMEOUT:
+                self.fail("cache reset not Completed within %.1fs" % DEPLOY_TIMEOUT)
+            time.sleep(0.05)
+        self.assertEqual(latest["createTime"], r["createTime"])
+
+        s3, h3, b3 = self.edge_get(dom, cached)
+        self.assertEqual(h3["x-cache"], "Miss from cloudfront")
+        self.assertEqual(self.origin.count(cached), 2)
+        self.assertNotEqual(b3, b1)
+        _, h4, _ = self.edge_get(dom, cached)
+        self.assertEqual(h4["x-cache"], "Hit from cloudfront")
+
+        now = time.time()
+        q = dict(distributionName=name, startTime=now - 900, endTime=now + 60, period=60)
+        reqs = self.ls.get_distribution_metric_data(metricName="Requests", unit="Count",
+                                                    statistics=["Sum", "SampleCount"], **q)
+        self.assertEqual(reqs["metricName"], "Requests")
+        self.assertEqual(sum(p["sum"] for p in reqs["metricData"]), 7)
+        self.assertTrue(all(p["unit"] == "Count" for p in reqs["metricData"]))
+        down = self.ls.get_distribution_metric_data(metricName="BytesDownloaded", unit="Bytes", statistics=["Sum"], **q)
+        self.assertGreater(sum(p["sum"] for p in down["metricData"]), 0)
+        errs = self.ls.get_distribution_metric_data(metricName="TotalErrorRate", unit="Percent", statistics=["Average"], **q)
+        self.assertTrue(errs["metricData"])
+        self.assertTrue(all(p["average"] == 0 for p in errs["metricData"]))
+        self.ls.delete_distribution(distributionName=name)
+
+    def test_errors(self):
+        name = unique_name("err")
+        self.create(name)
+        before = self.get(name)
+        E = self.assertLightsailError
+        origin = {"name": "web", "regionName": "us-east-1", "protocolPolicy": "http-only"}
+        E("InvalidInputException", self.create, name, field="distributionName")
+        E("InvalidInputException", self.create, "bad name!", field="distributionName")
+        E("InvalidInputException", self.create, bundleId="tiny_9_9", field="bundleId")
+        E("InvalidInputException", self.create, behavior="sometimes", field="defaultCacheBehavior.behavior")
+        E("InvalidInputException", self.create, cacheBehaviorSettings={"minimumTTL": -1}, field="minimumTTL")
+        E("InvalidInputException", self.create,
+          cacheBehaviorSettings={"minimumTTL": 100, "defaultTTL": 10, "maximumTTL": 1000}, field="minimumTTL <= defaultTTL")
+        E("InvalidInputException", self.create, cacheBehaviorSettings={"allowedHTTPMethods": "GET,POST"},
+          field="allowedHTTPMethods")
+        E("InvalidInputException", self.create,
+          cacheBehaviorSettings={"forwardedCookies": {"option": "allow-list"}}, field="cookiesAllowList")
+        E("InvalidInputException", self.create, origin={"name": "web", "responseTimeout": 600},
+          field="origin.responseTimeout")
+        E("InvalidInputException", self.create, cacheBehaviors=[{"path": "a b", "behavior": "cache"}],
+          field="cacheBehaviors[0].path")
+        E("NotFoundException", self.ls.get_distributions, distributionName="no-such-dist")
+        E("InvalidInputException", self.ls.get_distributions, pageToken="%%%", field="pageToken")
+        E("NotFoundException", self.ls.update_distribution, distributionName="no-such-dist", isEnabled=False)
+        # validation comes before the existence check
+        E("InvalidInputException", self.ls.update_distribution, distributionName="no-such-dist",
+          cacheBehaviorSettings={"defaultTTL": -1}, field="defaultTTL")
+        E("InvalidInputException", self.ls.update_distribution, distributionName=name,
+          cacheBehaviorSettings={"maximumTTL": 5}, field="maximumTTL")
+        E("InvalidInputException", self.ls.update_distribution, distributionName=name,
+          certificateName="c1", useDefaultCertificate=True, field="certificateName")
+        E("InvalidInputException", self.ls.update_distribution, distributionName=name,
+          origin=origin, cacheBehaviors=[{"path": "x/", "behavior": "cache"}, {"path": "x/*", "behavior": "cache"}],
+          field="cacheBehaviors[1]")
+        E("NotFoundException", self.ls.delete_distribution, distributionName="no-such-dist")
+        E("InvalidInputException", self.ls.delete_distribution, field="distributionName")
+        E("NotFoundException", self.ls.update_distribution_bundle, distributionName="no-such-dist", bundleId="medium_1_0")
+        E("InvalidInputException", self.ls.update_distribution_bundle, distributionName=name, bundleId="nope",
+          field="bundleId")
+        E("NotFoundException", self.ls.reset_distribution_cache, distributionName="no-such-dist")
+        E("NotFoundException", self.ls.get_distribution_latest_cache_reset, distributionName="no-such-dist")
+        now = time.time()
+        q = dict(startTime=now - 600, endTime=now, statistics=["Sum"])
+        E("NotFoundException", self.ls.get_distribution_metric_data, distributionName="no-such-dist",
+          metricName="Requests", period=60, unit="Count", **q)
+        E("InvalidInputException", self.ls.get_distribution_metric_data, distributionName=name,
+          metricName="Requests", period=90, unit="Count", field="period", **q)
+        E("InvalidInputException", self.ls.get_distribution_metric_data, distributionName=name,
+          metricName="Requests", period=60, unit="Bytes", field="unit", **q)
+        E("InvalidInputException", self.ls.get_distribution_metric_data, distributionName=name,
+          metricName="Requests", period=60, unit="Count", startTime=now, endTime=now - 60, statistics=["Sum"],
+          field="startTime")
+        # nothing changed
+        after = self.get(name)
+        for k in ("cacheBehaviorSettings", "cacheBehaviors", "origin", "bundleId", "isEnabled", "certificateName"):
+            self.assertEqual(after.get(k), before.get(k), k)
+        self.assertIsNone(self.ls.get_distribution_latest_cache_reset(distributionName=name).get("status"))
+        self.ls.delete_distribution(distributionName=name)
+
+    def test_error_shape_and_auth(self):
+        # modeled fields ride along in the JSON body
+        try:
+            self.ls.get_distributions(distributionName="no-such-dist")
+            self.fail("expected NotFoundException")
+        except ClientError as e:
+            self.assertEqual(e.response["code"], "NotFound")
+            self.assertIn("docs", e.response)
+            self.assertEqual(e.response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"], "NotFoundException")
+        body = b"{}"
+        headers = {"X-Amz-Target": "Lightsail_20161128.GetDistributions",
+                   "Content-Type": "application/x-amz-json-1.1"}
+        r = self.server.raw("POST", "/", body=body, headers=headers, sign=False)
+        self.assertEqual(r.status, 403)
+        self.assertTrue(r.headers["content-type"].startswith("application/x-amz-json-1.1"))
+        err = json.loads(r.body)
+        self.assertEqual(err["__type"], "MissingAuthenticationTokenException")
+        self.assertTrue(err["message"])
+        sess = boto3.session.Session(aws_access_key_id=self.server.access_key, aws_secret_access_key="wrong-secret",
+                                     region_name=REGION)
+        bad = sess.client("lightsail", endpoint_url=self.server.endpoint, config=Config(retries={"total_max_attempts": 1}))
+        try:
+            bad.get_distribution_bundles()
+            self.fail("expected a signature error")
+        except ClientError as e:
+            self.assertEqual(e.response["Error"]["Code"], "InvalidSignatureException")
+            self.assertEqual(e.response["ResponseMetadata"]["HTTPStatusCode"], 403)
+
+    def test_cli(self):
+        name = unique_name("cli")
+        out = self.server.aws("lightsail", "create-distribution", "--distribution-name", name,
+                              "--origin", "name=web,regionName=us-east-1,protocolPolicy=http-only",
+                              "--default-cache-behavior", "behavior=cache", "--bundle-id", "small_1_0",
+                              "--tags", "key=env,value=test")
+        self.assertEqual(out["distribution"]["name"], name)
+        self.assertEqual(out["operation"]["operationType"], "CreateDistribution")
+        got = self.server.aws("lightsail", "get-distributions", "--distribution-name", name)
+        self.assertEqual(got["distributions"][0]["domainName"], out["distribution"]["domainName"])
+        self.assertEqual(got["distributions"][0]["tags"], [{"key": "env", "value": "test"}])
+        out = self.server.aws("lightsail", "delete-distribution", "--distribution-name", name)
+        self.assertEqual(out["operation"]["operationType"], "DeleteDistribution")
+        p = self.server.aws_run("lightsail", "get-distributions", "--distribution-name", name)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("NotFoundException", p.stderr)
