@@ -303,6 +303,7 @@ func page[T any](items []T, id func(T) string, marker string, maxItems int) (out
 	rest := items[start:]
 	if len(rest) > maxItems {
 		out = rest[:maxItems]
+		next = marker // MaxItems=0: nothing returned, the next page starts where this one did
 		if maxItems > 0 {
 			next = id(out[len(out)-1])
 		}

@@ -1,6 +1,7 @@
 package control
 
 import (
+	"cmp"
 	"context"
 	"reflect"
 	"slices"
@@ -359,31 +360,44 @@ func (c *Control) DeleteDistribution(ctx context.Context, id, ifMatch string) er
 // ListDistributions lists distributions in creation order; when webACLID
 // is not nil only those whose WebACLId equals it ("" for none).
 func (c *Control) ListDistributions(ctx context.Context, opts ListOptions, webACLID *string) ([]*Distribution, Page, error) {
-	var all []*Distribution
+	var items []*Distribution
+	var pg Page
 	err := c.store.View(ctx, func(tx store.ReadTxn) error {
 		kvs, err := tx.List("dist/")
 		if err != nil {
 			return err
 		}
-		slices.SortFunc(kvs, func(a, b store.KV) int { return int(a.CreateRevision - b.CreateRevision) })
+		slices.SortFunc(kvs, func(a, b store.KV) int { return cmp.Compare(a.CreateRevision, b.CreateRevision) })
+		if webACLID != nil {
+			kept := kvs[:0]
+			for _, kv := range kvs {
+				rec, err := decode[model.DistributionRecord](c, kv)
+				if err != nil {
+					return err
+				}
+				if model.StrOr(rec.Config, "", "WebACLId") == *webACLID {
+					kept = append(kept, kv)
+				}
+			}
+			kvs = kept
+		}
+		// Cut the page first: only the returned items need a full view.
+		kvPage, next, truncated := page(kvs, func(kv store.KV) string { return strings.TrimPrefix(kv.Key, "dist/") }, opts.Marker, opts.MaxItems)
+		pg = Page{Marker: opts.Marker, NextMarker: next, MaxItems: opts.MaxItems, IsTruncated: truncated}
 		applied := c.applied(ctx)
-		for _, kv := range kvs {
+		for _, kv := range kvPage {
 			d, err := c.distView(ctx, kv, applied)
 			if err != nil {
 				return err
 			}
-			if webACLID != nil && model.StrOr(d.Config, "", "WebACLId") != *webACLID {
-				continue
-			}
-			all = append(all, d)
+			items = append(items, d)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, Page{}, err
 	}
-	items, next, truncated := page(all, func(d *Distribution) string { return d.ID }, opts.Marker, opts.MaxItems)
-	return items, Page{Marker: opts.Marker, NextMarker: next, MaxItems: opts.MaxItems, IsTruncated: truncated}, nil
+	return items, pg, nil
 }
 
 func countKeys(tx store.ReadTxn, prefix string) (int, error) {
