@@ -85,7 +85,7 @@ func (x *exchange) fetch(ctx context.Context, out *origin.Request) (*http.Respon
 		req.Header = x.withOriginHeaders(out.Header, o)
 		req.Path = o.OriginPath + out.Path
 		if o.S3 != nil {
-			req.Sign = o.S3.OAI != "" || o.OACID != ""
+			req.Sign = x.signS3(o, out.Header)
 		} else if x.beh.Policy.ForwardsHeader("Host") {
 			req.Host = x.r.Host
 		} else {
@@ -207,4 +207,25 @@ func filterVary(h http.Header, allowed func(string) bool) {
 		return
 	}
 	h["Vary"] = []string{strings.Join(keep, ", ")}
+}
+
+// signS3 decides whether a request to an S3 origin is signed: with an
+// origin access identity always, with an origin access control by its
+// signing behaviour (never, always, or no-override: only when the request
+// carries no Authorization of its own).
+func (x *exchange) signS3(o *model.Origin, h http.Header) bool {
+	if o.OACID != "" {
+		oac := x.snap.OACs[o.OACID]
+		if oac == nil {
+			return true
+		}
+		switch oac.SigningBehavior {
+		case "never":
+			return false
+		case "no-override":
+			return h.Get("Authorization") == ""
+		}
+		return true
+	}
+	return o.S3.OAI != ""
 }

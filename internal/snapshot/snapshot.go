@@ -32,6 +32,10 @@ type Snapshot struct {
 	byWildcard    map[string]*Distribution
 	streaming     map[string]*StreamingDistribution
 	Distributions map[string]*Distribution // by id
+	// Keys verify signed URLs and cookies.
+	Keys *Keys
+	// OACs are the origin access controls by id (how S3 requests are signed).
+	OACs map[string]*model.OACRecord
 }
 
 // Distribution is one compiled web distribution.
@@ -158,10 +162,15 @@ type records struct {
 	dists map[string]*model.DistributionRecord
 	sdist map[string]*model.StreamingDistributionRecord
 	ls    map[string]*model.LightsailDistributionRecord // see lightsail.go
+
+	pubkeys   map[string]*model.PublicKeyRecord // see keys.go
+	keygroups map[string]*model.KeyGroupRecord
+	oacs      map[string]*model.OACRecord
 }
 
 func newRecords() *records {
-	return &records{dists: map[string]*model.DistributionRecord{}, sdist: map[string]*model.StreamingDistributionRecord{}, ls: map[string]*model.LightsailDistributionRecord{}}
+	return &records{dists: map[string]*model.DistributionRecord{}, sdist: map[string]*model.StreamingDistributionRecord{}, ls: map[string]*model.LightsailDistributionRecord{},
+		pubkeys: map[string]*model.PublicKeyRecord{}, keygroups: map[string]*model.KeyGroupRecord{}, oacs: map[string]*model.OACRecord{}}
 }
 
 // apply updates the working set with one key; it reports whether the key
@@ -194,6 +203,20 @@ func (r *records) apply(key string, value []byte, deleted bool, log *slog.Logger
 		return true
 	case strings.HasPrefix(key, model.LightsailDistributionPrefix):
 		return r.applyLightsail(key, value, deleted, log)
+	case strings.HasPrefix(key, model.PublicKeyPrefix), strings.HasPrefix(key, model.KeyGroupPrefix):
+		return r.applyKey(key, value, deleted, log)
+	case strings.HasPrefix(key, model.OACPrefix):
+		if deleted {
+			delete(r.oacs, key)
+			return true
+		}
+		var rec model.OACRecord
+		if err := json.Unmarshal(value, &rec); err != nil {
+			log.Error("snapshot: undecodable origin access control record", "key", key, "err", err)
+			return false
+		}
+		r.oacs[key] = &rec
+		return true
 	}
 	return false
 }
@@ -232,6 +255,11 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 		}
 	}
 	r.compileLightsail(s, log)
+	s.Keys = r.compileKeys(log)
+	s.OACs = map[string]*model.OACRecord{}
+	for _, rec := range r.oacs {
+		s.OACs[rec.ID] = rec
+	}
 	for _, rec := range r.sdist {
 		cfg, err := model.ParseStreamingDistributionConfig(rec.Config)
 		if err != nil {

@@ -1,0 +1,88 @@
+package snapshot
+
+import (
+	"encoding/json"
+	"log/slog"
+	"strings"
+
+	"openfront/internal/model"
+)
+
+// Keys are the public keys signed URLs and cookies are verified with.
+type Keys struct {
+	// ByID holds every stored public key by its id (the Key-Pair-Id of a
+	// signed URL), parsed.
+	ByID map[string]any
+	// Groups lists the public key ids of each key group.
+	Groups map[string][]string
+}
+
+// Allowed returns the public keys a behaviour trusts: those of its trusted
+// key groups, and, with trusted signers enabled ("self" or the account),
+// every stored key — the account's key pairs are its public keys here.
+func (k *Keys) Allowed(trustedSigners, trustedKeyGroups []string) map[string]any {
+	if k == nil || (len(trustedSigners) == 0 && len(trustedKeyGroups) == 0) {
+		return nil
+	}
+	out := map[string]any{}
+	if len(trustedSigners) > 0 {
+		for id, pk := range k.ByID {
+			out[id] = pk
+		}
+	}
+	for _, g := range trustedKeyGroups {
+		for _, id := range k.Groups[g] {
+			if pk, ok := k.ByID[id]; ok {
+				out[id] = pk
+			}
+		}
+	}
+	return out
+}
+
+// applyKey updates the working set with a public key or key group record.
+func (r *records) applyKey(key string, value []byte, deleted bool, log *slog.Logger) bool {
+	switch {
+	case strings.HasPrefix(key, model.PublicKeyPrefix):
+		if deleted {
+			delete(r.pubkeys, key)
+			return true
+		}
+		var rec model.PublicKeyRecord
+		if err := json.Unmarshal(value, &rec); err != nil {
+			log.Error("snapshot: undecodable public key record", "key", key, "err", err)
+			return false
+		}
+		r.pubkeys[key] = &rec
+		return true
+	case strings.HasPrefix(key, model.KeyGroupPrefix):
+		if deleted {
+			delete(r.keygroups, key)
+			return true
+		}
+		var rec model.KeyGroupRecord
+		if err := json.Unmarshal(value, &rec); err != nil {
+			log.Error("snapshot: undecodable key group record", "key", key, "err", err)
+			return false
+		}
+		r.keygroups[key] = &rec
+		return true
+	}
+	return false
+}
+
+func (r *records) compileKeys(log *slog.Logger) *Keys {
+	k := &Keys{ByID: map[string]any{}, Groups: map[string][]string{}}
+	for _, rec := range r.pubkeys {
+		pk, err := model.ParsePublicKey(rec.EncodedKey)
+		if err != nil {
+			log.Error("snapshot: stored public key does not parse", "key_id", rec.ID, "err", err)
+			continue
+		}
+		k.ByID[rec.ID] = pk
+	}
+	for _, rec := range r.keygroups {
+		k.Groups[rec.ID] = rec.PublicKeyIDs
+	}
+	return k
+}
