@@ -33,7 +33,9 @@ type exchange struct {
 	key        string // cache key; "" when the request is not cached
 
 	result string // X-Cache word: Hit, Miss, RefreshHit, Error, Redirect
+	detail string // access log x-edge-detailed-result-type when it differs from result
 	status int
+	log    *logWriter // set when the distribution logs requests
 }
 
 var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
@@ -60,7 +62,14 @@ func newRequestID() string {
 // run executes the phases in order; each returns false when it has
 // finished the response.
 func (x *exchange) run() {
-	if !x.resolveDistribution() || !x.matchBehavior() || !x.requestFilter() {
+	if !x.resolveDistribution() {
+		return
+	}
+	if x.dist.Config.Logging.Enabled && x.s.opts.AccessLog != nil {
+		x.log = &logWriter{ResponseWriter: x.w}
+		x.w = x.log
+	}
+	if !x.geoFilter() || !x.matchBehavior() || !x.requestFilter() {
 		return
 	}
 	x.serve()
@@ -128,6 +137,9 @@ func (x *exchange) requestFilter() bool {
 		x.edgeError(http.StatusForbidden, "A GET request with a body is not allowed.")
 		return false
 	}
+	if b.Signed && !x.checkSignature() {
+		return false
+	}
 	return true
 }
 
@@ -171,6 +183,9 @@ func (x *exchange) finish() {
 	}
 	if x.s.opts.Stats != nil && x.dist != nil && x.status != 0 {
 		x.s.opts.Stats.Record(x.dist.ID, x.start, x.status, max(x.r.ContentLength, 0), x.bodyBytes())
+	}
+	if x.log != nil {
+		x.writeAccessLog()
 	}
 }
 

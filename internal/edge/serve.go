@@ -12,6 +12,7 @@ import (
 	"openfront/internal/cache"
 	"openfront/internal/httpcache"
 	"openfront/internal/origin"
+	"openfront/internal/signedurl"
 )
 
 // fillTimeout bounds a whole fill; origin reads are bounded separately by
@@ -47,20 +48,10 @@ func (x *exchange) serve() {
 // skipQuery drops signed-URL parameters from key and origin request when
 // the behaviour checks signatures.
 func (x *exchange) skipQuery() func(string) bool {
-	if len(x.beh.TrustedSigners) == 0 && len(x.beh.TrustedKeyGroups) == 0 {
+	if !x.beh.Signed {
 		return nil
 	}
-	return isSigningParam
-}
-
-// isSigningParam names the query parameters of CloudFront signed URLs;
-// they are neither forwarded nor keyed (spec edge.md §2.1).
-func isSigningParam(name string) bool {
-	switch name {
-	case "Expires", "Key-Pair-Id", "Policy", "Signature", "Hash-Algorithm":
-		return true
-	}
-	return false
+	return signedurl.IsSigningParam
 }
 
 // cached serves a stored object: fresh is a Hit; stale is revalidated or

@@ -8,10 +8,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"openfront/internal/accesslog"
 	"openfront/internal/cache"
+	"openfront/internal/geo"
 	"openfront/internal/invalidation"
 	"openfront/internal/model"
 	"openfront/internal/origin"
+	"openfront/internal/signedurl"
 	"openfront/internal/snapshot"
 )
 
@@ -32,6 +35,15 @@ type Options struct {
 	Stats interface {
 		Record(distID string, at time.Time, status int, bytesUploaded, bytesDownloaded int64)
 	}
+	// Signed verifies signed URLs and cookies (with its cache of verified
+	// signatures); nil builds one.
+	Signed *signedurl.Verifier
+	// Geo maps viewer addresses to countries for geo restriction; nil
+	// knows no country, and unknown countries are served (fail open).
+	Geo *geo.DB
+	// AccessLog receives the standard access-log records of distributions
+	// with Logging enabled; nil drops them.
+	AccessLog *accesslog.Writer
 	// Now is the clock (tests).
 	Now func() time.Time
 }
@@ -61,6 +73,9 @@ func New(opts Options) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.opts.Signed == nil {
+		s.opts.Signed = signedurl.NewVerifier(0)
 	}
 	return s
 }

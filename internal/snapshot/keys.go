@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"crypto"
 	"encoding/json"
 	"log/slog"
 	"strings"
@@ -12,7 +13,7 @@ import (
 type Keys struct {
 	// ByID holds every stored public key by its id (the Key-Pair-Id of a
 	// signed URL), parsed.
-	ByID map[string]any
+	ByID map[string]crypto.PublicKey
 	// Groups lists the public key ids of each key group.
 	Groups map[string][]string
 }
@@ -20,11 +21,11 @@ type Keys struct {
 // Allowed returns the public keys a behaviour trusts: those of its trusted
 // key groups, and, with trusted signers enabled ("self" or the account),
 // every stored key — the account's key pairs are its public keys here.
-func (k *Keys) Allowed(trustedSigners, trustedKeyGroups []string) map[string]any {
+func (k *Keys) Allowed(trustedSigners, trustedKeyGroups []string) map[string]crypto.PublicKey {
 	if k == nil || (len(trustedSigners) == 0 && len(trustedKeyGroups) == 0) {
 		return nil
 	}
-	out := map[string]any{}
+	out := map[string]crypto.PublicKey{}
 	if len(trustedSigners) > 0 {
 		for id, pk := range k.ByID {
 			out[id] = pk
@@ -72,7 +73,7 @@ func (r *records) applyKey(key string, value []byte, deleted bool, log *slog.Log
 }
 
 func (r *records) compileKeys(log *slog.Logger) *Keys {
-	k := &Keys{ByID: map[string]any{}, Groups: map[string][]string{}}
+	k := &Keys{ByID: map[string]crypto.PublicKey{}, Groups: map[string][]string{}}
 	for _, rec := range r.pubkeys {
 		pk, err := model.ParsePublicKey(rec.EncodedKey)
 		if err != nil {

@@ -11,6 +11,7 @@
 package snapshot
 
 import (
+	"crypto"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -61,6 +62,10 @@ type Behavior struct {
 	// secondary.
 	Origins       []*model.Origin
 	FailoverCodes []int
+	// Signed: viewers must present a signed URL or signed cookies made with
+	// one of TrustedKeys (by Key-Pair-Id).
+	Signed      bool
+	TrustedKeys map[string]crypto.PublicKey
 }
 
 // Match returns the first behaviour whose pattern matches the path (the
@@ -256,6 +261,16 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 	}
 	r.compileLightsail(s, log)
 	s.Keys = r.compileKeys(log)
+	// Each behaviour that checks signatures gets its trusted keys now, so
+	// the edge does no set building per request.
+	for _, d := range s.Distributions {
+		for _, b := range d.Behaviors {
+			if len(b.TrustedSigners) > 0 || len(b.TrustedKeyGroups) > 0 {
+				b.Signed = true
+				b.TrustedKeys = s.Keys.Allowed(b.TrustedSigners, b.TrustedKeyGroups)
+			}
+		}
+	}
 	s.OACs = map[string]*model.OACRecord{}
 	for _, rec := range r.oacs {
 		s.OACs[rec.ID] = rec

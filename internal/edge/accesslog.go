@@ -1,0 +1,126 @@
+package edge
+
+import (
+	"crypto/tls"
+	"io"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"openfront/internal/accesslog"
+)
+
+// logWriter counts what goes to the viewer for the access log. It keeps
+// the underlying writer's io.ReaderFrom, so disk hits still use sendfile.
+type logWriter struct {
+	http.ResponseWriter
+	bytes     int64
+	firstByte time.Time
+}
+
+func (l *logWriter) WriteHeader(code int) {
+	if l.firstByte.IsZero() {
+		l.firstByte = time.Now()
+	}
+	l.ResponseWriter.WriteHeader(code)
+}
+
+func (l *logWriter) Write(p []byte) (int, error) {
+	if l.firstByte.IsZero() {
+		l.firstByte = time.Now()
+	}
+	n, err := l.ResponseWriter.Write(p)
+	l.bytes += int64(n)
+	return n, err
+}
+
+func (l *logWriter) ReadFrom(r io.Reader) (int64, error) {
+	if l.firstByte.IsZero() {
+		l.firstByte = time.Now()
+	}
+	n, err := io.Copy(l.ResponseWriter, r)
+	l.bytes += n
+	return n, err
+}
+
+func (l *logWriter) Flush() {
+	if f, ok := l.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// headerBytes estimates the size of a header block on the wire.
+func headerBytes(h http.Header) int64 {
+	var n int64
+	for k, vs := range h {
+		for _, v := range vs {
+			n += int64(len(k) + len(v) + 4)
+		}
+	}
+	return n + 2
+}
+
+// writeAccessLog hands the request's standard access-log record to the
+// writer (spec edge.md §11). It runs in the logging phase, always last.
+func (x *exchange) writeAccessLog() {
+	cfg := x.dist.Config.Logging
+	end := x.s.now()
+	r := x.r
+	rec := accesslog.Record{
+		Time:                   end.UTC(),
+		EdgeLocation:           strings.SplitN(x.s.opts.Pop, "-", 2)[0],
+		BytesSent:              x.log.bytes + headerBytes(x.w.Header()) + 17,
+		Method:                 r.Method,
+		Host:                   x.dist.DomainName,
+		URIStem:                r.URL.EscapedPath(),
+		Status:                 x.status,
+		Referer:                r.Header.Get("Referer"),
+		UserAgent:              r.Header.Get("User-Agent"),
+		URIQuery:               r.URL.RawQuery,
+		EdgeResultType:         x.result,
+		RequestID:              x.reqID,
+		HostHeader:             r.Host,
+		Protocol:               "http",
+		BytesReceived:          max(r.ContentLength, 0) + headerBytes(r.Header) + int64(len(r.Method)+len(r.RequestURI)+12),
+		TimeTaken:              end.Sub(x.start),
+		ForwardedFor:           r.Header.Get("X-Forwarded-For"),
+		EdgeResponseResultType: x.result,
+		ProtocolVersion:        r.Proto,
+		EdgeDetailedResultType: x.result,
+		ContentType:            x.w.Header().Get("Content-Type"),
+		ContentLength:          -1,
+	}
+	if x.detail != "" {
+		rec.EdgeDetailedResultType = x.detail
+	}
+	if cfg.IncludeCookies {
+		rec.Cookie = strings.Join(r.Header["Cookie"], "; ")
+	}
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		rec.ClientIP, rec.ClientPort = ap.Addr().Unmap(), int(ap.Port())
+	}
+	if r.TLS != nil {
+		rec.Protocol = "https"
+		rec.SSLProtocol = tls.VersionName(r.TLS.Version)
+		rec.SSLCipher = tls.CipherSuiteName(r.TLS.CipherSuite)
+	}
+	if !x.log.firstByte.IsZero() {
+		rec.TimeToFirstByte = x.log.firstByte.Sub(x.start)
+	}
+	if cl := x.w.Header().Get("Content-Length"); cl != "" {
+		rec.ContentLength, _ = strconv.ParseInt(cl, 10, 64)
+	}
+	if cr := x.w.Header().Get("Content-Range"); strings.HasPrefix(cr, "bytes ") {
+		span, _, _ := strings.Cut(strings.TrimPrefix(cr, "bytes "), "/")
+		if a, b, ok := strings.Cut(span, "-"); ok {
+			start, err1 := strconv.ParseInt(a, 10, 64)
+			endb, err2 := strconv.ParseInt(b, 10, 64)
+			if err1 == nil && err2 == nil {
+				rec.HasRange, rec.RangeStart, rec.RangeEnd = true, start, endb
+			}
+		}
+	}
+	_ = x.s.opts.AccessLog.Log(accesslog.Destination{Bucket: cfg.Bucket, Prefix: cfg.Prefix, DistributionID: x.dist.ID}, rec)
+}
