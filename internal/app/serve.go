@@ -17,19 +17,25 @@ import (
 	"syscall"
 	"time"
 
+	"openfront/internal/accesslog"
 	"openfront/internal/api"
 	"openfront/internal/api/cloudfront"
+	"openfront/internal/api/lightsail"
 	"openfront/internal/cache"
 	"openfront/internal/cache/disk"
 	"openfront/internal/cache/memory"
 	"openfront/internal/control"
 	"openfront/internal/edge"
 	"openfront/internal/fleet"
+	"openfront/internal/geo"
 	"openfront/internal/metrics"
 	"openfront/internal/model"
 	"openfront/internal/origin"
+	"openfront/internal/rtmp"
 	"openfront/internal/sigv4"
 	"openfront/internal/snapshot"
+	"openfront/internal/stats"
+	"openfront/internal/store"
 	"openfront/internal/store/boltstore"
 )
 
@@ -45,21 +51,37 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(s.EtcdEndpoints) > 0 {
-		return errors.New("serve: --etcd-endpoints is not supported yet: this build runs the embedded store only")
-	}
 	if err := ensureDataDir(s.DataDir); err != nil {
 		return err
 	}
-	keyID, secret, err := rootCredentials(s.DataDir, stdout)
-	if err != nil {
-		return err
+	// An edge-only node serves no API, so it has no credentials to make.
+	var keyID, secret string
+	if s.roleRuns("api") {
+		if keyID, secret, err = rootCredentials(s.DataDir, stdout); err != nil {
+			return err
+		}
 	}
-	st, err := boltstore.Open(filepath.Join(s.DataDir, "openfront.db"), boltstore.Options{})
-	if err != nil {
-		return err
+	// The store and the fleet registry: embedded (bbolt, the in-process
+	// edge only) or, with --etcd-endpoints, the cluster's.
+	var st store.Store
+	var reports edgeFleet
+	node := nodeName
+	if len(s.EtcdEndpoints) > 0 {
+		est, efl, err := openCluster(context.Background(), s)
+		if err != nil {
+			return err
+		}
+		defer est.Close()
+		defer efl.Close() // runs first: revokes this node's edge lease
+		st, reports, node = est, efl, clusterNodeName(s)
+	} else {
+		bst, err := boltstore.Open(filepath.Join(s.DataDir, "openfront.db"), boltstore.Options{})
+		if err != nil {
+			return err
+		}
+		defer bst.Close()
+		st, reports = bst, fleet.NewLocal(0)
 	}
-	defer st.Close()
 
 	// Bind every listener before serving anything, so a taken port fails
 	// the start with a clear message instead of a half-running process.
@@ -69,25 +91,30 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	edgeLn, err := lns.listen("--edge-addr", s.EdgeAddr)
-	if err != nil {
-		return err
+	// --role api binds no edge listener.
+	var edgeLn net.Listener
+	if s.roleRuns("edge") {
+		if edgeLn, err = lns.listen("--edge-addr", s.EdgeAddr); err != nil {
+			return err
+		}
 	}
 	var edgeTLSLn, rtmpLn net.Listener
-	if s.EdgeTLSAddr != "" {
+	if s.EdgeTLSAddr != "" && s.roleRuns("edge") {
 		if edgeTLSLn, err = lns.listen("--edge-tls-addr", s.EdgeTLSAddr); err != nil {
 			return err
 		}
 	}
-	if s.RTMPAddr != "" {
+	if s.RTMPAddr != "" && s.roleRuns("edge") {
 		if rtmpLn, err = lns.listen("--rtmp-addr", s.RTMPAddr); err != nil {
 			return err
 		}
 	}
 
 	m := metrics.New()
-	reports := fleet.NewLocal(0)
-	ctl := control.New(st, reports, control.Settings{AccountID: s.AccountID, DomainSuffix: s.DomainSuffix})
+	ctl := control.New(st, reports, control.Settings{AccountID: s.AccountID, DomainSuffix: s.DomainSuffix, LightsailOrigins: s.LightsailOrigins})
+	// traffic counts the in-process edge's responses per distribution, for
+	// Lightsail's GetDistributionMetricData (per node: see internal/stats).
+	traffic := stats.New(stats.Retention)
 	cf, err := cloudfront.New(ctl, log)
 	if err != nil {
 		return err
@@ -104,20 +131,33 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if edgeTLSLn != nil {
 		httpsPort = edgeTLSLn.Addr().(*net.TCPAddr).Port
 	}
+	// One origin client (one connection pool) for the HTTP and RTMP edges.
+	originClient := origin.New(origin.S3{
+		Endpoint: s.S3Endpoint, Region: s.S3Region,
+		AccessKeyID: os.Getenv("OPENFRONT_S3_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("OPENFRONT_S3_SECRET_ACCESS_KEY"),
+	})
+	var geoDB *geo.DB
+	if s.GeoIPDB != "" {
+		if geoDB, err = geo.Open(s.GeoIPDB); err != nil {
+			return fmt.Errorf("--geoip-db: %w", err)
+		}
+		defer geoDB.Close()
+	}
+	accessLogs := newAccessLogWriter(s, log)
 	edgeServer := edge.New(edge.Options{
-		Cache: objects,
-		Origin: origin.New(origin.S3{
-			Endpoint: s.S3Endpoint, Region: s.S3Region,
-			AccessKeyID: os.Getenv("OPENFRONT_S3_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("OPENFRONT_S3_SECRET_ACCESS_KEY"),
-		}),
+		Cache:     objects,
+		Origin:    originClient,
 		Log:       log,
 		HTTPSPort: httpsPort,
 		Count:     func(result string) { m.EdgeRequests.WithLabelValues(result).Inc() },
+		Stats:     traffic,
+		Geo:       geoDB,
+		AccessLog: accessLogs,
 	})
 	watcher := snapshot.NewWatcher(st, func(ctx context.Context, snap *snapshot.Snapshot, invals []model.InvalidationRecord) error {
 		edgeServer.Apply(snap, invals) // purges before the revision is reported
 		m.SnapshotRevision.Set(float64(snap.Revision))
-		return reports.Report(ctx, nodeName, snap.Revision)
+		return reports.Report(ctx, node, snap.Revision)
 	}, log)
 
 	var ready atomic.Bool
@@ -125,6 +165,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		Handler: &api.Server{
 			Verifier:   &sigv4.Verifier{Credentials: sigv4.CredentialsFunc(func(id string) (string, bool) { return secret, id == keyID }), Services: []string{"cloudfront", "lightsail"}},
 			CloudFront: cf,
+			Lightsail:  lightsail.New(ctl, traffic, log),
 			Metrics:    m.Handler(),
 			Ready:      ready.Load,
 			Count:      func(api, code string) { m.APIRequests.WithLabelValues(api, code).Inc() },
@@ -132,6 +173,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		},
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if !s.roleRuns("api") {
+		apiServer.Handler = healthOnly(ready.Load, m.Handler())
 	}
 	edgeHTTP := &http.Server{Handler: edgeServer, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	var edgeHTTPS *http.Server
@@ -157,25 +201,38 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
-	run("snapshot watcher", func() error { return watcher.Run(watchCtx) })
-	select {
-	case <-watcher.Ready():
-	case err := <-errs:
-		return err
-	case <-ctx.Done():
-		return nil
+	if s.roleRuns("edge") { // an API-only node compiles no snapshot
+		run("snapshot watcher", func() error { return watcher.Run(watchCtx) })
+		select {
+		case <-watcher.Ready():
+		case err := <-errs:
+			return err
+		case <-ctx.Done():
+			return nil
+		}
 	}
 
 	run("api", func() error { return apiServer.Serve(apiLn) })
 	log.Info("listening", "listener", "api", "addr", apiLn.Addr().String())
-	run("edge http", func() error { return edgeHTTP.Serve(edgeLn) })
-	log.Info("listening", "listener", "edge-http", "addr", edgeLn.Addr().String())
+	if edgeLn != nil {
+		run("edge http", func() error { return edgeHTTP.Serve(edgeLn) })
+		log.Info("listening", "listener", "edge-http", "addr", edgeLn.Addr().String())
+	}
 	if edgeHTTPS != nil {
 		run("edge https", func() error { return edgeHTTPS.ServeTLS(edgeTLSLn, "", "") })
 		log.Info("listening", "listener", "edge-https", "addr", edgeTLSLn.Addr().String())
 	}
+	var rtmpServer *rtmp.Server
 	if rtmpLn != nil {
-		run("edge rtmp", func() error { return serveRTMP(rtmpLn, log) })
+		// The RTMP edge reads the same snapshot as the HTTP edge, so the
+		// revision the watcher reports as applied is live on both.
+		rtmpServer = rtmp.New(rtmp.Options{Snapshot: watcher.Current, Origin: originClient, Cache: objects, Log: log})
+		run("edge rtmp", func() error {
+			if err := rtmpServer.Serve(rtmpLn); !errors.Is(err, rtmp.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
 		log.Info("listening", "listener", "edge-rtmp", "addr", rtmpLn.Addr().String())
 	}
 	lns.handedOver()
@@ -198,8 +255,15 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	if rtmpLn != nil {
-		rtmpLn.Close()
+	if rtmpServer != nil {
+		// Ends RTMP sessions and delivers their buffered access logs.
+		if err := rtmpServer.Shutdown(shutdownCtx); err != nil {
+			log.Warn("shutdown", "listener", "edge-rtmp", "err", err)
+		}
+	}
+	// Every request has finished: deliver the access logs still batched.
+	if err := accessLogs.Close(shutdownCtx); err != nil {
+		log.Warn("shutdown: access logs", "err", err)
 	}
 	stopWatch()
 	wg.Wait()
@@ -232,19 +296,6 @@ func (l *listeners) closeAll() {
 	}
 }
 
-// serveRTMP accepts RTMP connections; streaming playback comes with the
-// RTMP edge. Until then each connection is closed at once.
-func serveRTMP(ln net.Listener, log *slog.Logger) error {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return err
-		}
-		log.Debug("rtmp: connection refused: RTMP playback is not implemented yet", "remote", c.RemoteAddr().String())
-		c.Close()
-	}
-}
-
 // newCache builds the edge's object cache: the memory tier, and the disk
 // tier when --cache-disk-bytes is set.
 func newCache(s *Settings) (*cache.Cache, error) {
@@ -265,4 +316,19 @@ func newCache(s *Settings) (*cache.Cache, error) {
 		cfg.Disk = d
 	}
 	return cache.New(cfg)
+}
+
+// newAccessLogWriter delivers standard access logs to --access-log-dir, or
+// to the logging bucket on the S3 endpoint.
+func newAccessLogWriter(s *Settings, log *slog.Logger) *accesslog.Writer {
+	var up accesslog.Uploader
+	if s.AccessLogDir != "" {
+		up = accesslog.DirUploader{Root: s.AccessLogDir}
+	} else {
+		up = accesslog.NewS3Uploader(accesslog.S3Config{
+			Endpoint: s.S3Endpoint, Region: s.S3Region,
+			AccessKeyID: os.Getenv("OPENFRONT_S3_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("OPENFRONT_S3_SECRET_ACCESS_KEY"),
+		})
+	}
+	return accesslog.NewWriter(accesslog.Options{Uploader: up, Logger: log})
 }

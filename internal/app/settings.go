@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 )
 
 // Settings are the process settings of `openfront serve` (cli.md).
@@ -23,6 +24,7 @@ type Settings struct {
 	S3Region         string
 	LightsailOrigins map[string]string
 	GeoIPDB          string
+	AccessLogDir     string
 
 	CacheDir         string
 	CacheMemoryBytes int64
@@ -30,6 +32,8 @@ type Settings struct {
 
 	EtcdEndpoints []string
 	Role          string
+	NodeName      string        // the edge's name in the fleet (etcd)
+	EdgeLeaseTTL  time.Duration // how long a dead edge keeps blocking (etcd)
 
 	LogLevel  string
 	LogFormat string
@@ -58,11 +62,14 @@ func parseServeFlags(args []string, stderr io.Writer) (*Settings, error) {
 		return nil
 	})
 	fs.StringVar(&s.GeoIPDB, "geoip-db", "", "MaxMind/DB-IP country .mmdb file for geo restriction")
+	fs.StringVar(&s.AccessLogDir, "access-log-dir", "", "write standard access logs under DIR/<bucket>/<prefix>... instead of to the logging bucket on the S3 endpoint")
 	fs.StringVar(&s.CacheDir, "cache-dir", "", "disk cache tier directory (default: <data-dir>/cache)")
 	fs.Int64Var(&s.CacheMemoryBytes, "cache-memory-bytes", 256<<20, "memory cache tier size in bytes")
 	fs.Int64Var(&s.CacheDiskBytes, "cache-disk-bytes", 0, "disk cache tier size in bytes (0 disables the disk tier)")
 	etcd := fs.String("etcd-endpoints", "", "comma-separated etcd client URLs: use an etcd cluster instead of the embedded store")
 	fs.StringVar(&s.Role, "role", "all", "all|api|edge: with etcd, run API-only or edge-only nodes")
+	fs.StringVar(&s.NodeName, "node-name", "", "with etcd: this edge's name in the fleet (default: host name/--edge-addr)")
+	fs.DurationVar(&s.EdgeLeaseTTL, "edge-lease-ttl", 10*time.Second, "with etcd: lease of this edge's reports; a dead edge stops blocking Deployed/Completed after it (whole seconds)")
 	fs.StringVar(&s.LogLevel, "log-level", "info", "debug|info|warn|error")
 	fs.StringVar(&s.LogFormat, "log-format", "text", "text|json")
 	if err := fs.Parse(args); err != nil {
@@ -78,6 +85,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*Settings, error) {
 	case "all", "api", "edge":
 	default:
 		return nil, fmt.Errorf("serve: --role must be all, api or edge, not %q", s.Role)
+	}
+	if s.EdgeLeaseTTL < time.Second {
+		return nil, fmt.Errorf("serve: --edge-lease-ttl must be at least 1s, not %s", s.EdgeLeaseTTL)
 	}
 	if s.Role != "all" && len(s.EtcdEndpoints) == 0 {
 		return nil, fmt.Errorf("serve: --role %s needs --etcd-endpoints (a single node with the embedded store runs every role)", s.Role)

@@ -28,4 +28,16 @@
 // the order of the key's first write; and inside Update, Revision() is the
 // revision before the commit, so the transaction's own writes read back with
 // ModRevision Revision()+1.
+//
+// By default the suite expects a store that owns its revision space
+// (boltstore): a new store is at revision 0 and each writing Update takes the
+// next number. An implementation whose revisions are numbers of a space
+// shared with other writers (etcdstore: etcd's cluster revision) passes the
+// SharedRevisions option, which relaxes exactly those rules to "increasing"
+// and "at least" (see its documentation); the links between revisions are
+// checked the same way in both cases: every write of a commit carries the
+// revision Update returned, and Watch delivers exactly the revisions the
+// Updates returned, in order, with their changes.
+//
+//	storetest.Run(t, newEtcdStore, storetest.SharedRevisions())
 package storetest

@@ -18,35 +18,93 @@ import (
 // t.Cleanup (the suite closes some stores itself; a second Close returning
 // store.ErrClosed there is expected). The store must keep enough history
 // for Watch to replay at least 1000 revisions.
-func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts ...Option) {
+	var c config
+	for _, o := range opts {
+		o(&c)
+	}
+	// plain adapts a test that holds for every revision numbering.
+	plain := func(fn func(*testing.T, store.Store)) func(*testing.T, store.Store, config) {
+		return func(t *testing.T, s store.Store, _ config) { fn(t, s) }
+	}
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, s store.Store)
+		fn   func(t *testing.T, s store.Store, c config)
 	}{
-		{"PutGetDelete", testPutGetDelete},
-		{"List_prefixOrderAndIsolation", testListPrefix},
+		{"PutGetDelete", plain(testPutGetDelete)},
+		{"List_prefixOrderAndIsolation", plain(testListPrefix)},
 		{"Update_bumpsRevisionOncePerCommit", testRevisionOncePerCommit},
 		{"Update_noWriteNoRevision", testNoWriteNoRevision},
 		{"Update_fnErrorRollsBack", testRollback},
-		{"Update_canceledContext", testCanceledContext},
+		{"Update_canceledContext", plain(testCanceledContext)},
 		{"Revisions_createAndMod", testCreateModRevision},
 		{"Update_readsOwnWrites", testReadsOwnWrites},
-		{"Values_areCopies", testValuesAreCopies},
+		{"Values_areCopies", plain(testValuesAreCopies)},
 		{"Watch_fromZeroReplaysAll", testWatchFromZero},
 		{"Watch_fromMiddle", testWatchFromMiddle},
-		{"Watch_followsLiveCommits", testWatchLive},
+		{"Watch_followsLiveCommits", plain(testWatchLive)},
 		{"Watch_fromFutureRevision", testWatchFuture},
 		{"Watch_concurrentWriters", testWatchConcurrentWriters},
 		{"Watch_slowWatcherDoesNotBlockWriters", testSlowWatcher},
-		{"Watch_cancelClosesChannel", testWatchCancel},
-		{"Close_endsWatchesAndCalls", testClose},
+		{"Watch_cancelClosesChannel", plain(testWatchCancel)},
+		{"Close_endsWatchesAndCalls", plain(testClose)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tc.fn(t, newStore(t))
+			tc.fn(t, newStore(t), c)
 		})
 	}
+}
+
+// Option adapts the suite to how an implementation numbers its revisions.
+type Option func(*config)
+
+type config struct {
+	shared bool // see SharedRevisions
+}
+
+// SharedRevisions is for a store whose revisions are numbers of a space it
+// shares with other writers, such as etcdstore (etcd's cluster revision,
+// also bumped by the fleet's reports and by other prefixes). The suite then
+// checks that each writing Update's revision is above the previous one
+// rather than the next number after it, that a new store's revision is any
+// number (not 0), that a View reads at a revision at least that of the last
+// Update rather than exactly it, and that inside an Update the
+// transaction's own writes read back with a ModRevision above Revision()
+// rather than exactly Revision()+1 (the commit's revision is only known
+// when it commits). Everything else is checked as for a store that owns its
+// revisions (boltstore): in particular, every write of a commit carries the
+// revision Update returned, and Watch delivers exactly the revisions the
+// Updates returned, in order.
+func SharedRevisions() Option { return func(c *config) { c.shared = true } }
+
+// checkNext fails unless rev is a valid revision for the writing Update
+// after the one (or the new store's revision) at prev.
+func (c config) checkNext(t testing.TB, prev, rev int64) {
+	t.Helper()
+	if c.shared && rev <= prev || !c.shared && rev != prev+1 {
+		t.Fatalf("Update returned revision %d after revision %d (shared revision space: %v)", rev, prev, c.shared)
+	}
+}
+
+// checkViewAt fails unless a View reads at rev, the last Update's revision
+// (at least rev in a shared revision space).
+func (c config) checkViewAt(t testing.TB, s store.Store, rev int64) {
+	t.Helper()
+	if got := viewRevision(t, s); c.shared && got < rev || !c.shared && got != rev {
+		t.Errorf("View at revision %d after the last commit at %d (shared revision space: %v)", got, rev, c.shared)
+	}
+}
+
+// firstRevision is the revision of a new store: 0 unless shared.
+func (c config) firstRevision(t testing.TB, s store.Store) int64 {
+	t.Helper()
+	rev := viewRevision(t, s)
+	if !c.shared && rev != 0 {
+		t.Fatalf("new store at revision %d, want 0", rev)
+	}
+	return rev
 }
 
 // RunCompaction runs the tests of a store that has forgotten old revisions.
@@ -58,14 +116,18 @@ func RunCompaction(t *testing.T, newStore func(t *testing.T, retain int) store.S
 		t.Parallel()
 		const retain = 5
 		s := newStore(t, retain)
-		last := putN(t, s, "k/", 4*retain)
+		revs := putRevs(t, s, "k/", 4*retain)
+		last := revs[len(revs)-1]
 
 		evs, err := collect(t, s.Watch(t.Context(), 0), 0)
 		if !errors.Is(err, store.ErrCompacted) || len(evs) != 0 {
 			t.Fatalf("Watch(0) after compaction: %d events, err %v; want only ErrCompacted", len(evs), err)
 		}
-		evs = mustRecv(t, s.Watch(t.Context(), last-retain), retain)
-		checkRevisions(t, evs, last-retain+1)
+		// The latest retain revisions are kept: in a store that owns its
+		// revisions, exactly the last retain Updates.
+		want := revisionsAfter(revs, last-retain)
+		evs = mustRecv(t, s.Watch(t.Context(), last-retain), len(want))
+		checkRevisions(t, evs, want)
 	})
 }
 
@@ -131,11 +193,9 @@ func testListPrefix(t *testing.T, s store.Store) {
 	}
 }
 
-func testRevisionOncePerCommit(t *testing.T, s store.Store) {
-	if rev := viewRevision(t, s); rev != 0 {
-		t.Fatalf("new store at revision %d, want 0", rev)
-	}
-	for want := int64(1); want <= 3; want++ {
+func testRevisionOncePerCommit(t *testing.T, s store.Store, c config) {
+	prev := c.firstRevision(t, s)
+	for range 3 {
 		rev := mustUpdate(t, s, func(tx store.Txn) error {
 			for _, k := range []string{"a", "b", "c"} {
 				if err := tx.Put(k, []byte(k)); err != nil {
@@ -144,22 +204,19 @@ func testRevisionOncePerCommit(t *testing.T, s store.Store) {
 			}
 			return tx.Delete("b")
 		})
-		if rev != want {
-			t.Fatalf("Update %d returned revision %d", want, rev)
-		}
-		if got := viewRevision(t, s); got != want {
-			t.Fatalf("View revision %d after Update %d", got, want)
-		}
+		c.checkNext(t, prev, rev)
+		c.checkViewAt(t, s, rev)
 		for _, kv := range mustList(t, s, "") {
-			if kv.ModRevision != want {
-				t.Errorf("%s: ModRevision %d, want %d", kv.Key, kv.ModRevision, want)
+			if kv.ModRevision != rev {
+				t.Errorf("%s: ModRevision %d, want %d", kv.Key, kv.ModRevision, rev)
 			}
 		}
+		prev = rev
 	}
 }
 
-func testNoWriteNoRevision(t *testing.T, s store.Store) {
-	mustUpdate(t, s, func(tx store.Txn) error { return tx.Put("x", []byte("1")) })
+func testNoWriteNoRevision(t *testing.T, s store.Store, c config) {
+	first := mustUpdate(t, s, func(tx store.Txn) error { return tx.Put("x", []byte("1")) })
 	for name, fn := range map[string]func(store.Txn) error{
 		"read only": func(tx store.Txn) error {
 			_, _, err := tx.Get("x")
@@ -176,19 +233,21 @@ func testNoWriteNoRevision(t *testing.T, s store.Store) {
 		if rev := mustUpdate(t, s, fn); rev != 0 {
 			t.Errorf("%s: Update returned revision %d, want 0", name, rev)
 		}
-		if got := viewRevision(t, s); got != 1 {
-			t.Errorf("%s: revision moved to %d", name, got)
+		c.checkViewAt(t, s, first)
+		if kv := mustGet(t, s, "x"); kv.ModRevision != first {
+			t.Errorf("%s: x rewritten at %d", name, kv.ModRevision)
 		}
 	}
 	if _, ok := get(t, s, "new"); ok {
 		t.Error("key put then deleted in one Update exists")
 	}
-	evs := mustRecv(t, s.Watch(t.Context(), 0), 1)
-	checkRevisions(t, evs, 1)
+	w := s.Watch(t.Context(), 0)
+	checkRevisions(t, mustRecv(t, w, 1), []int64{first})
+	expectQuiet(t, w)
 }
 
-func testRollback(t *testing.T, s store.Store) {
-	mustUpdate(t, s, func(tx store.Txn) error { return tx.Put("keep", []byte("old")) })
+func testRollback(t *testing.T, s store.Store, c config) {
+	first := mustUpdate(t, s, func(tx store.Txn) error { return tx.Put("keep", []byte("old")) })
 	errBoom := errors.New("boom")
 	rev, err := s.Update(t.Context(), func(tx store.Txn) error {
 		if err := tx.Put("keep", []byte("new")); err != nil {
@@ -205,15 +264,13 @@ func testRollback(t *testing.T, s store.Store) {
 	if !errors.Is(err, errBoom) || rev != 0 {
 		t.Fatalf("Update = %d, %v; want 0 and the fn's error", rev, err)
 	}
-	if kv := mustGet(t, s, "keep"); string(kv.Value) != "old" || kv.ModRevision != 1 {
-		t.Errorf("keep = %q at %d after rollback, want old at 1", kv.Value, kv.ModRevision)
+	if kv := mustGet(t, s, "keep"); string(kv.Value) != "old" || kv.ModRevision != first {
+		t.Errorf("keep = %q at %d after rollback, want old at %d", kv.Value, kv.ModRevision, first)
 	}
 	if _, ok := get(t, s, "fresh"); ok {
 		t.Error("key put by a failed Update exists")
 	}
-	if got := viewRevision(t, s); got != 1 {
-		t.Errorf("revision %d after failed Update, want 1", got)
-	}
+	c.checkViewAt(t, s, first)
 }
 
 func testCanceledContext(t *testing.T, s store.Store) {
@@ -231,11 +288,13 @@ func testCanceledContext(t *testing.T, s store.Store) {
 	}
 }
 
-func testCreateModRevision(t *testing.T, s store.Store) {
+// In the steps, create and mod are step numbers: the revision of the n-th
+// Update.
+func testCreateModRevision(t *testing.T, s store.Store, c config) {
 	steps := []struct {
 		fn           func(store.Txn) error
 		key          string
-		create, mod  int64
+		create, mod  int
 		wantNotFound bool
 	}{
 		{fn: put("a", "1"), key: "a", create: 1, mod: 1},
@@ -245,21 +304,21 @@ func testCreateModRevision(t *testing.T, s store.Store) {
 		{fn: put("a", "3"), key: "a", create: 5, mod: 5},
 		{fn: put("c", "1"), key: "b", create: 2, mod: 2},
 	}
+	revs := []int64{c.firstRevision(t, s)} // revs[n]: the n-th Update's
 	for i, st := range steps {
 		rev := mustUpdate(t, s, st.fn)
-		if rev != int64(i+1) {
-			t.Fatalf("step %d: revision %d", i+1, rev)
-		}
+		c.checkNext(t, revs[i], rev)
+		revs = append(revs, rev)
 		kv, ok := get(t, s, st.key)
-		if ok == st.wantNotFound || ok && (kv.CreateRevision != st.create || kv.ModRevision != st.mod) {
+		if ok == st.wantNotFound || ok && (kv.CreateRevision != revs[st.create] || kv.ModRevision != revs[st.mod]) {
 			t.Errorf("step %d: %s = %+v (found %v), want create %d mod %d (found %v)",
-				i+1, st.key, kv, ok, st.create, st.mod, !st.wantNotFound)
+				i+1, st.key, kv, ok, revs[st.create], revs[st.mod], !st.wantNotFound)
 		}
 	}
 }
 
-func testReadsOwnWrites(t *testing.T, s store.Store) {
-	mustUpdate(t, s, func(tx store.Txn) error {
+func testReadsOwnWrites(t *testing.T, s store.Store, c config) {
+	first := mustUpdate(t, s, func(tx store.Txn) error {
 		for _, k := range []string{"p/1", "p/2", "p/3"} {
 			if err := tx.Put(k, []byte("old")); err != nil {
 				return err
@@ -267,9 +326,14 @@ func testReadsOwnWrites(t *testing.T, s store.Store) {
 		}
 		return nil
 	})
+	// ownMod says whether mod is a ModRevision the Update's own writes may
+	// read back with, inside the Update.
+	var inside int64
+	ownMod := func(mod int64) bool { return mod == inside+1 || c.shared && mod > inside }
 	rev := mustUpdate(t, s, func(tx store.Txn) error {
-		if tx.Revision() != 1 {
-			return fmt.Errorf("Revision() = %d inside Update, want 1", tx.Revision())
+		inside = tx.Revision()
+		if inside != first && !(c.shared && inside > first) {
+			return fmt.Errorf("Revision() = %d inside Update, want %d", inside, first)
 		}
 		if err := tx.Put("p/2", []byte("new")); err != nil {
 			return err
@@ -281,12 +345,12 @@ func testReadsOwnWrites(t *testing.T, s store.Store) {
 			return err
 		}
 		kv, ok, err := tx.Get("p/2")
-		if err != nil || !ok || string(kv.Value) != "new" || kv.CreateRevision != 1 || kv.ModRevision != 2 {
-			return fmt.Errorf("Get own put = %+v, %v, %v; want new, create 1, mod 2", kv, ok, err)
+		if err != nil || !ok || string(kv.Value) != "new" || kv.CreateRevision != first || !ownMod(kv.ModRevision) {
+			return fmt.Errorf("Get own put = %+v, %v, %v; want new, create %d, mod %d", kv, ok, err, first, inside+1)
 		}
 		kv, ok, err = tx.Get("p/0")
-		if err != nil || !ok || kv.CreateRevision != 2 || kv.ModRevision != 2 {
-			return fmt.Errorf("Get own new key = %+v, %v, %v; want create and mod 2", kv, ok, err)
+		if err != nil || !ok || kv.CreateRevision != kv.ModRevision || !ownMod(kv.ModRevision) {
+			return fmt.Errorf("Get own new key = %+v, %v, %v; want create and mod %d", kv, ok, err, inside+1)
 		}
 		if _, ok, err := tx.Get("p/3"); err != nil || ok {
 			return fmt.Errorf("Get own delete: found %v, err %v", ok, err)
@@ -300,11 +364,14 @@ func testReadsOwnWrites(t *testing.T, s store.Store) {
 		}
 		return nil
 	})
-	if rev != 2 {
-		t.Fatalf("Update returned %d, want 2", rev)
-	}
+	c.checkNext(t, first, rev)
 	if got := fmt.Sprint(keyValues(mustList(t, s, "p/"))); got != "[p/0=added p/1=old p/2=new]" {
 		t.Errorf("List after commit = %s", got)
+	}
+	for key, create := range map[string]int64{"p/0": rev, "p/2": first} {
+		if kv := mustGet(t, s, key); kv.CreateRevision != create || kv.ModRevision != rev {
+			t.Errorf("%s after commit: create %d, mod %d; want %d, %d", key, kv.CreateRevision, kv.ModRevision, create, rev)
+		}
 	}
 }
 
@@ -360,15 +427,30 @@ func del(key string) func(store.Txn) error {
 	return func(tx store.Txn) error { return tx.Delete(key) }
 }
 
-// putN commits n Updates that each put one key under prefix, and returns the
-// last revision.
-func putN(t testing.TB, s store.Store, prefix string, n int) int64 {
+// putRevs commits n Updates that each put one key under prefix, and
+// returns their revisions.
+func putRevs(t testing.TB, s store.Store, prefix string, n int) []int64 {
 	t.Helper()
-	var rev int64
+	var revs []int64
 	for i := range n {
-		rev = mustUpdate(t, s, put(fmt.Sprintf("%s%04d", prefix, i), fmt.Sprint(i)))
+		rev := mustUpdate(t, s, put(fmt.Sprintf("%s%04d", prefix, i), fmt.Sprint(i)))
+		if len(revs) > 0 && rev <= revs[len(revs)-1] {
+			t.Fatalf("Update %d returned revision %d after %d", i+1, rev, revs[len(revs)-1])
+		}
+		revs = append(revs, rev)
 	}
-	return rev
+	return revs
+}
+
+// revisionsAfter returns the revisions in revs above after.
+func revisionsAfter(revs []int64, after int64) []int64 {
+	var out []int64
+	for _, r := range revs {
+		if r > after {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func mustUpdate(t testing.TB, s store.Store, fn func(store.Txn) error) int64 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -11,10 +13,10 @@ import (
 	"openfront/internal/store"
 )
 
-func testWatchFromZero(t *testing.T, s store.Store) {
-	history := commitHistory(t, s)
+func testWatchFromZero(t *testing.T, s store.Store, c config) {
+	history, revs := commitHistory(t, s, c)
 	evs := mustRecv(t, s.Watch(t.Context(), 0), len(history))
-	checkRevisions(t, evs, 1)
+	checkRevisions(t, evs, revs)
 	for i, ev := range evs {
 		if got := changesString(ev); got != history[i] {
 			t.Errorf("revision %d: changes %q, want %q", ev.Revision, got, history[i])
@@ -22,17 +24,18 @@ func testWatchFromZero(t *testing.T, s store.Store) {
 	}
 }
 
-func testWatchFromMiddle(t *testing.T, s store.Store) {
-	history := commitHistory(t, s)
-	for _, after := range []int64{1, 2, int64(len(history)) - 1} {
-		evs := mustRecv(t, s.Watch(t.Context(), after), len(history)-int(after))
-		checkRevisions(t, evs, after+1)
-		if got, want := changesString(evs[0]), history[after]; got != want {
+func testWatchFromMiddle(t *testing.T, s store.Store, c config) {
+	history, revs := commitHistory(t, s, c)
+	for _, i := range []int{0, 1, len(history) - 2} {
+		after := revs[i] // so the watch starts with commit i+1
+		evs := mustRecv(t, s.Watch(t.Context(), after), len(history)-1-i)
+		checkRevisions(t, evs, revs[i+1:])
+		if got, want := changesString(evs[0]), history[i+1]; got != want {
 			t.Errorf("Watch(%d): first changes %q, want %q", after, got, want)
 		}
 	}
 	// Nothing more is sent until the next commit.
-	w := s.Watch(t.Context(), int64(len(history)))
+	w := s.Watch(t.Context(), revs[len(revs)-1])
 	select {
 	case ev := <-w:
 		t.Fatalf("Watch(current revision) sent %+v before any commit", ev)
@@ -41,8 +44,9 @@ func testWatchFromMiddle(t *testing.T, s store.Store) {
 }
 
 // commitHistory commits a few Updates with puts, overwrites and deletes, and
-// returns each revision's changes as changesString renders them.
-func commitHistory(t *testing.T, s store.Store) []string {
+// returns each revision's changes as changesString renders them, and the
+// revisions.
+func commitHistory(t *testing.T, s store.Store, c config) ([]string, []int64) {
 	t.Helper()
 	steps := []struct {
 		fn   func(store.Txn) error
@@ -68,18 +72,20 @@ func commitHistory(t *testing.T, s store.Store) []string {
 		{put("dist/B", "4"), "dist/B=4"},
 	}
 	var history []string
-	for i, st := range steps {
-		if rev := mustUpdate(t, s, st.fn); rev != int64(i+1) {
-			t.Fatalf("commit %d got revision %d", i+1, rev)
-		}
+	var revs []int64
+	prev := c.firstRevision(t, s)
+	for _, st := range steps {
+		rev := mustUpdate(t, s, st.fn)
+		c.checkNext(t, prev, rev)
 		history = append(history, st.want)
+		revs = append(revs, rev)
+		prev = rev
 	}
-	return history
+	return history, revs
 }
 
 func testWatchLive(t *testing.T, s store.Store) {
-	mustUpdate(t, s, put("before", "0"))
-	w := s.Watch(t.Context(), 1)
+	w := s.Watch(t.Context(), mustUpdate(t, s, put("before", "0")))
 	for i := range 5 {
 		rev := mustUpdate(t, s, put(fmt.Sprintf("live/%d", i), "v"))
 		ev := mustRecv(t, w, 1)[0]
@@ -89,20 +95,24 @@ func testWatchLive(t *testing.T, s store.Store) {
 	}
 }
 
-func testWatchFuture(t *testing.T, s store.Store) {
-	w := s.Watch(t.Context(), 3)
-	putN(t, s, "f/", 5)
-	evs := mustRecv(t, w, 2)
-	checkRevisions(t, evs, 4)
+func testWatchFuture(t *testing.T, s store.Store, c config) {
+	future := c.firstRevision(t, s) + 3
+	w := s.Watch(t.Context(), future)
+	// A store that owns its revisions sends the last 2 of the 5; in a shared
+	// revision space, other writers decide how many of them are past future.
+	want := revisionsAfter(putRevs(t, s, "f/", 5), future)
+	evs := mustRecv(t, w, len(want))
+	checkRevisions(t, evs, want)
 }
 
-func testWatchConcurrentWriters(t *testing.T, s store.Store) {
+func testWatchConcurrentWriters(t *testing.T, s store.Store, c config) {
 	const writers, updates = 8, 50
 	const total = writers * updates
 	ctx := t.Context()
+	first := c.firstRevision(t, s)
 	watchers := []<-chan store.Event{s.Watch(ctx, 0), s.Watch(ctx, 0)}
 
-	keyOf := make([]string, total+1) // revision -> key its Update wrote
+	keyOf := make(map[int64]string, total) // revision -> key its Update wrote
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	errs := make(chan error, writers)
@@ -116,7 +126,7 @@ func testWatchConcurrentWriters(t *testing.T, s store.Store) {
 					return
 				}
 				mu.Lock()
-				if rev < 1 || rev > total || keyOf[rev] != "" {
+				if rev <= first || !c.shared && rev > first+total || keyOf[rev] != "" {
 					mu.Unlock()
 					errs <- fmt.Errorf("Update of %s returned revision %d, out of range or reused", key, rev)
 					return
@@ -133,9 +143,10 @@ func testWatchConcurrentWriters(t *testing.T, s store.Store) {
 	for err := range errs {
 		t.Fatal(err)
 	}
+	revs := slices.Sorted(maps.Keys(keyOf))
 	for i, w := range watchers {
 		evs := mustRecv(t, w, total)
-		checkRevisions(t, evs, 1)
+		checkRevisions(t, evs, revs)
 		for _, ev := range evs {
 			if want := keyOf[ev.Revision] + "=" + keyOf[ev.Revision]; changesString(ev) != want {
 				t.Fatalf("watcher %d, revision %d: %q, want %q", i, ev.Revision, changesString(ev), want)
@@ -144,31 +155,36 @@ func testWatchConcurrentWriters(t *testing.T, s store.Store) {
 	}
 }
 
-func testSlowWatcher(t *testing.T, s store.Store) {
+func testSlowWatcher(t *testing.T, s store.Store, c config) {
 	const n = 200
+	first := c.firstRevision(t, s)
 	w := s.Watch(t.Context(), 0) // never read until every Update is done
-	done := make(chan int64)
+	done := make(chan []int64)
 	go func() {
-		var rev int64
+		var revs []int64
 		for i := range n {
 			r, err := s.Update(t.Context(), put(fmt.Sprintf("slow/%03d", i), "v"))
 			if err != nil {
 				t.Errorf("Update: %v", err)
 				break
 			}
-			rev = r
+			revs = append(revs, r)
 		}
-		done <- rev
+		done <- revs
 	}()
+	var revs []int64
 	select {
-	case rev := <-done:
-		if rev != n {
-			t.Fatalf("last revision %d, want %d", rev, n)
+	case revs = <-done:
+		if len(revs) != n {
+			t.Fatalf("%d Updates done, want %d", len(revs), n)
+		}
+		if !c.shared && revs[n-1] != first+n {
+			t.Fatalf("last revision %d, want %d", revs[n-1], first+n)
 		}
 	case <-time.After(timeout):
 		t.Fatal("writers blocked by a watcher that is not reading")
 	}
-	checkRevisions(t, mustRecv(t, w, n), 1)
+	checkRevisions(t, mustRecv(t, w, n), revs)
 }
 
 func testWatchCancel(t *testing.T, s store.Store) {
@@ -236,6 +252,16 @@ func mustRecv(t testing.TB, w <-chan store.Event, n int) []store.Event {
 	return evs
 }
 
+// expectQuiet fails if the watch sends anything within a short while.
+func expectQuiet(t testing.TB, w <-chan store.Event) {
+	t.Helper()
+	select {
+	case ev := <-w:
+		t.Fatalf("unexpected event at revision %d: %q (err %v)", ev.Revision, changesString(ev), ev.Err)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
 // collect reads the watch until it closes and returns the events before the
 // first error event, and that error. After an error event only the close may
 // follow; at most limit events are read before it gives up (0 means none).
@@ -265,12 +291,17 @@ func collect(t testing.TB, w <-chan store.Event, limit int) ([]store.Event, erro
 	}
 }
 
-// checkRevisions fails unless evs have consecutive revisions from first.
-func checkRevisions(t testing.TB, evs []store.Event, first int64) {
+// checkRevisions fails unless evs have exactly the revisions want, in
+// order. (Callers take want from the revisions Updates returned; the checks
+// of those make them consecutive in a store that owns its revisions.)
+func checkRevisions(t testing.TB, evs []store.Event, want []int64) {
 	t.Helper()
+	if len(evs) != len(want) {
+		t.Fatalf("%d events, want %d", len(evs), len(want))
+	}
 	for i, ev := range evs {
-		if want := first + int64(i); ev.Revision != want {
-			t.Fatalf("event %d has revision %d, want %d (gap, duplicate or reorder)", i, ev.Revision, want)
+		if ev.Revision != want[i] {
+			t.Fatalf("event %d has revision %d, want %d (gap, duplicate or reorder)", i, ev.Revision, want[i])
 		}
 		if ev.Err != nil || len(ev.Changes) == 0 {
 			t.Fatalf("revision %d: err %v, %d changes", ev.Revision, ev.Err, len(ev.Changes))

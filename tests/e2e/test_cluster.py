@@ -1,0 +1,241 @@
+"""Multi-node OpenFront over etcd: one `--role api` node and two `--role edge`
+nodes share one etcd (Debian's etcd-server, started here on loopback ports).
+
+Checks that Deployed and Completed are statements about every live edge
+(both serve a distribution once it is Deployed; an invalidation is Completed
+only once both have purged), that an edge that stops answering blocks only
+until its lease runs out, and that a kill -9'd edge stops blocking within
+about the lease TTL. Skipped when no etcd binary is installed.
+"""
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.request
+
+from harness import Server, V2020, dist_config, free_port, new_ref, wait_deployed, wait_invalidation_completed
+from test_edge import Origin, origin_for
+
+# The edges' lease TTL (--edge-lease-ttl). etcd runs with a 10 ms heartbeat
+# and a 100 ms election timeout, so it grants leases this short.
+LEASE_TTL = 2.0
+# How long after a change a live fleet reaches Deployed / Completed.
+QUICK = 3.0
+# How long a dead edge may block: its lease TTL, plus etcd's expiry check
+# (every 500 ms) and our polling.
+AFTER_LEASE = LEASE_TTL + 3.0
+
+
+class Etcd:
+    """One single-member etcd server on free loopback ports."""
+
+    def __init__(self):
+        self.bin = os.environ.get("OPENFRONT_ETCD") or shutil.which("etcd")
+        if not self.bin:
+            raise unittest.SkipTest("cluster tests skipped: no etcd binary (Debian: apt-get install etcd-server)")
+        self.tmp = tempfile.mkdtemp(prefix="openfront-etcd-")
+        self.client_url = "http://127.0.0.1:%d" % free_port()
+        peer_url = "http://127.0.0.1:%d" % free_port()
+        env = dict(os.environ)
+        if os.uname().machine not in ("x86_64", "amd64"):
+            env["ETCD_UNSUPPORTED_ARCH"] = {"aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
+        self.log = open(os.path.join(self.tmp, "etcd.log"), "wb")
+        self.proc = subprocess.Popen([
+            self.bin, "--name", "e2e", "--data-dir", os.path.join(self.tmp, "data"),
+            "--listen-client-urls", self.client_url, "--advertise-client-urls", self.client_url,
+            "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
+            "--initial-cluster", "e2e=" + peer_url, "--initial-cluster-state", "new",
+            "--heartbeat-interval", "10", "--election-timeout", "100",
+            "--logger", "zap", "--log-level", "error",
+        ], stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL, env=env)
+        deadline = time.time() + 20
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError("etcd exited with %s:\n%s" % (self.proc.returncode, self.output()))
+            try:
+                with urllib.request.urlopen(self.client_url + "/health", timeout=1) as r:
+                    if json.load(r).get("health") == "true":
+                        return
+            except OSError:
+                pass
+            if time.time() > deadline:
+                self.stop()
+                raise AssertionError("etcd not healthy after 20s:\n" + self.output())
+            time.sleep(0.05)
+
+    def output(self):
+        with open(os.path.join(self.tmp, "etcd.log"), "rb") as f:
+            return f.read().decode("utf-8", "replace")[-4000:]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class TestCluster(unittest.TestCase):
+    """Tests run in name order and share the cluster; the last one kills an edge."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.etcd = Etcd()
+        cls.origin = Origin()
+        common = ["--etcd-endpoints", cls.etcd.client_url]
+        cls.servers = []
+        try:
+            cls.api = cls._start(Server(extra_args=common + ["--role", "api"]))
+            cls.edges = [cls._start(Server(extra_args=common + [
+                "--role", "edge", "--node-name", "edge%d" % i, "--edge-lease-ttl", "%ds" % LEASE_TTL]))
+                for i in range(2)]
+        except BaseException:
+            cls._stop_all()
+            raise
+        cls.cf = cls.api.client(V2020)
+
+    @classmethod
+    def _start(cls, srv):
+        cls.servers.append(srv)
+        return srv.start()
+
+    @classmethod
+    def _stop_all(cls):
+        for srv in getattr(cls, "servers", []):
+            srv.kill()
+        cls.origin.close()
+        cls.etcd.stop()
+
+    @classmethod
+    def tearDownClass(cls):
+        failures = []
+        for srv in cls.servers:
+            if srv.proc.poll() is None:
+                rc = srv.stop(10)
+                if rc != 0:
+                    failures.append("%s exited %r on SIGTERM:\n%s" % (srv.args()[-1], rc, srv.stderr()))
+        cls._stop_all()
+        if failures:
+            raise AssertionError("\n".join(failures))
+
+    # -- helpers --
+    def get(self, edge, host, path):
+        conn = http.client.HTTPConnection("127.0.0.1", edge.edge_port, timeout=10)
+        try:
+            conn.request("GET", path, headers={"Host": host})
+            r = conn.getresponse()
+            return r.status, r.getheader("X-Cache"), r.read()
+        finally:
+            conn.close()
+
+    def create_dist(self):
+        cfg = dist_config(V2020, origins=[origin_for(self.origin)])
+        d = self.cf.create_distribution(DistributionConfig=cfg)["Distribution"]
+        wait_deployed(self.cf, d["Id"], timeout=QUICK)
+        return d
+
+    def invalidate(self, dist_id, path):
+        return self.cf.create_invalidation(DistributionId=dist_id, InvalidationBatch={
+            "Paths": {"Quantity": 1, "Items": [path]}, "CallerReference": new_ref()})["Invalidation"]
+
+    def status(self, dist_id, inv_id):
+        return self.cf.get_invalidation(DistributionId=dist_id, Id=inv_id)["Invalidation"]["Status"]
+
+    def assertCached(self, edge, host, path):
+        """The first request is a miss (or a refresh), the next a hit."""
+        status, _, _ = self.get(edge, host, path)
+        self.assertEqual(status, 200)
+        status, cache, _ = self.get(edge, host, path)
+        self.assertEqual((status, cache), (200, "Hit from cloudfront"))
+
+    # -- tests --
+    def test_1_roles(self):
+        # The API node has no edge listener; edge nodes have no API, only /healthz.
+        with self.assertRaises(OSError):
+            self.get(self.api, "x.cloudfront.localhost", "/")
+        for edge in self.edges:
+            self.assertEqual(edge.raw("GET", "/healthz", sign=False).status, 200)
+            self.assertEqual(edge.raw("GET", "/2020-05-31/distribution").status, 404)
+        self.assertEqual(self.api.raw("GET", "/2020-05-31/distribution").status, 200)
+
+    def test_2_deployed_means_every_edge_serves_and_completed_means_every_edge_purged(self):
+        d = self.create_dist()
+        host = d["DomainName"]
+        # Deployed: both edges serve it at once, each with its own cache.
+        for edge in self.edges:
+            status, cache, body = self.get(edge, host, "/cl/a")
+            self.assertEqual((status, cache), (200, "Miss from cloudfront"), body)
+            self.assertEqual(self.get(edge, host, "/cl/a")[1], "Hit from cloudfront")
+        self.assertEqual(self.origin.count("/cl/a"), 2)
+
+        inv = self.invalidate(d["Id"], "/cl/*")
+        wait_invalidation_completed(self.cf, d["Id"], inv["Id"], timeout=QUICK)
+        for edge in self.edges:
+            status, cache, body = self.get(edge, host, "/cl/a")
+            self.assertEqual((status, cache), (200, "Miss from cloudfront"), "edge %d after Completed" % edge.edge_port)
+        self.assertEqual(self.origin.count("/cl/a"), 4)
+
+    def test_3_unresponsive_edge_blocks_until_its_lease_expires(self):
+        d = self.create_dist()
+        host = d["DomainName"]
+        for edge in self.edges:
+            self.assertCached(edge, host, "/frozen/a")
+        frozen = self.edges[1]
+        frozen.proc.send_signal(signal.SIGSTOP)
+        try:
+            t0 = time.time()
+            inv = self.invalidate(d["Id"], "/frozen/*")
+            # The frozen edge still holds a lease: the invalidation waits for it.
+            time.sleep(0.3)
+            self.assertEqual(self.status(d["Id"], inv["Id"]), "InProgress")
+            wait_invalidation_completed(self.cf, d["Id"], inv["Id"], timeout=AFTER_LEASE)
+            waited = time.time() - t0
+            self.assertGreaterEqual(waited, LEASE_TTL * 0.5, "Completed before the frozen edge's lease could expire")
+            self.assertEqual(self.get(self.edges[0], host, "/frozen/a")[1], "Miss from cloudfront")
+        finally:
+            frozen.proc.send_signal(signal.SIGCONT)
+        # Back to life: it catches up (purges) and reports again under a new lease,
+        # so it blocks again until it has applied a change.
+        deadline = time.time() + QUICK + LEASE_TTL
+        while self.get(frozen, host, "/frozen/a")[1] != "Miss from cloudfront":
+            self.assertLess(time.time(), deadline, "thawed edge did not purge")
+            time.sleep(0.05)
+        inv = self.invalidate(d["Id"], "/frozen/a")
+        wait_invalidation_completed(self.cf, d["Id"], inv["Id"], timeout=QUICK)
+        for edge in self.edges:
+            self.assertEqual(self.get(edge, host, "/frozen/a")[1], "Miss from cloudfront")
+
+    def test_4_killed_edge_stops_blocking_within_the_lease_ttl(self):
+        d = self.create_dist()
+        host = d["DomainName"]
+        for edge in self.edges:
+            self.assertCached(edge, host, "/kill/a")
+        dead, alive = self.edges[1], self.edges[0]
+        dead.proc.kill()  # SIGKILL: no lease revoke, no goodbye
+        dead.proc.wait(5)
+        t0 = time.time()
+
+        g = self.cf.get_distribution_config(Id=d["Id"])
+        cfg = g["DistributionConfig"]
+        cfg["Comment"] = "changed after an edge died"
+        self.cf.update_distribution(Id=d["Id"], IfMatch=g["ETag"], DistributionConfig=cfg)
+        inv = self.invalidate(d["Id"], "/kill/*")
+        wait_deployed(self.cf, d["Id"], timeout=AFTER_LEASE)
+        wait_invalidation_completed(self.cf, d["Id"], inv["Id"], timeout=AFTER_LEASE)
+        took = time.time() - t0
+        self.assertLess(took, AFTER_LEASE)
+        self.assertEqual(self.get(alive, host, "/kill/a")[1], "Miss from cloudfront")
+
+        # With the dead edge gone, changes are quick again.
+        inv = self.invalidate(d["Id"], "/kill/b")
+        wait_invalidation_completed(self.cf, d["Id"], inv["Id"], timeout=QUICK)
+
+
+if __name__ == "__main__":
+    unittest.main()
