@@ -32,6 +32,7 @@ import (
 	"openfront/internal/model"
 	"openfront/internal/origin"
 	"openfront/internal/rtmp"
+	"openfront/internal/signedurl"
 	"openfront/internal/sigv4"
 	"openfront/internal/snapshot"
 	"openfront/internal/stats"
@@ -226,7 +227,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if rtmpLn != nil {
 		// The RTMP edge reads the same snapshot as the HTTP edge, so the
 		// revision the watcher reports as applied is live on both.
-		rtmpServer = rtmp.New(rtmp.Options{Snapshot: watcher.Current, Origin: originClient, Cache: objects, Log: log})
+		rtmpServer = rtmp.New(rtmp.Options{Snapshot: watcher.Current, Origin: originClient, Cache: objects, Log: log,
+			Verifier: rtmpVerifier(watcher.Current, signedurl.NewVerifier(0))})
 		run("edge rtmp", func() error {
 			if err := rtmpServer.Serve(rtmpLn); !errors.Is(err, rtmp.ErrServerClosed) {
 				return err

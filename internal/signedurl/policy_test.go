@@ -50,7 +50,7 @@ func TestParsePolicy(t *testing.T) {
 		{"unknown top key", `{"Statement":[{"Condition":{"DateLessThan":{"AWS:EpochTime":5}}}],"Version":"1"}`, true, nil},
 		{"lower-case key", `{"statement":[{"Condition":{"DateLessThan":{"AWS:EpochTime":5}}}]}`, true, nil},
 		{"bad ip", `{"Statement":[{"Condition":{"DateLessThan":{"AWS:EpochTime":5},"IpAddress":{"AWS:SourceIp":"1.2.3"}}}]}`, true, nil},
-		{"resource without scheme", `{"Statement":[{"Resource":"h/a","Condition":{"DateLessThan":{"AWS:EpochTime":5}}}]}`, true, nil},
+		{"stream-name resource (RTMP)", `{"Statement":[{"Resource":"h/a","Condition":{"DateLessThan":{"AWS:EpochTime":5}}}]}`, false, nil},
 		{"resource not string", `{"Statement":[{"Resource":5,"Condition":{"DateLessThan":{"AWS:EpochTime":5}}}]}`, true, nil},
 	}
 	for _, tt := range tests {

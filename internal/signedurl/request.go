@@ -10,7 +10,9 @@ import (
 
 // Request is what Verify needs from a viewer request.
 type Request struct {
-	Scheme   string     // "http" or "https"
+	// Scheme is "http" or "https"; "" means Path is an RTMP stream name
+	// (Host unused), matched as a bare resource.
+	Scheme   string
 	Host     string     // Host header exactly as received, with its :port if any
 	Path     string     // path as received (escaped form), starting with "/"
 	RawQuery string     // query as received, without "?", signing parameters included
@@ -237,6 +239,8 @@ func decodeBase64(s string) ([]byte, error) {
 type target struct {
 	url, scheme, host, path, query string
 	hasQuery                       bool
+	// stream: an RTMP stream name, not a URL (Request.Scheme "").
+	stream bool
 }
 
 func newTarget(req Request) target {
@@ -245,6 +249,15 @@ func newTarget(req Request) target {
 
 // targetWithQuery is newTarget with the query already stripped.
 func targetWithQuery(req Request, query string) target {
+	if req.Scheme == "" {
+		// An RTMP stream: the signed resource is the bare stream name
+		// with the viewer's own query (spec edge.md §12).
+		u := req.Path
+		if query != "" {
+			u += "?" + query
+		}
+		return target{url: u, path: req.Path, query: query, hasQuery: query != "", stream: true}
+	}
 	var b strings.Builder
 	b.Grow(len(req.Scheme) + 3 + len(req.Host) + len(req.Path) + 1 + len(query))
 	b.WriteString(req.Scheme)

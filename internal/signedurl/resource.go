@@ -9,7 +9,9 @@ import (
 // its wildcards stay within (spec edge.md §8.3): protocol, domain, path,
 // query.
 type resourcePattern struct {
-	any      bool // "*" or no Resource: every URL
+	any      bool   // "*" or no Resource: every URL
+	raw      string // the Resource as written (RTMP streams match it whole)
+	bare     bool   // no scheme: a stream-name resource, never a URL
 	scheme   string
 	host     string // lower case
 	path     string
@@ -22,9 +24,9 @@ type resourcePattern struct {
 // compileResource splits a Resource into its sections.
 func compileResource(r string) (resourcePattern, error) {
 	if r == "*" {
-		return resourcePattern{any: true}, nil
+		return resourcePattern{any: true, raw: r}, nil
 	}
-	var p resourcePattern
+	p := resourcePattern{raw: r}
 	var rest string
 	if i := strings.Index(r, "://"); i > 0 && strings.IndexByte(r, '/') == i+1 {
 		p.scheme = strings.ToLower(r[:i])
@@ -37,6 +39,10 @@ func compileResource(r string) (resourcePattern, error) {
 	} else if strings.HasPrefix(r, "*") {
 		// A resource starting with * in the domain implies protocol *.
 		p.scheme, rest = "*", r
+	} else if r != "" && !strings.Contains(r, "://") {
+		// RTMP distributions sign the stream name itself.
+		p.bare = true
+		return p, nil
 	} else {
 		return p, fmt.Errorf("parse policy Resource %q: must start with http://, https:// or *://", r)
 	}
@@ -65,6 +71,12 @@ func compileResource(r string) (resourcePattern, error) {
 func (p *resourcePattern) match(t *target) bool {
 	if p.any {
 		return true
+	}
+	if t.stream {
+		return glob(p.raw, t.url)
+	}
+	if p.bare {
+		return false
 	}
 	if !glob(p.scheme, t.scheme) || !glob(p.host, strings.ToLower(t.host)) {
 		return false

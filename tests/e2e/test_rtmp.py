@@ -226,6 +226,38 @@ class RTMPTest(unittest.TestCase):
                            "Access denied")
         self.assertRefused(host, "mp4:videos/clip.mp4?Expires=1&Signature=AAAA&Key-Pair-Id=APKAEXAMPLE", "Access denied")
 
+    def test_signed_stream_plays(self):
+        """A stream name signed with botocore's CloudFrontSigner, with a key
+        registered through the 2020 API, plays; the same name unsigned or
+        expired does not."""
+        try:
+            from cryptography.hazmat.primitives import hashes, serialization
+            from cryptography.hazmat.primitives.asymmetric import padding, rsa
+        except ImportError:
+            self.skipTest("python cryptography module missing")
+        from botocore.signers import CloudFrontSigner
+        import datetime
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                            serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        pk = self.cf.create_public_key(PublicKeyConfig={"CallerReference": new_ref("pk"), "Name": "rtmp-" + uuid.uuid4().hex[:8],
+                                                        "EncodedKey": pem})["PublicKey"]["Id"]
+        wait_streaming_deployed(self.cf, self.signed["Id"])
+        signer = CloudFrontSigner(pk, lambda msg: key.sign(msg, padding.PKCS1v15(), hashes.SHA1()))
+        deadline = time.time() + 5
+        while True:  # the key reaches the edge with the next applied revision
+            name = signer.generate_presigned_url("mp4:videos/clip.mp4",
+                                                 date_less_than=datetime.datetime.utcnow() + datetime.timedelta(hours=1))
+            p, frames, _ = self.play(self.signed["DomainName"], name)
+            if p.returncode == 0 or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(frames, CLIP_SECONDS * FPS)
+        expired = signer.generate_presigned_url("mp4:videos/clip.mp4",
+                                                date_less_than=datetime.datetime.utcnow() - datetime.timedelta(minutes=1))
+        self.assertRefused(self.signed["DomainName"], expired, "Access denied")
+
     def test_repeated_plays_read_origin_once(self):
         key = "videos/clip.flv"
         self.play(self.public["DomainName"], "videos/clip")
