@@ -36,6 +36,10 @@ type exchange struct {
 	detail string // access log x-edge-detailed-result-type when it differs from result
 	status int
 	log    *logWriter // set when the distribution logs requests
+
+	// Backing arrays of per-response header values, so that setting them
+	// allocates no []string (the exchange is on the heap anyway).
+	cfID, age, contentLength [1]string
 }
 
 var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
@@ -56,7 +60,9 @@ func newRequestID() string {
 			b[i+j] = byte(v >> (8 * j))
 		}
 	}
-	return base64.URLEncoding.EncodeToString(b[:])
+	var out [56]byte
+	base64.URLEncoding.Encode(out[:], b[:])
+	return string(out[:]) // one allocation; EncodeToString makes two
 }
 
 // run executes the phases in order; each returns false when it has
@@ -80,8 +86,11 @@ func (x *exchange) run() {
 func (x *exchange) resolveDistribution() bool {
 	x.snap = x.s.snap.Load()
 	host := x.r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
+	// SplitHostPort allocates its error for a Host without a port.
+	if strings.IndexByte(host, ':') >= 0 {
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
 	}
 	x.dist = x.snap.Lookup(host)
 	if x.dist == nil || !x.dist.Config.Enabled {

@@ -43,10 +43,12 @@ func (x *exchange) stampHeaders(hit bool, age time.Duration) {
 	} else {
 		h["Via"] = x.s.via
 	}
-	h["X-Amz-Cf-Pop"] = []string{x.s.opts.Pop}
-	h["X-Amz-Cf-Id"] = []string{x.reqID}
+	h["X-Amz-Cf-Pop"] = x.s.pop
+	x.cfID[0] = x.reqID
+	h["X-Amz-Cf-Id"] = x.cfID[:]
 	if hit {
-		h["Age"] = []string{strconv.FormatInt(int64(age/time.Second), 10)}
+		x.age[0] = strconv.FormatInt(int64(age/time.Second), 10) // small numbers do not allocate
+		h["Age"] = x.age[:]
 	}
 }
 
@@ -70,7 +72,7 @@ func (x *exchange) respondEntry(e cache.Entry, hit bool) {
 		return
 	}
 	if m.Size >= 0 {
-		h["Content-Length"] = []string{strconv.FormatInt(n, 10)}
+		x.setContentLength(h, n)
 	}
 	x.w.WriteHeader(x.status)
 	if x.r.Method == http.MethodHead || n == 0 {
@@ -98,7 +100,7 @@ func (x *exchange) respondStream(m *cache.Meta, body io.Reader, hit bool) {
 		if off, n, ok = x.rangeFor(h, m.Size); !ok {
 			return
 		}
-		h["Content-Length"] = []string{strconv.FormatInt(n, 10)}
+		x.setContentLength(h, n)
 	}
 	x.w.WriteHeader(x.status)
 	if x.r.Method == http.MethodHead {
@@ -179,4 +181,17 @@ func (x *exchange) rangeFor(h http.Header, size int64) (off, n int64, ok bool) {
 	h["Content-Range"] = []string{httpcache.ByteRange{Start: off, Length: n}.ContentRange(size)}
 	x.status = http.StatusPartialContent
 	return off, n, true
+}
+
+// setContentLength sets Content-Length to n, keeping the stored value (put
+// there by Header.CopyTo) when it already says n: a whole-body hit then
+// costs no allocation.
+func (x *exchange) setContentLength(h http.Header, n int64) {
+	if v := h["Content-Length"]; len(v) == 1 {
+		if stored, err := strconv.ParseInt(v[0], 10, 64); err == nil && stored == n {
+			return
+		}
+	}
+	x.contentLength[0] = strconv.FormatInt(n, 10)
+	h["Content-Length"] = x.contentLength[:]
 }

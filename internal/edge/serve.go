@@ -71,7 +71,8 @@ func (x *exchange) cached(e cache.Entry) {
 		x.respondEntry(e, true)
 		return
 	}
-	x.fill(&e)
+	stale := e // escapes (fill keeps &stale); only the stale path pays for it
+	x.fill(&stale)
 }
 
 // backgroundRefresh refills the object for stale-while-revalidate; it

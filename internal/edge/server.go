@@ -54,6 +54,7 @@ type Server struct {
 	snap  atomic.Pointer[snapshot.Snapshot]
 	via   []string // "1.1 <id>.cloudfront.net (CloudFront)"
 	via2  []string // same for HTTP/2 viewers
+	pop   []string // X-Amz-Cf-Pop value, shared by every response
 	viaID string
 	now   func() time.Time
 }
@@ -68,6 +69,7 @@ func New(opts Options) *Server {
 	if s.opts.Pop == "" {
 		s.opts.Pop = "LOC1-C1"
 	}
+	s.pop = []string{s.opts.Pop}
 	if s.opts.Log == nil {
 		s.opts.Log = slog.Default()
 	}
