@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -53,12 +52,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// The object cache is most of the heap and long-lived: GOGC=100 would
-	// let the heap grow to twice the cached bytes before collecting. A
-	// lower target keeps RSS near what is cached; GOGC set in the
+	// Keep RSS near what is cached (see tuneGC); GOGC set in the
 	// environment still wins.
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(25)
+		gcCtx, stopGC := context.WithCancel(context.Background())
+		defer stopGC()
+		go tuneGC(gcCtx, 16<<20)
 	}
 	if err := ensureDataDir(s.DataDir); err != nil {
 		return err
