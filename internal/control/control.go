@@ -163,6 +163,39 @@ func decode[T any](c *Control, kv store.KV) (*T, error) {
 	return v, nil
 }
 
+// decodeAt is decode for a KV listed without its value: the value is read
+// only when the cache does not hold this revision.
+func decodeAt[T any](c *Control, tx store.ReadTxn, kv store.KV) (*T, error) {
+	c.mu.Lock()
+	e, ok := c.cache[kv.Key]
+	c.mu.Unlock()
+	if ok && e.modRev == kv.ModRevision {
+		if v, typed := e.value.(*T); typed {
+			return v, nil
+		}
+	}
+	full, err := withValue(tx, kv)
+	if err != nil {
+		return nil, err
+	}
+	return decode[T](c, full)
+}
+
+// withValue reads the value of a KV listed without it.
+func withValue(tx store.ReadTxn, kv store.KV) (store.KV, error) {
+	if kv.Value != nil {
+		return kv, nil
+	}
+	full, found, err := tx.Get(kv.Key)
+	if err != nil {
+		return kv, err
+	}
+	if !found || full.ModRevision != kv.ModRevision {
+		return kv, fmt.Errorf("read %s: changed within one transaction", kv.Key)
+	}
+	return full, nil
+}
+
 func (c *Control) forget(key string) {
 	c.mu.Lock()
 	delete(c.cache, key)

@@ -363,7 +363,9 @@ func (c *Control) ListDistributions(ctx context.Context, opts ListOptions, webAC
 	var items []*Distribution
 	var pg Page
 	err := c.store.View(ctx, func(tx store.ReadTxn) error {
-		kvs, err := tx.List("dist/")
+		// Keys only: a value is read (and decoded) only when the decode
+		// cache does not already hold that revision of it.
+		kvs, err := tx.ListKeys("dist/")
 		if err != nil {
 			return err
 		}
@@ -371,7 +373,7 @@ func (c *Control) ListDistributions(ctx context.Context, opts ListOptions, webAC
 		if webACLID != nil {
 			kept := kvs[:0]
 			for _, kv := range kvs {
-				rec, err := decode[model.DistributionRecord](c, kv)
+				rec, err := decodeAt[model.DistributionRecord](c, tx, kv)
 				if err != nil {
 					return err
 				}
@@ -386,6 +388,9 @@ func (c *Control) ListDistributions(ctx context.Context, opts ListOptions, webAC
 		pg = Page{Marker: opts.Marker, NextMarker: next, MaxItems: opts.MaxItems, IsTruncated: truncated}
 		applied := c.applied(ctx)
 		for _, kv := range kvPage {
+			if kv, err = withValue(tx, kv); err != nil {
+				return err
+			}
 			d, err := c.distView(ctx, kv, applied)
 			if err != nil {
 				return err
@@ -401,7 +406,7 @@ func (c *Control) ListDistributions(ctx context.Context, opts ListOptions, webAC
 }
 
 func countKeys(tx store.ReadTxn, prefix string) (int, error) {
-	kvs, err := tx.List(prefix)
+	kvs, err := tx.ListKeys(prefix)
 	return len(kvs), err
 }
 

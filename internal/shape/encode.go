@@ -58,6 +58,24 @@ func (m *Model) EncodeToBytes(rootElement, shapeName string, tree map[string]any
 	return e.buf.Bytes(), nil
 }
 
+// EncodeElement encodes tree as one element with no XML declaration and
+// no namespace, for embedding in a document written elsewhere (an item of
+// a list whose items are encoded once and reused).
+func (m *Model) EncodeElement(element, shapeName string, tree map[string]any) ([]byte, error) {
+	sd, ok := m.shapes[shapeName]
+	if !ok || sd.typ != "structure" {
+		return nil, fmt.Errorf("shape: encode: %q is not a structure in model %s", shapeName, m.version)
+	}
+	e := &encoder{path: []segment{{element, -1}}}
+	e.buf.Grow(1024)
+	e.buf.WriteString("<" + element + ">")
+	if err := e.structure(sd, tree); err != nil {
+		return nil, err
+	}
+	e.buf.WriteString("</" + element + ">")
+	return e.buf.Bytes(), nil
+}
+
 type encoder struct {
 	buf  bytes.Buffer
 	path []segment

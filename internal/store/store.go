@@ -43,6 +43,9 @@ type ReadTxn interface {
 	Get(key string) (kv KV, ok bool, err error)
 	// List returns every key with the prefix, in byte order of the keys.
 	List(prefix string) ([]KV, error)
+	// ListKeys is List without the values (Value is nil): for counting and
+	// paging a large prefix without copying every value.
+	ListKeys(prefix string) ([]KV, error)
 	// Revision is the store revision this transaction reads at.
 	Revision() int64
 }

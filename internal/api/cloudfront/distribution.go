@@ -1,6 +1,7 @@
 package cloudfront
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -107,11 +108,24 @@ func (h *Handler) writeDistributionList(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	items := make([]any, len(ds))
+	// Each summary is encoded once per version of the distribution and
+	// status, then reused: encoding dominates a List otherwise.
+	m := h.model(r)
+	items := make([][]byte, len(ds))
 	for i, d := range ds {
-		items[i] = distributionSummary(d)
+		key := m.Version() + "|" + d.ARN + "|" + d.ETag + "|" + d.Status + "|" + strconv.Itoa(d.InProgressInvalidationBatches)
+		if b, ok := h.summaries.get(key); ok {
+			items[i] = b
+			continue
+		}
+		b, err := m.EncodeElement("DistributionSummary", "DistributionSummary", distributionSummary(d))
+		if err != nil {
+			return fmt.Errorf("encode DistributionSummary: %w", err)
+		}
+		h.summaries.put(key, b)
+		items[i] = b
 	}
-	return h.write(w, r, http.StatusOK, "DistributionList", "DistributionList", listTree(p, items))
+	return writeList(w, m.Namespace(), "DistributionList", p, items)
 }
 
 // distributionTree is the Distribution response document.

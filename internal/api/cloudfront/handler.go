@@ -2,12 +2,14 @@ package cloudfront
 
 import (
 	"bytes"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"openfront/internal/api/awsproto"
@@ -26,6 +28,71 @@ type Handler struct {
 	models  map[string]*shape.Model
 	log     *slog.Logger
 	mux     *http.ServeMux
+	// summaries caches encoded DistributionSummary elements.
+	summaries encodedCache
+}
+
+// encodedCache holds encoded list items by a key that changes whenever
+// their content would (version, ETag, status); bounded by clearing.
+type encodedCache struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+const encodedCacheMax = 8192
+
+func (c *encodedCache) get(key string) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.m[key]
+	return b, ok
+}
+
+func (c *encodedCache) put(key string, b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= encodedCacheMax {
+		c.m = make(map[string][]byte)
+	}
+	c.m[key] = b
+}
+
+// writeList writes a paging list (DistributionList and friends: Marker,
+// NextMarker, MaxItems, IsTruncated, Quantity, Items, in model order)
+// around items already encoded.
+func writeList(w http.ResponseWriter, namespace, root string, p control.Page, items [][]byte) error {
+	var b bytes.Buffer
+	size := 256
+	for _, it := range items {
+		size += len(it)
+	}
+	b.Grow(size)
+	b.WriteString(xml.Header)
+	b.WriteString("<" + root + ` xmlns="`)
+	xml.EscapeText(&b, []byte(namespace))
+	b.WriteString(`"><Marker>`)
+	xml.EscapeText(&b, []byte(p.Marker))
+	b.WriteString("</Marker>")
+	if p.IsTruncated {
+		b.WriteString("<NextMarker>")
+		xml.EscapeText(&b, []byte(p.NextMarker))
+		b.WriteString("</NextMarker>")
+	}
+	b.WriteString("<MaxItems>" + strconv.Itoa(p.MaxItems) + "</MaxItems><IsTruncated>" + strconv.FormatBool(p.IsTruncated) +
+		"</IsTruncated><Quantity>" + strconv.Itoa(len(items)) + "</Quantity>")
+	if len(items) > 0 {
+		b.WriteString("<Items>")
+		for _, it := range items {
+			b.Write(it)
+		}
+		b.WriteString("</Items>")
+	}
+	b.WriteString("</" + root + ">")
+	w.Header().Set("Content-Type", "text/xml")
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
 // New returns the CloudFront API handler.

@@ -67,6 +67,27 @@ func (r *readTxn) List(prefix string) ([]store.KV, error) {
 	return kvs, nil
 }
 
+// ListKeys implements store.ReadTxn.
+func (r *readTxn) ListKeys(prefix string) ([]store.KV, error) {
+	if r.ended {
+		return nil, errTxnEnded
+	}
+	p := []byte(prefix)
+	var kvs []store.KV
+	c := r.kv.Cursor()
+	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		if len(v) < recordHeader {
+			return nil, fmt.Errorf("list keys %q: record %q: %w", prefix, k, errCorrupt)
+		}
+		kvs = append(kvs, store.KV{
+			Key:            string(k),
+			CreateRevision: int64(binary.BigEndian.Uint64(v[0:8])),
+			ModRevision:    int64(binary.BigEndian.Uint64(v[8:16])),
+		})
+	}
+	return kvs, nil
+}
+
 // Revision implements store.ReadTxn. In an Update it is the revision before
 // the commit; the transaction's own writes carry Revision()+1.
 func (r *readTxn) Revision() int64 { return r.rev }

@@ -63,6 +63,24 @@ func (r *readTxn) List(prefix string) ([]store.KV, error) {
 	return kvs, nil
 }
 
+// ListKeys implements store.ReadTxn.
+func (r *readTxn) ListKeys(prefix string) ([]store.KV, error) {
+	if r.ended {
+		return nil, errTxnEnded
+	}
+	resp, err := r.s.client.Get(r.ctx, r.s.kvPrefix+prefix, clientv3.WithPrefix(), clientv3.WithRev(r.rev), clientv3.WithKeysOnly())
+	if err != nil {
+		return nil, r.readErr("list keys "+prefix, err)
+	}
+	kvs := make([]store.KV, 0, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		k := r.kv(kv)
+		k.Value = nil
+		kvs = append(kvs, k)
+	}
+	return kvs, nil
+}
+
 func (r *readTxn) kv(kv *mvccpb.KeyValue) store.KV {
 	return store.KV{
 		Key:            strings.TrimPrefix(string(kv.Key), r.s.kvPrefix),
@@ -143,6 +161,16 @@ func (w *writeTxn) List(prefix string) ([]store.KV, error) {
 	}
 	slices.SortFunc(out, func(a, b store.KV) int { return strings.Compare(a.Key, b.Key) })
 	return out, nil
+}
+
+// ListKeys implements store.Txn: the keys at the read revision overlaid
+// with the transaction's own writes, without values.
+func (w *writeTxn) ListKeys(prefix string) ([]store.KV, error) {
+	kvs, err := w.List(prefix)
+	for i := range kvs {
+		kvs[i].Value = nil
+	}
+	return kvs, err
 }
 
 // Put implements store.Txn.

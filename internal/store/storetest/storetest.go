@@ -190,6 +190,51 @@ func testListPrefix(t *testing.T, s store.Store) {
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("List(%q) = %q, want %q", tc.prefix, got, tc.want)
 		}
+		// ListKeys is the same listing without values, in a View and
+		// inside an Update that adds and removes keys of the prefix.
+		err := s.View(context.Background(), func(tx store.ReadTxn) error {
+			keys, err := tx.ListKeys(tc.prefix)
+			if err != nil {
+				return err
+			}
+			if len(keys) != len(kvs) {
+				t.Errorf("ListKeys(%q) returned %d keys, List %d", tc.prefix, len(keys), len(kvs))
+				return nil
+			}
+			for i, k := range keys {
+				if k.Key != kvs[i].Key || k.ModRevision != kvs[i].ModRevision || k.CreateRevision != kvs[i].CreateRevision || k.Value != nil {
+					t.Errorf("ListKeys(%q)[%d] = %+v, want %+v without value", tc.prefix, i, k, kvs[i])
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var inTxn []string
+	errStop := errors.New("stop")
+	_, err := s.Update(context.Background(), func(tx store.Txn) error {
+		if err := tx.Put("dist/c", []byte("new")); err != nil {
+			return err
+		}
+		if err := tx.Delete("dist/a"); err != nil {
+			return err
+		}
+		keys, err := tx.ListKeys("dist/")
+		for _, k := range keys {
+			inTxn = append(inTxn, k.Key)
+		}
+		if err != nil {
+			return err
+		}
+		return errStop // roll back: the listing is what was checked
+	})
+	if !errors.Is(err, errStop) {
+		t.Fatalf("Update: %v", err)
+	}
+	if want := []string{"dist/Z", "dist/a/x", "dist/b", "dist/c", "dist/\u00e9"}; !slices.Equal(inTxn, want) {
+		t.Errorf("ListKeys inside Update = %q, want %q (own writes seen)", inTxn, want)
 	}
 }
 
