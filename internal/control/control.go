@@ -1,6 +1,7 @@
 package control
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -8,6 +9,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -274,6 +276,20 @@ func checkIfMatch(ifMatch, current string) error {
 	return nil
 }
 
+// getForChange reads the resource an Update or Delete changes, checking in
+// CloudFront's order: it exists (else notFound), then If-Match is present
+// and current.
+func getForChange(tx store.ReadTxn, key, id, ifMatch string, notFound error) (store.KV, error) {
+	kv, ok, err := tx.Get(key)
+	if err != nil {
+		return kv, err
+	}
+	if !ok {
+		return kv, notFound
+	}
+	return kv, checkIfMatch(ifMatch, etag(id, kv.ModRevision))
+}
+
 // syncIndex replaces the index keys owned by owner: keys in old but not in
 // next are deleted, keys in next are written with owner as value.
 func syncIndex(tx store.Txn, owner string, old, next []string) error {
@@ -343,6 +359,32 @@ func page[T any](items []T, id func(T) string, marker string, maxItems int) (out
 		return out, next, true
 	}
 	return rest, "", false
+}
+
+// listPage lists the records under prefix in creation order, builds the
+// view of each with view, and cuts the page.
+func listPage[T any](ctx context.Context, c *Control, prefix string, opts ListOptions, view func(store.ReadTxn, store.KV) (T, error), id func(T) string) ([]T, Page, error) {
+	var all []T
+	err := c.store.View(ctx, func(tx store.ReadTxn) error {
+		kvs, err := tx.List(prefix)
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(kvs, func(a, b store.KV) int { return cmp.Compare(a.CreateRevision, b.CreateRevision) })
+		for _, kv := range kvs {
+			v, err := view(tx, kv)
+			if err != nil {
+				return err
+			}
+			all = append(all, v)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, Page{}, err
+	}
+	items, next, truncated := page(all, id, opts.Marker, opts.MaxItems)
+	return items, Page{Marker: opts.Marker, NextMarker: next, MaxItems: opts.MaxItems, IsTruncated: truncated}, nil
 }
 
 // ListOptions are the paging inputs of every List operation.

@@ -244,14 +244,8 @@ func appendNew(list []string, items ...string) []string {
 // the body (inside apply) and the config's rules.
 func (c *Control) UpdateDistribution(ctx context.Context, id, ifMatch string, apply Apply) (*Distribution, error) {
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		kv, ok, err := tx.Get(distKey(id))
+		kv, err := getForChange(tx, distKey(id), id, ifMatch, errNotFound("NoSuchDistribution", "distribution"))
 		if err != nil {
-			return err
-		}
-		if !ok {
-			return errNotFound("NoSuchDistribution", "distribution")
-		}
-		if err := checkIfMatch(ifMatch, etag(id, kv.ModRevision)); err != nil {
 			return err
 		}
 		rec, err := decode[model.DistributionRecord](c, kv)
@@ -307,14 +301,8 @@ func (c *Control) UpdateDistribution(ctx context.Context, id, ifMatch string, ap
 func (c *Control) DeleteDistribution(ctx context.Context, id, ifMatch string) error {
 	applied := c.applied(ctx)
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		kv, ok, err := tx.Get(distKey(id))
+		kv, err := getForChange(tx, distKey(id), id, ifMatch, errNotFound("NoSuchDistribution", "distribution"))
 		if err != nil {
-			return err
-		}
-		if !ok {
-			return errNotFound("NoSuchDistribution", "distribution")
-		}
-		if err := checkIfMatch(ifMatch, etag(id, kv.ModRevision)); err != nil {
 			return err
 		}
 		rec, err := decode[model.DistributionRecord](c, kv)

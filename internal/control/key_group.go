@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"slices"
 	"time"
 
 	"openfront/internal/model"
@@ -159,14 +158,8 @@ func (c *Control) GetKeyGroup(ctx context.Context, id string) (*KeyGroup, error)
 // UpdateKeyGroup replaces a key group's config.
 func (c *Control) UpdateKeyGroup(ctx context.Context, id, ifMatch string, apply Apply) (*KeyGroup, error) {
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		kv, ok, err := tx.Get(keyGroupKey(id))
+		kv, err := getForChange(tx, keyGroupKey(id), id, ifMatch, errNotFound("NoSuchResource", "key group"))
 		if err != nil {
-			return err
-		}
-		if !ok {
-			return errNotFound("NoSuchResource", "key group")
-		}
-		if err := checkIfMatch(ifMatch, etag(id, kv.ModRevision)); err != nil {
 			return err
 		}
 		old, err := decode[model.KeyGroupRecord](c, kv)
@@ -203,14 +196,8 @@ func (c *Control) UpdateKeyGroup(ctx context.Context, id, ifMatch string, apply 
 // (ResourceInUse otherwise, api.md §5.3).
 func (c *Control) DeleteKeyGroup(ctx context.Context, id, ifMatch string) error {
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		kv, ok, err := tx.Get(keyGroupKey(id))
+		kv, err := getForChange(tx, keyGroupKey(id), id, ifMatch, errNotFound("NoSuchResource", "key group"))
 		if err != nil {
-			return err
-		}
-		if !ok {
-			return errNotFound("NoSuchResource", "key group")
-		}
-		if err := checkIfMatch(ifMatch, etag(id, kv.ModRevision)); err != nil {
 			return err
 		}
 		refs, err := tx.List("keygroupref/" + id + "/")
@@ -237,27 +224,9 @@ func (c *Control) DeleteKeyGroup(ctx context.Context, id, ifMatch string) error 
 
 // ListKeyGroups lists key groups in creation order.
 func (c *Control) ListKeyGroups(ctx context.Context, opts ListOptions) ([]*KeyGroup, Page, error) {
-	var all []*KeyGroup
-	err := c.store.View(ctx, func(tx store.ReadTxn) error {
-		kvs, err := tx.List(model.KeyGroupPrefix)
-		if err != nil {
-			return err
-		}
-		slices.SortFunc(kvs, func(a, b store.KV) int { return int(a.CreateRevision - b.CreateRevision) })
-		for _, kv := range kvs {
-			kg, err := c.keyGroupView(kv)
-			if err != nil {
-				return err
-			}
-			all = append(all, kg)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, Page{}, err
-	}
-	items, next, truncated := page(all, func(kg *KeyGroup) string { return kg.ID }, opts.Marker, opts.MaxItems)
-	return items, Page{Marker: opts.Marker, NextMarker: next, MaxItems: opts.MaxItems, IsTruncated: truncated}, nil
+	return listPage(ctx, c, model.KeyGroupPrefix, opts, func(tx store.ReadTxn, kv store.KV) (*KeyGroup, error) {
+		return c.keyGroupView(kv)
+	}, func(v *KeyGroup) string { return v.ID })
 }
 
 // checkTrustedKeyGroups fails with TrustedKeyGroupDoesNotExist when a

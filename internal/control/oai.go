@@ -5,7 +5,6 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"reflect"
-	"slices"
 
 	"openfront/internal/model"
 	"openfront/internal/store"
@@ -111,14 +110,8 @@ func (c *Control) GetOAI(ctx context.Context, id string) (*OAI, error) {
 // UpdateOAI replaces an OAI's config; its CallerReference cannot change.
 func (c *Control) UpdateOAI(ctx context.Context, id, ifMatch string, apply Apply) (*OAI, error) {
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		kv, ok, err := tx.Get(oaiKey(id))
+		kv, err := getForChange(tx, oaiKey(id), id, ifMatch, errNotFound("NoSuchCloudFrontOriginAccessIdentity", "origin access identity"))
 		if err != nil {
-			return err
-		}
-		if !ok {
-			return errNotFound("NoSuchCloudFrontOriginAccessIdentity", "origin access identity")
-		}
-		if err := checkIfMatch(ifMatch, etag(id, kv.ModRevision)); err != nil {
 			return err
 		}
 		rec, err := decode[model.OAIRecord](c, kv)
@@ -146,14 +139,8 @@ func (c *Control) UpdateOAI(ctx context.Context, id, ifMatch string, apply Apply
 // DeleteOAI deletes an OAI that no distribution references.
 func (c *Control) DeleteOAI(ctx context.Context, id, ifMatch string) error {
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		kv, ok, err := tx.Get(oaiKey(id))
+		kv, err := getForChange(tx, oaiKey(id), id, ifMatch, errNotFound("NoSuchCloudFrontOriginAccessIdentity", "origin access identity"))
 		if err != nil {
-			return err
-		}
-		if !ok {
-			return errNotFound("NoSuchCloudFrontOriginAccessIdentity", "origin access identity")
-		}
-		if err := checkIfMatch(ifMatch, etag(id, kv.ModRevision)); err != nil {
 			return err
 		}
 		refs, err := tx.List("oairef/" + id + "/")
@@ -180,25 +167,7 @@ func (c *Control) DeleteOAI(ctx context.Context, id, ifMatch string) error {
 
 // ListOAIs lists origin access identities in creation order.
 func (c *Control) ListOAIs(ctx context.Context, opts ListOptions) ([]*OAI, Page, error) {
-	var all []*OAI
-	err := c.store.View(ctx, func(tx store.ReadTxn) error {
-		kvs, err := tx.List("oai/")
-		if err != nil {
-			return err
-		}
-		slices.SortFunc(kvs, func(a, b store.KV) int { return int(a.CreateRevision - b.CreateRevision) })
-		for _, kv := range kvs {
-			o, err := c.oaiView(kv)
-			if err != nil {
-				return err
-			}
-			all = append(all, o)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, Page{}, err
-	}
-	items, next, truncated := page(all, func(o *OAI) string { return o.ID }, opts.Marker, opts.MaxItems)
-	return items, Page{Marker: opts.Marker, NextMarker: next, MaxItems: opts.MaxItems, IsTruncated: truncated}, nil
+	return listPage(ctx, c, "oai/", opts, func(tx store.ReadTxn, kv store.KV) (*OAI, error) {
+		return c.oaiView(kv)
+	}, func(v *OAI) string { return v.ID })
 }

@@ -2,7 +2,6 @@ package control
 
 import (
 	"context"
-	"slices"
 
 	"openfront/internal/model"
 	"openfront/internal/store"
@@ -128,14 +127,8 @@ func (c *Control) GetOriginAccessControl(ctx context.Context, id string) (*OAC, 
 // be another OAC's.
 func (c *Control) UpdateOriginAccessControl(ctx context.Context, id, ifMatch string, apply Apply) (*OAC, error) {
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		kv, ok, err := tx.Get(oacKey(id))
+		kv, err := getForChange(tx, oacKey(id), id, ifMatch, errNotFound("NoSuchOriginAccessControl", "origin access control"))
 		if err != nil {
-			return err
-		}
-		if !ok {
-			return errNotFound("NoSuchOriginAccessControl", "origin access control")
-		}
-		if err := checkIfMatch(ifMatch, etag(id, kv.ModRevision)); err != nil {
 			return err
 		}
 		old, err := decode[model.OACRecord](c, kv)
@@ -169,14 +162,8 @@ func (c *Control) UpdateOriginAccessControl(ctx context.Context, id, ifMatch str
 // (OriginAccessControlInUse otherwise).
 func (c *Control) DeleteOriginAccessControl(ctx context.Context, id, ifMatch string) error {
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		kv, ok, err := tx.Get(oacKey(id))
+		kv, err := getForChange(tx, oacKey(id), id, ifMatch, errNotFound("NoSuchOriginAccessControl", "origin access control"))
 		if err != nil {
-			return err
-		}
-		if !ok {
-			return errNotFound("NoSuchOriginAccessControl", "origin access control")
-		}
-		if err := checkIfMatch(ifMatch, etag(id, kv.ModRevision)); err != nil {
 			return err
 		}
 		refs, err := tx.List("oacref/" + id + "/")
@@ -203,27 +190,9 @@ func (c *Control) DeleteOriginAccessControl(ctx context.Context, id, ifMatch str
 
 // ListOriginAccessControls lists origin access controls in creation order.
 func (c *Control) ListOriginAccessControls(ctx context.Context, opts ListOptions) ([]*OAC, Page, error) {
-	var all []*OAC
-	err := c.store.View(ctx, func(tx store.ReadTxn) error {
-		kvs, err := tx.List(model.OACPrefix)
-		if err != nil {
-			return err
-		}
-		slices.SortFunc(kvs, func(a, b store.KV) int { return int(a.CreateRevision - b.CreateRevision) })
-		for _, kv := range kvs {
-			o, err := c.oacView(kv)
-			if err != nil {
-				return err
-			}
-			all = append(all, o)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, Page{}, err
-	}
-	items, next, truncated := page(all, func(o *OAC) string { return o.ID }, opts.Marker, opts.MaxItems)
-	return items, Page{Marker: opts.Marker, NextMarker: next, MaxItems: opts.MaxItems, IsTruncated: truncated}, nil
+	return listPage(ctx, c, model.OACPrefix, opts, func(tx store.ReadTxn, kv store.KV) (*OAC, error) {
+		return c.oacView(kv)
+	}, func(v *OAC) string { return v.ID })
 }
 
 // checkOACs fails with NoSuchOriginAccessControl when an origin names an

@@ -3,7 +3,6 @@ package control
 import (
 	"context"
 	"reflect"
-	"slices"
 	"time"
 
 	"openfront/internal/model"
@@ -163,14 +162,8 @@ func (c *Control) GetPublicKey(ctx context.Context, id string) (*PublicKey, erro
 // CannotChangeImmutablePublicKeyFields.
 func (c *Control) UpdatePublicKey(ctx context.Context, id, ifMatch string, apply Apply) (*PublicKey, error) {
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		kv, ok, err := tx.Get(publicKeyKey(id))
+		kv, err := getForChange(tx, publicKeyKey(id), id, ifMatch, errNotFound("NoSuchPublicKey", "public key"))
 		if err != nil {
-			return err
-		}
-		if !ok {
-			return errNotFound("NoSuchPublicKey", "public key")
-		}
-		if err := checkIfMatch(ifMatch, etag(id, kv.ModRevision)); err != nil {
 			return err
 		}
 		rec, err := decode[model.PublicKeyRecord](c, kv)
@@ -203,14 +196,8 @@ func (c *Control) UpdatePublicKey(ctx context.Context, id, ifMatch string, apply
 // DeletePublicKey deletes a public key that no key group contains.
 func (c *Control) DeletePublicKey(ctx context.Context, id, ifMatch string) error {
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		kv, ok, err := tx.Get(publicKeyKey(id))
+		kv, err := getForChange(tx, publicKeyKey(id), id, ifMatch, errNotFound("NoSuchPublicKey", "public key"))
 		if err != nil {
-			return err
-		}
-		if !ok {
-			return errNotFound("NoSuchPublicKey", "public key")
-		}
-		if err := checkIfMatch(ifMatch, etag(id, kv.ModRevision)); err != nil {
 			return err
 		}
 		refs, err := tx.List("pubkeyref/" + id + "/")
@@ -240,25 +227,7 @@ func (c *Control) DeletePublicKey(ctx context.Context, id, ifMatch string) error
 
 // ListPublicKeys lists public keys in creation order.
 func (c *Control) ListPublicKeys(ctx context.Context, opts ListOptions) ([]*PublicKey, Page, error) {
-	var all []*PublicKey
-	err := c.store.View(ctx, func(tx store.ReadTxn) error {
-		kvs, err := tx.List(model.PublicKeyPrefix)
-		if err != nil {
-			return err
-		}
-		slices.SortFunc(kvs, func(a, b store.KV) int { return int(a.CreateRevision - b.CreateRevision) })
-		for _, kv := range kvs {
-			pk, err := c.publicKeyView(kv)
-			if err != nil {
-				return err
-			}
-			all = append(all, pk)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, Page{}, err
-	}
-	items, next, truncated := page(all, func(pk *PublicKey) string { return pk.ID }, opts.Marker, opts.MaxItems)
-	return items, Page{Marker: opts.Marker, NextMarker: next, MaxItems: opts.MaxItems, IsTruncated: truncated}, nil
+	return listPage(ctx, c, model.PublicKeyPrefix, opts, func(tx store.ReadTxn, kv store.KV) (*PublicKey, error) {
+		return c.publicKeyView(kv)
+	}, func(v *PublicKey) string { return v.ID })
 }

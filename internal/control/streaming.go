@@ -3,7 +3,6 @@ package control
 import (
 	"context"
 	"reflect"
-	"slices"
 	"time"
 
 	"openfront/internal/model"
@@ -172,14 +171,8 @@ func (c *Control) GetStreamingDistribution(ctx context.Context, id string) (*Str
 // its CallerReference and S3 origin domain cannot change (IllegalUpdate).
 func (c *Control) UpdateStreamingDistribution(ctx context.Context, id, ifMatch string, apply Apply) (*StreamingDistribution, error) {
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		kv, ok, err := tx.Get(sdistKey(id))
+		kv, err := getForChange(tx, sdistKey(id), id, ifMatch, errNotFound("NoSuchStreamingDistribution", "streaming distribution"))
 		if err != nil {
-			return err
-		}
-		if !ok {
-			return errNotFound("NoSuchStreamingDistribution", "streaming distribution")
-		}
-		if err := checkIfMatch(ifMatch, etag(id, kv.ModRevision)); err != nil {
 			return err
 		}
 		rec, err := decode[model.StreamingDistributionRecord](c, kv)
@@ -230,14 +223,8 @@ func (c *Control) UpdateStreamingDistribution(ctx context.Context, id, ifMatch s
 func (c *Control) DeleteStreamingDistribution(ctx context.Context, id, ifMatch string) error {
 	applied := c.applied(ctx)
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		kv, ok, err := tx.Get(sdistKey(id))
+		kv, err := getForChange(tx, sdistKey(id), id, ifMatch, errNotFound("NoSuchStreamingDistribution", "streaming distribution"))
 		if err != nil {
-			return err
-		}
-		if !ok {
-			return errNotFound("NoSuchStreamingDistribution", "streaming distribution")
-		}
-		if err := checkIfMatch(ifMatch, etag(id, kv.ModRevision)); err != nil {
 			return err
 		}
 		rec, err := decode[model.StreamingDistributionRecord](c, kv)
@@ -270,26 +257,8 @@ func (c *Control) DeleteStreamingDistribution(ctx context.Context, id, ifMatch s
 
 // ListStreamingDistributions lists streaming distributions in creation order.
 func (c *Control) ListStreamingDistributions(ctx context.Context, opts ListOptions) ([]*StreamingDistribution, Page, error) {
-	var all []*StreamingDistribution
-	err := c.store.View(ctx, func(tx store.ReadTxn) error {
-		kvs, err := tx.List("sdist/")
-		if err != nil {
-			return err
-		}
-		slices.SortFunc(kvs, func(a, b store.KV) int { return int(a.CreateRevision - b.CreateRevision) })
-		applied := c.applied(ctx)
-		for _, kv := range kvs {
-			d, err := c.sdistView(ctx, kv, applied)
-			if err != nil {
-				return err
-			}
-			all = append(all, d)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, Page{}, err
-	}
-	items, next, truncated := page(all, func(d *StreamingDistribution) string { return d.ID }, opts.Marker, opts.MaxItems)
-	return items, Page{Marker: opts.Marker, NextMarker: next, MaxItems: opts.MaxItems, IsTruncated: truncated}, nil
+	applied := c.applied(ctx)
+	return listPage(ctx, c, "sdist/", opts, func(tx store.ReadTxn, kv store.KV) (*StreamingDistribution, error) {
+		return c.sdistView(ctx, kv, applied)
+	}, func(v *StreamingDistribution) string { return v.ID })
 }
