@@ -1,0 +1,153 @@
+package snapshot
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"openfront/internal/model"
+	"openfront/internal/store"
+	"openfront/internal/store/boltstore"
+)
+
+func distRecord(id, domain string, aliases ...string) *model.DistributionRecord {
+	return &model.DistributionRecord{ID: id, DomainName: domain, Config: model.Tree{
+		"CallerReference": id, "Comment": "", "Enabled": "true",
+		"Aliases": model.Wrapper(aliases),
+		"Origins": model.Wrapper([]model.Tree{{"Id": "o", "DomainName": "origin.example",
+			"CustomOriginConfig": model.Tree{"HTTPPort": "80", "HTTPSPort": "443", "OriginProtocolPolicy": "http-only"}}}),
+		"DefaultCacheBehavior": model.Tree{"TargetOriginId": "o", "ViewerProtocolPolicy": "allow-all",
+			"ForwardedValues": model.Tree{"QueryString": "false", "Cookies": model.Tree{"Forward": "none"}}},
+	}}
+}
+
+// TestSnapshot_Lookup encodes spec edge.md §1.1: domain name and exact
+// aliases first, then the longest wildcard suffix, at any depth, never the
+// apex; case and a trailing dot do not matter.
+func TestSnapshot_Lookup(t *testing.T) {
+	s := Compile(1, []*model.DistributionRecord{
+		distRecord("E1", "d1.cloudfront.localhost", "www.example.com", "*.example.com"),
+		distRecord("E2", "d2.cloudfront.localhost", "*.shop.example.com", "marketing.example.com"),
+	}, nil, nil)
+	tests := []struct{ host, want string }{
+		{"d1.cloudfront.localhost", "E1"},
+		{"D2.CloudFront.Localhost.", "E2"},
+		{"www.example.com", "E1"},
+		{"marketing.example.com", "E2"}, // exact beats wildcard
+		{"a.example.com", "E1"},
+		{"a.b.example.com", "E1"},      // wildcards match at any depth
+		{"x.shop.example.com", "E2"},   // the longest suffix wins
+		{"y.x.shop.example.com", "E2"}, //
+		{"example.com", ""},            // not the apex
+		{"nothing.example.org", ""},    //
+		{"", ""},                       //
+	}
+	for _, tc := range tests {
+		got := ""
+		if d := s.Lookup(tc.host); d != nil {
+			got = d.ID
+		}
+		if got != tc.want {
+			t.Errorf("Lookup(%q) = %q, want %q", tc.host, got, tc.want)
+		}
+	}
+	d := s.Lookup("d1.cloudfront.localhost")
+	if b := d.Match("/any/path"); b.PathPattern != "*" {
+		t.Errorf("default behaviour pattern = %q", b.PathPattern)
+	}
+}
+
+func TestKeys_Allowed(t *testing.T) {
+	k := &Keys{ByID: map[string]crypto.PublicKey{"K1": 1, "K2": 2, "K3": 3}, Groups: map[string][]string{"g1": {"K1"}, "g2": {"K2", "KX"}}}
+	if got := k.Allowed(nil, nil); got != nil {
+		t.Errorf("no trust: %v, want nil", got)
+	}
+	if got := k.Allowed(nil, []string{"g2"}); len(got) != 1 || got["K2"] == nil {
+		t.Errorf("key group g2: %v, want only K2 (KX is not stored)", got)
+	}
+	if got := k.Allowed([]string{"self"}, nil); len(got) != 3 {
+		t.Errorf("trusted signers: %v, want every stored key", got)
+	}
+}
+
+// TestWatcher_followsStore runs the watcher on a real store: the first
+// snapshot, then a change, a deletion and an invalidation, each applied in
+// order and reported with its revision.
+func TestWatcher_followsStore(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	put := func(key string, v any) int64 {
+		t.Helper()
+		b, _ := json.Marshal(v)
+		rev, err := st.Update(ctx, func(tx store.Txn) error { return tx.Put(key, b) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rev
+	}
+	put(model.DistributionKey("E1"), distRecord("E1", "d1.example"))
+
+	type applied struct {
+		rev    int64
+		invals []model.InvalidationRecord
+		snap   *Snapshot
+	}
+	got := make(chan applied, 16)
+	w := NewWatcher(st, func(_ context.Context, s *Snapshot, inv []model.InvalidationRecord) error {
+		got <- applied{s.Revision, inv, s}
+		return nil
+	}, nil)
+	go w.Run(ctx)
+	next := func() applied {
+		t.Helper()
+		select {
+		case a := <-got:
+			return a
+		case <-ctx.Done():
+			t.Fatal("watcher applied nothing")
+		}
+		return applied{}
+	}
+	if a := next(); a.snap.Lookup("d1.example") == nil {
+		t.Fatal("first snapshot lacks the stored distribution")
+	}
+	rev := put(model.DistributionKey("E2"), distRecord("E2", "d2.example", "cdn.example.org"))
+	a := next()
+	if a.rev != rev || a.snap.Lookup("cdn.example.org") == nil {
+		t.Fatalf("after adding E2: revision %d (want %d), alias found %v", a.rev, rev, a.snap.Lookup("cdn.example.org") != nil)
+	}
+	rev, err = st.Update(ctx, func(tx store.Txn) error { return tx.Delete(model.DistributionKey("E1")) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a = next(); a.rev != rev || a.snap.Lookup("d1.example") != nil {
+		t.Fatalf("after deleting E1: revision %d (want %d), still served %v", a.rev, rev, a.snap.Lookup("d1.example") != nil)
+	}
+	rev = put(model.InvalidationKey("E2", "I1"), model.InvalidationRecord{ID: "I1", DistributionID: "E2", Paths: []string{"/*"}})
+	if a = next(); a.rev != rev || len(a.invals) != 1 || a.invals[0].ID != "I1" {
+		t.Fatalf("invalidation: revision %d (want %d), invalidations %+v", a.rev, rev, a.invals)
+	}
+	if w.Current().Revision != rev {
+		t.Errorf("Current().Revision = %d, want %d", w.Current().Revision, rev)
+	}
+	// A public key reaches the snapshot's keys.
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	rev = put(model.PublicKeyKey("K1"), model.PublicKeyRecord{ID: "K1", EncodedKey: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))})
+	if a = next(); a.rev != rev || a.snap.Keys.ByID["K1"] == nil {
+		t.Fatalf("public key: revision %d (want %d), key present %v", a.rev, rev, a.snap.Keys.ByID["K1"] != nil)
+	}
+}
