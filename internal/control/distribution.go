@@ -23,7 +23,9 @@ type Distribution struct {
 	DomainName                    string
 	LastModified                  time.Time
 	InProgressInvalidationBatches int
-	Config                        model.Tree
+	// Config is shared with the decode cache: read it, never modify it
+	// (UpdateDistribution hands Apply a copy).
+	Config model.Tree
 	// Active signers are computed from the config's trusted signers.
 	TrustedSigners   []string
 	TrustedKeyGroups []string
