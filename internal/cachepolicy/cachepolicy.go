@@ -105,6 +105,10 @@ type Policy struct {
 	acceptEncodingRaw bool
 	// HostInKey: the viewer's Host is keyed and forwarded (custom origins).
 	HostInKey bool
+	// SkipCookie names cookies that are neither keyed nor forwarded: the
+	// signed-cookie values of a behaviour that checks signatures (they are
+	// for the edge, spec edge.md §8.2), set when the snapshot is compiled.
+	SkipCookie func(name string) bool
 }
 
 // Compile builds the policy of a behaviour; s3 says whether the target
@@ -341,7 +345,7 @@ func parseCookies(h http.Header) []cookie {
 func (p *Policy) appendCookies(dst []byte, h http.Header, sel selection) []byte {
 	first := true
 	for _, c := range parseCookies(h) {
-		if !sel.has(c.name) {
+		if !sel.has(c.name) || (p.SkipCookie != nil && p.SkipCookie(c.name)) {
 			continue
 		}
 		if !first {

@@ -68,6 +68,12 @@ func (x *exchange) writeAccessLog() {
 	cfg := x.dist.Config.Logging
 	end := x.s.now()
 	r := x.r
+	result := x.result
+	if x.status >= 400 && (result == "Hit" || result == "RefreshHit" || result == "Miss") {
+		// An error status from the origin (fetched or cached) is an Error,
+		// as its X-Cache says (spec edge.md §0, §11).
+		result = "Error"
+	}
 	rec := accesslog.Record{
 		Time:                   end.UTC(),
 		EdgeLocation:           strings.SplitN(x.s.opts.Pop, "-", 2)[0],
@@ -79,16 +85,16 @@ func (x *exchange) writeAccessLog() {
 		Referer:                r.Header.Get("Referer"),
 		UserAgent:              r.Header.Get("User-Agent"),
 		URIQuery:               r.URL.RawQuery,
-		EdgeResultType:         x.result,
+		EdgeResultType:         result,
 		RequestID:              x.reqID,
 		HostHeader:             r.Host,
 		Protocol:               "http",
 		BytesReceived:          max(r.ContentLength, 0) + headerBytes(r.Header) + int64(len(r.Method)+len(r.RequestURI)+12),
 		TimeTaken:              end.Sub(x.start),
 		ForwardedFor:           r.Header.Get("X-Forwarded-For"),
-		EdgeResponseResultType: x.result,
+		EdgeResponseResultType: result,
 		ProtocolVersion:        r.Proto,
-		EdgeDetailedResultType: x.result,
+		EdgeDetailedResultType: result,
 		ContentType:            x.w.Header().Get("Content-Type"),
 		ContentLength:          -1,
 	}

@@ -4,19 +4,16 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
-	"crypto/sha256"
 	"sync"
 )
 
-// cacheKey identifies one verified (policy, signature, key) triple: the
-// SHA-256 of the hash algorithm, key id, signature and the Policy (custom)
-// or Expires (canned) parameter as received, and for a canned policy the
-// request URL it was rebuilt from.
-type cacheKey [sha256.Size]byte
-
-func newCacheKey(hash crypto.Hash, in *inputs, t *target) cacheKey {
-	var arr [1024]byte
-	b := arr[:0]
+// A cache key identifies one verified (policy, signature, key) triple: the
+// hash algorithm, key id, signature and the Policy (custom) or Expires
+// (canned) parameter as received, and for a canned policy the request URL
+// it was rebuilt from, each length-prefixed. The bytes themselves are the
+// map key: looking them up costs no hashing beyond the map's own (a
+// SHA-256 per request cost more than the rest of a cached check).
+func appendCacheKey(b []byte, hash crypto.Hash, in *inputs, t *target) []byte {
 	kind := byte('E')
 	if in.custom {
 		kind = 'P'
@@ -30,7 +27,7 @@ func newCacheKey(hash crypto.Hash, in *inputs, t *target) cacheKey {
 		b = appendField(b, in.expires)
 		b = appendField(b, t.url)
 	}
-	return sha256.Sum256(b)
+	return b
 }
 
 // appendField appends s with its length, so fields cannot run together.
@@ -50,16 +47,26 @@ type lru struct {
 
 type lruShard struct {
 	mu   sync.Mutex
-	m    map[cacheKey]*lruEntry
+	m    map[string]*lruEntry
 	head lruEntry // sentinel: head.next is the most recent entry
 	max  int
 }
 
 type lruEntry struct {
-	key        cacheKey
+	key        string
 	pub        crypto.PublicKey
 	policy     *Policy
 	prev, next *lruEntry
+}
+
+// shard picks a key's shard from bytes of its signature, which are
+// uniformly distributed.
+func (c *lru) shard(k []byte) *lruShard {
+	var h byte
+	for _, b := range k[min(len(k), 16):min(len(k), 24)] {
+		h ^= b
+	}
+	return &c.shards[h%lruShards]
 }
 
 func newLRU(size int) *lru {
@@ -67,7 +74,7 @@ func newLRU(size int) *lru {
 	c := &lru{}
 	for i := range c.shards {
 		s := &c.shards[i]
-		s.m = make(map[cacheKey]*lruEntry)
+		s.m = make(map[string]*lruEntry)
 		s.head.next, s.head.prev = &s.head, &s.head
 		s.max = per
 	}
@@ -76,10 +83,10 @@ func newLRU(size int) *lru {
 
 // get returns the policy cached under k if it was verified with a key
 // equal to pub.
-func (c *lru) get(k cacheKey, pub crypto.PublicKey) *Policy {
-	s := &c.shards[k[0]%lruShards]
+func (c *lru) get(k []byte, pub crypto.PublicKey) *Policy {
+	s := c.shard(k)
 	s.mu.Lock()
-	e := s.m[k]
+	e := s.m[string(k)] // no allocation: the conversion is only for the lookup
 	if e == nil {
 		s.mu.Unlock()
 		return nil
@@ -94,11 +101,11 @@ func (c *lru) get(k cacheKey, pub crypto.PublicKey) *Policy {
 	return p
 }
 
-func (c *lru) put(k cacheKey, pub crypto.PublicKey, p *Policy) {
-	s := &c.shards[k[0]%lruShards]
+func (c *lru) put(k []byte, pub crypto.PublicKey, p *Policy) {
+	s := c.shard(k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e := s.m[k]; e != nil {
+	if e := s.m[string(k)]; e != nil {
 		e.pub, e.policy = pub, p
 		s.unlink(e)
 		s.pushFront(e)
@@ -109,8 +116,8 @@ func (c *lru) put(k cacheKey, pub crypto.PublicKey, p *Policy) {
 		s.unlink(old)
 		delete(s.m, old.key)
 	}
-	e := &lruEntry{key: k, pub: pub, policy: p}
-	s.m[k] = e
+	e := &lruEntry{key: string(k), pub: pub, policy: p}
+	s.m[e.key] = e
 	s.pushFront(e)
 }
 

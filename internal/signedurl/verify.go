@@ -125,9 +125,10 @@ func verify(req Request, keys Keys, now time.Time, c *lru) error {
 	}
 	t := targetWithQuery(req, in.viewerQuery)
 
-	var key cacheKey
+	var keyBuf [1024]byte
+	var key []byte
 	if c != nil {
-		key = newCacheKey(hash, &in, &t)
+		key = appendCacheKey(keyBuf[:0], hash, &in, &t)
 		if p := c.get(key, pub); p != nil {
 			return p.check(&t, req.ClientIP, now)
 		}

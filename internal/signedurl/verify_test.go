@@ -217,8 +217,9 @@ func TestVerifier_keyRemoved(t *testing.T) {
 func TestLRU_eviction(t *testing.T) {
 	c := newLRU(lruShards) // one entry per shard
 	p1, p2 := &Policy{}, &Policy{}
-	var k1, k2 cacheKey
-	k1[0], k2[0] = 3, 3+lruShards // same shard
+	// Two keys whose shard bytes (16..24) agree land in one shard.
+	k1 := make([]byte, 32)
+	k2 := make([]byte, 32)
 	k2[1] = 1
 	c.put(k1, nil, p1)
 	c.put(k2, nil, p2)

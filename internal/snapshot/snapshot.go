@@ -21,6 +21,7 @@ import (
 	"openfront/internal/cachepolicy"
 	"openfront/internal/model"
 	"openfront/internal/pathpattern"
+	"openfront/internal/signedurl"
 )
 
 // Snapshot is one immutable compiled view of the configuration.
@@ -267,6 +268,7 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 		for _, b := range d.Behaviors {
 			if len(b.TrustedSigners) > 0 || len(b.TrustedKeyGroups) > 0 {
 				b.Signed = true
+				b.Policy.SkipCookie = signedurl.IsSigningCookie
 				b.TrustedKeys = s.Keys.Allowed(b.TrustedSigners, b.TrustedKeyGroups)
 			}
 		}
