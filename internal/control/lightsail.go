@@ -143,12 +143,9 @@ func (c *Control) CreateLightsailDistribution(ctx context.Context, in LightsailC
 func (c *Control) LightsailDistribution(ctx context.Context, name string) (*LightsailDistribution, error) {
 	var d *LightsailDistribution
 	err := c.store.View(ctx, func(tx store.ReadTxn) error {
-		kv, ok, err := tx.Get(model.LightsailDistributionKey(name))
+		kv, err := getLightsail(tx, model.LightsailDistributionKey(name), name)
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return lightsailNotFound(name)
 		}
 		d, err = c.lightsailView(ctx, kv, c.applied(ctx))
 		return err
@@ -231,12 +228,9 @@ func (c *Control) ableToUpdateBundle(rec *model.LightsailDistributionRecord) boo
 func (c *Control) UpdateLightsailDistribution(ctx context.Context, name string, change func(*model.LightsailSettings) error) (*LightsailDistribution, error) {
 	key := model.LightsailDistributionKey(name)
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		kv, ok, err := tx.Get(key)
+		kv, err := getLightsail(tx, key, name)
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return lightsailNotFound(name)
 		}
 		rec, err := decode[model.LightsailDistributionRecord](c, kv)
 		if err != nil {
@@ -273,12 +267,9 @@ func (c *Control) DeleteLightsailDistribution(ctx context.Context, name string) 
 	var d *LightsailDistribution
 	key := model.LightsailDistributionKey(name)
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		kv, ok, err := tx.Get(key)
+		kv, err := getLightsail(tx, key, name)
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return lightsailNotFound(name)
 		}
 		if d, err = c.lightsailView(ctx, kv, 0); err != nil {
 			return err
@@ -304,12 +295,9 @@ func (c *Control) UpdateLightsailDistributionBundle(ctx context.Context, name, b
 	}
 	key := model.LightsailDistributionKey(name)
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		kv, ok, err := tx.Get(key)
+		kv, err := getLightsail(tx, key, name)
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return lightsailNotFound(name)
 		}
 		rec, err := decode[model.LightsailDistributionRecord](c, kv)
 		if err != nil {
@@ -337,12 +325,9 @@ func (c *Control) UpdateLightsailDistributionBundle(ctx context.Context, name, b
 func (c *Control) ResetLightsailDistributionCache(ctx context.Context, name string) (*LightsailCacheReset, error) {
 	var reset *LightsailCacheReset
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		kv, ok, err := tx.Get(model.LightsailDistributionKey(name))
+		kv, err := getLightsail(tx, model.LightsailDistributionKey(name), name)
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return lightsailNotFound(name)
 		}
 		rec, err := decode[model.LightsailDistributionRecord](c, kv)
 		if err != nil {
@@ -364,12 +349,9 @@ func (c *Control) ResetLightsailDistributionCache(ctx context.Context, name stri
 func (c *Control) LatestLightsailCacheReset(ctx context.Context, name string) (*LightsailCacheReset, error) {
 	var reset *LightsailCacheReset
 	err := c.store.View(ctx, func(tx store.ReadTxn) error {
-		kv, ok, err := tx.Get(model.LightsailDistributionKey(name))
+		kv, err := getLightsail(tx, model.LightsailDistributionKey(name), name)
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return lightsailNotFound(name)
 		}
 		rec, err := decode[model.LightsailDistributionRecord](c, kv)
 		if err != nil {
@@ -397,4 +379,14 @@ func lightsailUUID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// getLightsail reads a Lightsail distribution's record, NotFoundException
+// when there is none.
+func getLightsail(tx store.ReadTxn, key, name string) (store.KV, error) {
+	kv, ok, err := tx.Get(key)
+	if err == nil && !ok {
+		err = lightsailNotFound(name)
+	}
+	return kv, err
 }
