@@ -68,12 +68,7 @@ func (x *exchange) writeAccessLog() {
 	cfg := x.dist.Config.Logging
 	end := x.s.now()
 	r := x.r
-	result := x.result
-	if x.status >= 400 && (result == "Hit" || result == "RefreshHit" || result == "Miss") {
-		// An error status from the origin (fetched or cached) is an Error,
-		// as its X-Cache says (spec edge.md §0, §11).
-		result = "Error"
-	}
+	result := x.resultType()
 	rec := accesslog.Record{
 		Time:                   end.UTC(),
 		EdgeLocation:           strings.SplitN(x.s.opts.Pop, "-", 2)[0],

@@ -188,7 +188,7 @@ func (x *exchange) redirectToHTTPS() {
 // finish is the logging phase: it always runs.
 func (x *exchange) finish() {
 	if x.s.opts.Count != nil && x.result != "" {
-		x.s.opts.Count(x.result)
+		x.s.opts.Count(x.resultType())
 	}
 	if x.s.opts.Stats != nil && x.dist != nil && x.status != 0 {
 		x.s.opts.Stats.Record(x.dist.ID, x.start, x.status, max(x.r.ContentLength, 0), x.bodyBytes())
@@ -196,6 +196,16 @@ func (x *exchange) finish() {
 	if x.log != nil {
 		x.writeAccessLog()
 	}
+}
+
+// resultType is the result as logged and counted: an error status, from
+// the origin or the cache, is an Error, as its X-Cache says (spec edge.md
+// §0, §11).
+func (x *exchange) resultType() string {
+	if x.status >= 400 && (x.result == "Hit" || x.result == "RefreshHit" || x.result == "Miss") {
+		return "Error"
+	}
+	return x.result
 }
 
 // bodyBytes is the size of the body sent, as far as Content-Length tells
