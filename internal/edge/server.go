@@ -90,10 +90,18 @@ func (s *Server) Apply(snap *snapshot.Snapshot, invals []model.InvalidationRecor
 	if s.opts.Cache == nil {
 		return
 	}
+	// One pass over the cache per distribution, whatever the number of
+	// invalidations (the first snapshot after a start brings them all; the
+	// disk tier may hold objects from before them, so they are purged again
+	// rather than risk serving an invalidated object).
+	paths := map[string][]string{}
 	for _, inv := range invals {
-		m := invalidation.Compile(inv.Paths)
-		n := s.opts.Cache.Purge(inv.DistributionID, m.Match)
-		s.opts.Log.Debug("edge: invalidation purged", "dist_id", inv.DistributionID, "invalidation", inv.ID, "objects", n)
+		paths[inv.DistributionID] = append(paths[inv.DistributionID], inv.Paths...)
+	}
+	for distID, ps := range paths {
+		m := invalidation.Compile(ps)
+		n := s.opts.Cache.Purge(distID, m.Match)
+		s.opts.Log.Debug("edge: invalidations purged", "dist_id", distID, "paths", len(ps), "objects", n)
 	}
 	if old != nil {
 		for id := range old.Distributions {
