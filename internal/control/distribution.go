@@ -413,7 +413,7 @@ func deletePrefix(tx store.Txn, prefix string) error {
 	return nil
 }
 
-// IsDistributionARN splits a distribution or streaming-distribution ARN
+// parseARN splits a distribution or streaming-distribution ARN
 // into its resource ("distribution/<id>") part.
 func (c *Control) parseARN(arn string) (resource string, ok bool) {
 	parts := strings.SplitN(arn, ":", 6)
