@@ -40,6 +40,10 @@ import (
 	"openfront/internal/store/boltstore"
 )
 
+// idleTimeout closes keep-alive connections left idle this long, so idle
+// viewers cannot hold connections forever.
+const idleTimeout = 2 * time.Minute
+
 // nodeName is the in-process edge's name in the fleet.
 const nodeName = "local"
 
@@ -180,19 +184,20 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			Log:        log,
 		},
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if !s.roleRuns("api") {
 		apiServer.Handler = healthOnly(ready.Load, m.Handler())
 	}
-	edgeHTTP := &http.Server{Handler: edgeServer, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	edgeHTTP := &http.Server{Handler: edgeServer, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: idleTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	var edgeHTTPS *http.Server
 	if edgeTLSLn != nil {
 		cert, err := defaultCertificate(s.DataDir, s.DomainSuffix, time.Now())
 		if err != nil {
 			return err
 		}
-		edgeHTTPS = &http.Server{Handler: edgeServer, ReadHeaderTimeout: 10 * time.Second, ErrorLog: edgeHTTP.ErrorLog,
+		edgeHTTPS = &http.Server{Handler: edgeServer, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: idleTimeout, ErrorLog: edgeHTTP.ErrorLog,
 			TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
 	}
 
