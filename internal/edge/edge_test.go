@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/andybalholm/brotli"
+
 	"openfront/internal/cache"
 	"openfront/internal/cache/memory"
 	"openfront/internal/model"
@@ -476,5 +478,33 @@ func TestServer_invalidationAndCollapsing(t *testing.T) {
 	te.Apply(te.Snapshot(), []model.InvalidationRecord{{ID: "I1", DistributionID: "E1TEST", Paths: []string{"/h*"}}})
 	if w := te.get(t, "/hot", nil); w.Header().Get("X-Cache") != "Miss from cloudfront" {
 		t.Errorf("after the invalidation: X-Cache %q, want Miss", w.Header().Get("X-Cache"))
+	}
+}
+
+func TestServer_brotli(t *testing.T) {
+	text := strings.Repeat("brotli compresses this text ", 100)
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(text)))
+		io.WriteString(w, text)
+	})
+	te := newTestEdge(t, distConfig(o, func(c model.Tree) { model.Sub(c, "DefaultCacheBehavior")["Compress"] = "true" }))
+	w := te.get(t, "/data.json", http.Header{"Accept-Encoding": {"gzip, deflate, br"}})
+	if w.Header().Get("Content-Encoding") != "br" {
+		t.Fatalf("a viewer accepting br and gzip gets %q, want br", w.Header().Get("Content-Encoding"))
+	}
+	got, err := io.ReadAll(brotli.NewReader(bytes.NewReader(w.Body.Bytes())))
+	if err != nil || string(got) != text {
+		t.Fatalf("brotli body does not decode to the origin's body (err %v)", err)
+	}
+	// Too small to compress (under 1,000 bytes): sent as is.
+	small := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("Content-Length", "5")
+		io.WriteString(w, "tiny!")
+	})
+	te2 := newTestEdge(t, distConfig(small, func(c model.Tree) { model.Sub(c, "DefaultCacheBehavior")["Compress"] = "true" }))
+	if w := te2.get(t, "/s.txt", http.Header{"Accept-Encoding": {"br"}}); w.Header().Get("Content-Encoding") != "" || w.Body.String() != "tiny!" {
+		t.Errorf("a 5-byte body was compressed: %q", w.Header().Get("Content-Encoding"))
 	}
 }
