@@ -508,3 +508,38 @@ func TestServer_brotli(t *testing.T) {
 		t.Errorf("a 5-byte body was compressed: %q", w.Header().Get("Content-Encoding"))
 	}
 }
+
+// TestServer_originGroupFailover: a listed status or a dead primary sends
+// GET to the secondary (spec edge.md §7.5); other statuses are served as is.
+func TestServer_originGroupFailover(t *testing.T) {
+	primary := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/gone" {
+			w.WriteHeader(http.StatusGone)
+			return
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
+	secondary := newTestOrigin(t, okHandler(""))
+	te := newTestEdge(t, distConfig(primary, func(c model.Tree) {
+		first := model.StructItems(c, "Origins")[0]
+		second := model.Clone(first)
+		second["Id"] = "o2"
+		model.Sub(second, "CustomOriginConfig")["HTTPPort"] = secondary.port()
+		c["Origins"] = model.Wrapper([]model.Tree{first, second})
+		c["OriginGroups"] = model.Wrapper([]model.Tree{{
+			"Id":               "group",
+			"FailoverCriteria": model.Tree{"StatusCodes": model.Wrapper([]string{"503"})},
+			"Members":          model.Wrapper([]model.Tree{{"OriginId": "o1"}, {"OriginId": "o2"}}),
+		}})
+		model.Sub(c, "DefaultCacheBehavior")["TargetOriginId"] = "group"
+	}))
+	if w := te.get(t, "/x", nil); w.Code != 200 || w.Body.String() != "body of /x" {
+		t.Errorf("primary 503 (listed): %d %q, want the secondary's 200", w.Code, w.Body.String())
+	}
+	if w := te.get(t, "/gone", nil); w.Code != http.StatusGone {
+		t.Errorf("primary 410 (not listed): %d, want 410 served as is", w.Code)
+	}
+	if primary.count("/x") != 1 || secondary.count("/x") != 1 {
+		t.Errorf("origin requests: primary %d, secondary %d, want 1 and 1", primary.count("/x"), secondary.count("/x"))
+	}
+}
