@@ -74,6 +74,13 @@ func newBenchOrigin(b *testing.B) *benchOrigin {
 // TTLs from the origin, a 1 GiB memory tier.
 func newBenchEdge(b *testing.B, o *benchOrigin) *edge.Server {
 	b.Helper()
+	return newBenchEdgeWith(b, o, nil, nil)
+}
+
+// newBenchEdgeWith is newBenchEdge with edit applied to the config before
+// it compiles, and prepare to the compiled distribution before it is live.
+func newBenchEdgeWith(b *testing.B, o *benchOrigin, edit func(model.Tree), prepare func(*snapshot.Distribution)) *edge.Server {
+	b.Helper()
 	_, port, _ := net.SplitHostPort(o.Listener.Addr().String())
 	cfg := model.Tree{
 		"CallerReference": "bench", "Comment": "", "Enabled": "true",
@@ -85,6 +92,9 @@ func newBenchEdge(b *testing.B, o *benchOrigin) *edge.Server {
 			"TargetOriginId": "o1", "ViewerProtocolPolicy": "allow-all", "MinTTL": "0",
 			"ForwardedValues": model.Tree{"QueryString": "true", "Cookies": model.Tree{"Forward": "none"}},
 		},
+	}
+	if edit != nil {
+		edit(cfg)
 	}
 	if _, err := model.ParseDistributionConfig(cfg); err != nil {
 		b.Fatalf("bench config does not parse: %v", err)
@@ -99,8 +109,12 @@ func newBenchEdge(b *testing.B, o *benchOrigin) *edge.Server {
 	}
 	s := edge.New(edge.Options{Cache: c, Origin: origin.New(origin.S3{}), Log: slog.New(slog.DiscardHandler)})
 	snap := snapshot.Compile(1, []*model.DistributionRecord{{ID: "EBENCH", DomainName: benchHost, Config: cfg}}, nil, nil)
-	if snap.Lookup(benchHost) == nil {
+	d := snap.Lookup(benchHost)
+	if d == nil {
 		b.Fatal("distribution did not compile into the snapshot")
+	}
+	if prepare != nil {
+		prepare(d)
 	}
 	s.Apply(snap, nil)
 	return s

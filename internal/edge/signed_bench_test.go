@@ -15,8 +15,6 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -24,11 +22,8 @@ import (
 	"testing"
 	"time"
 
-	"openfront/internal/cache"
-	"openfront/internal/cache/memory"
 	"openfront/internal/edge"
 	"openfront/internal/model"
-	"openfront/internal/origin"
 	"openfront/internal/signedurl"
 	"openfront/internal/snapshot"
 )
@@ -39,46 +34,18 @@ const benchKeyID = "KBENCHKEY00001"
 // behaviour, trusting pub as benchKeyID.
 func newSignedBenchEdge(b *testing.B, o *benchOrigin, pub crypto.PublicKey) *edge.Server {
 	b.Helper()
-	_, port, _ := net.SplitHostPort(o.Listener.Addr().String())
-	cfg := model.Tree{
-		"CallerReference": "bench-signed", "Comment": "", "Enabled": "true",
-		"Origins": model.Wrapper([]model.Tree{{
-			"Id": "o1", "DomainName": "127.0.0.1",
-			"CustomOriginConfig": model.Tree{"HTTPPort": port, "HTTPSPort": "443", "OriginProtocolPolicy": "http-only"},
-		}}),
-		"DefaultCacheBehavior": model.Tree{
-			"TargetOriginId": "o1", "ViewerProtocolPolicy": "allow-all", "MinTTL": "0",
-			"ForwardedValues":  model.Tree{"QueryString": "true", "Cookies": model.Tree{"Forward": "none"}},
-			"TrustedKeyGroups": model.Tree{"Enabled": "true", "Quantity": "1", "Items": []any{"kg-bench"}},
-		},
-	}
-	if _, err := model.ParseDistributionConfig(cfg); err != nil {
-		b.Fatalf("bench config does not parse: %v", err)
-	}
-	mem, err := memory.New(1 << 30)
-	if err != nil {
-		b.Fatal(err)
-	}
-	c, err := cache.New(cache.Config{Memory: mem})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := edge.New(edge.Options{Cache: c, Origin: origin.New(origin.S3{}), Log: slog.New(slog.DiscardHandler)})
-	snap := snapshot.Compile(1, []*model.DistributionRecord{{ID: "EBENCHSIGNED", DomainName: benchHost, Config: cfg}}, nil, nil)
-	d := snap.Lookup(benchHost)
-	if d == nil {
-		b.Fatal("distribution did not compile into the snapshot")
-	}
-	// The store would hold the key and the group; Compile from records
-	// has neither, so trust the key the way snapshot.Keys.Allowed would.
-	for _, beh := range d.Behaviors {
-		if !beh.Signed {
-			b.Fatal("behaviour with TrustedKeyGroups did not compile as signed")
+	return newBenchEdgeWith(b, o, func(cfg model.Tree) {
+		model.Sub(cfg, "DefaultCacheBehavior")["TrustedKeyGroups"] = model.Tree{"Enabled": "true", "Quantity": "1", "Items": []any{"kg-bench"}}
+	}, func(d *snapshot.Distribution) {
+		// The store would hold the key and the group; Compile from records
+		// has neither, so trust the key the way snapshot.Keys.Allowed would.
+		for _, beh := range d.Behaviors {
+			if !beh.Signed {
+				b.Fatal("behaviour with TrustedKeyGroups did not compile as signed")
+			}
+			beh.TrustedKeys = map[string]crypto.PublicKey{benchKeyID: pub}
 		}
-		beh.TrustedKeys = map[string]crypto.PublicKey{benchKeyID: pub}
-	}
-	s.Apply(snap, nil)
-	return s
+	})
 }
 
 // cannedSignedPath returns path with a canned-policy signature for
