@@ -257,3 +257,15 @@ func canonicalJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// testIfMatch resolves a table case's If-Match: "" means the current ETag,
+// "-" means no header, anything else is sent as given.
+func testIfMatch(given, current string) string {
+	switch given {
+	case "":
+		return current
+	case "-":
+		return ""
+	}
+	return given
+}

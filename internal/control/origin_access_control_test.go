@@ -104,13 +104,7 @@ func TestUpdateOriginAccessControl(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ifMatch := tc.ifMatch
-			switch ifMatch {
-			case "":
-				ifMatch = before.ETag
-			case "-":
-				ifMatch = ""
-			}
+			ifMatch := testIfMatch(tc.ifMatch, before.ETag)
 			got, err := e.c.UpdateOriginAccessControl(e.ctx, tc.id, ifMatch, replaceWith(tc.cfg))
 			if tc.wantErr != "" {
 				wantCode(t, err, tc.wantErr)
