@@ -242,6 +242,17 @@ def stop_checked(testcase, server):
 # --------------------------------------------------------------------------
 
 @unittest.skipIf(not HAVE_MOTO, NEED_MOTO)
+def _stop_server_and_origin(cls):
+    """Stops a class's server (asserting a clean SIGTERM exit) and origin."""
+    srv = getattr(cls, "server", None)
+    if srv is not None:
+        rc = srv.stop(10)
+        if rc != 0:
+            raise AssertionError("openfront did not exit 0 within 10s of SIGTERM (rc=%r)" % rc)
+    if getattr(cls, "origin", None) is not None:
+        cls.origin.close()
+
+
 class TestS3OriginSigning(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -441,13 +452,7 @@ class TestSignedURLs(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        srv = getattr(cls, "server", None)
-        if srv is not None:
-            rc = srv.stop(10)
-            if rc != 0:
-                raise AssertionError("openfront did not exit 0 within 10s of SIGTERM (rc=%r)" % rc)
-        if getattr(cls, "origin", None) is not None:
-            cls.origin.close()
+        _stop_server_and_origin(cls)
 
     @classmethod
     def rsa_sign(cls, message):
@@ -638,13 +643,7 @@ class TestGeoRestriction(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        srv = getattr(cls, "server", None)
-        if srv is not None:
-            rc = srv.stop(10)
-            if rc != 0:
-                raise AssertionError("openfront did not exit 0 within 10s of SIGTERM (rc=%r)" % rc)
-        if getattr(cls, "origin", None) is not None:
-            cls.origin.close()
+        _stop_server_and_origin(cls)
 
     def dist(self, restriction, **kw):
         return create_dist(self.cf, origins=[origin_for(self.origin)], Restrictions=restriction, **kw)
