@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
-	"strconv"
 	"testing"
 
 	"openfront/internal/control"
@@ -167,13 +166,7 @@ func wantCode(t *testing.T, err error, code string) {
 
 // Config builders, in the canonical 2020-05-31 tree shape.
 
-func wrap(items ...any) model.Tree {
-	w := model.Tree{"Quantity": strconv.Itoa(len(items))}
-	if len(items) > 0 {
-		w["Items"] = items
-	}
-	return w
-}
+func wrap(items ...any) model.Tree { return model.Wrapper(items) }
 
 func strs(ss ...string) []any {
 	out := make([]any, len(ss))

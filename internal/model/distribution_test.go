@@ -15,13 +15,7 @@ import (
 // strings.
 
 // wrap is a Quantity/Items wrapper of the items.
-func wrap(items ...any) model.Tree {
-	w := model.Tree{"Quantity": strconv.Itoa(len(items))}
-	if len(items) > 0 {
-		w["Items"] = items
-	}
-	return w
-}
+func wrap(items ...any) model.Tree { return model.Wrapper(items) }
 
 func strs(ss ...string) []any {
 	out := make([]any, len(ss))
