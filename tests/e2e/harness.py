@@ -109,6 +109,18 @@ def free_port():
     return port
 
 
+def wait_port(port, timeout=20.0):
+    """Waits until something listens on 127.0.0.1:port (a helper server)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("port %d not listening after %.0fs" % (port, timeout))
+
+
 def new_ref(prefix="e2e"):
     return "%s-%s" % (prefix, uuid.uuid4().hex)
 

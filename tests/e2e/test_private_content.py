@@ -21,7 +21,6 @@ import http.server
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,7 @@ import boto3
 from botocore.config import Config
 from botocore.signers import CloudFrontSigner
 
-from harness import (REPO_ROOT, V2016, V2020, Server, _rmtree_later, custom_origin, dist_config, free_port,
+from harness import (wait_port, REPO_ROOT, V2016, V2020, Server, _rmtree_later, custom_origin, dist_config, free_port,
                      legacy_behavior, new_ref, s3_origin, wait_deployed)
 from test_edge import Origin, origin_for
 
@@ -76,17 +75,6 @@ LOG_FIELDS = ("date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri
 # helpers: moto, the recording proxy, SigV4 recomputation, edge requests
 # --------------------------------------------------------------------------
 
-def _wait_port(port, timeout=20.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("port %d not listening after %.0fs" % (port, timeout))
-
-
 class Moto:
     """`python3 -m moto.server` on a free loopback port, with a boto3 S3 client."""
 
@@ -95,7 +83,7 @@ class Moto:
         self.log = open(os.path.join(tmp, "moto.log"), "wb")
         self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
                                      stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        _wait_port(self.port)
+        wait_port(self.port)
         self.endpoint = "http://127.0.0.1:%d" % self.port
         self.s3 = boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
                                aws_access_key_id="moto", aws_secret_access_key="moto",

@@ -16,7 +16,6 @@ import gzip
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ import uuid
 import boto3
 from botocore.config import Config
 
-from harness import Server, V2020, free_port, new_ref, streaming_config, wait_streaming_deployed, _rmtree_later
+from harness import wait_port, Server, V2020, free_port, new_ref, streaming_config, wait_streaming_deployed, _rmtree_later
 
 FFMPEG = shutil.which("ffmpeg")
 FFPROBE = shutil.which("ffprobe")
@@ -41,17 +40,6 @@ def _have_moto():
         return True
     except ImportError:
         return False
-
-
-def _wait_port(port, timeout=20.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("port %d not listening after %.0fs" % (port, timeout))
 
 
 @unittest.skipIf(not (FFMPEG and FFPROBE), "ffmpeg/ffprobe not installed (scripts/test installs the Debian ffmpeg package)")
@@ -78,7 +66,7 @@ class RTMPTest(unittest.TestCase):
         cls.moto_log = open(os.path.join(cls.tmp, "moto.log"), "wb")
         cls.moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(cls.moto_port)],
                                     stdout=cls.moto_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        _wait_port(cls.moto_port)
+        wait_port(cls.moto_port)
         cls.s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:%d" % cls.moto_port, region_name="us-east-1",
                               aws_access_key_id="moto", aws_secret_access_key="moto",
                               config=Config(retries={"total_max_attempts": 1}))
