@@ -26,6 +26,7 @@ import (
 	"openfront/internal/cache/memory"
 	"openfront/internal/control"
 	"openfront/internal/edge"
+	"openfront/internal/fastpath"
 	"openfront/internal/fleet"
 	"openfront/internal/geo"
 	"openfront/internal/metrics"
@@ -161,7 +162,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		Origin:    originClient,
 		Log:       log,
 		HTTPSPort: httpsPort,
-		Count:     func(result string) { m.EdgeRequests.WithLabelValues(result).Inc() },
+		Count:     m.CountEdgeRequest,
 		Stats:     traffic,
 		Geo:       geoDB,
 		AccessLog: accessLogs,
@@ -191,6 +192,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		apiServer.Handler = healthOnly(ready.Load, m.Handler())
 	}
 	edgeHTTP := &http.Server{Handler: edgeServer, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: idleTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	// Plain HTTP/1.1 connections are served by the fast path while their
+	// requests are fresh memory hits, by edgeHTTP from the first one that
+	// is not (package fastpath).
+	edgeFast := &fastpath.Server{Handler: edgeServer, Fallback: edgeHTTP, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: idleTimeout, Log: log}
 	var edgeHTTPS *http.Server
 	if edgeTLSLn != nil {
 		cert, err := defaultCertificate(s.DataDir, s.DomainSuffix, time.Now())
@@ -228,7 +233,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	run("api", func() error { return apiServer.Serve(apiLn) })
 	log.Info("listening", "listener", "api", "addr", apiLn.Addr().String())
 	if edgeLn != nil {
-		run("edge http", func() error { return edgeHTTP.Serve(edgeLn) })
+		run("edge http", func() error { return edgeFast.Serve(edgeLn) })
 		log.Info("listening", "listener", "edge-http", "addr", edgeLn.Addr().String())
 	}
 	if edgeHTTPS != nil {
@@ -262,7 +267,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	ready.Store(false)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	for _, srv := range []*http.Server{apiServer, edgeHTTP, edgeHTTPS} {
+	if err := edgeFast.Shutdown(shutdownCtx); err != nil { // and edgeHTTP
+		log.Warn("shutdown", "listener", "edge-http", "err", err)
+	}
+	for _, srv := range []*http.Server{apiServer, edgeHTTPS} {
 		if srv != nil {
 			if err := srv.Shutdown(shutdownCtx); err != nil {
 				log.Warn("shutdown", "err", err)

@@ -94,6 +94,17 @@ func (c *Cache) Lookup(key string) (Entry, bool) {
 	return e, ok
 }
 
+// LookupMemory returns the object under key from the memory tier only: no
+// disk lookup, no promotion, nothing counted. It does not keep key, which
+// may therefore alias a reused buffer. The edge's fast path uses it and
+// calls CountMemoryHit when it serves the entry (else it goes on to Lookup).
+func (c *Cache) LookupMemory(key string) (Entry, bool) {
+	return c.mem.Get(key)
+}
+
+// CountMemoryHit counts a memory hit served from LookupMemory.
+func (c *Cache) CountMemoryHit() { c.memHits.Add(1) }
+
 // lookup is Lookup without counting misses.
 func (c *Cache) lookup(key string) (Entry, bool) {
 	if e, ok := c.mem.Get(key); ok {

@@ -247,6 +247,21 @@ func (p *Policy) NormalizedAcceptEncoding(h http.Header) string {
 	return ""
 }
 
+// KeyReadsHeader reports whether AppendKey reads the request header (a
+// keyed header other than Host, cookies, or Accept-Encoding); when it does
+// not, AppendKey may be given a nil header.
+func (p *Policy) KeyReadsHeader() bool {
+	if p.keyCookies.mode != None || !p.acceptEncodingRaw && (p.gzip || p.brotli) {
+		return true
+	}
+	for _, name := range p.keyHeaders {
+		if name != "Host" {
+			return true
+		}
+	}
+	return false
+}
+
 // AppendKey appends the cache key of a request to dst: the distribution,
 // the behaviour, the path, and whatever the policy keys on. path is the
 // viewer path as received; rawQuery without "?"; skipQuery names query

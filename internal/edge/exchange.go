@@ -1,8 +1,6 @@
 package edge
 
 import (
-	"encoding/base64"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
@@ -53,16 +51,8 @@ func newExchange(s *Server, w http.ResponseWriter, r *http.Request) *exchange {
 // CloudFront's X-Amz-Cf-Id. It identifies, it does not protect: a fast
 // non-cryptographic source is enough.
 func newRequestID() string {
-	var b [40]byte
-	for i := 0; i < 40; i += 8 {
-		v := rand.Uint64()
-		for j := 0; j < 8; j++ {
-			b[i+j] = byte(v >> (8 * j))
-		}
-	}
-	var out [56]byte
-	base64.URLEncoding.Encode(out[:], b[:])
-	return string(out[:]) // one allocation; EncodeToString makes two
+	var b [56]byte
+	return string(appendRequestID(b[:0])) // one allocation
 }
 
 // run executes the phases in order; each returns false when it has

@@ -20,6 +20,10 @@ type Metrics struct {
 	EdgeRequests *prometheus.CounterVec
 	// SnapshotRevision is the store revision the edge has applied.
 	SnapshotRevision prometheus.Gauge
+
+	// edgeResults holds EdgeRequests' counters for the usual results, so
+	// counting a hit is one atomic add, not a label lookup.
+	edgeResults map[string]prometheus.Counter
 }
 
 // New creates and registers the collectors.
@@ -36,9 +40,22 @@ func New() *Metrics {
 			Name: "openfront_snapshot_revision", Help: "Store revision of the configuration the edge serves.",
 		}),
 	}
+	m.edgeResults = map[string]prometheus.Counter{}
+	for _, result := range []string{"Hit", "Miss", "RefreshHit", "Error", "Redirect"} {
+		m.edgeResults[result] = m.EdgeRequests.WithLabelValues(result)
+	}
 	m.Registry.MustRegister(m.APIRequests, m.EdgeRequests, m.SnapshotRevision,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// CountEdgeRequest counts one edge response by its result.
+func (m *Metrics) CountEdgeRequest(result string) {
+	if c, ok := m.edgeResults[result]; ok {
+		c.Inc()
+		return
+	}
+	m.EdgeRequests.WithLabelValues(result).Inc()
 }
 
 // Handler serves the registry in the Prometheus text format.

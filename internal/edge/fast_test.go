@@ -1,0 +1,275 @@
+package edge
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"openfront/internal/fastpath"
+	"openfront/internal/model"
+)
+
+// fastFronts serves one test edge two ways: through net/http alone, and
+// through the fast path (which hands what it declines to net/http).
+type fastFronts struct {
+	te   *testEdge
+	slow string // address of the net/http-only front
+	fast string // address of the fastpath front
+	fs   *fastpath.Server
+}
+
+func newFastFronts(t *testing.T, cfg model.Tree) *fastFronts {
+	t.Helper()
+	te := newTestEdge(t, cfg)
+	slow := httptest.NewServer(te.Server)
+	t.Cleanup(slow.Close)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := &fastpath.Server{Handler: te.Server, Fallback: &http.Server{Handler: te.Server}, IdleTimeout: time.Minute}
+	go fs.Serve(ln)
+	t.Cleanup(func() { fs.Shutdown(t.Context()) })
+	return &fastFronts{te: te, slow: slow.Listener.Addr().String(), fast: ln.Addr().String(), fs: fs}
+}
+
+// settle waits until no fill is running, so that what was fetched is
+// stored (a client can read a whole miss before its fill commits).
+func (f *fastFronts) settle(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); f.te.opts.Cache.Stats().InFlight > 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("fills still running after 5 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// roundTrip sends one raw request on a new connection and reads the
+// response.
+func roundTrip(t *testing.T, addr, raw string) *http.Response {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	method, _, _ := strings.Cut(raw, " ")
+	resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: method})
+	if err != nil {
+		t.Fatalf("%q: %v", raw, err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%q: body: %v", raw, err)
+	}
+	resp.Body = io.NopCloser(strings.NewReader(string(body)))
+	return resp
+}
+
+// sameResponse compares what a viewer can see of two responses to the
+// same request: status, body and headers, except the per-response
+// X-Amz-Cf-Id, and Date and Age (clocks) which only have to be present
+// alike.
+func sameResponse(t *testing.T, name string, slow, fast *http.Response) {
+	t.Helper()
+	if slow.StatusCode != fast.StatusCode {
+		t.Errorf("%s: status %d through the fast path, %d through net/http", name, fast.StatusCode, slow.StatusCode)
+	}
+	sb, _ := io.ReadAll(slow.Body)
+	fb, _ := io.ReadAll(fast.Body)
+	// Error pages quote the request id.
+	sb = []byte(strings.ReplaceAll(string(sb), slow.Header.Get("X-Amz-Cf-Id"), "ID"))
+	fb = []byte(strings.ReplaceAll(string(fb), fast.Header.Get("X-Amz-Cf-Id"), "ID"))
+	if string(sb) != string(fb) {
+		t.Errorf("%s: bodies differ (%d vs %d bytes)", name, len(fb), len(sb))
+	}
+	names := map[string]bool{}
+	for k := range slow.Header {
+		names[k] = true
+	}
+	for k := range fast.Header {
+		names[k] = true
+	}
+	for k := range names {
+		s, f := slow.Header[k], fast.Header[k]
+		switch k {
+		case "X-Amz-Cf-Id":
+			if len(f) != 1 || len(f[0]) != 56 {
+				t.Errorf("%s: X-Amz-Cf-Id %q", name, f)
+			}
+		case "Date", "Age":
+			if (len(s) == 0) != (len(f) == 0) {
+				t.Errorf("%s: %s %q through the fast path, %q through net/http", name, k, f, s)
+			}
+		default:
+			if !slices.Equal(s, f) {
+				t.Errorf("%s: %s %q through the fast path, %q through net/http", name, k, f, s)
+			}
+		}
+	}
+	if slow.Close != fast.Close {
+		t.Errorf("%s: connection close %v through the fast path, %v through net/http", name, fast.Close, slow.Close)
+	}
+}
+
+func TestServeFast_sameAnswersAsNetHTTP(t *testing.T) {
+	big := strings.Repeat("0123456789abcdef", 6<<10) // 96 KiB: written in place
+	text := strings.Repeat("compress me please ", 200)
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "max-age=600")
+		h.Set("ETag", `"v1"`)
+		switch r.URL.Path {
+		case "/no-type":
+			h["Content-Type"] = nil // net/http would sniff one
+			io.WriteString(w, "plain bytes")
+		case "/no-date":
+			h["Date"] = nil
+			h.Set("Content-Type", "text/plain")
+			io.WriteString(w, "undated")
+		case "/missing":
+			h.Set("Content-Type", "text/plain")
+			w.WriteHeader(404)
+			io.WriteString(w, "not here")
+		case "/moved":
+			h.Set("Location", "/elsewhere")
+			h.Set("Content-Type", "text/html")
+			w.WriteHeader(301)
+			io.WriteString(w, "moved")
+		case "/big":
+			h.Set("Content-Type", "application/octet-stream")
+			io.WriteString(w, big)
+		case "/c/page.html":
+			h.Set("Content-Type", "text/html; charset=utf-8")
+			io.WriteString(w, text)
+		default:
+			h.Set("Content-Type", "text/plain")
+			h.Add("X-Multi", "a")
+			h.Add("X-Multi", "b")
+			fmt.Fprintf(w, "body of %s?%s", r.URL.EscapedPath(), r.URL.RawQuery)
+		}
+	})
+	f := newFastFronts(t, distConfig(o, func(c model.Tree) {
+		def := model.Sub(c, "DefaultCacheBehavior")
+		model.Sub(def, "ForwardedValues")["QueryString"] = "true"
+		secure := model.Clone(def)
+		secure["PathPattern"], secure["ViewerProtocolPolicy"] = "/secure/*", "https-only"
+		comp := model.Clone(def)
+		comp["PathPattern"], comp["Compress"] = "/c/*", "true"
+		c["CacheBehaviors"] = model.Wrapper([]model.Tree{secure, comp})
+		c["DefaultRootObject"] = "index.html"
+	}))
+
+	req := func(method, target, host string, headers ...string) string {
+		return method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\n" + strings.Join(headers, "") + "\r\n"
+	}
+	tests := []struct {
+		name string
+		raw  string
+		fast bool // answered by the fast path (after the cache is warm)
+	}{
+		{"GET hit", req("GET", "/a", testHost), true},
+		{"HEAD hit", req("HEAD", "/a", testHost), true},
+		{"query in the key", req("GET", "/a?b=2&a=1", testHost), true},
+		{"escaped path", req("GET", "/p%20q/%7Euser", testHost), true},
+		{"root object", req("GET", "/", testHost), true},
+		{"host with port and capitals", req("GET", "/a", strings.ToUpper(testHost)+":8080"), true},
+		{"alias", req("GET", "/a", "www.example.com"), true},
+		{"wildcard alias", req("GET", "/a", "x.wild.example.com"), true},
+		{"cookie not in the key", req("GET", "/a", testHost, "Cookie: c=1\r\n"), true},
+		{"moved, cached 301", req("GET", "/moved", testHost), true},
+		{"96 KiB hit", req("GET", "/big", testHost), true},
+		{"origin sent no Date", req("GET", "/no-date", testHost), true},
+		{"compressed variant", req("GET", "/c/page.html", testHost, "Accept-Encoding: gzip, br\r\n"), true},
+		{"identity variant", req("GET", "/c/page.html", testHost), true},
+		{"Connection: close", req("GET", "/a", testHost, "Connection: close\r\n"), true},
+		{"Range", req("GET", "/a", testHost, "Range: bytes=1-3\r\n"), false},
+		{"If-None-Match", req("GET", "/a", testHost, "If-None-Match: \"v1\"\r\n"), false},
+		{"no Content-Type", req("GET", "/no-type", testHost), false},
+		{"cached 404", req("GET", "/missing", testHost), false},
+		{"https-only behaviour", req("GET", "/secure/x", testHost), false},
+		{"POST not allowed", "POST /a HTTP/1.1\r\nHost: " + testHost + "\r\nContent-Length: 1\r\n\r\nx", false},
+		{"unknown host", req("GET", "/a", "nobody.example.org"), false},
+		{"HTTP/1.0", "GET /a HTTP/1.0\r\nHost: " + testHost + "\r\n\r\n", false},
+		{"bad escape", req("GET", "/a%zz", testHost), false},
+	}
+	for _, tc := range tests {
+		// Warm the cache through net/http (twice: the second is a hit).
+		roundTrip(t, f.slow, tc.raw)
+		f.settle(t)
+		slow := roundTrip(t, f.slow, tc.raw)
+		before := f.fs.Stats()
+		fast := roundTrip(t, f.fast, tc.raw)
+		after := f.fs.Stats()
+		sameResponse(t, tc.name, slow, fast)
+		if served := after.Served > before.Served; served != tc.fast {
+			t.Errorf("%s: served by the fast path = %v, want %v", tc.name, served, tc.fast)
+		}
+		if handed := after.HandedOver > before.HandedOver; handed == tc.fast {
+			t.Errorf("%s: handed to net/http = %v, want %v", tc.name, handed, !tc.fast)
+		}
+	}
+}
+
+func TestServeFast_staleGoesToNetHTTP(t *testing.T) {
+	o := newTestOrigin(t, okHandler("max-age=60"))
+	f := newFastFronts(t, distConfig(o, nil))
+	raw := "GET /s HTTP/1.1\r\nHost: " + testHost + "\r\n\r\n"
+	roundTrip(t, f.slow, raw)
+	f.settle(t)
+	if r := roundTrip(t, f.fast, raw); r.Header.Get("X-Cache") != "Hit from cloudfront" || f.fs.Stats().Served != 1 {
+		t.Fatalf("fresh object: X-Cache %q, fast-path answers %d", r.Header.Get("X-Cache"), f.fs.Stats().Served)
+	}
+	f.te.advance(2 * time.Minute)
+	r := roundTrip(t, f.fast, raw)
+	if r.Header.Get("X-Cache") != "RefreshHit from cloudfront" && r.Header.Get("X-Cache") != "Miss from cloudfront" {
+		t.Errorf("stale object: X-Cache %q, want a revalidation or refetch", r.Header.Get("X-Cache"))
+	}
+	if f.fs.Stats().Served != 1 || o.count("/s") != 2 {
+		t.Errorf("stale object: fast-path answers %d (want 1), origin requests %d (want 2)", f.fs.Stats().Served, o.count("/s"))
+	}
+}
+
+// Pipelined requests are answered in order, the hits by the fast path and
+// the rest, from the first the fast path declines, by net/http.
+func TestServeFast_pipelinedHandover(t *testing.T) {
+	o := newTestOrigin(t, okHandler("max-age=600"))
+	f := newFastFronts(t, distConfig(o, nil))
+	get := func(p string) string { return "GET " + p + " HTTP/1.1\r\nHost: " + testHost + "\r\n\r\n" }
+	roundTrip(t, f.slow, get("/one"))
+	f.settle(t)
+	c, err := net.Dial("tcp", f.fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, get("/one")+get("/one")+get("/two")+get("/one"))
+	br := bufio.NewReader(c)
+	want := []struct{ body, cache string }{
+		{"body of /one", "Hit"}, {"body of /one", "Hit"}, {"body of /two", "Miss"}, {"body of /one", "Hit"},
+	}
+	for i, w := range want {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("response %d: %v", i, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if string(b) != w.body || resp.Header.Get("X-Cache") != w.cache+" from cloudfront" {
+			t.Errorf("response %d: %q %q, want %q %s", i, b, resp.Header.Get("X-Cache"), w.body, w.cache)
+		}
+	}
+	if st := f.fs.Stats(); st.Served != 2 || st.HandedOver != 1 {
+		t.Errorf("stats %+v, want 2 answered by the fast path and 1 connection handed over", st)
+	}
+}

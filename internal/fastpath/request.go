@@ -1,0 +1,320 @@
+package fastpath
+
+import (
+	"bytes"
+	"net/http"
+	"net/textproto"
+	"unsafe"
+)
+
+// Request is one parsed GET or HEAD request. Its strings alias the
+// connection's read buffer: they are valid only until ServeFast returns
+// and must not be kept (copy them with strings.Clone if needed).
+type Request struct {
+	Method     string // "GET" or "HEAD"
+	Path       string // request-target before "?", as received (escaped)
+	RawQuery   string // after "?", without it; "" when there is none
+	Host       string // the Host header, as received
+	RemoteAddr string // the peer, as net/http's Request.RemoteAddr
+	// Close is set when the viewer sent Connection: close; the response
+	// must say Connection: close and the connection ends after it.
+	Close bool
+
+	hdr []field // every header line except Host, in order
+}
+
+type field struct{ name, value string }
+
+// maxFields bounds the header lines of a request served here; a request
+// with more goes to net/http.
+const maxFields = 64
+
+// Has reports whether the request has a header named name (ASCII case
+// insensitive).
+func (r *Request) Has(name string) bool {
+	for _, f := range r.hdr {
+		if equalFold(f.name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// Header returns the request's header as net/http would (canonical names,
+// values in order), Host excluded as net/http does. It allocates: call it
+// only when a decision needs the headers.
+func (r *Request) Header() http.Header {
+	h := make(http.Header, len(r.hdr))
+	values := make([]string, len(r.hdr)) // one backing array for them all
+	for i, f := range r.hdr {
+		name := textproto.CanonicalMIMEHeaderKey(f.name)
+		values[i] = f.value
+		if vs, ok := h[name]; ok {
+			h[name] = append(vs, f.value) // cap-limited: copies
+		} else {
+			h[name] = values[i : i+1 : i+1]
+		}
+	}
+	return h
+}
+
+// parseStatus is the outcome of parse.
+type parseStatus int
+
+const (
+	// incomplete: the buffer ends before the request's header does.
+	incomplete parseStatus = iota
+	// complete: one request was parsed; n bytes are consumed.
+	complete
+	// unsupported: the request is valid or not, but not one this package
+	// serves (other methods or versions, a body, unusual syntax): it goes
+	// to net/http, which answers it or rejects it with the right error.
+	unsupported
+)
+
+// parse reads one request from the start of buf into r. It accepts only
+// the plain shape: "GET|HEAD <origin-form target> HTTP/1.1" with CRLF
+// line ends, one Host, no body, no Expect or Upgrade, no obsolete line
+// folding, printable ASCII in the target. Anything else is unsupported,
+// never an error: net/http has the last word on what is malformed.
+func parse(buf []byte, r *Request) (n int, st parseStatus) {
+	end := bytes.Index(buf, crlfcrlf)
+	if end < 0 {
+		if bareLF(buf) {
+			return 0, unsupported // LF-only line ends would never complete
+		}
+		return 0, incomplete
+	}
+	head := buf[:end+2] // request line and header lines, each ending CRLF
+	*r = Request{hdr: r.hdr[:0]}
+
+	line, rest, _ := bytes.Cut(head, crlf)
+	switch {
+	case bytes.HasPrefix(line, getSP):
+		r.Method, line = "GET", line[len(getSP):]
+	case bytes.HasPrefix(line, headSP):
+		r.Method, line = "HEAD", line[len(headSP):]
+	default:
+		return 0, unsupported
+	}
+	if !bytes.HasSuffix(line, spHTTP11) {
+		return 0, unsupported
+	}
+	target := line[:len(line)-len(spHTTP11)]
+	if !validTarget(target) {
+		return 0, unsupported
+	}
+	if q := bytes.IndexByte(target, '?'); q >= 0 {
+		r.Path, r.RawQuery = str(target[:q]), str(target[q+1:])
+	} else {
+		r.Path = str(target)
+	}
+
+	hosts := 0
+	for len(rest) > 0 {
+		line, rest, _ = bytes.Cut(rest, crlf)
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 || !validName(line[:colon]) {
+			return 0, unsupported // also catches obs-fold (leading SP/HTAB)
+		}
+		name := str(line[:colon])
+		value := trimOWS(line[colon+1:])
+		if !validValue(value) {
+			return 0, unsupported
+		}
+		switch {
+		case equalFold(name, "Host"):
+			hosts++
+			r.Host = str(value)
+			continue
+		case equalFold(name, "Content-Length"), equalFold(name, "Transfer-Encoding"),
+			equalFold(name, "Expect"), equalFold(name, "Upgrade"):
+			return 0, unsupported
+		case equalFold(name, "Connection"):
+			if !connectionTokens(value, &r.Close) {
+				return 0, unsupported
+			}
+		}
+		if len(r.hdr) == maxFields {
+			return 0, unsupported
+		}
+		r.hdr = append(r.hdr, field{name, str(value)})
+	}
+	if hosts != 1 || !validHost(r.Host) {
+		return 0, unsupported
+	}
+	return end + 4, complete
+}
+
+var (
+	crlf     = []byte("\r\n")
+	crlfcrlf = []byte("\r\n\r\n")
+	getSP    = []byte("GET ")
+	headSP   = []byte("HEAD ")
+	spHTTP11 = []byte(" HTTP/1.1")
+)
+
+// bareLF reports whether b has a LF not preceded by CR.
+func bareLF(b []byte) bool {
+	for off := 0; ; {
+		i := bytes.IndexByte(b[off:], '\n')
+		if i < 0 {
+			return false
+		}
+		if off+i == 0 || b[off+i-1] != '\r' {
+			return true
+		}
+		off += i + 1
+	}
+}
+
+// str views b as a string without copying; see Request for the lifetime.
+func str(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// validTarget accepts an origin-form target of printable ASCII with
+// well-formed percent escapes, no fragment, and in the path only the
+// characters Go's URL parser keeps as they are. For such a target the
+// path (URL.EscapedPath) and query net/http gives the edge are exactly
+// the bytes received (fuzz-checked in request_test.go).
+func validTarget(t []byte) bool {
+	if len(t) == 0 || t[0] != '/' {
+		return false
+	}
+	inPath := true
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		switch {
+		case c <= ' ' || c >= 0x7f || c == '#':
+			return false
+		case c == '%':
+			if i+2 >= len(t) || !isHex(t[i+1]) || !isHex(t[i+2]) {
+				return false
+			}
+		case c == '?':
+			inPath = false
+		case inPath && !pathChar[c]:
+			return false
+		}
+	}
+	return true
+}
+
+// pathChar are the bytes url.URL.EscapedPath leaves unescaped in a path
+// (besides '%' escapes).
+var pathChar = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "-_.~!$&'()*+,;=:@[]/" {
+		t[c] = true
+	}
+	return t
+}()
+
+// validHost accepts a DNS name or IP address with an optional port: a
+// subset of what net/http accepts, so that a Host it would reject with 400
+// is never served here.
+func validHost(h string) bool {
+	if h == "" {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '-' || c == '.' || c == ':' || c == '[' || c == ']') {
+			return false
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// validName accepts an RFC 9110 token.
+func validName(b []byte) bool {
+	for _, c := range b {
+		if !tokenChar[c] {
+			return false
+		}
+	}
+	return true
+}
+
+var tokenChar = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
+
+// validValue rejects control characters other than HTAB (net/http rejects
+// them too; it is simpler to let it).
+func validValue(b []byte) bool {
+	for _, c := range b {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// connectionTokens accepts a Connection header of "close" and
+// "keep-alive" tokens only (setting close), as other tokens name
+// hop-by-hop headers that net/http's path handles.
+func connectionTokens(v []byte, close *bool) bool {
+	for len(v) > 0 {
+		var tok []byte
+		tok, v, _ = bytes.Cut(v, []byte(","))
+		tok = trimOWS(tok)
+		switch {
+		case len(tok) == 0:
+		case equalFold(str(tok), "close"):
+			*close = true
+		case equalFold(str(tok), "keep-alive"):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// equalFold is ASCII case-insensitive equality (header names are ASCII).
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if lower(a[i]) != lower(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}

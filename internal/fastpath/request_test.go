@@ -1,0 +1,122 @@
+package fastpath
+
+import (
+	"bufio"
+	"bytes"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	long := strings.Repeat("X-Pad: 1\r\n", maxFields+1)
+	tests := []struct {
+		name  string
+		in    string
+		st    parseStatus
+		check func(*Request) bool
+	}{
+		{"GET", "GET /a/b?x=1&y HTTP/1.1\r\nHost: h.example\r\nAccept: */*\r\n\r\n", complete,
+			func(r *Request) bool {
+				return r.Method == "GET" && r.Path == "/a/b" && r.RawQuery == "x=1&y" && r.Host == "h.example" && !r.Close && r.Has("accept")
+			}},
+		{"HEAD, close", "HEAD / HTTP/1.1\r\nhost:h:8080\r\nConnection: keep-alive, Close\r\n\r\n", complete,
+			func(r *Request) bool { return r.Method == "HEAD" && r.Host == "h:8080" && r.Close }},
+		{"value whitespace trimmed", "GET / HTTP/1.1\r\nHost: h\r\nX-A: \t v \t\r\n\r\n", complete,
+			func(r *Request) bool { return r.Header().Get("X-A") == "v" }},
+		{"partial head", "GET / HTTP/1.1\r\nHost: h\r\n", incomplete, nil},
+		{"partial line", "GET / HT", incomplete, nil},
+		{"POST", "POST / HTTP/1.1\r\nHost: h\r\n\r\n", unsupported, nil},
+		{"HTTP/1.0", "GET / HTTP/1.0\r\nHost: h\r\n\r\n", unsupported, nil},
+		{"HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", unsupported, nil},
+		{"absolute form", "GET http://h/ HTTP/1.1\r\nHost: h\r\n\r\n", unsupported, nil},
+		{"asterisk", "GET * HTTP/1.1\r\nHost: h\r\n\r\n", unsupported, nil},
+		{"double space", "GET  / HTTP/1.1\r\nHost: h\r\n\r\n", unsupported, nil},
+		{"bad escape", "GET /%g1 HTTP/1.1\r\nHost: h\r\n\r\n", unsupported, nil},
+		{"truncated escape", "GET /%4 HTTP/1.1\r\nHost: h\r\n\r\n", unsupported, nil},
+		{"fragment", "GET /a#b HTTP/1.1\r\nHost: h\r\n\r\n", unsupported, nil},
+		{"non-ASCII target", "GET /\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n", unsupported, nil},
+		{"no Host", "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n", unsupported, nil},
+		{"two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", unsupported, nil},
+		{"bad Host", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", unsupported, nil},
+		{"Content-Length", "GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", unsupported, nil},
+		{"Transfer-Encoding", "GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", unsupported, nil},
+		{"Expect", "GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\n", unsupported, nil},
+		{"Upgrade", "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n", unsupported, nil},
+		{"other Connection token", "GET / HTTP/1.1\r\nHost: h\r\nConnection: X-Foo\r\n\r\n", unsupported, nil},
+		{"obs-fold", "GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n 2\r\n\r\n", unsupported, nil},
+		{"space before colon", "GET / HTTP/1.1\r\nHost : h\r\n\r\n", unsupported, nil},
+		{"control character", "GET / HTTP/1.1\r\nHost: h\r\nX-A: a\x01b\r\n\r\n", unsupported, nil},
+		{"bare LF", "GET / HTTP/1.1\nHost: h\n\n", unsupported, nil},
+		{"too many fields", "GET / HTTP/1.1\r\nHost: h\r\n" + long + "\r\n", unsupported, nil},
+	}
+	for _, tc := range tests {
+		var r Request
+		n, st := parse([]byte(tc.in), &r)
+		if st != tc.st {
+			t.Errorf("%s: status %d, want %d", tc.name, st, tc.st)
+			continue
+		}
+		if st == complete && (n != len(tc.in) || !tc.check(&r)) {
+			t.Errorf("%s: consumed %d of %d, request %+v", tc.name, n, len(tc.in), r)
+		}
+	}
+}
+
+// Two pipelined requests: the first parse consumes exactly the first.
+func TestParse_pipelined(t *testing.T) {
+	in := []byte("GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n")
+	var r Request
+	n, st := parse(in, &r)
+	if st != complete || r.Path != "/1" {
+		t.Fatalf("first: %d %+v", st, r)
+	}
+	if n2, st := parse(in[n:], &r); st != complete || r.Path != "/2" || n+n2 != len(in) {
+		t.Fatalf("second: %d %+v", st, r)
+	}
+}
+
+// FuzzParse checks every request parse accepts against net/http's own
+// parser: it must accept it too and see the same method, path (as
+// URL.EscapedPath), query, Host, headers and Connection: close, and no
+// body. That is what lets the edge answer it without net/http.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"GET /a/b?x=1&y HTTP/1.1\r\nHost: h.example\r\nAccept: */*\r\n\r\n",
+		"HEAD /%41%2f;p=1/(x)*!~$ HTTP/1.1\r\nHost: H:80\r\nConnection: close\r\nCookie: a=b\r\nCookie: c=d\r\n\r\n",
+		"GET /? HTTP/1.1\r\nHost: [::1]:8080\r\naccept-encoding:  gzip \r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var r Request
+		n, st := parse(data, &r)
+		if st != complete {
+			return
+		}
+		req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(data[:n])))
+		if err != nil {
+			t.Fatalf("parse accepted %q, net/http: %v", data[:n], err)
+		}
+		if req.Method != r.Method || req.URL.EscapedPath() != r.Path || req.URL.RawQuery != r.RawQuery ||
+			req.Host != r.Host || req.Close != r.Close {
+			t.Fatalf("%q: parse %q %q %q %q close=%v; net/http %q %q %q %q close=%v", data[:n],
+				r.Method, r.Path, r.RawQuery, r.Host, r.Close,
+				req.Method, req.URL.EscapedPath(), req.URL.RawQuery, req.Host, req.Close)
+		}
+		if req.ContentLength != 0 || len(req.TransferEncoding) != 0 {
+			t.Fatalf("%q: net/http sees a body", data[:n])
+		}
+		got := r.Header()
+		if len(got) != len(req.Header) {
+			t.Fatalf("%q: headers %v, net/http %v", data[:n], got, req.Header)
+		}
+		for name, vs := range req.Header {
+			if !slices.Equal(got[name], vs) {
+				t.Fatalf("%q: %s = %q, net/http %q", data[:n], name, got[name], vs)
+			}
+		}
+	})
+}

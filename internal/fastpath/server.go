@@ -1,0 +1,388 @@
+package fastpath
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Handler answers the requests it can serve at once, from memory.
+type Handler interface {
+	// ServeFast appends a complete HTTP/1.1 response head to dst and
+	// returns it with the body to send after it (not copied; it must stay
+	// unmodified), or ok=false to leave the request, untouched, to
+	// net/http. A handler that returns ok=false must have written nothing
+	// and counted nothing.
+	ServeFast(r *Request, dst []byte) (head, body []byte, ok bool)
+}
+
+// Server serves plain-HTTP/1.1 connections with Handler while it answers
+// every request on them, and hands a connection to Fallback (with the
+// bytes it has read) at the first request Handler declines or cannot
+// parse. A connection handed over stays with net/http.
+type Server struct {
+	Handler  Handler
+	Fallback *http.Server
+	// IdleTimeout closes a connection with no request pending for this
+	// long; ReadHeaderTimeout one whose request head is still arriving.
+	// Both are applied with about a second of slack (deadlines are moved
+	// at most once a second, not per request).
+	IdleTimeout       time.Duration
+	ReadHeaderTimeout time.Duration
+	Log               *slog.Logger
+
+	handoff *handoffListener
+	mu      sync.Mutex
+	ln      net.Listener
+	conns   map[*conn]struct{}
+	closing atomic.Bool
+	wg      sync.WaitGroup
+
+	served, handedOver atomic.Uint64
+}
+
+// Stats are counters since the start.
+type Stats struct {
+	Served     uint64 // requests answered here
+	HandedOver uint64 // connections given to net/http
+}
+
+// Stats returns the counters.
+func (s *Server) Stats() Stats {
+	return Stats{Served: s.served.Load(), HandedOver: s.handedOver.Load()}
+}
+
+// Serve accepts connections on ln until Shutdown; it runs Fallback on the
+// handed-over connections meanwhile. It returns http.ErrServerClosed after
+// Shutdown, like http.Server.Serve.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		return http.ErrServerClosed
+	}
+	s.ln = ln
+	s.conns = map[*conn]struct{}{}
+	s.handoff = &handoffListener{addr: ln.Addr(), conns: make(chan net.Conn), done: make(chan struct{})}
+	s.mu.Unlock()
+	go func() {
+		err := s.Fallback.Serve(s.handoff)
+		s.handoff.Close() // no more handovers once net/http stopped
+		if !errors.Is(err, http.ErrServerClosed) && s.Log != nil {
+			s.Log.Error("fastpath: net/http stopped serving handed-over connections", "err", err)
+		}
+	}()
+
+	var backoff time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return http.ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		c := &conn{s: s, nc: nc}
+		s.mu.Lock()
+		if s.closing.Load() {
+			s.mu.Unlock()
+			nc.Close()
+			return http.ErrServerClosed
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go c.serve()
+	}
+}
+
+// Shutdown stops accepting, lets requests being answered finish, closes
+// the idle connections, then shuts Fallback down (its connections drain
+// the same way); ctx bounds the wait.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing.Store(true)
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	for c := range s.conns {
+		// Wakes a connection blocked reading; one answering a request
+		// finishes it and then sees closing.
+		c.nc.SetReadDeadline(time.Now())
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		s.mu.Lock()
+		for c := range s.conns {
+			c.nc.Close()
+		}
+		s.mu.Unlock()
+	}
+	if s.handoff == nil {
+		return err
+	}
+	return errors.Join(err, s.Fallback.Shutdown(ctx))
+}
+
+// Read and write buffer sizes. A request head that does not fit in
+// readBufSize goes to net/http (whose limit is far larger); responses are
+// gathered up to flushSize before a write; bodies from writevSize up are
+// written in place rather than copied.
+const (
+	readBufSize = 8 << 10
+	flushSize   = 64 << 10
+	writevSize  = 16 << 10
+)
+
+var bufPool = sync.Pool{New: func() any { return new(buffers) }}
+
+type buffers struct {
+	in  [readBufSize]byte
+	out []byte
+}
+
+type conn struct {
+	s        *Server
+	nc       net.Conn
+	deadline time.Time // read deadline currently set
+}
+
+func (c *conn) serve() {
+	s := c.s
+	var handed bool
+	defer func() {
+		if p := recover(); p != nil {
+			if s.Log != nil {
+				s.Log.Error("fastpath: panic serving a connection", "panic", p, "remote", c.nc.RemoteAddr().String())
+			}
+			handed = false
+		}
+		if !handed {
+			c.nc.Close()
+		}
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		s.wg.Done()
+	}()
+
+	bufs := bufPool.Get().(*buffers)
+	defer func() {
+		if cap(bufs.out) > 4*flushSize {
+			bufs.out = nil
+		}
+		bufPool.Put(bufs)
+	}()
+	in, out := bufs.in[:], bufs.out[:0]
+	defer func() { bufs.out = out[:0] }()
+	remote := c.nc.RemoteAddr().String()
+	start, end := 0, 0 // unparsed bytes are in[start:end]
+	var req Request
+	for {
+		// Answer every complete request already read.
+		for start < end {
+			n, st := parse(in[start:end], &req)
+			if st == incomplete {
+				break
+			}
+			if st == unsupported {
+				if c.flush(out) == nil {
+					handed = c.handOver(in[start:end])
+				}
+				return
+			}
+			req.RemoteAddr = remote
+			head, body, ok := s.Handler.ServeFast(&req, out)
+			if !ok {
+				if c.flush(out) == nil {
+					handed = c.handOver(in[start:end])
+				}
+				return
+			}
+			s.served.Add(1)
+			start += n
+			out = head
+			if len(body) >= writevSize {
+				bs := net.Buffers{out, body}
+				if _, err := bs.WriteTo(c.nc); err != nil {
+					return
+				}
+				out = out[:0]
+			} else {
+				out = append(out, body...)
+			}
+			if req.Close {
+				if c.flush(out) == nil {
+					closeWriteAndWait(c.nc)
+				}
+				return
+			}
+			if len(out) >= flushSize {
+				if c.flush(out) != nil {
+					return
+				}
+				out = out[:0]
+			}
+		}
+		// Nothing more to answer without reading: send what is ready.
+		if len(out) > 0 {
+			if c.flush(out) != nil {
+				return
+			}
+			out = out[:0]
+		}
+		if s.closing.Load() {
+			return
+		}
+		if start == end {
+			start, end = 0, 0
+		} else if start > 0 && end == len(in) {
+			end = copy(in, in[start:end])
+			start = 0
+		}
+		if end == len(in) { // a head larger than the buffer
+			handed = c.handOver(in[start:end])
+			return
+		}
+		timeout := s.IdleTimeout
+		if start < end && s.ReadHeaderTimeout > 0 {
+			timeout = s.ReadHeaderTimeout
+		}
+		c.extendDeadline(timeout)
+		n, err := c.nc.Read(in[end:])
+		end += n
+		if err != nil && n == 0 {
+			return
+		}
+	}
+}
+
+// extendDeadline moves the read deadline to now+timeout, or leaves it when
+// it is within a second of that (a deadline change per request costs
+// more than the request).
+func (c *conn) extendDeadline(timeout time.Duration) {
+	if timeout <= 0 {
+		return
+	}
+	want := time.Now().Add(timeout)
+	if d := want.Sub(c.deadline); d > time.Second || d < -time.Second {
+		c.deadline = want
+		c.nc.SetReadDeadline(want)
+	}
+}
+
+func (c *conn) flush(out []byte) error {
+	if len(out) == 0 {
+		return nil
+	}
+	_, err := c.nc.Write(out)
+	return err
+}
+
+// handOver gives the connection to Fallback with the bytes read but not
+// answered; it reports false (and the caller closes) when shutting down.
+func (c *conn) handOver(pending []byte) bool {
+	c.nc.SetReadDeadline(time.Time{}) // net/http sets its own
+	rc := &replayConn{Conn: c.nc, pending: append([]byte(nil), pending...)}
+	c.s.handedOver.Add(1) // before net/http may answer (tests read it then)
+	return c.s.handoff.push(rc)
+}
+
+// rstAvoidanceDelay is net/http's pause between the half-close and the
+// close: a viewer that pipelined more requests after Connection: close
+// would otherwise get a RST that can discard the response unread.
+const rstAvoidanceDelay = 500 * time.Millisecond
+
+// closeWriteAndWait half-closes after a Connection: close response, as
+// net/http does.
+func closeWriteAndWait(nc net.Conn) {
+	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+		time.Sleep(rstAvoidanceDelay)
+	}
+}
+
+// replayConn is a connection whose first reads return bytes already read
+// from it. It keeps the *net.TCPConn methods net/http uses (ReadFrom for
+// sendfile, CloseWrite).
+type replayConn struct {
+	net.Conn
+	pending []byte
+}
+
+func (c *replayConn) Read(p []byte) (int, error) {
+	if len(c.pending) > 0 {
+		n := copy(p, c.pending)
+		c.pending = c.pending[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *replayConn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+}
+
+func (c *replayConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// handoffListener is the listener Fallback serves: it accepts the
+// connections handed over.
+type handoffListener struct {
+	addr  net.Addr
+	conns chan net.Conn
+	once  sync.Once
+	done  chan struct{}
+}
+
+func (l *handoffListener) push(c net.Conn) bool {
+	select {
+	case l.conns <- c:
+		return true
+	case <-l.done:
+		return false
+	}
+}
+
+func (l *handoffListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *handoffListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *handoffListener) Addr() net.Addr { return l.addr }

@@ -1,0 +1,210 @@
+package fastpath
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// stubHandler answers GET/HEAD /fast/<n> with n bytes and declines the rest.
+type stubHandler struct{}
+
+func (stubHandler) ServeFast(r *Request, dst []byte) ([]byte, []byte, bool) {
+	size, ok := strings.CutPrefix(r.Path, "/fast/")
+	n, err := strconv.Atoi(size)
+	if !ok || err != nil {
+		return dst, nil, false
+	}
+	dst = append(dst, "HTTP/1.1 200 OK\r\nContent-Length: "+size+"\r\nX-Path: fast\r\n"...)
+	if r.Close {
+		dst = append(dst, "Connection: close\r\n"...)
+	}
+	dst = append(dst, "\r\n"...)
+	if r.Method == "HEAD" {
+		return dst, nil, true
+	}
+	return dst, []byte(strings.Repeat("f", n)), true
+}
+
+func startServer(t *testing.T, edit func(*Server)) (*Server, string, chan error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Handler: stubHandler{}, IdleTimeout: time.Minute, ReadHeaderTimeout: time.Minute,
+		Fallback: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			w.Header().Set("X-Path", "net/http")
+			fmt.Fprintf(w, "%s %s %d %s", r.Method, r.URL.Path, len(r.Header.Get("X-Big")), b)
+		})}}
+	if edit != nil {
+		edit(s)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	})
+	return s, ln.Addr().String(), done
+}
+
+func dial(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, bufio.NewReader(c)
+}
+
+func readResponse(t *testing.T, br *bufio.Reader) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+func get(path string, extra ...string) string {
+	return "GET " + path + " HTTP/1.1\r\nHost: h\r\n" + strings.Join(extra, "") + "\r\n"
+}
+
+// Fast answers, then a request with a body: net/http gets the connection
+// with the bytes already read and answers it and everything after it.
+func TestServer_keepAliveThenHandover(t *testing.T) {
+	s, addr, _ := startServer(t, nil)
+	c, br := dial(t, addr)
+	for i := 0; i < 3; i++ {
+		io.WriteString(c, get("/fast/5"))
+		if resp, body := readResponse(t, br); resp.Header.Get("X-Path") != "fast" || body != "fffff" {
+			t.Fatalf("request %d: %s %q", i, resp.Header.Get("X-Path"), body)
+		}
+	}
+	io.WriteString(c, "POST /form HTTP/1.1\r\nHost: h\r\nContent-Length: 7\r\n\r\npayload"+get("/fast/2"))
+	if resp, body := readResponse(t, br); resp.Header.Get("X-Path") != "net/http" || body != "POST /form 0 payload" {
+		t.Errorf("POST: %s %q", resp.Header.Get("X-Path"), body)
+	}
+	if resp, body := readResponse(t, br); resp.Header.Get("X-Path") != "net/http" || body != "GET /fast/2 0 " {
+		t.Errorf("after the handover: %s %q (the connection stays with net/http)", resp.Header.Get("X-Path"), body)
+	}
+	if st := s.Stats(); st.Served != 3 || st.HandedOver != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// A head split over several packets is answered once whole; one larger
+// than the read buffer goes to net/http intact.
+func TestServer_splitAndOversizedHeads(t *testing.T) {
+	s, addr, _ := startServer(t, nil)
+	c, br := dial(t, addr)
+	raw := get("/fast/3")
+	for _, part := range []string{raw[:5], raw[5:20], raw[20:]} {
+		io.WriteString(c, part)
+		time.Sleep(10 * time.Millisecond)
+	}
+	if resp, body := readResponse(t, br); resp.Header.Get("X-Path") != "fast" || body != "fff" {
+		t.Errorf("split head: %s %q", resp.Header.Get("X-Path"), body)
+	}
+	big := strings.Repeat("b", 3*readBufSize)
+	io.WriteString(c, get("/fast/3", "X-Big: "+big+"\r\n"))
+	if resp, body := readResponse(t, br); resp.Header.Get("X-Path") != "net/http" || body != "GET /fast/3 "+strconv.Itoa(len(big))+" " {
+		t.Errorf("oversized head: %s %q", resp.Header.Get("X-Path"), body)
+	}
+	if st := s.Stats(); st.Served != 1 || st.HandedOver != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestServer_bodiesAndPipelining(t *testing.T) {
+	_, addr, _ := startServer(t, nil)
+	c, br := dial(t, addr)
+	sizes := []int{0, 1, writevSize - 1, writevSize, 300 << 10, 7}
+	var all strings.Builder
+	for _, n := range sizes {
+		all.WriteString(get("/fast/" + strconv.Itoa(n)))
+	}
+	all.WriteString("HEAD /fast/9 HTTP/1.1\r\nHost: h\r\n\r\n")
+	io.WriteString(c, all.String())
+	for _, n := range sizes {
+		if _, body := readResponse(t, br); body != strings.Repeat("f", n) {
+			t.Errorf("body of %d bytes came back with %d", n, len(body))
+		}
+	}
+	resp, err := http.ReadResponse(br, &http.Request{Method: "HEAD"})
+	if err != nil || resp.ContentLength != 9 {
+		t.Errorf("HEAD: %v %v", resp, err)
+	}
+}
+
+func TestServer_connectionClose(t *testing.T) {
+	_, addr, _ := startServer(t, nil)
+	c, br := dial(t, addr)
+	io.WriteString(c, get("/fast/4", "Connection: close\r\n"))
+	resp, body := readResponse(t, br)
+	if !resp.Close || body != "ffff" {
+		t.Errorf("Connection: close: close=%v body %q", resp.Close, body)
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("after Connection: close the server must end the connection, read: %v", err)
+	}
+}
+
+func TestServer_idleTimeout(t *testing.T) {
+	_, addr, _ := startServer(t, func(s *Server) { s.IdleTimeout = 100 * time.Millisecond })
+	c, br := dial(t, addr)
+	io.WriteString(c, get("/fast/1"))
+	readResponse(t, br)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Fatalf("idle connection: read %v, want EOF", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("idle connection closed after %v, want about 100ms", d)
+	}
+}
+
+// Shutdown closes idle fast connections and handed-over ones, and Serve
+// returns http.ErrServerClosed.
+func TestServer_shutdown(t *testing.T) {
+	s, addr, done := startServer(t, nil)
+	c1, br1 := dial(t, addr)
+	io.WriteString(c1, get("/fast/1"))
+	readResponse(t, br1)
+	c2, br2 := dial(t, addr)
+	io.WriteString(c2, get("/slow"))
+	readResponse(t, br2)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		t.Errorf("Serve returned %v", err)
+	}
+	for i, br := range []*bufio.Reader{br1, br2} {
+		if _, err := br.ReadByte(); err == nil {
+			t.Errorf("connection %d still open after Shutdown", i)
+		}
+	}
+	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		t.Error("the listener still accepts after Shutdown")
+	}
+}
