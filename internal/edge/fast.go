@@ -1,10 +1,12 @@
 package edge
 
 import (
+	"crypto"
 	"encoding/base64"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -13,6 +15,7 @@ import (
 
 	"openfront/internal/fastpath"
 	"openfront/internal/geo"
+	"openfront/internal/signedurl"
 )
 
 // ServeFast is the edge's side of package fastpath: on a plain-HTTP/1.1
@@ -22,7 +25,7 @@ import (
 // declines (ok=false, nothing written or counted) every request that
 // needs more: no distribution or a disabled one, access logging, geo
 // restriction, a viewer protocol policy other than allow-all, methods not
-// allowed or not cached, signed URLs, viewer Range or conditional headers,
+// allowed or not cached, signed URLs that do not verify, viewer Range or conditional headers,
 // a miss, a stale or disk-tier object, an error status, a body net/http
 // would frame or sniff differently. ServeHTTP then handles the request
 // from the start, so each rule lives in one place: the phases in
@@ -48,12 +51,20 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	}
 	beh := dist.Match(r.Path)
 	p := beh.Policy
-	if beh.ViewerProtocolPolicy != "allow-all" || beh.Signed || p.CachingDisabled ||
+	if beh.ViewerProtocolPolicy != "allow-all" || p.CachingDisabled ||
 		!contains(beh.AllowedMethods, r.Method) || !contains(beh.CachedMethods, r.Method) {
 		return dst, nil, false
 	}
 	if r.Has("Range") || r.Has("If-None-Match") || r.Has("If-Modified-Since") {
 		return dst, nil, false
+	}
+	now := s.now()
+	var skipQuery func(string) bool
+	if beh.Signed {
+		if !s.verifiedFast(r, beh.TrustedKeys, now) {
+			return dst, nil, false // ServeHTTP writes the 403
+		}
+		skipQuery = signedurl.IsSigningParam
 	}
 	originPath := r.Path
 	if r.Path == "/" && dist.Config.DefaultRootObject != "" {
@@ -64,7 +75,7 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 		viewerHeader = r.Header()
 	}
 	bp := keyBufs.Get().(*[]byte)
-	kb := p.AppendKey((*bp)[:0], dist.ID, beh.PathPattern, originPath, r.RawQuery, viewerHeader, r.Host, nil)
+	kb := p.AppendKey((*bp)[:0], dist.ID, beh.PathPattern, originPath, r.RawQuery, viewerHeader, r.Host, skipQuery)
 	e, found := c.LookupMemory(unsafe.String(unsafe.SliceData(kb), len(kb)))
 	*bp = kb
 	keyBufs.Put(bp)
@@ -72,7 +83,6 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 		return dst, nil, false
 	}
 	m := e.Meta
-	now := s.now()
 	if e.File != nil || !now.Before(m.Expires) || m.Size < 0 || int64(len(e.Body)) != m.Size ||
 		m.Status < 200 || m.Status >= 400 || m.Status == http.StatusNoContent || m.Status == http.StatusNotModified ||
 		m.Header.Get("Content-Type") == "" {
@@ -133,6 +143,20 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 		s.opts.Stats.Record(dist.ID, now, m.Status, 0, sent)
 	}
 	return dst, body, true
+}
+
+// verifiedFast reports whether the request carries a valid signed URL or
+// signed cookies for keys (see checkSignature). The verifier keeps none of
+// the request's strings, so they may alias the read buffer.
+func (s *Server) verifiedFast(r *fastpath.Request, keys map[string]crypto.PublicKey, now time.Time) bool {
+	req := signedurl.Request{Scheme: "http", Host: r.Host, Path: r.Path, RawQuery: r.RawQuery}
+	if r.Has("Cookie") {
+		req.Cookies = r.Header()["Cookie"]
+	}
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		req.ClientIP = ap.Addr()
+	}
+	return s.opts.Signed.Verify(req, signedurl.KeySet(keys), now) == nil
 }
 
 func appendField(dst []byte, name, value string) []byte {

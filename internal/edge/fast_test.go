@@ -2,18 +2,25 @@ package edge
 
 import (
 	"bufio"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"openfront/internal/fastpath"
 	"openfront/internal/model"
+	"openfront/internal/signedurl"
 )
 
 // fastFronts serves one test edge two ways: through net/http alone, and
@@ -271,5 +278,63 @@ func TestServeFast_pipelinedHandover(t *testing.T) {
 	}
 	if st := f.fs.Stats(); st.Served != 2 || st.HandedOver != 1 {
 		t.Errorf("stats %+v, want 2 answered by the fast path and 1 connection handed over", st)
+	}
+}
+
+// Signed URLs and cookies that verify are answered by the fast path; the
+// rest get net/http's 403 from the one request pipeline.
+func TestServeFast_signed(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := newTestOrigin(t, okHandler("max-age=600"))
+	f := newFastFronts(t, distConfig(o, func(c model.Tree) {
+		model.Sub(c, "DefaultCacheBehavior")["TrustedKeyGroups"] = model.Tree{"Enabled": "true", "Quantity": "1", "Items": []any{"kg"}}
+	}))
+	// Compile from records has no key groups: trust the key directly.
+	for _, beh := range f.te.Snapshot().Distributions["E1TEST"].Behaviors {
+		beh.TrustedKeys = map[string]crypto.PublicKey{"KTESTKEY": &key.PublicKey}
+	}
+	expires := time.Now().Add(time.Hour).Unix()
+	sign := func(resource string) string {
+		sum := sha1.Sum(signedurl.CannedPolicy(resource, expires))
+		sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA1, sum[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.NewReplacer("+", "-", "=", "_", "/", "~").Replace(base64.StdEncoding.EncodeToString(sig))
+	}
+	query := func(path string) string {
+		return path + "?Expires=" + strconv.FormatInt(expires, 10) + "&Signature=" + sign("http://"+testHost+path) + "&Key-Pair-Id=KTESTKEY"
+	}
+	cookies := "Cookie: CloudFront-Expires=" + strconv.FormatInt(expires, 10) + "; CloudFront-Signature=" + sign("http://"+testHost+"/c") + "; CloudFront-Key-Pair-Id=KTESTKEY\r\n"
+	get := func(target string, extra ...string) string {
+		return "GET " + target + " HTTP/1.1\r\nHost: " + testHost + "\r\n" + strings.Join(extra, "") + "\r\n"
+	}
+	tests := []struct {
+		name   string
+		raw    string
+		status int
+		fast   bool
+	}{
+		{"signed URL", get(query("/s")), 200, true},
+		{"signed cookies", get("/c", cookies), 200, true},
+		{"unsigned", get("/s"), 403, false},
+		{"signature for another path", get(strings.Replace(query("/s"), "/s?", "/t?", 1)), 403, false},
+	}
+	for _, tc := range tests {
+		roundTrip(t, f.slow, tc.raw)
+		f.settle(t)
+		slow := roundTrip(t, f.slow, tc.raw)
+		before := f.fs.Stats()
+		fast := roundTrip(t, f.fast, tc.raw)
+		sameResponse(t, tc.name, slow, fast)
+		if fast.StatusCode != tc.status {
+			t.Errorf("%s: status %d, want %d", tc.name, fast.StatusCode, tc.status)
+		}
+		if served := f.fs.Stats().Served > before.Served; served != tc.fast {
+			t.Errorf("%s: served by the fast path = %v, want %v", tc.name, served, tc.fast)
+		}
 	}
 }

@@ -94,7 +94,8 @@ func NewVerifier(size int) *Verifier {
 	return &Verifier{cache: newLRU(size)}
 }
 
-// Verify is the cached form of the package-level Verify.
+// Verify is the cached form of the package-level Verify. It keeps none of
+// req's strings, so they may be views of a buffer the caller reuses.
 func (v *Verifier) Verify(req Request, keys Keys, now time.Time) error {
 	return verify(req, keys, now, v.cache)
 }
