@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -111,7 +110,7 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 		dst = appendField(dst, name, value)
 	}
 	if !hasDate {
-		dst = appendField(dst, "Date", httpDate(now))
+		dst = appendField(dst, "Date", fastpath.Date()) // the real time, as net/http
 	}
 	dst = append(dst, "Age: "...)
 	dst = strconv.AppendInt(dst, int64(now.Sub(m.StoredAt)/time.Second), 10)
@@ -179,23 +178,5 @@ func appendRequestID(dst []byte) []byte {
 	}
 	return base64.URLEncoding.AppendEncode(dst, b[:])
 }
-
-// httpDate is now in the Date header's format, formatted once a second.
-func httpDate(now time.Time) string {
-	sec := now.Unix()
-	if d := lastDate.Load(); d != nil && d.sec == sec {
-		return d.text
-	}
-	d := &formattedDate{sec: sec, text: now.UTC().Format(http.TimeFormat)}
-	lastDate.Store(d)
-	return d.text
-}
-
-type formattedDate struct {
-	sec  int64
-	text string
-}
-
-var lastDate atomic.Pointer[formattedDate]
 
 var _ fastpath.Handler = (*Server)(nil)

@@ -1,29 +1,34 @@
-// Package fastpath serves the edge's plain-HTTP/1.1 connections itself
-// while every request on them is one the edge can answer at once from
-// memory (a fresh cache hit), and hands a connection to net/http at the
-// first request that is not.
+// Package fastpath serves the edge's plain-HTTP/1.1 connections with its
+// own connection loop, so that fresh cache hits skip net/http's per
+// request costs.
+//
+// Each request the loop can parse (a GET or HEAD of the plain shape,
+// fuzz-checked against net/http's parser) is first offered to the
+// Handler's ServeFast, which answers it from memory in one buffer or
+// declines. A declined request (a miss, a Range, a disk hit, an error...)
+// is answered on the same loop by the edge's ordinary http.Handler through
+// a ResponseWriter that frames responses exactly as net/http does (its
+// rules for that subset are copied from net/http's chunkWriter and
+// compared on the wire in respond_test.go); the connection then goes on
+// with the fast path. Any other request (other methods, request bodies,
+// HTTP/1.0, unusual syntax, oversized heads) hands the connection, with
+// the bytes read, to net/http for good.
 //
 // Why: on a small machine net/http spends most of a tiny hit's CPU outside
 // the edge: a background read goroutine and deadline changes per request,
 // a buffered writer and header map per response, several allocations. A
 // cache hit needs none of it. Here one read takes all the requests that
-// have arrived, each hit's response (head pre-rendered by the edge, body
-// shared from the memory tier) is appended to one buffer, and one write
-// sends them. A 1 KiB hit costs less than half the CPU it costs through
-// net/http (bench/RESULTS.md).
+// have arrived, each hit's response is appended to one buffer, and one
+// write sends them (bench/RESULTS.md has the figures).
 //
-// Why not a library: valyala/fasthttp would serve these requests as fast,
-// but it is HTTP/1.1 only and has its own Request/Response types, so the
-// edge would need a second implementation of every rule for HTTP/2 and
-// HTTP/3 (shared/dependencies.md row 5). This package does the opposite:
-// it parses only the plain shape of a GET or HEAD (fuzz-checked against
-// net/http's parser), decides nothing itself, and leaves every other
-// request, valid or not, to net/http and the edge's one request pipeline.
-// The edge's ServeFast declines whatever that pipeline would treat
-// differently from a plain hit.
+// Why not a library: valyala/fasthttp would serve hits as fast, but it is
+// HTTP/1.1 only and has its own Request/Response types, so the edge would
+// need a second implementation of every rule for HTTP/2 and HTTP/3
+// (shared/dependencies.md row 5). This package decides nothing itself:
+// every rule stays in the edge's one request pipeline, and net/http keeps
+// everything this package does not parse.
 //
-// A connection handed over stays with net/http; handing a connection back
-// would need net/http's connection loop. Clients that mix misses and hits
-// on one connection therefore get the fast path only until their first
-// miss; benchmarks and browsers re-reading cached assets stay on it.
+// One difference remains for requests answered on the loop by the http.Handler:
+// their context is not cancelled when the viewer disconnects (net/http
+// notices with a background read); a handler sees it as a write error.
 package fastpath

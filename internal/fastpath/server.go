@@ -45,18 +45,19 @@ type Server struct {
 	closing atomic.Bool
 	wg      sync.WaitGroup
 
-	served, handedOver atomic.Uint64
+	served, declined, handedOver atomic.Uint64
 }
 
 // Stats are counters since the start.
 type Stats struct {
-	Served     uint64 // requests answered here
+	Served     uint64 // requests Handler answered
+	Declined   uint64 // requests Handler declined, answered by Fallback's handler here
 	HandedOver uint64 // connections given to net/http
 }
 
 // Stats returns the counters.
 func (s *Server) Stats() Stats {
-	return Stats{Served: s.served.Load(), HandedOver: s.handedOver.Load()}
+	return Stats{Served: s.served.Load(), Declined: s.declined.Load(), HandedOver: s.handedOver.Load()}
 }
 
 // Serve accepts connections on ln until Shutdown; it runs Fallback on the
@@ -214,10 +215,19 @@ func (c *conn) serve() {
 			req.RemoteAddr = remote
 			head, body, ok := s.Handler.ServeFast(&req, out)
 			if !ok {
-				if c.flush(out) == nil {
-					handed = c.handOver(in[start:end])
+				// Declined: net/http's handler answers it here, after the
+				// answers already gathered.
+				if c.flush(out) != nil {
+					return
 				}
-				return
+				out = out[:0]
+				s.declined.Add(1)
+				if !c.serveHTTP(in[start:start+n], remote) {
+					closeWriteAndWait(c.nc)
+					return
+				}
+				start += n
+				continue
 			}
 			s.served.Add(1)
 			start += n

@@ -1,0 +1,355 @@
+package fastpath
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// serveHTTP runs Fallback's handler for a request the fast path parsed but
+// Handler declined (a miss, a Range, a disk hit...), on this connection,
+// with a ResponseWriter that frames the response as net/http's does. The
+// connection then goes on with the fast path. It reports whether the
+// connection may serve another request.
+//
+// Only requests parse accepts come here: GET or HEAD, HTTP/1.1, no body,
+// no Expect or Upgrade. That is what keeps this writer small: no request
+// body to drain, no 100-continue, no hijacking, no HTTP/1.0 keep-alive.
+// The rules it does follow are net/http's chunkWriter.writeHeader for
+// that subset (Content-Length for short bodies, chunking, sniffing, Date,
+// Connection: close); edge/fast_test.go compares the two on the wire.
+func (c *conn) serveHTTP(head []byte, remote string) (keepAlive bool) {
+	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(head)))
+	if err != nil {
+		return false // parse and net/http disagree: cannot happen (fuzzed)
+	}
+	delete(req.Header, "Host") // as net/http's server does
+	req.RemoteAddr = remote
+	req.RequestURI = req.URL.RequestURI()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req = req.WithContext(ctx)
+
+	bw := writerPool.Get().(*bufio.Writer)
+	bw.Reset(c.nc)
+	defer func() {
+		bw.Reset(nil)
+		writerPool.Put(bw)
+	}()
+	w := &responseWriter{conn: c.nc, bw: bw, req: req, header: make(http.Header), contentLength: -1}
+	if !w.run(c.s.Fallback.Handler) {
+		return false
+	}
+	w.finish()
+	return !w.closeAfter && w.err == nil &&
+		(req.Method == http.MethodHead || w.contentLength == -1 || !bodyAllowed(w.status) || w.written == w.contentLength)
+}
+
+var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4<<10) }}
+
+// run calls the handler; it reports false when the handler aborted the
+// response (http.ErrAbortHandler): the connection must then be closed
+// without finishing it, as net/http does.
+func (w *responseWriter) run(h http.Handler) (finished bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p != http.ErrAbortHandler {
+				panic(p)
+			}
+			finished = false
+		}
+	}()
+	h.ServeHTTP(w, w.req)
+	return true
+}
+
+// bufferBeforeChunking is net/http's: a body that ends within this many
+// bytes gets a Content-Length rather than chunked framing.
+const bufferBeforeChunking = 2048
+
+// sniffLen is how much of the body http.DetectContentType looks at.
+const sniffLen = 512
+
+type responseWriter struct {
+	conn   net.Conn
+	bw     *bufio.Writer
+	req    *http.Request
+	header http.Header
+
+	wroteHeader   bool // WriteHeader called
+	status        int
+	contentLength int64  // declared, -1 if none
+	written       int64  // body bytes the handler wrote
+	pending       []byte // body bytes not yet framed (< bufferBeforeChunking)
+	headSent      bool
+	chunking      bool
+	handlerDone   bool
+	closeAfter    bool
+	err           error
+}
+
+func (w *responseWriter) Header() http.Header { return w.header }
+
+func (w *responseWriter) WriteHeader(code int) {
+	if w.wroteHeader || code < 200 { // the edge sends no 1xx
+		return
+	}
+	w.wroteHeader, w.status = true, code
+	if cl := w.header.Get("Content-Length"); cl != "" {
+		if v, err := strconv.ParseInt(cl, 10, 64); err == nil && v >= 0 {
+			w.contentLength = v
+		} else {
+			w.header.Del("Content-Length")
+		}
+	}
+}
+
+func (w *responseWriter) Write(p []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if !bodyAllowed(w.status) {
+		return 0, http.ErrBodyNotAllowed
+	}
+	w.written += int64(len(p))
+	if w.contentLength != -1 && w.written > w.contentLength {
+		return 0, http.ErrContentLength
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	n0 := len(p)
+	if len(w.pending)+len(p) <= bufferBeforeChunking {
+		w.pending = append(w.pending, p...)
+		return len(p), nil
+	}
+	if len(w.pending) > 0 {
+		n := copy(w.pending[len(w.pending):bufferBeforeChunking], p)
+		w.pending = w.pending[:len(w.pending)+n]
+		w.emit(w.pending)
+		w.pending = w.pending[:0]
+		p = p[n:]
+	}
+	if len(p) >= bufferBeforeChunking {
+		w.emit(p)
+	} else {
+		w.pending = append(w.pending, p...)
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	return n0, nil
+}
+
+// emit sends the head if not sent yet (deciding the framing from p, the
+// first body bytes), then p as framed.
+func (w *responseWriter) emit(p []byte) {
+	if !w.headSent {
+		w.writeHead(p)
+	}
+	if w.req.Method == http.MethodHead || w.err != nil || len(p) == 0 {
+		return
+	}
+	if w.chunking {
+		w.bw.WriteString(strconv.FormatInt(int64(len(p)), 16))
+		w.bw.WriteString("\r\n")
+	}
+	w.bw.Write(p)
+	if w.chunking {
+		w.bw.WriteString("\r\n")
+	}
+	if _, err := w.bw.Write(nil); err != nil {
+		w.err = err
+	}
+}
+
+// Flush sends the head and what is buffered (http.Flusher).
+func (w *responseWriter) Flush() {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	w.emit(w.pending)
+	w.pending = w.pending[:0]
+	if err := w.bw.Flush(); err != nil && w.err == nil {
+		w.err = err
+	}
+}
+
+// ReadFrom lets a disk-tier body reach the socket with sendfile, as
+// net/http's response does.
+func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
+	rf, ok := w.conn.(io.ReaderFrom)
+	if !ok {
+		return io.Copy(writerOnly{w}, src)
+	}
+	// As net/http: the first bytes go through Write, so that a short body
+	// still gets a Content-Length and an untyped one a sniffed type.
+	var n int64
+	if !w.headSent {
+		n0, err := io.Copy(writerOnly{w}, io.LimitReader(src, sniffLen))
+		n += n0
+		if err != nil || n0 < sniffLen {
+			return n, err
+		}
+	}
+	w.Flush()
+	if w.err != nil {
+		return n, w.err
+	}
+	if !w.chunking && bodyAllowed(w.status) && w.req.Method != http.MethodHead {
+		n0, err := rf.ReadFrom(src)
+		n += n0
+		w.written += n0
+		if err != nil {
+			w.err = err
+		}
+		return n, err
+	}
+	n0, err := io.Copy(writerOnly{w}, src)
+	return n + n0, err
+}
+
+type writerOnly struct{ io.Writer }
+
+// finish completes the response after the handler returned.
+func (w *responseWriter) finish() {
+	w.handlerDone = true
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if !w.headSent || len(w.pending) > 0 {
+		w.emit(w.pending)
+		w.pending = w.pending[:0]
+	}
+	if w.chunking && w.err == nil {
+		w.bw.WriteString("0\r\n\r\n")
+	}
+	if err := w.bw.Flush(); err != nil && w.err == nil {
+		w.err = err
+	}
+}
+
+// writeHead writes the status line and header, framed as net/http's
+// chunkWriter.writeHeader would for a GET or HEAD over HTTP/1.1; p is the
+// first body bytes (all of them when the handler is done).
+func (w *responseWriter) writeHead(p []byte) {
+	w.headSent = true
+	h := w.header
+	isHEAD := w.req.Method == http.MethodHead
+	exclude := map[string]bool{}
+	var extra []string // name, value pairs written after h
+
+	te := h.Get("Transfer-Encoding")
+	hasTE := te != ""
+	if w.handlerDone && !hasTE && bodyAllowed(w.status) && !has(h, "Content-Length") && (!isHEAD || len(p) > 0) {
+		w.contentLength = int64(len(p))
+		extra = append(extra, "Content-Length", strconv.Itoa(len(p)))
+	}
+	hasCL := w.contentLength != -1
+	if w.req.Close || h.Get("Connection") == "close" {
+		w.closeAfter = true
+	}
+	if bodyAllowed(w.status) {
+		_, haveType := h["Content-Type"]
+		if h.Get("Content-Encoding") == "" && !haveType && !hasTE && len(p) > 0 {
+			extra = append(extra, "Content-Type", http.DetectContentType(p))
+		}
+	} else {
+		suppressed := []string{"Content-Length", "Transfer-Encoding"}
+		if w.status == http.StatusNotModified {
+			suppressed = append(suppressed, "Content-Type")
+		}
+		for _, k := range suppressed {
+			exclude[k] = true
+		}
+	}
+	if !has(h, "Date") {
+		extra = append(extra, "Date", Date())
+	}
+	if hasCL && hasTE && te != "identity" {
+		exclude["Content-Length"] = true
+		hasCL = false
+	}
+	switch {
+	case isHEAD || !bodyAllowed(w.status):
+		exclude["Transfer-Encoding"] = true
+	case hasCL:
+		exclude["Transfer-Encoding"] = true
+	case hasTE && te == "identity":
+		w.closeAfter = true
+		exclude["Transfer-Encoding"] = true
+	default:
+		w.chunking = true
+		exclude["Transfer-Encoding"] = true
+		extra = append(extra, "Transfer-Encoding", "chunked")
+	}
+	if w.chunking {
+		exclude["Content-Length"] = true
+	}
+	if w.closeAfter && !hasToken(h.Get("Connection"), "close") {
+		exclude["Connection"] = true
+		extra = append(extra, "Connection", "close")
+	}
+
+	w.bw.WriteString("HTTP/1.1 ")
+	w.bw.WriteString(strconv.Itoa(w.status))
+	if text := http.StatusText(w.status); text != "" {
+		w.bw.WriteString(" " + text + "\r\n")
+	} else {
+		w.bw.WriteString(" status code " + strconv.Itoa(w.status) + "\r\n")
+	}
+	h.WriteSubset(w.bw, exclude)
+	for i := 0; i < len(extra); i += 2 {
+		w.bw.WriteString(extra[i] + ": " + extra[i+1] + "\r\n")
+	}
+	w.bw.WriteString("\r\n")
+}
+
+// Date is the current time in the Date header's format, formatted once a
+// second.
+func Date() string {
+	now := time.Now()
+	sec := now.Unix()
+	if d := lastDate.Load(); d != nil && d.sec == sec {
+		return d.text
+	}
+	d := &formattedDate{sec: sec, text: now.UTC().Format(http.TimeFormat)}
+	lastDate.Store(d)
+	return d.text
+}
+
+type formattedDate struct {
+	sec  int64
+	text string
+}
+
+var lastDate atomic.Pointer[formattedDate]
+
+func has(h http.Header, name string) bool {
+	_, ok := h[name]
+	return ok
+}
+
+func bodyAllowed(status int) bool {
+	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
+}
+
+func hasToken(v, token string) bool {
+	for _, t := range strings.Split(v, ",") {
+		if strings.EqualFold(strings.TrimSpace(t), token) {
+			return true
+		}
+	}
+	return false
+}

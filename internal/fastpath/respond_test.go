@@ -1,0 +1,229 @@
+package fastpath
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// declineAll sends every request to the fallback handler on the loop.
+type declineAll struct{}
+
+func (declineAll) ServeFast(r *Request, dst []byte) ([]byte, []byte, bool) { return dst, nil, false }
+
+// The in-loop ResponseWriter frames responses as net/http does: each
+// handler below answers through net/http and through the fast loop, and
+// the two answers must match, including whether the connection stays
+// usable.
+func TestResponseWriter_sameAsNetHTTP(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "body")
+	if err := os.WriteFile(file, []byte(strings.Repeat("F", 70000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("x", 5000)
+	handlers := map[string]http.HandlerFunc{
+		"/small": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			io.WriteString(w, "hello")
+		},
+		"/long": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			for i := 0; i < 3; i++ {
+				io.WriteString(w, long)
+			}
+		},
+		"/cl": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			w.Header().Set("Content-Length", "5000")
+			io.WriteString(w, long)
+		},
+		"/cl-short": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			w.Header().Set("Content-Length", "10")
+			io.WriteString(w, "12345")
+		},
+		"/flush": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			io.WriteString(w, "part 1;")
+			w.(http.Flusher).Flush()
+			io.WriteString(w, "part 2")
+		},
+		"/sniff": func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "<html><body>hi</body></html>")
+		},
+		"/encoded": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Encoding", "gzip")
+			io.WriteString(w, "not really gzip")
+		},
+		"/no-type": func(w http.ResponseWriter, r *http.Request) {
+			w.Header()["Content-Type"] = nil
+			io.WriteString(w, "raw")
+		},
+		"/204": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "3")
+			w.WriteHeader(204)
+			io.WriteString(w, "ignored")
+		},
+		"/304": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			w.Header().Set("ETag", `"e"`)
+			w.WriteHeader(304)
+		},
+		"/299": func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(299)
+			io.WriteString(w, "odd")
+		},
+		"/close": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Connection", "close")
+			io.WriteString(w, "bye")
+		},
+		"/empty": func(w http.ResponseWriter, r *http.Request) {},
+		"/copy": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			io.Copy(w, strings.NewReader(long))
+		},
+		"/copy-short": func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(w, strings.NewReader("tiny"))
+		},
+		"/sendfile": func(w http.ResponseWriter, r *http.Request) {
+			f, err := os.Open(file)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer f.Close()
+			w.Header().Set("Content-Type", "application/octet-stream")
+			w.Header().Set("Content-Length", "70000")
+			io.CopyN(w, f, 70000)
+		},
+	}
+	mux := http.NewServeMux()
+	for p, h := range handlers {
+		mux.Handle(p, h)
+	}
+	std := httptest.NewServer(mux)
+	defer std.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := &Server{Handler: declineAll{}, Fallback: &http.Server{Handler: mux}}
+	go fs.Serve(ln)
+	defer fs.Shutdown(t.Context())
+
+	for p := range handlers {
+		for _, method := range []string{"GET", "HEAD"} {
+			for _, extra := range []string{"", "Connection: close\r\n"} {
+				raw := method + " " + p + " HTTP/1.1\r\nHost: h\r\n" + extra + "\r\n"
+				name := strings.TrimSpace(method + " " + p + " " + extra)
+				want, wantReuse := exchange(t, std.Listener.Addr().String(), raw)
+				got, gotReuse := exchange(t, ln.Addr().String(), raw)
+				if want.status != got.status || want.body != got.body {
+					t.Errorf("%s: %d %q, net/http %d %q", name, got.status, got.body, want.status, want.body)
+				}
+				for k := range mergeKeys(want.header, got.header) {
+					if k == "Date" {
+						if (want.header[k] == nil) != (got.header[k] == nil) {
+							t.Errorf("%s: Date %q, net/http %q", name, got.header[k], want.header[k])
+						}
+						continue
+					}
+					if !slices.Equal(want.header[k], got.header[k]) {
+						t.Errorf("%s: %s %q, net/http %q", name, k, got.header[k], want.header[k])
+					}
+				}
+				if want.chunked != got.chunked {
+					t.Errorf("%s: chunked %v, net/http %v", name, got.chunked, want.chunked)
+				}
+				if wantReuse != gotReuse {
+					t.Errorf("%s: connection reusable %v, net/http %v", name, gotReuse, wantReuse)
+				}
+			}
+		}
+	}
+	if st := fs.Stats(); st.Declined == 0 || st.HandedOver != 0 {
+		t.Errorf("stats %+v: every request should have been answered on the loop", st)
+	}
+}
+
+// A handler that aborts mid-body ends the connection, as with net/http.
+func TestResponseWriter_abort(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100000")
+		io.WriteString(w, strings.Repeat("a", 10000))
+		panic(http.ErrAbortHandler)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := &Server{Handler: declineAll{}, Fallback: &http.Server{Handler: h}}
+	go fs.Serve(ln)
+	defer fs.Shutdown(t.Context())
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := io.Copy(io.Discard, resp.Body); err == nil || n >= 100000 {
+		t.Errorf("aborted body: read %d bytes, err %v; want a short read", n, err)
+	}
+}
+
+type answer struct {
+	status  int
+	header  http.Header
+	body    string
+	chunked bool
+}
+
+// exchange sends raw on a new connection and reports the answer and
+// whether the connection then answers a second request.
+func exchange(t *testing.T, addr, raw string) (answer, bool) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, raw)
+	br := bufio.NewReader(c)
+	method, _, _ := strings.Cut(raw, " ")
+	resp, err := http.ReadResponse(br, &http.Request{Method: method})
+	if err != nil {
+		t.Fatalf("%q: %v", raw, err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	a := answer{status: resp.StatusCode, header: resp.Header, body: string(b), chunked: slices.Contains(resp.TransferEncoding, "chunked")}
+	if _, err := io.WriteString(c, "GET /small HTTP/1.1\r\nHost: h\r\n\r\n"); err != nil {
+		return a, false
+	}
+	_, err = http.ReadResponse(br, nil)
+	return a, err == nil
+}
+
+func mergeKeys(a, b http.Header) map[string]bool {
+	m := map[string]bool{}
+	for k := range a {
+		m[k] = true
+	}
+	for k := range b {
+		m[k] = true
+	}
+	return m
+}
