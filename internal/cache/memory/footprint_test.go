@@ -14,8 +14,9 @@ import (
 
 // footprint stores n objects of size bytes the way a fill does (a key built
 // into a fresh string, a header copied from an origin response, an exact
-// body) and returns the heap bytes each one holds beyond its body.
-func footprint(t *testing.T, n, size int, header func(i int, date string) http.Header) float64 {
+// body) and returns the heap bytes each one holds beyond its body, and the
+// bytes the tier weighs each one at beyond its body.
+func footprint(t *testing.T, n, size int, header func(i int, date string) http.Header) (heap, weight float64) {
 	s, err := memory.New(1 << 40)
 	if err != nil {
 		t.Fatal(err)
@@ -39,11 +40,13 @@ func footprint(t *testing.T, n, size int, header func(i int, date string) http.H
 	s.CleanUp()
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	if u := s.Usage(); u.Entries != n {
+	u := s.Usage()
+	if u.Entries != n {
 		t.Fatalf("stored %d entries, want %d", u.Entries, n)
 	}
 	runtime.KeepAlive(s)
-	return float64(after.HeapAlloc-before.HeapAlloc)/float64(n) - float64(size)
+	heap = float64(after.HeapAlloc-before.HeapAlloc)/float64(n) - float64(size)
+	return heap, float64(u.Bytes)/float64(n) - float64(size)
 }
 
 // benchHeader is what bench/origin sends, as the edge stores it.
@@ -81,8 +84,15 @@ func TestFootprint(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		header func(int, string) http.Header
-	}{{"bench", benchHeader}, {"typical", typicalHeader}} {
-		per := footprint(t, 100_000, 1024, tc.header)
-		t.Logf("%s header: %.0f heap bytes per 1 KiB object beyond its body", tc.name, per)
+		max    float64 // regression bound on heap bytes beyond the body
+	}{{"bench", benchHeader, 400}, {"typical", typicalHeader, 480}} {
+		heap, weight := footprint(t, 100_000, 1024, tc.header)
+		t.Logf("%s header: %.0f heap bytes per 1 KiB object beyond its body, weighed at %.0f", tc.name, heap, weight)
+		if heap > tc.max {
+			t.Errorf("%s header: %.0f heap bytes per object beyond its body, want at most %.0f", tc.name, heap, tc.max)
+		}
+		if weight < heap {
+			t.Errorf("%s header: objects weighed at %.0f bytes beyond their body but take %.0f: the byte bound undercounts", tc.name, weight, heap)
+		}
 	}
 }
