@@ -461,10 +461,14 @@ func (c *Cache) store(f *fill) {
 	var err error
 	switch f.mode {
 	case modeMemory:
-		body := []byte{}
-		if len(f.chunks) == 1 {
+		// A body of known length arrived in one exact chunk; keep it. One
+		// of unknown length is in read chunks with spare capacity (a whole
+		// chunk for a small body): keep an exact copy instead, the memory
+		// tier holds it for as long as the object is cached.
+		var body []byte
+		if len(f.chunks) == 1 && len(f.chunks[0]) == cap(f.chunks[0]) {
 			body = f.chunks[0]
-		} else if len(f.chunks) > 1 {
+		} else {
 			body = make([]byte, 0, f.n)
 			for _, ch := range f.chunks {
 				body = append(body, ch...)

@@ -616,3 +616,57 @@ func TestCache_Fill_largeObjectStreamsThroughDisk(t *testing.T) {
 		t.Errorf("calls = %d", o.calls.Load())
 	}
 }
+
+// capStorage records the capacity of the bodies stored in the memory tier.
+type capStorage struct {
+	cache.Storage
+	mu   sync.Mutex
+	caps map[string][2]int // key: len, cap
+}
+
+func (s *capStorage) Put(key string, m *cache.Meta, body []byte) error {
+	s.mu.Lock()
+	s.caps[key] = [2]int{len(body), cap(body)}
+	s.mu.Unlock()
+	return s.Storage.Put(key, m, body)
+}
+
+// A body kept in memory holds exactly its bytes, however it arrived: a
+// body of unknown length must not pin a whole read chunk.
+func TestCache_Fill_memoryBodiesAreExact(t *testing.T) {
+	mem, err := memory.New(64 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &capStorage{Storage: mem, caps: map[string][2]int{}}
+	c, err := cache.New(cache.Config{Memory: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		n    int
+		size int64 // -1: unknown
+	}{{1024, 1024}, {1024, -1}, {0, -1}, {0, 0}, {40 << 10, -1}, {40 << 10, 40 << 10}, {64 << 10, -1}} {
+		want := cachetest.Body(fmt.Sprint(tc), tc.n)
+		o := &origin{body: bytesBody(want), size: tc.size, cacheable: true}
+		key := cachetest.Key("E1", fmt.Sprintf("/exact/%d/%d", tc.n, tc.size))
+		s, err := c.Fill(t.Context(), request(key, o))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := readAll(t, s); !bytes.Equal(got, want) {
+			t.Fatalf("%v: read %d bytes", tc, len(got))
+		}
+		waitIdle(t, c)
+		st.mu.Lock()
+		lc, ok := st.caps[key]
+		st.mu.Unlock()
+		if !ok || lc != [2]int{tc.n, tc.n} {
+			t.Errorf("%v: stored len/cap %v (stored %v), want %d/%d", tc, lc, ok, tc.n, tc.n)
+		}
+		e, ok := c.Lookup(key)
+		if !ok || !bytes.Equal(e.Body, want) {
+			t.Errorf("%v: lookup found %v", tc, ok)
+		}
+	}
+}

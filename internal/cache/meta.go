@@ -4,13 +4,16 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"iter"
 	"net/http"
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Meta describes one stored object. A *Meta handed out by the cache is
@@ -26,11 +29,41 @@ type Meta struct {
 }
 
 // Header is an immutable, compact copy of an http.Header: name/value pairs
-// sorted by name in one []string whose strings share one allocation. It
-// costs a fraction of a map per entry and can still be copied into a
-// response header without allocating (see CopyTo).
+// sorted by name, the values of one name in their order. It costs a
+// fraction of a map per entry and can still be copied into a response
+// header without allocating (see CopyTo).
+//
+// Most of a header is the same from object to object, so it is shared:
+// the list of names is kept once for every header with the same names
+// (see internNames), and a value that recurs (Content-Type, Cache-Control,
+// a Date within the same second...) is kept once after its second
+// occurrence (see shareValue). What a header owns is the array of its
+// values and the bytes of values seen for the first time.
 type Header struct {
-	kv []string // name0, value0, name1, value1, ... sorted by name (stable)
+	names *headerNames // nil when the header is empty
+	vals  *string      // first of len(names.list) values, in names' order
+}
+
+// headerNames is the name of every value of a Header: one name per value,
+// sorted, repeated for a name with several values. It is immutable and
+// shared by headers.
+type headerNames struct {
+	list []string // strings share one allocation; repeats share one string
+	hash uint64
+}
+
+// values returns the value of every pair, in the order of h.names.list.
+func (h Header) values() []string {
+	if h.names == nil {
+		return nil
+	}
+	return unsafe.Slice(h.vals, len(h.names.list))
+}
+
+// newHeader returns the header with the given names and values (equal
+// lengths, not empty). It keeps vals; names is copied unless shared.
+func newHeader(names, vals []string) Header {
+	return Header{names: internNames(names), vals: &vals[0]}
 }
 
 // MakeHeader copies h into a Header. Later changes to h do not affect it.
@@ -38,49 +71,148 @@ func MakeHeader(h http.Header) Header {
 	if len(h) == 0 {
 		return Header{}
 	}
-	names := make([]string, 0, len(h))
-	n, size := 0, 0
+	var nb [16]string
+	names := nb[:0]
+	n := 0
 	for name, vs := range h {
 		if len(vs) == 0 {
 			continue
 		}
 		names = append(names, name)
 		n += len(vs)
-		size += len(name)
-		for _, v := range vs {
-			size += len(v)
-		}
+	}
+	if n == 0 {
+		return Header{}
 	}
 	slices.Sort(names)
+	var lb [32]string
+	list := lb[:0]
+	vals := make([]string, 0, n)
+	var ob [32]bool
+	own := ob[:0] // vals[i] is not shared: copy it below
+	size := 0
+	for _, name := range names {
+		for _, v := range h[name] {
+			list = append(list, name)
+			s, ok := shareValue(v)
+			if !ok {
+				s = v
+				size += len(v)
+			}
+			vals = append(vals, s)
+			own = append(own, !ok)
+		}
+	}
+	if size > 0 {
+		var b strings.Builder
+		b.Grow(size)
+		for i, v := range vals {
+			if own[i] {
+				b.WriteString(v)
+			}
+		}
+		all := b.String()
+		for i, v := range vals {
+			if own[i] {
+				vals[i], all = all[:len(v)], all[len(v):]
+			}
+		}
+	}
+	return newHeader(list, vals)
+}
+
+// Values are shared through a direct-mapped table: a value is looked up in
+// its slot, and the second time in a row that it lands in an empty or
+// different slot it takes the slot. Unique values (an ETag) pass through
+// without taking slots from recurring ones, and the table bounds what it
+// keeps alive to valueSlots short strings.
+const (
+	valueSlots    = 4096
+	maxValueShare = 64 // longer values are never shared
+	nameSlots     = 256
+)
+
+var (
+	internSeed = maphash.MakeSeed()
+	valueSeen  [valueSlots]atomic.Uint64          // hash of the last value that missed each slot
+	valueTable [valueSlots]atomic.Pointer[string] // the shared value of each slot
+	nameTable  [nameSlots]atomic.Pointer[headerNames]
+)
+
+// shareValue returns the shared copy of v, if there is or now is one.
+func shareValue(v string) (string, bool) {
+	if v == "" {
+		return "", true
+	}
+	if len(v) > maxValueShare {
+		return "", false
+	}
+	h := maphash.String(internSeed, v)
+	i := h % valueSlots
+	if p := valueTable[i].Load(); p != nil && *p == v {
+		return *p, true
+	}
+	if valueSeen[i].Swap(h) != h {
+		return "", false
+	}
+	s := strings.Clone(v)
+	valueTable[i].Store(&s)
+	return s, true
+}
+
+// internNames returns the shared headerNames holding list, making it (with
+// its own copy of the strings) if its slot holds another list.
+func internNames(list []string) *headerNames {
+	h := uint64(len(list))
+	for _, name := range list {
+		h = h*0x9E3779B97F4A7C15 ^ maphash.String(internSeed, name)
+	}
+	slot := &nameTable[h%nameSlots]
+	if p := slot.Load(); p != nil && p.hash == h && slices.Equal(p.list, list) {
+		return p
+	}
+	size := 0
+	for i, name := range list {
+		if i == 0 || name != list[i-1] {
+			size += len(name)
+		}
+	}
 	var b strings.Builder
 	b.Grow(size)
-	for _, name := range names {
-		b.WriteString(name)
-		for _, v := range h[name] {
-			b.WriteString(v)
+	for i, name := range list {
+		if i == 0 || name != list[i-1] {
+			b.WriteString(name)
 		}
 	}
 	all := b.String()
-	kv := make([]string, 0, 2*n)
-	off := 0
-	take := func(l int) string { s := all[off : off+l]; off += l; return s }
-	for _, name := range names {
-		k := take(len(name))
-		for _, v := range h[name] {
-			kv = append(kv, k, take(len(v)))
+	p := &headerNames{list: make([]string, len(list)), hash: h}
+	for i, name := range list {
+		if i > 0 && name == list[i-1] {
+			p.list[i] = p.list[i-1]
+		} else {
+			p.list[i], all = all[:len(name)], all[len(name):]
 		}
 	}
-	return Header{kv: kv}
+	slot.Store(p)
+	return p
 }
 
 // Len returns the number of name/value pairs.
-func (h Header) Len() int { return len(h.kv) / 2 }
+func (h Header) Len() int {
+	if h.names == nil {
+		return 0
+	}
+	return len(h.names.list)
+}
 
 // Get returns the first value stored for the canonical name, or "".
 func (h Header) Get(name string) string {
-	for i := 0; i < len(h.kv); i += 2 {
-		if h.kv[i] == name {
-			return h.kv[i+1]
+	if h.names == nil {
+		return ""
+	}
+	for i, n := range h.names.list {
+		if n == name {
+			return h.values()[i]
 		}
 	}
 	return ""
@@ -89,8 +221,12 @@ func (h Header) Get(name string) string {
 // All yields every name/value pair, names in sorted order.
 func (h Header) All() iter.Seq2[string, string] {
 	return func(yield func(string, string) bool) {
-		for i := 0; i < len(h.kv); i += 2 {
-			if !yield(h.kv[i], h.kv[i+1]) {
+		if h.names == nil {
+			return
+		}
+		vals := h.values()
+		for i, name := range h.names.list {
+			if !yield(name, vals[i]) {
 				return
 			}
 		}
@@ -103,20 +239,19 @@ func (h Header) All() iter.Seq2[string, string] {
 // own map growth; the slices have no spare capacity, so dst.Add copies
 // rather than overwrites. Callers must not assign into dst[name][i].
 func (h Header) CopyTo(dst http.Header) {
-	kv := h.kv
-	for i := 0; i < len(kv); {
-		j := i + 2
-		for j < len(kv) && kv[j] == kv[i] {
-			j += 2
+	if h.names == nil {
+		return
+	}
+	names, vals := h.names.list, h.values()
+	for i := 0; i < len(names); {
+		j := i + 1
+		for j < len(names) && names[j] == names[i] {
+			j++
 		}
-		if j == i+2 {
-			dst[kv[i]] = kv[i+1 : i+2 : i+2]
+		if j == i+1 {
+			dst[names[i]] = vals[i:j:j]
 		} else {
-			vs := make([]string, 0, (j-i)/2)
-			for k := i; k < j; k += 2 {
-				vs = append(vs, kv[k+1])
-			}
-			dst[kv[i]] = vs
+			dst[names[i]] = slices.Clone(vals[i:j])
 		}
 		i = j
 	}
@@ -132,14 +267,14 @@ func (h Header) Clone() http.Header {
 	return dst
 }
 
-// bytes is the memory the header's strings and slice occupy, for weighing.
+// bytes is the memory the header's values take, for weighing: its array
+// and the bytes of every value, shared or not. Names are shared and not
+// counted.
 func (h Header) bytes() int {
-	n := 16 * len(h.kv)
-	for i, s := range h.kv {
-		if i%2 == 0 && i > 0 && s == h.kv[i-2] {
-			continue
-		}
-		n += len(s)
+	vals := h.values()
+	n := 16 * len(vals)
+	for _, v := range vals {
+		n += len(v)
 	}
 	return n
 }
@@ -165,9 +300,10 @@ func (m *Meta) AppendBinary(b []byte) ([]byte, error) {
 	b = binary.AppendVarint(b, unixNano(m.StoredAt))
 	b = binary.AppendVarint(b, unixNano(m.Expires))
 	b = binary.AppendVarint(b, m.Size)
-	b = binary.AppendUvarint(b, uint64(len(m.Header.kv)))
-	for _, s := range m.Header.kv {
-		b = appendString(b, s)
+	b = binary.AppendUvarint(b, 2*uint64(m.Header.Len()))
+	for name, v := range m.Header.All() {
+		b = appendString(b, name)
+		b = appendString(b, v)
 	}
 	return b, nil
 }
@@ -190,14 +326,20 @@ func (m *Meta) UnmarshalBinary(data []byte) error {
 	if d.err != nil || n%2 != 0 || n > uint64(len(all)) {
 		return errBadMeta
 	}
-	var kv []string
+	m.Header = Header{}
 	if n > 0 {
-		kv = make([]string, n)
-		for i := range kv {
-			kv[i] = d.string()
+		var nb [32]string
+		names := nb[:0]
+		vals := make([]string, n/2)
+		for i := range vals {
+			names = append(names, d.string())
+			vals[i] = d.string()
 		}
+		if d.err != nil {
+			return errBadMeta
+		}
+		m.Header = newHeader(names, vals)
 	}
-	m.Header = Header{kv: kv}
 	if d.err != nil || d.off != len(all) {
 		return errBadMeta
 	}

@@ -5,6 +5,7 @@ import (
 	"iter"
 	"math"
 	"strings"
+	"unsafe"
 
 	"github.com/maypok86/otter/v2"
 
@@ -12,16 +13,23 @@ import (
 )
 
 // entryOverhead is a rough count of the heap bytes one entry costs besides
-// its key, body and header strings: otter's node and hash-table slot plus
-// our item. It keeps the byte bound honest for small objects.
+// its key, body and header values: otter's node and hash-table slot plus
+// our item (about 216: item 128, node 64, slot ~24; TestFootprint checks
+// that weights do not undercount). It keeps the byte bound honest for
+// small objects.
 const entryOverhead = 256
 
-// item is what otter stores per key: the metadata by value (one allocation
-// together with the body slice header) and the body.
+// item is what otter stores per key: the metadata by value and the body,
+// in one allocation. The body's length is meta.Size and its capacity is
+// not kept, so a pointer is all it takes (128 bytes rather than 144 with a
+// slice header).
 type item struct {
 	meta cache.Meta
-	body []byte
+	body *byte // nil for a nil body
 }
+
+// bytes returns the body.
+func (it *item) bytes() []byte { return unsafe.Slice(it.body, it.meta.Size) }
 
 // Storage is the in-memory tier: an otter W-TinyLFU cache weighted by bytes.
 type Storage struct {
@@ -45,7 +53,7 @@ func New(maxBytes int64) (*Storage, error) {
 }
 
 func weigh(key string, it *item) uint32 {
-	w := uint64(len(key)) + uint64(len(it.body)) + uint64(it.meta.Weight()) + entryOverhead
+	w := uint64(len(key)) + uint64(it.meta.Size) + uint64(it.meta.Weight()) + entryOverhead
 	return uint32(min(w, math.MaxUint32))
 }
 
@@ -55,7 +63,7 @@ func (s *Storage) Get(key string) (cache.Entry, bool) {
 	if !ok {
 		return cache.Entry{}, false
 	}
-	return cache.Entry{Meta: &it.meta, Body: it.body}, true
+	return cache.Entry{Meta: &it.meta, Body: it.bytes()}, true
 }
 
 // Put stores body under key. The slice is kept as is: the caller must not
@@ -64,7 +72,7 @@ func (s *Storage) Put(key string, m *cache.Meta, body []byte) error {
 	if m.Size != int64(len(body)) {
 		return cache.ErrSizeMismatch
 	}
-	it := &item{meta: *m, body: body}
+	it := &item{meta: *m, body: unsafe.SliceData(body)}
 	// DistID and Path are usually substrings of the key (the edge builds
 	// the key from them); share the key's bytes instead of keeping copies.
 	it.meta.DistID = within(key, it.meta.DistID)

@@ -17,3 +17,25 @@ func TestConformance(t *testing.T) {
 		return s
 	})
 }
+
+// The body comes back as it was stored: the same bytes, non-nil when it
+// was non-nil (even empty), nil when it was nil.
+func TestBodyIdentity(t *testing.T) {
+	s, err := memory.New(1 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte("hello")
+	for key, b := range map[string][]byte{"full": body, "empty": {}, "nil": nil} {
+		if err := s.Put(key, &cache.Meta{Size: int64(len(b))}, b); err != nil {
+			t.Fatal(err)
+		}
+		e, ok := s.Get(key)
+		if !ok || len(e.Body) != len(b) || (e.Body == nil) != (b == nil) {
+			t.Fatalf("%s: got %q (nil %v), want %q (nil %v)", key, e.Body, e.Body == nil, b, b == nil)
+		}
+		if len(b) > 0 && &e.Body[0] != &b[0] {
+			t.Fatalf("%s: body was copied", key)
+		}
+	}
+}

@@ -1,0 +1,98 @@
+package memory_test
+
+import (
+	"fmt"
+	"net/http"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"openfront/internal/cache"
+	"openfront/internal/cache/memory"
+)
+
+// footprint stores n objects of size bytes the way a fill does (a key built
+// into a fresh string, a header copied from an origin response, an exact
+// body) and returns the heap bytes each one holds beyond its body, and the
+// bytes the tier weighs each one at beyond its body.
+func footprint(t *testing.T, n, size int, header func(i int, date string) http.Header) (heap, weight float64) {
+	s, err := memory.New(1 << 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
+	for i := range n {
+		path := "/obj/rss" + strconv.Itoa(i) + "?size=" + strconv.Itoa(size)
+		key := string(fmt.Appendf(nil, "E2QWRUHAPOMQZL\x00*\x00%s", path))
+		// A fill runs at ~5000 objects a second: Date changes every 5000.
+		date := start.Add(time.Duration(i/5000) * time.Second).Format(http.TimeFormat)
+		m := &cache.Meta{DistID: "E2QWRUHAPOMQZL", Path: path, Status: 200,
+			Header: cache.MakeHeader(header(i, date)), StoredAt: time.Now(),
+			Expires: time.Now().Add(time.Hour), Size: int64(size)}
+		if err := s.Put(key, m, make([]byte, size)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.CleanUp()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	u := s.Usage()
+	if u.Entries != n {
+		t.Fatalf("stored %d entries, want %d", u.Entries, n)
+	}
+	runtime.KeepAlive(s)
+	heap = float64(after.HeapAlloc-before.HeapAlloc)/float64(n) - float64(size)
+	return heap, float64(u.Bytes)/float64(n) - float64(size)
+}
+
+// benchHeader is what bench/origin sends, as the edge stores it.
+func benchHeader(_ int, date string) http.Header {
+	return http.Header{
+		"Cache-Control":  {"max-age=3600"},
+		"Content-Type":   {"application/octet-stream"},
+		"Content-Length": {"1024"},
+		"Last-Modified":  {"Mon, 02 Jan 2006 15:04:05 GMT"},
+		"Date":           {date},
+	}
+}
+
+// typicalHeader adds what most origins send: a per-object ETag and
+// Last-Modified, and Accept-Ranges.
+func typicalHeader(i int, date string) http.Header {
+	lm := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute).Format(http.TimeFormat)
+	return http.Header{
+		"Accept-Ranges":  {"bytes"},
+		"Cache-Control":  {"public, max-age=86400"},
+		"Content-Type":   {"image/png"},
+		"Content-Length": {"1024"},
+		"Etag":           {fmt.Sprintf(`"%x-%x"`, 1024, 0x5e8f3a00+i*7919)},
+		"Last-Modified":  {lm},
+		"Date":           {date},
+	}
+}
+
+// TestFootprint reports the heap bytes one small object costs beyond its
+// body (go test -run Footprint -v ./internal/cache/memory).
+func TestFootprint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills 200k objects")
+	}
+	for _, tc := range []struct {
+		name   string
+		header func(int, string) http.Header
+		max    float64 // regression bound on heap bytes beyond the body
+	}{{"bench", benchHeader, 400}, {"typical", typicalHeader, 480}} {
+		heap, weight := footprint(t, 100_000, 1024, tc.header)
+		t.Logf("%s header: %.0f heap bytes per 1 KiB object beyond its body, weighed at %.0f", tc.name, heap, weight)
+		if heap > tc.max {
+			t.Errorf("%s header: %.0f heap bytes per object beyond its body, want at most %.0f", tc.name, heap, tc.max)
+		}
+		if weight < heap {
+			t.Errorf("%s header: objects weighed at %.0f bytes beyond their body but take %.0f: the byte bound undercounts", tc.name, weight, heap)
+		}
+	}
+}
