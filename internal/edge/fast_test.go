@@ -12,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"log/slog"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,7 +43,7 @@ func newFastFronts(t *testing.T, cfg model.Tree) *fastFronts {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs := &fastpath.Server{Handler: te.Server, Fallback: &http.Server{Handler: te.Server}, IdleTimeout: time.Minute}
+	fs := &fastpath.Server{Handler: te.Server, Fallback: &http.Server{Handler: te.Server}, IdleTimeout: time.Minute, Log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
 	go fs.Serve(ln)
 	t.Cleanup(func() { fs.Shutdown(t.Context()) })
 	return &fastFronts{te: te, slow: slow.Listener.Addr().String(), fast: ln.Addr().String(), fs: fs}
@@ -78,7 +80,7 @@ func roundTrip(t *testing.T, addr, raw string) *http.Response {
 	}
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("%q: body: %v", raw, err)
+		t.Fatalf("%q to %s (http.Response %v): body: %v after %d bytes", raw, addr, resp.Header, err, len(body))
 	}
 	resp.Body = io.NopCloser(strings.NewReader(string(body)))
 	return resp

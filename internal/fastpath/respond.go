@@ -135,8 +135,8 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	if len(w.pending) > 0 {
-		n := copy(w.pending[len(w.pending):bufferBeforeChunking], p)
-		w.pending = w.pending[:len(w.pending)+n]
+		n := bufferBeforeChunking - len(w.pending)
+		w.pending = append(w.pending, p[:n]...)
 		w.emit(w.pending)
 		w.pending = w.pending[:0]
 		p = p[n:]

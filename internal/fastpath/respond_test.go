@@ -40,6 +40,12 @@ func TestResponseWriter_sameAsNetHTTP(t *testing.T) {
 				io.WriteString(w, long)
 			}
 		},
+		"/mixed": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			for _, n := range []int{100, 3000, 10, 1900, 5000, 1} {
+				io.WriteString(w, long[:n])
+			}
+		},
 		"/cl": func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/plain")
 			w.Header().Set("Content-Length", "5000")
