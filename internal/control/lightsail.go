@@ -99,7 +99,7 @@ func validateLightsailTags(tags []model.LightsailTag) error {
 		return lightsailInvalid("tags: a resource can have at most 50 tags.")
 	}
 	for i, t := range tags {
-		if !tagKey.MatchString(t.Key) || !tagValue.MatchString(t.Value) {
+		if !validTag(t.Key, 1, 128) || !validTag(t.Value, 0, 256) {
 			return lightsailInvalid("tags[%d]: the tag %q=%q is not valid: keys are 1-128 and values 0-256 characters of letters, digits, spaces and _.:/=+-@.", i, t.Key, t.Value)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"slices"
+	"unicode/utf8"
 
 	"openfront/internal/model"
 	"openfront/internal/store"
@@ -12,18 +13,23 @@ import (
 
 func tagsKey(resource string) string { return "tags/" + resource }
 
-// tagKey and tagValue are CloudFront's tag character rules.
-var (
-	tagKey   = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
-	tagValue = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$`)
-)
+// tagChars is CloudFront's tag character rule. The lengths (keys 1-128,
+// values 0-256 characters) are counted apart: a counted repetition such as
+// {1,128} of these Unicode classes compiles into megabytes of regexp
+// program that every process would keep.
+var tagChars = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+
+func validTag(s string, minLen, maxLen int) bool {
+	n := utf8.RuneCountInString(s)
+	return n >= minLen && n <= maxLen && tagChars.MatchString(s)
+}
 
 func validateTags(tags []Tag, max int) error {
 	if len(tags) > max {
 		return model.Errorf("InvalidTagging", "A resource can have at most %d tags.", max)
 	}
 	for _, t := range tags {
-		if !tagKey.MatchString(t.Key) || !tagValue.MatchString(t.Value) {
+		if !validTag(t.Key, 1, 128) || !validTag(t.Value, 0, 256) {
 			return model.Errorf("InvalidTagging", "The tag %q=%q is not valid: keys are 1-128 and values 0-256 characters of letters, digits, spaces and _.:/=+-@.", t.Key, t.Value)
 		}
 	}
