@@ -16,6 +16,10 @@
 //	                     custom error pages, X-Cache/Via/Age/X-Amz-Cf-*
 //	logging              always runs (deferred): metrics
 //
+// On plain-HTTP/1.1 connections (package fastpath) ServeFast answers the
+// fresh memory hits first, with the response these phases would write
+// (fast.go); it declines everything else, which then runs the phases.
+//
 // Edits made in the upstream phases are stored in the cache and so must
 // be the same for every viewer; per-viewer edits belong in responseFilter.
 // The edge never reads the store: Apply swaps in snapshots compiled by
