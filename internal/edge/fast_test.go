@@ -61,6 +61,23 @@ func (f *fastFronts) settle(t *testing.T) {
 	}
 }
 
+// compare sends raw through net/http twice (the second finds the cache
+// warm), then through the fast-path front, and checks that both fronts
+// answer alike and that the fast-path front took route how.
+func (f *fastFronts) compare(t *testing.T, name, raw string, how route) *http.Response {
+	t.Helper()
+	roundTrip(t, f.slow, raw)
+	f.settle(t)
+	slow := roundTrip(t, f.slow, raw)
+	before := f.fs.Stats()
+	fast := roundTrip(t, f.fast, raw)
+	sameResponse(t, name, slow, fast)
+	if got := routeOf(before, f.fs.Stats()); got != how {
+		t.Errorf("%s: %s, want %s", name, got, how)
+	}
+	return fast
+}
+
 // roundTrip sends one raw request on a new connection and reads the
 // response.
 func roundTrip(t *testing.T, addr, raw string) *http.Response {
@@ -256,16 +273,7 @@ func TestServeFast_sameAnswersAsNetHTTP(t *testing.T) {
 		{"not cached, Connection: close", req("GET", "/pass/stream", testHost, "Connection: close\r\n"), inLoop},
 	}
 	for _, tc := range tests {
-		// Warm the cache through net/http (twice: the second is a hit).
-		roundTrip(t, f.slow, tc.raw)
-		f.settle(t)
-		slow := roundTrip(t, f.slow, tc.raw)
-		before := f.fs.Stats()
-		fast := roundTrip(t, f.fast, tc.raw)
-		sameResponse(t, tc.name, slow, fast)
-		if got := routeOf(before, f.fs.Stats()); got != tc.how {
-			t.Errorf("%s: %s, want %s", tc.name, got, tc.how)
-		}
+		f.compare(t, tc.name, tc.raw, tc.how)
 	}
 }
 
@@ -365,17 +373,8 @@ func TestServeFast_signed(t *testing.T) {
 		{"signature for another path", get(strings.Replace(query("/s"), "/s?", "/t?", 1)), 403, inLoop},
 	}
 	for _, tc := range tests {
-		roundTrip(t, f.slow, tc.raw)
-		f.settle(t)
-		slow := roundTrip(t, f.slow, tc.raw)
-		before := f.fs.Stats()
-		fast := roundTrip(t, f.fast, tc.raw)
-		sameResponse(t, tc.name, slow, fast)
-		if fast.StatusCode != tc.status {
+		if fast := f.compare(t, tc.name, tc.raw, tc.how); fast.StatusCode != tc.status {
 			t.Errorf("%s: status %d, want %d", tc.name, fast.StatusCode, tc.status)
-		}
-		if got := routeOf(before, f.fs.Stats()); got != tc.how {
-			t.Errorf("%s: %s, want %s", tc.name, got, tc.how)
 		}
 	}
 }

@@ -201,18 +201,27 @@ func validTarget(t []byte) bool {
 
 // pathChar are the bytes url.URL.EscapedPath leaves unescaped in a path
 // (besides '%' escapes).
-var pathChar = func() (t [256]bool) {
+var pathChar = alnumAnd("-_.~!$&'()*+,;=:@[]/")
+
+// tokenChar are the bytes of an RFC 9110 token.
+var tokenChar = alnumAnd("!#$%&'*+-.^_`|~")
+
+// hostChar are the bytes of a DNS name or IP address with a port.
+var hostChar = alnumAnd("-.:[]")
+
+// alnumAnd is a byte set of ASCII letters, digits and extra.
+func alnumAnd(extra string) (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true
 	}
 	for c := 'a'; c <= 'z'; c++ {
 		t[c], t[c-'a'+'A'] = true, true
 	}
-	for _, c := range "-_.~!$&'()*+,;=:@[]/" {
+	for _, c := range extra {
 		t[c] = true
 	}
 	return t
-}()
+}
 
 // validHost accepts a DNS name or IP address with an optional port: a
 // subset of what net/http accepts, so that a Host it would reject with 400
@@ -222,9 +231,7 @@ func validHost(h string) bool {
 		return false
 	}
 	for i := 0; i < len(h); i++ {
-		c := h[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			c == '-' || c == '.' || c == ':' || c == '[' || c == ']') {
+		if !hostChar[h[i]] {
 			return false
 		}
 	}
@@ -244,19 +251,6 @@ func validName(b []byte) bool {
 	}
 	return true
 }
-
-var tokenChar = func() (t [256]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c], t[c-'a'+'A'] = true, true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()
 
 // validValue rejects control characters other than HTAB (net/http rejects
 // them too; it is simpler to let it).
