@@ -94,6 +94,7 @@ type Policy struct {
 	keyCookies  selection
 	fwdCookies  selection
 	keyHeaders  []string // canonical names, sorted
+	keyReads    []string // see KeyHeaderNames
 	fwdHeaders  []string // extra forwarded (origin request policy), canonical
 	fwdAllViewr bool     // forward every viewer header
 	exceptHdrs  []string // with fwdAllViewr: names not forwarded
@@ -172,6 +173,7 @@ func Compile(b *model.Behavior, s3 bool) *Policy {
 		p.keyHeaders = slices.DeleteFunc(p.keyHeaders, func(h string) bool { return h == "Host" })
 	}
 	p.HostInKey = slices.Contains(p.keyHeaders, "Host")
+	p.keyReads = p.keyHeaderNames()
 	return p
 }
 
@@ -247,19 +249,26 @@ func (p *Policy) NormalizedAcceptEncoding(h http.Header) string {
 	return ""
 }
 
-// KeyReadsHeader reports whether AppendKey reads the request header (a
-// keyed header other than Host, cookies, or Accept-Encoding); when it does
-// not, AppendKey may be given a nil header.
-func (p *Policy) KeyReadsHeader() bool {
-	if p.keyCookies.mode != None || !p.acceptEncodingRaw && (p.gzip || p.brotli) {
-		return true
-	}
+// KeyHeaderNames returns the request headers AppendKey reads (keyed
+// headers other than Host, Cookie, Accept-Encoding), canonical; AppendKey
+// given a header with only these gives the same key as with the whole.
+// The slice is shared: do not modify it.
+func (p *Policy) KeyHeaderNames() []string { return p.keyReads }
+
+func (p *Policy) keyHeaderNames() []string {
+	var names []string
 	for _, name := range p.keyHeaders {
 		if name != "Host" {
-			return true
+			names = append(names, name)
 		}
 	}
-	return false
+	if p.keyCookies.mode != None {
+		names = append(names, "Cookie")
+	}
+	if !p.acceptEncodingRaw && (p.gzip || p.brotli) {
+		names = append(names, "Accept-Encoding")
+	}
+	return names
 }
 
 // AppendKey appends the cache key of a request to dst: the distribution,

@@ -48,6 +48,22 @@ func TestPolicy_AppendKey(t *testing.T) {
 			if (ka == kb) != tc.sameObject {
 				t.Errorf("keys %q and %q: same object = %v, want %v", ka, kb, ka == kb, tc.sameObject)
 			}
+			// Only the headers KeyHeaderNames lists make the key.
+			for _, h := range []http.Header{tc.ha, tc.hb} {
+				full := http.Header{"X-Noise": {"1"}, "User-Agent": {"ua"}}
+				for k, v := range h {
+					full[k] = v
+				}
+				only := http.Header{}
+				for _, name := range tc.policy.KeyHeaderNames() {
+					if v, ok := full[name]; ok {
+						only[name] = v
+					}
+				}
+				if a, b := key(tc.policy, "/p", "", full), key(tc.policy, "/p", "", only); a != b {
+					t.Errorf("key from the whole header %q, from KeyHeaderNames %v only %q", a, tc.policy.KeyHeaderNames(), b)
+				}
+			}
 		})
 	}
 }

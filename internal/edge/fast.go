@@ -69,10 +69,7 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	if r.Path == "/" && dist.Config.DefaultRootObject != "" {
 		originPath = "/" + dist.Config.DefaultRootObject
 	}
-	var viewerHeader http.Header
-	if p.KeyReadsHeader() {
-		viewerHeader = r.Header()
-	}
+	viewerHeader := r.HeaderOf(p.KeyHeaderNames())
 	bp := keyBufs.Get().(*[]byte)
 	kb := p.AppendKey((*bp)[:0], dist.ID, beh.PathPattern, originPath, r.RawQuery, viewerHeader, r.Host, skipQuery)
 	e, found := c.LookupMemory(unsafe.String(unsafe.SliceData(kb), len(kb)))
@@ -149,14 +146,14 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 // the request's strings, so they may alias the read buffer.
 func (s *Server) verifiedFast(r *fastpath.Request, keys map[string]crypto.PublicKey, now time.Time) bool {
 	req := signedurl.Request{Scheme: "http", Host: r.Host, Path: r.Path, RawQuery: r.RawQuery}
-	if r.Has("Cookie") {
-		req.Cookies = r.Header()["Cookie"]
-	}
+	req.Cookies = r.HeaderOf(cookieHeader)["Cookie"]
 	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
 		req.ClientIP = ap.Addr()
 	}
 	return s.opts.Signed.Verify(req, signedurl.KeySet(keys), now) == nil
 }
+
+var cookieHeader = []string{"Cookie"}
 
 func appendField(dst []byte, name, value string) []byte {
 	dst = append(dst, name...)

@@ -3,7 +3,6 @@ package fastpath
 import (
 	"bytes"
 	"net/http"
-	"net/textproto"
 	"unsafe"
 )
 
@@ -40,19 +39,19 @@ func (r *Request) Has(name string) bool {
 	return false
 }
 
-// Header returns the request's header as net/http would (canonical names,
-// values in order), Host excluded as net/http does. It allocates: call it
-// only when a decision needs the headers.
-func (r *Request) Header() http.Header {
-	h := make(http.Header, len(r.hdr))
-	values := make([]string, len(r.hdr)) // one backing array for them all
-	for i, f := range r.hdr {
-		name := textproto.CanonicalMIMEHeaderKey(f.name)
-		values[i] = f.value
-		if vs, ok := h[name]; ok {
-			h[name] = append(vs, f.value) // cap-limited: copies
-		} else {
-			h[name] = values[i : i+1 : i+1]
+// HeaderOf returns the request's headers named in names (canonical), as
+// net/http's Request.Header has them; nil when the request has none of
+// them, so that the common case allocates nothing.
+func (r *Request) HeaderOf(names []string) http.Header {
+	var h http.Header
+	for _, f := range r.hdr {
+		for _, name := range names {
+			if equalFold(f.name, name) {
+				if h == nil {
+					h = make(http.Header, len(names))
+				}
+				h[name] = append(h[name], f.value)
+			}
 		}
 	}
 	return h
