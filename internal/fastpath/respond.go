@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -18,7 +19,8 @@ import (
 // Handler declined (a miss, a Range, a disk hit...), on this connection,
 // with a ResponseWriter that frames the response as net/http's does. The
 // connection then goes on with the fast path. It reports whether the
-// connection may serve another request.
+// connection may serve another request, and how many bytes of the next
+// requests it read into spare meanwhile.
 //
 // Only requests parse accepts come here: GET or HEAD, HTTP/1.1, no body,
 // no Expect or Upgrade. That is what keeps this writer small: no request
@@ -26,17 +28,24 @@ import (
 // The rules it does follow are net/http's chunkWriter.writeHeader for
 // that subset (Content-Length for short bodies, chunking, sniffing, Date,
 // Connection: close); edge/fast_test.go compares the two on the wire.
-func (c *conn) serveHTTP(head []byte, remote string) (keepAlive bool) {
+//
+// As in net/http, a read runs in the background while the handler does, so
+// that the request's context ends when the viewer goes away (an origin
+// fetch for it then stops).
+func (c *conn) serveHTTP(head []byte, remote string, spare []byte) (keepAlive bool, read int) {
 	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(head)))
 	if err != nil {
-		return false // parse and net/http disagree: cannot happen (fuzzed)
+		return false, 0 // parse and net/http disagree: cannot happen (fuzzed)
 	}
 	delete(req.Header, "Host") // as net/http's server does
 	req.RemoteAddr = remote
-	req.RequestURI = req.URL.RequestURI()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	req = req.WithContext(ctx)
+	var bg *backgroundRead
+	if len(spare) > 0 {
+		bg = c.startBackgroundRead(spare, cancel)
+	}
 
 	bw := writerPool.Get().(*bufio.Writer)
 	bw.Reset(c.nc)
@@ -45,12 +54,53 @@ func (c *conn) serveHTTP(head []byte, remote string) (keepAlive bool) {
 		writerPool.Put(bw)
 	}()
 	w := &responseWriter{conn: c.nc, bw: bw, req: req, header: make(http.Header), contentLength: -1}
-	if !w.run(c.s.Fallback.Handler) {
-		return false
+	finished := w.run(c.s.Fallback.Handler)
+	if finished {
+		w.finish()
 	}
-	w.finish()
-	return !w.closeAfter && w.err == nil &&
+	gone := false
+	if bg != nil {
+		read, gone = bg.stop(c)
+	}
+	keepAlive = finished && !gone && !w.closeAfter && w.err == nil &&
 		(req.Method == http.MethodHead || w.contentLength == -1 || !bodyAllowed(w.status) || w.written == w.contentLength)
+	return keepAlive, read
+}
+
+// backgroundRead waits for bytes (a pipelined next request) or the end of
+// the connection while a handler runs.
+type backgroundRead struct {
+	done chan struct{}
+	n    int
+	err  error
+}
+
+func (c *conn) startBackgroundRead(buf []byte, viewerGone context.CancelFunc) *backgroundRead {
+	b := &backgroundRead{done: make(chan struct{})}
+	go func() {
+		defer close(b.done)
+		b.n, b.err = c.nc.Read(buf)
+		if b.n == 0 && b.err != nil && !isTimeout(b.err) {
+			viewerGone()
+		}
+	}()
+	return b
+}
+
+// stop ends the background read and returns what it read, and whether the
+// connection is gone.
+func (b *backgroundRead) stop(c *conn) (n int, gone bool) {
+	c.nc.SetReadDeadline(aLongTimeAgo)
+	<-b.done
+	c.nc.SetReadDeadline(c.deadline) // the loop's own
+	return b.n, b.n == 0 && b.err != nil && !isTimeout(b.err)
+}
+
+var aLongTimeAgo = time.Unix(1, 0)
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4<<10) }}

@@ -233,3 +233,67 @@ func mergeKeys(a, b http.Header) map[string]bool {
 	}
 	return m
 }
+
+// While the handler runs, a viewer that goes away cancels the request's
+// context (as net/http does), and a request pipelined meanwhile is read
+// and answered after the current one.
+func TestResponseWriter_backgroundRead(t *testing.T) {
+	cancelled := make(chan bool, 1)
+	release := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/wait-for-viewer":
+			select {
+			case <-r.Context().Done():
+				cancelled <- true
+			case <-time.After(5 * time.Second):
+				cancelled <- false
+			}
+		case "/slow":
+			<-release
+			io.WriteString(w, "slow")
+		default:
+			io.WriteString(w, "next")
+		}
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := &Server{Handler: declineAll{}, Fallback: &http.Server{Handler: h}}
+	go fs.Serve(ln)
+	defer fs.Shutdown(t.Context())
+
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, "GET /wait-for-viewer HTTP/1.1\r\nHost: h\r\n\r\n")
+	time.Sleep(50 * time.Millisecond)
+	c.Close()
+	if !<-cancelled {
+		t.Error("the request context was not cancelled when the viewer closed the connection")
+	}
+
+	c, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: h\r\n\r\n")
+	time.Sleep(50 * time.Millisecond)
+	io.WriteString(c, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n")
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	br := bufio.NewReader(c)
+	for _, want := range []string{"slow", "next"} {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", want, err)
+		}
+		if b, _ := io.ReadAll(resp.Body); string(b) != want {
+			t.Errorf("got %q, want %q", b, want)
+		}
+	}
+}

@@ -222,7 +222,9 @@ func (c *conn) serve() {
 				}
 				out = out[:0]
 				s.declined.Add(1)
-				if !c.serveHTTP(in[start:start+n], remote) {
+				keep, read := c.serveHTTP(in[start:start+n], remote, in[end:])
+				end += read
+				if !keep {
 					closeWriteAndWait(c.nc)
 					return
 				}
