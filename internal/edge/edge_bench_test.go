@@ -27,6 +27,7 @@ import (
 	"openfront/internal/cache"
 	"openfront/internal/cache/memory"
 	"openfront/internal/edge"
+	"openfront/internal/fastpath"
 	"openfront/internal/model"
 	"openfront/internal/origin"
 	"openfront/internal/snapshot"
@@ -221,6 +222,26 @@ func BenchmarkHit1KiB(b *testing.B) { benchHit(b, 1<<10) }
 // the memory tier keeps by default); the body is one Write of the stored
 // slice, so this should cost about what BenchmarkHit1KiB does.
 func BenchmarkHit1MiB(b *testing.B) { benchHit(b, 1<<20) }
+
+// BenchmarkServeFast1KiB is BenchmarkHit1KiB through the fast path's entry
+// point (ServeFast, as package fastpath calls it for a plain HTTP/1.1
+// hit): the response head is rendered into a reused buffer.
+func BenchmarkServeFast1KiB(b *testing.B) {
+	const size = 1 << 10
+	o := newBenchOrigin(b)
+	s := newBenchEdge(b, o)
+	prefill(b, s, "/obj/hit?size=1024", size)
+	r := &fastpath.Request{Method: "GET", Path: "/obj/hit", RawQuery: "size=1024", Host: benchHost, RemoteAddr: "127.0.0.1:40000"}
+	buf := make([]byte, 0, 4096)
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		head, body, ok := s.ServeFast(r, buf[:0])
+		if !ok || len(body) != size || len(head) == 0 {
+			b.Fatalf("ServeFast declined a fresh hit (ok=%v, %d body bytes)", ok, len(body))
+		}
+	}
+}
 
 // BenchmarkHit1KiBParallel is BenchmarkHit1KiB from GOMAXPROCS goroutines.
 func BenchmarkHit1KiBParallel(b *testing.B) { benchHitParallel(b, 1<<10) }
