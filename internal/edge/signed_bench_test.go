@@ -9,20 +9,22 @@ package edge_test
 // <= 10 %.
 
 import (
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
 	"encoding/base64"
 	"io"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"openfront/internal/edge"
+	"openfront/internal/fastpath"
 	"openfront/internal/model"
 	"openfront/internal/signedurl"
 	"openfront/internal/snapshot"
@@ -122,6 +124,20 @@ func BenchmarkHit1KiBSigned(b *testing.B) {
 	b.ReportMetric(100*(signed-unsigned)/unsigned, "overhead-%")
 }
 
+// serveLikeTheProduct serves s on a loopback listener through
+// fastpath.Server, as `openfront serve` does on its plain-HTTP edge
+// listener, and returns its base URL.
+func serveLikeTheProduct(b *testing.B, s *edge.Server) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	fs := &fastpath.Server{Handler: s, Fallback: &http.Server{Handler: s}}
+	go fs.Serve(ln)
+	b.Cleanup(func() { fs.Shutdown(context.Background()) })
+	return "http://" + ln.Addr().String()
+}
+
 // BenchmarkHitSignedOverHTTP measures what the issue's target is about:
 // the latency of a whole hit as a viewer sees it (HTTP/1.1 keep-alive over
 // loopback, request parsing and response writing included), with and
@@ -140,10 +156,9 @@ func BenchmarkHitSignedOverHTTP(b *testing.B) {
 	plainPath := "/obj/hit?size=" + strconv.Itoa(size)
 	prefill(b, signedEdge, signedPath, size)
 	prefill(b, plainEdge, plainPath, size)
-	signedSrv := httptest.NewServer(signedEdge)
-	defer signedSrv.Close()
-	plainSrv := httptest.NewServer(plainEdge)
-	defer plainSrv.Close()
+	// Served as the product serves plain HTTP: the fast path, net/http
+	// for what it declines.
+	signedURL, plainURL := serveLikeTheProduct(b, signedEdge), serveLikeTheProduct(b, plainEdge)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4, DisableCompression: true}}
 	get := func(base, path string) {
 		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
@@ -165,11 +180,11 @@ func BenchmarkHitSignedOverHTTP(b *testing.B) {
 		n := min(round, b.N-i)
 		t0 := time.Now()
 		for range n {
-			get(signedSrv.URL, signedPath)
+			get(signedURL, signedPath)
 		}
 		t1 := time.Now()
 		for range n {
-			get(plainSrv.URL, plainPath)
+			get(plainURL, plainPath)
 		}
 		signed += t1.Sub(t0)
 		plain += time.Since(t1)
