@@ -148,11 +148,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Read and write buffer sizes. A request head that does not fit in
 // readBufSize goes to net/http (whose limit is far larger); responses are
 // gathered up to flushSize before a write; bodies from writevSize up are
-// written in place rather than copied.
+// written in place rather than copied; a write buffer grown past
+// idleOutSize is dropped before waiting for the next request, so idle
+// keep-alive connections hold little memory.
 const (
 	readBufSize = 8 << 10
 	flushSize   = 64 << 10
 	writevSize  = 16 << 10
+	idleOutSize = 32 << 10
 )
 
 var bufPool = sync.Pool{New: func() any { return new(buffers) }}
@@ -189,7 +192,7 @@ func (c *conn) serve() {
 
 	bufs := bufPool.Get().(*buffers)
 	defer func() {
-		if cap(bufs.out) > 4*flushSize {
+		if cap(bufs.out) > idleOutSize {
 			bufs.out = nil
 		}
 		bufPool.Put(bufs)
@@ -262,6 +265,9 @@ func (c *conn) serve() {
 				return
 			}
 			out = out[:0]
+		}
+		if cap(out) > idleOutSize {
+			out = nil // an idle connection keeps no large write buffer
 		}
 		if s.closing.Load() {
 			return
