@@ -10,6 +10,7 @@
 package cachepolicy
 
 import (
+	"fmt"
 	"net/http"
 	"net/textproto"
 	"slices"
@@ -113,18 +114,26 @@ type Policy struct {
 }
 
 // Compile builds the policy of a behaviour; s3 says whether the target
-// origin is an S3 REST origin (cookies and Host are never forwarded there).
-func Compile(b *model.Behavior, s3 bool) *Policy {
+// origin is an S3 REST origin (cookies and Host are never forwarded there);
+// custom holds the stored policies the behaviour may name.
+func Compile(b *model.Behavior, s3 bool, custom Custom) (*Policy, error) {
 	p := &Policy{}
 	if b.Forwarded == nil {
-		cp := model.ManagedCachePolicies[b.CachePolicyID]
+		cp, ok := custom.cachePolicy(b.CachePolicyID)
+		if !ok {
+			return nil, fmt.Errorf("no cache policy %q", b.CachePolicyID)
+		}
 		p.MinTTL, p.DefaultTTL, p.MaxTTL = seconds(cp.MinTTL), seconds(cp.DefaultTTL), seconds(cp.MaxTTL)
 		p.keyQuery = compileSelection(cp.QueryStrings)
 		p.keyCookies = compileSelection(cp.Cookies)
 		p.keyHeaders = canonicalSorted(cp.Headers)
 		p.gzip, p.brotli = cp.AcceptEncodingGzip, cp.AcceptEncodingBrotli
 		p.fwdQuery, p.fwdCookies = p.keyQuery, p.keyCookies
-		if orp, ok := model.ManagedOriginRequestPolicies[b.OriginRequestPolicyID]; ok {
+		orp, ok := custom.originRequestPolicy(b.OriginRequestPolicyID)
+		if !ok && b.OriginRequestPolicyID != "" {
+			return nil, fmt.Errorf("no origin request policy %q", b.OriginRequestPolicyID)
+		}
+		if ok {
 			p.fwdQuery = union(p.keyQuery, compileSelection(orp.QueryStrings))
 			p.fwdCookies = union(p.keyCookies, compileSelection(orp.Cookies))
 			switch orp.Headers.Behavior {
@@ -174,7 +183,30 @@ func Compile(b *model.Behavior, s3 bool) *Policy {
 	}
 	p.HostInKey = slices.Contains(p.keyHeaders, "Host")
 	p.keyReads = p.keyHeaderNames()
-	return p
+	return p, nil
+}
+
+// Custom are the stored custom policies by id; managed ones are known
+// without it.
+type Custom struct {
+	Cache         map[string]model.CachePolicy
+	OriginRequest map[string]model.OriginRequestPolicy
+}
+
+func (c Custom) cachePolicy(id string) (model.CachePolicy, bool) {
+	if p, ok := model.ManagedCachePolicies[id]; ok {
+		return p, true
+	}
+	p, ok := c.Cache[id]
+	return p, ok
+}
+
+func (c Custom) originRequestPolicy(id string) (model.OriginRequestPolicy, bool) {
+	if p, ok := model.ManagedOriginRequestPolicies[id]; ok {
+		return p, true
+	}
+	p, ok := c.OriginRequest[id]
+	return p, ok
 }
 
 func seconds(n int64) time.Duration { return time.Duration(n) * time.Second }

@@ -8,8 +8,20 @@ import (
 )
 
 func legacy(fv model.ForwardedValues) *Policy {
-	return Compile(&model.Behavior{PathPattern: "*", Forwarded: &fv, MinTTL: 0, DefaultTTL: 86400, MaxTTL: 31536000}, false)
+	return mustCompile(&model.Behavior{PathPattern: "*", Forwarded: &fv, MinTTL: 0, DefaultTTL: 86400, MaxTTL: 31536000}, Custom{})
 }
+
+func mustCompile(b *model.Behavior, custom Custom) *Policy {
+	p, err := Compile(b, false, custom)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// A custom cache policy keys what it lists.
+var customKeyed = Custom{Cache: map[string]model.CachePolicy{"c1": {Name: "keyed", MaxTTL: 600, DefaultTTL: 60,
+	QueryStrings: model.Selection{Behavior: "whitelist", Names: []string{"v"}}, Headers: []string{"X-Device"}}}}
 
 func key(p *Policy, path, query string, h http.Header) string {
 	return string(p.AppendKey(nil, "E1", "*", path, query, h, "d1.example", nil))
@@ -39,8 +51,11 @@ func TestPolicy_AppendKey(t *testing.T) {
 		{"other headers do not key", legacy(model.ForwardedValues{}), [2]string{"/a", ""}, [2]string{"/a", ""}, http.Header{"X-Device": {"m"}}, http.Header{"X-Device": {"d"}}, true},
 		{"Accept-Encoding is normalised", legacy(model.ForwardedValues{}), [2]string{"/a", ""}, [2]string{"/a", ""}, http.Header{"Accept-Encoding": {"gzip, deflate"}}, http.Header{"Accept-Encoding": {"deflate, gzip, sdch"}}, true},
 		{"gzip and identity viewers get different objects", legacy(model.ForwardedValues{}), [2]string{"/a", ""}, [2]string{"/a", ""}, http.Header{"Accept-Encoding": {"gzip"}}, nil, false},
-		{"managed CachingOptimized ignores query and cookies", Compile(&model.Behavior{CachePolicyID: "658327ea-f89d-4fab-a63d-7e88639e58f6"}, false), [2]string{"/a", "x=1"}, [2]string{"/a", "x=2"}, http.Header{"Cookie": {"a=1"}}, http.Header{"Cookie": {"a=2"}}, true},
-		{"managed Amplify keys the query", Compile(&model.Behavior{CachePolicyID: "2e54312d-136d-493c-8eb9-b001f22f67d2"}, false), [2]string{"/a", "x=1"}, [2]string{"/a", "x=2"}, nil, nil, false},
+		{"managed CachingOptimized ignores query and cookies", mustCompile(&model.Behavior{CachePolicyID: "658327ea-f89d-4fab-a63d-7e88639e58f6"}, Custom{}), [2]string{"/a", "x=1"}, [2]string{"/a", "x=2"}, http.Header{"Cookie": {"a=1"}}, http.Header{"Cookie": {"a=2"}}, true},
+		{"managed Amplify keys the query", mustCompile(&model.Behavior{CachePolicyID: "2e54312d-136d-493c-8eb9-b001f22f67d2"}, Custom{}), [2]string{"/a", "x=1"}, [2]string{"/a", "x=2"}, nil, nil, false},
+		{"custom policy keys its query whitelist", mustCompile(&model.Behavior{CachePolicyID: "c1"}, customKeyed), [2]string{"/a", "v=1&x=1"}, [2]string{"/a", "x=2&v=1"}, nil, nil, true},
+		{"custom policy: another listed value", mustCompile(&model.Behavior{CachePolicyID: "c1"}, customKeyed), [2]string{"/a", "v=1"}, [2]string{"/a", "v=2"}, nil, nil, false},
+		{"custom policy keys its header", mustCompile(&model.Behavior{CachePolicyID: "c1"}, customKeyed), [2]string{"/a", ""}, [2]string{"/a", ""}, http.Header{"X-Device": {"m"}}, http.Header{"X-Device": {"d"}}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -112,6 +127,15 @@ func TestPolicy_NormalizedAcceptEncoding(t *testing.T) {
 	raw := legacy(model.ForwardedValues{Headers: []string{"Accept-Encoding"}})
 	if raw.Compressible() || raw.NormalizedAcceptEncoding(http.Header{"Accept-Encoding": {"gzip"}}) != "" {
 		t.Error("a whitelisted Accept-Encoding is keyed raw and disables edge compression")
+	}
+}
+
+func TestCompile_unknownPolicy(t *testing.T) {
+	if _, err := Compile(&model.Behavior{CachePolicyID: "nope"}, false, Custom{}); err == nil {
+		t.Error("an unknown cache policy compiled")
+	}
+	if _, err := Compile(&model.Behavior{CachePolicyID: "c1", OriginRequestPolicyID: "nope"}, false, customKeyed); err == nil {
+		t.Error("an unknown origin request policy compiled")
 	}
 }
 

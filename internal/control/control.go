@@ -43,6 +43,8 @@ type Quotas struct {
 	PublicKeysPerKeyGroup  int
 	KeyGroupsPerBehavior   int
 	OACs                   int
+	CachePolicies          int // custom ones
+	OriginRequestPolicies  int // custom ones
 }
 
 // DefaultQuotas are CloudFront's documented defaults.
@@ -62,6 +64,8 @@ var DefaultQuotas = Quotas{
 	PublicKeysPerKeyGroup:  5,
 	KeyGroupsPerBehavior:   4,
 	OACs:                   100,
+	CachePolicies:          20,
+	OriginRequestPolicies:  20,
 }
 
 // withDefaults returns q with each zero quota set to its default, so that
@@ -89,6 +93,8 @@ func (q Quotas) withDefaults() Quotas {
 		KeyGroups:              or(q.KeyGroups, d.KeyGroups),
 		PublicKeysPerKeyGroup:  or(q.PublicKeysPerKeyGroup, d.PublicKeysPerKeyGroup),
 		KeyGroupsPerBehavior:   or(q.KeyGroupsPerBehavior, d.KeyGroupsPerBehavior),
+		CachePolicies:          or(q.CachePolicies, d.CachePolicies),
+		OriginRequestPolicies:  or(q.OriginRequestPolicies, d.OriginRequestPolicies),
 		OACs:                   or(q.OACs, d.OACs),
 	}
 }

@@ -83,7 +83,7 @@ func (c *Control) CreateDistribution(ctx context.Context, cfg model.Tree, tags [
 		if err := c.checkOAIs(tx, parsed); err != nil {
 			return err
 		}
-		if err := checkKeyGroupAndOACRefs(tx, parsed); err != nil {
+		if err := checkReferences(tx, parsed); err != nil {
 			return err
 		}
 		id = newID("E")
@@ -155,7 +155,7 @@ func (c *Control) checkOAIs(tx store.ReadTxn, p *model.DistributionConfig) error
 }
 
 // distIndexKeys are the index keys a distribution owns: its aliases and the
-// OAIs, key groups and OACs it references.
+// OAIs, key groups, OACs and custom policies it references.
 func distIndexKeys(id string, p *model.DistributionConfig) []string {
 	keys := aliasKeys(p.Aliases)
 	oais, _ := p.OAIReferences()
@@ -168,7 +168,7 @@ func distIndexKeys(id string, p *model.DistributionConfig) []string {
 	for _, o := range oacReferences(p) {
 		keys = append(keys, oacRefKey(o, distKey(id)))
 	}
-	return keys
+	return append(keys, policyRefKeys(p, distKey(id))...)
 }
 
 func (c *Control) getDist(tx store.ReadTxn, id string) (*model.DistributionRecord, error) {
@@ -272,7 +272,7 @@ func (c *Control) UpdateDistribution(ctx context.Context, id, ifMatch string, ap
 		if err := c.checkOAIs(tx, parsed); err != nil {
 			return err
 		}
-		if err := checkKeyGroupAndOACRefs(tx, parsed); err != nil {
+		if err := checkReferences(tx, parsed); err != nil {
 			return err
 		}
 		if err := claimAliases(tx, distKey(id), parsed.Aliases); err != nil {

@@ -262,10 +262,14 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// checkKeyGroupAndOACRefs checks that the key groups the distribution's
-// cache behaviours trust and the OACs its origins name exist.
-func checkKeyGroupAndOACRefs(tx store.ReadTxn, p *model.DistributionConfig) error {
+// checkReferences checks that the key groups the distribution's
+// cache behaviours trust, the policies they name and the OACs its origins
+// name exist.
+func checkReferences(tx store.ReadTxn, p *model.DistributionConfig) error {
 	if err := checkTrustedKeyGroups(tx, p); err != nil {
+		return err
+	}
+	if err := checkPolicyRefs(tx, p); err != nil {
 		return err
 	}
 	return checkOACs(tx, p)

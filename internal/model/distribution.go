@@ -404,16 +404,8 @@ func parseBehavior(t Tree, pattern string, originIDs map[string]bool, origins []
 		b.TrustedKeyGroups = StringItems(kg)
 	}
 
-	if b.CachePolicyID != "" {
-		if _, ok := ManagedCachePolicies[b.CachePolicyID]; !ok {
-			return b, Errorf("NoSuchCachePolicy", "The cache policy %q does not exist.", b.CachePolicyID)
-		}
-	}
-	if b.OriginRequestPolicyID != "" {
-		if _, ok := ManagedOriginRequestPolicies[b.OriginRequestPolicyID]; !ok {
-			return b, Errorf("NoSuchOriginRequestPolicy", "The origin request policy %q does not exist.", b.OriginRequestPolicyID)
-		}
-	}
+	// CachePolicyId and OriginRequestPolicyId name a managed or a stored
+	// custom policy: the control plane checks they exist.
 	fv := Sub(t, "ForwardedValues")
 	if fv != nil && b.CachePolicyID != "" {
 		return b, Errorf("InvalidArgument", "The cache behavior %q cannot have both a CachePolicyId and ForwardedValues.", pattern)

@@ -401,14 +401,8 @@ func TestParseDistributionConfig_rules(t *testing.T) {
 		{"both CachePolicyId and ForwardedValues", func(c model.Tree) {
 			defaultBehavior(c)["CachePolicyId"] = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 		}, "InvalidArgument"},
-		{"unknown cache policy", func(c model.Tree) {
-			b := defaultBehavior(c)
-			delete(b, "ForwardedValues")
-			b["CachePolicyId"] = "00000000-0000-0000-0000-000000000000"
-		}, "NoSuchCachePolicy"},
-		{"unknown origin request policy", func(c model.Tree) {
-			defaultBehavior(c)["OriginRequestPolicyId"] = "00000000-0000-0000-0000-000000000000"
-		}, "NoSuchOriginRequestPolicy"},
+		// Unknown policy ids are the control plane's to refuse (the store
+		// holds the custom ones): internal/control/policy_test.go.
 
 		// Custom error responses.
 		{"error 404 to page with 200", func(c model.Tree) {

@@ -1,10 +1,17 @@
 package model
 
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
 // CachePolicy is a cache policy: TTLs and what goes into the cache key
-// (and so is forwarded to the origin). OpenFront serves CloudFront's managed
-// policies; the policy CRUD API is not served yet.
+// (and so is forwarded to the origin): CloudFront's managed policies below,
+// or a custom one (CachePolicyRecord).
 type CachePolicy struct {
 	Name                       string
+	Comment                    string
 	MinTTL, DefaultTTL, MaxTTL int64
 	Headers                    []string  // header names in the key
 	Cookies                    Selection // cookies in the key
@@ -16,7 +23,8 @@ type CachePolicy struct {
 // OriginRequestPolicy adds what is forwarded to the origin without being
 // in the cache key.
 type OriginRequestPolicy struct {
-	Name string
+	Name    string
+	Comment string
 	// Headers: Behavior is none, whitelist, allViewer,
 	// allViewerAndWhitelistCloudFront or allExcept.
 	Headers      Selection
@@ -75,3 +83,175 @@ var ManagedOriginRequestPolicies = map[string]OriginRequestPolicy{
 	"acba4595-bd28-49b8-b9fe-13317c0390fa": {Name: "Managed-UserAgentRefererHeaders",
 		Headers: Selection{Behavior: "whitelist", Names: []string{"User-Agent", "Referer"}}, Cookies: Selection{Behavior: "none"}, QueryStrings: Selection{Behavior: "all"}},
 }
+
+// Key prefixes of the custom policies.
+const (
+	CachePolicyPrefix         = "cachepolicy/"
+	OriginRequestPolicyPrefix = "originrequestpolicy/"
+)
+
+// CachePolicyKey is the store key of a custom cache policy.
+func CachePolicyKey(id string) string { return CachePolicyPrefix + id }
+
+// OriginRequestPolicyKey is the store key of a custom origin request policy.
+func OriginRequestPolicyKey(id string) string { return OriginRequestPolicyPrefix + id }
+
+// PolicyRecord is a custom policy, under cachepolicy/<id> or
+// originrequestpolicy/<id>.
+type PolicyRecord[P any] struct {
+	ID           string
+	LastModified time.Time
+	Policy       P
+}
+
+// CachePolicyRecord is a custom cache policy.
+type CachePolicyRecord = PolicyRecord[CachePolicy]
+
+// OriginRequestPolicyRecord is a custom origin request policy.
+type OriginRequestPolicyRecord = PolicyRecord[OriginRequestPolicy]
+
+// Quotas of a policy (CloudFront's defaults, cloudfront-limits.html).
+const (
+	maxPolicyNameLen    = 128
+	maxPolicyListLength = 10 // headers, cookies or query strings in one policy
+)
+
+// ParseCachePolicyConfig reads and checks a CachePolicyConfig. The decoder
+// has already checked the members the model requires and the enums. TTLs
+// left out get CloudFront's defaults: DefaultTTL one day (or MinTTL if
+// larger), MaxTTL one year (or DefaultTTL if larger).
+func ParseCachePolicyConfig(t Tree) (CachePolicy, error) {
+	cp := CachePolicy{Name: StrOr(t, "", "Name"), Comment: StrOr(t, "", "Comment")}
+	if err := checkPolicyName(cp.Name); err != nil {
+		return cp, err
+	}
+	cp.MinTTL, _ = Int(t, "MinTTL")
+	def, hasDef := Int(t, "DefaultTTL")
+	if !hasDef {
+		def = max(86400, cp.MinTTL)
+	}
+	maxTTL, hasMax := Int(t, "MaxTTL")
+	if !hasMax {
+		maxTTL = max(31536000, def)
+	}
+	cp.DefaultTTL, cp.MaxTTL = def, maxTTL
+	if cp.MinTTL < 0 || cp.MinTTL > cp.DefaultTTL || cp.DefaultTTL > cp.MaxTTL {
+		return cp, Errorf("InvalidArgument", "The TTLs must satisfy 0 <= MinTTL (%d) <= DefaultTTL (%d) <= MaxTTL (%d).", cp.MinTTL, cp.DefaultTTL, cp.MaxTTL)
+	}
+	p := Sub(t, "ParametersInCacheKeyAndForwardedToOrigin")
+	cp.AcceptEncodingGzip = Bool(p, "EnableAcceptEncodingGzip")
+	cp.AcceptEncodingBrotli = Bool(p, "EnableAcceptEncodingBrotli")
+	var err error
+	if cp.Headers, err = policyNames(p, "TooManyHeadersInCachePolicy", "HeadersConfig", "HeaderBehavior", "Headers"); err != nil {
+		return cp, err
+	}
+	if cp.Cookies, err = policySelection(p, "TooManyCookiesInCachePolicy", "CookiesConfig", "CookieBehavior", "Cookies"); err != nil {
+		return cp, err
+	}
+	if cp.QueryStrings, err = policySelection(p, "TooManyQueryStringsInCachePolicy", "QueryStringsConfig", "QueryStringBehavior", "QueryStrings"); err != nil {
+		return cp, err
+	}
+	return cp, nil
+}
+
+// Config is the policy as a CachePolicyConfig.
+func (cp CachePolicy) Config() Tree {
+	headerBehavior := "none"
+	if len(cp.Headers) > 0 {
+		headerBehavior = "whitelist"
+	}
+	return Tree{
+		"Comment": cp.Comment, "Name": cp.Name,
+		"DefaultTTL": itoa(cp.DefaultTTL), "MaxTTL": itoa(cp.MaxTTL), "MinTTL": itoa(cp.MinTTL),
+		"ParametersInCacheKeyAndForwardedToOrigin": Tree{
+			"EnableAcceptEncodingGzip":   boolString(cp.AcceptEncodingGzip),
+			"EnableAcceptEncodingBrotli": boolString(cp.AcceptEncodingBrotli),
+			"HeadersConfig":              selectionTree("HeaderBehavior", "Headers", Selection{Behavior: headerBehavior, Names: cp.Headers}),
+			"CookiesConfig":              selectionTree("CookieBehavior", "Cookies", cp.Cookies),
+			"QueryStringsConfig":         selectionTree("QueryStringBehavior", "QueryStrings", cp.QueryStrings),
+		},
+	}
+}
+
+// ParseOriginRequestPolicyConfig reads and checks an
+// OriginRequestPolicyConfig (the decoder has checked required members and
+// enums).
+func ParseOriginRequestPolicyConfig(t Tree) (OriginRequestPolicy, error) {
+	p := OriginRequestPolicy{Name: StrOr(t, "", "Name"), Comment: StrOr(t, "", "Comment")}
+	if err := checkPolicyName(p.Name); err != nil {
+		return p, err
+	}
+	var err error
+	if p.Headers, err = policySelection(t, "TooManyHeadersInOriginRequestPolicy", "HeadersConfig", "HeaderBehavior", "Headers"); err != nil {
+		return p, err
+	}
+	if p.Cookies, err = policySelection(t, "TooManyCookiesInOriginRequestPolicy", "CookiesConfig", "CookieBehavior", "Cookies"); err != nil {
+		return p, err
+	}
+	if p.QueryStrings, err = policySelection(t, "TooManyQueryStringsInOriginRequestPolicy", "QueryStringsConfig", "QueryStringBehavior", "QueryStrings"); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// Config is the policy as an OriginRequestPolicyConfig.
+func (p OriginRequestPolicy) Config() Tree {
+	return Tree{
+		"Comment": p.Comment, "Name": p.Name,
+		"HeadersConfig":      selectionTree("HeaderBehavior", "Headers", p.Headers),
+		"CookiesConfig":      selectionTree("CookieBehavior", "Cookies", p.Cookies),
+		"QueryStringsConfig": selectionTree("QueryStringBehavior", "QueryStrings", p.QueryStrings),
+	}
+}
+
+func checkPolicyName(name string) error {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return Errorf("InvalidArgument", "The parameter Name cannot be empty.")
+	case len(name) > maxPolicyNameLen:
+		return Errorf("InvalidArgument", "The parameter Name is too long (maximum %d characters).", maxPolicyNameLen)
+	}
+	return nil
+}
+
+// policySelection reads a {Behavior, Names} config such as CookiesConfig.
+// Names are required for whitelist and allExcept; at most
+// maxPolicyListLength (tooMany otherwise).
+func policySelection(t Tree, tooMany, config, behavior, list string) (Selection, error) {
+	c := Sub(t, config)
+	sel := Selection{Behavior: StrOr(c, "none", behavior), Names: StringItems(c, list)}
+	switch {
+	case len(sel.Names) > maxPolicyListLength:
+		return sel, Errorf(tooMany, "The %s has more than %d names.", config, maxPolicyListLength)
+	case (sel.Behavior == "whitelist" || sel.Behavior == "allExcept") && len(sel.Names) == 0:
+		return sel, Errorf("InvalidArgument", "The %s %s %q needs at least one name.", config, behavior, sel.Behavior)
+	case sel.Behavior == "none" || sel.Behavior == "all" || sel.Behavior == "allViewer":
+		if len(sel.Names) > 0 {
+			return sel, Errorf("InvalidArgument", "The %s %s %q takes no names.", config, behavior, sel.Behavior)
+		}
+	}
+	return sel, nil
+}
+
+// policyNames is policySelection for a cache policy's headers (none or
+// whitelist): the names, nil for none.
+func policyNames(t Tree, tooMany, config, behavior, list string) ([]string, error) {
+	sel, err := policySelection(t, tooMany, config, behavior, list)
+	return sel.Names, err
+}
+
+func selectionTree(behaviorName, listName string, sel Selection) Tree {
+	b := sel.Behavior
+	if b == "" {
+		b = "none"
+	}
+	t := Tree{behaviorName: b}
+	if len(sel.Names) > 0 || b != "none" && b != "all" && b != "allViewer" {
+		t[listName] = Wrapper(sel.Names)
+	}
+	return t
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func boolString(b bool) string { return strconv.FormatBool(b) }

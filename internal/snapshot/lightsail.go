@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"openfront/internal/cachepolicy"
 	"openfront/internal/model"
 )
 
@@ -36,7 +37,7 @@ func (r *records) compileLightsail(s *Snapshot, log *slog.Logger) {
 			log.Error("snapshot: stored lightsail distribution does not parse", "name", rec.Name, "err", err)
 			continue
 		}
-		d, err := compileDistribution(&model.DistributionRecord{ID: rec.ID, DomainName: rec.DomainName, Config: rec.Config}, cfg)
+		d, err := compileDistribution(&model.DistributionRecord{ID: rec.ID, DomainName: rec.DomainName, Config: rec.Config}, cfg, cachepolicy.Custom{}) // Lightsail uses its own (legacy) settings
 		if err != nil {
 			log.Error("snapshot: stored lightsail distribution does not compile", "name", rec.Name, "err", err)
 			continue

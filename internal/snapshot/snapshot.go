@@ -81,7 +81,7 @@ func (d *Distribution) Match(path string) *Behavior {
 }
 
 // compileDistribution builds the edge view of one distribution.
-func compileDistribution(rec *model.DistributionRecord, cfg *model.DistributionConfig) (*Distribution, error) {
+func compileDistribution(rec *model.DistributionRecord, cfg *model.DistributionConfig, custom cachepolicy.Custom) (*Distribution, error) {
 	d := &Distribution{ID: rec.ID, DomainName: rec.DomainName, Config: cfg, Tree: rec.Config, Errors: map[int]*model.CustomErrorResponse{}}
 	origins := map[string]*model.Origin{}
 	for i := range cfg.Origins {
@@ -113,7 +113,9 @@ func compileDistribution(rec *model.DistributionRecord, cfg *model.DistributionC
 		} else {
 			return nil, fmt.Errorf("behavior %q: no origin %q", mb.PathPattern, mb.TargetOriginID)
 		}
-		b.Policy = cachepolicy.Compile(mb, b.Origins[0].S3 != nil)
+		if b.Policy, err = cachepolicy.Compile(mb, b.Origins[0].S3 != nil, custom); err != nil {
+			return nil, fmt.Errorf("behavior %q: %w", mb.PathPattern, err)
+		}
 		d.Behaviors = append(d.Behaviors, b)
 	}
 	for i := range cfg.CustomErrors {
@@ -172,11 +174,15 @@ type records struct {
 	pubkeys   map[string]*model.PublicKeyRecord // see keys.go
 	keygroups map[string]*model.KeyGroupRecord
 	oacs      map[string]*model.OACRecord
+
+	cachePolicies         map[string]*model.CachePolicyRecord
+	originRequestPolicies map[string]*model.OriginRequestPolicyRecord
 }
 
 func newRecords() *records {
 	return &records{dists: map[string]*model.DistributionRecord{}, sdist: map[string]*model.StreamingDistributionRecord{}, ls: map[string]*model.LightsailDistributionRecord{},
-		pubkeys: map[string]*model.PublicKeyRecord{}, keygroups: map[string]*model.KeyGroupRecord{}, oacs: map[string]*model.OACRecord{}}
+		pubkeys: map[string]*model.PublicKeyRecord{}, keygroups: map[string]*model.KeyGroupRecord{}, oacs: map[string]*model.OACRecord{},
+		cachePolicies: map[string]*model.CachePolicyRecord{}, originRequestPolicies: map[string]*model.OriginRequestPolicyRecord{}}
 }
 
 // apply updates the working set with one key; it reports whether the key
@@ -212,19 +218,28 @@ func (r *records) apply(key string, value []byte, deleted bool, log *slog.Logger
 	case strings.HasPrefix(key, model.PublicKeyPrefix), strings.HasPrefix(key, model.KeyGroupPrefix):
 		return r.applyKey(key, value, deleted, log)
 	case strings.HasPrefix(key, model.OACPrefix):
-		if deleted {
-			delete(r.oacs, key)
-			return true
-		}
-		var rec model.OACRecord
-		if err := json.Unmarshal(value, &rec); err != nil {
-			log.Error("snapshot: undecodable origin access control record", "key", key, "err", err)
-			return false
-		}
-		r.oacs[key] = &rec
-		return true
+		return applyRecord(r.oacs, key, value, deleted, log)
+	case strings.HasPrefix(key, model.CachePolicyPrefix):
+		return applyRecord(r.cachePolicies, key, value, deleted, log)
+	case strings.HasPrefix(key, model.OriginRequestPolicyPrefix):
+		return applyRecord(r.originRequestPolicies, key, value, deleted, log)
 	}
 	return false
+}
+
+// applyRecord keeps the JSON record under key in m (or deletes it).
+func applyRecord[T any](m map[string]*T, key string, value []byte, deleted bool, log *slog.Logger) bool {
+	if deleted {
+		delete(m, key)
+		return true
+	}
+	var rec T
+	if err := json.Unmarshal(value, &rec); err != nil {
+		log.Error("snapshot: undecodable record", "key", key, "err", err)
+		return false
+	}
+	m[key] = &rec
+	return true
 }
 
 // compile builds a snapshot from the working set. A record that no longer
@@ -238,13 +253,20 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 		streaming:     map[string]*StreamingDistribution{},
 		Distributions: map[string]*Distribution{},
 	}
+	custom := cachepolicy.Custom{Cache: map[string]model.CachePolicy{}, OriginRequest: map[string]model.OriginRequestPolicy{}}
+	for _, rec := range r.cachePolicies {
+		custom.Cache[rec.ID] = rec.Policy
+	}
+	for _, rec := range r.originRequestPolicies {
+		custom.OriginRequest[rec.ID] = rec.Policy
+	}
 	for _, rec := range r.dists {
 		cfg, err := model.ParseDistributionConfig(rec.Config)
 		if err != nil {
 			log.Error("snapshot: stored distribution does not parse", "dist_id", rec.ID, "err", err)
 			continue
 		}
-		d, err := compileDistribution(rec, cfg)
+		d, err := compileDistribution(rec, cfg, custom)
 		if err != nil {
 			log.Error("snapshot: stored distribution does not compile", "dist_id", rec.ID, "err", err)
 			continue

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -149,5 +150,37 @@ func TestWatcher_followsStore(t *testing.T) {
 	rev = put(model.PublicKeyKey("K1"), model.PublicKeyRecord{ID: "K1", EncodedKey: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))})
 	if a = next(); a.rev != rev || a.snap.Keys.ByID["K1"] == nil {
 		t.Fatalf("public key: revision %d (want %d), key present %v", a.rev, rev, a.snap.Keys.ByID["K1"] != nil)
+	}
+}
+
+// A behaviour naming a stored custom cache policy compiles with it; a
+// change to the policy's record changes the next snapshot; a distribution
+// naming a policy that is not there is left out.
+func TestRecords_customPolicies(t *testing.T) {
+	r := newRecords()
+	log := slog.New(slog.DiscardHandler)
+	rec := distRecord("E1", "d1.cloudfront.localhost")
+	b := model.Sub(rec.Config, "DefaultCacheBehavior")
+	delete(b, "ForwardedValues")
+	b["CachePolicyId"] = "cp1"
+	value, _ := json.Marshal(rec)
+	r.apply(model.DistributionKey("E1"), value, false, log)
+	if s := r.compile(1, log); s.Lookup("d1.cloudfront.localhost") != nil {
+		t.Fatal("a distribution naming a missing policy compiled")
+	}
+	put := func(maxTTL int64) {
+		v, _ := json.Marshal(model.CachePolicyRecord{ID: "cp1", Policy: model.CachePolicy{Name: "p", DefaultTTL: 60, MaxTTL: maxTTL}})
+		if !r.apply(model.CachePolicyKey("cp1"), v, false, log) {
+			t.Fatal("a cache policy record is not relevant to the snapshot")
+		}
+	}
+	put(600)
+	d := r.compile(2, log).Lookup("d1.cloudfront.localhost")
+	if d == nil || d.Behaviors[0].Policy.MaxTTL != 600*time.Second {
+		t.Fatalf("compiled with the custom policy: %+v", d)
+	}
+	put(900)
+	if d := r.compile(3, log).Lookup("d1.cloudfront.localhost"); d == nil || d.Behaviors[0].Policy.MaxTTL != 900*time.Second {
+		t.Errorf("the updated policy did not reach the snapshot")
 	}
 }

@@ -75,4 +75,19 @@ var routes = []route{
 	{"GET", "/origin-access-control/{Id}/config", "GetOriginAccessControlConfig", "2020-05-31", (*Handler).getOACConfig},
 	{"PUT", "/origin-access-control/{Id}/config", "UpdateOriginAccessControl", "2020-05-31", (*Handler).updateOAC},
 	{"DELETE", "/origin-access-control/{Id}", "DeleteOriginAccessControl", "2020-05-31", (*Handler).deleteOAC},
+
+	// Cache policies and origin request policies (managed ones included).
+	// Their updates have no /config suffix.
+	{"POST", "/cache-policy", "CreateCachePolicy", "2020-05-31", cachePolicyAPI.create},
+	{"GET", "/cache-policy", "ListCachePolicies", "2020-05-31", cachePolicyAPI.list},
+	{"GET", "/cache-policy/{Id}", "GetCachePolicy", "2020-05-31", cachePolicyAPI.get},
+	{"GET", "/cache-policy/{Id}/config", "GetCachePolicyConfig", "2020-05-31", cachePolicyAPI.getConfig},
+	{"PUT", "/cache-policy/{Id}", "UpdateCachePolicy", "2020-05-31", cachePolicyAPI.update},
+	{"DELETE", "/cache-policy/{Id}", "DeleteCachePolicy", "2020-05-31", cachePolicyAPI.delete},
+	{"POST", "/origin-request-policy", "CreateOriginRequestPolicy", "2020-05-31", originRequestPolicyAPI.create},
+	{"GET", "/origin-request-policy", "ListOriginRequestPolicies", "2020-05-31", originRequestPolicyAPI.list},
+	{"GET", "/origin-request-policy/{Id}", "GetOriginRequestPolicy", "2020-05-31", originRequestPolicyAPI.get},
+	{"GET", "/origin-request-policy/{Id}/config", "GetOriginRequestPolicyConfig", "2020-05-31", originRequestPolicyAPI.getConfig},
+	{"PUT", "/origin-request-policy/{Id}", "UpdateOriginRequestPolicy", "2020-05-31", originRequestPolicyAPI.update},
+	{"DELETE", "/origin-request-policy/{Id}", "DeleteOriginRequestPolicy", "2020-05-31", originRequestPolicyAPI.delete},
 }
