@@ -185,6 +185,14 @@ func newRecords() *records {
 		cachePolicies: map[string]*model.CachePolicyRecord{}, originRequestPolicies: map[string]*model.OriginRequestPolicyRecord{}}
 }
 
+// recordPrefixes are the kinds apply keeps: the watcher loads them all on
+// start (keep the two lists together).
+var recordPrefixes = []string{
+	model.DistributionPrefix, model.StreamingDistributionPrefix, model.LightsailDistributionPrefix,
+	model.PublicKeyPrefix, model.KeyGroupPrefix, model.OACPrefix,
+	model.CachePolicyPrefix, model.OriginRequestPolicyPrefix,
+}
+
 // apply updates the working set with one key; it reports whether the key
 // affects the compiled snapshot.
 func (r *records) apply(key string, value []byte, deleted bool, log *slog.Logger) (relevant bool) {

@@ -82,6 +82,49 @@ func TestKeys_Allowed(t *testing.T) {
 // TestWatcher_followsStore runs the watcher on a real store: the first
 // snapshot, then a change, a deletion and an invalidation, each applied in
 // order and reported with its revision.
+// The first snapshot (a start or a reload) holds every kind of record
+// apply keeps: a distribution naming a stored custom policy is served.
+func TestWatcher_loadsEveryKind(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rec := distRecord("E1", "d1.example")
+	b := model.Sub(rec.Config, "DefaultCacheBehavior")
+	delete(b, "ForwardedValues")
+	b["CachePolicyId"], b["OriginRequestPolicyId"] = "cp1", "orp1"
+	for key, v := range map[string]any{
+		model.DistributionKey("E1"):          rec,
+		model.CachePolicyKey("cp1"):          model.CachePolicyRecord{ID: "cp1", Policy: model.CachePolicy{Name: "c", MaxTTL: 60}},
+		model.OriginRequestPolicyKey("orp1"): model.OriginRequestPolicyRecord{ID: "orp1", Policy: model.OriginRequestPolicy{Name: "o"}},
+	} {
+		value, _ := json.Marshal(v)
+		if _, err := st.Update(ctx, func(tx store.Txn) error { return tx.Put(key, value) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := make(chan *Snapshot, 1)
+	w := NewWatcher(st, func(_ context.Context, s *Snapshot, _ []model.InvalidationRecord) error {
+		select {
+		case got <- s:
+		default:
+		}
+		return nil
+	}, slog.New(slog.DiscardHandler))
+	go w.Run(ctx)
+	select {
+	case s := <-got:
+		if d := s.Lookup("d1.example"); d == nil || d.Behaviors[0].Policy.MaxTTL != time.Minute {
+			t.Errorf("first snapshot: distribution with custom policies = %+v", d)
+		}
+	case <-ctx.Done():
+		t.Fatal("watcher applied nothing")
+	}
+}
+
 func TestWatcher_followsStore(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

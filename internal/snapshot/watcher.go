@@ -72,8 +72,7 @@ func (w *Watcher) load(ctx context.Context) (*records, int64, []model.Invalidati
 	var invals []model.InvalidationRecord
 	err := w.store.View(ctx, func(tx store.ReadTxn) error {
 		rev = tx.Revision()
-		for _, prefix := range []string{model.DistributionPrefix, model.StreamingDistributionPrefix, model.LightsailDistributionPrefix,
-			model.PublicKeyPrefix, model.KeyGroupPrefix, model.OACPrefix} {
+		for _, prefix := range recordPrefixes {
 			kvs, err := tx.List(prefix)
 			if err != nil {
 				return err

@@ -2,6 +2,7 @@
 policies, listing by Type, the distributions that reference them, and what
 the edge does with a custom policy over real HTTP to a counting origin."""
 
+import http.client
 import json
 import os
 import re
@@ -11,9 +12,9 @@ import uuid
 
 from botocore.exceptions import ClientError
 
-from harness import (DEPLOY_TIMEOUT, MANAGED_CACHING_OPTIMIZED, NS, V2016, V2020, ServerTestCase, dist_config,
+from harness import (DEPLOY_TIMEOUT, MANAGED_CACHING_OPTIMIZED, NS, V2016, V2020, Server, ServerTestCase, dist_config,
                      new_ref, policy_behavior, serialize_body, wait_deployed)
-from test_edge import EdgeTestCase
+from test_edge import EdgeTestCase, Origin, origin_for
 
 POLICY_ID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 NO_SUCH_POLICY = "00000000-0000-4000-8000-000000000000"
@@ -227,6 +228,14 @@ class TestCachePolicies(PolicyTestCase):
         u = self.cf.update_cache_policy(Id=a["CachePolicy"]["Id"], IfMatch=a["ETag"],
                                         CachePolicyConfig=cp_config(name=name_a, comment="same name"))
         self.assertEqual(u["CachePolicy"]["CachePolicyConfig"]["Comment"], "same name")
+        # A rename frees the old name and claims the new one.
+        new_name = new_ref("cp-renamed")
+        self.cf.update_cache_policy(Id=a["CachePolicy"]["Id"], IfMatch=u["ETag"],
+                                    CachePolicyConfig=cp_config(name=new_name))
+        self.assertClientError("CachePolicyAlreadyExists", 409, self.cf.create_cache_policy,
+                               CachePolicyConfig=cp_config(name=new_name))
+        c = self.create_cp(name=name_a)
+        self.assertEqual(c["CachePolicy"]["CachePolicyConfig"]["Name"], name_a)
 
     def test_validation(self):
         eleven = ["n%d" % i for i in range(11)]
@@ -519,6 +528,10 @@ class TestOriginRequestPolicies(PolicyTestCase):
                                OriginRequestPolicyConfig=orp_config(name=name_a))
         # A cache policy and an origin request policy may share a name (separate namespaces).
         self.create_cp(name=name_a)
+        # Deleting a policy frees its name.
+        self.delete_orp(a["OriginRequestPolicy"]["Id"])
+        c = self.create_orp(name=name_a)
+        self.assertNotEqual(c["OriginRequestPolicy"]["Id"], a["OriginRequestPolicy"]["Id"])
 
     def test_validation(self):
         eleven = ["n%d" % i for i in range(11)]
@@ -936,6 +949,92 @@ class TestPolicyEdge(PolicyHelpers, EdgeTestCase):
         _, h, _ = self.get(host, path + "?v=2&track=a")
         self.assertEqual(h["x-cache"], "Miss from cloudfront")
         self.assertEqual(self.origin.count(path), 2)
+
+
+# --------------------------------------------------------------------------
+# quotas and restarts
+# --------------------------------------------------------------------------
+
+class TestPolicyQuotas(PolicyTestCase):
+    """20 custom policies of each kind (a server of its own so the counts start at zero)."""
+
+    def test_cache_policies(self):
+        ids = [self.create_cp()["CachePolicy"]["Id"] for _ in range(20)]
+        self.assertClientError("TooManyCachePolicies", 400, self.cf.create_cache_policy, CachePolicyConfig=cp_config())
+        # Managed policies do not count, and a deletion makes room.
+        self.assertGreater(len(self.cf.list_cache_policies(Type="managed")["CachePolicyList"]["Items"]), 0)
+        self.delete_cp(ids[0])
+        self.assertEqual(self.create_cp()["ResponseMetadata"]["HTTPStatusCode"], 201)
+
+    def test_origin_request_policies(self):
+        ids = [self.create_orp()["OriginRequestPolicy"]["Id"] for _ in range(20)]
+        self.assertClientError("TooManyOriginRequestPolicies", 400, self.cf.create_origin_request_policy,
+                               OriginRequestPolicyConfig=orp_config())
+        self.delete_orp(ids[0])
+        self.assertEqual(self.create_orp()["ResponseMetadata"]["HTTPStatusCode"], 201)
+
+
+class TestPoliciesSurviveRestart(unittest.TestCase):
+
+    def test_restart(self):
+        origin = Origin()
+        srv = Server().start()
+        try:
+            cf = srv.client(V2020)
+            cp_cfg = cp_config(query=("whitelist", ["v"]))
+            cp = cf.create_cache_policy(CachePolicyConfig=cp_cfg)
+            pid = cp["CachePolicy"]["Id"]
+            orp = cf.create_origin_request_policy(OriginRequestPolicyConfig=orp_config(query=("whitelist", ["track"])))
+            oid = orp["OriginRequestPolicy"]["Id"]
+            b = policy_behavior("web", pid)
+            b["OriginRequestPolicyId"] = oid
+            d = cf.create_distribution(DistributionConfig=dist_config(V2020, origins=[origin_for(origin)],
+                                                                      behavior=b))["Distribution"]
+            wait_deployed(cf, d["Id"])
+
+            def get(path):
+                conn = http.client.HTTPConnection("127.0.0.1", srv.edge_port, timeout=10)
+                try:
+                    conn.request("GET", path, headers={"Host": d["DomainName"]})
+                    r = conn.getresponse()
+                    return r.getheader("X-Cache"), r.read()
+                finally:
+                    conn.close()
+
+            self.assertEqual(srv.stop(), 0)
+            srv.start()
+            wait_deployed(cf, d["Id"])
+
+            g = cf.get_cache_policy(Id=pid)
+            self.assertEqual((g["ETag"], norm(g["CachePolicy"]["CachePolicyConfig"])), (cp["ETag"], norm(cp_cfg)))
+            self.assertEqual(cf.get_origin_request_policy(Id=oid)["ETag"], orp["ETag"])
+            self.assertIn(pid, [s["CachePolicy"]["Id"] for s in
+                                cf.list_cache_policies(Type="custom")["CachePolicyList"].get("Items", [])])
+            try:
+                cf.create_cache_policy(CachePolicyConfig=cp_config(name=cp_cfg["Name"]))
+                self.fail("the name of a policy created before the restart was free after it")
+            except ClientError as e:
+                self.assertEqual(e.response["Error"]["Code"], "CachePolicyAlreadyExists")
+            for fn, ident, code in ((cf.delete_cache_policy, pid, "CachePolicyInUse"),
+                                    (cf.delete_origin_request_policy, oid, "OriginRequestPolicyInUse")):
+                with self.assertRaises(ClientError) as ctx:
+                    fn(Id=ident, IfMatch=(cp if ident == pid else orp)["ETag"])
+                self.assertEqual(ctx.exception.response["Error"]["Code"], code)
+
+            # The edge still applies both policies.
+            path = "/restart-" + uuid.uuid4().hex[:8]
+            xc, body = get(path + "?v=1&x=1&track=a")
+            self.assertEqual(xc, "Miss from cloudfront", "after a restart the distribution that uses custom policies "
+                             "is not served: %r\n%s" % (body[:200], srv.stderr()[-1500:]))
+            self.assertIn(b"v=1", body)
+            self.assertIn(b"track=a", body)
+            self.assertNotIn(b"x=1", body)
+            xc, _ = get(path + "?v=1&x=2&track=b")
+            self.assertEqual(xc, "Hit from cloudfront")
+            self.assertEqual(origin.count(path), 1)
+        finally:
+            srv.stop()
+            origin.close()
 
 
 if __name__ == "__main__":
