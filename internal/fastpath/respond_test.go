@@ -2,6 +2,7 @@ package fastpath
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -167,14 +168,8 @@ func TestResponseWriter_abort(t *testing.T) {
 		io.WriteString(w, strings.Repeat("a", 10000))
 		panic(http.ErrAbortHandler)
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs := &Server{Handler: declineAll{}, Fallback: &http.Server{Handler: h}}
-	go fs.Serve(ln)
-	defer fs.Shutdown(t.Context())
-	c, err := net.Dial("tcp", ln.Addr().String())
+	addr := serveDeclining(t, h)
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,6 +183,20 @@ func TestResponseWriter_abort(t *testing.T) {
 	if n, err := io.Copy(io.Discard, resp.Body); err == nil || n >= 100000 {
 		t.Errorf("aborted body: read %d bytes, err %v; want a short read", n, err)
 	}
+}
+
+// serveDeclining serves h through a fast-path Server whose Handler declines
+// everything, and returns its address.
+func serveDeclining(t *testing.T, h http.Handler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := &Server{Handler: declineAll{}, Fallback: &http.Server{Handler: h}}
+	go fs.Serve(ln)
+	t.Cleanup(func() { fs.Shutdown(context.Background()) })
+	return ln.Addr().String()
 }
 
 type answer struct {
@@ -256,15 +265,9 @@ func TestResponseWriter_backgroundRead(t *testing.T) {
 			io.WriteString(w, "next")
 		}
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs := &Server{Handler: declineAll{}, Fallback: &http.Server{Handler: h}}
-	go fs.Serve(ln)
-	defer fs.Shutdown(t.Context())
+	addr := serveDeclining(t, h)
 
-	c, err := net.Dial("tcp", ln.Addr().String())
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +278,7 @@ func TestResponseWriter_backgroundRead(t *testing.T) {
 		t.Error("the request context was not cancelled when the viewer closed the connection")
 	}
 
-	c, err = net.Dial("tcp", ln.Addr().String())
+	c, err = net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

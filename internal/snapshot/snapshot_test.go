@@ -19,6 +19,16 @@ import (
 	"openfront/internal/store/boltstore"
 )
 
+func openStore(t *testing.T) *boltstore.Store {
+	t.Helper()
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
 func distRecord(id, domain string, aliases ...string) *model.DistributionRecord {
 	return &model.DistributionRecord{ID: id, DomainName: domain, Config: model.Tree{
 		"CallerReference": id, "Comment": "", "Enabled": "true",
@@ -79,19 +89,12 @@ func TestKeys_Allowed(t *testing.T) {
 	}
 }
 
-// TestWatcher_followsStore runs the watcher on a real store: the first
-// snapshot, then a change, a deletion and an invalidation, each applied in
-// order and reported with its revision.
 // The first snapshot (a start or a reload) holds every kind of record
 // apply keeps: a distribution naming a stored custom policy is served.
 func TestWatcher_loadsEveryKind(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	rec := distRecord("E1", "d1.example")
 	b := model.Sub(rec.Config, "DefaultCacheBehavior")
 	delete(b, "ForwardedValues")
@@ -125,14 +128,13 @@ func TestWatcher_loadsEveryKind(t *testing.T) {
 	}
 }
 
+// TestWatcher_followsStore runs the watcher on a real store: the first
+// snapshot, then a change, a deletion and an invalidation, each applied in
+// order and reported with its revision.
 func TestWatcher_followsStore(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	put := func(key string, v any) int64 {
 		t.Helper()
 		b, _ := json.Marshal(v)
@@ -173,7 +175,7 @@ func TestWatcher_followsStore(t *testing.T) {
 	if a.rev != rev || a.snap.Lookup("cdn.example.org") == nil {
 		t.Fatalf("after adding E2: revision %d (want %d), alias found %v", a.rev, rev, a.snap.Lookup("cdn.example.org") != nil)
 	}
-	rev, err = st.Update(ctx, func(tx store.Txn) error { return tx.Delete(model.DistributionKey("E1")) })
+	rev, err := st.Update(ctx, func(tx store.Txn) error { return tx.Delete(model.DistributionKey("E1")) })
 	if err != nil {
 		t.Fatal(err)
 	}
