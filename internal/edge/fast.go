@@ -24,12 +24,12 @@ import (
 // declines (ok=false, nothing written or counted) every request that
 // needs more: no distribution or a disabled one, access logging, geo
 // restriction, a viewer protocol policy other than allow-all, methods not
-// allowed or not cached, signed URLs that do not verify, viewer Range or conditional headers,
-// a miss, a stale or disk-tier object, an error status, a body net/http
-// would frame or sniff differently. ServeHTTP then handles the request
-// from the start, so each rule lives in one place: the phases in
-// exchange.go. The fast path only recognises when none of them applies
-// (edge_fast_test.go checks both paths give the same answers).
+// allowed or not cached, signed URLs that do not verify, viewer Range or
+// conditional headers, a miss, a stale or disk-tier object, an error
+// status, a body net/http would frame or sniff differently. ServeHTTP then
+// handles the request from the start, so each rule lives in one place: the
+// phases in exchange.go. The fast path only recognises when none of them
+// applies (fast_test.go checks that both paths give the same answers).
 func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, ok bool) {
 	c := s.opts.Cache
 	if c == nil {
