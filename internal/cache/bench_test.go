@@ -127,7 +127,7 @@ func TestMemory_overheadPer1KiBObject(t *testing.T) {
 		h := header.Clone()
 		h["Etag"] = []string{fmt.Sprintf(`"%016x"`, i)}
 		m := &cache.Meta{DistID: "E2QWRUHAPOMQZL", Path: path, Status: 200, Header: cache.MakeHeader(h),
-			StoredAt: now, Expires: now.Add(time.Hour), Size: size}
+			StoredAt: cache.InstantOf(now), Expires: cache.InstantOf(now.Add(time.Hour)), Size: size}
 		if err := mem.Put(key, m, make([]byte, size)); err != nil {
 			t.Fatal(err)
 		}

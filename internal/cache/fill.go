@@ -221,8 +221,8 @@ func (c *Cache) meta(distID, path string, res *FetchResult) *Meta {
 		Path:     path,
 		Status:   res.Status,
 		Header:   MakeHeader(res.Header),
-		StoredAt: c.now(),
-		Expires:  res.Expires,
+		StoredAt: InstantOf(c.now()),
+		Expires:  InstantOf(res.Expires),
 		Size:     size,
 	}
 }

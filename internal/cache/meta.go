@@ -19,13 +19,13 @@ import (
 // Meta describes one stored object. A *Meta handed out by the cache is
 // shared by every reader and must not be modified.
 type Meta struct {
-	DistID   string    // distribution the object belongs to (for purges)
-	Path     string    // request path as received, with query (for purges)
-	Status   int       // HTTP status of the stored response
-	Header   Header    // stored response header, already filtered by the edge
-	StoredAt time.Time // when the response arrived from the origin
-	Expires  time.Time // end of freshness; the edge decides what stale means
-	Size     int64     // body length in bytes; -1 while unknown during a fill
+	DistID   string  // distribution the object belongs to (for purges)
+	Path     string  // request path as received, with query (for purges)
+	Status   int     // HTTP status of the stored response
+	Header   Header  // stored response header, already filtered by the edge
+	StoredAt Instant // when the response arrived from the origin
+	Expires  Instant // end of freshness; the edge decides what stale means
+	Size     int64   // body length in bytes; -1 while unknown during a fill
 }
 
 // Header is an immutable, compact copy of an http.Header: name/value pairs
@@ -297,8 +297,8 @@ func (m *Meta) AppendBinary(b []byte) ([]byte, error) {
 	b = appendString(b, m.DistID)
 	b = appendString(b, m.Path)
 	b = binary.AppendVarint(b, int64(m.Status))
-	b = binary.AppendVarint(b, unixNano(m.StoredAt))
-	b = binary.AppendVarint(b, unixNano(m.Expires))
+	b = binary.AppendVarint(b, int64(m.StoredAt))
+	b = binary.AppendVarint(b, int64(m.Expires))
 	b = binary.AppendVarint(b, m.Size)
 	b = binary.AppendUvarint(b, 2*uint64(m.Header.Len()))
 	for name, v := range m.Header.All() {
@@ -319,8 +319,8 @@ func (m *Meta) UnmarshalBinary(data []byte) error {
 	m.DistID = d.string()
 	m.Path = d.string()
 	m.Status = int(d.varint())
-	m.StoredAt = fromUnixNano(d.varint())
-	m.Expires = fromUnixNano(d.varint())
+	m.StoredAt = Instant(d.varint())
+	m.Expires = Instant(d.varint())
 	m.Size = d.varint()
 	n := d.uvarint()
 	if d.err != nil || n%2 != 0 || n > uint64(len(all)) {
@@ -351,18 +351,25 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-func unixNano(t time.Time) int64 {
+// Instant is a point in time in Unix nanoseconds, 0 for none: 8 bytes
+// where a time.Time takes 24, which counts in every cached object's
+// metadata.
+type Instant int64
+
+// InstantOf returns t as an Instant (the zero time as 0).
+func InstantOf(t time.Time) Instant {
 	if t.IsZero() {
 		return 0
 	}
-	return t.UnixNano()
+	return Instant(t.UnixNano())
 }
 
-func fromUnixNano(n int64) time.Time {
-	if n == 0 {
+// Time returns the instant as a time.Time (0 as the zero time).
+func (i Instant) Time() time.Time {
+	if i == 0 {
 		return time.Time{}
 	}
-	return time.Unix(0, n)
+	return time.Unix(0, int64(i))
 }
 
 type decoder struct {

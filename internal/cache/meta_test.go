@@ -80,7 +80,7 @@ func TestHeaderCopyTo(t *testing.T) {
 }
 
 func TestMetaBinaryRoundTrip(t *testing.T) {
-	m := &Meta{DistID: "E1", Path: "/a?b", Status: 206, StoredAt: time.Unix(100, 5), Expires: time.Unix(200, 0), Size: 42,
+	m := &Meta{DistID: "E1", Path: "/a?b", Status: 206, StoredAt: InstantOf(time.Unix(100, 5)), Expires: InstantOf(time.Unix(200, 0)), Size: 42,
 		Header: MakeHeader(http.Header{"Set-Cookie": {"a=1", "b=2"}, "X-One": {"1"}, "X-Empty": {""}})}
 	b, err := m.AppendBinary(nil)
 	if err != nil {
@@ -90,8 +90,8 @@ func TestMetaBinaryRoundTrip(t *testing.T) {
 	if err := got.UnmarshalBinary(b); err != nil {
 		t.Fatal(err)
 	}
-	if got.DistID != m.DistID || got.Path != m.Path || got.Status != m.Status || !got.StoredAt.Equal(m.StoredAt) ||
-		!got.Expires.Equal(m.Expires) || got.Size != m.Size || !slices.Equal(pairs(got.Header), pairs(m.Header)) {
+	if got.DistID != m.DistID || got.Path != m.Path || got.Status != m.Status || got.StoredAt != m.StoredAt ||
+		got.Expires != m.Expires || got.Size != m.Size || !slices.Equal(pairs(got.Header), pairs(m.Header)) {
 		t.Fatalf("round trip: got %+v %q, want %+v %q", got, pairs(got.Header), m, pairs(m.Header))
 	}
 	if got.Header.bytes() != m.Header.bytes() {

@@ -97,7 +97,7 @@ func (x *exchange) customErrorPage(status int) bool {
 	var ok bool
 	if !p.CachingDisabled {
 		e, ok = x.s.opts.Cache.Lookup(page.key)
-		if ok && !x.now.Before(e.Meta.Expires) {
+		if ok && !x.now.Before(e.Meta.Expires.Time()) {
 			e.Close()
 			ok = false
 		}

@@ -79,7 +79,7 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 		return dst, nil, false
 	}
 	m := e.Meta
-	if e.File != nil || !now.Before(m.Expires) || m.Size < 0 || int64(len(e.Body)) != m.Size ||
+	if e.File != nil || !now.Before(m.Expires.Time()) || m.Size < 0 || int64(len(e.Body)) != m.Size ||
 		m.Status < 200 || m.Status >= 400 || m.Status == http.StatusNoContent || m.Status == http.StatusNotModified ||
 		m.Header.Get("Content-Type") == "" {
 		e.Close()
@@ -110,7 +110,7 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 		dst = appendField(dst, "Date", fastpath.Date()) // the real time, as net/http
 	}
 	dst = append(dst, "Age: "...)
-	dst = strconv.AppendInt(dst, int64(now.Sub(m.StoredAt)/time.Second), 10)
+	dst = strconv.AppendInt(dst, int64(now.Sub(m.StoredAt.Time())/time.Second), 10)
 	dst = append(dst, "\r\nContent-Length: "...)
 	dst = strconv.AppendInt(dst, m.Size, 10)
 	dst = append(dst, "\r\n"...)

@@ -63,7 +63,7 @@ func (x *exchange) respondEntry(e cache.Entry, hit bool) {
 	h := x.w.Header()
 	m.Header.CopyTo(h)
 	x.status = m.Status
-	x.stampHeaders(hit, x.now.Sub(m.StoredAt))
+	x.stampHeaders(hit, x.now.Sub(m.StoredAt.Time()))
 	if x.notModified(h) {
 		return
 	}

@@ -58,13 +58,13 @@ func (x *exchange) skipQuery() func(string) bool {
 // refetched, or served stale where the origin's directives allow.
 func (x *exchange) cached(e cache.Entry) {
 	m := e.Meta
-	if x.now.Before(m.Expires) {
+	if x.now.Before(m.Expires.Time()) {
 		x.result = "Hit"
 		x.respondEntry(e, true)
 		return
 	}
 	cc := httpcache.ParseCacheControl(m.Header.Get("Cache-Control"))
-	if cc.HasStaleWhileRevalidate && x.now.Before(m.Expires.Add(cc.StaleWhileRevalidate)) {
+	if cc.HasStaleWhileRevalidate && x.now.Before(m.Expires.Time().Add(cc.StaleWhileRevalidate)) {
 		// Serve the stale copy now and refresh it in the background.
 		x.result = "RefreshHit"
 		go x.backgroundRefresh()
@@ -151,7 +151,7 @@ func (x *exchange) serveStaleOnError(stale *cache.Entry, err error) bool {
 		return false
 	}
 	cc := httpcache.ParseCacheControl(stale.Meta.Header.Get("Cache-Control"))
-	if cc.HasStaleIfError && (cc.StaleIfError == 0 || x.now.After(stale.Meta.Expires.Add(cc.StaleIfError))) {
+	if cc.HasStaleIfError && (cc.StaleIfError == 0 || x.now.After(stale.Meta.Expires.Time().Add(cc.StaleIfError))) {
 		return false
 	}
 	keep := x.errorCachingMinTTL(oe.Status)
@@ -268,7 +268,7 @@ func (x *exchange) passThrough() {
 	res := x.upstreamResponse(resp)
 	defer res.Body.Close()
 	x.result = "Miss"
-	m := &cache.Meta{Status: res.Status, Header: cache.MakeHeader(res.Header), StoredAt: x.now, Size: res.Size}
+	m := &cache.Meta{Status: res.Status, Header: cache.MakeHeader(res.Header), StoredAt: cache.InstantOf(x.now), Size: res.Size}
 	x.respondStream(m, res.Body, false)
 }
 

@@ -174,7 +174,7 @@ func (o *object) block(n int64) (cache.Entry, error) {
 	o.Close()
 	key := o.key(n)
 	e, ok := o.b.cache.Lookup(key)
-	if ok && !e.Meta.Expires.After(o.b.now()) {
+	if ok && !e.Meta.Expires.Time().After(o.b.now()) {
 		e.Close()
 		o.b.cache.Delete(key)
 		ok = false

@@ -59,8 +59,8 @@ func NewMeta(distID, path string, size int64) *cache.Meta {
 		Path:     path,
 		Status:   http.StatusOK,
 		Header:   cache.MakeHeader(h),
-		StoredAt: now,
-		Expires:  now.Add(time.Minute),
+		StoredAt: cache.InstantOf(now),
+		Expires:  cache.InstantOf(now.Add(time.Minute)),
 		Size:     size,
 	}
 }
@@ -114,7 +114,7 @@ func testPutGet(t *testing.T, newStorage NewStorage) {
 	if got.DistID != "E1" || got.Path != "/a.txt" || got.Status != 200 || got.Size != 1000 {
 		t.Errorf("meta = %+v", got)
 	}
-	if !got.StoredAt.Equal(m.StoredAt) || !got.Expires.Equal(m.Expires) {
+	if got.StoredAt != m.StoredAt || got.Expires != m.Expires {
 		t.Errorf("times = %v, %v; want %v, %v", got.StoredAt, got.Expires, m.StoredAt, m.Expires)
 	}
 	h := got.Header.Clone()
