@@ -2,9 +2,7 @@ package snapshot
 
 import (
 	"crypto"
-	"encoding/json"
 	"log/slog"
-	"strings"
 
 	"openfront/internal/model"
 )
@@ -39,37 +37,6 @@ func (k *Keys) Allowed(trustedSigners, trustedKeyGroups []string) map[string]cry
 		}
 	}
 	return out
-}
-
-// applyKey updates the working set with a public key or key group record.
-func (r *records) applyKey(key string, value []byte, deleted bool, log *slog.Logger) bool {
-	switch {
-	case strings.HasPrefix(key, model.PublicKeyPrefix):
-		if deleted {
-			delete(r.pubkeys, key)
-			return true
-		}
-		var rec model.PublicKeyRecord
-		if err := json.Unmarshal(value, &rec); err != nil {
-			log.Error("snapshot: undecodable public key record", "key", key, "err", err)
-			return false
-		}
-		r.pubkeys[key] = &rec
-		return true
-	case strings.HasPrefix(key, model.KeyGroupPrefix):
-		if deleted {
-			delete(r.keygroups, key)
-			return true
-		}
-		var rec model.KeyGroupRecord
-		if err := json.Unmarshal(value, &rec); err != nil {
-			log.Error("snapshot: undecodable key group record", "key", key, "err", err)
-			return false
-		}
-		r.keygroups[key] = &rec
-		return true
-	}
-	return false
 }
 
 func (r *records) compileKeys(log *slog.Logger) *Keys {

@@ -1,7 +1,6 @@
 package snapshot
 
 import (
-	"encoding/json"
 	"log/slog"
 	"strings"
 
@@ -13,21 +12,6 @@ import (
 // DistributionConfig; they compile into ordinary Distributions, served by
 // their domain name and keyed by their derived id, so the edge treats them
 // exactly like CloudFront distributions.
-
-// applyLightsail updates the working set with one lsdist/ key.
-func (r *records) applyLightsail(key string, value []byte, deleted bool, log *slog.Logger) bool {
-	if deleted {
-		delete(r.ls, key)
-		return true
-	}
-	var rec model.LightsailDistributionRecord
-	if err := json.Unmarshal(value, &rec); err != nil {
-		log.Error("snapshot: undecodable lightsail distribution record", "key", key, "err", err)
-		return false
-	}
-	r.ls[key] = &rec
-	return true
-}
 
 // compileLightsail adds the Lightsail distributions to the snapshot.
 func (r *records) compileLightsail(s *Snapshot, log *slog.Logger) {

@@ -198,33 +198,15 @@ var recordPrefixes = []string{
 func (r *records) apply(key string, value []byte, deleted bool, log *slog.Logger) (relevant bool) {
 	switch {
 	case strings.HasPrefix(key, model.DistributionPrefix):
-		if deleted {
-			delete(r.dists, key)
-			return true
-		}
-		var rec model.DistributionRecord
-		if err := json.Unmarshal(value, &rec); err != nil {
-			log.Error("snapshot: undecodable distribution record", "key", key, "err", err)
-			return false
-		}
-		r.dists[key] = &rec
-		return true
+		return applyRecord(r.dists, key, value, deleted, log)
 	case strings.HasPrefix(key, model.StreamingDistributionPrefix):
-		if deleted {
-			delete(r.sdist, key)
-			return true
-		}
-		var rec model.StreamingDistributionRecord
-		if err := json.Unmarshal(value, &rec); err != nil {
-			log.Error("snapshot: undecodable streaming distribution record", "key", key, "err", err)
-			return false
-		}
-		r.sdist[key] = &rec
-		return true
+		return applyRecord(r.sdist, key, value, deleted, log)
 	case strings.HasPrefix(key, model.LightsailDistributionPrefix):
-		return r.applyLightsail(key, value, deleted, log)
-	case strings.HasPrefix(key, model.PublicKeyPrefix), strings.HasPrefix(key, model.KeyGroupPrefix):
-		return r.applyKey(key, value, deleted, log)
+		return applyRecord(r.ls, key, value, deleted, log)
+	case strings.HasPrefix(key, model.PublicKeyPrefix):
+		return applyRecord(r.pubkeys, key, value, deleted, log)
+	case strings.HasPrefix(key, model.KeyGroupPrefix):
+		return applyRecord(r.keygroups, key, value, deleted, log)
 	case strings.HasPrefix(key, model.OACPrefix):
 		return applyRecord(r.oacs, key, value, deleted, log)
 	case strings.HasPrefix(key, model.CachePolicyPrefix):
