@@ -129,7 +129,7 @@ func (c *Control) checkDistributionLimits(p *model.DistributionConfig) error {
 	case len(p.Behaviors) > q.CacheBehaviors:
 		return model.Errorf("TooManyCacheBehaviors", "You cannot create more cache behaviors for the distribution.")
 	}
-	for _, b := range append([]model.Behavior{p.DefaultBehavior}, p.Behaviors...) {
+	for _, b := range p.AllBehaviors() {
 		if len(b.TrustedKeyGroups) > q.KeyGroupsPerBehavior {
 			return model.Errorf("TooManyKeyGroupsAssociatedToDistribution", "The number of key groups referenced by this distribution is more than the maximum allowed (%d per cache behavior).", q.KeyGroupsPerBehavior)
 		}

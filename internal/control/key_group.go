@@ -246,7 +246,7 @@ func checkTrustedKeyGroups(tx store.ReadTxn, p *model.DistributionConfig) error 
 // behaviours trusts, each once.
 func trustedKeyGroups(p *model.DistributionConfig) []string {
 	var ids []string
-	for _, b := range append([]model.Behavior{p.DefaultBehavior}, p.Behaviors...) {
+	for _, b := range p.AllBehaviors() {
 		ids = appendNew(ids, b.TrustedKeyGroups...)
 	}
 	return ids

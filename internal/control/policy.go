@@ -262,7 +262,7 @@ func checkRefs[P any](tx store.ReadTxn, k *PolicyKind[P], p *model.DistributionC
 // each once.
 func (k *PolicyKind[P]) customRefs(p *model.DistributionConfig) []string {
 	var ids []string
-	for _, b := range append([]model.Behavior{p.DefaultBehavior}, p.Behaviors...) {
+	for _, b := range p.AllBehaviors() {
 		if id := k.behavior(&b); id != "" {
 			if _, managed := k.managed[id]; !managed {
 				ids = appendNew(ids, id)
