@@ -172,6 +172,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		m.SnapshotRevision.Set(float64(snap.Revision))
 		return reports.Report(ctx, node, snap.Revision)
 	}, log)
+	watcher.CountIgnoredFields(func(field string) { m.IgnoredFields.WithLabelValues(field).Inc() })
 
 	var ready atomic.Bool
 	apiServer := &http.Server{

@@ -53,6 +53,9 @@ func (c *Control) CreateDistribution(ctx context.Context, cfg model.Tree, tags [
 	if err := c.checkDistributionLimits(parsed); err != nil {
 		return nil, false, err
 	}
+	if err := checkUnservedReferences(cfg, parsed); err != nil {
+		return nil, false, err
+	}
 	if err := validateTags(tags, c.settings.Quotas.TagsPerResource); err != nil {
 		return nil, false, err
 	}
@@ -267,6 +270,9 @@ func (c *Control) UpdateDistribution(ctx context.Context, id, ifMatch string, ap
 			return model.Errorf("IllegalUpdate", "Origin and CallerReference cannot be updated.")
 		}
 		if err := c.checkDistributionLimits(parsed); err != nil {
+			return err
+		}
+		if err := checkUnservedReferences(next, parsed); err != nil {
 			return err
 		}
 		if err := c.checkOAIs(tx, parsed); err != nil {

@@ -577,9 +577,10 @@ func TestListDistributions_byWebACL(t *testing.T) {
 	e := newEnv(t)
 	plain := e.create(distConfig("r1"))
 	c := distConfig("r2")
-	c["WebACLId"] = "acl-1"
+	const acl1, acl2 = "473e64fd-f30b-4765-81a0-62ad96dd167a", "473e64fd-f30b-4765-81a0-62ad96dd167b"
+	c["WebACLId"] = acl1
 	withACL := e.create(c)
-	for acl, want := range map[string]string{"": plain.ID, "acl-1": withACL.ID, "acl-2": ""} {
+	for acl, want := range map[string]string{"": plain.ID, acl1: withACL.ID, acl2: ""} {
 		ds, _, err := e.c.ListDistributions(e.ctx, control.ListOptions{MaxItems: 100}, &acl)
 		if err != nil {
 			t.Fatal(err)

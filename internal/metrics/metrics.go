@@ -20,6 +20,10 @@ type Metrics struct {
 	EdgeRequests *prometheus.CounterVec
 	// SnapshotRevision is the store revision the edge has applied.
 	SnapshotRevision prometheus.Gauge
+	// IgnoredFields counts deployed distribution revisions that set a
+	// DistributionConfig member the edge does not act on, by member path
+	// (one increment per revision and member; see internal/snapshot/ignored.go).
+	IgnoredFields *prometheus.CounterVec
 
 	// edgeResults holds EdgeRequests' counters for the usual results, so
 	// counting a hit is one atomic add, not a label lookup.
@@ -39,12 +43,16 @@ func New() *Metrics {
 		SnapshotRevision: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "openfront_snapshot_revision", Help: "Store revision of the configuration the edge serves.",
 		}),
+		IgnoredFields: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "openfront_config_ignored_fields_total",
+			Help: "Distribution revisions deployed with a DistributionConfig field the edge does not act on, by field.",
+		}, []string{"field"}),
 	}
 	m.edgeResults = map[string]prometheus.Counter{}
 	for _, result := range []string{"Hit", "Miss", "RefreshHit", "Error", "Redirect"} {
 		m.edgeResults[result] = m.EdgeRequests.WithLabelValues(result)
 	}
-	m.Registry.MustRegister(m.APIRequests, m.EdgeRequests, m.SnapshotRevision,
+	m.Registry.MustRegister(m.APIRequests, m.EdgeRequests, m.SnapshotRevision, m.IgnoredFields,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

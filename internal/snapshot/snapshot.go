@@ -177,6 +177,10 @@ type records struct {
 
 	cachePolicies         map[string]*model.CachePolicyRecord
 	originRequestPolicies map[string]*model.OriginRequestPolicyRecord
+
+	// ignored reports the members the edge does not act on (nil: no
+	// report); see ignored.go.
+	ignored *ignoredReport
 }
 
 func newRecords() *records {
@@ -261,6 +265,9 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 			log.Error("snapshot: stored distribution does not compile", "dist_id", rec.ID, "err", err)
 			continue
 		}
+		if r.ignored != nil {
+			r.ignored.check(rec)
+		}
 		s.Distributions[d.ID] = d
 		s.byHost[strings.ToLower(d.DomainName)] = d
 		for _, a := range cfg.Aliases {
@@ -271,6 +278,9 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 				s.byHost[a] = d
 			}
 		}
+	}
+	if r.ignored != nil {
+		r.ignored.forget(r.dists)
 	}
 	r.compileLightsail(s, log)
 	s.Keys = r.compileKeys(log)

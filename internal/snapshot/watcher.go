@@ -25,6 +25,7 @@ type Watcher struct {
 	log     *slog.Logger
 	current atomic.Pointer[Snapshot]
 	ready   chan struct{}
+	ignored *ignoredReport
 }
 
 // NewWatcher returns a watcher; Run starts it.
@@ -32,8 +33,13 @@ func NewWatcher(s store.Store, applied Applied, log *slog.Logger) *Watcher {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Watcher{store: s, applied: applied, log: log, ready: make(chan struct{})}
+	return &Watcher{store: s, applied: applied, log: log, ready: make(chan struct{}), ignored: newIgnoredReport(log, nil)}
 }
+
+// CountIgnoredFields sets the function called, once per deployed
+// distribution revision and member, for each member the edge does not act
+// on that the revision sets (ignored.go); call it before Run.
+func (w *Watcher) CountIgnoredFields(count func(field string)) { w.ignored.count = count }
 
 // Current returns the live snapshot (nil before the first load).
 func (w *Watcher) Current() *Snapshot { return w.current.Load() }
@@ -68,6 +74,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 
 func (w *Watcher) load(ctx context.Context) (*records, int64, []model.InvalidationRecord, error) {
 	recs := newRecords()
+	recs.ignored = w.ignored
 	var rev int64
 	var invals []model.InvalidationRecord
 	err := w.store.View(ctx, func(tx store.ReadTxn) error {

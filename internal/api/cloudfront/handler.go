@@ -118,6 +118,7 @@ func New(c *control.Control, log *slog.Logger) (*Handler, error) {
 			})
 		}
 	}
+	h.registerNotImplemented()
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, awsproto.Errorf(http.StatusBadRequest, "InvalidURI", "Could not parse the specified URI: %s %s.", r.Method, r.URL.Path), h.log)
 	})

@@ -76,7 +76,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	name, ok := strings.CutPrefix(target, targetPrefix)
 	op := operations[name]
 	if !ok || op == nil {
-		return awsproto.Errorf(http.StatusBadRequest, "UnknownOperationException", "The operation %q is not supported.", target)
+		return unknownOperation(target)
 	}
 	if r.Method != http.MethodPost {
 		return awsproto.Errorf(http.StatusBadRequest, "UnknownOperationException", "Lightsail operations are called with POST /, not %s.", r.Method)

@@ -253,7 +253,7 @@ func TestErrors(t *testing.T) {
 		{"metric bad name", "GetDistributionMetricData", metricBody("exists", "Latency", 60, "Count"), codeInvalidInput, "metricName"},
 		{"metric bad period", "GetDistributionMetricData", metricBody("exists", "Requests", 90, "Count"), codeInvalidInput, "period"},
 		{"metric bad unit", "GetDistributionMetricData", metricBody("exists", "Requests", 60, "Bytes"), codeInvalidInput, "unit"},
-		{"unknown operation", "CreateInstances", `{}`, "UnknownOperationException", "CreateInstances"},
+		{"unknown operation", "CreateUnicorns", `{}`, "UnknownOperationException", "CreateUnicorns"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,4 @@
+package cloudfront
+
+// ServedOperations exposes the names of the operations a route serves.
+var ServedOperations = servedOperations

@@ -1,0 +1,83 @@
+package control
+
+import (
+	"regexp"
+
+	"openfront/internal/model"
+)
+
+// checkUnservedReferences refuses a DistributionConfig that names a
+// resource OpenFront cannot have yet, with the error CloudFront gives for a
+// resource that does not exist (the codes are those botocore's model lists
+// for CreateDistribution and UpdateDistribution): OpenFront serves no
+// response headers policies (other than the managed ones), CloudFront
+// Functions, Lambda@Edge, real-time log configs, field-level encryption,
+// continuous deployment policies, ACM/IAM certificates, VPC origins,
+// Anycast IP lists, trust stores or connection functions, so any other
+// reference to one names something that does not exist. Accepting it
+// would store a config the edge silently does not honour.
+func checkUnservedReferences(cfg model.Tree, p *model.DistributionConfig) error {
+	for _, b := range behaviorTrees(cfg) {
+		pattern := model.StrOr(b, "*", "PathPattern")
+		if id := model.StrOr(b, "", "ResponseHeadersPolicyId"); id != "" {
+			if _, managed := model.ManagedResponseHeadersPolicies[id]; !managed {
+				return model.Errorf("NoSuchResponseHeadersPolicy", "The response headers policy %q of cache behavior %q does not exist (OpenFront serves only the managed response headers policies yet).", id, pattern)
+			}
+		}
+		if fas := model.StructItems(b, "FunctionAssociations"); len(fas) > 0 {
+			return model.Errorf("InvalidFunctionAssociation", "The function %q associated with cache behavior %q does not exist (OpenFront does not serve CloudFront Functions yet).", model.StrOr(fas[0], "", "FunctionARN"), pattern)
+		}
+		if las := model.StructItems(b, "LambdaFunctionAssociations"); len(las) > 0 {
+			return model.Errorf("InvalidLambdaFunctionAssociation", "The Lambda@Edge function %q associated with cache behavior %q cannot be used: OpenFront does not run Lambda@Edge functions.", model.StrOr(las[0], "", "LambdaFunctionARN"), pattern)
+		}
+		if arn := model.StrOr(b, "", "RealtimeLogConfigArn"); arn != "" {
+			return model.Errorf("NoSuchRealtimeLogConfig", "The real-time log configuration %q of cache behavior %q does not exist (OpenFront does not serve real-time log configurations yet).", arn, pattern)
+		}
+		if id := model.StrOr(b, "", "FieldLevelEncryptionId"); id != "" {
+			return model.Errorf("NoSuchFieldLevelEncryptionConfig", "The field-level encryption configuration %q of cache behavior %q does not exist (OpenFront does not serve field-level encryption yet).", id, pattern)
+		}
+	}
+	if id := model.StrOr(cfg, "", "ContinuousDeploymentPolicyId"); id != "" {
+		return model.Errorf("NoSuchContinuousDeploymentPolicy", "The continuous deployment policy %q does not exist (OpenFront does not serve continuous deployment yet).", id)
+	}
+	if vc := p.ViewerCertificate; vc.ACMCertificateARN != "" || vc.IAMCertificateID != "" {
+		cert := vc.ACMCertificateARN + vc.IAMCertificateID
+		return model.Errorf("InvalidViewerCertificate", "The certificate %q does not exist: OpenFront has no ACM or IAM certificates yet (use CloudFrontDefaultCertificate).", cert)
+	}
+	if id := p.WebACLID; id != "" && !validWebACLID(id) {
+		return model.Errorf("InvalidWebACLId", "The web ACL id %q is not valid: use a WAF web ACL ARN (arn:aws:wafv2:...:global/webacl/<name>/<id>) or a WAF Classic web ACL id.", id)
+	}
+	for _, o := range model.StructItems(cfg, "Origins") {
+		if id := model.StrOr(o, "", "VpcOriginConfig", "VpcOriginId"); id != "" || model.Sub(o, "VpcOriginConfig") != nil {
+			return model.Errorf("EntityNotFound", "The VPC origin %q of origin %q does not exist (OpenFront does not serve VPC origins yet).", id, model.StrOr(o, "", "Id"))
+		}
+		if arn := model.StrOr(o, "", "CustomOriginConfig", "OriginMtlsConfig", "ClientCertificateArn"); arn != "" {
+			return model.Errorf("EntityNotFound", "The origin mTLS client certificate %q of origin %q does not exist (OpenFront has no ACM certificates yet).", arn, model.StrOr(o, "", "Id"))
+		}
+	}
+	if id := model.StrOr(cfg, "", "AnycastIpListId"); id != "" {
+		return model.Errorf("EntityNotFound", "The Anycast static IP list %q does not exist (OpenFront does not serve Anycast IP lists).", id)
+	}
+	if id := model.StrOr(cfg, "", "ViewerMtlsConfig", "TrustStoreConfig", "TrustStoreId"); id != "" {
+		return model.Errorf("EntityNotFound", "The trust store %q does not exist (OpenFront does not serve trust stores yet).", id)
+	}
+	if id := model.StrOr(cfg, "", "ConnectionFunctionAssociation", "Id"); id != "" {
+		return model.Errorf("EntityNotFound", "The connection function %q does not exist (OpenFront does not serve connection functions yet).", id)
+	}
+	return nil
+}
+
+// behaviorTrees are the default cache behaviour and the others, as stored.
+func behaviorTrees(cfg model.Tree) []model.Tree {
+	out := []model.Tree{model.Sub(cfg, "DefaultCacheBehavior")}
+	return append(out, model.StructItems(cfg, "CacheBehaviors")...)
+}
+
+// A web ACL is named by its WAF (v2) ARN or, for WAF Classic, by its id
+// (botocore's DistributionConfig.WebACLId documentation).
+var (
+	wafV2ARN     = regexp.MustCompile(`^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:global/webacl/[A-Za-z0-9_-]{1,128}/[A-Za-z0-9-]{1,128}$`)
+	wafClassicID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+)
+
+func validWebACLID(id string) bool { return wafV2ARN.MatchString(id) || wafClassicID.MatchString(id) }
