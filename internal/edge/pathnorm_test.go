@@ -1,14 +1,18 @@
 package edge
 
 import (
+	"bufio"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
+	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -272,5 +276,53 @@ func TestPathNormalization_refused(t *testing.T) {
 	}
 	if got := o.received(); len(got) != 0 {
 		t.Errorf("origin received %q, want nothing", got)
+	}
+}
+
+// The net/http path over TLS, HTTP/1.1 on a raw socket and HTTP/2 through
+// Go's client (which, unlike curl, sends dot segments as given).
+func TestPathNormalization_https(t *testing.T) {
+	o := newNormalisingOrigin(t)
+	te := newTestEdge(t, distConfig(o.testOrigin, func(c model.Tree) {
+		private := model.Clone(model.Sub(c, "DefaultCacheBehavior"))
+		private["PathPattern"] = "/private/*"
+		private["TrustedKeyGroups"] = model.Tree{"Enabled": "true", "Quantity": "1", "Items": []any{"kg"}}
+		c["CacheBehaviors"] = model.Wrapper([]model.Tree{private})
+	}))
+	srv := httptest.NewUnstartedServer(te.Server)
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	targets := []string{"/public/../private/secret.txt", "/public/%2e%2e/private/secret.txt", "//private/secret.txt", "/%70rivate/secret.txt", "/private%2Fsecret.txt"}
+	for _, target := range targets {
+		c, err := tls.Dial("tcp", srv.Listener.Addr().String(), &tls.Config{InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c, rawGet(target))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		c.Close()
+		if resp.StatusCode != http.StatusForbidden || strings.Contains(string(body), "TOP SECRET") {
+			t.Errorf("HTTPS HTTP/1.1 %s: %d %q, want 403", target, resp.StatusCode, body)
+		}
+
+		u, err := url.Parse(srv.URL + target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := &http.Request{Method: "GET", URL: u, Host: testHost, Header: http.Header{}}
+		resp, err = srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.ProtoMajor != 2 || resp.StatusCode != http.StatusForbidden || strings.Contains(string(body), "TOP SECRET") {
+			t.Errorf("HTTP/%d %s: %d %q, want HTTP/2 403", resp.ProtoMajor, target, resp.StatusCode, body)
+		}
 	}
 }
