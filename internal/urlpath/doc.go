@@ -67,10 +67,11 @@
 //
 // Not covered (an origin doing these can still resolve a path that the
 // edge sees differently; write patterns that allow for it, for example
-// /private* instead of /private/*): case-insensitive file systems,
-// `;` path parameters stripped by Java servlet containers, Windows
-// trailing-dot stripping and `\` separators in raw form after our %5C
-// encoding, and double decoding (%252e).
+// /private* instead of /private/*): case-insensitive file systems
+// (/PRIVATE/x), `;` path parameters stripped by Java servlet containers
+// (/private;x=1/secret), Windows stripping trailing dots and spaces
+// (/private./secret), double decoding (%252e%252e) and overlong UTF-8
+// (%C0%AE); all of them stay as they are, literal or escaped.
 //
 // IsNormal is the allocation-free check the edge's fast path uses: a path
 // it accepts is its own canonical and access form, so the fast path can
