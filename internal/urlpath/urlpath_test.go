@@ -302,3 +302,14 @@ func FuzzNormalize(f *testing.F) {
 		checkAgainstOracle(t, p)
 	})
 }
+
+// BenchmarkIsNormal is the fast path's added cost per request.
+func BenchmarkIsNormal(b *testing.B) {
+	p := "/images/product1/photo-1024.jpg"
+	b.ReportAllocs()
+	for b.Loop() {
+		if !IsNormal(p) {
+			b.Fatal("not normal")
+		}
+	}
+}
