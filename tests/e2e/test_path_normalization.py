@@ -26,7 +26,8 @@ import unittest
 
 from botocore.signers import CloudFrontSigner
 
-from harness import Server, V2020, _rmtree_later, dist_config, free_port, legacy_behavior, new_ref, wait_deployed, wait_port
+from harness import (Server, V2020, _rmtree_later, dist_config, free_port, legacy_behavior, new_ref, wait_deployed,
+                     wait_invalidation_completed, wait_port)
 from test_edge import origin_for
 
 try:
@@ -66,7 +67,7 @@ class Nginx:
         self.tmp = tmp
         self.port = free_port()
         root = os.path.join(tmp, "www")
-        for rel, body in (("private/secret.txt", SECRET), ("public/hello.txt", b"hello, public"),
+        for rel, body in (("private/secret.txt", SECRET), ("public/hello.txt", b"hello, public"), ("public/canon.txt", b"canonical"),
                           ("secret.txt", b"TOP SECRET: secret.txt")):
             path = os.path.join(root, rel)
             os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -173,7 +174,7 @@ class TestPathNormalization(unittest.TestCase):
         _rmtree_later(cls.tmp)
         cls.nginx = Nginx(cls.tmp)
         cls.server = Server().start()
-        cf = cls.server.client(V2020)
+        cls.cf = cf = cls.server.client(V2020)
         cls.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         pem = cls.key.public_key().public_bytes(serialization.Encoding.PEM,
                                                 serialization.PublicFormat.SubjectPublicKeyInfo).decode()
@@ -195,6 +196,7 @@ class TestPathNormalization(unittest.TestCase):
         d = cf.create_distribution(DistributionConfig=cfg)["Distribution"]
         wait_deployed(cf, d["Id"])
         cls.host = d["DomainName"]
+        cls.dist_id = d["Id"]
 
     @classmethod
     def tearDownClass(cls):
@@ -257,16 +259,30 @@ class TestPathNormalization(unittest.TestCase):
         # spelling of it.
         st, _, body = self.edge(target.replace("/private/secret.txt", "/private/./%73ecret.txt", 1))
         self.assertEqual((st, body), (200, SECRET))
-        st, h, body = self.edge("/public/x/../%68ello.txt")
-        self.assertEqual((st, body), (200, b"hello, public"))
+        st, h, body = self.edge("/public/x/../%63anon.txt")
+        self.assertEqual((st, body), (200, b"canonical"))
         # The origin is asked for the canonical path, never a raw spelling.
         lines = self.nginx.request_lines()[mark:]
-        self.assertIn("GET /public/hello.txt HTTP/1.1", lines)
-        self.assertLessEqual(set(lines), {"GET /private/secret.txt HTTP/1.1", "GET /public/hello.txt HTTP/1.1"}, lines)
+        self.assertIn("GET /public/canon.txt HTTP/1.1", lines)
+        self.assertLessEqual(set(lines), {"GET /private/secret.txt HTTP/1.1", "GET /public/canon.txt HTTP/1.1"}, lines)
         # Spellings of one path share one cached object.
-        st, h, body = self.edge("/public/hello.txt")
+        st, h, body = self.edge("/public/canon.txt")
         self.assertEqual(st, 200)
         self.assertEqual(h.get("x-cache"), "Hit from cloudfront")
+
+    def test_invalidation_path_is_normalised(self):
+        # boto3 sends the invalidation path as written; it purges the object
+        # cached under any spelling of the same path.
+        for target in ("/public/%68ello.txt", "/public//hello.txt", "/public/hello.txt"):
+            self.edge(target)
+        for target in ("/public/%68ello.txt", "/public//hello.txt"):
+            self.assertEqual(self.edge(target)[1].get("x-cache"), "Hit from cloudfront", target)
+        inv = self.cf.create_invalidation(DistributionId=self.dist_id, InvalidationBatch={
+            "Paths": {"Quantity": 1, "Items": ["/x/../public/./%68ello.txt"]}, "CallerReference": new_ref("inv")})
+        wait_invalidation_completed(self.cf, self.dist_id, inv["Invalidation"]["Id"])
+        for target in ("/public/hello.txt", "/public//hello.txt"):
+            st, h, body = self.edge(target)
+            self.assertEqual((st, body, h.get("x-cache")), (200, b"hello, public", "Miss from cloudfront"), target)
 
     def test_malformed_or_nul_escape_is_400(self):
         for target in ("/private/secret.txt%00.jpg", "/a%zz"):
