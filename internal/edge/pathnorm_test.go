@@ -170,6 +170,9 @@ func TestPathNormalization_signedBehaviourNotBypassed(t *testing.T) {
 		"/public/..%2Fprivate/secret.txt",
 		"/public%2F..%2Fprivate%2Fsecret.txt",
 		"/private%5Csecret.txt",
+		`/private\secret.txt`,
+		"/priv%61te/secret.txt",
+		"/private/secret.txt/.",
 		"/../private/secret.txt",
 		"/private//../private/secret.txt",
 	} {
