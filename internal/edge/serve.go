@@ -13,6 +13,7 @@ import (
 	"openfront/internal/httpcache"
 	"openfront/internal/origin"
 	"openfront/internal/signedurl"
+	"openfront/internal/urlpath"
 )
 
 // fillTimeout bounds a whole fill; origin reads are bounded separately by
@@ -89,14 +90,24 @@ func (x *exchange) backgroundRefresh() {
 	}
 }
 
-// purgePath is what invalidation paths are matched against: the object's
-// path (after the default root object rewrite, so "/index.html" also
-// purges a cached "/"), with the query string when the behaviour keys on it.
+// purgePath is what invalidation paths are matched against: the access
+// form of the object's path (after the default root object rewrite, so
+// "/index.html" also purges a cached "/"), with the query string when the
+// behaviour keys on it. invalidation.Compile normalises the invalidation
+// paths to the same form.
 func (x *exchange) purgePath() string {
-	if x.rawQuery != "" && x.beh.Policy.KeysQuery() {
-		return x.originPath + "?" + x.rawQuery
+	p := x.accessPath
+	if p == "" || x.originPath != x.path {
+		if a, err := urlpath.ForAccess(x.originPath); err == nil {
+			p = a
+		} else {
+			p = x.originPath
+		}
 	}
-	return x.originPath
+	if x.rawQuery != "" && x.beh.Policy.KeysQuery() {
+		return p + "?" + x.rawQuery
+	}
+	return p
 }
 
 // fill asks the origin through the collapsing fill. stale is the expired
