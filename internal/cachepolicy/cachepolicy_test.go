@@ -2,7 +2,10 @@ package cachepolicy
 
 import (
 	"net/http"
+	"slices"
 	"testing"
+
+	"openfront/internal/cfheaders"
 
 	"openfront/internal/model"
 )
@@ -105,6 +108,95 @@ func TestPolicy_forwarding(t *testing.T) {
 	all := legacy(model.ForwardedValues{Headers: []string{"*"}})
 	if !all.CachingDisabled {
 		t.Error(`Headers=["*"] must disable caching`)
+	}
+}
+
+// TestPolicy_generatedHeaders: CloudFront-generated headers are keyed and
+// forwarded with the edge's values only; a viewer's copies (any case,
+// underscores, duplicates, through "all viewer headers") never reach the
+// key or the origin ("Add CloudFront request headers").
+func TestPolicy_generatedHeaders(t *testing.T) {
+	orp := Custom{
+		Cache: map[string]model.CachePolicy{"none": {Name: "none", MaxTTL: 600, DefaultTTL: 60}},
+		OriginRequest: map[string]model.OriginRequestPolicy{"addr": {Name: "addr",
+			Headers: model.Selection{Behavior: "whitelist", Names: []string{"cloudfront-viewer-address", "X-Custom"}}}},
+	}
+	const (
+		allViewer        = "216adef6-5c7f-47e4-b989-5492eafa07d3"
+		allViewerAndCF   = "33f36d7e-f396-46d9-90e0-52428a34d9dc"
+		cachingOptimized = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+		amplify          = "2e54312d-136d-493c-8eb9-b001f22f67d2"
+	)
+	tests := []struct {
+		name           string
+		policy         *Policy
+		keyGen, fwdGen []string
+		customFwd      bool // X-Custom reaches the origin
+	}{
+		{"legacy whitelist keys and forwards the country", legacy(model.ForwardedValues{Headers: []string{"CloudFront-Viewer-Country", "cloudfront-is-mobile-viewer"}}),
+			[]string{cfheaders.IsMobileViewer, cfheaders.ViewerCountry}, []string{cfheaders.IsMobileViewer, cfheaders.ViewerCountry}, true},
+		{"legacy default forwards customs, never viewer CloudFront-*", legacy(model.ForwardedValues{}), nil, nil, true},
+		{"legacy all headers: no generated, no viewer copies", legacy(model.ForwardedValues{Headers: []string{"*"}}), nil, nil, true},
+		{"managed Amplify keys CloudFront-Viewer-Country", mustCompile(&model.Behavior{CachePolicyID: amplify}, Custom{}),
+			[]string{cfheaders.ViewerCountry}, []string{cfheaders.ViewerCountry}, false},
+		{"AllViewer: viewer headers but no CloudFront ones", mustCompile(&model.Behavior{CachePolicyID: cachingOptimized, OriginRequestPolicyID: allViewer}, Custom{}),
+			nil, nil, true},
+		{"AllViewerAndCloudFrontHeaders forwards the generated ones unkeyed", mustCompile(&model.Behavior{CachePolicyID: cachingOptimized, OriginRequestPolicyID: allViewerAndCF}, Custom{}),
+			nil, []string{cfheaders.ForwardedProto, cfheaders.IsDesktopViewer, cfheaders.IsMobileViewer, cfheaders.IsSmartTVViewer, cfheaders.IsTabletViewer,
+				cfheaders.ViewerAddress, cfheaders.ViewerCountry, cfheaders.ViewerHTTPVersion}, true},
+		{"origin request policy whitelist", mustCompile(&model.Behavior{CachePolicyID: "none", OriginRequestPolicyID: "addr"}, orp),
+			nil, []string{cfheaders.ViewerAddress}, true},
+	}
+	hostile := http.Header{
+		"Cloudfront-Viewer-Country":   {"ZZ", "YY"}, // duplicates
+		"Cloudfront_viewer_country":   {"ZZ"},       // CGI gateways read it as the same variable
+		"Cloudfront-Is-Mobile-Viewer": {"true"},
+		"Cloudfront-Forwarded-Proto":  {"https"},
+		"Cloudfront-Viewer-Address":   {"10.0.0.1:1"},
+		"Cloudfront-Viewer-New-Thing": {"x"},
+		"X-Custom":                    {"c"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.policy.KeyGenerated(); !slices.Equal(got, tc.keyGen) && len(got)+len(tc.keyGen) > 0 {
+				t.Errorf("KeyGenerated = %v, want %v", got, tc.keyGen)
+			}
+			if got := tc.policy.GeneratedHeaders(); !slices.Equal(got, tc.fwdGen) && len(got)+len(tc.fwdGen) > 0 {
+				t.Errorf("GeneratedHeaders = %v, want %v", got, tc.fwdGen)
+			}
+			for _, name := range tc.policy.KeyHeaderNames() {
+				if cfheaders.IsGenerated(name) {
+					t.Errorf("KeyHeaderNames lists %s: the fast path would key on the viewer's copy", name)
+				}
+			}
+			dst := http.Header{}
+			tc.policy.ForwardHeaders(dst, hostile.Clone())
+			for name := range dst {
+				if cfheaders.IsGenerated(name) {
+					t.Errorf("viewer's %s forwarded: %v", name, dst)
+				}
+			}
+			if got := dst.Get("X-Custom") == "c"; got != tc.customFwd {
+				t.Errorf("X-Custom forwarded = %v, want %v", got, tc.customFwd)
+			}
+			// The key: viewer copies never count; generated values do
+			// when keyed.
+			plain := key(tc.policy, "/a", "", nil)
+			if got := key(tc.policy, "/a", "", hostile); got != plain {
+				t.Errorf("viewer copies changed the key: %q vs %q", got, plain)
+			}
+			genKey := func(h, gen http.Header) string {
+				return string(tc.policy.AppendKeyWith(nil, "E1", "*", "/a", "", h, gen, "d1.example", nil))
+			}
+			de := http.Header{cfheaders.ViewerCountry: {"DE"}, cfheaders.IsMobileViewer: {"false"}}
+			fr := http.Header{cfheaders.ViewerCountry: {"FR"}, cfheaders.IsMobileViewer: {"false"}}
+			if genKey(hostile, de) != genKey(nil, de) {
+				t.Error("with generated values, viewer copies still changed the key")
+			}
+			if differ := genKey(nil, de) != genKey(nil, fr); differ != (len(tc.keyGen) > 0) {
+				t.Errorf("generated country splits the key = %v, want %v", differ, len(tc.keyGen) > 0)
+			}
+		})
 	}
 }
 
