@@ -167,6 +167,10 @@ func Compile(b *model.Behavior, s3 bool, custom Custom) (*Policy, error) {
 		if slices.Contains(f.Headers, "*") {
 			p.fwdAllViewr = true
 			p.CachingDisabled = true
+			// Forwarding all headers includes the ones the edge adds that
+			// a legacy whitelist could name.
+			p.fwdHeaders = []string{cfheaders.ForwardedProto, cfheaders.IsDesktopViewer, cfheaders.IsMobileViewer,
+				cfheaders.IsSmartTVViewer, cfheaders.IsTabletViewer, cfheaders.ViewerCountry}
 		} else {
 			p.keyHeaders = canonicalSorted(f.Headers)
 		}

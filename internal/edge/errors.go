@@ -113,7 +113,7 @@ func (x *exchange) customErrorPage(status int) bool {
 		x.uncachedErrorPage(page, ce.ResponseCode)
 		return true
 	}
-	page.key = string(p.AppendKey(nil, x.dist.ID, page.beh.PathPattern, page.path, "", pr.Header, pr.Host, nil))
+	page.key = string(p.AppendKeyWith(nil, x.dist.ID, page.beh.PathPattern, page.path, "", pr.Header, page.generatedHeaders(p.KeyGenerated()), pr.Host, nil))
 	e, ok := x.s.opts.Cache.Lookup(page.key)
 	if ok && !x.now.Before(e.Meta.Expires.Time()) {
 		e.Close()
