@@ -255,3 +255,39 @@ func BenchmarkAppendKey(b *testing.B) {
 		buf = p.AppendKey(buf[:0], "E1ABCDEFGHIJKL", "*", "/images/logo.png", "v=3", h, "d1.example", nil)
 	}
 }
+
+// FuzzGeneratedNeverFromViewer: whatever header a viewer sends, a
+// CloudFront-generated name never reaches the origin request or the key.
+func FuzzGeneratedNeverFromViewer(f *testing.F) {
+	for _, s := range []string{"CloudFront-Viewer-Country", "cloudfront_viewer_country", "Cloudfront-Is-Mobile-Viewer", "X-Custom", "CloudFront-Forwarded-Proto"} {
+		f.Add(s, "ZZ")
+	}
+	policies := []*Policy{
+		legacy(model.ForwardedValues{}),
+		legacy(model.ForwardedValues{Headers: []string{"*"}}),
+		legacy(model.ForwardedValues{Headers: []string{"CloudFront-Viewer-Country", "CloudFront-Forwarded-Proto", "CloudFront-Is-Mobile-Viewer"}}),
+		mustCompile(&model.Behavior{CachePolicyID: "2e54312d-136d-493c-8eb9-b001f22f67d2"}, Custom{}),
+		mustCompile(&model.Behavior{CachePolicyID: "658327ea-f89d-4fab-a63d-7e88639e58f6", OriginRequestPolicyID: "216adef6-5c7f-47e4-b989-5492eafa07d3"}, Custom{}),
+		mustCompile(&model.Behavior{CachePolicyID: "658327ea-f89d-4fab-a63d-7e88639e58f6", OriginRequestPolicyID: "33f36d7e-f396-46d9-90e0-52428a34d9dc"}, Custom{}),
+	}
+	f.Fuzz(func(t *testing.T, name, value string) {
+		src := http.Header{name: {value}, "X-Other": {"1"}}
+		for i, p := range policies {
+			dst := http.Header{}
+			p.ForwardHeaders(dst, src)
+			for n := range dst {
+				if cfheaders.IsGenerated(n) {
+					t.Fatalf("policy %d forwarded the viewer's %q", i, n)
+				}
+			}
+			if cfheaders.IsGenerated(name) {
+				gen := http.Header{"Cloudfront-Viewer-Country": {"DE"}}
+				with := p.AppendKeyWith(nil, "E1", "*", "/a", "", src, gen, "h", nil)
+				without := p.AppendKeyWith(nil, "E1", "*", "/a", "", http.Header{"X-Other": {"1"}}, gen, "h", nil)
+				if string(with) != string(without) {
+					t.Fatalf("policy %d: the viewer's %q changed the key", i, name)
+				}
+			}
+		}
+	})
+}

@@ -131,8 +131,10 @@ func TestServer_generatedHeadersReachTheOrigin(t *testing.T) {
 		// customKept: X-Custom reaches the origin.
 		customKept bool
 	}{
-		{"legacy ForwardedValues whitelist", legacyHeaders("CloudFront-Viewer-Country", "CloudFront-Is-Mobile-Viewer", "CloudFront-Is-Desktop-Viewer"),
-			map[string]string{cfheaders.ViewerCountry: "DE", cfheaders.IsMobileViewer: "false", cfheaders.IsDesktopViewer: "true"}, true},
+		{"legacy ForwardedValues whitelist", legacyHeaders("CloudFront-Viewer-Country", "CloudFront-Is-Mobile-Viewer", "CloudFront-Is-Desktop-Viewer",
+			"CloudFront-Viewer-Header-Count", "CloudFront-Viewer-JA3-Fingerprint", "CloudFront-Viewer-City"),
+			map[string]string{cfheaders.ViewerCountry: "DE", cfheaders.IsMobileViewer: "false", cfheaders.IsDesktopViewer: "true",
+				cfheaders.ViewerHeaderCount: "11"}, true}, // no JA3 (not computed), no city (a country database)
 		{"legacy default forwards nothing generated", nil, map[string]string{}, true},
 		{"legacy all headers", legacyHeaders("*"), map[string]string{cfheaders.ViewerCountry: "DE", cfheaders.IsMobileViewer: "false",
 			cfheaders.IsDesktopViewer: "true", cfheaders.IsTabletViewer: "false", cfheaders.IsSmartTVViewer: "false", cfheaders.ForwardedProto: "http"}, true},
@@ -226,5 +228,43 @@ func TestServer_generatedHeadersInTheKey(t *testing.T) {
 				t.Errorf("French viewer: origin saw country %q, %d fetches; want FR, 2", got, o.count("/k"))
 			}
 		})
+	}
+}
+
+// TestServer_generatedHeadersOverTLS: over HTTPS and HTTP/2 the origin
+// gets CloudFront-Forwarded-Proto https, CloudFront-Viewer-Http-Version 2.0
+// and CloudFront-Viewer-TLS from the connection.
+func TestServer_generatedHeadersOverTLS(t *testing.T) {
+	o := newTestOrigin(t, okHandler(""))
+	te := newTestEdge(t, distConfig(o, legacyHeaders("CloudFront-Forwarded-Proto", "CloudFront-Viewer-Http-Version",
+		"CloudFront-Viewer-TLS", "CloudFront-Viewer-Address")))
+	srv := httptest.NewUnstartedServer(te.Server)
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/tls", nil)
+	req.Host = testHost
+	req.Header.Set("CloudFront-Viewer-TLS", "TLSv1:spoofed:fullHandshake")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.ProtoMajor != 2 {
+		t.Fatalf("%d over %s", resp.StatusCode, resp.Proto)
+	}
+	seen := o.lastHeader()
+	if got := seen.Get(cfheaders.ForwardedProto); got != "https" {
+		t.Errorf("CloudFront-Forwarded-Proto %q, want https", got)
+	}
+	if got := seen.Get(cfheaders.ViewerHTTPVersion); got != "2.0" {
+		t.Errorf("CloudFront-Viewer-Http-Version %q, want 2.0", got)
+	}
+	if got := seen[cfheaders.ViewerTLS]; len(got) != 1 || !strings.HasPrefix(got[0], "TLSv1.3:TLS_") || !strings.HasSuffix(got[0], ":fullHandshake") {
+		t.Errorf("CloudFront-Viewer-TLS %q, want TLSv1.3:<suite>:fullHandshake", got)
+	}
+	if got := seen.Get(cfheaders.ViewerAddress); !strings.HasPrefix(got, "127.0.0.1:") {
+		t.Errorf("CloudFront-Viewer-Address %q", got)
 	}
 }
