@@ -291,3 +291,22 @@ func FuzzGeneratedNeverFromViewer(f *testing.F) {
 		}
 	})
 }
+
+// TestPolicy_VaryUserAgentWithDeviceHeaders: an origin's Vary: User-Agent
+// is kept when a CloudFront-Is-*-Viewer header (decided from it) is
+// forwarded, and dropped otherwise (spec edge.md §5.2).
+func TestPolicy_VaryUserAgentWithDeviceHeaders(t *testing.T) {
+	for _, tc := range []struct {
+		policy *Policy
+		want   bool
+	}{
+		{legacy(model.ForwardedValues{Headers: []string{"CloudFront-Is-Mobile-Viewer"}}), true},
+		{legacy(model.ForwardedValues{Headers: []string{"CloudFront-Viewer-Country"}}), false},
+		{legacy(model.ForwardedValues{}), false},
+		{legacy(model.ForwardedValues{Headers: []string{"User-Agent"}}), true},
+	} {
+		if got := tc.policy.VaryAllowed("user-agent"); got != tc.want {
+			t.Errorf("%v: VaryAllowed(User-Agent) = %v, want %v", tc.policy.GeneratedHeaders(), got, tc.want)
+		}
+	}
+}
