@@ -74,8 +74,15 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 		originPath = "/" + dist.Config.DefaultRootObject
 	}
 	viewerHeader := r.HeaderOf(p.KeyHeaderNames())
+	var generated http.Header // the edge's CloudFront-Viewer-Country etc., when keyed
+	if names := p.KeyGenerated(); len(names) > 0 {
+		var ok bool
+		if generated, ok = s.generatedFast(r, names); !ok {
+			return dst, nil, false
+		}
+	}
 	bp := keyBufs.Get().(*[]byte)
-	kb := p.AppendKey((*bp)[:0], dist.ID, beh.PathPattern, originPath, r.RawQuery, viewerHeader, r.Host, skipQuery)
+	kb := p.AppendKeyWith((*bp)[:0], dist.ID, beh.PathPattern, originPath, r.RawQuery, viewerHeader, generated, r.Host, skipQuery)
 	e, found := c.LookupMemory(unsafe.String(unsafe.SliceData(kb), len(kb)))
 	*bp = kb
 	keyBufs.Put(bp)

@@ -31,7 +31,7 @@ func (x *exchange) serve() {
 		return
 	}
 	bp := keyBufs.Get().(*[]byte)
-	kb := p.AppendKey((*bp)[:0], x.dist.ID, x.beh.PathPattern, x.originPath, x.rawQuery, x.r.Header, x.r.Host, x.skipQuery())
+	kb := p.AppendKeyWith((*bp)[:0], x.dist.ID, x.beh.PathPattern, x.originPath, x.rawQuery, x.r.Header, x.generatedHeaders(p.KeyGenerated()), x.r.Host, x.skipQuery())
 	if method == http.MethodOptions {
 		kb = append(kb, "\x00OPTIONS"...)
 	}

@@ -55,12 +55,10 @@ func (x *exchange) originRequest(method string, body io.Reader, length int64) *o
 	}
 	h.Set("X-Forwarded-For", clientIP)
 	h.Set("X-Amz-Cf-Id", x.reqID)
-	if p.ForwardsHeader("Cloudfront-Forwarded-Proto") {
-		proto := "http"
-		if x.https {
-			proto = "https"
-		}
-		h.Set("CloudFront-Forwarded-Proto", proto)
+	// CloudFront-Viewer-Country and the like: the edge's values only (the
+	// viewer's copies were not copied above).
+	for name, vs := range x.generatedHeaders(p.GeneratedHeaders()) {
+		h[name] = vs
 	}
 	return &origin.Request{
 		ViewerHTTPS:   x.https,
