@@ -90,7 +90,8 @@ func distConfig(o *testOrigin, edit func(cfg model.Tree)) model.Tree {
 
 type testEdge struct {
 	*Server
-	now atomic.Pointer[time.Time]
+	cache *cache.Cache
+	now   atomic.Pointer[time.Time]
 }
 
 func newTestEdge(t *testing.T, cfg model.Tree) *testEdge {
@@ -110,6 +111,7 @@ func newTestEdge(t *testing.T, cfg model.Tree) *testEdge {
 	if err != nil {
 		t.Fatal(err)
 	}
+	te.cache = c
 	te.Server = New(Options{Cache: c, Origin: origin.New(origin.S3{}), Now: clock, HTTPSPort: 8443})
 	snap := snapshot.Compile(1, []*model.DistributionRecord{{ID: "E1TEST", DomainName: testHost, Config: cfg}}, nil, nil)
 	if snap.Lookup(testHost) == nil {
@@ -137,7 +139,17 @@ func (te *testEdge) do(t *testing.T, method, host, path string, h http.Header, b
 	}
 	w := httptest.NewRecorder()
 	te.ServeHTTP(w, r)
+	te.settle()
 	return w
+}
+
+// settle waits (briefly) for fills the last request started to be stored:
+// the viewer's response can end before the fill commits, and the next
+// request of a test expects to find the object.
+func (te *testEdge) settle() {
+	for deadline := time.Now().Add(2 * time.Second); te.cache.Stats().InFlight > 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func okHandler(cacheControl string) func(w http.ResponseWriter, r *http.Request) {
