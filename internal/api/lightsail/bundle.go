@@ -63,5 +63,9 @@ func (h *Handler) UpdateDistributionBundle(ctx context.Context, body []byte) (an
 	if err != nil {
 		return nil, err
 	}
-	return &operationResult{Operation: h.newOperation("UpdateDistributionBundle", d.Name, d.BundleID)}, nil
+	op, err := h.newOperation(ctx, "UpdateDistributionBundle", d.Name, d.BundleID)
+	if err != nil {
+		return nil, err
+	}
+	return &operationResult{Operation: op}, nil
 }

@@ -19,10 +19,11 @@ func (h *Handler) ResetDistributionCache(ctx context.Context, body []byte) (any,
 	if err != nil {
 		return nil, err
 	}
-	return &resetDistributionCacheResult{
-		Status: reset.Status, CreateTime: epoch(reset.CreateTime),
-		Operation: h.newOperation("ResetDistributionCache", name, ""),
-	}, nil
+	op, err := h.newOperation(ctx, "ResetDistributionCache", name, "")
+	if err != nil {
+		return nil, err
+	}
+	return &resetDistributionCacheResult{Status: reset.Status, CreateTime: epoch(reset.CreateTime), Operation: op}, nil
 }
 
 type latestCacheResetResult struct {

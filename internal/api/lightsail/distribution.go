@@ -117,10 +117,11 @@ func (h *Handler) CreateDistribution(ctx context.Context, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
-	return &createDistributionResult{
-		Distribution: toDistributionOut(d, h.control.Settings().AccountID),
-		Operation:    h.newOperation("CreateDistribution", d.Name, ""),
-	}, nil
+	op, err := h.newOperation(ctx, "CreateDistribution", d.Name, "")
+	if err != nil {
+		return nil, err
+	}
+	return &createDistributionResult{Distribution: toDistributionOut(d, h.control.Settings().AccountID), Operation: op}, nil
 }
 
 type getDistributionsRequest struct {
@@ -263,7 +264,7 @@ func (h *Handler) UpdateDistribution(ctx context.Context, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
-	return &operationResult{Operation: h.newOperation("UpdateDistribution", d.Name, "")}, nil
+	return h.operationResult(ctx, "UpdateDistribution", d.Name)
 }
 
 type nameRequest struct {
@@ -293,5 +294,69 @@ func (h *Handler) DeleteDistribution(ctx context.Context, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
-	return &operationResult{Operation: h.newOperation("DeleteDistribution", d.Name, "")}, nil
+	return h.operationResult(ctx, "DeleteDistribution", d.Name)
+}
+
+type setIPAddressTypeRequest struct {
+	ResourceType       *string `json:"resourceType"`
+	ResourceName       *string `json:"resourceName"`
+	IPAddressType      *string `json:"ipAddressType"`
+	AcceptBundleUpdate *bool   `json:"acceptBundleUpdate"`
+}
+
+// resourceTypes are the resourceType values SetIpAddressType takes; only
+// distributions exist here.
+var resourceTypes = []string{"Distribution", "Instance", "LoadBalancer"}
+
+type operationsResult struct {
+	Operations []*operationOut `json:"operations"`
+}
+
+// parseSetIPAddressType decodes SetIpAddressType into the distribution
+// name and the new type; a resource of another type does not exist here.
+func parseSetIPAddressType(body []byte) (name, ipType string, err error) {
+	var req setIPAddressTypeRequest
+	if err := decode(body, &req); err != nil {
+		return "", "", err
+	}
+	if req.ResourceType == nil {
+		return "", "", invalid("resourceType is required.")
+	}
+	if err := checkEnum("resourceType", req.ResourceType, resourceTypes); err != nil {
+		return "", "", err
+	}
+	if err := checkName("resourceName", req.ResourceName, true); err != nil {
+		return "", "", err
+	}
+	if req.IPAddressType == nil {
+		return "", "", invalid("ipAddressType is required.")
+	}
+	if err := checkEnum("ipAddressType", req.IPAddressType, ipTypes); err != nil {
+		return "", "", err
+	}
+	if *req.ResourceType != "Distribution" {
+		return "", "", model.Errorf(codeNotFound, "The %s %q does not exist.", *req.ResourceType, *req.ResourceName)
+	}
+	return *req.ResourceName, *req.IPAddressType, nil
+}
+
+// SetIPAddressType changes a distribution's IP address type (the
+// Terraform AWS provider calls it when ip_address_type changes).
+func (h *Handler) SetIPAddressType(ctx context.Context, body []byte) (any, error) {
+	name, ipType, err := parseSetIPAddressType(body)
+	if err != nil {
+		return nil, err
+	}
+	d, err := h.control.UpdateLightsailDistribution(ctx, name, func(s *model.LightsailSettings) error {
+		s.IPAddressType = ipType
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	op, err := h.newOperation(ctx, "SetIpAddressType", d.Name, "")
+	if err != nil {
+		return nil, err
+	}
+	return &operationsResult{Operations: []*operationOut{op}}, nil
 }

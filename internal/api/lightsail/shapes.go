@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"openfront/internal/api/awsproto"
 	"openfront/internal/control"
 	"openfront/internal/model"
 )
@@ -112,6 +111,14 @@ var (
 	tlsVersions  = []string{"TLSv1.1_2016", "TLSv1.2_2018", "TLSv1.2_2019", "TLSv1.2_2021"}
 	headerNames  = []string{"Accept", "Accept-Charset", "Accept-Datetime", "Accept-Encoding", "Accept-Language", "Authorization", "CloudFront-Forwarded-Proto", "CloudFront-Is-Desktop-Viewer", "CloudFront-Is-Mobile-Viewer", "CloudFront-Is-SmartTV-Viewer", "CloudFront-Is-Tablet-Viewer", "CloudFront-Viewer-Country", "Host", "Origin", "Referer"}
 )
+
+// headerOpts adds "default" to the model's enumeration: the Terraform
+// AWS provider's documentation and its acceptance tests against AWS
+// send forwardedHeaders.option = "default", and Lightsail accepts it,
+// stores it and returns it unchanged from GetDistributions. It forwards
+// only the default headers, what "none" is documented to do
+// (HeaderObject in the Lightsail API Reference).
+var headerOpts = []string{"none", "allow-list", "all", model.LightsailHeaderOptionDefault}
 
 // checkName validates a ResourceName member; required says whether it
 // may be absent.
@@ -217,7 +224,7 @@ func checkCacheSettings(c *cacheSettings) error {
 		}
 	}
 	if f := c.ForwardedHeaders; f != nil {
-		if err := checkEnum("cacheBehaviorSettings.forwardedHeaders.option", f.Option, forwardOpts); err != nil {
+		if err := checkEnum("cacheBehaviorSettings.forwardedHeaders.option", f.Option, headerOpts); err != nil {
 			return err
 		}
 		if f.HeadersAllowList != nil {
@@ -357,18 +364,6 @@ type operationOut struct {
 	OperationType    string   `json:"operationType"`
 	Status           string   `json:"status"`
 	StatusChangedAt  epoch    `json:"statusChangedAt"`
-}
-
-// newOperation describes a change control has committed: it is terminal
-// and Succeeded (propagation to the edges shows in the distribution's
-// status, not in the operation).
-func (h *Handler) newOperation(opType, resource, details string) *operationOut {
-	now := epoch(h.now().UTC())
-	return &operationOut{
-		ID: awsproto.NewRequestID(), ResourceName: resource, ResourceType: "Distribution",
-		CreatedAt: now, Location: globalLocation, IsTerminal: true, OperationDetails: details,
-		OperationType: opType, Status: "Succeeded", StatusChangedAt: now,
-	}
 }
 
 type tagOut struct {

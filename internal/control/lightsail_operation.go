@@ -1,0 +1,111 @@
+package control
+
+import (
+	"cmp"
+	"context"
+	"encoding/base64"
+	"slices"
+
+	"openfront/internal/model"
+	"openfront/internal/store"
+)
+
+// Lightsail operations: every Lightsail distribution change returns an
+// Operation, and clients (the Terraform AWS provider among them) poll
+// GetOperation with its id until it is Succeeded. The operations are
+// stored under lsop/<id>, so they survive a restart and every node of a
+// cluster answers for them.
+
+// LightsailOperationPageSize is how many operations one GetOperations page
+// holds ("up to a maximum of 200", GetOperations in the Lightsail API
+// Reference).
+const LightsailOperationPageSize = 200
+
+func lightsailOperationNotFound(id string) error {
+	return model.Errorf("NotFoundException", "The operation %q does not exist.", id)
+}
+
+// RecordLightsailOperation stores op; past LightsailOperationRetain
+// operations the oldest are deleted.
+func (c *Control) RecordLightsailOperation(ctx context.Context, op model.LightsailOperationRecord) error {
+	_, err := c.store.Update(ctx, func(tx store.Txn) error {
+		if err := putJSON(tx, model.LightsailOperationKey(op.ID), op); err != nil {
+			return err
+		}
+		kvs, err := tx.List(model.LightsailOperationPrefix)
+		if err != nil || len(kvs) <= model.LightsailOperationRetain {
+			return err
+		}
+		sortByCreation(kvs)
+		for _, kv := range kvs[:len(kvs)-model.LightsailOperationRetain] {
+			if err := tx.Delete(kv.Key); err != nil {
+				return err
+			}
+			c.forget(kv.Key)
+		}
+		return nil
+	})
+	return err
+}
+
+// LightsailOperation returns one operation; NotFoundException for an id
+// that was never returned (or was trimmed).
+func (c *Control) LightsailOperation(ctx context.Context, id string) (*model.LightsailOperationRecord, error) {
+	var op *model.LightsailOperationRecord
+	err := c.store.View(ctx, func(tx store.ReadTxn) error {
+		kv, ok, err := tx.Get(model.LightsailOperationKey(id))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return lightsailOperationNotFound(id)
+		}
+		op, err = decode[model.LightsailOperationRecord](c, kv)
+		return err
+	})
+	return op, err
+}
+
+// LightsailOperations lists operations from oldest to newest, one page
+// after pageToken ("" for the first); resourceName, when not "", keeps only
+// that resource's operations (GetOperationsForResource).
+func (c *Control) LightsailOperations(ctx context.Context, pageToken, resourceName string) (list []*model.LightsailOperationRecord, next string, err error) {
+	after := ""
+	if pageToken != "" {
+		b, err := base64.RawURLEncoding.DecodeString(pageToken)
+		if err != nil || len(b) == 0 {
+			return nil, "", lightsailInvalid("pageToken %q is not valid.", pageToken)
+		}
+		after = string(b)
+	}
+	var all []*model.LightsailOperationRecord
+	err = c.store.View(ctx, func(tx store.ReadTxn) error {
+		kvs, err := tx.List(model.LightsailOperationPrefix)
+		if err != nil {
+			return err
+		}
+		sortByCreation(kvs)
+		for _, kv := range kvs {
+			op, err := decodeAt[model.LightsailOperationRecord](c, tx, kv)
+			if err != nil {
+				return err
+			}
+			if resourceName == "" || op.ResourceName == resourceName {
+				all = append(all, op)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	items, nextID, truncated := page(all, func(op *model.LightsailOperationRecord) string { return op.ID }, after, LightsailOperationPageSize)
+	if truncated {
+		next = base64.RawURLEncoding.EncodeToString([]byte(nextID))
+	}
+	return items, next, nil
+}
+
+func sortByCreation(kvs []store.KV) {
+	slices.SortFunc(kvs, func(a, b store.KV) int { return cmp.Compare(a.CreateRevision, b.CreateRevision) })
+}
