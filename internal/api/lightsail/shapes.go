@@ -377,7 +377,7 @@ type originOut struct {
 	RegionName      string `json:"regionName"`
 	ProtocolPolicy  string `json:"protocolPolicy"`
 	ResponseTimeout int    `json:"responseTimeout"`
-	IPAddressType   string `json:"ipAddressType,omitempty"`
+	IPAddressType   string `json:"ipAddressType"`
 }
 
 type cookieOut struct {
@@ -439,6 +439,17 @@ type distributionOut struct {
 	ViewerMinimumTLSProtocolVersion string           `json:"viewerMinimumTlsProtocolVersion"`
 }
 
+// originIPType is the origin's ipAddressType as GetDistributions shows it:
+// one not given is ipv4, how a distribution connects to an origin unless
+// told otherwise ("IP address type" for origins in the CloudFront
+// Developer Guide, "Origin settings").
+func originIPType(t string) string {
+	if t == "" {
+		return "ipv4"
+	}
+	return t
+}
+
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
@@ -456,7 +467,7 @@ func toDistributionOut(d *control.LightsailDistribution, accountID string) *dist
 		DomainName: d.DomainName, BundleID: d.BundleID, CertificateName: s.CertificateName,
 		Origin: originOut{
 			Name: s.Origin.Name, ResourceType: "Instance", RegionName: s.Origin.RegionName,
-			ProtocolPolicy: s.Origin.ProtocolPolicy, ResponseTimeout: s.Origin.ResponseTimeout, IPAddressType: s.Origin.IPAddressType,
+			ProtocolPolicy: s.Origin.ProtocolPolicy, ResponseTimeout: s.Origin.ResponseTimeout, IPAddressType: originIPType(s.Origin.IPAddressType),
 		},
 		OriginPublicDNS:      d.Origin.Host,
 		DefaultCacheBehavior: behaviorOut{Behavior: s.DefaultBehavior},
