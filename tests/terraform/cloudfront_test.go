@@ -205,6 +205,19 @@ func TestTerraform_distribution(t *testing.T) {
 	if tags.Tags == nil || len(tags.Tags.Items) != 1 || aws.ToString(tags.Tags.Items[0].Key) != "Name" || aws.ToString(tags.Tags.Items[0].Value) != "site" {
 		t.Errorf("ListTagsForResource = %+v", tags.Tags)
 	}
+	// A change of tags alone: updateTags untags the removed keys and tags
+	// the new ones, then the read lists them again.
+	arn := read.Distribution.ARN
+	if _, err := cf.UntagResource(c, &cloudfront.UntagResourceInput{Resource: arn, TagKeys: &types.TagKeys{Items: []string{"Name"}}}); err != nil {
+		t.Fatalf("UntagResource: %v", err)
+	}
+	if _, err := cf.TagResource(c, &cloudfront.TagResourceInput{Resource: arn, Tags: &types.Tags{Items: []types.Tag{{Key: aws.String("env"), Value: aws.String("test")}}}}); err != nil {
+		t.Fatalf("TagResource: %v", err)
+	}
+	tags, err = cf.ListTagsForResource(c, &cloudfront.ListTagsForResourceInput{Resource: arn})
+	if err != nil || tags.Tags == nil || len(tags.Tags.Items) != 1 || aws.ToString(tags.Tags.Items[0].Key) != "env" {
+		t.Errorf("ListTagsForResource after the tag change = %+v, %v", tags, err)
+	}
 
 	// resourceDistributionUpdate: the config rebuilt from the Terraform
 	// configuration, If-Match the ETag in state. Someone changed the
