@@ -194,10 +194,26 @@ func TestTerraform_distribution(t *testing.T) {
 	}
 	id := aws.ToString(created.Distribution.Id)
 	assertMembers(t, "CreateDistributionWithTags", created, withoutETag(distributionPaths()))
+	if aws.ToString(created.ETag) == "" || aws.ToString(created.Location) == "" {
+		t.Errorf("CreateDistributionWithTags: ETag %q, Location %q", aws.ToString(created.ETag), aws.ToString(created.Location))
+	}
+	// Without tags in the configuration the provider still sends an empty
+	// Tags element (Items: []).
+	untagged, err := cf.CreateDistributionWithTags(c, &cloudfront.CreateDistributionWithTagsInput{
+		DistributionConfigWithTags: &types.DistributionConfigWithTags{
+			DistributionConfig: terraformDistributionConfig("terraform-untagged"),
+			Tags:               &types.Tags{Items: []types.Tag{}},
+		},
+	})
+	if err != nil {
+		t.Fatalf("CreateDistributionWithTags with empty Tags: %v", err)
+	}
+	if tags, err := cf.ListTagsForResource(c, &cloudfront.ListTagsForResourceInput{Resource: untagged.Distribution.ARN}); err != nil || tags.Tags == nil || len(tags.Tags.Items) != 0 {
+		t.Errorf("ListTagsForResource of the untagged distribution = %+v, %v", tags, err)
+	}
 
 	// waitDistributionDeployed; then resourceDistributionRead.
 	read := waitDeployed(t, cf, id)
-	assertMembers(t, "GetDistribution", read, distributionPaths())
 	tags, err := cf.ListTagsForResource(c, &cloudfront.ListTagsForResourceInput{Resource: read.Distribution.ARN})
 	if err != nil {
 		t.Fatalf("ListTagsForResource: %v", err)
@@ -255,9 +271,11 @@ func TestTerraform_distribution(t *testing.T) {
 	// config read back, sent unchanged but for Enabled=false.
 	cfg := read.Distribution.DistributionConfig
 	cfg.Enabled = aws.Bool(false)
-	if _, err := cf.UpdateDistribution(c, &cloudfront.UpdateDistributionInput{Id: aws.String(id), IfMatch: read.ETag, DistributionConfig: cfg}); err != nil {
+	disabling, err := cf.UpdateDistribution(c, &cloudfront.UpdateDistributionInput{Id: aws.String(id), IfMatch: read.ETag, DistributionConfig: cfg})
+	if err != nil {
 		t.Fatalf("UpdateDistribution (disable, config read back): %v", err)
 	}
+	assertMembers(t, "UpdateDistribution (disable)", disabling, distributionPaths())
 	disabled := waitDeployed(t, cf, id)
 	if aws.ToBool(disabled.Distribution.DistributionConfig.Enabled) {
 		t.Fatal("still enabled after the disabling update")
@@ -302,6 +320,7 @@ func waitDeployed(t *testing.T, cf *cloudfront.Client, id string) *cloudfront.Ge
 		if out.Distribution == nil || out.Distribution.DistributionConfig == nil {
 			return false, "", fmt.Errorf("empty result")
 		}
+		assertMembers(t, "GetDistribution", out, distributionPaths())
 		last = out
 		switch st := aws.ToString(out.Distribution.Status); st {
 		case "Deployed":
