@@ -32,7 +32,7 @@ func (c *Control) RecordLightsailOperation(ctx context.Context, op model.Lightsa
 		if err := putJSON(tx, model.LightsailOperationKey(op.ID), op); err != nil {
 			return err
 		}
-		kvs, err := tx.List(model.LightsailOperationPrefix)
+		kvs, err := tx.ListKeys(model.LightsailOperationPrefix)
 		if err != nil || len(kvs) <= model.LightsailOperationRetain {
 			return err
 		}
@@ -80,7 +80,7 @@ func (c *Control) LightsailOperations(ctx context.Context, pageToken, resourceNa
 	}
 	var all []*model.LightsailOperationRecord
 	err = c.store.View(ctx, func(tx store.ReadTxn) error {
-		kvs, err := tx.List(model.LightsailOperationPrefix)
+		kvs, err := tx.ListKeys(model.LightsailOperationPrefix)
 		if err != nil {
 			return err
 		}
