@@ -67,7 +67,8 @@ var (
 
 // distributionPaths are the member paths of a GetDistribution output for a
 // distribution made by terraformDistributionConfig: a legacy default
-// behaviour, one cache-policy behaviour, a custom and an S3 origin.
+// behaviour, one cache-policy behaviour, a custom and an S3 origin, an
+// origin group.
 func distributionPaths() []string {
 	paths := []string{"ETag"}
 	prefix := func(p string, members []string) {
@@ -92,10 +93,10 @@ const managedCachingOptimized = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 // terraformDistributionConfig is the DistributionConfig the provider's
 // expandDistributionConfig builds for a configuration with a custom and an
 // S3 origin, a forwarded_values default behaviour and one ordered
-// behaviour with a cache policy: every optional string it knows is sent
-// (empty when unset), empty lists are sent with Quantity 0, and
-// OriginGroups is left out.
-func terraformDistributionConfig(ref string) *types.DistributionConfig {
+// behaviour with a cache policy, and an origin group when originGroup is
+// true (OriginGroups is left out otherwise): every optional string it
+// knows is sent (empty when unset), empty lists are sent with Quantity 0.
+func terraformDistributionConfig(ref string, originGroup bool) *types.DistributionConfig {
 	disabled := func() (*types.TrustedSigners, *types.TrustedKeyGroups) {
 		return &types.TrustedSigners{Enabled: aws.Bool(false), Quantity: aws.Int32(0)},
 			&types.TrustedKeyGroups{Enabled: aws.Bool(false), Quantity: aws.Int32(0)}
@@ -133,7 +134,7 @@ func terraformDistributionConfig(ref string) *types.DistributionConfig {
 		FunctionAssociations:       &types.FunctionAssociations{Quantity: aws.Int32(0)},
 		SmoothStreaming:            aws.Bool(false),
 	}
-	return &types.DistributionConfig{
+	cfg := &types.DistributionConfig{
 		CallerReference: aws.String(ref), Comment: aws.String("managed by terraform"),
 		ContinuousDeploymentPolicyId: aws.String(""),
 		CustomErrorResponses:         &types.CustomErrorResponses{Quantity: aws.Int32(0)},
@@ -170,6 +171,17 @@ func terraformDistributionConfig(ref string) *types.DistributionConfig {
 			Quantity: aws.Int32(0), RestrictionType: types.GeoRestrictionTypeNone}},
 		ViewerCertificate: &types.ViewerCertificate{CloudFrontDefaultCertificate: aws.Bool(true), MinimumProtocolVersion: types.MinimumProtocolVersionTLSv1},
 	}
+	if originGroup {
+		// origin_group: a failover group over the two origins.
+		cfg.OriginGroups = &types.OriginGroups{Quantity: aws.Int32(1), Items: []types.OriginGroup{{
+			Id: aws.String("failover"),
+			FailoverCriteria: &types.OriginGroupFailoverCriteria{StatusCodes: &types.StatusCodes{
+				Quantity: aws.Int32(2), Items: []int32{502, 503}}},
+			Members: &types.OriginGroupMembers{Quantity: aws.Int32(2), Items: []types.OriginGroupMember{
+				{OriginId: aws.String("web")}, {OriginId: aws.String("bucket")}}},
+		}}}
+	}
+	return cfg
 }
 
 // TestTerraform_distribution drives aws_cloudfront_distribution's calls:
@@ -185,7 +197,7 @@ func TestTerraform_distribution(t *testing.T) {
 	cf := s.cf
 	created, err := cf.CreateDistributionWithTags(c, &cloudfront.CreateDistributionWithTagsInput{
 		DistributionConfigWithTags: &types.DistributionConfigWithTags{
-			DistributionConfig: terraformDistributionConfig("terraform-20261206"),
+			DistributionConfig: terraformDistributionConfig("terraform-20261206", true),
 			Tags:               &types.Tags{Items: []types.Tag{{Key: aws.String("Name"), Value: aws.String("site")}}},
 		},
 	})
@@ -201,7 +213,7 @@ func TestTerraform_distribution(t *testing.T) {
 	// Tags element (Items: []).
 	untagged, err := cf.CreateDistributionWithTags(c, &cloudfront.CreateDistributionWithTagsInput{
 		DistributionConfigWithTags: &types.DistributionConfigWithTags{
-			DistributionConfig: terraformDistributionConfig("terraform-untagged"),
+			DistributionConfig: terraformDistributionConfig("terraform-untagged", false),
 			Tags:               &types.Tags{Items: []types.Tag{}},
 		},
 	})
@@ -211,6 +223,10 @@ func TestTerraform_distribution(t *testing.T) {
 	if tags, err := cf.ListTagsForResource(c, &cloudfront.ListTagsForResourceInput{Resource: untagged.Distribution.ARN}); err != nil || tags.Tags == nil || len(tags.Tags.Items) != 0 {
 		t.Errorf("ListTagsForResource of the untagged distribution = %+v, %v", tags, err)
 	}
+	// Sent without OriginGroups, it is read back with OriginGroups
+	// (Quantity 0), which the provider dereferences.
+	assertMembers(t, "CreateDistributionWithTags (no origin group)", untagged, withoutETag(distributionPaths()))
+	waitDeployed(t, cf, aws.ToString(untagged.Distribution.Id))
 
 	// waitDistributionDeployed; then resourceDistributionRead.
 	read := waitDeployed(t, cf, id)
@@ -245,7 +261,7 @@ func TestTerraform_distribution(t *testing.T) {
 	if _, err := cf.UpdateDistribution(c, &cloudfront.UpdateDistributionInput{Id: aws.String(id), IfMatch: staleETag, DistributionConfig: other}); err != nil {
 		t.Fatalf("out-of-band UpdateDistribution: %v", err)
 	}
-	want := terraformDistributionConfig("terraform-20261206")
+	want := terraformDistributionConfig("terraform-20261206", true)
 	want.Comment = aws.String("updated by terraform")
 	upd := &cloudfront.UpdateDistributionInput{Id: aws.String(id), IfMatch: staleETag, DistributionConfig: want}
 	_, err = cf.UpdateDistribution(c, upd)
