@@ -686,3 +686,85 @@ func publicKeyPEM(t *testing.T) string {
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 }
+
+// TestTerraform_managedPolicyDataSources: data "aws_cloudfront_cache_policy"
+// and data "aws_cloudfront_origin_request_policy" by name, the usual way
+// configurations name the managed policies: list every page (Marker /
+// NextMarker), match CachePolicyConfig.Name (dereferenced without a nil
+// check), then read the policy by id.
+func TestTerraform_managedPolicyDataSources(t *testing.T) {
+	s := startServer(t)
+	c, cf := ctx(t), s.cf
+
+	cacheID := ""
+	var marker *string
+	for pages := 0; cacheID == ""; pages++ {
+		out, err := cf.ListCachePolicies(c, &cloudfront.ListCachePoliciesInput{Marker: marker})
+		if err != nil {
+			t.Fatalf("ListCachePolicies: %v", err)
+		}
+		assertMembers(t, "ListCachePolicies", out, []string{"CachePolicyList.Quantity", "CachePolicyList.MaxItems",
+			"CachePolicyList.Items[].Type", "CachePolicyList.Items[].CachePolicy.Id", "CachePolicyList.Items[].CachePolicy.CachePolicyConfig.Name"})
+		if out.CachePolicyList == nil {
+			t.FailNow()
+		}
+		for _, it := range out.CachePolicyList.Items {
+			if it.CachePolicy != nil && it.CachePolicy.CachePolicyConfig != nil && aws.ToString(it.CachePolicy.CachePolicyConfig.Name) == "Managed-CachingOptimized" {
+				cacheID = aws.ToString(it.CachePolicy.Id)
+			}
+		}
+		if marker = out.CachePolicyList.NextMarker; aws.ToString(marker) == "" || pages > 20 {
+			break
+		}
+	}
+	if cacheID != managedCachingOptimized {
+		t.Fatalf("Managed-CachingOptimized listed with id %q, want %s", cacheID, managedCachingOptimized)
+	}
+	policy, err := cf.GetCachePolicy(c, &cloudfront.GetCachePolicyInput{Id: aws.String(cacheID)})
+	if err != nil {
+		t.Fatalf("GetCachePolicy: %v", err)
+	}
+	p := "CachePolicy.CachePolicyConfig."
+	assertMembers(t, "GetCachePolicy (managed)", policy, []string{"ETag", "CachePolicy.Id", "CachePolicy.LastModifiedTime",
+		p + "Name", p + "Comment", p + "MinTTL", p + "DefaultTTL", p + "MaxTTL",
+		p + "ParametersInCacheKeyAndForwardedToOrigin.EnableAcceptEncodingBrotli",
+		p + "ParametersInCacheKeyAndForwardedToOrigin.EnableAcceptEncodingGzip",
+		p + "ParametersInCacheKeyAndForwardedToOrigin.CookiesConfig.CookieBehavior",
+		p + "ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig.HeaderBehavior",
+		p + "ParametersInCacheKeyAndForwardedToOrigin.QueryStringsConfig.QueryStringBehavior"})
+
+	orpID := ""
+	marker = nil
+	for pages := 0; orpID == ""; pages++ {
+		out, err := cf.ListOriginRequestPolicies(c, &cloudfront.ListOriginRequestPoliciesInput{Marker: marker})
+		if err != nil {
+			t.Fatalf("ListOriginRequestPolicies: %v", err)
+		}
+		assertMembers(t, "ListOriginRequestPolicies", out, []string{"OriginRequestPolicyList.Quantity", "OriginRequestPolicyList.MaxItems",
+			"OriginRequestPolicyList.Items[].Type", "OriginRequestPolicyList.Items[].OriginRequestPolicy.Id",
+			"OriginRequestPolicyList.Items[].OriginRequestPolicy.OriginRequestPolicyConfig.Name"})
+		if out.OriginRequestPolicyList == nil {
+			t.FailNow()
+		}
+		for _, it := range out.OriginRequestPolicyList.Items {
+			if it.OriginRequestPolicy != nil && it.OriginRequestPolicy.OriginRequestPolicyConfig != nil &&
+				aws.ToString(it.OriginRequestPolicy.OriginRequestPolicyConfig.Name) == "Managed-AllViewer" {
+				orpID = aws.ToString(it.OriginRequestPolicy.Id)
+			}
+		}
+		if marker = out.OriginRequestPolicyList.NextMarker; aws.ToString(marker) == "" || pages > 20 {
+			break
+		}
+	}
+	if orpID == "" {
+		t.Fatal("Managed-AllViewer is not listed")
+	}
+	orp, err := cf.GetOriginRequestPolicy(c, &cloudfront.GetOriginRequestPolicyInput{Id: aws.String(orpID)})
+	if err != nil {
+		t.Fatalf("GetOriginRequestPolicy: %v", err)
+	}
+	p = "OriginRequestPolicy.OriginRequestPolicyConfig."
+	assertMembers(t, "GetOriginRequestPolicy (managed)", orp, []string{"ETag", "OriginRequestPolicy.Id",
+		p + "Name", p + "Comment", p + "CookiesConfig.CookieBehavior", p + "HeadersConfig.HeaderBehavior",
+		p + "QueryStringsConfig.QueryStringBehavior"})
+}
