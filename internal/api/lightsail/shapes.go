@@ -439,10 +439,12 @@ type distributionOut struct {
 	ViewerMinimumTLSProtocolVersion string           `json:"viewerMinimumTlsProtocolVersion"`
 }
 
-// originIPType is the origin's ipAddressType as GetDistributions shows it:
-// one not given is ipv4, how a distribution connects to an origin unless
-// told otherwise ("IP address type" for origins in the CloudFront
-// Developer Guide, "Origin settings").
+// originIPType is the origin's ipAddressType as GetDistributions shows it
+// (the model's Origin has the member; "the IP address type that the
+// distribution uses when connecting to the origin"): one not given is
+// ipv4, CloudFront's way of reaching an origin unless CustomOriginConfig's
+// IpAddressType asks for ipv6 or dualstack (CloudFront API Reference,
+// CustomOriginConfig).
 func originIPType(t string) string {
 	if t == "" {
 		return "ipv4"
