@@ -21,6 +21,11 @@ import (
 // Reference).
 const LightsailOperationPageSize = 200
 
+// maxLightsailOperationID bounds the ids looked up: the ids handed out are
+// UUIDs, and a longer one is not worth a store read (store keys have
+// limits of their own).
+const maxLightsailOperationID = 128
+
 func lightsailOperationNotFound(id string) error {
 	return model.Errorf("NotFoundException", "The operation %q does not exist.", id)
 }
@@ -51,6 +56,9 @@ func (c *Control) RecordLightsailOperation(ctx context.Context, op model.Lightsa
 // LightsailOperation returns one operation; NotFoundException for an id
 // that was never returned (or was trimmed).
 func (c *Control) LightsailOperation(ctx context.Context, id string) (*model.LightsailOperationRecord, error) {
+	if len(id) > maxLightsailOperationID {
+		return nil, lightsailOperationNotFound(id[:maxLightsailOperationID] + "...")
+	}
 	var op *model.LightsailOperationRecord
 	err := c.store.View(ctx, func(tx store.ReadTxn) error {
 		kv, ok, err := tx.Get(model.LightsailOperationKey(id))

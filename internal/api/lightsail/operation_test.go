@@ -77,6 +77,13 @@ func TestGetOperation_errors(t *testing.T) {
 	tests := []struct{ name, op, body, code, msg string }{
 		{"unknown id", "GetOperation", `{"operationId":"00000000-0000-0000-0000-000000000000"}`, codeNotFound, "00000000"},
 		{"missing id", "GetOperation", `{}`, codeInvalidInput, "operationId"},
+		{"empty id", "GetOperation", `{"operationId":""}`, codeInvalidInput, "operationId"},
+		{"id outside the prefix", "GetOperation", `{"operationId":"../lsdist/site"}`, codeNotFound, "../lsdist/site"},
+		{"id naming a distribution key", "GetOperation", `{"operationId":"x/../../lsdist/site"}`, codeNotFound, "lsdist"},
+		{"huge id", "GetOperation", `{"operationId":"` + strings.Repeat("a", 100000) + `"}`, codeNotFound, "aaaa..."},
+		{"id with NUL and unicode", "GetOperation", `{"operationId":"a\u0000\u00e9\ud83d\ude00"}`, codeNotFound, "operation"},
+		{"ip type missing resource", "SetIpAddressType", `{"resourceType":"Distribution","ipAddressType":"ipv4"}`, codeInvalidInput, "resourceName"},
+		{"ip type missing type", "SetIpAddressType", `{"resourceName":"site","ipAddressType":"ipv4"}`, codeInvalidInput, "resourceType"},
 		{"wrong type", "GetOperation", `{"operationId":5}`, codeInvalidInput, "operationId"},
 		{"bad token", "GetOperations", `{"pageToken":"!!"}`, codeInvalidInput, "pageToken"},
 		{"resource required", "GetOperationsForResource", `{}`, codeInvalidInput, "resourceName"},
