@@ -30,27 +30,42 @@ func lightsailOperationNotFound(id string) error {
 	return model.Errorf("NotFoundException", "The operation %q does not exist.", id)
 }
 
-// RecordLightsailOperation stores op; past LightsailOperationRetain
-// operations the oldest are deleted.
+// withLightsailOperation wraps a Lightsail change: when change succeeds,
+// op (if not nil) is stored in the same transaction, so a change and the
+// operation that reports it are committed together or not at all.
+func (c *Control) withLightsailOperation(op *model.LightsailOperationRecord, change func(store.Txn) error) func(store.Txn) error {
+	return func(tx store.Txn) error {
+		if err := change(tx); err != nil || op == nil {
+			return err
+		}
+		return c.putLightsailOperation(tx, op)
+	}
+}
+
+// RecordLightsailOperation stores op on its own.
 func (c *Control) RecordLightsailOperation(ctx context.Context, op model.LightsailOperationRecord) error {
-	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		if err := putJSON(tx, model.LightsailOperationKey(op.ID), op); err != nil {
-			return err
-		}
-		kvs, err := tx.ListKeys(model.LightsailOperationPrefix)
-		if err != nil || len(kvs) <= model.LightsailOperationRetain {
-			return err
-		}
-		sortByCreation(kvs)
-		for _, kv := range kvs[:len(kvs)-model.LightsailOperationRetain] {
-			if err := tx.Delete(kv.Key); err != nil {
-				return err
-			}
-			c.forget(kv.Key)
-		}
-		return nil
-	})
+	_, err := c.store.Update(ctx, func(tx store.Txn) error { return c.putLightsailOperation(tx, &op) })
 	return err
+}
+
+// putLightsailOperation stores op; past LightsailOperationRetain
+// operations the oldest are deleted.
+func (c *Control) putLightsailOperation(tx store.Txn, op *model.LightsailOperationRecord) error {
+	if err := putJSON(tx, model.LightsailOperationKey(op.ID), op); err != nil {
+		return err
+	}
+	kvs, err := tx.ListKeys(model.LightsailOperationPrefix)
+	if err != nil || len(kvs) <= model.LightsailOperationRetain {
+		return err
+	}
+	sortByCreation(kvs)
+	for _, kv := range kvs[:len(kvs)-model.LightsailOperationRetain] {
+		if err := tx.Delete(kv.Key); err != nil {
+			return err
+		}
+		c.forget(kv.Key)
+	}
+	return nil
 }
 
 // LightsailOperation returns one operation; NotFoundException for an id

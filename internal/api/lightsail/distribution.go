@@ -113,15 +113,12 @@ func (h *Handler) CreateDistribution(ctx context.Context, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
-	d, err := h.control.CreateLightsailDistribution(ctx, in)
+	op := h.newOperation("CreateDistribution", in.Name, "")
+	d, err := h.control.CreateLightsailDistribution(ctx, in, op)
 	if err != nil {
 		return nil, err
 	}
-	op, err := h.newOperation(ctx, "CreateDistribution", d.Name, "")
-	if err != nil {
-		return nil, err
-	}
-	return &createDistributionResult{Distribution: toDistributionOut(d, h.control.Settings().AccountID), Operation: op}, nil
+	return &createDistributionResult{Distribution: toDistributionOut(d, h.control.Settings().AccountID), Operation: toOperationOut(op)}, nil
 }
 
 type getDistributionsRequest struct {
@@ -260,11 +257,11 @@ func (h *Handler) UpdateDistribution(ctx context.Context, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
-	d, err := h.control.UpdateLightsailDistribution(ctx, u.name, u.apply)
-	if err != nil {
+	op := h.newOperation("UpdateDistribution", u.name, "")
+	if _, err := h.control.UpdateLightsailDistribution(ctx, u.name, u.apply, op); err != nil {
 		return nil, err
 	}
-	return h.operationResult(ctx, "UpdateDistribution", d.Name)
+	return &operationResult{Operation: toOperationOut(op)}, nil
 }
 
 type nameRequest struct {
@@ -290,11 +287,11 @@ func (h *Handler) DeleteDistribution(ctx context.Context, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
-	d, err := h.control.DeleteLightsailDistribution(ctx, name)
-	if err != nil {
+	op := h.newOperation("DeleteDistribution", name, "")
+	if _, err := h.control.DeleteLightsailDistribution(ctx, name, op); err != nil {
 		return nil, err
 	}
-	return h.operationResult(ctx, "DeleteDistribution", d.Name)
+	return &operationResult{Operation: toOperationOut(op)}, nil
 }
 
 type setIPAddressTypeRequest struct {
@@ -347,16 +344,13 @@ func (h *Handler) SetIPAddressType(ctx context.Context, body []byte) (any, error
 	if err != nil {
 		return nil, err
 	}
-	d, err := h.control.UpdateLightsailDistribution(ctx, name, func(s *model.LightsailSettings) error {
+	op := h.newOperation("SetIpAddressType", name, "")
+	setType := func(s *model.LightsailSettings) error {
 		s.IPAddressType = ipType
 		return nil
-	})
-	if err != nil {
+	}
+	if _, err := h.control.UpdateLightsailDistribution(ctx, name, setType, op); err != nil {
 		return nil, err
 	}
-	op, err := h.newOperation(ctx, "SetIpAddressType", d.Name, "")
-	if err != nil {
-		return nil, err
-	}
-	return &operationsResult{Operations: []*operationOut{op}}, nil
+	return &operationsResult{Operations: []*operationOut{toOperationOut(op)}}, nil
 }

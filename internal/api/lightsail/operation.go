@@ -7,33 +7,19 @@ import (
 	"openfront/internal/model"
 )
 
-// newOperation records the Operation a committed change returns and
-// returns its wire shape. The change is in the store when the call
+// newOperation is the Operation a change returns; control stores it in the
+// change's own transaction. The change is in the store when the call
 // returns, so the operation is Succeeded (terminal) from the start; the
 // propagation to the edges shows in the distribution's status, not in the
 // operation. Clients poll GetOperation until Succeeded or Completed (the
 // Terraform AWS provider does), so the operation is stored and GetOperation
 // finds it on any node and after a restart.
-func (h *Handler) newOperation(ctx context.Context, opType, resource, details string) (*operationOut, error) {
+func (h *Handler) newOperation(opType, resource, details string) *model.LightsailOperationRecord {
 	now := h.now().UTC()
-	op := model.LightsailOperationRecord{
+	return &model.LightsailOperationRecord{
 		ID: awsproto.NewRequestID(), ResourceName: resource, ResourceType: "Distribution",
 		OperationType: opType, Details: details, Status: "Succeeded", CreatedAt: now, StatusChangedAt: now,
 	}
-	if err := h.control.RecordLightsailOperation(ctx, op); err != nil {
-		return nil, err
-	}
-	return toOperationOut(&op), nil
-}
-
-// operationResult records an operation and returns the {operation} output
-// most changes have.
-func (h *Handler) operationResult(ctx context.Context, opType, resource string) (any, error) {
-	op, err := h.newOperation(ctx, opType, resource, "")
-	if err != nil {
-		return nil, err
-	}
-	return &operationResult{Operation: op}, nil
 }
 
 func toOperationOut(op *model.LightsailOperationRecord) *operationOut {

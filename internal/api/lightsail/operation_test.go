@@ -11,6 +11,7 @@ import (
 
 	"openfront/internal/control"
 	"openfront/internal/model"
+	"openfront/internal/store"
 	"openfront/internal/store/boltstore"
 )
 
@@ -203,5 +204,38 @@ func TestForwardedHeaders_defaultOption(t *testing.T) {
 		"cacheBehaviorSettings":{"forwardedCookies":{"option":"default"}}}`)
 	if code != 400 || out["__type"] != codeInvalidInput {
 		t.Errorf("cookies option default: %d %v", code, out)
+	}
+}
+
+// TestOperation_committedWithItsChange: a change and its operation are one
+// commit (one revision), and a change that fails records no operation.
+func TestOperation_committedWithItsChange(t *testing.T) {
+	f := newFixture(t)
+	before := f.revision(t)
+	_, out := f.call(t, "CreateDistribution", `{"distributionName":"site",`+baseCreate+`,"defaultCacheBehavior":{"behavior":"cache"}}`)
+	id := out["operation"].(map[string]any)["id"].(string)
+	if got := f.revision(t); got != before+1 {
+		t.Errorf("create took revisions %d..%d, want one commit", before, got)
+	}
+	var distRev, opRev int64
+	f.store.View(context.Background(), func(tx store.ReadTxn) error {
+		kv, _, _ := tx.Get(model.LightsailDistributionKey("site"))
+		distRev = kv.ModRevision
+		kv, _, _ = tx.Get(model.LightsailOperationKey(id))
+		opRev = kv.ModRevision
+		return nil
+	})
+	if distRev == 0 || distRev != opRev {
+		t.Errorf("distribution at revision %d, its operation at %d", distRev, opRev)
+	}
+	rev := f.revision(t)
+	if code, _ := f.call(t, "CreateDistribution", `{"distributionName":"site",`+baseCreate+`,"defaultCacheBehavior":{"behavior":"cache"}}`); code != 400 {
+		t.Fatal("a second create of the same name succeeded")
+	}
+	if f.revision(t) != rev {
+		t.Error("a failed create wrote to the store")
+	}
+	if _, out := f.call(t, "GetOperations", `{}`); len(out["operations"].([]any)) != 1 {
+		t.Errorf("operations after a failed change: %v", out)
 	}
 }
