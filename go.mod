@@ -7,6 +7,8 @@ require (
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/credentials v1.21.0
 	github.com/aws/aws-sdk-go-v2/feature/cloudfront/sign v1.9.16
+	github.com/aws/aws-sdk-go-v2/service/cloudfront v1.73.0
+	github.com/aws/aws-sdk-go-v2/service/lightsail v1.72.0
 	github.com/aws/aws-sdk-go-v2/service/s3 v1.114.10
 	github.com/bluenviron/mediacommon/v2 v2.9.3
 	github.com/google/go-cmp v0.7.0

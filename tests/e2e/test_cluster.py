@@ -19,6 +19,9 @@ import time
 import unittest
 import urllib.request
 
+import boto3
+from botocore.config import Config
+
 from harness import Server, V2020, dist_config, free_port, new_ref, wait_deployed, wait_invalidation_completed
 from test_edge import Origin, origin_for
 
@@ -163,6 +166,26 @@ class TestCluster(unittest.TestCase):
             self.assertEqual(edge.raw("GET", "/healthz", sign=False).status, 200)
             self.assertEqual(edge.raw("GET", "/2020-05-31/distribution").status, 404)
         self.assertEqual(self.api.raw("GET", "/2020-05-31/distribution").status, 200)
+
+    def test_1_lightsail_operations_answer_on_every_api_node(self):
+        # Issue 15: Terraform polls GetOperation after each Lightsail change; behind a load
+        # balancer the poll may reach another API node, which must know the operation.
+        other = self._start(Server(extra_args=["--etcd-endpoints", self.etcd.client_url, "--role", "api"]))
+        def lightsail(srv):
+            sess = boto3.session.Session(aws_access_key_id=srv.access_key, aws_secret_access_key=srv.secret_key,
+                                         region_name="us-east-1")
+            return sess.client("lightsail", endpoint_url=srv.endpoint, config=Config(retries={"total_max_attempts": 1}))
+        here, there = lightsail(self.api), lightsail(other)
+        name = "cluster-" + new_ref("ls")[-10:]
+        op = here.create_distribution(distributionName=name, bundleId="small_1_0",
+                                      origin={"name": "web", "regionName": "us-east-1"},
+                                      defaultCacheBehavior={"behavior": "cache"})["operation"]
+        got = there.get_operation(operationId=op["id"])["operation"]
+        self.assertEqual(got, op)
+        self.assertEqual(got["status"], "Succeeded")
+        op = there.delete_distribution(distributionName=name)["operation"]
+        self.assertEqual(here.get_operation(operationId=op["id"])["operation"], op)
+        self.assertIn(op["id"], [o["id"] for o in here.get_operations_for_resource(resourceName=name)["operations"]])
 
     def test_2_deployed_means_every_edge_serves_and_completed_means_every_edge_purged(self):
         d = self.create_dist()

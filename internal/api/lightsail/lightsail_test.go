@@ -363,6 +363,9 @@ func FuzzDecodeRequests(f *testing.F) {
 	f.Add([]byte(`{"distributionName":"a1","metricName":"Requests","startTime":1.5,"endTime":"2024-01-01T00:00:00Z","period":60,"unit":"Count","statistics":["Sum"]}`))
 	f.Add([]byte(`{"distributionName":"a1","isEnabled":false,"useDefaultCertificate":false,"certificateName":"c1"}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"distributionName":"a1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"cacheBehaviorSettings":{"forwardedHeaders":{"option":"default","headersAllowList":[]}}}`))
+	f.Add([]byte(`{"operationId":"0f5c1a2e-6a3b-4c1d-9e8f-0123456789ab","pageToken":"b3AtMQ","resourceName":"a1"}`))
+	f.Add([]byte(`{"resourceType":"Distribution","resourceName":"a1","ipAddressType":"ipv6","acceptBundleUpdate":true}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		in, err := parseCreateDistribution(body)
 		if err == nil {
@@ -379,5 +382,8 @@ func FuzzDecodeRequests(f *testing.F) {
 		parseName(body)
 		parseUpdateDistributionBundle(body)
 		parseGetDistributionMetricData(body)
+		parseGetOperation(body)
+		parseGetOperations(body, true)
+		parseSetIPAddressType(body)
 	})
 }
