@@ -164,8 +164,8 @@ func activeTrustedKeyGroups(groups []string) model.Tree {
 }
 
 // distributionSummary is a DistributionSummary: the config's listed
-// members, with the defaults CloudFront shows for members the model
-// requires in a summary but a config may leave out.
+// members. Configs are stored with CloudFront's defaults filled in
+// (model.FillDefaults); the defaults here cover configs stored before that.
 func distributionSummary(d *control.Distribution) model.Tree {
 	c := d.Config
 	s := model.Tree{
@@ -183,11 +183,11 @@ func distributionSummary(d *control.Distribution) model.Tree {
 		"Comment":              model.StrOr(c, "", "Comment"),
 		"PriceClass":           model.StrOr(c, "PriceClass_All", "PriceClass"),
 		"Enabled":              model.StrOr(c, "false", "Enabled"),
-		"ViewerCertificate":    orDefault(c, "ViewerCertificate", model.Tree{"CloudFrontDefaultCertificate": "true", "MinimumProtocolVersion": "TLSv1", "CertificateSource": "cloudfront"}),
+		"ViewerCertificate":    orDefault(c, "ViewerCertificate", model.Tree{"CloudFrontDefaultCertificate": "true", "SSLSupportMethod": "vip", "MinimumProtocolVersion": "TLSv1", "CertificateSource": "cloudfront"}),
 		"Restrictions":         orDefault(c, "Restrictions", model.Tree{"GeoRestriction": model.Tree{"RestrictionType": "none", "Quantity": "0"}}),
 		"WebACLId":             model.StrOr(c, "", "WebACLId"),
 		"HttpVersion":          model.StrOr(c, "http2", "HttpVersion"),
-		"IsIPV6Enabled":        model.StrOr(c, "false", "IsIPV6Enabled"),
+		"IsIPV6Enabled":        model.StrOr(c, "true", "IsIPV6Enabled"),
 		"Staging":              model.StrOr(c, "false", "Staging"),
 	}
 	for _, k := range []string{"OriginGroups", "ConnectionMode", "AnycastIpListId", "ViewerMtlsConfig", "ConnectionFunctionAssociation"} {
