@@ -68,6 +68,15 @@ func FillDefaults(cfg Tree) {
 	setDefault(cfg, "Staging", str("false"))
 }
 
+// FillStreamingDefaults is FillDefaults for a StreamingDistributionConfig:
+// no aliases, logging off, all edge locations (the defaults the
+// StreamingDistributionSummary shows too).
+func FillStreamingDefaults(cfg Tree) {
+	setDefault(cfg, "Aliases", emptyWrapper)
+	setDefault(cfg, "Logging", func() any { return Tree{"Enabled": "false", "Bucket": "", "Prefix": ""} })
+	setDefault(cfg, "PriceClass", str("PriceClass_All"))
+}
+
 func fillOrigin(o Tree) {
 	setDefault(o, "OriginPath", str(""))
 	setDefault(o, "CustomHeaders", emptyWrapper)

@@ -167,7 +167,7 @@ func (h *Handler) distributionTree(r *http.Request, d *control.Distribution) mod
 		"InProgressInvalidationBatches": strconv.Itoa(d.InProgressInvalidationBatches),
 		"DomainName":                    d.DomainName,
 		"ActiveTrustedSigners":          activeTrustedSigners(d.TrustedSigners),
-		"ActiveTrustedKeyGroups":        activeTrustedKeyGroups(d.TrustedKeyGroups),
+		"ActiveTrustedKeyGroups":        h.activeTrustedKeyGroups(r, d.TrustedKeyGroups),
 		"DistributionConfig":            h.configView(r, d.Config),
 	}
 	if r := aliasICPRecordals(d.Config); r != nil {
@@ -198,10 +198,16 @@ func activeTrustedSigners(signers []string) model.Tree {
 	return t
 }
 
-func activeTrustedKeyGroups(groups []string) model.Tree {
+// activeTrustedKeyGroups lists each trusted key group with the ids of its
+// public keys (API Reference, KGKeyPairIds).
+func (h *Handler) activeTrustedKeyGroups(r *http.Request, groups []string) model.Tree {
 	items := make([]model.Tree, len(groups))
 	for i, g := range groups {
-		items[i] = model.Tree{"KeyGroupId": g, "KeyPairIds": model.Wrapper[string](nil)}
+		var keys []string
+		if kg, err := h.control.GetKeyGroup(r.Context(), g); err == nil {
+			keys = model.StringItems(kg.Config)
+		}
+		items[i] = model.Tree{"KeyGroupId": g, "KeyPairIds": model.Wrapper(keys)}
 	}
 	t := model.Wrapper(items)
 	t["Enabled"] = strconv.FormatBool(len(groups) > 0)
