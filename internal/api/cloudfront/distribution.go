@@ -117,8 +117,11 @@ func (h *Handler) writeDistributionList(w http.ResponseWriter, r *http.Request, 
 	m := h.model(r)
 	items := make([][]byte, len(ds))
 	for i, d := range ds {
+		// A legacy view of a cache policy follows the policy, which can
+		// change without the distribution's ETag: not cached.
+		cached := m.HasMember("DefaultCacheBehavior", "CachePolicyId") || len(model.BehaviorsNamingCachePolicy(d.Config)) == 0
 		key := m.Version() + "|" + d.ARN + "|" + d.ETag + "|" + d.Status + "|" + strconv.Itoa(d.InProgressInvalidationBatches)
-		if b, ok := h.summaries.get(key); ok {
+		if b, ok := h.summaries.get(key); ok && cached {
 			items[i] = b
 			continue
 		}
@@ -126,7 +129,9 @@ func (h *Handler) writeDistributionList(w http.ResponseWriter, r *http.Request, 
 		if err != nil {
 			return fmt.Errorf("encode DistributionSummary: %w", err)
 		}
-		h.summaries.put(key, b)
+		if cached {
+			h.summaries.put(key, b)
+		}
 		items[i] = b
 	}
 	return writeList(w, m.Namespace(), "DistributionList", p, items)

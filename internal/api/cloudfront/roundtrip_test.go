@@ -342,3 +342,32 @@ func TestOtherConfigs_roundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestListDistributions_2016FollowsCachePolicy: a 2016-01-13 summary shows
+// a behaviour's cache policy as legacy settings, and a change of the policy
+// (which leaves the distribution's ETag alone) shows in the next list.
+func TestListDistributions_2016FollowsCachePolicy(t *testing.T) {
+	s := apitest.NewServer(t)
+	policy := func(minTTL string) string {
+		return `<CachePolicyConfig xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Name>p</Name><MinTTL>` + minTTL + `</MinTTL>` +
+			`<ParametersInCacheKeyAndForwardedToOrigin><EnableAcceptEncodingGzip>false</EnableAcceptEncodingGzip><HeadersConfig><HeaderBehavior>none</HeaderBehavior></HeadersConfig>` +
+			`<CookiesConfig><CookieBehavior>none</CookieBehavior></CookiesConfig><QueryStringsConfig><QueryStringBehavior>none</QueryStringBehavior></QueryStringsConfig></ParametersInCacheKeyAndForwardedToOrigin></CachePolicyConfig>`
+	}
+	created := s.Call(t, "POST", "/2020-05-31/cache-policy", policy("5"))
+	if created.Status != http.StatusCreated {
+		t.Fatalf("create policy: %s", created)
+	}
+	id := regexp.MustCompile(`<Id>([^<]+)</Id>`).FindStringSubmatch(string(created.Body))[1]
+	if r := s.Call(t, "POST", "/2020-05-31/distribution", strings.Replace(minimal2020Config, "658327ea-f89d-4fab-a63d-7e88639e58f6", id, 1)); r.Status != http.StatusCreated {
+		t.Fatalf("create distribution: %s", r)
+	}
+	for _, want := range []string{"<MinTTL>5</MinTTL>", "<MinTTL>7</MinTTL>"} {
+		if l := s.Call(t, "GET", "/2016-01-13/distribution", ""); !strings.Contains(string(l.Body), want) {
+			t.Errorf("2016 list lacks %s:\n%s", want, l.Body)
+		}
+		u := s.Call(t, "PUT", "/2020-05-31/cache-policy/"+id, policy("7"), "If-Match", s.Call(t, "GET", "/2020-05-31/cache-policy/"+id, "").Header.Get("ETag"))
+		if u.Status != http.StatusOK {
+			t.Fatalf("update policy: %s", u)
+		}
+	}
+}
