@@ -46,6 +46,7 @@ func (c *Control) checkStreamingOAI(tx store.ReadTxn, p *model.StreamingDistribu
 // CreateStreamingDistribution creates a streaming distribution (idempotent
 // by CallerReference, like CreateDistribution).
 func (c *Control) CreateStreamingDistribution(ctx context.Context, cfg model.Tree, tags []Tag) (*StreamingDistribution, bool, error) {
+	model.FillStreamingDefaults(cfg)
 	parsed, err := model.ParseStreamingDistributionConfig(cfg)
 	if err != nil {
 		return nil, false, err
@@ -183,6 +184,7 @@ func (c *Control) UpdateStreamingDistribution(ctx context.Context, id, ifMatch s
 		if err != nil {
 			return err
 		}
+		model.FillStreamingDefaults(next)
 		parsed, err := model.ParseStreamingDistributionConfig(next)
 		if err != nil {
 			return err

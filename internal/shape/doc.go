@@ -61,9 +61,10 @@
 //     http.MaxBytesReader. Read errors come back wrapped, not as *Error.
 //   - An empty optional Items next to a Quantity is omitted by Encode, so
 //     Decode(Encode(t)) drops {"Items": []} from such wrappers.
-//   - Encode writes string values as they are (enums are not checked, so a
-//     2020 value can be shown to a 2016 client); string timestamps must be
-//     RFC 3339 and are written unchanged.
+//   - Encode writes string values as they are, except that an optional
+//     member whose value is not in its enum is left out (a 2020 value this
+//     version cannot express; a required one is written as it is); string
+//     timestamps must be RFC 3339 and are written unchanged.
 //   - Map shapes and XML attributes are not implemented; Load fails if a
 //     model uses them (the CloudFront models do not).
 package shape
