@@ -212,6 +212,9 @@ func (c *Control) distView(ctx context.Context, kv store.KV, applied int64) (*Di
 	if err != nil {
 		return nil, err
 	}
+	// Configs stored before defaults were filled on write are shown whole
+	// too (an upgraded data dir must not crash Terraform's provider).
+	model.FillDefaults(rec.Config)
 	d := &Distribution{
 		ID:           rec.ID,
 		ARN:          c.arn(ctx, "distribution", rec.ID),

@@ -133,6 +133,7 @@ func (c *Control) sdistView(ctx context.Context, kv store.KV, applied int64) (*S
 	if err != nil {
 		return nil, err
 	}
+	model.FillStreamingDefaults(rec.Config) // configs stored before defaults were filled on write
 	d := &StreamingDistribution{
 		ID:           rec.ID,
 		ARN:          c.arn(ctx, "streaming-distribution", rec.ID),
