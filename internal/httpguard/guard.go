@@ -20,6 +20,7 @@
 package httpguard
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -153,6 +154,8 @@ type conn struct {
 	ours     bool      // applied is the guard's own
 	closeErr error
 	once     sync.Once
+
+	tlsState *tls.ConnectionState // a connection of a TLSListener
 }
 
 // ErrTimeout is returned by a read cut by the guard's head or body
