@@ -317,3 +317,15 @@ func trimOWS(b []byte) []byte {
 func equalFold(b []byte, s string) bool {
 	return len(b) == len(s) && bytes.EqualFold(b, []byte(s))
 }
+
+// Check checks one complete request head (through its empty line) as the
+// guard does: the status it is refused with (0 when accepted) and whether
+// a body follows it.
+func Check(head []byte, cfg *Config) (status int, body bool) {
+	var f framer
+	end, status := f.head(head, cfg)
+	if status == 0 && end != len(head) {
+		return 400, false
+	}
+	return status, f.st != stHead
+}

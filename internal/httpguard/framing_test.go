@@ -160,3 +160,20 @@ func FuzzFramer(f *testing.F) {
 		}
 	})
 }
+
+func TestCheck(t *testing.T) {
+	for _, tc := range []struct {
+		head   string
+		status int
+		body   bool
+	}{
+		{"GET / HTTP/1.1\r\nHost: h\r\n\r\n", 0, false},
+		{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\n", 0, true},
+		{"POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400, false},
+		{"GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\n\r\n", 400, false}, // more than one head
+	} {
+		if status, body := Check([]byte(tc.head), &Config{}); status != tc.status || body != tc.body {
+			t.Errorf("%q: %d %v, want %d %v", tc.head, status, body, tc.status, tc.body)
+		}
+	}
+}
