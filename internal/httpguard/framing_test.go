@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestFramer_head(t *testing.T) {
@@ -176,4 +178,68 @@ func TestCheck(t *testing.T) {
 			t.Errorf("%q: %d %v, want %d %v", tc.head, status, body, tc.status, tc.body)
 		}
 	}
+}
+
+// chunkedConn returns its data a few bytes per Read (sizes from seed).
+type chunkedConn struct {
+	net.Conn
+	data []byte
+	seed uint32
+}
+
+func (c *chunkedConn) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	c.seed = c.seed*1664525 + 1013904223
+	n := min(len(p), len(c.data), int(c.seed>>24)%97+1)
+	copy(p, c.data[:n])
+	c.data = c.data[n:]
+	return n, nil
+}
+
+func (c *chunkedConn) SetReadDeadline(time.Time) error { return nil }
+
+// FuzzGuardStream reads a stream through a guarded connection in pieces
+// of every size: what comes out is always the start of what went in, cut
+// only at a request boundary the framer chose, never altered.
+func FuzzGuardStream(f *testing.F) {
+	f.Add([]byte("POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhelloPOST /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"), uint32(1), uint8(7))
+	f.Add([]byte("GET / HTTP/1.1\r\nHost: h\r\n\r\nPOST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"), uint32(2), uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, seed uint32, psize uint8) {
+		g := Wrap(&chunkedConn{data: append([]byte(nil), data...), seed: seed}, &Config{}).(*conn)
+		var out []byte
+		buf := make([]byte, int(psize)+1)
+		for {
+			n, err := g.Read(buf)
+			out = append(out, buf[:n]...)
+			if err != nil {
+				break
+			}
+		}
+		if !bytes.HasPrefix(data, out) {
+			t.Fatalf("%q came out of %q", out, data)
+		}
+		// The framer alone, over the whole input, gives the same cut.
+		var fr framer
+		off := 0
+		for off < len(data) {
+			if fr.st == stHead {
+				end, status := fr.head(data[off:], &Config{})
+				if status != 0 || end < 0 {
+					break
+				}
+				off += end
+				continue
+			}
+			n, ok := fr.body(data[off:])
+			off += n
+			if !ok || n == 0 {
+				break
+			}
+		}
+		if fr.st == stHead && len(out) != off && !(len(out) == len(data)) {
+			t.Fatalf("%q: %d bytes came out, the framer accepts %d", data, len(out), off)
+		}
+	})
 }

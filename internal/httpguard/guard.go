@@ -173,13 +173,13 @@ func (c *conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if c.buf == nil {
-		c.buf = make([]byte, bufSize)
-	}
 	for {
 		if c.r < c.ready {
 			n := copy(p, c.buf[c.r:c.ready])
 			c.r += n
+			if c.r == c.w {
+				c.release()
+			}
 			return n, nil
 		}
 		if c.done {
@@ -188,29 +188,52 @@ func (c *conn) Read(p []byte) (int, error) {
 			}
 			return 0, io.EOF
 		}
-		if c.r == c.w {
-			c.r, c.ready, c.w = 0, 0, 0
+		if c.ready < c.w {
+			c.advance()
+			if c.r < c.ready || c.done {
+				continue
+			}
 		}
-		c.advance()
-		if c.r < c.ready || c.done {
-			continue
-		}
-		// Need more bytes: make room after what is held.
-		if c.r > 0 && c.w == len(c.buf) {
-			copy(c.buf, c.buf[c.r:c.w])
-			c.ready -= c.r
-			c.w -= c.r
-			c.r = 0
-		}
-		if c.w == len(c.buf) { // cannot happen: held bytes are bounded below bufSize
-			c.cut(c.w)
-			continue
-		}
+		// Need more bytes.
 		c.arm()
-		n, err := c.Conn.Read(c.buf[c.w:])
-		if n > 0 {
-			c.w += n
-			continue
+		var n int
+		var err error
+		switch {
+		case c.r == c.w && c.f.st == stBody:
+			// Nothing held, inside a Content-Length body: straight into p.
+			n, err = c.Conn.Read(p[:min(int64(len(p)), c.f.remaining)])
+			c.f.remaining -= int64(n)
+			c.bodyRead += int64(n)
+			if c.f.remaining == 0 {
+				c.f.st, c.bodyStart = stHead, time.Time{}
+			}
+			if n > 0 || err == nil || !c.ownTimeout(err) {
+				return n, err
+			}
+		case c.r == c.w:
+			// Nothing held: wait in the caller's buffer, so that an idle
+			// connection holds no buffer of its own, then hold the bytes.
+			n, err = c.Conn.Read(p[:min(len(p), 4<<10)])
+			if n > 0 {
+				c.hold(p[:n])
+				continue
+			}
+		default:
+			if c.r > 0 && c.w == len(c.buf) { // make room after what is held
+				copy(c.buf, c.buf[c.r:c.w])
+				c.ready -= c.r
+				c.w -= c.r
+				c.r = 0
+			}
+			if c.w == len(c.buf) { // cannot happen: held bytes stay below bufSize
+				c.cut(c.w)
+				continue
+			}
+			n, err = c.Conn.Read(c.buf[c.w:])
+			if n > 0 {
+				c.w += n
+				continue
+			}
 		}
 		if err != nil {
 			if c.ownTimeout(err) {
@@ -220,6 +243,26 @@ func (c *conn) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
+}
+
+// bufPool holds the buffers of connections with bytes held.
+var bufPool = sync.Pool{New: func() any { return new([bufSize]byte) }}
+
+// hold copies b, read while nothing was held, into a buffer.
+func (c *conn) hold(b []byte) {
+	if c.buf == nil {
+		c.buf = bufPool.Get().(*[bufSize]byte)[:]
+	}
+	c.r, c.ready, c.w = 0, 0, copy(c.buf, b)
+}
+
+// release returns the buffer once everything read has been given out.
+func (c *conn) release() {
+	if c.buf != nil {
+		bufPool.Put((*[bufSize]byte)(c.buf))
+		c.buf = nil
+	}
+	c.r, c.ready, c.w = 0, 0, 0
 }
 
 // advance runs the framer over the held bytes, releasing what net/http
