@@ -48,10 +48,11 @@ type Config struct {
 	// total deadline, not reset by each read). A connection's first head
 	// is also bounded by net/http's ReadHeaderTimeout from the accept.
 	HeadTimeout time.Duration
-	// BodyTimeout bounds a request body from its first byte, extended by
-	// a second for every BodyMinRate bytes received (Apache
-	// mod_reqtimeout's rule): a slow but steady upload goes on, a trickle
-	// is cut. Zero disables it.
+	// BodyTimeout bounds a request body from the first time the server
+	// waits for it, extended by a second for every BodyMinRate bytes
+	// received (Apache mod_reqtimeout's rule): a slow but steady upload
+	// goes on, a trickle is cut. Zero disables it. (A handler that stops
+	// reading, e.g. behind a slow origin, counts against the client.)
 	BodyTimeout time.Duration
 	BodyMinRate int
 	// MaxHeadBytes and MaxTargetBytes override the CloudFront limits
@@ -142,7 +143,7 @@ type conn struct {
 	r, ready, w  int
 	f            framer
 	headStart    time.Time // first byte of the head being held
-	bodyStart    time.Time // first byte of the body being read
+	bodyStart    time.Time // first wait for the body being read
 	bodyRead     int64
 	done         bool // the stream is cut: reads return io.EOF
 	reject       int  // status of the refused head, answered at Close
@@ -282,9 +283,7 @@ func (c *conn) advance() {
 			}
 			c.ready += end
 			c.headStart = time.Time{}
-			if c.f.st != stHead {
-				c.bodyStart, c.bodyRead = time.Now(), 0
-			}
+			c.bodyStart, c.bodyRead = time.Time{}, 0 // the body's clock starts at its first wait
 			continue
 		}
 		n, ok := c.f.body(held)
@@ -319,6 +318,9 @@ func (c *conn) arm() {
 	case c.f.st == stHead && !c.headStart.IsZero() && c.cfg.HeadTimeout > 0:
 		own = c.headStart.Add(c.cfg.HeadTimeout)
 	case c.f.st != stHead && c.cfg.BodyTimeout > 0:
+		if c.bodyStart.IsZero() {
+			c.bodyStart = time.Now()
+		}
 		own = c.bodyStart.Add(c.cfg.BodyTimeout)
 		if c.cfg.BodyMinRate > 0 {
 			own = own.Add(time.Duration(c.bodyRead) * time.Second / time.Duration(c.cfg.BodyMinRate))
