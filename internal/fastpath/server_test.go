@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"openfront/internal/httpguard"
 )
 
 // stubHandler answers GET/HEAD /fast/<n> with n bytes and declines the rest.
@@ -323,5 +325,28 @@ func TestServer_manyTricklingConnections(t *testing.T) {
 	wg.Wait()
 	if open.Load() != 0 {
 		t.Errorf("%d of %d trickling connections still open after 5 s", open.Load(), n)
+	}
+}
+
+// Connections handed over go through FallbackListener: with the request
+// guard there, a Content-Length + Transfer-Encoding request after fast
+// answers is refused and nothing it carries runs as a request.
+func TestServer_handedOverConnectionsAreGuarded(t *testing.T) {
+	_, addr, _ := startServer(t, func(s *Server) {
+		s.FallbackListener = func(ln net.Listener) net.Listener { return httpguard.Listener(ln, &httpguard.Config{}) }
+	})
+	c, br := dial(t, addr)
+	smuggled := "0\r\n\r\n" + get("/smuggled")
+	io.WriteString(c, get("/fast/2")+"POST /form HTTP/1.1\r\nHost: h\r\nContent-Length: "+strconv.Itoa(len(smuggled))+
+		"\r\nTransfer-Encoding: chunked\r\n\r\n"+smuggled)
+	if resp, body := readResponse(t, br); resp.Header.Get("X-Path") != "fast" || body != "ff" {
+		t.Fatalf("first: %s %q", resp.Header.Get("X-Path"), body)
+	}
+	resp, body := readResponse(t, br)
+	if resp.StatusCode != http.StatusBadRequest || !resp.Close {
+		t.Fatalf("CL+TE: %d %q, want 400 and close", resp.StatusCode, body)
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Fatalf("after the 400: %v, want the end of the connection", err)
 	}
 }
