@@ -221,9 +221,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}
 		// The TLS listener completes handshakes and guards HTTP/1.1;
 		// NextProtos lets Serve set HTTP/2 up as ServeTLS would.
+		// MaxHeaderBytes bounds HTTP/2 header lists to CloudFront's limit
+		// (HTTP/1.1 heads are checked by the guard first).
 		edgeHTTPS = &http.Server{Handler: httpguard.KeepTLS(edgeServer), ConnContext: httpguard.ConnContext,
 			ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, ErrorLog: edgeHTTP.ErrorLog,
-			TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}}
+			MaxHeaderBytes: httpguard.MaxHeadBytes,
+			TLSConfig:      &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}}
 	}
 
 	errs := make(chan error, 8)
