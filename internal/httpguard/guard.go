@@ -142,7 +142,7 @@ type conn struct {
 	buf          []byte
 	r, ready, w  int
 	f            framer
-	headStart    time.Time // first byte of the head being held
+	headStart    time.Time // when the first bytes of the head being held arrived
 	bodyStart    time.Time // first wait for the body being read
 	bodyRead     int64
 	done         bool // the stream is cut: reads return io.EOF
@@ -323,7 +323,7 @@ func (c *conn) arm() {
 		}
 		own = c.bodyStart.Add(c.cfg.BodyTimeout)
 		if c.cfg.BodyMinRate > 0 {
-			own = own.Add(time.Duration(c.bodyRead) * time.Second / time.Duration(c.cfg.BodyMinRate))
+			own = own.Add(time.Duration(float64(c.bodyRead) / float64(c.cfg.BodyMinRate) * float64(time.Second)))
 		}
 	}
 	c.mu.Lock()
