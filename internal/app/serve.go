@@ -29,6 +29,7 @@ import (
 	"openfront/internal/fastpath"
 	"openfront/internal/fleet"
 	"openfront/internal/geo"
+	"openfront/internal/httpguard"
 	"openfront/internal/metrics"
 	"openfront/internal/model"
 	"openfront/internal/origin"
@@ -44,6 +45,11 @@ import (
 // idleTimeout closes keep-alive connections left idle this long, so idle
 // viewers cannot hold connections forever.
 const idleTimeout = 2 * time.Minute
+
+// requestBodyMinRate is the upload rate (bytes per second) that extends
+// --request-body-timeout: a client sending at least this fast is never
+// cut (Apache mod_reqtimeout's MinRate rule).
+const requestBodyMinRate = 500
 
 // nodeName is the in-process edge's name in the fleet.
 const nodeName = "local"
@@ -174,6 +180,16 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}, log)
 	watcher.CountIgnoredFields(func(field string) { m.IgnoredFields.WithLabelValues(field).Inc() })
 
+	// Every HTTP/1.x listener is guarded: request framing, CloudFront's
+	// request size limits, head and body deadlines (internal/httpguard).
+	// The edge answers a refused request with CloudFront's error page,
+	// the API with an ErrorResponse.
+	guard := func(reject func(int) []byte) *httpguard.Config {
+		return &httpguard.Config{HeadTimeout: s.RequestHeadTimeout, BodyTimeout: s.RequestBodyTimeout,
+			BodyMinRate: requestBodyMinRate, Reject: reject}
+	}
+	edgeGuard, apiGuard := guard(edgeServer.RefusedRequest), guard(api.RefusedRequest)
+
 	var ready atomic.Bool
 	apiServer := &http.Server{
 		Handler: &api.Server{
@@ -185,26 +201,33 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			Count:      func(api, code string) { m.APIRequests.WithLabelValues(api, code).Inc() },
 			Log:        log,
 		},
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: s.RequestHeadTimeout,
 		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if !s.roleRuns("api") {
 		apiServer.Handler = healthOnly(ready.Load, m.Handler())
 	}
-	edgeHTTP := &http.Server{Handler: edgeServer, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: idleTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	edgeHTTP := &http.Server{Handler: edgeServer, ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	// Plain HTTP/1.1 connections are served by the fast path while their
 	// requests are fresh memory hits, by edgeHTTP from the first one that
 	// is not (package fastpath).
-	edgeFast := &fastpath.Server{Handler: edgeServer, Fallback: edgeHTTP, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: idleTimeout, Log: log}
+	edgeFast := &fastpath.Server{Handler: edgeServer, Fallback: edgeHTTP, ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, Log: log,
+		FallbackListener: func(ln net.Listener) net.Listener { return httpguard.Listener(ln, edgeGuard) }}
 	var edgeHTTPS *http.Server
 	if edgeTLSLn != nil {
 		cert, err := defaultCertificate(s.DataDir, s.DomainSuffix, time.Now())
 		if err != nil {
 			return err
 		}
-		edgeHTTPS = &http.Server{Handler: edgeServer, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: idleTimeout, ErrorLog: edgeHTTP.ErrorLog,
-			TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
+		// The TLS listener completes handshakes and guards HTTP/1.1;
+		// NextProtos lets Serve set HTTP/2 up as ServeTLS would.
+		// MaxHeaderBytes bounds HTTP/2 header lists to CloudFront's limit
+		// (HTTP/1.1 heads are checked by the guard first).
+		edgeHTTPS = &http.Server{Handler: httpguard.KeepTLS(edgeServer), ConnContext: httpguard.ConnContext,
+			ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, ErrorLog: edgeHTTP.ErrorLog,
+			MaxHeaderBytes: httpguard.MaxHeadBytes,
+			TLSConfig:      &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}}
 	}
 
 	errs := make(chan error, 8)
@@ -231,14 +254,16 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	run("api", func() error { return apiServer.Serve(apiLn) })
+	run("api", func() error { return apiServer.Serve(httpguard.Listener(apiLn, apiGuard)) })
 	log.Info("listening", "listener", "api", "addr", apiLn.Addr().String())
 	if edgeLn != nil {
 		run("edge http", func() error { return edgeFast.Serve(edgeLn) })
 		log.Info("listening", "listener", "edge-http", "addr", edgeLn.Addr().String())
 	}
 	if edgeHTTPS != nil {
-		run("edge https", func() error { return edgeHTTPS.ServeTLS(edgeTLSLn, "", "") })
+		run("edge https", func() error {
+			return edgeHTTPS.Serve(httpguard.TLSListener(edgeTLSLn, edgeHTTPS.TLSConfig, edgeGuard))
+		})
 		log.Info("listening", "listener", "edge-https", "addr", edgeTLSLn.Addr().String())
 	}
 	var rtmpServer *rtmp.Server

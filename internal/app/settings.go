@@ -37,6 +37,11 @@ type Settings struct {
 
 	LogLevel  string
 	LogFormat string
+
+	// RequestHeadTimeout and RequestBodyTimeout bound slow viewers and API
+	// clients (internal/httpguard).
+	RequestHeadTimeout time.Duration
+	RequestBodyTimeout time.Duration
 }
 
 // parseServeFlags reads serve's flags.
@@ -72,6 +77,8 @@ func parseServeFlags(args []string, stderr io.Writer) (*Settings, error) {
 	fs.DurationVar(&s.EdgeLeaseTTL, "edge-lease-ttl", 10*time.Second, "with etcd: lease of this edge's reports; a dead edge stops blocking Deployed/Completed after it (whole seconds)")
 	fs.StringVar(&s.LogLevel, "log-level", "info", "debug|info|warn|error")
 	fs.StringVar(&s.LogFormat, "log-format", "text", "text|json")
+	fs.DurationVar(&s.RequestHeadTimeout, "request-head-timeout", 10*time.Second, "edge and API: a request line and headers must arrive within this long of their first byte (a new connection's: of the connect)")
+	fs.DurationVar(&s.RequestBodyTimeout, "request-body-timeout", 30*time.Second, "edge and API: a request body must arrive within this long of its first byte, plus one second per 500 bytes received")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -88,6 +95,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*Settings, error) {
 	}
 	if s.EdgeLeaseTTL < time.Second {
 		return nil, fmt.Errorf("serve: --edge-lease-ttl must be at least 1s, not %s", s.EdgeLeaseTTL)
+	}
+	if s.RequestHeadTimeout <= 0 || s.RequestBodyTimeout <= 0 {
+		return nil, fmt.Errorf("serve: --request-head-timeout and --request-body-timeout must be positive")
 	}
 	if s.Role != "all" && len(s.EtcdEndpoints) == 0 {
 		return nil, fmt.Errorf("serve: --role %s needs --etcd-endpoints (a single node with the embedded store runs every role)", s.Role)

@@ -85,6 +85,9 @@ type Request struct {
 	Sign bool
 }
 
+// MaxResponseHeadBytes is the longest origin response head accepted.
+const MaxResponseHeadBytes = 20480
+
 type transportKey struct {
 	minTLS    uint16
 	connect   time.Duration
@@ -115,6 +118,11 @@ func (c *Client) transport(o *model.Origin) *http.Transport {
 		ForceAttemptHTTP2:   false,
 		WriteBufferSize:     64 << 10,
 		ReadBufferSize:      64 << 10,
+		// CloudFront's "Maximum length of a request or an origin response,
+		// including headers and query strings, but not including the body
+		// content: 20,480 bytes" (Developer Guide, "Quotas"); a longer
+		// response head is a 502 (classify).
+		MaxResponseHeaderBytes: MaxResponseHeadBytes,
 	}
 	c.transports[k] = t
 	return t
@@ -310,6 +318,9 @@ func classify(err error) *Error {
 	var ne net.Error
 	var dnsErr *net.DNSError
 	switch {
+	case strings.Contains(err.Error(), "server response headers exceeded"):
+		// net/http's error for MaxResponseHeaderBytes (not exported).
+		return &Error{Status: http.StatusBadGateway, Detail: "OriginHeaderTooBigError", Err: err}
 	case errors.Is(err, errReadTimeout):
 		return &Error{Status: http.StatusGatewayTimeout, Detail: "OriginReadError", Err: err}
 	case errors.As(err, &dnsErr):
