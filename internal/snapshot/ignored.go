@@ -173,7 +173,7 @@ var topFields = []Field{
 	{Path: "Restrictions.GeoRestriction.Items[]", Support: ActedOn},
 	{Path: "WebACLId", Support: NotActedOn, Note: "no WAF; a malformed id is refused (InvalidWebACLId)"},
 	{Path: "HttpVersion", Support: NotActedOn, Defaults: []string{"http2"}, Note: "HTTP/1.1 and, over TLS, HTTP/2 are always offered; no HTTP/3"},
-	{Path: "IsIPV6Enabled", Support: NotActedOn, Defaults: []string{"false"}, Note: "OpenFront publishes no DNS records; the edge serves the addresses it listens on"},
+	{Path: "IsIPV6Enabled", Support: NotActedOn, Defaults: []string{"true"}, Note: "OpenFront publishes no DNS records; the edge serves the addresses it listens on"},
 	{Path: "ContinuousDeploymentPolicyId", Support: Refused, Note: "NoSuchContinuousDeploymentPolicy: no continuous deployment yet"},
 	{Path: "Staging", Support: NotActedOn, Defaults: []string{"false"}, Note: "no staging distributions yet"},
 	{Path: "AnycastIpListId", Support: Refused, Note: "EntityNotFound: no Anycast IP lists"},

@@ -128,7 +128,7 @@ class TestIgnoredFieldsReported(ServerTestCase):
 
     def test_warning_and_counter(self):
         before = self.metric("IsIPV6Enabled")
-        cfg = dist_config(V2020, IsIPV6Enabled=True, HttpVersion="http2and3")
+        cfg = dist_config(V2020, IsIPV6Enabled=False, HttpVersion="http2and3")
         d = self.cf.create_distribution(DistributionConfig=cfg)["Distribution"]
         wait_deployed(self.cf, d["Id"])
         deadline = time.time() + 5
