@@ -181,6 +181,9 @@ func (w *writeTxn) Put(key string, value []byte) error {
 	if key == "" {
 		return errors.New("put: empty key")
 	}
+	if err := store.CheckPut(key, value); err != nil {
+		return err
+	}
 	cur, exists, err := w.Get(key)
 	if err != nil {
 		return err
