@@ -112,3 +112,28 @@ func TestFieldLimits_wire(t *testing.T) {
 		})
 	}
 }
+
+// TestFieldLimits_pathIDs: ids in the path or query are only looked up,
+// never written: an oversize one is the resource's 404 (or the ARN's 400),
+// not a store failure.
+func TestFieldLimits_pathIDs(t *testing.T) {
+	s := apitest.NewServer(t)
+	id := strings.Repeat("E", 40000)
+	for _, tc := range []struct {
+		method, path, body string
+		status             int
+		code               string
+	}{
+		{"GET", "/2020-05-31/distribution/" + id, "", 404, "NoSuchDistribution"},
+		{"GET", "/2016-01-13/distribution/" + id + "/config", "", 404, "NoSuchDistribution"},
+		{"PUT", "/2020-05-31/distribution/" + id + "/config", createBody("p"), 404, "NoSuchDistribution"},
+		{"DELETE", "/2020-05-31/origin-access-identity/cloudfront/" + id, "", 404, "NoSuchCloudFrontOriginAccessIdentity"},
+		{"POST", "/2020-05-31/distribution/" + id + "/invalidation", `<InvalidationBatch ` + ns2020 + `><Paths><Quantity>1</Quantity><Items><Path>/a</Path></Items></Paths><CallerReference>r</CallerReference></InvalidationBatch>`, 404, "NoSuchDistribution"},
+		{"GET", "/2020-05-31/tagging?Resource=arn:aws:cloudfront::" + apitest.AccountID + ":distribution/" + id, "", 404, "NoSuchResource"},
+	} {
+		r := s.Call(t, tc.method, tc.path, tc.body, "If-Match", "E1")
+		if r.Status != tc.status || !strings.Contains(string(r.Body), "<Code>"+tc.code+"</Code>") {
+			t.Errorf("%s %.60s: %d %.300s; want %d %s", tc.method, tc.path, r.Status, r.Body, tc.status, tc.code)
+		}
+	}
+}
