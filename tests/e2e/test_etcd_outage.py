@@ -6,19 +6,13 @@ keeps serving; once etcd is back the API works again and the data stored
 before the outage is intact. Skipped when no etcd binary is installed."""
 
 import http.client
-import json
-import os
-import shutil
-import signal
-import subprocess
-import tempfile
 import time
 import unittest
-import urllib.request
 
 from botocore.exceptions import ClientError
 
-from harness import NS, V2016, V2020, Server, dist_config, free_port, new_ref, wait_deployed
+from harness import NS, V2016, V2020, Server, dist_config, new_ref, wait_deployed
+from test_cluster import Etcd
 from test_edge import Origin, origin_for
 
 # The store gives up on etcd after 3 s (etcdstore.DefaultRequestTimeout);
@@ -26,79 +20,17 @@ from test_edge import Origin, origin_for
 FAST = 8.0
 
 
-class EtcdProcess:
-    """A single-member etcd that can be paused, killed and restarted on the same ports and data."""
-
-    def __init__(self):
-        self.bin = os.environ.get("OPENFRONT_ETCD") or shutil.which("etcd")
-        if not self.bin:
-            raise unittest.SkipTest("etcd outage tests skipped: no etcd binary (Debian: apt-get install etcd-server)")
-        self.tmp = tempfile.mkdtemp(prefix="openfront-etcd-")
-        self.client_url = "http://127.0.0.1:%d" % free_port()
-        self.peer_url = "http://127.0.0.1:%d" % free_port()
-        self.proc = None
-        self.start("new")
-
-    def start(self, state="existing"):
-        env = dict(os.environ)
-        if os.uname().machine not in ("x86_64", "amd64"):
-            env["ETCD_UNSUPPORTED_ARCH"] = {"aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
-        self.log = open(os.path.join(self.tmp, "etcd.log"), "ab")
-        self.proc = subprocess.Popen([
-            self.bin, "--name", "e2e", "--data-dir", os.path.join(self.tmp, "data"),
-            "--listen-client-urls", self.client_url, "--advertise-client-urls", self.client_url,
-            "--listen-peer-urls", self.peer_url, "--initial-advertise-peer-urls", self.peer_url,
-            "--initial-cluster", "e2e=" + self.peer_url, "--initial-cluster-state", state,
-            "--heartbeat-interval", "10", "--election-timeout", "100",
-            "--logger", "zap", "--log-level", "error",
-        ], stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL, env=env)
-        deadline = time.time() + 20
-        while True:
-            if self.proc.poll() is not None:
-                raise AssertionError("etcd exited with %s:\n%s" % (self.proc.returncode, self.output()))
-            try:
-                with urllib.request.urlopen(self.client_url + "/health", timeout=1) as r:
-                    if json.load(r).get("health") == "true":
-                        return
-            except OSError:
-                pass
-            if time.time() > deadline:
-                raise AssertionError("etcd not healthy after 20s:\n" + self.output())
-            time.sleep(0.05)
-
-    def output(self):
-        with open(os.path.join(self.tmp, "etcd.log"), "rb") as f:
-            return f.read().decode("utf-8", "replace")[-4000:]
-
-    def pause(self):
-        self.proc.send_signal(signal.SIGSTOP)
-
-    def resume(self):
-        self.proc.send_signal(signal.SIGCONT)
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)
-            self.proc.kill()
-            self.proc.wait(5)
-        self.log.close()
-
-    def close(self):
-        self.kill()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-
 class TestEtcdOutage(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.etcd = EtcdProcess()
+        cls.etcd = Etcd()
         cls.origin = Origin()
         try:
             cls.server = Server(extra_args=["--etcd-endpoints", cls.etcd.client_url]).start()
         except BaseException:
             cls.origin.close()
-            cls.etcd.close()
+            cls.etcd.stop()
             raise
         cls.cf = cls.server.client(V2020)
         cls.cf16 = cls.server.client(V2016)
@@ -108,7 +40,7 @@ class TestEtcdOutage(unittest.TestCase):
         rc = cls.server.stop(10)
         stderr = cls.server.stderr()
         cls.origin.close()
-        cls.etcd.close()
+        cls.etcd.stop()
         if rc != 0:
             raise AssertionError("openfront exited %r on SIGTERM:\n%s" % (rc, stderr))
 
@@ -172,21 +104,15 @@ class TestEtcdOutage(unittest.TestCase):
         host = dist["DomainName"]
         self.assertEqual(self.edge_get(host, "/outage/cached")[0], 200)
 
-        with self.subTest(outage="etcd hung (SIGSTOP)"):
-            self.etcd.pause()
-            try:
-                self.assertOutage(dist, host)
-            finally:
-                self.etcd.resume()
-            self.assertRecovered(dist, config)
-
-        with self.subTest(outage="etcd killed"):
-            self.etcd.kill()
-            try:
-                self.assertOutage(dist, host)
-            finally:
-                self.etcd.start()
-            self.assertRecovered(dist, config)
+        for outage, stop, restart in (("etcd hung (SIGSTOP)", self.etcd.pause, self.etcd.resume),
+                                      ("etcd killed", self.etcd.kill, self.etcd.start)):
+            with self.subTest(outage=outage):
+                stop()
+                try:
+                    self.assertOutage(dist, host)
+                finally:
+                    restart()
+                self.assertRecovered(dist, config)
 
 
 if __name__ == "__main__":
