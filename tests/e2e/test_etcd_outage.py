@@ -9,9 +9,11 @@ import http.client
 import time
 import unittest
 
+import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from harness import NS, V2016, V2020, Server, dist_config, new_ref, wait_deployed
+from harness import NS, REGION, V2016, V2020, Server, dist_config, new_ref, wait_deployed
 from test_cluster import Etcd
 from test_edge import Origin, origin_for
 
@@ -34,6 +36,9 @@ class TestEtcdOutage(unittest.TestCase):
             raise
         cls.cf = cls.server.client(V2020)
         cls.cf16 = cls.server.client(V2016)
+        cls.ls = boto3.session.Session(aws_access_key_id=cls.server.access_key, aws_secret_access_key=cls.server.secret_key,
+                                       region_name=REGION).client(
+            "lightsail", endpoint_url=cls.server.endpoint, config=Config(retries={"total_max_attempts": 1}, read_timeout=30))
 
     @classmethod
     def tearDownClass(cls):
@@ -70,6 +75,7 @@ class TestEtcdOutage(unittest.TestCase):
         self.assertUnavailable(self.cf16.get_distribution_config, Id=dist["Id"])
         self.assertUnavailable(self.cf.create_distribution,
                                DistributionConfig=dist_config(V2020, ref=new_ref("outage"), origins=[origin_for(self.origin)]))
+        self.assertUnavailable(self.ls.get_distributions)  # Lightsail's JSON form, same status
         # CloudFront's ErrorResponse XML, Receiver fault, in the request's namespace.
         t0 = time.monotonic()
         r = self.server.raw("GET", "/2020-05-31/distribution/" + dist["Id"])
