@@ -84,7 +84,11 @@ func (c *Control) deriveLightsail(name string, s *model.LightsailSettings) (mode
 		return nil, err
 	}
 	cfg := model.LightsailDistributionConfig(s, c.lightsailOrigin(s.Origin.Name), "lightsail/"+name)
-	if _, err := model.ParseDistributionConfig(cfg); err != nil {
+	err := model.CheckLimits("DistributionConfig", cfg)
+	if err == nil {
+		_, err = model.ParseDistributionConfig(cfg)
+	}
+	if err != nil {
 		var me *model.Error
 		if errors.As(err, &me) {
 			return nil, lightsailInvalid("%s", me.Message)

@@ -24,6 +24,12 @@ func FuzzDecode(f *testing.F) {
 		f.Add(c.output)
 	}
 	f.Add([]byte(`<TagKeys><Items><Key>a</Key></Items></TagKeys>`))
+	// Ambiguous bodies: repeated members, foreign and mixed namespaces.
+	f.Add([]byte(`<CloudFrontOriginAccessIdentityConfig><CallerReference>a</CallerReference><Comment>1</Comment><Comment>2</Comment></CloudFrontOriginAccessIdentityConfig>`))
+	f.Add([]byte(`<TagKeys xmlns="http://cloudfront.amazonaws.com/doc/2099-01-01/"><Items><Key>a</Key></Items></TagKeys>`))
+	f.Add([]byte(`<TagKeys xmlns="http://cloudfront.amazonaws.com/doc/2016-01-13/"><Items><Key>a</Key></Items></TagKeys>`))
+	f.Add([]byte(`<p:TagKeys xmlns:p="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Items xmlns="urn:x"><p:Key>a</p:Key></Items></p:TagKeys>`))
+	f.Add([]byte(`<Tags><Items><Tag><Key>k</Key><Key>k2</Key></Tag></Items></Tags>`))
 	f.Add([]byte(`<InvalidationBatch><Paths><Quantity>0</Quantity><Items/></Paths><CallerReference>&#xD;</CallerReference></InvalidationBatch>`))
 	// 2020 Origins has a required Items, which Encode keeps even when empty.
 	f.Add([]byte(`<DistributionConfig><CallerReference>r</CallerReference><Origins><Quantity>0</Quantity><Items/></Origins>` +

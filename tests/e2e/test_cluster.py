@@ -36,7 +36,8 @@ AFTER_LEASE = LEASE_TTL + 3.0
 
 
 class Etcd:
-    """One single-member etcd server on free loopback ports."""
+    """One single-member etcd server on free loopback ports; it can be paused,
+    killed and started again on the same ports and data (test_etcd_outage)."""
 
     def __init__(self):
         self.bin = os.environ.get("OPENFRONT_ETCD") or shutil.which("etcd")
@@ -44,16 +45,19 @@ class Etcd:
             raise unittest.SkipTest("cluster tests skipped: no etcd binary (Debian: apt-get install etcd-server)")
         self.tmp = tempfile.mkdtemp(prefix="openfront-etcd-")
         self.client_url = "http://127.0.0.1:%d" % free_port()
-        peer_url = "http://127.0.0.1:%d" % free_port()
+        self.peer_url = "http://127.0.0.1:%d" % free_port()
+        self.start("new")
+
+    def start(self, state="existing"):
         env = dict(os.environ)
         if os.uname().machine not in ("x86_64", "amd64"):
             env["ETCD_UNSUPPORTED_ARCH"] = {"aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
-        self.log = open(os.path.join(self.tmp, "etcd.log"), "wb")
+        self.log = open(os.path.join(self.tmp, "etcd.log"), "ab")
         self.proc = subprocess.Popen([
             self.bin, "--name", "e2e", "--data-dir", os.path.join(self.tmp, "data"),
             "--listen-client-urls", self.client_url, "--advertise-client-urls", self.client_url,
-            "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
-            "--initial-cluster", "e2e=" + peer_url, "--initial-cluster-state", "new",
+            "--listen-peer-urls", self.peer_url, "--initial-advertise-peer-urls", self.peer_url,
+            "--initial-cluster", "e2e=" + self.peer_url, "--initial-cluster-state", state,
             "--heartbeat-interval", "10", "--election-timeout", "100",
             "--logger", "zap", "--log-level", "error",
         ], stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL, env=env)
@@ -76,11 +80,23 @@ class Etcd:
         with open(os.path.join(self.tmp, "etcd.log"), "rb") as f:
             return f.read().decode("utf-8", "replace")[-4000:]
 
-    def stop(self):
+    def pause(self):
+        """SIGSTOP: the port still accepts connections, nothing answers."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
+
+    def kill(self):
+        """kill -9, keeping the data for start()."""
         if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
             self.proc.kill()
             self.proc.wait(5)
         self.log.close()
+
+    def stop(self):
+        self.kill()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
