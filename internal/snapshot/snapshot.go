@@ -22,6 +22,7 @@ import (
 	"openfront/internal/model"
 	"openfront/internal/pathpattern"
 	"openfront/internal/signedurl"
+	"openfront/internal/tlsconfig"
 )
 
 // Snapshot is one immutable compiled view of the configuration.
@@ -52,6 +53,9 @@ type Distribution struct {
 	Behaviors []*Behavior
 	// Errors are the custom error responses by error code.
 	Errors map[int]*model.CustomErrorResponse
+	// TLS is how viewer TLS connections to it are set up: certificate,
+	// security policy and HTTP versions (package tlsconfig).
+	TLS *tlsconfig.Viewer
 }
 
 // Behavior is one compiled cache behaviour.
@@ -83,6 +87,8 @@ func (d *Distribution) Match(path string) *Behavior {
 // compileDistribution builds the edge view of one distribution.
 func compileDistribution(rec *model.DistributionRecord, cfg *model.DistributionConfig, custom cachepolicy.Custom) (*Distribution, error) {
 	d := &Distribution{ID: rec.ID, DomainName: rec.DomainName, Config: cfg, Tree: rec.Config, Errors: map[int]*model.CustomErrorResponse{}}
+	vc := cfg.ViewerCertificate
+	d.TLS = tlsconfig.NewViewer(vc.ACMCertificateARN+vc.IAMCertificateID, vc.MinimumProtocolVersion, cfg.HTTPVersion)
 	origins := map[string]*model.Origin{}
 	for i := range cfg.Origins {
 		origins[cfg.Origins[i].ID] = &cfg.Origins[i]
@@ -153,6 +159,16 @@ func (s *Snapshot) Lookup(host string) *Distribution {
 			break
 		}
 		i += 1 + next
+	}
+	return nil
+}
+
+// ViewerTLS is the viewer TLS setup of the distribution serving an SNI
+// name (nil: none serves it). Disabled distributions are included: their
+// requests get the edge's error page over the distribution's own TLS.
+func (s *Snapshot) ViewerTLS(serverName string) *tlsconfig.Viewer {
+	if d := s.Lookup(serverName); d != nil {
+		return d.TLS
 	}
 	return nil
 }
