@@ -248,7 +248,7 @@ func TestSnapshot_ViewerTLS(t *testing.T) {
 	}{
 		{"www.example.com", "arn:aws:acm:us-east-1:123456789012:certificate/x", "TLSv1.2_2021", []string{"h2", "http/1.1"}, true},
 		{"a.img.example.com", "arn:aws:acm:us-east-1:123456789012:certificate/x", "TLSv1.2_2021", []string{"h2", "http/1.1"}, true},
-		{"d1.cloudfront.localhost", "arn:aws:acm:us-east-1:123456789012:certificate/x", "TLSv1.2_2021", []string{"h2", "http/1.1"}, true},
+		{"d1.cloudfront.localhost", "", "TLSv1", []string{"h2", "http/1.1"}, true}, // its own name: the default certificate
 		{"D2.cloudfront.localhost", "", "TLSv1", []string{"http/1.1"}, false},
 	}
 	for _, tt := range tests {
