@@ -12,19 +12,14 @@ import (
 
 // Settings are the process settings of `openfront serve` (cli.md).
 type Settings struct {
-	APIAddr     string
-	EdgeAddr    string
-	EdgeTLSAddr string
-	// EdgeQUICAddr is the UDP address of HTTP/3 (default: EdgeTLSAddr;
-	// empty disables).
-	EdgeQUICAddr string
-	// CertificateDir holds the operator's viewer certificates for
-	// ACMCertificateArn / IAMCertificateId (package tlsconfig).
-	CertificateDir string
-	RTMPAddr       string
-	DataDir        string
-	DomainSuffix   string
-	AccountID      string
+	APIAddr      string
+	EdgeAddr     string
+	EdgeTLSAddr  string
+	EdgeQUICAddr string // UDP, HTTP/3 (default: EdgeTLSAddr; empty disables)
+	RTMPAddr     string
+	DataDir      string
+	DomainSuffix string
+	AccountID    string
 
 	S3Endpoint       string
 	S3Region         string
@@ -40,6 +35,10 @@ type Settings struct {
 	Role          string
 	NodeName      string        // the edge's name in the fleet (etcd)
 	EdgeLeaseTTL  time.Duration // how long a dead edge keeps blocking (etcd)
+
+	// CertificateDir holds the operator's viewer certificates for
+	// ACMCertificateArn / IAMCertificateId (package tlsconfig).
+	CertificateDir string
 
 	LogLevel  string
 	LogFormat string
