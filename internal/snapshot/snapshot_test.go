@@ -264,3 +264,25 @@ func TestSnapshot_ViewerTLS(t *testing.T) {
 		t.Error("a name no distribution serves has viewer TLS")
 	}
 }
+
+// TestSnapshot_LightsailTLSPolicy: a Lightsail distribution's
+// viewerMinimumTlsProtocolVersion is its security policy, although it is
+// served with the default certificate.
+func TestSnapshot_LightsailTLSPolicy(t *testing.T) {
+	for _, version := range []string{"TLSv1.1_2016", "TLSv1.2_2021", ""} {
+		settings := model.LightsailSettings{Origin: model.LightsailOrigin{Name: "web", ProtocolPolicy: "http-only"}, DefaultBehavior: "cache",
+			Cache: model.DefaultLightsailCacheSettings(), Enabled: true, ViewerMinimumTLSProtocolVersion: version}
+		r := newRecords()
+		r.ls["lsdist/web"] = &model.LightsailDistributionRecord{Name: "web", ID: "ELS1", DomainName: "ls1.cloudfront.localhost", Settings: settings,
+			Config: model.LightsailDistributionConfig(&settings, model.LightsailOriginAddress{Host: "origin.example", HTTPPort: 80, HTTPSPort: 443}, "lightsail/web")}
+		s := r.compile(1, slog.Default())
+		v := s.ViewerTLS("ls1.cloudfront.localhost")
+		want := version
+		if want == "" {
+			want = model.LightsailDefaultTLS
+		}
+		if v == nil || v.Policy.Name != want {
+			t.Errorf("viewerMinimumTlsProtocolVersion %q: viewer TLS %+v, want policy %s", version, v, want)
+		}
+	}
+}
