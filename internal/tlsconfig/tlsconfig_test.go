@@ -449,3 +449,51 @@ func FuzzCovers(f *testing.F) {
 		}
 	})
 }
+
+// TestHandshakeWithoutSNI: a client sending no server name (an IP
+// address) gets the default certificate and the fallback policy over TCP;
+// QUIC refuses it (no distribution can have HTTP/3 for it).
+func TestHandshakeWithoutSNI(t *testing.T) {
+	f := newFixture(t)
+	addr := serve(t, f.sel.TCP())
+	st, err := handshake(addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if leafOf(st).DNSNames[0] != "*.cloudfront.test" || st.NegotiatedProtocol != "h2" {
+		t.Errorf("no SNI: certificate %q ALPN %q", leafOf(st).DNSNames, st.NegotiatedProtocol)
+	}
+	if _, err := f.sel.ConfigFor("", true); err == nil {
+		t.Error("QUIC without SNI served")
+	}
+}
+
+// FuzzSelector: any SNI name gets a config or an error, never a panic;
+// QUIC is served only to a viewer with HTTP/3, always TLS 1.3 and h3.
+func FuzzSelector(f *testing.F) {
+	for _, s := range []string{"", "www.example.test", "WWW.EXAMPLE.TEST.", "h3.example.test", "\x00", "..", "*.example.test"} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	now := time.Now()
+	_, _, def := newCert(f, false, now.Add(-time.Hour), now.Add(time.Hour), "*.cloudfront.test")
+	viewers := map[string]*Viewer{"www.example.test": NewViewer("", "TLSv1.2_2021", "http2"), "h3.example.test": NewViewer("", "TLSv1", "http3"),
+		"acm.example.test": NewViewer(testARN, "TLSv1.2_2021", "http2and3")}
+	sel := &Selector{Default: &def, Fallback: NewViewer("", "", "http2"),
+		Lookup: func(name string) *Viewer { return viewers[strings.ToLower(strings.TrimSuffix(name, "."))] }}
+	f.Fuzz(func(t *testing.T, name string, quic bool) {
+		cfg, err := sel.ConfigFor(name, quic)
+		if err != nil {
+			return
+		}
+		if len(cfg.Certificates) != 1 {
+			t.Fatalf("%q: %d certificates", name, len(cfg.Certificates))
+		}
+		if quic {
+			v := sel.Lookup(name)
+			if v == nil || !v.HTTP3 || cfg.MinVersion != tls.VersionTLS13 || cfg.NextProtos[0] != "h3" {
+				t.Fatalf("QUIC %q served: %+v", name, cfg)
+			}
+		}
+	})
+}
