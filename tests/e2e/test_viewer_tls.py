@@ -176,3 +176,34 @@ class TestViewerTLS(ServerTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestQUICListener(unittest.TestCase):
+    """--edge-quic-addr binds UDP like the other listeners bind TCP: a taken port fails the start
+    with a message naming it; an empty value disables HTTP/3 (and Alt-Svc)."""
+
+    def test_udp_port_taken(self):
+        from harness import Server
+        srv = Server()
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind(("127.0.0.1", srv.edge_tls_port))  # the default: the TLS address, over UDP
+        self.addCleanup(u.close)
+        srv.start(wait=False)
+        rc = srv.wait_exit(15)
+        if rc is None:
+            srv.kill()
+            self.fail("openfront kept running with its QUIC port taken\n%s" % srv.stderr())
+        self.assertNotEqual(rc, 0)
+        self.assertIn("127.0.0.1:%d/udp (--edge-quic-addr)" % srv.edge_tls_port, srv.stderr())
+
+    def test_disabled(self):
+        from harness import Server
+        srv = Server(extra_args=["--edge-quic-addr", ""])
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind(("127.0.0.1", srv.edge_tls_port))  # taken, but not wanted
+        self.addCleanup(u.close)
+        srv.start()
+        try:
+            self.assertNotIn("edge-http3", srv.stderr())
+        finally:
+            self.assertEqual(srv.stop(), 0, srv.stderr())
