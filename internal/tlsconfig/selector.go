@@ -23,8 +23,11 @@ type Viewer struct {
 }
 
 type builtConfigs struct {
-	cert      *tls.Certificate
-	tcp, quic *tls.Config
+	cert *tls.Certificate
+	// tcpLegacy serves clients without TLS 1.2: no h2 ("For viewers and
+	// CloudFront to use HTTP/2, viewers must support TLSv1.2 or later",
+	// API Reference, DistributionConfig.HttpVersion).
+	tcp, tcpLegacy, quic *tls.Config
 }
 
 // NewViewer compiles a distribution's ViewerCertificate and HttpVersion.
@@ -75,8 +78,13 @@ var ErrNoHTTP3 = errors.New("tlsconfig: the distribution does not serve HTTP/3")
 
 // TCP is a tls.Config for the TCP listener that defers to the Selector.
 func (s *Selector) TCP() *tls.Config {
-	return &tls.Config{GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) { return s.config(h.ServerName, false) },
-		Certificates: []tls.Certificate{*s.Default}, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS10}
+	return &tls.Config{GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+		c, err := s.config(h.ServerName, false)
+		if err == nil && maxVersion(h.SupportedVersions) < tls.VersionTLS12 {
+			c = s.legacy(h.ServerName, c)
+		}
+		return c, err
+	}, Certificates: []tls.Certificate{*s.Default}, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS10}
 }
 
 // QUIC is a tls.Config for the HTTP/3 listener that defers to the
@@ -120,12 +128,41 @@ func (s *Selector) config(serverName string, quic bool) (*tls.Config, error) {
 	b := v.built.Load()
 	if b == nil || b.cert != cert {
 		b = &builtConfigs{cert: cert, tcp: s.build(v, cert, false), quic: s.build(v, cert, true)}
+		b.tcpLegacy = b.tcp.Clone()
+		b.tcpLegacy.NextProtos = []string{"http/1.1"}
 		v.built.Store(b)
 	}
 	if quic {
 		return b.quic, nil
 	}
 	return b.tcp, nil
+}
+
+// legacy is the TCP config of a client that cannot reach TLS 1.2.
+func (s *Selector) legacy(serverName string, c *tls.Config) *tls.Config {
+	v := s.Fallback
+	if serverName != "" && s.Lookup != nil {
+		if found := s.Lookup(serverName); found != nil {
+			v = found
+		}
+	}
+	if b := v.built.Load(); b != nil && b.tcp == c {
+		return b.tcpLegacy
+	}
+	c = c.Clone()
+	c.NextProtos = []string{"http/1.1"}
+	return c
+}
+
+func maxVersion(versions []uint16) uint16 {
+	var m uint16
+	for _, v := range versions {
+		if v&0x0f0f == 0x0a0a { // GREASE (RFC 8701)
+			continue
+		}
+		m = max(m, v)
+	}
+	return m
 }
 
 func (s *Selector) build(v *Viewer, cert *tls.Certificate, quic bool) *tls.Config {

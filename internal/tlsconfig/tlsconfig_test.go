@@ -307,6 +307,16 @@ func TestHandshakeALPNPerHttpVersion(t *testing.T) {
 			t.Errorf("%s: ALPN %q, want %q", c.host, st.NegotiatedProtocol, c.want)
 		}
 	}
+	// HTTP/2 needs TLS 1.2: a TLS 1.1 client offering h2 gets HTTP/1.1.
+	for _, host := range []string{"http2.cloudfront.test", "unknown.cloudfront.test"} {
+		st, err := handshake(addr, &tls.Config{ServerName: host, InsecureSkipVerify: true, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11})
+		if err != nil {
+			t.Fatalf("%s over TLS 1.1: %v", host, err)
+		}
+		if st.NegotiatedProtocol != "http/1.1" {
+			t.Errorf("%s over TLS 1.1: ALPN %q, want http/1.1", host, st.NegotiatedProtocol)
+		}
+	}
 	// QUIC configs: h3 for the HTTP/3 distributions, refused otherwise.
 	for host, want := range map[string]bool{"http3.cloudfront.test": true, "http2and3.cloudfront.test": true, "http2.cloudfront.test": false, "http1-1.cloudfront.test": false, "unknown.cloudfront.test": false} {
 		cfg, err := f.sel.ConfigFor(host, true)
