@@ -126,7 +126,7 @@ var topFields = []Field{
 	{Path: "Origins.Items[].CustomOriginConfig.HTTPSPort", Support: ActedOn},
 	{Path: "Origins.Items[].CustomOriginConfig.OriginProtocolPolicy", Support: ActedOn},
 	{Path: "Origins.Items[].CustomOriginConfig.OriginSslProtocols.Quantity", Support: ActedOn},
-	{Path: "Origins.Items[].CustomOriginConfig.OriginSslProtocols.Items[]", Support: ActedOn},
+	{Path: "Origins.Items[].CustomOriginConfig.OriginSslProtocols.Items[]", Support: ActedOn, Note: "an allow-list: TLS versions from the lowest listed to the highest (TLSv1.2 includes TLS 1.3)"},
 	{Path: "Origins.Items[].CustomOriginConfig.OriginReadTimeout", Support: ActedOn},
 	{Path: "Origins.Items[].CustomOriginConfig.OriginKeepaliveTimeout", Support: ActedOn},
 	{Path: "Origins.Items[].CustomOriginConfig.IpAddressType", Support: NotActedOn, Defaults: []string{"dualstack"}, Note: "the origin is reached at whatever address its name resolves to"},
