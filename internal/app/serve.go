@@ -17,11 +17,11 @@ import (
 	"time"
 
 	"github.com/quic-go/quic-go/http3"
+
 	"openfront/internal/accesslog"
 	"openfront/internal/api"
 	"openfront/internal/api/cloudfront"
 	"openfront/internal/api/lightsail"
-
 	"openfront/internal/cache"
 	"openfront/internal/cache/disk"
 	"openfront/internal/cache/memory"
