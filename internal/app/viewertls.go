@@ -29,18 +29,15 @@ func openCertificates(s *Settings) (*tlsconfig.Store, error) {
 // QUIC): the distribution serving the SNI name decides the certificate,
 // the security policy and the HTTP versions (package tlsconfig).
 func viewerTLS(current func() *snapshot.Snapshot, def *tls.Certificate, certs *tlsconfig.Store, log *slog.Logger) *tlsconfig.Selector {
-	sel := &tlsconfig.Selector{
+	return &tlsconfig.Selector{
 		Lookup:   func(name string) *tlsconfig.Viewer { return current().ViewerTLS(name) },
 		Default:  def,
+		Store:    certs,
 		Fallback: tlsconfig.NewViewer("", "", "http2"),
 		OnError: func(name string, err error) {
 			log.Debug("edge: TLS handshake refused", "sni", name, "err", err)
 		},
 	}
-	if certs != nil {
-		sel.Store = certs
-	}
-	return sel
 }
 
 // advertiseHTTP3 stamps Alt-Svc on the responses of distributions that
