@@ -90,7 +90,8 @@ func TestViewerCertificates(t *testing.T) {
 		{"wildcard one level only", []string{"a.b.img.example.com"}, acm(good), "a.b.img.example.com"},
 		{"expired", []string{"www.example.com"}, acm(expired), "expired"},
 		{"missing", nil, acm("arn:aws:acm:us-east-1:123456789012:certificate/none"), "not in the certificate directory"},
-		{"name that is no file name", nil, acm("arn:aws:acm:us-east-1:123456789012:certificate/../../x"), "character"},
+		{"name that is no file name", nil, acm("arn:aws:acm:us-east-1:123456789012:certificate/../../x"), "not an ACM certificate ARN"},
+		{"ACM outside us-east-1", nil, acm("arn:aws:acm:eu-west-1:123456789012:certificate/good"), "us-east-1"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

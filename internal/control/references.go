@@ -87,6 +87,9 @@ func checkViewerCertificate(p *model.DistributionConfig, certs CertificateChecke
 	if name == "" {
 		return nil
 	}
+	if vc.ACMCertificateARN != "" && !acmARN.MatchString(vc.ACMCertificateARN) {
+		return model.Errorf("InvalidViewerCertificate", "The certificate %q is not an ACM certificate ARN in us-east-1 (arn:aws:acm:us-east-1:<account>:certificate/<id>).", name)
+	}
 	if certs == nil {
 		return model.Errorf("InvalidViewerCertificate", "The certificate %q does not exist: this OpenFront was started without --certificate-dir.", name)
 	}
@@ -105,6 +108,9 @@ func behaviorTrees(cfg model.Tree) []model.Tree {
 // A web ACL is named by its WAF (v2) ARN or, for WAF Classic, by its id
 // (botocore's DistributionConfig.WebACLId documentation).
 var (
+	// CloudFront takes ACM certificates from us-east-1 only (API
+	// Reference, ViewerCertificate.ACMCertificateArn).
+	acmARN       = regexp.MustCompile(`^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[A-Za-z0-9-]{1,128}$`)
 	wafV2ARN     = regexp.MustCompile(`^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:global/webacl/[A-Za-z0-9_-]{1,128}/[A-Za-z0-9-]{1,128}$`)
 	wafClassicID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 )
