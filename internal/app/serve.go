@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/quic-go/quic-go/http3"
 
 	"openfront/internal/accesslog"
 	"openfront/internal/api"
@@ -55,6 +56,12 @@ const requestBodyMinRate = 500
 const nodeName = "local"
 
 func serve(args []string, stdout, stderr io.Writer) error {
+	return serveUntil(context.Background(), args, stdout, stderr)
+}
+
+// serveUntil runs `openfront serve` until a signal or, for tests, until
+// parent is done.
+func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer) error {
 	s, err := parseServeFlags(args, stderr)
 	if err != nil {
 		return err
@@ -128,9 +135,24 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	// HTTP/3 needs the TLS edge (its Alt-Svc header advertises it).
+	var edgeQUICConn net.PacketConn
+	if s.EdgeQUICAddr != "" && edgeTLSLn != nil {
+		if edgeQUICConn, err = lns.listenUDP("--edge-quic-addr", s.EdgeQUICAddr); err != nil {
+			return err
+		}
+	}
+	certs, err := openCertificates(s)
+	if err != nil {
+		return err
+	}
 
 	m := metrics.New()
-	ctl := control.New(st, reports, control.Settings{AccountID: s.AccountID, DomainSuffix: s.DomainSuffix, LightsailOrigins: s.LightsailOrigins})
+	ctlSettings := control.Settings{AccountID: s.AccountID, DomainSuffix: s.DomainSuffix, LightsailOrigins: s.LightsailOrigins}
+	if certs != nil {
+		ctlSettings.Certificates = certs
+	}
+	ctl := control.New(st, reports, ctlSettings)
 	// traffic counts the in-process edge's responses per distribution, for
 	// Lightsail's GetDistributionMetricData (per node: see internal/stats).
 	traffic := stats.New(stats.Retention)
@@ -139,7 +161,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(parent, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
 	objects, err := newCache(s)
@@ -215,19 +237,30 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	edgeFast := &fastpath.Server{Handler: edgeServer, Fallback: edgeHTTP, ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, Log: log,
 		FallbackListener: func(ln net.Listener) net.Listener { return httpguard.Listener(ln, edgeGuard) }}
 	var edgeHTTPS *http.Server
+	var edgeHTTP3 *http3.Server
 	if edgeTLSLn != nil {
 		cert, err := defaultCertificate(s.DataDir, s.DomainSuffix, time.Now())
 		if err != nil {
 			return err
 		}
+		// Each connection's certificate, security policy and ALPN come
+		// from the distribution its SNI names (package tlsconfig).
+		sel := viewerTLS(watcher.Current, &cert, certs, log)
+		var tlsHandler http.Handler = edgeServer
+		if edgeQUICConn != nil {
+			tlsHandler = advertiseHTTP3(edgeServer, watcher.Current, edgeQUICConn.LocalAddr().(*net.UDPAddr).Port)
+			// The same handler serves HTTP/3: one pipeline, three
+			// transports.
+			edgeHTTP3 = &http3.Server{Handler: tlsHandler, TLSConfig: http3.ConfigureTLSConfig(sel.QUIC()),
+				IdleTimeout: idleTimeout, MaxHeaderBytes: httpguard.MaxHeadBytes, Logger: log}
+		}
 		// The TLS listener completes handshakes and guards HTTP/1.1;
-		// NextProtos lets Serve set HTTP/2 up as ServeTLS would.
-		// MaxHeaderBytes bounds HTTP/2 header lists to CloudFront's limit
-		// (HTTP/1.1 heads are checked by the guard first).
-		edgeHTTPS = &http.Server{Handler: httpguard.KeepTLS(edgeServer), ConnContext: httpguard.ConnContext,
+		// NextProtos (h2 in sel.TCP) lets Serve set HTTP/2 up as ServeTLS
+		// would. MaxHeaderBytes bounds HTTP/2 header lists to CloudFront's
+		// limit (HTTP/1.1 heads are checked by the guard first).
+		edgeHTTPS = &http.Server{Handler: httpguard.KeepTLS(tlsHandler), ConnContext: httpguard.ConnContext,
 			ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, ErrorLog: edgeHTTP.ErrorLog,
-			MaxHeaderBytes: httpguard.MaxHeadBytes,
-			TLSConfig:      &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}}
+			MaxHeaderBytes: httpguard.MaxHeadBytes, TLSConfig: sel.TCP()}
 	}
 
 	errs := make(chan error, 8)
@@ -265,6 +298,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			return edgeHTTPS.Serve(httpguard.TLSListener(edgeTLSLn, edgeHTTPS.TLSConfig, edgeGuard))
 		})
 		log.Info("listening", "listener", "edge-https", "addr", edgeTLSLn.Addr().String())
+		log.Info("edge: aliases of distributions with the default certificate are served with the *." + s.DomainSuffix + " certificate (CloudFront would refuse such aliases)")
+	}
+	if edgeHTTP3 != nil {
+		run("edge http3", func() error { return edgeHTTP3.Serve(edgeQUICConn) })
+		log.Info("listening", "listener", "edge-http3", "addr", edgeQUICConn.LocalAddr().String())
 	}
 	var rtmpServer *rtmp.Server
 	if rtmpLn != nil {
@@ -296,6 +334,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := edgeFast.Shutdown(shutdownCtx); err != nil { // and edgeHTTP
 		log.Warn("shutdown", "listener", "edge-http", "err", err)
 	}
+	if edgeHTTP3 != nil {
+		if err := edgeHTTP3.Shutdown(shutdownCtx); err != nil {
+			log.Warn("shutdown", "listener", "edge-http3", "err", err)
+		}
+	}
 	for _, srv := range []*http.Server{apiServer, edgeHTTPS} {
 		if srv != nil {
 			if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -320,7 +363,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 // listeners closes what it bound if the start fails before serving.
 type listeners struct {
-	lns    []net.Listener
+	lns    []io.Closer
 	served bool
 }
 
@@ -331,6 +374,15 @@ func (l *listeners) listen(flagName, addr string) (net.Listener, error) {
 	}
 	l.lns = append(l.lns, ln)
 	return ln, nil
+}
+
+func (l *listeners) listenUDP(flagName, addr string) (net.PacketConn, error) {
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s/udp (%s): %w", addr, flagName, err)
+	}
+	l.lns = append(l.lns, pc)
+	return pc, nil
 }
 
 func (l *listeners) handedOver() { l.served = true }

@@ -15,6 +15,7 @@ type Settings struct {
 	APIAddr      string
 	EdgeAddr     string
 	EdgeTLSAddr  string
+	EdgeQUICAddr string // UDP, HTTP/3 (default: EdgeTLSAddr; empty disables)
 	RTMPAddr     string
 	DataDir      string
 	DomainSuffix string
@@ -35,6 +36,10 @@ type Settings struct {
 	NodeName      string        // the edge's name in the fleet (etcd)
 	EdgeLeaseTTL  time.Duration // how long a dead edge keeps blocking (etcd)
 
+	// CertificateDir holds the operator's viewer certificates for
+	// ACMCertificateArn / IAMCertificateId (package tlsconfig).
+	CertificateDir string
+
 	LogLevel  string
 	LogFormat string
 
@@ -52,6 +57,8 @@ func parseServeFlags(args []string, stderr io.Writer) (*Settings, error) {
 	fs.StringVar(&s.APIAddr, "api-addr", "127.0.0.1:4580", "control-plane API listen address (CloudFront REST-XML, Lightsail JSON, /healthz, /metrics)")
 	fs.StringVar(&s.EdgeAddr, "edge-addr", "127.0.0.1:8080", "edge HTTP listen address")
 	fs.StringVar(&s.EdgeTLSAddr, "edge-tls-addr", "127.0.0.1:8443", "edge HTTPS listen address (empty disables)")
+	fs.StringVar(&s.EdgeQUICAddr, "edge-quic-addr", "", "edge HTTP/3 (QUIC, UDP) listen address for distributions whose HttpVersion is http3 or http2and3 (default: the --edge-tls-addr address; empty disables)")
+	fs.StringVar(&s.CertificateDir, "certificate-dir", "", "directory of the operator's viewer certificates: <name>.crt and <name>.key (PEM) per ACMCertificateArn or IAMCertificateId, ':' written '_' and '/' written '+'; re-read without a restart (API and edge nodes)")
 	fs.StringVar(&s.RTMPAddr, "rtmp-addr", "127.0.0.1:1935", "edge RTMP listen address for streaming distributions (empty disables)")
 	fs.StringVar(&s.DataDir, "data-dir", "./openfront-data", "directory of the embedded store, credentials and certificates")
 	fs.StringVar(&s.DomainSuffix, "domain-suffix", "cloudfront.localhost", "distribution domain names are d<13 chars>.<suffix>")
@@ -81,6 +88,11 @@ func parseServeFlags(args []string, stderr io.Writer) (*Settings, error) {
 	fs.DurationVar(&s.RequestBodyTimeout, "request-body-timeout", 30*time.Second, "edge and API: a request body must arrive within this long of its first byte, plus one second per 500 bytes received")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	quicSet := false
+	fs.Visit(func(f *flag.Flag) { quicSet = quicSet || f.Name == "edge-quic-addr" })
+	if !quicSet {
+		s.EdgeQUICAddr = s.EdgeTLSAddr
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("serve: unexpected arguments %q", fs.Args())

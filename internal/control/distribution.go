@@ -53,7 +53,7 @@ func (c *Control) CreateDistribution(ctx context.Context, cfg model.Tree, tags [
 	if err := c.checkDistributionLimits(parsed); err != nil {
 		return nil, false, err
 	}
-	if err := checkUnservedReferences(cfg, parsed); err != nil {
+	if err := checkUnservedReferences(cfg, parsed, c.settings.Certificates); err != nil {
 		return nil, false, err
 	}
 	if err := validateTags(tags, c.settings.Quotas.TagsPerResource); err != nil {
@@ -275,7 +275,7 @@ func (c *Control) UpdateDistribution(ctx context.Context, id, ifMatch string, ap
 		if err := c.checkDistributionLimits(parsed); err != nil {
 			return err
 		}
-		if err := checkUnservedReferences(next, parsed); err != nil {
+		if err := checkUnservedReferences(next, parsed, c.settings.Certificates); err != nil {
 			return err
 		}
 		if err := c.checkOAIs(tx, parsed); err != nil {

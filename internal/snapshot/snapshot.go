@@ -22,6 +22,7 @@ import (
 	"openfront/internal/model"
 	"openfront/internal/pathpattern"
 	"openfront/internal/signedurl"
+	"openfront/internal/tlsconfig"
 )
 
 // Snapshot is one immutable compiled view of the configuration.
@@ -52,6 +53,11 @@ type Distribution struct {
 	Behaviors []*Behavior
 	// Errors are the custom error responses by error code.
 	Errors map[int]*model.CustomErrorResponse
+	// TLS is how viewer TLS connections to its aliases are set up:
+	// certificate, security policy and HTTP versions (package tlsconfig).
+	// Its own domain name is always served with the default certificate
+	// (DomainTLS), as CloudFront serves *.cloudfront.net with its own.
+	TLS, DomainTLS *tlsconfig.Viewer
 }
 
 // Behavior is one compiled cache behaviour.
@@ -83,6 +89,12 @@ func (d *Distribution) Match(path string) *Behavior {
 // compileDistribution builds the edge view of one distribution.
 func compileDistribution(rec *model.DistributionRecord, cfg *model.DistributionConfig, custom cachepolicy.Custom) (*Distribution, error) {
 	d := &Distribution{ID: rec.ID, DomainName: rec.DomainName, Config: cfg, Tree: rec.Config, Errors: map[int]*model.CustomErrorResponse{}}
+	vc := cfg.ViewerCertificate
+	d.TLS = tlsconfig.NewViewer(vc.ACMCertificateARN+vc.IAMCertificateID, vc.MinimumProtocolVersion, cfg.HTTPVersion)
+	d.DomainTLS = d.TLS
+	if d.TLS.Certificate != "" {
+		d.DomainTLS = tlsconfig.NewViewer("", vc.MinimumProtocolVersion, cfg.HTTPVersion)
+	}
 	origins := map[string]*model.Origin{}
 	for i := range cfg.Origins {
 		origins[cfg.Origins[i].ID] = &cfg.Origins[i]
@@ -155,6 +167,20 @@ func (s *Snapshot) Lookup(host string) *Distribution {
 		i += 1 + next
 	}
 	return nil
+}
+
+// ViewerTLS is the viewer TLS setup of the distribution serving an SNI
+// name (nil: none serves it). Disabled distributions are included: their
+// requests get the edge's error page over the distribution's own TLS.
+func (s *Snapshot) ViewerTLS(serverName string) *tlsconfig.Viewer {
+	d := s.Lookup(serverName)
+	switch {
+	case d == nil:
+		return nil
+	case strings.EqualFold(strings.TrimSuffix(serverName, "."), d.DomainName):
+		return d.DomainTLS
+	}
+	return d.TLS
 }
 
 // LookupStreaming finds the streaming distribution for a host.
