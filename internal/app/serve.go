@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -173,8 +174,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		Geo:       geoDB,
 		AccessLog: accessLogs,
 	})
+	registerDistributionMetrics(m, cmp.Or(s.NodeName, node), edgeServer.Snapshot, traffic)
 	watcher := snapshot.NewWatcher(st, func(ctx context.Context, snap *snapshot.Snapshot, invals []model.InvalidationRecord) error {
 		edgeServer.Apply(snap, invals) // purges before the revision is reported
+		forgetDeletedDistributions(traffic, snap)
 		m.SnapshotRevision.Set(float64(snap.Revision))
 		return reports.Report(ctx, node, snap.Revision)
 	}, log)

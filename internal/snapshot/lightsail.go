@@ -26,6 +26,7 @@ func (r *records) compileLightsail(s *Snapshot, log *slog.Logger) {
 			log.Error("snapshot: stored lightsail distribution does not compile", "name", rec.Name, "err", err)
 			continue
 		}
+		d.LightsailName = rec.Name
 		s.Distributions[d.ID] = d
 		s.byHost[strings.ToLower(d.DomainName)] = d
 	}

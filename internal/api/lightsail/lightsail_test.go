@@ -308,8 +308,8 @@ func TestBundles_resetsAndMetrics(t *testing.T) {
 	}
 	d, _ := f.ctl.LightsailDistribution(context.Background(), "site")
 	now := time.Now()
-	f.stats.Record(d.ID, now, 200, 10, 100)
-	f.stats.Record(d.ID, now, 404, 0, 50)
+	f.stats.Record(d.ID, now, "Miss", 200, 10, 100)
+	f.stats.Record(d.ID, now, "Error", 404, 0, 50)
 	_, out = f.call(t, "GetDistributionMetricData", metricBody("site", "BytesDownloaded", 60, "Bytes"))
 	data := out["metricData"].([]any)
 	if len(data) != 1 || data[0].(map[string]any)["sum"] != 150.0 {
