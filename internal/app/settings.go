@@ -73,7 +73,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*Settings, error) {
 	fs.Int64Var(&s.CacheDiskBytes, "cache-disk-bytes", 0, "disk cache tier size in bytes (0 disables the disk tier)")
 	etcd := fs.String("etcd-endpoints", "", "comma-separated etcd client URLs: use an etcd cluster instead of the embedded store")
 	fs.StringVar(&s.Role, "role", "all", "all|api|edge: with etcd, run API-only or edge-only nodes")
-	fs.StringVar(&s.NodeName, "node-name", "", "with etcd: this edge's name in the fleet (default: host name/--edge-addr)")
+	fs.StringVar(&s.NodeName, "node-name", "", "this edge's name: its metrics' node label, and with etcd its name in the fleet (default: local; with etcd host name/--edge-addr)")
 	fs.DurationVar(&s.EdgeLeaseTTL, "edge-lease-ttl", 10*time.Second, "with etcd: lease of this edge's reports; a dead edge stops blocking Deployed/Completed after it (whole seconds)")
 	fs.StringVar(&s.LogLevel, "log-level", "info", "debug|info|warn|error")
 	fs.StringVar(&s.LogFormat, "log-format", "text", "text|json")
