@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -44,11 +45,16 @@ type Settings struct {
 	RequestBodyTimeout time.Duration
 }
 
-// parseServeFlags reads serve's flags.
-func parseServeFlags(args []string, stderr io.Writer) (*Settings, error) {
+// errBadFlag is a command line the flag package refused (it printed why).
+var errBadFlag = errors.New("bad flag")
+
+// parseServeFlags reads serve's flags. -h prints the usage to stdout and
+// returns flag.ErrHelp.
+func parseServeFlags(args []string, stdout, stderr io.Writer) (*Settings, error) {
 	s := &Settings{LightsailOrigins: map[string]string{}}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {} // the parse error alone; the whole usage on -h only
 	fs.StringVar(&s.APIAddr, "api-addr", "127.0.0.1:4580", "control-plane API listen address (CloudFront REST-XML, Lightsail JSON, /healthz, /metrics)")
 	fs.StringVar(&s.EdgeAddr, "edge-addr", "127.0.0.1:8080", "edge HTTP listen address")
 	fs.StringVar(&s.EdgeTLSAddr, "edge-tls-addr", "127.0.0.1:8443", "edge HTTPS listen address (empty disables)")
@@ -80,7 +86,15 @@ func parseServeFlags(args []string, stderr io.Writer) (*Settings, error) {
 	fs.DurationVar(&s.RequestHeadTimeout, "request-head-timeout", 10*time.Second, "edge and API: a request line and headers must arrive within this long of their first byte (a new connection's: of the connect)")
 	fs.DurationVar(&s.RequestBodyTimeout, "request-body-timeout", 30*time.Second, "edge and API: a request body must arrive within this long of its first byte, plus one second per 500 bytes received")
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, "Usage: openfront serve [flags]\n\nFlags:\n")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			fmt.Fprint(stdout, "\nEnvironment:\n"+environmentHelp)
+			return nil, err
+		}
+		fmt.Fprintln(stderr, "Run 'openfront serve -h' for the flags.")
+		return nil, errBadFlag
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
