@@ -18,9 +18,11 @@ import (
 // subscription (CreateMonitoringSubscription). Replacing is how a
 // subscription is changed: the API has no update operation, and the AWS
 // provider for Terraform updates aws_cloudfront_monitoring_subscription by
-// calling CreateMonitoringSubscription again.
+// calling CreateMonitoringSubscription again. An empty status is a
+// subscription without a RealtimeMetricsSubscriptionConfig (optional in the
+// API): nothing is switched on.
 func (c *Control) PutMonitoringSubscription(ctx context.Context, distID, status string) (*model.MonitoringSubscriptionRecord, error) {
-	if status != "Enabled" && status != "Disabled" {
+	if status != "Enabled" && status != "Disabled" && status != "" {
 		return nil, model.Errorf("InvalidArgument", "RealtimeMetricsSubscriptionStatus must be Enabled or Disabled.")
 	}
 	rec := &model.MonitoringSubscriptionRecord{DistributionID: distID, RealtimeMetricsSubscriptionStatus: status}

@@ -10,7 +10,8 @@ const MonitoringSubscriptionPrefix = "monsub/"
 // CloudFront distribution metrics", Amazon CloudFront Developer Guide).
 type MonitoringSubscriptionRecord struct {
 	DistributionID string
-	// RealtimeMetricsSubscriptionStatus is "Enabled" or "Disabled".
+	// RealtimeMetricsSubscriptionStatus is "Enabled", "Disabled" or ""
+	// (the subscription has no RealtimeMetricsSubscriptionConfig).
 	RealtimeMetricsSubscriptionStatus string
 }
 

@@ -190,6 +190,9 @@ class TestMetrics(ServerTestCase):
         self.assertEqual(self.edge_get(dom, "/forbidden")[0], 403)
         self.assertIsNone(self.value(self.settled(did, 2), "openfront_distribution_responses_by_code_total", distribution_id=did, code="404"))
 
+        # RealtimeMetricsSubscriptionConfig is optional: such a subscription switches nothing on.
+        self.cf.create_monitoring_subscription(DistributionId=did, MonitoringSubscription={})
+        self.assertEqual(self.cf.get_monitoring_subscription(DistributionId=did).get("MonitoringSubscription", {}), {})
         r = self.cf.create_monitoring_subscription(DistributionId=did, MonitoringSubscription={
             "RealtimeMetricsSubscriptionConfig": {"RealtimeMetricsSubscriptionStatus": "Enabled"}})
         self.assertEqual(r["MonitoringSubscription"]["RealtimeMetricsSubscriptionConfig"]["RealtimeMetricsSubscriptionStatus"], "Enabled")

@@ -16,10 +16,10 @@ func (h *Handler) createMonitoringSubscription(w http.ResponseWriter, r *http.Re
 	if err != nil {
 		return err
 	}
-	status, ok := model.Str(t, "RealtimeMetricsSubscriptionConfig", "RealtimeMetricsSubscriptionStatus")
-	if !ok {
-		return model.Errorf("InvalidArgument", "MonitoringSubscription must have a RealtimeMetricsSubscriptionConfig with a RealtimeMetricsSubscriptionStatus.")
-	}
+	// RealtimeMetricsSubscriptionConfig is optional (API reference,
+	// CreateMonitoringSubscription): without it nothing is switched on. Its
+	// status is required, which the model's validation checked.
+	status, _ := model.Str(t, "RealtimeMetricsSubscriptionConfig", "RealtimeMetricsSubscriptionStatus")
 	rec, err := h.control.PutMonitoringSubscription(r.Context(), r.PathValue("DistributionId"), status)
 	if err != nil {
 		return err
@@ -44,5 +44,8 @@ func (h *Handler) deleteMonitoringSubscription(w http.ResponseWriter, r *http.Re
 }
 
 func monitoringSubscriptionTree(rec *model.MonitoringSubscriptionRecord) model.Tree {
+	if rec.RealtimeMetricsSubscriptionStatus == "" {
+		return model.Tree{}
+	}
 	return model.Tree{"RealtimeMetricsSubscriptionConfig": model.Tree{"RealtimeMetricsSubscriptionStatus": rec.RealtimeMetricsSubscriptionStatus}}
 }
