@@ -170,6 +170,7 @@ func (r *Recorder) RecordOrigin(distID string, latency time.Duration, err error)
 		l.originErrors[originErrorIndex(err)].Add(1)
 		return
 	}
+	latency = max(latency, 0)
 	secs := latency.Seconds()
 	i := 0
 	for i < len(OriginLatencyBuckets) && secs > OriginLatencyBuckets[i] {

@@ -103,3 +103,43 @@ func BenchmarkRecordHit(b *testing.B) {
 		r.Record("EBENCH", at, "Hit", 200, 0, 1024)
 	}
 }
+
+// FuzzRecorder checks the running totals' invariants for any response:
+// every response lands in exactly one result and one status class, the
+// per-code counts never exceed their class, and byte counts never go
+// negative.
+func FuzzRecorder(f *testing.F) {
+	f.Add("Hit", 200, int64(0), int64(1024), int64(5_000_000))
+	f.Add("", 0, int64(-1), int64(-1), int64(-1))
+	f.Add("Error", 504, int64(1<<62), int64(1<<62), int64(1<<62))
+	f.Add("LimitExceeded\x00", 99999, int64(3), int64(4), int64(0))
+	f.Fuzz(func(t *testing.T, result string, status int, up, down, latencyNanos int64) {
+		r := New(0)
+		r.Record("D", time.Unix(1700000000, 0), result, status, up, down)
+		r.Record("D", time.Unix(1700000000, 0), "Hit", 200, 0, 0)
+		r.RecordOrigin("D", time.Duration(latencyNanos), nil)
+		l := r.Live()["D"]
+		var results, classes, codes, buckets int64
+		for _, n := range l.Results {
+			results += n
+		}
+		for _, n := range l.StatusClasses {
+			classes += n
+		}
+		for _, n := range l.StatusCodes {
+			codes += n
+		}
+		for _, n := range l.OriginLatency {
+			buckets += int64(n)
+		}
+		if results != 2 || classes != 2 || codes > 1 || buckets != 1 {
+			t.Fatalf("results %d, classes %d, codes %d, latency buckets %d for (%q, %d)", results, classes, codes, buckets, result, status)
+		}
+		if l.OriginLatencySum < 0 {
+			t.Fatalf("latency sum %v", l.OriginLatencySum)
+		}
+		if l.BytesDownloaded < 0 || l.BytesUploaded < 0 || l.BytesDownloaded != max(down, 0) || l.BytesUploaded != max(up, 0) {
+			t.Fatalf("bytes %d/%d for up %d down %d", l.BytesUploaded, l.BytesDownloaded, up, down)
+		}
+	})
+}
