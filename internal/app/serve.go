@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -62,7 +63,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 // serveUntil runs `openfront serve` until a signal or, for tests, until
 // parent is done.
 func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer) error {
-	s, err := parseServeFlags(args, stderr)
+	s, err := parseServeFlags(args, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -77,40 +78,10 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 		defer stopGC()
 		go tuneGC(gcCtx, 16<<20)
 	}
-	if err := ensureDataDir(s.DataDir); err != nil {
-		return err
-	}
-	// An edge-only node serves no API, so it has no credentials to make.
-	var keyID, secret string
-	if s.roleRuns("api") {
-		if keyID, secret, err = rootCredentials(s.DataDir, stdout); err != nil {
-			return err
-		}
-	}
-	// The store and the fleet registry: embedded (bbolt, the in-process
-	// edge only) or, with --etcd-endpoints, the cluster's.
-	var st store.Store
-	var reports edgeFleet
-	node := nodeName
-	if len(s.EtcdEndpoints) > 0 {
-		est, efl, err := openCluster(context.Background(), s)
-		if err != nil {
-			return err
-		}
-		defer est.Close()
-		defer efl.Close() // runs first: revokes this node's edge lease
-		st, reports, node = est, efl, clusterNodeName(s)
-	} else {
-		bst, err := boltstore.Open(filepath.Join(s.DataDir, "openfront.db"), boltstore.Options{})
-		if err != nil {
-			return err
-		}
-		defer bst.Close()
-		st, reports = bst, fleet.NewLocal(0)
-	}
-
 	// Bind every listener before serving anything, so a taken port fails
-	// the start with a clear message instead of a half-running process.
+	// the start with a clear message instead of a half-running process,
+	// and before the data dir is touched, so that such a start leaves
+	// nothing behind (no data dir, no credentials).
 	lns := &listeners{}
 	defer lns.closeAll()
 	apiLn, err := lns.listen("--api-addr", s.APIAddr)
@@ -145,6 +116,39 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 	certs, err := openCertificates(s)
 	if err != nil {
 		return err
+	}
+
+	if err := ensureDataDir(s.DataDir); err != nil {
+		return err
+	}
+	// An edge-only node serves no API, so it has no credentials to make.
+	var keyID, secret string
+	var generated bool
+	if s.roleRuns("api") {
+		if keyID, secret, generated, err = rootCredentials(s.DataDir); err != nil {
+			return err
+		}
+	}
+	// The store and the fleet registry: embedded (bbolt, the in-process
+	// edge only) or, with --etcd-endpoints, the cluster's.
+	var st store.Store
+	var reports edgeFleet
+	node := nodeName
+	if len(s.EtcdEndpoints) > 0 {
+		est, efl, err := openCluster(context.Background(), s)
+		if err != nil {
+			return err
+		}
+		defer est.Close()
+		defer efl.Close() // runs first: revokes this node's edge lease
+		st, reports, node = est, efl, clusterNodeName(s)
+	} else {
+		bst, err := boltstore.Open(filepath.Join(s.DataDir, "openfront.db"), boltstore.Options{})
+		if err != nil {
+			return err
+		}
+		defer bst.Close()
+		st, reports = bst, fleet.NewLocal(0)
 	}
 
 	m := metrics.New()
@@ -195,8 +199,10 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 		Geo:       geoDB,
 		AccessLog: accessLogs,
 	})
+	registerDistributionMetrics(m, cmp.Or(s.NodeName, node), edgeServer.Snapshot, traffic)
 	watcher := snapshot.NewWatcher(st, func(ctx context.Context, snap *snapshot.Snapshot, invals []model.InvalidationRecord) error {
 		edgeServer.Apply(snap, invals) // purges before the revision is reported
+		forgetDeletedDistributions(traffic, snap)
 		m.SnapshotRevision.Set(float64(snap.Revision))
 		return reports.Report(ctx, node, snap.Revision)
 	}, log)
@@ -320,6 +326,9 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 	}
 	lns.handedOver()
 	ready.Store(true)
+	if generated {
+		firstStart(stdout, s, firstStartInfo{api: apiLn, edge: edgeLn, edgeTLS: edgeTLSLn, keyID: keyID, secret: secret})
+	}
 
 	var runErr error
 	select {
@@ -430,5 +439,5 @@ func newAccessLogWriter(s *Settings, log *slog.Logger) *accesslog.Writer {
 			AccessKeyID: os.Getenv("OPENFRONT_S3_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("OPENFRONT_S3_SECRET_ACCESS_KEY"),
 		})
 	}
-	return accesslog.NewWriter(accesslog.Options{Uploader: up, Logger: log})
+	return accesslog.NewWriter(accesslog.Options{Uploader: hintedUploader{up, accessLogHint(s)}, Logger: log})
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -49,11 +50,16 @@ type Settings struct {
 	RequestBodyTimeout time.Duration
 }
 
-// parseServeFlags reads serve's flags.
-func parseServeFlags(args []string, stderr io.Writer) (*Settings, error) {
+// errBadFlag is a command line the flag package refused (it printed why).
+var errBadFlag = errors.New("bad flag")
+
+// parseServeFlags reads serve's flags. -h prints the usage to stdout and
+// returns flag.ErrHelp.
+func parseServeFlags(args []string, stdout, stderr io.Writer) (*Settings, error) {
 	s := &Settings{LightsailOrigins: map[string]string{}}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {} // the parse error alone; the whole usage on -h only
 	fs.StringVar(&s.APIAddr, "api-addr", "127.0.0.1:4580", "control-plane API listen address (CloudFront REST-XML, Lightsail JSON, /healthz, /metrics)")
 	fs.StringVar(&s.EdgeAddr, "edge-addr", "127.0.0.1:8080", "edge HTTP listen address")
 	fs.StringVar(&s.EdgeTLSAddr, "edge-tls-addr", "127.0.0.1:8443", "edge HTTPS listen address (empty disables)")
@@ -80,14 +86,22 @@ func parseServeFlags(args []string, stderr io.Writer) (*Settings, error) {
 	fs.Int64Var(&s.CacheDiskBytes, "cache-disk-bytes", 0, "disk cache tier size in bytes (0 disables the disk tier)")
 	etcd := fs.String("etcd-endpoints", "", "comma-separated etcd client URLs: use an etcd cluster instead of the embedded store")
 	fs.StringVar(&s.Role, "role", "all", "all|api|edge: with etcd, run API-only or edge-only nodes")
-	fs.StringVar(&s.NodeName, "node-name", "", "with etcd: this edge's name in the fleet (default: host name/--edge-addr)")
+	fs.StringVar(&s.NodeName, "node-name", "", "this edge's name: its metrics' node label, and with etcd its name in the fleet (default: local; with etcd host name/--edge-addr)")
 	fs.DurationVar(&s.EdgeLeaseTTL, "edge-lease-ttl", 10*time.Second, "with etcd: lease of this edge's reports; a dead edge stops blocking Deployed/Completed after it (whole seconds)")
 	fs.StringVar(&s.LogLevel, "log-level", "info", "debug|info|warn|error")
 	fs.StringVar(&s.LogFormat, "log-format", "text", "text|json")
 	fs.DurationVar(&s.RequestHeadTimeout, "request-head-timeout", 10*time.Second, "edge and API: a request line and headers must arrive within this long of their first byte (a new connection's: of the connect)")
 	fs.DurationVar(&s.RequestBodyTimeout, "request-body-timeout", 30*time.Second, "edge and API: a request body must arrive within this long of its first byte, plus one second per 500 bytes received")
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, "Usage: openfront serve [flags]\n\nFlags:\n")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			fmt.Fprint(stdout, "\nEnvironment:\n"+environmentHelp)
+			return nil, err
+		}
+		fmt.Fprintln(stderr, "Run 'openfront serve -h' for the flags.")
+		return nil, errBadFlag
 	}
 	quicSet := false
 	fs.Visit(func(f *flag.Flag) { quicSet = quicSet || f.Name == "edge-quic-addr" })

@@ -348,6 +348,9 @@ func (c *Control) DeleteDistribution(ctx context.Context, id, ifMatch string) er
 		if err := tx.Delete(tagsKey("distribution/" + id)); err != nil {
 			return err
 		}
+		if err := tx.Delete(model.MonitoringSubscriptionKey(id)); err != nil {
+			return err
+		}
 		return tx.Delete(distKey(id))
 	})
 	if err == nil {

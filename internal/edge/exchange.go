@@ -189,7 +189,7 @@ func (x *exchange) finish() {
 		x.s.opts.Count(x.resultType())
 	}
 	if x.s.opts.Stats != nil && x.dist != nil && x.status != 0 {
-		x.s.opts.Stats.Record(x.dist.ID, x.start, x.status, max(x.r.ContentLength, 0), x.bodyBytes())
+		x.s.opts.Stats.Record(x.dist.ID, x.start, x.resultType(), x.status, max(x.r.ContentLength, 0), x.bodyBytes())
 	}
 	if x.log != nil {
 		x.writeAccessLog()

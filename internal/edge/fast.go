@@ -147,7 +147,7 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 		s.opts.Count("Hit")
 	}
 	if s.opts.Stats != nil {
-		s.opts.Stats.Record(dist.ID, now, m.Status, 0, sent)
+		s.opts.Stats.Record(dist.ID, now, "Hit", m.Status, 0, sent)
 	}
 	return dst, body, true
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"openfront/internal/cache"
 	"openfront/internal/httpcache"
@@ -89,7 +90,11 @@ func (x *exchange) fetch(ctx context.Context, out *origin.Request) (*http.Respon
 		} else {
 			req.Host = o.DomainName // CloudFront sends the origin's domain name, without a port
 		}
+		began := time.Now()
 		resp, err = x.s.opts.Origin.Do(ctx, &req)
+		if x.s.opts.Stats != nil {
+			x.s.opts.Stats.RecordOrigin(x.dist.ID, time.Since(began), err)
+		}
 		last := i == len(x.beh.Origins)-1
 		if last || (out.Method != http.MethodGet && out.Method != http.MethodHead && out.Method != http.MethodOptions) {
 			break

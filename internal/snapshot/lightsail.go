@@ -33,6 +33,7 @@ func (r *records) compileLightsail(s *Snapshot, log *slog.Logger) {
 			d.TLS.Policy = p
 			d.DomainTLS = d.TLS
 		}
+		d.LightsailName = rec.Name
 		s.Distributions[d.ID] = d
 		s.byHost[strings.ToLower(d.DomainName)] = d
 	}

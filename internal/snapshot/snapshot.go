@@ -58,6 +58,12 @@ type Distribution struct {
 	// Its own domain name is always served with the default certificate
 	// (DomainTLS), as CloudFront serves *.cloudfront.net with its own.
 	TLS, DomainTLS *tlsconfig.Viewer
+	// LightsailName is the name of a Lightsail distribution ("" for a
+	// CloudFront one).
+	LightsailName string
+	// AdditionalMetrics: an enabled monitoring subscription asks for the
+	// distribution's additional metrics (internal/metrics).
+	AdditionalMetrics bool
 }
 
 // Behavior is one compiled cache behaviour.
@@ -203,6 +209,7 @@ type records struct {
 
 	cachePolicies         map[string]*model.CachePolicyRecord
 	originRequestPolicies map[string]*model.OriginRequestPolicyRecord
+	monitoring            map[string]*model.MonitoringSubscriptionRecord
 
 	// ignored reports the members the edge does not act on (nil: no
 	// report); see ignored.go.
@@ -212,7 +219,8 @@ type records struct {
 func newRecords() *records {
 	return &records{dists: map[string]*model.DistributionRecord{}, sdist: map[string]*model.StreamingDistributionRecord{}, ls: map[string]*model.LightsailDistributionRecord{},
 		pubkeys: map[string]*model.PublicKeyRecord{}, keygroups: map[string]*model.KeyGroupRecord{}, oacs: map[string]*model.OACRecord{},
-		cachePolicies: map[string]*model.CachePolicyRecord{}, originRequestPolicies: map[string]*model.OriginRequestPolicyRecord{}}
+		cachePolicies: map[string]*model.CachePolicyRecord{}, originRequestPolicies: map[string]*model.OriginRequestPolicyRecord{},
+		monitoring: map[string]*model.MonitoringSubscriptionRecord{}}
 }
 
 // recordPrefixes are the kinds apply keeps: the watcher loads them all on
@@ -220,7 +228,7 @@ func newRecords() *records {
 var recordPrefixes = []string{
 	model.DistributionPrefix, model.StreamingDistributionPrefix, model.LightsailDistributionPrefix,
 	model.PublicKeyPrefix, model.KeyGroupPrefix, model.OACPrefix,
-	model.CachePolicyPrefix, model.OriginRequestPolicyPrefix,
+	model.CachePolicyPrefix, model.OriginRequestPolicyPrefix, model.MonitoringSubscriptionPrefix,
 }
 
 // apply updates the working set with one key; it reports whether the key
@@ -243,6 +251,8 @@ func (r *records) apply(key string, value []byte, deleted bool, log *slog.Logger
 		return applyRecord(r.cachePolicies, key, value, deleted, log)
 	case strings.HasPrefix(key, model.OriginRequestPolicyPrefix):
 		return applyRecord(r.originRequestPolicies, key, value, deleted, log)
+	case strings.HasPrefix(key, model.MonitoringSubscriptionPrefix):
+		return applyRecord(r.monitoring, key, value, deleted, log)
 	}
 	return false
 }
@@ -309,6 +319,11 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 		r.ignored.forget(r.dists)
 	}
 	r.compileLightsail(s, log)
+	for _, rec := range r.monitoring {
+		if d := s.Distributions[rec.DistributionID]; d != nil && rec.RealtimeMetricsSubscriptionStatus == "Enabled" {
+			d.AdditionalMetrics = true
+		}
+	}
 	s.Keys = r.compileKeys(log)
 	// Each behaviour that checks signatures gets its trusted keys now, so
 	// the edge does no set building per request.

@@ -220,6 +220,28 @@ class TestCluster(unittest.TestCase):
             self.assertEqual((status, cache), (200, "Miss from cloudfront"), "edge %d after Completed" % edge.edge_port)
         self.assertEqual(self.origin.count("/cl/a"), 4)
 
+    def test_2_each_edge_exports_its_own_metrics_with_its_node_name(self):
+        # Issue 17: every edge node serves its own /metrics, labelled with its --node-name.
+        from test_metrics import parse_metrics
+        d = self.create_dist()
+        host = d["DomainName"]
+        self.get(self.edges[0], host, "/m/a")
+        self.get(self.edges[0], host, "/m/a")
+        self.get(self.edges[1], host, "/m/a")
+        want = {0: {"Miss": 1, "Hit": 1}, 1: {"Miss": 1, "Hit": 0}}
+        for i, edge in enumerate(self.edges):
+            deadline = time.time() + QUICK
+            while True:
+                r = edge.raw("GET", "/metrics", sign=False)
+                self.assertEqual(r.status, 200)
+                got = {ls["result"]: v for n, ls, v in parse_metrics(r.body.decode())
+                       if n == "openfront_distribution_requests_total" and ls["distribution_id"] == d["Id"]
+                       and ls["node"] == "edge%d" % i and ls["result"] in ("Miss", "Hit")}
+                if got == want[i] or time.time() > deadline:
+                    break
+                time.sleep(0.05)
+            self.assertEqual(got, want[i], "edge%d" % i)
+
     def test_3_unresponsive_edge_blocks_until_its_lease_expires(self):
         d = self.create_dist()
         host = d["DomainName"]

@@ -254,6 +254,8 @@ func TestErrors(t *testing.T) {
 		{"metric bad name", "GetDistributionMetricData", metricBody("exists", "Latency", 60, "Count"), codeInvalidInput, "metricName"},
 		{"metric bad period", "GetDistributionMetricData", metricBody("exists", "Requests", 90, "Count"), codeInvalidInput, "period"},
 		{"metric bad unit", "GetDistributionMetricData", metricBody("exists", "Requests", 60, "Bytes"), codeInvalidInput, "unit"},
+		{"metric rate in None", "GetDistributionMetricData", metricBody("exists", "TotalErrorRate", 60, "None"), codeInvalidInput, "unit"},
+		{"metric bytes in Count", "GetDistributionMetricData", metricBody("exists", "BytesUploaded", 60, "Count"), codeInvalidInput, "unit"},
 		{"unknown operation", "CreateUnicorns", `{}`, "UnknownOperationException", "CreateUnicorns"},
 	}
 	for _, tt := range tests {
@@ -309,8 +311,8 @@ func TestBundles_resetsAndMetrics(t *testing.T) {
 	}
 	d, _ := f.ctl.LightsailDistribution(context.Background(), "site")
 	now := time.Now()
-	f.stats.Record(d.ID, now, 200, 10, 100)
-	f.stats.Record(d.ID, now, 404, 0, 50)
+	f.stats.Record(d.ID, now, "Miss", 200, 10, 100)
+	f.stats.Record(d.ID, now, "Error", 404, 0, 50)
 	_, out = f.call(t, "GetDistributionMetricData", metricBody("site", "BytesDownloaded", 60, "Bytes"))
 	data := out["metricData"].([]any)
 	if len(data) != 1 || data[0].(map[string]any)["sum"] != 150.0 {
@@ -319,6 +321,24 @@ func TestBundles_resetsAndMetrics(t *testing.T) {
 	_, out = f.call(t, "GetDistributionMetricData", metricBody("site", "Http4xxErrorRate", 60, "Percent"))
 	if data := out["metricData"].([]any); len(data) != 1 || data[0].(map[string]any)["sum"] != 50.0 {
 		t.Errorf("4xx rate = %v", out)
+	}
+	// Each metric in the unit AWS documents as published ("None" for the
+	// counts, GetDistributionMetricData's metricName) and in its natural
+	// unit; datapoints carry the unit asked for.
+	for _, tt := range []struct {
+		metric, unit string
+		sum          float64
+	}{
+		{"Requests", "None", 2}, {"Requests", "Count", 2},
+		{"BytesDownloaded", "None", 150}, {"BytesDownloaded", "Bytes", 150},
+		{"BytesUploaded", "None", 10}, {"BytesUploaded", "Bytes", 10},
+		{"TotalErrorRate", "Percent", 50}, {"Http5xxErrorRate", "Percent", 0},
+	} {
+		code, out := f.call(t, "GetDistributionMetricData", metricBody("site", tt.metric, 60, tt.unit))
+		data, _ := out["metricData"].([]any)
+		if code != 200 || len(data) != 1 || data[0].(map[string]any)["sum"] != tt.sum || data[0].(map[string]any)["unit"] != tt.unit {
+			t.Errorf("%s in %s: %d %v, want sum %v", tt.metric, tt.unit, code, out, tt.sum)
+		}
 	}
 	if code, _ := f.call(t, "DeleteDistribution", `{"distributionName":"site"}`); code != 200 {
 		t.Fatal("delete failed")
