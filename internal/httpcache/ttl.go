@@ -160,8 +160,9 @@ func stripHeaders(cc CacheControl) []string {
 //
 // Expires is measured from the origin's Date when Date is valid (RFC 9111
 // §4.2.1: Expires minus Date, which is immune to clock skew between origin
-// and edge), otherwise from now. An invalid Expires (e.g. "0") means
-// already expired (RFC 9111 §5.3). Whole seconds, never negative.
+// and edge), otherwise from now. An invalid Expires (e.g. "0", or a date
+// net/http would guess at, see ParseHTTPDate, or several Expires lines)
+// means already expired (RFC 9111 §5.3). Whole seconds, never negative.
 func originTTL(cc CacheControl, h http.Header, now time.Time) (time.Duration, string) {
 	switch {
 	case cc.HasSMaxAge:
@@ -169,16 +170,15 @@ func originTTL(cc CacheControl, h http.Header, now time.Time) (time.Duration, st
 	case cc.HasMaxAge:
 		return cc.MaxAge, ReasonMaxAge
 	}
-	values := h.Values("Expires")
-	if len(values) == 0 {
+	exp, present, ok := singleDate(h, "Expires", now)
+	if !present {
 		return 0, ""
 	}
-	exp, err := http.ParseTime(values[0])
-	if err != nil {
+	if !ok {
 		return 0, ReasonExpires
 	}
 	base := now
-	if date, err := http.ParseTime(h.Get("Date")); err == nil {
+	if date, _, ok := singleDate(h, "Date", now); ok {
 		base = date
 	}
 	ttl := exp.Sub(base).Truncate(time.Second)
