@@ -140,7 +140,7 @@ func (x *exchange) upstreamResponse(resp *http.Response) *cache.FetchResult {
 	if !p.ForwardsCookies() {
 		delete(h, "Set-Cookie")
 	}
-	filterVary(h, p.VaryAllowed)
+	filterVary(h, p.VaryAllowed, p.MinTTL == 0)
 
 	status := resp.StatusCode
 	now := x.s.now()
@@ -185,8 +185,10 @@ func (x *exchange) upstreamResponse(resp *http.Response) *cache.FetchResult {
 }
 
 // filterVary keeps only the Vary values CloudFront itself varies on
-// (spec edge.md §5.2); "*" is kept.
-func filterVary(h http.Header, allowed func(string) bool) {
+// (spec edge.md §5.2). A member with a "*" is kept as "*" when keepStar
+// (MinTTL 0: the response is then never cached) and dropped otherwise
+// (docs/http-caching.md, Vary: *).
+func filterVary(h http.Header, allowed func(string) bool, keepStar bool) {
 	vs := h["Vary"]
 	if len(vs) == 0 {
 		return
@@ -195,7 +197,12 @@ func filterVary(h http.Header, allowed func(string) bool) {
 	for _, v := range vs {
 		for _, name := range strings.Split(v, ",") {
 			name = strings.TrimSpace(name)
-			if name == "*" || (name != "" && allowed(name)) {
+			switch {
+			case strings.IndexByte(name, '*') >= 0:
+				if keepStar && !slices.Contains(keep, "*") {
+					keep = append(keep, "*")
+				}
+			case name != "" && allowed(name):
 				keep = append(keep, name)
 			}
 		}
