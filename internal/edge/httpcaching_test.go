@@ -179,3 +179,96 @@ func TestCaching_anyStatusWithExplicitFreshness(t *testing.T) {
 		})
 	}
 }
+
+// TestCaching_originAge: the Age an origin (or a cache before it) sends
+// counts toward the object's age, for freshness (RFC 9111 §4.2.3) and in
+// the Age the edge sends (§5.1), on the fast path and through net/http.
+func TestCaching_originAge(t *testing.T) {
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("Cache-Control", "max-age=3600")
+		switch r.URL.Path {
+		case "/young":
+			w.Header().Set("Age", "600")
+		case "/old":
+			w.Header().Set("Age", "7200") // the issue's example: stale on arrival
+		}
+		io.WriteString(w, "aged "+r.URL.Path)
+	})
+	f := newFastFronts(t, distConfig(o, nil))
+	get := func(addr, path string) *http.Response {
+		t.Helper()
+		resp := roundTrip(t, addr, "GET "+path+" HTTP/1.1\r\nHost: "+testHost+"\r\n\r\n")
+		f.settle(t)
+		return resp
+	}
+	check := func(resp *http.Response, step, xcache, age string) {
+		t.Helper()
+		if resp.StatusCode != 200 || resp.Header.Get("X-Cache") != xcache || resp.Header.Get("Age") != age || len(resp.Header.Values("Age")) > 1 {
+			t.Errorf("%s: %d X-Cache %q Age %q, want 200 %q Age %q", step, resp.StatusCode, resp.Header.Get("X-Cache"), resp.Header.Values("Age"), xcache, age)
+		}
+	}
+
+	check(get(f.slow, "/young"), "miss passes the origin's Age", "Miss from cloudfront", "600")
+	f.te.advance(100 * time.Second)
+	check(get(f.slow, "/young"), "net/http hit: stored age + time in cache", "Hit from cloudfront", "700")
+	before := f.fs.Stats()
+	check(get(f.fast, "/young"), "fast-path hit: stored age + time in cache", "Hit from cloudfront", "700")
+	if got := routeOf(before, f.fs.Stats()); got != answered {
+		t.Errorf("fast-path hit: %s, want %s", got, answered)
+	}
+	// 600 + 2999 s old: still fresh; 600 + 3000: stale (max-age=3600).
+	f.te.advance(2899 * time.Second)
+	check(get(f.fast, "/young"), "one second before expiry", "Hit from cloudfront", "3599")
+	f.te.advance(time.Second)
+	before = f.fs.Stats()
+	resp := get(f.fast, "/young")
+	if resp.Header.Get("X-Cache") == "Hit from cloudfront" || routeOf(before, f.fs.Stats()) == answered {
+		t.Errorf("at 600 s Age + 3000 s in cache the object is stale, got X-Cache %q", resp.Header.Get("X-Cache"))
+	}
+	if n := o.count("/young"); n != 2 {
+		t.Errorf("origin asked %d times for /young, want 2 (fill, refetch when stale)", n)
+	}
+
+	check(get(f.slow, "/old"), "Age above max-age: miss", "Miss from cloudfront", "7200")
+	for _, addr := range []string{f.slow, f.fast} {
+		if resp := get(addr, "/old"); resp.Header.Get("X-Cache") == "Hit from cloudfront" {
+			t.Errorf("max-age=3600 with Age: 7200 is stale on arrival, got a Hit with Age %q", resp.Header.Get("Age"))
+		}
+	}
+	if n := o.count("/old"); n != 3 {
+		t.Errorf("origin asked %d times for /old, want 3", n)
+	}
+}
+
+// TestCaching_ageAfterRevalidation: a 304 restarts the object's age from
+// the 304's own Age, and its Age field is not stored as a header.
+func TestCaching_ageAfterRevalidation(t *testing.T) {
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		w.Header().Set("Cache-Control", "max-age=60")
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.Header().Set("Age", "20")
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		io.WriteString(w, "payload")
+	})
+	f := newFastFronts(t, distConfig(o, nil))
+	raw := "GET /r HTTP/1.1\r\nHost: " + testHost + "\r\n\r\n"
+	roundTrip(t, f.slow, raw)
+	f.settle(t)
+	f.te.advance(61 * time.Second)
+	resp := roundTrip(t, f.slow, raw)
+	f.settle(t)
+	if resp.Header.Get("X-Cache") != "RefreshHit from cloudfront" || resp.Header.Get("Age") != "20" {
+		t.Errorf("revalidated: X-Cache %q Age %q, want RefreshHit and the 304's Age 20", resp.Header.Get("X-Cache"), resp.Header.Values("Age"))
+	}
+	f.te.advance(10 * time.Second)
+	for _, addr := range []string{f.slow, f.fast} {
+		resp := roundTrip(t, addr, raw)
+		if resp.Header.Get("X-Cache") != "Hit from cloudfront" || len(resp.Header.Values("Age")) != 1 || resp.Header.Get("Age") != "30" {
+			t.Errorf("%s: X-Cache %q Age %q, want one Age: 30", addr, resp.Header.Get("X-Cache"), resp.Header.Values("Age"))
+		}
+	}
+}

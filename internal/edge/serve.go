@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -170,7 +171,7 @@ func (x *exchange) serveStaleOnError(stale *cache.Entry, err error) bool {
 	_, _ = x.s.opts.Cache.Fill(context.WithoutCancel(x.r.Context()), &cache.FillRequest{
 		Key: x.key, DistID: x.dist.ID, Path: x.purgePath(),
 		Fetch: func(context.Context) (*cache.FetchResult, error) {
-			return &cache.FetchResult{Status: m.Status, Header: m.Header.Clone(), Expires: x.now.Add(keep), Size: m.Size,
+			return &cache.FetchResult{Status: m.Status, Header: m.Header.Clone(), Expires: x.now.Add(keep), Age: x.now.Sub(m.StoredAt.Time()), Size: m.Size,
 				Body: io.NopCloser(io.NewSectionReader(stale, 0, m.Size)), Cacheable: true}, nil
 		},
 	})
@@ -223,17 +224,22 @@ func (x *exchange) fillRequest(stale *cache.Entry, onRevalidated func(owned bool
 // updated from the 304's, its TTL decided anew, its body unchanged.
 func (x *exchange) refreshed(stale *cache.Entry, notModified http.Header) *cache.FetchResult {
 	h := stale.Meta.Header.Clone()
+	age, _ := httpcache.ParseAge(notModified) // the age restarts from the 304's
 	removeHopByHop(notModified)
 	for name, vs := range notModified {
 		switch name {
 		case "Content-Length", "Content-Encoding", "Transfer-Encoding", "Content-Type", "Content-Range":
 			continue
 		}
+		if slices.Contains(reservedResponse, name) {
+			continue
+		}
 		h[name] = vs
 	}
-	d := httpcache.DecideTTL(x.ttlConfig(), stale.Meta.Status, h, x.s.now())
+	now := x.s.now()
+	d := httpcache.DecideTTL(x.ttlConfig(), stale.Meta.Status, h, now)
 	m := stale.Meta
-	return &cache.FetchResult{Status: m.Status, Header: h, Expires: x.s.now().Add(d.TTL), Size: m.Size,
+	return &cache.FetchResult{Status: m.Status, Header: h, Expires: httpcache.FreshUntil(now, d.TTL, age), Age: age, Size: m.Size,
 		Body: &entryBody{SectionReader: io.NewSectionReader(stale, 0, m.Size), e: stale}, Cacheable: d.Cacheable}
 }
 
@@ -279,7 +285,7 @@ func (x *exchange) passThrough() {
 	res := x.upstreamResponse(resp)
 	defer res.Body.Close()
 	x.result = "Miss"
-	m := &cache.Meta{Status: res.Status, Header: cache.MakeHeader(res.Header), StoredAt: cache.InstantOf(x.now), Size: res.Size}
+	m := &cache.Meta{Status: res.Status, Header: cache.MakeHeader(res.Header), StoredAt: cache.InstantOf(x.now.Add(-res.Age)), Size: res.Size}
 	x.respondStream(m, res.Body, false)
 }
 

@@ -128,6 +128,7 @@ var reservedResponse = []string{"Via", "X-Cache", "X-Amz-Cf-Pop", "X-Amz-Cf-Id",
 func (x *exchange) upstreamResponse(resp *http.Response) *cache.FetchResult {
 	p := x.beh.Policy
 	h := resp.Header
+	age, _ := httpcache.ParseAge(h) // before Age goes with the reserved headers
 	removeHopByHop(h)
 	for _, name := range reservedResponse {
 		delete(h, name)
@@ -177,7 +178,8 @@ func (x *exchange) upstreamResponse(resp *http.Response) *cache.FetchResult {
 	return &cache.FetchResult{
 		Status:    status,
 		Header:    h,
-		Expires:   now.Add(d.TTL),
+		Expires:   httpcache.FreshUntil(now, d.TTL, age),
+		Age:       age,
 		Size:      size,
 		Body:      body,
 		Cacheable: d.Cacheable && x.key != "",
