@@ -2,9 +2,12 @@ package edge
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -270,5 +273,141 @@ func TestCaching_ageAfterRevalidation(t *testing.T) {
 		if resp.Header.Get("X-Cache") != "Hit from cloudfront" || len(resp.Header.Values("Age")) != 1 || resp.Header.Get("Age") != "30" {
 			t.Errorf("%s: X-Cache %q Age %q, want one Age: 30", addr, resp.Header.Get("X-Cache"), resp.Header.Values("Age"))
 		}
+	}
+}
+
+// deadOrigin is a TCP listener that counts connections and closes each at
+// once: an origin that is down (the edge answers 502).
+type deadOrigin struct {
+	net.Listener
+	conns atomic.Int64
+}
+
+func newDeadOrigin(t *testing.T) *deadOrigin {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &deadOrigin{Listener: ln}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			d.conns.Add(1)
+			c.Close()
+		}
+	}()
+	return d
+}
+
+func (d *deadOrigin) port() string {
+	_, p, _ := net.SplitHostPort(d.Addr().String())
+	return p
+}
+
+// TestCaching_deadOriginErrorCached: the edge's own 502 for an origin that
+// cannot be reached is cached for ErrorCachingMinTTL like an origin's 502
+// (AWS "How CloudFront processes HTTP 4xx and 5xx status codes from your
+// origin"), so requests meanwhile do not retry the origin
+// ConnectionAttempts times each.
+func TestCaching_deadOriginErrorCached(t *testing.T) {
+	tests := []struct {
+		name    string
+		minTTL  string // ErrorCachingMinTTL for 502; "" = default 10 s
+		advance time.Duration
+		cached  bool // the third request (after advance) is still answered from the cache
+	}{
+		{"default 10 s: within", "", 9 * time.Second, true},
+		{"default 10 s: after", "", 11 * time.Second, false},
+		{"configured 60 s", "60", 30 * time.Second, true},
+		{"configured 0: never cached", "0", 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dead := newDeadOrigin(t)
+			te := newTestEdge(t, distConfig(newTestOrigin(t, okHandler("")), func(c model.Tree) {
+				o := model.StructItems(c, "Origins")[0]
+				model.Sub(o, "CustomOriginConfig")["HTTPPort"] = dead.port()
+				o["ConnectionAttempts"] = "3"
+				if tc.minTTL != "" {
+					c["CustomErrorResponses"] = model.Wrapper([]model.Tree{{"ErrorCode": "502", "ErrorCachingMinTTL": tc.minTTL}})
+				}
+			}))
+			get := te.viewer(t)
+			check := func(step string, wantConns int64) {
+				t.Helper()
+				resp := get("/x", nil)
+				if resp.StatusCode != http.StatusBadGateway || resp.Header.Get("X-Cache") != "Error from cloudfront" ||
+					!strings.Contains(bodyOf(resp), "The request could not be satisfied") {
+					t.Errorf("%s: %d %q, want CloudFront's 502 page", step, resp.StatusCode, resp.Header.Get("X-Cache"))
+				}
+				if n := dead.conns.Load(); n != wantConns {
+					t.Errorf("%s: %d connection attempts so far, want %d", step, n, wantConns)
+				}
+			}
+			check("first request", 3)
+			second := int64(3)
+			if tc.minTTL == "0" {
+				second = 6
+			}
+			check("second request", second)
+			te.advance(tc.advance)
+			third := second + 3
+			if tc.cached {
+				third = second
+			}
+			check("after "+tc.advance.String(), third)
+		})
+	}
+}
+
+// TestCaching_timedOutOriginErrorCached: the same for the edge's 504 when
+// the origin accepts the connection but does not answer within its read
+// timeout.
+func TestCaching_timedOutOriginErrorCached(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns atomic.Int64
+	var held []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			held = append(held, c) // never answered
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	te := newTestEdge(t, distConfig(newTestOrigin(t, okHandler("")), func(c model.Tree) {
+		o := model.StructItems(c, "Origins")[0]
+		model.Sub(o, "CustomOriginConfig")["HTTPPort"] = port
+		model.Sub(o, "CustomOriginConfig")["OriginReadTimeout"] = "1"
+		o["ConnectionAttempts"] = "1"
+	}))
+	get := te.viewer(t)
+	for i := range 3 {
+		resp := get("/slow", nil)
+		if resp.StatusCode != http.StatusGatewayTimeout || resp.Header.Get("X-Cache") != "Error from cloudfront" {
+			t.Errorf("request %d: %d %q, want CloudFront's 504", i, resp.StatusCode, resp.Header.Get("X-Cache"))
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("origin tried %d times for 3 requests within ErrorCachingMinTTL, want 1", n)
 	}
 }

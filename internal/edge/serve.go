@@ -199,6 +199,12 @@ func (x *exchange) fillRequest(stale *cache.Entry, onRevalidated func(owned bool
 			}
 			resp, err := x.fetch(ctx, out)
 			if err != nil {
+				if stale != nil || ctx.Err() != nil {
+					return nil, err // a stale copy is served instead (serveStaleOnError)
+				}
+				if res := x.failedFetchResult(err); res != nil {
+					return res, nil // the edge's 502/504, cached for ErrorCachingMinTTL
+				}
 				return nil, err
 			}
 			if stale != nil && resp.StatusCode >= 500 {
