@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"bufio"
 	"io"
 	"net"
 	"net/http"
@@ -409,5 +410,135 @@ func TestCaching_timedOutOriginErrorCached(t *testing.T) {
 	}
 	if n := conns.Load(); n != 1 {
 		t.Errorf("origin tried %d times for 3 requests within ErrorCachingMinTTL, want 1", n)
+	}
+}
+
+// rawResponses sends raw on a new connection to addr and reads responses
+// until a final one (status >= 200); it returns them all.
+func rawResponses(t *testing.T, addr, raw string) []*http.Response {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	method, _, _ := strings.Cut(raw, " ")
+	var out []*http.Response
+	for {
+		resp, err := http.ReadResponse(br, &http.Request{Method: method})
+		if err != nil {
+			t.Fatalf("%q: %v after %d responses", raw, err, len(out))
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body = io.NopCloser(strings.NewReader(string(b)))
+		out = append(out, resp)
+		if resp.StatusCode >= 200 {
+			return out
+		}
+	}
+}
+
+// TestCaching_earlyHints: the origin's interim responses (103 Early Hints)
+// reach the viewer before the final response, through the fast path's
+// loop and through net/http, on a miss and on a request that is not
+// cached; a hit has none to give, and an HTTP/1.0 viewer gets none (RFC
+// 9110 §15.2).
+func TestCaching_earlyHints(t *testing.T) {
+	const link = "</style.css>; rel=preload; as=style"
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", link)
+		w.Header().Set("X-Hint-Only", "1")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Del("Link")
+		w.Header().Del("X-Hint-Only")
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("Cache-Control", "max-age=3600")
+		io.WriteString(w, r.Method+" final")
+	})
+	f := newFastFronts(t, distConfig(o, func(c model.Tree) {
+		model.Sub(c, "DefaultCacheBehavior")["AllowedMethods"] = model.Tree{"Quantity": "7", "Items": []any{"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}}
+	}))
+	fronts := map[string]string{"fast path": f.fast, "net/http": f.slow}
+	for name, addr := range fronts {
+		t.Run(name, func(t *testing.T) {
+			path := "/page-" + strings.ReplaceAll(name, " ", "-")
+			for _, step := range []struct {
+				what, raw string
+				hints     bool
+				xcache    string
+			}{
+				{"miss", "GET " + path + " HTTP/1.1\r\nHost: " + testHost + "\r\n\r\n", true, "Miss from cloudfront"},
+				{"hit", "GET " + path + " HTTP/1.1\r\nHost: " + testHost + "\r\n\r\n", false, "Hit from cloudfront"},
+				{"not cached (POST)", "POST " + path + " HTTP/1.1\r\nHost: " + testHost + "\r\nContent-Length: 1\r\n\r\nx", true, "Miss from cloudfront"},
+				{"HTTP/1.0 viewer", "GET " + path + "-10 HTTP/1.0\r\nHost: " + testHost + "\r\n\r\n", false, "Miss from cloudfront"},
+			} {
+				resps := rawResponses(t, addr, step.raw)
+				f.settle(t)
+				final := resps[len(resps)-1]
+				if final.StatusCode != 200 || final.Header.Get("X-Cache") != step.xcache {
+					t.Errorf("%s: final %d %q, want 200 %q", step.what, final.StatusCode, final.Header.Get("X-Cache"), step.xcache)
+				}
+				if final.Header.Get("Link") != "" || final.Header.Get("X-Hint-Only") != "" {
+					t.Errorf("%s: the 103's fields leaked into the final response: %v", step.what, final.Header)
+				}
+				if !step.hints {
+					if len(resps) != 1 {
+						t.Errorf("%s: %d interim responses, want none", step.what, len(resps)-1)
+					}
+					continue
+				}
+				if len(resps) != 2 || resps[0].StatusCode != http.StatusEarlyHints {
+					t.Errorf("%s: %d responses (first %d), want a 103 then the final", step.what, len(resps), resps[0].StatusCode)
+					continue
+				}
+				hint := resps[0].Header
+				if hint.Get("Link") != link || hint.Get("X-Hint-Only") != "1" {
+					t.Errorf("%s: 103 fields %v, want the origin's Link and X-Hint-Only", step.what, hint)
+				}
+				for _, owned := range []string{"Via", "X-Cache", "Age", "Content-Length"} {
+					if hint.Get(owned) != "" {
+						t.Errorf("%s: 103 carries %s", step.what, owned)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestCaching_earlyHintsAfterViewerLeft: a 103 that arrives after the
+// viewer gave up is dropped (the fill goes on and is stored); run with
+// -race, this also checks the relay never writes to a finished response.
+func TestCaching_earlyHintsAfterViewerLeft(t *testing.T) {
+	release := make(chan struct{})
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		w.Header().Set("Link", "</a.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Del("Link")
+		w.Header().Set("Cache-Control", "max-age=60")
+		io.WriteString(w, "late")
+	})
+	f := newFastFronts(t, distConfig(o, nil))
+	for _, addr := range []string{f.fast, f.slow} {
+		path := "/late-" + addr[strings.LastIndexByte(addr, ':')+1:]
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: "+testHost+"\r\n\r\n")
+		time.Sleep(50 * time.Millisecond)
+		c.Close()
+		time.Sleep(50 * time.Millisecond)
+		release <- struct{}{}
+		f.settle(t)
+		resps := rawResponses(t, addr, "GET "+path+" HTTP/1.1\r\nHost: "+testHost+"\r\n\r\n")
+		if len(resps) != 1 || resps[0].Header.Get("X-Cache") != "Hit from cloudfront" {
+			t.Errorf("%s: %d responses, X-Cache %q; want the stored object as a Hit", addr, len(resps), resps[len(resps)-1].Header.Get("X-Cache"))
+		}
 	}
 }

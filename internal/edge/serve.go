@@ -126,10 +126,12 @@ func (x *exchange) fill(stale *cache.Entry) {
 		// Fill would hand back the stored copy; take it out of the way.
 		x.s.opts.Cache.Delete(x.key)
 	}
+	x.interim = newInterimRelay(x.w, x.r)
 	s, err := x.s.opts.Cache.Fill(x.r.Context(), x.fillRequest(stale, func(o bool) {
 		revalidated.Store(true)
 		owned.Store(o)
 	}))
+	x.interim.end()
 	if err != nil {
 		if x.r.Context().Err() != nil {
 			x.result, x.status = "Error", 0 // the viewer left
@@ -192,6 +194,7 @@ func (x *exchange) fillRequest(stale *cache.Entry, onRevalidated func(owned bool
 				method = http.MethodGet
 			}
 			out := x.originRequest(method, nil, 0)
+			out.Interim = x.interim.relayFunc()
 			if stale != nil {
 				for name, vs := range httpcache.RevalidationHeaders(stale.Meta.Header.Clone()) {
 					out.Header[name] = vs
@@ -279,7 +282,10 @@ func (x *exchange) passThrough() {
 		body = x.r.Body
 	}
 	out := x.originRequest(x.r.Method, body, x.r.ContentLength)
+	x.interim = newInterimRelay(x.w, x.r)
+	out.Interim = x.interim.relayFunc()
 	resp, err := x.fetch(x.r.Context(), out)
+	x.interim.end()
 	if err != nil {
 		if x.r.Context().Err() != nil {
 			x.result = "Error"
