@@ -69,6 +69,7 @@ func TestDo_interimResponses(t *testing.T) {
 		{"unknown 1xx", "HTTP/1.1 199 Whatever\r\nX-A: b\r\n\r\n" + final, []interim{{199, http.Header{"X-A": {"b"}}}}, ""},
 		{"as many 1xx as allowed", strings.Repeat("HTTP/1.1 102 Processing\r\n\r\n", maxInterimResponses) + final, nil, ""},
 		{"one 1xx too many", strings.Repeat("HTTP/1.1 102 Processing\r\n\r\n", maxInterimResponses+1) + final, nil, "OriginHeaderTooBigError"},
+		{"a second 100 Continue (AWS)", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n" + final, nil, "OriginInvalidResponseError"},
 		{"1xx heads over 20,480 bytes together", strings.Repeat("HTTP/1.1 103 Early Hints\r\nLink: <"+strings.Repeat("a", 5000)+">\r\n\r\n", 5) + final, nil, "OriginHeaderTooBigError"},
 	}
 	for _, tc := range tests {

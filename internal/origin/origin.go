@@ -102,6 +102,12 @@ const maxInterimResponses = 16
 // errInterimTooLarge fails a fetch whose interim responses exceed the limits.
 var errInterimTooLarge = errors.New("origin sent too many or too large 1xx responses")
 
+// errRepeatedContinue fails a fetch whose origin sent 100 Continue twice:
+// "Your origin cannot send more than one 100-Continue response to
+// CloudFront ... CloudFront will return an error" (AWS "Request and
+// response behavior for custom origins", 100-Continue responses).
+var errRepeatedContinue = errors.New("origin sent more than one 100 Continue")
+
 // MaxResponseHeadBytes is the longest origin response head accepted.
 const MaxResponseHeadBytes = 20480
 
@@ -286,9 +292,14 @@ func withInterim(ctx context.Context, relay func(int, http.Header)) context.Cont
 	if relay == nil {
 		return ctx
 	}
-	count, size := 0, 0
+	count, size, continues := 0, 0, 0
 	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 		Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+			if code == http.StatusContinue {
+				if continues++; continues > 1 {
+					return errRepeatedContinue
+				}
+			}
 			count++
 			size += len("HTTP/1.1 100 \r\n\r\n")
 			for name, vs := range h {
@@ -366,6 +377,8 @@ func classify(err error) *Error {
 	case strings.Contains(err.Error(), "server response headers exceeded"), errors.Is(err, errInterimTooLarge):
 		// net/http's error for MaxResponseHeaderBytes (not exported).
 		return &Error{Status: http.StatusBadGateway, Detail: "OriginHeaderTooBigError", Err: err}
+	case errors.Is(err, errRepeatedContinue):
+		return &Error{Status: http.StatusBadGateway, Detail: "OriginInvalidResponseError", Err: err}
 	case errors.Is(err, errReadTimeout):
 		return &Error{Status: http.StatusGatewayTimeout, Detail: "OriginReadError", Err: err}
 	case errors.As(err, &dnsErr):
