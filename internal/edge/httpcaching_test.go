@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -540,5 +542,40 @@ func TestCaching_earlyHintsAfterViewerLeft(t *testing.T) {
 		if len(resps) != 1 || resps[0].Header.Get("X-Cache") != "Hit from cloudfront" {
 			t.Errorf("%s: %d responses, X-Cache %q; want the stored object as a Hit", addr, len(resps), resps[len(resps)-1].Header.Get("X-Cache"))
 		}
+	}
+}
+
+// TestCaching_earlyHintsHTTP2: an HTTP/2 viewer gets the 103 too (as a
+// HEADERS frame before the final one), seen by net/http's own client.
+func TestCaching_earlyHintsHTTP2(t *testing.T) {
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</h2.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Del("Link")
+		io.WriteString(w, "h2 final")
+	})
+	te := newTestEdge(t, distConfig(o, nil))
+	srv := httptest.NewUnstartedServer(te)
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	var hints []string
+	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+		hints = append(hints, strconv.Itoa(code)+" "+h.Get("Link"))
+		return nil
+	}}
+	req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(t.Context(), trace), http.MethodGet, srv.URL+"/h2", nil)
+	req.Host = testHost
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 || resp.StatusCode != 200 || string(body) != "h2 final" || resp.Header.Get("Link") != "" {
+		t.Errorf("final: %s %d %q Link %q", resp.Proto, resp.StatusCode, body, resp.Header.Get("Link"))
+	}
+	if len(hints) != 1 || hints[0] != "103 </h2.css>; rel=preload" {
+		t.Errorf("interim responses seen by the HTTP/2 viewer: %q, want one 103 with the Link", hints)
 	}
 }
