@@ -186,10 +186,11 @@ func (x *exchange) upstreamResponse(resp *http.Response) *cache.FetchResult {
 	}
 }
 
-// filterVary keeps only the Vary values CloudFront itself varies on
-// (spec edge.md §5.2). A member with a "*" is kept as "*" when keepStar
-// (MinTTL 0: the response is then never cached) and dropped otherwise
-// (docs/http-caching.md, Vary: *).
+// filterVary keeps only the Vary values CloudFront itself varies on (AWS
+// "Request and response behavior for custom origins", HTTP response
+// headers that CloudFront removes or replaces). A member with a "*" is
+// kept as "*" when keepStar (MinTTL 0: the response is then never cached)
+// and dropped otherwise (docs/http-caching.md, Vary).
 func filterVary(h http.Header, allowed func(string) bool, keepStar bool) {
 	vs := h["Vary"]
 	if len(vs) == 0 {
