@@ -579,3 +579,32 @@ func TestCaching_earlyHintsHTTP2(t *testing.T) {
 		t.Errorf("interim responses seen by the HTTP/2 viewer: %q, want one 103 with the Link", hints)
 	}
 }
+
+// TestCaching_ageOnMisses: a response that did not come from a cache has
+// no Age, however long the origin took; one that did keeps the origin's,
+// cached or not.
+func TestCaching_ageOnMisses(t *testing.T) {
+	var te *testEdge
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		te.advance(3 * time.Second) // a slow origin
+		if r.URL.Path == "/aged" {
+			w.Header().Set("Age", "50")
+		}
+		io.WriteString(w, "x")
+	})
+	te = newTestEdge(t, distConfig(o, func(c model.Tree) {
+		model.Sub(c, "DefaultCacheBehavior")["AllowedMethods"] = model.Tree{"Quantity": "7", "Items": []any{"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}}
+	}))
+	for _, tc := range []struct{ method, path, age string }{
+		{"GET", "/fresh", ""}, {"POST", "/fresh", ""}, {"GET", "/aged", "50"}, {"POST", "/aged", "50"},
+	} {
+		var body io.Reader
+		if tc.method == "POST" {
+			body = strings.NewReader("b")
+		}
+		w := te.do(t, tc.method, testHost, tc.path, nil, body)
+		if w.Header().Get("X-Cache") != "Miss from cloudfront" || w.Header().Get("Age") != tc.age {
+			t.Errorf("%s %s: X-Cache %q Age %q, want Miss with Age %q", tc.method, tc.path, w.Header().Get("X-Cache"), w.Header().Get("Age"), tc.age)
+		}
+	}
+}

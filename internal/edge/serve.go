@@ -297,7 +297,7 @@ func (x *exchange) passThrough() {
 	res := x.upstreamResponse(resp)
 	defer res.Body.Close()
 	x.result = "Miss"
-	m := &cache.Meta{Status: res.Status, Header: cache.MakeHeader(res.Header), StoredAt: cache.InstantOf(x.now.Add(-res.Age)), Size: res.Size}
+	m := &cache.Meta{Status: res.Status, Header: cache.MakeHeader(res.Header), StoredAt: cache.InstantOf(x.s.now().Add(-res.Age)), Size: res.Size}
 	x.respondStream(m, res.Body, false)
 }
 
