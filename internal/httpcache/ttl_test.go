@@ -210,3 +210,47 @@ func BenchmarkDecideTTL(b *testing.B) {
 		})
 	}
 }
+
+// FuzzDecideTTL drives the TTL decisions with arbitrary field values and
+// statuses and checks what must hold whatever the origin sends.
+func FuzzDecideTTL(f *testing.F) {
+	f.Add(200, "max-age=60", "", "", "", "", int64(0))
+	f.Add(299, "s-maxage=10, max-age=5", "Sun, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMT", "*", "7200", int64(60))
+	f.Add(404, "no-store", "0", "", "Accept-Encoding, *", "-1", int64(0))
+	f.Add(307, "", "Sun, 06 Nov 1994 8:49:37 GMT", "", "X-*", "99999999999999999999", int64(1))
+	f.Fuzz(func(t *testing.T, status int, cc, expires, date, vary, age string, minSec int64) {
+		h := http.Header{}
+		for name, v := range map[string]string{"Cache-Control": cc, "Expires": expires, "Date": date, "Vary": vary, "Age": age} {
+			if v != "" {
+				h.Set(name, v)
+			}
+		}
+		cfg := TTLConfig{Min: time.Duration(minSec%100000) * sec, Default: day, Max: year}
+		if cfg.Min < 0 {
+			cfg.Min = -cfg.Min
+		}
+		var d Decision
+		if status >= 400 {
+			d = DecideErrorTTL(nil, cfg.Max, status, h, now)
+		} else {
+			d = DecideTTL(cfg, status, h, now)
+		}
+		if d.TTL < 0 || (!d.Cacheable && d.TTL != 0) || d.Reason == "" {
+			t.Fatalf("status %d %v: %+v", status, h, d)
+		}
+		if d.Cacheable && (status < 200 || status > 599) {
+			t.Fatalf("status %d cached: %+v", status, d)
+		}
+		if d.Cacheable && VariesOnEverything(h) && (cfg.Min == 0 || status >= 400) {
+			t.Fatalf("Vary %q cached with MinTTL 0: %+v", vary, d)
+		}
+		if d.Cacheable && d.TTL > max(cfg.Max, cfg.Min) && status < 400 {
+			t.Fatalf("TTL %v above MaxTTL: %+v", d.TTL, d)
+		}
+		a, _ := ParseAge(h)
+		if a < 0 || a > MaxDeltaSeconds*sec {
+			t.Fatalf("ParseAge(%q) = %v", age, a)
+		}
+		_ = FreshUntil(now, d.TTL, a)
+	})
+}
