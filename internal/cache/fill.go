@@ -30,8 +30,14 @@ type FetchResult struct {
 	// Header is the header to store and to send to every reader, already
 	// filtered by the edge. It is copied; the edge may reuse it.
 	Header http.Header
-	// Expires is the end of freshness computed by the edge (TTL rules).
+	// Expires is the end of freshness computed by the edge (TTL rules),
+	// counting Age (httpcache.FreshUntil).
 	Expires time.Time
+	// Age is how old the response already was when it arrived: the Age
+	// field the origin sent (RFC 9111 §4.2.3), 0 when it sent none. The
+	// object's Meta.StoredAt is moved back by it, so that the Age of later
+	// hits, now − StoredAt, goes on from it (RFC 9111 §5.1).
+	Age time.Duration
 	// Size is the body length from Content-Length, or -1 when unknown. A
 	// body that ends short of it is an error and is not stored.
 	Size int64
@@ -221,7 +227,7 @@ func (c *Cache) meta(distID, path string, res *FetchResult) *Meta {
 		Path:     path,
 		Status:   res.Status,
 		Header:   MakeHeader(res.Header),
-		StoredAt: InstantOf(c.now()),
+		StoredAt: InstantOf(c.now().Add(-max(res.Age, 0))),
 		Expires:  InstantOf(res.Expires),
 		Size:     size,
 	}

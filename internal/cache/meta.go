@@ -23,7 +23,7 @@ type Meta struct {
 	Path     string  // request path as received, with query (for purges)
 	Status   int     // HTTP status of the stored response
 	Header   Header  // stored response header, already filtered by the edge
-	StoredAt Instant // when the response arrived from the origin
+	StoredAt Instant // when the response arrived, less the Age it came with: now − StoredAt is its Age
 	Expires  Instant // end of freshness; the edge decides what stale means
 	Size     int64   // body length in bytes; -1 while unknown during a fill
 }

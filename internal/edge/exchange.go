@@ -37,6 +37,8 @@ type exchange struct {
 	status int
 	log    *logWriter // set when the distribution logs requests
 
+	interim *interimRelay // the origin's 1xx to the viewer while a fetch runs (interim.go)
+
 	// Backing arrays of per-response header values, so that setting them
 	// allocates no []string (the exchange is on the heap anyway).
 	cfID, age, contentLength [1]string

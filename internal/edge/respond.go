@@ -90,7 +90,9 @@ func (x *exchange) respondStream(m *cache.Meta, body io.Reader, hit bool) {
 	h := x.w.Header()
 	m.Header.CopyTo(h)
 	x.status = m.Status
-	x.stampHeaders(hit, 0)
+	// A miss passes on the Age the origin sent (RFC 9111 §5.1).
+	age := x.s.now().Sub(m.StoredAt.Time())
+	x.stampHeaders(hit || age >= time.Second, age)
 	if x.notModified(h) {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -125,10 +126,12 @@ func (x *exchange) fill(stale *cache.Entry) {
 		// Fill would hand back the stored copy; take it out of the way.
 		x.s.opts.Cache.Delete(x.key)
 	}
+	x.interim = newInterimRelay(x.w, x.r)
 	s, err := x.s.opts.Cache.Fill(x.r.Context(), x.fillRequest(stale, func(o bool) {
 		revalidated.Store(true)
 		owned.Store(o)
 	}))
+	x.interim.end()
 	if err != nil {
 		if x.r.Context().Err() != nil {
 			x.result, x.status = "Error", 0 // the viewer left
@@ -170,7 +173,7 @@ func (x *exchange) serveStaleOnError(stale *cache.Entry, err error) bool {
 	_, _ = x.s.opts.Cache.Fill(context.WithoutCancel(x.r.Context()), &cache.FillRequest{
 		Key: x.key, DistID: x.dist.ID, Path: x.purgePath(),
 		Fetch: func(context.Context) (*cache.FetchResult, error) {
-			return &cache.FetchResult{Status: m.Status, Header: m.Header.Clone(), Expires: x.now.Add(keep), Size: m.Size,
+			return &cache.FetchResult{Status: m.Status, Header: m.Header.Clone(), Expires: x.now.Add(keep), Age: x.now.Sub(m.StoredAt.Time()), Size: m.Size,
 				Body: io.NopCloser(io.NewSectionReader(stale, 0, m.Size)), Cacheable: true}, nil
 		},
 	})
@@ -191,6 +194,7 @@ func (x *exchange) fillRequest(stale *cache.Entry, onRevalidated func(owned bool
 				method = http.MethodGet
 			}
 			out := x.originRequest(method, nil, 0)
+			out.Interim = x.interim.relayFunc()
 			if stale != nil {
 				for name, vs := range httpcache.RevalidationHeaders(stale.Meta.Header.Clone()) {
 					out.Header[name] = vs
@@ -198,6 +202,12 @@ func (x *exchange) fillRequest(stale *cache.Entry, onRevalidated func(owned bool
 			}
 			resp, err := x.fetch(ctx, out)
 			if err != nil {
+				if stale != nil || ctx.Err() != nil {
+					return nil, err // a stale copy is served instead (serveStaleOnError)
+				}
+				if res := x.failedFetchResult(err); res != nil {
+					return res, nil // the edge's 502/504, cached for ErrorCachingMinTTL
+				}
 				return nil, err
 			}
 			if stale != nil && resp.StatusCode >= 500 {
@@ -223,17 +233,22 @@ func (x *exchange) fillRequest(stale *cache.Entry, onRevalidated func(owned bool
 // updated from the 304's, its TTL decided anew, its body unchanged.
 func (x *exchange) refreshed(stale *cache.Entry, notModified http.Header) *cache.FetchResult {
 	h := stale.Meta.Header.Clone()
+	age, _ := httpcache.ParseAge(notModified) // the age restarts from the 304's
 	removeHopByHop(notModified)
 	for name, vs := range notModified {
 		switch name {
 		case "Content-Length", "Content-Encoding", "Transfer-Encoding", "Content-Type", "Content-Range":
 			continue
 		}
+		if slices.Contains(reservedResponse, name) {
+			continue
+		}
 		h[name] = vs
 	}
-	d := httpcache.DecideTTL(x.ttlConfig(), stale.Meta.Status, h, x.s.now())
+	now := x.s.now()
+	d := httpcache.DecideTTL(x.ttlConfig(), stale.Meta.Status, h, now)
 	m := stale.Meta
-	return &cache.FetchResult{Status: m.Status, Header: h, Expires: x.s.now().Add(d.TTL), Size: m.Size,
+	return &cache.FetchResult{Status: m.Status, Header: h, Expires: httpcache.FreshUntil(now, d.TTL, age), Age: age, Size: m.Size,
 		Body: &entryBody{SectionReader: io.NewSectionReader(stale, 0, m.Size), e: stale}, Cacheable: d.Cacheable}
 }
 
@@ -267,7 +282,10 @@ func (x *exchange) passThrough() {
 		body = x.r.Body
 	}
 	out := x.originRequest(x.r.Method, body, x.r.ContentLength)
+	x.interim = newInterimRelay(x.w, x.r)
+	out.Interim = x.interim.relayFunc()
 	resp, err := x.fetch(x.r.Context(), out)
+	x.interim.end()
 	if err != nil {
 		if x.r.Context().Err() != nil {
 			x.result = "Error"
@@ -279,7 +297,7 @@ func (x *exchange) passThrough() {
 	res := x.upstreamResponse(resp)
 	defer res.Body.Close()
 	x.result = "Miss"
-	m := &cache.Meta{Status: res.Status, Header: cache.MakeHeader(res.Header), StoredAt: cache.InstantOf(x.now), Size: res.Size}
+	m := &cache.Meta{Status: res.Status, Header: cache.MakeHeader(res.Header), StoredAt: cache.InstantOf(x.s.now().Add(-res.Age)), Size: res.Size}
 	x.respondStream(m, res.Body, false)
 }
 

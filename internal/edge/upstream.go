@@ -133,6 +133,7 @@ var reservedResponse = []string{"Via", "X-Cache", "X-Amz-Cf-Pop", "X-Amz-Cf-Id",
 func (x *exchange) upstreamResponse(resp *http.Response) *cache.FetchResult {
 	p := x.beh.Policy
 	h := resp.Header
+	age, _ := httpcache.ParseAge(h) // before Age goes with the reserved headers
 	removeHopByHop(h)
 	for _, name := range reservedResponse {
 		delete(h, name)
@@ -145,7 +146,7 @@ func (x *exchange) upstreamResponse(resp *http.Response) *cache.FetchResult {
 	if !p.ForwardsCookies() {
 		delete(h, "Set-Cookie")
 	}
-	filterVary(h, p.VaryAllowed)
+	filterVary(h, p.VaryAllowed, p.MinTTL == 0)
 
 	status := resp.StatusCode
 	now := x.s.now()
@@ -182,16 +183,20 @@ func (x *exchange) upstreamResponse(resp *http.Response) *cache.FetchResult {
 	return &cache.FetchResult{
 		Status:    status,
 		Header:    h,
-		Expires:   now.Add(d.TTL),
+		Expires:   httpcache.FreshUntil(now, d.TTL, age),
+		Age:       age,
 		Size:      size,
 		Body:      body,
 		Cacheable: d.Cacheable && x.key != "",
 	}
 }
 
-// filterVary keeps only the Vary values CloudFront itself varies on
-// (spec edge.md §5.2); "*" is kept.
-func filterVary(h http.Header, allowed func(string) bool) {
+// filterVary keeps only the Vary values CloudFront itself varies on (AWS
+// "Request and response behavior for custom origins", HTTP response
+// headers that CloudFront removes or replaces). A member with a "*" is
+// kept as "*" when keepStar (MinTTL 0: the response is then never cached)
+// and dropped otherwise (docs/http-caching.md, Vary).
+func filterVary(h http.Header, allowed func(string) bool, keepStar bool) {
 	vs := h["Vary"]
 	if len(vs) == 0 {
 		return
@@ -200,7 +205,12 @@ func filterVary(h http.Header, allowed func(string) bool) {
 	for _, v := range vs {
 		for _, name := range strings.Split(v, ",") {
 			name = strings.TrimSpace(name)
-			if name == "*" || (name != "" && allowed(name)) {
+			switch {
+			case strings.IndexByte(name, '*') >= 0:
+				if keepStar && !slices.Contains(keep, "*") {
+					keep = append(keep, "*")
+				}
+			case name != "" && allowed(name):
 				keep = append(keep, name)
 			}
 		}

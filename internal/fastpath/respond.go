@@ -149,7 +149,14 @@ type responseWriter struct {
 func (w *responseWriter) Header() http.Header { return w.header }
 
 func (w *responseWriter) WriteHeader(code int) {
-	if w.wroteHeader || code < 200 { // the edge sends no 1xx
+	if w.wroteHeader {
+		return
+	}
+	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
+		w.writeInterim(code)
+		return
+	}
+	if code < 200 {
 		return
 	}
 	w.wroteHeader, w.status = true, code
@@ -289,6 +296,32 @@ func (w *responseWriter) finish() {
 		w.err = err
 	}
 }
+
+// writeInterim sends an interim (1xx) response at once, as net/http's
+// response.WriteHeader does: the status line and the current header map
+// without its framing fields, then a flush. The header map is left as it
+// is (RFC 8297: Early Hints fields may be repeated on the final response;
+// the caller takes out what it does not want there).
+func (w *responseWriter) writeInterim(code int) {
+	if w.err != nil {
+		return
+	}
+	w.bw.WriteString("HTTP/1.1 ")
+	w.bw.WriteString(strconv.Itoa(code))
+	if text := http.StatusText(code); text != "" {
+		w.bw.WriteString(" " + text + "\r\n")
+	} else {
+		w.bw.WriteString(" status code " + strconv.Itoa(code) + "\r\n")
+	}
+	w.header.WriteSubset(w.bw, interimExcluded)
+	w.bw.WriteString("\r\n")
+	if err := w.bw.Flush(); err != nil {
+		w.err = err
+	}
+}
+
+// interimExcluded are the fields net/http leaves out of a 1xx head.
+var interimExcluded = map[string]bool{"Content-Length": true, "Transfer-Encoding": true}
 
 // writeHead writes the status line and header, framed as net/http's
 // chunkWriter.writeHeader would for a GET or HEAD over HTTP/1.1; p is the

@@ -300,3 +300,73 @@ func TestResponseWriter_backgroundRead(t *testing.T) {
 		}
 	}
 }
+
+// Interim (1xx) responses go out at once with the header map as it is
+// then, as net/http writes them; the final response follows on the same
+// connection, which stays usable.
+func TestResponseWriter_interimSameAsNetHTTP(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/hints" {
+			io.WriteString(w, "plain")
+			return
+		}
+		w.Header().Set("Link", "</style.css>; rel=preload; as=style")
+		w.Header().Set("Content-Length", "99") // never on a 1xx
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Del("Link")
+		w.Header().Del("Content-Length")
+		w.WriteHeader(http.StatusProcessing)
+		w.WriteHeader(199)
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "final")
+	})
+	std := httptest.NewServer(h)
+	defer std.Close()
+	fast := serveDeclining(t, h)
+	read := func(addr string) (heads []answer, reusable bool) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "GET /hints HTTP/1.1\r\nHost: h\r\n\r\n")
+		br := bufio.NewReader(c)
+		for {
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatalf("%s: %v after %d responses", addr, err, len(heads))
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Header.Del("Date")
+			heads = append(heads, answer{status: resp.StatusCode, header: resp.Header, body: string(b)})
+			if resp.StatusCode >= 200 {
+				break
+			}
+		}
+		io.WriteString(c, "GET /again HTTP/1.1\r\nHost: h\r\n\r\n")
+		resp, err := http.ReadResponse(br, nil)
+		return heads, err == nil && resp.StatusCode == 200
+	}
+	want, wantReuse := read(std.Listener.Addr().String())
+	got, gotReuse := read(fast)
+	if len(want) != 4 || want[0].status != 103 || want[0].header.Get("Link") == "" || want[3].body != "final" {
+		t.Fatalf("net/http's own answer is not the expected one: %+v", want)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("fast loop sent %d responses, net/http %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		if got[i].status != want[i].status || got[i].body != want[i].body {
+			t.Errorf("response %d: %d %q, net/http %d %q", i, got[i].status, got[i].body, want[i].status, want[i].body)
+		}
+		for k := range mergeKeys(want[i].header, got[i].header) {
+			if !slices.Equal(want[i].header[k], got[i].header[k]) {
+				t.Errorf("response %d: %s %q, net/http %q", i, k, got[i].header[k], want[i].header[k])
+			}
+		}
+	}
+	if gotReuse != wantReuse || !gotReuse {
+		t.Errorf("connection reusable after the final response: %v, net/http %v", gotReuse, wantReuse)
+	}
+}

@@ -10,7 +10,8 @@ import (
 // Age returns the current age of a stored response, RFC 9111 §4.2.3
 // simplified for a cache that stores what it just received: the Age the
 // origin (or an upstream cache) sent, plus the time the response has been
-// resident here. A storedAt in the future counts as 0.
+// resident here. A storedAt in the future counts as 0. It is the Age field
+// a cache sends with a stored response (RFC 9111 §5.1).
 func Age(storedAt time.Time, originAge time.Duration, now time.Time) time.Duration {
 	return originAge + max(now.Sub(storedAt), 0)
 }
@@ -31,13 +32,24 @@ func FormatAge(age time.Duration) string {
 	return strconv.FormatInt(int64(max(age, 0)/time.Second), 10)
 }
 
-// IsFresh reports whether a response stored at storedAt with the given TTL
-// (from DecideTTL) is still fresh at now. A TTL of 0 is never fresh.
+// FreshUntil returns when a response stops being fresh: it arrived at
+// arrival, already age old (ParseAge: the time it spent in caches before
+// this one), and its freshness lifetime is ttl (DecideTTL). RFC 9111
+// §4.2: a response is fresh while its freshness lifetime exceeds its
+// current age, and the current age counts the Age it arrived with
+// (§4.2.3). So max-age=3600 with Age: 7200 is stale on arrival, and
+// max-age=3600 with Age: 600 is fresh for 3000 s more.
 //
-// Freshness is measured from storedAt only: an Age the origin sent is
-// reported to viewers (Age) but does not shorten the edge TTL, because
-// CloudFront's TTL table (edge.md §3.2) gives the edge TTL directly from
-// max-age/s-maxage/Expires.
-func IsFresh(storedAt time.Time, ttl time.Duration, now time.Time) bool {
-	return now.Sub(storedAt) < ttl
+// The age is the Age field alone: the apparent age from Date is not used,
+// so a wrong origin clock cannot age objects (docs/http-caching.md), and
+// the origin round trip is not added (it is not known here, and is
+// usually well under the one-second unit of Age).
+func FreshUntil(arrival time.Time, ttl, age time.Duration) time.Time {
+	return arrival.Add(ttl - age)
+}
+
+// IsFresh reports whether a response of the given current age (Age) is
+// fresh under the freshness lifetime ttl. A TTL of 0 is never fresh.
+func IsFresh(currentAge, ttl time.Duration) bool {
+	return currentAge < ttl
 }

@@ -59,20 +59,52 @@ func TestParseAge(t *testing.T) {
 func TestIsFresh(t *testing.T) {
 	tests := []struct {
 		name     string
-		storedAt time.Time
-		ttl      time.Duration
+		age, ttl time.Duration
 		want     bool
 	}{
-		{"within ttl", now.Add(-10 * sec), 60 * sec, true},
-		{"at expiry", now.Add(-60 * sec), 60 * sec, false},
-		{"after expiry", now.Add(-61 * sec), 60 * sec, false},
-		// edge.md §3.2: max-age=0 stored but immediately stale.
-		{"ttl zero never fresh", now, 0, false},
+		{"within ttl", 10 * sec, 60 * sec, true},
+		{"at expiry", 60 * sec, 60 * sec, false},
+		{"after expiry", 61 * sec, 60 * sec, false},
+		// max-age=0 stored but immediately stale.
+		{"ttl zero never fresh", 0, 0, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := IsFresh(tc.storedAt, tc.ttl, now); got != tc.want {
+			if got := IsFresh(tc.age, tc.ttl); got != tc.want {
 				t.Errorf("IsFresh = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestFreshUntil: an Age the response arrived with counts toward its age
+// (RFC 9111 §4.2.3), whatever gave the freshness lifetime.
+func TestFreshUntil(t *testing.T) {
+	min0 := TTLConfig{Min: 0, Default: day, Max: year}
+	tests := []struct {
+		name string
+		cfg  TTLConfig
+		h    http.Header
+		want time.Time
+	}{
+		{"no Age", min0, hdr("Cache-Control", "max-age=3600"), now.Add(hour)},
+		{"Age below max-age", min0, hdr("Cache-Control", "max-age=3600", "Age", "600"), now.Add(3000 * sec)},
+		{"Age above max-age: stale on arrival", min0, hdr("Cache-Control", "max-age=3600", "Age", "7200"), now.Add(-hour)},
+		{"Age equal to max-age", min0, hdr("Cache-Control", "max-age=3600", "Age", "3600"), now},
+		{"s-maxage", min0, hdr("Cache-Control", "s-maxage=100", "Age", "40"), now.Add(60 * sec)},
+		{"Expires minus Date", min0, hdr("Date", httpDate(now), "Expires", httpDate(now.Add(hour)), "Age", "60"), now.Add(hour - time.Minute)},
+		{"DefaultTTL", min0, hdr("Age", "3600"), now.Add(day - hour)},
+		{"MinTTL floor is a lifetime too", TTLConfig{Min: hour, Default: day, Max: year}, hdr("Cache-Control", "max-age=60", "Age", "1800"), now.Add(30 * time.Minute)},
+		{"invalid Age ignored", min0, hdr("Cache-Control", "max-age=3600", "Age", "-5"), now.Add(hour)},
+		{"Age list: first member", min0, hdr("Cache-Control", "max-age=3600", "Age", "600, 9999"), now.Add(3000 * sec)},
+		{"huge Age saturates", min0, hdr("Cache-Control", "max-age=3600", "Age", "99999999999999999999"), now.Add(hour - MaxDeltaSeconds*sec)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := DecideTTL(tc.cfg, 200, tc.h, now)
+			age, _ := ParseAge(tc.h)
+			if got := FreshUntil(now, d.TTL, age); !got.Equal(tc.want) {
+				t.Errorf("FreshUntil = %v, want %v", got, tc.want)
 			}
 		})
 	}

@@ -19,21 +19,23 @@ const DefaultErrorCachingMinTTL = 10 * time.Second
 // Reasons recorded in Decision.Reason. They name the rule that produced the
 // TTL (style.md §3.4 habit 13) and go to the access log and Cache-Status.
 const (
-	ReasonCachingDisabled    = "caching-disabled"      // Min = Default = Max = 0
-	ReasonUncacheableStatus  = "uncacheable-status"    // status never cached
-	ReasonNoCacheControl     = "no-cache-control"      // 303/307/308 without Cache-Control
-	ReasonNoMaxAge           = "no-max-age"            // 400/403/405/412/415 without max-age/s-maxage
-	ReasonNoStore            = "no-store"              // honoured (MinTTL = 0)
-	ReasonPrivate            = "private"               // honoured (MinTTL = 0)
-	ReasonNoCache            = "no-cache"              // honoured (MinTTL = 0)
-	ReasonMinTTLOverride     = "min-ttl-override"      // no-store/private/no-cache cached for MinTTL > 0
-	ReasonSMaxAge            = "s-maxage"              // TTL from s-maxage
-	ReasonMaxAge             = "max-age"               // TTL from max-age
-	ReasonExpires            = "expires"               // TTL from Expires
-	ReasonDefaultTTL         = "default-ttl"           // no freshness information
-	ReasonMinTTLFloor        = "min-ttl-floor"         // origin TTL raised to MinTTL
-	ReasonMaxTTLCap          = "max-ttl-cap"           // origin TTL lowered to MaxTTL
-	ReasonErrorCachingMinTTL = "error-caching-min-ttl" // error cached for ErrorCachingMinTTL
+	ReasonCachingDisabled     = "caching-disabled"      // Min = Default = Max = 0
+	ReasonUncacheableStatus   = "uncacheable-status"    // status never cached
+	ReasonNoCacheControl      = "no-cache-control"      // 303/307/308 without Cache-Control
+	ReasonNoExplicitFreshness = "no-explicit-freshness" // other 2xx/3xx without s-maxage, max-age or Expires
+	ReasonVaryStar            = "vary-star"             // Vary: * with MinTTL 0
+	ReasonNoMaxAge            = "no-max-age"            // 400/403/405/412/415 without max-age/s-maxage
+	ReasonNoStore             = "no-store"              // honoured (MinTTL = 0)
+	ReasonPrivate             = "private"               // honoured (MinTTL = 0)
+	ReasonNoCache             = "no-cache"              // honoured (MinTTL = 0)
+	ReasonMinTTLOverride      = "min-ttl-override"      // no-store/private/no-cache cached for MinTTL > 0
+	ReasonSMaxAge             = "s-maxage"              // TTL from s-maxage
+	ReasonMaxAge              = "max-age"               // TTL from max-age
+	ReasonExpires             = "expires"               // TTL from Expires
+	ReasonDefaultTTL          = "default-ttl"           // no freshness information
+	ReasonMinTTLFloor         = "min-ttl-floor"         // origin TTL raised to MinTTL
+	ReasonMaxTTLCap           = "max-ttl-cap"           // origin TTL lowered to MaxTTL
+	ReasonErrorCachingMinTTL  = "error-caching-min-ttl" // error cached for ErrorCachingMinTTL
 )
 
 // Decision is the outcome of DecideTTL or DecideErrorTTL.
@@ -53,28 +55,45 @@ type Decision struct {
 	StripHeaders []string
 }
 
-// cacheableByDefault reports whether a non-error status may be cached under
-// the TTL rules of edge.md §3.2, and whether it needs a Cache-Control field.
+// statusRule says when a non-error final status may be stored.
+type statusRule int
+
+const (
+	storeNever             statusRule = iota
+	storeAlways                       // by the TTL rules, DefaultTTL when the origin gives none
+	storeWithCacheControl             // only with a Cache-Control field
+	storeWithExplicitFresh            // only with s-maxage, max-age or Expires
+)
+
+// ruleForStatus returns the storing rule of a non-error status
+// (docs/http-caching.md lists where it departs from RFC 9111).
 //
 // AWS "How CloudFront processes HTTP 3xx status codes from your origin"
 // (http-3xx-status-codes.html): 3xx responses are cached according to the
 // distribution settings and headers, and "CloudFront caches 307 and 308
-// responses only when you include the Cache-Control header". That replaces
-// edge.md §3.6's proposal (302/307 only with explicit freshness, 308
-// always). 303 is treated like 307/308 (RFC 9110 §15.4.4: cacheable only
-// with explicit freshness). 304 is accepted so that a revalidation can
-// refresh the stored object's TTL (edge.md §3.4): pass the stored headers
-// updated with the 304's.
-func cacheableByDefault(status int) (ok, needsCacheControl bool) {
+// responses only when you include the Cache-Control header". 303 is
+// treated like 307/308 (RFC 9110 §15.4.4: cacheable only with explicit
+// freshness). 304 is accepted so that a revalidation can refresh the
+// stored object's TTL: pass the stored headers updated with the 304's.
+//
+// Every other final status below 400 (201, 202, 205, 299, 305, 399...) is
+// stored when the origin gave it explicit freshness (RFC 9111 §3: "an
+// explicit expiration time"), since AWS says nothing of them; without it a
+// cache may not store it (it is not heuristically cacheable, RFC 9110
+// §15.1), so DefaultTTL does not apply.
+func ruleForStatus(status int) statusRule {
 	switch status {
 	case http.StatusOK, http.StatusNonAuthoritativeInfo, http.StatusNoContent,
 		http.StatusPartialContent, http.StatusMultipleChoices,
 		http.StatusMovedPermanently, http.StatusFound, http.StatusNotModified:
-		return true, false
+		return storeAlways
 	case http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
-		return true, true
+		return storeWithCacheControl
 	}
-	return false, false
+	if status >= 200 && status < 400 {
+		return storeWithExplicitFresh
+	}
+	return storeNever
 }
 
 // DecideTTL applies CloudFront's TTL rules (edge.md §3.2 table, §3.3) to an
@@ -92,18 +111,33 @@ func cacheableByDefault(status int) (ok, needsCacheControl bool) {
 // cached with or without it; what is stored or stripped depends on the
 // cookie forwarding setting, which is the caller's), except through
 // no-cache="Set-Cookie" (Decision.StripHeaders).
+//
+// Vary: * (VariesOnEverything) with MinTTL = 0 is never stored: AWS
+// "Request and response behavior for custom origins", Content
+// negotiation: CloudFront then forwards every request for the object to
+// the origin, unconditionally. With MinTTL > 0 CloudFront instead removes
+// the "*" from Vary like any value it does not vary on and caches the
+// response as usual: the caller removes it before calling DecideTTL.
 func DecideTTL(cfg TTLConfig, status int, h http.Header, now time.Time) Decision {
 	if cfg.Min == 0 && cfg.Default == 0 && cfg.Max == 0 {
 		return Decision{Reason: ReasonCachingDisabled}
 	}
-	ok, needsCC := cacheableByDefault(status)
-	if !ok {
-		return Decision{Reason: ReasonUncacheableStatus}
-	}
-	if needsCC && len(h.Values("Cache-Control")) == 0 {
-		return Decision{Reason: ReasonNoCacheControl}
-	}
 	cc := CacheControlFromHeader(h)
+	switch ruleForStatus(status) {
+	case storeNever:
+		return Decision{Reason: ReasonUncacheableStatus}
+	case storeWithCacheControl:
+		if len(h.Values("Cache-Control")) == 0 {
+			return Decision{Reason: ReasonNoCacheControl}
+		}
+	case storeWithExplicitFresh:
+		if !cc.HasSMaxAge && !cc.HasMaxAge && len(h.Values("Expires")) == 0 {
+			return Decision{Reason: ReasonNoExplicitFreshness}
+		}
+	}
+	if cfg.Min == 0 && VariesOnEverything(h) {
+		return Decision{Reason: ReasonVaryStar}
+	}
 	strip := stripHeaders(cc)
 	if reason := restrictive(cc); reason != "" {
 		if cfg.Min == 0 {
@@ -160,8 +194,9 @@ func stripHeaders(cc CacheControl) []string {
 //
 // Expires is measured from the origin's Date when Date is valid (RFC 9111
 // §4.2.1: Expires minus Date, which is immune to clock skew between origin
-// and edge), otherwise from now. An invalid Expires (e.g. "0") means
-// already expired (RFC 9111 §5.3). Whole seconds, never negative.
+// and edge), otherwise from now. An invalid Expires (e.g. "0", or a date
+// net/http would guess at, see ParseHTTPDate, or several Expires lines)
+// means already expired (RFC 9111 §5.3). Whole seconds, never negative.
 func originTTL(cc CacheControl, h http.Header, now time.Time) (time.Duration, string) {
 	switch {
 	case cc.HasSMaxAge:
@@ -169,16 +204,15 @@ func originTTL(cc CacheControl, h http.Header, now time.Time) (time.Duration, st
 	case cc.HasMaxAge:
 		return cc.MaxAge, ReasonMaxAge
 	}
-	values := h.Values("Expires")
-	if len(values) == 0 {
+	exp, present, ok := singleDate(h, "Expires", now)
+	if !present {
 		return 0, ""
 	}
-	exp, err := http.ParseTime(values[0])
-	if err != nil {
+	if !ok {
 		return 0, ReasonExpires
 	}
 	base := now
-	if date, err := http.ParseTime(h.Get("Date")); err == nil {
+	if date, _, ok := singleDate(h, "Date", now); ok {
 		base = date
 	}
 	ttl := exp.Sub(base).Truncate(time.Second)
@@ -200,6 +234,8 @@ func originTTL(cc CacheControl, h http.Header, now time.Time) (time.Duration, st
 //     s-maxage, max-age or Expires (AWS lists Expires too) capped at the
 //     behaviour's MaxTTL ("max-age and s-maxage values cannot be greater
 //     than the Maximum TTL").
+//   - Vary: * is never cached, as DecideTTL says for MinTTL = 0; the
+//     caller removes the "*" first when the behaviour's MinTTL > 0.
 //
 // errorCachingMinTTL is the CustomErrorResponse value for this status, or
 // nil for the default (10 s). A TTL of 0 (ErrorCachingMinTTL 0 and no
@@ -222,6 +258,9 @@ func DecideErrorTTL(errorCachingMinTTL *time.Duration, maxTTL time.Duration, sta
 		}
 	default:
 		return Decision{Reason: ReasonUncacheableStatus}
+	}
+	if VariesOnEverything(h) {
+		return Decision{Reason: ReasonVaryStar} // as DecideTTL with MinTTL 0
 	}
 	ttl, reason := originTTL(cc, h, now)
 	if reason != "" && ttl > maxTTL {

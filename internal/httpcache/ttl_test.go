@@ -90,7 +90,33 @@ func TestDecideTTL(t *testing.T) {
 		{"307 with Cache-Control", min0, 307, hdr("Cache-Control", "max-age=60"), Decision{true, 60 * sec, ReasonMaxAge, nil}},
 		{"308 without Cache-Control (AWS)", min0, 308, hdr(), Decision{false, 0, ReasonNoCacheControl, nil}},
 		{"308 with Cache-Control public", min0, 308, hdr("Cache-Control", "public"), Decision{true, day, ReasonDefaultTTL, nil}},
-		{"201 not cacheable", min0, 201, hdr("Cache-Control", "max-age=60"), Decision{false, 0, ReasonUncacheableStatus, nil}},
+		// Any other final status with explicit freshness (RFC 9111 §3), and only then.
+		{"299 with max-age", min0, 299, hdr("Cache-Control", "max-age=60"), Decision{true, 60 * sec, ReasonMaxAge, nil}},
+		{"299 with s-maxage", min60, 299, hdr("Cache-Control", "s-maxage=600"), Decision{true, 600 * sec, ReasonSMaxAge, nil}},
+		{"299 with Expires", min0, 299, hdr("Date", httpDate(now), "Expires", httpDate(now.Add(hour))), Decision{true, hour, ReasonExpires, nil}},
+		{"299 with invalid Expires is stored stale", min0, 299, hdr("Expires", "0"), Decision{true, 0, ReasonExpires, nil}},
+		{"201 with max-age", min0, 201, hdr("Cache-Control", "max-age=60"), Decision{true, 60 * sec, ReasonMaxAge, nil}},
+		{"202 with max-age capped", TTLConfig{0, hour, 2 * hour}, 202, hdr("Cache-Control", "max-age=86400"), Decision{true, 2 * hour, ReasonMaxTTLCap, nil}},
+		{"305 with max-age", min0, 305, hdr("Cache-Control", "max-age=60"), Decision{true, 60 * sec, ReasonMaxAge, nil}},
+		{"399 with max-age", min0, 399, hdr("Cache-Control", "max-age=60"), Decision{true, 60 * sec, ReasonMaxAge, nil}},
+		{"299 without freshness", min0, 299, hdr(), Decision{false, 0, ReasonNoExplicitFreshness, nil}},
+		{"299 public only", min60, 299, hdr("Cache-Control", "public"), Decision{false, 0, ReasonNoExplicitFreshness, nil}},
+		{"201 without freshness", min0, 201, hdr("Content-Type", "text/plain"), Decision{false, 0, ReasonNoExplicitFreshness, nil}},
+		{"299 no-store with max-age / MinTTL=0", min0, 299, hdr("Cache-Control", "no-store, max-age=60"), Decision{false, 0, ReasonNoStore, nil}},
+		{"299 no-store with max-age / MinTTL>0", min60, 299, hdr("Cache-Control", "no-store, max-age=60"), Decision{true, 60 * sec, ReasonMinTTLOverride, nil}},
+		{"1xx never", min0, 103, hdr("Cache-Control", "max-age=60"), Decision{false, 0, ReasonUncacheableStatus, nil}},
+		{"101 never", min0, 101, hdr("Cache-Control", "max-age=60"), Decision{false, 0, ReasonUncacheableStatus, nil}},
+		{"600 never", min0, 600, hdr("Cache-Control", "max-age=60"), Decision{false, 0, ReasonUncacheableStatus, nil}},
+		{"307 with Expires only (AWS)", min0, 307, hdr("Expires", httpDate(now.Add(hour))), Decision{false, 0, ReasonNoCacheControl, nil}},
+		// Vary: * (AWS custom origins, Content negotiation).
+		{"Vary * / MinTTL=0", min0, 200, hdr("Vary", "*", "Cache-Control", "max-age=60"), Decision{false, 0, ReasonVaryStar, nil}},
+		{"Vary * in a list", min0, 200, hdr("Vary", "Accept-Encoding, *"), Decision{false, 0, ReasonVaryStar, nil}},
+		{"Vary * with spaces", min0, 200, hdr("Vary", "  *  "), Decision{false, 0, ReasonVaryStar, nil}},
+		{"Vary * on a second line", min0, 200, hdr("Vary", "Accept-Encoding", "Vary", "Origin,*"), Decision{false, 0, ReasonVaryStar, nil}},
+		{"Vary member containing *", min0, 200, hdr("Vary", "X-*"), Decision{false, 0, ReasonVaryStar, nil}},
+		{"Vary * on 299 with max-age", min0, 299, hdr("Vary", "*", "Cache-Control", "max-age=60"), Decision{false, 0, ReasonVaryStar, nil}},
+		{"Vary * / MinTTL>0 cached (caller drops the *)", min60, 200, hdr("Vary", "*", "Cache-Control", "max-age=600"), Decision{true, 600 * sec, ReasonMaxAge, nil}},
+		{"Vary without * cached", min0, 200, hdr("Vary", "Accept-Encoding", "Cache-Control", "max-age=60"), Decision{true, 60 * sec, ReasonMaxAge, nil}},
 		{"404 goes to DecideErrorTTL", min0, 404, hdr(), Decision{false, 0, ReasonUncacheableStatus, nil}},
 		{"304 refreshes TTL", min0, 304, hdr("Cache-Control", "max-age=60"), Decision{true, 60 * sec, ReasonMaxAge, nil}},
 	}
@@ -150,6 +176,10 @@ func TestDecideErrorTTL(t *testing.T) {
 		{"no-cache honoured on 501", nil, year, 501, hdr("Cache-Control", "no-cache"), Decision{false, 0, ReasonNoCache, nil}},
 		{"no-store ignored on 503", nil, year, 503, hdr("Cache-Control", "no-store"), Decision{true, 10 * sec, ReasonErrorCachingMinTTL, nil}},
 		{"no-cache ignored on 403 with max-age", nil, year, 403, hdr("Cache-Control", "no-cache, max-age=60"), Decision{true, 60 * sec, ReasonMaxAge, nil}},
+		// Vary: * (AWS custom origins, Content negotiation; the caller has
+		// already dropped it when MinTTL > 0).
+		{"Vary * on 404", nil, year, 404, hdr("Vary", "*"), Decision{false, 0, ReasonVaryStar, nil}},
+		{"Vary * on 503", d(300 * sec), year, 503, hdr("Vary", "Accept-Encoding,*"), Decision{false, 0, ReasonVaryStar, nil}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -179,4 +209,48 @@ func BenchmarkDecideTTL(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzDecideTTL drives the TTL decisions with arbitrary field values and
+// statuses and checks what must hold whatever the origin sends.
+func FuzzDecideTTL(f *testing.F) {
+	f.Add(200, "max-age=60", "", "", "", "", int64(0))
+	f.Add(299, "s-maxage=10, max-age=5", "Sun, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMT", "*", "7200", int64(60))
+	f.Add(404, "no-store", "0", "", "Accept-Encoding, *", "-1", int64(0))
+	f.Add(307, "", "Sun, 06 Nov 1994 8:49:37 GMT", "", "X-*", "99999999999999999999", int64(1))
+	f.Fuzz(func(t *testing.T, status int, cc, expires, date, vary, age string, minSec int64) {
+		h := http.Header{}
+		for name, v := range map[string]string{"Cache-Control": cc, "Expires": expires, "Date": date, "Vary": vary, "Age": age} {
+			if v != "" {
+				h.Set(name, v)
+			}
+		}
+		cfg := TTLConfig{Min: time.Duration(minSec%100000) * sec, Default: day, Max: year}
+		if cfg.Min < 0 {
+			cfg.Min = -cfg.Min
+		}
+		var d Decision
+		if status >= 400 {
+			d = DecideErrorTTL(nil, cfg.Max, status, h, now)
+		} else {
+			d = DecideTTL(cfg, status, h, now)
+		}
+		if d.TTL < 0 || (!d.Cacheable && d.TTL != 0) || d.Reason == "" {
+			t.Fatalf("status %d %v: %+v", status, h, d)
+		}
+		if d.Cacheable && (status < 200 || status > 599) {
+			t.Fatalf("status %d cached: %+v", status, d)
+		}
+		if d.Cacheable && VariesOnEverything(h) && (cfg.Min == 0 || status >= 400) {
+			t.Fatalf("Vary %q cached with MinTTL 0: %+v", vary, d)
+		}
+		if d.Cacheable && d.TTL > max(cfg.Max, cfg.Min) && status < 400 {
+			t.Fatalf("TTL %v above MaxTTL: %+v", d.TTL, d)
+		}
+		a, _ := ParseAge(h)
+		if a < 0 || a > MaxDeltaSeconds*sec {
+			t.Fatalf("ParseAge(%q) = %v", age, a)
+		}
+		_ = FreshUntil(now, d.TTL, a)
+	})
 }

@@ -21,6 +21,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
@@ -89,7 +91,28 @@ type Request struct {
 	ContentLength int64
 	// Sign asks for SigV4 signing of an S3 origin request.
 	Sign bool
+	// Interim, when set, receives each interim (1xx) response the origin
+	// sends before its final one (103 Early Hints, 102...), except 100
+	// Continue, which answers the edge's own Expect and is not the
+	// viewer's. It runs on the transport's goroutine, in order, before Do
+	// returns; h is the origin's header as read.
+	Interim func(status int, h http.Header)
 }
+
+// Limits on interim responses: net/http leaves them to whoever asks to see
+// them (httptrace.ClientTrace.Got1xxResponse), and an origin must not keep
+// the edge reading 1xx heads forever. Their heads together count against
+// the same 20,480 bytes as the final head (MaxResponseHeadBytes).
+const maxInterimResponses = 16
+
+// errInterimTooLarge fails a fetch whose interim responses exceed the limits.
+var errInterimTooLarge = errors.New("origin sent too many or too large 1xx responses")
+
+// errRepeatedContinue fails a fetch whose origin sent 100 Continue twice:
+// "Your origin cannot send more than one 100-Continue response to
+// CloudFront ... CloudFront will return an error" (AWS "Request and
+// response behavior for custom origins", 100-Continue responses).
+var errRepeatedContinue = errors.New("origin sent more than one 100 Continue")
 
 // MaxResponseHeadBytes is the longest origin response head accepted.
 const MaxResponseHeadBytes = 20480
@@ -246,7 +269,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
 		if ctx.Err() != nil {
 			break
 		}
-		req, err := http.NewRequestWithContext(ctx, r.Method, u.String(), r.Body)
+		req, err := http.NewRequestWithContext(withInterim(ctx, r.Interim), r.Method, u.String(), r.Body)
 		if err != nil {
 			return nil, &Error{Status: http.StatusBadGateway, Detail: "OriginError", Err: err}
 		}
@@ -278,6 +301,39 @@ func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
 		lastErr = ctx.Err()
 	}
 	return nil, classify(lastErr)
+}
+
+// withInterim returns ctx with a client trace that hands the origin's
+// interim responses to relay, within maxInterimResponses and
+// MaxResponseHeadBytes; ctx itself when relay is nil.
+func withInterim(ctx context.Context, relay func(int, http.Header)) context.Context {
+	if relay == nil {
+		return ctx
+	}
+	count, size, continues := 0, 0, 0
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+			if code == http.StatusContinue {
+				if continues++; continues > 1 {
+					return errRepeatedContinue
+				}
+			}
+			count++
+			size += len("HTTP/1.1 100 \r\n\r\n")
+			for name, vs := range h {
+				for _, v := range vs {
+					size += len(name) + len(v) + len(": \r\n")
+				}
+			}
+			if count > maxInterimResponses || size > MaxResponseHeadBytes {
+				return errInterimTooLarge
+			}
+			if code != http.StatusContinue {
+				relay(code, http.Header(h))
+			}
+			return nil
+		},
+	})
 }
 
 // roundTrip sends req; the origin must start answering within readTimeout
@@ -336,9 +392,11 @@ func classify(err error) *Error {
 	var ne net.Error
 	var dnsErr *net.DNSError
 	switch {
-	case strings.Contains(err.Error(), "server response headers exceeded"):
+	case strings.Contains(err.Error(), "server response headers exceeded"), errors.Is(err, errInterimTooLarge):
 		// net/http's error for MaxResponseHeaderBytes (not exported).
 		return &Error{Status: http.StatusBadGateway, Detail: "OriginHeaderTooBigError", Err: err}
+	case errors.Is(err, errRepeatedContinue):
+		return &Error{Status: http.StatusBadGateway, Detail: "OriginInvalidResponseError", Err: err}
 	case errors.Is(err, errReadTimeout):
 		return &Error{Status: http.StatusGatewayTimeout, Detail: "OriginReadError", Err: err}
 	case errors.As(err, &dnsErr):
