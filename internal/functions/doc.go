@@ -1,0 +1,71 @@
+// Package functions compiles and runs CloudFront Functions: JavaScript
+// handlers that see a viewer request or viewer response as CloudFront's
+// event object and return a request (continue) or a response (answer at
+// once). The engine is goja, a JavaScript interpreter written in Go.
+//
+// Behaviour follows the CloudFront Developer Guide pages "CloudFront
+// Functions event structure" (functions-event-structure), "JavaScript
+// runtime features for CloudFront Functions" (functions-javascript-runtime-10
+// and functions-javascript-runtime-20) and "Testing functions"
+// (test-function).
+//
+// # Life cycle
+//
+// Compile parses and compiles the code once. A Program keeps a pool of
+// ready runtimes (each has run the top-level code once and holds the
+// handler); Run takes one, converts the event to JavaScript, calls
+// handler(event), converts and validates what it returns, and gives the
+// runtime back. A runtime whose run failed in any way is dropped, never
+// reused.
+//
+// # Outcomes
+//
+// Run returns a *Result, or an *Error whose Type is the result type
+// CloudFront names for the failure:
+//   - FunctionExecutionError: the code threw, or used something the
+//     sandbox refuses (eval, the Function constructor, a memory cap), or
+//     overflowed the call stack;
+//   - FunctionThrottledError: the run exceeded its time limit and was
+//     interrupted;
+//   - FunctionValidationError: the handler returned something that is not
+//     a valid request or response object.
+//
+// # Sandbox and limits
+//
+// goja gives a script no file system, network, timers or process access;
+// the sandbox adds console.log (captured), require for the built-in
+// modules only, a Date frozen at the run's start, and makes eval and every
+// Function constructor (also reached through (function(){}).constructor,
+// async and generator functions) throw EvalError.
+//
+// Time: a run is interrupted when it exceeds its limit (wall-clock time of
+// the handler call, measured on the goroutine running it; goja checks the
+// interrupt flag between instructions).
+//
+// Memory: goja has no heap limit, and its built-ins (Array.prototype.fill,
+// join, String.prototype.repeat, ...) run to completion in Go without
+// checking the interrupt flag, so a single call such as
+// new Array(1e8).fill(0) could allocate gigabytes. The sandbox therefore
+// caps sizes where they are created or consumed: the built-ins that loop
+// over an array-like's length or build a string or buffer from a length
+// argument check it first against MaxArrayLength, MaxStringLength or
+// MaxBufferBytes and throw MemoryError (the error type CloudFront's runtime
+// lists) instead. Growth one instruction at a time (s += s, push in a loop)
+// is bounded by the time limit. CloudFront's own memory quota is 2 MB; the
+// caps are a little larger since goja's objects are bigger than
+// CloudFront's.
+//
+// # Departures from CloudFront (documented, not hidden)
+//
+//   - Both runtimes accept the same syntax (goja's: ES5.1 and most of
+//     ES2015+); cloudfront-js-1.0 does not refuse const, let or async. The
+//     runtimes differ in their modules: 2.0 has buffer and cloudfront
+//     (import cf from 'cloudfront'), crypto digests without an encoding
+//     return a Buffer; 1.0 has the byte-string String methods (toUTF8,
+//     fromUTF8, toBytes, fromBytes, bytesFrom).
+//   - A pooled runtime keeps the globals the top-level code created; a
+//     handler that mutates global variables sees its own earlier changes.
+//   - cf.kvs() throws: KeyValueStore is not served yet.
+//   - Query string values are passed as they appear in the request
+//     (percent-encoding kept), so a request round-trips unchanged.
+package functions

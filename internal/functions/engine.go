@@ -1,0 +1,291 @@
+package functions
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// Runtimes (FunctionConfig.Runtime in the 2020-05-31 model).
+const (
+	Runtime10 = "cloudfront-js-1.0"
+	Runtime20 = "cloudfront-js-2.0"
+)
+
+// Result types of a failed run, as CloudFront names them in logs and
+// X-Cache ("CloudFront Functions" pages on errors and logging).
+const (
+	ExecutionError  = "FunctionExecutionError"
+	ThrottledError  = "FunctionThrottledError"
+	ValidationError = "FunctionValidationError"
+)
+
+// Sizes a run may not exceed (see the package documentation: memory).
+const (
+	MaxArrayLength  = 1 << 18
+	MaxStringLength = 1 << 22
+	MaxBufferBytes  = 1 << 22
+	maxCallStack    = 512
+	maxLogLines     = 256
+	maxLogLineBytes = 4096
+)
+
+// Error is a failed run.
+type Error struct {
+	Type    string // ExecutionError, ThrottledError or ValidationError
+	Message string
+}
+
+func (e *Error) Error() string { return e.Type + ": " + e.Message }
+
+// Result is a successful run: exactly one of Request and Response is set.
+type Result struct {
+	Request  *Request
+	Response *Response
+	// OriginChanges are the cloudfront module's origin modification calls,
+	// in order (2.0, viewer-request).
+	OriginChanges []OriginChange
+}
+
+// OriginChange is one call of cf.updateRequestOrigin,
+// cf.selectRequestOriginById or cf.createRequestOriginGroup with its
+// argument exported to Go values.
+type OriginChange struct {
+	Method string
+	Arg    any
+}
+
+// Run reports what a run did besides its result.
+type Run struct {
+	Logs     []string      // console.log lines
+	Duration time.Duration // handler call, measured
+}
+
+// Program is compiled function code with a pool of ready runtimes.
+type Program struct {
+	runtime string
+	prog    *goja.Program
+	pool    sync.Pool // *vm
+}
+
+// CompileError is code that does not compile or has no handler.
+type CompileError struct{ Message string }
+
+func (e *CompileError) Error() string { return e.Message }
+
+// importLine matches the 2.0 module syntax CloudFront documents
+// (import cf from 'cloudfront'; import crypto from 'crypto'), rewritten to
+// require calls before compiling, keeping line numbers.
+var importLine = regexp.MustCompile(`(?m)^[ \t]*import[ \t]+([A-Za-z_$][A-Za-z0-9_$]*)[ \t]+from[ \t]+(['"])([a-z]+)(['"])[ \t]*;?`)
+
+// Compile compiles code for the runtime and checks that it defines a
+// handler function.
+func Compile(code []byte, runtime string) (*Program, error) {
+	if runtime != Runtime10 && runtime != Runtime20 {
+		return nil, &CompileError{fmt.Sprintf("The runtime %q is not cloudfront-js-1.0 or cloudfront-js-2.0.", runtime)}
+	}
+	src := string(code)
+	if runtime == Runtime20 {
+		src = importLine.ReplaceAllString(src, "var $1 = require($2$3$4);")
+	}
+	prog, err := goja.Compile("function.js", src, true)
+	if err != nil {
+		return nil, &CompileError{"The function code does not compile: " + firstLine(err.Error())}
+	}
+	p := &Program{runtime: runtime, prog: prog}
+	v, err := p.newVM()
+	if err != nil {
+		return nil, &CompileError{err.Error()}
+	}
+	p.pool.Put(v)
+	return p, nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// Runtime is the program's runtime.
+func (p *Program) Runtime() string { return p.runtime }
+
+// vm is one runtime that has run the program's top-level code.
+type vm struct {
+	rt      *goja.Runtime
+	handler goja.Callable
+	start   time.Time // Date's value during a run
+	logs    []string
+	origin  []OriginChange
+	kind    string // event type of the current run
+}
+
+func (p *Program) newVM() (*vm, error) {
+	v := &vm{rt: goja.New(), start: time.Now()}
+	v.rt.SetMaxCallStackSize(maxCallStack)
+	v.rt.SetTimeSource(func() time.Time { return v.start })
+	if err := installSandbox(v, p.runtime); err != nil {
+		return nil, fmt.Errorf("set up the runtime: %w", err)
+	}
+	// The top-level code runs under a limit too: a loop there must not
+	// hang the caller.
+	timer := time.AfterFunc(time.Second, func() { v.rt.Interrupt(errTimeout) })
+	_, err := v.rt.RunProgram(p.prog)
+	timer.Stop()
+	if err != nil {
+		return nil, fmt.Errorf("The function code failed when loaded: %s", firstLine(errMessage(err)))
+	}
+	h, ok := goja.AssertFunction(v.rt.Get("handler"))
+	if !ok {
+		return nil, errors.New("The function code must define a function named handler.")
+	}
+	v.handler = h
+	return v, nil
+}
+
+var errTimeout = errors.New("the function exceeded its time limit")
+
+// Run runs the handler on the event. limit bounds the handler's run time;
+// past it the run is interrupted (ThrottledError). The Run report is
+// filled even when the run fails.
+func (p *Program) Run(ev *Event, limit time.Duration) (*Result, *Run, error) {
+	rep := &Run{}
+	v, _ := p.pool.Get().(*vm)
+	if v == nil {
+		var err error
+		if v, err = p.newVM(); err != nil {
+			return nil, rep, &Error{Type: ExecutionError, Message: err.Error()}
+		}
+	}
+	res, err := v.run(ev, limit, rep)
+	if err == nil {
+		p.pool.Put(v)
+	}
+	return res, rep, err
+}
+
+func (v *vm) run(ev *Event, limit time.Duration, rep *Run) (res *Result, err error) {
+	v.logs, v.origin, v.kind = v.logs[:0], nil, ev.Context.EventType
+	v.start = time.Now()
+	event := eventToJS(v.rt, ev)
+	fired := false
+	var mu sync.Mutex
+	timer := time.AfterFunc(limit, func() {
+		mu.Lock()
+		fired = true
+		mu.Unlock()
+		v.rt.Interrupt(errTimeout)
+	})
+	began := time.Now()
+	out, callErr := v.handler(goja.Undefined(), event)
+	if callErr == nil {
+		out, callErr = settle(out)
+	}
+	rep.Duration = time.Since(began)
+	stopped := timer.Stop()
+	mu.Lock()
+	interrupted := fired
+	mu.Unlock()
+	rep.Logs = append([]string(nil), v.logs...)
+	if !stopped && interrupted && callErr == nil {
+		// The limit passed as the run ended: the runtime may hold an
+		// interrupt, so it must not be reused.
+		callErr = errTimeout
+	}
+	if callErr != nil {
+		var ie *goja.InterruptedError
+		if errors.As(callErr, &ie) || errors.Is(callErr, errTimeout) {
+			return nil, &Error{Type: ThrottledError, Message: fmt.Sprintf("The function exceeded its time limit (%s) and was stopped.", limit)}
+		}
+		return nil, &Error{Type: ExecutionError, Message: errMessage(callErr)}
+	}
+	res, err = v.result(out, ev)
+	if err != nil {
+		var ve *validationError
+		if errors.As(err, &ve) {
+			return nil, &Error{Type: ValidationError, Message: ve.msg}
+		}
+		return nil, &Error{Type: ExecutionError, Message: errMessage(err)}
+	}
+	res.OriginChanges = v.origin
+	return res, nil
+}
+
+// settle unwraps the promise an async handler returns: promise jobs have
+// run when the call returned, so a pending promise never settles.
+func settle(out goja.Value) (goja.Value, error) {
+	o, ok := out.(*goja.Object)
+	if !ok {
+		return out, nil
+	}
+	pr, ok := o.Export().(*goja.Promise)
+	if !ok {
+		return out, nil
+	}
+	switch pr.State() {
+	case goja.PromiseStateFulfilled:
+		return pr.Result(), nil
+	case goja.PromiseStateRejected:
+		return nil, errors.New(valueMessage(pr.Result()))
+	}
+	return nil, errors.New("The handler's promise never settled (CloudFront Functions have no timers or I/O to wait for).")
+}
+
+func (v *vm) result(out goja.Value, ev *Event) (*Result, error) {
+	what := "request or response"
+	if ev.Context.EventType == ViewerResponse {
+		what = "response"
+	}
+	o, err := asObject(out, what)
+	if err != nil {
+		return nil, err
+	}
+	if isResponse(o) {
+		r, err := responseFromJS(v.rt, o, ev.Response)
+		if err != nil {
+			return nil, err
+		}
+		return &Result{Response: r}, nil
+	}
+	if ev.Context.EventType == ViewerResponse {
+		return nil, invalid("A viewer-response function must return a response object (with a statusCode).")
+	}
+	q, err := requestFromJS(v.rt, o, &ev.Request)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Request: q}, nil
+}
+
+// errMessage is the message of a thrown error: "Name: message" without
+// goja's stack positions.
+func errMessage(err error) string {
+	var ex *goja.Exception
+	if errors.As(err, &ex) && ex.Value() != nil {
+		return valueMessage(ex.Value())
+	}
+	var so *goja.StackOverflowError
+	if errors.As(err, &so) {
+		return "RangeError: Maximum call stack size exceeded"
+	}
+	return firstLine(err.Error())
+}
+
+// valueMessage describes a thrown value: "Name: message" for an error
+// object, "Uncaught <value>" otherwise.
+func valueMessage(v goja.Value) string {
+	if o, ok := v.(*goja.Object); ok {
+		name, msg := o.Get("name"), o.Get("message")
+		if name != nil && msg != nil && !goja.IsUndefined(name) && !goja.IsUndefined(msg) {
+			return name.String() + ": " + msg.String()
+		}
+	}
+	if v == nil {
+		return "Uncaught undefined"
+	}
+	return "Uncaught " + v.String()
+}
