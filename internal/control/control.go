@@ -45,6 +45,7 @@ type Quotas struct {
 	OACs                   int
 	CachePolicies          int // custom ones
 	OriginRequestPolicies  int // custom ones
+	Functions              int // CloudFront Functions
 }
 
 // DefaultQuotas are CloudFront's documented defaults.
@@ -66,6 +67,7 @@ var DefaultQuotas = Quotas{
 	OACs:                   100,
 	CachePolicies:          20,
 	OriginRequestPolicies:  20,
+	Functions:              100,
 }
 
 // withDefaults returns q with each zero quota set to its default, so that
@@ -96,6 +98,7 @@ func (q Quotas) withDefaults() Quotas {
 		CachePolicies:          or(q.CachePolicies, d.CachePolicies),
 		OriginRequestPolicies:  or(q.OriginRequestPolicies, d.OriginRequestPolicies),
 		OACs:                   or(q.OACs, d.OACs),
+		Functions:              or(q.Functions, d.Functions),
 	}
 }
 

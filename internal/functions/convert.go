@@ -20,10 +20,10 @@ func invalid(format string, args ...any) error {
 }
 
 // eventToJS builds the event object.
-func eventToJS(rt *goja.Runtime, ev *Event) *goja.Object {
-	o := rt.NewObject()
+func eventToJS(j *vm, ev *Event) *goja.Object {
+	o := j.rt.NewObject()
 	_ = o.Set("version", ev.Version)
-	c := rt.NewObject()
+	c := j.rt.NewObject()
 	if ev.Context.DistributionDomainName != "" {
 		_ = c.Set("distributionDomainName", ev.Context.DistributionDomainName)
 	}
@@ -35,63 +35,65 @@ func eventToJS(rt *goja.Runtime, ev *Event) *goja.Object {
 		_ = c.Set("requestId", ev.Context.RequestID)
 	}
 	_ = o.Set("context", c)
-	v := rt.NewObject()
+	v := j.rt.NewObject()
 	_ = v.Set("ip", ev.Viewer.IP)
 	_ = o.Set("viewer", v)
-	_ = o.Set("request", requestToJS(rt, &ev.Request))
+	_ = o.Set("request", requestToJS(j, &ev.Request))
 	if ev.Response != nil {
-		_ = o.Set("response", responseToJS(rt, ev.Response))
+		_ = o.Set("response", responseToJS(j, ev.Response))
 	}
 	return o
 }
 
-func requestToJS(rt *goja.Runtime, q *Request) *goja.Object {
-	o := rt.NewObject()
+func requestToJS(j *vm, q *Request) *goja.Object {
+	o := j.rt.NewObject()
 	// method is the request object's only read-only field
 	// (functions-event-structure): assigning it throws in strict mode.
-	_ = o.DefineDataProperty("method", rt.ToValue(q.Method), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
-	_ = o.Set("uri", q.URI)
-	_ = o.Set("querystring", fieldsToJS(rt, q.QueryString, false))
-	_ = o.Set("headers", fieldsToJS(rt, q.Headers, false))
-	_ = o.Set("cookies", fieldsToJS(rt, q.Cookies, false))
+	_ = o.DefineDataProperty("method", j.rt.ToValue(q.Method), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	_ = o.Set("uri", j.jsString(q.URI))
+	_ = o.Set("querystring", fieldsToJS(j, q.QueryString, false))
+	_ = o.Set("headers", fieldsToJS(j, q.Headers, false))
+	_ = o.Set("cookies", fieldsToJS(j, q.Cookies, false))
 	return o
 }
 
-func responseToJS(rt *goja.Runtime, r *Response) *goja.Object {
-	o := rt.NewObject()
+func responseToJS(j *vm, r *Response) *goja.Object {
+	o := j.rt.NewObject()
 	_ = o.Set("statusCode", r.StatusCode)
 	if r.StatusDescription != "" {
 		_ = o.Set("statusDescription", r.StatusDescription)
 	}
-	_ = o.Set("headers", fieldsToJS(rt, r.Headers, false))
-	_ = o.Set("cookies", fieldsToJS(rt, r.Cookies, true))
+	_ = o.Set("headers", fieldsToJS(j, r.Headers, false))
+	_ = o.Set("cookies", fieldsToJS(j, r.Cookies, true))
 	return o
 }
 
-func fieldsToJS(rt *goja.Runtime, fs Fields, attrs bool) *goja.Object {
-	o := rt.NewObject()
+func fieldsToJS(j *vm, fs Fields, attrs bool) *goja.Object {
+	o := j.rt.NewObject()
 	for _, f := range fs {
 		if len(f.Values) == 0 {
 			continue
 		}
-		fo := valueToJS(rt, f.Values[0], attrs)
+		fo := valueToJS(j, f.Values[0], attrs)
 		if len(f.Values) > 1 {
 			items := make([]any, len(f.Values))
 			for i, v := range f.Values {
-				items[i] = valueToJS(rt, v, attrs)
+				items[i] = valueToJS(j, v, attrs)
 			}
-			_ = fo.Set("multiValue", rt.NewArray(items...))
+			_ = fo.Set("multiValue", j.rt.NewArray(items...))
 		}
-		_ = o.Set(f.Name, fo)
+		// Define, not Set: a field named __proto__ is data, not the
+		// object's prototype.
+		j.defineField(o, f.Name, fo)
 	}
 	return o
 }
 
-func valueToJS(rt *goja.Runtime, v Value, attrs bool) *goja.Object {
-	o := rt.NewObject()
-	_ = o.Set("value", v.Value)
+func valueToJS(j *vm, v Value, attrs bool) *goja.Object {
+	o := j.rt.NewObject()
+	_ = o.Set("value", j.jsString(v.Value))
 	if attrs {
-		_ = o.Set("attributes", v.Attributes)
+		_ = o.Set("attributes", j.jsString(v.Attributes))
 	}
 	return o
 }
@@ -115,14 +117,14 @@ func asObject(v goja.Value, what string) (*goja.Object, error) {
 
 // requestFromJS reads and validates a returned request against the one
 // the handler received.
-func requestFromJS(rt *goja.Runtime, o *goja.Object, orig *Request) (*Request, error) {
+func requestFromJS(j *vm, o *goja.Object, orig *Request) (*Request, error) {
 	q := &Request{Method: orig.Method}
 	if m := o.Get("method"); m != nil && !goja.IsUndefined(m) {
 		if s, ok := m.Export().(string); !ok || s != orig.Method {
 			return nil, invalid("The request method cannot be changed (it is %q).", orig.Method)
 		}
 	}
-	uri, err := stringProp(o, "uri", "request.uri")
+	uri, err := j.stringProp(o, "uri", "request.uri")
 	if err != nil {
 		return nil, err
 	}
@@ -133,16 +135,16 @@ func requestFromJS(rt *goja.Runtime, o *goja.Object, orig *Request) (*Request, e
 		return nil, invalid("The request uri contains a character that is not allowed in a URI (%q).", uri[bad])
 	}
 	q.URI = uri
-	if q.QueryString, err = fieldsFromJS(rt, o.Get("querystring"), orig.QueryString, "request.querystring", checkQueryName, false); err != nil {
+	if q.QueryString, err = fieldsFromJS(j, o.Get("querystring"), orig.QueryString, "request.querystring", checkQueryName, false); err != nil {
 		return nil, err
 	}
-	if q.Headers, err = fieldsFromJS(rt, o.Get("headers"), orig.Headers, "request.headers", checkHeaderName, false); err != nil {
+	if q.Headers, err = fieldsFromJS(j, o.Get("headers"), orig.Headers, "request.headers", checkHeaderName, false); err != nil {
 		return nil, err
 	}
 	if _, ok := q.Headers.Get("cookie"); ok {
 		return nil, invalid("The request headers cannot contain cookie: cookies belong in request.cookies.")
 	}
-	if q.Cookies, err = fieldsFromJS(rt, o.Get("cookies"), orig.Cookies, "request.cookies", checkCookieName, false); err != nil {
+	if q.Cookies, err = fieldsFromJS(j, o.Get("cookies"), orig.Cookies, "request.cookies", checkCookieName, false); err != nil {
 		return nil, err
 	}
 	return q, nil
@@ -150,7 +152,7 @@ func requestFromJS(rt *goja.Runtime, o *goja.Object, orig *Request) (*Request, e
 
 // responseFromJS reads and validates a returned response; orig is the
 // response the handler received (nil in viewer-request).
-func responseFromJS(rt *goja.Runtime, o *goja.Object, orig *Response) (*Response, error) {
+func responseFromJS(j *vm, o *goja.Object, orig *Response) (*Response, error) {
 	if orig == nil {
 		orig = &Response{}
 	}
@@ -176,24 +178,24 @@ func responseFromJS(rt *goja.Runtime, o *goja.Object, orig *Response) (*Response
 		r.StatusDescription = s
 	}
 	var err error
-	if r.Headers, err = fieldsFromJS(rt, o.Get("headers"), orig.Headers, "response.headers", checkHeaderName, false); err != nil {
+	if r.Headers, err = fieldsFromJS(j, o.Get("headers"), orig.Headers, "response.headers", checkHeaderName, false); err != nil {
 		return nil, err
 	}
 	if _, ok := r.Headers.Get("set-cookie"); ok {
 		return nil, invalid("The response headers cannot contain set-cookie: cookies belong in response.cookies.")
 	}
-	if r.Cookies, err = fieldsFromJS(rt, o.Get("cookies"), orig.Cookies, "response.cookies", checkCookieName, true); err != nil {
+	if r.Cookies, err = fieldsFromJS(j, o.Get("cookies"), orig.Cookies, "response.cookies", checkCookieName, true); err != nil {
 		return nil, err
 	}
 	if b := o.Get("body"); b != nil && !goja.IsUndefined(b) && !goja.IsNull(b) {
-		if r.Body, err = bodyFromJS(b); err != nil {
+		if r.Body, err = bodyFromJS(j, b); err != nil {
 			return nil, err
 		}
 	}
 	return r, nil
 }
 
-func bodyFromJS(v goja.Value) (*Body, error) {
+func bodyFromJS(j *vm, v goja.Value) (*Body, error) {
 	if s, ok := v.Export().(string); ok {
 		return &Body{Data: []byte(s), Encoding: "text"}, nil
 	}
@@ -201,7 +203,7 @@ func bodyFromJS(v goja.Value) (*Body, error) {
 	if !ok {
 		return nil, invalid("The response body must be a string or an object with data and encoding.")
 	}
-	data, err := stringProp(o, "data", "response.body.data")
+	data, err := j.stringProp(o, "data", "response.body.data")
 	if err != nil {
 		return nil, err
 	}
@@ -222,12 +224,12 @@ func bodyFromJS(v goja.Value) (*Body, error) {
 	return nil, invalid("The response body encoding %q is not text or base64.", enc)
 }
 
-func stringProp(o *goja.Object, name, what string) (string, error) {
+func (j *vm) stringProp(o *goja.Object, name, what string) (string, error) {
 	v := o.Get(name)
 	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
 		return "", invalid("The %s is missing.", what)
 	}
-	s, ok := v.Export().(string)
+	s, ok := j.goString(v)
 	if !ok {
 		return "", invalid("The %s must be a string.", what)
 	}
@@ -238,7 +240,7 @@ func stringProp(o *goja.Object, name, what string) (string, error) {
 // values follow the guide's multiValue rules: a multiValue that was added
 // or changed gives all the values; otherwise value replaces the first and
 // the others stay ("Duplicate query strings, headers, and cookies").
-func fieldsFromJS(rt *goja.Runtime, v goja.Value, orig Fields, what string, checkName func(string) bool, attrs bool) (Fields, error) {
+func fieldsFromJS(j *vm, v goja.Value, orig Fields, what string, checkName func(string) bool, attrs bool) (Fields, error) {
 	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
 		return nil, nil
 	}
@@ -246,21 +248,21 @@ func fieldsFromJS(rt *goja.Runtime, v goja.Value, orig Fields, what string, chec
 	if !ok {
 		return nil, invalid("The %s must be an object.", what)
 	}
-	keys := o.Keys()
-	out := make(Fields, 0, len(keys))
-	for _, name := range keys {
-		if !checkName(name) {
+	names, props := j.ownEntries(o)
+	out := make(Fields, 0, len(names))
+	for i, name := range names {
+		origField, hadField := orig.Get(name)
+		if !hadField && !checkName(name) {
 			return nil, invalid("The name %q in %s is not valid.", name, what)
 		}
-		fv, ok := o.Get(name).(*goja.Object)
+		fv, ok := props[i].(*goja.Object)
 		if !ok {
 			return nil, invalid("The %s field %q must be an object with a value.", what, name)
 		}
-		first, err := valueFromJS(fv, what, name, attrs)
+		first, err := j.valueFromJS(fv, what, name, attrs)
 		if err != nil {
 			return nil, err
 		}
-		origField, hadField := orig.Get(name)
 		field := Field{Name: name}
 		if mv := fv.Get("multiValue"); mv != nil && !goja.IsUndefined(mv) && !goja.IsNull(mv) {
 			arr, ok := mv.(*goja.Object)
@@ -277,7 +279,7 @@ func fieldsFromJS(rt *goja.Runtime, v goja.Value, orig Fields, what string, chec
 				if !ok {
 					return nil, invalid("The multiValue items of %s field %q must be objects with a value.", what, name)
 				}
-				it, err := valueFromJS(io, what, name, attrs)
+				it, err := j.valueFromJS(io, what, name, attrs)
 				if err != nil {
 					return nil, err
 				}
@@ -297,7 +299,28 @@ func fieldsFromJS(rt *goja.Runtime, v goja.Value, orig Fields, what string, chec
 		}
 		out = append(out, field)
 	}
-	return out, nil
+	return inOriginalOrder(out, orig), nil
+}
+
+// inOriginalOrder puts the fields the handler received first, in the order
+// it received them (JavaScript lists integer-like keys first), then the
+// ones it added.
+func inOriginalOrder(fs, orig Fields) Fields {
+	if len(orig) == 0 {
+		return fs
+	}
+	out := make(Fields, 0, len(fs))
+	for _, o := range orig {
+		if f, ok := fs.Get(o.Name); ok {
+			out = append(out, f)
+		}
+	}
+	for _, f := range fs {
+		if _, ok := orig.Get(f.Name); !ok {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func sameValues(a, b []Value) bool {
@@ -312,19 +335,19 @@ func sameValues(a, b []Value) bool {
 	return true
 }
 
-func valueFromJS(o *goja.Object, what, name string, attrs bool) (Value, error) {
+func (j *vm) valueFromJS(o *goja.Object, what, name string, attrs bool) (Value, error) {
 	v := o.Get("value")
 	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
 		return Value{}, invalid("The %s field %q has no value.", what, name)
 	}
-	var s string
-	switch x := v.Export().(type) {
-	case string:
-		s = x
+	s, isString := j.goString(v)
+	switch v.Export().(type) {
 	case int64, float64, bool:
 		s = v.String()
 	default:
-		return Value{}, invalid("The value of %s field %q must be a string.", what, name)
+		if !isString {
+			return Value{}, invalid("The value of %s field %q must be a string.", what, name)
+		}
 	}
 	if strings.ContainsAny(s, "\r\n\x00") {
 		return Value{}, invalid("The value of %s field %q contains a line break or NUL.", what, name)
@@ -332,7 +355,7 @@ func valueFromJS(o *goja.Object, what, name string, attrs bool) (Value, error) {
 	val := Value{Value: s}
 	if attrs {
 		if a := o.Get("attributes"); a != nil && !goja.IsUndefined(a) && !goja.IsNull(a) {
-			as, ok := a.Export().(string)
+			as, ok := j.goString(a)
 			if !ok || strings.ContainsAny(as, "\r\n\x00") {
 				return Value{}, invalid("The attributes of %s field %q must be a string on one line.", what, name)
 			}

@@ -122,11 +122,19 @@ type vm struct {
 	logs    []string
 	origin  []OriginChange
 	kind    string // event type of the current run
+
+	// Built-ins captured before any function code runs (strings.go).
+	objectKeys, reflectGet, defineProperty goja.Callable
 }
 
 func (p *Program) newVM() (*vm, error) {
 	v := &vm{rt: goja.New(), start: time.Now()}
 	v.rt.SetMaxCallStackSize(maxCallStack)
+	object := v.rt.Get("Object").ToObject(v.rt)
+	reflect := v.rt.Get("Reflect").ToObject(v.rt)
+	v.objectKeys, _ = goja.AssertFunction(object.Get("keys"))
+	v.reflectGet, _ = goja.AssertFunction(reflect.Get("get"))
+	v.defineProperty, _ = goja.AssertFunction(object.Get("defineProperty"))
 	v.rt.SetTimeSource(func() time.Time { return v.start })
 	if err := installSandbox(v, p.runtime); err != nil {
 		return nil, fmt.Errorf("set up the runtime: %w", err)
@@ -171,7 +179,7 @@ func (p *Program) Run(ev *Event, limit time.Duration) (*Result, *Run, error) {
 func (v *vm) run(ev *Event, limit time.Duration, rep *Run) (res *Result, err error) {
 	v.logs, v.origin, v.kind = v.logs[:0], nil, ev.Context.EventType
 	v.start = time.Now()
-	event := eventToJS(v.rt, ev)
+	event := eventToJS(v, ev)
 	fired := false
 	var mu sync.Mutex
 	timer := time.AfterFunc(limit, func() {
@@ -245,7 +253,7 @@ func (v *vm) result(out goja.Value, ev *Event) (*Result, error) {
 		return nil, err
 	}
 	if isResponse(o) {
-		r, err := responseFromJS(v.rt, o, ev.Response)
+		r, err := responseFromJS(v, o, ev.Response)
 		if err != nil {
 			return nil, err
 		}
@@ -254,7 +262,7 @@ func (v *vm) result(out goja.Value, ev *Event) (*Result, error) {
 	if ev.Context.EventType == ViewerResponse {
 		return nil, invalid("A viewer-response function must return a response object (with a statusCode).")
 	}
-	q, err := requestFromJS(v.rt, o, &ev.Request)
+	q, err := requestFromJS(v, o, &ev.Request)
 	if err != nil {
 		return nil, err
 	}

@@ -229,3 +229,31 @@ func checkOutcome(t *testing.T, res *Result, err error, errType, errHas string) 
 		t.Fatalf("want %s containing %q, got %s: %s", errType, errHas, fe.Type, fe.Message)
 	}
 }
+
+// TestRawBytes: bytes that are not UTF-8 reach the handler as escaped
+// lone surrogates and come back unchanged; names differing only in such
+// bytes stay apart.
+func TestRawBytes(t *testing.T) {
+	p := compile(t, Runtime10, `function handler(e) {
+		var v = e.request.headers['x-latin1'].value;
+		e.request.headers['x-seen'] = {value: v.length + ':' + v.charCodeAt(3).toString(16)};
+		return e.request;
+	}`)
+	ev := requestEvent()
+	ev.Request.Headers = Fields{{Name: "x-latin1", Values: []Value{{Value: "caf\xe9"}}}}
+	ev.Request.Cookies = Fields{{Name: "\x96", Values: []Value{{Value: "a"}}}, {Name: "\x97", Values: []Value{{Value: "b\xff"}}}}
+	ev.Request.URI = "/caf\xe9"
+	res, _, err := p.Run(ev, testLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := res.Request.Headers.Get("x-seen"); f.Values[0].Value != "4:dce9" {
+		t.Errorf("handler saw %q", f.Values[0].Value)
+	}
+	if f, _ := res.Request.Headers.Get("x-latin1"); f.Values[0].Value != "caf\xe9" {
+		t.Errorf("value came back as %q", f.Values[0].Value)
+	}
+	if !reflect.DeepEqual(res.Request.Cookies, ev.Request.Cookies) || res.Request.URI != "/caf\xe9" {
+		t.Errorf("cookies %q uri %q", res.Request.Cookies, res.Request.URI)
+	}
+}

@@ -1,0 +1,34 @@
+package model
+
+import "time"
+
+// FunctionPrefix is the store prefix of CloudFront Functions.
+const FunctionPrefix = "function/"
+
+// FunctionRecord is a CloudFront function, under function/<name>: its
+// DEVELOPMENT stage and, once published, its LIVE stage. The edge's
+// snapshot will read the LIVE stage only.
+type FunctionRecord struct {
+	Name string
+	// Nonce is random per creation, so a function deleted and created again
+	// under the same name never repeats an ETag.
+	Nonce       string
+	CreatedTime time.Time
+	Development FunctionStage
+	Live        *FunctionStage // nil until the first PublishFunction
+}
+
+// FunctionStage is one stage of a function.
+type FunctionStage struct {
+	// Version counts the DEVELOPMENT stage's updates; PublishFunction
+	// copies it to LIVE, so the stages are the same code when equal.
+	Version           int64
+	Comment           string
+	Runtime           string // cloudfront-js-1.0 or cloudfront-js-2.0
+	KeyValueStoreARNs []string
+	Code              []byte
+	LastModified      time.Time
+}
+
+// FunctionKey is the store key of a function.
+func FunctionKey(name string) string { return FunctionPrefix + name }
