@@ -169,14 +169,16 @@ func (p *Program) Run(ev *Event, limit time.Duration) (*Result, *Run, error) {
 			return nil, rep, &Error{Type: ExecutionError, Message: err.Error()}
 		}
 	}
-	res, err := v.run(ev, limit, rep)
-	if err == nil {
+	res, reusable, err := v.run(ev, limit, rep)
+	if err == nil && reusable {
 		p.pool.Put(v)
 	}
 	return res, rep, err
 }
 
-func (v *vm) run(ev *Event, limit time.Duration, rep *Run) (res *Result, err error) {
+// run runs the handler once. reusable is false when the time limit fired
+// as the run ended: the runtime may then hold a pending interrupt.
+func (v *vm) run(ev *Event, limit time.Duration, rep *Run) (res *Result, reusable bool, err error) {
 	v.logs, v.origin, v.kind = v.logs[:0], nil, ev.Context.EventType
 	v.start = time.Now()
 	event := eventToJS(v, ev)
@@ -199,28 +201,24 @@ func (v *vm) run(ev *Event, limit time.Duration, rep *Run) (res *Result, err err
 	interrupted := fired
 	mu.Unlock()
 	rep.Logs = append([]string(nil), v.logs...)
-	if !stopped && interrupted && callErr == nil {
-		// The limit passed as the run ended: the runtime may hold an
-		// interrupt, so it must not be reused.
-		callErr = errTimeout
-	}
+	reusable = stopped
 	if callErr != nil {
 		var ie *goja.InterruptedError
-		if errors.As(callErr, &ie) || errors.Is(callErr, errTimeout) {
-			return nil, &Error{Type: ThrottledError, Message: fmt.Sprintf("The function exceeded its time limit (%s) and was stopped.", limit)}
+		if errors.As(callErr, &ie) || interrupted && errors.Is(callErr, errTimeout) {
+			return nil, false, &Error{Type: ThrottledError, Message: fmt.Sprintf("The function exceeded its time limit (%s) and was stopped.", limit)}
 		}
-		return nil, &Error{Type: ExecutionError, Message: errMessage(callErr)}
+		return nil, false, &Error{Type: ExecutionError, Message: errMessage(callErr)}
 	}
 	res, err = v.result(out, ev)
 	if err != nil {
 		var ve *validationError
 		if errors.As(err, &ve) {
-			return nil, &Error{Type: ValidationError, Message: ve.msg}
+			return nil, false, &Error{Type: ValidationError, Message: ve.msg}
 		}
-		return nil, &Error{Type: ExecutionError, Message: errMessage(err)}
+		return nil, false, &Error{Type: ExecutionError, Message: errMessage(err)}
 	}
 	res.OriginChanges = v.origin
-	return res, nil
+	return res, reusable, nil
 }
 
 // settle unwraps the promise an async handler returns: promise jobs have
