@@ -257,3 +257,26 @@ func TestRawBytes(t *testing.T) {
 		t.Errorf("cookies %q uri %q", res.Request.Cookies, res.Request.URI)
 	}
 }
+
+// BenchmarkRunURIRewrite is the per-request cost of a typical
+// viewer-request function (pooled runtime, event in and out).
+func BenchmarkRunURIRewrite(b *testing.B) {
+	p, err := Compile([]byte(`function handler(event) {
+		var request = event.request;
+		if (request.uri.endsWith('/')) request.uri += 'index.html';
+		else if (!request.uri.includes('.')) request.uri += '/index.html';
+		return request;
+	}`), Runtime10)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev := requestEvent()
+	ev.Request.URI = "/docs/"
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := p.Run(ev, time.Second); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
