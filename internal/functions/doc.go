@@ -40,7 +40,10 @@
 //
 // Time: a run is interrupted when it exceeds its limit (wall-clock time of
 // the handler call, measured on the goroutine running it; goja checks the
-// interrupt flag between instructions).
+// interrupt flag between instructions). The top-level code gets 100 ms
+// once per runtime. A regular expression goja hands to regexp2
+// (backtracking) gives up after 10 ms, so catastrophic backtracking cannot
+// hold a run past its limit for long.
 //
 // Memory: goja has no heap limit, and its built-ins (Array.prototype.fill,
 // join, String.prototype.repeat, ...) run to completion in Go without

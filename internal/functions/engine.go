@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dlclark/regexp2/v2"
 	"github.com/dop251/goja"
 )
 
@@ -33,6 +34,7 @@ const (
 	maxCallStack    = 512
 	maxLogLines     = 256
 	maxLogLineBytes = 4096
+	loadLimit       = 100 * time.Millisecond // top-level code, once per runtime
 )
 
 // Error is a failed run.
@@ -141,7 +143,7 @@ func (p *Program) newVM() (*vm, error) {
 	}
 	// The top-level code runs under a limit too: a loop there must not
 	// hang the caller.
-	timer := time.AfterFunc(time.Second, func() { v.rt.Interrupt(errTimeout) })
+	timer := time.AfterFunc(loadLimit, func() { v.rt.Interrupt(errTimeout) })
 	_, err := v.rt.RunProgram(p.prog)
 	timer.Stop()
 	if err != nil {
@@ -156,6 +158,17 @@ func (p *Program) newVM() (*vm, error) {
 }
 
 var errTimeout = errors.New("the function exceeded its time limit")
+
+// maxRegexpMatch bounds one regular expression match. goja runs patterns
+// RE2 cannot (lookaround, backreferences) with regexp2, a backtracking
+// matcher that does not check the interrupt flag, so /^(a+)+(?=b)/ on a
+// long input could run for hours. regexp2 gives up after its
+// DefaultMatchTimeout (goja then sees no match), and the run's own time
+// limit stops the function at its next instruction. The setting is
+// process-wide; only goja uses regexp2 in OpenFront.
+const maxRegexpMatch = 10 * time.Millisecond
+
+func init() { regexp2.DefaultMatchTimeout = maxRegexpMatch }
 
 // Run runs the handler on the event. limit bounds the handler's run time;
 // past it the run is interrupted (ThrottledError). The Run report is

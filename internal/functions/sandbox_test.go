@@ -19,6 +19,8 @@ func TestHostileFunctions(t *testing.T) {
 		{name: "infinite loop in catch", body: `for (;;) { try { throw 1 } catch (e) {} }`, errType: ThrottledError},
 		{name: "string doubling", body: `var s = 'x'; while (true) s += s;`, errType: ThrottledError},
 		{name: "push forever", body: `var a = []; while (true) a.push({x: 1});`, errType: ThrottledError},
+		{name: "catastrophic backtracking", body: `/^(a+)+(?=b)/.test('a'.repeat(40) + 'c');`, errType: ThrottledError},
+		{name: "catastrophic backtracking in a loop", body: `for (var i = 0; i < 1000; i++) /^(a+)+\1(?=b)/.test('a'.repeat(40) + 'c');`, errType: ThrottledError},
 		{name: "deep recursion", body: `function f(n) { return f(n + 1) + 1; } f(0);`, errType: ExecutionError, errHas: "RangeError"},
 		{name: "recursion caught and retried", body: `function f() { try { return f(); } catch (e) { return f(); } } f();`, errType: ExecutionError},
 		{name: "repeat", body: `'x'.repeat(1 << 30);`, errType: ExecutionError, errHas: "MemoryError"},
