@@ -54,9 +54,13 @@
 // argument check it first against MaxArrayLength, MaxStringLength or
 // MaxBufferBytes and throw MemoryError (the error type CloudFront's runtime
 // lists) instead. Growth one instruction at a time (s += s, push in a loop)
-// is bounded by the time limit. CloudFront's own memory quota is 2 MB; the
-// caps are a little larger since goja's objects are bigger than
-// CloudFront's.
+// is bounded by the time limit; so is iteration, since spread, for-of, Set
+// and the like walk an array through its (guarded) iterator. CloudFront's
+// own memory quota is 2 MB: strings built in one step are capped at 1 Mi
+// characters, buffers at 2 MiB, arrays at 256 Ki elements. What remains: a
+// single built-in call on a string grown by concatenation (replace, split)
+// runs to completion and can overshoot the time limit by a fraction of a
+// second.
 //
 // # Departures from CloudFront (documented, not hidden)
 //

@@ -29,8 +29,8 @@ const (
 // Sizes a run may not exceed (see the package documentation: memory).
 const (
 	MaxArrayLength  = 1 << 18
-	MaxStringLength = 1 << 22
-	MaxBufferBytes  = 1 << 22
+	MaxStringLength = 1 << 20
+	MaxBufferBytes  = 1 << 21
 	maxCallStack    = 512
 	maxLogLines     = 256
 	maxLogLineBytes = 4096

@@ -55,6 +55,9 @@
             return apply(orig, this, arguments);
         });
     });
+    // Spread, for-of, Set, Map and the other iterator consumers walk an
+    // array through this method, in Go.
+    hide(AP, Symbol.iterator, AP.values);
     var arrayFrom = Array.from;
     hide(Array, 'from', function (items) {
         if (items !== null && items !== undefined && typeof items[Symbol.iterator] !== 'function') checkArray(items);
