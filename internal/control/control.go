@@ -46,6 +46,7 @@ type Quotas struct {
 	CachePolicies          int // custom ones
 	OriginRequestPolicies  int // custom ones
 	Functions              int // CloudFront Functions
+	KeyValueStores         int
 }
 
 // DefaultQuotas are CloudFront's documented defaults.
@@ -68,6 +69,7 @@ var DefaultQuotas = Quotas{
 	CachePolicies:          20,
 	OriginRequestPolicies:  20,
 	Functions:              100,
+	KeyValueStores:         50,
 }
 
 // withDefaults returns q with each zero quota set to its default, so that
@@ -99,6 +101,7 @@ func (q Quotas) withDefaults() Quotas {
 		OriginRequestPolicies:  or(q.OriginRequestPolicies, d.OriginRequestPolicies),
 		OACs:                   or(q.OACs, d.OACs),
 		Functions:              or(q.Functions, d.Functions),
+		KeyValueStores:         or(q.KeyValueStores, d.KeyValueStores),
 	}
 }
 

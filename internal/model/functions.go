@@ -32,3 +32,19 @@ type FunctionStage struct {
 
 // FunctionKey is the store key of a function.
 func FunctionKey(name string) string { return FunctionPrefix + name }
+
+// KeyValueStorePrefix is the store prefix of key value stores.
+const KeyValueStorePrefix = "kvs/"
+
+// KeyValueStoreRecord is a CloudFront KeyValueStore, under kvs/<name>.
+// Only the resource is kept so far: the keys and values (the
+// cloudfront-keyvaluestore data plane) are not served yet.
+type KeyValueStoreRecord struct {
+	ID           string // a UUID, the last part of the ARN
+	Name         string
+	Comment      string
+	LastModified time.Time
+}
+
+// KeyValueStoreKey is the store key of a key value store.
+func KeyValueStoreKey(name string) string { return KeyValueStorePrefix + name }

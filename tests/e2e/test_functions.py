@@ -169,6 +169,41 @@ class TestFunctionsBoto3(ServerTestCase):
         self.assertIn("does not exist", e.response["Error"]["Message"])
 
 
+class TestKeyValueStores(ServerTestCase):
+    """The KeyValueStore resources (not yet their keys and values)."""
+
+    def test_lifecycle_boto3(self):
+        name = fn_name("kvs")
+        created = self.cf.create_key_value_store(Name=name, Comment="e2e")
+        self.assertEqual(created["ResponseMetadata"]["HTTPStatusCode"], 201)
+        self.assertEqual(created["KeyValueStore"]["Status"], "PROVISIONING")
+        self.assertRegex(created["KeyValueStore"]["ARN"], r"^arn:aws:cloudfront::\d{12}:key-value-store/[0-9a-f-]{36}$")
+        got = self.cf.describe_key_value_store(Name=name)
+        self.assertEqual(got["KeyValueStore"]["Status"], "READY")
+        self.assertEqual(got["ETag"], created["ETag"])
+        self.assertClientError("EntityAlreadyExists", 409, self.cf.create_key_value_store, Name=name)
+        self.assertClientError("UnsupportedOperation", 400, self.cf.create_key_value_store, Name=fn_name("kvs"),
+                               ImportSource={"SourceType": "S3", "SourceARN": "arn:aws:s3:::bucket/data.json"})
+        self.assertClientError("PreconditionFailed", 412, self.cf.update_key_value_store, Name=name, Comment="x",
+                               IfMatch="ESTALE")
+        up = self.cf.update_key_value_store(Name=name, Comment="changed", IfMatch=got["ETag"])
+        self.assertEqual(up["KeyValueStore"]["Comment"], "changed")
+        names = [k["Name"] for k in self.cf.list_key_value_stores()["KeyValueStoreList"].get("Items", [])]
+        self.assertIn(name, names)
+        self.assertClientError("PreconditionFailed", 412, self.cf.delete_key_value_store, Name=name, IfMatch=got["ETag"])
+        self.cf.delete_key_value_store(Name=name, IfMatch=up["ETag"])
+        self.assertClientError("EntityNotFound", 404, self.cf.describe_key_value_store, Name=name)
+
+    def test_cli(self):
+        name = fn_name("kvscli")
+        created = self.server.aws("cloudfront", "create-key-value-store", "--name", name, "--comment", "cli")
+        got = self.server.aws("cloudfront", "describe-key-value-store", "--name", name)
+        self.assertEqual(got["KeyValueStore"]["Id"], created["KeyValueStore"]["Id"])
+        self.server.aws("cloudfront", "delete-key-value-store", "--name", name, "--if-match", got["ETag"])
+        p = self.server.aws_run("cloudfront", "describe-key-value-store", "--name", name)
+        self.assertIn("EntityNotFound", p.stderr)
+
+
 class TestFunctionsCli(ServerTestCase):
 
     def _write(self, name, data):

@@ -100,4 +100,11 @@ var routes = []route{
 	{"POST", "/function/{Name}/publish", "PublishFunction", "2020-05-31", (*Handler).publishFunction},
 	{"POST", "/function/{Name}/test", "TestFunction", "2020-05-31", (*Handler).testFunction},
 	{"DELETE", "/function/{Name}", "DeleteFunction", "2020-05-31", (*Handler).deleteFunction},
+
+	// KeyValueStore resources (the keys and values are not served yet).
+	{"POST", "/key-value-store", "CreateKeyValueStore", "2020-05-31", (*Handler).createKeyValueStore},
+	{"GET", "/key-value-store", "ListKeyValueStores", "2020-05-31", (*Handler).listKeyValueStores},
+	{"GET", "/key-value-store/{Name}", "DescribeKeyValueStore", "2020-05-31", (*Handler).describeKeyValueStore},
+	{"PUT", "/key-value-store/{Name}", "UpdateKeyValueStore", "2020-05-31", (*Handler).updateKeyValueStore},
+	{"DELETE", "/key-value-store/{Name}", "DeleteKeyValueStore", "2020-05-31", (*Handler).deleteKeyValueStore},
 }
