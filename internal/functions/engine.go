@@ -3,6 +3,7 @@ package functions
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -159,6 +160,8 @@ func (p *Program) newVM() (*vm, error) {
 
 var errTimeout = errors.New("the function exceeded its time limit")
 
+var promiseType = reflect.TypeOf((*goja.Promise)(nil))
+
 // maxRegexpMatch bounds one regular expression match. goja runs patterns
 // RE2 cannot (lookaround, backreferences) with regexp2, a backtracking
 // matcher that does not check the interrupt flag, so /^(a+)+(?=b)/ on a
@@ -205,41 +208,65 @@ func (v *vm) run(ev *Event, limit time.Duration, rep *Run) (res *Result, reusabl
 	})
 	began := time.Now()
 	out, callErr := v.handler(goja.Undefined(), event)
-	if callErr == nil {
-		out, callErr = settle(out)
-	}
 	rep.Duration = time.Since(began)
+	if callErr == nil {
+		// The returned object is read under the limit too: a getter or a
+		// proxy trap on it is function code.
+		res, callErr = v.safeResult(out, ev)
+	}
 	stopped := timer.Stop()
 	mu.Lock()
 	interrupted := fired
 	mu.Unlock()
 	rep.Logs = append([]string(nil), v.logs...)
-	reusable = stopped
 	if callErr != nil {
 		var ie *goja.InterruptedError
-		if errors.As(callErr, &ie) || interrupted && errors.Is(callErr, errTimeout) {
+		var ve *validationError
+		switch {
+		case errors.As(callErr, &ie) || interrupted && errors.Is(callErr, errTimeout):
 			return nil, false, &Error{Type: ThrottledError, Message: fmt.Sprintf("The function exceeded its time limit (%s) and was stopped.", limit)}
+		case errors.As(callErr, &ve):
+			return nil, false, &Error{Type: ValidationError, Message: ve.msg}
 		}
 		return nil, false, &Error{Type: ExecutionError, Message: errMessage(callErr)}
 	}
-	res, err = v.result(out, ev)
-	if err != nil {
-		var ve *validationError
-		if errors.As(err, &ve) {
-			return nil, false, &Error{Type: ValidationError, Message: ve.msg}
-		}
-		return nil, false, &Error{Type: ExecutionError, Message: errMessage(err)}
-	}
 	res.OriginChanges = v.origin
-	return res, reusable, nil
+	return res, stopped, nil
+}
+
+// safeResult converts the returned value, turning what function code
+// throws from a getter or proxy trap (goja panics with it when Go reads a
+// property) into an error.
+func (v *vm) safeResult(out goja.Value, ev *Event) (res *Result, err error) {
+	defer func() {
+		switch p := recover().(type) {
+		case nil:
+		case *goja.InterruptedError:
+			res, err = nil, p
+		case *goja.Exception:
+			res, err = nil, p
+		case *goja.StackOverflowError:
+			res, err = nil, p
+		case goja.Value:
+			res, err = nil, errors.New(valueMessage(p))
+		case error:
+			res, err = nil, p
+		default:
+			res, err = nil, fmt.Errorf("%v", p)
+		}
+	}()
+	if out, err = settle(out); err != nil {
+		return nil, err
+	}
+	return v.result(out, ev)
 }
 
 // settle unwraps the promise an async handler returns: promise jobs have
 // run when the call returned, so a pending promise never settles.
 func settle(out goja.Value) (goja.Value, error) {
 	o, ok := out.(*goja.Object)
-	if !ok {
-		return out, nil
+	if !ok || o.ExportType() != promiseType {
+		return out, nil // not Export: that would read (and run) every getter
 	}
 	pr, ok := o.Export().(*goja.Promise)
 	if !ok {

@@ -53,6 +53,11 @@ func TestHostileFunctions(t *testing.T) {
 		{name: "require fs", body: `require('fs');`, errType: ExecutionError, errHas: "Cannot find module"},
 		{name: "require child_process", runtime: Runtime20, body: `require('child_process');`, errType: ExecutionError, errHas: "Cannot find module"},
 		{name: "process", body: `process.exit(1);`, errType: ExecutionError, errHas: "ReferenceError"},
+		{name: "getter on the returned request loops", body: `return {get uri() { while (true) {} }};`, errType: ThrottledError},
+		{name: "getter on the returned request throws", body: `return {get uri() { throw new TypeError('from a getter'); }};`, errType: ExecutionError, errHas: "from a getter"},
+		{name: "proxy as the returned request", body: `return new Proxy({}, {get: function () { while (true) {} }});`, errType: ThrottledError},
+		{name: "proxy headers with a looping ownKeys", body: `event.request.headers = new Proxy({}, {ownKeys: function () { while (true) {} }}); return event.request;`, errType: ThrottledError},
+		{name: "getter recursing", body: `var o = {get uri() { return o.uri; }}; return o;`, errType: ExecutionError, errHas: "RangeError"},
 		{name: "never settles", runtime: Runtime20, body: `return new Promise(function () {});`, errType: ExecutionError, errHas: "never settled"},
 	}
 	for _, tc := range tests {
