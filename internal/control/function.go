@@ -462,6 +462,17 @@ func compiledProgram(fn *Function) (*functions.Program, error) {
 func (c *Control) checkFunctionAssociations(tx store.ReadTxn, cfg model.Tree) error {
 	for _, b := range behaviorTrees(cfg) {
 		pattern := model.StrOr(b, "*", "PathPattern")
+		seen := map[string]bool{}
+		for _, fa := range model.StructItems(b, "FunctionAssociations") {
+			switch et := model.StrOr(fa, "", "EventType"); {
+			case et != "viewer-request" && et != "viewer-response":
+				return model.Errorf("InvalidFunctionAssociation", "The event type %q of a function associated with cache behavior %q is not valid: CloudFront Functions run on viewer-request and viewer-response.", et, pattern)
+			case seen[et]:
+				return model.Errorf("InvalidFunctionAssociation", "Cache behavior %q associates more than one function with %s: at most one function per event type.", pattern, et)
+			default:
+				seen[et] = true
+			}
+		}
 		for _, fa := range model.StructItems(b, "FunctionAssociations") {
 			arn := model.StrOr(fa, "", "FunctionARN")
 			name, ok := c.functionNameOf(arn)

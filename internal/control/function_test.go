@@ -323,6 +323,22 @@ func TestFunctionAssociationsRefused(t *testing.T) {
 			t.Errorf("%s: %v", tc.name, err)
 		}
 	}
+	for _, tc := range []struct {
+		name  string
+		items []any
+		has   string
+	}{
+		{"origin event", []any{model.Tree{"FunctionARN": arn(testAccount, "pub"), "EventType": "origin-request"}}, "viewer-request and viewer-response"},
+		{"two viewer-request", []any{model.Tree{"FunctionARN": arn(testAccount, "pub"), "EventType": "viewer-request"}, model.Tree{"FunctionARN": arn(testAccount, "pub"), "EventType": "viewer-request"}}, "at most one function per event type"},
+	} {
+		cfg := distConfig("fa-" + tc.name)
+		cfg["DefaultCacheBehavior"].(model.Tree)["FunctionAssociations"] = wrap(tc.items...)
+		_, _, err := e.c.CreateDistribution(e.ctx, cfg, nil)
+		wantCode(t, err, "InvalidFunctionAssociation")
+		if !strings.Contains(err.Error(), tc.has) {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
 	// UpdateDistribution refuses them too.
 	d := e.create(distConfig("plain"))
 	_, err := e.update(d.ID, d.ETag, func() model.Tree {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -73,7 +74,27 @@ type Run struct {
 type Program struct {
 	runtime string
 	prog    *goja.Program
-	pool    sync.Pool // *vm
+	pool    chan *vm // ready runtimes; more are made on demand, extras dropped
+}
+
+// poolSize bounds the idle runtimes a program keeps (a few hundred KB
+// each).
+var poolSize = max(4, 2*runtime.GOMAXPROCS(0))
+
+func (p *Program) get() *vm {
+	select {
+	case v := <-p.pool:
+		return v
+	default:
+		return nil
+	}
+}
+
+func (p *Program) put(v *vm) {
+	select {
+	case p.pool <- v:
+	default:
+	}
 }
 
 // CompileError is code that does not compile or has no handler.
@@ -88,24 +109,24 @@ var importLine = regexp.MustCompile(`(?m)^[ \t]*import[ \t]+([A-Za-z_$][A-Za-z0-
 
 // Compile compiles code for the runtime and checks that it defines a
 // handler function.
-func Compile(code []byte, runtime string) (*Program, error) {
-	if runtime != Runtime10 && runtime != Runtime20 {
-		return nil, &CompileError{fmt.Sprintf("The runtime %q is not cloudfront-js-1.0 or cloudfront-js-2.0.", runtime)}
+func Compile(code []byte, rt string) (*Program, error) {
+	if rt != Runtime10 && rt != Runtime20 {
+		return nil, &CompileError{fmt.Sprintf("The runtime %q is not cloudfront-js-1.0 or cloudfront-js-2.0.", rt)}
 	}
 	src := string(code)
-	if runtime == Runtime20 {
+	if rt == Runtime20 {
 		src = importLine.ReplaceAllString(src, "var $1 = require($2$3$4);")
 	}
 	prog, err := goja.Compile("function.js", src, true)
 	if err != nil {
 		return nil, &CompileError{"The function code does not compile: " + firstLine(err.Error())}
 	}
-	p := &Program{runtime: runtime, prog: prog}
+	p := &Program{runtime: rt, prog: prog, pool: make(chan *vm, poolSize)}
 	v, err := p.newVM()
 	if err != nil {
 		return nil, &CompileError{err.Error()}
 	}
-	p.pool.Put(v)
+	p.put(v)
 	return p, nil
 }
 
@@ -178,7 +199,7 @@ func init() { regexp2.DefaultMatchTimeout = maxRegexpMatch }
 // filled even when the run fails.
 func (p *Program) Run(ev *Event, limit time.Duration) (*Result, *Run, error) {
 	rep := &Run{}
-	v, _ := p.pool.Get().(*vm)
+	v := p.get()
 	if v == nil {
 		var err error
 		if v, err = p.newVM(); err != nil {
@@ -187,7 +208,7 @@ func (p *Program) Run(ev *Event, limit time.Duration) (*Result, *Run, error) {
 	}
 	res, reusable, err := v.run(ev, limit, rep)
 	if err == nil && reusable {
-		p.pool.Put(v)
+		p.put(v)
 	}
 	return res, rep, err
 }

@@ -280,3 +280,36 @@ func BenchmarkRunURIRewrite(b *testing.B) {
 		}
 	}
 }
+
+// TestRuntimesPooled: the top-level code runs once per runtime and a
+// successful run's runtime is reused (package doc: globals persist within
+// a pooled runtime); a failed run's runtime is dropped.
+func TestRuntimesPooled(t *testing.T) {
+	p := compile(t, Runtime10, `var runs = 0;
+function handler(e) {
+	runs++;
+	if (e.request.uri === '/fail') throw new Error('x');
+	e.request.headers.runs = {value: '' + runs};
+	return e.request;
+}`)
+	seen := func() string {
+		res, _, err := p.Run(requestEvent(), testLimit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, _ := res.Request.Headers.Get("runs")
+		return f.Values[0].Value
+	}
+	got := []string{seen(), seen(), seen()}
+	if strings.Join(got, ",") != "1,2,3" {
+		t.Errorf("runs %v: the runtime was not reused", got)
+	}
+	ev := requestEvent()
+	ev.Request.URI = "/fail"
+	if _, _, err := p.Run(ev, testLimit); err == nil {
+		t.Fatal("no error")
+	}
+	if n := seen(); n != "1" {
+		t.Errorf("after a failure: runs %s, want a fresh runtime", n)
+	}
+}
