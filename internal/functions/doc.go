@@ -18,6 +18,10 @@
 // runtime back. A runtime whose run failed in any way is dropped, never
 // reused.
 //
+// http.go converts between net/http headers and query strings and the
+// event's fields (ParseQuery, RequestHeaders, ResponseHeaders) and back
+// (QueryString, CookieHeader, SetCookieHeaders, Header), for the edge.
+//
 // # Outcomes
 //
 // Run returns a *Result, or an *Error whose Type is the result type

@@ -119,3 +119,46 @@ func FuzzParseEvent(f *testing.F) {
 		}
 	})
 }
+
+// FuzzResponseRoundTrip: response headers and Set-Cookie lines go through
+// a viewer-response function that returns the response unchanged, and the
+// cookies written back parse to the same fields.
+func FuzzResponseRoundTrip(f *testing.F) {
+	f.Add("ID=id1234; Expires=Wed, 05 Apr 2021 07:28:00 GMT\nCookie1=val1; Secure; Path=/\nCookie1=val2; Path=/cat", "Content-Type: text/html\nX-A: 1\nX-A: 2")
+	f.Add("=; ;\n a = b ; c", "Server: x")
+	p, err := Compile([]byte(`function handler(e) { return e.response; }`), Runtime20)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, setCookies, headerLines string) {
+		if strings.ContainsAny(setCookies+headerLines, "\r\x00") {
+			return
+		}
+		h := http.Header{}
+		for _, line := range strings.Split(setCookies, "\n") {
+			if line != "" {
+				h.Add("Set-Cookie", line)
+			}
+		}
+		for _, line := range strings.Split(headerLines, "\n") {
+			name, value, ok := strings.Cut(line, ":")
+			if ok && checkCookieName(name) && !strings.EqualFold(name, "set-cookie") {
+				h.Add(name, strings.TrimSpace(value))
+			}
+		}
+		headers, cookies := ResponseHeaders(h)
+		ev := responseEvent()
+		ev.Response.Headers, ev.Response.Cookies = headers, cookies
+		res, _, err := p.Run(ev, testLimit)
+		if err != nil {
+			t.Fatalf("run: %v (%q)", err, h)
+		}
+		if !sameFields(res.Response.Headers, headers) || !sameFields(res.Response.Cookies, cookies) {
+			t.Fatalf("round trip changed the response:\n got %+v %+v\nwant %+v %+v", res.Response.Headers, res.Response.Cookies, headers, cookies)
+		}
+		_, again := ResponseHeaders(http.Header{"Set-Cookie": res.Response.Cookies.SetCookieHeaders()})
+		if !sameFields(again, cookies) {
+			t.Fatalf("Set-Cookie lines %q parse to %+v, want %+v", res.Response.Cookies.SetCookieHeaders(), again, cookies)
+		}
+	})
+}

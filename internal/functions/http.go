@@ -122,3 +122,57 @@ func mergeFields(fs Fields) Fields {
 	}
 	return out
 }
+
+// ResponseHeaders converts response headers to the event's headers (names
+// in lower case) and cookies (from every Set-Cookie header: name, value
+// and the attributes after the first ';', functions-event-structure
+// "Cookie attributes").
+func ResponseHeaders(h http.Header) (headers, cookies Fields) {
+	names := make([]string, 0, len(h))
+	for name := range h {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		lname := strings.ToLower(name)
+		for _, v := range h[name] {
+			if lname == "set-cookie" {
+				pair, attrs, _ := strings.Cut(v, ";")
+				cname, cvalue, _ := strings.Cut(pair, "=")
+				cookies = cookies.add(strings.TrimSpace(cname), Value{Value: strings.TrimSpace(cvalue), Attributes: strings.TrimSpace(attrs)})
+				continue
+			}
+			headers = headers.add(lname, Value{Value: v})
+		}
+	}
+	return headers, cookies
+}
+
+// SetCookieHeaders are the Set-Cookie header values of response cookies.
+func (fs Fields) SetCookieHeaders() []string {
+	var out []string
+	for _, f := range fs {
+		for _, v := range f.Values {
+			line := f.Name + "=" + v.Value
+			if v.Attributes != "" {
+				line += "; " + v.Attributes
+			}
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// Header writes request or response header fields to h, each name as
+// CloudFront writes it (CanonicalHeaderName), replacing what h had under
+// that name.
+func (fs Fields) Header(h http.Header) {
+	for _, f := range fs {
+		name := CanonicalHeaderName(f.Name)
+		vals := make([]string, len(f.Values))
+		for i, v := range f.Values {
+			vals[i] = v.Value
+		}
+		h[name] = vals
+	}
+}
