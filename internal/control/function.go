@@ -426,7 +426,10 @@ func utilization(d time.Duration) string {
 }
 
 // programs caches compiled stages by ETag, so repeated TestFunction calls
-// compile once; bounded by clearing.
+// compile once; bounded by clearing (each program holds its idle
+// runtimes).
+const maxCachedPrograms = 32
+
 var programs struct {
 	sync.Mutex
 	m map[string]*functions.Program
@@ -445,7 +448,7 @@ func compiledProgram(fn *Function) (*functions.Program, error) {
 		return nil, err
 	}
 	programs.Lock()
-	if programs.m == nil || len(programs.m) >= 256 {
+	if programs.m == nil || len(programs.m) >= maxCachedPrograms {
 		programs.m = map[string]*functions.Program{}
 	}
 	programs.m[key] = p
