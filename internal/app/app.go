@@ -5,6 +5,8 @@
 package app
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 )
@@ -17,12 +19,18 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "serve":
-		if err := serve(args[1:], stdout, stderr); err != nil {
+		err := serve(args[1:], stdout, stderr)
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			return 0 // serve -h: the usage went to stdout
+		case errors.Is(err, errBadFlag):
+			return 2 // the flag package said what was wrong
+		case err != nil:
 			fmt.Fprintf(stderr, "openfront: %v\n", err)
 			return 1
 		}
 		return 0
-	case "version":
+	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "openfront", Version)
 		return 0
 	case "help", "-h", "--help":
@@ -43,6 +51,19 @@ func usage(w io.Writer) {
 Commands:
   serve     run the control-plane API, the HTTP/HTTPS edge and the RTMP edge
             in one process (see 'openfront serve -h' for flags)
-  version   print the version
-`)
+  version   print the version (also: openfront --version)
+
+Environment:
+`+environmentHelp)
 }
+
+// environmentHelp lists the OPENFRONT_* variables (help of openfront and
+// of openfront serve).
+const environmentHelp = `  OPENFRONT_ACCESS_KEY_ID, OPENFRONT_SECRET_ACCESS_KEY
+            the API's key pair (both or neither; default: generated on first
+            start and kept in <data-dir>/credentials)
+  OPENFRONT_S3_ACCESS_KEY_ID, OPENFRONT_S3_SECRET_ACCESS_KEY
+            credentials for --s3-endpoint: signing S3 origin requests of
+            origins with an OAI or OAC, and delivering access logs to the
+            logging bucket
+`

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,31 +12,31 @@ import (
 
 // rootCredentials returns the API's root key pair: from the environment,
 // else from <data-dir>/credentials, else a new pair that is written there
-// in the AWS shared-credentials format and printed once.
-func rootCredentials(dataDir string, stdout io.Writer) (id, secret string, err error) {
+// in the AWS shared-credentials format (generated: the caller prints them
+// once, see firstStart).
+func rootCredentials(dataDir string) (id, secret string, generated bool, err error) {
 	id, secret = os.Getenv("OPENFRONT_ACCESS_KEY_ID"), os.Getenv("OPENFRONT_SECRET_ACCESS_KEY")
 	if id != "" && secret != "" {
-		return id, secret, nil
+		return id, secret, false, nil
 	}
 	if id != "" || secret != "" {
-		return "", "", errors.New("set both OPENFRONT_ACCESS_KEY_ID and OPENFRONT_SECRET_ACCESS_KEY, or neither")
+		return "", "", false, errors.New("set both OPENFRONT_ACCESS_KEY_ID and OPENFRONT_SECRET_ACCESS_KEY, or neither")
 	}
 	path := filepath.Join(dataDir, "credentials")
 	id, secret, err = readCredentials(path)
 	if err == nil {
-		return id, secret, nil
+		return id, secret, false, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
-		return "", "", err
+		return "", "", false, err
 	}
 	id = "AKOF" + rand.Text()[:16]
 	secret = rand.Text() + rand.Text()[:14]
 	content := fmt.Sprintf("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n", id, secret)
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		return "", "", fmt.Errorf("write credentials: %w", err)
+		return "", "", false, fmt.Errorf("write credentials: %w", err)
 	}
-	fmt.Fprintf(stdout, "Generated API credentials (kept in %s):\n  AWS_ACCESS_KEY_ID=%s\n  AWS_SECRET_ACCESS_KEY=%s\nUse them with: AWS_SHARED_CREDENTIALS_FILE=%s aws --endpoint-url http://<api-addr> cloudfront list-distributions\n", path, id, secret, path)
-	return id, secret, nil
+	return id, secret, true, nil
 }
 
 // readCredentials reads the [default] profile of a shared-credentials file.

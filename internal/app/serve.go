@@ -1,8 +1,8 @@
 package app
 
 import (
+	"cmp"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/quic-go/quic-go/http3"
+
 	"openfront/internal/accesslog"
 	"openfront/internal/api"
 	"openfront/internal/api/cloudfront"
@@ -29,6 +31,7 @@ import (
 	"openfront/internal/fastpath"
 	"openfront/internal/fleet"
 	"openfront/internal/geo"
+	"openfront/internal/httpguard"
 	"openfront/internal/metrics"
 	"openfront/internal/model"
 	"openfront/internal/origin"
@@ -45,11 +48,22 @@ import (
 // viewers cannot hold connections forever.
 const idleTimeout = 2 * time.Minute
 
+// requestBodyMinRate is the upload rate (bytes per second) that extends
+// --request-body-timeout: a client sending at least this fast is never
+// cut (Apache mod_reqtimeout's MinRate rule).
+const requestBodyMinRate = 500
+
 // nodeName is the in-process edge's name in the fleet.
 const nodeName = "local"
 
 func serve(args []string, stdout, stderr io.Writer) error {
-	s, err := parseServeFlags(args, stderr)
+	return serveUntil(context.Background(), args, stdout, stderr)
+}
+
+// serveUntil runs `openfront serve` until a signal or, for tests, until
+// parent is done.
+func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer) error {
+	s, err := parseServeFlags(args, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -64,13 +78,54 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		defer stopGC()
 		go tuneGC(gcCtx, 16<<20)
 	}
+	// Bind every listener before serving anything, so a taken port fails
+	// the start with a clear message instead of a half-running process,
+	// and before the data dir is touched, so that such a start leaves
+	// nothing behind (no data dir, no credentials).
+	lns := &listeners{}
+	defer lns.closeAll()
+	apiLn, err := lns.listen("--api-addr", s.APIAddr)
+	if err != nil {
+		return err
+	}
+	// --role api binds no edge listener.
+	var edgeLn net.Listener
+	if s.roleRuns("edge") {
+		if edgeLn, err = lns.listen("--edge-addr", s.EdgeAddr); err != nil {
+			return err
+		}
+	}
+	var edgeTLSLn, rtmpLn net.Listener
+	if s.EdgeTLSAddr != "" && s.roleRuns("edge") {
+		if edgeTLSLn, err = lns.listen("--edge-tls-addr", s.EdgeTLSAddr); err != nil {
+			return err
+		}
+	}
+	if s.RTMPAddr != "" && s.roleRuns("edge") {
+		if rtmpLn, err = lns.listen("--rtmp-addr", s.RTMPAddr); err != nil {
+			return err
+		}
+	}
+	// HTTP/3 needs the TLS edge (its Alt-Svc header advertises it).
+	var edgeQUICConn net.PacketConn
+	if s.EdgeQUICAddr != "" && edgeTLSLn != nil {
+		if edgeQUICConn, err = lns.listenUDP("--edge-quic-addr", s.EdgeQUICAddr); err != nil {
+			return err
+		}
+	}
+	certs, err := openCertificates(s)
+	if err != nil {
+		return err
+	}
+
 	if err := ensureDataDir(s.DataDir); err != nil {
 		return err
 	}
 	// An edge-only node serves no API, so it has no credentials to make.
 	var keyID, secret string
+	var generated bool
 	if s.roleRuns("api") {
-		if keyID, secret, err = rootCredentials(s.DataDir, stdout); err != nil {
+		if keyID, secret, generated, err = rootCredentials(s.DataDir); err != nil {
 			return err
 		}
 	}
@@ -96,35 +151,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		st, reports = bst, fleet.NewLocal(0)
 	}
 
-	// Bind every listener before serving anything, so a taken port fails
-	// the start with a clear message instead of a half-running process.
-	lns := &listeners{}
-	defer lns.closeAll()
-	apiLn, err := lns.listen("--api-addr", s.APIAddr)
-	if err != nil {
-		return err
-	}
-	// --role api binds no edge listener.
-	var edgeLn net.Listener
-	if s.roleRuns("edge") {
-		if edgeLn, err = lns.listen("--edge-addr", s.EdgeAddr); err != nil {
-			return err
-		}
-	}
-	var edgeTLSLn, rtmpLn net.Listener
-	if s.EdgeTLSAddr != "" && s.roleRuns("edge") {
-		if edgeTLSLn, err = lns.listen("--edge-tls-addr", s.EdgeTLSAddr); err != nil {
-			return err
-		}
-	}
-	if s.RTMPAddr != "" && s.roleRuns("edge") {
-		if rtmpLn, err = lns.listen("--rtmp-addr", s.RTMPAddr); err != nil {
-			return err
-		}
-	}
-
 	m := metrics.New()
-	ctl := control.New(st, reports, control.Settings{AccountID: s.AccountID, DomainSuffix: s.DomainSuffix, LightsailOrigins: s.LightsailOrigins})
+	ctlSettings := control.Settings{AccountID: s.AccountID, DomainSuffix: s.DomainSuffix, LightsailOrigins: s.LightsailOrigins}
+	if certs != nil {
+		ctlSettings.Certificates = certs
+	}
+	ctl := control.New(st, reports, ctlSettings)
 	// traffic counts the in-process edge's responses per distribution, for
 	// Lightsail's GetDistributionMetricData (per node: see internal/stats).
 	traffic := stats.New(stats.Retention)
@@ -133,7 +165,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(parent, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
 	objects, err := newCache(s)
@@ -167,12 +199,24 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		Geo:       geoDB,
 		AccessLog: accessLogs,
 	})
+	registerDistributionMetrics(m, cmp.Or(s.NodeName, node), edgeServer.Snapshot, traffic)
 	watcher := snapshot.NewWatcher(st, func(ctx context.Context, snap *snapshot.Snapshot, invals []model.InvalidationRecord) error {
 		edgeServer.Apply(snap, invals) // purges before the revision is reported
+		forgetDeletedDistributions(traffic, snap)
 		m.SnapshotRevision.Set(float64(snap.Revision))
 		return reports.Report(ctx, node, snap.Revision)
 	}, log)
 	watcher.CountIgnoredFields(func(field string) { m.IgnoredFields.WithLabelValues(field).Inc() })
+
+	// Every HTTP/1.x listener is guarded: request framing, CloudFront's
+	// request size limits, head and body deadlines (internal/httpguard).
+	// The edge answers a refused request with CloudFront's error page,
+	// the API with an ErrorResponse.
+	guard := func(reject func(int) []byte) *httpguard.Config {
+		return &httpguard.Config{HeadTimeout: s.RequestHeadTimeout, BodyTimeout: s.RequestBodyTimeout,
+			BodyMinRate: requestBodyMinRate, Reject: reject}
+	}
+	edgeGuard, apiGuard := guard(edgeServer.RefusedRequest), guard(api.RefusedRequest)
 
 	var ready atomic.Bool
 	apiServer := &http.Server{
@@ -185,26 +229,44 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			Count:      func(api, code string) { m.APIRequests.WithLabelValues(api, code).Inc() },
 			Log:        log,
 		},
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: s.RequestHeadTimeout,
 		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if !s.roleRuns("api") {
 		apiServer.Handler = healthOnly(ready.Load, m.Handler())
 	}
-	edgeHTTP := &http.Server{Handler: edgeServer, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: idleTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	edgeHTTP := &http.Server{Handler: edgeServer, ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	// Plain HTTP/1.1 connections are served by the fast path while their
 	// requests are fresh memory hits, by edgeHTTP from the first one that
 	// is not (package fastpath).
-	edgeFast := &fastpath.Server{Handler: edgeServer, Fallback: edgeHTTP, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: idleTimeout, Log: log}
+	edgeFast := &fastpath.Server{Handler: edgeServer, Fallback: edgeHTTP, ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, Log: log,
+		FallbackListener: func(ln net.Listener) net.Listener { return httpguard.Listener(ln, edgeGuard) }}
 	var edgeHTTPS *http.Server
+	var edgeHTTP3 *http3.Server
 	if edgeTLSLn != nil {
 		cert, err := defaultCertificate(s.DataDir, s.DomainSuffix, time.Now())
 		if err != nil {
 			return err
 		}
-		edgeHTTPS = &http.Server{Handler: edgeServer, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: idleTimeout, ErrorLog: edgeHTTP.ErrorLog,
-			TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
+		// Each connection's certificate, security policy and ALPN come
+		// from the distribution its SNI names (package tlsconfig).
+		sel := viewerTLS(watcher.Current, &cert, certs, log)
+		var tlsHandler http.Handler = edgeServer
+		if edgeQUICConn != nil {
+			tlsHandler = advertiseHTTP3(edgeServer, watcher.Current, edgeQUICConn.LocalAddr().(*net.UDPAddr).Port)
+			// The same handler serves HTTP/3: one pipeline, three
+			// transports.
+			edgeHTTP3 = &http3.Server{Handler: tlsHandler, TLSConfig: http3.ConfigureTLSConfig(sel.QUIC()),
+				IdleTimeout: idleTimeout, MaxHeaderBytes: httpguard.MaxHeadBytes, Logger: log}
+		}
+		// The TLS listener completes handshakes and guards HTTP/1.1;
+		// NextProtos (h2 in sel.TCP) lets Serve set HTTP/2 up as ServeTLS
+		// would. MaxHeaderBytes bounds HTTP/2 header lists to CloudFront's
+		// limit (HTTP/1.1 heads are checked by the guard first).
+		edgeHTTPS = &http.Server{Handler: httpguard.KeepTLS(tlsHandler), ConnContext: httpguard.ConnContext,
+			ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, ErrorLog: edgeHTTP.ErrorLog,
+			MaxHeaderBytes: httpguard.MaxHeadBytes, TLSConfig: sel.TCP()}
 	}
 
 	errs := make(chan error, 8)
@@ -231,15 +293,22 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	run("api", func() error { return apiServer.Serve(apiLn) })
+	run("api", func() error { return apiServer.Serve(httpguard.Listener(apiLn, apiGuard)) })
 	log.Info("listening", "listener", "api", "addr", apiLn.Addr().String())
 	if edgeLn != nil {
 		run("edge http", func() error { return edgeFast.Serve(edgeLn) })
 		log.Info("listening", "listener", "edge-http", "addr", edgeLn.Addr().String())
 	}
 	if edgeHTTPS != nil {
-		run("edge https", func() error { return edgeHTTPS.ServeTLS(edgeTLSLn, "", "") })
+		run("edge https", func() error {
+			return edgeHTTPS.Serve(httpguard.TLSListener(edgeTLSLn, edgeHTTPS.TLSConfig, edgeGuard))
+		})
 		log.Info("listening", "listener", "edge-https", "addr", edgeTLSLn.Addr().String())
+		log.Info("edge: aliases of distributions with the default certificate are served with the *." + s.DomainSuffix + " certificate (CloudFront would refuse such aliases)")
+	}
+	if edgeHTTP3 != nil {
+		run("edge http3", func() error { return edgeHTTP3.Serve(edgeQUICConn) })
+		log.Info("listening", "listener", "edge-http3", "addr", edgeQUICConn.LocalAddr().String())
 	}
 	var rtmpServer *rtmp.Server
 	if rtmpLn != nil {
@@ -257,6 +326,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	lns.handedOver()
 	ready.Store(true)
+	if generated {
+		firstStart(stdout, s, firstStartInfo{api: apiLn, edge: edgeLn, edgeTLS: edgeTLSLn, keyID: keyID, secret: secret})
+	}
 
 	var runErr error
 	select {
@@ -270,6 +342,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	defer cancel()
 	if err := edgeFast.Shutdown(shutdownCtx); err != nil { // and edgeHTTP
 		log.Warn("shutdown", "listener", "edge-http", "err", err)
+	}
+	if edgeHTTP3 != nil {
+		if err := edgeHTTP3.Shutdown(shutdownCtx); err != nil {
+			log.Warn("shutdown", "listener", "edge-http3", "err", err)
+		}
 	}
 	for _, srv := range []*http.Server{apiServer, edgeHTTPS} {
 		if srv != nil {
@@ -295,7 +372,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 // listeners closes what it bound if the start fails before serving.
 type listeners struct {
-	lns    []net.Listener
+	lns    []io.Closer
 	served bool
 }
 
@@ -306,6 +383,15 @@ func (l *listeners) listen(flagName, addr string) (net.Listener, error) {
 	}
 	l.lns = append(l.lns, ln)
 	return ln, nil
+}
+
+func (l *listeners) listenUDP(flagName, addr string) (net.PacketConn, error) {
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s/udp (%s): %w", addr, flagName, err)
+	}
+	l.lns = append(l.lns, pc)
+	return pc, nil
 }
 
 func (l *listeners) handedOver() { l.served = true }
@@ -353,5 +439,5 @@ func newAccessLogWriter(s *Settings, log *slog.Logger) *accesslog.Writer {
 			AccessKeyID: os.Getenv("OPENFRONT_S3_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("OPENFRONT_S3_SECRET_ACCESS_KEY"),
 		})
 	}
-	return accesslog.NewWriter(accesslog.Options{Uploader: up, Logger: log})
+	return accesslog.NewWriter(accesslog.Options{Uploader: hintedUploader{up, accessLogHint(s)}, Logger: log})
 }

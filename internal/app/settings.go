@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ type Settings struct {
 	APIAddr      string
 	EdgeAddr     string
 	EdgeTLSAddr  string
+	EdgeQUICAddr string // UDP, HTTP/3 (default: EdgeTLSAddr; empty disables)
 	RTMPAddr     string
 	DataDir      string
 	DomainSuffix string
@@ -35,18 +37,34 @@ type Settings struct {
 	NodeName      string        // the edge's name in the fleet (etcd)
 	EdgeLeaseTTL  time.Duration // how long a dead edge keeps blocking (etcd)
 
+	// CertificateDir holds the operator's viewer certificates for
+	// ACMCertificateArn / IAMCertificateId (package tlsconfig).
+	CertificateDir string
+
 	LogLevel  string
 	LogFormat string
+
+	// RequestHeadTimeout and RequestBodyTimeout bound slow viewers and API
+	// clients (internal/httpguard).
+	RequestHeadTimeout time.Duration
+	RequestBodyTimeout time.Duration
 }
 
-// parseServeFlags reads serve's flags.
-func parseServeFlags(args []string, stderr io.Writer) (*Settings, error) {
+// errBadFlag is a command line the flag package refused (it printed why).
+var errBadFlag = errors.New("bad flag")
+
+// parseServeFlags reads serve's flags. -h prints the usage to stdout and
+// returns flag.ErrHelp.
+func parseServeFlags(args []string, stdout, stderr io.Writer) (*Settings, error) {
 	s := &Settings{LightsailOrigins: map[string]string{}}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {} // the parse error alone; the whole usage on -h only
 	fs.StringVar(&s.APIAddr, "api-addr", "127.0.0.1:4580", "control-plane API listen address (CloudFront REST-XML, Lightsail JSON, /healthz, /metrics)")
 	fs.StringVar(&s.EdgeAddr, "edge-addr", "127.0.0.1:8080", "edge HTTP listen address")
 	fs.StringVar(&s.EdgeTLSAddr, "edge-tls-addr", "127.0.0.1:8443", "edge HTTPS listen address (empty disables)")
+	fs.StringVar(&s.EdgeQUICAddr, "edge-quic-addr", "", "edge HTTP/3 (QUIC, UDP) listen address for distributions whose HttpVersion is http3 or http2and3 (default: the --edge-tls-addr address; empty disables)")
+	fs.StringVar(&s.CertificateDir, "certificate-dir", "", "directory of the operator's viewer certificates: <name>.crt and <name>.key (PEM) per ACMCertificateArn or IAMCertificateId, ':' written '_' and '/' written '+'; re-read without a restart (API and edge nodes)")
 	fs.StringVar(&s.RTMPAddr, "rtmp-addr", "127.0.0.1:1935", "edge RTMP listen address for streaming distributions (empty disables)")
 	fs.StringVar(&s.DataDir, "data-dir", "./openfront-data", "directory of the embedded store, credentials and certificates")
 	fs.StringVar(&s.DomainSuffix, "domain-suffix", "cloudfront.localhost", "distribution domain names are d<13 chars>.<suffix>")
@@ -68,12 +86,27 @@ func parseServeFlags(args []string, stderr io.Writer) (*Settings, error) {
 	fs.Int64Var(&s.CacheDiskBytes, "cache-disk-bytes", 0, "disk cache tier size in bytes (0 disables the disk tier)")
 	etcd := fs.String("etcd-endpoints", "", "comma-separated etcd client URLs: use an etcd cluster instead of the embedded store")
 	fs.StringVar(&s.Role, "role", "all", "all|api|edge: with etcd, run API-only or edge-only nodes")
-	fs.StringVar(&s.NodeName, "node-name", "", "with etcd: this edge's name in the fleet (default: host name/--edge-addr)")
+	fs.StringVar(&s.NodeName, "node-name", "", "this edge's name: its metrics' node label, and with etcd its name in the fleet (default: local; with etcd host name/--edge-addr)")
 	fs.DurationVar(&s.EdgeLeaseTTL, "edge-lease-ttl", 10*time.Second, "with etcd: lease of this edge's reports; a dead edge stops blocking Deployed/Completed after it (whole seconds)")
 	fs.StringVar(&s.LogLevel, "log-level", "info", "debug|info|warn|error")
 	fs.StringVar(&s.LogFormat, "log-format", "text", "text|json")
+	fs.DurationVar(&s.RequestHeadTimeout, "request-head-timeout", 10*time.Second, "edge and API: a request line and headers must arrive within this long of their first byte (a new connection's: of the connect)")
+	fs.DurationVar(&s.RequestBodyTimeout, "request-body-timeout", 30*time.Second, "edge and API: a request body must arrive within this long of its first byte, plus one second per 500 bytes received")
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, "Usage: openfront serve [flags]\n\nFlags:\n")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			fmt.Fprint(stdout, "\nEnvironment:\n"+environmentHelp)
+			return nil, err
+		}
+		fmt.Fprintln(stderr, "Run 'openfront serve -h' for the flags.")
+		return nil, errBadFlag
+	}
+	quicSet := false
+	fs.Visit(func(f *flag.Flag) { quicSet = quicSet || f.Name == "edge-quic-addr" })
+	if !quicSet {
+		s.EdgeQUICAddr = s.EdgeTLSAddr
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
@@ -88,6 +121,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*Settings, error) {
 	}
 	if s.EdgeLeaseTTL < time.Second {
 		return nil, fmt.Errorf("serve: --edge-lease-ttl must be at least 1s, not %s", s.EdgeLeaseTTL)
+	}
+	if s.RequestHeadTimeout <= 0 || s.RequestBodyTimeout <= 0 {
+		return nil, fmt.Errorf("serve: --request-head-timeout and --request-body-timeout must be positive")
 	}
 	if s.Role != "all" && len(s.EtcdEndpoints) == 0 {
 		return nil, fmt.Errorf("serve: --role %s needs --etcd-endpoints (a single node with the embedded store runs every role)", s.Role)

@@ -216,7 +216,8 @@ type Stats struct {
 	// the origin individually).
 	Alone uint64
 	// Dropped counts completed fills that were not stored: purged during
-	// the fill, too large for any tier, or refused by a tier.
+	// the fill, too large for any tier, refused by a tier, or whose disk
+	// write failed mid-body (disk full, I/O error).
 	Dropped uint64
 	// InFlight is the number of fills new requests can currently join.
 	InFlight int

@@ -53,6 +53,10 @@
 //   - spool mode, larger bodies with a disk tier: the tier's temporary file;
 //     readers pread it. An unknown-length body that outgrows memory is moved
 //     to a spool mid-stream. At the end the spool is committed (renamed).
+//     If a spool write fails (disk full, I/O error) the fill goes on in
+//     window mode: bytes already written are still read from the spool,
+//     the rest streams through chunks, and the object is not stored, so
+//     every reader still gets the whole body.
 //   - window mode, bodies that will not be stored (uncacheable, or too
 //     large with no disk tier): chunks are dropped once every reader has
 //     passed them, and the fill stops reading from the origin while its

@@ -264,11 +264,14 @@ type fill struct {
 	chunk   int64    // capacity of every chunk but the last (memory, window)
 	chunks  [][]byte // body bytes [base, n), each chunk full except the last
 	base    int64
-	spool   Spool // modeSpool
-	n       int64 // body bytes written so far
-	done    bool  // body complete or failed (bodyErr)
-	bodyErr error
-	over    bool // no longer joinable and stored, if it will be; spool closes with the last reader
+	spool   Spool // modeSpool, or window mode after a failed spool write
+	// spoolEnd is set when a spool write fails (disk full, I/O error): the
+	// bytes below it are read from the spool, the rest from chunks.
+	spoolEnd int64
+	n        int64 // body bytes written so far
+	done     bool  // body complete or failed (bodyErr)
+	bodyErr  error
+	over     bool // no longer joinable and stored, if it will be; spool closes with the last reader
 }
 
 // waitLocked returns a channel that is closed on the next change.
@@ -317,7 +320,10 @@ func (f *fill) read(s *Stream, p []byte) (int, error) {
 	if int64(len(p)) > avail {
 		p = p[:avail]
 	}
-	if f.mode == modeSpool {
+	if f.mode == modeSpool || s.pos < f.spoolEnd {
+		if s.pos < f.spoolEnd && int64(len(p)) > f.spoolEnd-s.pos {
+			p = p[:f.spoolEnd-s.pos]
+		}
 		sp := f.spool // stays open while s is a reader
 		f.mu.Unlock()
 		n, err := sp.ReadAt(p, s.pos)
@@ -326,6 +332,9 @@ func (f *fill) read(s *Stream, p []byte) (int, error) {
 		}
 		f.mu.Lock()
 		s.pos += int64(n)
+		if f.mode == modeWindow {
+			f.broadcastLocked() // the writer may wait for readers to move on
+		}
 		f.mu.Unlock()
 		if err != nil && !errors.Is(err, io.EOF) {
 			return n, fmt.Errorf("cache: read spool: %w", err)
@@ -505,9 +514,7 @@ func (f *fill) copyBody(ctx context.Context, body io.Reader, size int64) error {
 		}
 		k, rerr := body.Read(buf)
 		if k > 0 {
-			if err := f.append(buf[:k]); err != nil {
-				return err
-			}
+			f.append(buf[:k], size)
 		}
 		if errors.Is(rerr, io.EOF) {
 			if size >= 0 && f.n != size {
@@ -605,11 +612,13 @@ func (f *fill) outgrow() {
 	f.mu.Unlock()
 }
 
-// append publishes bytes just read into the buffer next returned.
-func (f *fill) append(p []byte) error {
+// append publishes bytes just read into the buffer next returned. A
+// failed spool write does not end the fill: see spoolFailed.
+func (f *fill) append(p []byte, size int64) {
 	if f.mode == modeSpool { // only this goroutine changes mode
 		if _, err := f.spool.Write(p); err != nil {
-			return err
+			f.spoolFailed(p, size)
+			return
 		}
 		f.mu.Lock()
 	} else {
@@ -620,5 +629,26 @@ func (f *fill) append(p []byte) error {
 	f.n += int64(len(p))
 	f.broadcastLocked()
 	f.mu.Unlock()
-	return nil
+}
+
+// spoolFailed handles a disk-tier write error (disk full, I/O error) in
+// the middle of a body: the object will not be stored, but its readers
+// still get the whole body from the origin. The fill goes to window mode:
+// the bytes already in the spool stay readable there (below spoolEnd), p
+// and the rest of the body stream through chunks, and nobody new may join
+// (they would need bytes the window drops). p is the scratch buffer, no
+// larger than a chunk.
+func (f *fill) spoolFailed(p []byte, size int64) {
+	f.c.forget(f)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mode = modeWindow
+	f.spoolEnd, f.base = f.n, f.n
+	want := f.chunk
+	if size >= 0 {
+		want = min(want, size-f.n)
+	}
+	f.chunks = [][]byte{append(make([]byte, 0, max(want, int64(len(p)))), p...)}
+	f.n += int64(len(p))
+	f.broadcastLocked()
 }

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"openfront/internal/cfheaders"
 	"openfront/internal/model"
 	"openfront/internal/pathpattern"
 )
@@ -96,6 +97,8 @@ type Policy struct {
 	fwdCookies  selection
 	keyHeaders  []string // canonical names, sorted
 	keyReads    []string // see KeyHeaderNames
+	keyGen      []string // keyed CloudFront-generated headers, canonical, sorted
+	generated   []string // CloudFront-generated headers sent to the origin
 	fwdHeaders  []string // extra forwarded (origin request policy), canonical
 	fwdAllViewr bool     // forward every viewer header
 	exceptHdrs  []string // with fwdAllViewr: names not forwarded
@@ -164,6 +167,10 @@ func Compile(b *model.Behavior, s3 bool, custom Custom) (*Policy, error) {
 		if slices.Contains(f.Headers, "*") {
 			p.fwdAllViewr = true
 			p.CachingDisabled = true
+			// Forwarding all headers includes the ones the edge adds that
+			// a legacy whitelist could name.
+			p.fwdHeaders = []string{cfheaders.ForwardedProto, cfheaders.IsDesktopViewer, cfheaders.IsMobileViewer,
+				cfheaders.IsSmartTVViewer, cfheaders.IsTabletViewer, cfheaders.ViewerCountry}
 		} else {
 			p.keyHeaders = canonicalSorted(f.Headers)
 		}
@@ -183,6 +190,8 @@ func Compile(b *model.Behavior, s3 bool, custom Custom) (*Policy, error) {
 	}
 	p.HostInKey = slices.Contains(p.keyHeaders, "Host")
 	p.keyReads = p.keyHeaderNames()
+	p.keyGen = slices.DeleteFunc(slices.Clone(p.keyHeaders), notGenerated)
+	p.generated = canonicalSorted(append(slices.Clone(p.keyGen), slices.DeleteFunc(slices.Clone(p.fwdHeaders), notGenerated)...))
 	return p, nil
 }
 
@@ -208,6 +217,8 @@ func (c Custom) originRequestPolicy(id string) (model.OriginRequestPolicy, bool)
 	p, ok := c.OriginRequest[id]
 	return p, ok
 }
+
+func notGenerated(name string) bool { return !cfheaders.IsGenerated(name) }
 
 func seconds(n int64) time.Duration { return time.Duration(n) * time.Second }
 
@@ -281,16 +292,17 @@ func (p *Policy) NormalizedAcceptEncoding(h http.Header) string {
 	return ""
 }
 
-// KeyHeaderNames returns the request headers AppendKey reads (keyed
-// headers other than Host, Cookie, Accept-Encoding), canonical; AppendKey
-// given a header with only these gives the same key as with the whole.
-// The slice is shared: do not modify it.
+// KeyHeaderNames returns the viewer request headers AppendKey reads (keyed
+// headers other than Host, Cookie, Accept-Encoding and the CloudFront-
+// generated ones), canonical; AppendKey given a header with only these
+// gives the same key as with the whole. The slice is shared: do not
+// modify it.
 func (p *Policy) KeyHeaderNames() []string { return p.keyReads }
 
 func (p *Policy) keyHeaderNames() []string {
 	var names []string
 	for _, name := range p.keyHeaders {
-		if name != "Host" {
+		if name != "Host" && !cfheaders.IsGenerated(name) {
 			names = append(names, name)
 		}
 	}
@@ -303,11 +315,30 @@ func (p *Policy) keyHeaderNames() []string {
 	return names
 }
 
+// KeyGenerated returns the CloudFront-generated headers (package
+// cfheaders) the key includes, canonical; AppendKeyWith takes their
+// values from the edge, never from the viewer. The slice is shared.
+func (p *Policy) KeyGenerated() []string { return p.keyGen }
+
+// GeneratedHeaders returns the CloudFront-generated headers the origin
+// request carries (keyed or named by the origin request policy),
+// canonical. The slice is shared.
+func (p *Policy) GeneratedHeaders() []string { return p.generated }
+
 // AppendKey appends the cache key of a request to dst: the distribution,
 // the behaviour, the path, and whatever the policy keys on. path is the
 // viewer path as received; rawQuery without "?"; skipQuery names query
-// parameters that never count (signed-URL parameters).
+// parameters that never count (signed-URL parameters). Keyed
+// CloudFront-generated headers count as absent (see AppendKeyWith).
 func (p *Policy) AppendKey(dst []byte, distID, pattern, path, rawQuery string, h http.Header, host string, skipQuery func(string) bool) []byte {
+	return p.AppendKeyWith(dst, distID, pattern, path, rawQuery, h, nil, host, skipQuery)
+}
+
+// AppendKeyWith is AppendKey with gen holding the edge's values of the
+// keyed CloudFront-generated headers (KeyGenerated): the key uses them,
+// never the viewer's copies in h, so a viewer cannot split or poison the
+// cache by sending its own CloudFront-Viewer-Country.
+func (p *Policy) AppendKeyWith(dst []byte, distID, pattern, path, rawQuery string, h, gen http.Header, host string, skipQuery func(string) bool) []byte {
 	dst = append(dst, distID...)
 	dst = append(dst, 0)
 	dst = append(dst, pattern...)
@@ -325,7 +356,11 @@ func (p *Policy) AppendKey(dst []byte, distID, pattern, path, rawQuery string, h
 			dst = append(dst, strings.ToLower(host)...)
 			continue
 		}
-		for i, v := range h[name] {
+		vs := h[name]
+		if len(p.keyGen) > 0 && slices.Contains(p.keyGen, name) {
+			vs = gen[name]
+		}
+		for i, v := range vs {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
@@ -454,19 +489,22 @@ var alwaysForwarded = []string{
 // ForwardHeaders copies into dst the viewer headers this policy forwards.
 // Hop-by-hop headers must already be gone from src. Host, Cookie,
 // Accept-Encoding, User-Agent, Via and X-Forwarded-For are the caller's
-// (they are rewritten, not copied).
+// (they are rewritten, not copied), and so are the CloudFront-generated
+// headers (GeneratedHeaders): a viewer's copies of those are never copied,
+// whatever the policy ("All viewer headers" included).
 func (p *Policy) ForwardHeaders(dst, src http.Header) {
 	switch {
 	case p.fwdAllViewr:
 		for name, vs := range src {
-			if name == "Cookie" || name == "Host" || name == "Accept-Encoding" || name == "Via" || name == "X-Forwarded-For" || slices.Contains(p.exceptHdrs, name) {
+			if name == "Cookie" || name == "Host" || name == "Accept-Encoding" || name == "Via" || name == "X-Forwarded-For" ||
+				slices.Contains(p.exceptHdrs, name) || cfheaders.IsGenerated(name) {
 				continue
 			}
 			dst[name] = vs
 		}
 	case p.Legacy:
 		for name, vs := range src {
-			if removedByDefault[name] || strings.HasPrefix(name, "X-Edge-") {
+			if removedByDefault[name] || strings.HasPrefix(name, "X-Edge-") || cfheaders.IsGenerated(name) {
 				continue
 			}
 			dst[name] = vs
@@ -480,7 +518,7 @@ func (p *Policy) ForwardHeaders(dst, src http.Header) {
 	}
 	for _, list := range [][]string{p.keyHeaders, p.fwdHeaders} {
 		for _, name := range list {
-			if name == "Host" || name == "Cookie" {
+			if name == "Host" || name == "Cookie" || cfheaders.IsGenerated(name) {
 				continue
 			}
 			if vs, ok := src[name]; ok {
@@ -502,7 +540,8 @@ func (p *Policy) ForwardsHeader(name string) bool {
 }
 
 // VaryAllowed reports whether CloudFront keeps a Vary value from the origin
-// (spec §5.2): Accept-Encoding, Cookie, or a header it forwards.
+// (spec §5.2): Accept-Encoding, Cookie, a header it forwards, and
+// User-Agent when a CloudFront-Is-*-Viewer header (decided from it) is.
 func (p *Policy) VaryAllowed(name string) bool {
 	name = textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(name))
 	switch name {
@@ -510,6 +549,12 @@ func (p *Policy) VaryAllowed(name string) bool {
 		return true
 	case "Cookie":
 		return p.fwdCookies.mode != None
+	case "User-Agent":
+		for _, g := range p.generated {
+			if strings.HasPrefix(g, "Cloudfront-Is-") {
+				return true
+			}
+		}
 	}
 	return p.ForwardsHeader(name)
 }

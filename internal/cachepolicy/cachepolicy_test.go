@@ -2,7 +2,10 @@ package cachepolicy
 
 import (
 	"net/http"
+	"slices"
 	"testing"
+
+	"openfront/internal/cfheaders"
 
 	"openfront/internal/model"
 )
@@ -108,6 +111,97 @@ func TestPolicy_forwarding(t *testing.T) {
 	}
 }
 
+// TestPolicy_generatedHeaders: CloudFront-generated headers are keyed and
+// forwarded with the edge's values only; a viewer's copies (any case,
+// underscores, duplicates, through "all viewer headers") never reach the
+// key or the origin ("Add CloudFront request headers").
+func TestPolicy_generatedHeaders(t *testing.T) {
+	orp := Custom{
+		Cache: map[string]model.CachePolicy{"none": {Name: "none", MaxTTL: 600, DefaultTTL: 60}},
+		OriginRequest: map[string]model.OriginRequestPolicy{"addr": {Name: "addr",
+			Headers: model.Selection{Behavior: "whitelist", Names: []string{"cloudfront-viewer-address", "X-Custom"}}}},
+	}
+	const (
+		allViewer        = "216adef6-5c7f-47e4-b989-5492eafa07d3"
+		allViewerAndCF   = "33f36d7e-f396-46d9-90e0-52428a34d9dc"
+		cachingOptimized = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+		amplify          = "2e54312d-136d-493c-8eb9-b001f22f67d2"
+	)
+	tests := []struct {
+		name           string
+		policy         *Policy
+		keyGen, fwdGen []string
+		customFwd      bool // X-Custom reaches the origin
+	}{
+		{"legacy whitelist keys and forwards the country", legacy(model.ForwardedValues{Headers: []string{"CloudFront-Viewer-Country", "cloudfront-is-mobile-viewer"}}),
+			[]string{cfheaders.IsMobileViewer, cfheaders.ViewerCountry}, []string{cfheaders.IsMobileViewer, cfheaders.ViewerCountry}, true},
+		{"legacy default forwards customs, never viewer CloudFront-*", legacy(model.ForwardedValues{}), nil, nil, true},
+		{"legacy all headers: the legacy generated ones, no viewer copies", legacy(model.ForwardedValues{Headers: []string{"*"}}),
+			nil, []string{cfheaders.ForwardedProto, cfheaders.IsDesktopViewer, cfheaders.IsMobileViewer, cfheaders.IsSmartTVViewer,
+				cfheaders.IsTabletViewer, cfheaders.ViewerCountry}, true},
+		{"managed Amplify keys CloudFront-Viewer-Country", mustCompile(&model.Behavior{CachePolicyID: amplify}, Custom{}),
+			[]string{cfheaders.ViewerCountry}, []string{cfheaders.ViewerCountry}, false},
+		{"AllViewer: viewer headers but no CloudFront ones", mustCompile(&model.Behavior{CachePolicyID: cachingOptimized, OriginRequestPolicyID: allViewer}, Custom{}),
+			nil, nil, true},
+		{"AllViewerAndCloudFrontHeaders forwards the generated ones unkeyed", mustCompile(&model.Behavior{CachePolicyID: cachingOptimized, OriginRequestPolicyID: allViewerAndCF}, Custom{}),
+			nil, []string{cfheaders.ForwardedProto, cfheaders.IsDesktopViewer, cfheaders.IsMobileViewer, cfheaders.IsSmartTVViewer, cfheaders.IsTabletViewer,
+				cfheaders.ViewerAddress, cfheaders.ViewerCountry, cfheaders.ViewerHTTPVersion}, true},
+		{"origin request policy whitelist", mustCompile(&model.Behavior{CachePolicyID: "none", OriginRequestPolicyID: "addr"}, orp),
+			nil, []string{cfheaders.ViewerAddress}, true},
+	}
+	hostile := http.Header{
+		"Cloudfront-Viewer-Country":   {"ZZ", "YY"}, // duplicates
+		"Cloudfront_viewer_country":   {"ZZ"},       // CGI gateways read it as the same variable
+		"Cloudfront-Is-Mobile-Viewer": {"true"},
+		"Cloudfront-Forwarded-Proto":  {"https"},
+		"Cloudfront-Viewer-Address":   {"10.0.0.1:1"},
+		"Cloudfront-Viewer-New-Thing": {"x"},
+		"X-Custom":                    {"c"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.policy.KeyGenerated(); !slices.Equal(got, tc.keyGen) && len(got)+len(tc.keyGen) > 0 {
+				t.Errorf("KeyGenerated = %v, want %v", got, tc.keyGen)
+			}
+			if got := tc.policy.GeneratedHeaders(); !slices.Equal(got, tc.fwdGen) && len(got)+len(tc.fwdGen) > 0 {
+				t.Errorf("GeneratedHeaders = %v, want %v", got, tc.fwdGen)
+			}
+			for _, name := range tc.policy.KeyHeaderNames() {
+				if cfheaders.IsGenerated(name) {
+					t.Errorf("KeyHeaderNames lists %s: the fast path would key on the viewer's copy", name)
+				}
+			}
+			dst := http.Header{}
+			tc.policy.ForwardHeaders(dst, hostile.Clone())
+			for name := range dst {
+				if cfheaders.IsGenerated(name) {
+					t.Errorf("viewer's %s forwarded: %v", name, dst)
+				}
+			}
+			if got := dst.Get("X-Custom") == "c"; got != tc.customFwd {
+				t.Errorf("X-Custom forwarded = %v, want %v", got, tc.customFwd)
+			}
+			// The key: viewer copies never count; generated values do
+			// when keyed.
+			plain := key(tc.policy, "/a", "", nil)
+			if got := key(tc.policy, "/a", "", hostile); got != plain {
+				t.Errorf("viewer copies changed the key: %q vs %q", got, plain)
+			}
+			genKey := func(h, gen http.Header) string {
+				return string(tc.policy.AppendKeyWith(nil, "E1", "*", "/a", "", h, gen, "d1.example", nil))
+			}
+			de := http.Header{cfheaders.ViewerCountry: {"DE"}, cfheaders.IsMobileViewer: {"false"}}
+			fr := http.Header{cfheaders.ViewerCountry: {"FR"}, cfheaders.IsMobileViewer: {"false"}}
+			if genKey(hostile, de) != genKey(nil, de) {
+				t.Error("with generated values, viewer copies still changed the key")
+			}
+			if differ := genKey(nil, de) != genKey(nil, fr); differ != (len(tc.keyGen) > 0) {
+				t.Errorf("generated country splits the key = %v, want %v", differ, len(tc.keyGen) > 0)
+			}
+		})
+	}
+}
+
 func TestPolicy_NormalizedAcceptEncoding(t *testing.T) {
 	p := legacy(model.ForwardedValues{})
 	for in, want := range map[string]string{
@@ -159,5 +253,60 @@ func BenchmarkAppendKey(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf = p.AppendKey(buf[:0], "E1ABCDEFGHIJKL", "*", "/images/logo.png", "v=3", h, "d1.example", nil)
+	}
+}
+
+// FuzzGeneratedNeverFromViewer: whatever header a viewer sends, a
+// CloudFront-generated name never reaches the origin request or the key.
+func FuzzGeneratedNeverFromViewer(f *testing.F) {
+	for _, s := range []string{"CloudFront-Viewer-Country", "cloudfront_viewer_country", "Cloudfront-Is-Mobile-Viewer", "X-Custom", "CloudFront-Forwarded-Proto"} {
+		f.Add(s, "ZZ")
+	}
+	policies := []*Policy{
+		legacy(model.ForwardedValues{}),
+		legacy(model.ForwardedValues{Headers: []string{"*"}}),
+		legacy(model.ForwardedValues{Headers: []string{"CloudFront-Viewer-Country", "CloudFront-Forwarded-Proto", "CloudFront-Is-Mobile-Viewer"}}),
+		mustCompile(&model.Behavior{CachePolicyID: "2e54312d-136d-493c-8eb9-b001f22f67d2"}, Custom{}),
+		mustCompile(&model.Behavior{CachePolicyID: "658327ea-f89d-4fab-a63d-7e88639e58f6", OriginRequestPolicyID: "216adef6-5c7f-47e4-b989-5492eafa07d3"}, Custom{}),
+		mustCompile(&model.Behavior{CachePolicyID: "658327ea-f89d-4fab-a63d-7e88639e58f6", OriginRequestPolicyID: "33f36d7e-f396-46d9-90e0-52428a34d9dc"}, Custom{}),
+	}
+	f.Fuzz(func(t *testing.T, name, value string) {
+		src := http.Header{name: {value}, "X-Other": {"1"}}
+		for i, p := range policies {
+			dst := http.Header{}
+			p.ForwardHeaders(dst, src)
+			for n := range dst {
+				if cfheaders.IsGenerated(n) {
+					t.Fatalf("policy %d forwarded the viewer's %q", i, n)
+				}
+			}
+			if cfheaders.IsGenerated(name) {
+				gen := http.Header{"Cloudfront-Viewer-Country": {"DE"}}
+				with := p.AppendKeyWith(nil, "E1", "*", "/a", "", src, gen, "h", nil)
+				without := p.AppendKeyWith(nil, "E1", "*", "/a", "", http.Header{"X-Other": {"1"}}, gen, "h", nil)
+				if string(with) != string(without) {
+					t.Fatalf("policy %d: the viewer's %q changed the key", i, name)
+				}
+			}
+		}
+	})
+}
+
+// TestPolicy_VaryUserAgentWithDeviceHeaders: an origin's Vary: User-Agent
+// is kept when a CloudFront-Is-*-Viewer header (decided from it) is
+// forwarded, and dropped otherwise (spec edge.md §5.2).
+func TestPolicy_VaryUserAgentWithDeviceHeaders(t *testing.T) {
+	for _, tc := range []struct {
+		policy *Policy
+		want   bool
+	}{
+		{legacy(model.ForwardedValues{Headers: []string{"CloudFront-Is-Mobile-Viewer"}}), true},
+		{legacy(model.ForwardedValues{Headers: []string{"CloudFront-Viewer-Country"}}), false},
+		{legacy(model.ForwardedValues{}), false},
+		{legacy(model.ForwardedValues{Headers: []string{"User-Agent"}}), true},
+	} {
+		if got := tc.policy.VaryAllowed("user-agent"); got != tc.want {
+			t.Errorf("%v: VaryAllowed(User-Agent) = %v, want %v", tc.policy.GeneratedHeaders(), got, tc.want)
+		}
 	}
 }

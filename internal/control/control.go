@@ -114,6 +114,9 @@ type Settings struct {
 	// HOST[:PORT] that serves them (--lightsail-origin); an unmapped name
 	// is used as a host name.
 	LightsailOrigins map[string]string
+	// Certificates are the operator's viewer certificates (--certificate-
+	// dir); nil refuses every ACMCertificateArn and IAMCertificateId.
+	Certificates CertificateChecker
 }
 
 // Control runs the operations.

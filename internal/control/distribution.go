@@ -53,7 +53,7 @@ func (c *Control) CreateDistribution(ctx context.Context, cfg model.Tree, tags [
 	if err := c.checkDistributionLimits(parsed); err != nil {
 		return nil, false, err
 	}
-	if err := checkUnservedReferences(cfg, parsed); err != nil {
+	if err := checkUnservedReferences(cfg, parsed, c.settings.Certificates); err != nil {
 		return nil, false, err
 	}
 	if err := validateTags(tags, c.settings.Quotas.TagsPerResource); err != nil {
@@ -215,6 +215,9 @@ func (c *Control) distView(ctx context.Context, kv store.KV, applied int64) (*Di
 	if err != nil {
 		return nil, err
 	}
+	// Configs stored before defaults were filled on write are shown whole
+	// too (an upgraded data dir must not crash Terraform's provider).
+	model.FillDefaults(rec.Config)
 	d := &Distribution{
 		ID:           rec.ID,
 		ARN:          c.arn(ctx, "distribution", rec.ID),
@@ -275,7 +278,7 @@ func (c *Control) UpdateDistribution(ctx context.Context, id, ifMatch string, ap
 		if err := c.checkDistributionLimits(parsed); err != nil {
 			return err
 		}
-		if err := checkUnservedReferences(next, parsed); err != nil {
+		if err := checkUnservedReferences(next, parsed, c.settings.Certificates); err != nil {
 			return err
 		}
 		if err := c.checkOAIs(tx, parsed); err != nil {
@@ -349,6 +352,9 @@ func (c *Control) DeleteDistribution(ctx context.Context, id, ifMatch string) er
 			return err
 		}
 		if err := tx.Delete(tagsKey("distribution/" + id)); err != nil {
+			return err
+		}
+		if err := tx.Delete(model.MonitoringSubscriptionKey(id)); err != nil {
 			return err
 		}
 		return tx.Delete(distKey(id))

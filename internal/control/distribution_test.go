@@ -2,6 +2,7 @@ package control_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"regexp"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	"openfront/internal/control"
 	"openfront/internal/model"
+	"openfront/internal/store"
 )
 
 var (
@@ -601,5 +603,42 @@ func TestControl_contextCancelled(t *testing.T) {
 	cancel()
 	if _, _, err := e.c.CreateDistribution(ctx, distConfig("r1"), nil); err == nil {
 		t.Error("create with a cancelled context succeeded")
+	}
+}
+
+// A config stored before defaults were filled on write (an upgraded data
+// dir) is still shown with every member CloudFront returns.
+func TestGetDistribution_fillsDefaultsOfOlderRecords(t *testing.T) {
+	e := newEnv(t)
+	d := e.create(distConfig("old-record"))
+	_, err := e.store.Update(e.ctx, func(tx store.Txn) error {
+		kv, _, err := tx.Get(model.DistributionKey(d.ID))
+		if err != nil {
+			return err
+		}
+		var rec model.DistributionRecord
+		if err := json.Unmarshal(kv.Value, &rec); err != nil {
+			return err
+		}
+		for _, m := range []string{"OriginGroups", "Aliases", "Logging", "Restrictions"} {
+			delete(rec.Config, m)
+		}
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		return tx.Put(kv.Key, b)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.c.GetDistribution(e.ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"OriginGroups", "Aliases", "Logging", "Restrictions"} {
+		if got.Config[m] == nil {
+			t.Errorf("%s missing from a record stored without it", m)
+		}
 	}
 }

@@ -84,7 +84,11 @@ func (c *Control) deriveLightsail(name string, s *model.LightsailSettings) (mode
 		return nil, err
 	}
 	cfg := model.LightsailDistributionConfig(s, c.lightsailOrigin(s.Origin.Name), "lightsail/"+name)
-	if _, err := model.ParseDistributionConfig(cfg); err != nil {
+	err := model.CheckLimits("DistributionConfig", cfg)
+	if err == nil {
+		_, err = model.ParseDistributionConfig(cfg)
+	}
+	if err != nil {
 		var me *model.Error
 		if errors.As(err, &me) {
 			return nil, lightsailInvalid("%s", me.Message)
@@ -108,7 +112,7 @@ func validateLightsailTags(tags []model.LightsailTag) error {
 
 // CreateLightsailDistribution creates a distribution; a name already in use
 // is InvalidInputException.
-func (c *Control) CreateLightsailDistribution(ctx context.Context, in LightsailCreate) (*LightsailDistribution, error) {
+func (c *Control) CreateLightsailDistribution(ctx context.Context, in LightsailCreate, op *model.LightsailOperationRecord) (*LightsailDistribution, error) {
 	if _, ok := model.FindLightsailBundle(in.BundleID); !ok {
 		return nil, lightsailInvalid("bundleId %q is not a valid distribution bundle; use GetDistributionBundles.", in.BundleID)
 	}
@@ -120,7 +124,7 @@ func (c *Control) CreateLightsailDistribution(ctx context.Context, in LightsailC
 		return nil, err
 	}
 	key := model.LightsailDistributionKey(in.Name)
-	_, err = c.store.Update(ctx, func(tx store.Txn) error {
+	_, err = c.store.Update(ctx, c.withLightsailOperation(op, func(tx store.Txn) error {
 		if _, ok, err := tx.Get(key); err != nil {
 			return err
 		} else if ok {
@@ -132,7 +136,7 @@ func (c *Control) CreateLightsailDistribution(ctx context.Context, in LightsailC
 			CreatedAt: now, BundleID: in.BundleID, Tags: in.Tags, Settings: in.Settings, Config: cfg,
 		}
 		return putJSON(tx, key, rec)
-	})
+	}))
 	if err != nil {
 		return nil, err
 	}
@@ -225,9 +229,9 @@ func (c *Control) ableToUpdateBundle(rec *model.LightsailDistributionRecord) boo
 // UpdateLightsailDistribution applies change to a copy of the stored
 // settings (a partial update: change sets only what the request gave),
 // validates the result and stores it with its new derived config.
-func (c *Control) UpdateLightsailDistribution(ctx context.Context, name string, change func(*model.LightsailSettings) error) (*LightsailDistribution, error) {
+func (c *Control) UpdateLightsailDistribution(ctx context.Context, name string, change func(*model.LightsailSettings) error, op *model.LightsailOperationRecord) (*LightsailDistribution, error) {
 	key := model.LightsailDistributionKey(name)
-	_, err := c.store.Update(ctx, func(tx store.Txn) error {
+	_, err := c.store.Update(ctx, c.withLightsailOperation(op, func(tx store.Txn) error {
 		kv, err := getLightsail(tx, key, name)
 		if err != nil {
 			return err
@@ -245,7 +249,7 @@ func (c *Control) UpdateLightsailDistribution(ctx context.Context, name string, 
 			return err
 		}
 		return putJSON(tx, key, next)
-	})
+	}))
 	if err != nil {
 		return nil, err
 	}
@@ -263,10 +267,10 @@ func cloneLightsailSettings(s model.LightsailSettings) model.LightsailSettings {
 // DeleteLightsailDistribution deletes a distribution (enabled or not) with
 // its cache resets, and returns what was deleted; the edge drops its cached
 // objects when the deletion reaches it.
-func (c *Control) DeleteLightsailDistribution(ctx context.Context, name string) (*LightsailDistribution, error) {
+func (c *Control) DeleteLightsailDistribution(ctx context.Context, name string, op *model.LightsailOperationRecord) (*LightsailDistribution, error) {
 	var d *LightsailDistribution
 	key := model.LightsailDistributionKey(name)
-	_, err := c.store.Update(ctx, func(tx store.Txn) error {
+	_, err := c.store.Update(ctx, c.withLightsailOperation(op, func(tx store.Txn) error {
 		kv, err := getLightsail(tx, key, name)
 		if err != nil {
 			return err
@@ -278,7 +282,7 @@ func (c *Control) DeleteLightsailDistribution(ctx context.Context, name string) 
 			return err
 		}
 		return tx.Delete(key)
-	})
+	}))
 	if err != nil {
 		return nil, err
 	}
@@ -289,12 +293,12 @@ func (c *Control) DeleteLightsailDistribution(ctx context.Context, name string) 
 // UpdateLightsailDistributionBundle changes the bundle, at most once per
 // calendar month (OperationFailureException otherwise). Asking for the
 // bundle already applied changes nothing.
-func (c *Control) UpdateLightsailDistributionBundle(ctx context.Context, name, bundleID string) (*LightsailDistribution, error) {
+func (c *Control) UpdateLightsailDistributionBundle(ctx context.Context, name, bundleID string, op *model.LightsailOperationRecord) (*LightsailDistribution, error) {
 	if _, ok := model.FindLightsailBundle(bundleID); !ok {
 		return nil, lightsailInvalid("bundleId %q is not a valid distribution bundle; use GetDistributionBundles.", bundleID)
 	}
 	key := model.LightsailDistributionKey(name)
-	_, err := c.store.Update(ctx, func(tx store.Txn) error {
+	_, err := c.store.Update(ctx, c.withLightsailOperation(op, func(tx store.Txn) error {
 		kv, err := getLightsail(tx, key, name)
 		if err != nil {
 			return err
@@ -312,7 +316,7 @@ func (c *Control) UpdateLightsailDistributionBundle(ctx context.Context, name, b
 		next := *rec
 		next.BundleID, next.BundleChangedAt = bundleID, c.now().UTC()
 		return putJSON(tx, key, next)
-	})
+	}))
 	if err != nil {
 		return nil, err
 	}
@@ -322,9 +326,9 @@ func (c *Control) UpdateLightsailDistributionBundle(ctx context.Context, name, b
 // ResetLightsailDistributionCache records an invalidation of "/*" for the
 // distribution's derived id: the edges purge it like any invalidation, and
 // the reset is Completed once every live edge has.
-func (c *Control) ResetLightsailDistributionCache(ctx context.Context, name string) (*LightsailCacheReset, error) {
+func (c *Control) ResetLightsailDistributionCache(ctx context.Context, name string, op *model.LightsailOperationRecord) (*LightsailCacheReset, error) {
 	var reset *LightsailCacheReset
-	_, err := c.store.Update(ctx, func(tx store.Txn) error {
+	_, err := c.store.Update(ctx, c.withLightsailOperation(op, func(tx store.Txn) error {
 		kv, err := getLightsail(tx, model.LightsailDistributionKey(name), name)
 		if err != nil {
 			return err
@@ -337,7 +341,7 @@ func (c *Control) ResetLightsailDistributionCache(ctx context.Context, name stri
 		inv := model.InvalidationRecord{ID: id, DistributionID: rec.ID, CallerReference: "lightsail-reset/" + id, Paths: []string{"/*"}, CreateTime: c.now().UTC()}
 		reset = &LightsailCacheReset{ID: id, Status: "InProgress", CreateTime: inv.CreateTime}
 		return putJSON(tx, model.InvalidationKey(rec.ID, id), inv)
-	})
+	}))
 	if err != nil {
 		return nil, err
 	}

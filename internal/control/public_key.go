@@ -35,11 +35,8 @@ func (c *Control) publicKeyView(kv store.KV) (*PublicKey, error) {
 }
 
 func publicKeyConfig(rec *model.PublicKeyRecord) model.Tree {
-	t := model.Tree{"CallerReference": rec.CallerReference, "Name": rec.Name, "EncodedKey": rec.EncodedKey}
-	if rec.Comment != "" {
-		t["Comment"] = rec.Comment
-	}
-	return t
+	// Comment is shown ("") when none was given.
+	return model.Tree{"CallerReference": rec.CallerReference, "Name": rec.Name, "EncodedKey": rec.EncodedKey, "Comment": rec.Comment}
 }
 
 // publicKeyRecord reads and checks a PublicKeyConfig: a name, a key

@@ -12,12 +12,14 @@ import (
 // for CreateDistribution and UpdateDistribution): OpenFront serves no
 // response headers policies (other than the managed ones), Lambda@Edge,
 // real-time log configs, field-level encryption, continuous deployment
-// policies, ACM/IAM certificates, VPC origins, Anycast IP lists, trust stores or connection functions, so any other
-// reference to one names something that does not exist. Accepting it
-// would store a config the edge silently does not honour. CloudFront
-// Functions exist in the store: their associations are checked in the
-// transaction (checkFunctionAssociations).
-func checkUnservedReferences(cfg model.Tree, p *model.DistributionConfig) error {
+// policies, origin mTLS certificates, VPC origins, Anycast IP lists, trust
+// stores or connection functions, so any other reference to one names
+// something that does not exist. Accepting it would store a config the
+// edge silently does not honour. A viewer certificate (ACMCertificateArn,
+// IAMCertificateId) is the operator's, from --certificate-dir:
+// checkViewerCertificate. CloudFront Functions exist in the store: their
+// associations are checked in the transaction (checkFunctionAssociations).
+func checkUnservedReferences(cfg model.Tree, p *model.DistributionConfig, certs CertificateChecker) error {
 	for _, b := range behaviorTrees(cfg) {
 		pattern := model.StrOr(b, "*", "PathPattern")
 		if id := model.StrOr(b, "", "ResponseHeadersPolicyId"); id != "" {
@@ -38,9 +40,8 @@ func checkUnservedReferences(cfg model.Tree, p *model.DistributionConfig) error 
 	if id := model.StrOr(cfg, "", "ContinuousDeploymentPolicyId"); id != "" {
 		return model.Errorf("NoSuchContinuousDeploymentPolicy", "The continuous deployment policy %q does not exist (OpenFront does not serve continuous deployment yet).", id)
 	}
-	if vc := p.ViewerCertificate; vc.ACMCertificateARN != "" || vc.IAMCertificateID != "" {
-		cert := vc.ACMCertificateARN + vc.IAMCertificateID
-		return model.Errorf("InvalidViewerCertificate", "The certificate %q does not exist: OpenFront has no ACM or IAM certificates yet (use CloudFrontDefaultCertificate).", cert)
+	if err := checkViewerCertificate(p, certs); err != nil {
+		return err
 	}
 	if id := p.WebACLID; id != "" && !validWebACLID(id) {
 		return model.Errorf("InvalidWebACLId", "The web ACL id %q is not valid: use a WAF web ACL ARN (arn:aws:wafv2:...:global/webacl/<name>/<id>) or a WAF Classic web ACL id.", id)
@@ -65,6 +66,37 @@ func checkUnservedReferences(cfg model.Tree, p *model.DistributionConfig) error 
 	return nil
 }
 
+// CertificateChecker tells whether the operator supplied a certificate
+// (by ACM ARN or IAM certificate id) that is valid now and covers every
+// alias (tlsconfig.Store). The API node must read the same certificate
+// directory as the edges.
+type CertificateChecker interface {
+	Check(name string, aliases []string) error
+}
+
+// checkViewerCertificate refuses an ACM or IAM certificate the edge could
+// not serve, with CloudFront's InvalidViewerCertificate ("The specified
+// SSL certificate doesn't exist, isn't in us-east-1 region, isn't valid,
+// or doesn't include a valid certificate chain", API Reference,
+// CreateDistribution).
+func checkViewerCertificate(p *model.DistributionConfig, certs CertificateChecker) error {
+	vc := p.ViewerCertificate
+	name := vc.ACMCertificateARN + vc.IAMCertificateID
+	if name == "" {
+		return nil
+	}
+	if vc.ACMCertificateARN != "" && !acmARN.MatchString(vc.ACMCertificateARN) {
+		return model.Errorf("InvalidViewerCertificate", "The certificate %q is not an ACM certificate ARN in us-east-1 (arn:aws:acm:us-east-1:<account>:certificate/<id>).", name)
+	}
+	if certs == nil {
+		return model.Errorf("InvalidViewerCertificate", "The certificate %q does not exist: this OpenFront was started without --certificate-dir.", name)
+	}
+	if err := certs.Check(name, p.Aliases); err != nil {
+		return model.Errorf("InvalidViewerCertificate", "The specified SSL certificate cannot be used: %v.", err)
+	}
+	return nil
+}
+
 // behaviorTrees are the default cache behaviour and the others, as stored.
 func behaviorTrees(cfg model.Tree) []model.Tree {
 	out := []model.Tree{model.Sub(cfg, "DefaultCacheBehavior")}
@@ -74,6 +106,9 @@ func behaviorTrees(cfg model.Tree) []model.Tree {
 // A web ACL is named by its WAF (v2) ARN or, for WAF Classic, by its id
 // (botocore's DistributionConfig.WebACLId documentation).
 var (
+	// CloudFront takes ACM certificates from us-east-1 only (API
+	// Reference, ViewerCertificate.ACMCertificateArn).
+	acmARN       = regexp.MustCompile(`^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[A-Za-z0-9-]{1,128}$`)
 	wafV2ARN     = regexp.MustCompile(`^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:global/webacl/[A-Za-z0-9_-]{1,128}/[A-Za-z0-9-]{1,128}$`)
 	wafClassicID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 )

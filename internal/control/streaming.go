@@ -46,6 +46,7 @@ func (c *Control) checkStreamingOAI(tx store.ReadTxn, p *model.StreamingDistribu
 // CreateStreamingDistribution creates a streaming distribution (idempotent
 // by CallerReference, like CreateDistribution).
 func (c *Control) CreateStreamingDistribution(ctx context.Context, cfg model.Tree, tags []Tag) (*StreamingDistribution, bool, error) {
+	model.FillStreamingDefaults(cfg)
 	parsed, err := model.ParseStreamingDistributionConfig(cfg)
 	if err != nil {
 		return nil, false, err
@@ -132,6 +133,7 @@ func (c *Control) sdistView(ctx context.Context, kv store.KV, applied int64) (*S
 	if err != nil {
 		return nil, err
 	}
+	model.FillStreamingDefaults(rec.Config) // configs stored before defaults were filled on write
 	d := &StreamingDistribution{
 		ID:           rec.ID,
 		ARN:          c.arn(ctx, "streaming-distribution", rec.ID),
@@ -183,6 +185,7 @@ func (c *Control) UpdateStreamingDistribution(ctx context.Context, id, ifMatch s
 		if err != nil {
 			return err
 		}
+		model.FillStreamingDefaults(next)
 		parsed, err := model.ParseStreamingDistributionConfig(next)
 		if err != nil {
 			return err

@@ -5,7 +5,8 @@
 // exchange (exchange.go):
 //
 //	resolveDistribution  Host -> distribution (unknown or disabled: 403)
-//	matchBehavior        first PathPattern match, else the default behaviour
+//	matchBehavior        path normalised (package urlpath; bad escape: 400),
+//	                     first PathPattern match, else the default behaviour
 //	requestFilter        viewer protocol policy, allowed methods
 //	cacheKey             from the behaviour's forwarded values / cache policy
 //	cacheLookup          fresh: Hit; stale: revalidate (RefreshHit) or refetch

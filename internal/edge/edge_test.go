@@ -90,7 +90,8 @@ func distConfig(o *testOrigin, edit func(cfg model.Tree)) model.Tree {
 
 type testEdge struct {
 	*Server
-	now atomic.Pointer[time.Time]
+	cache *cache.Cache
+	now   atomic.Pointer[time.Time]
 }
 
 func newTestEdge(t *testing.T, cfg model.Tree) *testEdge {
@@ -110,6 +111,7 @@ func newTestEdge(t *testing.T, cfg model.Tree) *testEdge {
 	if err != nil {
 		t.Fatal(err)
 	}
+	te.cache = c
 	te.Server = New(Options{Cache: c, Origin: origin.New(origin.S3{}), Now: clock, HTTPSPort: 8443})
 	snap := snapshot.Compile(1, []*model.DistributionRecord{{ID: "E1TEST", DomainName: testHost, Config: cfg}}, nil, nil)
 	if snap.Lookup(testHost) == nil {
@@ -137,7 +139,17 @@ func (te *testEdge) do(t *testing.T, method, host, path string, h http.Header, b
 	}
 	w := httptest.NewRecorder()
 	te.ServeHTTP(w, r)
+	te.settle()
 	return w
+}
+
+// settle waits (briefly) for fills the last request started to be stored:
+// the viewer's response can end before the fill commits, and the next
+// request of a test expects to find the object.
+func (te *testEdge) settle() {
+	for deadline := time.Now().Add(2 * time.Second); te.cache.Stats().InFlight > 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func okHandler(cacheControl string) func(w http.ResponseWriter, r *http.Request) {
@@ -364,6 +376,81 @@ func TestServer_customErrorPage(t *testing.T) {
 	te.get(t, "/nothing", nil)
 	if n := o.count("/nothing"); n != 1 {
 		t.Errorf("the error is cached for ErrorCachingMinTTL=30: origin asked %d times", n)
+	}
+}
+
+// TestServer_customErrorPageUncachedBehavior: the page is fetched through
+// the behaviour matching its path even when that behaviour does not cache
+// (issue 15: the single-page-app setup 404 -> /index.html 200 with
+// /index.html under the managed CachingDisabled policy); when the page
+// itself fails, the viewer gets the page origin's status, or CloudFront's
+// 502 when that origin is down ("Generating custom error responses").
+func TestServer_customErrorPageUncachedBehavior(t *testing.T) {
+	var pageGone atomic.Bool
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/index.html" && !pageGone.Load():
+			w.Header().Set("Content-Type", "text/html")
+			io.WriteString(w, "<app shell>")
+		case r.URL.Path == "/boom":
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, "origin exploded")
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, "origin 404 for "+r.URL.Path)
+		}
+	})
+	down := newTestOrigin(t, okHandler(""))
+	down.Close()
+	te := newTestEdge(t, distConfig(o, func(c model.Tree) {
+		origins := model.StructItems(c, "Origins")
+		dead := model.Clone(origins[0])
+		dead["Id"] = "down"
+		model.Sub(dead, "CustomOriginConfig")["HTTPPort"] = down.port()
+		c["Origins"] = model.Wrapper([]model.Tree{origins[0], dead})
+		uncached := func(pattern, target string) model.Tree {
+			return model.Tree{"PathPattern": pattern, "TargetOriginId": target, "ViewerProtocolPolicy": "allow-all",
+				"CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"} // managed CachingDisabled
+		}
+		c["CacheBehaviors"] = model.Wrapper([]model.Tree{uncached("/index.html", "o1"), uncached("/down/*", "down")})
+		c["CustomErrorResponses"] = model.Wrapper([]model.Tree{
+			{"ErrorCode": "404", "ResponsePagePath": "/index.html", "ResponseCode": "200", "ErrorCachingMinTTL": "0"},
+			{"ErrorCode": "500", "ResponsePagePath": "/down/page.html", "ResponseCode": "200", "ErrorCachingMinTTL": "0"},
+		})
+	}))
+	tests := []struct {
+		name, path string
+		gone       bool
+		status     int
+		body       string
+	}{
+		{"page from an uncached behaviour", "/app/route", false, 200, "<app shell>"},
+		{"page deleted: its origin's status", "/app/third", true, 404, "origin 404 for /index.html"},
+		{"page origin down: CloudFront's 502", "/boom", false, 502, "The request could not be satisfied"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			pageGone.Store(tc.gone)
+			before := o.count("/index.html")
+			w := te.get(t, tc.path, nil)
+			if w.Code != tc.status || !strings.Contains(w.Body.String(), tc.body) {
+				t.Fatalf("GET %s: %d %q, want %d with %q", tc.path, w.Code, w.Body.String(), tc.status, tc.body)
+			}
+			if got := w.Header().Get("X-Cache"); got != "Error from cloudfront" {
+				t.Errorf("X-Cache %q, want Error from cloudfront", got)
+			}
+			if tc.path != "/boom" && o.count("/index.html") != before+1 {
+				t.Errorf("the page was not fetched from the origin through its uncached behaviour")
+			}
+		})
+	}
+	// A second request fetches the page again: its behaviour never caches.
+	pageGone.Store(false)
+	before := o.count("/index.html")
+	te.get(t, "/app/route", nil)
+	te.get(t, "/app/route", nil)
+	if n := o.count("/index.html") - before; n != 2 {
+		t.Errorf("page fetched %d times for 2 requests, want 2 (CachingDisabled)", n)
 	}
 }
 

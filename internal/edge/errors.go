@@ -19,6 +19,11 @@ func (x *exchange) edgeError(status int, reason string) {
 	if x.dist != nil && x.customErrorPage(status) {
 		return
 	}
+	x.writeEdgeError(status, reason)
+}
+
+// writeEdgeError writes CloudFront's own error page.
+func (x *exchange) writeEdgeError(status int, reason string) {
 	x.result = "Error"
 	x.status = status
 	h := x.w.Header()
@@ -57,9 +62,15 @@ Request ID: ` + reqID + `
 // originError answers a failed origin fetch: 502 or 504, cached for the
 // error caching time so a struggling origin is not hammered (spec §3.6).
 func (x *exchange) originError(err error) {
+	x.edgeError(x.originFailure(err))
+}
+
+// originFailure is the status and reason of CloudFront's error page for a
+// failed origin fetch.
+func (x *exchange) originFailure(err error) (status int, reason string) {
 	var oe *origin.Error
-	status := http.StatusBadGateway
-	reason := "CloudFront wasn't able to connect to the origin. We can't connect to the server for this app or website at this time."
+	status = http.StatusBadGateway
+	reason = "CloudFront wasn't able to connect to the origin. We can't connect to the server for this app or website at this time."
 	if errors.As(err, &oe) {
 		status = oe.Status
 		if status == http.StatusGatewayTimeout {
@@ -68,14 +79,20 @@ func (x *exchange) originError(err error) {
 	} else {
 		x.s.opts.Log.Warn("edge: fill failed", "dist_id", x.dist.ID, "err", err)
 	}
-	x.edgeError(status, reason)
+	return status, reason
 }
 
 // customErrorPage serves the distribution's custom error response for a
-// status, when it has a page: the page object is fetched through its own
-// behaviour and cache like any object, and sent with ResponseCode. It
-// returns false when there is no page, or the page itself cannot be had
-// (then the original error goes out, spec §6 step 3).
+// status, when it has a page. The page object is fetched through the cache
+// behaviour whose path pattern matches the page path, like any object:
+// from the cache when that behaviour caches, straight from its origin when
+// it does not (the single-page-app setup, 404 -> /index.html 200, often
+// has /index.html in an uncached behaviour). It is sent with ResponseCode.
+// When the page itself cannot be had, the viewer gets the status the page's
+// origin returned (e.g. 404 if the page was deleted), or CloudFront's own
+// 502/504 page when that origin could not be reached ("Generating custom
+// error responses", AWS CloudFront Developer Guide). It returns false when
+// the status has no page.
 func (x *exchange) customErrorPage(status int) bool {
 	ce := x.dist.Errors[status]
 	if ce == nil || ce.ResponsePagePath == "" || x.w == nil {
@@ -92,46 +109,62 @@ func (x *exchange) customErrorPage(status int) bool {
 	page.r = pr
 	page.rawQuery = ""
 	p := page.beh.Policy
-	page.key = string(p.AppendKey(nil, x.dist.ID, page.beh.PathPattern, page.path, "", pr.Header, pr.Host, nil))
-	var e cache.Entry
-	var ok bool
-	if !p.CachingDisabled {
-		e, ok = x.s.opts.Cache.Lookup(page.key)
-		if ok && !x.now.Before(e.Meta.Expires.Time()) {
-			e.Close()
-			ok = false
-		}
+	if p.CachingDisabled {
+		x.uncachedErrorPage(page, ce.ResponseCode)
+		return true
+	}
+	page.key = string(p.AppendKeyWith(nil, x.dist.ID, page.beh.PathPattern, page.path, "", pr.Header, page.generatedHeaders(p.KeyGenerated()), pr.Host, nil))
+	e, ok := x.s.opts.Cache.Lookup(page.key)
+	if ok && !x.now.Before(e.Meta.Expires.Time()) {
+		e.Close()
+		ok = false
 	}
 	if !ok {
-		if !p.CachingDisabled {
-			x.s.opts.Cache.Delete(page.key)
-		} else {
-			page.key = ""
-		}
-		if page.key == "" {
-			return false // an uncached page behaviour: keep the original error
-		}
+		x.s.opts.Cache.Delete(page.key)
 		s, err := x.s.opts.Cache.Fill(pr.Context(), page.fillRequest(nil, nil))
 		if err != nil {
-			return false
+			x.errorPageFailed(err)
+			return true
 		}
 		defer s.Close()
-		if s.Meta.Status >= 400 {
-			return false
-		}
 		x.serveErrorPage(ce.ResponseCode, s.Meta, s)
 		return true
 	}
 	defer e.Close()
-	if e.Meta.Status >= 400 {
-		return false
-	}
 	x.serveErrorPage(ce.ResponseCode, e.Meta, io.NewSectionReader(e, 0, e.Meta.Size))
 	return true
 }
 
-// serveErrorPage writes a custom error page with the configured status.
+// uncachedErrorPage fetches the page through a behaviour that does not
+// cache, as a pass-through request would, and serves it.
+func (x *exchange) uncachedErrorPage(page *exchange, code int) {
+	resp, err := page.fetch(page.r.Context(), page.originRequest(http.MethodGet, nil, 0))
+	if err != nil {
+		x.errorPageFailed(err)
+		return
+	}
+	res := page.upstreamResponse(resp)
+	defer res.Body.Close()
+	m := &cache.Meta{Status: res.Status, Header: cache.MakeHeader(res.Header), StoredAt: cache.InstantOf(x.now), Size: res.Size}
+	x.serveErrorPage(code, m, res.Body)
+}
+
+// errorPageFailed answers when the page's origin could not be reached:
+// CloudFront's own error for that failure, never another custom page.
+func (x *exchange) errorPageFailed(err error) {
+	if x.r.Context().Err() != nil {
+		x.result, x.status = "Error", 0 // the viewer left
+		return
+	}
+	x.writeEdgeError(x.originFailure(err))
+}
+
+// serveErrorPage writes a custom error page with the configured status;
+// a page that is itself an error goes out with its own status.
 func (x *exchange) serveErrorPage(code int, m *cache.Meta, body io.Reader) {
+	if m.Status >= 400 {
+		code = m.Status
+	}
 	h := x.w.Header()
 	m.Header.CopyTo(h)
 	x.status = code

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"openfront/internal/snapshot"
+	"openfront/internal/urlpath"
 )
 
 // exchange is the state of one viewer request through the phases.
@@ -25,7 +26,8 @@ type exchange struct {
 	dist *snapshot.Distribution
 	beh  *snapshot.Behavior
 
-	path       string // viewer path as received (escaped), no query
+	path       string // viewer path, normalised (urlpath.Normalize), no query
+	accessPath string // path of access decisions: behaviour, signature (urlpath.ForAccess)
 	rawQuery   string
 	originPath string // path asked of the origin (default root object applied)
 	key        string // cache key; "" when the request is not cached
@@ -91,15 +93,21 @@ func (x *exchange) resolveDistribution() bool {
 	return true
 }
 
-// matchBehavior picks the cache behaviour by the viewer path.
+// matchBehavior normalises the viewer path and picks the cache behaviour
+// by its access form (package urlpath: CloudFront matches behaviours on
+// the RFC 3986 normalised path); the canonical form is what the cache
+// keys and the origin is asked for. A path that cannot be normalised
+// safely (bad or NUL escape) is a 400.
 func (x *exchange) matchBehavior() bool {
-	x.path = x.r.URL.EscapedPath()
 	x.rawQuery = x.r.URL.RawQuery
-	if x.path == "" || x.path[0] != '/' {
+	canonical, err := urlpath.Normalize(x.r.URL.EscapedPath())
+	if err != nil {
 		x.edgeError(http.StatusBadRequest, "Bad request.")
 		return false
 	}
-	x.beh = x.dist.Match(x.path)
+	x.path = canonical
+	x.accessPath, _ = urlpath.ForAccess(canonical) // never fails on a canonical path
+	x.beh = x.dist.Match(x.accessPath)
 	x.originPath = x.path
 	if x.path == "/" && x.dist.Config.DefaultRootObject != "" {
 		x.originPath = "/" + x.dist.Config.DefaultRootObject
@@ -181,7 +189,7 @@ func (x *exchange) finish() {
 		x.s.opts.Count(x.resultType())
 	}
 	if x.s.opts.Stats != nil && x.dist != nil && x.status != 0 {
-		x.s.opts.Stats.Record(x.dist.ID, x.start, x.status, max(x.r.ContentLength, 0), x.bodyBytes())
+		x.s.opts.Stats.Record(x.dist.ID, x.start, x.resultType(), x.status, max(x.r.ContentLength, 0), x.bodyBytes())
 	}
 	if x.log != nil {
 		x.writeAccessLog()

@@ -15,6 +15,7 @@ import (
 	"openfront/internal/fastpath"
 	"openfront/internal/geo"
 	"openfront/internal/signedurl"
+	"openfront/internal/urlpath"
 )
 
 // ServeFast is the edge's side of package fastpath: on a plain-HTTP/1.1
@@ -23,7 +24,8 @@ import (
 // their order, X-Amz-Cf-Id and Date), and counts it the same way. It
 // declines (ok=false, nothing written or counted) every request that
 // needs more: no distribution or a disabled one, access logging, geo
-// restriction, a viewer protocol policy other than allow-all, methods not
+// restriction, a path that is not already normal (urlpath.IsNormal), a
+// viewer protocol policy other than allow-all, methods not
 // allowed or not cached, signed URLs that do not verify, viewer Range or
 // conditional headers, a miss, a stale or disk-tier object, an error
 // status, a body net/http would frame or sniff differently. ServeHTTP then
@@ -32,7 +34,9 @@ import (
 // applies (fast_test.go checks that both paths give the same answers).
 func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, ok bool) {
 	c := s.opts.Cache
-	if c == nil {
+	if c == nil || !urlpath.IsNormal(r.Path) {
+		// A path that needs normalising goes to ServeHTTP, which does it;
+		// a normal one is its own canonical and access form.
 		return dst, nil, false
 	}
 	host := r.Host
@@ -70,8 +74,15 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 		originPath = "/" + dist.Config.DefaultRootObject
 	}
 	viewerHeader := r.HeaderOf(p.KeyHeaderNames())
+	var generated http.Header // the edge's CloudFront-Viewer-Country etc., when keyed
+	if names := p.KeyGenerated(); len(names) > 0 {
+		var ok bool
+		if generated, ok = s.generatedFast(r, names); !ok {
+			return dst, nil, false
+		}
+	}
 	bp := keyBufs.Get().(*[]byte)
-	kb := p.AppendKey((*bp)[:0], dist.ID, beh.PathPattern, originPath, r.RawQuery, viewerHeader, r.Host, skipQuery)
+	kb := p.AppendKeyWith((*bp)[:0], dist.ID, beh.PathPattern, originPath, r.RawQuery, viewerHeader, generated, r.Host, skipQuery)
 	e, found := c.LookupMemory(unsafe.String(unsafe.SliceData(kb), len(kb)))
 	*bp = kb
 	keyBufs.Put(bp)
@@ -136,7 +147,7 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 		s.opts.Count("Hit")
 	}
 	if s.opts.Stats != nil {
-		s.opts.Stats.Record(dist.ID, now, m.Status, 0, sent)
+		s.opts.Stats.Record(dist.ID, now, "Hit", m.Status, 0, sent)
 	}
 	return dst, body, true
 }

@@ -36,7 +36,9 @@ func (x *exchange) geoFilter() bool {
 // one of the behaviour's trusted keys (spec edge.md §8); a failure is a 403
 // with CloudFront's XML error body.
 func (x *exchange) checkSignature() bool {
-	err := x.s.opts.Signed.Verify(signedurl.FromHTTP(x.r, x.https), signedurl.KeySet(x.beh.TrustedKeys), x.now)
+	req := signedurl.FromHTTP(x.r, x.https)
+	req.Path, req.Received = x.accessPath, req.Path // resources are matched on the access form
+	err := x.s.opts.Signed.Verify(req, signedurl.KeySet(x.beh.TrustedKeys), x.now)
 	if err == nil {
 		return true
 	}

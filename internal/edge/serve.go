@@ -13,6 +13,7 @@ import (
 	"openfront/internal/httpcache"
 	"openfront/internal/origin"
 	"openfront/internal/signedurl"
+	"openfront/internal/urlpath"
 )
 
 // fillTimeout bounds a whole fill; origin reads are bounded separately by
@@ -30,7 +31,7 @@ func (x *exchange) serve() {
 		return
 	}
 	bp := keyBufs.Get().(*[]byte)
-	kb := p.AppendKey((*bp)[:0], x.dist.ID, x.beh.PathPattern, x.originPath, x.rawQuery, x.r.Header, x.r.Host, x.skipQuery())
+	kb := p.AppendKeyWith((*bp)[:0], x.dist.ID, x.beh.PathPattern, x.originPath, x.rawQuery, x.r.Header, x.generatedHeaders(p.KeyGenerated()), x.r.Host, x.skipQuery())
 	if method == http.MethodOptions {
 		kb = append(kb, "\x00OPTIONS"...)
 	}
@@ -89,14 +90,24 @@ func (x *exchange) backgroundRefresh() {
 	}
 }
 
-// purgePath is what invalidation paths are matched against: the object's
-// path (after the default root object rewrite, so "/index.html" also
-// purges a cached "/"), with the query string when the behaviour keys on it.
+// purgePath is what invalidation paths are matched against: the access
+// form of the object's path (after the default root object rewrite, so
+// "/index.html" also purges a cached "/"), with the query string when the
+// behaviour keys on it. invalidation.Compile normalises the invalidation
+// paths to the same form.
 func (x *exchange) purgePath() string {
-	if x.rawQuery != "" && x.beh.Policy.KeysQuery() {
-		return x.originPath + "?" + x.rawQuery
+	p := x.accessPath
+	if p == "" || x.originPath != x.path {
+		if a, err := urlpath.ForAccess(x.originPath); err == nil {
+			p = a
+		} else {
+			p = x.originPath
+		}
 	}
-	return x.originPath
+	if x.rawQuery != "" && x.beh.Policy.KeysQuery() {
+		return p + "?" + x.rawQuery
+	}
+	return p
 }
 
 // fill asks the origin through the collapsing fill. stale is the expired

@@ -30,10 +30,12 @@ type Options struct {
 	HTTPSPort int
 	// Count records one response by X-Cache result (metrics).
 	Count func(result string)
-	// Stats counts each response of a known distribution (traffic per
-	// distribution, e.g. *stats.Recorder); nil disables it.
+	// Stats counts each response of a known distribution by result type,
+	// and each origin fetch by latency or error (traffic per distribution,
+	// e.g. *stats.Recorder); nil disables it.
 	Stats interface {
-		Record(distID string, at time.Time, status int, bytesUploaded, bytesDownloaded int64)
+		Record(distID string, at time.Time, result string, status int, bytesUploaded, bytesDownloaded int64)
+		RecordOrigin(distID string, latency time.Duration, err error)
 	}
 	// Signed verifies signed URLs and cookies (with its cache of verified
 	// signatures); nil builds one.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"openfront/internal/cache"
 	"openfront/internal/httpcache"
@@ -55,12 +56,10 @@ func (x *exchange) originRequest(method string, body io.Reader, length int64) *o
 	}
 	h.Set("X-Forwarded-For", clientIP)
 	h.Set("X-Amz-Cf-Id", x.reqID)
-	if p.ForwardsHeader("Cloudfront-Forwarded-Proto") {
-		proto := "http"
-		if x.https {
-			proto = "https"
-		}
-		h.Set("CloudFront-Forwarded-Proto", proto)
+	// CloudFront-Viewer-Country and the like: the edge's values only (the
+	// viewer's copies were not copied above).
+	for name, vs := range x.generatedHeaders(p.GeneratedHeaders()) {
+		h[name] = vs
 	}
 	return &origin.Request{
 		ViewerHTTPS:   x.https,
@@ -91,7 +90,11 @@ func (x *exchange) fetch(ctx context.Context, out *origin.Request) (*http.Respon
 		} else {
 			req.Host = o.DomainName // CloudFront sends the origin's domain name, without a port
 		}
+		began := time.Now()
 		resp, err = x.s.opts.Origin.Do(ctx, &req)
+		if x.s.opts.Stats != nil {
+			x.s.opts.Stats.RecordOrigin(x.dist.ID, time.Since(began), err)
+		}
 		last := i == len(x.beh.Origins)-1
 		if last || (out.Method != http.MethodGet && out.Method != http.MethodHead && out.Method != http.MethodOptions) {
 			break

@@ -12,7 +12,9 @@
 // compared on the wire in respond_test.go); the connection then goes on
 // with the fast path. Any other request (other methods, request bodies,
 // HTTP/1.0, unusual syntax, oversized heads) hands the connection, with
-// the bytes read, to net/http for good.
+// the bytes read, to net/http for good (through Server.FallbackListener,
+// where the edge guards request framing, limits and deadlines:
+// internal/httpguard).
 //
 // Why: on a small machine net/http spends most of a tiny hit's CPU outside
 // the edge: a background read goroutine and deadline changes per request,

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"openfront/internal/httpguard"
 )
 
 func TestParse(t *testing.T) {
@@ -87,6 +89,9 @@ func FuzzParse(f *testing.F) {
 		"HEAD /%41%2f;p=1/(x)*!~$ HTTP/1.1\r\nHost: H:80\r\nConnection: close\r\nCookie: a=b\r\ncookie: c=d\r\nx-a: 1\r\n\r\n",
 		"GET /? HTTP/1.1\r\nHost: [::1]:8080\r\naccept-encoding:  gzip \r\n\r\n",
 		"GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\n",
+		"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n Transfer-Encoding: chunked\r\n\r\n",
+		"GET /" + strings.Repeat("a", 8190) + " HTTP/1.1\r\nHost: h\r\n\r\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -108,6 +113,14 @@ func FuzzParse(f *testing.F) {
 		}
 		if req.ContentLength != 0 || len(req.TransferEncoding) != 0 {
 			t.Fatalf("%q: net/http sees a body", data[:n])
+		}
+		// The request guard of the net/http path (framing, CloudFront's
+		// size limits) accepts every head the fast path serves, as no body.
+		// Heads the server can hold are at most readBufSize.
+		if n <= readBufSize {
+			if status, body := httpguard.Check(data[:n], &httpguard.Config{}); status != 0 || body {
+				t.Fatalf("%q: the fast path serves it, httpguard refuses it (%d) or sees a body (%v)", data[:n], status, body)
+			}
 		}
 		names, values := []string{}, 0
 		for name, vs := range req.Header {

@@ -30,13 +30,19 @@ type Handler interface {
 type Server struct {
 	Handler  Handler
 	Fallback *http.Server
-	// IdleTimeout closes a connection with no request pending for this
-	// long; ReadHeaderTimeout one whose request head is still arriving.
-	// Both are applied with about a second of slack (deadlines are moved
-	// at most once a second, not per request).
+	// IdleTimeout closes a keep-alive connection with no request pending
+	// for this long (with about a second of slack: that deadline is moved
+	// at most once a second, not per request). ReadHeaderTimeout bounds a
+	// request head from its first byte, and a new connection's first head
+	// from the accept: a total deadline, not moved by each read, so a
+	// head trickled a byte at a time cannot hold a connection.
 	IdleTimeout       time.Duration
 	ReadHeaderTimeout time.Duration
-	Log               *slog.Logger
+	// FallbackListener, if set, wraps the listener of handed-over
+	// connections that Fallback serves (the edge guards their framing
+	// there: internal/httpguard).
+	FallbackListener func(net.Listener) net.Listener
+	Log              *slog.Logger
 
 	handoff *handoffListener
 	mu      sync.Mutex
@@ -73,8 +79,12 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.conns = map[*conn]struct{}{}
 	s.handoff = &handoffListener{addr: ln.Addr(), conns: make(chan net.Conn), done: make(chan struct{})}
 	s.mu.Unlock()
+	var fallbackLn net.Listener = s.handoff
+	if s.FallbackListener != nil {
+		fallbackLn = s.FallbackListener(fallbackLn)
+	}
 	go func() {
-		err := s.Fallback.Serve(s.handoff)
+		err := s.Fallback.Serve(fallbackLn)
 		s.handoff.Close() // no more handovers once net/http stopped
 		if !errors.Is(err, http.ErrServerClosed) && s.Log != nil {
 			s.Log.Error("fastpath: net/http stopped serving handed-over connections", "err", err)
@@ -201,6 +211,10 @@ func (c *conn) serve() {
 	defer func() { bufs.out = out[:0] }()
 	remote := c.nc.RemoteAddr().String()
 	start, end := 0, 0 // unparsed bytes are in[start:end]
+	// headStart is when the head being read began: the accept for the
+	// first one, then the read that brought its first bytes; zero while
+	// no head is pending.
+	headStart := time.Now()
 	var req Request
 	for {
 		// Answer every complete request already read.
@@ -209,6 +223,7 @@ func (c *conn) serve() {
 			if st == incomplete {
 				break
 			}
+			headStart = time.Time{}
 			if st == unsupported {
 				if c.flush(out) == nil {
 					handed = c.handOver(in[start:end])
@@ -282,11 +297,14 @@ func (c *conn) serve() {
 			handed = c.handOver(in[start:end])
 			return
 		}
-		timeout := s.IdleTimeout
-		if start < end && s.ReadHeaderTimeout > 0 {
-			timeout = s.ReadHeaderTimeout
+		if start < end && headStart.IsZero() {
+			headStart = time.Now() // the last read brought a head's first bytes
 		}
-		c.extendDeadline(timeout)
+		if !headStart.IsZero() && s.ReadHeaderTimeout > 0 {
+			c.setDeadline(headStart.Add(s.ReadHeaderTimeout))
+		} else {
+			c.extendDeadline(s.IdleTimeout)
+		}
 		n, err := c.nc.Read(in[end:])
 		end += n
 		if err != nil && n == 0 {
@@ -306,6 +324,14 @@ func (c *conn) extendDeadline(timeout time.Duration) {
 	if d := want.Sub(c.deadline); d > time.Second || d < -time.Second {
 		c.deadline = want
 		c.nc.SetReadDeadline(want)
+	}
+}
+
+// setDeadline sets the read deadline to exactly d.
+func (c *conn) setDeadline(d time.Time) {
+	if !d.Equal(c.deadline) {
+		c.deadline = d
+		c.nc.SetReadDeadline(d)
 	}
 }
 

@@ -10,8 +10,13 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	"openfront/internal/httpguard"
 )
 
 // stubHandler answers GET/HEAD /fast/<n> with n bytes and declines the rest.
@@ -206,5 +211,142 @@ func TestServer_shutdown(t *testing.T) {
 	}
 	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		t.Error("the listener still accepts after Shutdown")
+	}
+}
+
+// closedWithin trickles a byte of msg every 50 ms (all of it, then
+// nothing) until the server closes c; it fails when c is still open after
+// limit, and returns how long it took.
+func closedWithin(t *testing.T, c net.Conn, msg string, limit time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		c.SetReadDeadline(time.Now().Add(limit))
+		io.Copy(io.Discard, c)
+	}()
+	for i := 0; ; i++ {
+		select {
+		case <-closed:
+			d := time.Since(start)
+			if d >= limit {
+				t.Errorf("connection still open after %v", limit)
+			}
+			return d
+		case <-time.After(50 * time.Millisecond):
+			if i < len(msg) {
+				c.Write([]byte{msg[i]})
+			}
+		}
+	}
+}
+
+// The head deadline is total: from the accept for a new connection's
+// first head, from its first byte for a later one; a trickle does not
+// move it, and a new connection that sends nothing does not get the idle
+// timeout. (The timeout is over a second: shorter ones were never moved,
+// as deadlines are moved at most once a second.)
+func TestServer_headDeadlineIsTotal(t *testing.T) {
+	_, addr, _ := startServer(t, func(s *Server) {
+		s.ReadHeaderTimeout = 1500 * time.Millisecond
+		s.IdleTimeout = time.Minute
+	})
+	slow := get("/fast/1", strings.Repeat("X-A: 1\r\n", 50))
+	t.Run("silent new connection", func(t *testing.T) {
+		c, _ := dial(t, addr)
+		if d := closedWithin(t, c, "", 5*time.Second); d > 3*time.Second {
+			t.Errorf("closed after %v, want about 1.5s", d)
+		}
+	})
+	t.Run("trickled first head", func(t *testing.T) {
+		c, _ := dial(t, addr)
+		if d := closedWithin(t, c, slow, 5*time.Second); d > 3*time.Second {
+			t.Errorf("closed after %v, want about 1.5s", d)
+		}
+	})
+	t.Run("trickled head on a keep-alive connection", func(t *testing.T) {
+		c, br := dial(t, addr)
+		io.WriteString(c, get("/fast/1"))
+		readResponse(t, br)
+		if d := closedWithin(t, c, slow, 5*time.Second); d > 3*time.Second {
+			t.Errorf("closed after %v, want about 1.5s", d)
+		}
+	})
+	t.Run("idle keep-alive connection stays", func(t *testing.T) {
+		c, br := dial(t, addr)
+		io.WriteString(c, get("/fast/1"))
+		readResponse(t, br)
+		time.Sleep(2 * time.Second) // more than the head timeout, well within the idle one
+		io.WriteString(c, get("/fast/2"))
+		if _, body := readResponse(t, br); body != "ff" {
+			t.Errorf("body %q", body)
+		}
+	})
+}
+
+// Hundreds of connections trickling heads are all closed.
+func TestServer_manyTricklingConnections(t *testing.T) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < 1200 {
+		t.Skipf("RLIMIT_NOFILE %d is too low for 2x500 sockets", lim.Cur)
+	}
+	_, addr, _ := startServer(t, func(s *Server) {
+		s.ReadHeaderTimeout = 1500 * time.Millisecond
+		s.IdleTimeout = time.Minute
+	})
+	const n = 500
+	var wg sync.WaitGroup
+	var open atomic.Int64
+	for i := 0; i < n; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			head := get("/fast/1", strings.Repeat("X-A: 1\r\n", 100))
+			for i, end := 0, time.Now().Add(5*time.Second); time.Now().Before(end); i++ {
+				if _, err := c.Write([]byte{head[i%len(head)]}); err != nil {
+					return
+				}
+				c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+				if _, err := c.Read(make([]byte, 1)); err != nil {
+					if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+						return // closed by the server
+					}
+				}
+			}
+			open.Add(1)
+		}()
+	}
+	wg.Wait()
+	if open.Load() != 0 {
+		t.Errorf("%d of %d trickling connections still open after 5 s", open.Load(), n)
+	}
+}
+
+// Connections handed over go through FallbackListener: with the request
+// guard there, a Content-Length + Transfer-Encoding request after fast
+// answers is refused and nothing it carries runs as a request.
+func TestServer_handedOverConnectionsAreGuarded(t *testing.T) {
+	_, addr, _ := startServer(t, func(s *Server) {
+		s.FallbackListener = func(ln net.Listener) net.Listener { return httpguard.Listener(ln, &httpguard.Config{}) }
+	})
+	c, br := dial(t, addr)
+	smuggled := "0\r\n\r\n" + get("/smuggled")
+	io.WriteString(c, get("/fast/2")+"POST /form HTTP/1.1\r\nHost: h\r\nContent-Length: "+strconv.Itoa(len(smuggled))+
+		"\r\nTransfer-Encoding: chunked\r\n\r\n"+smuggled)
+	if resp, body := readResponse(t, br); resp.Header.Get("X-Path") != "fast" || body != "ff" {
+		t.Fatalf("first: %s %q", resp.Header.Get("X-Path"), body)
+	}
+	resp, body := readResponse(t, br)
+	if resp.StatusCode != http.StatusBadRequest || !resp.Close {
+		t.Fatalf("CL+TE: %d %q, want 400 and close", resp.StatusCode, body)
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Fatalf("after the 400: %v, want the end of the connection", err)
 	}
 }

@@ -1,4 +1,5 @@
-// Package geo answers CloudFront's geo restriction (spec edge.md §9): the
+// Package geo answers CloudFront's geo restriction and the location request
+// headers ("Add CloudFront request headers"; Location): the
 // viewer's country from a MaxMind DB country database (GeoLite2-Country,
 // DB-IP Lite or any mmdb with country.iso_code), and the pure decision
 // whether a distribution's restriction lets that country in.
@@ -102,4 +103,90 @@ func listed(locations []string, country string) bool {
 		}
 	}
 	return false
+}
+
+// Location is what a database record tells about an address beyond the
+// country: a GeoIP2/GeoLite2 City database has the names, subdivision,
+// city, postal code and location; an ASN database the autonomous system
+// number. Fields the record does not have are empty (zero).
+type Location struct {
+	Country     string // ISO 3166-1 alpha-2, upper case
+	CountryName string // English name
+	Region      string // first-level subdivision code (ISO 3166-2 without the country), e.g. "WA"
+	RegionName  string
+	City        string
+	PostalCode  string
+	TimeZone    string // IANA, e.g. "America/Los_Angeles"
+	Latitude    float64
+	Longitude   float64
+	// HasCoordinates: Latitude and Longitude are known.
+	HasCoordinates bool
+	MetroCode      uint // US only
+	ASN            uint
+}
+
+type names struct {
+	EN string `maxminddb:"en"`
+}
+
+// locationRecord is the union of the GeoIP2 City and ASN record fields
+// Location reads.
+type locationRecord struct {
+	Country struct {
+		ISOCode string `maxminddb:"iso_code"`
+		Names   names  `maxminddb:"names"`
+	} `maxminddb:"country"`
+	RegisteredCountry struct {
+		ISOCode string `maxminddb:"iso_code"`
+		Names   names  `maxminddb:"names"`
+	} `maxminddb:"registered_country"`
+	Subdivisions []struct {
+		ISOCode string `maxminddb:"iso_code"`
+		Names   names  `maxminddb:"names"`
+	} `maxminddb:"subdivisions"`
+	City struct {
+		Names names `maxminddb:"names"`
+	} `maxminddb:"city"`
+	Postal struct {
+		Code string `maxminddb:"code"`
+	} `maxminddb:"postal"`
+	Location struct {
+		Latitude  *float64 `maxminddb:"latitude"`
+		Longitude *float64 `maxminddb:"longitude"`
+		MetroCode uint     `maxminddb:"metro_code"`
+		TimeZone  string   `maxminddb:"time_zone"`
+	} `maxminddb:"location"`
+	ASN uint `maxminddb:"autonomous_system_number"`
+}
+
+// Location returns what the database knows of ip; ok is false when the
+// address is invalid or not in the database.
+func (db *DB) Location(ip netip.Addr) (loc Location, ok bool) {
+	if !ip.IsValid() {
+		return loc, false
+	}
+	res := db.r.Lookup(ip.Unmap())
+	if !res.Found() {
+		return loc, false
+	}
+	var rec locationRecord
+	if err := res.Decode(&rec); err != nil {
+		return loc, false
+	}
+	loc.Country, loc.CountryName = strings.ToUpper(rec.Country.ISOCode), rec.Country.Names.EN
+	if loc.Country == "" {
+		loc.Country, loc.CountryName = strings.ToUpper(rec.RegisteredCountry.ISOCode), rec.RegisteredCountry.Names.EN
+	}
+	if len(rec.Subdivisions) > 0 {
+		loc.Region, loc.RegionName = rec.Subdivisions[0].ISOCode, rec.Subdivisions[0].Names.EN
+	}
+	loc.City = rec.City.Names.EN
+	loc.PostalCode = rec.Postal.Code
+	loc.TimeZone = rec.Location.TimeZone
+	loc.MetroCode = rec.Location.MetroCode
+	if rec.Location.Latitude != nil && rec.Location.Longitude != nil {
+		loc.Latitude, loc.Longitude, loc.HasCoordinates = *rec.Location.Latitude, *rec.Location.Longitude, true
+	}
+	loc.ASN = rec.ASN
+	return loc, true
 }

@@ -7,7 +7,7 @@
 // (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/invalidation-specifying-objects.html).
 // Creating the record belongs to internal/control, purging to the cache and
 // completion to internal/fleet; this package does no I/O and imports
-// nothing of OpenFront's.
+// nothing of OpenFront's but internal/urlpath.
 //
 // Main types: Matcher (from Compile) with Match and MatchParts; Record and
 // Invalidated apply the "stored before createdAt" rule of edge.md §10.
@@ -34,15 +34,17 @@
 //   - A leading `/` is added when missing (console form, edge.md §10); the
 //     API itself requires it (ValidatePath).
 //
-// URL encoding. Paths are stored byte-for-byte as submitted (api.md §5.8)
-// and compared byte-for-byte against the escaped request path as received
-// (edge.md §10 "proposed"), with no decoding on either side. AWS asks
-// clients to percent-encode non-ASCII and unsafe characters and nothing
-// else, "or CloudFront will not invalidate the old version": that is exactly
-// what a byte comparison against the wire form does.
+// URL encoding and normalisation. The subject is the access form of the
+// object's path (internal/urlpath.ForAccess: RFC 3986 normalised, %2F as
+// `/`, runs of `/` merged), and Compile brings every invalidation path to
+// the same form, so `/a%2Ejpg`, `/x/../a.jpg` and `/a.jpg` name one object,
+// and an invalidation reaches every spelling a viewer could have cached it
+// under (issue #12). It may purge more than a byte comparison would, never
+// less. In a wildcard path the partial last segment keeps a `.` or `..`
+// as written (`/a/.*` covers `/a/.htaccess`). A path with a malformed
+// escape is compared as submitted.
 //
 // Caveats:
-//   - Percent-escapes are compared as bytes: `%2f` does not match `%2F`.
 //   - Default root object: a cached `/` is keyed by the viewer path, so
 //     invalidating `/index.html` does not reach it by itself; the caller may
 //     also test the rewritten path (edge.md §10 "proposed").

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"openfront/internal/urlpath"
 )
 
 // Limits from api.md §5.7–§5.8.
@@ -89,13 +91,39 @@ func Compile(paths []string) *Matcher {
 			p = "/" + p
 		}
 		if prefix, ok := strings.CutSuffix(p, "*"); ok {
-			m.prefixes = append(m.prefixes, prefix)
+			m.prefixes = append(m.prefixes, normalizePrefix(prefix))
 			continue
 		}
 		path, query, hasQuery := strings.Cut(p, "?")
+		path = accessForm(path)
 		m.exact[path] = append(m.exact[path], exactQuery{hasQuery: hasQuery, query: query})
 	}
 	return m
+}
+
+// accessForm is urlpath.ForAccess, or p as submitted when it cannot be
+// normalised (a malformed escape matches nothing the edge caches).
+func accessForm(p string) string {
+	if a, err := urlpath.ForAccess(p); err == nil {
+		return a
+	}
+	return p
+}
+
+// normalizePrefix normalises the part of a wildcard path before its `*`.
+// When the `*` is in the path, the last segment is a partial one: `.` or
+// `..` there is the start of a name (`/a/.*` covers `/a/.htaccess`), not
+// a dot segment, and is kept as written.
+func normalizePrefix(prefix string) string {
+	path, query, hasQuery := strings.Cut(prefix, "?")
+	if hasQuery {
+		return accessForm(path) + "?" + query
+	}
+	dir, last := path[:strings.LastIndexByte(path, '/')+1], path[strings.LastIndexByte(path, '/')+1:]
+	if last == "." || last == ".." {
+		return accessForm(dir) + last
+	}
+	return accessForm(path)
 }
 
 // Match reports whether the object whose URI is uri (escaped path, plus "?"

@@ -98,11 +98,20 @@ func TestMatcher_Match(t *testing.T) {
 		// edge.md §10 "Path form": leading slash optional.
 		{"console form", []string{"images/a.jpg"}, "/images/a.jpg", true},
 		{"console star", []string{"*"}, "/x", true},
-		// edge.md §10 "Encoding": byte-for-byte on the escaped form.
+		// Encoding: the escaped form, normalised by urlpath.ForAccess like
+		// the subject the edge passes (issue #12).
 		{"encoded matches encoded", []string{"/caf%C3%A9.jpg"}, "/caf%C3%A9.jpg", true},
 		{"encoded vs raw", []string{"/caf%C3%A9.jpg"}, "/café.jpg", false},
-		{"over-encoded does not match", []string{"/a%2Ejpg"}, "/a.jpg", false},
-		{"hex case matters", []string{"/a%2f"}, "/a%2F", false},
+		{"encoded unreserved is normalised", []string{"/a%2Ejpg"}, "/a.jpg", true},
+		{"hex case is normalised", []string{"/caf%c3%a9.jpg"}, "/caf%C3%A9.jpg", true},
+		{"dot segments are removed", []string{"/x/../a/./b"}, "/a/b", true},
+		{"encoded slash is a separator", []string{"/a%2Fb"}, "/a/b", true},
+		{"runs of slashes are merged", []string{"//a//b"}, "/a/b", true},
+		{"malformed escape kept as submitted", []string{"/a%zz"}, "/a%zz", true},
+		{"wildcard prefix is normalised", []string{"/x/../a/*"}, "/a/b", true},
+		{"wildcard partial dot segment kept", []string{"/a/.*"}, "/a/.htaccess", true},
+		{"wildcard partial dot-dot kept", []string{"/a/..*"}, "/b", false},
+		{"wildcard query keeps a normalised path", []string{"/%61.jpg?p=*"}, "/a.jpg?p=1", true},
 		// Several paths.
 		{"second path matches", []string{"/x", "/y/*"}, "/y/z", true},
 		{"none match", []string{"/x", "/y/*"}, "/z", false},

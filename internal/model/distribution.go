@@ -690,28 +690,3 @@ func ParseOAIReference(ref string) (string, bool) {
 	}
 	return id, true
 }
-
-// FillDefaults writes the values CloudFront fills in for members a
-// DistributionConfig left out, so reads echo them as CloudFront does: the
-// TTLs of legacy (ForwardedValues) behaviours (spec edge.md §3.1: DefaultTTL
-// 86400 or MinTTL when larger; MaxTTL 31536000 or DefaultTTL when larger).
-func FillDefaults(cfg Tree) {
-	behaviors := append([]Tree{Sub(cfg, "DefaultCacheBehavior")}, StructItems(cfg, "CacheBehaviors")...)
-	for _, b := range behaviors {
-		if b == nil || Sub(b, "ForwardedValues") == nil {
-			continue
-		}
-		minTTL, ok := Int(b, "MinTTL")
-		if !ok {
-			b["MinTTL"] = "0"
-		}
-		def, ok := Int(b, "DefaultTTL")
-		if !ok {
-			def = max(DefaultDefaultTTL, minTTL)
-			b["DefaultTTL"] = strconv.FormatInt(def, 10)
-		}
-		if _, ok := Int(b, "MaxTTL"); !ok {
-			b["MaxTTL"] = strconv.FormatInt(max(DefaultMaxTTL, def), 10)
-		}
-	}
-}

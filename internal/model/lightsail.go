@@ -74,7 +74,7 @@ type LightsailCacheSettings struct {
 	CachedMethods                      string // "GET,HEAD" or "GET,HEAD,OPTIONS"
 	CookieOption                       string // none, allow-list, all
 	Cookies                            []string
-	HeaderOption                       string // none, allow-list, all
+	HeaderOption                       string // none, allow-list, all, or default (as none)
 	Headers                            []string
 	QueryStrings                       bool
 	QueryStringNames                   []string
@@ -92,6 +92,11 @@ const (
 	LightsailDefaultRegion   = "us-east-1"
 	LightsailDefaultProtocol = "http-only"
 )
+
+// LightsailHeaderOptionDefault is the forwardedHeaders option "default":
+// not in the model's enumeration, but Lightsail accepts and returns it
+// (the Terraform AWS provider sends it); it forwards what "none" forwards.
+const LightsailHeaderOptionDefault = "default"
 
 // DefaultLightsailCacheSettings are the settings of a distribution created
 // without cacheBehaviorSettings.

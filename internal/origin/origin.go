@@ -2,7 +2,9 @@
 // origins over HTTP or HTTPS with the origin's ports, protocol policy, TLS
 // floor, timeouts and connection attempts, and S3 origins (path-style to a
 // configured S3-compatible endpoint, signed with SigV4 when an origin
-// access identity or control asks for it).
+// access identity or control asks for it). A custom origin's
+// OriginSslProtocols is an allow-list: the TLS versions offered run from
+// the lowest listed to the highest (TLSv1.2 also allows TLS 1.3).
 //
 // One http.Transport is kept per distinct origin setting, so connections
 // are pooled and reused across requests (keep-alive for the origin's
@@ -13,6 +15,7 @@ package origin
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -56,6 +59,9 @@ type Client struct {
 	s3     S3
 	signer *v4.Signer
 
+	// roots verify origin certificates (nil: the system's; tests set it).
+	roots *x509.CertPool
+
 	mu         sync.Mutex
 	transports map[transportKey]*http.Transport
 }
@@ -85,17 +91,21 @@ type Request struct {
 	Sign bool
 }
 
+// MaxResponseHeadBytes is the longest origin response head accepted.
+const MaxResponseHeadBytes = 20480
+
 type transportKey struct {
 	minTLS    uint16
+	maxTLS    uint16
 	connect   time.Duration
 	keepalive time.Duration
 }
 
 func (c *Client) transport(o *model.Origin) *http.Transport {
-	k := transportKey{minTLS: tls.VersionTLS12, connect: o.ConnectionTimeout, keepalive: 5 * time.Second}
+	k := transportKey{minTLS: tls.VersionTLS12, maxTLS: tls.VersionTLS13, connect: o.ConnectionTimeout, keepalive: 5 * time.Second}
 	if o.Custom != nil {
 		k.keepalive = o.Custom.KeepaliveTimeout
-		k.minTLS = minTLS(o.Custom.SSLProtocols)
+		k.minTLS, k.maxTLS = tlsVersions(o.Custom.SSLProtocols)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -107,7 +117,7 @@ func (c *Client) transport(o *model.Origin) *http.Transport {
 		Proxy:               nil, // an origin is reached directly
 		DialContext:         d.DialContext,
 		TLSHandshakeTimeout: k.connect,
-		TLSClientConfig:     &tls.Config{MinVersion: k.minTLS},
+		TLSClientConfig:     &tls.Config{MinVersion: k.minTLS, MaxVersion: k.maxTLS, RootCAs: c.roots},
 		MaxIdleConns:        4096,
 		MaxIdleConnsPerHost: 1024,
 		IdleConnTimeout:     k.keepalive,
@@ -115,29 +125,45 @@ func (c *Client) transport(o *model.Origin) *http.Transport {
 		ForceAttemptHTTP2:   false,
 		WriteBufferSize:     64 << 10,
 		ReadBufferSize:      64 << 10,
+		// CloudFront's "Maximum length of a request or an origin response,
+		// including headers and query strings, but not including the body
+		// content: 20,480 bytes" (Developer Guide, "Quotas"); a longer
+		// response head is a 502 (classify).
+		MaxResponseHeaderBytes: MaxResponseHeadBytes,
 	}
 	c.transports[k] = t
 	return t
 }
 
-// minTLS is the lowest TLS version among the origin's allowed protocols
-// (Go no longer speaks SSLv3; TLS 1.0 is its floor).
-func minTLS(protocols []string) uint16 {
-	v := uint16(tls.VersionTLS13)
-	if len(protocols) == 0 {
-		return tls.VersionTLS12
-	}
+// tlsVersions are the TLS versions an origin's OriginSslProtocols allow
+// ("the SSL/TLS protocols that CloudFront can use when establishing an
+// HTTPS connection with your origin", API Reference, OriginSslProtocols):
+// from the lowest listed to the highest, TLSv1.2 including TLS 1.3. Go
+// speaks no SSLv3 (it counts as TLS 1.0) and cannot leave out a version
+// between two allowed ones (TLSv1 with TLSv1.2 also allows TLS 1.1).
+// None listed: TLS 1.2 and 1.3.
+func tlsVersions(protocols []string) (lowest, highest uint16) {
 	for _, p := range protocols {
+		var lo, hi uint16
 		switch p {
 		case "SSLv3", "TLSv1":
-			v = min(v, tls.VersionTLS10)
+			lo, hi = tls.VersionTLS10, tls.VersionTLS10
 		case "TLSv1.1":
-			v = min(v, tls.VersionTLS11)
+			lo, hi = tls.VersionTLS11, tls.VersionTLS11
 		case "TLSv1.2":
-			v = min(v, tls.VersionTLS12)
+			lo, hi = tls.VersionTLS12, tls.VersionTLS13
+		default:
+			continue
 		}
+		if lowest == 0 || lo < lowest {
+			lowest = lo
+		}
+		highest = max(highest, hi)
 	}
-	return v
+	if lowest == 0 {
+		return tls.VersionTLS12, tls.VersionTLS13
+	}
+	return lowest, highest
 }
 
 // URL returns the URL a request goes to.
@@ -310,6 +336,9 @@ func classify(err error) *Error {
 	var ne net.Error
 	var dnsErr *net.DNSError
 	switch {
+	case strings.Contains(err.Error(), "server response headers exceeded"):
+		// net/http's error for MaxResponseHeaderBytes (not exported).
+		return &Error{Status: http.StatusBadGateway, Detail: "OriginHeaderTooBigError", Err: err}
 	case errors.Is(err, errReadTimeout):
 		return &Error{Status: http.StatusGatewayTimeout, Detail: "OriginReadError", Err: err}
 	case errors.As(err, &dnsErr):

@@ -35,9 +35,12 @@
 // This package imports nothing of OpenFront's and does no I/O.
 //
 // Caveats:
-//   - The path is matched as received (still percent-encoded, no dot-segment
-//     removal), per edge.md §1.2 "proposed". Callers pass the escaped path
-//     without the query string.
+//   - Match compares bytes; it does not normalise. The edge passes the
+//     access form of the viewer path (internal/urlpath.ForAccess: RFC 3986
+//     normalised as CloudFront documents, %2F as `/`, runs of `/` merged),
+//     without the query string. So a pattern containing `//` never matches
+//     a request, and a pattern is best written with unreserved characters
+//     unescaped (`~`, not `%7E`), as the path it is compared with has them.
 //   - `?` matches one byte, not one UTF-8 character. Request paths on the
 //     wire are percent-encoded ASCII, so the two agree for every conforming
 //     request; a raw non-ASCII byte sequence in a path counts byte by byte.

@@ -28,8 +28,12 @@ const (
 const malformedPrefix = "The XML you provided was not well-formed or did not validate against our published schema"
 
 // Decode reads one XML document and returns the tree of structure shape
-// shapeName. The root element's local name must be rootElement; namespaces
-// are ignored because clients may send any xmlns or none.
+// shapeName. The root element's local name must be rootElement. Every
+// element must be in the model's namespace (the version's own,
+// http://cloudfront.amazonaws.com/doc/<version>/, which the SDKs and the
+// AWS CLI send) or in none (the request path already names the version);
+// any other namespace, another version's included, is MalformedXML: the
+// body may mean something else than the version read it as.
 //
 // Errors about the body are *Error values; an error reading r is returned
 // wrapped as it is (so a handler can tell http.MaxBytesError apart), and an
@@ -40,7 +44,7 @@ func (m *Model) Decode(r io.Reader, rootElement, shapeName string) (map[string]a
 		return nil, fmt.Errorf("shape: decode: %q is not a structure in model %s", shapeName, m.version)
 	}
 	src := &recordingReader{r: r}
-	d := &decoder{x: xml.NewDecoder(src), src: src}
+	d := &decoder{x: xml.NewDecoder(src), src: src, ns: m.namespace}
 	if err := d.root(rootElement); err != nil {
 		return nil, err
 	}
@@ -77,6 +81,15 @@ type decoder struct {
 	elems  int
 	path   []segment // built into Error.Field only when an error occurs
 	noBody bool      // nothing but white space so far
+	ns     string    // the model's namespace; elements may also have none
+}
+
+// inNamespace refuses an element in a namespace other than the model's.
+func (d *decoder) inNamespace(name xml.Name) error {
+	if name.Space == "" || name.Space == d.ns {
+		return nil
+	}
+	return d.malformed("element <%s> is in namespace %q; this API version's is %q", name.Local, name.Space, d.ns)
 }
 
 // segment is one step of a field path: a member name, or a list index when
@@ -163,6 +176,9 @@ func (d *decoder) root(name string) error {
 			if t.Name.Local != name {
 				return d.malformed("root element is <%s>, expected <%s>", t.Name.Local, name)
 			}
+			if err := d.inNamespace(t.Name); err != nil {
+				return err
+			}
 			return d.enter()
 		case xml.CharData:
 			// Some Windows clients start the body with a UTF-8 byte order mark.
@@ -216,6 +232,9 @@ func (d *decoder) structure(sd *shapeDef, elem string) (map[string]any, error) {
 			if err := d.enter(); err != nil {
 				return nil, err
 			}
+			if err := d.inNamespace(t.Name); err != nil {
+				return nil, err
+			}
 			md := sd.byElem[t.Name.Local]
 			if md == nil {
 				// Unknown elements are ignored (not stored), as SDK parsers do;
@@ -237,8 +256,11 @@ func (d *decoder) structure(sd *shapeDef, elem string) (map[string]any, error) {
 				d.pop()
 				out[md.name] = append(list, v)
 			} else {
-				// A repeated member replaces the earlier one (last wins), like
-				// the SDK parsers; the checks below see the final value.
+				// A repeated member is ambiguous (which one did the client
+				// mean?), so it is refused rather than guessed.
+				if _, dup := out[md.name]; dup {
+					return nil, d.malformed("element <%s> appears more than once in <%s>", t.Name.Local, elem)
+				}
 				v, err := d.value(md, t.Name.Local)
 				if err != nil {
 					return nil, err
@@ -300,6 +322,9 @@ func (d *decoder) list(sd *shapeDef, elem string) ([]any, error) {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if err := d.enter(); err != nil {
+				return nil, err
+			}
+			if err := d.inNamespace(t.Name); err != nil {
 				return nil, err
 			}
 			// A wrong item name means the body does not follow the protocol's

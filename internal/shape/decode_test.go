@@ -173,25 +173,60 @@ func TestModel_Decode_errors(t *testing.T) {
 	}
 }
 
-func TestModel_Decode_lastDuplicateWins(t *testing.T) {
+// A repeated non-list member is ambiguous, so it is refused: before, the
+// last one won and a body with two <Comment>s created a distribution.
+// Repeated list items and unknown elements are not duplicates.
+func TestModel_Decode_duplicateMembers(t *testing.T) {
 	m := mustLoad(t, "2016-01-13")
-	got, err := m.Decode(strings.NewReader(`<CloudFrontOriginAccessIdentityConfig><CallerReference>a</CallerReference>`+
-		`<Comment>first</Comment><Comment>second</Comment><CallerReference>b</CallerReference></CloudFrontOriginAccessIdentityConfig>`),
-		"CloudFrontOriginAccessIdentityConfig", "CloudFrontOriginAccessIdentityConfig")
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name, body, field, msg string
+	}{
+		{"scalar", dc(minimal16 + `<Comment>second</Comment>`), "DistributionConfig.Comment", "<Comment> appears more than once in <DistributionConfig>"},
+		{"scalar, same value", dc(minimal16 + `<Enabled>true</Enabled>`), "DistributionConfig.Enabled", "<Enabled> appears more than once"},
+		{"empty and not", dc(`<Comment></Comment>` + minimal16), "DistributionConfig.Comment", "<Comment> appears more than once"},
+		{"structure", dc(minimal16 + `<Origins><Quantity>0</Quantity></Origins>`), "DistributionConfig.Origins", "<Origins> appears more than once"},
+		{"list wrapper", dc(`<Aliases><Quantity>0</Quantity><Items/><Items/></Aliases>` + minimal16), "DistributionConfig.Aliases.Items", "<Items> appears more than once in <Aliases>"},
+		{"nested", dc(`<Logging><Enabled>true</Enabled><Enabled>false</Enabled></Logging>`), "DistributionConfig.Logging.Enabled", "<Enabled> appears more than once in <Logging>"},
+		{"in a list item", dc(`<Origins><Quantity>1</Quantity><Items><Origin><Id>a</Id><Id>b</Id></Origin></Items></Origins>`), "DistributionConfig.Origins.Items[0].Id", "<Id> appears more than once in <Origin>"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := m.Decode(strings.NewReader(tc.body), "DistributionConfig", "DistributionConfig")
+			var se *shape.Error
+			if !errors.As(err, &se) || se.Code != shape.CodeMalformedXML || se.Field != tc.field || !strings.Contains(se.Message, tc.msg) {
+				t.Fatalf("Decode = %v (field %q), want MalformedXML at %q saying %q", err, fieldOf(err), tc.field, tc.msg)
+			}
+		})
 	}
-	if diff := cmp.Diff(map[string]any{"CallerReference": "b", "Comment": "second"}, got); diff != "" {
-		t.Error(diff)
+	got, err := m.Decode(strings.NewReader(dc(minimal16+`<Aliases><Quantity>2</Quantity><Items><CNAME>a</CNAME><CNAME>a</CNAME></Items></Aliases>`+
+		`<Unknown>1</Unknown><Unknown>2</Unknown>`)), "DistributionConfig", "DistributionConfig")
+	if err != nil {
+		t.Fatalf("repeated list items and unknown elements: %v", err)
+	}
+	if items := got["Aliases"].(map[string]any)["Items"]; len(items.([]any)) != 2 {
+		t.Errorf("Aliases.Items = %v", items)
 	}
 }
 
-func TestModel_Decode_namespaceIgnored(t *testing.T) {
+func fieldOf(err error) string {
+	var se *shape.Error
+	if errors.As(err, &se) {
+		return se.Field
+	}
+	return ""
+}
+
+// Elements are read in the version's own namespace or in none; any other
+// namespace (a future version's, another version's, a stranger's) is
+// refused rather than read as if it were this version's.
+func TestModel_Decode_namespaces(t *testing.T) {
 	m := mustLoad(t, "2020-05-31")
+	const own = `xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"`
 	for _, body := range []string{
 		`<TagKeys><Items><Key>k</Key></Items></TagKeys>`,
-		`<TagKeys xmlns="http://cloudfront.amazonaws.com/doc/2016-01-13/"><Items><Key>k</Key></Items></TagKeys>`,
-		`<p:TagKeys xmlns:p="urn:x"><p:Items><p:Key>k</p:Key></p:Items></p:TagKeys>`,
+		`<TagKeys ` + own + `><Items><Key>k</Key></Items></TagKeys>`,
+		`<p:TagKeys xmlns:p="http://cloudfront.amazonaws.com/doc/2020-05-31/"><p:Items><p:Key>k</p:Key></p:Items></p:TagKeys>`,
+		`<TagKeys><Items ` + own + `><Key>k</Key></Items></TagKeys>`,
+		`<TagKeys ` + own + ` xmlns:x="urn:x"><Items x:a="1"><Key>k</Key></Items></TagKeys>`, // attributes are ignored
 	} {
 		got, err := m.Decode(strings.NewReader(body), "TagKeys", "TagKeys")
 		if err != nil {
@@ -199,6 +234,22 @@ func TestModel_Decode_namespaceIgnored(t *testing.T) {
 		}
 		if diff := cmp.Diff(map[string]any{"Items": []any{"k"}}, got); diff != "" {
 			t.Errorf("%s: %s", body, diff)
+		}
+	}
+	for _, tc := range []struct{ body, field string }{
+		{`<TagKeys xmlns="http://cloudfront.amazonaws.com/doc/2099-01-01/"><Items><Key>k</Key></Items></TagKeys>`, ""},
+		{`<TagKeys xmlns="http://cloudfront.amazonaws.com/doc/2016-01-13/"><Items><Key>k</Key></Items></TagKeys>`, ""},
+		{`<TagKeys xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31"><Items><Key>k</Key></Items></TagKeys>`, ""}, // no final slash
+		{`<p:TagKeys xmlns:p="urn:x"><p:Items><p:Key>k</p:Key></p:Items></p:TagKeys>`, ""},
+		{`<p:TagKeys><p:Items><p:Key>k</p:Key></p:Items></p:TagKeys>`, ""}, // undeclared prefix
+		{`<TagKeys ` + own + `><Items xmlns="urn:x"><Key>k</Key></Items></TagKeys>`, "TagKeys"},
+		{`<TagKeys ` + own + ` xmlns:x="urn:x"><Items><x:Key>k</x:Key></Items></TagKeys>`, "TagKeys.Items"},
+		{`<TagKeys ` + own + ` xmlns:x="urn:x"><x:Unknown/><Items><Key>k</Key></Items></TagKeys>`, "TagKeys"},
+	} {
+		_, err := m.Decode(strings.NewReader(tc.body), "TagKeys", "TagKeys")
+		var se *shape.Error
+		if !errors.As(err, &se) || se.Code != shape.CodeMalformedXML || se.Field != tc.field || !strings.Contains(se.Message, "namespace") {
+			t.Errorf("%s: Decode = %v (field %q), want MalformedXML about the namespace at %q", tc.body, err, fieldOf(err), tc.field)
 		}
 	}
 }

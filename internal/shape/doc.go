@@ -40,7 +40,11 @@
 // Decode returns *Error with a CloudFront error code: MissingBody for an empty
 // body; MalformedXML for XML that is not well formed, a wrong root, content
 // after the root, an element inside a scalar, a list item with the wrong
-// element name, or a document past the limits (depth 64, 100,000 elements);
+// element name, a non-list member given twice, an element in a namespace
+// other than the version's own (http://cloudfront.amazonaws.com/doc/<version>/;
+// no namespace at all is read as the version's own, since the request path
+// names the version), or a document past the limits (depth 64, 100,000
+// elements);
 // InvalidArgument for a value that does not parse as its type, a value not in
 // its enum, or a missing required member; InconsistentQuantities when a
 // structure's Quantity differs from the number of its Items (at every level).
@@ -50,9 +54,12 @@
 //
 // # Caveats
 //
-//   - Unknown elements in a structure are skipped, not stored; namespaces
-//     and attributes are ignored.
-//   - A repeated (non-list) member keeps its last value, as SDK parsers do.
+//   - Unknown elements (in the version's namespace or none) are skipped, not
+//     stored, with everything inside them: a newer client's members reach
+//     an older version as no change. Attributes are ignored.
+//   - A body whose meaning is ambiguous is refused rather than guessed: a
+//     repeated non-list member (two <Comment>s), an element in another
+//     namespace (another version's or a future one's).
 //   - White space around booleans, numbers and timestamps is ignored; string
 //     values are never trimmed.
 //   - The models' length, range and pattern constraints (min, max, pattern)
@@ -61,9 +68,10 @@
 //     http.MaxBytesReader. Read errors come back wrapped, not as *Error.
 //   - An empty optional Items next to a Quantity is omitted by Encode, so
 //     Decode(Encode(t)) drops {"Items": []} from such wrappers.
-//   - Encode writes string values as they are (enums are not checked, so a
-//     2020 value can be shown to a 2016 client); string timestamps must be
-//     RFC 3339 and are written unchanged.
+//   - Encode writes string values as they are, except that an optional
+//     member whose value is not in its enum is left out (a 2020 value this
+//     version cannot express; a required one is written as it is); string
+//     timestamps must be RFC 3339 and are written unchanged.
 //   - Map shapes and XML attributes are not implemented; Load fails if a
 //     model uses them (the CloudFront models do not).
 package shape

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,7 +23,8 @@ const isoMillis = "2006-01-02T15:04:05.000Z"
 // carries xmlns (this version's namespace).
 //
 // Tree members this model does not have are dropped, which is how a document
-// stored through one version is rendered for a client of the other. Scalars
+// stored through one version is rendered for a client of the other; so are
+// optional members whose value is not in this model's enum for them. Scalars
 // may be string (canonical text as Decode returns it), bool, int, int32,
 // int64, float64 or time.Time; lists []any, []string or []map[string]any;
 // structures map[string]any. A nil value counts as absent. An empty list is
@@ -92,7 +94,7 @@ func (e *encoder) structure(sd *shapeDef, tree map[string]any) error {
 	}
 	for _, md := range sd.members {
 		v, ok := tree[md.name]
-		if !ok || v == nil || md.location != "" {
+		if !ok || v == nil || md.location != "" || !md.required && outsideEnum(md.target, v) {
 			continue
 		}
 		e.path = append(e.path, segment{md.name, -1})
@@ -112,6 +114,16 @@ func (e *encoder) structure(sd *shapeDef, tree map[string]any) error {
 		e.path = e.path[:len(e.path)-1]
 	}
 	return nil
+}
+
+// outsideEnum reports whether v is a string that enum shape sd does not
+// list: a value stored through the other API version that this one cannot
+// express (ViewerCertificate.CertificateSource "acm" for 2016-01-13). Such
+// an optional member is left out, and Merge keeps its stored value when an
+// update through this version leaves it out in turn.
+func outsideEnum(sd *shapeDef, v any) bool {
+	s, ok := v.(string)
+	return ok && len(sd.enum) > 0 && !slices.Contains(sd.enum, s)
 }
 
 // value writes v as element elem of member md.

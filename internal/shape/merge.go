@@ -9,7 +9,9 @@ package shape
 //     structures item by item (below), lists of scalars and scalars replaced;
 //   - a member of this model's shape that is absent from update is removed,
 //     because an update replaces the whole configuration;
-//   - a member this model's shape does not have is kept from stored.
+//   - a member this model's shape does not have is kept from stored, and so
+//     is one absent from update whose stored value is not in this model's
+//     enum for it (Encode does not show it to this version).
 //
 // An update item of a list of structures is merged with the stored item of
 // the same identity: the value of the first of Id, PathPattern, ErrorCode,
@@ -38,6 +40,8 @@ func mergeStructure(sd *shapeDef, stored, update map[string]any) map[string]any 
 	for _, md := range sd.members {
 		if v, ok := update[md.name]; ok {
 			out[md.name] = mergeValue(md.target, stored[md.name], v)
+		} else if sv, ok := stored[md.name]; ok && outsideEnum(md.target, sv) {
+			out[md.name] = sv // Encode hid it from this version
 		}
 	}
 	return out

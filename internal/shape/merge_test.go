@@ -135,3 +135,43 @@ func TestModel_Merge_newItemAndIndexMatch(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// TestModel_2016HidesAndKeeps2020EnumValues: values only the 2020 enum has
+// (CertificateSource acm, MinimumProtocolVersion TLSv1.2_2021, PriceClass
+// None) are left out of a 2016 document, and a 2016 update that leaves them
+// out in turn keeps them; a 2016 value the update sets replaces them.
+func TestModel_2016HidesAndKeeps2020EnumValues(t *testing.T) {
+	m16 := mustLoad(t, "2016-01-13")
+	stored := map[string]any{
+		"CallerReference": "r", "Comment": "", "Enabled": "true", "PriceClass": "PriceClass_None",
+		"ViewerCertificate": map[string]any{
+			"ACMCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x", "SSLSupportMethod": "sni-only",
+			"MinimumProtocolVersion": "TLSv1.2_2021", "Certificate": "arn:aws:acm:us-east-1:123456789012:certificate/x",
+			"CertificateSource": "acm",
+		},
+	}
+	b, err := m16.EncodeToBytes("DistributionConfig", "DistributionConfig", stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, hidden := range []string{"<CertificateSource>", "<MinimumProtocolVersion>", "<PriceClass>", "ACMCertificateArn"} {
+		if strings.Contains(string(b), hidden) {
+			t.Errorf("2016 document shows %s:\n%s", hidden, b)
+		}
+	}
+	update := map[string]any{
+		"CallerReference": "r", "Comment": "", "Enabled": "true",
+		"ViewerCertificate": map[string]any{"SSLSupportMethod": "sni-only", "Certificate": "arn:aws:acm:us-east-1:123456789012:certificate/x"},
+	}
+	if diff := cmp.Diff(stored, m16.Merge(stored, update, "DistributionConfig")); diff != "" {
+		t.Errorf("2016 update of what 2016 was shown changed the document (-want +got):\n%s", diff)
+	}
+	update["PriceClass"] = "PriceClass_100"
+	if got := m16.Merge(stored, update, "DistributionConfig")["PriceClass"]; got != "PriceClass_100" {
+		t.Errorf("PriceClass after a 2016 update setting it: %v", got)
+	}
+	delete(update, "ViewerCertificate")
+	if _, ok := m16.Merge(stored, update, "DistributionConfig")["ViewerCertificate"]; ok {
+		t.Error("a 2016 update without ViewerCertificate kept it")
+	}
+}

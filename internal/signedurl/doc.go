@@ -49,6 +49,12 @@
 //     sections; without it a plain `?` is a one-character wildcard that may
 //     also match the query separator, which is how resources produced by
 //     the AWS signers (the URL including its query) match.
+//   - Paths: the edge passes the access form of the viewer path
+//     (internal/urlpath.ForAccess) as Request.Path, so a custom policy's
+//     Resource is matched on the normalised path (/ok/* does not cover
+//     /ok/../secret.txt nor /ok/..%2Fsecret.txt) and should itself be
+//     written in that form. A canned policy verifies for the normalised URL
+//     or for the URL exactly as received (Request.Received).
 //   - Resource host matching is exact for canned policies (Host as
 //     received, with its port) and case-insensitive for custom policies.
 package signedurl

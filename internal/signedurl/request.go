@@ -14,10 +14,15 @@ type Request struct {
 	// (Host unused), matched as a bare resource.
 	Scheme   string
 	Host     string     // Host header exactly as received, with its :port if any
-	Path     string     // path as received (escaped form), starting with "/"
+	Path     string     // path (escaped form), starting with "/"; the edge passes its access form (internal/urlpath)
 	RawQuery string     // query as received, without "?", signing parameters included
 	Cookies  []string   // values of the request's Cookie header fields
 	ClientIP netip.Addr // viewer address (the TCP peer)
+	// Received, when set and unlike Path, is the path as received and
+	// Path its normalised form. A canned policy signs one exact URL, so it
+	// is also verified against the URL as received; custom policies are
+	// matched against Path only, or /ok/* would admit /ok/../secret.
+	Received string
 }
 
 // FromHTTP builds the Request of r. The scheme is https when tls is true;

@@ -53,14 +53,18 @@
 //     sends.
 //   - X-Amz-Security-Token is not checked (OpenFront issues no session
 //     tokens); when signed it is still covered by the signature.
-//   - X-Amz-Content-Sha256: UNSIGNED-PAYLOAD is accepted, which leaves the
-//     body unauthenticated; any other value must equal the body's hash, else
-//     SignatureDoesNotMatch (S3 would say XAmzContentSHA256Mismatch).
-//     Streaming (aws-chunked) payloads are not supported.
-//   - A presigned URL without X-Amz-Content-Sha256 is tried with the body's
-//     hash and then with UNSIGNED-PAYLOAD, since botocore and aws-sdk-go-v2
-//     differ there; X-Amz-Expires is optional (without it the URL is valid
-//     within MaxSkew, like STS).
+//   - X-Amz-Content-Sha256: UNSIGNED-PAYLOAD is Amazon S3's alone (other
+//     services sign the body's hash), so for CloudFront and Lightsail it is
+//     SignatureDoesNotMatch on a header signature, and on a presigned URL
+//     whose request has a body: it would leave the body unauthenticated. Any
+//     other value must equal the body's hash, else SignatureDoesNotMatch (S3
+//     would say XAmzContentSHA256Mismatch). Streaming (aws-chunked) payloads
+//     are not supported.
+//   - A presigned URL for a request without a body is tried with the empty
+//     body's hash and then with UNSIGNED-PAYLOAD, since botocore and
+//     aws-sdk-go-v2 (PresignHTTP as commonly called) differ there; with no
+//     body both authenticate the same request. X-Amz-Expires is optional
+//     (without it the URL is valid within MaxSkew, like STS).
 //   - Dot segments ("/a/../b") are not removed from the path before
 //     encoding, as aws-sdk-go-v2 does not; botocore does, so such a path
 //     signed by botocore fails. Header values keep inner tabs (botocore folds

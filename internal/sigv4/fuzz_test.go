@@ -1,10 +1,16 @@
 package sigv4
 
 import (
+	"bytes"
+	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // FuzzParseAuthorization feeds arbitrary Authorization headers through the
@@ -112,4 +118,64 @@ func isEncoded(s string) bool {
 		}
 	}
 	return true
+}
+
+// FuzzVerify_payload signs a request for one body (over its hash or with
+// UNSIGNED-PAYLOAD, in the header or presigned), then delivers another: a
+// body that was not signed is never accepted, and UNSIGNED-PAYLOAD never
+// passes a header signature (CloudFront and Lightsail sign the body).
+func FuzzVerify_payload(f *testing.F) {
+	f.Add([]byte("<DistributionConfig/>"), []byte("<DistributionConfig/>"), false, false, false)
+	f.Add([]byte("<DistributionConfig/>"), []byte("<Evil/>"), true, false, false)
+	f.Add([]byte(""), []byte("<Evil/>"), true, true, false)
+	f.Add([]byte(""), []byte(""), true, true, true)
+	f.Add([]byte("{}"), []byte("{}"), true, false, true)
+	v := newTestVerifier(signTime)
+	creds := aws.Credentials{AccessKeyID: testAKID, SecretAccessKey: testSecret}
+	f.Fuzz(func(t *testing.T, signed, sent []byte, unsigned, presigned, lightsail bool) {
+		service, target := "cloudfront", "/2020-05-31/distribution"
+		if lightsail {
+			service, target = "lightsail", "/"
+		}
+		out, err := http.NewRequest(http.MethodPost, "http://"+apiHost+target, bytes.NewReader(signed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hash := hashHex(signed)
+		if unsigned {
+			hash = unsignedPayload
+			out.Header.Set("X-Amz-Content-Sha256", unsignedPayload)
+		}
+		in := httptest.NewRequest(http.MethodPost, target, bytes.NewReader(sent))
+		in.Host = apiHost
+		if presigned {
+			u, hdr, err := v4.NewSigner().PresignHTTP(context.Background(), creds, out, hash, service, "us-east-1", signTime)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pu, _ := url.Parse(u)
+			in = httptest.NewRequest(http.MethodPost, pu.RequestURI(), bytes.NewReader(sent))
+			in.Host = apiHost
+			for k, vs := range hdr {
+				if k != "Host" {
+					in.Header[k] = vs
+				}
+			}
+		} else {
+			if err := v4.NewSigner().SignHTTP(context.Background(), creds, out, hash, service, "us-east-1", signTime); err != nil {
+				t.Fatal(err)
+			}
+			in.Header = out.Header.Clone()
+		}
+		in.ContentLength = int64(len(sent))
+		if _, err := v.Verify(in); err != nil {
+			return
+		}
+		if len(sent) > 0 && !bytes.Equal(sent, signed) {
+			t.Fatalf("accepted a body that was not signed (unsigned %v, presigned %v): signed %q, sent %q", unsigned, presigned, signed, sent)
+		}
+		if unsigned && !presigned {
+			t.Fatalf("accepted UNSIGNED-PAYLOAD on a header signature for %s", service)
+		}
+	})
 }

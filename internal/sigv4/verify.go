@@ -87,7 +87,7 @@ func (v *Verifier) Verify(r *http.Request) (Identity, error) {
 	if err != nil {
 		return Identity{}, err
 	}
-	hashes, e := payloadHashes(r, query, p.presigned, body)
+	hashes, e := payloadHashes(r, query, p.presigned, sc.service, body)
 	if e != nil {
 		return Identity{}, e
 	}
@@ -240,7 +240,13 @@ func (v *Verifier) readBody(r *http.Request) ([]byte, error) {
 // it a header signature covers the body's SHA-256, and a presigned URL is
 // tried with the body's hash (botocore, for non-S3 services) and then with
 // UNSIGNED-PAYLOAD (aws-sdk-go-v2 PresignHTTP as commonly called).
-func payloadHashes(r *http.Request, query []queryPair, presigned bool, body []byte) ([]string, *Error) {
+//
+// UNSIGNED-PAYLOAD is Amazon S3's alone ("Signature Calculations for the
+// Authorization Header" in the S3 API Reference); other services sign the
+// body's hash, so for them it is refused where it would leave a body
+// unauthenticated: always on a header signature, and on a presigned URL
+// whose request has a body.
+func payloadHashes(r *http.Request, query []queryPair, presigned bool, service string, body []byte) ([]string, *Error) {
 	sum := sha256.Sum256(body)
 	bodyHash := hex.EncodeToString(sum[:])
 	declared := r.Header.Get(qContentSHA256)
@@ -252,14 +258,19 @@ func payloadHashes(r *http.Request, query []queryPair, presigned bool, body []by
 			}
 		}
 	}
+	unsignedOK := service == "s3" || presigned && len(body) == 0
 	switch {
+	case declared == unsignedPayload && !unsignedOK:
+		e := errMismatch(msgSignatureMismatch)
+		e.Detail = "X-Amz-Content-Sha256: UNSIGNED-PAYLOAD is accepted by Amazon S3 only; " + service + " signs the body's SHA-256"
+		return nil, e
 	case declared == unsignedPayload:
 		return []string{unsignedPayload}, nil
 	case declared != "" && !strings.EqualFold(declared, bodyHash):
 		return nil, errMismatch(msgContentSHA256Mismatch)
 	case declared != "":
 		return []string{declared}, nil
-	case presigned:
+	case presigned && unsignedOK:
 		return []string{bodyHash, unsignedPayload}, nil
 	}
 	return []string{bodyHash}, nil

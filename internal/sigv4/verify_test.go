@@ -268,6 +268,9 @@ func TestVerifier_Verify_oraclePresigned(t *testing.T) {
 				if payload == unsignedPayload && s.header.Get("X-Amz-Content-Sha256") != "" {
 					t.Skip("the declared X-Amz-Content-Sha256 is the payload hash; PresignHTTP would sign another")
 				}
+				if payload == unsignedPayload && s.body != "" {
+					t.Skip("UNSIGNED-PAYLOAD leaves a body unauthenticated (TestVerifier_Verify_unsignedPayload)")
+				}
 				ph := payload
 				if ph == "body-hash" {
 					ph = hashHex([]byte(s.body))
@@ -557,18 +560,61 @@ func TestVerifier_Verify_unsignedHeaderAdded(t *testing.T) {
 	}
 }
 
-func TestVerifier_Verify_unsignedPayloadHeader(t *testing.T) {
-	base, do := newServer(t, newTestVerifier(signTime))
-	s := reqSpec{method: http.MethodPut, target: "/2020-05-31/distribution/E1/config", body: "<x/>"}.withDefaults()
-	req := s.build(t, base)
-	req.Header.Set("X-Amz-Content-Sha256", unsignedPayload)
+// TestVerifier_Verify_unsignedPayload: only Amazon S3 takes UNSIGNED-PAYLOAD
+// in place of the body's hash; CloudFront and Lightsail sign the body, so a
+// header-signed request declaring UNSIGNED-PAYLOAD is SignatureDoesNotMatch
+// (the body it carries is not authenticated), with or without a body. A
+// presigned URL may use it only for a request without a body, where the
+// signature then covers everything there is (aws-sdk-go-v2's PresignHTTP is
+// commonly called with UNSIGNED-PAYLOAD).
+func TestVerifier_Verify_unsignedPayload(t *testing.T) {
+	base, do := newServer(t, newTestVerifier(signTime.Add(time.Minute)))
 	creds := aws.Credentials{AccessKeyID: testAKID, SecretAccessKey: testSecret}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, unsignedPayload, s.service, s.region, signTime); err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name      string
+		spec      reqSpec
+		presigned bool
+		ok        bool
+	}{
+		{"CloudFront PUT header-signed", reqSpec{method: http.MethodPut, target: "/2020-05-31/distribution/E1/config", body: "<x/>"}, false, false},
+		{"CloudFront GET header-signed", reqSpec{target: "/2020-05-31/distribution"}, false, false},
+		{"Lightsail header-signed", reqSpec{method: http.MethodPost, target: "/", service: "lightsail", body: `{"distributionName":"d1"}`}, false, false},
+		{"CloudFront POST presigned with a body", reqSpec{method: http.MethodPost, target: "/2020-05-31/distribution", body: "<x/>"}, true, false},
+		{"CloudFront GET presigned", reqSpec{target: "/2020-05-31/distribution"}, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.spec.withDefaults()
+			var req *http.Request
+			if tc.presigned {
+				req = presign(t, base, s, unsignedPayload, 5*time.Minute, signTime)
+			} else {
+				req = s.build(t, base)
+				req.Header.Set("X-Amz-Content-Sha256", unsignedPayload)
+				if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, unsignedPayload, s.service, s.region, signTime); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := do(req)
+			if tc.ok {
+				if got.err != nil {
+					t.Fatalf("Verify: %v", got.err)
+				}
+				return
+			}
+			checkErr(t, got.err, CodeSignatureDoesNotMatch, 403, msgSignatureMismatch)
+			if !tc.presigned && !strings.Contains(detail(got.err), "UNSIGNED-PAYLOAD") {
+				t.Errorf("detail does not say why: %q", detail(got.err))
+			}
+		})
 	}
-	if got := do(req); got.err != nil || got.body != "<x/>" {
-		t.Fatalf("err = %v, body = %q", got.err, got.body)
-	}
+	// A presigned URL for an empty body does not authenticate one added
+	// later.
+	s := reqSpec{method: http.MethodPost, target: "/2020-05-31/distribution"}.withDefaults()
+	req := presign(t, base, s, unsignedPayload, 5*time.Minute, signTime)
+	req.Body = io.NopCloser(strings.NewReader("<DistributionConfig/>"))
+	req.ContentLength = int64(len("<DistributionConfig/>"))
+	got := do(req)
+	checkErr(t, got.err, CodeSignatureDoesNotMatch, 403, msgSignatureMismatch)
 }
 
 func TestVerifier_Verify_bodyTooLarge(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 func FuzzIgnoredFields(f *testing.F) {
 	for _, seed := range []string{
 		`{}`,
-		`{"IsIPV6Enabled":"true","PriceClass":"PriceClass_100"}`,
+		`{"IsIPV6Enabled":"false","PriceClass":"PriceClass_100"}`,
 		`{"CacheBehaviors":{"Quantity":"1","Items":[{"SmoothStreaming":"true","FunctionAssociations":{"Items":[{"FunctionARN":"x"}]}}]}}`,
 		`{"Origins":{"Items":["not a structure",{"OriginShield":{"Enabled":"true"}}]}}`,
 		`{"TenantConfig":{"ParameterDefinitions":[{"Name":"p"},"x",null]}}`,

@@ -71,18 +71,18 @@ func TestIgnoredFields(t *testing.T) {
 	}{
 		{"plain config", func(model.Tree) {}, nil},
 		{"defaults spelled out", func(c model.Tree) {
-			c["PriceClass"], c["HttpVersion"], c["IsIPV6Enabled"], c["Staging"], c["WebACLId"] = "PriceClass_All", "http2", "false", "false", ""
+			c["PriceClass"], c["HttpVersion"], c["IsIPV6Enabled"], c["Staging"], c["WebACLId"] = "PriceClass_All", "http2", "true", "false", ""
 			c["ViewerCertificate"] = model.Tree{"CloudFrontDefaultCertificate": "true", "MinimumProtocolVersion": "TLSv1", "CertificateSource": "cloudfront"}
 			behavior(c)["SmoothStreaming"] = "false"
 			behavior(c)["FunctionAssociations"] = model.Wrapper[model.Tree](nil)
 			behavior(c)["GrpcConfig"] = model.Tree{"Enabled": "false"}
 		}, nil},
-		{"IPv6 and price class", func(c model.Tree) { c["IsIPV6Enabled"], c["PriceClass"] = "true", "PriceClass_100" }, []string{"PriceClass", "IsIPV6Enabled"}},
-		{"HTTP/3", func(c model.Tree) { c["HttpVersion"] = "http2and3" }, []string{"HttpVersion"}},
+		{"IPv6 and price class", func(c model.Tree) { c["IsIPV6Enabled"], c["PriceClass"] = "false", "PriceClass_100" }, []string{"PriceClass", "IsIPV6Enabled"}},
+		{"HTTP/3 is acted on", func(c model.Tree) { c["HttpVersion"] = "http2and3" }, nil},
 		{"web ACL", func(c model.Tree) { c["WebACLId"] = "473e64fd-f30b-4765-81a0-62ad96dd167a" }, []string{"WebACLId"}},
 		{"TLS policy", func(c model.Tree) {
 			c["ViewerCertificate"] = model.Tree{"CloudFrontDefaultCertificate": "true", "MinimumProtocolVersion": "TLSv1.2_2021", "SSLSupportMethod": "vip"}
-		}, []string{"ViewerCertificate.SSLSupportMethod", "ViewerCertificate.MinimumProtocolVersion"}},
+		}, []string{"ViewerCertificate.SSLSupportMethod"}}, // the default certificate's policy is TLSv1, as CloudFront's
 		{"smooth streaming on a path behaviour", func(c model.Tree) {
 			b := model.Clone(behavior(c))
 			b["PathPattern"], b["SmoothStreaming"] = "/video/*", "true"
@@ -159,7 +159,7 @@ func TestWatcher_reportsIgnoredFields(t *testing.T) {
 	}
 	ignoring := distRecord("E1", "d1.example")
 	ignoring.LastModified = time.Unix(1000, 0)
-	ignoring.Config["IsIPV6Enabled"] = "true"
+	ignoring.Config["IsIPV6Enabled"] = "false"
 	model.Sub(ignoring.Config, "DefaultCacheBehavior")["SmoothStreaming"] = "true"
 	put(ignoring)
 

@@ -6,6 +6,7 @@ import (
 
 	"openfront/internal/cachepolicy"
 	"openfront/internal/model"
+	"openfront/internal/tlsconfig"
 )
 
 // Lightsail distributions (lsdist/<name>) carry a derived CloudFront
@@ -26,6 +27,13 @@ func (r *records) compileLightsail(s *Snapshot, log *slog.Logger) {
 			log.Error("snapshot: stored lightsail distribution does not compile", "name", rec.Name, "err", err)
 			continue
 		}
+		// Lightsail's viewerMinimumTlsProtocolVersion holds with the default
+		// certificate too (Lightsail API Reference, CreateDistribution).
+		if p, ok := tlsconfig.SecurityPolicy(cfg.ViewerCertificate.MinimumProtocolVersion); ok && d.TLS.Certificate == "" {
+			d.TLS.Policy = p
+			d.DomainTLS = d.TLS
+		}
+		d.LightsailName = rec.Name
 		s.Distributions[d.ID] = d
 		s.byHost[strings.ToLower(d.DomainName)] = d
 	}

@@ -22,6 +22,7 @@ import (
 	"openfront/internal/model"
 	"openfront/internal/pathpattern"
 	"openfront/internal/signedurl"
+	"openfront/internal/tlsconfig"
 )
 
 // Snapshot is one immutable compiled view of the configuration.
@@ -52,6 +53,17 @@ type Distribution struct {
 	Behaviors []*Behavior
 	// Errors are the custom error responses by error code.
 	Errors map[int]*model.CustomErrorResponse
+	// TLS is how viewer TLS connections to its aliases are set up:
+	// certificate, security policy and HTTP versions (package tlsconfig).
+	// Its own domain name is always served with the default certificate
+	// (DomainTLS), as CloudFront serves *.cloudfront.net with its own.
+	TLS, DomainTLS *tlsconfig.Viewer
+	// LightsailName is the name of a Lightsail distribution ("" for a
+	// CloudFront one).
+	LightsailName string
+	// AdditionalMetrics: an enabled monitoring subscription asks for the
+	// distribution's additional metrics (internal/metrics).
+	AdditionalMetrics bool
 }
 
 // Behavior is one compiled cache behaviour.
@@ -83,6 +95,12 @@ func (d *Distribution) Match(path string) *Behavior {
 // compileDistribution builds the edge view of one distribution.
 func compileDistribution(rec *model.DistributionRecord, cfg *model.DistributionConfig, custom cachepolicy.Custom) (*Distribution, error) {
 	d := &Distribution{ID: rec.ID, DomainName: rec.DomainName, Config: cfg, Tree: rec.Config, Errors: map[int]*model.CustomErrorResponse{}}
+	vc := cfg.ViewerCertificate
+	d.TLS = tlsconfig.NewViewer(vc.ACMCertificateARN+vc.IAMCertificateID, vc.MinimumProtocolVersion, cfg.HTTPVersion)
+	d.DomainTLS = d.TLS
+	if d.TLS.Certificate != "" {
+		d.DomainTLS = tlsconfig.NewViewer("", vc.MinimumProtocolVersion, cfg.HTTPVersion)
+	}
 	origins := map[string]*model.Origin{}
 	for i := range cfg.Origins {
 		origins[cfg.Origins[i].ID] = &cfg.Origins[i]
@@ -157,6 +175,20 @@ func (s *Snapshot) Lookup(host string) *Distribution {
 	return nil
 }
 
+// ViewerTLS is the viewer TLS setup of the distribution serving an SNI
+// name (nil: none serves it). Disabled distributions are included: their
+// requests get the edge's error page over the distribution's own TLS.
+func (s *Snapshot) ViewerTLS(serverName string) *tlsconfig.Viewer {
+	d := s.Lookup(serverName)
+	switch {
+	case d == nil:
+		return nil
+	case strings.EqualFold(strings.TrimSuffix(serverName, "."), d.DomainName):
+		return d.DomainTLS
+	}
+	return d.TLS
+}
+
 // LookupStreaming finds the streaming distribution for a host.
 func (s *Snapshot) LookupStreaming(host string) *StreamingDistribution {
 	if s == nil {
@@ -177,6 +209,7 @@ type records struct {
 
 	cachePolicies         map[string]*model.CachePolicyRecord
 	originRequestPolicies map[string]*model.OriginRequestPolicyRecord
+	monitoring            map[string]*model.MonitoringSubscriptionRecord
 
 	// ignored reports the members the edge does not act on (nil: no
 	// report); see ignored.go.
@@ -186,7 +219,8 @@ type records struct {
 func newRecords() *records {
 	return &records{dists: map[string]*model.DistributionRecord{}, sdist: map[string]*model.StreamingDistributionRecord{}, ls: map[string]*model.LightsailDistributionRecord{},
 		pubkeys: map[string]*model.PublicKeyRecord{}, keygroups: map[string]*model.KeyGroupRecord{}, oacs: map[string]*model.OACRecord{},
-		cachePolicies: map[string]*model.CachePolicyRecord{}, originRequestPolicies: map[string]*model.OriginRequestPolicyRecord{}}
+		cachePolicies: map[string]*model.CachePolicyRecord{}, originRequestPolicies: map[string]*model.OriginRequestPolicyRecord{},
+		monitoring: map[string]*model.MonitoringSubscriptionRecord{}}
 }
 
 // recordPrefixes are the kinds apply keeps: the watcher loads them all on
@@ -194,7 +228,7 @@ func newRecords() *records {
 var recordPrefixes = []string{
 	model.DistributionPrefix, model.StreamingDistributionPrefix, model.LightsailDistributionPrefix,
 	model.PublicKeyPrefix, model.KeyGroupPrefix, model.OACPrefix,
-	model.CachePolicyPrefix, model.OriginRequestPolicyPrefix,
+	model.CachePolicyPrefix, model.OriginRequestPolicyPrefix, model.MonitoringSubscriptionPrefix,
 }
 
 // apply updates the working set with one key; it reports whether the key
@@ -217,6 +251,8 @@ func (r *records) apply(key string, value []byte, deleted bool, log *slog.Logger
 		return applyRecord(r.cachePolicies, key, value, deleted, log)
 	case strings.HasPrefix(key, model.OriginRequestPolicyPrefix):
 		return applyRecord(r.originRequestPolicies, key, value, deleted, log)
+	case strings.HasPrefix(key, model.MonitoringSubscriptionPrefix):
+		return applyRecord(r.monitoring, key, value, deleted, log)
 	}
 	return false
 }
@@ -283,6 +319,11 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 		r.ignored.forget(r.dists)
 	}
 	r.compileLightsail(s, log)
+	for _, rec := range r.monitoring {
+		if d := s.Distributions[rec.DistributionID]; d != nil && rec.RealtimeMetricsSubscriptionStatus == "Enabled" {
+			d.AdditionalMetrics = true
+		}
+	}
 	s.Keys = r.compileKeys(log)
 	// Each behaviour that checks signatures gets its trusted keys now, so
 	// the edge does no set building per request.

@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -227,5 +228,61 @@ func TestRecords_customPolicies(t *testing.T) {
 	put(900)
 	if d := r.compile(3, log).Lookup("d1.cloudfront.localhost"); d == nil || d.Behaviors[0].Policy.MaxTTL != 900*time.Second {
 		t.Errorf("the updated policy did not reach the snapshot")
+	}
+}
+
+// TestSnapshot_ViewerTLS: each distribution's ViewerCertificate and
+// HttpVersion compile into the TLS setup chosen by SNI (package tlsconfig).
+func TestSnapshot_ViewerTLS(t *testing.T) {
+	acm := distRecord("E1", "d1.cloudfront.localhost", "www.example.com", "*.img.example.com")
+	acm.Config["HttpVersion"] = "http2and3"
+	acm.Config["ViewerCertificate"] = model.Tree{"ACMCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x", "SSLSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"}
+	def := distRecord("E2", "d2.cloudfront.localhost")
+	def.Config["HttpVersion"] = "http1.1"
+	def.Config["ViewerCertificate"] = model.Tree{"CloudFrontDefaultCertificate": "true", "MinimumProtocolVersion": "TLSv1.2_2021"}
+	s := Compile(1, []*model.DistributionRecord{acm, def}, nil, nil)
+	tests := []struct {
+		sni, cert, policy string
+		alpn              []string
+		h3                bool
+	}{
+		{"www.example.com", "arn:aws:acm:us-east-1:123456789012:certificate/x", "TLSv1.2_2021", []string{"h2", "http/1.1"}, true},
+		{"a.img.example.com", "arn:aws:acm:us-east-1:123456789012:certificate/x", "TLSv1.2_2021", []string{"h2", "http/1.1"}, true},
+		{"d1.cloudfront.localhost", "", "TLSv1", []string{"h2", "http/1.1"}, true}, // its own name: the default certificate
+		{"D2.cloudfront.localhost", "", "TLSv1", []string{"http/1.1"}, false},
+	}
+	for _, tt := range tests {
+		v := s.ViewerTLS(tt.sni)
+		if v == nil {
+			t.Fatalf("%s: no viewer TLS", tt.sni)
+		}
+		if v.Certificate != tt.cert || v.Policy.Name != tt.policy || !slices.Equal(v.NextProtos, tt.alpn) || v.HTTP3 != tt.h3 {
+			t.Errorf("%s: cert %q policy %s alpn %q h3 %v; want %q %s %q %v", tt.sni, v.Certificate, v.Policy.Name, v.NextProtos, v.HTTP3, tt.cert, tt.policy, tt.alpn, tt.h3)
+		}
+	}
+	if s.ViewerTLS("nobody.example.org") != nil {
+		t.Error("a name no distribution serves has viewer TLS")
+	}
+}
+
+// TestSnapshot_LightsailTLSPolicy: a Lightsail distribution's
+// viewerMinimumTlsProtocolVersion is its security policy, although it is
+// served with the default certificate.
+func TestSnapshot_LightsailTLSPolicy(t *testing.T) {
+	for _, version := range []string{"TLSv1.1_2016", "TLSv1.2_2021", ""} {
+		settings := model.LightsailSettings{Origin: model.LightsailOrigin{Name: "web", ProtocolPolicy: "http-only"}, DefaultBehavior: "cache",
+			Cache: model.DefaultLightsailCacheSettings(), Enabled: true, ViewerMinimumTLSProtocolVersion: version}
+		r := newRecords()
+		r.ls["lsdist/web"] = &model.LightsailDistributionRecord{Name: "web", ID: "ELS1", DomainName: "ls1.cloudfront.localhost", Settings: settings,
+			Config: model.LightsailDistributionConfig(&settings, model.LightsailOriginAddress{Host: "origin.example", HTTPPort: 80, HTTPSPort: 443}, "lightsail/web")}
+		s := r.compile(1, slog.Default())
+		v := s.ViewerTLS("ls1.cloudfront.localhost")
+		want := version
+		if want == "" {
+			want = model.LightsailDefaultTLS
+		}
+		if v == nil || v.Policy.Name != want {
+			t.Errorf("viewerMinimumTlsProtocolVersion %q: viewer TLS %+v, want policy %s", version, v, want)
+		}
 	}
 }

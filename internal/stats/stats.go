@@ -1,6 +1,8 @@
 // Package stats counts the edge's traffic per distribution: requests, bytes
 // downloaded (response bytes) and uploaded (request bytes), and 4xx/5xx
-// responses, in one-minute buckets kept in memory for at most two weeks.
+// responses, in one-minute buckets kept in memory for at most two weeks;
+// and running totals since the start (by result type, status, origin
+// latency and origin errors: live.go) for Prometheus.
 //
 // The counters are per node: each edge process counts what it served, and
 // nothing is stored or shared through the store. In a multi-node fleet an
@@ -47,6 +49,23 @@ type Recorder struct {
 type series struct {
 	mu      sync.Mutex
 	buckets []bucket // ascending by minute
+	live    live     // running totals (live.go)
+}
+
+// series returns a distribution's series, creating it.
+func (r *Recorder) series(distID string) *series {
+	r.mu.RLock()
+	s := r.dists[distID]
+	r.mu.RUnlock()
+	if s == nil {
+		r.mu.Lock()
+		if s = r.dists[distID]; s == nil {
+			s = &series{}
+			r.dists[distID] = s
+		}
+		r.mu.Unlock()
+	}
+	return s
 }
 
 type bucket struct {
@@ -63,19 +82,11 @@ func New(retention time.Duration) *Recorder {
 	return &Recorder{retention: int64(retention / time.Minute), dists: map[string]*series{}}
 }
 
-// Record counts one response of a distribution at a time.
-func (r *Recorder) Record(distID string, at time.Time, status int, bytesUploaded, bytesDownloaded int64) {
-	r.mu.RLock()
-	s := r.dists[distID]
-	r.mu.RUnlock()
-	if s == nil {
-		r.mu.Lock()
-		if s = r.dists[distID]; s == nil {
-			s = &series{}
-			r.dists[distID] = s
-		}
-		r.mu.Unlock()
-	}
+// Record counts one response of a distribution at a time, with its
+// result type (x-edge-result-type: Hit, Miss, Error, ...).
+func (r *Recorder) Record(distID string, at time.Time, result string, status int, bytesUploaded, bytesDownloaded int64) {
+	s := r.series(distID)
+	s.live.record(result, status, bytesUploaded, bytesDownloaded)
 	minute := floorDiv(at.Unix(), 60)
 	s.mu.Lock()
 	defer s.mu.Unlock()

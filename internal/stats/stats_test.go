@@ -8,10 +8,10 @@ import (
 func TestRecorder_MinutesAndRetention(t *testing.T) {
 	r := New(10 * time.Minute)
 	t0 := time.Date(2024, 5, 1, 12, 0, 30, 0, time.UTC)
-	r.Record("D", t0, 200, 5, 100)
-	r.Record("D", t0.Add(10*time.Second), 404, 0, 20)
-	r.Record("D", t0.Add(2*time.Minute), 503, 0, 0)
-	r.Record("D", t0.Add(time.Minute), 200, 0, 1) // late, inserted in order
+	r.Record("D", t0, "Miss", 200, 5, 100)
+	r.Record("D", t0.Add(10*time.Second), "Miss", 404, 0, 20)
+	r.Record("D", t0.Add(2*time.Minute), "Miss", 503, 0, 0)
+	r.Record("D", t0.Add(time.Minute), "Miss", 200, 0, 1) // late, inserted in order
 	got := r.Minutes("D", t0.Add(-time.Hour), t0.Add(time.Hour))
 	if len(got) != 3 || got[0].Requests != 2 || got[0].BytesDownloaded != 120 || got[0].BytesUploaded != 5 || got[0].Status4xx != 1 || got[2].Status5xx != 1 {
 		t.Fatalf("minutes = %+v", got)
@@ -20,7 +20,7 @@ func TestRecorder_MinutesAndRetention(t *testing.T) {
 		t.Errorf("second minute starts %v", got[1].Start)
 	}
 	// Buckets older than the retention fall out as time moves on.
-	r.Record("D", t0.Add(11*time.Minute), 200, 0, 0)
+	r.Record("D", t0.Add(11*time.Minute), "Miss", 200, 0, 0)
 	if got := r.Minutes("D", t0.Add(-time.Hour), t0.Add(time.Hour)); len(got) != 2 || !got[0].Start.Equal(t0.Add(2*time.Minute).Truncate(time.Minute)) {
 		t.Errorf("after retention: %+v", got)
 	}

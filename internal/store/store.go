@@ -15,6 +15,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // Errors returned by implementations.
@@ -26,7 +27,38 @@ var (
 	ErrCompacted = errors.New("store: revision compacted")
 	// ErrClosed is returned by any call on a closed store.
 	ErrClosed = errors.New("store: closed")
+	// ErrTooLarge is returned (wrapped) by Txn.Put for a key longer than
+	// MaxKeyBytes or a value larger than MaxValueBytes; nothing is written.
+	// The API answers it as a client error: the request carried the value.
+	ErrTooLarge = errors.New("store: key or value too large")
+	// ErrUnavailable is returned (wrapped) when the backend does not answer
+	// in time or cannot be reached (etcd down or partitioned away). The
+	// call may be retried later; the API answers 503.
+	ErrUnavailable = errors.New("store: unavailable")
 )
+
+// Size limits every implementation enforces in Txn.Put, below those of
+// every backend (bbolt refuses keys over 32 KiB; etcd refuses requests
+// over 1.5 MiB by default), so that an oversize write is ErrTooLarge and
+// never the backend's own failure. Requests are checked against
+// CloudFront's field limits long before these (model.CheckLimits); these
+// are the last line.
+const (
+	MaxKeyBytes   = 20 << 10
+	MaxValueBytes = 1 << 20
+)
+
+// CheckPut returns ErrTooLarge, wrapped with the sizes, when key or value
+// is over the limits. Implementations call it first in Txn.Put.
+func CheckPut(key string, value []byte) error {
+	switch {
+	case len(key) > MaxKeyBytes:
+		return fmt.Errorf("%w: key of %d bytes (at most %d)", ErrTooLarge, len(key), MaxKeyBytes)
+	case len(value) > MaxValueBytes:
+		return fmt.Errorf("%w: value of %q is %d bytes (at most %d)", ErrTooLarge, key[:min(len(key), 64)], len(value), MaxValueBytes)
+	}
+	return nil
+}
 
 // KV is one stored key with its value and revisions.
 type KV struct {

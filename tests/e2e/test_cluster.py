@@ -19,6 +19,9 @@ import time
 import unittest
 import urllib.request
 
+import boto3
+from botocore.config import Config
+
 from harness import Server, V2020, dist_config, free_port, new_ref, wait_deployed, wait_invalidation_completed
 from test_edge import Origin, origin_for
 
@@ -33,7 +36,8 @@ AFTER_LEASE = LEASE_TTL + 3.0
 
 
 class Etcd:
-    """One single-member etcd server on free loopback ports."""
+    """One single-member etcd server on free loopback ports; it can be paused,
+    killed and started again on the same ports and data (test_etcd_outage)."""
 
     def __init__(self):
         self.bin = os.environ.get("OPENFRONT_ETCD") or shutil.which("etcd")
@@ -41,16 +45,19 @@ class Etcd:
             raise unittest.SkipTest("cluster tests skipped: no etcd binary (Debian: apt-get install etcd-server)")
         self.tmp = tempfile.mkdtemp(prefix="openfront-etcd-")
         self.client_url = "http://127.0.0.1:%d" % free_port()
-        peer_url = "http://127.0.0.1:%d" % free_port()
+        self.peer_url = "http://127.0.0.1:%d" % free_port()
+        self.start("new")
+
+    def start(self, state="existing"):
         env = dict(os.environ)
         if os.uname().machine not in ("x86_64", "amd64"):
             env["ETCD_UNSUPPORTED_ARCH"] = {"aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
-        self.log = open(os.path.join(self.tmp, "etcd.log"), "wb")
+        self.log = open(os.path.join(self.tmp, "etcd.log"), "ab")
         self.proc = subprocess.Popen([
             self.bin, "--name", "e2e", "--data-dir", os.path.join(self.tmp, "data"),
             "--listen-client-urls", self.client_url, "--advertise-client-urls", self.client_url,
-            "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
-            "--initial-cluster", "e2e=" + peer_url, "--initial-cluster-state", "new",
+            "--listen-peer-urls", self.peer_url, "--initial-advertise-peer-urls", self.peer_url,
+            "--initial-cluster", "e2e=" + self.peer_url, "--initial-cluster-state", state,
             "--heartbeat-interval", "10", "--election-timeout", "100",
             "--logger", "zap", "--log-level", "error",
         ], stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL, env=env)
@@ -73,11 +80,23 @@ class Etcd:
         with open(os.path.join(self.tmp, "etcd.log"), "rb") as f:
             return f.read().decode("utf-8", "replace")[-4000:]
 
-    def stop(self):
+    def pause(self):
+        """SIGSTOP: the port still accepts connections, nothing answers."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
+
+    def kill(self):
+        """kill -9, keeping the data for start()."""
         if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
             self.proc.kill()
             self.proc.wait(5)
         self.log.close()
+
+    def stop(self):
+        self.kill()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -164,6 +183,26 @@ class TestCluster(unittest.TestCase):
             self.assertEqual(edge.raw("GET", "/2020-05-31/distribution").status, 404)
         self.assertEqual(self.api.raw("GET", "/2020-05-31/distribution").status, 200)
 
+    def test_1_lightsail_operations_answer_on_every_api_node(self):
+        # Issue 15: Terraform polls GetOperation after each Lightsail change; behind a load
+        # balancer the poll may reach another API node, which must know the operation.
+        other = self._start(Server(extra_args=["--etcd-endpoints", self.etcd.client_url, "--role", "api"]))
+        def lightsail(srv):
+            sess = boto3.session.Session(aws_access_key_id=srv.access_key, aws_secret_access_key=srv.secret_key,
+                                         region_name="us-east-1")
+            return sess.client("lightsail", endpoint_url=srv.endpoint, config=Config(retries={"total_max_attempts": 1}))
+        here, there = lightsail(self.api), lightsail(other)
+        name = "cluster-" + new_ref("ls")[-10:]
+        op = here.create_distribution(distributionName=name, bundleId="small_1_0",
+                                      origin={"name": "web", "regionName": "us-east-1"},
+                                      defaultCacheBehavior={"behavior": "cache"})["operation"]
+        got = there.get_operation(operationId=op["id"])["operation"]
+        self.assertEqual(got, op)
+        self.assertEqual(got["status"], "Succeeded")
+        op = there.delete_distribution(distributionName=name)["operation"]
+        self.assertEqual(here.get_operation(operationId=op["id"])["operation"], op)
+        self.assertIn(op["id"], [o["id"] for o in here.get_operations_for_resource(resourceName=name)["operations"]])
+
     def test_2_deployed_means_every_edge_serves_and_completed_means_every_edge_purged(self):
         d = self.create_dist()
         host = d["DomainName"]
@@ -180,6 +219,28 @@ class TestCluster(unittest.TestCase):
             status, cache, body = self.get(edge, host, "/cl/a")
             self.assertEqual((status, cache), (200, "Miss from cloudfront"), "edge %d after Completed" % edge.edge_port)
         self.assertEqual(self.origin.count("/cl/a"), 4)
+
+    def test_2_each_edge_exports_its_own_metrics_with_its_node_name(self):
+        # Issue 17: every edge node serves its own /metrics, labelled with its --node-name.
+        from test_metrics import parse_metrics
+        d = self.create_dist()
+        host = d["DomainName"]
+        self.get(self.edges[0], host, "/m/a")
+        self.get(self.edges[0], host, "/m/a")
+        self.get(self.edges[1], host, "/m/a")
+        want = {0: {"Miss": 1, "Hit": 1}, 1: {"Miss": 1, "Hit": 0}}
+        for i, edge in enumerate(self.edges):
+            deadline = time.time() + QUICK
+            while True:
+                r = edge.raw("GET", "/metrics", sign=False)
+                self.assertEqual(r.status, 200)
+                got = {ls["result"]: v for n, ls, v in parse_metrics(r.body.decode())
+                       if n == "openfront_distribution_requests_total" and ls["distribution_id"] == d["Id"]
+                       and ls["node"] == "edge%d" % i and ls["result"] in ("Miss", "Hit")}
+                if got == want[i] or time.time() > deadline:
+                    break
+                time.sleep(0.05)
+            self.assertEqual(got, want[i], "edge%d" % i)
 
     def test_3_unresponsive_edge_blocks_until_its_lease_expires(self):
         d = self.create_dist()

@@ -256,6 +256,24 @@ class TestEdgeServing(EdgeTestCase):
         st, h, body = self.get(d["DomainName"], "/missing-page")
         self.assertEqual((st, body), (200, b"friendly not found page"))
 
+    def test_custom_error_page_through_uncached_behavior(self):
+        # Issue 15: the single-page-app setup. /index.html is in a behaviour
+        # with the managed CachingDisabled policy; CloudFront still fetches
+        # the page through it for a 404 -> /index.html 200 response.
+        spa = policy_behavior("web", "4135ea2d-6df8-44a3-9df3-4b5a84be39ad")
+        spa["PathPattern"] = "/index.html"
+        d = self.create(CacheBehaviors={"Quantity": 1, "Items": [spa]},
+                        CustomErrorResponses={"Quantity": 1, "Items": [
+                            {"ErrorCode": 404, "ResponsePagePath": "/index.html", "ResponseCode": "200",
+                             "ErrorCachingMinTTL": 0}]})
+        before = self.origin.count("/index.html")
+        for n in (1, 2):
+            st, h, body = self.get(d["DomainName"], "/missing/app/route")
+            self.assertEqual(st, 200, body)
+            self.assertTrue(body.startswith(b"/index.html /index.html #"), body)
+            self.assertEqual(h["x-cache"], "Error from cloudfront")
+            self.assertEqual(self.origin.count("/index.html"), before + n, "the page's behaviour does not cache")
+
     def test_viewer_protocol_https_listener_and_methods(self):
         b = legacy_behavior("web")
         b["ViewerProtocolPolicy"] = "redirect-to-https"

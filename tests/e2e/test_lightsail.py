@@ -9,6 +9,7 @@ import time
 import uuid
 
 import boto3
+from botocore import xform_name
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -368,6 +369,134 @@ class TestLightsail(ServerTestCase):
         except ClientError as e:
             self.assertEqual(e.response["Error"]["Code"], "InvalidSignatureException")
             self.assertEqual(e.response["ResponseMetadata"]["HTTPStatusCode"], 403)
+
+    # -- issue 15: what the Terraform AWS provider needs --
+    def wait_operation(self, op, timeout=DEPLOY_TIMEOUT):
+        """The provider's waitOperation: GetOperation until Succeeded/Completed (Started is pending)."""
+        t0 = time.time()
+        while True:
+            got = self.ls.get_operation(operationId=op["id"])["operation"]
+            if got["status"] in ("Succeeded", "Completed"):
+                return got
+            self.assertEqual(got["status"], "Started", got)
+            if time.time() - t0 > timeout:
+                self.fail("operation %s still %s" % (op["id"], got["status"]))
+            time.sleep(0.05)
+
+    def test_get_operation_after_every_change(self):
+        name = unique_name("ops")
+        ops = [self.create(name)["operation"]]
+        ops.append(self.ls.update_distribution(distributionName=name, isEnabled=False)["operation"])
+        ops += self.ls.set_ip_address_type(resourceType="Distribution", resourceName=name,
+                                           ipAddressType="ipv4")["operations"]
+        ops.append(self.ls.update_distribution_bundle(distributionName=name, bundleId="medium_1_0")["operation"])
+        ops.append(self.ls.reset_distribution_cache(distributionName=name)["operation"])
+        ops.append(self.ls.delete_distribution(distributionName=name)["operation"])
+        want_types = ["CreateDistribution", "UpdateDistribution", "SetIpAddressType", "UpdateDistributionBundle",
+                      "ResetDistributionCache", "DeleteDistribution"]
+        self.assertEqual([o["operationType"] for o in ops], want_types)
+        for op in ops:
+            got = self.wait_operation(op)
+            self.assertEqual(got, op)  # the same operation, member for member
+            self.assertOperation(got, op["operationType"], name)
+        # GetOperations: oldest first; ours are the newest, in order.
+        listed, token = [], None
+        while True:
+            r = self.ls.get_operations(**({"pageToken": token} if token else {}))
+            listed += r["operations"]
+            token = r.get("nextPageToken")
+            if not token:
+                break
+        ids = [o["id"] for o in listed]
+        self.assertEqual(len(ids), len(set(ids)))
+        mine = [i for i in ids if i in {o["id"] for o in ops}]
+        self.assertEqual(mine, [o["id"] for o in ops])
+        r = self.ls.get_operations_for_resource(resourceName=name)
+        self.assertEqual([o["id"] for o in r["operations"]], [o["id"] for o in ops])
+        self.assertLightsailError("NotFoundException", self.ls.get_operation,
+                                  operationId="00000000-0000-4000-8000-000000000000", field="00000000")
+        self.assertLightsailError("InvalidInputException", self.ls.get_operations, pageToken="!!", field="pageToken")
+
+    def test_forwarded_headers_default(self):
+        """The provider sends forwardedHeaders.option "default" (its documentation and its acceptance
+        tests against AWS); Lightsail returns it as given and forwards what "none" forwards."""
+        name = unique_name("hdr")
+        settings = {"allowedHTTPMethods": "GET,HEAD,OPTIONS,PUT,PATCH,POST,DELETE", "cachedHTTPMethods": "GET,HEAD",
+                    "defaultTTL": 86400, "maximumTTL": 31536000, "minimumTTL": 0,
+                    "forwardedCookies": {"option": "none"}, "forwardedHeaders": {"option": "default"},
+                    "forwardedQueryStrings": {"option": False}}
+        r = self.create(name, cacheBehaviorSettings=settings)
+        self.wait_operation(r["operation"])
+        d = self.wait_deployed(name)
+        self.assertEqual(d["cacheBehaviorSettings"]["forwardedHeaders"], {"option": "default", "headersAllowList": []})
+        # No header is in the cache key: a second viewer with other headers is a hit.
+        path = "/hdr-%s" % uuid.uuid4().hex
+        for lang in ("en", "fr"):
+            conn = http.client.HTTPConnection("127.0.0.1", self.server.edge_port, timeout=10)
+            try:
+                conn.request("GET", path, headers={"Host": d["domainName"], "Accept-Language": lang, "Origin": "https://" + lang})
+                resp = conn.getresponse()
+                resp.read()
+                self.assertEqual(resp.status, 200)
+            finally:
+                conn.close()
+        self.assertEqual(self.origin.count(path), 1)
+        # "default" takes no allow-list, like "none"; cookies keep the model's enumeration.
+        self.assertLightsailError("InvalidInputException", self.ls.update_distribution, distributionName=name,
+                                  cacheBehaviorSettings={"forwardedHeaders": {"option": "default", "headersAllowList": ["Host"]}},
+                                  field="headersAllowList")
+        self.assertLightsailError("InvalidInputException", self.ls.update_distribution, distributionName=name,
+                                  cacheBehaviorSettings={"forwardedCookies": {"option": "default"}},
+                                  field="forwardedCookies.option")
+        self.ls.delete_distribution(distributionName=name)
+
+    def missing_members(self, value, shape, path, optional):
+        """Members of the botocore model shape absent from the parsed output (recursively)."""
+        out = []
+        if shape.type_name == "structure":
+            for mname, mshape in shape.members.items():
+                p = "%s.%s" % (path, mname) if path else mname
+                if mname not in value:
+                    if p not in optional:
+                        out.append(p)
+                    continue
+                out += self.missing_members(value[mname], mshape, p, optional)
+        elif shape.type_name == "list":
+            for item in value:
+                out += self.missing_members(item, shape.member, path + "[]", optional)
+        return out
+
+    def test_shapes_match_botocore_model(self):
+        """Every member of the model's output shapes is returned, with Lightsail's defaults, except those
+        documented as conditional: certificateName ("if any"), nextPageToken (more pages only), an
+        operation's errorCode/errorDetails (failed operations only)."""
+        model = self.ls.meta.service_model
+        name = unique_name("shape")
+        created = self.create(name, tags=[{"key": "k", "value": "v"}],
+                              cacheBehaviors=[{"path": "a/", "behavior": "dont-cache"}])
+        op_optional = {"operation.errorCode", "operation.errorDetails"}
+        out_shape = model.operation_model("CreateDistribution").output_shape
+        self.assertEqual(self.missing_members(created, out_shape, "", op_optional | {"distribution.certificateName"}), [])
+        for op, kwargs, optional in (
+                ("GetDistributions", {"distributionName": name}, {"nextPageToken", "distributions[].certificateName"}),
+                ("GetDistributions", {}, {"nextPageToken", "distributions[].certificateName"}),
+                ("GetDistributionBundles", {}, set()),
+                ("GetOperation", {"operationId": created["operation"]["id"]}, op_optional),
+                ("GetOperations", {}, {"nextPageToken", "operations[].errorCode", "operations[].errorDetails"}),
+                ("UpdateDistribution", {"distributionName": name, "isEnabled": True}, op_optional),
+                ("DeleteDistribution", {"distributionName": name}, op_optional)):
+            with self.subTest(op=op, kwargs=kwargs):
+                out = getattr(self.ls, xform_name(op))(**kwargs)
+                out.pop("ResponseMetadata", None)
+                self.assertEqual(self.missing_members(out, model.operation_model(op).output_shape, "", optional), [])
+        # The defaults filled in, with the values Lightsail shows.
+        d = created["distribution"]
+        self.assertEqual(d["origin"]["ipAddressType"], "ipv4")
+        self.assertEqual(d["ipAddressType"], "dualstack")
+        self.assertEqual(d["viewerMinimumTlsProtocolVersion"], "TLSv1.2_2021")
+        self.assertEqual(d["alternativeDomainNames"], [])
+        self.assertTrue(d["ableToUpdateBundle"])
+        self.assertTrue(d["supportCode"])
 
     def test_cli(self):
         name = unique_name("cli")

@@ -128,17 +128,17 @@ class TestIgnoredFieldsReported(ServerTestCase):
 
     def test_warning_and_counter(self):
         before = self.metric("IsIPV6Enabled")
-        cfg = dist_config(V2020, IsIPV6Enabled=True, HttpVersion="http2and3")
+        cfg = dist_config(V2020, IsIPV6Enabled=False, HttpVersion="http2and3")
         d = self.cf.create_distribution(DistributionConfig=cfg)["Distribution"]
         wait_deployed(self.cf, d["Id"])
         deadline = time.time() + 5
         while self.metric("IsIPV6Enabled") < before + 1 and time.time() < deadline:
             time.sleep(0.05)
         self.assertEqual(self.metric("IsIPV6Enabled"), before + 1)
-        self.assertGreaterEqual(self.metric("HttpVersion"), 1)
+        self.assertEqual(self.metric("HttpVersion"), 0, "HttpVersion is acted on (ALPN, HTTP/3): not reported")
         self.assertEqual(self.metric("PriceClass"), 0, "PriceClass_All is the default: not reported")
         log = self.server.stderr()
-        for field in ("IsIPV6Enabled", "HttpVersion"):
+        for field in ("IsIPV6Enabled",):
             lines = [l for l in log.splitlines() if "does not act on" in l and d["Id"] in l and "field=" + field in l]
             self.assertEqual(len(lines), 1, "want one WARN line for %s in:\n%s" % (field, log[-3000:]))
             self.assertIn("WARN", lines[0])

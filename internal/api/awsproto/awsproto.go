@@ -6,8 +6,11 @@ package awsproto
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"net/http"
+
+	"openfront/internal/store"
 )
 
 // Error is an API error as AWS reports it.
@@ -30,6 +33,27 @@ func Errorf(status int, code, format string, args ...any) *Error {
 func Internal() *Error {
 	return &Error{Code: "InternalError", Status: http.StatusInternalServerError, Receiver: true,
 		Message: "CloudFront encountered an internal error. Please try again."}
+}
+
+// Unavailable is the error shown while the control plane's store cannot be
+// reached: AWS's common ServiceUnavailable (503), which SDKs retry.
+func Unavailable() *Error {
+	return &Error{Code: "ServiceUnavailable", Status: http.StatusServiceUnavailable, Receiver: true,
+		Message: "The request has failed due to a temporary failure of the server. Please try again."}
+}
+
+// FromStore maps the store's errors that are not internal faults: a write
+// too large for the store is the request's (400 InvalidArgument, or the
+// given code), an unreachable store is ServiceUnavailable (503).
+func FromStore(err error, invalidCode string) (*Error, bool) {
+	switch {
+	case errors.Is(err, store.ErrTooLarge):
+		return &Error{Code: invalidCode, Status: http.StatusBadRequest,
+			Message: "The request contains a value that is too large to be stored."}, true
+	case errors.Is(err, store.ErrUnavailable):
+		return Unavailable(), true
+	}
+	return nil, false
 }
 
 // NewRequestID returns a random UUID v4, AWS's request id form.

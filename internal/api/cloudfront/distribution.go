@@ -37,7 +37,7 @@ func (h *Handler) createDistribution(w http.ResponseWriter, r *http.Request) err
 	}
 	w.Header().Set("Location", location(r, "/distribution/"+d.ID))
 	w.Header().Set("ETag", d.ETag)
-	return h.write(w, r, http.StatusCreated, "Distribution", "Distribution", distributionTree(d))
+	return h.write(w, r, http.StatusCreated, "Distribution", "Distribution", h.distributionTree(r, d))
 }
 
 func (h *Handler) getDistribution(w http.ResponseWriter, r *http.Request) error {
@@ -46,7 +46,7 @@ func (h *Handler) getDistribution(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	w.Header().Set("ETag", d.ETag)
-	return h.write(w, r, http.StatusOK, "Distribution", "Distribution", distributionTree(d))
+	return h.write(w, r, http.StatusOK, "Distribution", "Distribution", h.distributionTree(r, d))
 }
 
 func (h *Handler) getDistributionConfig(w http.ResponseWriter, r *http.Request) error {
@@ -55,7 +55,7 @@ func (h *Handler) getDistributionConfig(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	w.Header().Set("ETag", d.ETag)
-	return h.write(w, r, http.StatusOK, "DistributionConfig", "DistributionConfig", d.Config)
+	return h.write(w, r, http.StatusOK, "DistributionConfig", "DistributionConfig", h.configView(r, d.Config))
 }
 
 func (h *Handler) updateDistribution(w http.ResponseWriter, r *http.Request) error {
@@ -65,13 +65,17 @@ func (h *Handler) updateDistribution(w http.ResponseWriter, r *http.Request) err
 		if err != nil {
 			return nil, err
 		}
-		return m.Merge(stored, cfg, "DistributionConfig"), nil
+		merged := m.Merge(stored, cfg, "DistributionConfig")
+		if !m.HasMember("DefaultCacheBehavior", "CachePolicyId") {
+			model.DropLegacyCacheSettings(merged)
+		}
+		return merged, nil
 	})
 	if err != nil {
 		return err
 	}
 	w.Header().Set("ETag", d.ETag)
-	return h.write(w, r, http.StatusOK, "Distribution", "Distribution", distributionTree(d))
+	return h.write(w, r, http.StatusOK, "Distribution", "Distribution", h.distributionTree(r, d))
 }
 
 func (h *Handler) deleteDistribution(w http.ResponseWriter, r *http.Request) error {
@@ -113,24 +117,54 @@ func (h *Handler) writeDistributionList(w http.ResponseWriter, r *http.Request, 
 	m := h.model(r)
 	items := make([][]byte, len(ds))
 	for i, d := range ds {
+		// A legacy view of a cache policy follows the policy, which can
+		// change without the distribution's ETag: not cached.
+		cached := m.HasMember("DefaultCacheBehavior", "CachePolicyId") || len(model.BehaviorsNamingCachePolicy(d.Config)) == 0
 		key := m.Version() + "|" + d.ARN + "|" + d.ETag + "|" + d.Status + "|" + strconv.Itoa(d.InProgressInvalidationBatches)
-		if b, ok := h.summaries.get(key); ok {
+		if b, ok := h.summaries.get(key); ok && cached {
 			items[i] = b
 			continue
 		}
-		b, err := m.EncodeElement("DistributionSummary", "DistributionSummary", distributionSummary(d))
+		b, err := m.EncodeElement("DistributionSummary", "DistributionSummary", distributionSummary(d, h.configView(r, d.Config)))
 		if err != nil {
 			return fmt.Errorf("encode DistributionSummary: %w", err)
 		}
-		h.summaries.put(key, b)
+		if cached {
+			h.summaries.put(key, b)
+		}
 		items[i] = b
 	}
 	return writeList(w, m.Namespace(), "DistributionList", p, items)
 }
 
-// distributionTree is the Distribution response document.
-func distributionTree(d *control.Distribution) model.Tree {
-	return model.Tree{
+// configView is the stored config as the request's API version shows it:
+// for a version without cache policies (2016-01-13), a copy in which each
+// behaviour that names a cache policy carries the legacy settings that
+// express it (model.ShowCachePolicyAsLegacy); cfg itself otherwise.
+func (h *Handler) configView(r *http.Request, cfg model.Tree) model.Tree {
+	if h.model(r).HasMember("DefaultCacheBehavior", "CachePolicyId") || len(model.BehaviorsNamingCachePolicy(cfg)) == 0 {
+		return cfg
+	}
+	out := model.Clone(cfg)
+	for _, b := range model.BehaviorsNamingCachePolicy(out) {
+		p, err := control.GetPolicy(r.Context(), h.control, control.CachePolicies, model.StrOr(b, "", "CachePolicyId"))
+		if err != nil {
+			continue // deleted under a read: shown as it is
+		}
+		cp, err := model.ParseCachePolicyConfig(p.Config)
+		if err != nil {
+			continue
+		}
+		model.ShowCachePolicyAsLegacy(b, cp)
+	}
+	return out
+}
+
+// distributionTree is the Distribution response document. AliasICPRecordals
+// lists each alias as APPROVED, as CloudFront does outside China (API
+// Reference, AliasICPRecordal).
+func (h *Handler) distributionTree(r *http.Request, d *control.Distribution) model.Tree {
+	t := model.Tree{
 		"Id":                            d.ID,
 		"ARN":                           d.ARN,
 		"Status":                        d.Status,
@@ -138,9 +172,25 @@ func distributionTree(d *control.Distribution) model.Tree {
 		"InProgressInvalidationBatches": strconv.Itoa(d.InProgressInvalidationBatches),
 		"DomainName":                    d.DomainName,
 		"ActiveTrustedSigners":          activeTrustedSigners(d.TrustedSigners),
-		"ActiveTrustedKeyGroups":        activeTrustedKeyGroups(d.TrustedKeyGroups),
-		"DistributionConfig":            d.Config,
+		"ActiveTrustedKeyGroups":        h.activeTrustedKeyGroups(r, d.TrustedKeyGroups),
+		"DistributionConfig":            h.configView(r, d.Config),
 	}
+	if r := aliasICPRecordals(d.Config); r != nil {
+		t["AliasICPRecordals"] = r
+	}
+	return t
+}
+
+func aliasICPRecordals(cfg model.Tree) []any {
+	aliases := model.StringItems(cfg, "Aliases")
+	if len(aliases) == 0 {
+		return nil
+	}
+	recordals := make([]any, len(aliases))
+	for i, a := range aliases {
+		recordals[i] = model.Tree{"CNAME": a, "ICPRecordalStatus": "APPROVED"}
+	}
+	return recordals
 }
 
 func activeTrustedSigners(signers []string) model.Tree {
@@ -153,10 +203,16 @@ func activeTrustedSigners(signers []string) model.Tree {
 	return t
 }
 
-func activeTrustedKeyGroups(groups []string) model.Tree {
+// activeTrustedKeyGroups lists each trusted key group with the ids of its
+// public keys (API Reference, KGKeyPairIds).
+func (h *Handler) activeTrustedKeyGroups(r *http.Request, groups []string) model.Tree {
 	items := make([]model.Tree, len(groups))
 	for i, g := range groups {
-		items[i] = model.Tree{"KeyGroupId": g, "KeyPairIds": model.Wrapper[string](nil)}
+		var keys []string
+		if kg, err := h.control.GetKeyGroup(r.Context(), g); err == nil {
+			keys = model.StringItems(kg.Config)
+		}
+		items[i] = model.Tree{"KeyGroupId": g, "KeyPairIds": model.Wrapper(keys)}
 	}
 	t := model.Wrapper(items)
 	t["Enabled"] = strconv.FormatBool(len(groups) > 0)
@@ -164,10 +220,9 @@ func activeTrustedKeyGroups(groups []string) model.Tree {
 }
 
 // distributionSummary is a DistributionSummary: the config's listed
-// members, with the defaults CloudFront shows for members the model
-// requires in a summary but a config may leave out.
-func distributionSummary(d *control.Distribution) model.Tree {
-	c := d.Config
+// members. Configs are stored with CloudFront's defaults filled in
+// (model.FillDefaults); the defaults here cover configs stored before that.
+func distributionSummary(d *control.Distribution, c model.Tree) model.Tree {
 	s := model.Tree{
 		"Id":                   d.ID,
 		"ARN":                  d.ARN,
@@ -183,12 +238,15 @@ func distributionSummary(d *control.Distribution) model.Tree {
 		"Comment":              model.StrOr(c, "", "Comment"),
 		"PriceClass":           model.StrOr(c, "PriceClass_All", "PriceClass"),
 		"Enabled":              model.StrOr(c, "false", "Enabled"),
-		"ViewerCertificate":    orDefault(c, "ViewerCertificate", model.Tree{"CloudFrontDefaultCertificate": "true", "MinimumProtocolVersion": "TLSv1", "CertificateSource": "cloudfront"}),
+		"ViewerCertificate":    orDefault(c, "ViewerCertificate", model.Tree{"CloudFrontDefaultCertificate": "true", "SSLSupportMethod": "vip", "MinimumProtocolVersion": "TLSv1", "CertificateSource": "cloudfront"}),
 		"Restrictions":         orDefault(c, "Restrictions", model.Tree{"GeoRestriction": model.Tree{"RestrictionType": "none", "Quantity": "0"}}),
 		"WebACLId":             model.StrOr(c, "", "WebACLId"),
 		"HttpVersion":          model.StrOr(c, "http2", "HttpVersion"),
-		"IsIPV6Enabled":        model.StrOr(c, "false", "IsIPV6Enabled"),
+		"IsIPV6Enabled":        model.StrOr(c, "true", "IsIPV6Enabled"),
 		"Staging":              model.StrOr(c, "false", "Staging"),
+	}
+	if r := aliasICPRecordals(c); r != nil {
+		s["AliasICPRecordals"] = r
 	}
 	for _, k := range []string{"OriginGroups", "ConnectionMode", "AnycastIpListId", "ViewerMtlsConfig", "ConnectionFunctionAssociation"} {
 		if v, ok := c[k]; ok {

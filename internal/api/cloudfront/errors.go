@@ -53,6 +53,9 @@ func toAPIError(err error) (*awsproto.Error, bool) {
 	case errors.As(err, &ve):
 		return &awsproto.Error{Code: ve.Code, Message: ve.Message, Status: ve.Status}, true
 	}
+	if se, ok := awsproto.FromStore(err, "InvalidArgument"); ok {
+		return se, true
+	}
 	return awsproto.Internal(), false
 }
 

@@ -41,7 +41,9 @@ var goldenClock = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 // are not sent.
 //
 // A step whose name starts with "setup" must answer 2xx and is not
-// compared. Every other step is compared with "<step>.response": the status
+// compared. A setup step whose request is the word DEPLOY sends nothing:
+// the edge reports the current revision, so what exists is Deployed (for
+// the deletes, which need that). Every other step is compared with "<step>.response": the status
 // line ("HTTP 201"), the headers that matter (Content-Type, ETag, Location,
 // X-Amz-Request-Id), a blank line and the body, byte for byte after the
 // substitution below, with a newline appended when the body has none.
@@ -54,10 +56,12 @@ var goldenClock = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 // named in order of first appearance within the case:
 //
 //	ETag<n>           values of the ETag header and of <ETag> elements
-//	Id<n>             generated ids: E or I followed by 13 [A-Z0-9]
+//	Id<n>             generated ids: E, I or K followed by 13 [A-Z0-9]
+//	Uuid<n>           UUIDs that are ids (in an <Id> element or the
+//	                  Location header: key groups, policies)
 //	Domain<n>         d/s + 13 [a-z0-9] + ".cloudfront.net"
 //	CanonicalUser<n>  64+ lower-case hex digits (S3CanonicalUserId)
-//	RequestId         any UUID (after checking that x-amz-request-id,
+//	RequestId         any other UUID (after checking that x-amz-request-id,
 //	                  x-amzn-RequestId and the body's RequestId agree)
 //
 // Requests may use any placeholder already assigned by an earlier step,
@@ -130,6 +134,14 @@ func runGolden(t *testing.T, file string) {
 	vars := newSubstitutions()
 	changed := false
 	for _, st := range steps {
+		if strings.TrimSpace(string(st.request)) == "DEPLOY" {
+			// The pinned edge reports the current revision: every resource
+			// is Deployed until the next change.
+			if err := s.Fleet.Report(context.Background(), "pinned-edge", s.Revision(t)); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
 		req := parseRequest(t, s, st.name, vars.expand(t, string(st.request)))
 		resp := s.Do(t, req)
 		checkRequestID(t, st.name, resp)
@@ -252,11 +264,14 @@ func newSubstitutions() *substitutions {
 var (
 	etagHeader    = regexp.MustCompile(`(?m)^ETag: (\S+)$`)
 	etagElement   = regexp.MustCompile(`<ETag>([^<]+)</ETag>`)
-	generatedID   = regexp.MustCompile(`\b[EI][A-Z0-9]{13}\b`)
+	generatedID   = regexp.MustCompile(`\b[EIK][A-Z0-9]{13}\b`)
+	uuidID        = regexp.MustCompile(`<Id>([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})</Id>|(?m)^Location: .*/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
 	domainName    = regexp.MustCompile(`\b[ds][a-z0-9]{13}\.cloudfront\.net\b`)
 	canonicalUser = regexp.MustCompile(`\b[0-9a-f]{64,}\b`)
 	uuid          = regexp.MustCompile(`\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b`)
 	placeholder   = regexp.MustCompile(`\{\{([A-Za-z]+[0-9]*)\}\}`)
+	// TestFunction's ComputeUtilization is measured, so it varies.
+	computeUtilization = regexp.MustCompile(`<ComputeUtilization>[0-9]+</ComputeUtilization>`)
 )
 
 func (s *substitutions) name(kind, value string) {
@@ -286,6 +301,9 @@ func (s *substitutions) normalise(text string) string {
 			}
 		}
 	}
+	for _, m := range uuidID.FindAllStringSubmatch(text, -1) {
+		s.name("Uuid", m[1]+m[2])
+	}
 	// Longest values first, so no value is replaced inside another.
 	values := make([]string, 0, len(s.names))
 	for v := range s.names {
@@ -297,6 +315,7 @@ func (s *substitutions) normalise(text string) string {
 		pairs = append(pairs, v, "{{"+s.names[v]+"}}")
 	}
 	text = strings.NewReplacer(pairs...).Replace(text)
+	text = computeUtilization.ReplaceAllString(text, "<ComputeUtilization>{{ComputeUtilization}}</ComputeUtilization>")
 	return uuid.ReplaceAllString(text, "{{RequestId}}")
 }
 

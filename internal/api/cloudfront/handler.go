@@ -149,7 +149,15 @@ func (h *Handler) decode(r *http.Request, root, shapeName string) (model.Tree, e
 	if err != nil {
 		return nil, err
 	}
-	return h.model(r).Decode(bytes.NewReader(b), root, shapeName)
+	t, err := h.model(r).Decode(bytes.NewReader(b), root, shapeName)
+	if err != nil {
+		return nil, err
+	}
+	// Oversize values are refused before any rule reads them.
+	if err := model.CheckLimits(root, t); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // write encodes a response document with the request version's model.

@@ -48,6 +48,12 @@ var routes = []route{
 	{"GET", "/distribution/{DistributionId}/invalidation", "ListInvalidations", "2016-01-13", (*Handler).listInvalidations},
 	{"GET", "/distribution/{DistributionId}/invalidation/{Id}", "GetInvalidation", "2016-01-13", (*Handler).getInvalidation},
 
+	// Monitoring subscriptions (additional metrics). The model spells the
+	// path with "distributions".
+	{"POST", "/distributions/{DistributionId}/monitoring-subscription", "CreateMonitoringSubscription", "2020-05-31", (*Handler).createMonitoringSubscription},
+	{"GET", "/distributions/{DistributionId}/monitoring-subscription", "GetMonitoringSubscription", "2020-05-31", (*Handler).getMonitoringSubscription},
+	{"DELETE", "/distributions/{DistributionId}/monitoring-subscription", "DeleteMonitoringSubscription", "2020-05-31", (*Handler).deleteMonitoringSubscription},
+
 	// Tags.
 	{"POST", "/tagging", "TagResource", "2020-05-31", (*Handler).tagging}, // ?Operation=Tag or Untag
 	{"GET", "/tagging", "ListTagsForResource", "2020-05-31", (*Handler).listTagsForResource},

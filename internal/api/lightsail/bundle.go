@@ -59,9 +59,9 @@ func (h *Handler) UpdateDistributionBundle(ctx context.Context, body []byte) (an
 	if err != nil {
 		return nil, err
 	}
-	d, err := h.control.UpdateLightsailDistributionBundle(ctx, name, bundleID)
-	if err != nil {
+	op := h.newOperation("UpdateDistributionBundle", name, bundleID)
+	if _, err := h.control.UpdateLightsailDistributionBundle(ctx, name, bundleID, op); err != nil {
 		return nil, err
 	}
-	return &operationResult{Operation: h.newOperation("UpdateDistributionBundle", d.Name, d.BundleID)}, nil
+	return &operationResult{Operation: toOperationOut(op)}, nil
 }

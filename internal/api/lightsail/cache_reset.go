@@ -15,14 +15,12 @@ func (h *Handler) ResetDistributionCache(ctx context.Context, body []byte) (any,
 	if err != nil {
 		return nil, err
 	}
-	reset, err := h.control.ResetLightsailDistributionCache(ctx, name)
+	op := h.newOperation("ResetDistributionCache", name, "")
+	reset, err := h.control.ResetLightsailDistributionCache(ctx, name, op)
 	if err != nil {
 		return nil, err
 	}
-	return &resetDistributionCacheResult{
-		Status: reset.Status, CreateTime: epoch(reset.CreateTime),
-		Operation: h.newOperation("ResetDistributionCache", name, ""),
-	}, nil
+	return &resetDistributionCacheResult{Status: reset.Status, CreateTime: epoch(reset.CreateTime), Operation: toOperationOut(op)}, nil
 }
 
 type latestCacheResetResult struct {

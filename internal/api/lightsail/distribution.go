@@ -113,14 +113,12 @@ func (h *Handler) CreateDistribution(ctx context.Context, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
-	d, err := h.control.CreateLightsailDistribution(ctx, in)
+	op := h.newOperation("CreateDistribution", in.Name, "")
+	d, err := h.control.CreateLightsailDistribution(ctx, in, op)
 	if err != nil {
 		return nil, err
 	}
-	return &createDistributionResult{
-		Distribution: toDistributionOut(d, h.control.Settings().AccountID),
-		Operation:    h.newOperation("CreateDistribution", d.Name, ""),
-	}, nil
+	return &createDistributionResult{Distribution: toDistributionOut(d, h.control.Settings().AccountID), Operation: toOperationOut(op)}, nil
 }
 
 type getDistributionsRequest struct {
@@ -259,11 +257,11 @@ func (h *Handler) UpdateDistribution(ctx context.Context, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
-	d, err := h.control.UpdateLightsailDistribution(ctx, u.name, u.apply)
-	if err != nil {
+	op := h.newOperation("UpdateDistribution", u.name, "")
+	if _, err := h.control.UpdateLightsailDistribution(ctx, u.name, u.apply, op); err != nil {
 		return nil, err
 	}
-	return &operationResult{Operation: h.newOperation("UpdateDistribution", d.Name, "")}, nil
+	return &operationResult{Operation: toOperationOut(op)}, nil
 }
 
 type nameRequest struct {
@@ -289,9 +287,70 @@ func (h *Handler) DeleteDistribution(ctx context.Context, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
-	d, err := h.control.DeleteLightsailDistribution(ctx, name)
+	op := h.newOperation("DeleteDistribution", name, "")
+	if _, err := h.control.DeleteLightsailDistribution(ctx, name, op); err != nil {
+		return nil, err
+	}
+	return &operationResult{Operation: toOperationOut(op)}, nil
+}
+
+type setIPAddressTypeRequest struct {
+	ResourceType       *string `json:"resourceType"`
+	ResourceName       *string `json:"resourceName"`
+	IPAddressType      *string `json:"ipAddressType"`
+	AcceptBundleUpdate *bool   `json:"acceptBundleUpdate"`
+}
+
+// resourceTypes are the resourceType values SetIpAddressType takes; only
+// distributions exist here.
+var resourceTypes = []string{"Distribution", "Instance", "LoadBalancer"}
+
+type operationsResult struct {
+	Operations []*operationOut `json:"operations"`
+}
+
+// parseSetIPAddressType decodes SetIpAddressType into the distribution
+// name and the new type; a resource of another type does not exist here.
+func parseSetIPAddressType(body []byte) (name, ipType string, err error) {
+	var req setIPAddressTypeRequest
+	if err := decode(body, &req); err != nil {
+		return "", "", err
+	}
+	if req.ResourceType == nil {
+		return "", "", invalid("resourceType is required.")
+	}
+	if err := checkEnum("resourceType", req.ResourceType, resourceTypes); err != nil {
+		return "", "", err
+	}
+	if err := checkName("resourceName", req.ResourceName, true); err != nil {
+		return "", "", err
+	}
+	if req.IPAddressType == nil {
+		return "", "", invalid("ipAddressType is required.")
+	}
+	if err := checkEnum("ipAddressType", req.IPAddressType, ipTypes); err != nil {
+		return "", "", err
+	}
+	if *req.ResourceType != "Distribution" {
+		return "", "", model.Errorf(codeNotFound, "The %s %q does not exist.", *req.ResourceType, *req.ResourceName)
+	}
+	return *req.ResourceName, *req.IPAddressType, nil
+}
+
+// SetIPAddressType changes a distribution's IP address type (the
+// Terraform AWS provider calls it when ip_address_type changes).
+func (h *Handler) SetIPAddressType(ctx context.Context, body []byte) (any, error) {
+	name, ipType, err := parseSetIPAddressType(body)
 	if err != nil {
 		return nil, err
 	}
-	return &operationResult{Operation: h.newOperation("DeleteDistribution", d.Name, "")}, nil
+	op := h.newOperation("SetIpAddressType", name, "")
+	setType := func(s *model.LightsailSettings) error {
+		s.IPAddressType = ipType
+		return nil
+	}
+	if _, err := h.control.UpdateLightsailDistribution(ctx, name, setType, op); err != nil {
+		return nil, err
+	}
+	return &operationsResult{Operations: []*operationOut{toOperationOut(op)}}, nil
 }

@@ -5,8 +5,9 @@
 //
 // Handlers follow one skeleton: decode and validate the request (every
 // field check happens here, before any state is read), call control, and
-// shape the result; Operation objects are this package's business, control
-// only reports what changed. Errors are rendered in one place (WriteError)
+// shape the result. Each change returns an Operation, which this package
+// builds and control stores (lsop/<id>) so that GetOperation, the call
+// clients poll after every change, finds it on any node. Errors are rendered in one place (WriteError)
 // as Lightsail's JSON errors: {"__type", "message", "code", "docs", "tip"},
 // with the X-Amzn-ErrorType header; the model gives the exceptions no HTTP
 // status, so client faults are 400 and ServiceException is 500.

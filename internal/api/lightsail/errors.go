@@ -71,6 +71,9 @@ func toAPIError(err error) (ae *awsproto.Error, known bool) {
 		}
 		return &awsproto.Error{Code: code, Message: me.Message, Status: status}, true
 	}
+	if se, ok := awsproto.FromStore(err, codeInvalidInput); ok {
+		return se, true
+	}
 	return &awsproto.Error{Code: codeService, Status: http.StatusInternalServerError, Receiver: true,
 		Message: "Lightsail encountered an internal error. Please try again."}, false
 }

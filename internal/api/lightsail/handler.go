@@ -62,6 +62,10 @@ var operations = map[string]operation{
 	"ResetDistributionCache":          (*Handler).ResetDistributionCache,
 	"GetDistributionLatestCacheReset": (*Handler).GetDistributionLatestCacheReset,
 	"GetDistributionMetricData":       (*Handler).GetDistributionMetricData,
+	"GetOperation":                    (*Handler).GetOperation,
+	"GetOperations":                   (*Handler).GetOperations,
+	"GetOperationsForResource":        (*Handler).GetOperationsForResource,
+	"SetIpAddressType":                (*Handler).SetIPAddressType,
 }
 
 // ServeHTTP dispatches by X-Amz-Target.

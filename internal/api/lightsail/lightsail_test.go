@@ -232,6 +232,7 @@ func TestErrors(t *testing.T) {
 		{"allow-list empty", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"cacheBehaviorSettings":{"forwardedCookies":{"option":"allow-list"}}}`, codeInvalidInput, "cookiesAllowList"},
 		{"bad header", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"cacheBehaviorSettings":{"forwardedHeaders":{"option":"allow-list","headersAllowList":["X-Custom"]}}}`, codeInvalidInput, "headersAllowList"},
 		{"all headers min ttl", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"cacheBehaviorSettings":{"minimumTTL":5,"forwardedHeaders":{"option":"all"}}}`, codeInvalidInput, "minimumTTL"},
+		{"cookie name too long", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"cacheBehaviorSettings":{"forwardedCookies":{"option":"allow-list","cookiesAllowList":["` + strings.Repeat("c", 513) + `"]}}}`, codeInvalidInput, "too long"},
 		{"bad path", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"cacheBehaviors":[{"path":"a b","behavior":"cache"}]}`, codeInvalidInput, "cacheBehaviors[0].path"},
 		{"duplicate path", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"cacheBehaviors":[{"path":"a/","behavior":"cache"},{"path":"a/*","behavior":"dont-cache"}]}`, codeInvalidInput, "cacheBehaviors[1].path"},
 		{"bad tls", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"viewerMinimumTlsProtocolVersion":"SSLv3"}`, codeInvalidInput, "viewerMinimumTlsProtocolVersion"},
@@ -253,6 +254,8 @@ func TestErrors(t *testing.T) {
 		{"metric bad name", "GetDistributionMetricData", metricBody("exists", "Latency", 60, "Count"), codeInvalidInput, "metricName"},
 		{"metric bad period", "GetDistributionMetricData", metricBody("exists", "Requests", 90, "Count"), codeInvalidInput, "period"},
 		{"metric bad unit", "GetDistributionMetricData", metricBody("exists", "Requests", 60, "Bytes"), codeInvalidInput, "unit"},
+		{"metric rate in None", "GetDistributionMetricData", metricBody("exists", "TotalErrorRate", 60, "None"), codeInvalidInput, "unit"},
+		{"metric bytes in Count", "GetDistributionMetricData", metricBody("exists", "BytesUploaded", 60, "Count"), codeInvalidInput, "unit"},
 		{"unknown operation", "CreateUnicorns", `{}`, "UnknownOperationException", "CreateUnicorns"},
 	}
 	for _, tt := range tests {
@@ -308,8 +311,8 @@ func TestBundles_resetsAndMetrics(t *testing.T) {
 	}
 	d, _ := f.ctl.LightsailDistribution(context.Background(), "site")
 	now := time.Now()
-	f.stats.Record(d.ID, now, 200, 10, 100)
-	f.stats.Record(d.ID, now, 404, 0, 50)
+	f.stats.Record(d.ID, now, "Miss", 200, 10, 100)
+	f.stats.Record(d.ID, now, "Error", 404, 0, 50)
 	_, out = f.call(t, "GetDistributionMetricData", metricBody("site", "BytesDownloaded", 60, "Bytes"))
 	data := out["metricData"].([]any)
 	if len(data) != 1 || data[0].(map[string]any)["sum"] != 150.0 {
@@ -318,6 +321,24 @@ func TestBundles_resetsAndMetrics(t *testing.T) {
 	_, out = f.call(t, "GetDistributionMetricData", metricBody("site", "Http4xxErrorRate", 60, "Percent"))
 	if data := out["metricData"].([]any); len(data) != 1 || data[0].(map[string]any)["sum"] != 50.0 {
 		t.Errorf("4xx rate = %v", out)
+	}
+	// Each metric in the unit AWS documents as published ("None" for the
+	// counts, GetDistributionMetricData's metricName) and in its natural
+	// unit; datapoints carry the unit asked for.
+	for _, tt := range []struct {
+		metric, unit string
+		sum          float64
+	}{
+		{"Requests", "None", 2}, {"Requests", "Count", 2},
+		{"BytesDownloaded", "None", 150}, {"BytesDownloaded", "Bytes", 150},
+		{"BytesUploaded", "None", 10}, {"BytesUploaded", "Bytes", 10},
+		{"TotalErrorRate", "Percent", 50}, {"Http5xxErrorRate", "Percent", 0},
+	} {
+		code, out := f.call(t, "GetDistributionMetricData", metricBody("site", tt.metric, 60, tt.unit))
+		data, _ := out["metricData"].([]any)
+		if code != 200 || len(data) != 1 || data[0].(map[string]any)["sum"] != tt.sum || data[0].(map[string]any)["unit"] != tt.unit {
+			t.Errorf("%s in %s: %d %v, want sum %v", tt.metric, tt.unit, code, out, tt.sum)
+		}
 	}
 	if code, _ := f.call(t, "DeleteDistribution", `{"distributionName":"site"}`); code != 200 {
 		t.Fatal("delete failed")
@@ -363,6 +384,9 @@ func FuzzDecodeRequests(f *testing.F) {
 	f.Add([]byte(`{"distributionName":"a1","metricName":"Requests","startTime":1.5,"endTime":"2024-01-01T00:00:00Z","period":60,"unit":"Count","statistics":["Sum"]}`))
 	f.Add([]byte(`{"distributionName":"a1","isEnabled":false,"useDefaultCertificate":false,"certificateName":"c1"}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"distributionName":"a1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"cacheBehaviorSettings":{"forwardedHeaders":{"option":"default","headersAllowList":[]}}}`))
+	f.Add([]byte(`{"operationId":"0f5c1a2e-6a3b-4c1d-9e8f-0123456789ab","pageToken":"b3AtMQ","resourceName":"a1"}`))
+	f.Add([]byte(`{"resourceType":"Distribution","resourceName":"a1","ipAddressType":"ipv6","acceptBundleUpdate":true}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		in, err := parseCreateDistribution(body)
 		if err == nil {
@@ -379,5 +403,8 @@ func FuzzDecodeRequests(f *testing.F) {
 		parseName(body)
 		parseUpdateDistributionBundle(body)
 		parseGetDistributionMetricData(body)
+		parseGetOperation(body)
+		parseGetOperations(body, true)
+		parseSetIPAddressType(body)
 	})
 }

@@ -3,22 +3,27 @@ package lightsail
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"openfront/internal/stats"
 )
 
-// distributionMetrics are the metrics and the unit each is published in.
+// distributionMetrics are the metrics and the units each is asked in:
+// first the unit AWS documents as published (GetDistributionMetricData,
+// metricName: "None" for Requests and the byte counts, "Percent" for the
+// rates), then the natural unit OpenFront also accepts. Datapoints carry
+// the unit asked for.
 var distributionMetrics = map[string]struct {
-	unit  string
+	units []string
 	value func(stats.Counts) (float64, bool)
 }{
-	"Requests":         {"Count", func(c stats.Counts) (float64, bool) { return float64(c.Requests), true }},
-	"BytesDownloaded":  {"Bytes", func(c stats.Counts) (float64, bool) { return float64(c.BytesDownloaded), true }},
-	"BytesUploaded":    {"Bytes", func(c stats.Counts) (float64, bool) { return float64(c.BytesUploaded), true }},
-	"TotalErrorRate":   {"Percent", rate(func(c stats.Counts) int64 { return c.Status4xx + c.Status5xx })},
-	"Http4xxErrorRate": {"Percent", rate(func(c stats.Counts) int64 { return c.Status4xx })},
-	"Http5xxErrorRate": {"Percent", rate(func(c stats.Counts) int64 { return c.Status5xx })},
+	"Requests":         {[]string{"None", "Count"}, func(c stats.Counts) (float64, bool) { return float64(c.Requests), true }},
+	"BytesDownloaded":  {[]string{"None", "Bytes"}, func(c stats.Counts) (float64, bool) { return float64(c.BytesDownloaded), true }},
+	"BytesUploaded":    {[]string{"None", "Bytes"}, func(c stats.Counts) (float64, bool) { return float64(c.BytesUploaded), true }},
+	"TotalErrorRate":   {[]string{"Percent"}, rate(func(c stats.Counts) int64 { return c.Status4xx + c.Status5xx })},
+	"Http4xxErrorRate": {[]string{"Percent"}, rate(func(c stats.Counts) int64 { return c.Status4xx })},
+	"Http5xxErrorRate": {[]string{"Percent"}, rate(func(c stats.Counts) int64 { return c.Status5xx })},
 }
 
 // rate is a percentage of the minute's requests; a minute without requests
@@ -85,7 +90,7 @@ func parseGetDistributionMetricData(body []byte) (metricQuery, error) {
 	case req.Statistics == nil || len(*req.Statistics) == 0:
 		return q, invalid("statistics is required.")
 	}
-	q = metricQuery{name: *req.DistributionName, metric: *req.MetricName, unit: m.unit,
+	q = metricQuery{name: *req.DistributionName, metric: *req.MetricName, unit: *req.Unit,
 		start: time.Time(*req.StartTime), end: time.Time(*req.EndTime), statistics: *req.Statistics}
 	if !q.start.Before(q.end) {
 		return q, invalid("startTime must be before endTime.")
@@ -101,8 +106,8 @@ func parseGetDistributionMetricData(body []byte) (metricQuery, error) {
 	if err := checkEnum("unit", req.Unit, metricUnits); err != nil {
 		return q, err
 	}
-	if *req.Unit != m.unit {
-		return q, invalid("unit %q is not valid for metric %s: use %s.", *req.Unit, q.metric, m.unit)
+	if !slices.Contains(m.units, *req.Unit) {
+		return q, invalid("unit %q is not valid for metric %s: use %s.", *req.Unit, q.metric, strings.Join(m.units, " or "))
 	}
 	for _, s := range q.statistics {
 		if err := checkEnum("statistics item", &s, statistics); err != nil {

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"openfront/internal/api/awsproto"
 	"openfront/internal/control"
 	"openfront/internal/model"
 )
@@ -112,6 +111,14 @@ var (
 	tlsVersions  = []string{"TLSv1.1_2016", "TLSv1.2_2018", "TLSv1.2_2019", "TLSv1.2_2021"}
 	headerNames  = []string{"Accept", "Accept-Charset", "Accept-Datetime", "Accept-Encoding", "Accept-Language", "Authorization", "CloudFront-Forwarded-Proto", "CloudFront-Is-Desktop-Viewer", "CloudFront-Is-Mobile-Viewer", "CloudFront-Is-SmartTV-Viewer", "CloudFront-Is-Tablet-Viewer", "CloudFront-Viewer-Country", "Host", "Origin", "Referer"}
 )
+
+// headerOpts adds "default" to the model's enumeration: the Terraform
+// AWS provider's documentation and its acceptance tests against AWS
+// send forwardedHeaders.option = "default", and Lightsail accepts it,
+// stores it and returns it unchanged from GetDistributions. It forwards
+// only the default headers, what "none" is documented to do
+// (HeaderObject in the Lightsail API Reference).
+var headerOpts = []string{"none", "allow-list", "all", model.LightsailHeaderOptionDefault}
 
 // checkName validates a ResourceName member; required says whether it
 // may be absent.
@@ -217,7 +224,7 @@ func checkCacheSettings(c *cacheSettings) error {
 		}
 	}
 	if f := c.ForwardedHeaders; f != nil {
-		if err := checkEnum("cacheBehaviorSettings.forwardedHeaders.option", f.Option, forwardOpts); err != nil {
+		if err := checkEnum("cacheBehaviorSettings.forwardedHeaders.option", f.Option, headerOpts); err != nil {
 			return err
 		}
 		if f.HeadersAllowList != nil {
@@ -359,18 +366,6 @@ type operationOut struct {
 	StatusChangedAt  epoch    `json:"statusChangedAt"`
 }
 
-// newOperation describes a change control has committed: it is terminal
-// and Succeeded (propagation to the edges shows in the distribution's
-// status, not in the operation).
-func (h *Handler) newOperation(opType, resource, details string) *operationOut {
-	now := epoch(h.now().UTC())
-	return &operationOut{
-		ID: awsproto.NewRequestID(), ResourceName: resource, ResourceType: "Distribution",
-		CreatedAt: now, Location: globalLocation, IsTerminal: true, OperationDetails: details,
-		OperationType: opType, Status: "Succeeded", StatusChangedAt: now,
-	}
-}
-
 type tagOut struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
@@ -382,7 +377,7 @@ type originOut struct {
 	RegionName      string `json:"regionName"`
 	ProtocolPolicy  string `json:"protocolPolicy"`
 	ResponseTimeout int    `json:"responseTimeout"`
-	IPAddressType   string `json:"ipAddressType,omitempty"`
+	IPAddressType   string `json:"ipAddressType"`
 }
 
 type cookieOut struct {
@@ -444,6 +439,19 @@ type distributionOut struct {
 	ViewerMinimumTLSProtocolVersion string           `json:"viewerMinimumTlsProtocolVersion"`
 }
 
+// originIPType is the origin's ipAddressType as GetDistributions shows it
+// (the model's Origin has the member; "the IP address type that the
+// distribution uses when connecting to the origin"): one not given is
+// ipv4, CloudFront's way of reaching an origin unless CustomOriginConfig's
+// IpAddressType asks for ipv6 or dualstack (CloudFront API Reference,
+// CustomOriginConfig).
+func originIPType(t string) string {
+	if t == "" {
+		return "ipv4"
+	}
+	return t
+}
+
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
@@ -461,7 +469,7 @@ func toDistributionOut(d *control.LightsailDistribution, accountID string) *dist
 		DomainName: d.DomainName, BundleID: d.BundleID, CertificateName: s.CertificateName,
 		Origin: originOut{
 			Name: s.Origin.Name, ResourceType: "Instance", RegionName: s.Origin.RegionName,
-			ProtocolPolicy: s.Origin.ProtocolPolicy, ResponseTimeout: s.Origin.ResponseTimeout, IPAddressType: s.Origin.IPAddressType,
+			ProtocolPolicy: s.Origin.ProtocolPolicy, ResponseTimeout: s.Origin.ResponseTimeout, IPAddressType: originIPType(s.Origin.IPAddressType),
 		},
 		OriginPublicDNS:      d.Origin.Host,
 		DefaultCacheBehavior: behaviorOut{Behavior: s.DefaultBehavior},

@@ -51,6 +51,10 @@ const (
 	DefaultTTL    = 10 * time.Second
 )
 
+// readTimeout bounds AppliedRevision's read (a healthy etcd answers in
+// milliseconds).
+const readTimeout = 2 * time.Second
+
 // Options tune a Fleet. The zero value is ready to use.
 type Options struct {
 	// Prefix is the key prefix, the same as the store's; "" means
@@ -243,6 +247,10 @@ func (f *Fleet) Leave(ctx context.Context, node string) {
 // ok true, "nothing is applied yet", which keeps a status InProgress rather
 // than claim a deployment nobody confirmed.
 func (f *Fleet) AppliedRevision(ctx context.Context) (int64, bool) {
+	// Bounded, so an API request does not wait on an unreachable etcd here
+	// before its store call answers 503.
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
 	resp, err := f.client.Get(ctx, f.prefix, clientv3.WithPrefix())
 	if err != nil {
 		f.log.Warn("fleet: read edge reports", "err", err)

@@ -32,6 +32,60 @@ func WriteDB(t testing.TB, path string, networks map[string]string) {
 // GeoLite2-Country's: {"country": {"iso_code": "DE"}, "registered_country":
 // {"iso_code": "DE"}}. More specific networks win over larger ones.
 func Write(path string, networks map[string]string) error {
+	records := make(map[string]Record, len(networks))
+	for n, code := range networks {
+		records[n] = Record{Country: code}
+	}
+	return WriteRecords(path, records)
+}
+
+// Record is one network's data in a location database: a GeoLite2-City
+// record (with an ASN database's autonomous_system_number) for the fields
+// set, a country-only record when only Country is.
+type Record struct {
+	Country, CountryName, Region, RegionName, City, PostalCode, TimeZone string
+	Latitude, Longitude                                                  float64 // both 0: no location
+	MetroCode, ASN                                                       uint
+}
+
+func (r Record) mmdb() mmdbtype.Map {
+	country := mmdbtype.Map{"iso_code": mmdbtype.String(strings.ToUpper(r.Country))}
+	if r.CountryName != "" {
+		country["names"] = mmdbtype.Map{"en": mmdbtype.String(r.CountryName)}
+	}
+	rec := mmdbtype.Map{"country": country, "registered_country": country}
+	if r.Region != "" {
+		rec["subdivisions"] = mmdbtype.Slice{mmdbtype.Map{"iso_code": mmdbtype.String(r.Region),
+			"names": mmdbtype.Map{"en": mmdbtype.String(r.RegionName)}}}
+	}
+	if r.City != "" {
+		rec["city"] = mmdbtype.Map{"names": mmdbtype.Map{"en": mmdbtype.String(r.City)}}
+	}
+	if r.PostalCode != "" {
+		rec["postal"] = mmdbtype.Map{"code": mmdbtype.String(r.PostalCode)}
+	}
+	loc := mmdbtype.Map{}
+	if r.Latitude != 0 || r.Longitude != 0 {
+		loc["latitude"], loc["longitude"] = mmdbtype.Float64(r.Latitude), mmdbtype.Float64(r.Longitude)
+	}
+	if r.TimeZone != "" {
+		loc["time_zone"] = mmdbtype.String(r.TimeZone)
+	}
+	if r.MetroCode != 0 {
+		loc["metro_code"] = mmdbtype.Uint16(r.MetroCode)
+	}
+	if len(loc) > 0 {
+		rec["location"] = loc
+	}
+	if r.ASN != 0 {
+		rec["autonomous_system_number"] = mmdbtype.Uint32(r.ASN)
+	}
+	return rec
+}
+
+// WriteRecords writes a location database to path mapping each network
+// (as in WriteDB) to a record. More specific networks win over larger ones.
+func WriteRecords(path string, records map[string]Record) error {
 	tree, err := mmdbwriter.New(mmdbwriter.Options{
 		DatabaseType:            "GeoLite2-Country",
 		Description:             map[string]string{"en": "OpenFront test country database"},
@@ -43,16 +97,16 @@ func Write(path string, networks map[string]string) error {
 	}
 	// Insert larger networks first so that smaller ones override them.
 	type entry struct {
-		n    *net.IPNet
-		code string
+		n   *net.IPNet
+		rec Record
 	}
 	var entries []entry
-	for cidr, code := range networks {
+	for cidr, rec := range records {
 		n, err := parseNetwork(cidr)
 		if err != nil {
 			return err
 		}
-		entries = append(entries, entry{n, code})
+		entries = append(entries, entry{n, rec})
 	}
 	sort.Slice(entries, func(i, j int) bool {
 		oi, _ := entries[i].n.Mask.Size()
@@ -63,9 +117,7 @@ func Write(path string, networks map[string]string) error {
 		return oi < oj
 	})
 	for _, e := range entries {
-		iso := mmdbtype.Map{"iso_code": mmdbtype.String(strings.ToUpper(e.code))}
-		rec := mmdbtype.Map{"country": iso, "registered_country": iso}
-		if err := tree.Insert(e.n, rec); err != nil {
+		if err := tree.Insert(e.n, e.rec.mmdb()); err != nil {
 			return fmt.Errorf("insert %s: %w", e.n, err)
 		}
 	}

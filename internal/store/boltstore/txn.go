@@ -123,6 +123,9 @@ func (w *writeTxn) Put(key string, value []byte) error {
 	if key == "" {
 		return errors.New("put: empty key")
 	}
+	if err := store.CheckPut(key, value); err != nil {
+		return err
+	}
 	k := []byte(key)
 	rev := w.rev + 1
 	create := rev

@@ -23,6 +23,10 @@ const (
 	// DefaultMaxAttempts bounds how often Update runs fn when its commit
 	// keeps losing to other writers.
 	DefaultMaxAttempts = 20
+	// DefaultRequestTimeout bounds one etcd round trip: a healthy etcd
+	// answers in milliseconds, so waiting longer only delays the 503 an
+	// API client gets while etcd is unreachable.
+	DefaultRequestTimeout = 3 * time.Second
 )
 
 // ErrContention is returned by Update when its commit lost to other writers
@@ -47,6 +51,11 @@ type Options struct {
 	// for tests or a cluster this store has alone; production leaves it 0
 	// and configures etcd's auto-compaction.
 	CompactRetain int64
+	// RequestTimeout bounds each etcd round trip of View and Update, so
+	// that they fail with store.ErrUnavailable when etcd is down or
+	// unreachable instead of waiting for the caller's context. 0 means
+	// DefaultRequestTimeout.
+	RequestTimeout time.Duration
 	// Logger is the etcd client's logger; nil discards its logs.
 	Logger *zap.Logger
 }
@@ -58,6 +67,7 @@ type Store struct {
 	lockKey  string // <prefix>lock
 	attempts int
 	retain   int64
+	timeout  time.Duration // Options.RequestTimeout
 
 	wmu       sync.Mutex // serialises this process's Updates
 	compacted int64      // last revision this store compacted to; guarded by wmu
@@ -82,6 +92,9 @@ func Open(ctx context.Context, endpoints []string, opts Options) (*Store, error)
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = DefaultMaxAttempts
 	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = DefaultRequestTimeout
+	}
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
@@ -100,6 +113,7 @@ func Open(ctx context.Context, endpoints []string, opts Options) (*Store, error)
 		lockKey:  opts.Prefix + "lock",
 		attempts: opts.MaxAttempts,
 		retain:   opts.CompactRetain,
+		timeout:  opts.RequestTimeout,
 		done:     make(chan struct{}),
 	}
 	// clientv3.New does not wait for a connection: make sure the cluster
@@ -133,7 +147,9 @@ func (s *Store) View(ctx context.Context, fn func(store.ReadTxn) error) error {
 // begin reads the guard key, which fixes the read revision of a
 // transaction, and returns the guard's ModRevision.
 func (s *Store) begin(ctx context.Context) (*readTxn, int64, error) {
-	resp, err := s.client.Get(ctx, s.lockKey, clientv3.WithKeysOnly())
+	cctx, cancel := s.callContext(ctx)
+	defer cancel()
+	resp, err := s.client.Get(cctx, s.lockKey, clientv3.WithKeysOnly())
 	if err != nil {
 		return nil, 0, err
 	}
@@ -209,7 +225,11 @@ func (s *Store) try(ctx context.Context, fn func(store.Txn) error) (rev int64, d
 		return 0, true, nil
 	}
 	ops = append(ops, clientv3.OpPut(s.lockKey, ""))
-	resp, err := s.client.Txn(ctx).
+	// A commit that times out may still have been applied: the caller
+	// sees ErrUnavailable and retries, which CallerReference makes safe.
+	cctx, cancel := s.callContext(ctx)
+	defer cancel()
+	resp, err := s.client.Txn(cctx).
 		If(clientv3.Compare(clientv3.ModRevision(s.lockKey), "=", lockRev)).
 		Then(ops...).
 		Commit()
@@ -233,7 +253,9 @@ func (s *Store) maybeCompact(ctx context.Context, rev int64) {
 	if target-s.compacted < s.retain {
 		return
 	}
-	if _, err := s.client.Compact(ctx, target); err != nil && !errors.Is(err, rpctypes.ErrCompacted) {
+	cctx, cancel := s.callContext(ctx)
+	defer cancel()
+	if _, err := s.client.Compact(cctx, target); err != nil && !errors.Is(err, rpctypes.ErrCompacted) {
 		return // the next Update tries again
 	}
 	s.compacted = target
@@ -275,8 +297,16 @@ func (s *Store) closed() bool {
 	}
 }
 
+// callContext bounds one etcd round trip by Options.RequestTimeout.
+func (s *Store) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.timeout)
+}
+
 // mapErr turns the client's errors into the store's: ErrClosed after
-// Close, the context's own error, ErrCompacted.
+// Close, the context's own error, ErrCompacted, and ErrUnavailable when
+// etcd did not answer within RequestTimeout (down, hung, partitioned away)
+// or said it cannot serve (no leader, its own timeout). ctx is the
+// caller's context, not the round trip's.
 func (s *Store) mapErr(ctx context.Context, err error) error {
 	switch {
 	case err == nil:
@@ -287,6 +317,11 @@ func (s *Store) mapErr(ctx context.Context, err error) error {
 		return ctx.Err()
 	case errors.Is(err, rpctypes.ErrCompacted):
 		return fmt.Errorf("%w: %v", store.ErrCompacted, err)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
+		errors.Is(err, rpctypes.ErrNoLeader), errors.Is(err, rpctypes.ErrTimeout),
+		errors.Is(err, rpctypes.ErrTimeoutDueToLeaderFail), errors.Is(err, rpctypes.ErrTimeoutDueToConnectionLost),
+		errors.Is(err, rpctypes.ErrLeaderChanged):
+		return fmt.Errorf("%w: etcd did not answer within %v: %v", store.ErrUnavailable, s.timeout, err)
 	}
 	return err
 }

@@ -37,7 +37,9 @@ func (r *readTxn) Get(key string) (store.KV, bool, error) {
 	if r.ended {
 		return store.KV{}, false, errTxnEnded
 	}
-	resp, err := r.s.client.Get(r.ctx, r.s.kvPrefix+key, clientv3.WithRev(r.rev))
+	ctx, cancel := r.s.callContext(r.ctx)
+	defer cancel()
+	resp, err := r.s.client.Get(ctx, r.s.kvPrefix+key, clientv3.WithRev(r.rev))
 	if err != nil {
 		return store.KV{}, false, r.readErr("get "+key, err)
 	}
@@ -52,7 +54,9 @@ func (r *readTxn) List(prefix string) ([]store.KV, error) {
 	if r.ended {
 		return nil, errTxnEnded
 	}
-	resp, err := r.s.client.Get(r.ctx, r.s.kvPrefix+prefix, clientv3.WithPrefix(), clientv3.WithRev(r.rev))
+	ctx, cancel := r.s.callContext(r.ctx)
+	defer cancel()
+	resp, err := r.s.client.Get(ctx, r.s.kvPrefix+prefix, clientv3.WithPrefix(), clientv3.WithRev(r.rev))
 	if err != nil {
 		return nil, r.readErr("list "+prefix, err)
 	}
@@ -68,7 +72,9 @@ func (r *readTxn) ListKeys(prefix string) ([]store.KV, error) {
 	if r.ended {
 		return nil, errTxnEnded
 	}
-	resp, err := r.s.client.Get(r.ctx, r.s.kvPrefix+prefix, clientv3.WithPrefix(), clientv3.WithRev(r.rev), clientv3.WithKeysOnly())
+	ctx, cancel := r.s.callContext(r.ctx)
+	defer cancel()
+	resp, err := r.s.client.Get(ctx, r.s.kvPrefix+prefix, clientv3.WithPrefix(), clientv3.WithRev(r.rev), clientv3.WithKeysOnly())
 	if err != nil {
 		return nil, r.readErr("list keys "+prefix, err)
 	}
@@ -180,6 +186,9 @@ func (w *writeTxn) Put(key string, value []byte) error {
 	}
 	if key == "" {
 		return errors.New("put: empty key")
+	}
+	if err := store.CheckPut(key, value); err != nil {
+		return err
 	}
 	cur, exists, err := w.Get(key)
 	if err != nil {

@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts ...Option) 
 		{"Update_noWriteNoRevision", testNoWriteNoRevision},
 		{"Update_fnErrorRollsBack", testRollback},
 		{"Update_canceledContext", plain(testCanceledContext)},
+		{"Put_tooLarge", plain(testPutTooLarge)},
 		{"Revisions_createAndMod", testCreateModRevision},
 		{"Update_readsOwnWrites", testReadsOwnWrites},
 		{"Values_areCopies", plain(testValuesAreCopies)},
@@ -316,6 +317,44 @@ func testRollback(t *testing.T, s store.Store, c config) {
 		t.Error("key put by a failed Update exists")
 	}
 	c.checkViewAt(t, s, first)
+}
+
+// testPutTooLarge: keys and values up to the limits are stored; one byte
+// more is ErrTooLarge from Put, whatever the backend's own limits, and the
+// Update writes nothing.
+func testPutTooLarge(t *testing.T, s store.Store) {
+	longKey := "k/" + strings.Repeat("x", store.MaxKeyBytes-2)
+	bigValue := bytes.Repeat([]byte("v"), store.MaxValueBytes)
+	mustUpdate(t, s, func(tx store.Txn) error {
+		if err := tx.Put(longKey, []byte("1")); err != nil {
+			return err
+		}
+		return tx.Put("big", bigValue)
+	})
+	if kv := mustGet(t, s, longKey); string(kv.Value) != "1" {
+		t.Errorf("key of MaxKeyBytes = %q", kv.Value)
+	}
+	if kv := mustGet(t, s, "big"); len(kv.Value) != store.MaxValueBytes {
+		t.Errorf("value of MaxValueBytes read back with %d bytes", len(kv.Value))
+	}
+	for name, put := range map[string]func(store.Txn) error{
+		"key":         func(tx store.Txn) error { return tx.Put(longKey+"x", []byte("1")) },
+		"bbolt's key": func(tx store.Txn) error { return tx.Put(strings.Repeat("y", 40000), []byte("1")) },
+		"value":       func(tx store.Txn) error { return tx.Put("big2", append(bigValue, 'v')) },
+	} {
+		rev, err := s.Update(t.Context(), func(tx store.Txn) error {
+			if err := tx.Put("sibling", []byte("1")); err != nil {
+				return err
+			}
+			return put(tx)
+		})
+		if !errors.Is(err, store.ErrTooLarge) || rev != 0 {
+			t.Errorf("%s too large: Update = %d, %.200v; want store.ErrTooLarge", name, rev, err)
+		}
+	}
+	if _, ok := get(t, s, "sibling"); ok {
+		t.Error("an Update whose Put was too large wrote")
+	}
 }
 
 func testCanceledContext(t *testing.T, s store.Store) {

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,6 +39,24 @@ func Binary() (string, error) {
 // client URL. It skips t when no etcd binary is installed.
 func Start(t testing.TB) []string {
 	t.Helper()
+	return StartServer(t).Endpoints
+}
+
+// Server is a running etcd server that a test may pause, kill and restart
+// (to check what its clients do while it is unreachable).
+type Server struct {
+	Endpoints []string
+
+	bin, dataDir, clientURL, peerURL string
+	logs                             syncBuffer
+	cmd                              *exec.Cmd
+	exited                           chan struct{} // closed when cmd has exited
+}
+
+// StartServer is Start with control over the server. It skips t when no
+// etcd binary is installed; the server is killed when t ends.
+func StartServer(t testing.TB) *Server {
+	t.Helper()
 	bin, err := Binary()
 	if err != nil {
 		t.Skipf("etcd tests skipped: no etcd binary in PATH (Debian: apt-get install etcd-server): %v", err)
@@ -45,48 +64,102 @@ func Start(t testing.TB) []string {
 	dir := t.TempDir()
 	var lastErr error
 	for range 3 { // a free port can be taken between probe and bind
-		client, peer := freeAddr(t), freeAddr(t)
-		clientURL, peerURL := "http://"+client, "http://"+peer
-		cmd := exec.Command(bin,
-			"--name", "test",
-			"--data-dir", filepath.Join(dir, fmt.Sprintf("data-%d", time.Now().UnixNano())),
-			"--listen-client-urls", clientURL,
-			"--advertise-client-urls", clientURL,
-			"--listen-peer-urls", peerURL,
-			"--initial-advertise-peer-urls", peerURL,
-			"--initial-cluster", "test="+peerURL,
-			"--initial-cluster-state", "new",
-			"--heartbeat-interval", "10",
-			"--election-timeout", "100",
-			"--logger", "zap",
-			"--log-level", "error",
-		)
-		cmd.Env = os.Environ()
-		if runtime.GOARCH != "amd64" {
-			// etcd 3.4 refuses other architectures unless told they are fine.
-			cmd.Env = append(cmd.Env, "ETCD_UNSUPPORTED_ARCH="+runtime.GOARCH)
+		s := &Server{
+			bin:       bin,
+			dataDir:   filepath.Join(dir, fmt.Sprintf("data-%d", time.Now().UnixNano())),
+			clientURL: "http://" + freeAddr(t),
+			peerURL:   "http://" + freeAddr(t),
 		}
-		var logs syncBuffer
-		cmd.Stdout, cmd.Stderr = &logs, &logs
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start etcd: %v", err)
-		}
-		exited := make(chan struct{}) // closed when the process has exited
-		go func() { _ = cmd.Wait(); close(exited) }()
-		stop := func() {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if err := waitReady(clientURL, exited); err != nil {
-			stop()
-			lastErr = fmt.Errorf("%w\n--- etcd output ---\n%s", err, logs.String())
+		if lastErr = s.start(); lastErr != nil {
 			continue
 		}
-		t.Cleanup(stop)
-		return []string{clientURL}
+		s.Endpoints = []string{s.clientURL}
+		t.Cleanup(s.stop)
+		return s
 	}
 	t.Fatalf("etcd did not start: %v", lastErr)
 	return nil
+}
+
+// start runs the server on s's ports and data dir and waits until it
+// answers.
+func (s *Server) start() error {
+	state := "new"
+	if _, err := os.Stat(s.dataDir); err == nil {
+		state = "existing"
+	}
+	cmd := exec.Command(s.bin,
+		"--name", "test",
+		"--data-dir", s.dataDir,
+		"--listen-client-urls", s.clientURL,
+		"--advertise-client-urls", s.clientURL,
+		"--listen-peer-urls", s.peerURL,
+		"--initial-advertise-peer-urls", s.peerURL,
+		"--initial-cluster", "test="+s.peerURL,
+		"--initial-cluster-state", state,
+		"--heartbeat-interval", "10",
+		"--election-timeout", "100",
+		"--logger", "zap",
+		"--log-level", "error",
+	)
+	cmd.Env = os.Environ()
+	if runtime.GOARCH != "amd64" {
+		// etcd 3.4 refuses other architectures unless told they are fine.
+		cmd.Env = append(cmd.Env, "ETCD_UNSUPPORTED_ARCH="+runtime.GOARCH)
+	}
+	cmd.Stdout, cmd.Stderr = &s.logs, &s.logs
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start etcd: %w", err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	s.cmd, s.exited = cmd, exited
+	if err := waitReady(s.clientURL, exited); err != nil {
+		s.stop()
+		return fmt.Errorf("%w\n--- etcd output ---\n%s", err, s.logs.String())
+	}
+	return nil
+}
+
+func (s *Server) stop() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGCONT) // a paused process dies only once it runs
+	_ = s.cmd.Process.Kill()
+	<-s.exited
+	s.cmd = nil
+}
+
+// Pause stops the server process (SIGSTOP): its port still accepts
+// connections but nothing answers, as with a partitioned or hung server.
+func (s *Server) Pause(t testing.TB) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatalf("pause etcd: %v", err)
+	}
+}
+
+// Resume continues a paused server (SIGCONT).
+func (s *Server) Resume(t testing.TB) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatalf("resume etcd: %v", err)
+	}
+}
+
+// Kill kills the server (SIGKILL): its port refuses connections.
+func (s *Server) Kill(t testing.TB) {
+	t.Helper()
+	s.stop()
+}
+
+// Restart starts a killed server again on the same ports and data.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	if err := s.start(); err != nil {
+		t.Fatalf("restart etcd: %v", err)
+	}
 }
 
 // waitReady polls the server until a read succeeds.

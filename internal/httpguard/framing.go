@@ -1,0 +1,331 @@
+package httpguard
+
+import (
+	"bytes"
+	"strconv"
+)
+
+// state is where the framer is in the request stream.
+type state uint8
+
+const (
+	stHead      state = iota // a request head, up to its empty line
+	stBody                   // a Content-Length body: remaining bytes
+	stChunkSize              // a chunk-size line
+	stChunkData              // chunk data: remaining bytes
+	stChunkEnd               // the CRLF after chunk data
+	stTrailer                // trailer lines, up to an empty line
+)
+
+// maxChunkLine bounds a chunk-size or trailer line, as net/http's own
+// chunked reader does (4096, its maxLineLength).
+const maxChunkLine = 4096
+
+// framer follows HTTP/1.1 request framing (RFC 9112 §6) the way net/http's
+// server reads it, so that it knows where each head starts.
+type framer struct {
+	st        state
+	remaining int64
+	excess    int64 // chunk overhead, as net/http's chunkedReader counts it
+	scan      int   // stHead: held bytes already searched for the head's end
+}
+
+// head looks for the end of the head at the start of held: end is its
+// length, or -1 while it is incomplete. A complete head is checked and
+// the framing of its body set; status is non-zero for a head to refuse.
+func (f *framer) head(held []byte, cfg *Config) (end, status int) {
+	end = -1
+	for end < 0 {
+		i := bytes.IndexByte(held[f.scan:], '\n')
+		if i < 0 {
+			break
+		}
+		line := held[f.scan : f.scan+i]
+		if len(line) == 0 || len(line) == 1 && line[0] == '\r' {
+			end = f.scan + i + 1
+		}
+		f.scan += i + 1
+	}
+	if end < 0 {
+		if len(held) > cfg.maxHead() {
+			return -1, 413
+		}
+		return -1, 0
+	}
+	f.scan = 0
+	if end > cfg.maxHead() {
+		return -1, 413
+	}
+	status = f.check(held[:end], cfg)
+	return end, status
+}
+
+// check reads the head's request line and the header fields that frame
+// the body, as net/http's readRequest would, refusing what net/http would
+// refuse too (then the guard answers it) and what RFC 9112 says must not
+// be processed.
+func (f *framer) check(head []byte, cfg *Config) (status int) {
+	line, rest := nextLine(head)
+	method, rest1, ok1 := bytes.Cut(line, sp)
+	target, proto, ok2 := bytes.Cut(rest1, sp)
+	if !ok1 || !ok2 || len(method) == 0 || !isToken(method) {
+		return 400
+	}
+	if len(target) > cfg.maxTarget() {
+		return 413
+	}
+	major, minor, ok := parseVersion(proto)
+	switch {
+	case !ok:
+		return 400
+	case major != 1:
+		return 505
+	}
+	var cls, tes [][]byte
+	for {
+		line, rest = nextLine(rest)
+		if len(line) == 0 {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			// obs-fold: "A server that receives an obs-fold in a request
+			// message ... MUST either reject the message by sending a 400
+			// (Bad Request)... or replace each received obs-fold with one
+			// or more SP octets" (RFC 9112 §5.2).
+			return 400
+		}
+		name, value, ok := bytes.Cut(line, colon)
+		if !ok || len(name) == 0 || !isToken(name) {
+			return 400
+		}
+		value = trimOWS(value)
+		switch {
+		case equalFold(name, "Content-Length"):
+			cls = append(cls, value)
+		case equalFold(name, "Transfer-Encoding"):
+			tes = append(tes, value)
+		}
+	}
+	f.st, f.remaining, f.excess = stHead, 0, 0
+	if len(tes) > 0 {
+		switch {
+		case minor == 0:
+			// "A server or client that receives an HTTP/1.0 message
+			// containing a Transfer-Encoding header field MUST treat the
+			// message as if the framing is faulty" (RFC 9112 §6.1).
+			return 400
+		case len(cls) > 0:
+			// "A server MAY reject a request that contains both
+			// Content-Length and Transfer-Encoding or process such a
+			// request in accordance with the Transfer-Encoding
+			// alone. Regardless, the server MUST close the connection
+			// after responding" (RFC 9112 §6.3): refused, as the bytes
+			// Content-Length covers would otherwise run as a request.
+			return 400
+		case len(tes) != 1 || !equalFold(tes[0], "chunked"):
+			return 501 // net/http supports chunked alone
+		}
+		f.st = stChunkSize
+		return 0
+	}
+	if len(cls) == 0 {
+		return 0
+	}
+	for _, v := range cls[1:] {
+		if !bytes.Equal(v, cls[0]) {
+			return 400 // RFC 9112 §6.3: differing Content-Length values
+		}
+	}
+	n, err := strconv.ParseUint(string(cls[0]), 10, 63)
+	if err != nil || cls[0][0] == '+' {
+		return 400
+	}
+	if n > 0 {
+		f.st, f.remaining = stBody, int64(n)
+	}
+	return 0
+}
+
+// body consumes the body bytes at the start of held: n of them may go to
+// net/http. ok is false when the chunked framing is broken (n then ends
+// just after the bad bytes).
+func (f *framer) body(held []byte) (n int, ok bool) {
+	for n < len(held) && f.st != stHead {
+		rest := held[n:]
+		switch f.st {
+		case stBody, stChunkData:
+			k := int(min(int64(len(rest)), f.remaining))
+			n += k
+			f.remaining -= int64(k)
+			if f.remaining == 0 {
+				if f.st == stBody {
+					f.st = stHead
+				} else {
+					f.st = stChunkEnd
+				}
+			}
+		case stChunkEnd:
+			if len(rest) < 2 {
+				return n, true
+			}
+			if rest[0] != '\r' || rest[1] != '\n' {
+				return n + 2, false
+			}
+			n += 2
+			f.st = stChunkSize
+		case stChunkSize, stTrailer:
+			i := bytes.IndexByte(rest, '\n')
+			if i < 0 {
+				return n, len(rest) < maxChunkLine
+			}
+			line := rest[:i+1]
+			n += i + 1
+			// net/http wants CRLF line ends here and no other CR
+			// (errata 7633 to RFC 9112).
+			if i == 0 || i+1 > maxChunkLine || bytes.IndexByte(line, '\r') != i-1 {
+				return n, false
+			}
+			line = line[:i-1]
+			if f.st == stTrailer {
+				// net/http reads the trailer as header fields, all of it
+				// within its 4 KiB buffer.
+				f.remaining += int64(i + 1)
+				if len(line) == 0 {
+					f.st = stHead
+					continue
+				}
+				name, value, ok := bytes.Cut(line, colon)
+				if !ok || len(name) == 0 || !isToken(name) || !validValue(value) || f.remaining > maxChunkLine {
+					return n, false
+				}
+				continue
+			}
+			size, ok := chunkSize(line)
+			// net/http's limit on chunk overhead: 16 bytes per chunk plus
+			// twice its data.
+			f.excess += int64(len(line)) + 2 - 16 - 2*int64(size)
+			f.excess = max(f.excess, 0)
+			if !ok || f.excess > 16<<10 {
+				return n, false
+			}
+			if size == 0 {
+				f.st, f.remaining = stTrailer, 0
+			} else {
+				f.st, f.remaining = stChunkData, int64(size)
+			}
+		}
+	}
+	return n, true
+}
+
+// chunkSize parses "hex [OWS] [; ext]" as net/http does (trailing
+// whitespace trimmed before the extension is cut, at most 16 digits).
+func chunkSize(line []byte) (uint64, bool) {
+	for len(line) > 0 && (line[len(line)-1] == ' ' || line[len(line)-1] == '\t') {
+		line = line[:len(line)-1]
+	}
+	line, _, _ = bytes.Cut(line, []byte(";"))
+	if len(line) == 0 || len(line) > 16 {
+		return 0, false
+	}
+	var n uint64
+	for _, b := range line {
+		switch {
+		case '0' <= b && b <= '9':
+			b -= '0'
+		case 'a' <= b && b <= 'f':
+			b -= 'a' - 10
+		case 'A' <= b && b <= 'F':
+			b -= 'A' - 10
+		default:
+			return 0, false
+		}
+		n = n<<4 | uint64(b)
+	}
+	if n > 1<<62 {
+		return 0, false
+	}
+	return n, true
+}
+
+var (
+	sp    = []byte(" ")
+	colon = []byte(":")
+)
+
+// nextLine splits off the first line (LF or CRLF ended, as net/http's
+// textproto reads them).
+func nextLine(b []byte) (line, rest []byte) {
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		return b, nil
+	}
+	line, rest = b[:i], b[i+1:]
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
+	}
+	return line, rest
+}
+
+// parseVersion reads "HTTP/d.d" as net/http's ParseHTTPVersion does.
+func parseVersion(v []byte) (major, minor int, ok bool) {
+	if len(v) != 8 || string(v[:5]) != "HTTP/" || v[6] != '.' ||
+		v[5] < '0' || v[5] > '9' || v[7] < '0' || v[7] > '9' {
+		return 0, 0, false
+	}
+	return int(v[5] - '0'), int(v[7] - '0'), true
+}
+
+func isToken(b []byte) bool {
+	for _, c := range b {
+		if !tokenChar[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// tokenChar are the bytes of an RFC 9110 token.
+var tokenChar = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
+
+// validValue rejects control characters other than HTAB, as net/http's
+// textproto does.
+func validValue(b []byte) bool {
+	for _, c := range b {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func trimOWS(b []byte) []byte {
+	return bytes.Trim(b, " \t")
+}
+
+func equalFold(b []byte, s string) bool {
+	return len(b) == len(s) && bytes.EqualFold(b, []byte(s))
+}
+
+// Check checks one complete request head (through its empty line) as the
+// guard does: the status it is refused with (0 when accepted) and whether
+// a body follows it.
+func Check(head []byte, cfg *Config) (status int, body bool) {
+	var f framer
+	end, status := f.head(head, cfg)
+	if status == 0 && end != len(head) {
+		return 400, false
+	}
+	return status, f.st != stHead
+}

@@ -1,0 +1,245 @@
+package httpguard
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestFramer_head(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("a", n) }
+	tests := []struct {
+		name   string
+		in     string
+		status int
+		st     state
+		remain int64
+	}{
+		{"GET", "GET / HTTP/1.1\r\nHost: h\r\n\r\n", 0, stHead, 0},
+		{"LF only", "GET / HTTP/1.1\nHost: h\n\n", 0, stHead, 0},
+		{"Content-Length", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 12\r\n\r\n", 0, stBody, 12},
+		{"Content-Length 0", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", 0, stHead, 0},
+		{"repeated equal Content-Length", "POST / HTTP/1.1\r\ncontent-length: 3\r\nContent-Length:  3 \r\n\r\n", 0, stBody, 3},
+		{"chunked", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n", 0, stChunkSize, 0},
+		{"HTTP/1.0 Content-Length", "POST / HTTP/1.0\r\nContent-Length: 2\r\n\r\n", 0, stBody, 2},
+
+		{"CL and TE", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 44\r\nTransfer-Encoding: chunked\r\n\r\n", 400, stHead, 0},
+		{"TE and CL", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nHost: h\r\ncontent-LENGTH: 0\r\n\r\n", 400, stHead, 0},
+		{"TE on HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400, stHead, 0},
+		{"TE gzip", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501, stHead, 0},
+		{"two TE", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 501, stHead, 0},
+		{"differing Content-Length", "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400, stHead, 0},
+		{"signed Content-Length", "POST / HTTP/1.1\r\nContent-Length: +1\r\n\r\n", 400, stHead, 0},
+		{"empty Content-Length", "POST / HTTP/1.1\r\nContent-Length:\r\n\r\n", 400, stHead, 0},
+		{"obs-fold hiding TE", "POST / HTTP/1.1\r\nX-A: 1\r\n Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", 400, stHead, 0},
+		{"space before colon", "POST / HTTP/1.1\r\nTransfer-Encoding : chunked\r\nContent-Length: 3\r\n\r\n", 400, stHead, 0},
+		{"no colon", "GET / HTTP/1.1\r\nHost\r\n\r\n", 400, stHead, 0},
+		{"bad request line", "GET /\r\n\r\n", 400, stHead, 0},
+		{"empty line first", "\r\nGET / HTTP/1.1\r\n\r\n", 400, stHead, 0},
+		{"HTTP/2.0", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505, stHead, 0},
+		{"HTTP/1.1x", "GET / HTTP/1.10\r\n\r\n", 400, stHead, 0},
+		{"URL of 8192", "GET /" + long(8191) + " HTTP/1.1\r\nHost: h\r\n\r\n", 0, stHead, 0},
+		{"URL of 8193", "GET /" + long(8192) + " HTTP/1.1\r\nHost: h\r\n\r\n", 413, stHead, 0},
+		{"head of 20480", "GET / HTTP/1.1\r\nX: " + long(20480-len("GET / HTTP/1.1\r\nX: \r\n\r\n")) + "\r\n\r\n", 0, stHead, 0},
+		{"head of 20481", "GET / HTTP/1.1\r\nX: " + long(20481-len("GET / HTTP/1.1\r\nX: \r\n\r\n")) + "\r\n\r\n", 413, stHead, 0},
+		{"unfinished head over the limit", "GET / HTTP/1.1\r\nX: " + long(20480), 413, stHead, 0},
+	}
+	for _, tc := range tests {
+		var f framer
+		end, status := f.head([]byte(tc.in), &Config{})
+		if status != tc.status {
+			t.Errorf("%s: status %d, want %d", tc.name, status, tc.status)
+			continue
+		}
+		if status != 0 {
+			continue
+		}
+		if tc.name == "unfinished head over the limit" {
+			continue
+		}
+		if end != len(tc.in) || f.st != tc.st || f.remaining != tc.remain {
+			t.Errorf("%s: end %d of %d, state %d remaining %d; want state %d remaining %d", tc.name, end, len(tc.in), f.st, f.remaining, tc.st, tc.remain)
+		}
+	}
+}
+
+// A head arriving in pieces is found whole, whatever the split.
+func TestFramer_headIncremental(t *testing.T) {
+	in := []byte("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello")
+	for split := 1; split < len(in); split++ {
+		var f framer
+		end, status := f.head(in[:split], &Config{})
+		if status != 0 || end >= 0 && end != 48 {
+			t.Fatalf("split %d: end %d status %d", split, end, status)
+		}
+		if end < 0 {
+			end, status = f.head(in, &Config{})
+		}
+		if end != 48 || status != 0 || f.st != stBody || f.remaining != 5 {
+			t.Fatalf("split %d: end %d status %d state %d", split, end, status, f.st)
+		}
+	}
+}
+
+func TestFramer_chunked(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		n    int // bytes given to net/http
+		ok   bool
+		done bool // back at a head
+	}{
+		{"two chunks", "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n", 32, true, true},
+		{"trailer", "1\r\na\r\n0\r\nX-T: 1\r\n\r\n", 19, true, true},
+		{"trailing whitespace", "1 \t\r\na\r\n0\r\n\r\n", 13, true, true},
+		{"whitespace before extension (net/http refuses it)", "1 ;x\r\na\r\n", 6, false, false},
+		{"partial", "5\r\nhel", 6, true, false},
+		{"partial size line", "5", 0, true, false},
+		{"bare LF size line", "5\nhello\r\n0\r\n\r\n", 2, false, false},
+		{"CR inside size line", "5\r\r\nhello", 4, false, false},
+		{"no CRLF after data", "5\r\nhelloXX0\r\n\r\n", 10, false, false},
+		{"not hex", "g\r\n", 3, false, false},
+		{"empty size", "\r\n", 2, false, false},
+		{"17 digits", "00000000000000001\r\nx\r\n", 19, false, false},
+		{"bare LF trailer", "0\r\nX: 1\n\r\n", 8, false, false},
+	}
+	for _, tc := range tests {
+		f := framer{st: stChunkSize}
+		n, ok := f.body([]byte(tc.body))
+		if n != tc.n || ok != tc.ok || (f.st == stHead) != tc.done {
+			t.Errorf("%s: n=%d ok=%v state %d; want n=%d ok=%v done=%v", tc.name, n, ok, f.st, tc.n, tc.ok, tc.done)
+		}
+	}
+}
+
+// FuzzFramer checks the framer against net/http's own reading of a
+// request stream: wherever the framer accepts a head and its whole body,
+// net/http must read that request and body without error and stop at
+// exactly the same byte. That is what keeps the guard's idea of where a
+// request starts, the one it checks, the same as net/http's.
+func FuzzFramer(f *testing.F) {
+	for _, s := range []string{
+		"GET / HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhelloGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\r\nhello\r\n0\r\nX-T: 1\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 40\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n",
+		"POST / HTTP/1.0\r\nContent-Length: 2\r\n\r\nhiGET / HTTP/1.1\nHost: h\n\n",
+		"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 01\r\n\r\nx",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rd := bytes.NewReader(data)
+		br := bufio.NewReader(rd)
+		var fr framer
+		off := 0
+		for off < len(data) {
+			end, status := fr.head(data[off:], &Config{})
+			if status != 0 || end < 0 {
+				return
+			}
+			hdrEnd := off + end
+			n, ok := fr.body(data[hdrEnd:])
+			if !ok || fr.st != stHead {
+				return // cut, or the body is not all there
+			}
+			off = hdrEnd + n
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return // net/http refuses the head: it closes the connection
+			}
+			if _, err := io.Copy(io.Discard, req.Body); err != nil {
+				t.Fatalf("%q: the framer takes %d bytes as a whole request, net/http's body read fails: %v", data, off, err)
+			}
+			if used := len(data) - rd.Len() - br.Buffered(); used != off {
+				t.Fatalf("%q: the framer ends a request at %d, net/http at %d", data, off, used)
+			}
+		}
+	})
+}
+
+func TestCheck(t *testing.T) {
+	for _, tc := range []struct {
+		head   string
+		status int
+		body   bool
+	}{
+		{"GET / HTTP/1.1\r\nHost: h\r\n\r\n", 0, false},
+		{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\n", 0, true},
+		{"POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400, false},
+		{"GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\n\r\n", 400, false}, // more than one head
+	} {
+		if status, body := Check([]byte(tc.head), &Config{}); status != tc.status || body != tc.body {
+			t.Errorf("%q: %d %v, want %d %v", tc.head, status, body, tc.status, tc.body)
+		}
+	}
+}
+
+// chunkedConn returns its data a few bytes per Read (sizes from seed).
+type chunkedConn struct {
+	net.Conn
+	data []byte
+	seed uint32
+}
+
+func (c *chunkedConn) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	c.seed = c.seed*1664525 + 1013904223
+	n := min(len(p), len(c.data), int(c.seed>>24)%97+1)
+	copy(p, c.data[:n])
+	c.data = c.data[n:]
+	return n, nil
+}
+
+func (c *chunkedConn) SetReadDeadline(time.Time) error { return nil }
+
+// FuzzGuardStream reads a stream through a guarded connection in pieces
+// of every size: what comes out is always the start of what went in, cut
+// only at a request boundary the framer chose, never altered.
+func FuzzGuardStream(f *testing.F) {
+	f.Add([]byte("POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhelloPOST /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"), uint32(1), uint8(7))
+	f.Add([]byte("GET / HTTP/1.1\r\nHost: h\r\n\r\nPOST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"), uint32(2), uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, seed uint32, psize uint8) {
+		g := Wrap(&chunkedConn{data: append([]byte(nil), data...), seed: seed}, &Config{}).(*conn)
+		var out []byte
+		buf := make([]byte, int(psize)+1)
+		for {
+			n, err := g.Read(buf)
+			out = append(out, buf[:n]...)
+			if err != nil {
+				break
+			}
+		}
+		if !bytes.HasPrefix(data, out) {
+			t.Fatalf("%q came out of %q", out, data)
+		}
+		// The framer alone, over the whole input, gives the same cut.
+		var fr framer
+		off := 0
+		for off < len(data) {
+			if fr.st == stHead {
+				end, status := fr.head(data[off:], &Config{})
+				if status != 0 || end < 0 {
+					break
+				}
+				off += end
+				continue
+			}
+			n, ok := fr.body(data[off:])
+			off += n
+			if !ok || n == 0 {
+				break
+			}
+		}
+		if fr.st == stHead && len(out) != off && !(len(out) == len(data)) {
+			t.Fatalf("%q: %d bytes came out, the framer accepts %d", data, len(out), off)
+		}
+	})
+}

@@ -1,0 +1,20 @@
+package model
+
+// MonitoringSubscriptionPrefix is the key prefix of monitoring
+// subscriptions, one per distribution.
+const MonitoringSubscriptionPrefix = "monsub/"
+
+// MonitoringSubscriptionRecord is a distribution's monitoring subscription
+// (CreateMonitoringSubscription), under monsub/<distribution id>. Enabled
+// switches on the distribution's additional metrics ("Viewing additional
+// CloudFront distribution metrics", Amazon CloudFront Developer Guide).
+type MonitoringSubscriptionRecord struct {
+	DistributionID string
+	// RealtimeMetricsSubscriptionStatus is "Enabled", "Disabled" or ""
+	// (the subscription has no RealtimeMetricsSubscriptionConfig).
+	RealtimeMetricsSubscriptionStatus string
+}
+
+// MonitoringSubscriptionKey is the store key of a distribution's monitoring
+// subscription.
+func MonitoringSubscriptionKey(distID string) string { return MonitoringSubscriptionPrefix + distID }

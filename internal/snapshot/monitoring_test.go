@@ -1,0 +1,59 @@
+package snapshot
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"openfront/internal/model"
+	"openfront/internal/store"
+)
+
+// TestWatcher_monitoringSubscriptions: an Enabled subscription marks its
+// distribution's AdditionalMetrics, a Disabled one or its deletion clears
+// it, and a subscription of an unknown distribution marks nothing.
+func TestWatcher_monitoringSubscriptions(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st := openStore(t)
+	put := func(key string, v any) {
+		t.Helper()
+		b, _ := json.Marshal(v)
+		if _, err := st.Update(ctx, func(tx store.Txn) error { return tx.Put(key, b) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(model.DistributionKey("E1"), distRecord("E1", "d1.example"))
+	put(model.DistributionKey("E2"), distRecord("E2", "d2.example"))
+	put(model.MonitoringSubscriptionKey("E1"), model.MonitoringSubscriptionRecord{DistributionID: "E1", RealtimeMetricsSubscriptionStatus: "Enabled"})
+	put(model.MonitoringSubscriptionKey("EGONE"), model.MonitoringSubscriptionRecord{DistributionID: "EGONE", RealtimeMetricsSubscriptionStatus: "Enabled"})
+
+	got := make(chan *Snapshot, 16)
+	w := NewWatcher(st, func(_ context.Context, s *Snapshot, _ []model.InvalidationRecord) error { got <- s; return nil }, nil)
+	go w.Run(ctx)
+	next := func() *Snapshot {
+		t.Helper()
+		select {
+		case s := <-got:
+			return s
+		case <-ctx.Done():
+			t.Fatal("watcher applied nothing")
+		}
+		return nil
+	}
+	s := next()
+	if !s.Distributions["E1"].AdditionalMetrics || s.Distributions["E2"].AdditionalMetrics || s.Distributions["EGONE"] != nil {
+		t.Fatalf("first snapshot: E1 %v, E2 %v", s.Distributions["E1"].AdditionalMetrics, s.Distributions["E2"].AdditionalMetrics)
+	}
+	put(model.MonitoringSubscriptionKey("E1"), model.MonitoringSubscriptionRecord{DistributionID: "E1", RealtimeMetricsSubscriptionStatus: "Disabled"})
+	put(model.MonitoringSubscriptionKey("E2"), model.MonitoringSubscriptionRecord{DistributionID: "E2", RealtimeMetricsSubscriptionStatus: "Enabled"})
+	for s = next(); s.Distributions["E1"].AdditionalMetrics || !s.Distributions["E2"].AdditionalMetrics; s = next() {
+	}
+	if _, err := st.Update(ctx, func(tx store.Txn) error { return tx.Delete(model.MonitoringSubscriptionKey("E2")) }); err != nil {
+		t.Fatal(err)
+	}
+	if s = next(); s.Distributions["E2"].AdditionalMetrics {
+		t.Error("E2 keeps its additional metrics after its subscription's deletion")
+	}
+}

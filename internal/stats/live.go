@@ -1,0 +1,204 @@
+package stats
+
+import (
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"openfront/internal/origin"
+)
+
+// Besides the minute buckets, each distribution has running totals since
+// the process started (Prometheus counters: internal/metrics reads them at
+// scrape time with Live). Counting is atomic adds on counters resolved by
+// a switch, never a label lookup, so the edge's hit path stays
+// allocation-free.
+
+// Results are the result types counted apart (CloudFront's
+// x-edge-result-type values, "Standard log file fields", Amazon CloudFront
+// Developer Guide); any other is counted as "Other".
+var Results = [...]string{"Hit", "RefreshHit", "Miss", "Error", "Redirect", "LimitExceeded", "CapacityExceeded",
+	"FunctionExecutionError", "FunctionThrottledError", "LambdaExecutionError", "Other"}
+
+func resultIndex(result string) int {
+	switch result {
+	case "Hit":
+		return 0
+	case "RefreshHit":
+		return 1
+	case "Miss":
+		return 2
+	case "Error":
+		return 3
+	case "Redirect":
+		return 4
+	case "LimitExceeded":
+		return 5
+	case "CapacityExceeded":
+		return 6
+	case "FunctionExecutionError":
+		return 7
+	case "FunctionThrottledError":
+		return 8
+	case "LambdaExecutionError":
+		return 9
+	}
+	return len(Results) - 1
+}
+
+// StatusCodes are the statuses counted one by one: those of CloudFront's
+// additional metrics ("401/403/404/502/503/504 error rate", "Viewing
+// additional CloudFront distribution metrics", Amazon CloudFront Developer
+// Guide).
+var StatusCodes = [...]int{401, 403, 404, 502, 503, 504}
+
+func statusCodeIndex(status int) int {
+	switch status {
+	case 401:
+		return 0
+	case 403:
+		return 1
+	case 404:
+		return 2
+	case 502:
+		return 3
+	case 503:
+		return 4
+	case 504:
+		return 5
+	}
+	return -1
+}
+
+// OriginLatencyBuckets are the upper bounds (seconds) of the origin
+// latency histogram: from a loopback origin's fraction of a millisecond to
+// CloudFront's default 30-second response timeout.
+var OriginLatencyBuckets = [...]float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
+
+// OriginErrorReasons are the reasons of failed origin fetches, as the
+// access log's x-edge-detailed-result-type names them (package origin);
+// anything else is "OriginError".
+var OriginErrorReasons = [...]string{"OriginConnectError", "OriginDnsError", "OriginReadError", "OriginHeaderTooBigError", "OriginError"}
+
+func originErrorIndex(err error) int {
+	var oe *origin.Error
+	if errors.As(err, &oe) {
+		for i, r := range OriginErrorReasons {
+			if r == oe.Detail {
+				return i
+			}
+		}
+	}
+	return len(OriginErrorReasons) - 1
+}
+
+// live are a distribution's running totals.
+type live struct {
+	results         [len(Results)]atomic.Int64
+	statusClasses   [6]atomic.Int64 // by status/100; 0: outside 100-599
+	statusCodes     [len(StatusCodes)]atomic.Int64
+	bytesDownloaded atomic.Int64
+	bytesUploaded   atomic.Int64
+
+	originLatency    [len(OriginLatencyBuckets) + 1]atomic.Int64 // per bucket, not cumulative; last: +Inf
+	originLatencySum atomic.Int64                                // nanoseconds
+	originErrors     [len(OriginErrorReasons)]atomic.Int64
+}
+
+func (l *live) record(result string, status int, up, down int64) {
+	l.results[resultIndex(result)].Add(1)
+	class := status / 100
+	if class < 1 || class > 5 {
+		class = 0
+	}
+	l.statusClasses[class].Add(1)
+	if i := statusCodeIndex(status); i >= 0 {
+		l.statusCodes[i].Add(1)
+	}
+	if down > 0 {
+		l.bytesDownloaded.Add(down)
+	}
+	if up > 0 {
+		l.bytesUploaded.Add(up)
+	}
+}
+
+// Live is a copy of a distribution's running totals.
+type Live struct {
+	Results         [len(Results)]int64 // by Results' order
+	StatusClasses   [6]int64            // [1] 1xx ... [5] 5xx; [0] any other
+	StatusCodes     [len(StatusCodes)]int64
+	BytesDownloaded int64
+	BytesUploaded   int64
+
+	// OriginLatency counts origin fetches by latency bucket (not
+	// cumulative; the last one is above every bound).
+	OriginLatency    [len(OriginLatencyBuckets) + 1]uint64
+	OriginLatencySum time.Duration
+	OriginErrors     [len(OriginErrorReasons)]int64
+}
+
+func (l *live) copy() Live {
+	var c Live
+	for i := range l.results {
+		c.Results[i] = l.results[i].Load()
+	}
+	for i := range l.statusClasses {
+		c.StatusClasses[i] = l.statusClasses[i].Load()
+	}
+	for i := range l.statusCodes {
+		c.StatusCodes[i] = l.statusCodes[i].Load()
+	}
+	c.BytesDownloaded = l.bytesDownloaded.Load()
+	c.BytesUploaded = l.bytesUploaded.Load()
+	for i := range l.originLatency {
+		c.OriginLatency[i] = uint64(l.originLatency[i].Load())
+	}
+	c.OriginLatencySum = time.Duration(l.originLatencySum.Load())
+	for i := range l.originErrors {
+		c.OriginErrors[i] = l.originErrors[i].Load()
+	}
+	return c
+}
+
+// RecordOrigin counts one origin fetch of a distribution: how long the
+// origin took to start answering (time to the response head, what
+// CloudFront's OriginLatency measures), or the error it failed with.
+func (r *Recorder) RecordOrigin(distID string, latency time.Duration, err error) {
+	l := &r.series(distID).live
+	if err != nil {
+		l.originErrors[originErrorIndex(err)].Add(1)
+		return
+	}
+	latency = max(latency, 0)
+	secs := latency.Seconds()
+	i := 0
+	for i < len(OriginLatencyBuckets) && secs > OriginLatencyBuckets[i] {
+		i++
+	}
+	l.originLatency[i].Add(1)
+	l.originLatencySum.Add(int64(latency))
+}
+
+// Live returns the running totals of every distribution counted, by id.
+func (r *Recorder) Live() map[string]Live {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make(map[string]Live, len(r.dists))
+	for id, s := range r.dists {
+		out[id] = s.live.copy()
+	}
+	return out
+}
+
+// Keep forgets every distribution that keep reports false for (deleted
+// distributions: their counters and series go).
+func (r *Recorder) Keep(keep func(distID string) bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id := range r.dists {
+		if !keep(id) {
+			delete(r.dists, id)
+		}
+	}
+}

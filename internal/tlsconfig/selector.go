@@ -1,0 +1,192 @@
+package tlsconfig
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+)
+
+// Viewer is one distribution's compiled viewer TLS settings.
+type Viewer struct {
+	// Certificate is the ACMCertificateArn or IAMCertificateId; empty
+	// means the default certificate.
+	Certificate string
+	Policy      *Policy
+	// NextProtos are the ALPN protocols offered over TCP.
+	NextProtos []string
+	// HTTP3 is whether the distribution serves HTTP/3 over QUIC.
+	HTTP3 bool
+
+	built atomic.Pointer[builtConfigs]
+}
+
+type builtConfigs struct {
+	cert *tls.Certificate
+	// tcpLegacy serves clients without TLS 1.2: no h2 ("For viewers and
+	// CloudFront to use HTTP/2, viewers must support TLSv1.2 or later",
+	// API Reference, DistributionConfig.HttpVersion).
+	tcp, tcpLegacy, quic *tls.Config
+}
+
+// NewViewer compiles a distribution's ViewerCertificate and HttpVersion.
+// The default certificate always gets the TLSv1 policy, as CloudFront
+// gives it; an unknown policy name (the API refuses them) gets
+// TLSv1.2_2021.
+func NewViewer(certificate, minimumProtocolVersion, httpVersion string) *Viewer {
+	v := &Viewer{Certificate: certificate}
+	name := minimumProtocolVersion
+	if certificate == "" {
+		name = DefaultCertificatePolicy
+	}
+	p, ok := SecurityPolicy(name)
+	if !ok {
+		p, _ = SecurityPolicy("TLSv1.2_2021")
+	}
+	v.Policy = p
+	v.NextProtos, v.HTTP3 = ALPN(httpVersion)
+	return v
+}
+
+// AltSvc is the Alt-Svc header value advertising HTTP/3 on a UDP port.
+func AltSvc(port int) string { return `h3=":` + strconv.Itoa(port) + `"; ma=86400` }
+
+// Selector picks the tls.Config of each connection. Its zero value is not
+// usable: set Lookup and Default.
+type Selector struct {
+	// Lookup returns the Viewer of the distribution serving an SNI name
+	// (nil: no distribution).
+	Lookup func(serverName string) *Viewer
+	// Default is the *.<domain-suffix> certificate.
+	Default *tls.Certificate
+	// Store holds the operator's certificates (nil: none configured).
+	Store *Store
+	// Fallback serves names no distribution serves, and clients sending
+	// no SNI, over TCP: the default certificate, h2 and http/1.1. Over
+	// QUIC such handshakes are refused.
+	Fallback *Viewer
+	// Base supplies the settings every config shares (session tickets).
+	Base *tls.Config
+	// OnError is told why a handshake was refused (optional).
+	OnError func(serverName string, err error)
+}
+
+// ErrNoHTTP3 refuses a QUIC handshake for a distribution whose
+// HttpVersion does not include HTTP/3.
+var ErrNoHTTP3 = errors.New("tlsconfig: the distribution does not serve HTTP/3")
+
+// TCP is a tls.Config for the TCP listener that defers to the Selector.
+func (s *Selector) TCP() *tls.Config {
+	return &tls.Config{GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+		c, err := s.config(h.ServerName, false)
+		if err == nil && maxVersion(h.SupportedVersions) < tls.VersionTLS12 {
+			c = s.legacy(h.ServerName, c)
+		}
+		return c, err
+	}, Certificates: []tls.Certificate{*s.Default}, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS10}
+}
+
+// QUIC is a tls.Config for the HTTP/3 listener that defers to the
+// Selector (http3.ConfigureTLSConfig sets its ALPN to h3).
+func (s *Selector) QUIC() *tls.Config {
+	return &tls.Config{GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) { return s.config(h.ServerName, true) },
+		Certificates: []tls.Certificate{*s.Default}, MinVersion: tls.VersionTLS13}
+}
+
+// ConfigFor returns the config of a connection to serverName (exported
+// for tests and tools; the listeners use TCP and QUIC).
+func (s *Selector) ConfigFor(serverName string, quic bool) (*tls.Config, error) {
+	return s.config(serverName, quic)
+}
+
+func (s *Selector) config(serverName string, quic bool) (*tls.Config, error) {
+	var v *Viewer
+	if serverName != "" && s.Lookup != nil {
+		v = s.Lookup(serverName)
+	}
+	if v == nil {
+		if quic {
+			return nil, s.refuse(serverName, ErrNoHTTP3)
+		}
+		v = s.Fallback
+	}
+	if quic && !v.HTTP3 {
+		return nil, s.refuse(serverName, ErrNoHTTP3)
+	}
+	cert := s.Default
+	if v.Certificate != "" {
+		if s.Store == nil {
+			return nil, s.refuse(serverName, fmt.Errorf("certificate %q: no --certificate-dir", v.Certificate))
+		}
+		c, err := s.Store.Certificate(v.Certificate)
+		if err != nil {
+			return nil, s.refuse(serverName, err)
+		}
+		cert = c
+	}
+	b := v.built.Load()
+	if b == nil || b.cert != cert {
+		b = &builtConfigs{cert: cert, tcp: s.build(v, cert, false), quic: s.build(v, cert, true)}
+		b.tcpLegacy = b.tcp.Clone()
+		b.tcpLegacy.NextProtos = []string{"http/1.1"}
+		v.built.Store(b)
+	}
+	if quic {
+		return b.quic, nil
+	}
+	return b.tcp, nil
+}
+
+// legacy is the TCP config of a client that cannot reach TLS 1.2.
+func (s *Selector) legacy(serverName string, c *tls.Config) *tls.Config {
+	v := s.Fallback
+	if serverName != "" && s.Lookup != nil {
+		if found := s.Lookup(serverName); found != nil {
+			v = found
+		}
+	}
+	if b := v.built.Load(); b != nil && b.tcp == c {
+		return b.tcpLegacy
+	}
+	c = c.Clone()
+	c.NextProtos = []string{"http/1.1"}
+	return c
+}
+
+func maxVersion(versions []uint16) uint16 {
+	var m uint16
+	for _, v := range versions {
+		if v&0x0f0f == 0x0a0a { // GREASE (RFC 8701)
+			continue
+		}
+		m = max(m, v)
+	}
+	return m
+}
+
+func (s *Selector) build(v *Viewer, cert *tls.Certificate, quic bool) *tls.Config {
+	var c *tls.Config
+	if s.Base != nil {
+		c = s.Base.Clone()
+		c.GetConfigForClient = nil
+	} else {
+		c = &tls.Config{}
+	}
+	c.Certificates = []tls.Certificate{*cert}
+	c.MinVersion = v.Policy.MinVersion
+	c.CipherSuites = v.Policy.CipherSuites
+	c.NextProtos = v.NextProtos
+	if quic {
+		c.MinVersion = tls.VersionTLS13 // QUIC runs TLS 1.3 only (RFC 9001)
+		c.NextProtos = []string{"h3"}
+	}
+	return c
+}
+
+func (s *Selector) refuse(serverName string, err error) error {
+	if s.OnError != nil {
+		s.OnError(serverName, err)
+	}
+	return err
+}

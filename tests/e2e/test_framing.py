@@ -1,0 +1,281 @@
+"""HTTP/1.1 framing, CloudFront's request limits and slow clients on the real
+listeners of `openfront serve` (edge HTTP, edge HTTPS, API), with raw
+sockets: clients would refuse to send these requests (issue 12)."""
+
+import http.server
+import re
+import socket
+import ssl
+import threading
+import time
+import unittest
+
+from harness import ServerTestCase, V2020, custom_origin, dist_config, wait_deployed
+
+
+class Origin:
+    """A keep-alive loopback origin that counts requests per path and can be
+    restarted on the same port (its open connections closed, as a restarted
+    process's are)."""
+
+    def __init__(self):
+        self.counts = {}
+        self.lock = threading.Lock()
+        self.conns = set()
+        self.port = 0
+        self.start()
+
+    def start(self):
+        origin = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def setup(self):
+                super().setup()
+                with origin.lock:
+                    origin.conns.add(self.connection)
+
+            def _any(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                if n:
+                    self.rfile.read(n)
+                path = self.path.split("?")[0]
+                with origin.lock:
+                    origin.counts[path] = origin.counts.get(path, 0) + 1
+                self.send_response(200)
+                if path == "/big-header":
+                    self.send_header("X-Big", "b" * (2 << 20))
+                body = b"ok " + path.encode()
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_HEAD = _any
+
+        class Quiet(http.server.ThreadingHTTPServer):
+            allow_reuse_address = True
+
+            def handle_error(self, request, client_address):
+                pass  # the edge hangs up on the oversized header: expected
+
+        self.httpd = Quiet(("127.0.0.1", self.port), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        with self.lock:
+            for c in self.conns:
+                try:
+                    c.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.conns.clear()
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def count(self, path):
+        with self.lock:
+            return self.counts.get(path, 0)
+
+
+def read_responses(sock, timeout=10):
+    """Reads until the server closes; returns the status codes and the raw bytes."""
+    sock.settimeout(timeout)
+    data = b""
+    while True:
+        try:
+            b = sock.recv(65536)
+        except socket.timeout:
+            raise AssertionError("the server did not close the connection; read %r" % data[-300:])
+        if not b:
+            break
+        data += b
+    return [int(m) for m in re.findall(rb"HTTP/1\.1 (\d{3}) [A-Z]", data)], data
+
+
+def closed_within(sock, seconds, trickle=b""):
+    """Trickles a byte of trickle every 100 ms; returns how long until the
+    server closed the connection (None if still open after seconds)."""
+    start = time.time()
+    sock.settimeout(0.1)
+    i = 0
+    while time.time() - start < seconds:
+        try:
+            if not sock.recv(65536):
+                return time.time() - start
+        except socket.timeout:
+            pass
+        except OSError:
+            return time.time() - start
+        if i < len(trickle):
+            try:
+                sock.send(trickle[i:i + 1])
+            except OSError:
+                return time.time() - start
+            i += 1
+    return None
+
+
+class TestFraming(ServerTestCase):
+    server_kwargs = {"extra_args": ["--request-head-timeout", "1s", "--request-body-timeout", "1s"]}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.origin = Origin()
+        cfg = dist_config(V2020, origins=[custom_origin(
+            "web", domain="127.0.0.1", ConnectionAttempts=1,
+            CustomOriginConfig={"HTTPPort": cls.origin.port, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only",
+                                "OriginReadTimeout": 5, "OriginKeepaliveTimeout": 30})])
+        cfg["DefaultCacheBehavior"]["AllowedMethods"] = {
+            "Quantity": 7, "Items": ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"],
+            "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]}}
+        d = cls.cf.create_distribution(DistributionConfig=cfg)["Distribution"]
+        wait_deployed(cls.cf, d["Id"])
+        cls.host = d["DomainName"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.origin.stop()
+        super().tearDownClass()
+
+    def connect(self, listener):
+        port = {"edge": self.server.edge_port, "edge-tls": self.server.edge_tls_port, "api": self.server.api_port}[listener]
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        if listener == "edge-tls":
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            s = ctx.wrap_socket(s, server_hostname=self.host)
+        self.addCleanup(s.close)
+        return s
+
+    def test_content_length_with_transfer_encoding_is_refused(self):
+        smuggled = b"GET /smuggled HTTP/1.1\r\nHost: %s\r\n\r\n" % self.host.encode()
+        body = b"0\r\n\r\n" + smuggled
+        for listener in ("edge", "edge-tls", "api"):
+            with self.subTest(listener=listener):
+                first = b"/healthz" if listener == "api" else b"/first-" + listener.encode()
+                s = self.connect(listener)
+                s.sendall(b"GET " + first + b" HTTP/1.1\r\nHost: " + self.host.encode() + b"\r\n\r\n" +
+                          b"POST /post HTTP/1.1\r\nHost: " + self.host.encode() + b"\r\n" +
+                          b"Content-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n" % len(body) + body)
+                statuses, data = read_responses(s)
+                self.assertEqual(statuses, [200, 400], data[-1500:])
+                if listener == "api":
+                    self.assertIn(b"<Code>InvalidArgument</Code>", data)
+                else:
+                    self.assertIn(b"<H1>400 ERROR</H1>", data)
+                    self.assertIn(b"X-Cache: Error from cloudfront", data)
+        self.assertEqual(self.origin.count("/smuggled"), 0, "the bytes Content-Length covered ran as a request")
+        self.assertEqual(self.origin.count("/post"), 0)
+
+    def test_cloudfront_request_limits(self):
+        pad = lambda n: b"a" * n
+        fixed = b"GET /h HTTP/1.1\r\nHost: %s\r\nX-Pad: \r\n\r\n" % self.host.encode()
+        head = lambda size: b"GET /h HTTP/1.1\r\nHost: %s\r\nX-Pad: %s\r\n\r\n" % (self.host.encode(), pad(size - len(fixed)))
+        cases = [
+            ("head of 20480 bytes", head(20480), 200),
+            ("head of 20481 bytes", head(20481), 413),
+            ("URL of 8193 bytes", b"GET /" + pad(8192) + b" HTTP/1.1\r\nHost: " + self.host.encode() + b"\r\n\r\n", 413),
+            ("1 MiB header", b"GET / HTTP/1.1\r\nHost: " + self.host.encode() + b"\r\nX: " + pad(1 << 20) + b"\r\n\r\n", 413),
+        ]
+        for listener in ("edge", "edge-tls"):
+            for name, req, status in cases:
+                with self.subTest(listener=listener, case=name):
+                    s = self.connect(listener)
+                    def send(s=s, req=req):
+                        try:
+                            s.sendall(req + b"GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                        except OSError:
+                            pass  # refused and closed before all of it was sent
+
+                    threading.Thread(target=send, daemon=True).start()
+                    statuses, data = read_responses(s)
+                    self.assertEqual(statuses[0], status, data[:500])
+                    if status == 413:
+                        self.assertEqual(statuses, [413], "the connection must be closed after 413")
+                        self.assertIn(b"Connection: close", data)
+                        self.assertIn(b"<H1>413 ERROR</H1>", data)
+
+    def test_slow_clients_are_closed(self):
+        # --request-head-timeout 1s and --request-body-timeout 1s; without
+        # them these connections stay open (120 s for a silent one,
+        # forever for the trickles).
+        post = b"POST /upload HTTP/1.1\r\nHost: %s\r\nContent-Length: 100000\r\n\r\n" % self.host.encode()
+        head = b"GET /slow HTTP/1.1\r\nHost: %s\r\n" % self.host.encode() + b"X-A: 1\r\n" * 40
+        cases = [("edge", b"", b""), ("edge", b"", head), ("edge", post, b"x" * 100),
+                 ("edge-tls", b"", head), ("edge-tls", post, b"x" * 100),
+                 ("api", b"", b""), ("api", b"", head), ("api", b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1000\r\n\r\n", b"x" * 100)]
+        socks = []
+        for listener, prefix, trickle in cases:
+            s = self.connect(listener)
+            if prefix:
+                s.sendall(prefix)
+            socks.append((listener, prefix, trickle, s))
+        results = {}
+
+        def watch(i, s, trickle):
+            results[i] = closed_within(s, 6, trickle)
+
+        threads = [threading.Thread(target=watch, args=(i, s, t)) for i, (_, _, t, s) in enumerate(socks)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for i, (listener, prefix, trickle, _) in enumerate(socks):
+            kind = "body trickle" if prefix else ("head trickle" if trickle else "silent")
+            with self.subTest(listener=listener, kind=kind):
+                self.assertIsNotNone(results[i], "still open after 6 s")
+                self.assertLess(results[i], 4)
+
+    def test_many_trickling_connections(self):
+        n = 200
+        head = b"GET /slow HTTP/1.1\r\nHost: %s\r\n" % self.host.encode() + b"X-A: 1\r\n" * 40
+        socks = [self.connect("edge") for _ in range(n)]
+        start = time.time()
+        open_ = set(range(n))
+        i = 0
+        while open_ and time.time() - start < 6:
+            for k in list(open_):
+                s = socks[k]
+                try:
+                    s.send(head[i % len(head):i % len(head) + 1])
+                    s.settimeout(0.001)
+                    if s.recv(1024) == b"":
+                        open_.discard(k)
+                except socket.timeout:
+                    pass
+                except OSError:
+                    open_.discard(k)
+            i += 1
+            time.sleep(0.1)
+        self.assertEqual(len(open_), 0, "%d of %d trickling connections still open after 6 s" % (len(open_), n))
+
+    def test_origin_response_head_over_limit_is_502(self):
+        s = self.connect("edge")
+        s.sendall(b"GET /big-header HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % self.host.encode())
+        statuses, data = read_responses(s)
+        self.assertEqual(statuses, [502], data[:300])
+
+    def test_origin_restart_does_not_give_502(self):
+        for i in range(3):
+            s = self.connect("edge")
+            s.sendall(b"GET /restart-%d HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (i, self.host.encode()))
+            statuses, data = read_responses(s)
+            self.assertEqual(statuses, [200], "request %d: %r" % (i, data[:300]))
+            self.origin.restart()
+
+
+if __name__ == "__main__":
+    unittest.main()
