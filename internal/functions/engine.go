@@ -34,8 +34,7 @@ const (
 	MaxStringLength = 1 << 20
 	MaxBufferBytes  = 1 << 21
 	maxCallStack    = 512
-	maxLogLines     = 256
-	maxLogLineBytes = 4096
+	maxLogBytes     = 10 * 1024
 	loadLimit       = 100 * time.Millisecond // top-level code, once per runtime
 )
 

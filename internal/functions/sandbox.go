@@ -39,11 +39,17 @@ func installSandbox(v *vm, runtime string) error {
 	}
 	native := rt.NewObject()
 	set := func(name string, f func(goja.FunctionCall) goja.Value) { _ = native.Set(name, f) }
+	// "Function logs in CloudFront Functions are truncated at 10 KB"
+	// (Restrictions on CloudFront Functions).
 	set("log", func(c goja.FunctionCall) goja.Value {
-		if len(v.logs) < maxLogLines {
+		used := 0
+		for _, l := range v.logs {
+			used += len(l)
+		}
+		if room := maxLogBytes - used; room > 0 {
 			line := c.Argument(0).String()
-			if len(line) > maxLogLineBytes {
-				line = line[:maxLogLineBytes]
+			if len(line) > room {
+				line = strings.ToValidUTF8(line[:room], "")
 			}
 			v.logs = append(v.logs, line)
 		}

@@ -188,6 +188,19 @@ function handler(event) {
 			t.Errorf("origin modification in viewer-response accepted")
 		}
 	}
+	// Logs are truncated at 10 KB.
+	p = compile(t, Runtime10, `function handler(e) { for (var i = 0; i < 50; i++) console.log(i + ' ' + 'x'.repeat(1000)); return e.request; }`)
+	_, run, err = p.Run(requestEvent(), testLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, l := range run.Logs {
+		total += len(l)
+	}
+	if total != 10*1024 || len(run.Logs) != 11 || !strings.HasPrefix(run.Logs[10], "10 x") {
+		t.Errorf("logs: %d lines, %d bytes", len(run.Logs), total)
+	}
 	p = compile(t, Runtime20, `import cf from 'cloudfront'; function handler(e) { cf.kvs(); return e.request; }`)
 	_, _, err = p.Run(requestEvent(), testLimit)
 	checkOutcome(t, nil, err, ExecutionError, "KeyValueStore")
