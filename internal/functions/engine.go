@@ -101,10 +101,16 @@ type CompileError struct{ Message string }
 
 func (e *CompileError) Error() string { return e.Message }
 
-// importLine matches the 2.0 module syntax CloudFront documents
-// (import cf from 'cloudfront'; import crypto from 'crypto'), rewritten to
-// require calls before compiling, keeping line numbers.
-var importLine = regexp.MustCompile(`(?m)^[ \t]*import[ \t]+([A-Za-z_$][A-Za-z0-9_$]*)[ \t]+from[ \t]+(['"])([a-z]+)(['"])[ \t]*;?`)
+// The 2.0 module syntax CloudFront documents (import cf from
+// 'cloudfront'; import crypto from 'crypto'), and the namespace and named
+// forms, are rewritten to require calls before compiling, keeping line
+// numbers.
+var (
+	importLine      = regexp.MustCompile(`(?m)^[ \t]*import[ \t]+([A-Za-z_$][A-Za-z0-9_$]*)[ \t]+from[ \t]+(['"])([a-z]+)(['"])[ \t]*;?`)
+	importNamespace = regexp.MustCompile(`(?m)^[ \t]*import[ \t]+\*[ \t]+as[ \t]+([A-Za-z_$][A-Za-z0-9_$]*)[ \t]+from[ \t]+(['"])([a-z]+)(['"])[ \t]*;?`)
+	asBinding       = regexp.MustCompile(`[ \t]+as[ \t]+`)
+	importNamed     = regexp.MustCompile(`(?m)^[ \t]*import[ \t]+(\{[A-Za-z0-9_$, \t]*\})[ \t]+from[ \t]+(['"])([a-z]+)(['"])[ \t]*;?`)
+)
 
 // Compile compiles code for the runtime and checks that it defines a
 // handler function.
@@ -115,6 +121,13 @@ func Compile(code []byte, rt string) (*Program, error) {
 	src := string(code)
 	if rt == Runtime20 {
 		src = importLine.ReplaceAllString(src, "var $1 = require($2$3$4);")
+		src = importNamespace.ReplaceAllString(src, "var $1 = require($2$3$4);")
+		src = importNamed.ReplaceAllStringFunc(src, func(m string) string {
+			// import { a as b } binds b: destructuring spells it { a: b }.
+			sub := importNamed.FindStringSubmatch(m)
+			names := asBinding.ReplaceAllString(sub[1], ": ")
+			return "var " + names + " = require(" + sub[2] + sub[3] + sub[4] + ");"
+		})
 	}
 	prog, err := goja.Compile("function.js", src, true)
 	if err != nil {

@@ -130,6 +130,7 @@ func TestBuiltins(t *testing.T) {
 		{"querystring decode alias", Runtime10, `var q = require('querystring'); (q.decode === q.parse) + ' ' + (q.encode === q.stringify) + ' ' + q.parse('a+b=c+d').a_b`, "true true undefined"},
 		{"buffer", Runtime20, `Buffer.from('hello').toString('base64') + ' ' + Buffer.from('aGk=', 'base64').toString() + ' ' + Buffer.from([104, 105]).toString('hex') + ' ' + Buffer.concat([Buffer.from('a'), Buffer.from('b')]).toString()`, "aGVsbG8= hi 6869 ab"},
 		{"buffer module", Runtime20, `require('buffer').Buffer === Buffer`, "true"},
+		{"named and namespace imports", Runtime20, `(B === Buffer) + ' ' + qs.stringify({a: 1})`, "true a=1"},
 		{"no Buffer in 1.0", Runtime10, `typeof Buffer`, "undefined"},
 		{"1.0 byte strings", Runtime10, `var b = 'é'.toUTF8(); b.length + ' ' + b.fromUTF8() + ' ' + String.bytesFrom('6869', 'hex') + ' ' + ('Ā'.toBytes() === null)`, "2 é hi true"},
 		{"no byte strings in 2.0", Runtime20, `typeof ''.toUTF8`, "undefined"},
@@ -148,6 +149,9 @@ func TestBuiltins(t *testing.T) {
 			code := "function handler(event) { var v = (function () { " + body + " })(); return {statusCode: 200, body: String(v)}; }"
 			if strings.Contains(tc.expr, "crypto2") {
 				code = "import crypto2 from 'crypto';\n" + code
+			}
+			if strings.Contains(tc.expr, "qs.") {
+				code = "import { Buffer as B } from 'buffer';\nimport * as qs from \"querystring\";\n" + code
 			}
 			p := compile(t, tc.runtime, code)
 			res, _, err := p.Run(requestEvent(), testLimit)
