@@ -3,6 +3,7 @@ package functions
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -311,5 +312,35 @@ function handler(e) {
 	}
 	if n := seen(); n != "1" {
 		t.Errorf("after a failure: runs %s, want a fresh runtime", n)
+	}
+}
+
+// TestConcurrentRuns: one program serves many goroutines at once (run
+// with -race).
+func TestConcurrentRuns(t *testing.T) {
+	p := compile(t, Runtime20, `function handler(e) { e.request.headers['x-uri'] = {value: e.request.uri}; return e.request; }`)
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func(g int) {
+			for i := 0; i < 50; i++ {
+				ev := requestEvent()
+				ev.Request.URI = fmt.Sprintf("/%d/%d", g, i)
+				res, _, err := p.Run(ev, time.Second)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if f, _ := res.Request.Headers.Get("x-uri"); f.Values[0].Value != ev.Request.URI {
+					errs <- fmt.Errorf("got %q for %q", f.Values[0].Value, ev.Request.URI)
+					return
+				}
+			}
+			errs <- nil
+		}(g)
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
