@@ -41,8 +41,9 @@ const (
 const (
 	MaxFunctionCodeBytes = 10 * 1024
 	maxFunctionComment   = 128
-	// FunctionBudget is 100% compute utilization; a run is interrupted
-	// at FunctionTimeLimit.
+	// FunctionBudget of CPU time is 100% compute utilization; a run is
+	// interrupted after FunctionTimeLimit of CPU time (or ten times that
+	// of wall-clock time, internal/functions).
 	FunctionBudget    = time.Millisecond
 	FunctionTimeLimit = 5 * FunctionBudget
 )
@@ -394,7 +395,7 @@ func (c *Control) TestFunction(ctx context.Context, name, ifMatch, stage string,
 	}
 	out, run, err := safeRun(prog, ev)
 	res.Logs = append(res.Logs, run.Logs...)
-	res.ComputeUtilization = utilization(run.Duration)
+	res.ComputeUtilization = utilization(run.CPU)
 	var fe *functions.Error
 	switch {
 	case errors.As(err, &fe):
@@ -418,8 +419,8 @@ func safeRun(prog *functions.Program, ev *functions.Event) (res *functions.Resul
 	return prog.Run(ev, FunctionTimeLimit)
 }
 
-// utilization is the run time as an integer percentage of FunctionBudget,
-// at most 100 ("a number between 0 and 100").
+// utilization is the run's CPU time as an integer percentage of
+// FunctionBudget, at most 100 ("a number between 0 and 100").
 func utilization(d time.Duration) string {
 	pct := int64(d * 100 / FunctionBudget)
 	return strconv.FormatInt(min(pct, 100), 10)

@@ -42,9 +42,12 @@
 // Function constructor (also reached through (function(){}).constructor,
 // async and generator functions) throw EvalError.
 //
-// Time: a run is interrupted when it exceeds its limit (wall-clock time of
-// the handler call, measured on the goroutine running it; goja checks the
-// interrupt flag between instructions). The top-level code gets 100 ms
+// Time: a run is interrupted when it exceeds its limit: the CPU time of the
+// OS thread running it (Linux's per-thread CPU clock; the goroutine is
+// locked to its thread for the run), so a busy machine descheduling the
+// run does not throttle it, with the wall-clock time capped at 10 times
+// the limit; goja checks the interrupt flag between instructions. Run
+// reports both times. The top-level code gets 100 ms
 // once per runtime. A regular expression goja hands to regexp2
 // (backtracking) gives up after 10 ms, so catastrophic backtracking cannot
 // hold a run past its limit for long.

@@ -36,6 +36,7 @@ const (
 	maxCallStack    = 512
 	maxLogBytes     = 10 * 1024
 	loadLimit       = 100 * time.Millisecond // top-level code, once per runtime
+	wallFactor      = 10                     // wall-clock cap of a run, in limits
 )
 
 // Error is a failed run.
@@ -66,7 +67,10 @@ type OriginChange struct {
 // Run reports what a run did besides its result.
 type Run struct {
 	Logs     []string      // console.log lines
-	Duration time.Duration // handler call, measured
+	Duration time.Duration // wall-clock time of the handler call
+	// CPU is the CPU time the run used (its thread's CPU clock, where the
+	// system has one; else the wall-clock time).
+	CPU time.Duration
 }
 
 // Program is compiled function code with a pool of ready runtimes.
@@ -225,21 +229,48 @@ func (p *Program) Run(ev *Event, limit time.Duration) (*Result, *Run, error) {
 	return res, rep, err
 }
 
-// run runs the handler once. reusable is false when the time limit fired
-// as the run ended: the runtime may then hold a pending interrupt.
+// run runs the handler once. reusable is false when the time limit fired:
+// the runtime may then hold a pending interrupt.
 func (v *vm) run(ev *Event, limit time.Duration, rep *Run) (res *Result, reusable bool, err error) {
 	v.logs, v.origin, v.kind = v.logs[:0], nil, ev.Context.EventType
 	v.start = time.Now()
 	event := eventToJS(v, ev)
-	fired := false
-	var mu sync.Mutex
-	timer := time.AfterFunc(limit, func() {
-		mu.Lock()
-		fired = true
-		mu.Unlock()
-		v.rt.Interrupt(errTimeout)
-	})
+
+	// The limit is the CPU time of the thread running the function, so a
+	// run that a busy machine deschedules is not throttled for it; the
+	// wall-clock time is capped at wallFactor times the limit regardless.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	clock, hasClock := threadClock()
+	cpu0 := int64(-1)
+	if hasClock {
+		cpu0 = readClock(clock)
+	}
+	var (
+		mu          sync.Mutex
+		timer       *time.Timer
+		fired, done bool
+	)
 	began := time.Now()
+	watch := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if done {
+			return
+		}
+		if cpu0 >= 0 {
+			used := time.Duration(readClock(clock) - cpu0)
+			if used < limit && time.Since(began) < wallFactor*limit {
+				timer.Reset(limit - used)
+				return
+			}
+		}
+		fired = true
+		v.rt.Interrupt(errTimeout)
+	}
+	mu.Lock()
+	timer = time.AfterFunc(limit, watch)
+	mu.Unlock()
 	out, callErr := v.handler(goja.Undefined(), event)
 	rep.Duration = time.Since(began)
 	if callErr == nil {
@@ -247,10 +278,15 @@ func (v *vm) run(ev *Event, limit time.Duration, rep *Run) (res *Result, reusabl
 		// proxy trap on it is function code.
 		res, callErr = v.safeResult(out, ev)
 	}
-	stopped := timer.Stop()
 	mu.Lock()
-	interrupted := fired
+	done = true
+	timer.Stop()
+	interrupted := fired // an interrupt may still be pending in the runtime
 	mu.Unlock()
+	rep.CPU = rep.Duration
+	if cpu0 >= 0 {
+		rep.CPU = time.Duration(readClock(clock) - cpu0)
+	}
 	rep.Logs = append([]string(nil), v.logs...)
 	if callErr != nil {
 		var ie *goja.InterruptedError
@@ -264,7 +300,7 @@ func (v *vm) run(ev *Event, limit time.Duration, rep *Run) (res *Result, reusabl
 		return nil, false, &Error{Type: ExecutionError, Message: errMessage(callErr)}
 	}
 	res.OriginChanges = v.origin
-	return res, stopped, nil
+	return res, !interrupted, nil
 }
 
 // safeResult converts the returned value, turning what function code

@@ -344,3 +344,38 @@ func TestConcurrentRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestLimitIsCPUTime: time a run spends off the CPU (here a Go call that
+// sleeps, as a descheduled thread would) does not count toward the limit,
+// up to the wall-clock cap of ten limits.
+func TestLimitIsCPUTime(t *testing.T) {
+	if _, ok := threadClock(); !ok {
+		t.Skip("no per-thread CPU clock on this system")
+	}
+	p := compile(t, Runtime10, `function handler(e) { sleep(+e.request.uri.slice(1)); return e.request; }`)
+	run := func(ms int) (*Run, error) {
+		v := p.get()
+		if v == nil {
+			var err error
+			if v, err = p.newVM(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_ = v.rt.Set("sleep", func(ms int) { time.Sleep(time.Duration(ms) * time.Millisecond) })
+		p.put(v)
+		ev := requestEvent()
+		ev.Request.URI = fmt.Sprintf("/%d", ms)
+		_, rep, err := p.Run(ev, 20*time.Millisecond)
+		return rep, err
+	}
+	rep, err := run(60)
+	if err != nil {
+		t.Fatalf("60 ms asleep with a 20 ms CPU limit: %v", err)
+	}
+	if rep.Duration < 60*time.Millisecond || rep.CPU > 20*time.Millisecond {
+		t.Errorf("wall %v, CPU %v", rep.Duration, rep.CPU)
+	}
+	if _, err := run(300); err == nil || err.(*Error).Type != ThrottledError {
+		t.Errorf("300 ms asleep (over the 200 ms wall cap): %v", err)
+	}
+}
