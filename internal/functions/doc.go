@@ -71,9 +71,11 @@
 //
 // # Departures from CloudFront (documented, not hidden)
 //
-//   - Both runtimes accept the same syntax (goja's: ES5.1 and most of
-//     ES2015+); cloudfront-js-1.0 does not refuse const, let or async. The
-//     runtimes differ in their modules: 2.0 has buffer and cloudfront
+//   - cloudfront-js-1.0 refuses const, let, async and await (a SyntaxError
+//     naming the line, language.go) but otherwise accepts what goja parses
+//     (ES5.1 and most of ES2015+, classes and generators included), which
+//     is more than CloudFront's 1.0 list. The runtimes' modules differ as
+//     the guide says: 2.0 has buffer and cloudfront
 //     (import cf from 'cloudfront'), crypto digests without an encoding
 //     return a Buffer; 1.0 has the byte-string String methods (toUTF8,
 //     fromUTF8, toBytes, fromBytes, bytesFrom).

@@ -133,7 +133,16 @@ func Compile(code []byte, rt string) (*Program, error) {
 			return "var " + names + " = require(" + sub[2] + sub[3] + sub[4] + ");"
 		})
 	}
-	prog, err := goja.Compile("function.js", src, true)
+	parsed, err := goja.Parse("function.js", src)
+	if err != nil {
+		return nil, &CompileError{"The function code does not compile: " + firstLine(err.Error())}
+	}
+	if rt == Runtime10 {
+		if err := check10(parsed); err != nil {
+			return nil, &CompileError{"The function code does not compile: " + err.Error()}
+		}
+	}
+	prog, err := goja.CompileAST(parsed, true)
 	if err != nil {
 		return nil, &CompileError{"The function code does not compile: " + firstLine(err.Error())}
 	}

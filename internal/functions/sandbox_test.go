@@ -90,6 +90,14 @@ func TestHostileFunctions(t *testing.T) {
 }
 
 func TestCompileErrors(t *testing.T) {
+	// What 1.0 does support: arrow functions, template literals, rest
+	// parameters, the exponent operator; 2.0 has const, let and async too.
+	if _, err := Compile([]byte("var f = (a, ...r) => `${a ** 2}:${r.length}`; function handler(e) { return e.request; }"), Runtime10); err != nil {
+		t.Errorf("1.0 features refused: %v", err)
+	}
+	if _, err := Compile([]byte("const f = async () => 1; async function handler(e) { let r = e.request; for (const k of [await f()]) {} return r; }"), Runtime20); err != nil {
+		t.Errorf("2.0 features refused: %v", err)
+	}
 	for _, tc := range []struct{ name, runtime, code, has string }{
 		{"syntax", Runtime10, `function handler(e) { return e.request; `, "does not compile"},
 		{"no handler", Runtime10, `function other(e) { return e.request; }`, "handler"},
@@ -98,6 +106,12 @@ func TestCompileErrors(t *testing.T) {
 		{"top-level loop", Runtime10, `while (true) {} function handler(e) {}`, "failed when loaded"},
 		{"unknown runtime", "cloudfront-js-3.0", `function handler(e) {}`, "runtime"},
 		{"import in 1.0", Runtime10, "import cf from 'cloudfront';\nfunction handler(e) { return e.request; }", "does not compile"},
+		{"const in 1.0", Runtime10, "function handler(e) {\n  const r = e.request;\n  return r;\n}", "const is not supported by cloudfront-js-1.0 (line 2)"},
+		{"let in 1.0", Runtime10, "function handler(e) { let r = e.request; return r; }", "let is not supported"},
+		{"let in a for loop in 1.0", Runtime10, "function handler(e) { for (let i = 0; i < 1; i++) {} return e.request; }", "let is not supported"},
+		{"const in for-of in 1.0", Runtime10, "function handler(e) { for (const k of []) {} return e.request; }", "const is not supported"},
+		{"async in 1.0", Runtime10, "async function handler(e) { return e.request; }", "async is not supported"},
+		{"async arrow in 1.0", Runtime10, "var f = async () => 1; function handler(e) { return e.request; }", "async is not supported"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Compile([]byte(tc.code), tc.runtime)
