@@ -81,7 +81,11 @@
 //     fromUTF8, toBytes, fromBytes, bytesFrom).
 //   - A pooled runtime keeps the globals the top-level code created; a
 //     handler that mutates global variables sees its own earlier changes.
-//   - cf.kvs() throws: KeyValueStore is not served yet.
+//   - cf.kvs() throws: KeyValueStore is not served yet. Of 2.0's other
+//     additions, WebCrypto is not provided; the cloudfront module's origin
+//     modification calls are recorded (Result.OriginChanges) for the edge.
+//   - Bytes of a request that are not valid UTF-8 reach the handler as
+//     lone surrogates U+DC80-U+DCFF (strings.go) and return unchanged.
 //   - Query string values are passed as they appear in the request
 //     (percent-encoding kept), so a request round-trips unchanged.
 package functions
