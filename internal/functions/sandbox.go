@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"hash"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/dop251/goja"
 )
@@ -227,5 +226,3 @@ func decodeString(s, enc string) ([]byte, error) {
 	}
 	return nil, fmt.Errorf("Unknown encoding: %s", enc)
 }
-
-var _ = utf8.RuneError
