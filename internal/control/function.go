@@ -42,7 +42,7 @@ const (
 	MaxFunctionCodeBytes = 10 * 1024
 	maxFunctionComment   = 128
 	// FunctionBudget of CPU time is 100% compute utilization; a run is
-	// interrupted after FunctionTimeLimit of CPU time (or ten times that
+	// interrupted after FunctionTimeLimit of CPU time (or twenty times that
 	// of wall-clock time, internal/functions).
 	FunctionBudget    = time.Millisecond
 	FunctionTimeLimit = 5 * FunctionBudget

@@ -248,7 +248,10 @@ func fieldsFromJS(j *vm, v goja.Value, orig Fields, what string, checkName func(
 	if !ok {
 		return nil, invalid("The %s must be an object.", what)
 	}
-	names, props := j.ownEntries(o)
+	names, props, err := j.ownEntries(o)
+	if err != nil {
+		return nil, err
+	}
 	out := make(Fields, 0, len(names))
 	for i, name := range names {
 		origField, hadField := orig.Get(name)

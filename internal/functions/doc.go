@@ -45,7 +45,7 @@
 // Time: a run is interrupted when it exceeds its limit: the CPU time of the
 // OS thread running it (Linux's per-thread CPU clock; the goroutine is
 // locked to its thread for the run), so a busy machine descheduling the
-// run does not throttle it, with the wall-clock time capped at 10 times
+// run does not throttle it, with the wall-clock time capped at 20 times
 // the limit; goja checks the interrupt flag between instructions. Run
 // reports both times. The top-level code gets 100 ms
 // once per runtime. A regular expression goja hands to regexp2

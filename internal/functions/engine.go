@@ -36,7 +36,7 @@ const (
 	maxCallStack    = 512
 	maxLogBytes     = 10 * 1024
 	loadLimit       = 100 * time.Millisecond // top-level code, once per runtime
-	wallFactor      = 10                     // wall-clock cap of a run, in limits
+	wallFactor      = 20                     // wall-clock cap of a run, in limits
 )
 
 // Error is a failed run.

@@ -85,7 +85,7 @@ func (j *vm) defineField(o *goja.Object, name string, v *goja.Object) {
 
 // ownEntries lists an object's own enumerable string keys and their
 // values, in JavaScript's order.
-func (j *vm) ownEntries(o *goja.Object) ([]string, []goja.Value) {
+func (j *vm) ownEntries(o *goja.Object) ([]string, []goja.Value, error) {
 	keys := o.Keys()
 	escaped := false
 	for _, k := range keys {
@@ -99,13 +99,13 @@ func (j *vm) ownEntries(o *goja.Object) ([]string, []goja.Value) {
 		for i, k := range keys {
 			props[i] = o.Get(k)
 		}
-		return keys, props
+		return keys, props, nil
 	}
 	// A key holds a lone surrogate: read keys and values as JavaScript
 	// strings, with the built-ins captured before any function code ran.
 	arr, err := j.objectKeys(goja.Undefined(), o)
 	if err != nil {
-		return nil, nil
+		return nil, nil, err
 	}
 	list, _ := arr.(*goja.Object)
 	n := int(list.Get("length").ToInteger())
@@ -115,11 +115,11 @@ func (j *vm) ownEntries(o *goja.Object) ([]string, []goja.Value) {
 		name, _ := j.goString(kv)
 		val, err := j.reflectGet(goja.Undefined(), o, kv)
 		if err != nil {
-			return nil, nil
+			return nil, nil, err
 		}
 		keys, props = append(keys, name), append(props, val)
 	}
-	return keys, props
+	return keys, props, nil
 }
 
 func itoa(i int) string {
