@@ -45,6 +45,8 @@ type Quotas struct {
 	OACs                   int
 	CachePolicies          int // custom ones
 	OriginRequestPolicies  int // custom ones
+	Functions              int // CloudFront Functions
+	KeyValueStores         int
 }
 
 // DefaultQuotas are CloudFront's documented defaults.
@@ -66,6 +68,8 @@ var DefaultQuotas = Quotas{
 	OACs:                   100,
 	CachePolicies:          20,
 	OriginRequestPolicies:  20,
+	Functions:              100,
+	KeyValueStores:         50,
 }
 
 // withDefaults returns q with each zero quota set to its default, so that
@@ -96,6 +100,8 @@ func (q Quotas) withDefaults() Quotas {
 		CachePolicies:          or(q.CachePolicies, d.CachePolicies),
 		OriginRequestPolicies:  or(q.OriginRequestPolicies, d.OriginRequestPolicies),
 		OACs:                   or(q.OACs, d.OACs),
+		Functions:              or(q.Functions, d.Functions),
+		KeyValueStores:         or(q.KeyValueStores, d.KeyValueStores),
 	}
 }
 

@@ -86,6 +86,9 @@ func (c *Control) CreateDistribution(ctx context.Context, cfg model.Tree, tags [
 		if err := c.checkOAIs(tx, parsed); err != nil {
 			return err
 		}
+		if err := c.checkFunctionAssociations(tx, cfg); err != nil {
+			return err
+		}
 		if err := checkReferences(tx, parsed); err != nil {
 			return err
 		}
@@ -279,6 +282,9 @@ func (c *Control) UpdateDistribution(ctx context.Context, id, ifMatch string, ap
 			return err
 		}
 		if err := c.checkOAIs(tx, parsed); err != nil {
+			return err
+		}
+		if err := c.checkFunctionAssociations(tx, next); err != nil {
 			return err
 		}
 		if err := checkReferences(tx, parsed); err != nil {

@@ -10,14 +10,15 @@ import (
 // resource OpenFront cannot have yet, with the error CloudFront gives for a
 // resource that does not exist (the codes are those botocore's model lists
 // for CreateDistribution and UpdateDistribution): OpenFront serves no
-// response headers policies (other than the managed ones), CloudFront
-// Functions, Lambda@Edge, real-time log configs, field-level encryption,
-// continuous deployment policies, origin mTLS certificates, VPC origins,
-// Anycast IP lists, trust stores or connection functions, so any other
-// reference to one names something that does not exist. Accepting it
-// would store a config the edge silently does not honour. A viewer
-// certificate (ACMCertificateArn, IAMCertificateId) is the operator's, from
-// --certificate-dir: checkViewerCertificate.
+// response headers policies (other than the managed ones), Lambda@Edge,
+// real-time log configs, field-level encryption, continuous deployment
+// policies, origin mTLS certificates, VPC origins, Anycast IP lists, trust
+// stores or connection functions, so any other reference to one names
+// something that does not exist. Accepting it would store a config the
+// edge silently does not honour. A viewer certificate (ACMCertificateArn,
+// IAMCertificateId) is the operator's, from --certificate-dir:
+// checkViewerCertificate. CloudFront Functions exist in the store: their
+// associations are checked in the transaction (checkFunctionAssociations).
 func checkUnservedReferences(cfg model.Tree, p *model.DistributionConfig, certs CertificateChecker) error {
 	for _, b := range behaviorTrees(cfg) {
 		pattern := model.StrOr(b, "*", "PathPattern")
@@ -25,9 +26,6 @@ func checkUnservedReferences(cfg model.Tree, p *model.DistributionConfig, certs 
 			if _, managed := model.ManagedResponseHeadersPolicies[id]; !managed {
 				return model.Errorf("NoSuchResponseHeadersPolicy", "The response headers policy %q of cache behavior %q does not exist (OpenFront serves only the managed response headers policies yet).", id, pattern)
 			}
-		}
-		if fas := model.StructItems(b, "FunctionAssociations"); len(fas) > 0 {
-			return model.Errorf("InvalidFunctionAssociation", "The function %q associated with cache behavior %q does not exist (OpenFront does not serve CloudFront Functions yet).", model.StrOr(fas[0], "", "FunctionARN"), pattern)
 		}
 		if las := model.StructItems(b, "LambdaFunctionAssociations"); len(las) > 0 {
 			return model.Errorf("InvalidLambdaFunctionAssociation", "The Lambda@Edge function %q associated with cache behavior %q cannot be used: OpenFront does not run Lambda@Edge functions.", model.StrOr(las[0], "", "LambdaFunctionARN"), pattern)

@@ -74,6 +74,12 @@ var fieldLimits = map[string]fieldLimit{
 	"Tags/Items/Key":   {max: 128, code: "InvalidTagging"},
 	"Tags/Items/Value": {max: 256, code: "InvalidTagging"},
 	"TagKeys/Items":    {max: 128, code: "InvalidTagging"},
+	// CloudFront Functions: FunctionCode and EventObject are base64 blobs of
+	// at most 40,960 bytes (botocore's FunctionBlob, FunctionEventObject),
+	// 54,616 characters, with room for line breaks. The 10 KB quota on the
+	// decoded code is checked after (FunctionSizeLimitExceeded too).
+	"FunctionCode": {max: 56000, code: "FunctionSizeLimitExceeded", message: "The function code is larger than 40960 bytes."},
+	"EventObject":  {max: 56000, message: "The parameter EventObject is longer than 40960 bytes."},
 }
 
 // longestLimitKey is the most path elements a fieldLimits key has.

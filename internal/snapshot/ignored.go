@@ -85,7 +85,7 @@ var behaviorFields = []Field{
 	{Path: "LambdaFunctionAssociations.Items[].EventType", Support: Refused},
 	{Path: "LambdaFunctionAssociations.Items[].IncludeBody", Support: Refused},
 	{Path: "FunctionAssociations.Quantity", Support: Refused},
-	{Path: "FunctionAssociations.Items[].FunctionARN", Support: Refused, Note: "InvalidFunctionAssociation: no CloudFront Functions yet"},
+	{Path: "FunctionAssociations.Items[].FunctionARN", Support: Refused, Note: "InvalidFunctionAssociation: the edge runs no CloudFront Functions yet"},
 	{Path: "FunctionAssociations.Items[].EventType", Support: Refused},
 	{Path: "FieldLevelEncryptionId", Support: Refused, Note: "NoSuchFieldLevelEncryptionConfig: no field-level encryption yet"},
 	{Path: "RealtimeLogConfigArn", Support: Refused, Note: "NoSuchRealtimeLogConfig: no real-time logs yet"},

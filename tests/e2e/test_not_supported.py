@@ -22,7 +22,7 @@ class TestNotImplemented(ServerTestCase):
         self.assertEqual(e.operation_name, op)
 
     def test_boto3_cloudfront_operations_not_served(self):
-        self.assertNotImplemented("ListFunctions", self.cf.list_functions)
+        self.assertNotImplemented("ListVpcOrigins", self.cf.list_vpc_origins)
         self.assertNotImplemented("CreateVpcOrigin", self.cf.create_vpc_origin, VpcOriginEndpointConfig={
             "Name": "vpc", "Arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/1",
             "HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"})
@@ -32,10 +32,10 @@ class TestNotImplemented(ServerTestCase):
                                   VpcOriginId="vo_1")
 
     def test_aws_cli_cloudfront_operation_not_served(self):
-        p = self.server.aws_run("cloudfront", "list-functions")
+        p = self.server.aws_run("cloudfront", "list-vpc-origins")
         self.assertIn(p.returncode, (254, 255), p.stderr)
         self.assertIn("NotImplemented", p.stderr)
-        self.assertIn("ListFunctions is not supported by OpenFront yet", p.stderr)
+        self.assertIn("ListVpcOrigins is not supported by OpenFront yet", p.stderr)
 
     def test_lightsail_operation_not_served(self):
         sess = boto3.session.Session(aws_access_key_id=self.server.access_key,

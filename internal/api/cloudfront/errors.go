@@ -19,8 +19,10 @@ func statusOf(code string) int {
 	switch {
 	case code == "PreconditionFailed":
 		return http.StatusPreconditionFailed
-	case code == "BatchTooLarge":
+	case code == "BatchTooLarge", code == "FunctionSizeLimitExceeded":
 		return http.StatusRequestEntityTooLarge
+	case code == "TestFunctionFailed":
+		return http.StatusInternalServerError
 	case code == "AccessDenied":
 		return http.StatusForbidden
 	case code == "RealtimeLogConfigOwnerMismatch":

@@ -116,6 +116,9 @@ func TestGolden_responsesFitTheModel(t *testing.T) {
 			}
 			return
 		}
+		if op.OutputPayloadShape == "FunctionBlob" {
+			return // GetFunction answers with the code itself, not XML
+		}
 		// Placeholders stand for ids, ETags and UUIDs: any text fits their
 		// (string) members.
 		if _, err := m.Decode(bytes.NewReader(body), op.OutputPayloadElement, op.OutputPayloadShape); err != nil {

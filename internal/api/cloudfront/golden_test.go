@@ -270,6 +270,8 @@ var (
 	canonicalUser = regexp.MustCompile(`\b[0-9a-f]{64,}\b`)
 	uuid          = regexp.MustCompile(`\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b`)
 	placeholder   = regexp.MustCompile(`\{\{([A-Za-z]+[0-9]*)\}\}`)
+	// TestFunction's ComputeUtilization is measured, so it varies.
+	computeUtilization = regexp.MustCompile(`<ComputeUtilization>[0-9]+</ComputeUtilization>`)
 )
 
 func (s *substitutions) name(kind, value string) {
@@ -313,6 +315,7 @@ func (s *substitutions) normalise(text string) string {
 		pairs = append(pairs, v, "{{"+s.names[v]+"}}")
 	}
 	text = strings.NewReplacer(pairs...).Replace(text)
+	text = computeUtilization.ReplaceAllString(text, "<ComputeUtilization>{{ComputeUtilization}}</ComputeUtilization>")
 	return uuid.ReplaceAllString(text, "{{RequestId}}")
 }
 

@@ -88,8 +88,8 @@ func TestNotImplemented_onlyOnTheModelsPaths(t *testing.T) {
 		}
 	}
 	// Path labels match any single segment, encoded characters included.
-	resp := s.Call(t, "GET", "/2020-05-31/function/my%2Ffunc%20name", "")
-	if code, msg := errorCode(t, resp.Body); code != "NotImplemented" || !strings.HasPrefix(msg, "GetFunction ") {
-		t.Errorf("GetFunction with an encoded name: %d %s %q", resp.Status, code, msg)
+	resp := s.Call(t, "GET", "/2020-05-31/vpc-origin/my%2Forigin%20id", "")
+	if code, msg := errorCode(t, resp.Body); code != "NotImplemented" || !strings.HasPrefix(msg, "GetVpcOrigin ") {
+		t.Errorf("GetVpcOrigin with an encoded id: %d %s %q", resp.Status, code, msg)
 	}
 }

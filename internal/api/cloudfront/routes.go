@@ -96,4 +96,21 @@ var routes = []route{
 	{"GET", "/origin-request-policy/{Id}/config", "GetOriginRequestPolicyConfig", "2020-05-31", originRequestPolicyAPI.getConfig},
 	{"PUT", "/origin-request-policy/{Id}", "UpdateOriginRequestPolicy", "2020-05-31", originRequestPolicyAPI.update},
 	{"DELETE", "/origin-request-policy/{Id}", "DeleteOriginRequestPolicy", "2020-05-31", originRequestPolicyAPI.delete},
+
+	// CloudFront Functions.
+	{"POST", "/function", "CreateFunction", "2020-05-31", (*Handler).createFunction},
+	{"GET", "/function", "ListFunctions", "2020-05-31", (*Handler).listFunctions},
+	{"GET", "/function/{Name}/describe", "DescribeFunction", "2020-05-31", (*Handler).describeFunction},
+	{"GET", "/function/{Name}", "GetFunction", "2020-05-31", (*Handler).getFunction},
+	{"PUT", "/function/{Name}", "UpdateFunction", "2020-05-31", (*Handler).updateFunction},
+	{"POST", "/function/{Name}/publish", "PublishFunction", "2020-05-31", (*Handler).publishFunction},
+	{"POST", "/function/{Name}/test", "TestFunction", "2020-05-31", (*Handler).testFunction},
+	{"DELETE", "/function/{Name}", "DeleteFunction", "2020-05-31", (*Handler).deleteFunction},
+
+	// KeyValueStore resources (the keys and values are not served yet).
+	{"POST", "/key-value-store", "CreateKeyValueStore", "2020-05-31", (*Handler).createKeyValueStore},
+	{"GET", "/key-value-store", "ListKeyValueStores", "2020-05-31", (*Handler).listKeyValueStores},
+	{"GET", "/key-value-store/{Name}", "DescribeKeyValueStore", "2020-05-31", (*Handler).describeKeyValueStore},
+	{"PUT", "/key-value-store/{Name}", "UpdateKeyValueStore", "2020-05-31", (*Handler).updateKeyValueStore},
+	{"DELETE", "/key-value-store/{Name}", "DeleteKeyValueStore", "2020-05-31", (*Handler).deleteKeyValueStore},
 }

@@ -1,0 +1,90 @@
+package cloudfront
+
+import (
+	"net/http"
+	"strconv"
+
+	"openfront/internal/control"
+	"openfront/internal/model"
+)
+
+// KeyValueStore resources (2020-05-31 model: CreateKeyValueStore,
+// DescribeKeyValueStore, UpdateKeyValueStore, DeleteKeyValueStore,
+// ListKeyValueStores).
+
+func (h *Handler) createKeyValueStore(w http.ResponseWriter, r *http.Request) error {
+	req, err := h.decode(r, "CreateKeyValueStoreRequest", "CreateKeyValueStoreRequest")
+	if err != nil {
+		return err
+	}
+	in := control.KVSInput{Name: model.StrOr(req, "", "Name"), Comment: model.StrOr(req, "", "Comment"),
+		ImportSource: model.Sub(req, "ImportSource") != nil}
+	for _, t := range model.StructItems(req, "Tags") {
+		in.Tags = append(in.Tags, control.Tag{Key: model.StrOr(t, "", "Key"), Value: model.StrOr(t, "", "Value")})
+	}
+	kvs, err := h.control.CreateKeyValueStore(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", location(r, "/key-value-store/"+kvs.Name))
+	w.Header().Set("ETag", kvs.ETag)
+	return h.write(w, r, http.StatusCreated, "KeyValueStore", "KeyValueStore", kvsTree(kvs))
+}
+
+func (h *Handler) describeKeyValueStore(w http.ResponseWriter, r *http.Request) error {
+	kvs, err := h.control.DescribeKeyValueStore(r.Context(), r.PathValue("Name"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", kvs.ETag)
+	return h.write(w, r, http.StatusOK, "KeyValueStore", "KeyValueStore", kvsTree(kvs))
+}
+
+func (h *Handler) updateKeyValueStore(w http.ResponseWriter, r *http.Request) error {
+	req, err := h.decode(r, "UpdateKeyValueStoreRequest", "UpdateKeyValueStoreRequest")
+	if err != nil {
+		return err
+	}
+	kvs, err := h.control.UpdateKeyValueStore(r.Context(), r.PathValue("Name"), ifMatch(r), model.StrOr(req, "", "Comment"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", kvs.ETag)
+	return h.write(w, r, http.StatusOK, "KeyValueStore", "KeyValueStore", kvsTree(kvs))
+}
+
+func (h *Handler) deleteKeyValueStore(w http.ResponseWriter, r *http.Request) error {
+	if err := h.control.DeleteKeyValueStore(r.Context(), r.PathValue("Name"), ifMatch(r)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) listKeyValueStores(w http.ResponseWriter, r *http.Request) error {
+	opts, err := listOptions(r, 0)
+	if err != nil {
+		return err
+	}
+	stores, p, err := h.control.ListKeyValueStores(r.Context(), r.URL.Query().Get("Status"), opts)
+	if err != nil {
+		return err
+	}
+	items := make([]any, len(stores))
+	for i, kvs := range stores {
+		items[i] = kvsTree(kvs)
+	}
+	t := model.Tree{"MaxItems": strconv.Itoa(p.MaxItems), "Quantity": strconv.Itoa(len(items))}
+	if p.IsTruncated {
+		t["NextMarker"] = p.NextMarker
+	}
+	if len(items) > 0 {
+		t["Items"] = items
+	}
+	return h.write(w, r, http.StatusOK, "KeyValueStoreList", "KeyValueStoreList", t)
+}
+
+func kvsTree(kvs *control.KeyValueStore) model.Tree {
+	return model.Tree{"Name": kvs.Name, "Id": kvs.ID, "Comment": kvs.Comment, "ARN": kvs.ARN,
+		"Status": kvs.Status, "LastModifiedTime": timestamp(kvs.LastModified)}
+}

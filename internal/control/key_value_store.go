@@ -1,0 +1,210 @@
+package control
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"openfront/internal/model"
+	"openfront/internal/store"
+)
+
+// CloudFront KeyValueStore resources (2020-05-31: CreateKeyValueStore,
+// DescribeKeyValueStore, UpdateKeyValueStore, DeleteKeyValueStore,
+// ListKeyValueStores). The keys and values themselves (the
+// cloudfront-keyvaluestore API) and ImportSource are not served yet.
+
+// Key value store statuses: provisioning is immediate, so only the
+// CreateKeyValueStore answer shows PROVISIONING; every read shows READY.
+const (
+	KVSProvisioning = "PROVISIONING"
+	KVSReady        = "READY"
+)
+
+// kvsRefPrefix lists the functions that associate a store:
+// kvsref/<name>/<function key>.
+func kvsRefPrefix(name string) string { return "kvsref/" + name + "/" }
+
+// KeyValueStore is a key value store as the API shows it.
+type KeyValueStore struct {
+	ID, Name, Comment, ARN, Status, ETag string
+	LastModified                         time.Time
+}
+
+func errNoSuchKVS(name string) error {
+	return model.Errorf("EntityNotFound", "The key value store %q does not exist.", name)
+}
+
+func (c *Control) kvsView(ctx context.Context, rec *model.KeyValueStoreRecord, modRev int64) *KeyValueStore {
+	return &KeyValueStore{ID: rec.ID, Name: rec.Name, Comment: rec.Comment, ARN: c.arn(ctx, "key-value-store", rec.ID),
+		Status: KVSReady, ETag: etag(rec.ID, modRev), LastModified: rec.LastModified}
+}
+
+func checkKVSComment(comment string) error {
+	if len(comment) > maxFunctionComment {
+		return model.Errorf("InvalidArgument", "The parameter Comment is too long (maximum %d characters).", maxFunctionComment)
+	}
+	return nil
+}
+
+// KVSInput is what CreateKeyValueStore sets.
+type KVSInput struct {
+	Name, Comment string
+	ImportSource  bool // an ImportSource was given
+	Tags          []Tag
+}
+
+// CreateKeyValueStore creates an empty key value store.
+func (c *Control) CreateKeyValueStore(ctx context.Context, in KVSInput) (*KeyValueStore, error) {
+	if !functionName.MatchString(in.Name) {
+		return nil, model.Errorf("InvalidArgument", "The key value store name %q is not valid: use 1 to 64 letters, digits, hyphens and underscores.", in.Name)
+	}
+	if err := checkKVSComment(in.Comment); err != nil {
+		return nil, err
+	}
+	if in.ImportSource {
+		return nil, model.Errorf("UnsupportedOperation", "ImportSource is not supported by OpenFront yet: create the store empty.")
+	}
+	if len(in.Tags) > 0 {
+		return nil, model.Errorf("InvalidArgument", "Tags on key value stores are not supported by OpenFront yet.")
+	}
+	_, err := c.store.Update(ctx, func(tx store.Txn) error {
+		if _, ok, err := tx.Get(model.KeyValueStoreKey(in.Name)); err != nil {
+			return err
+		} else if ok {
+			return model.Errorf("EntityAlreadyExists", "A key value store with the name %q already exists.", in.Name)
+		}
+		n, err := countKeys(tx, model.KeyValueStorePrefix)
+		if err != nil {
+			return err
+		}
+		if n >= c.settings.Quotas.KeyValueStores {
+			return model.Errorf("EntityLimitExceeded", "You have reached the maximum number of key value stores for this account (%d).", c.settings.Quotas.KeyValueStores)
+		}
+		rec := &model.KeyValueStoreRecord{ID: newUUID(), Name: in.Name, Comment: in.Comment, LastModified: c.now().UTC()}
+		return putJSON(tx, model.KeyValueStoreKey(in.Name), rec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Read back: the ETag is that of the stored revision.
+	got, err := c.DescribeKeyValueStore(ctx, in.Name)
+	if err != nil {
+		return nil, err
+	}
+	got.Status = KVSProvisioning
+	return got, nil
+}
+
+// DescribeKeyValueStore returns a key value store by name.
+func (c *Control) DescribeKeyValueStore(ctx context.Context, name string) (*KeyValueStore, error) {
+	var kvs *KeyValueStore
+	err := c.store.View(ctx, func(tx store.ReadTxn) error {
+		kv, ok, err := tx.Get(model.KeyValueStoreKey(name))
+		if err != nil {
+			return err
+		}
+		if !ok || !functionName.MatchString(name) {
+			return errNoSuchKVS(name)
+		}
+		rec, err := decode[model.KeyValueStoreRecord](c, kv)
+		if err != nil {
+			return err
+		}
+		kvs = c.kvsView(ctx, rec, kv.ModRevision)
+		return nil
+	})
+	return kvs, err
+}
+
+// UpdateKeyValueStore changes a store's comment.
+func (c *Control) UpdateKeyValueStore(ctx context.Context, name, ifMatch, comment string) (*KeyValueStore, error) {
+	_, err := c.store.Update(ctx, func(tx store.Txn) error {
+		kv, ok, err := tx.Get(model.KeyValueStoreKey(name))
+		if err != nil {
+			return err
+		}
+		if !ok || !functionName.MatchString(name) {
+			return errNoSuchKVS(name)
+		}
+		rec, err := decode[model.KeyValueStoreRecord](c, kv)
+		if err != nil {
+			return err
+		}
+		if err := checkIfMatch(ifMatch, etag(rec.ID, kv.ModRevision)); err != nil {
+			return err
+		}
+		if err := checkKVSComment(comment); err != nil {
+			return err
+		}
+		next := *rec
+		next.Comment, next.LastModified = comment, c.now().UTC()
+		return putJSON(tx, model.KeyValueStoreKey(name), &next)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c.DescribeKeyValueStore(ctx, name)
+}
+
+// DeleteKeyValueStore deletes a store no function associates
+// (CannotDeleteEntityWhileInUse otherwise).
+func (c *Control) DeleteKeyValueStore(ctx context.Context, name, ifMatch string) error {
+	_, err := c.store.Update(ctx, func(tx store.Txn) error {
+		kv, ok, err := tx.Get(model.KeyValueStoreKey(name))
+		if err != nil {
+			return err
+		}
+		if !ok || !functionName.MatchString(name) {
+			return errNoSuchKVS(name)
+		}
+		rec, err := decode[model.KeyValueStoreRecord](c, kv)
+		if err != nil {
+			return err
+		}
+		if err := checkIfMatch(ifMatch, etag(rec.ID, kv.ModRevision)); err != nil {
+			return err
+		}
+		refs, err := tx.ListKeys(kvsRefPrefix(name))
+		if err != nil {
+			return err
+		}
+		if len(refs) > 0 {
+			return model.Errorf("CannotDeleteEntityWhileInUse", "Cannot delete the key value store %q while a function is associated with it.", name)
+		}
+		return tx.Delete(model.KeyValueStoreKey(name))
+	})
+	if err == nil {
+		c.forget(model.KeyValueStoreKey(name))
+	}
+	return err
+}
+
+// ListKeyValueStores lists stores in creation order, optionally only those
+// with the status.
+func (c *Control) ListKeyValueStores(ctx context.Context, status string, opts ListOptions) ([]*KeyValueStore, Page, error) {
+	var all []*KeyValueStore
+	err := c.store.View(ctx, func(tx store.ReadTxn) error {
+		kvs, err := tx.List(model.KeyValueStorePrefix)
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(kvs, func(a, b store.KV) int { return int(a.CreateRevision - b.CreateRevision) })
+		for _, kv := range kvs {
+			rec, err := decode[model.KeyValueStoreRecord](c, kv)
+			if err != nil {
+				return err
+			}
+			v := c.kvsView(ctx, rec, kv.ModRevision)
+			if status == "" || status == v.Status {
+				all = append(all, v)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, Page{}, err
+	}
+	items, next, truncated := page(all, func(k *KeyValueStore) string { return k.Name }, opts.Marker, opts.MaxItems)
+	return items, Page{Marker: opts.Marker, NextMarker: next, MaxItems: opts.MaxItems, IsTruncated: truncated}, nil
+}

@@ -1,0 +1,263 @@
+"""CloudFront Functions (2020-05-31): the control plane through boto3 and the AWS CLI, TestFunction running the
+engine, and function associations refused until the edge runs functions."""
+
+import json
+import os
+import unittest
+
+from harness import V2020, ServerTestCase, dist_config, new_ref
+
+REWRITE = b"""function handler(event) {
+    var request = event.request;
+    if (request.uri.endsWith('/')) request.uri += 'index.html';
+    console.log('uri ' + request.uri);
+    return request;
+}
+"""
+
+REDIRECT = b"""import cf from 'cloudfront';
+async function handler(event) {
+    return {statusCode: 302, statusDescription: 'Found',
+            headers: {location: {value: 'https://example.com' + event.request.uri}}};
+}
+"""
+
+EVENT = {"version": "1.0", "context": {"eventType": "viewer-request"}, "viewer": {"ip": "198.51.100.11"},
+         "request": {"method": "GET", "uri": "/docs/", "headers": {"host": {"value": "example.org"}}}}
+
+
+def fn_name(prefix="fn"):
+    return new_ref(prefix).replace(".", "-")[:64]
+
+
+def config(comment="e2e", runtime="cloudfront-js-2.0"):
+    return {"Comment": comment, "Runtime": runtime}
+
+
+class TestFunctionsBoto3(ServerTestCase):
+
+    def create(self, code=REWRITE, runtime="cloudfront-js-2.0"):
+        name = fn_name()
+        out = self.cf.create_function(Name=name, FunctionConfig=config(runtime=runtime), FunctionCode=code)
+        self.assertEqual(out["ResponseMetadata"]["HTTPStatusCode"], 201)
+        return name, out
+
+    def test_lifecycle(self):
+        name, created = self.create()
+        summary = created["FunctionSummary"]
+        self.assertEqual(summary["Name"], name)
+        self.assertEqual(summary["Status"], "UNPUBLISHED")
+        self.assertEqual(summary["FunctionMetadata"]["Stage"], "DEVELOPMENT")
+        self.assertEqual(summary["FunctionMetadata"]["FunctionARN"], "arn:aws:cloudfront::%s:function/%s"
+                         % (summary["FunctionMetadata"]["FunctionARN"].split(":")[4], name))
+        self.assertTrue(created["ETag"])
+        self.assertIn("/function/" + name, created["Location"])
+
+        # Never published: no LIVE stage.
+        self.assertClientError("NoSuchFunctionExists", 404, self.cf.describe_function, Name=name, Stage="LIVE")
+        dev = self.cf.describe_function(Name=name, Stage="DEVELOPMENT")
+        self.assertEqual(dev["ETag"], created["ETag"])
+        got = self.cf.get_function(Name=name, Stage="DEVELOPMENT")
+        self.assertEqual(got["FunctionCode"].read(), REWRITE)
+        self.assertEqual(got["ETag"], created["ETag"])
+        self.assertTrue(got["ContentType"])
+
+        # TestFunction runs the DEVELOPMENT code with its ETag.
+        tr = self.cf.test_function(Name=name, IfMatch=created["ETag"], Stage="DEVELOPMENT",
+                                   EventObject=json.dumps(EVENT).encode())["TestResult"]
+        self.assertEqual(tr["FunctionErrorMessage"], "")
+        self.assertEqual(tr["FunctionExecutionLogs"], ["uri /docs/index.html"])
+        self.assertEqual(json.loads(tr["FunctionOutput"])["request"]["uri"], "/docs/index.html")
+        self.assertTrue(0 <= int(tr["ComputeUtilization"]) <= 100)
+        self.assertClientError("PreconditionFailed", 412, self.cf.test_function, Name=name, IfMatch="ESTALE",
+                               EventObject=json.dumps(EVENT).encode())
+
+        # Update: If-Match checked; boto3 reads the new ETag from the model's ETtag header.
+        self.assertClientError("InvalidIfMatchVersion", 400, self.cf.update_function, Name=name, IfMatch="",
+                               FunctionConfig=config(), FunctionCode=REDIRECT)
+        self.assertClientError("PreconditionFailed", 412, self.cf.update_function, Name=name, IfMatch="ESTALE",
+                               FunctionConfig=config(), FunctionCode=REDIRECT)
+        up = self.cf.update_function(Name=name, IfMatch=created["ETag"], FunctionConfig=config("v2"),
+                                     FunctionCode=REDIRECT)
+        self.assertTrue(up["ETag"])
+        self.assertNotEqual(up["ETag"], created["ETag"])
+        self.assertEqual(up["ResponseMetadata"]["HTTPHeaders"].get("etag"), up["ETag"])
+
+        # Publish with the stale ETag fails; with the update's ETag it copies DEVELOPMENT to LIVE.
+        self.assertClientError("PreconditionFailed", 412, self.cf.publish_function, Name=name, IfMatch=created["ETag"])
+        pub = self.cf.publish_function(Name=name, IfMatch=up["ETag"])["FunctionSummary"]
+        self.assertEqual(pub["FunctionMetadata"]["Stage"], "LIVE")
+        self.assertEqual(pub["Status"], "UNASSOCIATED")
+        live = self.cf.describe_function(Name=name, Stage="LIVE")
+        self.assertEqual(self.cf.get_function(Name=name, Stage="LIVE")["FunctionCode"].read(), REDIRECT)
+        tr = self.cf.test_function(Name=name, IfMatch=live["ETag"], Stage="LIVE",
+                                   EventObject=json.dumps(EVENT).encode())["TestResult"]
+        out = json.loads(tr["FunctionOutput"])["response"]
+        self.assertEqual((out["statusCode"], out["headers"]["location"]["value"]), (302, "https://example.com/docs/"))
+
+        # Lists, with the Stage filter.
+        names = [(f["Name"], f["FunctionMetadata"]["Stage"]) for f in self.cf.list_functions()["FunctionList"].get("Items", [])]
+        self.assertIn((name, "DEVELOPMENT"), names)
+        self.assertIn((name, "LIVE"), names)
+        live_only = self.cf.list_functions(Stage="LIVE")["FunctionList"]
+        self.assertTrue(all(f["FunctionMetadata"]["Stage"] == "LIVE" for f in live_only.get("Items", [])))
+
+        # Delete: If-Match checked, then gone.
+        self.assertClientError("PreconditionFailed", 412, self.cf.delete_function, Name=name, IfMatch=created["ETag"])
+        dev = self.cf.describe_function(Name=name)
+        self.assertEqual(self.cf.delete_function(Name=name, IfMatch=dev["ETag"])["ResponseMetadata"]["HTTPStatusCode"], 204)
+        self.assertClientError("NoSuchFunctionExists", 404, self.cf.describe_function, Name=name)
+        self.assertClientError("NoSuchFunctionExists", 404, self.cf.get_function, Name=name)
+
+    def test_errors(self):
+        name, created = self.create()
+        self.assertClientError("FunctionAlreadyExists", 409, self.cf.create_function, Name=name,
+                               FunctionConfig=config(), FunctionCode=REWRITE)
+        self.assertClientError("FunctionSizeLimitExceeded", 413, self.cf.create_function, Name=fn_name(),
+                               FunctionConfig=config(), FunctionCode=b" " * (10 * 1024 + 1))
+        self.assertClientError("InvalidArgument", 400, self.cf.create_function, Name="not.valid",
+                               FunctionConfig=config(), FunctionCode=REWRITE)
+        self.assertClientError("InvalidArgument", 400, self.cf.create_function, Name=fn_name(),
+                               FunctionConfig=config(runtime="nodejs20.x"), FunctionCode=REWRITE)
+        self.assertClientError("InvalidArgument", 400, self.cf.create_function, Name=fn_name(),
+                               FunctionConfig=config("c" * 129), FunctionCode=REWRITE)
+        self.assertClientError("NoSuchFunctionExists", 404, self.cf.publish_function, Name=fn_name(), IfMatch="E1")
+        self.assertClientError("InvalidArgument", 400, self.cf.test_function, Name=name, IfMatch=created["ETag"],
+                               EventObject=b"not json")
+
+    def test_hostile_functions_are_contained(self):
+        """TestFunction reports a runaway or failing function in FunctionErrorMessage; the server keeps serving."""
+        cases = [
+            (b"function handler(e) { while (true) {} }", "time limit"),
+            (b"function handler(e) { return 'x'.repeat(1 << 30); }", "MemoryError"),
+            (b"function handler(e) { function f() { return f() + 1; } return f(); }", "RangeError"),
+            (b"function handler(e) { throw new Error('boom'); }", "Error: boom"),
+            (b"function handler(e) { return eval('e.request'); }", "EvalError"),
+            (b"function handler(e) { return require('fs'); }", "Cannot find module"),
+            (b"function handler(e) { return {statusCode: 'abc'}; }", "statusCode"),
+            (b"function handler(e) {", "SyntaxError"),
+        ]
+        for code, want in cases:
+            with self.subTest(code=code):
+                name, created = self.create(code)
+                tr = self.cf.test_function(Name=name, IfMatch=created["ETag"],
+                                           EventObject=json.dumps(EVENT).encode())["TestResult"]
+                self.assertIn(want, tr["FunctionErrorMessage"])
+                self.assertTrue(tr["FunctionErrorMessage"].startswith("The CloudFront function associated with"))
+                self.assertIn(tr.get("FunctionOutput", ""), ("", None))
+        self.assertEqual(self.cf.list_functions(MaxItems="1")["ResponseMetadata"]["HTTPStatusCode"], 200)
+
+    def test_association_refused_with_reason(self):
+        name, created = self.create()
+        arn = created["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
+
+        def with_function(fn_arn):
+            cfg = dist_config(V2020)
+            cfg["DefaultCacheBehavior"]["FunctionAssociations"] = {
+                "Quantity": 1, "Items": [{"FunctionARN": fn_arn, "EventType": "viewer-request"}]}
+            return cfg
+
+        e = self.assertClientError("InvalidFunctionAssociation", 400, self.cf.create_distribution,
+                                   DistributionConfig=with_function(arn))
+        self.assertIn("not published", e.response["Error"]["Message"])
+        self.cf.publish_function(Name=name, IfMatch=created["ETag"])
+        e = self.assertClientError("InvalidFunctionAssociation", 400, self.cf.create_distribution,
+                                   DistributionConfig=with_function(arn))
+        self.assertIn("OpenFront does not run CloudFront Functions at the edge yet", e.response["Error"]["Message"])
+        e = self.assertClientError("InvalidFunctionAssociation", 400, self.cf.create_distribution,
+                                   DistributionConfig=with_function(arn.rsplit("/", 1)[0] + "/missing-fn"))
+        self.assertIn("does not exist", e.response["Error"]["Message"])
+
+
+class TestKeyValueStores(ServerTestCase):
+    """The KeyValueStore resources (not yet their keys and values)."""
+
+    def test_lifecycle_boto3(self):
+        name = fn_name("kvs")
+        created = self.cf.create_key_value_store(Name=name, Comment="e2e")
+        self.assertEqual(created["ResponseMetadata"]["HTTPStatusCode"], 201)
+        self.assertEqual(created["KeyValueStore"]["Status"], "PROVISIONING")
+        self.assertRegex(created["KeyValueStore"]["ARN"], r"^arn:aws:cloudfront::\d{12}:key-value-store/[0-9a-f-]{36}$")
+        got = self.cf.describe_key_value_store(Name=name)
+        self.assertEqual(got["KeyValueStore"]["Status"], "READY")
+        self.assertEqual(got["ETag"], created["ETag"])
+        self.assertClientError("EntityAlreadyExists", 409, self.cf.create_key_value_store, Name=name)
+        self.assertClientError("UnsupportedOperation", 400, self.cf.create_key_value_store, Name=fn_name("kvs"),
+                               ImportSource={"SourceType": "S3", "SourceARN": "arn:aws:s3:::bucket/data.json"})
+        self.assertClientError("PreconditionFailed", 412, self.cf.update_key_value_store, Name=name, Comment="x",
+                               IfMatch="ESTALE")
+        up = self.cf.update_key_value_store(Name=name, Comment="changed", IfMatch=got["ETag"])
+        self.assertEqual(up["KeyValueStore"]["Comment"], "changed")
+        names = [k["Name"] for k in self.cf.list_key_value_stores()["KeyValueStoreList"].get("Items", [])]
+        self.assertIn(name, names)
+        self.assertClientError("PreconditionFailed", 412, self.cf.delete_key_value_store, Name=name, IfMatch=got["ETag"])
+        self.cf.delete_key_value_store(Name=name, IfMatch=up["ETag"])
+        self.assertClientError("EntityNotFound", 404, self.cf.describe_key_value_store, Name=name)
+
+    def test_cli(self):
+        name = fn_name("kvscli")
+        created = self.server.aws("cloudfront", "create-key-value-store", "--name", name, "--comment", "cli")
+        got = self.server.aws("cloudfront", "describe-key-value-store", "--name", name)
+        self.assertEqual(got["KeyValueStore"]["Id"], created["KeyValueStore"]["Id"])
+        self.server.aws("cloudfront", "delete-key-value-store", "--name", name, "--if-match", got["ETag"])
+        p = self.server.aws_run("cloudfront", "describe-key-value-store", "--name", name)
+        self.assertIn("EntityNotFound", p.stderr)
+
+
+class TestFunctionsCli(ServerTestCase):
+
+    def _write(self, name, data):
+        path = os.path.join(self.server.tmp, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def test_cli_flow(self):
+        name = fn_name("cli")
+        code = self._write(name + ".js", REWRITE)
+        event = self._write(name + "-event.json", json.dumps(EVENT).encode())
+        cfg = "Comment=from the cli,Runtime=cloudfront-js-1.0"
+        created = self.server.aws("cloudfront", "create-function", "--name", name, "--function-config", cfg,
+                                  "--function-code", "fileb://" + code)
+        etag = created["ETag"]
+        self.assertEqual(created["FunctionSummary"]["FunctionConfig"]["Runtime"], "cloudfront-js-1.0")
+
+        desc = self.server.aws("cloudfront", "describe-function", "--name", name)
+        self.assertEqual(desc["ETag"], etag)
+        p = self.server.aws_run("cloudfront", "describe-function", "--name", name, "--stage", "LIVE")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("NoSuchFunctionExists", p.stderr)
+
+        outfile = os.path.join(self.server.tmp, name + "-got.js")
+        got = self.server.aws("cloudfront", "get-function", "--name", name, outfile)
+        self.assertEqual(got["ETag"], etag)
+        with open(outfile, "rb") as f:
+            self.assertEqual(f.read(), REWRITE)
+
+        tr = self.server.aws("cloudfront", "test-function", "--name", name, "--if-match", etag,
+                             "--event-object", "fileb://" + event)["TestResult"]
+        self.assertEqual(json.loads(tr["FunctionOutput"])["request"]["uri"], "/docs/index.html")
+        self.assertEqual(tr["FunctionExecutionLogs"], ["uri /docs/index.html"])
+
+        new_code = self._write(name + "-v2.js", REDIRECT)
+        up = self.server.aws("cloudfront", "update-function", "--name", name, "--if-match", etag,
+                             "--function-config", "Comment=v2,Runtime=cloudfront-js-2.0",
+                             "--function-code", "fileb://" + new_code)
+        self.assertNotEqual(up["ETag"], etag)
+        p = self.server.aws_run("cloudfront", "publish-function", "--name", name, "--if-match", etag)
+        self.assertIn("PreconditionFailed", p.stderr)
+        pub = self.server.aws("cloudfront", "publish-function", "--name", name, "--if-match", up["ETag"])
+        self.assertEqual(pub["FunctionSummary"]["FunctionMetadata"]["Stage"], "LIVE")
+
+        listed = self.server.aws("cloudfront", "list-functions", "--stage", "LIVE")
+        self.assertIn(name, [f["Name"] for f in listed["FunctionList"].get("Items", [])])
+
+        p = self.server.aws_run("cloudfront", "delete-function", "--name", name, "--if-match", "ESTALE")
+        self.assertIn("PreconditionFailed", p.stderr)
+        self.server.aws("cloudfront", "delete-function", "--name", name, "--if-match", up["ETag"])
+        p = self.server.aws_run("cloudfront", "get-function", "--name", name, outfile)
+        self.assertIn("NoSuchFunctionExists", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
