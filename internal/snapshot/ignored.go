@@ -237,7 +237,13 @@ type reportedField struct {
 func IgnoredFields(cfg model.Tree) []string {
 	var out []string
 	for _, f := range reported {
-		if anyValue(cfg, f.segments, func(v string) bool { return v != "" && !slices.Contains(f.Defaults, v) }) {
+		defaults := f.Defaults
+		if f.Path == "ViewerCertificate.SSLSupportMethod" && model.Bool(cfg, "ViewerCertificate", "CloudFrontDefaultCertificate") {
+			// CloudFront shows the default certificate as vip, and the
+			// edge does serve it to every viewer, with SNI or without.
+			defaults = []string{"vip", "sni-only"}
+		}
+		if anyValue(cfg, f.segments, func(v string) bool { return v != "" && !slices.Contains(defaults, v) }) {
 			out = append(out, f.Path)
 		}
 	}

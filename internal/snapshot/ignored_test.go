@@ -82,7 +82,10 @@ func TestIgnoredFields(t *testing.T) {
 		{"web ACL", func(c model.Tree) { c["WebACLId"] = "473e64fd-f30b-4765-81a0-62ad96dd167a" }, []string{"WebACLId"}},
 		{"TLS policy", func(c model.Tree) {
 			c["ViewerCertificate"] = model.Tree{"CloudFrontDefaultCertificate": "true", "MinimumProtocolVersion": "TLSv1.2_2021", "SSLSupportMethod": "vip"}
-		}, []string{"ViewerCertificate.SSLSupportMethod"}}, // the default certificate's policy is TLSv1, as CloudFront's
+		}, nil}, // the default certificate is shown as vip, and served to every viewer
+		{"dedicated IP for an own certificate", func(c model.Tree) {
+			c["ViewerCertificate"] = model.Tree{"ACMCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/c", "SSLSupportMethod": "vip"}
+		}, []string{"ViewerCertificate.SSLSupportMethod"}},
 		{"smooth streaming on a path behaviour", func(c model.Tree) {
 			b := model.Clone(behavior(c))
 			b["PathPattern"], b["SmoothStreaming"] = "/video/*", "true"

@@ -147,3 +147,7 @@ class TestIgnoredFieldsReported(ServerTestCase):
         other = self.cf.create_distribution(DistributionConfig=dist_config(V2020))["Distribution"]
         wait_deployed(self.cf, other["Id"])
         self.assertEqual(self.metric("IsIPV6Enabled"), before + 1)
+        # A plain config, with the defaults CloudFront fills in, warns of nothing.
+        time.sleep(0.2)
+        noise = [l for l in self.server.stderr().splitlines() if "does not act on" in l and other["Id"] in l]
+        self.assertEqual(noise, [], "a default config is reported as using ignored fields")
