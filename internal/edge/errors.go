@@ -98,16 +98,15 @@ func (x *exchange) customErrorPage(status int) bool {
 	if ce == nil || ce.ResponsePagePath == "" || x.w == nil {
 		return false
 	}
-	page := &exchange{s: x.s, w: nil, r: x.r, start: x.start, now: x.now, https: x.https, reqID: x.reqID, snap: x.snap, dist: x.dist}
-	page.path, page.originPath = ce.ResponsePagePath, ce.ResponsePagePath
-	page.beh = x.dist.Match(page.path)
 	pr := x.r.Clone(context.WithoutCancel(x.r.Context()))
 	pr.Method = http.MethodGet
 	pr.Header.Del("Range")
 	pr.Header.Del("If-None-Match")
 	pr.Header.Del("If-Modified-Since")
-	page.r = pr
-	page.rawQuery = ""
+	page := &exchange{s: x.s, w: nil, r: pr, start: x.start, now: x.now, reqID: x.reqID, snap: x.snap, head: headOf(pr)}
+	page.dist = x.dist
+	page.path, page.originPath = ce.ResponsePagePath, ce.ResponsePagePath
+	page.beh = x.dist.Match(page.path)
 	p := page.beh.Policy
 	if p.CachingDisabled {
 		x.uncachedErrorPage(page, ce.ResponseCode)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"openfront/internal/snapshot"
-	"openfront/internal/urlpath"
 )
 
 // exchange is the state of one viewer request through the phases.
@@ -19,18 +18,12 @@ type exchange struct {
 	r     *http.Request // the viewer request; never modified
 	start time.Time
 	now   time.Time
-	https bool
 	reqID string
 
+	head requestHead
 	snap *snapshot.Snapshot
-	dist *snapshot.Distribution
-	beh  *snapshot.Behavior
-
-	path       string // viewer path, normalised (urlpath.Normalize), no query
-	accessPath string // path of access decisions: behaviour, signature (urlpath.ForAccess)
-	rawQuery   string
-	originPath string // path asked of the origin (default root object applied)
-	key        string // cache key; "" when the request is not cached
+	plan        // what the plan decided (plan.go)
+	key  string // cache key; "" when the request is not cached
 
 	result string // X-Cache word: Hit, Miss, RefreshHit, Error, Redirect
 	detail string // access log x-edge-detailed-result-type when it differs from result
@@ -46,7 +39,7 @@ var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }
 
 func newExchange(s *Server, w http.ResponseWriter, r *http.Request) *exchange {
 	now := s.now()
-	return &exchange{s: s, w: w, r: r, start: now, now: now, https: r.TLS != nil, reqID: newRequestID()}
+	return &exchange{s: s, w: w, r: r, start: now, now: now, reqID: newRequestID(), head: headOf(r)}
 }
 
 // newRequestID returns a 56-character URL-safe base64 id, the form of
@@ -57,111 +50,45 @@ func newRequestID() string {
 	return string(appendRequestID(b[:0])) // one allocation
 }
 
-// run executes the phases in order; each returns false when it has
-// finished the response.
+// run executes the phases in order: the plan decides (plan.go), then the
+// request is refused or served.
 func (x *exchange) run() {
-	if !x.resolveDistribution() {
-		return
+	x.snap = x.s.snap.Load()
+	bp := keyBufs.Get().(*[]byte)
+	kb, ref := x.s.planner().plan(&x.plan, x.snap, &x.head, x.now, (*bp)[:0])
+	if x.cached {
+		x.key = string(kb)
 	}
-	if x.dist.Config.Logging.Enabled && x.s.opts.AccessLog != nil {
+	*bp = kb
+	keyBufs.Put(bp)
+	if x.dist != nil && x.dist.Config.Logging.Enabled && x.s.opts.AccessLog != nil {
 		x.log = &logWriter{ResponseWriter: x.w}
 		x.w = x.log
 	}
-	if !x.geoFilter() || !x.matchBehavior() || !x.requestFilter() {
+	if ref != nil {
+		x.refuse(ref)
 		return
 	}
 	x.serve()
 }
 
-// resolveDistribution finds the distribution for the Host; an unknown host
-// or a disabled distribution gets CloudFront's 403.
-func (x *exchange) resolveDistribution() bool {
-	x.snap = x.s.snap.Load()
-	host := x.r.Host
-	// SplitHostPort allocates its error for a Host without a port.
-	if strings.IndexByte(host, ':') >= 0 {
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			host = h
-		}
+// refuse writes the response of a refusal.
+func (x *exchange) refuse(ref *refusal) {
+	x.detail = ref.detail
+	switch {
+	case ref.redirect:
+		x.redirectToHTTPS(ref.status)
+	case ref.signature != nil:
+		x.signatureError(ref.signature)
+	default:
+		x.edgeError(ref.status, ref.reason)
 	}
-	x.dist = x.snap.Lookup(host)
-	if x.dist == nil || !x.dist.Config.Enabled {
-		x.dist = nil
-		x.edgeError(http.StatusForbidden, "Bad request. We can't connect to the server for this app or website at this time. There might be too much traffic or a configuration error. Try again later, or contact the app or website owner.")
-		return false
-	}
-	return true
 }
 
-// matchBehavior normalises the viewer path and picks the cache behaviour
-// by its access form (package urlpath: CloudFront matches behaviours on
-// the RFC 3986 normalised path); the canonical form is what the cache
-// keys and the origin is asked for. A path that cannot be normalised
-// safely (bad or NUL escape) is a 400.
-func (x *exchange) matchBehavior() bool {
-	x.rawQuery = x.r.URL.RawQuery
-	canonical, err := urlpath.Normalize(x.r.URL.EscapedPath())
-	if err != nil {
-		x.edgeError(http.StatusBadRequest, "Bad request.")
-		return false
-	}
-	x.path = canonical
-	x.accessPath, _ = urlpath.ForAccess(canonical) // never fails on a canonical path
-	x.beh = x.dist.Match(x.accessPath)
-	x.originPath = x.path
-	if x.path == "/" && x.dist.Config.DefaultRootObject != "" {
-		x.originPath = "/" + x.dist.Config.DefaultRootObject
-	}
-	return true
-}
-
-// requestFilter applies the viewer protocol policy and allowed methods.
-func (x *exchange) requestFilter() bool {
-	b := x.beh
-	if !x.https {
-		switch b.ViewerProtocolPolicy {
-		case "https-only":
-			x.edgeError(http.StatusForbidden, "This distribution is configured to serve requests over HTTPS only.")
-			return false
-		case "redirect-to-https":
-			x.redirectToHTTPS()
-			return false
-		}
-	}
+// redirectToHTTPS answers 301 or 307 with the HTTPS URL (spec edge.md
+// §4.1).
+func (x *exchange) redirectToHTTPS(status int) {
 	method := x.r.Method
-	allowed := false
-	for _, m := range b.AllowedMethods {
-		if m == method {
-			allowed = true
-			break
-		}
-	}
-	if !allowed {
-		x.edgeError(http.StatusForbidden, "This distribution is not configured to allow the HTTP request method that was used for this request. The distribution supports only cachable requests.")
-		return false
-	}
-	if method == http.MethodGet && (x.r.ContentLength > 0 || len(x.r.TransferEncoding) > 0) {
-		x.edgeError(http.StatusForbidden, "A GET request with a body is not allowed.")
-		return false
-	}
-	if b.Signed && !x.checkSignature() {
-		return false
-	}
-	return true
-}
-
-// redirectToHTTPS answers 301 (GET, HEAD) or 307 (other methods; 403 for
-// HTTP/1.0) with the HTTPS URL (spec edge.md §4.1).
-func (x *exchange) redirectToHTTPS() {
-	method := x.r.Method
-	status := http.StatusMovedPermanently
-	if method != http.MethodGet && method != http.MethodHead {
-		if x.r.ProtoMajor == 1 && x.r.ProtoMinor == 0 {
-			x.edgeError(http.StatusForbidden, "This distribution is configured to redirect HTTP requests to HTTPS.")
-			return
-		}
-		status = http.StatusTemporaryRedirect
-	}
 	host := x.r.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h

@@ -12,7 +12,6 @@ import (
 	"openfront/internal/cache"
 	"openfront/internal/httpcache"
 	"openfront/internal/origin"
-	"openfront/internal/signedurl"
 	"openfront/internal/urlpath"
 )
 
@@ -24,40 +23,21 @@ const fillTimeout = 24 * time.Hour
 // serve runs the cache phases: key, lookup, and on a miss the collapsed
 // fill; requests that are not cached go straight to the origin.
 func (x *exchange) serve() {
-	method := x.r.Method
-	p := x.beh.Policy
-	if p.CachingDisabled || !contains(x.beh.CachedMethods, method) {
+	if !x.cached {
 		x.passThrough()
 		return
 	}
-	bp := keyBufs.Get().(*[]byte)
-	kb := p.AppendKeyWith((*bp)[:0], x.dist.ID, x.beh.PathPattern, x.originPath, x.rawQuery, x.r.Header, x.generatedHeaders(p.KeyGenerated()), x.r.Host, x.skipQuery())
-	if method == http.MethodOptions {
-		kb = append(kb, "\x00OPTIONS"...)
-	}
-	x.key = string(kb)
-	*bp = kb
-	keyBufs.Put(bp)
 	// GET and HEAD share one cached object: a HEAD miss fills with GET.
 	if entry, ok := x.s.opts.Cache.Lookup(x.key); ok {
-		x.cached(entry)
+		x.serveStored(entry)
 		return
 	}
 	x.fill(nil)
 }
 
-// skipQuery drops signed-URL parameters from key and origin request when
-// the behaviour checks signatures.
-func (x *exchange) skipQuery() func(string) bool {
-	if !x.beh.Signed {
-		return nil
-	}
-	return signedurl.IsSigningParam
-}
-
-// cached serves a stored object: fresh is a Hit; stale is revalidated or
+// serveStored serves a stored object: fresh is a Hit; stale is revalidated or
 // refetched, or served stale where the origin's directives allow.
-func (x *exchange) cached(e cache.Entry) {
+func (x *exchange) serveStored(e cache.Entry) {
 	m := e.Meta
 	if x.now.Before(m.Expires.Time()) {
 		x.result = "Hit"

@@ -112,6 +112,9 @@ func (s *Server) Apply(snap *snapshot.Snapshot, invals []model.InvalidationRecor
 	}
 }
 
+// planner is the plan's view of the options.
+func (s *Server) planner() planner { return planner{geo: s.opts.Geo, signed: s.opts.Signed} }
+
 // Snapshot returns the live snapshot.
 func (s *Server) Snapshot() *snapshot.Snapshot { return s.snap.Load() }
 

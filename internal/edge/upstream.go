@@ -61,10 +61,10 @@ func (x *exchange) originRequest(method string, body io.Reader, length int64) *o
 		h[name] = vs
 	}
 	return &origin.Request{
-		ViewerHTTPS:   x.https,
+		ViewerHTTPS:   x.head.https,
 		Method:        method,
 		Path:          x.originPath,
-		RawQuery:      p.ForwardQuery(x.rawQuery, x.skipQuery()),
+		RawQuery:      p.ForwardQuery(x.rawQuery, x.skipQuery),
 		Header:        h,
 		Body:          body,
 		ContentLength: length,
