@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -75,6 +76,10 @@ func (x *exchange) run() {
 // refuse writes the response of a refusal.
 func (x *exchange) refuse(ref *refusal) {
 	x.detail = ref.detail
+	if !ref.viewerFault {
+		x.s.opts.Log.Warn("edge: request refused", "status", ref.status, "reason", ref.reason,
+			"host", x.r.Host, "path", x.head.path, "request_id", x.reqID)
+	}
 	switch {
 	case ref.redirect:
 		x.redirectToHTTPS(ref.status)
@@ -88,7 +93,6 @@ func (x *exchange) refuse(ref *refusal) {
 // redirectToHTTPS answers 301 or 307 with the HTTPS URL (spec edge.md
 // §4.1).
 func (x *exchange) redirectToHTTPS(status int) {
-	method := x.r.Method
 	host := x.r.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
@@ -96,22 +100,29 @@ func (x *exchange) redirectToHTTPS(status int) {
 	if p := x.s.opts.HTTPSPort; p != 0 && p != 443 {
 		host = net.JoinHostPort(host, itoa(p))
 	}
-	loc := "https://" + host + x.r.URL.RequestURI()
-	h := x.w.Header()
-	h.Set("Location", loc)
-	h.Set("Server", "CloudFront")
-	h.Set("Content-Type", "text/html")
-	x.result = "Redirect"
-	x.stampHeaders(false, 0)
-	x.status = status
-	x.w.WriteHeader(status)
-	if method != http.MethodHead {
-		x.w.Write([]byte("<html>\r\n<head><title>" + itoa(status) + " " + http.StatusText(status) + "</title></head>\r\n<body>\r\n<center><h1>" + itoa(status) + " " + http.StatusText(status) + "</h1></center>\r\n<hr><center>CloudFront</center>\r\n</body>\r\n</html>\r\n"))
-	}
+	resp := generated("Redirect", status, "text/html", nil)
+	resp.location = "https://" + host + x.r.URL.RequestURI()
+	resp.body = []byte("<html>\r\n<head><title>" + itoa(status) + " " + http.StatusText(status) + "</title></head>\r\n<body>\r\n<center><h1>" + itoa(status) + " " + http.StatusText(status) + "</h1></center>\r\n<hr><center>CloudFront</center>\r\n</body>\r\n</html>\r\n")
+	resp.final = true
+	x.write(resp)
 }
 
-// finish is the logging phase: it always runs.
+// finish is the logging phase: it always runs. It reports what write
+// decided (x.status, x.result): metrics, traffic statistics, the access
+// log in CloudFront's format and, at debug level, one structured line.
 func (x *exchange) finish() {
+	if log := x.s.opts.Log; log.Enabled(x.r.Context(), slog.LevelDebug) {
+		distID := ""
+		if x.dist != nil {
+			distID = x.dist.ID
+		}
+		log.LogAttrs(x.r.Context(), slog.LevelDebug, "edge: request",
+			slog.String("request_id", x.reqID), slog.String("dist_id", distID),
+			slog.String("method", x.r.Method), slog.String("host", x.r.Host), slog.String("path", x.head.path),
+			slog.String("query", x.head.rawQuery), slog.String("viewer", x.r.RemoteAddr), slog.String("proto", x.r.Proto),
+			slog.Int("status", x.status), slog.String("result", x.resultType()), slog.String("detail", x.detail),
+			slog.String("key", x.key), slog.Int64("bytes", x.bodyBytes()), slog.Duration("duration", x.s.now().Sub(x.start)))
+	}
 	if x.s.opts.Count != nil && x.result != "" {
 		x.s.opts.Count(x.resultType())
 	}

@@ -20,7 +20,8 @@ import (
 // path only adds "look the key up in memory, write the stored head and
 // body". It declines (ok=false, nothing written or counted) every request
 // whose answer needs more: a refusal or a request the plan does not
-// cache, access logging, a path that is not already normal
+// cache, access logging or a debug-level log (both written by ServeHTTP's
+// logging phase), a path that is not already normal
 // (urlpath.IsNormal: normalising would allocate), viewer Range or
 // conditional headers, a miss, a stale or disk-tier object, an error
 // status, a body net/http would frame or sniff differently. ServeHTTP then
@@ -28,7 +29,7 @@ import (
 // give the same answers).
 func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, ok bool) {
 	c := s.opts.Cache
-	if c == nil || !urlpath.IsNormal(r.Path) {
+	if c == nil || s.logEvery || !urlpath.IsNormal(r.Path) {
 		return dst, nil, false
 	}
 	h := fastHead(r)

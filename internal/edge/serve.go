@@ -40,16 +40,14 @@ func (x *exchange) serve() {
 func (x *exchange) serveStored(e cache.Entry) {
 	m := e.Meta
 	if x.now.Before(m.Expires.Time()) {
-		x.result = "Hit"
-		x.respondEntry(e, true)
+		x.write(&response{result: "Hit", meta: m, stored: e, hasStored: true, hit: true, age: x.now.Sub(m.StoredAt.Time())})
 		return
 	}
 	cc := httpcache.ParseCacheControl(m.Header.Get("Cache-Control"))
 	if cc.HasStaleWhileRevalidate && x.now.Before(m.Expires.Time().Add(cc.StaleWhileRevalidate)) {
 		// Serve the stale copy now and refresh it in the background.
-		x.result = "RefreshHit"
 		go x.backgroundRefresh()
-		x.respondEntry(e, true)
+		x.write(&response{result: "RefreshHit", meta: m, stored: e, hasStored: true, hit: true, age: x.now.Sub(m.StoredAt.Time())})
 		return
 	}
 	stale := e // escapes (fill keeps &stale); only the stale path pays for it
@@ -94,24 +92,22 @@ func (x *exchange) purgePath() string {
 // stored copy, if any: it is revalidated (a 304 stores it again, fresh),
 // and served when the origin fails and the directives allow.
 func (x *exchange) fill(stale *cache.Entry) {
-	var owned atomic.Bool // the fill took over stale's body
+	// revalidated: the origin answered 304 and the fill took over stale's
+	// body (set by the fetch, which may run on after this request).
 	var revalidated atomic.Bool
 	if stale != nil {
 		defer func() {
-			if !owned.Load() {
+			if !revalidated.Load() {
 				stale.Close()
 			}
 		}()
 		// Fill would hand back the stored copy; take it out of the way.
 		x.s.opts.Cache.Delete(x.key)
 	}
-	s, err := x.s.opts.Cache.Fill(x.r.Context(), x.fillRequest(stale, func(o bool) {
-		revalidated.Store(true)
-		owned.Store(o)
-	}))
+	s, err := x.s.opts.Cache.Fill(x.r.Context(), x.fillRequest(stale, &revalidated))
 	if err != nil {
 		if x.r.Context().Err() != nil {
-			x.result, x.status = "Error", 0 // the viewer left
+			x.write(&response{viewerGone: true})
 			return
 		}
 		if stale != nil && x.serveStaleOnError(stale, err) {
@@ -120,16 +116,14 @@ func (x *exchange) fill(stale *cache.Entry) {
 		x.originError(err)
 		return
 	}
-	defer s.Close()
+	result := "Miss"
 	switch {
 	case s.Shared:
-		x.result = "Hit"
+		result = "Hit"
 	case revalidated.Load():
-		x.result = "RefreshHit"
-	default:
-		x.result = "Miss"
+		result = "RefreshHit"
 	}
-	x.respondStream(s.Meta, s, s.Shared)
+	x.write(&response{result: result, meta: s.Meta, stream: s, closer: s, hit: s.Shared})
 }
 
 // serveStaleOnError serves the expired copy when the origin failed with a
@@ -154,15 +148,14 @@ func (x *exchange) serveStaleOnError(stale *cache.Entry, err error) bool {
 				Body: io.NopCloser(io.NewSectionReader(stale, 0, m.Size)), Cacheable: true}, nil
 		},
 	})
-	x.result = "RefreshHit"
-	x.respondEntry(*stale, true)
+	x.write(&response{result: "RefreshHit", meta: m, stored: *stale, hasStored: true, hit: true, age: x.now.Sub(m.StoredAt.Time())})
 	return true
 }
 
-// fillRequest describes the fill of this exchange's key. onRevalidated is
-// called when the origin answered 304 to the conditional request built
-// from stale (with whether the fill took over stale's body).
-func (x *exchange) fillRequest(stale *cache.Entry, onRevalidated func(owned bool)) *cache.FillRequest {
+// fillRequest describes the fill of this exchange's key. revalidated, if
+// not nil, is set when the origin answered 304 to the conditional request
+// built from stale (the fill then owns stale's body).
+func (x *exchange) fillRequest(stale *cache.Entry, revalidated *atomic.Bool) *cache.FillRequest {
 	return &cache.FillRequest{
 		Key: x.key, DistID: x.dist.ID, Path: x.purgePath(), Timeout: fillTimeout,
 		Fetch: func(ctx context.Context) (*cache.FetchResult, error) {
@@ -189,8 +182,8 @@ func (x *exchange) fillRequest(stale *cache.Entry, onRevalidated func(owned bool
 			if stale != nil && resp.StatusCode == http.StatusNotModified {
 				resp.Body.Close()
 				res := x.refreshed(stale, resp.Header)
-				if onRevalidated != nil {
-					onRevalidated(true)
+				if revalidated != nil {
+					revalidated.Store(true)
 				}
 				return res, nil
 			}
@@ -250,17 +243,15 @@ func (x *exchange) passThrough() {
 	resp, err := x.fetch(x.r.Context(), out)
 	if err != nil {
 		if x.r.Context().Err() != nil {
-			x.result = "Error"
+			x.write(&response{viewerGone: true})
 			return
 		}
 		x.originError(err)
 		return
 	}
 	res := x.upstreamResponse(resp)
-	defer res.Body.Close()
-	x.result = "Miss"
 	m := &cache.Meta{Status: res.Status, Header: cache.MakeHeader(res.Header), StoredAt: cache.InstantOf(x.now), Size: res.Size}
-	x.respondStream(m, res.Body, false)
+	x.write(&response{result: "Miss", meta: m, stream: res.Body, closer: res.Body})
 }
 
 func contains(list []string, s string) bool {

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
@@ -57,6 +58,9 @@ type Server struct {
 	pop   []string // X-Amz-Cf-Pop value, shared by every response
 	viaID string
 	now   func() time.Time
+	// logEvery: the log is at debug level, so every request is logged
+	// in one line; the fast path then leaves all requests to ServeHTTP.
+	logEvery bool
 }
 
 // New returns an edge server.
@@ -73,6 +77,7 @@ func New(opts Options) *Server {
 	if s.opts.Log == nil {
 		s.opts.Log = slog.Default()
 	}
+	s.logEvery = s.opts.Log.Enabled(context.Background(), slog.LevelDebug)
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -2,6 +2,7 @@ package edge
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -90,6 +91,11 @@ func (x *exchange) fetch(ctx context.Context, out *origin.Request) (*http.Respon
 			req.Host = o.DomainName // CloudFront sends the origin's domain name, without a port
 		}
 		resp, err = x.s.opts.Origin.Do(ctx, &req)
+		if err != nil && ctx.Err() == nil {
+			x.logOriginFailure(&req, err.Error(), err)
+		} else if err == nil && len(x.beh.Origins) > 1 && slices.Contains(x.beh.FailoverCodes, resp.StatusCode) {
+			x.logOriginFailure(&req, "failover status "+resp.Status, nil)
+		}
 		last := i == len(x.beh.Origins)-1
 		if last || (out.Method != http.MethodGet && out.Method != http.MethodHead && out.Method != http.MethodOptions) {
 			break
@@ -102,6 +108,35 @@ func (x *exchange) fetch(ctx context.Context, out *origin.Request) (*http.Respon
 		}
 	}
 	return resp, err
+}
+
+// logOriginFailure names a failed origin fetch at the default level:
+// distribution, origin id and host:port, reason and the attempts made
+// (ConnectionAttempts for GET and HEAD without a body, else one).
+func (x *exchange) logOriginFailure(req *origin.Request, reason string, err error) {
+	u := x.s.opts.Origin.URL(req)
+	hostport := u.Host
+	if u.Port() == "" {
+		port := "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+		hostport = net.JoinHostPort(u.Hostname(), port)
+	}
+	attempts := 1
+	if n := req.Origin.ConnectionAttempts; n > 1 && req.Body == nil && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
+		attempts = n
+	}
+	detail := "OriginError"
+	var oe *origin.Error
+	if errors.As(err, &oe) {
+		detail = oe.Detail
+	}
+	if err == nil {
+		detail = "OriginFailoverStatus"
+	}
+	x.s.opts.Log.Warn("edge: origin failed", "dist_id", x.dist.ID, "origin_id", req.Origin.ID, "origin", hostport,
+		"detail", detail, "reason", reason, "attempts", attempts, "method", req.Method, "path", req.Path, "request_id", x.reqID)
 }
 
 // withOriginHeaders sets the Host for the origin and its custom headers
