@@ -11,14 +11,9 @@ import (
 	"openfront/internal/origin"
 )
 
-// edgeError answers with CloudFront's own error page (spec edge.md §6:
-// "ERROR: The request could not be satisfied"), or the distribution's
-// custom error page for the status when one is configured.
-func (x *exchange) edgeError(status int, reason string) {
-	x.write(x.edgePage(status, reason))
-}
-
-// edgePage is CloudFront's own error page.
+// edgePage is CloudFront's own error page (spec edge.md §6: "ERROR: The
+// request could not be satisfied"); write replaces it with the
+// distribution's custom error page for the status when one is configured.
 func (x *exchange) edgePage(status int, reason string) *response {
 	return generated("Error", status, "text/html", errorPage(status, reason, x.reqID))
 }
@@ -44,10 +39,10 @@ Request ID: ` + reqID + `
 </BODY></HTML>`)
 }
 
-// originError answers a failed origin fetch: 502 or 504, cached for the
-// error caching time so a struggling origin is not hammered (spec §3.6).
-func (x *exchange) originError(err error) {
-	x.edgeError(x.originFailure(err))
+// originFailed is the answer to a failed origin fetch: CloudFront's 502
+// or 504 page (or the distribution's custom page for it).
+func (x *exchange) originFailed(err error) *response {
+	return x.edgePage(x.originFailure(err))
 }
 
 // originFailure is the status and reason of CloudFront's error page for a

@@ -23,8 +23,9 @@ type exchange struct {
 
 	head requestHead
 	snap *snapshot.Snapshot
-	plan        // what the plan decided (plan.go)
-	key  string // cache key; "" when the request is not cached
+	plan          // what the plan decided (plan.go)
+	key  string   // cache key; "" when the request is not cached
+	resp response // the response of a stored copy (no allocation on a hit)
 
 	result string // X-Cache word: Hit, Miss, RefreshHit, Error, Redirect
 	detail string // access log x-edge-detailed-result-type when it differs from result
@@ -51,9 +52,26 @@ func newRequestID() string {
 	return string(appendRequestID(b[:0])) // one allocation
 }
 
-// run executes the phases in order: the plan decides (plan.go), then the
-// request is refused or served.
+// run executes the phases in the order CloudFront applies them (doc.go
+// draws them); finish, the logging phase, is deferred by ServeHTTP so
+// that it runs whatever happens.
 func (x *exchange) run() {
+	ref := x.decide() // resolveDistribution .. cacheKey: the pure plan
+	if x.dist != nil && x.dist.Config.Logging.Enabled && x.s.opts.AccessLog != nil {
+		x.log = &logWriter{ResponseWriter: x.w}
+		x.w = x.log
+	}
+	var resp *response
+	if ref != nil {
+		resp = x.refused(ref) // failToProxy for the plan's refusals
+	} else {
+		resp = x.obtain() // cacheLookup, upstream phases; failures: failToProxy
+	}
+	x.write(resp) // responseFilter: the one response path
+}
+
+// decide runs the plan (plan.go) on this request and the live snapshot.
+func (x *exchange) decide() *refusal {
 	x.snap = x.s.snap.Load()
 	bp := keyBufs.Get().(*[]byte)
 	kb, ref := x.s.planner().plan(&x.plan, x.snap, &x.head, x.now, (*bp)[:0])
@@ -62,19 +80,14 @@ func (x *exchange) run() {
 	}
 	*bp = kb
 	keyBufs.Put(bp)
-	if x.dist != nil && x.dist.Config.Logging.Enabled && x.s.opts.AccessLog != nil {
-		x.log = &logWriter{ResponseWriter: x.w}
-		x.w = x.log
-	}
-	if ref != nil {
-		x.refuse(ref)
-		return
-	}
-	x.serve()
+	return ref
 }
 
-// refuse writes the response of a refusal.
-func (x *exchange) refuse(ref *refusal) {
+// refused is the response of a refusal: a redirect to HTTPS, CloudFront's
+// XML error for a signature, or its error page (which the distribution's
+// custom error page may replace). Refusals that are not the viewer's
+// fault are logged.
+func (x *exchange) refused(ref *refusal) *response {
 	x.detail = ref.detail
 	if !ref.viewerFault {
 		x.s.opts.Log.Warn("edge: request refused", "status", ref.status, "reason", ref.reason,
@@ -82,17 +95,18 @@ func (x *exchange) refuse(ref *refusal) {
 	}
 	switch {
 	case ref.redirect:
-		x.redirectToHTTPS(ref.status)
+		return x.redirectToHTTPS(ref.status)
 	case ref.signature != nil:
-		x.signatureError(ref.signature)
-	default:
-		x.edgeError(ref.status, ref.reason)
+		// 403 with CloudFront's XML error body (spec edge.md §8).
+		resp := generated("Error", http.StatusForbidden, "text/xml", ref.signature.XML())
+		resp.final = true
+		return resp
 	}
+	return x.edgePage(ref.status, ref.reason)
 }
 
-// redirectToHTTPS answers 301 or 307 with the HTTPS URL (spec edge.md
-// §4.1).
-func (x *exchange) redirectToHTTPS(status int) {
+// redirectToHTTPS is the 301 or 307 to the HTTPS URL (spec edge.md §4.1).
+func (x *exchange) redirectToHTTPS(status int) *response {
 	host := x.r.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
@@ -104,7 +118,7 @@ func (x *exchange) redirectToHTTPS(status int) {
 	resp.location = "https://" + host + x.r.URL.RequestURI()
 	resp.body = []byte("<html>\r\n<head><title>" + itoa(status) + " " + http.StatusText(status) + "</title></head>\r\n<body>\r\n<center><h1>" + itoa(status) + " " + http.StatusText(status) + "</h1></center>\r\n<hr><center>CloudFront</center>\r\n</body>\r\n</html>\r\n")
 	resp.final = true
-	x.write(resp)
+	return resp
 }
 
 // finish is the logging phase: it always runs. It reports what write

@@ -34,6 +34,7 @@ type response struct {
 	hasStored bool
 	stream    io.Reader
 	closer    io.Closer     // closed by write when the response is sent
+	release   io.Closer     // likewise, after closer
 	hit       bool          // a stored copy: Age is stamped
 	age       time.Duration // its age
 	// page is the status of a custom error page (its ResponseCode): no
@@ -66,6 +67,9 @@ func generated(result string, status int, contentType string, body []byte) *resp
 func (x *exchange) write(resp *response) {
 	if resp.hasStored {
 		defer resp.stored.Close()
+	}
+	if resp.release != nil {
+		defer resp.release.Close()
 	}
 	if resp.closer != nil {
 		defer resp.closer.Close()

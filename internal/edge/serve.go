@@ -20,38 +20,43 @@ import (
 // transfer hits this.
 const fillTimeout = 24 * time.Hour
 
-// serve runs the cache phases: key, lookup, and on a miss the collapsed
-// fill; requests that are not cached go straight to the origin.
-func (x *exchange) serve() {
+// obtain runs the cache phases and returns what to send: a stored copy,
+// the collapsed fill of a miss or an expired copy, or, for requests that
+// are not cached, the origin's answer; a failure is CloudFront's error
+// page.
+func (x *exchange) obtain() *response {
 	if !x.cached {
-		x.passThrough()
-		return
+		return x.passThrough()
 	}
 	// GET and HEAD share one cached object: a HEAD miss fills with GET.
 	if entry, ok := x.s.opts.Cache.Lookup(x.key); ok {
-		x.serveStored(entry)
-		return
+		return x.fromStore(entry)
 	}
-	x.fill(nil)
+	return x.fill(nil)
 }
 
-// serveStored serves a stored object: fresh is a Hit; stale is revalidated or
-// refetched, or served stale where the origin's directives allow.
-func (x *exchange) serveStored(e cache.Entry) {
+// fromStore serves a stored object: fresh is a Hit; stale is revalidated
+// or refetched, or served stale where the origin's directives allow.
+func (x *exchange) fromStore(e cache.Entry) *response {
 	m := e.Meta
 	if x.now.Before(m.Expires.Time()) {
-		x.write(&response{result: "Hit", meta: m, stored: e, hasStored: true, hit: true, age: x.now.Sub(m.StoredAt.Time())})
-		return
+		return x.storedCopy("Hit", e)
 	}
 	cc := httpcache.ParseCacheControl(m.Header.Get("Cache-Control"))
 	if cc.HasStaleWhileRevalidate && x.now.Before(m.Expires.Time().Add(cc.StaleWhileRevalidate)) {
 		// Serve the stale copy now and refresh it in the background.
 		go x.backgroundRefresh()
-		x.write(&response{result: "RefreshHit", meta: m, stored: e, hasStored: true, hit: true, age: x.now.Sub(m.StoredAt.Time())})
-		return
+		return x.storedCopy("RefreshHit", e)
 	}
 	stale := e // escapes (fill keeps &stale); only the stale path pays for it
-	x.fill(&stale)
+	return x.fill(&stale)
+}
+
+// storedCopy is the response of a stored object, which write closes. It
+// lives in the exchange, so that a hit allocates no response.
+func (x *exchange) storedCopy(result string, e cache.Entry) *response {
+	x.resp = response{result: result, meta: e.Meta, stored: e, hasStored: true, hit: true, age: x.now.Sub(e.Meta.StoredAt.Time())}
+	return &x.resp
 }
 
 // backgroundRefresh refills the object for stale-while-revalidate; it
@@ -91,53 +96,72 @@ func (x *exchange) purgePath() string {
 // fill asks the origin through the collapsing fill. stale is the expired
 // stored copy, if any: it is revalidated (a 304 stores it again, fresh),
 // and served when the origin fails and the directives allow.
-func (x *exchange) fill(stale *cache.Entry) {
-	// revalidated: the origin answered 304 and the fill took over stale's
-	// body (set by the fetch, which may run on after this request).
-	var revalidated atomic.Bool
+func (x *exchange) fill(stale *cache.Entry) *response {
+	var release io.Closer
+	var revalidated *atomic.Bool
 	if stale != nil {
-		defer func() {
-			if !revalidated.Load() {
-				stale.Close()
-			}
-		}()
 		// Fill would hand back the stored copy; take it out of the way.
 		x.s.opts.Cache.Delete(x.key)
+		r := &staleRelease{stale: stale}
+		release, revalidated = r, &r.revalidated
 	}
-	s, err := x.s.opts.Cache.Fill(x.r.Context(), x.fillRequest(stale, &revalidated))
+	s, err := x.s.opts.Cache.Fill(x.r.Context(), x.fillRequest(stale, revalidated))
 	if err != nil {
 		if x.r.Context().Err() != nil {
-			x.write(&response{viewerGone: true})
-			return
+			closeIf(release)
+			return &response{viewerGone: true}
 		}
-		if stale != nil && x.serveStaleOnError(stale, err) {
-			return
+		if stale != nil {
+			if resp := x.staleOnError(stale, err); resp != nil {
+				return resp // the response owns stale now
+			}
 		}
-		x.originError(err)
-		return
+		closeIf(release)
+		return x.originFailed(err)
 	}
 	result := "Miss"
 	switch {
 	case s.Shared:
 		result = "Hit"
-	case revalidated.Load():
+	case revalidated != nil && revalidated.Load():
 		result = "RefreshHit"
 	}
-	x.write(&response{result: result, meta: s.Meta, stream: s, closer: s, hit: s.Shared})
+	return &response{result: result, meta: s.Meta, stream: s, closer: s, release: release, hit: s.Shared}
 }
 
-// serveStaleOnError serves the expired copy when the origin failed with a
-// 5xx or could not be reached, unless the object said stale-if-error=0,
-// and keeps it for ErrorCachingMinTTL before asking the origin again
-// (spec edge.md §3.5).
-func (x *exchange) serveStaleOnError(stale *cache.Entry, err error) bool {
+// staleRelease closes the expired copy after its fill, unless the fill
+// took its body over (the origin answered 304: revalidated is set by the
+// fetch, which may run on after this request).
+type staleRelease struct {
+	stale       *cache.Entry
+	revalidated atomic.Bool
+}
+
+func (r *staleRelease) Close() error {
+	if !r.revalidated.Load() {
+		return r.stale.Close()
+	}
+	return nil
+}
+
+func closeIf(c io.Closer) {
+	if c != nil {
+		c.Close()
+	}
+}
+
+// staleOnError serves the expired copy when the origin failed with a 5xx
+// or could not be reached, unless the object said stale-if-error=0, and
+// keeps it for ErrorCachingMinTTL before asking the origin again (spec
+// edge.md §3.5). nil: the copy may not be served.
+func (x *exchange) staleOnError(stale *cache.Entry, err error) *response {
 	var oe *origin.Error
 	if !errors.As(err, &oe) {
-		return false
+		return nil
 	}
 	cc := httpcache.ParseCacheControl(stale.Meta.Header.Get("Cache-Control"))
 	if cc.HasStaleIfError && (cc.StaleIfError == 0 || x.now.After(stale.Meta.Expires.Time().Add(cc.StaleIfError))) {
-		return false
+		return nil
 	}
 	keep := x.errorCachingMinTTL(oe.Status)
 	m := stale.Meta
@@ -148,8 +172,7 @@ func (x *exchange) serveStaleOnError(stale *cache.Entry, err error) bool {
 				Body: io.NopCloser(io.NewSectionReader(stale, 0, m.Size)), Cacheable: true}, nil
 		},
 	})
-	x.write(&response{result: "RefreshHit", meta: m, stored: *stale, hasStored: true, hit: true, age: x.now.Sub(m.StoredAt.Time())})
-	return true
+	return x.storedCopy("RefreshHit", *stale)
 }
 
 // fillRequest describes the fill of this exchange's key. revalidated, if
@@ -234,7 +257,7 @@ func (x *exchange) errorCachingMinTTL(status int) time.Duration {
 
 // passThrough forwards a request that is not cached (other methods, or a
 // behaviour with caching disabled) and streams the answer back.
-func (x *exchange) passThrough() {
+func (x *exchange) passThrough() *response {
 	var body io.Reader
 	if x.r.ContentLength != 0 && x.r.Body != nil && x.r.Body != http.NoBody {
 		body = x.r.Body
@@ -243,15 +266,13 @@ func (x *exchange) passThrough() {
 	resp, err := x.fetch(x.r.Context(), out)
 	if err != nil {
 		if x.r.Context().Err() != nil {
-			x.write(&response{viewerGone: true})
-			return
+			return &response{viewerGone: true}
 		}
-		x.originError(err)
-		return
+		return x.originFailed(err)
 	}
 	res := x.upstreamResponse(resp)
 	m := &cache.Meta{Status: res.Status, Header: cache.MakeHeader(res.Header), StoredAt: cache.InstantOf(x.now), Size: res.Size}
-	x.write(&response{result: "Miss", meta: m, stream: res.Body, closer: res.Body})
+	return &response{result: "Miss", meta: m, stream: res.Body, closer: res.Body}
 }
 
 func contains(list []string, s string) bool {
