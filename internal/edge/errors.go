@@ -11,8 +11,8 @@ import (
 	"openfront/internal/origin"
 )
 
-// edgePage is CloudFront's own error page (spec edge.md §6: "ERROR: The
-// request could not be satisfied"); write replaces it with the
+// edgePage is CloudFront's own error page ("ERROR: The request could not be
+// satisfied"; "Troubleshooting error response status codes in CloudFront"); write replaces it with the
 // distribution's custom error page for the status when one is configured.
 func (x *exchange) edgePage(status int, reason string) *response {
 	return generated("Error", status, "text/html", errorPage(status, reason, x.reqID))

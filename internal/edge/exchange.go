@@ -97,7 +97,7 @@ func (x *exchange) refused(ref *refusal) *response {
 	case ref.redirect:
 		return x.redirectToHTTPS(ref.status)
 	case ref.signature != nil:
-		// 403 with CloudFront's XML error body (spec edge.md §8).
+		// 403 with CloudFront's XML error body ("Serve private content with signed URLs and signed cookies").
 		resp := generated("Error", http.StatusForbidden, "text/xml", ref.signature.XML())
 		resp.final = true
 		return resp
@@ -105,7 +105,8 @@ func (x *exchange) refused(ref *refusal) *response {
 	return x.edgePage(ref.status, ref.reason)
 }
 
-// redirectToHTTPS is the 301 or 307 to the HTTPS URL (spec edge.md §4.1).
+// redirectToHTTPS is the 301 or 307 to the HTTPS URL ("Require HTTPS for
+// communication between viewers and CloudFront").
 func (x *exchange) redirectToHTTPS(status int) *response {
 	host := x.r.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {

@@ -133,7 +133,7 @@ type refusal struct {
 	viewerFault bool
 }
 
-// The refusals of the plan, with CloudFront's wording (spec edge.md §6).
+// The refusals of the plan, with CloudFront's wording ("Troubleshooting error response status codes in CloudFront", AWS CloudFront Developer Guide).
 var (
 	refuseUnknownHost = refusal{status: http.StatusForbidden, viewerFault: true,
 		reason: "Bad request. We can't connect to the server for this app or website at this time. There might be too much traffic or a configuration error. Try again later, or contact the app or website owner."}
@@ -185,7 +185,9 @@ func (pl planner) plan(p *plan, snap *snapshot.Snapshot, h *requestHead, now tim
 		return key, &refuseDisabled
 	}
 	// Geo restriction applies to the whole distribution, on the TCP peer
-	// (not X-Forwarded-For); an unknown country is served (spec edge.md §9).
+	// (not X-Forwarded-For); an unknown country is served ("Restrict
+	// the geographic distribution of your content", AWS CloudFront
+	// Developer Guide).
 	if g := p.dist.Config.GeoRestriction; g.Type != "" && g.Type != geo.RestrictionNone {
 		country, known := "", false
 		if ap := h.remote(); pl.geo != nil && ap.IsValid() {
@@ -218,7 +220,8 @@ func (pl planner) plan(p *plan, snap *snapshot.Snapshot, h *requestHead, now tim
 			return key, &refuseHTTPS
 		case "redirect-to-https":
 			// 301 for GET and HEAD, 307 for other methods (403 for
-			// HTTP/1.0, which has no 307) (spec edge.md §4.1).
+			// HTTP/1.0, which has no 307) ("Require HTTPS for
+			// communication between viewers and CloudFront").
 			if h.method == http.MethodGet || h.method == http.MethodHead {
 				return key, &redirectPermanent
 			}
@@ -255,7 +258,7 @@ func (pl planner) plan(p *plan, snap *snapshot.Snapshot, h *requestHead, now tim
 }
 
 // verify checks the signed URL or signed cookies against the behaviour's
-// trusted keys (spec edge.md §8); resources are matched on the access
+// trusted keys ("Serve private content with signed URLs and signed cookies"); resources are matched on the access
 // form of the path.
 func (pl planner) verify(h *requestHead, accessPath string, b *snapshot.Behavior, now time.Time) *signedurl.Error {
 	req := signedurl.Request{Scheme: "http", Host: h.host, Path: accessPath, Received: h.path, RawQuery: h.rawQuery, ClientIP: h.remote().Addr()}
