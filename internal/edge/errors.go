@@ -97,6 +97,7 @@ func (x *exchange) customErrorPage(status int) *response {
 		m := &cache.Meta{Status: res.Status, Header: cache.MakeHeader(res.Header), StoredAt: cache.InstantOf(x.now), Size: res.Size}
 		return &response{result: "Error", page: ce.ResponseCode, meta: m, stream: res.Body, closer: res.Body}
 	}
+	page.cached = true
 	page.key = string(p.AppendKeyWith(nil, x.dist.ID, page.beh.PathPattern, page.path, "", pr.Header, page.generatedHeaders(p.KeyGenerated()), pr.Host, nil))
 	e, ok := x.s.opts.Cache.Lookup(page.key)
 	if ok && !x.now.Before(e.Meta.Expires.Time()) {

@@ -12,6 +12,7 @@ import (
 	"openfront/internal/cfheaders"
 	"openfront/internal/fastpath"
 	"openfront/internal/geo"
+	"openfront/internal/origin"
 	"openfront/internal/signedurl"
 	"openfront/internal/snapshot"
 	"openfront/internal/urlpath"
@@ -314,4 +315,62 @@ func (pl planner) generated(h *requestHead, names []string) http.Header {
 		}
 	}
 	return out
+}
+
+// originRequest derives the origin request from the viewer request once
+// (method: the viewer's, or GET for a fill): the behaviour's forwarding
+// rules, then CloudFront's own headers ("Request and response behavior
+// for custom origins", AWS CloudFront Developer Guide). The target origin
+// is filled in by fetch, the body by the caller. Pure: it reads only the
+// plan and the head.
+func (pl planner) originRequest(p *plan, v *requestHead, method, reqID, via string) *origin.Request {
+	pol := p.beh.Policy
+	viewer := v.full
+	src := viewer.Clone()
+	removeHopByHop(src)
+	h := make(http.Header, len(src)+6)
+	pol.ForwardHeaders(h, src)
+	if c := pol.ForwardCookies(viewer); c != "" {
+		h.Set("Cookie", c)
+	}
+	if ae := pol.NormalizedAcceptEncoding(viewer); ae != "" {
+		h.Set("Accept-Encoding", ae)
+	} else if !pol.Legacy && len(viewer["Accept-Encoding"]) > 0 && pol.Compressible() {
+		h.Set("Accept-Encoding", "identity")
+	}
+	if !pol.ForwardsHeader("User-Agent") {
+		h.Set("User-Agent", "Amazon CloudFront")
+	}
+	// The edge answers conditional and range requests itself from the
+	// whole object it caches; only non-cached requests carry them through.
+	if method == http.MethodGet && p.cached {
+		for _, name := range []string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range", "Request-Range"} {
+			delete(h, name)
+		}
+	}
+	if prior := viewer.Get("Via"); prior != "" {
+		via = prior + ", " + via
+	}
+	h.Set("Via", via)
+	clientIP, _, err := net.SplitHostPort(v.remoteAddr)
+	if err != nil {
+		clientIP = v.remoteAddr
+	}
+	if prior := viewer.Get("X-Forwarded-For"); prior != "" {
+		clientIP = prior + ", " + clientIP
+	}
+	h.Set("X-Forwarded-For", clientIP)
+	h.Set("X-Amz-Cf-Id", reqID)
+	// CloudFront-Viewer-Country and the like: the edge's values only (the
+	// viewer's copies were not copied above).
+	for name, vs := range pl.generated(v, pol.GeneratedHeaders()) {
+		h[name] = vs
+	}
+	return &origin.Request{
+		ViewerHTTPS: v.https,
+		Method:      method,
+		Path:        p.originPath,
+		RawQuery:    pol.ForwardQuery(p.rawQuery, p.skipQuery),
+		Header:      h,
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"openfront/internal/geo"
 	"openfront/internal/geo/geotest"
 	"openfront/internal/model"
+	"openfront/internal/origin"
 	"openfront/internal/signedurl"
 	"openfront/internal/snapshot"
 )
@@ -432,4 +433,77 @@ func FuzzPlan(f *testing.F) {
 			t.Fatalf("%q: plan %+v key %q", full, p, key)
 		}
 	})
+}
+
+// TestPlan_originRequest: the origin request is derived from the plan and
+// the head alone.
+func TestPlan_originRequest(t *testing.T) {
+	f := newPlanFixture(t)
+	const via = "1.1 abc.cloudfront.net (CloudFront)"
+	tests := []struct {
+		name   string
+		req    *http.Request
+		method string
+		check  func(t *testing.T, o *originRequestView)
+	}{
+		{"default root object", planRequest("GET", "/", testHost), "GET", func(t *testing.T, o *originRequestView) {
+			o.want(t, "path", o.Path, "/index.html")
+		}},
+		{"normalised path", planRequest("GET", "/x/../img/%7ea", testHost), "GET", func(t *testing.T, o *originRequestView) {
+			o.want(t, "path", o.Path, "/img/~a")
+		}},
+		{"query not forwarded", planRequest("GET", "/a?x=1", testHost), "GET", func(t *testing.T, o *originRequestView) {
+			o.want(t, "query", o.RawQuery, "")
+		}},
+		{"query forwarded", planRequest("GET", "/query/a?x=1&y=2", testHost), "GET", func(t *testing.T, o *originRequestView) {
+			o.want(t, "query", o.RawQuery, "x=1&y=2")
+		}},
+		{"signing parameters not forwarded", planRequest("GET", f.signed(t, "/private/a"), testHost), "GET", func(t *testing.T, o *originRequestView) {
+			o.want(t, "query", o.RawQuery, "")
+		}},
+		{"CloudFront's headers", planRequest("GET", "/a", testHost, "Via", "1.1 proxy", "X-Forwarded-For", "10.0.0.1", "User-Agent", "curl/8"), "GET", func(t *testing.T, o *originRequestView) {
+			o.want(t, "Via", o.Header.Get("Via"), "1.1 proxy, "+via)
+			o.want(t, "X-Forwarded-For", o.Header.Get("X-Forwarded-For"), "10.0.0.1, 127.0.0.1")
+			o.want(t, "X-Amz-Cf-Id", o.Header.Get("X-Amz-Cf-Id"), "REQID")
+			o.want(t, "User-Agent", o.Header.Get("User-Agent"), "Amazon CloudFront")
+		}},
+		{"cached GET: the edge answers Range and conditionals", planRequest("GET", "/a", testHost, "Range", "bytes=0-1", "If-None-Match", `"x"`), "GET", func(t *testing.T, o *originRequestView) {
+			o.want(t, "Range", o.Header.Get("Range"), "")
+			o.want(t, "If-None-Match", o.Header.Get("If-None-Match"), "")
+		}},
+		{"hop-by-hop headers dropped", planRequest("POST", "/all/a", testHost, "Connection", "X-Hop", "X-Hop", "1", "Te", "trailers"), "POST", func(t *testing.T, o *originRequestView) {
+			o.want(t, "X-Hop", o.Header.Get("X-Hop"), "")
+			o.want(t, "Te", o.Header.Get("Te"), "")
+		}},
+		{"generated country, the viewer's copy ignored", func() *http.Request {
+			r := planRequest("GET", "/country/a", testHost, "Cloudfront-Viewer-Country", "XX")
+			r.RemoteAddr = "127.0.0.2:1"
+			return r
+		}(), "GET", func(t *testing.T, o *originRequestView) {
+			o.want(t, "CloudFront-Viewer-Country", o.Header.Get("Cloudfront-Viewer-Country"), "FR")
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := headOf(tc.req)
+			var p plan
+			if _, ref := f.pl.plan(&p, f.snap, &h, f.now, nil); ref != nil {
+				t.Fatalf("refused: %+v", ref)
+			}
+			out := f.pl.originRequest(&p, &h, tc.method, "REQID", via)
+			if out.Method != tc.method {
+				t.Errorf("method %q, want %q", out.Method, tc.method)
+			}
+			tc.check(t, &originRequestView{out})
+		})
+	}
+}
+
+type originRequestView struct{ *origin.Request }
+
+func (*originRequestView) want(t *testing.T, what, got, want string) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s = %q, want %q", what, got, want)
+	}
 }

@@ -15,61 +15,11 @@ import (
 	"openfront/internal/origin"
 )
 
-// originRequest derives the origin request from the viewer request once:
-// the behaviour's forwarding rules, then CloudFront's own headers (spec
-// edge.md §5.3, §5.4). The target origin is filled in by fetch.
+// originRequest is the plan's origin request for this exchange.
 func (x *exchange) originRequest(method string, body io.Reader, length int64) *origin.Request {
-	p := x.beh.Policy
-	src := x.r.Header.Clone()
-	removeHopByHop(src)
-	h := make(http.Header, len(src)+6)
-	p.ForwardHeaders(h, src)
-	if c := p.ForwardCookies(x.r.Header); c != "" {
-		h.Set("Cookie", c)
-	}
-	if ae := p.NormalizedAcceptEncoding(x.r.Header); ae != "" {
-		h.Set("Accept-Encoding", ae)
-	} else if !p.Legacy && len(x.r.Header["Accept-Encoding"]) > 0 && p.Compressible() {
-		h.Set("Accept-Encoding", "identity")
-	}
-	if !p.ForwardsHeader("User-Agent") {
-		h.Set("User-Agent", "Amazon CloudFront")
-	}
-	// The edge answers conditional and range requests itself from the
-	// whole object it caches; only non-cached requests carry them through.
-	if method == http.MethodGet && x.key != "" {
-		for _, name := range []string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range", "Request-Range"} {
-			delete(h, name)
-		}
-	}
-	via := x.s.via[0]
-	if prior := x.r.Header.Get("Via"); prior != "" {
-		via = prior + ", " + via
-	}
-	h.Set("Via", via)
-	clientIP, _, err := net.SplitHostPort(x.r.RemoteAddr)
-	if err != nil {
-		clientIP = x.r.RemoteAddr
-	}
-	if prior := x.r.Header.Get("X-Forwarded-For"); prior != "" {
-		clientIP = prior + ", " + clientIP
-	}
-	h.Set("X-Forwarded-For", clientIP)
-	h.Set("X-Amz-Cf-Id", x.reqID)
-	// CloudFront-Viewer-Country and the like: the edge's values only (the
-	// viewer's copies were not copied above).
-	for name, vs := range x.generatedHeaders(p.GeneratedHeaders()) {
-		h[name] = vs
-	}
-	return &origin.Request{
-		ViewerHTTPS:   x.head.https,
-		Method:        method,
-		Path:          x.originPath,
-		RawQuery:      p.ForwardQuery(x.rawQuery, x.skipQuery),
-		Header:        h,
-		Body:          body,
-		ContentLength: length,
-	}
+	out := x.s.planner().originRequest(&x.plan, &x.head, method, x.reqID, x.s.via[0])
+	out.Body, out.ContentLength = body, length
+	return out
 }
 
 // fetch sends the request to the behaviour's origin, failing over to the
