@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"openfront/internal/cache"
 	"openfront/internal/origin"
 )
 
@@ -78,50 +77,24 @@ func (x *exchange) customErrorPage(status int) *response {
 	if ce == nil || ce.ResponsePagePath == "" || x.w == nil {
 		return nil
 	}
+	// The page is asked for as a plain GET of its path, whatever the
+	// viewer's request was; it is written by this exchange (page.w is nil).
 	pr := x.r.Clone(context.WithoutCancel(x.r.Context()))
-	pr.Method = http.MethodGet
-	pr.Header.Del("Range")
-	pr.Header.Del("If-None-Match")
-	pr.Header.Del("If-Modified-Since")
-	page := &exchange{s: x.s, w: nil, r: pr, start: x.start, now: x.now, reqID: x.reqID, snap: x.snap, head: headOf(pr)}
-	page.dist = x.dist
-	page.path, page.originPath = ce.ResponsePagePath, ce.ResponsePagePath
-	page.beh = x.dist.Match(page.path)
-	p := page.beh.Policy
-	if p.CachingDisabled {
-		resp, err := page.fetch(pr.Context(), page.originRequest(http.MethodGet, nil, 0))
-		if err != nil {
-			return x.errorPageFailed(err)
-		}
-		res := page.upstreamResponse(resp)
-		m := &cache.Meta{Status: res.Status, Header: cache.MakeHeader(res.Header), StoredAt: cache.InstantOf(x.now), Size: res.Size}
-		return &response{result: "Error", page: ce.ResponseCode, meta: m, stream: res.Body, closer: res.Body}
+	pr.Method, pr.Body, pr.ContentLength, pr.TransferEncoding = http.MethodGet, http.NoBody, 0, nil
+	for _, name := range []string{"Range", "If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range"} {
+		pr.Header.Del(name)
 	}
-	page.cached = true
-	page.key = string(p.AppendKeyWith(nil, x.dist.ID, page.beh.PathPattern, page.path, "", pr.Header, page.generatedHeaders(p.KeyGenerated()), pr.Host, nil))
-	e, ok := x.s.opts.Cache.Lookup(page.key)
-	if ok && !x.now.Before(e.Meta.Expires.Time()) {
-		e.Close()
-		ok = false
+	page := &exchange{s: x.s, r: pr, start: x.start, now: x.now, reqID: x.reqID, snap: x.snap, head: headOf(pr)}
+	if key := x.s.planner().pagePlan(&page.plan, x.dist, ce.ResponsePagePath, &page.head, nil); page.cached {
+		page.key = string(key)
 	}
-	if !ok {
-		x.s.opts.Cache.Delete(page.key)
-		s, err := x.s.opts.Cache.Fill(pr.Context(), page.fillRequest(nil, nil))
-		if err != nil {
-			return x.errorPageFailed(err)
-		}
-		return &response{result: "Error", page: ce.ResponseCode, meta: s.Meta, stream: s, closer: s}
+	resp := page.obtain()
+	switch {
+	case resp.viewerGone:
+	case resp.meta == nil: // CloudFront's own page for the page's failure
+		resp.final = true
+	default:
+		resp.result, resp.page, resp.hit = "Error", ce.ResponseCode, false
 	}
-	return &response{result: "Error", page: ce.ResponseCode, meta: e.Meta, stored: e, hasStored: true}
-}
-
-// errorPageFailed answers when the page's origin could not be reached:
-// CloudFront's own error for that failure, never another custom page.
-func (x *exchange) errorPageFailed(err error) *response {
-	if x.r.Context().Err() != nil {
-		return &response{viewerGone: true}
-	}
-	resp := x.edgePage(x.originFailure(err))
-	resp.final = true
 	return resp
 }

@@ -258,6 +258,26 @@ func (pl planner) plan(p *plan, snap *snapshot.Snapshot, h *requestHead, now tim
 	return key, nil
 }
 
+// pagePlan is the plan of a custom error page: a GET of the page path
+// through the behaviour that matches it, with no filter (CloudFront
+// fetches the page whatever the viewer's request was: "Generating custom
+// error responses", AWS CloudFront Developer Guide). h is the page
+// request's head (the viewer's headers, method GET).
+func (pl planner) pagePlan(p *plan, dist *snapshot.Distribution, pagePath string, h *requestHead, key []byte) []byte {
+	*p = plan{dist: dist, path: pagePath, accessPath: pagePath, originPath: pagePath}
+	if a, err := urlpath.ForAccess(pagePath); err == nil {
+		p.accessPath = a
+	}
+	p.beh = dist.Match(p.accessPath)
+	pol := p.beh.Policy
+	p.cached = !pol.CachingDisabled
+	if p.cached {
+		key = pol.AppendKeyWith(key, dist.ID, p.beh.PathPattern, p.originPath, "",
+			h.header.HeaderOf(pol.KeyHeaderNames()), pl.generated(h, pol.KeyGenerated()), h.host, nil)
+	}
+	return key
+}
+
 // verify checks the signed URL or signed cookies against the behaviour's
 // trusted keys ("Serve private content with signed URLs and signed cookies"); resources are matched on the access
 // form of the path.

@@ -507,3 +507,38 @@ func (*originRequestView) want(t *testing.T, what, got, want string) {
 		t.Errorf("%s = %q, want %q", what, got, want)
 	}
 }
+
+// TestPlan_errorPage: a custom error page is planned as a GET of its path
+// through the behaviour matching it, under the key a viewer's GET of that
+// path has, and is not cached when that behaviour does not cache.
+func TestPlan_errorPage(t *testing.T) {
+	f := newPlanFixture(t)
+	dist := f.snap.Distributions["E1PLAN"]
+	for _, tc := range []struct {
+		page   string
+		cached bool
+	}{
+		{"/img/404.html", true},
+		{"/nocache/index.html", false},
+		{"/secure/403.html", true}, // no viewer protocol filter for the page
+	} {
+		r := planRequest("POST", "/all/x", testHost, "Range", "bytes=0-1")
+		r.Method = http.MethodGet
+		h := headOf(r)
+		var p plan
+		key := f.pl.pagePlan(&p, dist, tc.page, &h, nil)
+		if p.cached != tc.cached || p.originPath != tc.page || !strings.HasPrefix(tc.page, strings.TrimSuffix(p.beh.PathPattern, "*")) {
+			t.Errorf("%s: plan %+v", tc.page, p)
+		}
+		if !tc.cached {
+			continue
+		}
+		vh := headOf(planRequest("GET", tc.page, testHost))
+		vh.https = true
+		var vp plan
+		vkey, ref := f.pl.plan(&vp, f.snap, &vh, f.now, nil)
+		if ref != nil || string(vkey) != string(key) {
+			t.Errorf("%s: page key %q, viewer GET key %q (%+v)", tc.page, key, vkey, ref)
+		}
+	}
+}
