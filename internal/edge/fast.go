@@ -9,7 +9,6 @@ import (
 	"unsafe"
 
 	"openfront/internal/fastpath"
-	"openfront/internal/urlpath"
 )
 
 // ServeFast is the edge's side of package fastpath: on a plain-HTTP/1.1
@@ -29,10 +28,13 @@ import (
 // give the same answers).
 func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, ok bool) {
 	c := s.opts.Cache
-	if c == nil || s.logEvery || !urlpath.IsNormal(r.Path) {
+	if c == nil || s.logEvery {
 		return dst, nil, false
 	}
 	h := fastHead(r)
+	if !h.normal {
+		return dst, nil, false // ServeHTTP normalises it (which allocates)
+	}
 	now := s.now()
 	bp := keyBufs.Get().(*[]byte)
 	var p plan

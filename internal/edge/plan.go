@@ -32,7 +32,10 @@ type requestHead struct {
 	protoMinor int
 	tls        *tls.ConnectionState // nil on plain HTTP
 	hasBody    bool                 // Content-Length > 0 or a Transfer-Encoding
-	header     viewerHeader
+	// normal: the caller found path urlpath.IsNormal, so it is its own
+	// canonical and access form (the fast path checks before planning).
+	normal bool
+	header viewerHeader
 	// full is the whole viewer header, for the origin request; nil on the
 	// fast path, which never goes to the origin.
 	full http.Header
@@ -82,7 +85,7 @@ func headOf(r *http.Request) requestHead {
 func fastHead(r *fastpath.Request) requestHead {
 	return requestHead{
 		method: r.Method, path: r.Path, rawQuery: r.RawQuery, host: r.Host, remoteAddr: r.RemoteAddr,
-		protoMajor: 1, protoMinor: 1, header: r,
+		protoMajor: 1, protoMinor: 1, header: r, normal: urlpath.IsNormal(r.Path),
 	}
 }
 
@@ -201,12 +204,16 @@ func (pl planner) plan(p *plan, snap *snapshot.Snapshot, h *requestHead, now tim
 	// matchBehavior: CloudFront matches behaviours on the RFC 3986
 	// normalised path (package urlpath); the canonical form is what the
 	// cache keys and the origin is asked for.
-	canonical, err := urlpath.Normalize(h.path)
-	if err != nil {
-		return key, &refuseBadPath
+	if h.normal {
+		p.path, p.accessPath = h.path, h.path
+	} else {
+		canonical, err := urlpath.Normalize(h.path)
+		if err != nil {
+			return key, &refuseBadPath
+		}
+		p.path = canonical
+		p.accessPath, _ = urlpath.ForAccess(canonical) // never fails on a canonical path
 	}
-	p.path = canonical
-	p.accessPath, _ = urlpath.ForAccess(canonical) // never fails on a canonical path
 	p.beh = p.dist.Match(p.accessPath)
 	p.rawQuery = h.rawQuery
 	p.originPath = p.path
@@ -249,8 +256,14 @@ func (pl planner) plan(p *plan, snap *snapshot.Snapshot, h *requestHead, now tim
 	pol := b.Policy
 	p.cached = !pol.CachingDisabled && contains(b.CachedMethods, h.method)
 	if p.cached {
-		key = pol.AppendKeyWith(key, p.dist.ID, b.PathPattern, p.originPath, p.rawQuery,
-			h.header.HeaderOf(pol.KeyHeaderNames()), pl.generated(h, pol.KeyGenerated()), h.host, p.skipQuery)
+		var keyed, gen http.Header // nil when the key reads none: no call
+		if names := pol.KeyHeaderNames(); len(names) > 0 {
+			keyed = h.header.HeaderOf(names)
+		}
+		if names := pol.KeyGenerated(); len(names) > 0 {
+			gen = pl.generated(h, names)
+		}
+		key = pol.AppendKeyWith(key, p.dist.ID, b.PathPattern, p.originPath, p.rawQuery, keyed, gen, h.host, p.skipQuery)
 		if h.method == http.MethodOptions {
 			key = append(key, "\x00OPTIONS"...)
 		}
