@@ -84,8 +84,9 @@ func (x *exchange) customErrorPage(status int) *response {
 	for _, name := range []string{"Range", "If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range"} {
 		pr.Header.Del(name)
 	}
-	page := &exchange{s: x.s, r: pr, start: x.start, now: x.now, reqID: x.reqID, snap: x.snap, head: headOf(pr)}
-	if key := x.s.planner().pagePlan(&page.plan, x.dist, ce.ResponsePagePath, &page.head, nil); page.cached {
+	page := &exchange{s: x.s, r: pr, start: x.start, now: x.now, reqID: x.reqID, snap: x.snap}
+	ph := headOf(pr)
+	if key := x.s.planner().pagePlan(&page.plan, x.dist, ce.ResponsePagePath, &ph, nil); page.cached {
 		page.key = string(key)
 	}
 	resp := page.obtain()

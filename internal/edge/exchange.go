@@ -21,7 +21,6 @@ type exchange struct {
 	now   time.Time
 	reqID string
 
-	head requestHead
 	snap *snapshot.Snapshot
 	plan          // what the plan decided (plan.go)
 	key  string   // cache key; "" when the request is not cached
@@ -41,7 +40,7 @@ var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }
 
 func newExchange(s *Server, w http.ResponseWriter, r *http.Request) *exchange {
 	now := s.now()
-	return &exchange{s: s, w: w, r: r, start: now, now: now, reqID: newRequestID(), head: headOf(r)}
+	return &exchange{s: s, w: w, r: r, start: now, now: now, reqID: newRequestID()}
 }
 
 // newRequestID returns a 56-character URL-safe base64 id, the form of
@@ -74,7 +73,8 @@ func (x *exchange) run() {
 func (x *exchange) decide() *refusal {
 	x.snap = x.s.snap.Load()
 	bp := keyBufs.Get().(*[]byte)
-	kb, ref := x.s.planner().plan(&x.plan, x.snap, &x.head, x.now, (*bp)[:0])
+	h := headOf(x.r)
+	kb, ref := x.s.planner().plan(&x.plan, x.snap, &h, x.now, (*bp)[:0])
 	if x.cached {
 		x.key = string(kb)
 	}
@@ -91,7 +91,7 @@ func (x *exchange) refused(ref *refusal) *response {
 	x.detail = ref.detail
 	if !ref.viewerFault {
 		x.s.opts.Log.Warn("edge: request refused", "status", ref.status, "reason", ref.reason,
-			"host", x.r.Host, "path", x.head.path, "request_id", x.reqID)
+			"host", x.r.Host, "path", x.r.URL.EscapedPath(), "request_id", x.reqID)
 	}
 	switch {
 	case ref.redirect:
@@ -116,8 +116,8 @@ func (x *exchange) redirectToHTTPS(status int) *response {
 		host = net.JoinHostPort(host, itoa(p))
 	}
 	resp := generated("Redirect", status, "text/html", nil)
-	resp.location = "https://" + host + x.r.URL.RequestURI()
-	resp.body = []byte("<html>\r\n<head><title>" + itoa(status) + " " + http.StatusText(status) + "</title></head>\r\n<body>\r\n<center><h1>" + itoa(status) + " " + http.StatusText(status) + "</h1></center>\r\n<hr><center>CloudFront</center>\r\n</body>\r\n</html>\r\n")
+	resp.made.location = "https://" + host + x.r.URL.RequestURI()
+	resp.made.body = []byte("<html>\r\n<head><title>" + itoa(status) + " " + http.StatusText(status) + "</title></head>\r\n<body>\r\n<center><h1>" + itoa(status) + " " + http.StatusText(status) + "</h1></center>\r\n<hr><center>CloudFront</center>\r\n</body>\r\n</html>\r\n")
 	resp.final = true
 	return resp
 }
@@ -133,8 +133,8 @@ func (x *exchange) finish() {
 		}
 		log.LogAttrs(x.r.Context(), slog.LevelDebug, "edge: request",
 			slog.String("request_id", x.reqID), slog.String("dist_id", distID),
-			slog.String("method", x.r.Method), slog.String("host", x.r.Host), slog.String("path", x.head.path),
-			slog.String("query", x.head.rawQuery), slog.String("viewer", x.r.RemoteAddr), slog.String("proto", x.r.Proto),
+			slog.String("method", x.r.Method), slog.String("host", x.r.Host), slog.String("path", x.r.URL.EscapedPath()),
+			slog.String("query", x.r.URL.RawQuery), slog.String("viewer", x.r.RemoteAddr), slog.String("proto", x.r.Proto),
 			slog.Int("status", x.status), slog.String("result", x.resultType()), slog.String("detail", x.detail),
 			slog.String("key", x.key), slog.Int64("bytes", x.bodyBytes()), slog.Duration("duration", x.s.now().Sub(x.start)))
 	}

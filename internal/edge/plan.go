@@ -171,7 +171,9 @@ type planner struct {
 // cookies, and finally whether and under which key the response is
 // cached. The key is appended to key (a caller's buffer, so that the fast
 // path allocates nothing) and returned. A refusal (nil: serve) ends the
-// request with the response it describes.
+// request with the response it describes. p must be the zero plan: it is
+// filled field by field (the exchange's is on the heap, where copying a
+// whole struct costs write barriers).
 func (pl planner) plan(p *plan, snap *snapshot.Snapshot, h *requestHead, now time.Time, key []byte) ([]byte, *refusal) {
 	// resolveDistribution: Host -> distribution.
 	host := h.host
@@ -180,7 +182,7 @@ func (pl planner) plan(p *plan, snap *snapshot.Snapshot, h *requestHead, now tim
 			host = hn
 		}
 	}
-	*p = plan{dist: snap.Lookup(host)}
+	p.dist = snap.Lookup(host)
 	if p.dist == nil {
 		return key, &refuseUnknownHost
 	}

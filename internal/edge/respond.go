@@ -41,11 +41,9 @@ type response struct {
 	// viewer filter applies and no other page replaces it.
 	page int
 
-	// A generated response (meta nil).
-	status      int
-	contentType string
-	location    string
-	body        []byte
+	// A response the edge makes itself (meta nil).
+	status int
+	made   *madeBody
 
 	// viewerGone: the viewer left; nothing is written.
 	viewerGone bool
@@ -54,9 +52,16 @@ type response struct {
 	final bool
 }
 
+// madeBody is the content of a response the edge makes itself.
+type madeBody struct {
+	contentType string
+	location    string // a redirect's
+	body        []byte
+}
+
 // generated is a page the edge makes itself, with CloudFront's headers.
 func generated(result string, status int, contentType string, body []byte) *response {
-	return &response{result: result, status: status, contentType: contentType, body: body}
+	return &response{result: result, status: status, made: &madeBody{contentType: contentType, body: body}}
 }
 
 // write is the one response path: the error-page substitution, the
@@ -91,15 +96,16 @@ func (x *exchange) write(resp *response) {
 	}
 	h := x.w.Header()
 	x.result = resp.result
-	size := int64(len(resp.body))
+	var size int64
 	if m := resp.meta; m != nil {
 		m.Header.CopyTo(h)
 		size = m.Size
 	} else {
-		h.Set("Content-Type", resp.contentType)
+		size = int64(len(resp.made.body))
+		h.Set("Content-Type", resp.made.contentType)
 		h.Set("Server", "CloudFront")
-		if resp.location != "" {
-			h.Set("Location", resp.location)
+		if resp.made.location != "" {
+			h.Set("Location", resp.made.location)
 		}
 	}
 	x.status = status
@@ -131,7 +137,7 @@ func (x *exchange) write(resp *response) {
 	}
 	switch {
 	case resp.meta == nil:
-		x.w.Write(resp.body)
+		x.w.Write(resp.made.body)
 	case resp.hasStored:
 		_, _ = resp.stored.WriteRange(x.w, off, n)
 	default:

@@ -55,8 +55,10 @@ func (x *exchange) fromStore(e cache.Entry) *response {
 // storedCopy is the response of a stored object, which write closes. It
 // lives in the exchange, so that a hit allocates no response.
 func (x *exchange) storedCopy(result string, e cache.Entry) *response {
-	x.resp = response{result: result, meta: e.Meta, stored: e, hasStored: true, hit: true, age: x.now.Sub(e.Meta.StoredAt.Time())}
-	return &x.resp
+	r := &x.resp // zero until now; set field by field (no bulk copy into the heap)
+	r.result, r.meta, r.stored, r.hasStored, r.hit = result, e.Meta, e, true, true
+	r.age = x.now.Sub(e.Meta.StoredAt.Time())
+	return r
 }
 
 // backgroundRefresh refills the object for stale-while-revalidate; it

@@ -17,7 +17,8 @@ import (
 
 // originRequest is the plan's origin request for this exchange.
 func (x *exchange) originRequest(method string, body io.Reader, length int64) *origin.Request {
-	out := x.s.planner().originRequest(&x.plan, &x.head, method, x.reqID, x.s.via[0])
+	h := headOf(x.r)
+	out := x.s.planner().originRequest(&x.plan, &h, method, x.reqID, x.s.via[0])
 	out.Body, out.ContentLength = body, length
 	return out
 }

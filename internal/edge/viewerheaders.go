@@ -6,5 +6,6 @@ import "net/http"
 // request headers (package cfheaders) for this viewer (see
 // planner.generated).
 func (x *exchange) generatedHeaders(names []string) http.Header {
-	return x.s.planner().generated(&x.head, names)
+	h := headOf(x.r)
+	return x.s.planner().generated(&h, names)
 }
