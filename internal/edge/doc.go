@@ -40,8 +40,11 @@
 // origin-response functions, field-level encryption) belong in
 // originRequest or upstreamResponse, and are shared by every viewer of
 // the object; per-viewer edits of any response (a viewer-response
-// function, a response headers policy) are one call in write, before
-// WriteHeader. Nothing writes to the viewer outside write.
+// function, a response headers policy) are one call in write, at its
+// "viewer response" mark before WriteHeader. Nothing writes to the viewer
+// outside write, except ServeFast's fresh hits: a phase that changes what
+// a hit looks like must also make ServeFast decline where it applies
+// (ServeFast's stamp is appendHitStamp, next to stampHeaders).
 //
 // On plain-HTTP/1.1 connections (package fastpath) ServeFast (fast.go)
 // answers fresh memory hits first: it runs the same plan and only adds

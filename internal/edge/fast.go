@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
-	"time"
 	"unsafe"
 
 	"openfront/internal/fastpath"
@@ -82,17 +81,10 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	if !hasDate {
 		dst = appendField(dst, "Date", fastpath.Date()) // the real time, as net/http
 	}
-	dst = append(dst, "Age: "...)
-	dst = strconv.AppendInt(dst, int64(now.Sub(m.StoredAt.Time())/time.Second), 10)
-	dst = append(dst, "\r\nContent-Length: "...)
+	dst = append(dst, "Content-Length: "...)
 	dst = strconv.AppendInt(dst, m.Size, 10)
 	dst = append(dst, "\r\n"...)
-	dst = appendField(dst, "Via", s.via[0])
-	dst = append(dst, "X-Amz-Cf-Id: "...)
-	dst = appendRequestID(dst)
-	dst = append(dst, "\r\n"...)
-	dst = appendField(dst, "X-Amz-Cf-Pop", s.pop[0])
-	dst = appendField(dst, "X-Cache", xCacheHit[0])
+	dst = s.appendHitStamp(dst, now.Sub(m.StoredAt.Time()))
 	if r.Close {
 		dst = append(dst, "Connection: close\r\n"...)
 	}

@@ -20,6 +20,21 @@ var (
 	xCacheRedirect   = []string{"Redirect from cloudfront"}
 )
 
+// appendHitStamp is stampHeaders for ServeFast's fresh hits, appended to
+// a response head: Age, Via (HTTP/1.1), X-Amz-Cf-Id, X-Amz-Cf-Pop and
+// X-Cache: Hit.
+func (s *Server) appendHitStamp(dst []byte, age time.Duration) []byte {
+	dst = append(dst, "Age: "...)
+	dst = strconv.AppendInt(dst, int64(age/time.Second), 10)
+	dst = append(dst, "\r\n"...)
+	dst = appendField(dst, "Via", s.via[0])
+	dst = append(dst, "X-Amz-Cf-Id: "...)
+	dst = appendRequestID(dst)
+	dst = append(dst, "\r\n"...)
+	dst = appendField(dst, "X-Amz-Cf-Pop", s.pop[0])
+	return appendField(dst, "X-Cache", xCacheHit[0])
+}
+
 // response is one answer to a viewer, whatever produced it: a stored
 // object (hit), an origin response still arriving (miss, pass-through,
 // revalidation), or a page the edge generates (refusal, redirect, error).
@@ -112,27 +127,25 @@ func (x *exchange) write(resp *response) {
 	if resp.page != 0 && status < 400 {
 		x.status = resp.page // a page that is itself an error keeps its status
 	}
-	// responseFilter: per viewer, after the cache.
-	off, n := int64(0), size
+	// responseFilter: per viewer, after the cache. A 304 or a 416 is
+	// sent without a body.
+	off, n, send := int64(0), size, true
 	if resp.meta != nil && resp.page == 0 {
 		if x.notModified(h) {
-			x.stampHeaders(resp.hit, resp.age)
-			x.w.WriteHeader(x.status)
-			return
-		}
-		var ok bool
-		if off, n, ok = x.rangeFor(h, size); !ok {
-			x.stampHeaders(resp.hit, resp.age)
-			x.w.WriteHeader(x.status)
-			return
+			send = false
+		} else {
+			off, n, send = x.rangeFor(h, size)
 		}
 	}
 	x.stampHeaders(resp.hit, resp.age)
-	if n >= 0 {
+	if send && n >= 0 {
 		x.setContentLength(h, n)
 	}
+	// viewer response: per-viewer edits of every response (a viewer-
+	// response function, a response headers policy) go here, once. A
+	// behaviour that has them must also make ServeFast decline.
 	x.w.WriteHeader(x.status)
-	if x.r.Method == http.MethodHead || n == 0 {
+	if !send || x.r.Method == http.MethodHead || n == 0 {
 		return
 	}
 	switch {
