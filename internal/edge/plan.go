@@ -176,13 +176,7 @@ type planner struct {
 // whole struct costs write barriers).
 func (pl planner) plan(p *plan, snap *snapshot.Snapshot, h *requestHead, now time.Time, key []byte) ([]byte, *refusal) {
 	// resolveDistribution: Host -> distribution.
-	host := h.host
-	if strings.IndexByte(host, ':') >= 0 { // SplitHostPort allocates its error for a Host without a port
-		if hn, _, err := net.SplitHostPort(host); err == nil {
-			host = hn
-		}
-	}
-	p.dist = snap.Lookup(host)
+	p.dist = snap.Lookup(hostName(h.host))
 	if p.dist == nil {
 		return key, &refuseUnknownHost
 	}
@@ -194,27 +188,16 @@ func (pl planner) plan(p *plan, snap *snapshot.Snapshot, h *requestHead, now tim
 	// (not X-Forwarded-For); an unknown country is served ("Restrict
 	// the geographic distribution of your content", AWS CloudFront
 	// Developer Guide).
-	if g := p.dist.Config.GeoRestriction; g.Type != "" && g.Type != geo.RestrictionNone {
-		country, known := "", false
-		if ap := h.remote(); pl.geo != nil && ap.IsValid() {
-			country, known = pl.geo.Country(ap.Addr().Unmap())
-		}
-		if !geo.Allowed(g.Type, g.Locations, country, known) {
-			return key, &refuseGeo
-		}
+	if t := p.dist.Config.GeoRestriction.Type; t != "" && t != geo.RestrictionNone && pl.geoBlocked(p.dist, h) {
+		return key, &refuseGeo
 	}
 	// matchBehavior: CloudFront matches behaviours on the RFC 3986
 	// normalised path (package urlpath); the canonical form is what the
 	// cache keys and the origin is asked for.
 	if h.normal {
 		p.path, p.accessPath = h.path, h.path
-	} else {
-		canonical, err := urlpath.Normalize(h.path)
-		if err != nil {
-			return key, &refuseBadPath
-		}
-		p.path = canonical
-		p.accessPath, _ = urlpath.ForAccess(canonical) // never fails on a canonical path
+	} else if !p.normalise(h.path) {
+		return key, &refuseBadPath
 	}
 	p.beh = p.dist.Match(p.accessPath)
 	p.rawQuery = h.rawQuery
@@ -291,6 +274,38 @@ func (pl planner) pagePlan(p *plan, dist *snapshot.Distribution, pagePath string
 			h.header.HeaderOf(pol.KeyHeaderNames()), pl.generated(h, pol.KeyGenerated()), h.host, nil)
 	}
 	return key
+}
+
+// hostName is the Host without its port.
+func hostName(host string) string {
+	if strings.IndexByte(host, ':') >= 0 { // SplitHostPort allocates its error for a Host without a port
+		if hn, _, err := net.SplitHostPort(host); err == nil {
+			return hn
+		}
+	}
+	return host
+}
+
+// geoBlocked applies the distribution's geo restriction to the viewer.
+func (pl planner) geoBlocked(d *snapshot.Distribution, h *requestHead) bool {
+	g := d.Config.GeoRestriction
+	country, known := "", false
+	if ap := h.remote(); pl.geo != nil && ap.IsValid() {
+		country, known = pl.geo.Country(ap.Addr().Unmap())
+	}
+	return !geo.Allowed(g.Type, g.Locations, country, known)
+}
+
+// normalise sets the canonical and access forms of an escaped path;
+// false when it cannot be normalised safely (bad or NUL escape).
+func (p *plan) normalise(escaped string) bool {
+	canonical, err := urlpath.Normalize(escaped)
+	if err != nil {
+		return false
+	}
+	p.path = canonical
+	p.accessPath, _ = urlpath.ForAccess(canonical) // never fails on a canonical path
+	return true
 }
 
 // verify checks the signed URL or signed cookies against the behaviour's

@@ -45,7 +45,7 @@ func (x *exchange) fromStore(e cache.Entry) *response {
 	cc := httpcache.ParseCacheControl(m.Header.Get("Cache-Control"))
 	if cc.HasStaleWhileRevalidate && x.now.Before(m.Expires.Time().Add(cc.StaleWhileRevalidate)) {
 		// Serve the stale copy now and refresh it in the background.
-		go x.backgroundRefresh()
+		x.backgroundRefresh()
 		return x.storedCopy("RefreshHit", e)
 	}
 	stale := e // escapes (fill keeps &stale); only the stale path pays for it
@@ -64,15 +64,17 @@ func (x *exchange) storedCopy(result string, e cache.Entry) *response {
 // backgroundRefresh refills the object for stale-while-revalidate; it
 // joins any fill already running for the key.
 func (x *exchange) backgroundRefresh() {
-	bg := *x
+	bg := *x // copied before this request goes on writing to x
 	bg.w = nil
-	ctx := context.WithoutCancel(x.r.Context())
-	x.s.opts.Cache.Delete(x.key)
-	s, err := x.s.opts.Cache.Fill(ctx, bg.fillRequest(nil, nil))
-	if err == nil {
-		io.Copy(io.Discard, s)
-		s.Close()
-	}
+	go func() {
+		ctx := context.WithoutCancel(bg.r.Context())
+		bg.s.opts.Cache.Delete(bg.key)
+		s, err := bg.s.opts.Cache.Fill(ctx, bg.fillRequest(nil, nil))
+		if err == nil {
+			io.Copy(io.Discard, s)
+			s.Close()
+		}
+	}()
 }
 
 // purgePath is what invalidation paths are matched against: the access
