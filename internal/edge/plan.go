@@ -27,18 +27,18 @@ type requestHead struct {
 	rawQuery   string // without "?"
 	host       string // Host header as received (with its :port, if any)
 	remoteAddr string // the TCP peer, as net/http's Request.RemoteAddr
-	https      bool
-	protoMajor int
-	protoMinor int
+	header     viewerHeader
+	// full is the whole viewer header, for the origin request; nil on the
+	// fast path, which never goes to the origin.
+	full       http.Header
 	tls        *tls.ConnectionState // nil on plain HTTP
-	hasBody    bool                 // Content-Length > 0 or a Transfer-Encoding
+	protoMajor uint8
+	protoMinor uint8
+	https      bool
+	hasBody    bool // Content-Length > 0 or a Transfer-Encoding
 	// normal: the caller found path urlpath.IsNormal, so it is its own
 	// canonical and access form (the fast path checks before planning).
 	normal bool
-	header viewerHeader
-	// full is the whole viewer header, for the origin request; nil on the
-	// fast path, which never goes to the origin.
-	full http.Header
 }
 
 // viewerHeader reads the viewer's header fields without copying them:
@@ -73,7 +73,7 @@ var _ viewerHeader = (*fastpath.Request)(nil)
 func headOf(r *http.Request) requestHead {
 	h := requestHead{
 		method: r.Method, path: r.URL.EscapedPath(), rawQuery: r.URL.RawQuery, host: r.Host,
-		remoteAddr: r.RemoteAddr, https: r.TLS != nil, protoMajor: r.ProtoMajor, protoMinor: r.ProtoMinor,
+		remoteAddr: r.RemoteAddr, https: r.TLS != nil, protoMajor: uint8(r.ProtoMajor), protoMinor: uint8(r.ProtoMinor),
 		tls: r.TLS, hasBody: r.ContentLength > 0 || len(r.TransferEncoding) > 0,
 		header: httpHeader(r.Header), full: r.Header,
 	}
@@ -345,8 +345,8 @@ func (pl planner) generated(h *requestHead, names []string) http.Header {
 	v := cfheaders.Viewer{
 		Addr:        h.remote(),
 		HTTPS:       h.https,
-		ProtoMajor:  h.protoMajor,
-		ProtoMinor:  h.protoMinor,
+		ProtoMajor:  int(h.protoMajor),
+		ProtoMinor:  int(h.protoMinor),
 		TLS:         h.tls,
 		HeaderCount: h.header.FieldCount(),
 		Geo:         pl.geo,
