@@ -13,7 +13,7 @@ import (
 // edgePage is CloudFront's own error page ("ERROR: The request could not be
 // satisfied"; "Troubleshooting error response status codes in CloudFront"); write replaces it with the
 // distribution's custom error page for the status when one is configured.
-func (x *exchange) edgePage(status int, reason string) *response {
+func (x *exchange) edgePage(status int, reason string) response {
 	return generated("Error", status, "text/html", errorPage(status, reason, x.reqID))
 }
 
@@ -40,7 +40,7 @@ Request ID: ` + reqID + `
 
 // originFailed is the answer to a failed origin fetch: CloudFront's 502
 // or 504 page (or the distribution's custom page for it).
-func (x *exchange) originFailed(err error) *response {
+func (x *exchange) originFailed(err error) response {
 	return x.edgePage(x.originFailure(err))
 }
 
@@ -97,5 +97,5 @@ func (x *exchange) customErrorPage(status int) *response {
 	default:
 		resp.result, resp.page, resp.hit = "Error", ce.ResponseCode, false
 	}
-	return resp
+	return &resp
 }

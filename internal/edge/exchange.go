@@ -22,9 +22,8 @@ type exchange struct {
 	reqID string
 
 	snap *snapshot.Snapshot
-	plan          // what the plan decided (plan.go)
-	key  string   // cache key; "" when the request is not cached
-	resp response // the response of a stored copy (no allocation on a hit)
+	plan        // what the plan decided (plan.go)
+	key  string // cache key; "" when the request is not cached
 
 	result string // X-Cache word: Hit, Miss, RefreshHit, Error, Redirect
 	detail string // access log x-edge-detailed-result-type when it differs from result
@@ -60,13 +59,13 @@ func (x *exchange) run() {
 		x.log = &logWriter{ResponseWriter: x.w}
 		x.w = x.log
 	}
-	var resp *response
+	var resp response
 	if ref != nil {
 		resp = x.refused(ref) // failToProxy for the plan's refusals
 	} else {
 		resp = x.obtain() // cacheLookup, upstream phases; failures: failToProxy
 	}
-	x.write(resp) // responseFilter: the one response path
+	x.write(&resp) // responseFilter: the one response path
 }
 
 // decide runs the plan (plan.go) on this request and the live snapshot.
@@ -87,7 +86,7 @@ func (x *exchange) decide() *refusal {
 // XML error for a signature, or its error page (which the distribution's
 // custom error page may replace). Refusals that are not the viewer's
 // fault are logged.
-func (x *exchange) refused(ref *refusal) *response {
+func (x *exchange) refused(ref *refusal) response {
 	x.detail = ref.detail
 	if !ref.viewerFault {
 		x.s.opts.Log.Warn("edge: request refused", "status", ref.status, "reason", ref.reason,
@@ -107,7 +106,7 @@ func (x *exchange) refused(ref *refusal) *response {
 
 // redirectToHTTPS is the 301 or 307 to the HTTPS URL ("Require HTTPS for
 // communication between viewers and CloudFront").
-func (x *exchange) redirectToHTTPS(status int) *response {
+func (x *exchange) redirectToHTTPS(status int) response {
 	host := x.r.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h

@@ -43,15 +43,12 @@ type response struct {
 	result string // X-Cache word: Hit, RefreshHit, Miss, Error, Redirect
 
 	// An object: status, headers and size (-1: unknown) from meta; the
-	// body from stored (a stored copy, closed by write) or stream.
-	meta      *cache.Meta
-	stored    cache.Entry
-	hasStored bool
-	stream    io.Reader
-	closer    io.Closer     // closed by write when the response is sent
-	release   io.Closer     // likewise, after closer
-	hit       bool          // a stored copy: Age is stamped
-	age       time.Duration // its age
+	// body from stored (a stored copy) or stream. write closes both.
+	meta    *cache.Meta
+	stored  cache.Entry
+	stream  io.ReadCloser
+	release io.Closer     // closed by write after the body
+	age     time.Duration // a stored copy's age
 	// page is the status of a custom error page (its ResponseCode): no
 	// viewer filter applies and no other page replaces it.
 	page int
@@ -60,6 +57,8 @@ type response struct {
 	status int
 	made   *madeBody
 
+	hasStored bool // stored is set
+	hit       bool // a stored copy: Age is stamped
 	// viewerGone: the viewer left; nothing is written.
 	viewerGone bool
 	// final: no custom error page replaces it (CloudFront's own pages for
@@ -75,8 +74,8 @@ type madeBody struct {
 }
 
 // generated is a page the edge makes itself, with CloudFront's headers.
-func generated(result string, status int, contentType string, body []byte) *response {
-	return &response{result: result, status: status, made: &madeBody{contentType: contentType, body: body}}
+func generated(result string, status int, contentType string, body []byte) response {
+	return response{result: result, status: status, made: &madeBody{contentType: contentType, body: body}}
 }
 
 // write is the one response path: the error-page substitution, the
@@ -91,8 +90,8 @@ func (x *exchange) write(resp *response) {
 	if resp.release != nil {
 		defer resp.release.Close()
 	}
-	if resp.closer != nil {
-		defer resp.closer.Close()
+	if resp.stream != nil {
+		defer resp.stream.Close()
 	}
 	if resp.viewerGone {
 		x.result, x.status = "Error", 0

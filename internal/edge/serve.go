@@ -24,7 +24,7 @@ const fillTimeout = 24 * time.Hour
 // the collapsed fill of a miss or an expired copy, or, for requests that
 // are not cached, the origin's answer; a failure is CloudFront's error
 // page.
-func (x *exchange) obtain() *response {
+func (x *exchange) obtain() response {
 	if !x.cached {
 		return x.passThrough()
 	}
@@ -37,7 +37,7 @@ func (x *exchange) obtain() *response {
 
 // fromStore serves a stored object: fresh is a Hit; stale is revalidated
 // or refetched, or served stale where the origin's directives allow.
-func (x *exchange) fromStore(e cache.Entry) *response {
+func (x *exchange) fromStore(e cache.Entry) response {
 	m := e.Meta
 	if x.now.Before(m.Expires.Time()) {
 		return x.storedCopy("Hit", e)
@@ -52,13 +52,9 @@ func (x *exchange) fromStore(e cache.Entry) *response {
 	return x.fill(&stale)
 }
 
-// storedCopy is the response of a stored object, which write closes. It
-// lives in the exchange, so that a hit allocates no response.
-func (x *exchange) storedCopy(result string, e cache.Entry) *response {
-	r := &x.resp // zero until now; set field by field (no bulk copy into the heap)
-	r.result, r.meta, r.stored, r.hasStored, r.hit = result, e.Meta, e, true, true
-	r.age = x.now.Sub(e.Meta.StoredAt.Time())
-	return r
+// storedCopy is the response of a stored object, which write closes.
+func (x *exchange) storedCopy(result string, e cache.Entry) response {
+	return response{result: result, meta: e.Meta, stored: e, hasStored: true, hit: true, age: x.now.Sub(e.Meta.StoredAt.Time())}
 }
 
 // backgroundRefresh refills the object for stale-while-revalidate; it
@@ -100,7 +96,7 @@ func (x *exchange) purgePath() string {
 // fill asks the origin through the collapsing fill. stale is the expired
 // stored copy, if any: it is revalidated (a 304 stores it again, fresh),
 // and served when the origin fails and the directives allow.
-func (x *exchange) fill(stale *cache.Entry) *response {
+func (x *exchange) fill(stale *cache.Entry) response {
 	var release io.Closer
 	var revalidated *atomic.Bool
 	if stale != nil {
@@ -113,10 +109,10 @@ func (x *exchange) fill(stale *cache.Entry) *response {
 	if err != nil {
 		if x.r.Context().Err() != nil {
 			closeIf(release)
-			return &response{viewerGone: true}
+			return response{viewerGone: true}
 		}
 		if stale != nil {
-			if resp := x.staleOnError(stale, err); resp != nil {
+			if resp, ok := x.staleOnError(stale, err); ok {
 				return resp // the response owns stale now
 			}
 		}
@@ -130,7 +126,7 @@ func (x *exchange) fill(stale *cache.Entry) *response {
 	case revalidated != nil && revalidated.Load():
 		result = "RefreshHit"
 	}
-	return &response{result: result, meta: s.Meta, stream: s, closer: s, release: release, hit: s.Shared}
+	return response{result: result, meta: s.Meta, stream: s, release: release, hit: s.Shared}
 }
 
 // staleRelease closes the expired copy after its fill, unless the fill
@@ -157,15 +153,15 @@ func closeIf(c io.Closer) {
 // staleOnError serves the expired copy when the origin failed with a 5xx
 // or could not be reached, unless the object said stale-if-error=0, and
 // keeps it for ErrorCachingMinTTL before asking the origin again (spec
-// edge.md §3.5). nil: the copy may not be served.
-func (x *exchange) staleOnError(stale *cache.Entry, err error) *response {
+// edge.md §3.5). ok is false when the copy may not be served.
+func (x *exchange) staleOnError(stale *cache.Entry, err error) (_ response, ok bool) {
 	var oe *origin.Error
 	if !errors.As(err, &oe) {
-		return nil
+		return response{}, false
 	}
 	cc := httpcache.ParseCacheControl(stale.Meta.Header.Get("Cache-Control"))
 	if cc.HasStaleIfError && (cc.StaleIfError == 0 || x.now.After(stale.Meta.Expires.Time().Add(cc.StaleIfError))) {
-		return nil
+		return response{}, false
 	}
 	keep := x.errorCachingMinTTL(oe.Status)
 	m := stale.Meta
@@ -176,7 +172,7 @@ func (x *exchange) staleOnError(stale *cache.Entry, err error) *response {
 				Body: io.NopCloser(io.NewSectionReader(stale, 0, m.Size)), Cacheable: true}, nil
 		},
 	})
-	return x.storedCopy("RefreshHit", *stale)
+	return x.storedCopy("RefreshHit", *stale), true
 }
 
 // fillRequest describes the fill of this exchange's key. revalidated, if
@@ -261,7 +257,7 @@ func (x *exchange) errorCachingMinTTL(status int) time.Duration {
 
 // passThrough forwards a request that is not cached (other methods, or a
 // behaviour with caching disabled) and streams the answer back.
-func (x *exchange) passThrough() *response {
+func (x *exchange) passThrough() response {
 	var body io.Reader
 	if x.r.ContentLength != 0 && x.r.Body != nil && x.r.Body != http.NoBody {
 		body = x.r.Body
@@ -270,13 +266,13 @@ func (x *exchange) passThrough() *response {
 	resp, err := x.fetch(x.r.Context(), out)
 	if err != nil {
 		if x.r.Context().Err() != nil {
-			return &response{viewerGone: true}
+			return response{viewerGone: true}
 		}
 		return x.originFailed(err)
 	}
 	res := x.upstreamResponse(resp)
 	m := &cache.Meta{Status: res.Status, Header: cache.MakeHeader(res.Header), StoredAt: cache.InstantOf(x.now), Size: res.Size}
-	return &response{result: "Miss", meta: m, stream: res.Body, closer: res.Body}
+	return response{result: "Miss", meta: m, stream: res.Body}
 }
 
 func contains(list []string, s string) bool {
