@@ -30,7 +30,8 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	if c == nil || s.logEvery {
 		return dst, nil, false
 	}
-	h := fastHead(r)
+	var h requestHead
+	h.fromFast(r)
 	if !h.normal {
 		return dst, nil, false // ServeHTTP normalises it (which allocates)
 	}

@@ -80,13 +80,20 @@ func headOf(r *http.Request) requestHead {
 	return h
 }
 
-// fastHead is the head of a request read by package fastpath (plain
-// HTTP/1.1, GET or HEAD, no body).
+// fromFast sets h (zero) to the head of a request read by package
+// fastpath (plain HTTP/1.1, GET or HEAD, no body), in place: ServeFast
+// copies no head.
+func (h *requestHead) fromFast(r *fastpath.Request) {
+	h.method, h.path, h.rawQuery, h.host, h.remoteAddr = r.Method, r.Path, r.RawQuery, r.Host, r.RemoteAddr
+	h.protoMajor, h.protoMinor, h.header = 1, 1, r
+	h.normal = urlpath.IsNormal(r.Path)
+}
+
+// fastHead is the head of a request read by package fastpath.
 func fastHead(r *fastpath.Request) requestHead {
-	return requestHead{
-		method: r.Method, path: r.Path, rawQuery: r.RawQuery, host: r.Host, remoteAddr: r.RemoteAddr,
-		protoMajor: 1, protoMinor: 1, header: r, normal: urlpath.IsNormal(r.Path),
-	}
+	var h requestHead
+	h.fromFast(r)
+	return h
 }
 
 // remote is the viewer's address (the TCP peer); parsed only by the rules
