@@ -1,28 +1,61 @@
 // Package edge is the HTTP(S) edge: it serves every enabled distribution
-// of the live snapshot with CloudFront's semantics (spec edge.md).
+// of the live snapshot with CloudFront's semantics.
 //
-// Every request runs the same phases, in this order, on one per-request
-// exchange (exchange.go):
+// Every request runs the same phases, in the order CloudFront applies
+// them ("How Lambda@Edge works with requests and responses" and "CloudFront
+// events that can trigger a Lambda@Edge function", AWS CloudFront
+// Developer Guide: viewer request, cache, origin request, origin
+// response, viewer response), on one per-request exchange. exchange.run
+// is the whole pipeline:
 //
-//	resolveDistribution  Host -> distribution (unknown or disabled: 403)
-//	matchBehavior        path normalised (package urlpath; bad escape: 400),
-//	                     first PathPattern match, else the default behaviour
-//	requestFilter        viewer protocol policy, allowed methods
-//	cacheKey             from the behaviour's forwarded values / cache policy
-//	cacheLookup          fresh: Hit; stale: revalidate (RefreshHit) or refetch
-//	  upstream (miss)    origin request derived once from the viewer request,
-//	                     filtered; fetched through the collapsing fill;
-//	                     upstreamResponseFilter decides TTL and what is STORED
-//	responseFilter       per viewer, after the cache: conditional 304, Range,
-//	                     custom error pages, X-Cache/Via/Age/X-Amz-Cf-*
-//	logging              always runs (deferred): metrics
+//	plan (plan.go, pure: no I/O; table tests drive it)
+//	  resolveDistribution  Host -> distribution (unknown or disabled: 403)
+//	  geo restriction      TCP peer's country (blocked: 403)
+//	  matchBehavior        path normalised (package urlpath; bad escape:
+//	                       400), first PathPattern match, else the default
+//	  requestFilter        viewer protocol policy (403 or redirect),
+//	                       allowed methods, signed URLs and cookies
+//	  cacheKey             from the behaviour's cache policy; cached or not
+//	  -> a refusal         exchange.refused: CloudFront's page, redirect, XML
+//	obtain (serve.go)      cacheLookup: fresh is a Hit; stale is revalidated,
+//	                       refreshed in the background, or served on error
+//	  upstream (miss)      upstream.go: originRequest (derived once from the
+//	                       viewer request), fetch with failover, and
+//	                       upstreamResponse, which decides TTL and what is
+//	                       STORED, through the collapsing fill (cache.Fill)
+//	  -> a failure         originFailed: CloudFront's 502/504 page
+//	write (respond.go)     the one response path, for every response above:
+//	                       custom error page (errors.go), per-viewer filters
+//	                       (conditional 304, Range), status, X-Cache, Via,
+//	                       Age, X-Amz-Cf-*, then the body
+//	finish (exchange.go)   logging, always (deferred): metrics, traffic
+//	                       statistics, the access log (accesslog.go) and, at
+//	                       debug level, one structured line per request
 //
-// On plain-HTTP/1.1 connections (package fastpath) ServeFast answers the
-// fresh memory hits first, with the response these phases would write
-// (fast.go); it declines everything else, which then runs the phases.
+// Where a new phase goes: a rule decided from the request head alone
+// (staging routing, a new filter) is a step of planner.plan, returning a
+// refusal to stop; code that rewrites the viewer request or answers it
+// (a viewer-request function) runs between plan and obtain in run; edits
+// to what the origin is asked or what is stored (origin-request and
+// origin-response functions, field-level encryption) belong in
+// originRequest or upstreamResponse, and are shared by every viewer of
+// the object; per-viewer edits of any response (a viewer-response
+// function, a response headers policy) are one call in write, at its
+// "viewer response" mark before WriteHeader. Nothing writes to the viewer
+// outside write, except ServeFast's fresh hits: a phase that changes what
+// a hit looks like must also make ServeFast decline where it applies
+// (ServeFast's stamp is appendHitStamp, next to stampHeaders).
 //
-// Edits made in the upstream phases are stored in the cache and so must
-// be the same for every viewer; per-viewer edits belong in responseFilter.
+// On plain-HTTP/1.1 connections (package fastpath) ServeFast (fast.go)
+// answers fresh memory hits first: it runs the same plan and only adds
+// "look the key up in memory, write the stored head and body", with the
+// headers write would stamp. It declines everything else, which then runs
+// the phases. Keep it allocation-free.
+//
+// Logs: each failed origin fetch (upstream.go, logOriginFailure) and each
+// refusal that is not the viewer's fault are WARN lines at the default
+// level; the access log keeps CloudFront's standard log format.
+//
 // The edge never reads the store: Apply swaps in snapshots compiled by
 // package snapshot and purges invalidated objects before the revision is
 // reported as applied.

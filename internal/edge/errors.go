@@ -4,38 +4,17 @@ import (
 	"context"
 	"errors"
 	"html"
-	"io"
 	"net/http"
 	"strconv"
 
-	"openfront/internal/cache"
 	"openfront/internal/origin"
 )
 
-// edgeError answers with CloudFront's own error page (spec edge.md §6:
-// "ERROR: The request could not be satisfied"), or the distribution's
-// custom error page for the status when one is configured.
-func (x *exchange) edgeError(status int, reason string) {
-	if x.dist != nil && x.customErrorPage(status) {
-		return
-	}
-	x.writeEdgeError(status, reason)
-}
-
-// writeEdgeError writes CloudFront's own error page.
-func (x *exchange) writeEdgeError(status int, reason string) {
-	x.result = "Error"
-	x.status = status
-	h := x.w.Header()
-	h.Set("Content-Type", "text/html")
-	h.Set("Server", "CloudFront")
-	x.stampHeaders(false, 0)
-	body := errorPage(status, reason, x.reqID)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	x.w.WriteHeader(status)
-	if x.r.Method != http.MethodHead {
-		x.w.Write(body)
-	}
+// edgePage is CloudFront's own error page ("ERROR: The request could not be
+// satisfied"; "Troubleshooting error response status codes in CloudFront"); write replaces it with the
+// distribution's custom error page for the status when one is configured.
+func (x *exchange) edgePage(status int, reason string) response {
+	return generated("Error", status, "text/html", errorPage(status, reason, x.reqID))
 }
 
 func errorPage(status int, reason, reqID string) []byte {
@@ -59,10 +38,10 @@ Request ID: ` + reqID + `
 </BODY></HTML>`)
 }
 
-// originError answers a failed origin fetch: 502 or 504, cached for the
-// error caching time so a struggling origin is not hammered (spec §3.6).
-func (x *exchange) originError(err error) {
-	x.edgeError(x.originFailure(err))
+// originFailed is the answer to a failed origin fetch: CloudFront's 502
+// or 504 page (or the distribution's custom page for it).
+func (x *exchange) originFailed(err error) response {
+	return x.edgePage(x.originFailure(err))
 }
 
 // originFailure is the status and reason of CloudFront's error page for a
@@ -82,99 +61,41 @@ func (x *exchange) originFailure(err error) (status int, reason string) {
 	return status, reason
 }
 
-// customErrorPage serves the distribution's custom error response for a
-// status, when it has a page. The page object is fetched through the cache
-// behaviour whose path pattern matches the page path, like any object:
-// from the cache when that behaviour caches, straight from its origin when
-// it does not (the single-page-app setup, 404 -> /index.html 200, often
-// has /index.html in an uncached behaviour). It is sent with ResponseCode.
-// When the page itself cannot be had, the viewer gets the status the page's
-// origin returned (e.g. 404 if the page was deleted), or CloudFront's own
-// 502/504 page when that origin could not be reached ("Generating custom
-// error responses", AWS CloudFront Developer Guide). It returns false when
-// the status has no page.
-func (x *exchange) customErrorPage(status int) bool {
+// customErrorPage is the distribution's custom error response for a
+// status, when it has a page (nil otherwise). The page object is fetched
+// through the cache behaviour whose path pattern matches the page path,
+// like any object: from the cache when that behaviour caches, straight
+// from its origin when it does not (the single-page-app setup, 404 ->
+// /index.html 200, often has /index.html in an uncached behaviour). It is
+// sent with ResponseCode. When the page itself cannot be had, the viewer
+// gets the status the page's origin returned (e.g. 404 if the page was
+// deleted), or CloudFront's own 502/504 page when that origin could not be
+// reached ("Generating custom error responses", AWS CloudFront Developer
+// Guide).
+func (x *exchange) customErrorPage(status int) *response {
 	ce := x.dist.Errors[status]
 	if ce == nil || ce.ResponsePagePath == "" || x.w == nil {
-		return false
+		return nil
 	}
-	page := &exchange{s: x.s, w: nil, r: x.r, start: x.start, now: x.now, https: x.https, reqID: x.reqID, snap: x.snap, dist: x.dist}
-	page.path, page.originPath = ce.ResponsePagePath, ce.ResponsePagePath
-	page.beh = x.dist.Match(page.path)
+	// The page is asked for as a plain GET of its path, whatever the
+	// viewer's request was; it is written by this exchange (page.w is nil).
 	pr := x.r.Clone(context.WithoutCancel(x.r.Context()))
-	pr.Method = http.MethodGet
-	pr.Header.Del("Range")
-	pr.Header.Del("If-None-Match")
-	pr.Header.Del("If-Modified-Since")
-	page.r = pr
-	page.rawQuery = ""
-	p := page.beh.Policy
-	if p.CachingDisabled {
-		x.uncachedErrorPage(page, ce.ResponseCode)
-		return true
+	pr.Method, pr.Body, pr.ContentLength, pr.TransferEncoding = http.MethodGet, http.NoBody, 0, nil
+	for _, name := range []string{"Range", "If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range"} {
+		pr.Header.Del(name)
 	}
-	page.key = string(p.AppendKeyWith(nil, x.dist.ID, page.beh.PathPattern, page.path, "", pr.Header, page.generatedHeaders(p.KeyGenerated()), pr.Host, nil))
-	e, ok := x.s.opts.Cache.Lookup(page.key)
-	if ok && !x.now.Before(e.Meta.Expires.Time()) {
-		e.Close()
-		ok = false
+	page := &exchange{s: x.s, r: pr, start: x.start, now: x.now, reqID: x.reqID, snap: x.snap}
+	ph := headOf(pr)
+	if key := x.s.planner().pagePlan(&page.plan, x.dist, ce.ResponsePagePath, &ph, nil); page.cached {
+		page.key = string(key)
 	}
-	if !ok {
-		x.s.opts.Cache.Delete(page.key)
-		s, err := x.s.opts.Cache.Fill(pr.Context(), page.fillRequest(nil, nil))
-		if err != nil {
-			x.errorPageFailed(err)
-			return true
-		}
-		defer s.Close()
-		x.serveErrorPage(ce.ResponseCode, s.Meta, s)
-		return true
+	resp := page.obtain()
+	switch {
+	case resp.viewerGone:
+	case resp.meta == nil: // CloudFront's own page for the page's failure
+		resp.final = true
+	default:
+		resp.result, resp.page, resp.hit = "Error", ce.ResponseCode, false
 	}
-	defer e.Close()
-	x.serveErrorPage(ce.ResponseCode, e.Meta, io.NewSectionReader(e, 0, e.Meta.Size))
-	return true
-}
-
-// uncachedErrorPage fetches the page through a behaviour that does not
-// cache, as a pass-through request would, and serves it.
-func (x *exchange) uncachedErrorPage(page *exchange, code int) {
-	resp, err := page.fetch(page.r.Context(), page.originRequest(http.MethodGet, nil, 0))
-	if err != nil {
-		x.errorPageFailed(err)
-		return
-	}
-	res := page.upstreamResponse(resp)
-	defer res.Body.Close()
-	m := &cache.Meta{Status: res.Status, Header: cache.MakeHeader(res.Header), StoredAt: cache.InstantOf(x.now), Size: res.Size}
-	x.serveErrorPage(code, m, res.Body)
-}
-
-// errorPageFailed answers when the page's origin could not be reached:
-// CloudFront's own error for that failure, never another custom page.
-func (x *exchange) errorPageFailed(err error) {
-	if x.r.Context().Err() != nil {
-		x.result, x.status = "Error", 0 // the viewer left
-		return
-	}
-	x.writeEdgeError(x.originFailure(err))
-}
-
-// serveErrorPage writes a custom error page with the configured status;
-// a page that is itself an error goes out with its own status.
-func (x *exchange) serveErrorPage(code int, m *cache.Meta, body io.Reader) {
-	if m.Status >= 400 {
-		code = m.Status
-	}
-	h := x.w.Header()
-	m.Header.CopyTo(h)
-	x.status = code
-	x.result = "Error"
-	x.stampHeaders(false, 0)
-	if m.Size >= 0 {
-		h["Content-Length"] = []string{strconv.FormatInt(m.Size, 10)}
-	}
-	x.w.WriteHeader(code)
-	if x.r.Method != http.MethodHead {
-		_, _ = io.Copy(x.w, body)
-	}
+	return &resp
 }

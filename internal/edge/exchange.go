@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -9,7 +10,6 @@ import (
 	"time"
 
 	"openfront/internal/snapshot"
-	"openfront/internal/urlpath"
 )
 
 // exchange is the state of one viewer request through the phases.
@@ -19,18 +19,11 @@ type exchange struct {
 	r     *http.Request // the viewer request; never modified
 	start time.Time
 	now   time.Time
-	https bool
 	reqID string
 
 	snap *snapshot.Snapshot
-	dist *snapshot.Distribution
-	beh  *snapshot.Behavior
-
-	path       string // viewer path, normalised (urlpath.Normalize), no query
-	accessPath string // path of access decisions: behaviour, signature (urlpath.ForAccess)
-	rawQuery   string
-	originPath string // path asked of the origin (default root object applied)
-	key        string // cache key; "" when the request is not cached
+	plan        // what the plan decided (plan.go)
+	key  string // cache key; "" when the request is not cached
 
 	result string // X-Cache word: Hit, Miss, RefreshHit, Error, Redirect
 	detail string // access log x-edge-detailed-result-type when it differs from result
@@ -48,7 +41,7 @@ var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }
 
 func newExchange(s *Server, w http.ResponseWriter, r *http.Request) *exchange {
 	now := s.now()
-	return &exchange{s: s, w: w, r: r, start: now, now: now, https: r.TLS != nil, reqID: newRequestID()}
+	return &exchange{s: s, w: w, r: r, start: now, now: now, reqID: newRequestID()}
 }
 
 // newRequestID returns a 56-character URL-safe base64 id, the form of
@@ -59,111 +52,63 @@ func newRequestID() string {
 	return string(appendRequestID(b[:0])) // one allocation
 }
 
-// run executes the phases in order; each returns false when it has
-// finished the response.
+// run executes the phases in the order CloudFront applies them (doc.go
+// draws them); finish, the logging phase, is deferred by ServeHTTP so
+// that it runs whatever happens.
 func (x *exchange) run() {
-	if !x.resolveDistribution() {
-		return
-	}
-	if x.dist.Config.Logging.Enabled && x.s.opts.AccessLog != nil {
+	ref := x.decide() // resolveDistribution .. cacheKey: the pure plan
+	if x.dist != nil && x.dist.Config.Logging.Enabled && x.s.opts.AccessLog != nil {
 		x.log = &logWriter{ResponseWriter: x.w}
 		x.w = x.log
 	}
-	if !x.geoFilter() || !x.matchBehavior() || !x.requestFilter() {
-		return
+	var resp response
+	if ref != nil {
+		resp = x.refused(ref) // failToProxy for the plan's refusals
+	} else {
+		resp = x.obtain() // cacheLookup, upstream phases; failures: failToProxy
 	}
-	x.serve()
+	x.write(&resp) // responseFilter: the one response path
 }
 
-// resolveDistribution finds the distribution for the Host; an unknown host
-// or a disabled distribution gets CloudFront's 403.
-func (x *exchange) resolveDistribution() bool {
+// decide runs the plan (plan.go) on this request and the live snapshot.
+func (x *exchange) decide() *refusal {
 	x.snap = x.s.snap.Load()
-	host := x.r.Host
-	// SplitHostPort allocates its error for a Host without a port.
-	if strings.IndexByte(host, ':') >= 0 {
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			host = h
-		}
+	bp := keyBufs.Get().(*[]byte)
+	h := headOf(x.r)
+	kb, ref := x.s.planner().plan(&x.plan, x.snap, &h, x.now, (*bp)[:0])
+	if x.cached {
+		x.key = string(kb)
 	}
-	x.dist = x.snap.Lookup(host)
-	if x.dist == nil || !x.dist.Config.Enabled {
-		x.dist = nil
-		x.edgeError(http.StatusForbidden, "Bad request. We can't connect to the server for this app or website at this time. There might be too much traffic or a configuration error. Try again later, or contact the app or website owner.")
-		return false
-	}
-	return true
+	*bp = kb
+	keyBufs.Put(bp)
+	return ref
 }
 
-// matchBehavior normalises the viewer path and picks the cache behaviour
-// by its access form (package urlpath: CloudFront matches behaviours on
-// the RFC 3986 normalised path); the canonical form is what the cache
-// keys and the origin is asked for. A path that cannot be normalised
-// safely (bad or NUL escape) is a 400.
-func (x *exchange) matchBehavior() bool {
-	x.rawQuery = x.r.URL.RawQuery
-	canonical, err := urlpath.Normalize(x.r.URL.EscapedPath())
-	if err != nil {
-		x.edgeError(http.StatusBadRequest, "Bad request.")
-		return false
+// refused is the response of a refusal: a redirect to HTTPS, CloudFront's
+// XML error for a signature, or its error page (which the distribution's
+// custom error page may replace). Refusals that are not the viewer's
+// fault are logged.
+func (x *exchange) refused(ref *refusal) response {
+	x.detail = ref.detail
+	if !ref.viewerFault {
+		x.s.opts.Log.Warn("edge: request refused", "status", ref.status, "reason", ref.reason,
+			"host", x.r.Host, "path", x.r.URL.EscapedPath(), "request_id", x.reqID)
 	}
-	x.path = canonical
-	x.accessPath, _ = urlpath.ForAccess(canonical) // never fails on a canonical path
-	x.beh = x.dist.Match(x.accessPath)
-	x.originPath = x.path
-	if x.path == "/" && x.dist.Config.DefaultRootObject != "" {
-		x.originPath = "/" + x.dist.Config.DefaultRootObject
+	switch {
+	case ref.redirect:
+		return x.redirectToHTTPS(ref.status)
+	case ref.signature != nil:
+		// 403 with CloudFront's XML error body ("Serve private content with signed URLs and signed cookies").
+		resp := generated("Error", http.StatusForbidden, "text/xml", ref.signature.XML())
+		resp.final = true
+		return resp
 	}
-	return true
+	return x.edgePage(ref.status, ref.reason)
 }
 
-// requestFilter applies the viewer protocol policy and allowed methods.
-func (x *exchange) requestFilter() bool {
-	b := x.beh
-	if !x.https {
-		switch b.ViewerProtocolPolicy {
-		case "https-only":
-			x.edgeError(http.StatusForbidden, "This distribution is configured to serve requests over HTTPS only.")
-			return false
-		case "redirect-to-https":
-			x.redirectToHTTPS()
-			return false
-		}
-	}
-	method := x.r.Method
-	allowed := false
-	for _, m := range b.AllowedMethods {
-		if m == method {
-			allowed = true
-			break
-		}
-	}
-	if !allowed {
-		x.edgeError(http.StatusForbidden, "This distribution is not configured to allow the HTTP request method that was used for this request. The distribution supports only cachable requests.")
-		return false
-	}
-	if method == http.MethodGet && (x.r.ContentLength > 0 || len(x.r.TransferEncoding) > 0) {
-		x.edgeError(http.StatusForbidden, "A GET request with a body is not allowed.")
-		return false
-	}
-	if b.Signed && !x.checkSignature() {
-		return false
-	}
-	return true
-}
-
-// redirectToHTTPS answers 301 (GET, HEAD) or 307 (other methods; 403 for
-// HTTP/1.0) with the HTTPS URL (spec edge.md §4.1).
-func (x *exchange) redirectToHTTPS() {
-	method := x.r.Method
-	status := http.StatusMovedPermanently
-	if method != http.MethodGet && method != http.MethodHead {
-		if x.r.ProtoMajor == 1 && x.r.ProtoMinor == 0 {
-			x.edgeError(http.StatusForbidden, "This distribution is configured to redirect HTTP requests to HTTPS.")
-			return
-		}
-		status = http.StatusTemporaryRedirect
-	}
+// redirectToHTTPS is the 301 or 307 to the HTTPS URL ("Require HTTPS for
+// communication between viewers and CloudFront").
+func (x *exchange) redirectToHTTPS(status int) response {
 	host := x.r.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
@@ -171,22 +116,29 @@ func (x *exchange) redirectToHTTPS() {
 	if p := x.s.opts.HTTPSPort; p != 0 && p != 443 {
 		host = net.JoinHostPort(host, itoa(p))
 	}
-	loc := "https://" + host + x.r.URL.RequestURI()
-	h := x.w.Header()
-	h.Set("Location", loc)
-	h.Set("Server", "CloudFront")
-	h.Set("Content-Type", "text/html")
-	x.result = "Redirect"
-	x.stampHeaders(false, 0)
-	x.status = status
-	x.w.WriteHeader(status)
-	if method != http.MethodHead {
-		x.w.Write([]byte("<html>\r\n<head><title>" + itoa(status) + " " + http.StatusText(status) + "</title></head>\r\n<body>\r\n<center><h1>" + itoa(status) + " " + http.StatusText(status) + "</h1></center>\r\n<hr><center>CloudFront</center>\r\n</body>\r\n</html>\r\n"))
-	}
+	resp := generated("Redirect", status, "text/html", nil)
+	resp.made.location = "https://" + host + x.r.URL.RequestURI()
+	resp.made.body = []byte("<html>\r\n<head><title>" + itoa(status) + " " + http.StatusText(status) + "</title></head>\r\n<body>\r\n<center><h1>" + itoa(status) + " " + http.StatusText(status) + "</h1></center>\r\n<hr><center>CloudFront</center>\r\n</body>\r\n</html>\r\n")
+	resp.final = true
+	return resp
 }
 
-// finish is the logging phase: it always runs.
+// finish is the logging phase: it always runs. It reports what write
+// decided (x.status, x.result): metrics, traffic statistics, the access
+// log in CloudFront's format and, at debug level, one structured line.
 func (x *exchange) finish() {
+	if log := x.s.opts.Log; log.Enabled(x.r.Context(), slog.LevelDebug) {
+		distID := ""
+		if x.dist != nil {
+			distID = x.dist.ID
+		}
+		log.LogAttrs(x.r.Context(), slog.LevelDebug, "edge: request",
+			slog.String("request_id", x.reqID), slog.String("dist_id", distID),
+			slog.String("method", x.r.Method), slog.String("host", x.r.Host), slog.String("path", x.r.URL.EscapedPath()),
+			slog.String("query", x.r.URL.RawQuery), slog.String("viewer", x.r.RemoteAddr), slog.String("proto", x.r.Proto),
+			slog.Int("status", x.status), slog.String("result", x.resultType()), slog.String("detail", x.detail),
+			slog.String("key", x.key), slog.Int64("bytes", x.bodyBytes()), slog.Duration("duration", x.s.now().Sub(x.start)))
+	}
 	if x.s.opts.Count != nil && x.result != "" {
 		x.s.opts.Count(x.resultType())
 	}

@@ -20,8 +20,174 @@ var (
 	xCacheRedirect   = []string{"Redirect from cloudfront"}
 )
 
+// appendHitStamp is stampHeaders for ServeFast's fresh hits, appended to
+// a response head: Age, Via (HTTP/1.1), X-Amz-Cf-Id, X-Amz-Cf-Pop and
+// X-Cache: Hit.
+func (s *Server) appendHitStamp(dst []byte, age time.Duration) []byte {
+	dst = append(dst, "Age: "...)
+	dst = strconv.AppendInt(dst, int64(age/time.Second), 10)
+	dst = append(dst, "\r\n"...)
+	dst = appendField(dst, "Via", s.via[0])
+	dst = append(dst, "X-Amz-Cf-Id: "...)
+	dst = appendRequestID(dst)
+	dst = append(dst, "\r\n"...)
+	dst = appendField(dst, "X-Amz-Cf-Pop", s.pop[0])
+	return appendField(dst, "X-Cache", xCacheHit[0])
+}
+
+// response is one answer to a viewer, whatever produced it: a stored
+// object (hit), an origin response still arriving (miss, pass-through,
+// revalidation), or a page the edge generates (refusal, redirect, error).
+// Every response goes out through exchange.write.
+type response struct {
+	result string // X-Cache word: Hit, RefreshHit, Miss, Error, Redirect
+
+	// An object: status, headers and size (-1: unknown) from meta; the
+	// body from stored (a stored copy) or stream. write closes both.
+	meta    *cache.Meta
+	stored  cache.Entry
+	stream  io.ReadCloser
+	release io.Closer     // closed by write after the body
+	age     time.Duration // a stored copy's age
+	// page is the status of a custom error page (its ResponseCode): no
+	// viewer filter applies and no other page replaces it.
+	page int
+
+	// A response the edge makes itself (meta nil).
+	status int
+	made   *madeBody
+
+	hasStored bool // stored is set
+	hit       bool // a stored copy: Age is stamped
+	// viewerGone: the viewer left; nothing is written.
+	viewerGone bool
+	// final: no custom error page replaces it (CloudFront's own pages for
+	// signatures, redirects, and a custom page that could not be had).
+	final bool
+}
+
+// madeBody is the content of a response the edge makes itself.
+type madeBody struct {
+	contentType string
+	location    string // a redirect's
+	body        []byte
+}
+
+// generated is a page the edge makes itself, with CloudFront's headers.
+func generated(result string, status int, contentType string, body []byte) response {
+	return response{result: result, status: status, made: &madeBody{contentType: contentType, body: body}}
+}
+
+// write is the one response path: the error-page substitution, the
+// per-viewer filters, the status and the edge's own headers, then the
+// body. It sets x.status and x.result, which the logging phase reports.
+// Per-viewer edits of any response (a viewer-response function, a
+// response headers policy) belong here, before WriteHeader.
+func (x *exchange) write(resp *response) {
+	if resp.hasStored {
+		defer resp.stored.Close()
+	}
+	if resp.release != nil {
+		defer resp.release.Close()
+	}
+	if resp.stream != nil {
+		defer resp.stream.Close()
+	}
+	if resp.viewerGone {
+		x.result, x.status = "Error", 0
+		return
+	}
+	status := resp.status
+	if resp.meta != nil {
+		status = resp.meta.Status
+	}
+	// failToProxy: an error gets the distribution's custom error page.
+	if status >= 400 && resp.page == 0 && !resp.final && x.dist != nil {
+		if page := x.customErrorPage(status); page != nil {
+			x.write(page)
+			return
+		}
+	}
+	h := x.w.Header()
+	x.result = resp.result
+	var size int64
+	if m := resp.meta; m != nil {
+		m.Header.CopyTo(h)
+		size = m.Size
+	} else {
+		size = int64(len(resp.made.body))
+		h.Set("Content-Type", resp.made.contentType)
+		h.Set("Server", "CloudFront")
+		if resp.made.location != "" {
+			h.Set("Location", resp.made.location)
+		}
+	}
+	x.status = status
+	if resp.page != 0 && status < 400 {
+		x.status = resp.page // a page that is itself an error keeps its status
+	}
+	// responseFilter: per viewer, after the cache. A 304 or a 416 is
+	// sent without a body.
+	off, n, send := int64(0), size, true
+	if resp.meta != nil && resp.page == 0 {
+		if x.notModified(h) {
+			send = false
+		} else {
+			off, n, send = x.rangeFor(h, size)
+		}
+	}
+	stampAge, age := resp.hit, resp.age
+	if resp.stream != nil && resp.meta != nil {
+		// A miss passes on the Age the origin sent (RFC 9111 §5.1): the
+		// fill back-dates StoredAt by it.
+		if a := x.s.now().Sub(resp.meta.StoredAt.Time()); a >= time.Second {
+			stampAge, age = true, a
+		}
+	}
+	x.stampHeaders(stampAge, age)
+	if send && n >= 0 {
+		x.setContentLength(h, n)
+	}
+	// viewer response: per-viewer edits of every response (a viewer-
+	// response function, a response headers policy) go here, once. A
+	// behaviour that has them must also make ServeFast decline.
+	x.w.WriteHeader(x.status)
+	if !send || x.r.Method == http.MethodHead || n == 0 {
+		return
+	}
+	switch {
+	case resp.meta == nil:
+		x.w.Write(resp.made.body)
+	case resp.hasStored:
+		_, _ = resp.stored.WriteRange(x.w, off, n)
+	default:
+		x.copyStream(resp.stream, off, n)
+	}
+}
+
+// copyStream sends bytes [off, off+n) of a body still arriving (n < 0:
+// all of it). A body that fails mid-way aborts the connection: a short
+// body must never end cleanly.
+func (x *exchange) copyStream(body io.Reader, off, n int64) {
+	if off > 0 {
+		if _, err := io.CopyN(io.Discard, body, off); err != nil {
+			return
+		}
+	}
+	if n >= 0 {
+		_, err := io.CopyN(x.w, body, n)
+		if err != nil && !errors.Is(err, io.EOF) {
+			panic(http.ErrAbortHandler)
+		}
+		return
+	}
+	if _, err := io.Copy(x.w, body); err != nil {
+		panic(http.ErrAbortHandler)
+	}
+}
+
 // stampHeaders adds the edge's own response headers (spec edge.md §5.1):
-// X-Cache, Via, X-Amz-Cf-Pop, X-Amz-Cf-Id, and Age on cache hits.
+// X-Cache, Via, X-Amz-Cf-Pop, X-Amz-Cf-Id, and Age on stored copies.
 func (x *exchange) stampHeaders(hit bool, age time.Duration) {
 	h := x.w.Header()
 	switch {
@@ -52,81 +218,8 @@ func (x *exchange) stampHeaders(hit bool, age time.Duration) {
 	}
 }
 
-// respondEntry writes a stored object (a hit): per-viewer filters, then
-// the body straight from memory or from the file (sendfile on plain HTTP).
-func (x *exchange) respondEntry(e cache.Entry, hit bool) {
-	defer e.Close()
-	m := e.Meta
-	if m.Status >= 400 && x.customErrorPage(m.Status) {
-		return
-	}
-	h := x.w.Header()
-	m.Header.CopyTo(h)
-	x.status = m.Status
-	x.stampHeaders(hit, x.now.Sub(m.StoredAt.Time()))
-	if x.notModified(h) {
-		return
-	}
-	off, n, ok := x.rangeFor(h, m.Size)
-	if !ok {
-		return
-	}
-	if m.Size >= 0 {
-		x.setContentLength(h, n)
-	}
-	x.w.WriteHeader(x.status)
-	if x.r.Method == http.MethodHead || n == 0 {
-		return
-	}
-	_, _ = e.WriteRange(x.w, off, n)
-}
-
-// respondStream writes a response whose body is still arriving (a fill or
-// a pass-through), skipping to the requested range when there is one.
-func (x *exchange) respondStream(m *cache.Meta, body io.Reader, hit bool) {
-	if m.Status >= 400 && x.customErrorPage(m.Status) {
-		return
-	}
-	h := x.w.Header()
-	m.Header.CopyTo(h)
-	x.status = m.Status
-	// A miss passes on the Age the origin sent (RFC 9111 §5.1).
-	age := x.s.now().Sub(m.StoredAt.Time())
-	x.stampHeaders(hit || age >= time.Second, age)
-	if x.notModified(h) {
-		return
-	}
-	off, n := int64(0), m.Size
-	if m.Size >= 0 {
-		var ok bool
-		if off, n, ok = x.rangeFor(h, m.Size); !ok {
-			return
-		}
-		x.setContentLength(h, n)
-	}
-	x.w.WriteHeader(x.status)
-	if x.r.Method == http.MethodHead {
-		return
-	}
-	if off > 0 {
-		if _, err := io.CopyN(io.Discard, body, off); err != nil {
-			return
-		}
-	}
-	if n >= 0 {
-		_, err := io.CopyN(x.w, body, n)
-		if err != nil && !errors.Is(err, io.EOF) {
-			panic(http.ErrAbortHandler) // the origin body failed mid-way: abort, never end a short body cleanly
-		}
-		return
-	}
-	if _, err := io.Copy(x.w, body); err != nil {
-		panic(http.ErrAbortHandler)
-	}
-}
-
-// notModified answers the viewer's conditional GET/HEAD with 304 when the
-// object matches (RFC 9110 §13).
+// notModified turns the response into a 304 when the viewer's conditional
+// GET/HEAD matches the object (RFC 9110 §13).
 func (x *exchange) notModified(h http.Header) bool {
 	if x.status != http.StatusOK {
 		return false
@@ -145,13 +238,13 @@ func (x *exchange) notModified(h http.Header) bool {
 		delete(h, name)
 	}
 	x.status = http.StatusNotModified
-	x.w.WriteHeader(http.StatusNotModified)
 	return true
 }
 
 // rangeFor applies a viewer Range to a 200 response of known size: it
-// returns the byte window to send (and sets 206/Content-Range), answers
-// 416 itself (ok=false), or the whole body when there is no usable range.
+// returns the byte window to send (and sets 206/Content-Range), turns the
+// response into a bodiless 416 (ok=false), or the whole body when there
+// is no usable range.
 // Several ranges are answered with the first one's covering span (spec
 // edge.md §4.5 lets the edge widen ranges).
 func (x *exchange) rangeFor(h http.Header, size int64) (off, n int64, ok bool) {
@@ -171,8 +264,6 @@ func (x *exchange) rangeFor(h http.Header, size int64) (off, n int64, ok bool) {
 		h["Content-Range"] = []string{"bytes */" + strconv.FormatInt(size, 10)}
 		h["Content-Length"] = []string{"0"}
 		x.status = http.StatusRequestedRangeNotSatisfiable
-		h["X-Cache"] = xCacheError
-		x.w.WriteHeader(x.status)
 		return 0, 0, false
 	case err != nil || len(ranges) == 0:
 		return 0, size, true

@@ -13,7 +13,6 @@ import (
 	"openfront/internal/cache"
 	"openfront/internal/httpcache"
 	"openfront/internal/origin"
-	"openfront/internal/signedurl"
 	"openfront/internal/urlpath"
 )
 
@@ -22,73 +21,57 @@ import (
 // transfer hits this.
 const fillTimeout = 24 * time.Hour
 
-// serve runs the cache phases: key, lookup, and on a miss the collapsed
-// fill; requests that are not cached go straight to the origin.
-func (x *exchange) serve() {
-	method := x.r.Method
-	p := x.beh.Policy
-	if p.CachingDisabled || !contains(x.beh.CachedMethods, method) {
-		x.passThrough()
-		return
+// obtain runs the cache phases and returns what to send: a stored copy,
+// the collapsed fill of a miss or an expired copy, or, for requests that
+// are not cached, the origin's answer; a failure is CloudFront's error
+// page.
+func (x *exchange) obtain() response {
+	if !x.cached {
+		return x.passThrough()
 	}
-	bp := keyBufs.Get().(*[]byte)
-	kb := p.AppendKeyWith((*bp)[:0], x.dist.ID, x.beh.PathPattern, x.originPath, x.rawQuery, x.r.Header, x.generatedHeaders(p.KeyGenerated()), x.r.Host, x.skipQuery())
-	if method == http.MethodOptions {
-		kb = append(kb, "\x00OPTIONS"...)
-	}
-	x.key = string(kb)
-	*bp = kb
-	keyBufs.Put(bp)
 	// GET and HEAD share one cached object: a HEAD miss fills with GET.
 	if entry, ok := x.s.opts.Cache.Lookup(x.key); ok {
-		x.cached(entry)
-		return
+		return x.fromStore(entry)
 	}
-	x.fill(nil)
+	return x.fill(nil)
 }
 
-// skipQuery drops signed-URL parameters from key and origin request when
-// the behaviour checks signatures.
-func (x *exchange) skipQuery() func(string) bool {
-	if !x.beh.Signed {
-		return nil
-	}
-	return signedurl.IsSigningParam
-}
-
-// cached serves a stored object: fresh is a Hit; stale is revalidated or
-// refetched, or served stale where the origin's directives allow.
-func (x *exchange) cached(e cache.Entry) {
+// fromStore serves a stored object: fresh is a Hit; stale is revalidated
+// or refetched, or served stale where the origin's directives allow.
+func (x *exchange) fromStore(e cache.Entry) response {
 	m := e.Meta
 	if x.now.Before(m.Expires.Time()) {
-		x.result = "Hit"
-		x.respondEntry(e, true)
-		return
+		return x.storedCopy("Hit", e)
 	}
 	cc := httpcache.ParseCacheControl(m.Header.Get("Cache-Control"))
 	if cc.HasStaleWhileRevalidate && x.now.Before(m.Expires.Time().Add(cc.StaleWhileRevalidate)) {
 		// Serve the stale copy now and refresh it in the background.
-		x.result = "RefreshHit"
-		go x.backgroundRefresh()
-		x.respondEntry(e, true)
-		return
+		x.backgroundRefresh()
+		return x.storedCopy("RefreshHit", e)
 	}
 	stale := e // escapes (fill keeps &stale); only the stale path pays for it
-	x.fill(&stale)
+	return x.fill(&stale)
+}
+
+// storedCopy is the response of a stored object, which write closes.
+func (x *exchange) storedCopy(result string, e cache.Entry) response {
+	return response{result: result, meta: e.Meta, stored: e, hasStored: true, hit: true, age: x.now.Sub(e.Meta.StoredAt.Time())}
 }
 
 // backgroundRefresh refills the object for stale-while-revalidate; it
 // joins any fill already running for the key.
 func (x *exchange) backgroundRefresh() {
-	bg := *x
+	bg := *x // copied before this request goes on writing to x
 	bg.w = nil
-	ctx := context.WithoutCancel(x.r.Context())
-	x.s.opts.Cache.Delete(x.key)
-	s, err := x.s.opts.Cache.Fill(ctx, bg.fillRequest(nil, nil))
-	if err == nil {
-		io.Copy(io.Discard, s)
-		s.Close()
-	}
+	go func() {
+		ctx := context.WithoutCancel(bg.r.Context())
+		bg.s.opts.Cache.Delete(bg.key)
+		s, err := bg.s.opts.Cache.Fill(ctx, bg.fillRequest(nil, nil))
+		if err == nil {
+			io.Copy(io.Discard, s)
+			s.Close()
+		}
+	}()
 }
 
 // purgePath is what invalidation paths are matched against: the access
@@ -114,59 +97,74 @@ func (x *exchange) purgePath() string {
 // fill asks the origin through the collapsing fill. stale is the expired
 // stored copy, if any: it is revalidated (a 304 stores it again, fresh),
 // and served when the origin fails and the directives allow.
-func (x *exchange) fill(stale *cache.Entry) {
-	var owned atomic.Bool // the fill took over stale's body
-	var revalidated atomic.Bool
+func (x *exchange) fill(stale *cache.Entry) response {
+	var release io.Closer
+	var revalidated *atomic.Bool
 	if stale != nil {
-		defer func() {
-			if !owned.Load() {
-				stale.Close()
-			}
-		}()
 		// Fill would hand back the stored copy; take it out of the way.
 		x.s.opts.Cache.Delete(x.key)
+		r := &staleRelease{stale: stale}
+		release, revalidated = r, &r.revalidated
 	}
 	x.interim = newInterimRelay(x.w, x.r)
-	s, err := x.s.opts.Cache.Fill(x.r.Context(), x.fillRequest(stale, func(o bool) {
-		revalidated.Store(true)
-		owned.Store(o)
-	}))
+	s, err := x.s.opts.Cache.Fill(x.r.Context(), x.fillRequest(stale, revalidated))
 	x.interim.end()
 	if err != nil {
 		if x.r.Context().Err() != nil {
-			x.result, x.status = "Error", 0 // the viewer left
-			return
+			closeIf(release)
+			return response{viewerGone: true}
 		}
-		if stale != nil && x.serveStaleOnError(stale, err) {
-			return
+		if stale != nil {
+			if resp, ok := x.staleOnError(stale, err); ok {
+				return resp // the response owns stale now
+			}
 		}
-		x.originError(err)
-		return
+		closeIf(release)
+		return x.originFailed(err)
 	}
-	defer s.Close()
+	result := "Miss"
 	switch {
 	case s.Shared:
-		x.result = "Hit"
-	case revalidated.Load():
-		x.result = "RefreshHit"
-	default:
-		x.result = "Miss"
+		result = "Hit"
+	case revalidated != nil && revalidated.Load():
+		result = "RefreshHit"
 	}
-	x.respondStream(s.Meta, s, s.Shared)
+	return response{result: result, meta: s.Meta, stream: s, release: release, hit: s.Shared}
 }
 
-// serveStaleOnError serves the expired copy when the origin failed with a
-// 5xx or could not be reached, unless the object said stale-if-error=0,
-// and keeps it for ErrorCachingMinTTL before asking the origin again
-// (spec edge.md §3.5).
-func (x *exchange) serveStaleOnError(stale *cache.Entry, err error) bool {
+// staleRelease closes the expired copy after its fill, unless the fill
+// took its body over (the origin answered 304: revalidated is set by the
+// fetch, which may run on after this request).
+type staleRelease struct {
+	stale       *cache.Entry
+	revalidated atomic.Bool
+}
+
+func (r *staleRelease) Close() error {
+	if !r.revalidated.Load() {
+		return r.stale.Close()
+	}
+	return nil
+}
+
+func closeIf(c io.Closer) {
+	if c != nil {
+		c.Close()
+	}
+}
+
+// staleOnError serves the expired copy when the origin failed with a 5xx
+// or could not be reached, unless the object said stale-if-error=0, and
+// keeps it for ErrorCachingMinTTL before asking the origin again (spec
+// edge.md §3.5). ok is false when the copy may not be served.
+func (x *exchange) staleOnError(stale *cache.Entry, err error) (_ response, ok bool) {
 	var oe *origin.Error
 	if !errors.As(err, &oe) {
-		return false
+		return response{}, false
 	}
 	cc := httpcache.ParseCacheControl(stale.Meta.Header.Get("Cache-Control"))
 	if cc.HasStaleIfError && (cc.StaleIfError == 0 || x.now.After(stale.Meta.Expires.Time().Add(cc.StaleIfError))) {
-		return false
+		return response{}, false
 	}
 	keep := x.errorCachingMinTTL(oe.Status)
 	m := stale.Meta
@@ -177,15 +175,13 @@ func (x *exchange) serveStaleOnError(stale *cache.Entry, err error) bool {
 				Body: io.NopCloser(io.NewSectionReader(stale, 0, m.Size)), Cacheable: true}, nil
 		},
 	})
-	x.result = "RefreshHit"
-	x.respondEntry(*stale, true)
-	return true
+	return x.storedCopy("RefreshHit", *stale), true
 }
 
-// fillRequest describes the fill of this exchange's key. onRevalidated is
-// called when the origin answered 304 to the conditional request built
-// from stale (with whether the fill took over stale's body).
-func (x *exchange) fillRequest(stale *cache.Entry, onRevalidated func(owned bool)) *cache.FillRequest {
+// fillRequest describes the fill of this exchange's key. revalidated, if
+// not nil, is set when the origin answered 304 to the conditional request
+// built from stale (the fill then owns stale's body).
+func (x *exchange) fillRequest(stale *cache.Entry, revalidated *atomic.Bool) *cache.FillRequest {
 	return &cache.FillRequest{
 		Key: x.key, DistID: x.dist.ID, Path: x.purgePath(), Timeout: fillTimeout,
 		Fetch: func(ctx context.Context) (*cache.FetchResult, error) {
@@ -219,8 +215,8 @@ func (x *exchange) fillRequest(stale *cache.Entry, onRevalidated func(owned bool
 			if stale != nil && resp.StatusCode == http.StatusNotModified {
 				resp.Body.Close()
 				res := x.refreshed(stale, resp.Header)
-				if onRevalidated != nil {
-					onRevalidated(true)
+				if revalidated != nil {
+					revalidated.Store(true)
 				}
 				return res, nil
 			}
@@ -276,7 +272,7 @@ func (x *exchange) errorCachingMinTTL(status int) time.Duration {
 
 // passThrough forwards a request that is not cached (other methods, or a
 // behaviour with caching disabled) and streams the answer back.
-func (x *exchange) passThrough() {
+func (x *exchange) passThrough() response {
 	var body io.Reader
 	if x.r.ContentLength != 0 && x.r.Body != nil && x.r.Body != http.NoBody {
 		body = x.r.Body
@@ -288,17 +284,14 @@ func (x *exchange) passThrough() {
 	x.interim.end()
 	if err != nil {
 		if x.r.Context().Err() != nil {
-			x.result = "Error"
-			return
+			return response{viewerGone: true}
 		}
-		x.originError(err)
-		return
+		return x.originFailed(err)
 	}
 	res := x.upstreamResponse(resp)
-	defer res.Body.Close()
-	x.result = "Miss"
+	// StoredAt goes back by the origin's Age, which the viewer then gets (RFC 9111 §5.1).
 	m := &cache.Meta{Status: res.Status, Header: cache.MakeHeader(res.Header), StoredAt: cache.InstantOf(x.s.now().Add(-res.Age)), Size: res.Size}
-	x.respondStream(m, res.Body, false)
+	return response{result: "Miss", meta: m, stream: res.Body}
 }
 
 func contains(list []string, s string) bool {

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
@@ -59,6 +60,9 @@ type Server struct {
 	pop   []string // X-Amz-Cf-Pop value, shared by every response
 	viaID string
 	now   func() time.Time
+	// logEvery: the log is at debug level, so every request is logged
+	// in one line; the fast path then leaves all requests to ServeHTTP.
+	logEvery bool
 }
 
 // New returns an edge server.
@@ -75,6 +79,7 @@ func New(opts Options) *Server {
 	if s.opts.Log == nil {
 		s.opts.Log = slog.Default()
 	}
+	s.logEvery = s.opts.Log.Enabled(context.Background(), slog.LevelDebug)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -113,6 +118,9 @@ func (s *Server) Apply(snap *snapshot.Snapshot, invals []model.InvalidationRecor
 		}
 	}
 }
+
+// planner is the plan's view of the options.
+func (s *Server) planner() planner { return planner{geo: s.opts.Geo, signed: s.opts.Signed} }
 
 // Snapshot returns the live snapshot.
 func (s *Server) Snapshot() *snapshot.Snapshot { return s.snap.Load() }

@@ -2,6 +2,7 @@ package edge
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -15,61 +16,12 @@ import (
 	"openfront/internal/origin"
 )
 
-// originRequest derives the origin request from the viewer request once:
-// the behaviour's forwarding rules, then CloudFront's own headers (spec
-// edge.md §5.3, §5.4). The target origin is filled in by fetch.
+// originRequest is the plan's origin request for this exchange.
 func (x *exchange) originRequest(method string, body io.Reader, length int64) *origin.Request {
-	p := x.beh.Policy
-	src := x.r.Header.Clone()
-	removeHopByHop(src)
-	h := make(http.Header, len(src)+6)
-	p.ForwardHeaders(h, src)
-	if c := p.ForwardCookies(x.r.Header); c != "" {
-		h.Set("Cookie", c)
-	}
-	if ae := p.NormalizedAcceptEncoding(x.r.Header); ae != "" {
-		h.Set("Accept-Encoding", ae)
-	} else if !p.Legacy && len(x.r.Header["Accept-Encoding"]) > 0 && p.Compressible() {
-		h.Set("Accept-Encoding", "identity")
-	}
-	if !p.ForwardsHeader("User-Agent") {
-		h.Set("User-Agent", "Amazon CloudFront")
-	}
-	// The edge answers conditional and range requests itself from the
-	// whole object it caches; only non-cached requests carry them through.
-	if method == http.MethodGet && x.key != "" {
-		for _, name := range []string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range", "Request-Range"} {
-			delete(h, name)
-		}
-	}
-	via := x.s.via[0]
-	if prior := x.r.Header.Get("Via"); prior != "" {
-		via = prior + ", " + via
-	}
-	h.Set("Via", via)
-	clientIP, _, err := net.SplitHostPort(x.r.RemoteAddr)
-	if err != nil {
-		clientIP = x.r.RemoteAddr
-	}
-	if prior := x.r.Header.Get("X-Forwarded-For"); prior != "" {
-		clientIP = prior + ", " + clientIP
-	}
-	h.Set("X-Forwarded-For", clientIP)
-	h.Set("X-Amz-Cf-Id", x.reqID)
-	// CloudFront-Viewer-Country and the like: the edge's values only (the
-	// viewer's copies were not copied above).
-	for name, vs := range x.generatedHeaders(p.GeneratedHeaders()) {
-		h[name] = vs
-	}
-	return &origin.Request{
-		ViewerHTTPS:   x.https,
-		Method:        method,
-		Path:          x.originPath,
-		RawQuery:      p.ForwardQuery(x.rawQuery, x.skipQuery()),
-		Header:        h,
-		Body:          body,
-		ContentLength: length,
-	}
+	h := headOf(x.r)
+	out := x.s.planner().originRequest(&x.plan, &h, method, x.reqID, x.s.via[0])
+	out.Body, out.ContentLength = body, length
+	return out
 }
 
 // fetch sends the request to the behaviour's origin, failing over to the
@@ -95,6 +47,11 @@ func (x *exchange) fetch(ctx context.Context, out *origin.Request) (*http.Respon
 		if x.s.opts.Stats != nil {
 			x.s.opts.Stats.RecordOrigin(x.dist.ID, time.Since(began), err)
 		}
+		if err != nil && ctx.Err() == nil {
+			x.logOriginFailure(&req, err.Error(), err)
+		} else if err == nil && len(x.beh.Origins) > 1 && slices.Contains(x.beh.FailoverCodes, resp.StatusCode) {
+			x.logOriginFailure(&req, "failover status "+resp.Status, nil)
+		}
 		last := i == len(x.beh.Origins)-1
 		if last || (out.Method != http.MethodGet && out.Method != http.MethodHead && out.Method != http.MethodOptions) {
 			break
@@ -107,6 +64,35 @@ func (x *exchange) fetch(ctx context.Context, out *origin.Request) (*http.Respon
 		}
 	}
 	return resp, err
+}
+
+// logOriginFailure names a failed origin fetch at the default level:
+// distribution, origin id and host:port, reason and the attempts made
+// (ConnectionAttempts for GET and HEAD without a body, else one).
+func (x *exchange) logOriginFailure(req *origin.Request, reason string, err error) {
+	u := x.s.opts.Origin.URL(req)
+	hostport := u.Host
+	if u.Port() == "" {
+		port := "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+		hostport = net.JoinHostPort(u.Hostname(), port)
+	}
+	attempts := 1
+	if n := req.Origin.ConnectionAttempts; n > 1 && req.Body == nil && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
+		attempts = n
+	}
+	detail := "OriginError"
+	var oe *origin.Error
+	if errors.As(err, &oe) {
+		detail = oe.Detail
+	}
+	if err == nil {
+		detail = "OriginFailoverStatus"
+	}
+	x.s.opts.Log.Warn("edge: origin failed", "dist_id", x.dist.ID, "origin_id", req.Origin.ID, "origin", hostport,
+		"detail", detail, "reason", reason, "attempts", attempts, "method", req.Method, "path", req.Path, "request_id", x.reqID)
 }
 
 // withOriginHeaders sets the Host for the origin and its custom headers

@@ -57,6 +57,19 @@ func (r *Request) HeaderOf(names []string) http.Header {
 	return h
 }
 
+// FieldCount is the number of header fields received, Host excluded (as
+// net/http keeps Host apart from Request.Header).
+func (r *Request) FieldCount() int { return len(r.hdr) }
+
+// ParseRequest parses one complete request head the way the fast path's
+// connection loop does; ok is false when the loop would not serve it
+// (tests of handlers compare its reading with net/http's).
+func ParseRequest(head []byte) (r *Request, ok bool) {
+	r = new(Request)
+	_, st := parse(head, r)
+	return r, st == complete
+}
+
 // parseStatus is the outcome of parse.
 type parseStatus int
 

@@ -1,0 +1,433 @@
+package edge
+
+import (
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"openfront/internal/cfheaders"
+	"openfront/internal/fastpath"
+	"openfront/internal/geo"
+	"openfront/internal/origin"
+	"openfront/internal/signedurl"
+	"openfront/internal/snapshot"
+	"openfront/internal/urlpath"
+)
+
+// requestHead is what the plan reads of a viewer request. ServeHTTP
+// (headOf) and ServeFast (fastHead) fill it from their own request types,
+// so that both paths take every decision through the same code.
+type requestHead struct {
+	method     string
+	path       string // request-target path, escaped, as received (no query)
+	rawQuery   string // without "?"
+	host       string // Host header as received (with its :port, if any)
+	remoteAddr string // the TCP peer, as net/http's Request.RemoteAddr
+	header     viewerHeader
+	// full is the whole viewer header, for the origin request; nil on the
+	// fast path, which never goes to the origin.
+	full       http.Header
+	tls        *tls.ConnectionState // nil on plain HTTP
+	protoMajor uint8
+	protoMinor uint8
+	https      bool
+	hasBody    bool // Content-Length > 0 or a Transfer-Encoding
+	// normal: the caller found path urlpath.IsNormal, so it is its own
+	// canonical and access form (the fast path checks before planning).
+	normal bool
+}
+
+// viewerHeader reads the viewer's header fields without copying them:
+// *fastpath.Request implements it over the read buffer, httpHeader over
+// net/http's map.
+type viewerHeader interface {
+	// HeaderOf returns at least the fields named in names (canonical);
+	// nil when there are none.
+	HeaderOf(names []string) http.Header
+	// Has reports whether a field named name (canonical) was sent.
+	Has(name string) bool
+	// FieldCount is the number of header fields received, Host excluded.
+	FieldCount() int
+}
+
+// httpHeader is net/http's header map as a viewerHeader.
+type httpHeader http.Header
+
+func (h httpHeader) HeaderOf([]string) http.Header { return http.Header(h) }
+func (h httpHeader) Has(name string) bool          { return len(h[name]) > 0 }
+func (h httpHeader) FieldCount() int {
+	n := 0
+	for _, vs := range h {
+		n += len(vs)
+	}
+	return n
+}
+
+var _ viewerHeader = (*fastpath.Request)(nil)
+
+// headOf is the head of a net/http request.
+func headOf(r *http.Request) requestHead {
+	h := requestHead{
+		method: r.Method, path: r.URL.EscapedPath(), rawQuery: r.URL.RawQuery, host: r.Host,
+		remoteAddr: r.RemoteAddr, https: r.TLS != nil, protoMajor: uint8(r.ProtoMajor), protoMinor: uint8(r.ProtoMinor),
+		tls: r.TLS, hasBody: r.ContentLength > 0 || len(r.TransferEncoding) > 0,
+		header: httpHeader(r.Header), full: r.Header,
+	}
+	return h
+}
+
+// fromFast sets h (zero) to the head of a request read by package
+// fastpath (plain HTTP/1.1, GET or HEAD, no body), in place: ServeFast
+// copies no head.
+func (h *requestHead) fromFast(r *fastpath.Request) {
+	h.method, h.path, h.rawQuery, h.host, h.remoteAddr = r.Method, r.Path, r.RawQuery, r.Host, r.RemoteAddr
+	h.protoMajor, h.protoMinor, h.header = 1, 1, r
+	h.normal = urlpath.IsNormal(r.Path)
+}
+
+// fastHead is the head of a request read by package fastpath.
+func fastHead(r *fastpath.Request) requestHead {
+	var h requestHead
+	h.fromFast(r)
+	return h
+}
+
+// remote is the viewer's address (the TCP peer); parsed only by the rules
+// that need it.
+func (h *requestHead) remote() netip.AddrPort {
+	ap, _ := netip.ParseAddrPort(h.remoteAddr)
+	return ap
+}
+
+// requestURI is the request-target as received.
+func (h *requestHead) requestURI() string {
+	if h.rawQuery == "" {
+		return h.path
+	}
+	return h.path + "?" + h.rawQuery
+}
+
+// plan is everything the edge decided about a request from its head and
+// the snapshot, before any I/O.
+type plan struct {
+	dist *snapshot.Distribution
+	beh  *snapshot.Behavior
+
+	path       string // viewer path, normalised (urlpath.Normalize)
+	accessPath string // path of access decisions: behaviour, signature (urlpath.ForAccess)
+	rawQuery   string
+	originPath string // path asked of the origin (default root object applied)
+	// cached: the request goes through the cache (caching enabled and the
+	// method cached); the key is then the one planRequest returned.
+	cached    bool
+	skipQuery func(string) bool // signed-URL parameters, left out of key and origin query
+}
+
+// refusal is a response the plan decided instead of serving: CloudFront's
+// error page (status, reason), a redirect to HTTPS, or a signature error.
+type refusal struct {
+	status int
+	reason string // the text of CloudFront's error page
+	// detail is the access log's x-edge-detailed-result-type, when it is
+	// more than "Error".
+	detail string
+	// redirect: a 301/307 to the same URL over HTTPS, not an error page.
+	redirect bool
+	// signature: the 403 carries CloudFront's XML error for it.
+	signature *signedurl.Error
+	// viewerFault: the viewer's request or configuration choice explains
+	// the refusal; the others are logged at the default level.
+	viewerFault bool
+}
+
+// The refusals of the plan, with CloudFront's wording ("Troubleshooting error response status codes in CloudFront", AWS CloudFront Developer Guide).
+var (
+	refuseUnknownHost = refusal{status: http.StatusForbidden, viewerFault: true,
+		reason: "Bad request. We can't connect to the server for this app or website at this time. There might be too much traffic or a configuration error. Try again later, or contact the app or website owner."}
+	refuseDisabled = refusal{status: http.StatusForbidden, // the owner disabled it: worth a line
+		reason: refuseUnknownHost.reason}
+	refuseGeo = refusal{status: http.StatusForbidden, detail: "ClientGeoBlocked", viewerFault: true,
+		reason: "The Amazon CloudFront distribution is configured to block access from your country."}
+	refuseBadPath = refusal{status: http.StatusBadRequest, reason: "Bad request.", viewerFault: true}
+	refuseHTTPS   = refusal{status: http.StatusForbidden, viewerFault: true,
+		reason: "This distribution is configured to serve requests over HTTPS only."}
+	refuseRedirectHTTP10 = refusal{status: http.StatusForbidden, viewerFault: true,
+		reason: "This distribution is configured to redirect HTTP requests to HTTPS."}
+	redirectPermanent = refusal{status: http.StatusMovedPermanently, redirect: true, viewerFault: true}
+	redirectTemporary = refusal{status: http.StatusTemporaryRedirect, redirect: true, viewerFault: true}
+	refuseMethod      = refusal{status: http.StatusForbidden, viewerFault: true,
+		reason: "This distribution is not configured to allow the HTTP request method that was used for this request. The distribution supports only cachable requests."}
+	refuseGETBody = refusal{status: http.StatusForbidden, reason: "A GET request with a body is not allowed.", viewerFault: true}
+)
+
+// planner holds what the plan consults besides the snapshot: in-memory
+// tables only (geo database, signature verifier and its cache of verified
+// signatures), never the network or the disk.
+type planner struct {
+	geo    *geo.DB
+	signed *signedurl.Verifier
+}
+
+// plan decides a request, in the order CloudFront applies its rules:
+// distribution by Host, geo restriction, path normalisation and cache
+// behaviour, viewer protocol policy, allowed methods, signed URLs and
+// cookies, and finally whether and under which key the response is
+// cached. The key is appended to key (a caller's buffer, so that the fast
+// path allocates nothing) and returned. A refusal (nil: serve) ends the
+// request with the response it describes. p must be the zero plan: it is
+// filled field by field (the exchange's is on the heap, where copying a
+// whole struct costs write barriers).
+func (pl planner) plan(p *plan, snap *snapshot.Snapshot, h *requestHead, now time.Time, key []byte) ([]byte, *refusal) {
+	// resolveDistribution: Host -> distribution.
+	p.dist = snap.Lookup(hostName(h.host))
+	if p.dist == nil {
+		return key, &refuseUnknownHost
+	}
+	if !p.dist.Config.Enabled {
+		p.dist = nil // served by nobody: no custom error page, no log
+		return key, &refuseDisabled
+	}
+	// Geo restriction applies to the whole distribution, on the TCP peer
+	// (not X-Forwarded-For); an unknown country is served ("Restrict
+	// the geographic distribution of your content", AWS CloudFront
+	// Developer Guide).
+	if t := p.dist.Config.GeoRestriction.Type; t != "" && t != geo.RestrictionNone && pl.geoBlocked(p.dist, h) {
+		return key, &refuseGeo
+	}
+	// matchBehavior: CloudFront matches behaviours on the RFC 3986
+	// normalised path (package urlpath); the canonical form is what the
+	// cache keys and the origin is asked for.
+	if h.normal {
+		p.path, p.accessPath = h.path, h.path
+	} else if !p.normalise(h.path) {
+		return key, &refuseBadPath
+	}
+	p.beh = p.dist.Match(p.accessPath)
+	p.rawQuery = h.rawQuery
+	p.originPath = p.path
+	if p.path == "/" && p.dist.Config.DefaultRootObject != "" {
+		p.originPath = "/" + p.dist.Config.DefaultRootObject
+	}
+	// requestFilter: viewer protocol policy, methods, signatures.
+	b := p.beh
+	if !h.https {
+		switch b.ViewerProtocolPolicy {
+		case "https-only":
+			return key, &refuseHTTPS
+		case "redirect-to-https":
+			// 301 for GET and HEAD, 307 for other methods (403 for
+			// HTTP/1.0, which has no 307) ("Require HTTPS for
+			// communication between viewers and CloudFront").
+			if h.method == http.MethodGet || h.method == http.MethodHead {
+				return key, &redirectPermanent
+			}
+			if h.protoMajor == 1 && h.protoMinor == 0 {
+				return key, &refuseRedirectHTTP10
+			}
+			return key, &redirectTemporary
+		}
+	}
+	if !contains(b.AllowedMethods, h.method) {
+		return key, &refuseMethod
+	}
+	if h.method == http.MethodGet && h.hasBody {
+		return key, &refuseGETBody
+	}
+	if b.Signed {
+		if se := pl.verify(h, p.accessPath, b, now); se != nil {
+			return key, &refusal{status: http.StatusForbidden, detail: "InvalidRequest", signature: se, viewerFault: true}
+		}
+		p.skipQuery = signedurl.IsSigningParam
+	}
+	// cacheKey: from the behaviour's cache policy (or legacy forwarded
+	// values). GET and HEAD share one cached object.
+	pol := b.Policy
+	p.cached = !pol.CachingDisabled && contains(b.CachedMethods, h.method)
+	if p.cached {
+		var keyed, gen http.Header // nil when the key reads none: no call
+		if names := pol.KeyHeaderNames(); len(names) > 0 {
+			keyed = h.header.HeaderOf(names)
+		}
+		if names := pol.KeyGenerated(); len(names) > 0 {
+			gen = pl.generated(h, names)
+		}
+		key = pol.AppendKeyWith(key, p.dist.ID, b.PathPattern, p.originPath, p.rawQuery, keyed, gen, h.host, p.skipQuery)
+		if h.method == http.MethodOptions {
+			key = append(key, "\x00OPTIONS"...)
+		}
+	}
+	return key, nil
+}
+
+// pagePlan is the plan of a custom error page: a GET of the page path
+// through the behaviour that matches it, with no filter (CloudFront
+// fetches the page whatever the viewer's request was: "Generating custom
+// error responses", AWS CloudFront Developer Guide). h is the page
+// request's head (the viewer's headers, method GET).
+func (pl planner) pagePlan(p *plan, dist *snapshot.Distribution, pagePath string, h *requestHead, key []byte) []byte {
+	*p = plan{dist: dist, path: pagePath, accessPath: pagePath, originPath: pagePath}
+	if a, err := urlpath.ForAccess(pagePath); err == nil {
+		p.accessPath = a
+	}
+	p.beh = dist.Match(p.accessPath)
+	pol := p.beh.Policy
+	p.cached = !pol.CachingDisabled
+	if p.cached {
+		key = pol.AppendKeyWith(key, dist.ID, p.beh.PathPattern, p.originPath, "",
+			h.header.HeaderOf(pol.KeyHeaderNames()), pl.generated(h, pol.KeyGenerated()), h.host, nil)
+	}
+	return key
+}
+
+// hostName is the Host without its port.
+func hostName(host string) string {
+	if strings.IndexByte(host, ':') >= 0 { // SplitHostPort allocates its error for a Host without a port
+		if hn, _, err := net.SplitHostPort(host); err == nil {
+			return hn
+		}
+	}
+	return host
+}
+
+// geoBlocked applies the distribution's geo restriction to the viewer.
+func (pl planner) geoBlocked(d *snapshot.Distribution, h *requestHead) bool {
+	g := d.Config.GeoRestriction
+	country, known := "", false
+	if ap := h.remote(); pl.geo != nil && ap.IsValid() {
+		country, known = pl.geo.Country(ap.Addr().Unmap())
+	}
+	return !geo.Allowed(g.Type, g.Locations, country, known)
+}
+
+// normalise sets the canonical and access forms of an escaped path;
+// false when it cannot be normalised safely (bad or NUL escape).
+func (p *plan) normalise(escaped string) bool {
+	canonical, err := urlpath.Normalize(escaped)
+	if err != nil {
+		return false
+	}
+	p.path = canonical
+	p.accessPath, _ = urlpath.ForAccess(canonical) // never fails on a canonical path
+	return true
+}
+
+// verify checks the signed URL or signed cookies against the behaviour's
+// trusted keys ("Serve private content with signed URLs and signed cookies"); resources are matched on the access
+// form of the path.
+func (pl planner) verify(h *requestHead, accessPath string, b *snapshot.Behavior, now time.Time) *signedurl.Error {
+	req := signedurl.Request{Scheme: "http", Host: h.host, Path: accessPath, Received: h.path, RawQuery: h.rawQuery, ClientIP: h.remote().Addr()}
+	if h.https {
+		req.Scheme = "https"
+	}
+	if c := h.header.HeaderOf(cookieHeader); c != nil {
+		req.Cookies = c["Cookie"]
+	}
+	err := pl.signed.Verify(req, signedurl.KeySet(b.TrustedKeys), now)
+	if err == nil {
+		return nil
+	}
+	var se *signedurl.Error
+	if !errors.As(err, &se) {
+		se = signedurl.ErrMalformedRequest
+	}
+	return se
+}
+
+var cookieHeader = []string{"Cookie"}
+
+var userAgentHeader = []string{"User-Agent"}
+
+// generated returns the edge's values of the named CloudFront request
+// headers (package cfheaders) for this viewer, keyed by canonical name;
+// names the edge cannot compute for it are left out. nil for no names,
+// so behaviours without generated headers pay nothing.
+func (pl planner) generated(h *requestHead, names []string) http.Header {
+	if len(names) == 0 {
+		return nil
+	}
+	v := cfheaders.Viewer{
+		Addr:        h.remote(),
+		HTTPS:       h.https,
+		ProtoMajor:  int(h.protoMajor),
+		ProtoMinor:  int(h.protoMinor),
+		TLS:         h.tls,
+		HeaderCount: h.header.FieldCount(),
+		Geo:         pl.geo,
+	}
+	if h.host != "" {
+		v.HeaderCount++ // net/http and fastpath both keep Host apart
+	}
+	if ua := h.header.HeaderOf(userAgentHeader)["User-Agent"]; len(ua) > 0 {
+		v.UserAgent = ua[0]
+	}
+	vals := cfheaders.NewValues(&v)
+	out := make(http.Header, len(names))
+	for _, name := range names {
+		if value, ok := vals.Get(name); ok {
+			out[name] = []string{value}
+		}
+	}
+	return out
+}
+
+// originRequest derives the origin request from the viewer request once
+// (method: the viewer's, or GET for a fill): the behaviour's forwarding
+// rules, then CloudFront's own headers ("Request and response behavior
+// for custom origins", AWS CloudFront Developer Guide). The target origin
+// is filled in by fetch, the body by the caller. Pure: it reads only the
+// plan and the head.
+func (pl planner) originRequest(p *plan, v *requestHead, method, reqID, via string) *origin.Request {
+	pol := p.beh.Policy
+	viewer := v.full
+	src := viewer.Clone()
+	removeHopByHop(src)
+	h := make(http.Header, len(src)+6)
+	pol.ForwardHeaders(h, src)
+	if c := pol.ForwardCookies(viewer); c != "" {
+		h.Set("Cookie", c)
+	}
+	if ae := pol.NormalizedAcceptEncoding(viewer); ae != "" {
+		h.Set("Accept-Encoding", ae)
+	} else if !pol.Legacy && len(viewer["Accept-Encoding"]) > 0 && pol.Compressible() {
+		h.Set("Accept-Encoding", "identity")
+	}
+	if !pol.ForwardsHeader("User-Agent") {
+		h.Set("User-Agent", "Amazon CloudFront")
+	}
+	// The edge answers conditional and range requests itself from the
+	// whole object it caches; only non-cached requests carry them through.
+	if method == http.MethodGet && p.cached {
+		for _, name := range []string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range", "Request-Range"} {
+			delete(h, name)
+		}
+	}
+	if prior := viewer.Get("Via"); prior != "" {
+		via = prior + ", " + via
+	}
+	h.Set("Via", via)
+	clientIP, _, err := net.SplitHostPort(v.remoteAddr)
+	if err != nil {
+		clientIP = v.remoteAddr
+	}
+	if prior := viewer.Get("X-Forwarded-For"); prior != "" {
+		clientIP = prior + ", " + clientIP
+	}
+	h.Set("X-Forwarded-For", clientIP)
+	h.Set("X-Amz-Cf-Id", reqID)
+	// CloudFront-Viewer-Country and the like: the edge's values only (the
+	// viewer's copies were not copied above).
+	for name, vs := range pl.generated(v, pol.GeneratedHeaders()) {
+		h[name] = vs
+	}
+	return &origin.Request{
+		ViewerHTTPS: v.https,
+		Method:      method,
+		Path:        p.originPath,
+		RawQuery:    pol.ForwardQuery(p.rawQuery, p.skipQuery),
+		Header:      h,
+	}
+}
