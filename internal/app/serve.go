@@ -26,6 +26,7 @@ import (
 	"openfront/internal/cache"
 	"openfront/internal/cache/disk"
 	"openfront/internal/cache/memory"
+	"openfront/internal/console"
 	"openfront/internal/control"
 	"openfront/internal/edge"
 	"openfront/internal/fastpath"
@@ -219,12 +220,14 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 	edgeGuard, apiGuard := guard(edgeServer.RefusedRequest), guard(api.RefusedRequest)
 
 	var ready atomic.Bool
+	credentials := func(id string) (string, bool) { return secret, id == keyID }
 	apiServer := &http.Server{
 		Handler: &api.Server{
-			Verifier:   &sigv4.Verifier{Credentials: sigv4.CredentialsFunc(func(id string) (string, bool) { return secret, id == keyID }), Services: []string{"cloudfront", "lightsail"}},
+			Verifier:   &sigv4.Verifier{Credentials: sigv4.CredentialsFunc(credentials), Services: []string{"cloudfront", "lightsail"}},
 			CloudFront: cf,
 			Lightsail:  lightsail.New(ctl, traffic, log),
 			Metrics:    m.Handler(),
+			Console:    console.New(console.Options{Control: ctl, Traffic: traffic, Credentials: credentials, Node: cmp.Or(s.NodeName, node), Log: log}),
 			Ready:      ready.Load,
 			Count:      func(api, code string) { m.APIRequests.WithLabelValues(api, code).Inc() },
 			Log:        log,
