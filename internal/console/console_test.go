@@ -261,6 +261,7 @@ func TestInvalidation_CSRF(t *testing.T) {
 		{"wrong token", url.Values{"paths": {"/a"}, "csrf_token": {token + "x"}}, nil},
 		{"token in the query only", url.Values{"paths": {"/a"}}, nil},
 		{"cross-site origin", url.Values{"paths": {"/a"}, "csrf_token": {token}}, map[string]string{"Origin": "http://evil.example"}},
+		{"opaque origin", url.Values{"paths": {"/a"}, "csrf_token": {token}}, map[string]string{"Origin": "null"}},
 		{"cross-site fetch", url.Values{"paths": {"/a"}, "csrf_token": {token}}, map[string]string{"Sec-Fetch-Site": "cross-site"}},
 	}
 	for _, tc := range cases {

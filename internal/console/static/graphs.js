@@ -6,7 +6,7 @@
   const section = document.getElementById("graphs");
   if (!section) return;
   const url = section.dataset.stats;
-  const keep = 120; // samples (seconds) on the charts
+  const keep = 60; // samples (seconds) on the charts
   const samples = [];
   const series = { rps: [], bps: [], hit: [], e4: [], e5: [], p50: [], p99: [] };
   const svgNS = "http://www.w3.org/2000/svg";
@@ -52,11 +52,13 @@
     if (!max) for (const l of lines) for (const v of l) if (v !== null && v > top) top = v;
     if (top <= 0) top = 1;
     lines.forEach(function (l, n) {
+      // The newest sample on the right once the chart is full; until
+      // then the line grows from the left.
       const pts = [];
-      const start = keep - l.length;
+      const step = 300 / (keep - 1);
       l.forEach(function (v, i) {
         if (v === null) return;
-        pts.push(((start + i) * 300 / (keep - 1)).toFixed(1) + "," + (78 - v / top * 74).toFixed(1));
+        pts.push((i * step).toFixed(1) + "," + (78 - v / top * 74).toFixed(1));
       });
       const pl = document.createElementNS(svgNS, "polyline");
       if (n > 0) pl.setAttribute("class", "second");
