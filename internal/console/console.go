@@ -47,6 +47,7 @@ type Control interface {
 	GetInvalidation(ctx context.Context, distID, id string) (*control.Invalidation, error)
 	CreateInvalidation(ctx context.Context, distID, callerRef string, paths []string) (*control.Invalidation, bool, error)
 	LightsailDistributions(ctx context.Context, pageToken string) ([]*control.LightsailDistribution, string, error)
+	LightsailDistribution(ctx context.Context, name string) (*control.LightsailDistribution, error)
 }
 
 // Options configure a Console.
@@ -110,8 +111,8 @@ func parsePages() map[string]*template.Template {
 		},
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "distributions", "distribution", "invalidation", "lightsail", "error"} {
-		pages[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+	for _, name := range []string{"login", "distributions", "distribution", "invalidation", "lightsail", "lightsaildistribution", "error"} {
+		pages[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/graphs.html", "templates/"+name+".html"))
 	}
 	return pages
 }

@@ -431,3 +431,60 @@ func TestStaticAssets(t *testing.T) {
 		t.Errorf("source served")
 	}
 }
+
+func TestLightsailPages(t *testing.T) {
+	e := newEnv(t)
+	s := model.LightsailSettings{
+		Origin:          model.LightsailOrigin{Name: "web-1", RegionName: model.LightsailDefaultRegion, ProtocolPolicy: model.LightsailDefaultProtocol, ResponseTimeout: model.LightsailDefaultTimeout},
+		DefaultBehavior: "cache", Cache: model.DefaultLightsailCacheSettings(), Enabled: true,
+		IPAddressType: model.LightsailDefaultIPType, ViewerMinimumTLSProtocolVersion: model.LightsailDefaultTLS,
+	}
+	d, err := e.ctl.CreateLightsailDistribution(context.Background(), control.LightsailCreate{Name: "my-site", BundleID: "small_1_0", Settings: s}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.traffic.Record(d.ID, time.Now(), "Hit", 200, 10, 100)
+	c := e.client()
+	e.login(c)
+	list := e.do(c, "GET", "/console/lightsail", nil, nil)
+	if list.status != http.StatusOK || !strings.Contains(list.body, `href="/console/lightsail/my-site"`) || !strings.Contains(list.body, d.DomainName) || !strings.Contains(list.body, "web-1") {
+		t.Fatalf("list: %d %s", list.status, list.body)
+	}
+	page := e.do(c, "GET", "/console/lightsail/my-site", nil, nil)
+	if page.status != http.StatusOK || !strings.Contains(page.body, `data-stats="/console/lightsail/my-site/stats.json"`) || !strings.Contains(page.body, `id="total-requests">1<`) {
+		t.Fatalf("page: %d %s", page.status, page.body)
+	}
+	r := e.do(c, "GET", "/console/lightsail/my-site/stats.json", nil, nil)
+	var got console.Totals
+	if json.Unmarshal([]byte(r.body), &got) != nil || got.Requests != 1 || got.Hits != 1 {
+		t.Errorf("stats: %d %s", r.status, r.body)
+	}
+	if r = e.do(c, "GET", "/console/lightsail/nope", nil, nil); r.status != http.StatusNotFound {
+		t.Errorf("missing: %d", r.status)
+	}
+}
+
+// Every page and endpoint but the login form and the assets needs a login.
+func TestEveryPageNeedsLogin(t *testing.T) {
+	e := newEnv(t)
+	d := e.createDistribution("ref-1", "secret comment")
+	c := e.client()
+	for _, path := range []string{"/console/", "/console/distributions.json", "/console/distributions/" + d.ID,
+		"/console/distributions/" + d.ID + "/config.json", "/console/distributions/" + d.ID + "/stats.json",
+		"/console/distributions/" + d.ID + "/invalidations/I123", "/console/lightsail", "/console/lightsail/x", "/console/lightsail/x/stats.json"} {
+		r := e.do(c, "GET", path, nil, nil)
+		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/console/login" || strings.Contains(r.body, "secret comment") {
+			t.Errorf("GET %s: %d %v", path, r.status, r.header)
+		}
+	}
+	for _, path := range []string{"/console/logout", "/console/distributions/" + d.ID + "/invalidations"} {
+		if r := e.do(c, "POST", path, url.Values{"paths": {"/a"}}, nil); r.status != http.StatusUnauthorized {
+			t.Errorf("POST %s: %d", path, r.status)
+		}
+	}
+	// A forged session cookie is no session.
+	r := e.do(c, "GET", "/console/", nil, map[string]string{"Cookie": "openfront_console=forged"})
+	if r.status != http.StatusSeeOther {
+		t.Errorf("forged session: %d", r.status)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -30,6 +31,8 @@ func (c *Console) routes() {
 	m.Handle("POST "+Prefix+"/distributions/{id}/invalidations", c.authorized(c.createInvalidation))
 	m.Handle("GET "+Prefix+"/distributions/{id}/invalidations/{inv}", c.authorized(c.invalidation))
 	m.Handle("GET "+Prefix+"/lightsail", c.authorized(c.lightsail))
+	m.Handle("GET "+Prefix+"/lightsail/{name}", c.authorized(c.lightsailDistribution))
+	m.Handle("GET "+Prefix+"/lightsail/{name}/stats.json", c.authorized(c.lightsailStatsJSON))
 	m.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		c.renderError(w, http.StatusNotFound, "There is no such console page.", nil)
 	})
@@ -66,7 +69,7 @@ func (c *Console) controlError(w http.ResponseWriter, err error, p *principal) {
 	var me *model.Error
 	if errors.As(err, &me) {
 		status := http.StatusBadRequest
-		if strings.HasPrefix(me.Code, "NoSuch") {
+		if strings.HasPrefix(me.Code, "NoSuch") || me.Code == "NotFoundException" {
 			status = http.StatusNotFound
 		}
 		c.renderError(w, status, me.Message, p)
@@ -207,6 +210,7 @@ func (c *Console) showDistribution(w http.ResponseWriter, r *http.Request, p *pr
 	data["Problem"], data["Paths"] = problem, paths
 	data["Totals"] = c.totals(d.ID)
 	data["Graphs"] = c.opts.Traffic != nil
+	data["StatsURL"] = Prefix + "/distributions/" + d.ID + "/stats.json"
 	c.render(w, status, "distribution", data)
 }
 
@@ -343,4 +347,35 @@ func (c *Console) lightsail(w http.ResponseWriter, r *http.Request, p *principal
 	data := pageData(p, "Lightsail distributions")
 	data["Distributions"] = all
 	c.render(w, http.StatusOK, "lightsail", data)
+}
+
+// lightsailDistribution is a Lightsail distribution's page: its settings
+// and the graphs of the derived distribution the edge serves it as.
+func (c *Console) lightsailDistribution(w http.ResponseWriter, r *http.Request, p *principal) {
+	d, err := c.opts.Control.LightsailDistribution(r.Context(), r.PathValue("name"))
+	if err != nil {
+		c.controlError(w, err, p)
+		return
+	}
+	config, err := json.MarshalIndent(d.Config, "", "  ")
+	if err != nil {
+		c.controlError(w, err, p)
+		return
+	}
+	data := pageData(p, d.Name)
+	data["L"] = d
+	data["Config"] = string(config)
+	data["Totals"] = c.totals(d.ID)
+	data["Graphs"] = c.opts.Traffic != nil
+	data["StatsURL"] = Prefix + "/lightsail/" + url.PathEscape(d.Name) + "/stats.json"
+	c.render(w, http.StatusOK, "lightsaildistribution", data)
+}
+
+func (c *Console) lightsailStatsJSON(w http.ResponseWriter, r *http.Request, p *principal) {
+	d, err := c.opts.Control.LightsailDistribution(r.Context(), r.PathValue("name"))
+	if err != nil {
+		c.controlError(w, err, p)
+		return
+	}
+	writeJSON(w, c.totals(d.ID))
 }

@@ -19,7 +19,9 @@ import urllib.error
 import urllib.request
 import zlib
 
-from harness import (ServerTestCase, custom_origin, dist_config, free_port, legacy_behavior,
+import boto3
+
+from harness import (REGION, ServerTestCase, custom_origin, dist_config, free_port, legacy_behavior,
                      wait_deployed, wait_port)
 
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -144,7 +146,10 @@ class TestConsole(ServerTestCase):
     def setUpClass(cls):
         cls.origin = _Origin(("127.0.0.1", 0), _OriginHandler)
         threading.Thread(target=cls.origin.serve_forever, daemon=True).start()
+        cls.server_kwargs = {"extra_args": ["--lightsail-origin", "web=127.0.0.1:%d" % cls.origin.server_address[1]]}
         super().setUpClass()
+        cls.ls = boto3.session.Session(aws_access_key_id=cls.server.access_key, aws_secret_access_key=cls.server.secret_key,
+                                       region_name=REGION).client("lightsail", endpoint_url=cls.server.endpoint)
         cls.tmp = tempfile.mkdtemp(prefix="openfront-console-e2e-")
         cls.browser = WebDriver(cls.tmp)
 
@@ -268,9 +273,18 @@ class TestConsole(ServerTestCase):
         self.assertEqual(inv["Status"], "Completed")
         self.assertEqual(sorted(inv["InvalidationBatch"]["Paths"]["Items"]), ["/img/*", "/obj1"])
 
-        # The Lightsail page answers, and logging out ends the session.
+        # A Lightsail distribution created with boto3 is listed; its page graphs its traffic.
+        ls = self.ls.create_distribution(distributionName="console-site", bundleId="small_1_0",
+                                         origin={"name": "web", "regionName": "us-east-1", "protocolPolicy": "http-only"},
+                                         defaultCacheBehavior={"behavior": "cache"})["distribution"]
         b.get(self.console("/lightsail"))
-        self.assertEqual(b.js("return document.querySelector('h1').textContent"), "Lightsail distributions")
+        self.assertIn(ls["domainName"], b.text("#lightsail"))
+        b.click("#lightsail a[href$='/console-site']")
+        self.wait("the Lightsail distribution page", lambda: b.url().endswith("/console/lightsail/console-site"))
+        self.wait("the Lightsail distribution to serve", lambda: self.edge_get(ls["domainName"], "/ls") == 200)
+        self.wait("its request total to move", lambda: int(b.text("#total-requests")) >= 1)
+
+        # Logging out ends the session.
         b.click("header .logout button")
         self.wait("the login form", lambda: b.url().endswith("/console/login"))
         b.get(self.console("/"))
