@@ -227,7 +227,7 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 			CloudFront: cf,
 			Lightsail:  lightsail.New(ctl, traffic, log),
 			Metrics:    m.Handler(),
-			Console:    console.New(console.Options{Control: ctl, Traffic: traffic, Credentials: credentials, Node: cmp.Or(s.NodeName, node), Log: log}),
+			Console:    console.New(console.Options{Control: ctl, Traffic: traffic, Cache: objects, Credentials: credentials, Node: cmp.Or(s.NodeName, node), Log: log}),
 			Ready:      ready.Load,
 			Count:      func(api, code string) { m.APIRequests.WithLabelValues(api, code).Inc() },
 			Log:        log,

@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"openfront/internal/cache"
 	"openfront/internal/control"
 	"openfront/internal/stats"
 )
@@ -55,6 +56,10 @@ type Options struct {
 	Control Control
 	// Traffic is this node's edge counters (nil: no graphs).
 	Traffic *stats.Recorder
+	// Cache is this node's object cache (nil: no cache page).
+	Cache interface {
+		Objects(distID string) []cache.Ref
+	}
 	// Credentials returns the secret of an access key id (the API's key
 	// pairs, the ones SigV4 requests are checked against).
 	Credentials func(keyID string) (secret string, ok bool)
@@ -111,7 +116,7 @@ func parsePages() map[string]*template.Template {
 		},
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "distributions", "distribution", "invalidation", "lightsail", "lightsaildistribution", "error"} {
+	for _, name := range []string{"login", "distributions", "distribution", "invalidation", "lightsail", "lightsaildistribution", "cache", "error"} {
 		pages[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/graphs.html", "templates/"+name+".html"))
 	}
 	return pages

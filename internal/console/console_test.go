@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"openfront/internal/cache"
 	"openfront/internal/console"
 	"openfront/internal/control"
 	"openfront/internal/fleet"
@@ -40,7 +41,22 @@ type env struct {
 	now time.Time
 }
 
-func newEnv(t testing.TB) *env {
+// fakeCache is a node's cache contents.
+type fakeCache struct{ refs []cache.Ref }
+
+func (f *fakeCache) Objects(distID string) []cache.Ref {
+	var out []cache.Ref
+	for _, r := range f.refs {
+		if r.DistID == distID {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func newEnv(t testing.TB) *env { return newEnvCache(t, nil) }
+
+func newEnvCache(t testing.TB, objects *fakeCache) *env {
 	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "openfront.db"), boltstore.Options{})
 	if err != nil {
@@ -49,11 +65,15 @@ func newEnv(t testing.TB) *env {
 	t.Cleanup(func() { st.Close() })
 	e := &env{t: t, traffic: stats.New(time.Hour), now: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)}
 	e.ctl = control.New(st, fleet.NewLocal(0), control.Settings{AccountID: "123456789012", DomainSuffix: "cloudfront.localhost"})
-	c := console.New(console.Options{
+	opts := console.Options{
 		Control: e.ctl, Traffic: e.traffic, Node: "node-a", SessionTTL: time.Hour,
 		Credentials: func(id string) (string, bool) { return secret, id == keyID },
 		Now:         e.clock,
-	})
+	}
+	if objects != nil {
+		opts.Cache = objects
+	}
+	c := console.New(opts)
 	e.srv = httptest.NewServer(c)
 	t.Cleanup(e.srv.Close)
 	return e
@@ -486,5 +506,40 @@ func TestEveryPageNeedsLogin(t *testing.T) {
 	r := e.do(c, "GET", "/console/", nil, map[string]string{"Cookie": "openfront_console=forged"})
 	if r.status != http.StatusSeeOther {
 		t.Errorf("forged session: %d", r.status)
+	}
+}
+
+func TestCachePage(t *testing.T) {
+	objects := &fakeCache{}
+	e := newEnvCache(t, objects)
+	d := e.createDistribution("ref-1", "")
+	other := e.createDistribution("ref-2", "")
+	objects.refs = append(objects.refs,
+		cache.Ref{Key: "k1", DistID: d.ID, Path: "/small", Size: 10},
+		cache.Ref{Key: "k2", DistID: d.ID, Path: "/big", Size: 5000},
+		cache.Ref{Key: "k3", DistID: d.ID, Path: "/big", Size: 4000}, // another variant
+		cache.Ref{Key: "k4", DistID: d.ID, Path: `/<script>alert(1)</script>"`, Size: 100},
+		cache.Ref{Key: "k5", DistID: other.ID, Path: "/others", Size: 1})
+	c := e.client()
+	token := e.login(c)
+	r := e.do(c, "GET", "/console/distributions/"+d.ID+"/cache", nil, nil)
+	if r.status != http.StatusOK {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	big, small := strings.Index(r.body, "<code>/big</code>"), strings.Index(r.body, "<code>/small</code>")
+	if big < 0 || small < 0 || big > small || !strings.Contains(r.body, "<td>2</td><td>9000</td>") {
+		t.Errorf("largest first, variants summed: %s", r.body)
+	}
+	if strings.Contains(r.body, "/others") || strings.Contains(r.body, "<script>alert") || !strings.Contains(r.body, "&lt;script&gt;") {
+		t.Errorf("other distribution or unescaped path: %s", r.body)
+	}
+	// Purge is an invalidation of that path.
+	r = e.do(c, "POST", "/console/distributions/"+d.ID+"/invalidations", url.Values{"csrf_token": {token}, "paths": {"/big"}}, nil)
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("purge: %d %s", r.status, r.body)
+	}
+	invs, _, _ := e.ctl.ListInvalidations(context.Background(), d.ID, control.ListOptions{MaxItems: 10})
+	if len(invs) != 1 || strings.Join(invs[0].Paths, ",") != "/big" {
+		t.Errorf("invalidations: %+v", invs)
 	}
 }

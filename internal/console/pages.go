@@ -2,10 +2,12 @@ package console
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +32,7 @@ func (c *Console) routes() {
 	m.Handle("GET "+Prefix+"/distributions/{id}/stats.json", c.authorized(c.statsJSON))
 	m.Handle("POST "+Prefix+"/distributions/{id}/invalidations", c.authorized(c.createInvalidation))
 	m.Handle("GET "+Prefix+"/distributions/{id}/invalidations/{inv}", c.authorized(c.invalidation))
+	m.Handle("GET "+Prefix+"/distributions/{id}/cache", c.authorized(c.cacheContents))
 	m.Handle("GET "+Prefix+"/lightsail", c.authorized(c.lightsail))
 	m.Handle("GET "+Prefix+"/lightsail/{name}", c.authorized(c.lightsailDistribution))
 	m.Handle("GET "+Prefix+"/lightsail/{name}/stats.json", c.authorized(c.lightsailStatsJSON))
@@ -211,6 +214,7 @@ func (c *Console) showDistribution(w http.ResponseWriter, r *http.Request, p *pr
 	data["Totals"] = c.totals(d.ID)
 	data["Graphs"] = c.opts.Traffic != nil
 	data["StatsURL"] = Prefix + "/distributions/" + d.ID + "/stats.json"
+	data["HasCache"] = c.opts.Cache != nil
 	c.render(w, status, "distribution", data)
 }
 
@@ -378,4 +382,59 @@ func (c *Console) lightsailStatsJSON(w http.ResponseWriter, r *http.Request, p *
 		return
 	}
 	writeJSON(w, c.totals(d.ID))
+}
+
+// cachedPath is one path's objects in this node's cache (its variants:
+// one per cache key, e.g. per query string or header value).
+type cachedPath struct {
+	Path     string
+	Variants int
+	Bytes    int64
+}
+
+// maxCachedPaths is how many paths the cache page lists.
+const maxCachedPaths = 100
+
+// cacheContents lists what this node's cache holds for a distribution,
+// the largest first. Purging creates an invalidation of the path (through
+// control, so every edge of a fleet purges it, as in CloudFront).
+func (c *Console) cacheContents(w http.ResponseWriter, r *http.Request, p *principal) {
+	d, err := c.opts.Control.GetDistribution(r.Context(), r.PathValue("id"))
+	if err != nil {
+		c.controlError(w, err, p)
+		return
+	}
+	if c.opts.Cache == nil {
+		c.renderError(w, http.StatusNotFound, "This node has no edge cache.", p)
+		return
+	}
+	byPath := map[string]*cachedPath{}
+	var total cachedPath
+	for _, o := range c.opts.Cache.Objects(d.ID) {
+		cp := byPath[o.Path]
+		if cp == nil {
+			cp = &cachedPath{Path: o.Path}
+			byPath[o.Path] = cp
+		}
+		cp.Variants++
+		cp.Bytes += o.Size
+		total.Variants++
+		total.Bytes += o.Size
+	}
+	paths := make([]cachedPath, 0, len(byPath))
+	for _, cp := range byPath {
+		paths = append(paths, *cp)
+	}
+	slices.SortFunc(paths, func(a, b cachedPath) int {
+		return cmp.Or(cmp.Compare(b.Bytes, a.Bytes), cmp.Compare(a.Path, b.Path))
+	})
+	data := pageData(p, "Cache of "+d.ID)
+	data["ID"] = d.ID
+	data["Total"] = total
+	data["Paths"] = len(paths)
+	if len(paths) > maxCachedPaths {
+		paths = paths[:maxCachedPaths]
+	}
+	data["Objects"] = paths
+	c.render(w, http.StatusOK, "cache", data)
 }

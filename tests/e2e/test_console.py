@@ -273,6 +273,19 @@ class TestConsole(ServerTestCase):
         self.assertEqual(inv["Status"], "Completed")
         self.assertEqual(sorted(inv["InvalidationBatch"]["Paths"]["Items"]), ["/img/*", "/obj1"])
 
+        # The cache page no longer lists the invalidated object; its Purge button invalidates
+        # another, and that one goes too.
+        b.get(self.console("/distributions/%s/cache" % d["Id"]))
+        cached = b.text("#cache")
+        self.assertIn("/obj0", cached)
+        self.assertNotIn("/obj1", cached)
+        b.click("#cache tr:has(code) form button")  # the largest path's Purge
+        self.wait("the purge's invalidation page", lambda: "/invalidations/I" in b.url())
+        purged = b.text("#paths")
+        self.wait("the purge to complete", lambda: b.text("#status") == "Completed")
+        b.get(self.console("/distributions/%s/cache" % d["Id"]))
+        self.assertNotIn(purged, b.js("return document.querySelector('main').textContent"))
+
         # A Lightsail distribution created with boto3 is listed; its page graphs its traffic.
         ls = self.ls.create_distribution(distributionName="console-site", bundleId="small_1_0",
                                          origin={"name": "web", "regionName": "us-east-1", "protocolPolicy": "http-only"},
