@@ -6,10 +6,10 @@
 // Lightsail distributions) and of package stats (the live graphs); the only
 // change it makes is creating invalidations, through control like the API.
 //
-// The graphs show the counters of this process's own edge: package stats
-// counts per node and nothing publishes them through the store, so in an
-// etcd fleet each node's console graphs that node's traffic only (the page
-// says so).
+// The graphs show the counters of this process's own edge (package stats
+// counts per node); in an etcd fleet, every edge publishes its counters
+// through etcd each second (internal/fleet/etcdfleet) and the graphs sum
+// the live edges' (a second behind).
 //
 // Pages are html/template (contextual escaping of everything a distribution
 // config carries) and the assets are embedded (embed.FS): no Node, no CDN.
@@ -56,6 +56,12 @@ type Options struct {
 	Control Control
 	// Traffic is this node's edge counters (nil: no graphs).
 	Traffic *stats.Recorder
+	// Fleet is the etcd fleet's published counters, by node (nil: one
+	// process; the graphs show Traffic). With it the graphs sum every live
+	// edge's counters.
+	Fleet interface {
+		Traffic(ctx context.Context) (map[string][]byte, error)
+	}
 	// Cache is this node's object cache (nil: no cache page).
 	Cache interface {
 		Objects(distID string) []cache.Ref

@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -430,7 +431,7 @@ func TestStatsJSON(t *testing.T) {
 		t.Errorf("latency histogram: %v over %v", got.OriginLatency, got.OriginLatencyBounds)
 	}
 	page := e.do(c, "GET", "/console/distributions/"+d.ID, nil, nil)
-	if !strings.Contains(page.body, `id="total-requests">4<`) || !strings.Contains(page.body, "not the fleet") {
+	if !strings.Contains(page.body, `id="total-requests">4<`) || !strings.Contains(page.body, "this node's edge (node-a)") {
 		t.Errorf("page totals: %s", page.body)
 	}
 	if r = e.do(c, "GET", "/console/distributions/ENOSUCH/stats.json", nil, nil); r.status != http.StatusNotFound {
@@ -541,5 +542,91 @@ func TestCachePage(t *testing.T) {
 	invs, _, _ := e.ctl.ListInvalidations(context.Background(), d.ID, control.ListOptions{MaxItems: 10})
 	if len(invs) != 1 || strings.Join(invs[0].Paths, ",") != "/big" {
 		t.Errorf("invalidations: %+v", invs)
+	}
+}
+
+// fakeFleet is the etcd fleet's published counters.
+type fakeFleet struct {
+	mu        sync.Mutex
+	published map[string][]byte
+	err       error
+}
+
+func (f *fakeFleet) Traffic(context.Context) (map[string][]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.published, f.err
+}
+
+func (f *fakeFleet) publish(t *testing.T, node string, live map[string]stats.Live) {
+	b, err := json.Marshal(stats.NodeTraffic{Time: time.Now(), Live: live})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	f.published[node] = b
+	f.mu.Unlock()
+}
+
+// With a fleet, the graphs sum every live edge's published counters, not
+// this node's.
+func TestStatsJSON_fleet(t *testing.T) {
+	e := newEnv(t)
+	fleet := &fakeFleet{published: map[string][]byte{}}
+	srv := httptest.NewServer(console.New(console.Options{
+		Control: e.ctl, Traffic: e.traffic, Fleet: fleet, Node: "node-a",
+		Credentials: func(id string) (string, bool) { return secret, id == keyID }, Now: e.clock,
+	}))
+	defer srv.Close()
+	e.srv = srv
+	d := e.createDistribution("ref-1", "")
+	e.traffic.Record(d.ID, time.Now(), "Hit", 200, 1, 1) // this node's own: not counted twice
+	recorder := func(results map[string]int, latency time.Duration) stats.Live {
+		r := stats.New(time.Hour)
+		for res, n := range results {
+			for range n {
+				r.Record(d.ID, time.Now(), res, 200, 10, 100)
+			}
+		}
+		r.RecordOrigin(d.ID, latency, nil)
+		r.Record("EOTHER", time.Now(), "Hit", 200, 1, 1)
+		return r.Live()[d.ID]
+	}
+	fleet.publish(t, "edge-1", map[string]stats.Live{d.ID: recorder(map[string]int{"Hit": 3, "Miss": 1}, time.Millisecond)})
+	fleet.publish(t, "edge-2", map[string]stats.Live{d.ID: recorder(map[string]int{"Hit": 5}, 2*time.Second)})
+	fleet.publish(t, "edge-3", nil) // serves nothing of d yet
+	fleet.mu.Lock()
+	fleet.published["broken"] = []byte("{not json")
+	fleet.mu.Unlock()
+	c := e.client()
+	e.login(c)
+	r := e.do(c, "GET", "/console/distributions/"+d.ID+"/stats.json", nil, nil)
+	var got console.Totals
+	if err := json.Unmarshal([]byte(r.body), &got); err != nil {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	if !got.Fleet || got.Nodes != 3 || got.Requests != 9 || got.Hits != 8 || got.Misses != 1 || got.BytesDownloaded != 900 {
+		t.Errorf("fleet totals: %+v", got)
+	}
+	var fetches uint64
+	for _, n := range got.OriginLatency {
+		fetches += n
+	}
+	if fetches != 2 || got.OriginLatency[1] != 1 || got.OriginLatency[11] != 1 {
+		t.Errorf("latency histogram: %v", got.OriginLatency)
+	}
+	page := e.do(c, "GET", "/console/distributions/"+d.ID, nil, nil)
+	if !strings.Contains(page.body, "the whole fleet") || !strings.Contains(page.body, `id="total-requests">9<`) {
+		t.Errorf("page: %s", page.body)
+	}
+	// etcd unreachable: the samples fail (the graphs retry), the page still renders.
+	fleet.mu.Lock()
+	fleet.err = errors.New("etcd unreachable")
+	fleet.mu.Unlock()
+	if r = e.do(c, "GET", "/console/distributions/"+d.ID+"/stats.json", nil, nil); r.status != http.StatusServiceUnavailable {
+		t.Errorf("etcd down: %d", r.status)
+	}
+	if page = e.do(c, "GET", "/console/distributions/"+d.ID, nil, nil); page.status != http.StatusOK {
+		t.Errorf("page with etcd down: %d", page.status)
 	}
 }

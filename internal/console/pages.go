@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -211,8 +212,8 @@ func (c *Console) showDistribution(w http.ResponseWriter, r *http.Request, p *pr
 	data["Config"] = string(config)
 	data["Invalidations"] = invals
 	data["Problem"], data["Paths"] = problem, paths
-	data["Totals"] = c.totals(d.ID)
-	data["Graphs"] = c.opts.Traffic != nil
+	data["Totals"] = c.pageTotals(r, d.ID)
+	data["Graphs"] = c.opts.Traffic != nil || c.opts.Fleet != nil
 	data["StatsURL"] = Prefix + "/distributions/" + d.ID + "/stats.json"
 	data["HasCache"] = c.opts.Cache != nil
 	c.render(w, status, "distribution", data)
@@ -233,7 +234,11 @@ func (c *Console) configJSON(w http.ResponseWriter, r *http.Request, p *principa
 type Totals struct {
 	Node string `json:"node"`
 	// Time is when the sample was taken (Unix milliseconds).
-	Time            int64 `json:"time"`
+	Time int64 `json:"time"`
+	// Fleet is true when the totals are the sum of Nodes live edges'
+	// published counters (etcd), false for this node's own.
+	Fleet           bool  `json:"fleet"`
+	Nodes           int   `json:"nodes"`
 	Requests        int64 `json:"requests"`
 	BytesDownloaded int64 `json:"bytesDownloaded"`
 	BytesUploaded   int64 `json:"bytesUploaded"`
@@ -252,16 +257,39 @@ type Totals struct {
 	OriginErrors        int64     `json:"originErrors"`
 }
 
-func (c *Console) totals(distID string) Totals {
-	t := Totals{Node: c.opts.Node, Time: c.opts.Now().UnixMilli(), OriginLatencyBounds: stats.OriginLatencyBuckets[:]}
-	if c.opts.Traffic == nil {
-		return t
+// totals are a distribution's totals: this node's, or with a fleet the sum
+// of every live edge's last published ones.
+func (c *Console) totals(ctx context.Context, distID string) (Totals, error) {
+	t := Totals{Node: c.opts.Node, Nodes: 1, Time: c.opts.Now().UnixMilli(), OriginLatencyBounds: stats.OriginLatencyBuckets[:],
+		OriginLatency: make([]uint64, len(stats.OriginLatencyBuckets)+1)}
+	if c.opts.Fleet != nil {
+		published, err := c.opts.Fleet.Traffic(ctx)
+		if err != nil {
+			return t, err
+		}
+		t.Fleet, t.Node, t.Nodes = true, "", 0
+		for node, value := range published {
+			var nt stats.NodeTraffic
+			if err := json.Unmarshal(value, &nt); err != nil {
+				c.opts.Log.Warn("console: bad published traffic", "node", node, "err", err)
+				continue
+			}
+			t.Nodes++
+			if l, ok := nt.Live[distID]; ok {
+				t.add(l)
+			}
+		}
+		return t, nil
 	}
-	l, ok := c.opts.Traffic.Live()[distID]
-	t.OriginLatency = make([]uint64, len(stats.OriginLatencyBuckets)+1)
-	if !ok {
-		return t
+	if c.opts.Traffic != nil {
+		if l, ok := c.opts.Traffic.Live()[distID]; ok {
+			t.add(l)
+		}
 	}
+	return t, nil
+}
+
+func (t *Totals) add(l stats.Live) {
 	for i, n := range l.Results {
 		t.Requests += n
 		switch stats.Results[i] {
@@ -271,13 +299,38 @@ func (c *Console) totals(distID string) Totals {
 			t.Misses += n
 		}
 	}
-	t.BytesDownloaded, t.BytesUploaded = l.BytesDownloaded, l.BytesUploaded
-	t.Status4xx, t.Status5xx = l.StatusClasses[4], l.StatusClasses[5]
-	copy(t.OriginLatency, l.OriginLatency[:])
+	t.BytesDownloaded += l.BytesDownloaded
+	t.BytesUploaded += l.BytesUploaded
+	t.Status4xx += l.StatusClasses[4]
+	t.Status5xx += l.StatusClasses[5]
+	for i, n := range l.OriginLatency {
+		if i < len(t.OriginLatency) {
+			t.OriginLatency[i] += n
+		}
+	}
 	for _, n := range l.OriginErrors {
 		t.OriginErrors += n
 	}
+}
+
+// pageTotals are the totals a page starts with (zero when the fleet's
+// cannot be read: the graphs retry every second).
+func (c *Console) pageTotals(r *http.Request, distID string) Totals {
+	t, err := c.totals(r.Context(), distID)
+	if err != nil {
+		c.opts.Log.Warn("console: read the fleet's traffic", "err", err)
+	}
 	return t
+}
+
+func (c *Console) writeTotals(w http.ResponseWriter, r *http.Request, distID string) {
+	t, err := c.totals(r.Context(), distID)
+	if err != nil {
+		c.opts.Log.Warn("console: read the fleet's traffic", "err", err)
+		http.Error(w, "The fleet's counters cannot be read.", http.StatusServiceUnavailable)
+		return
+	}
+	writeJSON(w, t)
 }
 
 func (c *Console) statsJSON(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -286,7 +339,7 @@ func (c *Console) statsJSON(w http.ResponseWriter, r *http.Request, p *principal
 		c.controlError(w, err, p)
 		return
 	}
-	writeJSON(w, c.totals(id))
+	c.writeTotals(w, r, id)
 }
 
 // maxInvalidationPaths bounds the form's paths before control checks them
@@ -369,8 +422,8 @@ func (c *Console) lightsailDistribution(w http.ResponseWriter, r *http.Request, 
 	data := pageData(p, d.Name)
 	data["L"] = d
 	data["Config"] = string(config)
-	data["Totals"] = c.totals(d.ID)
-	data["Graphs"] = c.opts.Traffic != nil
+	data["Totals"] = c.pageTotals(r, d.ID)
+	data["Graphs"] = c.opts.Traffic != nil || c.opts.Fleet != nil
 	data["StatsURL"] = Prefix + "/lightsail/" + url.PathEscape(d.Name) + "/stats.json"
 	c.render(w, http.StatusOK, "lightsaildistribution", data)
 }
@@ -381,7 +434,7 @@ func (c *Console) lightsailStatsJSON(w http.ResponseWriter, r *http.Request, p *
 		c.controlError(w, err, p)
 		return
 	}
-	writeJSON(w, c.totals(d.ID))
+	c.writeTotals(w, r, d.ID)
 }
 
 // cachedPath is one path's objects in this node's cache (its variants:

@@ -81,14 +81,17 @@
     if (samples.length < 2) return;
     const prev = samples[samples.length - 2];
     const dt = Math.max((cur.time - prev.time) / 1000, 0.001);
-    const rps = (cur.requests - prev.requests) / dt;
-    const bps = (cur.bytesDownloaded - prev.bytesDownloaded) / dt;
-    const lookups = (cur.hits - prev.hits) + (cur.misses - prev.misses);
-    const hit = lookups > 0 ? (cur.hits - prev.hits) / lookups : null;
-    const e4 = (cur.status4xx - prev.status4xx) / dt, e5 = (cur.status5xx - prev.status5xx) / dt;
+    // A fleet's totals drop when an edge leaves (its counters go with
+    // it): no rate for that second rather than a negative one.
+    function rate(a, b) { const d = a - b; return d < 0 ? null : d / dt; }
+    const rps = rate(cur.requests, prev.requests);
+    const bps = rate(cur.bytesDownloaded, prev.bytesDownloaded);
+    const hits = cur.hits - prev.hits, lookups = hits + (cur.misses - prev.misses);
+    const hit = lookups > 0 && hits >= 0 && hits <= lookups ? hits / lookups : null;
+    const e4 = rate(cur.status4xx, prev.status4xx), e5 = rate(cur.status5xx, prev.status5xx);
     // Latency quantiles over the last ten seconds of origin fetches.
     const first = samples[0];
-    const window = cur.originLatency.map(function (c, i) { return c - ((first.originLatency || [])[i] || 0); });
+    const window = cur.originLatency.map(function (c, i) { return Math.max(c - ((first.originLatency || [])[i] || 0), 0); });
     const p50 = quantile(0.5, window, cur.originLatencyBounds), p99 = quantile(0.99, window, cur.originLatencyBounds);
     push("rps", rps); push("bps", bps); push("hit", hit); push("e4", e4); push("e5", e5); push("p50", p50); push("p99", p99);
     text("now-rps", human(rps, "")); text("now-bps", human(bps, "B"));
