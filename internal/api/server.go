@@ -1,5 +1,6 @@
 // Package api is the control-plane listener: /healthz and /metrics without
-// authentication, AWS Signature V4 on everything else, then the CloudFront
+// authentication, the web console under /console (its own logins, package
+// console), AWS Signature V4 on everything else, then the CloudFront
 // REST-XML front-end (and the Lightsail JSON front-end, told apart by its
 // X-Amz-Target header).
 package api
@@ -28,6 +29,10 @@ type Server struct {
 		WriteError(w http.ResponseWriter, r *http.Request, err error)
 	}
 	Metrics http.Handler
+	// Console serves /console and the paths under it (nil: not served).
+	// No CloudFront path starts with /console and Lightsail requests carry
+	// X-Amz-Target, so the AWS APIs never reach it.
+	Console http.Handler
 	// Ready reports whether every listener accepts (for /healthz).
 	Ready func() bool
 	// Count records one answered request by API and code.
@@ -50,6 +55,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.Metrics.ServeHTTP(w, r)
 			return
 		}
+	}
+
+	if s.Console != nil && isConsolePath(r.URL.Path) && r.Header.Get("X-Amz-Target") == "" {
+		s.Console.ServeHTTP(w, r)
+		return
 	}
 
 	reqID := awsproto.NewRequestID()
@@ -91,6 +101,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.CloudFront.ServeHTTP(rec, r)
 	}
+}
+
+func isConsolePath(p string) bool {
+	return p == "/console" || strings.HasPrefix(p, "/console/")
 }
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, lightsail bool, err error) {

@@ -180,3 +180,35 @@ func TestServer_partitionFromSigningRegion(t *testing.T) {
 		t.Errorf("list signed in eu-west-1: %s", r)
 	}
 }
+
+// The console gets /console and the paths under it, without SigV4; the
+// AWS APIs' requests never reach it.
+func TestServer_consoleRouting(t *testing.T) {
+	s := newStubServer(true)
+	var consoleHits []string
+	s.Console = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		consoleHits = append(consoleHits, r.URL.Path)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	for _, path := range []string{"/console", "/console/", "/console/login", "/console/distributions/E1"} {
+		if w := serve(s, httptest.NewRequest("GET", path, nil)); w.Code != http.StatusNoContent {
+			t.Errorf("%s: %d, want the console's 204", path, w.Code)
+		}
+	}
+	// Not the console: a longer first segment, the CloudFront API (signed
+	// and unsigned) and Lightsail's X-Amz-Target requests.
+	if w := serve(s, httptest.NewRequest("GET", "/consoles", nil)); w.Code != http.StatusForbidden {
+		t.Errorf("/consoles: %d, want SigV4's 403", w.Code)
+	}
+	if w := serve(s, signed(t, "GET", "/2020-05-31/distribution", "", "us-east-1")); w.Code != http.StatusTeapot {
+		t.Errorf("signed CloudFront request: %d", w.Code)
+	}
+	r := httptest.NewRequest("POST", "/console/", strings.NewReader("{}"))
+	r.Header.Set("X-Amz-Target", "Lightsail_20161128.GetDistributions")
+	if w := serve(s, r); w.Code == http.StatusNoContent {
+		t.Errorf("a Lightsail request reached the console")
+	}
+	if len(consoleHits) != 4 || s.reached != 1 {
+		t.Errorf("console reached for %v, CloudFront %d times", consoleHits, s.reached)
+	}
+}

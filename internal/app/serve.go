@@ -26,6 +26,7 @@ import (
 	"openfront/internal/cache"
 	"openfront/internal/cache/disk"
 	"openfront/internal/cache/memory"
+	"openfront/internal/console"
 	"openfront/internal/control"
 	"openfront/internal/edge"
 	"openfront/internal/fastpath"
@@ -133,6 +134,11 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 	// edge only) or, with --etcd-endpoints, the cluster's.
 	var st store.Store
 	var reports edgeFleet
+	// fleetTraffic is the etcd fleet's counters exchange (nil: one process).
+	var fleetTraffic interface {
+		PublishTraffic(ctx context.Context, node string, value []byte) error
+		Traffic(ctx context.Context) (map[string][]byte, error)
+	}
 	node := nodeName
 	if len(s.EtcdEndpoints) > 0 {
 		est, efl, err := openCluster(context.Background(), s)
@@ -142,6 +148,7 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 		defer est.Close()
 		defer efl.Close() // runs first: revokes this node's edge lease
 		st, reports, node = est, efl, clusterNodeName(s)
+		fleetTraffic = efl
 	} else {
 		bst, err := boltstore.Open(filepath.Join(s.DataDir, "openfront.db"), boltstore.Options{})
 		if err != nil {
@@ -219,12 +226,21 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 	edgeGuard, apiGuard := guard(edgeServer.RefusedRequest), guard(api.RefusedRequest)
 
 	var ready atomic.Bool
+	credentials := func(id string) (string, bool) { return secret, id == keyID }
+	consoleOpts := console.Options{Control: ctl, Traffic: traffic, Credentials: credentials, Node: cmp.Or(s.NodeName, node), Log: log}
+	if fleetTraffic != nil {
+		consoleOpts.Fleet = fleetTraffic
+	}
+	if s.roleRuns("edge") { // an API-only node's cache stays empty
+		consoleOpts.Cache = objects
+	}
 	apiServer := &http.Server{
 		Handler: &api.Server{
-			Verifier:   &sigv4.Verifier{Credentials: sigv4.CredentialsFunc(func(id string) (string, bool) { return secret, id == keyID }), Services: []string{"cloudfront", "lightsail"}},
+			Verifier:   &sigv4.Verifier{Credentials: sigv4.CredentialsFunc(credentials), Services: []string{"cloudfront", "lightsail"}},
 			CloudFront: cf,
 			Lightsail:  lightsail.New(ctl, traffic, log),
 			Metrics:    m.Handler(),
+			Console:    console.New(consoleOpts),
 			Ready:      ready.Load,
 			Count:      func(api, code string) { m.APIRequests.WithLabelValues(api, code).Inc() },
 			Log:        log,
@@ -282,6 +298,9 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 	}
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
+	if s.roleRuns("edge") && fleetTraffic != nil {
+		go publishTraffic(watchCtx, node, traffic, fleetTraffic.PublishTraffic, log)
+	}
 	if s.roleRuns("edge") { // an API-only node compiles no snapshot
 		run("snapshot watcher", func() error { return watcher.Run(watchCtx) })
 		select {

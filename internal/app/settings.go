@@ -60,7 +60,7 @@ func parseServeFlags(args []string, stdout, stderr io.Writer) (*Settings, error)
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {} // the parse error alone; the whole usage on -h only
-	fs.StringVar(&s.APIAddr, "api-addr", "127.0.0.1:4580", "control-plane API listen address (CloudFront REST-XML, Lightsail JSON, /healthz, /metrics)")
+	fs.StringVar(&s.APIAddr, "api-addr", "127.0.0.1:4580", "control-plane API listen address (CloudFront REST-XML, Lightsail JSON, /healthz, /metrics, /console)")
 	fs.StringVar(&s.EdgeAddr, "edge-addr", "127.0.0.1:8080", "edge HTTP listen address")
 	fs.StringVar(&s.EdgeTLSAddr, "edge-tls-addr", "127.0.0.1:8443", "edge HTTPS listen address (empty disables)")
 	fs.StringVar(&s.EdgeQUICAddr, "edge-quic-addr", "", "edge HTTP/3 (QUIC, UDP) listen address for distributions whose HttpVersion is http3 or http2and3 (default: the --edge-tls-addr address; empty disables)")

@@ -181,6 +181,27 @@ func (c *Cache) Purge(distID string, match func(path string) bool) int {
 	return n
 }
 
+// Objects returns the stored objects of distribution distID, from both
+// tiers (an object in both is listed once, with the memory tier's Ref). It
+// walks every stored object: for the console, never the request path.
+func (c *Cache) Objects(distID string) []Ref {
+	var out []Ref
+	seen := map[string]bool{}
+	tiers := []Storage{c.mem}
+	if c.disk != nil {
+		tiers = append(tiers, c.disk)
+	}
+	for _, tier := range tiers {
+		for r := range tier.All() {
+			if r.DistID == distID && !seen[r.Key] {
+				seen[r.Key] = true
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
 // PurgeDistribution removes every object of distribution distID.
 func (c *Cache) PurgeDistribution(distID string) int {
 	return c.Purge(distID, func(string) bool { return true })

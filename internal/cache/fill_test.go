@@ -670,3 +670,44 @@ func TestCache_Fill_memoryBodiesAreExact(t *testing.T) {
 		}
 	}
 }
+
+func TestCache_Objects(t *testing.T) {
+	for _, withDisk := range []bool{false, true} {
+		t.Run(fmt.Sprintf("disk=%v", withDisk), func(t *testing.T) {
+			// MaxMemoryObject 1500: the 2000-byte object lives on disk only
+			// when there is a disk tier (and is not kept at all without one).
+			c := newCache(t, withDisk, cache.Config{MaxMemoryObject: 1500})
+			for _, o := range []struct {
+				dist, path string
+				size       int
+			}{{"E1", "/a", 100}, {"E1", "/big", 2000}, {"E2", "/a", 300}} {
+				body := bytes.Repeat([]byte("x"), o.size)
+				req := request(cachetest.Key(o.dist, o.path), &origin{body: bytesBody(body), size: int64(o.size), cacheable: true})
+				req.DistID = o.dist
+				s, err := c.Fill(t.Context(), req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				readAll(t, s)
+			}
+			waitIdle(t, c)
+			got := map[string]int64{}
+			for _, r := range c.Objects("E1") {
+				if r.DistID != "E1" {
+					t.Errorf("another distribution's object: %+v", r)
+				}
+				if _, dup := got[r.Path]; dup {
+					t.Errorf("listed twice: %+v", r)
+				}
+				got[r.Path] = r.Size
+			}
+			want := map[string]int64{"/a": 100}
+			if withDisk {
+				want["/big"] = 2000
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("Objects(E1) = %v, want %v", got, want)
+			}
+		})
+	}
+}

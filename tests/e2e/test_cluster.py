@@ -8,6 +8,7 @@ until its lease runs out, and that a kill -9'd edge stops blocking within
 about the lease TTL. Skipped when no etcd binary is installed.
 """
 
+import base64
 import http.client
 import json
 import os
@@ -241,6 +242,26 @@ class TestCluster(unittest.TestCase):
                     break
                 time.sleep(0.05)
             self.assertEqual(got, want[i], "edge%d" % i)
+
+    def test_2_console_graphs_the_whole_fleet(self):
+        # Issue 17: the API node's console sums the counters every edge publishes through etcd.
+        d = self.create_dist()
+        host = d["DomainName"]
+        self.get(self.edges[0], host, "/con/a")
+        self.get(self.edges[0], host, "/con/a")
+        self.get(self.edges[1], host, "/con/a")
+        req = urllib.request.Request("%s/console/distributions/%s/stats.json" % (self.api.endpoint, d["Id"]))
+        req.add_header("Authorization", "Basic " + base64.b64encode(
+            ("%s:%s" % (self.api.access_key, self.api.secret_key)).encode()).decode())
+        deadline = time.time() + 10
+        while True:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                got = json.loads(r.read())
+            if got["requests"] == 3 or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertEqual((got["fleet"], got["nodes"], got["requests"], got["hits"], got["misses"]),
+                         (True, 2, 3, 1, 2), got)
 
     def test_3_unresponsive_edge_blocks_until_its_lease_expires(self):
         d = self.create_dist()

@@ -117,3 +117,43 @@ func waitFor(t testing.TB, d time.Duration, cond func() bool) {
 		}
 	}
 }
+
+// TestFleet_Traffic: nodes' published counters are read back by node, live
+// with the node's lease, and never taken for edge reports.
+func TestFleet_Traffic(t *testing.T) {
+	endpoints := etcdtest.Start(t)
+	ctx := t.Context()
+	reader := etcdfleet.New(newClient(t, endpoints), etcdfleet.Options{Prefix: "/p/", TTL: ttl})
+	a := etcdfleet.New(newClient(t, endpoints), etcdfleet.Options{Prefix: "/p/", TTL: ttl})
+	defer a.Close()
+	crashed := newClient(t, endpoints)
+	b := etcdfleet.New(crashed, etcdfleet.Options{Prefix: "/p/", TTL: ttl})
+	mustReport(t, a, "a", 7)
+	if err := a.PublishTraffic(ctx, "a", []byte(`{"n":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.PublishTraffic(ctx, "b", []byte(`{"n":2}`)); err != nil { // before any report: takes a lease
+		t.Fatal(err)
+	}
+	got, err := reader.Traffic(ctx)
+	if err != nil || len(got) != 2 || string(got["a"]) != `{"n":1}` || string(got["b"]) != `{"n":2}` {
+		t.Fatalf("Traffic = %q, %v", got, err)
+	}
+	if nodes, _ := reader.Nodes(ctx); len(nodes) != 1 || nodes["a"] != 7 {
+		t.Errorf("Nodes = %v: traffic keys taken for reports", nodes)
+	}
+	if rev, ok := reader.AppliedRevision(ctx); !ok || rev != 7 {
+		t.Errorf("AppliedRevision = %d, %v", rev, ok)
+	}
+	crashed.Close()
+	waitFor(t, 10*time.Second, func() bool {
+		got, err := reader.Traffic(ctx)
+		return err == nil && len(got) == 1 && got["b"] == nil
+	})
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := reader.Traffic(ctx); len(got) != 0 {
+		t.Errorf("after Close: %q", got)
+	}
+}
