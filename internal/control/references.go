@@ -10,8 +10,7 @@ import (
 // resource OpenFront cannot have yet, with the error CloudFront gives for a
 // resource that does not exist (the codes are those botocore's model lists
 // for CreateDistribution and UpdateDistribution): OpenFront serves no
-// response headers policies (other than the managed ones), CloudFront
-// Functions, Lambda@Edge, real-time log configs, field-level encryption,
+// CloudFront Functions, Lambda@Edge, real-time log configs, field-level encryption,
 // continuous deployment policies, origin mTLS certificates, VPC origins,
 // Anycast IP lists, trust stores or connection functions, so any other
 // reference to one names something that does not exist. Accepting it
@@ -21,11 +20,6 @@ import (
 func checkUnservedReferences(cfg model.Tree, p *model.DistributionConfig, certs CertificateChecker) error {
 	for _, b := range behaviorTrees(cfg) {
 		pattern := model.StrOr(b, "*", "PathPattern")
-		if id := model.StrOr(b, "", "ResponseHeadersPolicyId"); id != "" {
-			if _, managed := model.ManagedResponseHeadersPolicies[id]; !managed {
-				return model.Errorf("NoSuchResponseHeadersPolicy", "The response headers policy %q of cache behavior %q does not exist (OpenFront serves only the managed response headers policies yet).", id, pattern)
-			}
-		}
 		if fas := model.StructItems(b, "FunctionAssociations"); len(fas) > 0 {
 			return model.Errorf("InvalidFunctionAssociation", "The function %q associated with cache behavior %q does not exist (OpenFront does not serve CloudFront Functions yet).", model.StrOr(fas[0], "", "FunctionARN"), pattern)
 		}

@@ -96,4 +96,13 @@ var routes = []route{
 	{"GET", "/origin-request-policy/{Id}/config", "GetOriginRequestPolicyConfig", "2020-05-31", originRequestPolicyAPI.getConfig},
 	{"PUT", "/origin-request-policy/{Id}", "UpdateOriginRequestPolicy", "2020-05-31", originRequestPolicyAPI.update},
 	{"DELETE", "/origin-request-policy/{Id}", "DeleteOriginRequestPolicy", "2020-05-31", originRequestPolicyAPI.delete},
+
+	// Response headers policies (managed ones included).
+	{"POST", "/response-headers-policy", "CreateResponseHeadersPolicy", "2020-05-31", responseHeadersPolicyAPI.create},
+	{"GET", "/response-headers-policy", "ListResponseHeadersPolicies", "2020-05-31", responseHeadersPolicyAPI.list},
+	{"GET", "/response-headers-policy/{Id}", "GetResponseHeadersPolicy", "2020-05-31", responseHeadersPolicyAPI.get},
+	{"GET", "/response-headers-policy/{Id}/config", "GetResponseHeadersPolicyConfig", "2020-05-31", responseHeadersPolicyAPI.getConfig},
+	{"PUT", "/response-headers-policy/{Id}", "UpdateResponseHeadersPolicy", "2020-05-31", responseHeadersPolicyAPI.update},
+	{"DELETE", "/response-headers-policy/{Id}", "DeleteResponseHeadersPolicy", "2020-05-31", responseHeadersPolicyAPI.delete},
+	{"GET", "/distributionsByResponseHeadersPolicyId/{ResponseHeadersPolicyId}", "ListDistributionsByResponseHeadersPolicyId", "2020-05-31", responseHeadersPolicyAPI.listDistributions},
 }
