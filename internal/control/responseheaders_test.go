@@ -13,7 +13,7 @@ const managedSimpleCORS = "60669652-455b-4ae9-85a4-c4c02393f86c"
 
 func responseHeadersCfg(name string, edit ...func(model.Tree)) model.Tree {
 	cfg := model.Tree{
-		"Name": name,
+		"Name":                name,
 		"CustomHeadersConfig": wrap(model.Tree{"Header": "X-Site", "Value": "mine", "Override": "true"}),
 		"RemoveHeadersConfig": wrap(model.Tree{"Header": "X-Powered-By"}),
 	}
@@ -115,7 +115,9 @@ func TestResponseHeadersPolicy_validation(t *testing.T) {
 		{"CORS no methods", cors(func(c model.Tree) { c["AccessControlAllowMethods"] = wrap() }), "InvalidArgument"},
 		{"CORS ALL and GET", cors(func(c model.Tree) { c["AccessControlAllowMethods"] = wrap(strs("ALL", "GET")...) }), "InvalidArgument"},
 		{"CORS negative max age", cors(func(c model.Tree) { c["AccessControlMaxAgeSec"] = "-5" }), "InvalidArgument"},
-		{"sampling rate 101", func(c model.Tree) { c["ServerTimingHeadersConfig"] = model.Tree{"Enabled": "true", "SamplingRate": "101"} }, "InvalidArgument"},
+		{"sampling rate 101", func(c model.Tree) {
+			c["ServerTimingHeadersConfig"] = model.Tree{"Enabled": "true", "SamplingRate": "101"}
+		}, "InvalidArgument"},
 		{"total over 10240", func(c model.Tree) {
 			c["CustomHeadersConfig"] = wrap(model.Tree{"Header": "X-A", "Value": strings.Repeat("v", 6000), "Override": "true"},
 				model.Tree{"Header": "X-B", "Value": strings.Repeat("v", 6000), "Override": "true"})
