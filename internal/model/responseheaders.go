@@ -148,7 +148,7 @@ func ParseResponseHeadersPolicyConfig(t Tree) (ResponseHeadersPolicy, error) {
 			return p, Errorf("InvalidArgument", "The CorsConfig AccessControlAllowMethods cannot list ALL with other methods.")
 		}
 		for _, o := range cors.AllowOrigins {
-			if err := checkAllowOrigin(o); err != nil {
+			if err := CheckAllowOrigin(o); err != nil {
 				return p, err
 			}
 		}
@@ -242,9 +242,9 @@ func ParseResponseHeadersPolicyConfig(t Tree) (ResponseHeadersPolicy, error) {
 	return p, nil
 }
 
-// checkAllowOrigin accepts "*", an origin (scheme://host[:port]), or one
+// CheckAllowOrigin accepts "*", an origin (scheme://host[:port]), or one
 // whose host starts with a "*." wildcard label.
-func checkAllowOrigin(o string) error {
+func CheckAllowOrigin(o string) error {
 	if o == "*" {
 		return nil
 	}
