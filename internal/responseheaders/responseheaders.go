@@ -41,7 +41,7 @@ type cors struct {
 	wildcards []wildcard // https://*.example.com
 	// Precomputed header values.
 	star, credentials, exposeHeaders, allowMethods, allowHeaders, maxAge []string
-	originOverride                                                     bool
+	originOverride                                                       bool
 }
 
 // wildcard is an allowed origin whose host starts with "*.": an origin
