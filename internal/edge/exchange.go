@@ -146,6 +146,9 @@ func (x *exchange) requestFilter() bool {
 		x.edgeError(http.StatusForbidden, "A GET request with a body is not allowed.")
 		return false
 	}
+	if x.answerPreflight() {
+		return false
+	}
 	if b.Signed && !x.checkSignature() {
 		return false
 	}

@@ -25,7 +25,8 @@ import (
 // declines (ok=false, nothing written or counted) every request that
 // needs more: no distribution or a disabled one, access logging, geo
 // restriction, a path that is not already normal (urlpath.IsNormal), a
-// viewer protocol policy other than allow-all, methods not
+// viewer protocol policy other than allow-all, a response headers policy
+// (its headers depend on the viewer's Origin), methods not
 // allowed or not cached, signed URLs that do not verify, viewer Range or
 // conditional headers, a miss, a stale or disk-tier object, an error
 // status, a body net/http would frame or sniff differently. ServeHTTP then
@@ -54,7 +55,7 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	}
 	beh := dist.Match(r.Path)
 	p := beh.Policy
-	if beh.ViewerProtocolPolicy != "allow-all" || p.CachingDisabled ||
+	if beh.ViewerProtocolPolicy != "allow-all" || p.CachingDisabled || beh.ResponseHeaders != nil ||
 		!contains(beh.AllowedMethods, r.Method) || !contains(beh.CachedMethods, r.Method) {
 		return dst, nil, false
 	}

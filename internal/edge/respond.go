@@ -9,6 +9,7 @@ import (
 
 	"openfront/internal/cache"
 	"openfront/internal/httpcache"
+	"openfront/internal/responseheaders"
 )
 
 // Header values shared by every response (no allocation per request).
@@ -21,7 +22,8 @@ var (
 )
 
 // stampHeaders adds the edge's own response headers (spec edge.md §5.1):
-// X-Cache, Via, X-Amz-Cf-Pop, X-Amz-Cf-Id, and Age on cache hits.
+// X-Cache, Via, X-Amz-Cf-Pop, X-Amz-Cf-Id, and Age on cache hits; then
+// the behaviour's response headers policy.
 func (x *exchange) stampHeaders(hit bool, age time.Duration) {
 	h := x.w.Header()
 	switch {
@@ -49,6 +51,9 @@ func (x *exchange) stampHeaders(hit bool, age time.Duration) {
 	if hit {
 		x.age[0] = strconv.FormatInt(int64(age/time.Second), 10) // small numbers do not allocate
 		h["Age"] = x.age[:]
+	}
+	if x.beh != nil {
+		responseheaders.Apply(x.beh.ResponseHeaders, x.r.Header, h) // every response of the behaviour
 	}
 }
 
