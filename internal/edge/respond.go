@@ -9,7 +9,6 @@ import (
 
 	"openfront/internal/cache"
 	"openfront/internal/httpcache"
-	"openfront/internal/responseheaders"
 )
 
 // Header values shared by every response (no allocation per request).
@@ -52,8 +51,8 @@ func (x *exchange) stampHeaders(hit bool, age time.Duration) {
 		x.age[0] = strconv.FormatInt(int64(age/time.Second), 10) // small numbers do not allocate
 		h["Age"] = x.age[:]
 	}
-	if x.beh != nil {
-		responseheaders.Apply(x.beh.ResponseHeaders, x.r.Header, h) // every response of the behaviour
+	if x.beh != nil && x.beh.ResponseHeaders != nil {
+		x.applyResponseHeadersPolicy(h) // every response of the behaviour
 	}
 }
 

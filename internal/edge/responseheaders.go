@@ -1,10 +1,32 @@
 package edge
 
 import (
+	"math/rand/v2"
 	"net/http"
 
 	"openfront/internal/responseheaders"
 )
+
+// applyResponseHeadersPolicy applies the behaviour's response headers
+// policy to a response's headers, and adds Server-Timing when the policy
+// samples this response (after the origin's own Server-Timing, which is
+// kept).
+func (x *exchange) applyResponseHeadersPolicy(h http.Header) {
+	p := x.beh.ResponseHeaders
+	responseheaders.Apply(p, x.r.Header, h)
+	if !responseheaders.ServerTimingSampled(p, x.r.Header, rand.Float64()*100) {
+		return
+	}
+	elapsed := x.s.now().Sub(x.start)
+	t := responseheaders.Timing{Result: x.result, Pop: x.s.pop[0], RequestID: x.reqID, DownstreamFirstByte: elapsed}
+	asked := x.result == "Miss" || x.result == "RefreshHit"
+	if asked {
+		t.Upstream, t.UpstreamFirstByte = true, elapsed // the origin's response headers have just arrived
+	}
+	v := string(responseheaders.AppendServerTiming(make([]byte, 0, 160), t))
+	old := h["Server-Timing"]
+	h["Server-Timing"] = append(old[:len(old):len(old)], v) // never into a cached entry's array
+}
 
 // answerPreflight answers a CORS preflight request at the edge, without
 // asking the origin, when the behaviour's response headers policy has a

@@ -199,3 +199,32 @@ func TestResponseHeadersPolicy_managedFromSnapshot(t *testing.T) {
 		}
 	}
 }
+
+// TestResponseHeadersPolicy_serverTiming: with SamplingRate 0 only
+// requests with "Pragma: server-timing" get the header, with CloudFront's
+// metric names for a miss and then a hit; the origin's own Server-Timing
+// is kept.
+func TestResponseHeadersPolicy_serverTiming(t *testing.T) {
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		w.Header().Set("Server-Timing", "app;dur=3")
+		io.WriteString(w, "x")
+	})
+	f := withPolicy(t, distConfig(o, nil), model.ResponseHeadersPolicy{ServerTiming: &model.ServerTimingConfig{Enabled: true}})
+	resp := roundTrip(t, f.slow, rhpGet("/st", "Pragma: server-timing\r\n"))
+	f.settle(t)
+	got := resp.Header.Values("Server-Timing")
+	if len(got) != 2 || got[0] != "app;dur=3" || !strings.HasPrefix(got[1], "cdn-cache-miss,cdn-pop;desc=") ||
+		!strings.Contains(got[1], `cdn-rid;desc="`+resp.Header.Get("X-Amz-Cf-Id")+`"`) || !strings.Contains(got[1], "cdn-upstream-layer;desc=\"EDGE\",cdn-upstream-fbl;dur=") {
+		t.Errorf("miss: Server-Timing %q", got)
+	}
+	resp = roundTrip(t, f.slow, rhpGet("/st", "Pragma: server-timing\r\n"))
+	got = resp.Header.Values("Server-Timing")
+	if len(got) != 2 || !strings.HasPrefix(got[1], "cdn-cache-hit,") || !strings.Contains(got[1], `cdn-hit-layer;desc="EDGE"`) || strings.Contains(got[1], "upstream") {
+		t.Errorf("hit: Server-Timing %q", got)
+	}
+	resp = roundTrip(t, f.slow, rhpGet("/st"))
+	if got := resp.Header.Values("Server-Timing"); len(got) != 1 {
+		t.Errorf("not sampled: Server-Timing %q", got)
+	}
+}

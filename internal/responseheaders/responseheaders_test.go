@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"openfront/internal/model"
 )
@@ -218,4 +219,35 @@ func FuzzOriginAllowed(f *testing.F) {
 			t.Fatalf("%q allowed %q: %q is not whole labels", allowed, origin, label)
 		}
 	})
+}
+
+func TestServerTiming(t *testing.T) {
+	on := Compile(model.ResponseHeadersPolicy{ServerTiming: &model.ServerTimingConfig{Enabled: true, SamplingRate: 10}})
+	off := Compile(model.ResponseHeadersPolicy{ServerTiming: &model.ServerTimingConfig{Enabled: false, SamplingRate: 100}})
+	for _, tc := range []struct {
+		name string
+		p    *Policy
+		req  http.Header
+		roll float64
+		want bool
+	}{
+		{"sampled", on, http.Header{}, 9.99, true},
+		{"not sampled", on, http.Header{}, 10, false},
+		{"Pragma forces", on, http.Header{"Pragma": {"no-cache, Server-Timing"}}, 99, true},
+		{"other Pragma", on, http.Header{"Pragma": {"no-cache"}}, 99, false},
+		{"disabled", off, http.Header{"Pragma": {"server-timing"}}, 0, false},
+		{"no setting", Compile(model.ResponseHeadersPolicy{}), http.Header{"Pragma": {"server-timing"}}, 0, false},
+	} {
+		if got := ServerTimingSampled(tc.p, tc.req, tc.roll); got != tc.want {
+			t.Errorf("%s: sampled %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	miss := string(AppendServerTiming(nil, Timing{Result: "Miss", Pop: "LOCAL1", RequestID: `r"id`, Upstream: true, UpstreamFirstByte: 12 * time.Millisecond, DownstreamFirstByte: 15 * time.Millisecond}))
+	if want := `cdn-cache-miss,cdn-pop;desc="LOCAL1",cdn-rid;desc="rid",cdn-upstream-layer;desc="EDGE",cdn-upstream-fbl;dur=12,cdn-downstream-fbl;dur=15`; miss != want {
+		t.Errorf("miss:\n got %s\nwant %s", miss, want)
+	}
+	hit := string(AppendServerTiming(nil, Timing{Result: "Hit", Pop: "LOCAL1", RequestID: "r", DownstreamFirstByte: time.Millisecond}))
+	if want := `cdn-cache-hit,cdn-pop;desc="LOCAL1",cdn-rid;desc="r",cdn-hit-layer;desc="EDGE",cdn-downstream-fbl;dur=1`; hit != want {
+		t.Errorf("hit:\n got %s\nwant %s", hit, want)
+	}
 }
