@@ -26,7 +26,7 @@ import (
 // needs more: no distribution or a disabled one, access logging, geo
 // restriction, a path that is not already normal (urlpath.IsNormal), a
 // viewer protocol policy other than allow-all, a response headers policy
-// (its headers depend on the viewer's Origin), methods not
+// it cannot apply itself (responseheaders.Policy.Fast), methods not
 // allowed or not cached, signed URLs that do not verify, viewer Range or
 // conditional headers, a miss, a stale or disk-tier object, an error
 // status, a body net/http would frame or sniff differently. ServeHTTP then
@@ -55,7 +55,8 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	}
 	beh := dist.Match(r.Path)
 	p := beh.Policy
-	if beh.ViewerProtocolPolicy != "allow-all" || p.CachingDisabled || beh.ResponseHeaders != nil ||
+	rhp := beh.ResponseHeaders
+	if beh.ViewerProtocolPolicy != "allow-all" || p.CachingDisabled || rhp != nil && !rhp.Fast() ||
 		!contains(beh.AllowedMethods, r.Method) || !contains(beh.CachedMethods, r.Method) {
 		return dst, nil, false
 	}
@@ -109,7 +110,17 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	dst = append(dst, text...)
 	dst = append(dst, "\r\n"...)
 	hasDate := false
+	var rhpOrigin string // the response headers policy's view of the request
+	var rhpCORS bool
+	var rhpPresent uint64
+	if rhp != nil {
+		rhpOrigin, rhpCORS = r.Only("Origin")
+		rhpCORS = rhpCORS && rhp.OriginAllowed(rhpOrigin)
+	}
 	for name, value := range m.Header.All() {
+		if rhp != nil && rhp.StoredField(name, rhpCORS, &rhpPresent) {
+			continue
+		}
 		switch name {
 		case "Content-Length":
 			continue // written below, from the stored size
@@ -132,6 +143,9 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	dst = append(dst, "\r\n"...)
 	dst = appendField(dst, "X-Amz-Cf-Pop", s.pop[0])
 	dst = appendField(dst, "X-Cache", xCacheHit[0])
+	if rhp != nil {
+		dst = rhp.AppendFields(dst, rhpPresent, rhpCORS, rhpOrigin)
+	}
 	if r.Close {
 		dst = append(dst, "Connection: close\r\n"...)
 	}

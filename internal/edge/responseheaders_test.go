@@ -228,3 +228,42 @@ func TestResponseHeadersPolicy_serverTiming(t *testing.T) {
 		t.Errorf("not sampled: Server-Timing %q", got)
 	}
 }
+
+// TestResponseHeadersPolicy_fastPathSameAsNetHTTP: the fast path applies
+// the policies it can (Fast) and answers exactly as net/http does, for CORS
+// and plain requests, allowed and refused origins, and an origin that
+// sends its own CORS and security headers; a policy with Server-Timing is
+// left to net/http.
+func TestResponseHeadersPolicy_fastPathSameAsNetHTTP(t *testing.T) {
+	o := rhpOrigin(t)
+	override := sitePolicy
+	override.Name = "override"
+	cors := *sitePolicy.CORS
+	cors.OriginOverride = true
+	cors.AllowCredentials = false
+	cors.AllowOrigins = []string{"*"}
+	override.CORS = &cors
+	override.Remove = []string{"X-Powered-By", "Referrer-Policy"}
+	policies := map[string]model.ResponseHeadersPolicy{
+		"site":                 sitePolicy,
+		"override any origin":  override,
+		"managed preflight+SH": model.ManagedResponseHeadersPolicies["eaab4381-ed33-4a86-88ca-d9558dc6cd63"],
+	}
+	for name, p := range policies {
+		f := withPolicy(t, distConfig(o, nil), p)
+		for _, req := range []string{
+			rhpGet("/page"),
+			rhpGet("/page", "Origin: https://www.app.test\r\n"),
+			rhpGet("/page", "Origin: https://elsewhere.test\r\n"),
+			rhpGet("/page", "Origin: https://a.app.test\r\n", "Origin: https://b.app.test\r\n"),
+			rhpGet("/cors-origin", "Origin: https://www.app.test\r\n"),
+			rhpGet("/cors-origin"),
+		} {
+			f.compare(t, name+" "+strings.Fields(req)[1]+" "+strings.ReplaceAll(req[strings.Index(req, "\r\n")+2:], "\r\n", " "), req, answered)
+		}
+	}
+	timed := sitePolicy
+	timed.ServerTiming = &model.ServerTimingConfig{Enabled: true}
+	f := withPolicy(t, distConfig(o, nil), timed)
+	f.compare(t, "server timing", rhpGet("/page"), inLoop)
+}

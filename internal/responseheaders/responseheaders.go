@@ -27,6 +27,7 @@ type Policy struct {
 	cors   *cors
 	// ServerTiming is the policy's Server-Timing setting (nil: none).
 	ServerTiming *model.ServerTimingConfig
+	fast         bool // see Fast
 }
 
 type header struct {
@@ -114,6 +115,7 @@ func Compile(p model.ResponseHeadersPolicy) *Policy {
 	if p.CORS != nil {
 		c.cors = compileCORS(p.CORS)
 	}
+	c.fast = c.fastCapable()
 	return c
 }
 
@@ -164,6 +166,13 @@ func (c *Policy) OriginAllowed(origin string) bool {
 }
 
 func (c *cors) allows(origin string) bool {
+	// A serialized origin has no spaces or control characters; one that
+	// does is refused rather than reflected into a response header.
+	for i := 0; i < len(origin); i++ {
+		if origin[i] <= ' ' || origin[i] >= 0x7f {
+			return false
+		}
+	}
 	if c.anyOrigin {
 		return true
 	}

@@ -26,6 +26,9 @@ func TestOriginAllowed(t *testing.T) {
 	}{
 		{[]string{"*"}, "https://anything.test", true},
 		{[]string{"*"}, "null", true},
+		{[]string{"*"}, "https://a.test\r\nSet-Cookie: x=1", false},
+		{[]string{"*"}, "https://a.test x", false},
+		{[]string{"*"}, "https://\xc3\xa9.test", false},
 		{[]string{"https://example.com"}, "https://example.com", true},
 		{[]string{"https://example.com"}, "HTTPS://EXAMPLE.COM", true},
 		{[]string{"https://example.com"}, "http://example.com", false},
