@@ -69,7 +69,9 @@ func (x *exchange) run() {
 		x.log = &logWriter{ResponseWriter: x.w}
 		x.w = x.log
 	}
-	if !x.geoFilter() || !x.matchBehavior() || !x.requestFilter() {
+	// The behaviour is matched first so that the geo restriction's 403
+	// carries its response headers policy too.
+	if !x.matchBehavior() || !x.geoFilter() || !x.requestFilter() {
 		return
 	}
 	x.serve()

@@ -3,9 +3,12 @@ package edge
 import (
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"openfront/internal/geo"
+	"openfront/internal/geo/geotest"
 	"openfront/internal/model"
 	"openfront/internal/responseheaders"
 )
@@ -266,4 +269,34 @@ func TestResponseHeadersPolicy_fastPathSameAsNetHTTP(t *testing.T) {
 	timed.ServerTiming = &model.ServerTimingConfig{Enabled: true}
 	f := withPolicy(t, distConfig(o, nil), timed)
 	f.compare(t, "server timing", rhpGet("/page"), inLoop)
+}
+
+// TestResponseHeadersPolicy_edgeErrors: the edge's own errors get the
+// policy too: the geo restriction's 403 and the 502 of an origin that
+// refuses connections.
+func TestResponseHeadersPolicy_edgeErrors(t *testing.T) {
+	o := rhpOrigin(t)
+	db := filepath.Join(t.TempDir(), "geo.mmdb")
+	geotest.WriteDB(t, db, map[string]string{"127.0.0.0/8": "DE"})
+	g, err := geo.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	f := withPolicy(t, distConfig(o, func(c model.Tree) {
+		c["Restrictions"] = model.Tree{"GeoRestriction": model.Tree{"RestrictionType": "blacklist", "Quantity": "1", "Items": []any{"DE"}}}
+	}), sitePolicy)
+	f.te.opts.Geo = g
+	resp := roundTrip(t, f.slow, rhpGet("/page", "Origin: https://a.app.test\r\n"))
+	if resp.StatusCode != http.StatusForbidden || resp.Header.Get("X-Site") != "openfront" || resp.Header.Get("Access-Control-Allow-Origin") != "https://a.app.test" {
+		t.Errorf("geo-blocked: %d %v", resp.StatusCode, resp.Header)
+	}
+
+	dead := rhpOrigin(t)
+	dead.Close()
+	d := withPolicy(t, distConfig(dead, nil), sitePolicy)
+	resp = roundTrip(t, d.slow, rhpGet("/page"))
+	if resp.StatusCode != http.StatusBadGateway || resp.Header.Get("X-Site") != "openfront" || resp.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("origin down: %d %v", resp.StatusCode, resp.Header)
+	}
 }
