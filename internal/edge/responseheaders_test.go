@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"openfront/internal/geo"
 	"openfront/internal/geo/geotest"
@@ -298,5 +299,28 @@ func TestResponseHeadersPolicy_edgeErrors(t *testing.T) {
 	resp = roundTrip(t, d.slow, rhpGet("/page"))
 	if resp.StatusCode != http.StatusBadGateway || resp.Header.Get("X-Site") != "openfront" || resp.Header.Get("X-Frame-Options") != "DENY" {
 		t.Errorf("origin down: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// TestResponseHeadersPolicy_revalidation: a stale object revalidated with
+// the origin (304, RefreshHit) carries the policy's headers.
+func TestResponseHeadersPolicy_revalidation(t *testing.T) {
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=1")
+		w.Header().Set("ETag", `"v1"`)
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		io.WriteString(w, "x")
+	})
+	f := withPolicy(t, distConfig(o, nil), sitePolicy)
+	roundTrip(t, f.slow, rhpGet("/r"))
+	f.settle(t)
+	f.te.advance(5 * time.Second)
+	resp := roundTrip(t, f.slow, rhpGet("/r", "Origin: https://a.app.test\r\n"))
+	if resp.Header.Get("X-Cache") != "RefreshHit from cloudfront" || resp.Header.Get("X-Site") != "openfront" ||
+		resp.Header.Get("Access-Control-Allow-Origin") != "https://a.app.test" {
+		t.Errorf("revalidated: %d %v", resp.StatusCode, resp.Header)
 	}
 }
