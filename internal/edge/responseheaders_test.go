@@ -144,6 +144,7 @@ func TestResponseHeadersPolicy_preflight(t *testing.T) {
 		"Access-Control-Allow-Credentials": "true",
 		"X-Site":                           "openfront",
 		"Server":                           "CloudFront",
+		"X-Cache":                          "Hit from cloudfront",
 	} {
 		if got := resp.Header.Get(name); got != want {
 			t.Errorf("preflight %s = %q, want %q", name, got, want)
