@@ -3,6 +3,8 @@ managed policies, validation, ResponseHeadersPolicyInUse, ListDistributionsByRes
 and what the edge adds, removes and answers over real HTTP (misses, hits, error pages, CORS and
 preflights), including a policy update reaching the edge."""
 
+import json
+import os
 import time
 
 from harness import V2020, dist_config, new_ref, wait_deployed
@@ -98,6 +100,20 @@ class TestResponseHeadersPolicies(PolicyHelpers, EdgeTestCase):
                                IfMatch=got["ETag"])
         out = self.server.aws("cloudfront", "list-response-headers-policies", "--type", "managed")
         self.assertEqual(len(out["ResponseHeadersPolicyList"]["Items"]), 5)
+
+    def test_aws_cli_crud(self):
+        cfg = rhp_config()
+        path = os.path.join(self.server.tmp, "rhp-%s.json" % new_ref())
+        with open(path, "w") as f:
+            json.dump(cfg, f)
+        out = self.server.aws("cloudfront", "create-response-headers-policy",
+                              "--response-headers-policy-config", "file://" + path)
+        pid = out["ResponseHeadersPolicy"]["Id"]
+        got = self.server.aws("cloudfront", "get-response-headers-policy-config", "--id", pid)
+        self.assertEqual(got["ResponseHeadersPolicyConfig"], cfg)
+        self.server.aws("cloudfront", "delete-response-headers-policy", "--id", pid, "--if-match", got["ETag"])
+        p = self.server.aws_run("cloudfront", "get-response-headers-policy", "--id", pid)
+        self.assertIn("NoSuchResponseHeadersPolicy", p.stderr)
 
     def test_validation(self):
         def custom(*names):
