@@ -47,29 +47,33 @@ type Quotas struct {
 	OriginRequestPolicies  int // custom ones
 	Functions              int // CloudFront Functions
 	KeyValueStores         int
+	// ResponseHeadersPolicies: custom ones (Developer Guide, "Response
+	// headers policy quotas").
+	ResponseHeadersPolicies int
 }
 
 // DefaultQuotas are CloudFront's documented defaults.
 var DefaultQuotas = Quotas{
-	Distributions:          200,
-	StreamingDistributions: 100,
-	AliasesPerDistribution: 100,
-	Origins:                25,
-	CacheBehaviors:         25,
-	OAIs:                   100,
-	InvalidationPaths:      3000,
-	InvalidationWildcards:  15,
-	PathsPerBatch:          3000,
-	TagsPerResource:        50,
-	PublicKeys:             10,
-	KeyGroups:              10,
-	PublicKeysPerKeyGroup:  5,
-	KeyGroupsPerBehavior:   4,
-	OACs:                   100,
-	CachePolicies:          20,
-	OriginRequestPolicies:  20,
-	Functions:              100,
-	KeyValueStores:         50,
+	Distributions:           200,
+	StreamingDistributions:  100,
+	AliasesPerDistribution:  100,
+	Origins:                 25,
+	CacheBehaviors:          25,
+	OAIs:                    100,
+	InvalidationPaths:       3000,
+	InvalidationWildcards:   15,
+	PathsPerBatch:           3000,
+	TagsPerResource:         50,
+	PublicKeys:              10,
+	KeyGroups:               10,
+	PublicKeysPerKeyGroup:   5,
+	KeyGroupsPerBehavior:    4,
+	OACs:                    100,
+	CachePolicies:           20,
+	OriginRequestPolicies:   20,
+	Functions:               100,
+	KeyValueStores:          50,
+	ResponseHeadersPolicies: 20,
 }
 
 // withDefaults returns q with each zero quota set to its default, so that
@@ -83,25 +87,26 @@ func (q Quotas) withDefaults() Quotas {
 		return v
 	}
 	return Quotas{
-		Distributions:          or(q.Distributions, d.Distributions),
-		StreamingDistributions: or(q.StreamingDistributions, d.StreamingDistributions),
-		AliasesPerDistribution: or(q.AliasesPerDistribution, d.AliasesPerDistribution),
-		Origins:                or(q.Origins, d.Origins),
-		CacheBehaviors:         or(q.CacheBehaviors, d.CacheBehaviors),
-		OAIs:                   or(q.OAIs, d.OAIs),
-		InvalidationPaths:      or(q.InvalidationPaths, d.InvalidationPaths),
-		InvalidationWildcards:  or(q.InvalidationWildcards, d.InvalidationWildcards),
-		PathsPerBatch:          or(q.PathsPerBatch, d.PathsPerBatch),
-		TagsPerResource:        or(q.TagsPerResource, d.TagsPerResource),
-		PublicKeys:             or(q.PublicKeys, d.PublicKeys),
-		KeyGroups:              or(q.KeyGroups, d.KeyGroups),
-		PublicKeysPerKeyGroup:  or(q.PublicKeysPerKeyGroup, d.PublicKeysPerKeyGroup),
-		KeyGroupsPerBehavior:   or(q.KeyGroupsPerBehavior, d.KeyGroupsPerBehavior),
-		CachePolicies:          or(q.CachePolicies, d.CachePolicies),
-		OriginRequestPolicies:  or(q.OriginRequestPolicies, d.OriginRequestPolicies),
-		OACs:                   or(q.OACs, d.OACs),
-		Functions:              or(q.Functions, d.Functions),
-		KeyValueStores:         or(q.KeyValueStores, d.KeyValueStores),
+		Distributions:           or(q.Distributions, d.Distributions),
+		StreamingDistributions:  or(q.StreamingDistributions, d.StreamingDistributions),
+		AliasesPerDistribution:  or(q.AliasesPerDistribution, d.AliasesPerDistribution),
+		Origins:                 or(q.Origins, d.Origins),
+		CacheBehaviors:          or(q.CacheBehaviors, d.CacheBehaviors),
+		OAIs:                    or(q.OAIs, d.OAIs),
+		InvalidationPaths:       or(q.InvalidationPaths, d.InvalidationPaths),
+		InvalidationWildcards:   or(q.InvalidationWildcards, d.InvalidationWildcards),
+		PathsPerBatch:           or(q.PathsPerBatch, d.PathsPerBatch),
+		TagsPerResource:         or(q.TagsPerResource, d.TagsPerResource),
+		PublicKeys:              or(q.PublicKeys, d.PublicKeys),
+		KeyGroups:               or(q.KeyGroups, d.KeyGroups),
+		PublicKeysPerKeyGroup:   or(q.PublicKeysPerKeyGroup, d.PublicKeysPerKeyGroup),
+		KeyGroupsPerBehavior:    or(q.KeyGroupsPerBehavior, d.KeyGroupsPerBehavior),
+		CachePolicies:           or(q.CachePolicies, d.CachePolicies),
+		OriginRequestPolicies:   or(q.OriginRequestPolicies, d.OriginRequestPolicies),
+		OACs:                    or(q.OACs, d.OACs),
+		Functions:               or(q.Functions, d.Functions),
+		KeyValueStores:          or(q.KeyValueStores, d.KeyValueStores),
+		ResponseHeadersPolicies: or(q.ResponseHeadersPolicies, d.ResponseHeadersPolicies),
 	}
 }
 

@@ -10,7 +10,8 @@ import (
 	"openfront/internal/store"
 )
 
-// Cache policies and origin request policies share one implementation:
+// Cache policies, origin request policies and response headers policies
+// share one implementation:
 // a kind describes what differs (names, error codes, the managed set).
 
 // PolicyKind is one of the two policy kinds.
@@ -29,6 +30,7 @@ type PolicyKind[P any] struct {
 	name     func(P) string
 	quota    func(Quotas) int
 	behavior func(*model.Behavior) string // the id a behaviour names
+	field    string                       // the cache behaviour member naming it
 }
 
 // CachePolicies and OriginRequestPolicies are the two kinds.
@@ -40,6 +42,7 @@ var (
 		config: model.CachePolicy.Config, name: func(p model.CachePolicy) string { return p.Name },
 		quota:    func(q Quotas) int { return q.CachePolicies },
 		behavior: func(b *model.Behavior) string { return b.CachePolicyID },
+		field:    "CachePolicyId",
 	}
 	OriginRequestPolicies = &PolicyKind[model.OriginRequestPolicy]{
 		prefix: model.OriginRequestPolicyPrefix, refs: "orpref/", names: "name/originrequestpolicy/", what: "origin request policy",
@@ -48,6 +51,19 @@ var (
 		config: model.OriginRequestPolicy.Config, name: func(p model.OriginRequestPolicy) string { return p.Name },
 		quota:    func(q Quotas) int { return q.OriginRequestPolicies },
 		behavior: func(b *model.Behavior) string { return b.OriginRequestPolicyID },
+		field:    "OriginRequestPolicyId",
+	}
+	// ResponseHeadersPolicies: what the edge adds to and removes from a
+	// behaviour's responses (Developer Guide, "Understand response headers
+	// policies").
+	ResponseHeadersPolicies = &PolicyKind[model.ResponseHeadersPolicy]{
+		prefix: model.ResponseHeadersPolicyPrefix, refs: "rhpref/", names: "name/responseheaderspolicy/", what: "response headers policy",
+		noSuch: "NoSuchResponseHeadersPolicy", exists: "ResponseHeadersPolicyAlreadyExists", inUse: "ResponseHeadersPolicyInUse", tooMany: "TooManyResponseHeadersPolicies",
+		managed: model.ManagedResponseHeadersPolicies, parse: model.ParseResponseHeadersPolicyConfig,
+		config: model.ResponseHeadersPolicy.Config, name: func(p model.ResponseHeadersPolicy) string { return p.Name },
+		quota:    func(q Quotas) int { return q.ResponseHeadersPolicies },
+		behavior: func(b *model.Behavior) string { return b.ResponseHeadersPolicyID },
+		field:    "ResponseHeadersPolicyId",
 	}
 )
 
@@ -244,7 +260,10 @@ func checkPolicyRefs(tx store.ReadTxn, p *model.DistributionConfig) error {
 	if err := checkRefs(tx, CachePolicies, p); err != nil {
 		return err
 	}
-	return checkRefs(tx, OriginRequestPolicies, p)
+	if err := checkRefs(tx, OriginRequestPolicies, p); err != nil {
+		return err
+	}
+	return checkRefs(tx, ResponseHeadersPolicies, p)
 }
 
 func checkRefs[P any](tx store.ReadTxn, k *PolicyKind[P], p *model.DistributionConfig) error {
@@ -282,5 +301,47 @@ func policyRefKeys(p *model.DistributionConfig, owner string) []string {
 	for _, id := range OriginRequestPolicies.customRefs(p) {
 		keys = append(keys, OriginRequestPolicies.refs+id+"/"+owner)
 	}
+	for _, id := range ResponseHeadersPolicies.customRefs(p) {
+		keys = append(keys, ResponseHeadersPolicies.refs+id+"/"+owner)
+	}
 	return keys
+}
+
+// ListPolicyDistributions lists the ids of the distributions one of whose
+// cache behaviours names the policy (ListDistributionsBy...PolicyId), in
+// creation order. The stored configs are read rather than the reference
+// index, which does not track managed policies.
+func ListPolicyDistributions[P any](ctx context.Context, c *Control, k *PolicyKind[P], id string, opts ListOptions) ([]string, Page, error) {
+	if _, managed := k.managed[id]; !managed {
+		if _, err := GetPolicy(ctx, c, k, id); err != nil {
+			return nil, Page{}, err
+		}
+	}
+	type ref struct {
+		id   string
+		uses bool
+	}
+	refs, _, err := listPage(ctx, c, model.DistributionPrefix, ListOptions{MaxItems: int(^uint(0) >> 1)}, func(tx store.ReadTxn, kv store.KV) (ref, error) {
+		rec, err := decode[model.DistributionRecord](c, kv)
+		if err != nil {
+			return ref{}, err
+		}
+		for _, b := range behaviorTrees(rec.Config) {
+			if model.StrOr(b, "", k.field) == id {
+				return ref{rec.ID, true}, nil
+			}
+		}
+		return ref{rec.ID, false}, nil
+	}, func(r ref) string { return r.id })
+	if err != nil {
+		return nil, Page{}, err
+	}
+	var ids []string
+	for _, r := range refs {
+		if r.uses {
+			ids = append(ids, r.id)
+		}
+	}
+	items, next, truncated := page(ids, func(s string) string { return s }, opts.Marker, opts.MaxItems)
+	return items, Page{Marker: opts.Marker, NextMarker: next, MaxItems: opts.MaxItems, IsTruncated: truncated}, nil
 }

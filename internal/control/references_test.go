@@ -31,7 +31,7 @@ func TestUnservedReferences(t *testing.T) {
 		names  string // the message names it
 	}{
 		{"custom response headers policy", defaultBehavior(func(b model.Tree) { b["ResponseHeadersPolicyId"] = "a1b2c3d4-0000-0000-0000-000000000000" }), "NoSuchResponseHeadersPolicy", "a1b2c3d4-0000"},
-		{"custom response headers policy on a path behaviour", otherBehavior(func(b model.Tree) { b["ResponseHeadersPolicyId"] = "mine" }), "NoSuchResponseHeadersPolicy", "/api/*"},
+		{"custom response headers policy on a path behaviour", otherBehavior(func(b model.Tree) { b["ResponseHeadersPolicyId"] = "mine" }), "NoSuchResponseHeadersPolicy", "\"mine\""},
 		{"managed SimpleCORS", defaultBehavior(func(b model.Tree) { b["ResponseHeadersPolicyId"] = "60669652-455b-4ae9-85a4-c4c02393f86c" }), "", ""},
 		{"managed SecurityHeadersPolicy", otherBehavior(func(b model.Tree) { b["ResponseHeadersPolicyId"] = "67f7725c-6f97-4210-82d7-5512b31e9d03" }), "", ""},
 		{"empty response headers policy", defaultBehavior(func(b model.Tree) { b["ResponseHeadersPolicyId"] = "" }), "", ""},

@@ -62,9 +62,12 @@ func (x *exchange) run() {
 		x.w = x.log
 	}
 	var resp response
-	if ref != nil {
+	switch {
+	case x.preflight(ref):
+		resp = x.answerPreflight() // CORS preflight, from the response headers policy
+	case ref != nil:
 		resp = x.refused(ref) // failToProxy for the plan's refusals
-	} else {
+	default:
 		resp = x.obtain() // cacheLookup, upstream phases; failures: failToProxy
 	}
 	x.write(&resp) // responseFilter: the one response path

@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"openfront/internal/fastpath"
+	"openfront/internal/responseheaders"
 )
 
 // ServeFast is the edge's side of package fastpath: on a plain-HTTP/1.1
@@ -20,7 +21,10 @@ import (
 // whose answer needs more: a refusal or a request the plan does not
 // cache, access logging or a debug-level log (both written by ServeHTTP's
 // logging phase), a path that is not already normal
-// (urlpath.IsNormal: normalising would allocate), viewer Range or
+// (urlpath.IsNormal: normalising would allocate), a response headers
+// policy it cannot apply itself (responseheaders.Policy.Fast) or an
+// OPTIONS request under one (a CORS preflight is answered by ServeHTTP),
+// viewer Range or
 // conditional headers, a miss, a stale or disk-tier object, an error
 // status, a body net/http would frame or sniff differently. ServeHTTP then
 // handles the request from the start (fast_test.go checks that both paths
@@ -40,7 +44,12 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	var p plan
 	kb, ref := s.planner().plan(&p, s.snap.Load(), &h, now, (*bp)[:0])
 	*bp = kb
+	var rhp *responseheaders.Policy
+	if ref == nil {
+		rhp = p.beh.ResponseHeaders
+	}
 	if ref != nil || !p.cached || p.dist.Config.Logging.Enabled && s.opts.AccessLog != nil ||
+		rhp != nil && (!rhp.Fast() || r.Method == http.MethodOptions) ||
 		r.Has("Range") || r.Has("If-None-Match") || r.Has("If-Modified-Since") {
 		keyBufs.Put(bp)
 		return dst, nil, false
@@ -70,7 +79,17 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	dst = append(dst, text...)
 	dst = append(dst, "\r\n"...)
 	hasDate := false
+	var rhpOrigin string // the response headers policy's view of the request
+	var rhpCORS bool
+	var rhpPresent uint64
+	if rhp != nil {
+		rhpOrigin, rhpCORS = r.Only("Origin")
+		rhpCORS = rhpCORS && rhp.OriginAllowed(rhpOrigin)
+	}
 	for name, value := range m.Header.All() {
+		if rhp != nil && rhp.StoredField(name, rhpCORS, &rhpPresent) {
+			continue
+		}
 		switch name {
 		case "Content-Length":
 			continue // written below, from the stored size
@@ -86,6 +105,9 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	dst = strconv.AppendInt(dst, m.Size, 10)
 	dst = append(dst, "\r\n"...)
 	dst = s.appendHitStamp(dst, now.Sub(m.StoredAt.Time()))
+	if rhp != nil {
+		dst = rhp.AppendFields(dst, rhpPresent, rhpCORS, rhpOrigin)
+	}
 	if r.Close {
 		dst = append(dst, "Connection: close\r\n"...)
 	}

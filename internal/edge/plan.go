@@ -194,8 +194,14 @@ func (pl planner) plan(p *plan, snap *snapshot.Snapshot, h *requestHead, now tim
 	// Geo restriction applies to the whole distribution, on the TCP peer
 	// (not X-Forwarded-For); an unknown country is served ("Restrict
 	// the geographic distribution of your content", AWS CloudFront
-	// Developer Guide).
+	// Developer Guide). Its 403 still carries the behaviour's response
+	// headers policy when the path names one.
 	if t := p.dist.Config.GeoRestriction.Type; t != "" && t != geo.RestrictionNone && pl.geoBlocked(p.dist, h) {
+		if h.normal {
+			p.beh = p.dist.Match(h.path)
+		} else if p.normalise(h.path) {
+			p.beh = p.dist.Match(p.accessPath)
+		}
 		return key, &refuseGeo
 	}
 	// matchBehavior: CloudFront matches behaviours on the RFC 3986

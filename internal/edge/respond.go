@@ -64,6 +64,9 @@ type response struct {
 	// final: no custom error page replaces it (CloudFront's own pages for
 	// signatures, redirects, and a custom page that could not be had).
 	final bool
+	// preflight: a CORS preflight answered from the response headers
+	// policy (responseheaders.go).
+	preflight bool
 }
 
 // madeBody is the content of a response the edge makes itself.
@@ -116,7 +119,9 @@ func (x *exchange) write(resp *response) {
 		size = m.Size
 	} else {
 		size = int64(len(resp.made.body))
-		h.Set("Content-Type", resp.made.contentType)
+		if resp.made.contentType != "" {
+			h.Set("Content-Type", resp.made.contentType)
+		}
 		h.Set("Server", "CloudFront")
 		if resp.made.location != "" {
 			h.Set("Location", resp.made.location)
@@ -150,7 +155,11 @@ func (x *exchange) write(resp *response) {
 	}
 	// viewer response: per-viewer edits of every response (a viewer-
 	// response function, a response headers policy) go here, once. A
-	// behaviour that has them must also make ServeFast decline.
+	// behaviour that has them must also make ServeFast decline or apply
+	// them the same way (fast.go).
+	if x.beh != nil && x.beh.ResponseHeaders != nil {
+		x.applyResponseHeadersPolicy(h, resp.preflight)
+	}
 	x.w.WriteHeader(x.status)
 	if !send || x.r.Method == http.MethodHead || n == 0 {
 		return

@@ -39,6 +39,26 @@ func (r *Request) Has(name string) bool {
 	return false
 }
 
+// AddHeader adds a header line to a Request built by hand (benchmarks of
+// a Server's ServeFast); parsed requests have theirs already.
+func (r *Request) AddHeader(name, value string) { r.hdr = append(r.hdr, field{name, value}) }
+
+// Only returns the value of the request's header named name (ASCII case
+// insensitive) when it has exactly one; ok is false when it has none or
+// several.
+func (r *Request) Only(name string) (value string, ok bool) {
+	n := 0
+	for _, f := range r.hdr {
+		if equalFold(f.name, name) {
+			value, n = f.value, n+1
+		}
+	}
+	if n != 1 {
+		return "", false
+	}
+	return value, true
+}
+
 // HeaderOf returns the request's headers named in names (canonical), as
 // net/http's Request.Header has them; nil when the request has none of
 // them, so that the common case allocates nothing.

@@ -98,9 +98,12 @@ type Behavior struct {
 	MaxTTL                int64
 	CachePolicyID         string
 	OriginRequestPolicyID string
-	TrustedSigners        []string // "self" or account ids; nil when disabled
-	TrustedKeyGroups      []string // key group ids; nil when disabled
-	FieldLevelEncryption  string
+	// ResponseHeadersPolicyID: the edge applies it to every response of
+	// the behaviour (package responseheaders).
+	ResponseHeadersPolicyID string
+	TrustedSigners          []string // "self" or account ids; nil when disabled
+	TrustedKeyGroups        []string // key group ids; nil when disabled
+	FieldLevelEncryption    string
 }
 
 // ForwardedValues is the legacy cache-key and forwarding setting.
@@ -355,19 +358,20 @@ var allMethods = []string{"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DEL
 
 func parseBehavior(t Tree, pattern string, originIDs map[string]bool, origins []Origin) (Behavior, error) {
 	b := Behavior{
-		PathPattern:           pattern,
-		TargetOriginID:        StrOr(t, "", "TargetOriginId"),
-		ViewerProtocolPolicy:  StrOr(t, "allow-all", "ViewerProtocolPolicy"),
-		AllowedMethods:        []string{"GET", "HEAD"},
-		CachedMethods:         []string{"GET", "HEAD"},
-		Compress:              Bool(t, "Compress"),
-		SmoothStreaming:       Bool(t, "SmoothStreaming"),
-		CachePolicyID:         StrOr(t, "", "CachePolicyId"),
-		OriginRequestPolicyID: StrOr(t, "", "OriginRequestPolicyId"),
-		FieldLevelEncryption:  StrOr(t, "", "FieldLevelEncryptionId"),
-		MinTTL:                DefaultMinTTL,
-		DefaultTTL:            DefaultDefaultTTL,
-		MaxTTL:                DefaultMaxTTL,
+		PathPattern:             pattern,
+		TargetOriginID:          StrOr(t, "", "TargetOriginId"),
+		ViewerProtocolPolicy:    StrOr(t, "allow-all", "ViewerProtocolPolicy"),
+		AllowedMethods:          []string{"GET", "HEAD"},
+		CachedMethods:           []string{"GET", "HEAD"},
+		Compress:                Bool(t, "Compress"),
+		SmoothStreaming:         Bool(t, "SmoothStreaming"),
+		CachePolicyID:           StrOr(t, "", "CachePolicyId"),
+		OriginRequestPolicyID:   StrOr(t, "", "OriginRequestPolicyId"),
+		ResponseHeadersPolicyID: StrOr(t, "", "ResponseHeadersPolicyId"),
+		FieldLevelEncryption:    StrOr(t, "", "FieldLevelEncryptionId"),
+		MinTTL:                  DefaultMinTTL,
+		DefaultTTL:              DefaultDefaultTTL,
+		MaxTTL:                  DefaultMaxTTL,
 	}
 	if !originIDs[b.TargetOriginID] {
 		return b, Errorf("NoSuchOrigin", "One or more of your origins or origin groups do not exist: %q.", b.TargetOriginID)

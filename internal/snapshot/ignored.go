@@ -91,7 +91,7 @@ var behaviorFields = []Field{
 	{Path: "RealtimeLogConfigArn", Support: Refused, Note: "NoSuchRealtimeLogConfig: no real-time logs yet"},
 	{Path: "CachePolicyId", Support: ActedOn},
 	{Path: "OriginRequestPolicyId", Support: ActedOn},
-	{Path: "ResponseHeadersPolicyId", Support: NotActedOn, Note: "only the managed policies are accepted (others: NoSuchResponseHeadersPolicy); their headers are not added yet"},
+	{Path: "ResponseHeadersPolicyId", Support: ActedOn, Note: "managed or custom (package responseheaders), on every response including the edge's errors"},
 	{Path: "GrpcConfig.Enabled", Support: NotActedOn, Defaults: []string{"false"}, Note: "no gRPC"},
 	{Path: "ForwardedValues.QueryString", Support: ActedOn},
 	{Path: "ForwardedValues.Cookies.Forward", Support: ActedOn},

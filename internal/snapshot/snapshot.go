@@ -21,6 +21,7 @@ import (
 	"openfront/internal/cachepolicy"
 	"openfront/internal/model"
 	"openfront/internal/pathpattern"
+	"openfront/internal/responseheaders"
 	"openfront/internal/signedurl"
 	"openfront/internal/tlsconfig"
 )
@@ -79,6 +80,9 @@ type Behavior struct {
 	// one of TrustedKeys (by Key-Pair-Id).
 	Signed      bool
 	TrustedKeys map[string]crypto.PublicKey
+	// ResponseHeaders is the behaviour's response headers policy, compiled
+	// (nil: none).
+	ResponseHeaders *responseheaders.Policy
 }
 
 // Match returns the first behaviour whose pattern matches the path (the
@@ -210,6 +214,7 @@ type records struct {
 	cachePolicies         map[string]*model.CachePolicyRecord
 	originRequestPolicies map[string]*model.OriginRequestPolicyRecord
 	monitoring            map[string]*model.MonitoringSubscriptionRecord
+	responseHeaders       map[string]*model.ResponseHeadersPolicyRecord
 
 	// ignored reports the members the edge does not act on (nil: no
 	// report); see ignored.go.
@@ -220,7 +225,7 @@ func newRecords() *records {
 	return &records{dists: map[string]*model.DistributionRecord{}, sdist: map[string]*model.StreamingDistributionRecord{}, ls: map[string]*model.LightsailDistributionRecord{},
 		pubkeys: map[string]*model.PublicKeyRecord{}, keygroups: map[string]*model.KeyGroupRecord{}, oacs: map[string]*model.OACRecord{},
 		cachePolicies: map[string]*model.CachePolicyRecord{}, originRequestPolicies: map[string]*model.OriginRequestPolicyRecord{},
-		monitoring: map[string]*model.MonitoringSubscriptionRecord{}}
+		monitoring: map[string]*model.MonitoringSubscriptionRecord{}, responseHeaders: map[string]*model.ResponseHeadersPolicyRecord{}}
 }
 
 // recordPrefixes are the kinds apply keeps: the watcher loads them all on
@@ -229,6 +234,7 @@ var recordPrefixes = []string{
 	model.DistributionPrefix, model.StreamingDistributionPrefix, model.LightsailDistributionPrefix,
 	model.PublicKeyPrefix, model.KeyGroupPrefix, model.OACPrefix,
 	model.CachePolicyPrefix, model.OriginRequestPolicyPrefix, model.MonitoringSubscriptionPrefix,
+	model.ResponseHeadersPolicyPrefix,
 }
 
 // apply updates the working set with one key; it reports whether the key
@@ -253,6 +259,8 @@ func (r *records) apply(key string, value []byte, deleted bool, log *slog.Logger
 		return applyRecord(r.originRequestPolicies, key, value, deleted, log)
 	case strings.HasPrefix(key, model.MonitoringSubscriptionPrefix):
 		return applyRecord(r.monitoring, key, value, deleted, log)
+	case strings.HasPrefix(key, model.ResponseHeadersPolicyPrefix):
+		return applyRecord(r.responseHeaders, key, value, deleted, log)
 	}
 	return false
 }
@@ -336,6 +344,7 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 			}
 		}
 	}
+	r.compileResponseHeaders(s, log)
 	s.OACs = map[string]*model.OACRecord{}
 	for _, rec := range r.oacs {
 		s.OACs[rec.ID] = rec
@@ -377,4 +386,30 @@ func Compile(rev int64, dists []*model.DistributionRecord, sdists []*model.Strea
 		r.sdist[model.StreamingDistributionKey(d.ID)] = d
 	}
 	return r.compile(rev, log)
+}
+
+// compileResponseHeaders compiles each response headers policy a
+// behaviour names once, and gives it to the behaviours naming it.
+func (r *records) compileResponseHeaders(s *Snapshot, log *slog.Logger) {
+	compiled := map[string]*responseheaders.Policy{}
+	for _, d := range s.Distributions {
+		for _, b := range d.Behaviors {
+			id := b.ResponseHeadersPolicyID
+			if id == "" {
+				continue
+			}
+			p, ok := compiled[id]
+			if !ok {
+				if m, managed := model.ManagedResponseHeadersPolicies[id]; managed {
+					p = responseheaders.Compile(m)
+				} else if rec := r.responseHeaders[model.ResponseHeadersPolicyPrefix+id]; rec != nil {
+					p = responseheaders.Compile(rec.Policy)
+				} else {
+					log.Error("snapshot: cache behaviour names an unknown response headers policy", "dist_id", d.ID, "policy_id", id)
+				}
+				compiled[id] = p
+			}
+			b.ResponseHeaders = p
+		}
+	}
 }

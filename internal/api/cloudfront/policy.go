@@ -17,8 +17,9 @@ type policyAPI[P any] struct {
 }
 
 var (
-	cachePolicyAPI         = &policyAPI[model.CachePolicy]{kind: control.CachePolicies, resource: "CachePolicy", path: "/cache-policy/"}
-	originRequestPolicyAPI = &policyAPI[model.OriginRequestPolicy]{kind: control.OriginRequestPolicies, resource: "OriginRequestPolicy", path: "/origin-request-policy/"}
+	cachePolicyAPI           = &policyAPI[model.CachePolicy]{kind: control.CachePolicies, resource: "CachePolicy", path: "/cache-policy/"}
+	originRequestPolicyAPI   = &policyAPI[model.OriginRequestPolicy]{kind: control.OriginRequestPolicies, resource: "OriginRequestPolicy", path: "/origin-request-policy/"}
+	responseHeadersPolicyAPI = &policyAPI[model.ResponseHeadersPolicy]{kind: control.ResponseHeadersPolicies, resource: "ResponseHeadersPolicy", path: "/response-headers-policy/"}
 )
 
 func (a *policyAPI[P]) configName() string { return a.resource + "Config" }
@@ -102,4 +103,22 @@ func (a *policyAPI[P]) list(h *Handler, w http.ResponseWriter, r *http.Request) 
 		items[i] = model.Tree{"Type": t, a.resource: a.tree(p)}
 	}
 	return h.write(w, r, http.StatusOK, a.resource+"List", a.resource+"List", listTree(page, items))
+}
+
+// listDistributions answers ListDistributionsBy<Resource>Id: the ids of
+// the distributions that use the policy.
+func (a *policyAPI[P]) listDistributions(h *Handler, w http.ResponseWriter, r *http.Request) error {
+	opts, err := listOptions(r, 0)
+	if err != nil {
+		return err
+	}
+	ids, page, err := control.ListPolicyDistributions(r.Context(), h.control, a.kind, r.PathValue(a.resource+"Id"), opts)
+	if err != nil {
+		return err
+	}
+	items := make([]any, len(ids))
+	for i, id := range ids {
+		items[i] = id
+	}
+	return h.write(w, r, http.StatusOK, "DistributionIdList", "DistributionIdList", listTree(page, items))
 }

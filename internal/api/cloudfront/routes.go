@@ -113,4 +113,13 @@ var routes = []route{
 	{"GET", "/key-value-store/{Name}", "DescribeKeyValueStore", "2020-05-31", (*Handler).describeKeyValueStore},
 	{"PUT", "/key-value-store/{Name}", "UpdateKeyValueStore", "2020-05-31", (*Handler).updateKeyValueStore},
 	{"DELETE", "/key-value-store/{Name}", "DeleteKeyValueStore", "2020-05-31", (*Handler).deleteKeyValueStore},
+
+	// Response headers policies (managed ones included).
+	{"POST", "/response-headers-policy", "CreateResponseHeadersPolicy", "2020-05-31", responseHeadersPolicyAPI.create},
+	{"GET", "/response-headers-policy", "ListResponseHeadersPolicies", "2020-05-31", responseHeadersPolicyAPI.list},
+	{"GET", "/response-headers-policy/{Id}", "GetResponseHeadersPolicy", "2020-05-31", responseHeadersPolicyAPI.get},
+	{"GET", "/response-headers-policy/{Id}/config", "GetResponseHeadersPolicyConfig", "2020-05-31", responseHeadersPolicyAPI.getConfig},
+	{"PUT", "/response-headers-policy/{Id}", "UpdateResponseHeadersPolicy", "2020-05-31", responseHeadersPolicyAPI.update},
+	{"DELETE", "/response-headers-policy/{Id}", "DeleteResponseHeadersPolicy", "2020-05-31", responseHeadersPolicyAPI.delete},
+	{"GET", "/distributionsByResponseHeadersPolicyId/{ResponseHeadersPolicyId}", "ListDistributionsByResponseHeadersPolicyId", "2020-05-31", responseHeadersPolicyAPI.listDistributions},
 }
