@@ -11,7 +11,7 @@ import (
 // resource that does not exist (the codes are those botocore's model lists
 // for CreateDistribution and UpdateDistribution): OpenFront serves no
 // response headers policies (other than the managed ones), CloudFront
-// Functions, Lambda@Edge, real-time log configs, field-level encryption,
+// Functions, Lambda@Edge, field-level encryption,
 // continuous deployment policies, origin mTLS certificates, VPC origins,
 // Anycast IP lists, trust stores or connection functions, so any other
 // reference to one names something that does not exist. Accepting it
@@ -31,9 +31,6 @@ func checkUnservedReferences(cfg model.Tree, p *model.DistributionConfig, certs 
 		}
 		if las := model.StructItems(b, "LambdaFunctionAssociations"); len(las) > 0 {
 			return model.Errorf("InvalidLambdaFunctionAssociation", "The Lambda@Edge function %q associated with cache behavior %q cannot be used: OpenFront does not run Lambda@Edge functions.", model.StrOr(las[0], "", "LambdaFunctionARN"), pattern)
-		}
-		if arn := model.StrOr(b, "", "RealtimeLogConfigArn"); arn != "" {
-			return model.Errorf("NoSuchRealtimeLogConfig", "The real-time log configuration %q of cache behavior %q does not exist (OpenFront does not serve real-time log configurations yet).", arn, pattern)
 		}
 		if id := model.StrOr(b, "", "FieldLevelEncryptionId"); id != "" {
 			return model.Errorf("NoSuchFieldLevelEncryptionConfig", "The field-level encryption configuration %q of cache behavior %q does not exist (OpenFront does not serve field-level encryption yet).", id, pattern)

@@ -101,6 +101,9 @@ type Behavior struct {
 	TrustedSigners        []string // "self" or account ids; nil when disabled
 	TrustedKeyGroups      []string // key group ids; nil when disabled
 	FieldLevelEncryption  string
+	// RealtimeLogConfigARN names the real-time log configuration whose
+	// records this behaviour's requests produce ("" for none).
+	RealtimeLogConfigARN string
 }
 
 // ForwardedValues is the legacy cache-key and forwarding setting.
@@ -365,6 +368,7 @@ func parseBehavior(t Tree, pattern string, originIDs map[string]bool, origins []
 		CachePolicyID:         StrOr(t, "", "CachePolicyId"),
 		OriginRequestPolicyID: StrOr(t, "", "OriginRequestPolicyId"),
 		FieldLevelEncryption:  StrOr(t, "", "FieldLevelEncryptionId"),
+		RealtimeLogConfigARN:  StrOr(t, "", "RealtimeLogConfigArn"),
 		MinTTL:                DefaultMinTTL,
 		DefaultTTL:            DefaultDefaultTTL,
 		MaxTTL:                DefaultMaxTTL,
