@@ -64,6 +64,9 @@ type Distribution struct {
 	// AdditionalMetrics: an enabled monitoring subscription asks for the
 	// distribution's additional metrics (internal/metrics).
 	AdditionalMetrics bool
+	// RealtimeLogs: a cache behaviour has a real-time log configuration
+	// (Behavior.RealtimeLog).
+	RealtimeLogs bool
 }
 
 // Behavior is one compiled cache behaviour.
@@ -79,6 +82,9 @@ type Behavior struct {
 	// one of TrustedKeys (by Key-Pair-Id).
 	Signed      bool
 	TrustedKeys map[string]crypto.PublicKey
+	// RealtimeLog is the real-time log configuration the behaviour names
+	// (nil for none): its sampled requests become Kinesis records.
+	RealtimeLog *model.RealtimeLogConfigRecord
 }
 
 // Match returns the first behaviour whose pattern matches the path (the
@@ -210,6 +216,7 @@ type records struct {
 	cachePolicies         map[string]*model.CachePolicyRecord
 	originRequestPolicies map[string]*model.OriginRequestPolicyRecord
 	monitoring            map[string]*model.MonitoringSubscriptionRecord
+	realtimeLogs          map[string]*model.RealtimeLogConfigRecord
 
 	// ignored reports the members the edge does not act on (nil: no
 	// report); see ignored.go.
@@ -220,7 +227,7 @@ func newRecords() *records {
 	return &records{dists: map[string]*model.DistributionRecord{}, sdist: map[string]*model.StreamingDistributionRecord{}, ls: map[string]*model.LightsailDistributionRecord{},
 		pubkeys: map[string]*model.PublicKeyRecord{}, keygroups: map[string]*model.KeyGroupRecord{}, oacs: map[string]*model.OACRecord{},
 		cachePolicies: map[string]*model.CachePolicyRecord{}, originRequestPolicies: map[string]*model.OriginRequestPolicyRecord{},
-		monitoring: map[string]*model.MonitoringSubscriptionRecord{}}
+		monitoring: map[string]*model.MonitoringSubscriptionRecord{}, realtimeLogs: map[string]*model.RealtimeLogConfigRecord{}}
 }
 
 // recordPrefixes are the kinds apply keeps: the watcher loads them all on
@@ -229,6 +236,7 @@ var recordPrefixes = []string{
 	model.DistributionPrefix, model.StreamingDistributionPrefix, model.LightsailDistributionPrefix,
 	model.PublicKeyPrefix, model.KeyGroupPrefix, model.OACPrefix,
 	model.CachePolicyPrefix, model.OriginRequestPolicyPrefix, model.MonitoringSubscriptionPrefix,
+	model.RealtimeLogConfigPrefix,
 }
 
 // apply updates the working set with one key; it reports whether the key
@@ -253,6 +261,8 @@ func (r *records) apply(key string, value []byte, deleted bool, log *slog.Logger
 		return applyRecord(r.originRequestPolicies, key, value, deleted, log)
 	case strings.HasPrefix(key, model.MonitoringSubscriptionPrefix):
 		return applyRecord(r.monitoring, key, value, deleted, log)
+	case strings.HasPrefix(key, model.RealtimeLogConfigPrefix):
+		return applyRecord(r.realtimeLogs, key, value, deleted, log)
 	}
 	return false
 }
@@ -329,6 +339,10 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 	// the edge does no set building per request.
 	for _, d := range s.Distributions {
 		for _, b := range d.Behaviors {
+			if name, ok := model.RealtimeLogConfigNameOf(b.RealtimeLogConfigARN); ok {
+				b.RealtimeLog = r.realtimeLogs[model.RealtimeLogConfigKey(name)]
+				d.RealtimeLogs = d.RealtimeLogs || b.RealtimeLog != nil
+			}
 			if len(b.TrustedSigners) > 0 || len(b.TrustedKeyGroups) > 0 {
 				b.Signed = true
 				b.Policy.SkipCookie = signedurl.IsSigningCookie
