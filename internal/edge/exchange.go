@@ -65,7 +65,7 @@ func (x *exchange) run() {
 	if !x.resolveDistribution() {
 		return
 	}
-	if x.dist.Config.Logging.Enabled && x.s.opts.AccessLog != nil {
+	if x.dist.Config.Logging.Enabled && x.s.opts.AccessLog != nil || x.dist.RealtimeLogs && x.s.opts.RealtimeLog != nil {
 		x.log = &logWriter{ResponseWriter: x.w}
 		x.w = x.log
 	}

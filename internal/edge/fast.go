@@ -46,7 +46,8 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 		}
 	}
 	dist := s.snap.Load().Lookup(host)
-	if dist == nil || !dist.Config.Enabled || dist.Config.Logging.Enabled && s.opts.AccessLog != nil {
+	if dist == nil || !dist.Config.Enabled || dist.Config.Logging.Enabled && s.opts.AccessLog != nil ||
+		dist.RealtimeLogs && s.opts.RealtimeLog != nil {
 		return dst, nil, false
 	}
 	if g := dist.Config.GeoRestriction.Type; g != "" && g != geo.RestrictionNone {

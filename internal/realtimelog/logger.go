@@ -102,11 +102,11 @@ func Sampled(cfg *model.RealtimeLogConfigRecord) bool {
 	return cfg.SamplingRate >= 100 || rand.Int64N(100) < cfg.SamplingRate
 }
 
-// Log formats the request's record, if sampled, and queues it for each of
-// the configuration's streams. It never blocks: a full queue drops the
-// record (counted).
+// Log formats the request's record and queues it for each of the
+// configuration's streams; the caller has sampled the request (Sampled).
+// It never blocks: a full queue drops the record (counted).
 func (l *Logger) Log(cfg *model.RealtimeLogConfigRecord, req *Request) {
-	if l == nil || cfg == nil || !Sampled(cfg) {
+	if l == nil || cfg == nil {
 		return
 	}
 	data := AppendRecord(make([]byte, 0, 256), cfg.Fields, req)

@@ -222,7 +222,9 @@ func TestLogger_sampling(t *testing.T) {
 	p := &fakePutter{}
 	l := New(Options{Putter: p, FlushInterval: time.Hour, QueueRecords: 20000})
 	for i := 0; i < 10000; i++ {
-		l.Log(testConfig(10), reqN(i))
+		if cfg := testConfig(10); Sampled(cfg) {
+			l.Log(cfg, reqN(i))
+		}
 	}
 	l.Close(context.Background())
 	if n, _ := p.total(); n < 800 || n > 1200 {
