@@ -151,6 +151,9 @@ func (x *exchange) writeRealtimeLog(rec *accesslog.Record) {
 	if req.PathPattern == "" {
 		req.PathPattern = "*" // the default cache behaviour
 	}
+	// Real-time records name the whole POP (X-Amz-Cf-Pop, e.g. ARN1-C1),
+	// standard logs only its part before the hyphen.
+	req.EdgeLocation = x.s.opts.Pop
 	if x.s.opts.Geo != nil && rec.ClientIP.IsValid() {
 		req.Country, _ = x.s.opts.Geo.Country(rec.ClientIP)
 	}

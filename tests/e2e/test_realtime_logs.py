@@ -35,7 +35,7 @@ NEED_MOTO = "moto not installed (python3 -m moto.server is the Kinesis endpoint 
 
 KINESIS_KEY, KINESIS_SECRET = "AKIAOPENFRONTKINESIS", "kinesisE2ESecret/OpenFront+0123456789abc"
 ROLE_ARN = "arn:aws:iam::123456789012:role/CloudFront-RealtimeLogs"
-FIELDS = ["timestamp", "c-ip", "sc-status", "cs-method", "cs-uri-stem", "cs-uri-query", "x-edge-request-id",
+FIELDS = ["timestamp", "x-edge-location", "c-ip", "sc-status", "cs-method", "cs-uri-stem", "cs-uri-query", "x-edge-request-id",
           "x-edge-result-type", "cs-user-agent", "cs-host", "x-host-header", "cache-behavior-path-pattern",
           "sc-content-len", "cs-referer", "c-ip-version", "primary-distribution-id"]
 
@@ -151,6 +151,7 @@ class TestRealtimeLogs(unittest.TestCase):
             st, h, _ = edge_get(srv, d["DomainName"], target, {"User-Agent": ua, "Referer": "http://example.com/"})
             self.assertEqual(st, status, target)
             ids.append(h["x-amz-cf-id"])
+            pop = h["x-amz-cf-pop"]
         st, _, _ = edge_get(srv, d["DomainName"], "/other/b.txt")  # a behaviour without real-time logs
         self.assertEqual(st, 200)
 
@@ -188,6 +189,7 @@ class TestRealtimeLogs(unittest.TestCase):
                 self.assertEqual(rec["x-host-header"], d["DomainName"])
                 self.assertEqual(rec["cache-behavior-path-pattern"], "*")  # the default behaviour
                 self.assertEqual(rec["primary-distribution-id"], d["Id"])
+                self.assertEqual(rec["x-edge-location"], pop)
                 if status == 200:
                     self.assertRegex(rec["sc-content-len"], r"^\d+$")
         deadline = time.time() + 5
