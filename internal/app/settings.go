@@ -76,7 +76,7 @@ func parseServeFlags(args []string, stdout, stderr io.Writer) (*Settings, error)
 	fs.StringVar(&s.S3Endpoint, "s3-endpoint", "", "S3-compatible endpoint URL that S3 origins are fetched from (default: AWS)")
 	fs.StringVar(&s.S3Region, "s3-region", "us-east-1", "region used to sign S3 origin requests")
 	fs.StringVar(&s.KinesisEndpoint, "kinesis-endpoint", "", "Kinesis-compatible endpoint URL that real-time log records are put to with PutRecords (default: AWS Kinesis in --kinesis-region)")
-	fs.StringVar(&s.KinesisRegion, "kinesis-region", "", "region used to sign Kinesis requests (default: --s3-region)")
+	fs.StringVar(&s.KinesisRegion, "kinesis-region", "", "region of Kinesis requests for a stream ARN without one (default: --s3-region); a stream is otherwise reached in its ARN's region")
 	fs.Func("lightsail-origin", "NAME=HOST[:PORT]: where a Lightsail origin resource name is really served (repeatable)", func(v string) error {
 		name, host, ok := strings.Cut(v, "=")
 		if !ok || name == "" || host == "" {

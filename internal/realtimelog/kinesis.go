@@ -2,6 +2,7 @@ package realtimelog
 
 import (
 	"context"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -13,7 +14,7 @@ import (
 // Kinesis-compatible endpoint (--kinesis-endpoint).
 type KinesisConfig struct {
 	Endpoint        string // e.g. "http://127.0.0.1:4566"; "" for AWS
-	Region          string // "us-east-1" when empty
+	Region          string // for streams whose ARN has no region; "us-east-1" when empty
 	AccessKeyID     string
 	SecretAccessKey string
 	SessionToken    string
@@ -48,7 +49,13 @@ func (p *KinesisPutter) PutRecords(ctx context.Context, streamARN string, entrie
 	for i, e := range entries {
 		in.Records[i] = types.PutRecordsRequestEntry{PartitionKey: aws.String(e.PartitionKey), Data: e.Data}
 	}
-	out, err := p.client.PutRecords(ctx, in)
+	out, err := p.client.PutRecords(ctx, in, func(o *kinesis.Options) {
+		// A stream is in the region its ARN names: requests are signed
+		// for (and, on AWS, sent to) that region.
+		if r := regionOf(streamARN); r != "" {
+			o.Region = r
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -59,4 +66,13 @@ func (p *KinesisPutter) PutRecords(ctx context.Context, streamARN string, entrie
 		}
 	}
 	return failed, nil
+}
+
+// regionOf returns the region of an ARN (arn:partition:service:region:...).
+func regionOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 5)
+	if len(parts) < 5 {
+		return ""
+	}
+	return parts[3]
 }

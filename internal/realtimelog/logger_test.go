@@ -311,6 +311,26 @@ func TestKinesisPutter_moto(t *testing.T) {
 	}
 }
 
+// TestKinesisPutter_streamRegion: a stream is reached in the region of its
+// ARN, whatever the configured region (moto keeps streams per region).
+func TestKinesisPutter_streamRegion(t *testing.T) {
+	endpoint := startMoto(t)
+	ctx := context.Background()
+	p := NewKinesisPutter(KinesisConfig{Endpoint: endpoint, Region: "us-east-1", AccessKeyID: "test", SecretAccessKey: "test"})
+	eu := func(o *kinesis.Options) { o.Region = "eu-west-1" }
+	if _, err := p.client.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("eu"), ShardCount: aws.Int32(1)}, eu); err != nil {
+		t.Fatal(err)
+	}
+	desc, err := p.client.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("eu")}, eu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed, err := p.PutRecords(ctx, *desc.StreamDescription.StreamARN, []Entry{{PartitionKey: "k", Data: []byte("x\n")}})
+	if err != nil || len(failed) != 1 || failed[0] {
+		t.Fatalf("put to the eu-west-1 stream: %v %v", failed, err)
+	}
+}
+
 // TestKinesisPutter_deadEndpoint: a Kinesis endpoint that refuses
 // connections fails the records (counted) without slowing Log.
 func TestKinesisPutter_deadEndpoint(t *testing.T) {
