@@ -1,7 +1,6 @@
 package app
 
 import (
-	"cmp"
 	"log/slog"
 	"os"
 
@@ -13,7 +12,7 @@ import (
 func newRealtimeLogger(s *Settings, log *slog.Logger) *realtimelog.Logger {
 	putter := realtimelog.NewKinesisPutter(realtimelog.KinesisConfig{
 		Endpoint:        s.KinesisEndpoint,
-		Region:          cmp.Or(s.KinesisRegion, s.S3Region),
+		Region:          s.S3Region, // only for an ARN without a region
 		AccessKeyID:     os.Getenv("OPENFRONT_KINESIS_ACCESS_KEY_ID"),
 		SecretAccessKey: os.Getenv("OPENFRONT_KINESIS_SECRET_ACCESS_KEY"),
 		SessionToken:    os.Getenv("OPENFRONT_KINESIS_SESSION_TOKEN"),
