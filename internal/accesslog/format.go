@@ -165,3 +165,7 @@ func mustEscape(c byte) bool {
 	}
 	return false
 }
+
+// AppendEscaped appends s URL-encoded as CloudFront encodes log fields
+// (real-time logs use the same encoding: internal/realtimelog).
+func AppendEscaped(dst []byte, s string) []byte { return appendEscaped(dst, s) }

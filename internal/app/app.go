@@ -66,4 +66,7 @@ const environmentHelp = `  OPENFRONT_ACCESS_KEY_ID, OPENFRONT_SECRET_ACCESS_KEY
             credentials for --s3-endpoint: signing S3 origin requests of
             origins with an OAI or OAC, and delivering access logs to the
             logging bucket
+  OPENFRONT_KINESIS_ACCESS_KEY_ID, OPENFRONT_KINESIS_SECRET_ACCESS_KEY
+            credentials for --kinesis-endpoint: putting real-time log records
+            to the Kinesis data streams of real-time log configurations
 `

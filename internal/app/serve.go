@@ -196,6 +196,8 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 		defer geoDB.Close()
 	}
 	accessLogs := newAccessLogWriter(s, log)
+	realtimeLogs := newRealtimeLogger(s, log)
+	m.RegisterRealtimeLogs(realtimeLogs.Counts)
 	edgeServer := edge.New(edge.Options{
 		Cache:     objects,
 		Origin:    originClient,
@@ -205,6 +207,8 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 		Stats:     traffic,
 		Geo:       geoDB,
 		AccessLog: accessLogs,
+
+		RealtimeLog: realtimeLogs,
 	})
 	registerDistributionMetrics(m, cmp.Or(s.NodeName, node), edgeServer.Snapshot, traffic)
 	watcher := snapshot.NewWatcher(st, func(ctx context.Context, snap *snapshot.Snapshot, invals []model.InvalidationRecord) error {
@@ -383,6 +387,9 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 	// Every request has finished: deliver the access logs still batched.
 	if err := accessLogs.Close(shutdownCtx); err != nil {
 		log.Warn("shutdown: access logs", "err", err)
+	}
+	if err := realtimeLogs.Close(shutdownCtx); err != nil {
+		log.Warn("shutdown: real-time logs", "err", err)
 	}
 	stopWatch()
 	wg.Wait()

@@ -22,8 +22,11 @@ type Settings struct {
 	DomainSuffix string
 	AccountID    string
 
-	S3Endpoint       string
-	S3Region         string
+	S3Endpoint string
+	S3Region   string
+	// KinesisEndpoint is where real-time log records are put
+	// (internal/realtimelog); each in its stream ARN's region.
+	KinesisEndpoint  string
 	LightsailOrigins map[string]string
 	GeoIPDB          string
 	AccessLogDir     string
@@ -71,6 +74,7 @@ func parseServeFlags(args []string, stdout, stderr io.Writer) (*Settings, error)
 	fs.StringVar(&s.AccountID, "account-id", "123456789012", "account id used in ARNs")
 	fs.StringVar(&s.S3Endpoint, "s3-endpoint", "", "S3-compatible endpoint URL that S3 origins are fetched from (default: AWS)")
 	fs.StringVar(&s.S3Region, "s3-region", "us-east-1", "region used to sign S3 origin requests")
+	fs.StringVar(&s.KinesisEndpoint, "kinesis-endpoint", "", "Kinesis-compatible endpoint URL that real-time log records are put to with PutRecords (default: AWS Kinesis; each stream in its ARN's region)")
 	fs.Func("lightsail-origin", "NAME=HOST[:PORT]: where a Lightsail origin resource name is really served (repeatable)", func(v string) error {
 		name, host, ok := strings.Cut(v, "=")
 		if !ok || name == "" || host == "" {

@@ -92,6 +92,9 @@ func (c *Control) CreateDistribution(ctx context.Context, cfg model.Tree, tags [
 		if err := checkReferences(tx, parsed); err != nil {
 			return err
 		}
+		if err := c.checkRealtimeLogRefs(tx, parsed); err != nil {
+			return err
+		}
 		id = newID("E")
 		if err := claimAliases(tx, distKey(id), parsed.Aliases); err != nil {
 			return err
@@ -161,7 +164,8 @@ func (c *Control) checkOAIs(tx store.ReadTxn, p *model.DistributionConfig) error
 }
 
 // distIndexKeys are the index keys a distribution owns: its aliases and the
-// OAIs, key groups, OACs and custom policies it references.
+// OAIs, key groups, OACs, custom policies and real-time log configurations
+// it references.
 func distIndexKeys(id string, p *model.DistributionConfig) []string {
 	keys := aliasKeys(p.Aliases)
 	oais, _ := p.OAIReferences()
@@ -174,6 +178,7 @@ func distIndexKeys(id string, p *model.DistributionConfig) []string {
 	for _, o := range oacReferences(p) {
 		keys = append(keys, oacRefKey(o, distKey(id)))
 	}
+	keys = append(keys, realtimeLogRefKeys(p, distKey(id))...)
 	return append(keys, policyRefKeys(p, distKey(id))...)
 }
 
@@ -290,6 +295,9 @@ func (c *Control) UpdateDistribution(ctx context.Context, id, ifMatch string, ap
 		if err := checkReferences(tx, parsed); err != nil {
 			return err
 		}
+		if err := c.checkRealtimeLogRefs(tx, parsed); err != nil {
+			return err
+		}
 		if err := claimAliases(tx, distKey(id), parsed.Aliases); err != nil {
 			return err
 		}
@@ -368,6 +376,28 @@ func (c *Control) DeleteDistribution(ctx context.Context, id, ifMatch string) er
 // ListDistributions lists distributions in creation order; when webACLID
 // is not nil only those whose WebACLId equals it ("" for none).
 func (c *Control) ListDistributions(ctx context.Context, opts ListOptions, webACLID *string) ([]*Distribution, Page, error) {
+	if webACLID == nil {
+		return c.listDistributions(ctx, opts, nil)
+	}
+	return c.listDistributions(ctx, opts, func(tx store.ReadTxn, kv store.KV) (bool, error) {
+		rec, err := decodeAt[model.DistributionRecord](c, tx, kv)
+		if err != nil {
+			return false, err
+		}
+		return model.StrOr(rec.Config, "", "WebACLId") == *webACLID, nil
+	})
+}
+
+// ListDistributionsWithIDs lists, in creation order, the distributions
+// whose ids are in ids.
+func (c *Control) ListDistributionsWithIDs(ctx context.Context, opts ListOptions, ids map[string]bool) ([]*Distribution, Page, error) {
+	return c.listDistributions(ctx, opts, func(_ store.ReadTxn, kv store.KV) (bool, error) {
+		return ids[strings.TrimPrefix(kv.Key, "dist/")], nil
+	})
+}
+
+// listDistributions lists the distributions keep keeps (all when nil).
+func (c *Control) listDistributions(ctx context.Context, opts ListOptions, keep func(store.ReadTxn, store.KV) (bool, error)) ([]*Distribution, Page, error) {
 	var items []*Distribution
 	var pg Page
 	err := c.store.View(ctx, func(tx store.ReadTxn) error {
@@ -378,14 +408,14 @@ func (c *Control) ListDistributions(ctx context.Context, opts ListOptions, webAC
 			return err
 		}
 		slices.SortFunc(kvs, func(a, b store.KV) int { return cmp.Compare(a.CreateRevision, b.CreateRevision) })
-		if webACLID != nil {
+		if keep != nil {
 			kept := kvs[:0]
 			for _, kv := range kvs {
-				rec, err := decodeAt[model.DistributionRecord](c, tx, kv)
+				ok, err := keep(tx, kv)
 				if err != nil {
 					return err
 				}
-				if model.StrOr(rec.Config, "", "WebACLId") == *webACLID {
+				if ok {
 					kept = append(kept, kv)
 				}
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"openfront/internal/accesslog"
+	"openfront/internal/realtimelog"
 )
 
 // logWriter counts what goes to the viewer for the access log. It keeps
@@ -123,5 +124,38 @@ func (x *exchange) writeAccessLog() {
 			}
 		}
 	}
-	_ = x.s.opts.AccessLog.Log(accesslog.Destination{Bucket: cfg.Bucket, Prefix: cfg.Prefix, DistributionID: x.dist.ID}, rec)
+	x.writeRealtimeLog(&rec)
+	if cfg.Enabled && x.s.opts.AccessLog != nil {
+		_ = x.s.opts.AccessLog.Log(accesslog.Destination{Bucket: cfg.Bucket, Prefix: cfg.Prefix, DistributionID: x.dist.ID}, rec)
+	}
+}
+
+// writeRealtimeLog hands the request's record to its cache behaviour's
+// real-time log configuration, if any ("Use real-time logs", Amazon
+// CloudFront Developer Guide). A request refused before its behaviour was
+// matched (geo restriction) is logged under the behaviour its path
+// matches.
+func (x *exchange) writeRealtimeLog(rec *accesslog.Record) {
+	if x.s.opts.RealtimeLog == nil || !x.dist.RealtimeLogs {
+		return
+	}
+	beh := x.beh
+	if beh == nil {
+		beh = x.dist.Match(x.r.URL.Path)
+	}
+	if beh.RealtimeLog == nil || !realtimelog.Sampled(beh.RealtimeLog) {
+		return
+	}
+	req := &realtimelog.Request{Record: *rec, Header: x.r.Header, PathPattern: beh.PathPattern,
+		DistributionID: x.dist.ID, DistributionDomain: x.dist.DomainName}
+	if req.PathPattern == "" {
+		req.PathPattern = "*" // the default cache behaviour
+	}
+	// Real-time records name the whole POP (X-Amz-Cf-Pop, e.g. ARN1-C1),
+	// standard logs only its part before the hyphen.
+	req.EdgeLocation = x.s.opts.Pop
+	if x.s.opts.Geo != nil && rec.ClientIP.IsValid() {
+		req.Country, _ = x.s.opts.Geo.Country(rec.ClientIP)
+	}
+	x.s.opts.RealtimeLog.Log(beh.RealtimeLog, req)
 }

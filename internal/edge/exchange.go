@@ -57,7 +57,7 @@ func newRequestID() string {
 // that it runs whatever happens.
 func (x *exchange) run() {
 	ref := x.decide() // resolveDistribution .. cacheKey: the pure plan
-	if x.dist != nil && x.dist.Config.Logging.Enabled && x.s.opts.AccessLog != nil {
+	if x.dist != nil && (x.dist.Config.Logging.Enabled && x.s.opts.AccessLog != nil || x.dist.RealtimeLogs && x.s.opts.RealtimeLog != nil) {
 		x.log = &logWriter{ResponseWriter: x.w}
 		x.w = x.log
 	}

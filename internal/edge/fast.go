@@ -19,8 +19,8 @@ import (
 // path only adds "look the key up in memory, write the stored head and
 // body". It declines (ok=false, nothing written or counted) every request
 // whose answer needs more: a refusal or a request the plan does not
-// cache, access logging or a debug-level log (both written by ServeHTTP's
-// logging phase), a path that is not already normal
+// cache, access or real-time logging or a debug-level log (written by
+// ServeHTTP's logging phase), a path that is not already normal
 // (urlpath.IsNormal: normalising would allocate), a response headers
 // policy it cannot apply itself (responseheaders.Policy.Fast) or an
 // OPTIONS request under one (a CORS preflight is answered by ServeHTTP),
@@ -49,6 +49,7 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 		rhp = p.beh.ResponseHeaders
 	}
 	if ref != nil || !p.cached || p.dist.Config.Logging.Enabled && s.opts.AccessLog != nil ||
+		p.dist.RealtimeLogs && s.opts.RealtimeLog != nil ||
 		rhp != nil && (!rhp.Fast() || r.Method == http.MethodOptions) ||
 		r.Has("Range") || r.Has("If-None-Match") || r.Has("If-Modified-Since") {
 		keyBufs.Put(bp)

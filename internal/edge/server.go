@@ -15,6 +15,7 @@ import (
 	"openfront/internal/invalidation"
 	"openfront/internal/model"
 	"openfront/internal/origin"
+	"openfront/internal/realtimelog"
 	"openfront/internal/signedurl"
 	"openfront/internal/snapshot"
 )
@@ -47,6 +48,9 @@ type Options struct {
 	// AccessLog receives the standard access-log records of distributions
 	// with Logging enabled; nil drops them.
 	AccessLog *accesslog.Writer
+	// RealtimeLog receives the real-time log records of cache behaviours
+	// with a real-time log configuration; nil drops them.
+	RealtimeLog *realtimelog.Logger
 	// Now is the clock (tests).
 	Now func() time.Time
 }

@@ -104,6 +104,9 @@ type Behavior struct {
 	TrustedSigners          []string // "self" or account ids; nil when disabled
 	TrustedKeyGroups        []string // key group ids; nil when disabled
 	FieldLevelEncryption    string
+	// RealtimeLogConfigARN names the real-time log configuration whose
+	// records this behaviour's requests produce ("" for none).
+	RealtimeLogConfigARN string
 }
 
 // ForwardedValues is the legacy cache-key and forwarding setting.
@@ -372,6 +375,7 @@ func parseBehavior(t Tree, pattern string, originIDs map[string]bool, origins []
 		MinTTL:                  DefaultMinTTL,
 		DefaultTTL:              DefaultDefaultTTL,
 		MaxTTL:                  DefaultMaxTTL,
+		RealtimeLogConfigARN:    StrOr(t, "", "RealtimeLogConfigArn"),
 	}
 	if !originIDs[b.TargetOriginID] {
 		return b, Errorf("NoSuchOrigin", "One or more of your origins or origin groups do not exist: %q.", b.TargetOriginID)

@@ -88,7 +88,7 @@ var behaviorFields = []Field{
 	{Path: "FunctionAssociations.Items[].FunctionARN", Support: Refused, Note: "InvalidFunctionAssociation: the edge runs no CloudFront Functions yet"},
 	{Path: "FunctionAssociations.Items[].EventType", Support: Refused},
 	{Path: "FieldLevelEncryptionId", Support: Refused, Note: "NoSuchFieldLevelEncryptionConfig: no field-level encryption yet"},
-	{Path: "RealtimeLogConfigArn", Support: Refused, Note: "NoSuchRealtimeLogConfig: no real-time logs yet"},
+	{Path: "RealtimeLogConfigArn", Support: ActedOn, Note: "sampled requests are put to the Kinesis stream on --kinesis-endpoint"},
 	{Path: "CachePolicyId", Support: ActedOn},
 	{Path: "OriginRequestPolicyId", Support: ActedOn},
 	{Path: "ResponseHeadersPolicyId", Support: ActedOn, Note: "managed or custom (package responseheaders), on every response including the edge's errors"},

@@ -65,6 +65,9 @@ type Distribution struct {
 	// AdditionalMetrics: an enabled monitoring subscription asks for the
 	// distribution's additional metrics (internal/metrics).
 	AdditionalMetrics bool
+	// RealtimeLogs: a cache behaviour has a real-time log configuration
+	// (Behavior.RealtimeLog).
+	RealtimeLogs bool
 }
 
 // Behavior is one compiled cache behaviour.
@@ -83,6 +86,9 @@ type Behavior struct {
 	// ResponseHeaders is the behaviour's response headers policy, compiled
 	// (nil: none).
 	ResponseHeaders *responseheaders.Policy
+	// RealtimeLog is the real-time log configuration the behaviour names
+	// (nil for none): its sampled requests become Kinesis records.
+	RealtimeLog *model.RealtimeLogConfigRecord
 }
 
 // Match returns the first behaviour whose pattern matches the path (the
@@ -215,6 +221,7 @@ type records struct {
 	originRequestPolicies map[string]*model.OriginRequestPolicyRecord
 	monitoring            map[string]*model.MonitoringSubscriptionRecord
 	responseHeaders       map[string]*model.ResponseHeadersPolicyRecord
+	realtimeLogs          map[string]*model.RealtimeLogConfigRecord
 
 	// ignored reports the members the edge does not act on (nil: no
 	// report); see ignored.go.
@@ -225,7 +232,8 @@ func newRecords() *records {
 	return &records{dists: map[string]*model.DistributionRecord{}, sdist: map[string]*model.StreamingDistributionRecord{}, ls: map[string]*model.LightsailDistributionRecord{},
 		pubkeys: map[string]*model.PublicKeyRecord{}, keygroups: map[string]*model.KeyGroupRecord{}, oacs: map[string]*model.OACRecord{},
 		cachePolicies: map[string]*model.CachePolicyRecord{}, originRequestPolicies: map[string]*model.OriginRequestPolicyRecord{},
-		monitoring: map[string]*model.MonitoringSubscriptionRecord{}, responseHeaders: map[string]*model.ResponseHeadersPolicyRecord{}}
+		monitoring: map[string]*model.MonitoringSubscriptionRecord{}, responseHeaders: map[string]*model.ResponseHeadersPolicyRecord{},
+		realtimeLogs: map[string]*model.RealtimeLogConfigRecord{}}
 }
 
 // recordPrefixes are the kinds apply keeps: the watcher loads them all on
@@ -235,6 +243,7 @@ var recordPrefixes = []string{
 	model.PublicKeyPrefix, model.KeyGroupPrefix, model.OACPrefix,
 	model.CachePolicyPrefix, model.OriginRequestPolicyPrefix, model.MonitoringSubscriptionPrefix,
 	model.ResponseHeadersPolicyPrefix,
+	model.RealtimeLogConfigPrefix,
 }
 
 // apply updates the working set with one key; it reports whether the key
@@ -261,6 +270,8 @@ func (r *records) apply(key string, value []byte, deleted bool, log *slog.Logger
 		return applyRecord(r.monitoring, key, value, deleted, log)
 	case strings.HasPrefix(key, model.ResponseHeadersPolicyPrefix):
 		return applyRecord(r.responseHeaders, key, value, deleted, log)
+	case strings.HasPrefix(key, model.RealtimeLogConfigPrefix):
+		return applyRecord(r.realtimeLogs, key, value, deleted, log)
 	}
 	return false
 }
@@ -337,6 +348,10 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 	// the edge does no set building per request.
 	for _, d := range s.Distributions {
 		for _, b := range d.Behaviors {
+			if name, ok := model.RealtimeLogConfigNameOf(b.RealtimeLogConfigARN); ok {
+				b.RealtimeLog = r.realtimeLogs[model.RealtimeLogConfigKey(name)]
+				d.RealtimeLogs = d.RealtimeLogs || b.RealtimeLog != nil
+			}
 			if len(b.TrustedSigners) > 0 || len(b.TrustedKeyGroups) > 0 {
 				b.Signed = true
 				b.Policy.SkipCookie = signedurl.IsSigningCookie

@@ -768,3 +768,68 @@ func TestTerraform_managedPolicyDataSources(t *testing.T) {
 		p + "Name", p + "Comment", p + "CookiesConfig.CookieBehavior", p + "HeadersConfig.HeaderBehavior",
 		p + "QueryStringsConfig.QueryStringBehavior"})
 }
+
+// TestTerraform_realtimeLogConfig: aws_cloudfront_realtime_log_config's
+// calls (create, read by ARN, update by ARN, delete by ARN, read after
+// delete is NoSuchRealtimeLogConfig) and the distribution attachment, which
+// makes the delete RealtimeLogConfigInUse until the behaviour lets go.
+func TestTerraform_realtimeLogConfig(t *testing.T) {
+	s := startServer(t)
+	c, cf := ctx(t), s.cf
+	endpoints := []types.EndPoint{{StreamType: aws.String("Kinesis"), KinesisStreamConfig: &types.KinesisStreamConfig{
+		RoleARN: aws.String("arn:aws:iam::123456789012:role/tf-rt"), StreamARN: aws.String("arn:aws:kinesis:us-east-1:123456789012:stream/tf-rt")}}}
+	created, err := cf.CreateRealtimeLogConfig(c, &cloudfront.CreateRealtimeLogConfigInput{
+		Name: aws.String("tf-rt"), SamplingRate: aws.Int64(50), Fields: []string{"timestamp", "c-ip"}, EndPoints: endpoints})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(created.RealtimeLogConfig.ARN)
+	if arn != "arn:aws:cloudfront::123456789012:realtime-log-config/tf-rt" {
+		t.Fatalf("ARN %q", arn)
+	}
+	got, err := cf.GetRealtimeLogConfig(c, &cloudfront.GetRealtimeLogConfigInput{ARN: aws.String(arn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := got.RealtimeLogConfig
+	if aws.ToString(rc.Name) != "tf-rt" || aws.ToInt64(rc.SamplingRate) != 50 || len(rc.Fields) != 2 || len(rc.EndPoints) != 1 ||
+		aws.ToString(rc.EndPoints[0].KinesisStreamConfig.StreamARN) != "arn:aws:kinesis:us-east-1:123456789012:stream/tf-rt" {
+		t.Fatalf("read %+v", rc)
+	}
+	updated, err := cf.UpdateRealtimeLogConfig(c, &cloudfront.UpdateRealtimeLogConfigInput{
+		ARN: aws.String(arn), SamplingRate: aws.Int64(5), Fields: []string{"sc-status"}, EndPoints: endpoints})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToInt64(updated.RealtimeLogConfig.SamplingRate) != 5 || aws.ToString(updated.RealtimeLogConfig.Name) != "tf-rt" {
+		t.Fatalf("updated %+v", updated.RealtimeLogConfig)
+	}
+	list, err := cf.ListRealtimeLogConfigs(c, &cloudfront.ListRealtimeLogConfigsInput{})
+	if err != nil || len(list.RealtimeLogConfigs.Items) != 1 || aws.ToString(list.RealtimeLogConfigs.Items[0].ARN) != arn {
+		t.Fatalf("list %+v %v", list, err)
+	}
+
+	cfg := terraformDistributionConfig("tf-rt-dist", false)
+	cfg.DefaultCacheBehavior.RealtimeLogConfigArn = aws.String(arn)
+	d, err := cf.CreateDistribution(c, &cloudfront.CreateDistributionInput{DistributionConfig: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byConfig, err := cf.ListDistributionsByRealtimeLogConfig(c, &cloudfront.ListDistributionsByRealtimeLogConfigInput{RealtimeLogConfigArn: aws.String(arn)})
+	if err != nil || len(byConfig.DistributionList.Items) != 1 || aws.ToString(byConfig.DistributionList.Items[0].Id) != aws.ToString(d.Distribution.Id) {
+		t.Fatalf("distributions by config: %+v %v", byConfig, err)
+	}
+	if _, err := cf.DeleteRealtimeLogConfig(c, &cloudfront.DeleteRealtimeLogConfigInput{ARN: aws.String(arn)}); !isA[*types.RealtimeLogConfigInUse](err) {
+		t.Fatalf("delete of a config in use: %v", err)
+	}
+	cfg.DefaultCacheBehavior.RealtimeLogConfigArn = nil
+	if _, err := cf.UpdateDistribution(c, &cloudfront.UpdateDistributionInput{Id: d.Distribution.Id, IfMatch: d.ETag, DistributionConfig: cfg}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cf.DeleteRealtimeLogConfig(c, &cloudfront.DeleteRealtimeLogConfigInput{ARN: aws.String(arn)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cf.GetRealtimeLogConfig(c, &cloudfront.GetRealtimeLogConfigInput{ARN: aws.String(arn)}); !isA[*types.NoSuchRealtimeLogConfig](err) {
+		t.Fatalf("read after delete: %v", err)
+	}
+}

@@ -112,6 +112,11 @@ func (h *Handler) writeDistributionList(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
+	return h.writeDistributions(w, r, ds, p)
+}
+
+// writeDistributions writes a page of distributions as a DistributionList.
+func (h *Handler) writeDistributions(w http.ResponseWriter, r *http.Request, ds []*control.Distribution, p control.Page) error {
 	// Each summary is encoded once per version of the distribution and
 	// status, then reused: encoding dominates a List otherwise.
 	m := h.model(r)

@@ -54,6 +54,15 @@ var routes = []route{
 	{"GET", "/distributions/{DistributionId}/monitoring-subscription", "GetMonitoringSubscription", "2020-05-31", (*Handler).getMonitoringSubscription},
 	{"DELETE", "/distributions/{DistributionId}/monitoring-subscription", "DeleteMonitoringSubscription", "2020-05-31", (*Handler).deleteMonitoringSubscription},
 
+	// Real-time log configurations. Get and Delete are POSTs to their own
+	// paths; the list of distributions takes a body too.
+	{"POST", "/realtime-log-config", "CreateRealtimeLogConfig", "2020-05-31", (*Handler).createRealtimeLogConfig},
+	{"GET", "/realtime-log-config", "ListRealtimeLogConfigs", "2020-05-31", (*Handler).listRealtimeLogConfigs},
+	{"PUT", "/realtime-log-config", "UpdateRealtimeLogConfig", "2020-05-31", (*Handler).updateRealtimeLogConfig},
+	{"POST", "/get-realtime-log-config", "GetRealtimeLogConfig", "2020-05-31", (*Handler).getRealtimeLogConfig},
+	{"POST", "/delete-realtime-log-config", "DeleteRealtimeLogConfig", "2020-05-31", (*Handler).deleteRealtimeLogConfig},
+	{"POST", "/distributionsByRealtimeLogConfig", "ListDistributionsByRealtimeLogConfig", "2020-05-31", (*Handler).listDistributionsByRealtimeLogConfig},
+
 	// Tags.
 	{"POST", "/tagging", "TagResource", "2020-05-31", (*Handler).tagging}, // ?Operation=Tag or Untag
 	{"GET", "/tagging", "ListTagsForResource", "2020-05-31", (*Handler).listTagsForResource},
