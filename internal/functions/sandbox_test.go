@@ -14,12 +14,17 @@ func TestHostileFunctions(t *testing.T) {
 	tests := []struct {
 		name, runtime, body string
 		errType, errHas     string
+		// orDone: finishing normally is right too. One regular expression
+		// gives up after its match timeout (wall clock), so on a busy
+		// machine it may end before the run's CPU budget does; what must
+		// hold is that it ends.
+		orDone bool
 	}{
 		{name: "infinite loop", body: `while (true) {}`, errType: ThrottledError},
 		{name: "infinite loop in catch", body: `for (;;) { try { throw 1 } catch (e) {} }`, errType: ThrottledError},
 		{name: "string doubling", body: `var s = 'x'; while (true) s += s;`, errType: ThrottledError},
 		{name: "push forever", body: `var a = []; while (true) a.push({x: 1});`, errType: ThrottledError},
-		{name: "catastrophic backtracking", body: `/^(a+)+(?=b)/.test('a'.repeat(40) + 'c');`, errType: ThrottledError},
+		{name: "catastrophic backtracking", body: `/^(a+)+(?=b)/.test('a'.repeat(40) + 'c');`, errType: ThrottledError, orDone: true},
 		{name: "catastrophic backtracking in a loop", body: `for (var i = 0; i < 1000; i++) /^(a+)+\1(?=b)/.test('a'.repeat(40) + 'c');`, errType: ThrottledError},
 		{name: "deep recursion", body: `function f(n) { return f(n + 1) + 1; } f(0);`, errType: ExecutionError, errHas: "RangeError"},
 		{name: "recursion caught and retried", body: `function f() { try { return f(); } catch (e) { return f(); } } f();`, errType: ExecutionError},
@@ -71,6 +76,9 @@ func TestHostileFunctions(t *testing.T) {
 			res, _, err := p.Run(requestEvent(), limit)
 			if d := time.Since(start); d > 2*time.Second {
 				t.Errorf("took %s", d)
+			}
+			if tc.orDone && err == nil {
+				return
 			}
 			checkOutcome(t, res, err, tc.errType, tc.errHas)
 		})

@@ -251,11 +251,14 @@ func TestGuard_slowClients(t *testing.T) {
 	})
 	t.Run("a steady upload is not cut", func(t *testing.T) {
 		c, br := dial(t, addr)
-		body := strings.Repeat("y", 1000)
-		io.WriteString(c, "POST /steady HTTP/1.1\r\n"+host+"Content-Length: 1000\r\n\r\n")
-		for i := 0; i < 10; i++ { // 100 bytes per 100 ms: 1000 B/s, 1 s in all
+		// 100 bytes every 25 ms: 4000 B/s, four times the minimum rate (a
+		// margin for a busy machine), for 1 s, well past the 300 ms a body
+		// gets before its bytes extend the deadline.
+		body := strings.Repeat("y", 4000)
+		io.WriteString(c, "POST /steady HTTP/1.1\r\n"+host+"Content-Length: 4000\r\n\r\n")
+		for i := 0; i < 40; i++ {
 			io.WriteString(c, body[i*100:(i+1)*100])
-			time.Sleep(100 * time.Millisecond)
+			time.Sleep(25 * time.Millisecond)
 		}
 		resp, err := http.ReadResponse(br, nil)
 		if err != nil {
