@@ -51,7 +51,10 @@ type Origin struct {
 	Custom             *CustomOrigin
 	ConnectionAttempts int           // 1-3, default 3
 	ConnectionTimeout  time.Duration // 1-10 s, default 10 s
-	OACID              string
+	// ResponseCompletionTimeout bounds a whole origin response, first byte
+	// to last; 0 = no bound (API Reference, Origin).
+	ResponseCompletionTimeout time.Duration
+	OACID                     string
 }
 
 // OriginGroup is a failover pair: requests go to the first member, and
@@ -345,6 +348,22 @@ func parseOrigin(t Tree) (*Origin, error) {
 			co.KeepaliveTimeout = time.Duration(n) * time.Second
 		}
 		o.Custom = co
+	}
+	// "The value for ResponseCompletionTimeout must be equal to or greater
+	// than the value for OriginReadTimeout. If you don't set a value ...,
+	// CloudFront doesn't enforce a maximum value" (API Reference, Origin);
+	// 0 is taken as not set.
+	if n, ok := Int(t, "ResponseCompletionTimeout"); ok && n != 0 {
+		read := 30 * time.Second
+		if o.Custom != nil {
+			read = o.Custom.ReadTimeout
+		} else if o.S3 != nil {
+			read = o.S3.ReadTimeout
+		}
+		if n < 0 || time.Duration(n)*time.Second < read {
+			return nil, Errorf("InvalidArgument", "The parameter ResponseCompletionTimeout of origin %q must be equal to or greater than its OriginReadTimeout.", o.ID)
+		}
+		o.ResponseCompletionTimeout = time.Duration(n) * time.Second
 	}
 	return o, nil
 }

@@ -288,7 +288,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
 				return nil, &Error{Status: http.StatusBadGateway, Detail: "OriginError", Err: err}
 			}
 		}
-		resp, err := c.roundTrip(t, req, readTimeout)
+		resp, err := c.roundTrip(t, req, readTimeout, o.ResponseCompletionTimeout)
 		if err == nil {
 			return resp, nil
 		}
@@ -337,30 +337,45 @@ func withInterim(ctx context.Context, relay func(int, http.Header)) context.Cont
 }
 
 // roundTrip sends req; the origin must start answering within readTimeout
-// and never pause longer than that between reads of the body.
-func (c *Client) roundTrip(t *http.Transport, req *http.Request, readTimeout time.Duration) (*http.Response, error) {
+// and never pause longer than that between reads of the body. A non-zero
+// completion bounds the whole response, headers to last byte: "If the
+// complete response isn't received from the origin by this time,
+// CloudFront ends the connection" (API Reference, Origin,
+// ResponseCompletionTimeout).
+func (c *Client) roundTrip(t *http.Transport, req *http.Request, readTimeout, completion time.Duration) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(req.Context())
 	timer := time.AfterFunc(readTimeout, func() { cancel(errReadTimeout) })
+	var whole *time.Timer
+	if completion > 0 {
+		whole = time.AfterFunc(completion, func() { cancel(errCompletionTimeout) })
+	}
 	resp, err := t.RoundTrip(req.WithContext(ctx))
 	if err != nil {
 		timer.Stop()
-		if context.Cause(ctx) == errReadTimeout {
-			err = errReadTimeout
+		if whole != nil {
+			whole.Stop()
+		}
+		if cause := context.Cause(ctx); cause == errReadTimeout || cause == errCompletionTimeout {
+			err = cause
 		}
 		cancel(nil)
 		return nil, err
 	}
-	resp.Body = &idleBody{rc: resp.Body, timer: timer, timeout: readTimeout, cancel: cancel, ctx: ctx}
+	resp.Body = &idleBody{rc: resp.Body, timer: timer, whole: whole, timeout: readTimeout, cancel: cancel, ctx: ctx}
 	timer.Reset(readTimeout)
 	return resp, nil
 }
 
-var errReadTimeout = errors.New("origin read timeout")
+var (
+	errReadTimeout       = errors.New("origin read timeout")
+	errCompletionTimeout = errors.New("origin response completion timeout")
+)
 
 // idleBody re-arms the read timeout after every read.
 type idleBody struct {
 	rc      io.ReadCloser
 	timer   *time.Timer
+	whole   *time.Timer // ResponseCompletionTimeout; nil when unbounded
 	timeout time.Duration
 	cancel  context.CancelCauseFunc
 	ctx     context.Context
@@ -371,14 +386,19 @@ func (b *idleBody) Read(p []byte) (int, error) {
 	if n > 0 {
 		b.timer.Reset(b.timeout)
 	}
-	if err != nil && err != io.EOF && context.Cause(b.ctx) == errReadTimeout {
-		err = &Error{Status: http.StatusGatewayTimeout, Detail: "OriginReadError", Err: errReadTimeout}
+	if err != nil && err != io.EOF {
+		if cause := context.Cause(b.ctx); cause == errReadTimeout || cause == errCompletionTimeout {
+			err = &Error{Status: http.StatusGatewayTimeout, Detail: "OriginReadError", Err: cause}
+		}
 	}
 	return n, err
 }
 
 func (b *idleBody) Close() error {
 	b.timer.Stop()
+	if b.whole != nil {
+		b.whole.Stop()
+	}
 	err := b.rc.Close()
 	b.cancel(nil)
 	return err
@@ -397,7 +417,7 @@ func classify(err error) *Error {
 		return &Error{Status: http.StatusBadGateway, Detail: "OriginHeaderTooBigError", Err: err}
 	case errors.Is(err, errRepeatedContinue):
 		return &Error{Status: http.StatusBadGateway, Detail: "OriginInvalidResponseError", Err: err}
-	case errors.Is(err, errReadTimeout):
+	case errors.Is(err, errReadTimeout), errors.Is(err, errCompletionTimeout):
 		return &Error{Status: http.StatusGatewayTimeout, Detail: "OriginReadError", Err: err}
 	case errors.As(err, &dnsErr):
 		return &Error{Status: http.StatusBadGateway, Detail: "OriginDnsError", Err: err}
