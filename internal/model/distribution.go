@@ -104,6 +104,9 @@ type Behavior struct {
 	TrustedSigners        []string // "self" or account ids; nil when disabled
 	TrustedKeyGroups      []string // key group ids; nil when disabled
 	FieldLevelEncryption  string
+	// GRPC: GrpcConfig.Enabled, gRPC requests (Content-Type
+	// application/grpc over HTTP/2) are proxied to the origin.
+	GRPC bool
 }
 
 // ForwardedValues is the legacy cache-key and forwarding setting.
@@ -242,6 +245,12 @@ func ParseDistributionConfig(t Tree) (*DistributionConfig, error) {
 		c.Behaviors = append(c.Behaviors, b)
 	}
 
+	for _, b := range append([]Behavior{c.DefaultBehavior}, c.Behaviors...) {
+		if err := validGRPC(&b, c.HTTPVersion); err != nil {
+			return nil, err
+		}
+	}
+
 	for _, et := range StructItems(t, "CustomErrorResponses") {
 		e, err := parseCustomError(et)
 		if err != nil {
@@ -368,6 +377,23 @@ func parseOrigin(t Tree) (*Origin, error) {
 	return o, nil
 }
 
+// validGRPC checks a behaviour with GrpcConfig enabled: "To enable your
+// distribution to handle gRPC requests, you must include HTTP/2 as one of
+// the supported HTTP versions and allow HTTP methods, including POST" (API
+// Reference, GrpcConfig).
+func validGRPC(b *Behavior, httpVersion string) error {
+	if !b.GRPC {
+		return nil
+	}
+	if !slices.Contains(b.AllowedMethods, "POST") {
+		return Errorf("InvalidArgument", "The cache behavior with path pattern %q enables gRPC (GrpcConfig) but its AllowedMethods do not include POST.", b.PathPattern)
+	}
+	if httpVersion != "http2" && httpVersion != "http2and3" {
+		return Errorf("InvalidArgument", "The cache behavior with path pattern %q enables gRPC (GrpcConfig), which needs HttpVersion http2 or http2and3, not %s.", b.PathPattern, httpVersion)
+	}
+	return nil
+}
+
 func validPort(p int64) bool { return p >= 1 && p <= 65535 }
 
 var allMethods = []string{"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
@@ -384,6 +410,7 @@ func parseBehavior(t Tree, pattern string, originIDs map[string]bool, origins []
 		CachePolicyID:         StrOr(t, "", "CachePolicyId"),
 		OriginRequestPolicyID: StrOr(t, "", "OriginRequestPolicyId"),
 		FieldLevelEncryption:  StrOr(t, "", "FieldLevelEncryptionId"),
+		GRPC:                  Bool(Sub(t, "GrpcConfig"), "Enabled"),
 		MinTTL:                DefaultMinTTL,
 		DefaultTTL:            DefaultDefaultTTL,
 		MaxTTL:                DefaultMaxTTL,

@@ -365,6 +365,30 @@ func TestParseDistributionConfig_rules(t *testing.T) {
 		{"methods six of seven", methods(sevenMethods[:6], nil), "InvalidArgument"},
 		{"cached GET only", methods([]string{"GET", "HEAD"}, []string{"GET"}), "InvalidArgument"},
 		{"cached POST", methods(sevenMethods, []string{"GET", "HEAD", "POST"}), "InvalidArgument"},
+		{"gRPC with all methods and http2", func(c model.Tree) {
+			methods(sevenMethods, nil)(c)
+			defaultBehavior(c)["GrpcConfig"] = model.Tree{"Enabled": "true"}
+		}, ""},
+		{"gRPC with http2and3", func(c model.Tree) {
+			methods(sevenMethods, nil)(c)
+			defaultBehavior(c)["GrpcConfig"] = model.Tree{"Enabled": "true"}
+			c["HttpVersion"] = "http2and3"
+		}, ""},
+		{"gRPC without POST", func(c model.Tree) { defaultBehavior(c)["GrpcConfig"] = model.Tree{"Enabled": "true"} }, "InvalidArgument"},
+		{"gRPC with http1.1", func(c model.Tree) {
+			methods(sevenMethods, nil)(c)
+			defaultBehavior(c)["GrpcConfig"] = model.Tree{"Enabled": "true"}
+			c["HttpVersion"] = "http1.1"
+		}, "InvalidArgument"},
+		{"gRPC with http3 only", func(c model.Tree) {
+			methods(sevenMethods, nil)(c)
+			defaultBehavior(c)["GrpcConfig"] = model.Tree{"Enabled": "true"}
+			c["HttpVersion"] = "http3"
+		}, "InvalidArgument"},
+		{"gRPC disabled with http1.1", func(c model.Tree) {
+			defaultBehavior(c)["GrpcConfig"] = model.Tree{"Enabled": "false"}
+			c["HttpVersion"] = "http1.1"
+		}, ""},
 		{"cached OPTIONS not allowed", methods([]string{"GET", "HEAD"}, []string{"GET", "HEAD", "OPTIONS"}), "InvalidArgument"},
 
 		// Behaviours: path patterns.

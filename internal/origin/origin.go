@@ -97,6 +97,12 @@ type Request struct {
 	// viewer's. It runs on the transport's goroutine, in order, before Do
 	// returns; h is the origin's header as read.
 	Interim func(status int, h http.Header)
+	// GRPC asks for HTTP/2 over TLS to the origin, as CloudFront proxies
+	// gRPC: "CloudFront only supports secure (HTTPS-based) gRPC
+	// connections. gRPC only supports end-to-end HTTPS" (Developer Guide,
+	// "Using gRPC with CloudFront distributions"). An origin the request
+	// would reach over plain HTTP fails with a 502.
+	GRPC bool
 }
 
 // Limits on interim responses: net/http leaves them to whoever asks to see
@@ -112,20 +118,27 @@ var errInterimTooLarge = errors.New("origin sent too many or too large 1xx respo
 // "Your origin cannot send more than one 100-Continue response to
 // CloudFront ... CloudFront will return an error" (AWS "Request and
 // response behavior for custom origins", 100-Continue responses).
+var errGRPCNeedsHTTPS = errors.New("gRPC is proxied to HTTPS origins only (the origin protocol policy chose HTTP)")
+
+// SetRootCAs sets the certificates origin certificates are verified
+// against (nil: the system's). Call it before the first request.
+func (c *Client) SetRootCAs(roots *x509.CertPool) { c.roots = roots }
+
 var errRepeatedContinue = errors.New("origin sent more than one 100 Continue")
 
 // MaxResponseHeadBytes is the longest origin response head accepted.
 const MaxResponseHeadBytes = 20480
 
 type transportKey struct {
+	http2     bool
 	minTLS    uint16
 	maxTLS    uint16
 	connect   time.Duration
 	keepalive time.Duration
 }
 
-func (c *Client) transport(o *model.Origin) *http.Transport {
-	k := transportKey{minTLS: tls.VersionTLS12, maxTLS: tls.VersionTLS13, connect: o.ConnectionTimeout, keepalive: 5 * time.Second}
+func (c *Client) transport(o *model.Origin, http2 bool) *http.Transport {
+	k := transportKey{http2: http2, minTLS: tls.VersionTLS12, maxTLS: tls.VersionTLS13, connect: o.ConnectionTimeout, keepalive: 5 * time.Second}
 	if o.Custom != nil {
 		k.keepalive = o.Custom.KeepaliveTimeout
 		k.minTLS, k.maxTLS = tlsVersions(o.Custom.SSLProtocols)
@@ -144,8 +157,8 @@ func (c *Client) transport(o *model.Origin) *http.Transport {
 		MaxIdleConns:        4096,
 		MaxIdleConnsPerHost: 1024,
 		IdleConnTimeout:     k.keepalive,
-		DisableCompression:  true, // bytes pass through as the origin sent them
-		ForceAttemptHTTP2:   false,
+		DisableCompression:  true,    // bytes pass through as the origin sent them
+		ForceAttemptHTTP2:   k.http2, // gRPC only; HTTP/1.1 otherwise, as CloudFront
 		WriteBufferSize:     64 << 10,
 		ReadBufferSize:      64 << 10,
 		// CloudFront's "Maximum length of a request or an origin response,
@@ -262,8 +275,11 @@ func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
 	} else if o.S3 != nil && o.S3.ReadTimeout > 0 {
 		readTimeout = o.S3.ReadTimeout
 	}
-	t := c.transport(o)
+	t := c.transport(o, r.GRPC)
 	u := c.URL(r)
+	if r.GRPC && u.Scheme != "https" {
+		return nil, &Error{Status: http.StatusBadGateway, Detail: "OriginConnectError", Err: errGRPCNeedsHTTPS}
+	}
 	var lastErr error
 	for i := 0; i < attempts; i++ {
 		if ctx.Err() != nil {

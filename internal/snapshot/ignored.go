@@ -92,7 +92,7 @@ var behaviorFields = []Field{
 	{Path: "CachePolicyId", Support: ActedOn},
 	{Path: "OriginRequestPolicyId", Support: ActedOn},
 	{Path: "ResponseHeadersPolicyId", Support: NotActedOn, Note: "only the managed policies are accepted (others: NoSuchResponseHeadersPolicy); their headers are not added yet"},
-	{Path: "GrpcConfig.Enabled", Support: NotActedOn, Defaults: []string{"false"}, Note: "no gRPC"},
+	{Path: "GrpcConfig.Enabled", Support: ActedOn, Note: "application/grpc requests over HTTP/2 are proxied over HTTP/2 to HTTPS origins, streams and trailers included; needs POST allowed and HttpVersion http2 or http2and3"},
 	{Path: "ForwardedValues.QueryString", Support: ActedOn},
 	{Path: "ForwardedValues.Cookies.Forward", Support: ActedOn},
 	{Path: "ForwardedValues.Cookies.WhitelistedNames.Quantity", Support: ActedOn},
