@@ -165,8 +165,13 @@ type reply struct {
 // get requests https://host/path over one transport ("h1", "h2", "h3"),
 // connecting to the edge on loopback with host as SNI.
 func (e *edgeProcess) get(host, path, transport string) (reply, error) {
+	return e.getSNI(host, host, path, transport)
+}
+
+// getSNI is get with sni in the TLS handshake and host in the request.
+func (e *edgeProcess) getSNI(sni, host, path, transport string) (reply, error) {
 	addr := fmt.Sprintf("127.0.0.1:%d", e.tlsPort)
-	tlsCfg := &tls.Config{RootCAs: e.roots, ServerName: host}
+	tlsCfg := &tls.Config{RootCAs: e.roots, ServerName: sni}
 	var rt http.RoundTripper
 	switch transport {
 	case "h3":
@@ -187,7 +192,12 @@ func (e *edgeProcess) get(host, path, transport string) (reply, error) {
 		rt = tr
 	}
 	c := &http.Client{Transport: rt, Timeout: 10 * time.Second}
-	r, err := c.Get("https://" + host + path)
+	req, err := http.NewRequest(http.MethodGet, "https://"+sni+path, nil)
+	if err != nil {
+		return reply{}, err
+	}
+	req.Host = host
+	r, err := c.Do(req)
 	if err != nil {
 		return reply{}, err
 	}
@@ -306,5 +316,49 @@ func TestViewerTLS_perDistribution(t *testing.T) {
 		if r.status != 404 || r.xcache != "Error from cloudfront" {
 			t.Errorf("origin 404 over %s: %d %q, want 404 Error from cloudfront", transport, r.status, r.xcache)
 		}
+	}
+}
+
+// TestViewerTLS_hostOtherThanSNI: a request whose Host names another
+// distribution than the TLS handshake's SNI is served by the Host's
+// distribution, over the connection the SNI's distribution set up.
+// CloudFront answers 421 Misdirected Request only when the certificate's
+// AWS account and the Host's distribution's account differ ("Continually
+// Enhancing Domain Security on Amazon CloudFront", AWS Networking & Content
+// Delivery blog); every OpenFront distribution belongs to the one account.
+func TestViewerTLS_hostOtherThanSNI(t *testing.T) {
+	e := startEdge(t)
+	acm := &types.ViewerCertificate{ACMCertificateArn: aws.String(testARN), SSLSupportMethod: types.SSLSupportMethodSniOnly, MinimumProtocolVersion: types.MinimumProtocolVersionTLSv122021}
+	if _, err := e.create(t, "aliased", types.HttpVersionHttp2, acm, "www.example.test"); err != nil {
+		t.Fatal(err)
+	}
+	other, err := e.create(t, "other", types.HttpVersionHttp11, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitServed(t, "www.example.test")
+	e.waitServed(t, other)
+	for _, transport := range []string{"h1", "h2"} {
+		r, err := e.getSNI("www.example.test", other, "/fronted", transport)
+		if err != nil {
+			t.Fatalf("%s: %v", transport, err)
+		}
+		// The handshake is the SNI's (its certificate, its HTTP/2); the
+		// answer is the Host's distribution's (a miss on its own cache).
+		if r.status != 200 || r.cert != "www.example.test" || r.body != "object /fronted" {
+			t.Errorf("SNI www.example.test, Host %s over %s: %d cert %q body %q; want 200 from the Host's distribution", other, transport, r.status, r.cert, r.body)
+		}
+	}
+	// Both share one origin: which cache the object went to tells which
+	// distribution served it.
+	if r, err := e.get(other, "/fronted", "h1"); err != nil || r.xcache != "Hit from cloudfront" {
+		t.Errorf("Host's distribution directly: %q %v, want the Hit the fronted request stored", r.xcache, err)
+	}
+	if r, err := e.get("www.example.test", "/fronted", "h1"); err != nil || r.xcache != "Miss from cloudfront" {
+		t.Errorf("SNI's distribution directly: %q %v, want a Miss (it never served /fronted)", r.xcache, err)
+	}
+	// An unknown Host is CloudFront's 403, whatever the SNI.
+	if r, err := e.getSNI("www.example.test", "unknown.example.test", "/x", "h2"); err != nil || r.status != 403 {
+		t.Errorf("unknown Host: %d %v, want 403", r.status, err)
 	}
 }
