@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -157,9 +158,9 @@ func (e *edgeProcess) create(t *testing.T, ref string, version types.HttpVersion
 }
 
 type reply struct {
-	proto, body, xcache, altSvc string
-	status                      int
-	cert                        string // the certificate's first DNS name
+	proto, body, xcache, altSvc, server string
+	status                              int
+	cert                                string // the certificate's first DNS name
 }
 
 // get requests https://host/path over one transport ("h1", "h2", "h3"),
@@ -170,6 +171,11 @@ func (e *edgeProcess) get(host, path, transport string) (reply, error) {
 
 // getSNI is get with sni in the TLS handshake and host in the request.
 func (e *edgeProcess) getSNI(sni, host, path, transport string) (reply, error) {
+	return e.getWith(sni, host, path, transport, nil)
+}
+
+// getWith is getSNI with extra request headers.
+func (e *edgeProcess) getWith(sni, host, path, transport string, h http.Header) (reply, error) {
 	addr := fmt.Sprintf("127.0.0.1:%d", e.tlsPort)
 	tlsCfg := &tls.Config{RootCAs: e.roots, ServerName: sni}
 	var rt http.RoundTripper
@@ -197,6 +203,9 @@ func (e *edgeProcess) getSNI(sni, host, path, transport string) (reply, error) {
 		return reply{}, err
 	}
 	req.Host = host
+	for name, vs := range h {
+		req.Header[name] = vs
+	}
 	r, err := c.Do(req)
 	if err != nil {
 		return reply{}, err
@@ -204,7 +213,7 @@ func (e *edgeProcess) getSNI(sni, host, path, transport string) (reply, error) {
 	defer r.Body.Close()
 	body, _ := io.ReadAll(r.Body)
 	return reply{proto: r.Proto, body: string(body), status: r.StatusCode, xcache: r.Header.Get("X-Cache"),
-		altSvc: r.Header.Get("Alt-Svc"), cert: r.TLS.PeerCertificates[0].DNSNames[0]}, nil
+		altSvc: r.Header.Get("Alt-Svc"), server: r.Header.Get("Server"), cert: r.TLS.PeerCertificates[0].DNSNames[0]}, nil
 }
 
 // waitServed waits until the edge serves host (the snapshot is applied).
@@ -360,5 +369,32 @@ func TestViewerTLS_hostOtherThanSNI(t *testing.T) {
 	// An unknown Host is CloudFront's 403, whatever the SNI.
 	if r, err := e.getSNI("www.example.test", "unknown.example.test", "/x", "h2"); err != nil || r.status != 403 {
 		t.Errorf("unknown Host: %d %v, want 403", r.status, err)
+	}
+}
+
+// TestViewerTLS_oversizeHead: a request head over CloudFront's 20,480
+// bytes gets CloudFront's 413 page over HTTP/1.1, HTTP/2 and HTTP/3 alike
+// (net/http alone would answer HTTP/2 with its 431 or a GOAWAY), and one
+// just under it is served.
+func TestViewerTLS_oversizeHead(t *testing.T) {
+	e := startEdge(t)
+	acm := &types.ViewerCertificate{ACMCertificateArn: aws.String(testARN), SSLSupportMethod: types.SSLSupportMethodSniOnly, MinimumProtocolVersion: types.MinimumProtocolVersionTLSv122021}
+	if _, err := e.create(t, "big", types.HttpVersionHttp2and3, acm, "www.example.test"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitServed(t, "www.example.test")
+	for _, transport := range []string{"h1", "h2", "h3"} {
+		r, err := e.getWith("www.example.test", "www.example.test", "/big", transport, http.Header{"X-Pad": {strings.Repeat("p", 25000)}})
+		if err != nil {
+			t.Errorf("%s: %v", transport, err)
+			continue
+		}
+		if r.status != 413 || r.xcache != "Error from cloudfront" || r.server != "CloudFront" || !strings.Contains(r.body, "413") {
+			t.Errorf("25,000-byte header over %s: %d X-Cache %q Server %q body %.80q; want CloudFront's 413 page", transport, r.status, r.xcache, r.server, r.body)
+		}
+		r, err = e.getWith("www.example.test", "www.example.test", "/small", transport, http.Header{"X-Pad": {strings.Repeat("p", 19000)}})
+		if err != nil || r.status != 200 {
+			t.Errorf("19,000-byte header over %s: %d %v, want 200", transport, r.status, err)
+		}
 	}
 }
