@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"io"
 	"net"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,11 +16,53 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	testgrpc "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"openfront/internal/model"
 )
+
+// echoService answers grpc-go's interop TestService streams: the
+// bidirectional one echoes each message as it comes, returning the
+// viewer's "x-token" metadata in its headers; the client stream sums the
+// sizes it was sent.
+type echoService struct {
+	testgrpc.UnimplementedTestServiceServer
+}
+
+func (echoService) FullDuplexCall(stream testgrpc.TestService_FullDuplexCallServer) error {
+	md, _ := metadata.FromIncomingContext(stream.Context())
+	if err := stream.SendHeader(metadata.Pairs("x-echo-token", strings.Join(md.Get("x-token"), ","))); err != nil {
+		return err
+	}
+	for {
+		in, err := stream.Recv()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := stream.Send(&testgrpc.StreamingOutputCallResponse{Payload: in.GetPayload()}); err != nil {
+			return err
+		}
+	}
+}
+
+func (echoService) StreamingInputCall(stream testgrpc.TestService_StreamingInputCallServer) error {
+	total := 0
+	for {
+		in, err := stream.Recv()
+		if err == io.EOF {
+			return stream.SendAndClose(&testgrpc.StreamingInputCallResponse{AggregatedPayloadSize: int32(total)})
+		}
+		if err != nil {
+			return err
+		}
+		total += len(in.GetPayload().GetBody())
+	}
+}
 
 // grpcOrigin is a real gRPC server (grpc-go's health service) behind TLS
 // with HTTP/2, as CloudFront requires of a gRPC origin.
@@ -28,6 +72,7 @@ func grpcOrigin(t *testing.T) (*health.Server, *httptest.Server, *grpc.Server) {
 	hs.SetServingStatus("svc", healthpb.HealthCheckResponse_SERVING)
 	gs := grpc.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
+	testgrpc.RegisterTestServiceServer(gs, echoService{})
 	srv := httptest.NewUnstartedServer(gs) // grpc.Server serves HTTP/2 requests as an http.Handler
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
@@ -38,7 +83,7 @@ func grpcOrigin(t *testing.T) (*health.Server, *httptest.Server, *grpc.Server) {
 // grpcEdge serves te over HTTPS with HTTP/2 (like the edge's TLS
 // listener) and returns a gRPC client connection to it whose authority is
 // the distribution's domain name.
-func grpcEdge(t *testing.T, te *testEdge) healthpb.HealthClient {
+func grpcEdge(t *testing.T, te *testEdge) *grpc.ClientConn {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(te.Server)
 	srv.EnableHTTP2 = true
@@ -53,7 +98,7 @@ func grpcEdge(t *testing.T, te *testEdge) healthpb.HealthClient {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return healthpb.NewHealthClient(conn)
+	return conn
 }
 
 func grpcDistConfig(port string, enabled bool, policy string) model.Tree {
@@ -85,10 +130,13 @@ func TestServer_grpc(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	edgeFor := func(t *testing.T, enabled bool, policy string) healthpb.HealthClient {
+	connFor := func(t *testing.T, enabled bool, policy string) *grpc.ClientConn {
 		te := newTestEdge(t, grpcDistConfig(port, enabled, policy))
 		te.opts.Origin.SetRootCAs(roots)
 		return grpcEdge(t, te)
+	}
+	edgeFor := func(t *testing.T, enabled bool, policy string) healthpb.HealthClient {
+		return healthpb.NewHealthClient(connFor(t, enabled, policy))
 	}
 
 	t.Run("enabled", func(t *testing.T) {
@@ -130,6 +178,49 @@ func TestServer_grpc(t *testing.T) {
 			}
 		}
 		hs.SetServingStatus("svc", healthpb.HealthCheckResponse_SERVING)
+	})
+
+	t.Run("bidirectional and client streams", func(t *testing.T) {
+		c := testgrpc.NewTestServiceClient(connFor(t, true, "https-only"))
+		bidi, err := c.FullDuplexCall(metadata.AppendToOutgoingContext(ctx, "x-token", "secret-1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Each reply comes back before the next message is sent: the
+		// request body streams through the edge while the response does.
+		for _, word := range []string{"one", "two", "three"} {
+			if err := bidi.Send(&testgrpc.StreamingOutputCallRequest{Payload: &testgrpc.Payload{Body: []byte(word)}}); err != nil {
+				t.Fatal(err)
+			}
+			m, err := bidi.Recv()
+			if err != nil {
+				t.Fatalf("echo of %q: %v", word, err)
+			}
+			if string(m.GetPayload().GetBody()) != word {
+				t.Errorf("echo = %q, want %q", m.GetPayload().GetBody(), word)
+			}
+		}
+		if hdr, err := bidi.Header(); err != nil || strings.Join(hdr.Get("x-echo-token"), ",") != "secret-1" {
+			t.Errorf("metadata through the edge: %v %v, want x-echo-token secret-1", hdr, err)
+		}
+		bidi.CloseSend()
+		if _, err := bidi.Recv(); err != io.EOF {
+			t.Errorf("end of the bidirectional stream: %v, want EOF (status OK)", err)
+		}
+
+		up, err := c.StreamingInputCall(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{10, 200, 3000} {
+			if err := up.Send(&testgrpc.StreamingInputCallRequest{Payload: &testgrpc.Payload{Body: make([]byte, n)}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := up.CloseAndRecv()
+		if err != nil || res.GetAggregatedPayloadSize() != 3210 {
+			t.Errorf("client stream: %v %v, want 3210 bytes counted", res, err)
+		}
 	})
 
 	t.Run("disabled", func(t *testing.T) {
