@@ -272,21 +272,25 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 		// Each connection's certificate, security policy and ALPN come
 		// from the distribution its SNI names (package tlsconfig).
 		sel := viewerTLS(watcher.Current, &cert, certs, log)
-		var tlsHandler http.Handler = edgeServer
+		// HTTP/2 and HTTP/3 heads do not pass the guarded listener:
+		// CloudFront's size limits are applied to them here, with the same
+		// 413 page, and their servers accept header lists up to
+		// httpguard.MaxHeaderListBytes so that such requests get here.
+		var tlsHandler http.Handler = httpguard.LimitHead(edgeServer, edgeGuard)
 		if edgeQUICConn != nil {
-			tlsHandler = advertiseHTTP3(edgeServer, watcher.Current, edgeQUICConn.LocalAddr().(*net.UDPAddr).Port)
+			tlsHandler = advertiseHTTP3(tlsHandler, watcher.Current, edgeQUICConn.LocalAddr().(*net.UDPAddr).Port)
 			// The same handler serves HTTP/3: one pipeline, three
 			// transports.
 			edgeHTTP3 = &http3.Server{Handler: tlsHandler, TLSConfig: http3.ConfigureTLSConfig(sel.QUIC()),
-				IdleTimeout: idleTimeout, MaxHeaderBytes: httpguard.MaxHeadBytes, Logger: log}
+				IdleTimeout: idleTimeout, MaxHeaderBytes: httpguard.MaxHeaderListBytes, Logger: log}
 		}
 		// The TLS listener completes handshakes and guards HTTP/1.1;
 		// NextProtos (h2 in sel.TCP) lets Serve set HTTP/2 up as ServeTLS
-		// would. MaxHeaderBytes bounds HTTP/2 header lists to CloudFront's
-		// limit (HTTP/1.1 heads are checked by the guard first).
+		// would. HTTP/1.1 heads are checked by the guard first, HTTP/2 ones
+		// by LimitHead.
 		edgeHTTPS = &http.Server{Handler: httpguard.KeepTLS(tlsHandler), ConnContext: httpguard.ConnContext,
 			ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, ErrorLog: edgeHTTP.ErrorLog,
-			MaxHeaderBytes: httpguard.MaxHeadBytes, TLSConfig: sel.TCP()}
+			MaxHeaderBytes: httpguard.MaxHeaderListBytes, TLSConfig: sel.TCP()}
 	}
 
 	errs := make(chan error, 8)

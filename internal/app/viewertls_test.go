@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -157,16 +158,26 @@ func (e *edgeProcess) create(t *testing.T, ref string, version types.HttpVersion
 }
 
 type reply struct {
-	proto, body, xcache, altSvc string
-	status                      int
-	cert                        string // the certificate's first DNS name
+	proto, body, xcache, altSvc, server string
+	status                              int
+	cert                                string // the certificate's first DNS name
 }
 
 // get requests https://host/path over one transport ("h1", "h2", "h3"),
 // connecting to the edge on loopback with host as SNI.
 func (e *edgeProcess) get(host, path, transport string) (reply, error) {
+	return e.getSNI(host, host, path, transport)
+}
+
+// getSNI is get with sni in the TLS handshake and host in the request.
+func (e *edgeProcess) getSNI(sni, host, path, transport string) (reply, error) {
+	return e.getWith(sni, host, path, transport, nil)
+}
+
+// getWith is getSNI with extra request headers.
+func (e *edgeProcess) getWith(sni, host, path, transport string, h http.Header) (reply, error) {
 	addr := fmt.Sprintf("127.0.0.1:%d", e.tlsPort)
-	tlsCfg := &tls.Config{RootCAs: e.roots, ServerName: host}
+	tlsCfg := &tls.Config{RootCAs: e.roots, ServerName: sni}
 	var rt http.RoundTripper
 	switch transport {
 	case "h3":
@@ -187,14 +198,22 @@ func (e *edgeProcess) get(host, path, transport string) (reply, error) {
 		rt = tr
 	}
 	c := &http.Client{Transport: rt, Timeout: 10 * time.Second}
-	r, err := c.Get("https://" + host + path)
+	req, err := http.NewRequest(http.MethodGet, "https://"+sni+path, nil)
+	if err != nil {
+		return reply{}, err
+	}
+	req.Host = host
+	for name, vs := range h {
+		req.Header[name] = vs
+	}
+	r, err := c.Do(req)
 	if err != nil {
 		return reply{}, err
 	}
 	defer r.Body.Close()
 	body, _ := io.ReadAll(r.Body)
 	return reply{proto: r.Proto, body: string(body), status: r.StatusCode, xcache: r.Header.Get("X-Cache"),
-		altSvc: r.Header.Get("Alt-Svc"), cert: r.TLS.PeerCertificates[0].DNSNames[0]}, nil
+		altSvc: r.Header.Get("Alt-Svc"), server: r.Header.Get("Server"), cert: r.TLS.PeerCertificates[0].DNSNames[0]}, nil
 }
 
 // waitServed waits until the edge serves host (the snapshot is applied).
@@ -305,6 +324,77 @@ func TestViewerTLS_perDistribution(t *testing.T) {
 		}
 		if r.status != 404 || r.xcache != "Error from cloudfront" {
 			t.Errorf("origin 404 over %s: %d %q, want 404 Error from cloudfront", transport, r.status, r.xcache)
+		}
+	}
+}
+
+// TestViewerTLS_hostOtherThanSNI: a request whose Host names another
+// distribution than the TLS handshake's SNI is served by the Host's
+// distribution, over the connection the SNI's distribution set up.
+// CloudFront answers 421 Misdirected Request only when the certificate's
+// AWS account and the Host's distribution's account differ ("Continually
+// Enhancing Domain Security on Amazon CloudFront", AWS Networking & Content
+// Delivery blog); every OpenFront distribution belongs to the one account.
+func TestViewerTLS_hostOtherThanSNI(t *testing.T) {
+	e := startEdge(t)
+	acm := &types.ViewerCertificate{ACMCertificateArn: aws.String(testARN), SSLSupportMethod: types.SSLSupportMethodSniOnly, MinimumProtocolVersion: types.MinimumProtocolVersionTLSv122021}
+	if _, err := e.create(t, "aliased", types.HttpVersionHttp2, acm, "www.example.test"); err != nil {
+		t.Fatal(err)
+	}
+	other, err := e.create(t, "other", types.HttpVersionHttp11, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitServed(t, "www.example.test")
+	e.waitServed(t, other)
+	for _, transport := range []string{"h1", "h2"} {
+		r, err := e.getSNI("www.example.test", other, "/fronted", transport)
+		if err != nil {
+			t.Fatalf("%s: %v", transport, err)
+		}
+		// The handshake is the SNI's (its certificate, its HTTP/2); the
+		// answer is the Host's distribution's (a miss on its own cache).
+		if r.status != 200 || r.cert != "www.example.test" || r.body != "object /fronted" {
+			t.Errorf("SNI www.example.test, Host %s over %s: %d cert %q body %q; want 200 from the Host's distribution", other, transport, r.status, r.cert, r.body)
+		}
+	}
+	// Both share one origin: which cache the object went to tells which
+	// distribution served it.
+	if r, err := e.get(other, "/fronted", "h1"); err != nil || r.xcache != "Hit from cloudfront" {
+		t.Errorf("Host's distribution directly: %q %v, want the Hit the fronted request stored", r.xcache, err)
+	}
+	if r, err := e.get("www.example.test", "/fronted", "h1"); err != nil || r.xcache != "Miss from cloudfront" {
+		t.Errorf("SNI's distribution directly: %q %v, want a Miss (it never served /fronted)", r.xcache, err)
+	}
+	// An unknown Host is CloudFront's 403, whatever the SNI.
+	if r, err := e.getSNI("www.example.test", "unknown.example.test", "/x", "h2"); err != nil || r.status != 403 {
+		t.Errorf("unknown Host: %d %v, want 403", r.status, err)
+	}
+}
+
+// TestViewerTLS_oversizeHead: a request head over CloudFront's 20,480
+// bytes gets CloudFront's 413 page over HTTP/1.1, HTTP/2 and HTTP/3 alike
+// (net/http alone would answer HTTP/2 with its 431 or a GOAWAY), and one
+// just under it is served.
+func TestViewerTLS_oversizeHead(t *testing.T) {
+	e := startEdge(t)
+	acm := &types.ViewerCertificate{ACMCertificateArn: aws.String(testARN), SSLSupportMethod: types.SSLSupportMethodSniOnly, MinimumProtocolVersion: types.MinimumProtocolVersionTLSv122021}
+	if _, err := e.create(t, "big", types.HttpVersionHttp2and3, acm, "www.example.test"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitServed(t, "www.example.test")
+	for _, transport := range []string{"h1", "h2", "h3"} {
+		r, err := e.getWith("www.example.test", "www.example.test", "/big", transport, http.Header{"X-Pad": {strings.Repeat("p", 25000)}})
+		if err != nil {
+			t.Errorf("%s: %v", transport, err)
+			continue
+		}
+		if r.status != 413 || r.xcache != "Error from cloudfront" || r.server != "CloudFront" || !strings.Contains(r.body, "413") {
+			t.Errorf("25,000-byte header over %s: %d X-Cache %q Server %q body %.80q; want CloudFront's 413 page", transport, r.status, r.xcache, r.server, r.body)
+		}
+		r, err = e.getWith("www.example.test", "www.example.test", "/small", transport, http.Header{"X-Pad": {strings.Repeat("p", 19000)}})
+		if err != nil || r.status != 200 {
+			t.Errorf("19,000-byte header over %s: %d %v, want 200", transport, r.status, err)
 		}
 	}
 }

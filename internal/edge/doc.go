@@ -24,6 +24,10 @@
 //	                       upstreamResponse, which decides TTL and what is
 //	                       STORED, through the collapsing fill (cache.Fill)
 //	  -> a failure         originFailed: CloudFront's 502/504 page
+//	  gRPC (not cached)    grpc.go: passThrough hands application/grpc
+//	                       requests of GrpcConfig behaviours to
+//	                       grpcPassThrough (HTTP/2 to the origin, each
+//	                       message flushed, trailers passed on)
 //	write (respond.go)     the one response path, for every response above:
 //	                       custom error page (errors.go), per-viewer filters
 //	                       (conditional 304, Range), status, X-Cache, Via,

@@ -273,6 +273,9 @@ func (x *exchange) errorCachingMinTTL(status int) time.Duration {
 // passThrough forwards a request that is not cached (other methods, or a
 // behaviour with caching disabled) and streams the answer back.
 func (x *exchange) passThrough() response {
+	if x.isGRPC() {
+		return x.grpcPassThrough() // grpc.go
+	}
 	var body io.Reader
 	if x.r.ContentLength != 0 && x.r.Body != nil && x.r.Body != http.NoBody {
 		body = x.r.Body

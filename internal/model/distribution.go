@@ -51,7 +51,10 @@ type Origin struct {
 	Custom             *CustomOrigin
 	ConnectionAttempts int           // 1-3, default 3
 	ConnectionTimeout  time.Duration // 1-10 s, default 10 s
-	OACID              string
+	// ResponseCompletionTimeout bounds a whole origin response, first byte
+	// to last; 0 = no bound (API Reference, Origin).
+	ResponseCompletionTimeout time.Duration
+	OACID                     string
 }
 
 // OriginGroup is a failover pair: requests go to the first member, and
@@ -107,6 +110,9 @@ type Behavior struct {
 	// RealtimeLogConfigARN names the real-time log configuration whose
 	// records this behaviour's requests produce ("" for none).
 	RealtimeLogConfigARN string
+	// GRPC: GrpcConfig.Enabled, gRPC requests (Content-Type
+	// application/grpc over HTTP/2) are proxied to the origin.
+	GRPC bool
 }
 
 // ForwardedValues is the legacy cache-key and forwarding setting.
@@ -245,6 +251,12 @@ func ParseDistributionConfig(t Tree) (*DistributionConfig, error) {
 		c.Behaviors = append(c.Behaviors, b)
 	}
 
+	for _, b := range append([]Behavior{c.DefaultBehavior}, c.Behaviors...) {
+		if err := validGRPC(&b, c.HTTPVersion); err != nil {
+			return nil, err
+		}
+	}
+
 	for _, et := range StructItems(t, "CustomErrorResponses") {
 		e, err := parseCustomError(et)
 		if err != nil {
@@ -352,7 +364,40 @@ func parseOrigin(t Tree) (*Origin, error) {
 		}
 		o.Custom = co
 	}
+	// "The value for ResponseCompletionTimeout must be equal to or greater
+	// than the value for OriginReadTimeout. If you don't set a value ...,
+	// CloudFront doesn't enforce a maximum value" (API Reference, Origin);
+	// 0 is taken as not set.
+	if n, ok := Int(t, "ResponseCompletionTimeout"); ok && n != 0 {
+		read := 30 * time.Second
+		if o.Custom != nil {
+			read = o.Custom.ReadTimeout
+		} else if o.S3 != nil {
+			read = o.S3.ReadTimeout
+		}
+		if n < 0 || time.Duration(n)*time.Second < read {
+			return nil, Errorf("InvalidArgument", "The parameter ResponseCompletionTimeout of origin %q must be equal to or greater than its OriginReadTimeout.", o.ID)
+		}
+		o.ResponseCompletionTimeout = time.Duration(n) * time.Second
+	}
 	return o, nil
+}
+
+// validGRPC checks a behaviour with GrpcConfig enabled: "To enable your
+// distribution to handle gRPC requests, you must include HTTP/2 as one of
+// the supported HTTP versions and allow HTTP methods, including POST" (API
+// Reference, GrpcConfig).
+func validGRPC(b *Behavior, httpVersion string) error {
+	if !b.GRPC {
+		return nil
+	}
+	if !slices.Contains(b.AllowedMethods, "POST") {
+		return Errorf("InvalidArgument", "The cache behavior with path pattern %q enables gRPC (GrpcConfig) but its AllowedMethods do not include POST.", b.PathPattern)
+	}
+	if httpVersion != "http2" && httpVersion != "http2and3" {
+		return Errorf("InvalidArgument", "The cache behavior with path pattern %q enables gRPC (GrpcConfig), which needs HttpVersion http2 or http2and3, not %s.", b.PathPattern, httpVersion)
+	}
+	return nil
 }
 
 func validPort(p int64) bool { return p >= 1 && p <= 65535 }
@@ -376,6 +421,7 @@ func parseBehavior(t Tree, pattern string, originIDs map[string]bool, origins []
 		DefaultTTL:              DefaultDefaultTTL,
 		MaxTTL:                  DefaultMaxTTL,
 		RealtimeLogConfigARN:    StrOr(t, "", "RealtimeLogConfigArn"),
+		GRPC:                    Bool(Sub(t, "GrpcConfig"), "Enabled"),
 	}
 	if !originIDs[b.TargetOriginID] {
 		return b, Errorf("NoSuchOrigin", "One or more of your origins or origin groups do not exist: %q.", b.TargetOriginID)

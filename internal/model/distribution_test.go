@@ -226,6 +226,18 @@ func TestParseDistributionConfig_rules(t *testing.T) {
 		{"custom OriginKeepaliveTimeout 121", func(c model.Tree) {
 			model.Sub(webOrigin(c), "CustomOriginConfig")["OriginKeepaliveTimeout"] = "121"
 		}, "InvalidOriginKeepaliveTimeout"},
+		{"ResponseCompletionTimeout below the default read timeout", func(c model.Tree) { webOrigin(c)["ResponseCompletionTimeout"] = "29" }, "InvalidArgument"},
+		{"ResponseCompletionTimeout equal to the read timeout", func(c model.Tree) { webOrigin(c)["ResponseCompletionTimeout"] = "30" }, ""},
+		{"ResponseCompletionTimeout below a custom read timeout", func(c model.Tree) {
+			model.Sub(webOrigin(c), "CustomOriginConfig")["OriginReadTimeout"] = "60"
+			webOrigin(c)["ResponseCompletionTimeout"] = "59"
+		}, "InvalidArgument"},
+		{"ResponseCompletionTimeout 0 is not set", func(c model.Tree) { webOrigin(c)["ResponseCompletionTimeout"] = "0" }, ""},
+		{"ResponseCompletionTimeout negative", func(c model.Tree) { webOrigin(c)["ResponseCompletionTimeout"] = "-1" }, "InvalidArgument"},
+		{"S3 ResponseCompletionTimeout below its read timeout", func(c model.Tree) {
+			model.Sub(bucketOrigin(c), "S3OriginConfig")["OriginReadTimeout"] = "10"
+			bucketOrigin(c)["ResponseCompletionTimeout"] = "9"
+		}, "InvalidArgument"},
 		{"S3 OriginReadTimeout 121", func(c model.Tree) { model.Sub(bucketOrigin(c), "S3OriginConfig")["OriginReadTimeout"] = "121" }, "InvalidOriginReadTimeout"},
 		{"10 custom headers", func(c model.Tree) {
 			var hs []any
@@ -353,6 +365,30 @@ func TestParseDistributionConfig_rules(t *testing.T) {
 		{"methods six of seven", methods(sevenMethods[:6], nil), "InvalidArgument"},
 		{"cached GET only", methods([]string{"GET", "HEAD"}, []string{"GET"}), "InvalidArgument"},
 		{"cached POST", methods(sevenMethods, []string{"GET", "HEAD", "POST"}), "InvalidArgument"},
+		{"gRPC with all methods and http2", func(c model.Tree) {
+			methods(sevenMethods, nil)(c)
+			defaultBehavior(c)["GrpcConfig"] = model.Tree{"Enabled": "true"}
+		}, ""},
+		{"gRPC with http2and3", func(c model.Tree) {
+			methods(sevenMethods, nil)(c)
+			defaultBehavior(c)["GrpcConfig"] = model.Tree{"Enabled": "true"}
+			c["HttpVersion"] = "http2and3"
+		}, ""},
+		{"gRPC without POST", func(c model.Tree) { defaultBehavior(c)["GrpcConfig"] = model.Tree{"Enabled": "true"} }, "InvalidArgument"},
+		{"gRPC with http1.1", func(c model.Tree) {
+			methods(sevenMethods, nil)(c)
+			defaultBehavior(c)["GrpcConfig"] = model.Tree{"Enabled": "true"}
+			c["HttpVersion"] = "http1.1"
+		}, "InvalidArgument"},
+		{"gRPC with http3 only", func(c model.Tree) {
+			methods(sevenMethods, nil)(c)
+			defaultBehavior(c)["GrpcConfig"] = model.Tree{"Enabled": "true"}
+			c["HttpVersion"] = "http3"
+		}, "InvalidArgument"},
+		{"gRPC disabled with http1.1", func(c model.Tree) {
+			defaultBehavior(c)["GrpcConfig"] = model.Tree{"Enabled": "false"}
+			c["HttpVersion"] = "http1.1"
+		}, ""},
 		{"cached OPTIONS not allowed", methods([]string{"GET", "HEAD"}, []string{"GET", "HEAD", "OPTIONS"}), "InvalidArgument"},
 
 		// Behaviours: path patterns.
@@ -577,6 +613,7 @@ func TestParseDistributionConfig_typedView(t *testing.T) {
 	webOrigin(c)["CustomHeaders"] = wrap(model.Tree{"HeaderName": "X-Secret", "HeaderValue": "s"})
 	co := model.Sub(webOrigin(c), "CustomOriginConfig")
 	co["OriginReadTimeout"], co["OriginKeepaliveTimeout"] = "60", "10"
+	webOrigin(c)["ResponseCompletionTimeout"] = "90"
 	co["OriginSslProtocols"] = wrap(strs("TLSv1.2")...)
 	model.Sub(bucketOrigin(c), "S3OriginConfig")["OriginAccessIdentity"] = "origin-access-identity/cloudfront/E1OAI"
 	b := defaultBehavior(c)
@@ -599,6 +636,9 @@ func TestParseDistributionConfig_typedView(t *testing.T) {
 	web := got.Origins[0]
 	if web.ConnectionAttempts != 2 || web.ConnectionTimeout != 4*time.Second || web.OriginPath != "/base" {
 		t.Errorf("origin = %+v", web)
+	}
+	if web.ResponseCompletionTimeout != 90*time.Second {
+		t.Errorf("ResponseCompletionTimeout = %v", web.ResponseCompletionTimeout)
 	}
 	if len(web.CustomHeaders) != 1 || web.CustomHeaders[0] != (model.Header{Name: "X-Secret", Value: "s"}) {
 		t.Errorf("CustomHeaders = %+v", web.CustomHeaders)

@@ -97,6 +97,12 @@ type Request struct {
 	// viewer's. It runs on the transport's goroutine, in order, before Do
 	// returns; h is the origin's header as read.
 	Interim func(status int, h http.Header)
+	// GRPC asks for HTTP/2 over TLS to the origin, as CloudFront proxies
+	// gRPC: "CloudFront only supports secure (HTTPS-based) gRPC
+	// connections. gRPC only supports end-to-end HTTPS" (Developer Guide,
+	// "Using gRPC with CloudFront distributions"). An origin the request
+	// would reach over plain HTTP fails with a 502.
+	GRPC bool
 }
 
 // Limits on interim responses: net/http leaves them to whoever asks to see
@@ -112,20 +118,27 @@ var errInterimTooLarge = errors.New("origin sent too many or too large 1xx respo
 // "Your origin cannot send more than one 100-Continue response to
 // CloudFront ... CloudFront will return an error" (AWS "Request and
 // response behavior for custom origins", 100-Continue responses).
+var errGRPCNeedsHTTPS = errors.New("gRPC is proxied to HTTPS origins only (the origin protocol policy chose HTTP)")
+
+// SetRootCAs sets the certificates origin certificates are verified
+// against (nil: the system's). Call it before the first request.
+func (c *Client) SetRootCAs(roots *x509.CertPool) { c.roots = roots }
+
 var errRepeatedContinue = errors.New("origin sent more than one 100 Continue")
 
 // MaxResponseHeadBytes is the longest origin response head accepted.
 const MaxResponseHeadBytes = 20480
 
 type transportKey struct {
+	http2     bool
 	minTLS    uint16
 	maxTLS    uint16
 	connect   time.Duration
 	keepalive time.Duration
 }
 
-func (c *Client) transport(o *model.Origin) *http.Transport {
-	k := transportKey{minTLS: tls.VersionTLS12, maxTLS: tls.VersionTLS13, connect: o.ConnectionTimeout, keepalive: 5 * time.Second}
+func (c *Client) transport(o *model.Origin, http2 bool) *http.Transport {
+	k := transportKey{http2: http2, minTLS: tls.VersionTLS12, maxTLS: tls.VersionTLS13, connect: o.ConnectionTimeout, keepalive: 5 * time.Second}
 	if o.Custom != nil {
 		k.keepalive = o.Custom.KeepaliveTimeout
 		k.minTLS, k.maxTLS = tlsVersions(o.Custom.SSLProtocols)
@@ -144,8 +157,8 @@ func (c *Client) transport(o *model.Origin) *http.Transport {
 		MaxIdleConns:        4096,
 		MaxIdleConnsPerHost: 1024,
 		IdleConnTimeout:     k.keepalive,
-		DisableCompression:  true, // bytes pass through as the origin sent them
-		ForceAttemptHTTP2:   false,
+		DisableCompression:  true,    // bytes pass through as the origin sent them
+		ForceAttemptHTTP2:   k.http2, // gRPC only; HTTP/1.1 otherwise, as CloudFront
 		WriteBufferSize:     64 << 10,
 		ReadBufferSize:      64 << 10,
 		// CloudFront's "Maximum length of a request or an origin response,
@@ -262,8 +275,11 @@ func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
 	} else if o.S3 != nil && o.S3.ReadTimeout > 0 {
 		readTimeout = o.S3.ReadTimeout
 	}
-	t := c.transport(o)
+	t := c.transport(o, r.GRPC)
 	u := c.URL(r)
+	if r.GRPC && u.Scheme != "https" {
+		return nil, &Error{Status: http.StatusBadGateway, Detail: "OriginConnectError", Err: errGRPCNeedsHTTPS}
+	}
 	var lastErr error
 	for i := 0; i < attempts; i++ {
 		if ctx.Err() != nil {
@@ -288,7 +304,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
 				return nil, &Error{Status: http.StatusBadGateway, Detail: "OriginError", Err: err}
 			}
 		}
-		resp, err := c.roundTrip(t, req, readTimeout)
+		resp, err := c.roundTrip(t, req, readTimeout, o.ResponseCompletionTimeout)
 		if err == nil {
 			return resp, nil
 		}
@@ -337,30 +353,45 @@ func withInterim(ctx context.Context, relay func(int, http.Header)) context.Cont
 }
 
 // roundTrip sends req; the origin must start answering within readTimeout
-// and never pause longer than that between reads of the body.
-func (c *Client) roundTrip(t *http.Transport, req *http.Request, readTimeout time.Duration) (*http.Response, error) {
+// and never pause longer than that between reads of the body. A non-zero
+// completion bounds the whole response, headers to last byte: "If the
+// complete response isn't received from the origin by this time,
+// CloudFront ends the connection" (API Reference, Origin,
+// ResponseCompletionTimeout).
+func (c *Client) roundTrip(t *http.Transport, req *http.Request, readTimeout, completion time.Duration) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(req.Context())
 	timer := time.AfterFunc(readTimeout, func() { cancel(errReadTimeout) })
+	var whole *time.Timer
+	if completion > 0 {
+		whole = time.AfterFunc(completion, func() { cancel(errCompletionTimeout) })
+	}
 	resp, err := t.RoundTrip(req.WithContext(ctx))
 	if err != nil {
 		timer.Stop()
-		if context.Cause(ctx) == errReadTimeout {
-			err = errReadTimeout
+		if whole != nil {
+			whole.Stop()
+		}
+		if cause := context.Cause(ctx); cause == errReadTimeout || cause == errCompletionTimeout {
+			err = cause
 		}
 		cancel(nil)
 		return nil, err
 	}
-	resp.Body = &idleBody{rc: resp.Body, timer: timer, timeout: readTimeout, cancel: cancel, ctx: ctx}
+	resp.Body = &idleBody{rc: resp.Body, timer: timer, whole: whole, timeout: readTimeout, cancel: cancel, ctx: ctx}
 	timer.Reset(readTimeout)
 	return resp, nil
 }
 
-var errReadTimeout = errors.New("origin read timeout")
+var (
+	errReadTimeout       = errors.New("origin read timeout")
+	errCompletionTimeout = errors.New("origin response completion timeout")
+)
 
 // idleBody re-arms the read timeout after every read.
 type idleBody struct {
 	rc      io.ReadCloser
 	timer   *time.Timer
+	whole   *time.Timer // ResponseCompletionTimeout; nil when unbounded
 	timeout time.Duration
 	cancel  context.CancelCauseFunc
 	ctx     context.Context
@@ -371,14 +402,19 @@ func (b *idleBody) Read(p []byte) (int, error) {
 	if n > 0 {
 		b.timer.Reset(b.timeout)
 	}
-	if err != nil && err != io.EOF && context.Cause(b.ctx) == errReadTimeout {
-		err = &Error{Status: http.StatusGatewayTimeout, Detail: "OriginReadError", Err: errReadTimeout}
+	if err != nil && err != io.EOF {
+		if cause := context.Cause(b.ctx); cause == errReadTimeout || cause == errCompletionTimeout {
+			err = &Error{Status: http.StatusGatewayTimeout, Detail: "OriginReadError", Err: cause}
+		}
 	}
 	return n, err
 }
 
 func (b *idleBody) Close() error {
 	b.timer.Stop()
+	if b.whole != nil {
+		b.whole.Stop()
+	}
 	err := b.rc.Close()
 	b.cancel(nil)
 	return err
@@ -397,7 +433,7 @@ func classify(err error) *Error {
 		return &Error{Status: http.StatusBadGateway, Detail: "OriginHeaderTooBigError", Err: err}
 	case errors.Is(err, errRepeatedContinue):
 		return &Error{Status: http.StatusBadGateway, Detail: "OriginInvalidResponseError", Err: err}
-	case errors.Is(err, errReadTimeout):
+	case errors.Is(err, errReadTimeout), errors.Is(err, errCompletionTimeout):
 		return &Error{Status: http.StatusGatewayTimeout, Detail: "OriginReadError", Err: err}
 	case errors.As(err, &dnsErr):
 		return &Error{Status: http.StatusBadGateway, Detail: "OriginDnsError", Err: err}

@@ -128,6 +128,26 @@ class TestViewerTLS(ServerTestCase):
                 else:
                     self.assertEqual(alt, [], out)
 
+    def test_oversize_head_gets_413_over_http2(self):
+        """A head over CloudFront's 20,480 bytes is CloudFront's 413 page over HTTP/1.1 and HTTP/2 alike."""
+        d = self.create("http2")
+        pad = "X-Pad: " + "p" * 25000
+        for proto, want_version in (("--http1.1", "1.1"), ("--http2", "2")):
+            with self.subTest(proto=proto):
+                out = self.curl(d["DomainName"], proto, "-H", pad)
+                self.assertIn("HTTPVERSION=%s" % want_version, out)
+                self.assertRegex(out.splitlines()[0], r"^HTTP/\S+ 413", out)
+                self.assertIn("x-cache: error from cloudfront", out.lower())
+                small = self.curl(d["DomainName"], proto, "-H", "X-Pad: " + "p" * 19000)
+                self.assertRegex(small.splitlines()[0], r"^HTTP/\S+ 200", small)
+
+    def test_host_other_than_sni(self):
+        """SNI names one distribution, Host another: the Host's serves it (one account, so no 421)."""
+        first, second = self.create("http2"), self.create("http2")
+        out = self.curl(first["DomainName"], "--http2", "-H", "Host: " + second["DomainName"])
+        self.assertRegex(out.splitlines()[0], r"^HTTP/2 200", out)
+        self.assertNotIn(" 421", out.splitlines()[0])
+
     def test_operator_certificate_by_sni(self):
         arn = ARN % "sni"
         alias = unique_alias()
