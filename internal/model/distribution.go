@@ -101,6 +101,9 @@ type Behavior struct {
 	TrustedSigners        []string // "self" or account ids; nil when disabled
 	TrustedKeyGroups      []string // key group ids; nil when disabled
 	FieldLevelEncryption  string
+	// Functions are the CloudFront Functions associated with the behaviour:
+	// function ARN by event type (viewer-request, viewer-response).
+	Functions map[string]string
 }
 
 // ForwardedValues is the legacy cache-key and forwarding setting.
@@ -368,6 +371,12 @@ func parseBehavior(t Tree, pattern string, originIDs map[string]bool, origins []
 		MinTTL:                DefaultMinTTL,
 		DefaultTTL:            DefaultDefaultTTL,
 		MaxTTL:                DefaultMaxTTL,
+	}
+	for _, fa := range StructItems(t, "FunctionAssociations") {
+		if b.Functions == nil {
+			b.Functions = map[string]string{}
+		}
+		b.Functions[StrOr(fa, "", "EventType")] = StrOr(fa, "", "FunctionARN")
 	}
 	if !originIDs[b.TargetOriginID] {
 		return b, Errorf("NoSuchOrigin", "One or more of your origins or origin groups do not exist: %q.", b.TargetOriginID)

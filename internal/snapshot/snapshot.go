@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"openfront/internal/cachepolicy"
+	"openfront/internal/functions"
 	"openfront/internal/model"
 	"openfront/internal/pathpattern"
 	"openfront/internal/signedurl"
@@ -79,6 +80,9 @@ type Behavior struct {
 	// one of TrustedKeys (by Key-Pair-Id).
 	Signed      bool
 	TrustedKeys map[string]crypto.PublicKey
+	// ViewerRequest and ViewerResponse are the CloudFront Functions the
+	// behaviour runs on those events (nil: none); see functions.go.
+	ViewerRequest, ViewerResponse *Function
 }
 
 // Match returns the first behaviour whose pattern matches the path (the
@@ -210,6 +214,10 @@ type records struct {
 	cachePolicies         map[string]*model.CachePolicyRecord
 	originRequestPolicies map[string]*model.OriginRequestPolicyRecord
 	monitoring            map[string]*model.MonitoringSubscriptionRecord
+	functions             map[string]*model.FunctionRecord
+	// programs are the compiled LIVE functions of the last snapshot, by
+	// programKey (functions.go).
+	programs map[string]*functions.Program
 
 	// ignored reports the members the edge does not act on (nil: no
 	// report); see ignored.go.
@@ -220,7 +228,7 @@ func newRecords() *records {
 	return &records{dists: map[string]*model.DistributionRecord{}, sdist: map[string]*model.StreamingDistributionRecord{}, ls: map[string]*model.LightsailDistributionRecord{},
 		pubkeys: map[string]*model.PublicKeyRecord{}, keygroups: map[string]*model.KeyGroupRecord{}, oacs: map[string]*model.OACRecord{},
 		cachePolicies: map[string]*model.CachePolicyRecord{}, originRequestPolicies: map[string]*model.OriginRequestPolicyRecord{},
-		monitoring: map[string]*model.MonitoringSubscriptionRecord{}}
+		monitoring: map[string]*model.MonitoringSubscriptionRecord{}, functions: map[string]*model.FunctionRecord{}}
 }
 
 // recordPrefixes are the kinds apply keeps: the watcher loads them all on
@@ -229,6 +237,7 @@ var recordPrefixes = []string{
 	model.DistributionPrefix, model.StreamingDistributionPrefix, model.LightsailDistributionPrefix,
 	model.PublicKeyPrefix, model.KeyGroupPrefix, model.OACPrefix,
 	model.CachePolicyPrefix, model.OriginRequestPolicyPrefix, model.MonitoringSubscriptionPrefix,
+	model.FunctionPrefix,
 }
 
 // apply updates the working set with one key; it reports whether the key
@@ -253,6 +262,8 @@ func (r *records) apply(key string, value []byte, deleted bool, log *slog.Logger
 		return applyRecord(r.originRequestPolicies, key, value, deleted, log)
 	case strings.HasPrefix(key, model.MonitoringSubscriptionPrefix):
 		return applyRecord(r.monitoring, key, value, deleted, log)
+	case strings.HasPrefix(key, model.FunctionPrefix):
+		return applyRecord(r.functions, key, value, deleted, log)
 	}
 	return false
 }
@@ -336,6 +347,7 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 			}
 		}
 	}
+	r.compileFunctions(s, log)
 	s.OACs = map[string]*model.OACRecord{}
 	for _, rec := range r.oacs {
 		s.OACs[rec.ID] = rec
