@@ -86,7 +86,7 @@ func (c *Control) CreateDistribution(ctx context.Context, cfg model.Tree, tags [
 		if err := c.checkOAIs(tx, parsed); err != nil {
 			return err
 		}
-		if err := c.checkFunctionAssociations(tx, cfg); err != nil {
+		if err := c.checkFunctionAssociations(tx, distKey(id), cfg); err != nil {
 			return err
 		}
 		if err := checkReferences(tx, parsed); err != nil {
@@ -174,6 +174,7 @@ func distIndexKeys(id string, p *model.DistributionConfig) []string {
 	for _, o := range oacReferences(p) {
 		keys = append(keys, oacRefKey(o, distKey(id)))
 	}
+	keys = append(keys, functionRefKeys(p, distKey(id))...)
 	return append(keys, policyRefKeys(p, distKey(id))...)
 }
 
@@ -284,7 +285,7 @@ func (c *Control) UpdateDistribution(ctx context.Context, id, ifMatch string, ap
 		if err := c.checkOAIs(tx, parsed); err != nil {
 			return err
 		}
-		if err := c.checkFunctionAssociations(tx, next); err != nil {
+		if err := c.checkFunctionAssociations(tx, distKey(id), next); err != nil {
 			return err
 		}
 		if err := checkReferences(tx, parsed); err != nil {

@@ -147,7 +147,7 @@ class TestFunctionsBoto3(ServerTestCase):
                 self.assertIn(tr.get("FunctionOutput", ""), ("", None))
         self.assertEqual(self.cf.list_functions(MaxItems="1")["ResponseMetadata"]["HTTPStatusCode"], 200)
 
-    def test_association_refused_with_reason(self):
+    def test_association_needs_a_live_function(self):
         name, created = self.create()
         arn = created["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
 
@@ -161,9 +161,11 @@ class TestFunctionsBoto3(ServerTestCase):
                                    DistributionConfig=with_function(arn))
         self.assertIn("not published", e.response["Error"]["Message"])
         self.cf.publish_function(Name=name, IfMatch=created["ETag"])
-        e = self.assertClientError("InvalidFunctionAssociation", 400, self.cf.create_distribution,
-                                   DistributionConfig=with_function(arn))
-        self.assertIn("OpenFront does not run CloudFront Functions at the edge yet", e.response["Error"]["Message"])
+        # Published: accepted, and the function is in use.
+        self.cf.create_distribution(DistributionConfig=with_function(arn))
+        live = self.cf.describe_function(Name=name, Stage="LIVE")
+        self.assertEqual(live["FunctionSummary"]["Status"], "ASSOCIATED")
+        self.assertClientError("FunctionInUse", 409, self.cf.delete_function, Name=name, IfMatch=live["ETag"])
         e = self.assertClientError("InvalidFunctionAssociation", 400, self.cf.create_distribution,
                                    DistributionConfig=with_function(arn.rsplit("/", 1)[0] + "/missing-fn"))
         self.assertIn("does not exist", e.response["Error"]["Message"])
