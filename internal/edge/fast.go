@@ -40,7 +40,7 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	var p plan
 	kb, ref := s.planner().plan(&p, s.snap.Load(), &h, now, (*bp)[:0])
 	*bp = kb
-	if ref != nil || !p.cached || p.dist.Config.Logging.Enabled && s.opts.AccessLog != nil ||
+	if ref != nil || !p.cached || p.beh.ViewerRequest != nil || p.beh.ViewerResponse != nil || p.dist.Config.Logging.Enabled && s.opts.AccessLog != nil ||
 		r.Has("Range") || r.Has("If-None-Match") || r.Has("If-Modified-Since") {
 		keyBufs.Put(bp)
 		return dst, nil, false

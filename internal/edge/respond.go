@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"openfront/internal/cache"
@@ -69,7 +70,8 @@ type response struct {
 // madeBody is the content of a response the edge makes itself.
 type madeBody struct {
 	contentType string
-	location    string // a redirect's
+	location    string      // a redirect's
+	header      http.Header // more fields (a function's response)
 	body        []byte
 }
 
@@ -116,10 +118,15 @@ func (x *exchange) write(resp *response) {
 		size = m.Size
 	} else {
 		size = int64(len(resp.made.body))
-		h.Set("Content-Type", resp.made.contentType)
+		if resp.made.contentType != "" {
+			h.Set("Content-Type", resp.made.contentType)
+		}
 		h.Set("Server", "CloudFront")
 		if resp.made.location != "" {
 			h.Set("Location", resp.made.location)
+		}
+		for name, vs := range resp.made.header {
+			h[name] = vs
 		}
 	}
 	x.status = status
@@ -151,6 +158,9 @@ func (x *exchange) write(resp *response) {
 	// viewer response: per-viewer edits of every response (a viewer-
 	// response function, a response headers policy) go here, once. A
 	// behaviour that has them must also make ServeFast decline.
+	if x.runViewerResponseFunction(resp, status) {
+		return // the function failed: its error page was written instead
+	}
 	x.w.WriteHeader(x.status)
 	if !send || x.r.Method == http.MethodHead || n == 0 {
 		return
@@ -191,6 +201,8 @@ func (x *exchange) copyStream(body io.Reader, off, n int64) {
 func (x *exchange) stampHeaders(hit bool, age time.Duration) {
 	h := x.w.Header()
 	switch {
+	case strings.HasPrefix(x.result, "Function"): // a function's outcome (functions.go)
+		h["X-Cache"] = xCacheFunction[x.result]
 	case x.status >= 400:
 		h["X-Cache"] = xCacheError
 	case x.result == "Hit":

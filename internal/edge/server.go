@@ -47,6 +47,9 @@ type Options struct {
 	// AccessLog receives the standard access-log records of distributions
 	// with Logging enabled; nil drops them.
 	AccessLog *accesslog.Writer
+	// FunctionTimeLimit is the CPU time a CloudFront function may use per
+	// run before it is interrupted (0: DefaultFunctionTimeLimit).
+	FunctionTimeLimit time.Duration
 	// Now is the clock (tests).
 	Now func() time.Time
 }

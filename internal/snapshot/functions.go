@@ -73,3 +73,19 @@ func (r *records) compileFunctions(s *Snapshot, log *slog.Logger) {
 	}
 	r.programs = used
 }
+
+// CompileWithFunctions is Compile with the function records the
+// distributions' behaviours may associate (tests and benchmarks).
+func CompileWithFunctions(rev int64, dists []*model.DistributionRecord, fns []*model.FunctionRecord, log *slog.Logger) *Snapshot {
+	if log == nil {
+		log = slog.Default()
+	}
+	r := newRecords()
+	for _, d := range dists {
+		r.dists[model.DistributionKey(d.ID)] = d
+	}
+	for _, f := range fns {
+		r.functions[model.FunctionKey(f.Name)] = f
+	}
+	return r.compile(rev, log)
+}
