@@ -1,6 +1,9 @@
 package edge
 
 import (
+	"bytes"
+	"compress/gzip"
+	"context"
 	"encoding/json"
 	"io"
 	"net"
@@ -12,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"openfront/internal/accesslog"
 	"openfront/internal/fastpath"
 	"openfront/internal/functions"
 	"openfront/internal/model"
@@ -417,6 +421,79 @@ function handler(event) { event.response.headers["x-vr"] = {value: "ran"}; retur
 			if how != answered {
 				t.Errorf("%s: %s, want %s", path, how, answered)
 			}
+		}
+	}
+}
+
+// uploadLog keeps what an access-log writer delivers.
+type uploadLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (u *uploadLog) Upload(_ context.Context, _, _ string, body []byte) error {
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		return err
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, l := range strings.Split(string(data), "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") {
+			u.lines = append(u.lines, l)
+		}
+	}
+	return nil
+}
+
+// The access log names a function's outcome: x-edge-result-type Error and
+// the failure in x-edge-detailed-result-type; a generated response is
+// FunctionGeneratedResponse.
+func TestFunctions_accessLog(t *testing.T) {
+	o := newTestOrigin(t, okHandler(""))
+	fe := newFunctionEdge(t, o, map[string]string{functions.ViewerRequest: `
+function handler(event) {
+  if (event.request.uri === "/throw") throw new Error("no");
+  return {statusCode: 204};
+}`}, func(c model.Tree) {
+		c["Logging"] = model.Tree{"Enabled": "true", "IncludeCookies": "false", "Bucket": "logs.s3.amazonaws.com", "Prefix": ""}
+	})
+	up := &uploadLog{}
+	w := accesslog.NewWriter(accesslog.Options{Uploader: up, MaxRecords: 1, FlushInterval: time.Millisecond})
+	t.Cleanup(func() { w.Close(context.Background()) })
+	opts, snap := fe.opts, fe.snap.Load()
+	opts.AccessLog = w
+	fe.Server = New(opts)
+	fe.Apply(snap, nil)
+	srv := httptest.NewServer(fe.Server)
+	t.Cleanup(srv.Close)
+	fe.url = srv.URL
+	fe.send(t, "GET", "/throw", nil)
+	fe.send(t, "GET", "/gen", nil)
+	var lines []string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		up.mu.Lock()
+		lines = slices.Clone(up.lines)
+		up.mu.Unlock()
+		if len(lines) >= 2 {
+			break
+		}
+	}
+	if len(lines) != 2 {
+		t.Fatalf("access log lines: %q", lines)
+	}
+	slices.SortFunc(lines, func(a, b string) int { return strings.Compare(strings.Split(a, "\t")[7], strings.Split(b, "\t")[7]) })
+	for i, want := range []struct{ uri, result, detailed string }{
+		{"/gen", "FunctionGeneratedResponse", "FunctionGeneratedResponse"},
+		{"/throw", "Error", functions.ExecutionError},
+	} {
+		f := strings.Split(lines[i], "\t")
+		if f[7] != want.uri || f[13] != want.result || !slices.Contains(f[14:], want.detailed) {
+			t.Errorf("%s: result type %q, line %q", want.uri, f[13], lines[i])
 		}
 	}
 }
