@@ -54,4 +54,3 @@ func BenchmarkHit1KiBFunction(b *testing.B) {
 		})
 	}
 }
-
