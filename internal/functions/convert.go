@@ -51,9 +51,9 @@ func requestToJS(j *vm, q *Request) *goja.Object {
 	// (functions-event-structure): assigning it throws in strict mode.
 	_ = o.DefineDataProperty("method", j.rt.ToValue(q.Method), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
 	_ = o.Set("uri", j.jsString(q.URI))
-	_ = o.Set("querystring", fieldsToJS(j, q.QueryString, false))
-	_ = o.Set("headers", fieldsToJS(j, q.Headers, false))
-	_ = o.Set("cookies", fieldsToJS(j, q.Cookies, false))
+	j.defineLazy(o, "querystring", slotQuery, q.QueryString, false)
+	j.defineLazy(o, "headers", slotReqHeaders, q.Headers, false)
+	j.defineLazy(o, "cookies", slotReqCookies, q.Cookies, false)
 	return o
 }
 
@@ -63,8 +63,8 @@ func responseToJS(j *vm, r *Response) *goja.Object {
 	if r.StatusDescription != "" {
 		_ = o.Set("statusDescription", r.StatusDescription)
 	}
-	_ = o.Set("headers", fieldsToJS(j, r.Headers, false))
-	_ = o.Set("cookies", fieldsToJS(j, r.Cookies, true))
+	j.defineLazy(o, "headers", slotRespHeaders, r.Headers, false)
+	j.defineLazy(o, "cookies", slotRespCookies, r.Cookies, true)
 	return o
 }
 
@@ -135,16 +135,16 @@ func requestFromJS(j *vm, o *goja.Object, orig *Request) (*Request, error) {
 		return nil, invalid("The request uri contains a character that is not allowed in a URI (%q).", uri[bad])
 	}
 	q.URI = uri
-	if q.QueryString, err = fieldsFromJS(j, o.Get("querystring"), orig.QueryString, "request.querystring", checkQueryName, false); err != nil {
+	if q.QueryString, err = j.lazyFieldsFromJS(o, slotQuery, "querystring", orig.QueryString, "request.querystring", checkQueryName, false); err != nil {
 		return nil, err
 	}
-	if q.Headers, err = fieldsFromJS(j, o.Get("headers"), orig.Headers, "request.headers", checkHeaderName, false); err != nil {
+	if q.Headers, err = j.lazyFieldsFromJS(o, slotReqHeaders, "headers", orig.Headers, "request.headers", checkHeaderName, false); err != nil {
 		return nil, err
 	}
 	if _, ok := q.Headers.Get("cookie"); ok {
 		return nil, invalid("The request headers cannot contain cookie: cookies belong in request.cookies.")
 	}
-	if q.Cookies, err = fieldsFromJS(j, o.Get("cookies"), orig.Cookies, "request.cookies", checkCookieName, false); err != nil {
+	if q.Cookies, err = j.lazyFieldsFromJS(o, slotReqCookies, "cookies", orig.Cookies, "request.cookies", checkCookieName, false); err != nil {
 		return nil, err
 	}
 	return q, nil
@@ -178,13 +178,13 @@ func responseFromJS(j *vm, o *goja.Object, orig *Response) (*Response, error) {
 		r.StatusDescription = s
 	}
 	var err error
-	if r.Headers, err = fieldsFromJS(j, o.Get("headers"), orig.Headers, "response.headers", checkHeaderName, false); err != nil {
+	if r.Headers, err = j.lazyFieldsFromJS(o, slotRespHeaders, "headers", orig.Headers, "response.headers", checkHeaderName, false); err != nil {
 		return nil, err
 	}
 	if _, ok := r.Headers.Get("set-cookie"); ok {
 		return nil, invalid("The response headers cannot contain set-cookie: cookies belong in response.cookies.")
 	}
-	if r.Cookies, err = fieldsFromJS(j, o.Get("cookies"), orig.Cookies, "response.cookies", checkCookieName, true); err != nil {
+	if r.Cookies, err = j.lazyFieldsFromJS(o, slotRespCookies, "cookies", orig.Cookies, "response.cookies", checkCookieName, true); err != nil {
 		return nil, err
 	}
 	if b := o.Get("body"); b != nil && !goja.IsUndefined(b) && !goja.IsNull(b) {
