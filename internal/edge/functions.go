@@ -118,7 +118,8 @@ func (x *exchange) requestEvent(eventType string) *functions.Event {
 // request (the behaviour is not chosen again). A returned response is the
 // answer (done), as is a failure.
 func (x *exchange) viewerRequest(fn *snapshot.Function) (resp response, done bool) {
-	res, err := x.runFunction(fn, x.requestEvent(functions.ViewerRequest))
+	ev := x.requestEvent(functions.ViewerRequest)
+	res, err := x.runFunction(fn, ev)
 	if err != nil {
 		return x.functionFailed(fn, err), true
 	}
@@ -126,12 +127,15 @@ func (x *exchange) viewerRequest(fn *snapshot.Function) (resp response, done boo
 		return x.generatedByFunction(res.Response), true
 	}
 	req := res.Request
-	h := make(http.Header, len(req.Headers)+1)
-	req.Headers.Header(h)
-	delete(h, "Host") // the distribution was chosen by the viewer's Host
-	delete(h, "Cookie")
-	if c := req.Cookies.CookieHeader(); c != "" {
-		h["Cookie"] = []string{c}
+	h := x.r.Header // headers and cookies the function left alone: the viewer's
+	if !sameFields(req.Headers, ev.Request.Headers) || !sameFields(req.Cookies, ev.Request.Cookies) {
+		h = make(http.Header, len(req.Headers)+1)
+		req.Headers.Header(h)
+		delete(h, "Host") // the distribution was chosen by the viewer's Host
+		delete(h, "Cookie")
+		if c := req.Cookies.CookieHeader(); c != "" {
+			h["Cookie"] = []string{c}
+		}
 	}
 	head := headOf(x.r)
 	head.path, head.rawQuery, head.full, head.header = req.URI, req.QueryString.QueryString(), h, httpHeader(h)
@@ -147,6 +151,13 @@ func (x *exchange) viewerRequest(fn *snapshot.Function) (resp response, done boo
 	}
 	x.fnRequest, x.fnHeader = req, h
 	return response{}, false
+}
+
+// sameFields reports whether the engine returned a field list as it was
+// given (the handler did not touch it: package functions returns the
+// event's own slice), so the viewer's header can be used as it is.
+func sameFields(a, b functions.Fields) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // generatedByFunction is a response a viewer-request function returned:

@@ -244,6 +244,16 @@ function handler(event) {
 	if resp.Header.Get("X-Cache") != "Hit from cloudfront" || o.count("/docs/index.html") != 1 {
 		t.Fatalf("second: X-Cache %q, origin asked %d times: %q", resp.Header.Get("X-Cache"), o.count("/docs/index.html"), body)
 	}
+	// A function that touches only the URI: the viewer's headers and
+	// cookies go to the origin as they came.
+	fe3 := newFunctionEdge(t, o, map[string]string{functions.ViewerRequest: `
+function handler(event) { event.request.uri = "/u" + event.request.uri; return event.request; }`}, func(c model.Tree) {
+		c["DefaultCacheBehavior"].(model.Tree)["ForwardedValues"] = model.Tree{"QueryString": "true",
+			"Cookies": model.Tree{"Forward": "all"}, "Headers": model.Wrapper([]string{"X-Fn"})}
+	})
+	if _, body := fe3.send(t, "GET", "/p?k=v", http.Header{"X-Fn": {"viewer"}, "Cookie": {"a=1; b=2"}}); body != "/u/p?k=v fn=viewer cookie=a=1; b=2" {
+		t.Errorf("uri-only rewrite: %q", body)
+	}
 	// A URI that is not a path is an invalid return value.
 	fe2 := newFunctionEdge(t, o, map[string]string{functions.ViewerRequest: `
 function handler(event) { event.request.uri = "/a/%zz"; return event.request; }`}, nil)
