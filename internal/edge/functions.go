@@ -181,8 +181,9 @@ func (x *exchange) generatedByFunction(fr *functions.Response) response {
 // behaviour's viewer-response function edits the status and headers of
 // a response whose status is below 400 (it does not run for errors, for
 // custom error pages, or for responses a function generated). On failure
-// the response is replaced by the failure's error page, written here
-// (replaced: the caller writes nothing more).
+// the response is replaced by the failure's error page, and a body the
+// function set replaces the object's; both are written here (replaced:
+// the caller writes nothing more).
 func (x *exchange) runViewerResponseFunction(resp *response, status int) (replaced bool) {
 	fn := (*snapshot.Function)(nil)
 	if x.beh != nil {
@@ -222,6 +223,19 @@ func (x *exchange) runViewerResponseFunction(resp *response, status int) (replac
 	}
 	if out.StatusCode != 0 && out.StatusCode != ev.Response.StatusCode {
 		x.status = out.StatusCode
+	}
+	if out.Body != nil {
+		// A body the function set replaces the object's ("Determine
+		// function purpose": a viewer-response function may modify the
+		// headers, the status code and the body).
+		x.contentLength[0] = strconv.Itoa(len(out.Body.Data))
+		h["Content-Length"] = x.contentLength[:]
+		delete(h, "Content-Range")
+		x.w.WriteHeader(x.status)
+		if x.r.Method != http.MethodHead {
+			x.w.Write(out.Body.Data)
+		}
+		return true
 	}
 	return false
 }

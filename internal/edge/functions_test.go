@@ -324,6 +324,7 @@ function handler(event) {
   delete r.headers["content-type"];
   r.cookies["vr"] = {value: "1", attributes: "HttpOnly"};
   if (event.request.uri === "/teapot") r.statusCode = 418;
+  if (event.request.uri === "/replaced") r.body = "new body";
   return r;
 }`}, nil)
 	for i, want := range []string{"Miss from cloudfront", "Hit from cloudfront"} {
@@ -338,6 +339,9 @@ function handler(event) {
 	}
 	if resp, _ := fe.send(t, "GET", "/teapot", nil); resp.StatusCode != 418 {
 		t.Errorf("status set by the function: %d", resp.StatusCode)
+	}
+	if resp, body := fe.send(t, "GET", "/replaced", nil); body != "new body" || resp.Header.Get("Content-Length") != "8" {
+		t.Errorf("body set by the function: %q, Content-Length %q", body, resp.Header.Get("Content-Length"))
 	}
 	resp, _ := fe.send(t, "GET", "/missing", nil)
 	if resp.StatusCode != 404 || resp.Header.Get("Strict-Transport-Security") != "" {
