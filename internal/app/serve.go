@@ -205,6 +205,8 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 		Stats:     traffic,
 		Geo:       geoDB,
 		AccessLog: accessLogs,
+
+		FunctionTimeLimit: s.FunctionTimeLimit,
 	})
 	registerDistributionMetrics(m, cmp.Or(s.NodeName, node), edgeServer.Snapshot, traffic)
 	watcher := snapshot.NewWatcher(st, func(ctx context.Context, snap *snapshot.Snapshot, invals []model.InvalidationRecord) error {
