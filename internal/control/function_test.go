@@ -2,6 +2,7 @@ package control_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -403,4 +404,32 @@ func TestFunctionAssociationAccepted(t *testing.T) {
 		t.Fatalf("after UpdateDistribution: %s", s)
 	}
 	wantCode(t, e.c.DeleteFunction(e.ctx, "pub", live.ETag), "FunctionInUse")
+}
+
+// TestFunctionAssociationQuota: a function already associated with the
+// quota's 100 distributions cannot be associated with another
+// (TooManyDistributionsWithSingleFunctionARN, "Quotas"); the in-use keys
+// the other distributions would own are written by hand.
+func TestFunctionAssociationQuota(t *testing.T) {
+	e := newEnv(t)
+	pub := e.createFunction("popular", rewriteCode)
+	live, err := e.c.PublishFunction(e.ctx, "popular", pub.ETag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Update(e.ctx, func(tx store.Txn) error {
+		for i := range 100 {
+			owner := fmt.Sprintf("dist/E%03d", i)
+			if err := tx.Put("functionref/popular/"+owner, []byte(owner)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := distConfig("one-too-many")
+	cfg["DefaultCacheBehavior"].(model.Tree)["FunctionAssociations"] = wrap(model.Tree{"FunctionARN": live.ARN, "EventType": "viewer-request"})
+	_, _, err = e.c.CreateDistribution(e.ctx, cfg, nil)
+	wantCode(t, err, "TooManyDistributionsWithSingleFunctionARN")
 }
