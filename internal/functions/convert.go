@@ -23,26 +23,34 @@ func invalid(format string, args ...any) error {
 func eventToJS(j *vm, ev *Event) *goja.Object {
 	o := j.rt.NewObject()
 	_ = o.Set("version", ev.Version)
-	c := j.rt.NewObject()
-	if ev.Context.DistributionDomainName != "" {
-		_ = c.Set("distributionDomainName", ev.Context.DistributionDomainName)
-	}
-	if ev.Context.DistributionID != "" {
-		_ = c.Set("distributionId", ev.Context.DistributionID)
-	}
-	_ = c.Set("eventType", ev.Context.EventType)
-	if ev.Context.RequestID != "" {
-		_ = c.Set("requestId", ev.Context.RequestID)
-	}
-	_ = o.Set("context", c)
-	v := j.rt.NewObject()
-	_ = v.Set("ip", ev.Viewer.IP)
-	_ = o.Set("viewer", v)
+	j.defineLazyObject(o, "context", slotContext, &ev.Context, nil)
+	j.defineLazyObject(o, "viewer", slotViewer, nil, &ev.Viewer)
 	_ = o.Set("request", requestToJS(j, &ev.Request))
 	if ev.Response != nil {
 		_ = o.Set("response", responseToJS(j, ev.Response))
 	}
 	return o
+}
+
+func contextToJS(j *vm, ctx *Context) *goja.Object {
+	c := j.rt.NewObject()
+	if ctx.DistributionDomainName != "" {
+		_ = c.Set("distributionDomainName", ctx.DistributionDomainName)
+	}
+	if ctx.DistributionID != "" {
+		_ = c.Set("distributionId", ctx.DistributionID)
+	}
+	_ = c.Set("eventType", ctx.EventType)
+	if ctx.RequestID != "" {
+		_ = c.Set("requestId", ctx.RequestID)
+	}
+	return c
+}
+
+func viewerToJS(j *vm, vw *Viewer) *goja.Object {
+	v := j.rt.NewObject()
+	_ = v.Set("ip", vw.IP)
+	return v
 }
 
 func requestToJS(j *vm, q *Request) *goja.Object {

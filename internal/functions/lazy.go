@@ -3,7 +3,7 @@ package functions
 import "github.com/dop251/goja"
 
 // Lazy fields: the querystring, headers and cookies objects of the event
-// are built only when the handler reads them. Most handlers touch one of
+// (and its context and viewer) are built only when the handler reads them. Most handlers touch one of
 // them or none (a URI rewrite reads only uri), and building every field
 // as JavaScript objects, then reading them all back, is most of a run's
 // cost. Each is an enumerable accessor property of the request or
@@ -24,6 +24,8 @@ const (
 	slotReqCookies
 	slotRespHeaders
 	slotRespCookies
+	slotContext // event.context, built from ctx
+	slotViewer  // event.viewer, built from viewer
 	numSlots
 )
 
@@ -33,6 +35,9 @@ type lazyField struct {
 	fields Fields
 	attrs  bool
 	value  goja.Value // built or assigned; nil while untouched
+	// ctx and viewer are what slotContext and slotViewer build from.
+	ctx    *Context
+	viewer *Viewer
 }
 
 // lazyAccessors are the getter and setter of each slot, made once per
@@ -50,7 +55,14 @@ func (v *vm) initLazy() {
 				return goja.Undefined()
 			}
 			if l.value == nil {
-				l.value = fieldsToJS(v, l.fields, l.attrs)
+				switch {
+				case l.ctx != nil:
+					l.value = contextToJS(v, l.ctx)
+				case l.viewer != nil:
+					l.value = viewerToJS(v, l.viewer)
+				default:
+					l.value = fieldsToJS(v, l.fields, l.attrs)
+				}
 			}
 			return l.value
 		})
@@ -67,6 +79,13 @@ func (v *vm) initLazy() {
 // defineLazy makes name on o the slot's accessor for fs.
 func (v *vm) defineLazy(o *goja.Object, name string, slot int, fs Fields, attrs bool) {
 	v.lazy[slot] = lazyField{owner: o, fields: fs, attrs: attrs}
+	_ = o.DefineAccessorProperty(name, v.accessors.get[slot], v.accessors.set[slot], goja.FLAG_FALSE, goja.FLAG_TRUE)
+}
+
+// defineLazyObject makes name on o the slot's accessor for the context or
+// viewer object.
+func (v *vm) defineLazyObject(o *goja.Object, name string, slot int, ctx *Context, viewer *Viewer) {
+	v.lazy[slot] = lazyField{owner: o, ctx: ctx, viewer: viewer}
 	_ = o.DefineAccessorProperty(name, v.accessors.get[slot], v.accessors.set[slot], goja.FLAG_FALSE, goja.FLAG_TRUE)
 }
 

@@ -27,9 +27,10 @@ func TestLazyFields(t *testing.T) {
 		{"keys and serialisation", `function handler(e) {
 			var keys = Object.keys(e.request).join(",");
 			var json = JSON.parse(JSON.stringify(e));
-			return {statusCode: 200, body: keys + " " + json.request.headers.host.value + " " + json.request.querystring.ID.value + " " + json.request.cookies.Cookie1.value};
+			return {statusCode: 200, body: keys + " " + json.request.headers.host.value + " " + json.request.querystring.ID.value + " " + json.request.cookies.Cookie1.value +
+				" " + Object.keys(e).join(",") + " " + json.context.eventType + " " + json.viewer.ip};
 		}`, func(t *testing.T, res *Result) {
-			if got := string(res.Response.Body.Data); got != "method,uri,querystring,headers,cookies video.example.com 42 value1" {
+			if got := string(res.Response.Body.Data); got != "method,uri,querystring,headers,cookies video.example.com 42 value1 version,context,viewer,request viewer-request 198.51.100.11" {
 				t.Errorf("body %q", got)
 			}
 		}},
