@@ -208,7 +208,8 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 		Geo:       geoDB,
 		AccessLog: accessLogs,
 
-		RealtimeLog: realtimeLogs,
+		RealtimeLog:       realtimeLogs,
+		FunctionTimeLimit: s.FunctionTimeLimit,
 	})
 	registerDistributionMetrics(m, cmp.Or(s.NodeName, node), edgeServer.Snapshot, traffic)
 	watcher := snapshot.NewWatcher(st, func(ctx context.Context, snap *snapshot.Snapshot, invals []model.InvalidationRecord) error {

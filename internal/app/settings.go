@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"openfront/internal/edge"
 )
 
 // Settings are the process settings of `openfront serve` (cli.md).
@@ -51,6 +53,10 @@ type Settings struct {
 	// clients (internal/httpguard).
 	RequestHeadTimeout time.Duration
 	RequestBodyTimeout time.Duration
+
+	// FunctionTimeLimit is the CPU time a CloudFront function may use per
+	// run at the edge before it is stopped (FunctionThrottledError).
+	FunctionTimeLimit time.Duration
 }
 
 // errBadFlag is a command line the flag package refused (it printed why).
@@ -96,6 +102,7 @@ func parseServeFlags(args []string, stdout, stderr io.Writer) (*Settings, error)
 	fs.StringVar(&s.LogFormat, "log-format", "text", "text|json")
 	fs.DurationVar(&s.RequestHeadTimeout, "request-head-timeout", 10*time.Second, "edge and API: a request line and headers must arrive within this long of their first byte (a new connection's: of the connect)")
 	fs.DurationVar(&s.RequestBodyTimeout, "request-body-timeout", 30*time.Second, "edge and API: a request body must arrive within this long of its first byte, plus one second per 500 bytes received")
+	fs.DurationVar(&s.FunctionTimeLimit, "function-time-limit", edge.DefaultFunctionTimeLimit, "edge: CPU time a CloudFront function may use per run before it is stopped as FunctionThrottledError (1ms is 100% compute utilization)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, "Usage: openfront serve [flags]\n\nFlags:\n")

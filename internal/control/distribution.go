@@ -86,7 +86,7 @@ func (c *Control) CreateDistribution(ctx context.Context, cfg model.Tree, tags [
 		if err := c.checkOAIs(tx, parsed); err != nil {
 			return err
 		}
-		if err := c.checkFunctionAssociations(tx, cfg); err != nil {
+		if err := c.checkFunctionAssociations(tx, distKey(id), cfg); err != nil {
 			return err
 		}
 		if err := checkReferences(tx, parsed); err != nil {
@@ -179,6 +179,7 @@ func distIndexKeys(id string, p *model.DistributionConfig) []string {
 		keys = append(keys, oacRefKey(o, distKey(id)))
 	}
 	keys = append(keys, realtimeLogRefKeys(p, distKey(id))...)
+	keys = append(keys, functionRefKeys(p, distKey(id))...)
 	return append(keys, policyRefKeys(p, distKey(id))...)
 }
 
@@ -289,7 +290,7 @@ func (c *Control) UpdateDistribution(ctx context.Context, id, ifMatch string, ap
 		if err := c.checkOAIs(tx, parsed); err != nil {
 			return err
 		}
-		if err := c.checkFunctionAssociations(tx, next); err != nil {
+		if err := c.checkFunctionAssociations(tx, distKey(id), next); err != nil {
 			return err
 		}
 		if err := checkReferences(tx, parsed); err != nil {

@@ -457,13 +457,19 @@ func compiledProgram(fn *Function) (*functions.Program, error) {
 	return p, nil
 }
 
+// maxDistributionsPerFunction is CloudFront's quota "Distributions
+// associated with a single function" ("Quotas", CloudFront Functions).
+const maxDistributionsPerFunction = 100
+
 // checkFunctionAssociations checks the FunctionAssociations of every cache
-// behaviour: each names a function of this account (InvalidFunctionAssociation
-// otherwise, the error CloudFront documents for an invalid association)
-// that has a LIVE stage. OpenFront cannot run functions at the edge yet,
-// so a valid association is refused too, saying why, rather than stored
-// and ignored.
-func (c *Control) checkFunctionAssociations(tx store.ReadTxn, cfg model.Tree) error {
+// behaviour of the distribution owner: each names a function of this
+// account that has a LIVE stage, at most one per event type
+// (InvalidFunctionAssociation otherwise, the error CloudFront documents for
+// an invalid association), and no function is associated with more
+// distributions than the quota allows
+// (TooManyDistributionsWithSingleFunctionARN).
+func (c *Control) checkFunctionAssociations(tx store.ReadTxn, owner string, cfg model.Tree) error {
+	checked := map[string]bool{}
 	for _, b := range behaviorTrees(cfg) {
 		pattern := model.StrOr(b, "*", "PathPattern")
 		seen := map[string]bool{}
@@ -483,6 +489,10 @@ func (c *Control) checkFunctionAssociations(tx store.ReadTxn, cfg model.Tree) er
 			if !ok {
 				return model.Errorf("InvalidFunctionAssociation", "The function ARN %q associated with cache behavior %q is not the ARN of a function of this account.", arn, pattern)
 			}
+			if checked[name] {
+				continue
+			}
+			checked[name] = true
 			rec, _, err := c.getFunction(tx, name)
 			var me *model.Error
 			if errors.As(err, &me) {
@@ -493,10 +503,42 @@ func (c *Control) checkFunctionAssociations(tx store.ReadTxn, cfg model.Tree) er
 			if rec.Live == nil {
 				return model.Errorf("InvalidFunctionAssociation", "The function %q associated with cache behavior %q is not published: publish it to the LIVE stage first.", arn, pattern)
 			}
-			return model.Errorf("InvalidFunctionAssociation", "The function %q cannot be associated with cache behavior %q: OpenFront does not run CloudFront Functions at the edge yet.", arn, pattern)
+			refs, err := tx.ListKeys(functionRefPrefix(name))
+			if err != nil {
+				return err
+			}
+			others := 0
+			for _, k := range refs {
+				if k.Key != functionRefPrefix(name)+owner {
+					others++
+				}
+			}
+			if others >= maxDistributionsPerFunction {
+				return model.Errorf("TooManyDistributionsWithSingleFunctionARN", "The function %q is associated with the maximum number of distributions (%d).", arn, maxDistributionsPerFunction)
+			}
 		}
 	}
 	return nil
+}
+
+// functionRefKeys are the in-use index keys of the functions a
+// distribution's behaviours associate (functionRefPrefix): DeleteFunction
+// answers FunctionInUse while one exists, and the function's LIVE status
+// is ASSOCIATED.
+func functionRefKeys(p *model.DistributionConfig, owner string) []string {
+	var keys []string
+	seen := map[string]bool{}
+	for _, b := range append(slices.Clone(p.Behaviors), p.DefaultBehavior) {
+		for _, arn := range b.Functions {
+			_, name, ok := strings.Cut(arn, ":function/")
+			if ok && !seen[name] {
+				seen[name] = true
+				keys = append(keys, functionRefPrefix(name)+owner)
+			}
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // functionNameOf reads arn:<partition>:cloudfront::<account>:function/<name>

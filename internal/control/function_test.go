@@ -2,6 +2,7 @@ package control_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -298,8 +299,8 @@ func TestFunctionInUse(t *testing.T) {
 }
 
 // TestFunctionAssociationsRefused: a distribution naming a function gets
-// InvalidFunctionAssociation saying why: no such function, not published,
-// or (for a LIVE one) that the edge cannot run functions yet.
+// InvalidFunctionAssociation saying why: no such function, another
+// account's, not published, a non-viewer event, two of one event type.
 func TestFunctionAssociationsRefused(t *testing.T) {
 	e := newEnv(t)
 	fn := e.createFunction("draft", rewriteCode)
@@ -313,7 +314,6 @@ func TestFunctionAssociationsRefused(t *testing.T) {
 		{"other account", arn("999999999999", "pub"), "not the ARN of a function of this account"},
 		{"not an ARN", "pub", "not the ARN"},
 		{"never published", fn.ARN, "not published"},
-		{"published", arn(testAccount, "pub"), "OpenFront does not run CloudFront Functions at the edge yet"},
 	} {
 		cfg := distConfig("fa-" + tc.name)
 		cfg["DefaultCacheBehavior"].(model.Tree)["FunctionAssociations"] = wrap(model.Tree{"FunctionARN": tc.arn, "EventType": "viewer-request"})
@@ -343,8 +343,93 @@ func TestFunctionAssociationsRefused(t *testing.T) {
 	d := e.create(distConfig("plain"))
 	_, err := e.update(d.ID, d.ETag, func() model.Tree {
 		cfg := model.Clone(d.Config)
-		cfg["DefaultCacheBehavior"].(model.Tree)["FunctionAssociations"] = wrap(model.Tree{"FunctionARN": arn(testAccount, "pub"), "EventType": "viewer-response"})
+		cfg["DefaultCacheBehavior"].(model.Tree)["FunctionAssociations"] = wrap(model.Tree{"FunctionARN": fn.ARN, "EventType": "viewer-response"})
 		return cfg
 	}())
 	wantCode(t, err, "InvalidFunctionAssociation")
+}
+
+// TestFunctionAssociationAccepted: a LIVE function is associated through
+// CreateDistribution and UpdateDistribution (one per event type on each
+// behaviour); while it is, its status is ASSOCIATED and DeleteFunction
+// answers FunctionInUse; once no behaviour names it, it can be deleted.
+func TestFunctionAssociationAccepted(t *testing.T) {
+	e := newEnv(t)
+	pub := e.createFunction("pub", rewriteCode)
+	live, err := e.c.PublishFunction(e.ctx, "pub", pub.ETag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := func() string {
+		t.Helper()
+		d, err := e.c.DescribeFunction(e.ctx, "pub", control.StageLive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.Status
+	}
+	if s := status(); s != control.FunctionUnassociated {
+		t.Fatalf("before any association: %s", s)
+	}
+	cfg := distConfig("with-fn")
+	cfg["DefaultCacheBehavior"].(model.Tree)["FunctionAssociations"] = wrap(
+		model.Tree{"FunctionARN": live.ARN, "EventType": "viewer-request"},
+		model.Tree{"FunctionARN": live.ARN, "EventType": "viewer-response"})
+	d := e.create(cfg)
+	if s := status(); s != control.FunctionAssociated {
+		t.Fatalf("after CreateDistribution: %s", s)
+	}
+	wantCode(t, e.c.DeleteFunction(e.ctx, "pub", live.ETag), "FunctionInUse")
+	// Removing the association frees the function.
+	d, err = e.update(d.ID, d.ETag, func() model.Tree {
+		c := model.Clone(d.Config)
+		c["DefaultCacheBehavior"].(model.Tree)["FunctionAssociations"] = wrap()
+		return c
+	}())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := status(); s != control.FunctionUnassociated {
+		t.Fatalf("after removing the association: %s", s)
+	}
+	// UpdateDistribution can add it back.
+	if _, err = e.update(d.ID, d.ETag, func() model.Tree {
+		c := model.Clone(d.Config)
+		c["DefaultCacheBehavior"].(model.Tree)["FunctionAssociations"] = wrap(model.Tree{"FunctionARN": live.ARN, "EventType": "viewer-request"})
+		return c
+	}()); err != nil {
+		t.Fatal(err)
+	}
+	if s := status(); s != control.FunctionAssociated {
+		t.Fatalf("after UpdateDistribution: %s", s)
+	}
+	wantCode(t, e.c.DeleteFunction(e.ctx, "pub", live.ETag), "FunctionInUse")
+}
+
+// TestFunctionAssociationQuota: a function already associated with the
+// quota's 100 distributions cannot be associated with another
+// (TooManyDistributionsWithSingleFunctionARN, "Quotas"); the in-use keys
+// the other distributions would own are written by hand.
+func TestFunctionAssociationQuota(t *testing.T) {
+	e := newEnv(t)
+	pub := e.createFunction("popular", rewriteCode)
+	live, err := e.c.PublishFunction(e.ctx, "popular", pub.ETag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Update(e.ctx, func(tx store.Txn) error {
+		for i := range 100 {
+			owner := fmt.Sprintf("dist/E%03d", i)
+			if err := tx.Put("functionref/popular/"+owner, []byte(owner)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := distConfig("one-too-many")
+	cfg["DefaultCacheBehavior"].(model.Tree)["FunctionAssociations"] = wrap(model.Tree{"FunctionARN": live.ARN, "EventType": "viewer-request"})
+	_, _, err = e.c.CreateDistribution(e.ctx, cfg, nil)
+	wantCode(t, err, "TooManyDistributionsWithSingleFunctionARN")
 }

@@ -70,6 +70,9 @@ func (x *exchange) writeAccessLog() {
 	end := x.s.now()
 	r := x.r
 	result := x.resultType()
+	if x.fnFailed(result) {
+		result = "Error" // the function's failure is the detailed result type (x.detail)
+	}
 	rec := accesslog.Record{
 		Time:                   end.UTC(),
 		EdgeLocation:           strings.SplitN(x.s.opts.Pop, "-", 2)[0],

@@ -17,6 +17,10 @@
 //	                       allowed methods, signed URLs and cookies
 //	  cacheKey             from the behaviour's cache policy; cached or not
 //	  -> a refusal         exchange.refused: CloudFront's page, redirect, XML
+//	viewer request         functions.go: the behaviour's viewer-request
+//	                       function; its request re-plans the cache key
+//	                       and origin request (replan), its response or
+//	                       failure is the answer
 //	obtain (serve.go)      cacheLookup: fresh is a Hit; stale is revalidated,
 //	                       refreshed in the background, or served on error
 //	  upstream (miss)      upstream.go: originRequest (derived once from the

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"openfront/internal/functions"
 	"openfront/internal/snapshot"
 )
 
@@ -31,6 +32,12 @@ type exchange struct {
 	log    *logWriter // set when the distribution logs requests
 
 	interim *interimRelay // the origin's 1xx to the viewer while a fetch runs (interim.go)
+
+	// fnRequest and fnHeader are the request a viewer-request function
+	// returned and its header (nil: no function ran); the origin request
+	// is made from them (functions.go).
+	fnRequest *functions.Request
+	fnHeader  http.Header
 
 	// Backing arrays of per-response header values, so that setting them
 	// allocates no []string (the exchange is on the heap anyway).
@@ -62,12 +69,16 @@ func (x *exchange) run() {
 		x.w = x.log
 	}
 	var resp response
+	done := false
 	switch {
 	case x.preflight(ref):
-		resp = x.answerPreflight() // CORS preflight, from the response headers policy
+		resp, done = x.answerPreflight(), true // CORS preflight, from the response headers policy
 	case ref != nil:
-		resp = x.refused(ref) // failToProxy for the plan's refusals
-	default:
+		resp, done = x.refused(ref), true // failToProxy for the plan's refusals
+	case x.beh.ViewerRequest != nil:
+		resp, done = x.viewerRequest(x.beh.ViewerRequest) // viewer request: functions.go
+	}
+	if !done {
 		resp = x.obtain() // cacheLookup, upstream phases; failures: failToProxy
 	}
 	x.write(&resp) // responseFilter: the one response path

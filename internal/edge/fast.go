@@ -48,7 +48,8 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	if ref == nil {
 		rhp = p.beh.ResponseHeaders
 	}
-	if ref != nil || !p.cached || p.dist.Config.Logging.Enabled && s.opts.AccessLog != nil ||
+	if ref != nil || !p.cached || p.beh.ViewerRequest != nil || p.beh.ViewerResponse != nil ||
+		p.dist.Config.Logging.Enabled && s.opts.AccessLog != nil ||
 		p.dist.RealtimeLogs && s.opts.RealtimeLog != nil ||
 		rhp != nil && (!rhp.Fast() || r.Method == http.MethodOptions) ||
 		r.Has("Range") || r.Has("If-None-Match") || r.Has("If-Modified-Since") {

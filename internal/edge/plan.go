@@ -251,22 +251,50 @@ func (pl planner) plan(p *plan, snap *snapshot.Snapshot, h *requestHead, now tim
 	}
 	// cacheKey: from the behaviour's cache policy (or legacy forwarded
 	// values). GET and HEAD share one cached object.
-	pol := b.Policy
-	p.cached = !pol.CachingDisabled && contains(b.CachedMethods, h.method)
+	p.cached = !b.Policy.CachingDisabled && contains(b.CachedMethods, h.method)
 	if p.cached {
-		var keyed, gen http.Header // nil when the key reads none: no call
-		if names := pol.KeyHeaderNames(); len(names) > 0 {
-			keyed = h.header.HeaderOf(names)
-		}
-		if names := pol.KeyGenerated(); len(names) > 0 {
-			gen = pl.generated(h, names)
-		}
-		key = pol.AppendKeyWith(key, p.dist.ID, b.PathPattern, p.originPath, p.rawQuery, keyed, gen, h.host, p.skipQuery)
-		if h.method == http.MethodOptions {
-			key = append(key, "\x00OPTIONS"...)
-		}
+		key = pl.appendKey(p, h, key)
 	}
 	return key, nil
+}
+
+// appendKey appends the cache key of a planned request.
+func (pl planner) appendKey(p *plan, h *requestHead, key []byte) []byte {
+	pol := p.beh.Policy
+	var keyed, gen http.Header // nil when the key reads none: no call
+	if names := pol.KeyHeaderNames(); len(names) > 0 {
+		keyed = h.header.HeaderOf(names)
+	}
+	if names := pol.KeyGenerated(); len(names) > 0 {
+		gen = pl.generated(h, names)
+	}
+	key = pol.AppendKeyWith(key, p.dist.ID, p.beh.PathPattern, p.originPath, p.rawQuery, keyed, gen, h.host, p.skipQuery)
+	if h.method == http.MethodOptions {
+		key = append(key, "\x00OPTIONS"...)
+	}
+	return key
+}
+
+// replan applies the request a viewer-request function returned (h) to
+// a plan: its URI and query string become the origin path and query and,
+// with its headers, the cache key. The behaviour is not chosen again and
+// the viewer's filters are not applied again: CloudFront runs the
+// function after both ("Restrictions on edge functions", Developer
+// Guide). false: the URI cannot be normalised (the function's request
+// is invalid).
+func (pl planner) replan(p *plan, h *requestHead, key []byte) ([]byte, bool) {
+	if !p.normalise(h.path) {
+		return key, false
+	}
+	p.rawQuery = h.rawQuery
+	p.originPath = p.path
+	if p.path == "/" && p.dist.Config.DefaultRootObject != "" {
+		p.originPath = "/" + p.dist.Config.DefaultRootObject
+	}
+	if p.cached {
+		key = pl.appendKey(p, h, key)
+	}
+	return key, true
 }
 
 // pagePlan is the plan of a custom error page: a GET of the page path

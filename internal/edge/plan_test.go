@@ -22,6 +22,7 @@ import (
 	"openfront/internal/origin"
 	"openfront/internal/signedurl"
 	"openfront/internal/snapshot"
+	"openfront/internal/urlpath"
 )
 
 const planKeyID = "KPLANKEY000001"
@@ -541,4 +542,74 @@ func TestPlan_errorPage(t *testing.T) {
 			t.Errorf("%s: page key %q, viewer GET key %q (%+v)", tc.page, key, vkey, ref)
 		}
 	}
+}
+
+// TestPlan_replan: the request a viewer-request function returns is
+// re-planned on the behaviour already chosen: its URI is normalised
+// (dot segments and encoded dots resolved, as for a viewer's path), the
+// cache key follows the new URI and query, and a URI that cannot be
+// normalised is refused.
+func TestPlan_replan(t *testing.T) {
+	f := newPlanFixture(t)
+	tests := []struct {
+		uri, query, wantPath, wantOrigin string
+		ok                               bool
+	}{
+		{"/img/a.jpg", "", "/img/a.jpg", "/img/a.jpg", true},
+		{"/../../etc/passwd", "", "/etc/passwd", "/etc/passwd", true},
+		{"/a/%2e%2e/%2E%2E/secure/x", "", "/secure/x", "/secure/x", true},
+		{"/", "", "/", "/index.html", true},
+		{"/a%zz", "", "", "", false},
+		{"/a%00b", "", "", "", false},
+	}
+	for _, tc := range tests {
+		h := headOf(planRequest("GET", "/query/start?x=1", testHost))
+		var p plan
+		key0, ref := f.pl.plan(&p, f.snap, &h, f.now, nil)
+		if ref != nil {
+			t.Fatalf("plan refused: %+v", ref)
+		}
+		beh := p.beh
+		h.path, h.rawQuery = tc.uri, "y=2"
+		key, ok := f.pl.replan(&p, &h, nil)
+		if ok != tc.ok {
+			t.Errorf("%q: ok %v, want %v", tc.uri, ok, tc.ok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if p.beh != beh || p.path != tc.wantPath || p.originPath != tc.wantOrigin || p.rawQuery != "y=2" {
+			t.Errorf("%q: behaviour kept %v, path %q origin %q query %q", tc.uri, p.beh == beh, p.path, p.originPath, p.rawQuery)
+		}
+		if bytes.Equal(key, key0) || !bytes.Contains(key, []byte(tc.wantOrigin)) {
+			t.Errorf("%q: key %q (before %q)", tc.uri, key, key0)
+		}
+	}
+}
+
+// FuzzReplan: whatever URI and query a function returns, replan keeps the
+// behaviour and either refuses or yields a canonical path.
+func FuzzReplan(f *testing.F) {
+	for _, seed := range []string{"/a", "/", "/../x", "/%2e%2e/secure/a", "/a%zz", "//a//b", "/a/./b/../c", "/%00"} {
+		f.Add(seed, "x=1")
+	}
+	pf := newPlanFixture(f)
+	f.Fuzz(func(t *testing.T, uri, query string) {
+		h := headOf(planRequest("GET", "/query/start", testHost))
+		var p plan
+		if _, ref := pf.pl.plan(&p, pf.snap, &h, pf.now, nil); ref != nil {
+			t.Fatal("plan refused")
+		}
+		beh := p.beh
+		h.path, h.rawQuery = uri, query
+		key, ok := pf.pl.replan(&p, &h, nil)
+		if !ok {
+			return
+		}
+		again, err := urlpath.Normalize(p.path)
+		if p.beh != beh || !strings.HasPrefix(p.path, "/") || err != nil || again != p.path || len(key) == 0 {
+			t.Fatalf("%q: plan %+v key %q", uri, p, key)
+		}
+	})
 }

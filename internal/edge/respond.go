@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"openfront/internal/cache"
@@ -72,7 +73,8 @@ type response struct {
 // madeBody is the content of a response the edge makes itself.
 type madeBody struct {
 	contentType string
-	location    string // a redirect's
+	location    string      // a redirect's
+	header      http.Header // more fields (a function's response)
 	body        []byte
 }
 
@@ -126,6 +128,9 @@ func (x *exchange) write(resp *response) {
 		if resp.made.location != "" {
 			h.Set("Location", resp.made.location)
 		}
+		for name, vs := range resp.made.header {
+			h[name] = vs
+		}
 	}
 	x.status = status
 	if resp.page != 0 && status < 400 {
@@ -156,9 +161,13 @@ func (x *exchange) write(resp *response) {
 	// viewer response: per-viewer edits of every response (a viewer-
 	// response function, a response headers policy) go here, once. A
 	// behaviour that has them must also make ServeFast decline or apply
-	// them the same way (fast.go).
+	// them the same way (fast.go). The policy's headers come first, so
+	// that a viewer-response function sees them.
 	if x.beh != nil && x.beh.ResponseHeaders != nil {
 		x.applyResponseHeadersPolicy(h, resp.preflight)
+	}
+	if x.runViewerResponseFunction(resp, status) {
+		return // the function failed: its error page was written instead
 	}
 	x.w.WriteHeader(x.status)
 	if !send || x.r.Method == http.MethodHead || n == 0 {
@@ -200,6 +209,8 @@ func (x *exchange) copyStream(body io.Reader, off, n int64) {
 func (x *exchange) stampHeaders(hit bool, age time.Duration) {
 	h := x.w.Header()
 	switch {
+	case strings.HasPrefix(x.result, "Function"): // a function's outcome (functions.go)
+		h["X-Cache"] = xCacheFunction[x.result]
 	case x.status >= 400:
 		h["X-Cache"] = xCacheError
 	case x.result == "Hit":

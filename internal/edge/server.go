@@ -51,6 +51,9 @@ type Options struct {
 	// RealtimeLog receives the real-time log records of cache behaviours
 	// with a real-time log configuration; nil drops them.
 	RealtimeLog *realtimelog.Logger
+	// FunctionTimeLimit is the CPU time a CloudFront function may use per
+	// run before it is interrupted (0: DefaultFunctionTimeLimit).
+	FunctionTimeLimit time.Duration
 	// Now is the clock (tests).
 	Now func() time.Time
 }

@@ -19,6 +19,9 @@ import (
 // originRequest is the plan's origin request for this exchange.
 func (x *exchange) originRequest(method string, body io.Reader, length int64) *origin.Request {
 	h := headOf(x.r)
+	if x.fnHeader != nil { // as the viewer-request function returned it
+		h.full, h.header = x.fnHeader, httpHeader(x.fnHeader)
+	}
 	out := x.s.planner().originRequest(&x.plan, &h, method, x.reqID, x.s.via[0])
 	out.Body, out.ContentLength = body, length
 	return out

@@ -23,26 +23,34 @@ func invalid(format string, args ...any) error {
 func eventToJS(j *vm, ev *Event) *goja.Object {
 	o := j.rt.NewObject()
 	_ = o.Set("version", ev.Version)
-	c := j.rt.NewObject()
-	if ev.Context.DistributionDomainName != "" {
-		_ = c.Set("distributionDomainName", ev.Context.DistributionDomainName)
-	}
-	if ev.Context.DistributionID != "" {
-		_ = c.Set("distributionId", ev.Context.DistributionID)
-	}
-	_ = c.Set("eventType", ev.Context.EventType)
-	if ev.Context.RequestID != "" {
-		_ = c.Set("requestId", ev.Context.RequestID)
-	}
-	_ = o.Set("context", c)
-	v := j.rt.NewObject()
-	_ = v.Set("ip", ev.Viewer.IP)
-	_ = o.Set("viewer", v)
+	j.defineLazyObject(o, "context", slotContext, &ev.Context, nil)
+	j.defineLazyObject(o, "viewer", slotViewer, nil, &ev.Viewer)
 	_ = o.Set("request", requestToJS(j, &ev.Request))
 	if ev.Response != nil {
 		_ = o.Set("response", responseToJS(j, ev.Response))
 	}
 	return o
+}
+
+func contextToJS(j *vm, ctx *Context) *goja.Object {
+	c := j.rt.NewObject()
+	if ctx.DistributionDomainName != "" {
+		_ = c.Set("distributionDomainName", ctx.DistributionDomainName)
+	}
+	if ctx.DistributionID != "" {
+		_ = c.Set("distributionId", ctx.DistributionID)
+	}
+	_ = c.Set("eventType", ctx.EventType)
+	if ctx.RequestID != "" {
+		_ = c.Set("requestId", ctx.RequestID)
+	}
+	return c
+}
+
+func viewerToJS(j *vm, vw *Viewer) *goja.Object {
+	v := j.rt.NewObject()
+	_ = v.Set("ip", vw.IP)
+	return v
 }
 
 func requestToJS(j *vm, q *Request) *goja.Object {
@@ -51,9 +59,9 @@ func requestToJS(j *vm, q *Request) *goja.Object {
 	// (functions-event-structure): assigning it throws in strict mode.
 	_ = o.DefineDataProperty("method", j.rt.ToValue(q.Method), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
 	_ = o.Set("uri", j.jsString(q.URI))
-	_ = o.Set("querystring", fieldsToJS(j, q.QueryString, false))
-	_ = o.Set("headers", fieldsToJS(j, q.Headers, false))
-	_ = o.Set("cookies", fieldsToJS(j, q.Cookies, false))
+	j.defineLazy(o, "querystring", slotQuery, q.QueryString, false)
+	j.defineLazy(o, "headers", slotReqHeaders, q.Headers, false)
+	j.defineLazy(o, "cookies", slotReqCookies, q.Cookies, false)
 	return o
 }
 
@@ -63,8 +71,8 @@ func responseToJS(j *vm, r *Response) *goja.Object {
 	if r.StatusDescription != "" {
 		_ = o.Set("statusDescription", r.StatusDescription)
 	}
-	_ = o.Set("headers", fieldsToJS(j, r.Headers, false))
-	_ = o.Set("cookies", fieldsToJS(j, r.Cookies, true))
+	j.defineLazy(o, "headers", slotRespHeaders, r.Headers, false)
+	j.defineLazy(o, "cookies", slotRespCookies, r.Cookies, true)
 	return o
 }
 
@@ -135,16 +143,16 @@ func requestFromJS(j *vm, o *goja.Object, orig *Request) (*Request, error) {
 		return nil, invalid("The request uri contains a character that is not allowed in a URI (%q).", uri[bad])
 	}
 	q.URI = uri
-	if q.QueryString, err = fieldsFromJS(j, o.Get("querystring"), orig.QueryString, "request.querystring", checkQueryName, false); err != nil {
+	if q.QueryString, err = j.lazyFieldsFromJS(o, slotQuery, "querystring", orig.QueryString, "request.querystring", checkQueryName, false); err != nil {
 		return nil, err
 	}
-	if q.Headers, err = fieldsFromJS(j, o.Get("headers"), orig.Headers, "request.headers", checkHeaderName, false); err != nil {
+	if q.Headers, err = j.lazyFieldsFromJS(o, slotReqHeaders, "headers", orig.Headers, "request.headers", checkHeaderName, false); err != nil {
 		return nil, err
 	}
 	if _, ok := q.Headers.Get("cookie"); ok {
 		return nil, invalid("The request headers cannot contain cookie: cookies belong in request.cookies.")
 	}
-	if q.Cookies, err = fieldsFromJS(j, o.Get("cookies"), orig.Cookies, "request.cookies", checkCookieName, false); err != nil {
+	if q.Cookies, err = j.lazyFieldsFromJS(o, slotReqCookies, "cookies", orig.Cookies, "request.cookies", checkCookieName, false); err != nil {
 		return nil, err
 	}
 	return q, nil
@@ -178,13 +186,13 @@ func responseFromJS(j *vm, o *goja.Object, orig *Response) (*Response, error) {
 		r.StatusDescription = s
 	}
 	var err error
-	if r.Headers, err = fieldsFromJS(j, o.Get("headers"), orig.Headers, "response.headers", checkHeaderName, false); err != nil {
+	if r.Headers, err = j.lazyFieldsFromJS(o, slotRespHeaders, "headers", orig.Headers, "response.headers", checkHeaderName, false); err != nil {
 		return nil, err
 	}
 	if _, ok := r.Headers.Get("set-cookie"); ok {
 		return nil, invalid("The response headers cannot contain set-cookie: cookies belong in response.cookies.")
 	}
-	if r.Cookies, err = fieldsFromJS(j, o.Get("cookies"), orig.Cookies, "response.cookies", checkCookieName, true); err != nil {
+	if r.Cookies, err = j.lazyFieldsFromJS(o, slotRespCookies, "cookies", orig.Cookies, "response.cookies", checkCookieName, true); err != nil {
 		return nil, err
 	}
 	if b := o.Get("body"); b != nil && !goja.IsUndefined(b) && !goja.IsNull(b) {

@@ -79,6 +79,11 @@
 //     (import cf from 'cloudfront'), crypto digests without an encoding
 //     return a Buffer; 1.0 has the byte-string String methods (toUTF8,
 //     fromUTF8, toBytes, fromBytes, bytesFrom).
+//   - The event's context and viewer, and the querystring, headers and
+//     cookies, are built when the handler first reads them (lazy.go):
+//     they are enumerable accessor
+//     properties, not configurable data properties, so delete
+//     request.headers fails; an untouched field is returned as received.
 //   - A pooled runtime keeps the globals the top-level code created; a
 //     handler that mutates global variables sees its own earlier changes.
 //   - cf.kvs() throws: KeyValueStore is not served yet. Of 2.0's other

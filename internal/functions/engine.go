@@ -174,6 +174,10 @@ type vm struct {
 
 	// Built-ins captured before any function code runs (strings.go).
 	objectKeys, reflectGet, defineProperty goja.Callable
+
+	// The event's field objects, built when read (lazy.go).
+	lazy      [numSlots]lazyField
+	accessors lazyAccessors
 }
 
 func (p *Program) newVM() (*vm, error) {
@@ -185,6 +189,7 @@ func (p *Program) newVM() (*vm, error) {
 	v.reflectGet, _ = goja.AssertFunction(reflect.Get("get"))
 	v.defineProperty, _ = goja.AssertFunction(object.Get("defineProperty"))
 	v.rt.SetTimeSource(func() time.Time { return v.start })
+	v.initLazy()
 	if err := installSandbox(v, p.runtime); err != nil {
 		return nil, fmt.Errorf("set up the runtime: %w", err)
 	}
@@ -242,6 +247,8 @@ func (p *Program) Run(ev *Event, limit time.Duration) (*Result, *Run, error) {
 // the runtime may then hold a pending interrupt.
 func (v *vm) run(ev *Event, limit time.Duration, rep *Run) (res *Result, reusable bool, err error) {
 	v.logs, v.origin, v.kind = v.logs[:0], nil, ev.Context.EventType
+	v.resetLazy()
+	defer v.resetLazy() // a pooled runtime holds no event
 	v.start = time.Now()
 	event := eventToJS(v, ev)
 

@@ -113,6 +113,9 @@ type Behavior struct {
 	// GRPC: GrpcConfig.Enabled, gRPC requests (Content-Type
 	// application/grpc over HTTP/2) are proxied to the origin.
 	GRPC bool
+	// Functions are the CloudFront Functions associated with the behaviour:
+	// function ARN by event type (viewer-request, viewer-response).
+	Functions map[string]string
 }
 
 // ForwardedValues is the legacy cache-key and forwarding setting.
@@ -422,6 +425,12 @@ func parseBehavior(t Tree, pattern string, originIDs map[string]bool, origins []
 		MaxTTL:                  DefaultMaxTTL,
 		RealtimeLogConfigARN:    StrOr(t, "", "RealtimeLogConfigArn"),
 		GRPC:                    Bool(Sub(t, "GrpcConfig"), "Enabled"),
+	}
+	for _, fa := range StructItems(t, "FunctionAssociations") {
+		if b.Functions == nil {
+			b.Functions = map[string]string{}
+		}
+		b.Functions[StrOr(fa, "", "EventType")] = StrOr(fa, "", "FunctionARN")
 	}
 	if !originIDs[b.TargetOriginID] {
 		return b, Errorf("NoSuchOrigin", "One or more of your origins or origin groups do not exist: %q.", b.TargetOriginID)

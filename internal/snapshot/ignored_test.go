@@ -100,9 +100,12 @@ func TestIgnoredFields(t *testing.T) {
 			c["Origins"] = model.Wrapper([]model.Tree{model.StructItems(c, "Origins")[0], o})
 		}, []string{"Origins.Items[].OriginShield.Enabled", "Origins.Items[].OriginShield.OriginShieldRegion"}},
 		{"stored before references were refused", func(c model.Tree) {
-			behavior(c)["FunctionAssociations"] = model.Wrapper([]model.Tree{{"FunctionARN": "arn:aws:cloudfront::1:function/f", "EventType": "viewer-request"}})
+			behavior(c)["LambdaFunctionAssociations"] = model.Wrapper([]model.Tree{{"LambdaFunctionARN": "arn:aws:lambda:us-east-1:1:function:f:1", "EventType": "viewer-request"}})
 			c["ContinuousDeploymentPolicyId"] = "cdp"
-		}, []string{"DefaultCacheBehavior.FunctionAssociations.Items[].FunctionARN", "DefaultCacheBehavior.FunctionAssociations.Items[].EventType", "ContinuousDeploymentPolicyId"}},
+		}, []string{"DefaultCacheBehavior.LambdaFunctionAssociations.Items[].LambdaFunctionARN", "DefaultCacheBehavior.LambdaFunctionAssociations.Items[].EventType", "ContinuousDeploymentPolicyId"}},
+		{"function associations are acted on", func(c model.Tree) {
+			behavior(c)["FunctionAssociations"] = model.Wrapper([]model.Tree{{"FunctionARN": "arn:aws:cloudfront::1:function/f", "EventType": "viewer-request"}})
+		}, nil},
 		{"multi-tenant", func(c model.Tree) {
 			c["ConnectionMode"] = "tenant-only"
 			c["TenantConfig"] = model.Tree{"ParameterDefinitions": []any{model.Tree{"Name": "p", "Definition": model.Tree{"StringSchema": model.Tree{"Required": "true"}}}}}

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"openfront/internal/cachepolicy"
+	"openfront/internal/functions"
 	"openfront/internal/model"
 	"openfront/internal/pathpattern"
 	"openfront/internal/responseheaders"
@@ -89,6 +90,9 @@ type Behavior struct {
 	// RealtimeLog is the real-time log configuration the behaviour names
 	// (nil for none): its sampled requests become Kinesis records.
 	RealtimeLog *model.RealtimeLogConfigRecord
+	// ViewerRequest and ViewerResponse are the CloudFront Functions the
+	// behaviour runs on those events (nil: none); see functions.go.
+	ViewerRequest, ViewerResponse *Function
 }
 
 // Match returns the first behaviour whose pattern matches the path (the
@@ -222,6 +226,10 @@ type records struct {
 	monitoring            map[string]*model.MonitoringSubscriptionRecord
 	responseHeaders       map[string]*model.ResponseHeadersPolicyRecord
 	realtimeLogs          map[string]*model.RealtimeLogConfigRecord
+	functions             map[string]*model.FunctionRecord
+	// programs are the compiled LIVE functions of the last snapshot, by
+	// programKey (functions.go).
+	programs map[string]*functions.Program
 
 	// ignored reports the members the edge does not act on (nil: no
 	// report); see ignored.go.
@@ -233,7 +241,8 @@ func newRecords() *records {
 		pubkeys: map[string]*model.PublicKeyRecord{}, keygroups: map[string]*model.KeyGroupRecord{}, oacs: map[string]*model.OACRecord{},
 		cachePolicies: map[string]*model.CachePolicyRecord{}, originRequestPolicies: map[string]*model.OriginRequestPolicyRecord{},
 		monitoring: map[string]*model.MonitoringSubscriptionRecord{}, responseHeaders: map[string]*model.ResponseHeadersPolicyRecord{},
-		realtimeLogs: map[string]*model.RealtimeLogConfigRecord{}}
+		realtimeLogs: map[string]*model.RealtimeLogConfigRecord{},
+		functions:    map[string]*model.FunctionRecord{}}
 }
 
 // recordPrefixes are the kinds apply keeps: the watcher loads them all on
@@ -244,6 +253,7 @@ var recordPrefixes = []string{
 	model.CachePolicyPrefix, model.OriginRequestPolicyPrefix, model.MonitoringSubscriptionPrefix,
 	model.ResponseHeadersPolicyPrefix,
 	model.RealtimeLogConfigPrefix,
+	model.FunctionPrefix,
 }
 
 // apply updates the working set with one key; it reports whether the key
@@ -272,6 +282,8 @@ func (r *records) apply(key string, value []byte, deleted bool, log *slog.Logger
 		return applyRecord(r.responseHeaders, key, value, deleted, log)
 	case strings.HasPrefix(key, model.RealtimeLogConfigPrefix):
 		return applyRecord(r.realtimeLogs, key, value, deleted, log)
+	case strings.HasPrefix(key, model.FunctionPrefix):
+		return applyRecord(r.functions, key, value, deleted, log)
 	}
 	return false
 }
@@ -360,6 +372,7 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 		}
 	}
 	r.compileResponseHeaders(s, log)
+	r.compileFunctions(s, log)
 	s.OACs = map[string]*model.OACRecord{}
 	for _, rec := range r.oacs {
 		s.OACs[rec.ID] = rec

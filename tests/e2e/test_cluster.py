@@ -221,6 +221,37 @@ class TestCluster(unittest.TestCase):
             self.assertEqual((status, cache), (200, "Miss from cloudfront"), "edge %d after Completed" % edge.edge_port)
         self.assertEqual(self.origin.count("/cl/a"), 4)
 
+    def test_2_function_publish_reaches_every_edge_within_a_second(self):
+        # Issue 18: a function published through the API node runs on every edge, and a new
+        # publish replaces it fleet-wide within a second.
+        def prefixer(prefix):
+            return ("function handler(event) { event.request.uri = '/%s' + event.request.uri; "
+                    "return event.request; }" % prefix).encode()
+        name = "cluster-" + new_ref("fn")[-12:].replace(".", "-")
+        cfg = {"Comment": "cluster", "Runtime": "cloudfront-js-2.0"}
+        created = self.cf.create_function(Name=name, FunctionConfig=cfg, FunctionCode=prefixer("f1"))
+        arn = self.cf.publish_function(Name=name, IfMatch=created["ETag"])["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
+        dcfg = dist_config(V2020, origins=[origin_for(self.origin)])
+        dcfg["DefaultCacheBehavior"]["FunctionAssociations"] = {
+            "Quantity": 1, "Items": [{"FunctionARN": arn, "EventType": "viewer-request"}]}
+        d = self.cf.create_distribution(DistributionConfig=dcfg)["Distribution"]
+        wait_deployed(self.cf, d["Id"], timeout=QUICK)
+        for edge in self.edges:
+            status, _, body = self.get(edge, d["DomainName"], "/fnp")
+            self.assertEqual(status, 200, body)
+            self.assertTrue(body.startswith(b"/f1/fnp "), body)
+        updated = self.cf.update_function(Name=name, IfMatch=self.cf.describe_function(Name=name)["ETag"],
+                                          FunctionConfig=cfg, FunctionCode=prefixer("f2"))
+        self.cf.publish_function(Name=name, IfMatch=updated["ETag"])
+        published = time.monotonic()
+        pending = list(self.edges)
+        while pending:
+            pending = [e for e in pending if not self.get(e, d["DomainName"], "/fnp")[2].startswith(b"/f2/fnp ")]
+            self.assertLess(time.monotonic() - published, 1.0,
+                            "edges %s still run the old code a second after the publish" % [e.edge_port for e in pending])
+            if pending:
+                time.sleep(0.02)
+
     def test_2_each_edge_exports_its_own_metrics_with_its_node_name(self):
         # Issue 17: every edge node serves its own /metrics, labelled with its --node-name.
         from test_metrics import parse_metrics

@@ -1,11 +1,13 @@
 """CloudFront Functions (2020-05-31): the control plane through boto3 and the AWS CLI, TestFunction running the
-engine, and function associations refused until the edge runs functions."""
+engine, associations of LIVE functions, and functions running at the edge."""
 
 import json
 import os
+import time
 import unittest
 
-from harness import V2020, ServerTestCase, dist_config, new_ref
+from harness import V2020, ServerTestCase, dist_config, legacy_behavior, new_ref
+from test_edge import EdgeTestCase
 
 REWRITE = b"""function handler(event) {
     var request = event.request;
@@ -147,7 +149,7 @@ class TestFunctionsBoto3(ServerTestCase):
                 self.assertIn(tr.get("FunctionOutput", ""), ("", None))
         self.assertEqual(self.cf.list_functions(MaxItems="1")["ResponseMetadata"]["HTTPStatusCode"], 200)
 
-    def test_association_refused_with_reason(self):
+    def test_association_needs_a_live_function(self):
         name, created = self.create()
         arn = created["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
 
@@ -161,9 +163,11 @@ class TestFunctionsBoto3(ServerTestCase):
                                    DistributionConfig=with_function(arn))
         self.assertIn("not published", e.response["Error"]["Message"])
         self.cf.publish_function(Name=name, IfMatch=created["ETag"])
-        e = self.assertClientError("InvalidFunctionAssociation", 400, self.cf.create_distribution,
-                                   DistributionConfig=with_function(arn))
-        self.assertIn("OpenFront does not run CloudFront Functions at the edge yet", e.response["Error"]["Message"])
+        # Published: accepted, and the function is in use.
+        self.cf.create_distribution(DistributionConfig=with_function(arn))
+        live = self.cf.describe_function(Name=name, Stage="LIVE")
+        self.assertEqual(live["FunctionSummary"]["Status"], "ASSOCIATED")
+        self.assertClientError("FunctionInUse", 409, self.cf.delete_function, Name=name, IfMatch=live["ETag"])
         e = self.assertClientError("InvalidFunctionAssociation", 400, self.cf.create_distribution,
                                    DistributionConfig=with_function(arn.rsplit("/", 1)[0] + "/missing-fn"))
         self.assertIn("does not exist", e.response["Error"]["Message"])
@@ -261,3 +265,95 @@ class TestFunctionsCli(ServerTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestFunctionsAtTheEdge(EdgeTestCase):
+    """Functions created, published and associated through boto3 run at the edge; a publish reaches it
+    within a second."""
+
+    def publish(self, name, etag):
+        return self.cf.publish_function(Name=name, IfMatch=etag)["FunctionSummary"]
+
+    def test_publish_changes_the_edge_within_a_second(self):
+        def prefixer(prefix):
+            return ("function handler(event) { event.request.uri = '/%s' + event.request.uri; "
+                    "return event.request; }" % prefix).encode()
+
+        name = fn_name("edge")
+        created = self.cf.create_function(Name=name, FunctionConfig=config(), FunctionCode=prefixer("v1"))
+        arn = self.publish(name, created["ETag"])["FunctionMetadata"]["FunctionARN"]
+        resp_name = fn_name("edgeresp")
+        rc = self.cf.create_function(Name=resp_name, FunctionConfig=config(), FunctionCode=b"""
+function handler(event) {
+    event.response.headers['x-from-function'] = {value: event.context.eventType};
+    return event.response;
+}""")
+        resp_arn = self.publish(resp_name, rc["ETag"])["FunctionMetadata"]["FunctionARN"]
+
+        behavior = legacy_behavior("web")
+        behavior["FunctionAssociations"] = {"Quantity": 2, "Items": [
+            {"FunctionARN": arn, "EventType": "viewer-request"},
+            {"FunctionARN": resp_arn, "EventType": "viewer-response"}]}
+        d = self.create(behavior=behavior)
+        self.assertEqual(self.cf.describe_function(Name=name, Stage="LIVE")["FunctionSummary"]["Status"], "ASSOCIATED")
+
+        st, h, body = self.get(d["DomainName"], "/page")
+        self.assertEqual(st, 200, body)
+        self.assertTrue(body.startswith(b"/v1/page "), body)
+        self.assertEqual(h["x-from-function"], "viewer-response")
+        self.assertEqual(h["x-cache"], "Miss from cloudfront")
+        st, h, body = self.get(d["DomainName"], "/page")
+        self.assertEqual(h["x-cache"], "Hit from cloudfront")
+
+        # UpdateFunction alone changes DEVELOPMENT only: the edge keeps LIVE.
+        dev = self.cf.describe_function(Name=name)["ETag"]
+        updated = self.cf.update_function(Name=name, IfMatch=dev, FunctionConfig=config(), FunctionCode=prefixer("v2"))
+        st, h, body = self.get(d["DomainName"], "/page")
+        self.assertTrue(body.startswith(b"/v1/page "), body)
+        self.publish(name, updated["ETag"])
+        published = time.monotonic()
+        while True:
+            st, h, body = self.get(d["DomainName"], "/page")
+            if body.startswith(b"/v2/page "):
+                break
+            self.assertLess(time.monotonic() - published, 1.0, "the edge still runs the old code a second after the publish")
+            time.sleep(0.02)
+        self.assertEqual(h["x-cache"], "Miss from cloudfront")  # a new URI: a new cache key
+        self.assertEqual(self.origin.count("/v2/page"), 1)
+
+        # The function cannot be deleted while a behaviour uses it.
+        live = self.cf.describe_function(Name=name, Stage="LIVE")
+        self.assertClientError("FunctionInUse", 409, self.cf.delete_function, Name=name, IfMatch=live["ETag"])
+
+    def test_generated_response_and_failures(self):
+        name = fn_name("gen")
+        created = self.cf.create_function(Name=name, FunctionConfig=config(), FunctionCode=REDIRECT)
+        arn = self.publish(name, created["ETag"])["FunctionMetadata"]["FunctionARN"]
+        broken = fn_name("throw")
+        bc = self.cf.create_function(Name=broken, FunctionConfig=config(),
+                                     FunctionCode=b"function handler(event) { throw new Error('no'); }")
+        broken_arn = self.publish(broken, bc["ETag"])["FunctionMetadata"]["FunctionARN"]
+        loop = fn_name("loop")
+        lc = self.cf.create_function(Name=loop, FunctionConfig=config(),
+                                     FunctionCode=b"function handler(event) { for (;;) {} }")
+        loop_arn = self.publish(loop, lc["ETag"])["FunctionMetadata"]["FunctionARN"]
+
+        def with_fn(pattern, fn_arn):
+            b = legacy_behavior("web")
+            b["PathPattern"] = pattern
+            b["FunctionAssociations"] = {"Quantity": 1, "Items": [{"FunctionARN": fn_arn, "EventType": "viewer-request"}]}
+            return b
+
+        behaviors = [with_fn("/go/*", arn), with_fn("/broken/*", broken_arn), with_fn("/loop/*", loop_arn)]
+        d = self.create(CacheBehaviors={"Quantity": 3, "Items": behaviors})
+        st, h, _ = self.get(d["DomainName"], "/go/there")
+        self.assertEqual((st, h["location"], h["x-cache"]),
+                         (302, "https://example.com/go/there", "FunctionGeneratedResponse from cloudfront"))
+        self.assertEqual(self.origin.count("/go/there"), 0)
+        st, h, body = self.get(d["DomainName"], "/broken/x")
+        self.assertEqual((st, h["x-cache"]), (503, "FunctionExecutionError from cloudfront"))
+        st, h, body = self.get(d["DomainName"], "/loop/x")
+        self.assertEqual((st, h["x-cache"]), (503, "FunctionThrottledError from cloudfront"))
+        # The default behaviour, without functions, is served as before.
+        st, h, body = self.get(d["DomainName"], "/plain")
+        self.assertEqual((st, h["x-cache"]), (200, "Miss from cloudfront"))

@@ -1,0 +1,247 @@
+package edge
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"openfront/internal/functions"
+	"openfront/internal/snapshot"
+)
+
+// CloudFront Functions at the edge ("Customize at the edge with CloudFront
+// Functions" and "CloudFront Functions event structure", AWS CloudFront
+// Developer Guide). The viewer-request function runs after the plan chose
+// the behaviour and before the cache; the viewer-response function runs in
+// write, on responses whose status is below 400
+// ("Restrictions on edge functions").
+
+// DefaultFunctionTimeLimit is how much CPU time a function may use before
+// it is interrupted (FunctionThrottledError): five times the 1 ms that
+// CloudFront counts as 100% compute utilization.
+const DefaultFunctionTimeLimit = 5 * time.Millisecond
+
+// Result types of a function's outcome: X-Cache word, metrics and the
+// access log's detailed result type.
+const (
+	resultFunctionResponse = "FunctionGeneratedResponse"
+)
+
+// Precomputed X-Cache values of function outcomes.
+var xCacheFunction = map[string][]string{
+	resultFunctionResponse:    {resultFunctionResponse + " from cloudfront"},
+	functions.ExecutionError:  {functions.ExecutionError + " from cloudfront"},
+	functions.ThrottledError:  {functions.ThrottledError + " from cloudfront"},
+	functions.ValidationError: {functions.ValidationError + " from cloudfront"},
+}
+
+// functionFailures are the status and page text of each failure type: an
+// exception or a throttled run is a 503, an invalid return value a 502
+// ("HTTP 502 status code (Bad Gateway)" and "HTTP 503 status code
+// (Service Unavailable)", troubleshooting pages of the Developer Guide).
+var functionFailures = map[string]struct {
+	status int
+	reason string
+}{
+	functions.ExecutionError:  {http.StatusServiceUnavailable, "The CloudFront function associated with the CloudFront distribution failed to complete because of an error."},
+	functions.ThrottledError:  {http.StatusServiceUnavailable, "The CloudFront function associated with the CloudFront distribution was throttled."},
+	functions.ValidationError: {http.StatusBadGateway, "The CloudFront function associated with the CloudFront distribution returned an invalid value."},
+}
+
+// runFunction runs fn on the event; a failure is a *functions.Error.
+// A function whose code is missing from the snapshot fails as an
+// execution error.
+func (x *exchange) runFunction(fn *snapshot.Function, ev *functions.Event) (res *functions.Result, err error) {
+	if fn.Program == nil {
+		return nil, &functions.Error{Type: functions.ExecutionError, Message: "the function " + fn.ARN + " has no LIVE code"}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			res, err = nil, &functions.Error{Type: functions.ExecutionError, Message: fmt.Sprint(p)}
+		}
+	}()
+	limit := x.s.opts.FunctionTimeLimit
+	if limit <= 0 {
+		limit = DefaultFunctionTimeLimit
+	}
+	res, _, err = fn.Program.Run(ev, limit)
+	if err != nil {
+		if _, ok := err.(*functions.Error); !ok {
+			err = &functions.Error{Type: functions.ExecutionError, Message: err.Error()}
+		}
+	}
+	return res, err
+}
+
+// functionFailed is the edge's answer to a failed function: CloudFront's
+// error page with the failure's status, named by its result type.
+func (x *exchange) functionFailed(fn *snapshot.Function, err error) response {
+	fe := err.(*functions.Error)
+	f := functionFailures[fe.Type]
+	x.s.opts.Log.Warn("edge: function failed", "dist_id", x.dist.ID, "function", fn.Name, "type", fe.Type, "err", fe.Message, "request_id", x.reqID)
+	resp := x.edgePage(f.status, f.reason)
+	resp.result, resp.final = fe.Type, true
+	x.detail = fe.Type
+	return resp
+}
+
+// requestEvent is the event of the viewer request as the plan sees it:
+// the normalised URI, the query string as received, headers (with Host)
+// and cookies.
+func (x *exchange) requestEvent(eventType string) *functions.Event {
+	ev := &functions.Event{Version: "1.0", Context: functions.Context{
+		DistributionDomainName: x.dist.DomainName, DistributionID: x.dist.ID, EventType: eventType, RequestID: x.reqID}}
+	ev.Viewer.IP = x.r.RemoteAddr
+	if host, _, err := net.SplitHostPort(x.r.RemoteAddr); err == nil {
+		ev.Viewer.IP = host
+	}
+	if x.fnRequest != nil {
+		ev.Request = *x.fnRequest
+		return ev
+	}
+	ev.Request.Method = x.r.Method
+	ev.Request.URI = x.path
+	ev.Request.QueryString = functions.ParseQuery(x.rawQuery)
+	headers, cookies := functions.RequestHeaders(x.r.Header)
+	ev.Request.Headers = make(functions.Fields, 0, len(headers)+1)
+	ev.Request.Headers = append(ev.Request.Headers, functions.Field{Name: "host", Values: []functions.Value{{Value: x.r.Host}}})
+	ev.Request.Headers = append(ev.Request.Headers, headers...)
+	ev.Request.Cookies = cookies
+	return ev
+}
+
+// viewerRequest runs the behaviour's viewer-request function. A returned
+// request continues: its URI and query string become the origin path and
+// query, and with its headers and cookies the cache key and the origin
+// request (the behaviour is not chosen again). A returned response is the
+// answer (done), as is a failure.
+func (x *exchange) viewerRequest(fn *snapshot.Function) (resp response, done bool) {
+	ev := x.requestEvent(functions.ViewerRequest)
+	res, err := x.runFunction(fn, ev)
+	if err != nil {
+		return x.functionFailed(fn, err), true
+	}
+	if res.Response != nil {
+		return x.generatedByFunction(res.Response), true
+	}
+	req := res.Request
+	h := x.r.Header // headers and cookies the function left alone: the viewer's
+	if !sameFields(req.Headers, ev.Request.Headers) || !sameFields(req.Cookies, ev.Request.Cookies) {
+		h = make(http.Header, len(req.Headers)+1)
+		req.Headers.Header(h)
+		delete(h, "Host") // the distribution was chosen by the viewer's Host
+		delete(h, "Cookie")
+		if c := req.Cookies.CookieHeader(); c != "" {
+			h["Cookie"] = []string{c}
+		}
+	}
+	head := headOf(x.r)
+	head.path, head.rawQuery, head.full, head.header = req.URI, req.QueryString.QueryString(), h, httpHeader(h)
+	bp := keyBufs.Get().(*[]byte)
+	kb, ok := x.s.planner().replan(&x.plan, &head, (*bp)[:0])
+	if x.cached {
+		x.key = string(kb)
+	}
+	*bp = kb
+	keyBufs.Put(bp)
+	if !ok {
+		return x.functionFailed(fn, &functions.Error{Type: functions.ValidationError, Message: "invalid uri " + strconv.Quote(req.URI)}), true
+	}
+	x.fnRequest, x.fnHeader = req, h
+	return response{}, false
+}
+
+// sameFields reports whether the engine returned a field list as it was
+// given (the handler did not touch it: package functions returns the
+// event's own slice), so the viewer's header can be used as it is.
+func sameFields(a, b functions.Fields) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// generatedByFunction is a response a viewer-request function returned:
+// sent at once, without going to the origin or the cache.
+func (x *exchange) generatedByFunction(fr *functions.Response) response {
+	var body []byte
+	if fr.Body != nil {
+		body = fr.Body.Data
+	}
+	resp := generated(resultFunctionResponse, fr.StatusCode, "", body)
+	resp.made.header = http.Header{}
+	fr.Headers.Header(resp.made.header)
+	if sc := fr.Cookies.SetCookieHeaders(); len(sc) > 0 {
+		resp.made.header["Set-Cookie"] = sc
+	}
+	resp.final = true
+	return resp
+}
+
+// runViewerResponseFunction is the viewer-response phase of write: the
+// behaviour's viewer-response function edits the status and headers of
+// a response whose status is below 400 (it does not run for errors, for
+// custom error pages, or for responses a function generated). On failure
+// the response is replaced by the failure's error page, and a body the
+// function set replaces the object's; both are written here (replaced:
+// the caller writes nothing more).
+func (x *exchange) runViewerResponseFunction(resp *response, status int) (replaced bool) {
+	fn := (*snapshot.Function)(nil)
+	if x.beh != nil {
+		fn = x.beh.ViewerResponse
+	}
+	if fn == nil || status >= 400 || resp.page != 0 || x.fnFailed(resp.result) || resp.result == resultFunctionResponse {
+		return false
+	}
+	h := x.w.Header()
+	ev := x.requestEvent(functions.ViewerResponse)
+	headers, cookies := functions.ResponseHeaders(h)
+	ev.Response = &functions.Response{StatusCode: x.status, StatusDescription: http.StatusText(x.status), Headers: headers, Cookies: cookies}
+	res, err := x.runFunction(fn, ev)
+	if err == nil && res.Response == nil {
+		err = &functions.Error{Type: functions.ValidationError, Message: "a viewer-response function must return a response"}
+	}
+	if err != nil {
+		clear(h)
+		failed := x.functionFailed(fn, err)
+		x.write(&failed)
+		return true
+	}
+	out := res.Response
+	length := h["Content-Length"]
+	clear(h)
+	out.Headers.Header(h)
+	if sc := out.Cookies.SetCookieHeaders(); len(sc) > 0 {
+		h["Set-Cookie"] = sc
+	}
+	if length != nil { // the body is the one being sent
+		h["Content-Length"] = length
+	} else {
+		delete(h, "Content-Length")
+	}
+	if _, ok := h["Content-Type"]; !ok {
+		h["Content-Type"] = nil // removed by the function: net/http must not sniff one
+	}
+	if out.StatusCode != 0 && out.StatusCode != ev.Response.StatusCode {
+		x.status = out.StatusCode
+	}
+	if out.Body != nil {
+		// A body the function set replaces the object's ("Determine
+		// function purpose": a viewer-response function may modify the
+		// headers, the status code and the body).
+		x.contentLength[0] = strconv.Itoa(len(out.Body.Data))
+		h["Content-Length"] = x.contentLength[:]
+		delete(h, "Content-Range")
+		x.w.WriteHeader(x.status)
+		if x.r.Method != http.MethodHead {
+			x.w.Write(out.Body.Data)
+		}
+		return true
+	}
+	return false
+}
+
+// fnFailed reports whether a result type is a function's failure.
+func (x *exchange) fnFailed(result string) bool {
+	_, ok := functionFailures[result]
+	return ok
+}
