@@ -235,11 +235,8 @@ func (c *Control) DescribeFunction(ctx context.Context, name, stage string) (*Fu
 func (c *Control) UpdateFunction(ctx context.Context, name, ifMatch string, in FunctionInput) (*Function, error) {
 	var fn *Function
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		rec, _, err := c.getFunction(tx, name)
+		rec, err := c.functionForChange(tx, name, ifMatch)
 		if err != nil {
-			return err
-		}
-		if err := checkIfMatch(ifMatch, functionETag(rec, StageDevelopment, rec.Development.Version)); err != nil {
 			return err
 		}
 		if err := checkFunctionInput(in); err != nil {
@@ -262,11 +259,8 @@ func (c *Control) UpdateFunction(ctx context.Context, name, ifMatch string, in F
 func (c *Control) PublishFunction(ctx context.Context, name, ifMatch string) (*Function, error) {
 	var fn *Function
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		rec, _, err := c.getFunction(tx, name)
+		rec, err := c.functionForChange(tx, name, ifMatch)
 		if err != nil {
-			return err
-		}
-		if err := checkIfMatch(ifMatch, functionETag(rec, StageDevelopment, rec.Development.Version)); err != nil {
 			return err
 		}
 		next := *rec
@@ -550,4 +544,14 @@ func (c *Control) functionNameOf(arn string) (string, bool) {
 	}
 	name, ok := strings.CutPrefix(parts[5], "function/")
 	return name, ok && functionName.MatchString(name)
+}
+
+// functionForChange reads a function whose DEVELOPMENT stage is about to
+// change or be published, checking If-Match against that stage's ETag.
+func (c *Control) functionForChange(tx store.ReadTxn, name, ifMatch string) (*model.FunctionRecord, error) {
+	rec, _, err := c.getFunction(tx, name)
+	if err != nil {
+		return nil, err
+	}
+	return rec, checkIfMatch(ifMatch, functionETag(rec, StageDevelopment, rec.Development.Version))
 }

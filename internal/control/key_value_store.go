@@ -120,18 +120,8 @@ func (c *Control) DescribeKeyValueStore(ctx context.Context, name string) (*KeyV
 // UpdateKeyValueStore changes a store's comment.
 func (c *Control) UpdateKeyValueStore(ctx context.Context, name, ifMatch, comment string) (*KeyValueStore, error) {
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		kv, ok, err := tx.Get(model.KeyValueStoreKey(name))
+		rec, err := c.kvsForChange(tx, name, ifMatch)
 		if err != nil {
-			return err
-		}
-		if !ok || !functionName.MatchString(name) {
-			return errNoSuchKVS(name)
-		}
-		rec, err := decode[model.KeyValueStoreRecord](c, kv)
-		if err != nil {
-			return err
-		}
-		if err := checkIfMatch(ifMatch, etag(rec.ID, kv.ModRevision)); err != nil {
 			return err
 		}
 		if err := checkKVSComment(comment); err != nil {
@@ -151,18 +141,7 @@ func (c *Control) UpdateKeyValueStore(ctx context.Context, name, ifMatch, commen
 // (CannotDeleteEntityWhileInUse otherwise).
 func (c *Control) DeleteKeyValueStore(ctx context.Context, name, ifMatch string) error {
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		kv, ok, err := tx.Get(model.KeyValueStoreKey(name))
-		if err != nil {
-			return err
-		}
-		if !ok || !functionName.MatchString(name) {
-			return errNoSuchKVS(name)
-		}
-		rec, err := decode[model.KeyValueStoreRecord](c, kv)
-		if err != nil {
-			return err
-		}
-		if err := checkIfMatch(ifMatch, etag(rec.ID, kv.ModRevision)); err != nil {
+		if _, err := c.kvsForChange(tx, name, ifMatch); err != nil {
 			return err
 		}
 		refs, err := tx.ListKeys(kvsRefPrefix(name))
@@ -207,4 +186,21 @@ func (c *Control) ListKeyValueStores(ctx context.Context, status string, opts Li
 	}
 	items, next, truncated := page(all, func(k *KeyValueStore) string { return k.Name }, opts.Marker, opts.MaxItems)
 	return items, Page{Marker: opts.Marker, NextMarker: next, MaxItems: opts.MaxItems, IsTruncated: truncated}, nil
+}
+
+// kvsForChange reads a store about to be updated or deleted, checking
+// If-Match against its ETag.
+func (c *Control) kvsForChange(tx store.ReadTxn, name, ifMatch string) (*model.KeyValueStoreRecord, error) {
+	kv, ok, err := tx.Get(model.KeyValueStoreKey(name))
+	if err != nil {
+		return nil, err
+	}
+	if !ok || !functionName.MatchString(name) {
+		return nil, errNoSuchKVS(name)
+	}
+	rec, err := decode[model.KeyValueStoreRecord](c, kv)
+	if err != nil {
+		return nil, err
+	}
+	return rec, checkIfMatch(ifMatch, etag(rec.ID, kv.ModRevision))
 }
