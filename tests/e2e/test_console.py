@@ -46,6 +46,9 @@ class WebDriver:
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      "--window-size=1280,1100", "--user-data-dir=" + os.path.join(tmp, "profile")]}}}}
         self.session = self._call("POST", "/session", caps)["sessionId"]
+        # Finding an element waits up to 10 s for it: after a click that
+        # submits a form, the next page may not have loaded yet.
+        self.cmd("POST", "/timeouts", {"implicit": 10000})
 
     def _call(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode()
