@@ -2,7 +2,6 @@ package snapshot
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -18,15 +17,7 @@ func TestWatcher_functionsFollowPublish(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	st := openStore(t)
-	put := func(key string, v any) int64 {
-		t.Helper()
-		b, _ := json.Marshal(v)
-		rev, err := st.Update(ctx, func(tx store.Txn) error { return tx.Put(key, b) })
-		if err != nil {
-			t.Fatal(err)
-		}
-		return rev
-	}
+	put := func(key string, v any) int64 { t.Helper(); return putJSON(ctx, t, st, key, v) }
 	code := func(uri string) []byte {
 		return []byte(`function handler(event) { event.request.uri = "` + uri + `"; return event.request; }`)
 	}

@@ -2,7 +2,6 @@ package snapshot
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -17,13 +16,7 @@ func TestWatcher_monitoringSubscriptions(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	st := openStore(t)
-	put := func(key string, v any) {
-		t.Helper()
-		b, _ := json.Marshal(v)
-		if _, err := st.Update(ctx, func(tx store.Txn) error { return tx.Put(key, b) }); err != nil {
-			t.Fatal(err)
-		}
-	}
+	put := func(key string, v any) int64 { t.Helper(); return putJSON(ctx, t, st, key, v) }
 	put(model.DistributionKey("E1"), distRecord("E1", "d1.example"))
 	put(model.DistributionKey("E2"), distRecord("E2", "d2.example"))
 	put(model.MonitoringSubscriptionKey("E1"), model.MonitoringSubscriptionRecord{DistributionID: "E1", RealtimeMetricsSubscriptionStatus: "Enabled"})

@@ -2,7 +2,6 @@ package snapshot
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -17,13 +16,7 @@ func TestWatcher_realtimeLogConfigs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	st := openStore(t)
-	put := func(key string, v any) {
-		t.Helper()
-		b, _ := json.Marshal(v)
-		if _, err := st.Update(ctx, func(tx store.Txn) error { return tx.Put(key, b) }); err != nil {
-			t.Fatal(err)
-		}
-	}
+	put := func(key string, v any) int64 { t.Helper(); return putJSON(ctx, t, st, key, v) }
 	const arn = "arn:aws:cloudfront::123456789012:realtime-log-config/rt"
 	withLog := distRecord("E1", "d1.example")
 	model.Sub(withLog.Config, "DefaultCacheBehavior")["RealtimeLogConfigArn"] = arn

@@ -20,6 +20,18 @@ import (
 	"openfront/internal/store/boltstore"
 )
 
+// putJSON stores v as JSON under key, as the control plane does, and
+// returns the store's revision.
+func putJSON(ctx context.Context, t *testing.T, st store.Store, key string, v any) int64 {
+	t.Helper()
+	b, _ := json.Marshal(v)
+	rev, err := st.Update(ctx, func(tx store.Txn) error { return tx.Put(key, b) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rev
+}
+
 func openStore(t *testing.T) *boltstore.Store {
 	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{})
@@ -136,15 +148,7 @@ func TestWatcher_followsStore(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	st := openStore(t)
-	put := func(key string, v any) int64 {
-		t.Helper()
-		b, _ := json.Marshal(v)
-		rev, err := st.Update(ctx, func(tx store.Txn) error { return tx.Put(key, b) })
-		if err != nil {
-			t.Fatal(err)
-		}
-		return rev
-	}
+	put := func(key string, v any) int64 { t.Helper(); return putJSON(ctx, t, st, key, v) }
 	put(model.DistributionKey("E1"), distRecord("E1", "d1.example"))
 
 	type applied struct {
