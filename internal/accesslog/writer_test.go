@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -21,6 +20,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"openfront/internal/mototest"
 )
 
 var nameRE = regexp.MustCompile(`^(.*/)?(E[A-Z0-9]+)\.(\d{4}-\d{2}-\d{2}-\d{2})\.([A-Z2-7]{16})\.gz$`)
@@ -230,44 +231,8 @@ func TestBucketName(t *testing.T) {
 	}
 }
 
-// startMoto runs moto's standalone S3 server, or skips.
-func startMoto(t *testing.T) string {
-	t.Helper()
-	if err := exec.Command("python3", "-c", "import moto.server, flask").Run(); err != nil {
-		t.Skip("moto server not available")
-	}
-	cmd := exec.Command("python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", "0")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Skipf("start moto: %v", err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	urlc := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`Running on (http://127\.0\.0\.1:\d+)`)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				urlc <- m[1]
-				break
-			}
-		}
-		io.Copy(io.Discard, stderr)
-	}()
-	select {
-	case u := <-urlc:
-		return u
-	case <-time.After(30 * time.Second):
-		t.Fatal("moto did not start")
-	}
-	return ""
-}
-
 func TestWriter_s3Moto(t *testing.T) {
-	endpoint := startMoto(t)
+	endpoint := mototest.Start(t)
 	cfg := S3Config{Endpoint: endpoint, Region: "us-east-1", AccessKeyID: "test", SecretAccessKey: "test"}
 	up := NewS3Uploader(cfg)
 	ctx := context.Background()

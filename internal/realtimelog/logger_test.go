@@ -1,12 +1,8 @@
 package realtimelog
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"io"
-	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"openfront/internal/model"
+	"openfront/internal/mototest"
 )
 
 // fakePutter records batches; fail decides per call which entries fail.
@@ -232,46 +229,10 @@ func TestLogger_sampling(t *testing.T) {
 	}
 }
 
-// startMoto runs moto's standalone server, or skips.
-func startMoto(t *testing.T) string {
-	t.Helper()
-	if err := exec.Command("python3", "-c", "import moto.server, flask").Run(); err != nil {
-		t.Skip("moto server not available")
-	}
-	cmd := exec.Command("python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", "0")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Skipf("start moto: %v", err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	urlc := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`Running on (http://127\.0\.0\.1:\d+)`)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				urlc <- m[1]
-				break
-			}
-		}
-		io.Copy(io.Discard, stderr)
-	}()
-	select {
-	case u := <-urlc:
-		return u
-	case <-time.After(30 * time.Second):
-		t.Fatal("moto did not start")
-	}
-	return ""
-}
-
 // TestKinesisPutter_moto: records put through the SDK's Kinesis client to
 // moto's Kinesis are read back, data and partition keys intact.
 func TestKinesisPutter_moto(t *testing.T) {
-	endpoint := startMoto(t)
+	endpoint := mototest.Start(t)
 	ctx := context.Background()
 	kc := KinesisConfig{Endpoint: endpoint, Region: "us-east-1", AccessKeyID: "test", SecretAccessKey: "test"}
 	p := NewKinesisPutter(kc)
@@ -314,7 +275,7 @@ func TestKinesisPutter_moto(t *testing.T) {
 // TestKinesisPutter_streamRegion: a stream is reached in the region of its
 // ARN, whatever the configured region (moto keeps streams per region).
 func TestKinesisPutter_streamRegion(t *testing.T) {
-	endpoint := startMoto(t)
+	endpoint := mototest.Start(t)
 	ctx := context.Background()
 	p := NewKinesisPutter(KinesisConfig{Endpoint: endpoint, Region: "us-east-1", AccessKeyID: "test", SecretAccessKey: "test"})
 	eu := func(o *kinesis.Options) { o.Region = "eu-west-1" }
