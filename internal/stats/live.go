@@ -2,7 +2,6 @@ package stats
 
 import (
 	"errors"
-	"sync/atomic"
 	"time"
 
 	"openfront/internal/origin"
@@ -10,9 +9,9 @@ import (
 
 // Besides the minute buckets, each distribution has running totals since
 // the process started (Prometheus counters: internal/metrics reads them at
-// scrape time with Live). Counting is atomic adds on counters resolved by
-// a switch, never a label lookup, so the edge's hit path stays
-// allocation-free.
+// scrape time with Live). Counting is plain adds, under the series lock
+// the minute bucket takes anyway, on counters resolved by a switch, never
+// a label lookup, so the edge's hit path stays allocation-free.
 
 // Results are the result types counted apart (CloudFront's
 // x-edge-result-type values, "Standard log file fields", Amazon CloudFront
@@ -92,34 +91,25 @@ func originErrorIndex(err error) int {
 	return len(OriginErrorReasons) - 1
 }
 
-// live are a distribution's running totals.
-type live struct {
-	results         [len(Results)]atomic.Int64
-	statusClasses   [6]atomic.Int64 // by status/100; 0: outside 100-599
-	statusCodes     [len(StatusCodes)]atomic.Int64
-	bytesDownloaded atomic.Int64
-	bytesUploaded   atomic.Int64
-
-	originLatency    [len(OriginLatencyBuckets) + 1]atomic.Int64 // per bucket, not cumulative; last: +Inf
-	originLatencySum atomic.Int64                                // nanoseconds
-	originErrors     [len(OriginErrorReasons)]atomic.Int64
-}
+// live are a distribution's running totals (guarded by series.mu). The
+// copy Live hands out is the same shape.
+type live = Live
 
 func (l *live) record(result string, status int, up, down int64) {
-	l.results[resultIndex(result)].Add(1)
+	l.Results[resultIndex(result)]++
 	class := status / 100
 	if class < 1 || class > 5 {
 		class = 0
 	}
-	l.statusClasses[class].Add(1)
+	l.StatusClasses[class]++
 	if i := statusCodeIndex(status); i >= 0 {
-		l.statusCodes[i].Add(1)
+		l.StatusCodes[i]++
 	}
 	if down > 0 {
-		l.bytesDownloaded.Add(down)
+		l.BytesDownloaded += down
 	}
 	if up > 0 {
-		l.bytesUploaded.Add(up)
+		l.BytesUploaded += up
 	}
 }
 
@@ -138,36 +128,16 @@ type Live struct {
 	OriginErrors     [len(OriginErrorReasons)]int64
 }
 
-func (l *live) copy() Live {
-	var c Live
-	for i := range l.results {
-		c.Results[i] = l.results[i].Load()
-	}
-	for i := range l.statusClasses {
-		c.StatusClasses[i] = l.statusClasses[i].Load()
-	}
-	for i := range l.statusCodes {
-		c.StatusCodes[i] = l.statusCodes[i].Load()
-	}
-	c.BytesDownloaded = l.bytesDownloaded.Load()
-	c.BytesUploaded = l.bytesUploaded.Load()
-	for i := range l.originLatency {
-		c.OriginLatency[i] = uint64(l.originLatency[i].Load())
-	}
-	c.OriginLatencySum = time.Duration(l.originLatencySum.Load())
-	for i := range l.originErrors {
-		c.OriginErrors[i] = l.originErrors[i].Load()
-	}
-	return c
-}
-
 // RecordOrigin counts one origin fetch of a distribution: how long the
 // origin took to start answering (time to the response head, what
 // CloudFront's OriginLatency measures), or the error it failed with.
 func (r *Recorder) RecordOrigin(distID string, latency time.Duration, err error) {
-	l := &r.series(distID).live
+	s := r.series(distID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := &s.live
 	if err != nil {
-		l.originErrors[originErrorIndex(err)].Add(1)
+		l.OriginErrors[originErrorIndex(err)]++
 		return
 	}
 	latency = max(latency, 0)
@@ -176,17 +146,18 @@ func (r *Recorder) RecordOrigin(distID string, latency time.Duration, err error)
 	for i < len(OriginLatencyBuckets) && secs > OriginLatencyBuckets[i] {
 		i++
 	}
-	l.originLatency[i].Add(1)
-	l.originLatencySum.Add(int64(latency))
+	l.OriginLatency[i]++
+	l.OriginLatencySum += latency
 }
 
 // Live returns the running totals of every distribution counted, by id.
 func (r *Recorder) Live() map[string]Live {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	out := make(map[string]Live, len(r.dists))
-	for id, s := range r.dists {
-		out[id] = s.live.copy()
+	dists := *r.dists.Load()
+	out := make(map[string]Live, len(dists))
+	for id, s := range dists {
+		s.mu.Lock()
+		out[id] = s.live
+		s.mu.Unlock()
 	}
 	return out
 }
@@ -196,9 +167,12 @@ func (r *Recorder) Live() map[string]Live {
 func (r *Recorder) Keep(keep func(distID string) bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for id := range r.dists {
-		if !keep(id) {
-			delete(r.dists, id)
+	old := *r.dists.Load()
+	next := make(map[string]*series, len(old))
+	for id, s := range old {
+		if keep(id) {
+			next[id] = s
 		}
 	}
+	r.dists.Store(&next)
 }

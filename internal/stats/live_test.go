@@ -143,3 +143,17 @@ func FuzzRecorder(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkRecordHitParallel is the edge's case: every core counting hits
+// of the same distribution at once.
+func BenchmarkRecordHitParallel(b *testing.B) {
+	r := New(0)
+	at := time.Now()
+	r.Record("EBENCH", at, "Hit", 200, 0, 1024)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r.Record("EBENCH", at, "Hit", 200, 0, 1024)
+		}
+	})
+}

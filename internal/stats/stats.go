@@ -18,6 +18,7 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,31 +41,48 @@ type Minute struct {
 }
 
 // Recorder keeps the counters of every distribution.
+//
+// The map of series is copied on write: every edge core looks its
+// distribution up on every response, and a read lock's shared counter
+// would bounce between cores; series are added or dropped only when the
+// set of distributions changes.
 type Recorder struct {
-	retention int64 // minutes
-	mu        sync.RWMutex
-	dists     map[string]*series
+	retention int64      // minutes
+	mu        sync.Mutex // serialises writers of dists
+	dists     atomic.Pointer[map[string]*series]
 }
 
+// series are a distribution's counters, all guarded by mu: one lock per
+// response, no further atomic operations.
 type series struct {
 	mu      sync.Mutex
 	buckets []bucket // ascending by minute
 	live    live     // running totals (live.go)
 }
 
+// lookup returns a distribution's series (nil: none yet).
+func (r *Recorder) lookup(distID string) *series {
+	return (*r.dists.Load())[distID]
+}
+
 // series returns a distribution's series, creating it.
 func (r *Recorder) series(distID string) *series {
-	r.mu.RLock()
-	s := r.dists[distID]
-	r.mu.RUnlock()
-	if s == nil {
-		r.mu.Lock()
-		if s = r.dists[distID]; s == nil {
-			s = &series{}
-			r.dists[distID] = s
-		}
-		r.mu.Unlock()
+	if s := r.lookup(distID); s != nil {
+		return s
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := *r.dists.Load()
+	if s := old[distID]; s != nil {
+		return s
+	}
+	s := &series{}
+	next := make(map[string]*series, len(old)+1)
+	for id, v := range old {
+		next[id] = v
+	}
+	next[distID] = s
+	r.dists.Store(&next)
 	return s
 }
 
@@ -79,17 +97,19 @@ func New(retention time.Duration) *Recorder {
 	if retention <= 0 || retention > Retention {
 		retention = Retention
 	}
-	return &Recorder{retention: int64(retention / time.Minute), dists: map[string]*series{}}
+	r := &Recorder{retention: int64(retention / time.Minute)}
+	r.dists.Store(&map[string]*series{})
+	return r
 }
 
 // Record counts one response of a distribution at a time, with its
 // result type (x-edge-result-type: Hit, Miss, Error, ...).
 func (r *Recorder) Record(distID string, at time.Time, result string, status int, bytesUploaded, bytesDownloaded int64) {
 	s := r.series(distID)
-	s.live.record(result, status, bytesUploaded, bytesDownloaded)
 	minute := floorDiv(at.Unix(), 60)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.live.record(result, status, bytesUploaded, bytesDownloaded)
 	b := s.bucket(minute, r.retention)
 	if b == nil {
 		return // older than the retention
@@ -139,9 +159,7 @@ func (s *series) bucket(minute, retention int64) *bucket {
 // Minutes returns the non-empty minutes of a distribution that start in
 // [start, end), oldest first.
 func (r *Recorder) Minutes(distID string, start, end time.Time) []Minute {
-	r.mu.RLock()
-	s := r.dists[distID]
-	r.mu.RUnlock()
+	s := r.lookup(distID)
 	if s == nil {
 		return nil
 	}
@@ -154,13 +172,6 @@ func (r *Recorder) Minutes(distID string, start, end time.Time) []Minute {
 		out = append(out, Minute{Start: time.Unix(s.buckets[i].minute*60, 0).UTC(), Counts: s.buckets[i].c})
 	}
 	return out
-}
-
-// Forget drops a distribution's counters.
-func (r *Recorder) Forget(distID string) {
-	r.mu.Lock()
-	delete(r.dists, distID)
-	r.mu.Unlock()
 }
 
 // Datapoint is the statistics of one period: the samples are the
