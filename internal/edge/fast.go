@@ -1,9 +1,9 @@
 package edge
 
 import (
-	"encoding/base64"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"unsafe"
 
@@ -139,17 +139,28 @@ func appendField(dst []byte, name, value string) []byte {
 }
 
 // appendRequestID appends a new X-Amz-Cf-Id: 56 characters of URL-safe
-// base64, the form of CloudFront's. It identifies, it does not protect: a
-// fast non-cryptographic source is enough.
+// base64, the form of CloudFront's (40 random bytes encoded: 53 full
+// characters, one carrying the last 2 bits, "=="). It identifies, it does
+// not protect: a fast non-cryptographic source is enough. Encoded six bits
+// at a time straight from the random words, it costs a third of
+// base64.URLEncoding.AppendEncode over a 40-byte array.
 func appendRequestID(dst []byte) []byte {
-	var b [40]byte
-	for i := 0; i < 40; i += 8 {
-		v := rand.Uint64()
-		for j := 0; j < 8; j++ {
-			b[i+j] = byte(v >> (8 * j))
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	dst = slices.Grow(dst, 56)
+	var w uint64 // random bits not yet encoded, lowest first
+	have := 0    // how many
+	for range 53 {
+		if have < 6 {
+			next := rand.Uint64()
+			c := (w | next<<have) & 63 // low bits of w, the rest from next
+			dst = append(dst, alphabet[c])
+			w, have = next>>(6-have), have+58
+			continue
 		}
+		dst = append(dst, alphabet[w&63])
+		w, have = w>>6, have-6
 	}
-	return base64.URLEncoding.AppendEncode(dst, b[:])
+	return append(dst, alphabet[(w&3)<<4], '=', '=')
 }
 
 var _ fastpath.Handler = (*Server)(nil)

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -376,6 +377,42 @@ func TestServeFast_signed(t *testing.T) {
 	for _, tc := range tests {
 		if fast := f.compare(t, tc.name, tc.raw, tc.how); fast.StatusCode != tc.status {
 			t.Errorf("%s: status %d, want %d", tc.name, fast.StatusCode, tc.status)
+		}
+	}
+}
+
+// TestAppendRequestID checks the X-Amz-Cf-Id form: what base64url of 40
+// random bytes looks like (53 characters of the alphabet, one of A, Q, g,
+// w carrying the last two bits, "=="), every character used about evenly
+// (the bits are all random, none lost), no two ids alike.
+func TestAppendRequestID(t *testing.T) {
+	form := regexp.MustCompile(`^[A-Za-z0-9_-]{53}[AQgw]==$`)
+	seen := map[string]bool{}
+	var counts [256]int
+	const n = 20000
+	for range n {
+		id := string(appendRequestID([]byte("x")))[1:]
+		if !form.MatchString(id) {
+			t.Fatalf("id %q is not 40 bytes of base64url", id)
+		}
+		if seen[id] {
+			t.Fatalf("id %q twice", id)
+		}
+		seen[id] = true
+		raw, err := base64.URLEncoding.DecodeString(id)
+		if err != nil || len(raw) != 40 {
+			t.Fatalf("id %q decodes to %d bytes, %v", id, len(raw), err)
+		}
+		for i := range 53 {
+			counts[id[i]]++
+		}
+	}
+	// 64 symbols over n*53 positions: each expected n*53/64 ≈ 16,562;
+	// a symbol that a bug starves (or favours) is far outside ±10%.
+	want := n * 53 / 64
+	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" {
+		if got := counts[c]; got < want*9/10 || got > want*11/10 {
+			t.Errorf("symbol %q used %d times, want about %d", c, got, want)
 		}
 	}
 }

@@ -169,6 +169,9 @@ func (s *Snapshot) Lookup(host string) *Distribution {
 	if s == nil {
 		return nil
 	}
+	if d := s.byHost[host]; d != nil {
+		return d // the usual case: a name as stored (lower case, no root dot)
+	}
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
 	if d := s.byHost[host]; d != nil {
 		return d
