@@ -42,7 +42,7 @@ type benchOrigin struct {
 	requests atomic.Int64
 }
 
-func newBenchOrigin(b *testing.B) *benchOrigin {
+func newBenchOrigin(b testing.TB) *benchOrigin {
 	o := &benchOrigin{}
 	block := make([]byte, 64<<10)
 	for i := range block {
@@ -73,14 +73,14 @@ func newBenchOrigin(b *testing.B) *benchOrigin {
 // newBenchEdge returns an edge serving benchHost from o: legacy
 // ForwardedValues with the query string in the cache key and forwarded,
 // TTLs from the origin, a 1 GiB memory tier.
-func newBenchEdge(b *testing.B, o *benchOrigin) *edge.Server {
+func newBenchEdge(b testing.TB, o *benchOrigin) *edge.Server {
 	b.Helper()
 	return newBenchEdgeWith(b, o, nil, nil)
 }
 
 // newBenchEdgeWith is newBenchEdge with edit applied to the config before
 // it compiles, and prepare to the compiled distribution before it is live.
-func newBenchEdgeWith(b *testing.B, o *benchOrigin, edit func(model.Tree), prepare func(*snapshot.Distribution)) *edge.Server {
+func newBenchEdgeWith(b testing.TB, o *benchOrigin, edit func(model.Tree), prepare func(*snapshot.Distribution)) *edge.Server {
 	b.Helper()
 	_, port, _ := net.SplitHostPort(o.Listener.Addr().String())
 	cfg := model.Tree{
@@ -157,7 +157,7 @@ func newBenchRequest(path string) *http.Request {
 
 // prefill requests path until the edge answers it from the cache (the fill
 // stores the object just after the first viewer has read it).
-func prefill(b *testing.B, s *edge.Server, path string, size int64) {
+func prefill(b testing.TB, s *edge.Server, path string, size int64) {
 	b.Helper()
 	w := newBenchWriter()
 	for range 1000 {

@@ -39,7 +39,10 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	if !h.normal {
 		return dst, nil, false // ServeHTTP normalises it (which allocates)
 	}
-	now := s.now()
+	now := r.Received
+	if !s.realClock || now.IsZero() {
+		now = s.now()
+	}
 	bp := keyBufs.Get().(*[]byte)
 	var p plan
 	kb, ref := s.planner().plan(&p, s.snap.Load(), &h, now, (*bp)[:0])

@@ -67,6 +67,9 @@ type Server struct {
 	pop   []string // X-Amz-Cf-Pop value, shared by every response
 	viaID string
 	now   func() time.Time
+	// realClock: now is time.Now, so the fast path may take a request's
+	// time from the connection loop's read (fastpath.Request.Received).
+	realClock bool
 	// logEvery: the log is at debug level, so every request is logged
 	// in one line; the fast path then leaves all requests to ServeHTTP.
 	logEvery bool
@@ -88,7 +91,7 @@ func New(opts Options) *Server {
 	}
 	s.logEvery = s.opts.Log.Enabled(context.Background(), slog.LevelDebug)
 	if s.now == nil {
-		s.now = time.Now
+		s.now, s.realClock = time.Now, true
 	}
 	if s.opts.Signed == nil {
 		s.opts.Signed = signedurl.NewVerifier(0)

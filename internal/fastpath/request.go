@@ -3,6 +3,7 @@ package fastpath
 import (
 	"bytes"
 	"net/http"
+	"time"
 	"unsafe"
 )
 
@@ -18,6 +19,10 @@ type Request struct {
 	// Close is set when the viewer sent Connection: close; the response
 	// must say Connection: close and the connection ends after it.
 	Close bool
+	// Received is when the read that completed the request returned: the
+	// clock is read once per read, not once per request (the handler may
+	// use it as the request's time instead of reading the clock again).
+	Received time.Time
 
 	hdr []field // every header line except Host, in order
 }

@@ -215,6 +215,7 @@ func (c *conn) serve() {
 	// first one, then the read that brought its first bytes; zero while
 	// no head is pending.
 	headStart := time.Now()
+	received := headStart // when the last read returned
 	var req Request
 	for {
 		// Answer every complete request already read.
@@ -230,7 +231,7 @@ func (c *conn) serve() {
 				}
 				return
 			}
-			req.RemoteAddr = remote
+			req.RemoteAddr, req.Received = remote, received
 			head, body, ok := s.Handler.ServeFast(&req, out)
 			if !ok {
 				// Declined: net/http's handler answers it here, after the
@@ -241,6 +242,7 @@ func (c *conn) serve() {
 				out = out[:0]
 				s.declined.Add(1)
 				keep, read := c.serveHTTP(in[start:start+n], remote, in[end:])
+				received = time.Now() // that may have taken a while (a miss)
 				end += read
 				if !keep {
 					closeWriteAndWait(c.nc)
@@ -298,14 +300,17 @@ func (c *conn) serve() {
 			return
 		}
 		if start < end && headStart.IsZero() {
-			headStart = time.Now() // the last read brought a head's first bytes
+			headStart = received // the last read brought a head's first bytes
 		}
 		if !headStart.IsZero() && s.ReadHeaderTimeout > 0 {
 			c.setDeadline(headStart.Add(s.ReadHeaderTimeout))
 		} else {
-			c.extendDeadline(s.IdleTimeout)
+			// Answering what the last read brought takes microseconds:
+			// its time is "now" for the idle deadline.
+			c.extendDeadline(received, s.IdleTimeout)
 		}
 		n, err := c.nc.Read(in[end:])
+		received = time.Now()
 		end += n
 		if err != nil && n == 0 {
 			return
@@ -316,11 +321,11 @@ func (c *conn) serve() {
 // extendDeadline moves the read deadline to now+timeout, or leaves it when
 // it is within a second of that (a deadline change per request costs
 // more than the request).
-func (c *conn) extendDeadline(timeout time.Duration) {
+func (c *conn) extendDeadline(now time.Time, timeout time.Duration) {
 	if timeout <= 0 {
 		return
 	}
-	want := time.Now().Add(timeout)
+	want := now.Add(timeout)
 	if d := want.Sub(c.deadline); d > time.Second || d < -time.Second {
 		c.deadline = want
 		c.nc.SetReadDeadline(want)

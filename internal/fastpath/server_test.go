@@ -350,3 +350,35 @@ func TestServer_handedOverConnectionsAreGuarded(t *testing.T) {
 		t.Fatalf("after the 400: %v, want the end of the connection", err)
 	}
 }
+
+// receivedHandler records each request's Received time.
+type receivedHandler struct{ times chan time.Time }
+
+func (h receivedHandler) ServeFast(r *Request, dst []byte) ([]byte, []byte, bool) {
+	h.times <- r.Received
+	return append(dst, "HTTP/1.1 204 No Content\r\n\r\n"...), nil, true
+}
+
+// TestServer_requestReceivedTime: each request carries the time of the
+// read that completed it, so the handler need not read the clock; a
+// request sent later carries a later time.
+func TestServer_requestReceivedTime(t *testing.T) {
+	h := receivedHandler{times: make(chan time.Time, 4)}
+	_, addr, _ := startServer(t, func(s *Server) { s.Handler = h })
+	c, br := dial(t, addr)
+	var got []time.Time
+	for i := range 2 {
+		before := time.Now()
+		io.WriteString(c, get("/x"))
+		readResponse(t, br)
+		r := <-h.times
+		if r.Before(before) || r.After(time.Now()) {
+			t.Fatalf("request %d: received %v, sent at %v", i, r, before)
+		}
+		got = append(got, r)
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !got[1].After(got[0].Add(10 * time.Millisecond)) {
+		t.Errorf("second request's time %v is not after the first's %v", got[1], got[0])
+	}
+}
