@@ -255,7 +255,7 @@ func TestVerifier_Verify_sigv4aKVSClient(t *testing.T) {
 
 // signedPutKey has the real client sign one PutKey and returns the request
 // as the server received it (verified), to tamper with.
-func signedPutKey(t *testing.T) (capturedRequest, time.Time) {
+func signedPutKey(t testing.TB) (capturedRequest, time.Time) {
 	t.Helper()
 	srv, outcomes := newKVSServer(t, newKVSVerifier(time.Now))
 	_, callErr := newKVSClient(srv, testAKID, testSecret).PutKey(context.Background(), &kvs.PutKeyInput{
@@ -579,4 +579,82 @@ func BenchmarkVerifier_Verify_sigv4a(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzVerify_sigv4aAuthorization feeds arbitrary SigV4A Authorization
+// headers, dates and region sets through Verify: nothing verifies, and every
+// refusal is one of SigV4's codes with its status.
+func FuzzVerify_sigv4aAuthorization(f *testing.F) {
+	const sig = "3045022100e3b6f1c0d1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c02205a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b"
+	for _, seed := range []struct{ auth, date, set string }{
+		{algorithmECDSA + " Credential=AKIDEXAMPLE/20240301/cloudfront/aws4_request, SignedHeaders=host;x-amz-date;x-amz-region-set, Signature=" + sig, "20240301T120000Z", "*"},
+		{algorithmECDSA + " Credential=AKIDEXAMPLE/20240301/cloudfront/aws4_request,SignedHeaders=host;x-amz-date;x-amz-region-set,Signature=" + sig, "20240301T120000Z", "eu-west-1,us-east-1"},
+		{algorithmECDSA + " Credential=AKIDEXAMPLE/20240301/us-east-1/cloudfront/aws4_request, SignedHeaders=host, Signature=00", "20240301T120000Z", "us-*"},
+		{algorithmECDSA + " Credential=AKIDEXAMPLE/20240301/cloudfront/aws4_request/, SignedHeaders=host;x-amz-date, Signature=", "20240301T120000Z", ""},
+		{algorithmECDSA + " Credential=/20240301/cloudfront/aws4_request, SignedHeaders=HOST;X-AMZ-REGION-SET, Signature=30", "20240301T120000Z", " * , "},
+		{algorithmECDSA, "", ""},
+		{algorithmECDSA + " Credential=a/b/c/d, SignedHeaders=, Signature=zz", "2024", ","},
+	} {
+		f.Add(seed.auth, seed.date, seed.set)
+	}
+	v := newTestVerifier(signTime)
+	f.Fuzz(func(t *testing.T, auth, amzDate, regionSet string) {
+		r := httptest.NewRequest(http.MethodGet, "http://"+apiHost+"/2020-05-31/distribution", nil)
+		r.Header["Authorization"] = []string{auth}
+		r.Header["X-Amz-Date"] = []string{amzDate}
+		r.Header[hRegionSet] = []string{regionSet}
+		_, err := v.Verify(r)
+		if err == nil {
+			t.Fatalf("a fuzzed request verified: %q %q %q", auth, amzDate, regionSet)
+		}
+		e, ok := err.(*Error)
+		if !ok {
+			t.Fatalf("error %T %v, want *Error", err, err)
+		}
+		switch {
+		case e.Code == CodeIncompleteSignature && e.Status == http.StatusBadRequest,
+			e.Code == CodeSignatureDoesNotMatch && e.Status == http.StatusForbidden,
+			e.Code == CodeInvalidClientTokenId && e.Status == http.StatusForbidden,
+			e.Code == CodeMissingAuthenticationToken && e.Status == http.StatusForbidden:
+		default:
+			t.Fatalf("refused with %s %d", e.Code, e.Status)
+		}
+		// What passes the checks that need no secret is a well-formed SigV4A
+		// request whose signed region set covers this endpoint.
+		p, pe := parseAuthorization(auth, amzDate)
+		if pe != nil || p.algorithm != algorithmECDSA {
+			return
+		}
+		p.regionSet = regionSet
+		if sc, _, ce := v.checkParams(p); ce == nil {
+			if !sc.regionless || strings.Count(strings.TrimRight(p.credential, "/"), "/") != 3 ||
+				!regionSetCovers(regionSet, DefaultRegion) || !signsHeader(p.signedHeaders, hRegionSet) || !signsHost(p.signedHeaders) {
+				t.Fatalf("checks passed on %+v", p)
+			}
+		}
+	})
+}
+
+// FuzzVerify_sigv4aRegionSet swaps the region set of a request the real
+// KVS client signed ("*") for arbitrary values: only ones whose canonical
+// form is still "*" may verify.
+func FuzzVerify_sigv4aRegionSet(f *testing.F) {
+	orig, signedAt := signedPutKey(f)
+	for _, seed := range []string{"*", " * ", "us-east-1", "*,us-east-1", "", "\t*", "**", "%2A"} {
+		f.Add(seed)
+	}
+	v := newKVSVerifier(func() time.Time { return signedAt })
+	f.Fuzz(func(t *testing.T, regionSet string) {
+		r := httptest.NewRequest(orig.method, "http://"+orig.host+orig.target, strings.NewReader(orig.body))
+		r.Host = orig.host
+		r.RequestURI = orig.target
+		for k, vs := range orig.header {
+			r.Header[k] = slices.Clone(vs)
+		}
+		r.Header[hRegionSet] = []string{regionSet}
+		_, err := v.Verify(r)
+		if want := strings.Trim(regionSet, " \t") == "*"; (err == nil) != want {
+			t.Fatalf("region set %q: Verify = %v, want success %v", regionSet, err, want)
+		}
+	})
 }
