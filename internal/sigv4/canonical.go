@@ -137,10 +137,11 @@ func writeTrimmed(b *strings.Builder, v string) {
 	}
 }
 
-// stringToSign hashes the canonical request into the string to sign.
-func stringToSign(amzDate string, s scope, canonicalRequest string) string {
+// stringToSign hashes the canonical request into the string to sign; alg is
+// AWS4-HMAC-SHA256 or AWS4-ECDSA-P256-SHA256 (whose scope has no region).
+func stringToSign(alg, amzDate string, s scope, canonicalRequest string) string {
 	sum := sha256.Sum256([]byte(canonicalRequest))
-	return algorithm + "\n" + amzDate + "\n" + s.String() + "\n" + hex.EncodeToString(sum[:])
+	return alg + "\n" + amzDate + "\n" + s.String() + "\n" + hex.EncodeToString(sum[:])
 }
 
 // deriveKey computes the signing key for one day, region and service.

@@ -1,6 +1,7 @@
-// Package sigv4 verifies AWS Signature Version 4 on inbound API requests:
-// the CloudFront REST-XML API and the Lightsail JSON 1.1 API that OpenFront
-// serves. It parses and checks; it never signs (outbound signing, e.g. to S3
+// Package sigv4 verifies AWS Signature Version 4 (AWS4-HMAC-SHA256) and its
+// asymmetric extension SigV4A (AWS4-ECDSA-P256-SHA256) on inbound API
+// requests: the CloudFront REST-XML API, the Lightsail JSON 1.1 API and
+// anything else behind the API's one call to Verify. It parses and checks; it never signs (outbound signing, e.g. to S3
 // origins, uses aws-sdk-go-v2's signer in internal/origin).
 //
 // There are only a few types. A Verifier holds the credential lookup
@@ -26,6 +27,18 @@
 // Derived signing keys are cached per secret, day, region and service, and
 // signatures are compared in constant time.
 //
+// # SigV4A
+//
+// SigV4A requests (aws-sdk-go-v2's cloudfrontkeyvaluestore client always
+// sends them; boto3 does with awscrt and signature_version "v4a") share
+// the canonical request, payload, clock, presign and error rules above.
+// Verify dispatches on the algorithm once: checkParams parses the
+// credential with or without a region and, for SigV4A, checks
+// X-Amz-Region-Set; signatureCheck compares an HMAC or verifies an ECDSA
+// P-256 signature. sigv4a.go describes the differences and the key
+// derivation. The region set must name Verifier.Region (default
+// us-east-1) or be "*"; partial wildcards ("us-*") are refused.
+//
 // # Why hand-written
 //
 // A verifier must rebuild the canonical request from exactly the client's
@@ -47,8 +60,10 @@
 //
 // # Caveats
 //
-//   - Any region in the credential scope is accepted (SDKs with a custom
+//   - Any region in a SigV4 credential scope is accepted (SDKs with a custom
 //     endpoint sign with their configured region); only its shape is checked.
+//     A SigV4A region set, which the client states explicitly, must cover
+//     Verifier.Region.
 //   - Only X-Amz-Date is read; AWS also accepts a Date header, which no SDK
 //     sends.
 //   - X-Amz-Security-Token is not checked (OpenFront issues no session

@@ -38,6 +38,7 @@ type authParams struct {
 	signature        string
 	date             string
 	expires          string // presigned only; "" when absent
+	regionSet        string // SigV4A: X-Amz-Region-Set, header or query
 	presigned        bool
 }
 
@@ -144,6 +145,8 @@ func parsePresigned(q []queryPair) (authParams, *Error) {
 			dst, bit = &p.date, 16
 		case qExpires:
 			dst, bit = &p.expires, 32
+		case hRegionSet:
+			dst, bit = &p.regionSet, 64
 		default:
 			continue
 		}
@@ -159,20 +162,32 @@ func parsePresigned(q []queryPair) (authParams, *Error) {
 	return p, nil
 }
 
-// scope is a parsed credential: AKID/YYYYMMDD/region/service/aws4_request.
+// scope is a parsed credential: AKID/YYYYMMDD/region/service/aws4_request,
+// or for SigV4A (regionless) AKID/YYYYMMDD/service/aws4_request.
 type scope struct {
 	accessKeyID, date, region, service, terminator string
+	regionless                                     bool
 }
 
 // String returns the credential scope without the access key, as it appears
 // in the string to sign.
 func (s scope) String() string {
+	if s.regionless {
+		return s.date + "/" + s.service + "/" + s.terminator
+	}
 	return s.date + "/" + s.region + "/" + s.service + "/" + s.terminator
 }
 
-// parseCredential splits the Credential value. AWS ignores trailing slashes.
-func parseCredential(c string) (scope, *Error) {
+// parseCredential splits the Credential value; a SigV4A (regionless)
+// credential has no region element. AWS ignores trailing slashes.
+func parseCredential(c string, regionless bool) (scope, *Error) {
 	parts := strings.Split(strings.TrimRight(c, "/"), "/")
+	if regionless {
+		if len(parts) != 4 {
+			return scope{}, errIncomplete("Credential must have exactly 4 slash-delimited elements, e.g. keyid/date/service/term, got '" + c + "'")
+		}
+		return scope{accessKeyID: parts[0], date: parts[1], service: parts[2], terminator: parts[3], regionless: true}, nil
+	}
 	if len(parts) != 5 {
 		return scope{}, errIncomplete("Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '" + c + "'")
 	}

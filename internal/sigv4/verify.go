@@ -34,9 +34,12 @@ func (f CredentialsFunc) SecretFor(accessKeyID string) (string, bool) { return f
 // Identity is who signed a verified request, and for which scope.
 type Identity struct {
 	AccessKeyID string
-	Region      string    // any region is accepted; it decides the ARN partition
-	Service     string    // one of Verifier.Services
-	Date        time.Time // X-Amz-Date, UTC
+	// Region is the credential scope's region (SigV4: any region is
+	// accepted), or for SigV4A the Verifier's Region, which the region set
+	// covers. It decides the ARN partition.
+	Region  string
+	Service string    // one of Verifier.Services
+	Date    time.Time // X-Amz-Date, UTC
 }
 
 // Verifier checks AWS Signature Version 4 on inbound requests, in the
@@ -55,8 +58,13 @@ type Verifier struct {
 	MaxSkew time.Duration
 	// MaxBodyBytes caps the body Verify reads; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// Region is this endpoint's region, which a SigV4A signature's region
+	// set must name or cover with "*"; "" means DefaultRegion. SigV4
+	// signatures are not held to it (see doc.go).
+	Region string
 
-	keys keyCache
+	keys      keyCache      // SigV4 signing keys
+	ecdsaKeys ecdsaKeyCache // SigV4A public keys
 }
 
 // Verify authenticates r and returns who signed it. A failure is an *Error
@@ -92,19 +100,39 @@ func (v *Verifier) Verify(r *http.Request) (Identity, error) {
 		return Identity{}, e
 	}
 
-	key := v.keys.get(secret, sc)
+	matches := v.signatureCheck(p, sc, secret)
 	var canonical, toSign string
 	for _, ph := range hashes {
 		canonical = canonicalRequest(r, rawPath, query, p, ph)
-		toSign = stringToSign(p.date, sc, canonical)
-		sig := hex.EncodeToString(hmacSHA256(key, toSign))
-		if hmac.Equal([]byte(sig), []byte(p.signature)) {
-			return Identity{AccessKeyID: sc.accessKeyID, Region: sc.region, Service: sc.service, Date: date}, nil
+		toSign = stringToSign(p.algorithm, p.date, sc, canonical)
+		if matches(toSign) {
+			region := sc.region
+			if p.algorithm == algorithmECDSA {
+				region = v.region()
+			}
+			return Identity{AccessKeyID: sc.accessKeyID, Region: region, Service: sc.service, Date: date}, nil
 		}
 	}
 	e = errMismatch(msgSignatureMismatch)
 	e.Detail = "canonical request:\n" + canonical + "\nstring to sign:\n" + toSign
 	return Identity{}, e
+}
+
+// signatureCheck returns the test of the client's signature against a
+// string to sign: the one place where SigV4 and SigV4A differ after the
+// canonical request. checkParams has already refused other algorithms.
+func (v *Verifier) signatureCheck(p authParams, sc scope, secret string) func(toSign string) bool {
+	switch p.algorithm {
+	case algorithmECDSA:
+		pub, err := v.ecdsaKeys.get(sc.accessKeyID, secret)
+		return func(toSign string) bool { return err == nil && verifyECDSA(pub, toSign, p.signature) }
+	default:
+		key := v.keys.get(secret, sc)
+		return func(toSign string) bool {
+			sig := hex.EncodeToString(hmacSHA256(key, toSign))
+			return hmac.Equal([]byte(sig), []byte(p.signature))
+		}
+	}
 }
 
 // findParams finds the signing parameters in the header or the query.
@@ -119,17 +147,21 @@ func (v *Verifier) findParams(r *http.Request, query []queryPair) (authParams, *
 	case presigned:
 		return parsePresigned(query)
 	}
-	return parseAuthorization(header, r.Header.Get("X-Amz-Date"))
+	p, e := parseAuthorization(header, r.Header.Get("X-Amz-Date"))
+	// All values, as the canonical headers join them: the region set checked
+	// is then exactly the one signed.
+	p.regionSet = strings.Join(r.Header.Values(hRegionSet), ",")
+	return p, e
 }
 
 // checkParams validates everything that needs no secret: the algorithm, the
-// credential's shape and scope, the date and its skew, and that Host is
-// signed. The order follows AWS's (see errors.go).
+// credential's shape and scope, the date and its skew, that Host is signed
+// and, for SigV4A, the region set. The order follows AWS's (see errors.go).
 func (v *Verifier) checkParams(p authParams) (scope, time.Time, *Error) {
-	if p.algorithm != algorithm {
-		return scope{}, time.Time{}, errIncomplete("Unsupported AWS 'algorithm': '" + p.algorithm + "' (only " + algorithm + " for now).")
+	if p.algorithm != algorithm && p.algorithm != algorithmECDSA {
+		return scope{}, time.Time{}, errIncomplete("Unsupported AWS 'algorithm': '" + p.algorithm + "' (only " + algorithm + " and " + algorithmECDSA + " for now).")
 	}
-	sc, e := parseCredential(p.credential)
+	sc, e := parseCredential(p.credential, p.algorithm == algorithmECDSA)
 	if e != nil {
 		return scope{}, time.Time{}, e
 	}
@@ -145,6 +177,11 @@ func (v *Verifier) checkParams(p authParams) (scope, time.Time, *Error) {
 	}
 	if e := v.checkScope(sc, p.date); e != nil {
 		return scope{}, time.Time{}, e
+	}
+	if p.algorithm == algorithmECDSA {
+		if e := v.checkRegionSet(p); e != nil {
+			return scope{}, time.Time{}, e
+		}
 	}
 	return sc, date, nil
 }
@@ -185,7 +222,7 @@ func (v *Verifier) checkTime(p authParams, date time.Time) *Error {
 // region-shaped region is accepted). Like AWS it reports every problem at once.
 func (v *Verifier) checkScope(sc scope, amzDate string) *Error {
 	var msgs []string
-	if !validRegion(sc.region) {
+	if !sc.regionless && !validRegion(sc.region) {
 		msgs = append(msgs, "Credential should be scoped to a valid region, not '"+sc.region+"'.")
 	}
 	if !slices.Contains(v.Services, sc.service) {
@@ -204,9 +241,12 @@ func (v *Verifier) checkScope(sc scope, amzDate string) *Error {
 	return nil
 }
 
-func signsHost(signedHeaders string) bool {
+func signsHost(signedHeaders string) bool { return signsHeader(signedHeaders, "host") }
+
+// signsHeader reports whether SignedHeaders lists name (any case).
+func signsHeader(signedHeaders, name string) bool {
 	for h := range strings.SplitSeq(signedHeaders, ";") {
-		if strings.EqualFold(h, "host") {
+		if strings.EqualFold(h, name) {
 			return true
 		}
 	}
