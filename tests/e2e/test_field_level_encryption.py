@@ -7,7 +7,13 @@ SDK is not installable here) with the cryptography module's RSA-OAEP,
 HKDF and AES-GCM, following the SDK's message format reference, so it is
 an implementation independent of OpenFront's Go one.
 
-Skips (with the reason) only when the cryptography module is missing.
+The same values are then decrypted with the AWS Encryption SDK for
+JavaScript (tests/e2e/esdk, installed by scripts/test), the SDK's own
+decryption with a raw RSA keyring, as the guide's Java sample does.
+
+Skips (with the reason) only when the cryptography module is missing; the
+SDK check skips (with the reason) when node or tests/e2e/esdk/node_modules
+is missing.
 """
 
 import base64
@@ -15,8 +21,10 @@ import datetime
 import http.client
 import http.server
 import os
+import shutil
 import ssl
 import struct
+import subprocess
 import tempfile
 import threading
 import unittest
@@ -38,6 +46,18 @@ except ImportError:  # pragma: no cover
 NEED_CRYPTO = "python3 cryptography module not installed"
 
 PROVIDER, KEY_NAME = "DEMO", "DEMOKEY"
+ESDK_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "esdk")
+HAVE_ESDK = shutil.which("node") is not None and os.path.isdir(os.path.join(ESDK_DIR, "node_modules", "@aws-crypto", "client-node"))
+NEED_ESDK = "node or tests/e2e/esdk/node_modules missing (scripts/test runs npm ci --prefix tests/e2e/esdk)"
+
+
+def esdk_js_decrypt(values, private_key_file):
+    """Decrypts base64 messages with the AWS Encryption SDK for JavaScript."""
+    out = subprocess.run(["node", os.path.join(ESDK_DIR, "decrypt.js"), private_key_file, PROVIDER, KEY_NAME],
+                         input="\n".join(values) + "\n", capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        raise AssertionError("the AWS Encryption SDK refused the values: %s" % out.stderr)
+    return [base64.b64decode(l) for l in out.stdout.split("\n")[:-1]]
 
 
 def esdk_decrypt(message, private_key, provider, key_name):
@@ -173,6 +193,9 @@ class FieldLevelEncryptionE2E(ServerTestCase):
         cls.server = Server(env={"SSL_CERT_FILE": cls.origin.cert_file}).start()
         cls.cf = cls.server.client(V2020)
         cls.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        cls.private_key_file = os.path.join(cls.tmp, "private_key.pem")
+        with open(cls.private_key_file, "wb") as f:
+            f.write(cls.private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
         pem = cls.private_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
         cls.key_id = cls.cf.create_public_key(PublicKeyConfig={"CallerReference": "fle-key", "Name": KEY_NAME, "EncodedKey": pem})["PublicKey"]["Id"]
         prof = cls.cf.create_field_level_encryption_profile(FieldLevelEncryptionProfileConfig={
@@ -239,6 +262,19 @@ class FieldLevelEncryptionE2E(ServerTestCase):
         self.assertNotIn(b"4111", got["body"])
         self.assertEqual(self.decrypt(fields["card"]).decode(), secret)
         self.assertEqual(self.decrypt(fields["ssn_last4"]), b"1234")
+
+    @unittest.skipUnless(HAVE_ESDK, NEED_ESDK)
+    def test_aws_encryption_sdk_decrypts_the_values(self):
+        secrets = ["4111 1111 1111 1111", "", "é" * 3000, "x" * (16 * 1024)]
+        values = []
+        for s in secrets:
+            status, got = self.post(urllib.parse.urlencode({"other": "1", "card": s}))
+            self.assertEqual(status, 200)
+            values.append(dict(urllib.parse.parse_qsl(got["body"].decode(), keep_blank_values=True))["card"])
+        got = esdk_js_decrypt(values, self.private_key_file)
+        self.assertEqual(len(got), len(secrets))
+        for g, s in zip(got, secrets):
+            self.assertTrue(g == s.encode(), "the SDK decrypted %d bytes, %r..., want %d bytes" % (len(g), g[:20], len(s.encode())))
 
     def test_long_field_spans_frames(self):
         secret = "A" * 10000
