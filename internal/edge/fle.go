@@ -35,7 +35,12 @@ var (
 // encryptBody reads the viewer's body and returns it with the profile's
 // fields encrypted, or the response that ends the request.
 func (x *exchange) encryptBody(body io.Reader) ([]byte, *response) {
+	rc := http.NewResponseController(x.w)
 	fail := func(status int, reason string) ([]byte, *response) {
+		// What is left of a refused body is not drained (net/http would
+		// wait for it before answering): reads fail from now on, and the
+		// connection closes after the answer.
+		_ = rc.SetReadDeadline(time.Now())
 		resp := x.edgePage(status, reason)
 		resp.final = true
 		return nil, &resp
@@ -48,9 +53,8 @@ func (x *exchange) encryptBody(body io.Reader) ([]byte, *response) {
 	if x.r.ContentLength > fle.MaxBody {
 		return fail(http.StatusRequestEntityTooLarge, "Request Entity Too Large. The request body is longer than field-level encryption allows (1 MB).")
 	}
-	rc := http.NewResponseController(x.w)
-	_ = rc.SetReadDeadline(x.s.now().Add(fleBodyTimeout)) // not every transport has one
-	defer rc.SetReadDeadline(time.Time{})
+	// A socket deadline, on the wall clock; not every transport has one.
+	_ = rc.SetReadDeadline(time.Now().Add(fleBodyTimeout))
 	var b []byte
 	var err error
 	if body != nil {
@@ -67,6 +71,7 @@ func (x *exchange) encryptBody(body io.Reader) ([]byte, *response) {
 		}
 		return fail(http.StatusBadRequest, "Bad request. The request body could not be read.")
 	}
+	_ = rc.SetReadDeadline(time.Time{})
 	out, err := fle.EncryptForm(b, x.plan.fle, rand.Reader)
 	switch {
 	case errors.Is(err, fle.ErrMalformed):
