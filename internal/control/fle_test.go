@@ -177,3 +177,60 @@ func TestFLE_referencesAndInUse(t *testing.T) {
 		t.Fatal("no distribution id")
 	}
 }
+
+// TestFLEProfile_update: If-Match, IllegalUpdate, a Name another profile
+// has, and the key index following the profile's keys.
+func TestFLEProfile_update(t *testing.T) {
+	e := newEnv(t)
+	k1, _, err := e.c.CreatePublicKey(e.ctx, pubKeyCfg("k1", "k1", pemPKIX(t, &rsaKey(t, 2048).PublicKey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, _, err := e.c.CreatePublicKey(e.ctx, pubKeyCfg("k2", "k2", pemPKIX(t, &rsaKey(t, 2048).PublicKey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.c.CreateFLEProfile(e.ctx, fleProfileCfg("a", "a", k1.ID, "card")); err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := e.c.CreateFLEProfile(e.ctx, fleProfileCfg("b", "b", k1.ID, "card"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := func(cfg model.Tree) func(model.Tree) (model.Tree, error) {
+		return func(model.Tree) (model.Tree, error) { return cfg, nil }
+	}
+	_, err = e.c.UpdateFLEProfile(e.ctx, b.ID, "", to(fleProfileCfg("b", "b", k2.ID, "card")))
+	wantCode(t, err, "InvalidIfMatchVersion")
+	_, err = e.c.UpdateFLEProfile(e.ctx, b.ID, "stale", to(fleProfileCfg("b", "b", k2.ID, "card")))
+	wantCode(t, err, "PreconditionFailed")
+	_, err = e.c.UpdateFLEProfile(e.ctx, b.ID, b.ETag, to(fleProfileCfg("other", "b", k2.ID, "card")))
+	wantCode(t, err, "IllegalUpdate")
+	_, err = e.c.UpdateFLEProfile(e.ctx, b.ID, b.ETag, to(fleProfileCfg("b", "a", k2.ID, "card")))
+	wantCode(t, err, "FieldLevelEncryptionProfileAlreadyExists")
+	_, err = e.c.UpdateFLEProfile(e.ctx, b.ID, b.ETag, to(fleProfileCfg("b", "b", "K0000000000000", "card")))
+	wantCode(t, err, "NoSuchPublicKey")
+	b2, err := e.c.UpdateFLEProfile(e.ctx, b.ID, b.ETag, to(fleProfileCfg("b", "renamed", k2.ID, "card")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b2.ETag == b.ETag || model.StrOr(b2.Record.Config, "", "Name") != "renamed" {
+		t.Fatalf("update not applied: %+v", b2.Record.Config)
+	}
+	// k1 is still named by profile a; k2 by b.
+	wantCode(t, e.c.DeletePublicKey(e.ctx, k1.ID, k1.ETag), "PublicKeyInUse")
+	wantCode(t, e.c.DeletePublicKey(e.ctx, k2.ID, k2.ETag), "PublicKeyInUse")
+	// The old name is free again, the new one taken.
+	if _, _, err := e.c.CreateFLEProfile(e.ctx, fleProfileCfg("c", "b", k1.ID, "card")); err != nil {
+		t.Fatalf("the old name is still taken: %v", err)
+	}
+	_, _, err = e.c.CreateFLEProfile(e.ctx, fleProfileCfg("d", "renamed", k1.ID, "card"))
+	wantCode(t, err, "FieldLevelEncryptionProfileAlreadyExists")
+	if err := e.c.DeleteFLEProfile(e.ctx, b.ID, b2.ETag); err != nil {
+		t.Fatal(err)
+	}
+	k2, _ = e.c.GetPublicKey(e.ctx, k2.ID)
+	if err := e.c.DeletePublicKey(e.ctx, k2.ID, k2.ETag); err != nil {
+		t.Fatalf("a key no profile names any more: %v", err)
+	}
+}
