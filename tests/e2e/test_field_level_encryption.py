@@ -328,6 +328,17 @@ class FieldLevelEncryptionE2E(ServerTestCase):
         listed = self.cf.list_field_level_encryption_profiles()["FieldLevelEncryptionProfileList"]
         self.assertEqual([i["Name"] for i in listed["Items"]], ["cards"])
 
+    def test_aws_cli_reads_profiles_and_configs(self):
+        profiles = self.server.aws("cloudfront", "list-field-level-encryption-profiles")["FieldLevelEncryptionProfileList"]
+        self.assertEqual([(p["Id"], p["Name"]) for p in profiles["Items"]], [(self.profile_id, "cards")])
+        entity = profiles["Items"][0]["EncryptionEntities"]["Items"][0]
+        self.assertEqual((entity["PublicKeyId"], entity["ProviderId"], entity["FieldPatterns"]["Items"]), (self.key_id, PROVIDER, ["card", "ssn*"]))
+        got = self.server.aws("cloudfront", "get-field-level-encryption-config", "--id", self.config_id)
+        self.assertTrue(got["ETag"])
+        ct = got["FieldLevelEncryptionConfig"]["ContentTypeProfileConfig"]
+        self.assertEqual(ct["ContentTypeProfiles"]["Items"][0]["ProfileId"], self.profile_id)
+        self.assertIs(ct["ForwardWhenContentTypeIsUnknown"], False)
+
     def test_behaviour_must_allow_https_and_all_methods(self):
         behavior = {"TargetOriginId": "web", "ViewerProtocolPolicy": "allow-all",
                     "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "FieldLevelEncryptionId": self.config_id}
