@@ -61,7 +61,7 @@ var (
 type FLEResource struct {
 	ID     string
 	ETag   string
-	Record *model.FLEConfigRecord // LastModified and Config (a profile uses the same fields)
+	Record *model.FLERecord
 }
 
 // checkFLEProfile validates a FieldLevelEncryptionProfileConfig alone (the
@@ -243,25 +243,25 @@ func (c *Control) checkFLEConfigProfiles(tx store.ReadTxn, cfg model.Tree) error
 
 // fleKind is what differs between configurations and profiles.
 type fleKind struct {
-	what, prefix, callerRefs, noSuch, exists, tooMany, inUse string
-	max                                                      int
-	check                                                    func(model.Tree) error
-	checkTx                                                  func(c *Control, tx store.ReadTxn, cfg model.Tree) error
-	refKeys                                                  func(cfg model.Tree, owner string) []string
-	inUsePrefix                                              string
-	nameIndex                                                string // "" when names need not be unique
+	what, prefix, idPrefix, callerRefs, noSuch, exists, tooMany, inUse string
+	max                                                                int
+	check                                                              func(model.Tree) error
+	checkTx                                                            func(c *Control, tx store.ReadTxn, cfg model.Tree) error
+	refKeys                                                            func(cfg model.Tree, owner string) []string
+	inUsePrefix                                                        string
+	nameIndex                                                          string // "" when names need not be unique
 }
 
 var (
 	fleConfigs = &fleKind{
-		what: "field-level encryption configuration", prefix: model.FLEConfigPrefix, callerRefs: fleConfigCallerRefIndex,
+		what: "field-level encryption configuration", prefix: model.FLEConfigPrefix, idPrefix: "C", callerRefs: fleConfigCallerRefIndex,
 		noSuch: "NoSuchFieldLevelEncryptionConfig", exists: "FieldLevelEncryptionConfigAlreadyExists",
 		tooMany: "TooManyFieldLevelEncryptionConfigs", inUse: "FieldLevelEncryptionConfigInUse", max: maxFLEConfigs,
 		check: checkFLEConfig, checkTx: (*Control).checkFLEConfigProfiles, refKeys: fleProfileRefKeys,
 		inUsePrefix: fleConfigRefPrefix,
 	}
 	fleProfiles = &fleKind{
-		what: "field-level encryption profile", prefix: model.FLEProfilePrefix, callerRefs: fleProfileCallerRefIndex,
+		what: "field-level encryption profile", prefix: model.FLEProfilePrefix, idPrefix: "P", callerRefs: fleProfileCallerRefIndex,
 		noSuch: "NoSuchFieldLevelEncryptionProfile", exists: "FieldLevelEncryptionProfileAlreadyExists",
 		tooMany: "TooManyFieldLevelEncryptionProfiles", inUse: "FieldLevelEncryptionProfileInUse", max: maxFLEProfiles,
 		check: checkFLEProfile, checkTx: (*Control).checkFLEProfileKeys, refKeys: flePublicKeyRefKeys,
@@ -276,7 +276,7 @@ func (k *fleKind) errNoSuch() error {
 }
 
 func (c *Control) fleView(kv store.KV) (*FLEResource, error) {
-	rec, err := decode[model.FLEConfigRecord](c, kv)
+	rec, err := decode[model.FLERecord](c, kv)
 	if err != nil {
 		return nil, err
 	}
@@ -334,11 +334,8 @@ func (c *Control) createFLE(ctx context.Context, k *fleKind, cfg model.Tree) (*F
 		if err := k.checkTx(c, tx, cfg); err != nil {
 			return err
 		}
-		id = newID("C")
-		if k == fleProfiles {
-			id = newID("P")
-		}
-		rec := model.FLEConfigRecord{ID: id, LastModified: c.now().UTC(), Config: cfg}
+		id = newID(k.idPrefix)
+		rec := model.FLERecord{ID: id, LastModified: c.now().UTC(), Config: cfg}
 		if err := putJSON(tx, k.key(id), rec); err != nil {
 			return err
 		}
@@ -360,7 +357,7 @@ func (c *Control) createFLE(ctx context.Context, k *fleKind, cfg model.Tree) (*F
 	return r, created, err
 }
 
-func (c *Control) getFLE(tx store.ReadTxn, k *fleKind, id string) (*model.FLEConfigRecord, error) {
+func (c *Control) getFLE(tx store.ReadTxn, k *fleKind, id string) (*model.FLERecord, error) {
 	kv, ok, err := tx.Get(k.key(id))
 	if err != nil {
 		return nil, err
@@ -368,7 +365,7 @@ func (c *Control) getFLE(tx store.ReadTxn, k *fleKind, id string) (*model.FLECon
 	if !ok {
 		return nil, k.errNoSuch()
 	}
-	return decode[model.FLEConfigRecord](c, kv)
+	return decode[model.FLERecord](c, kv)
 }
 
 func (c *Control) getFLEView(ctx context.Context, k *fleKind, id string) (*FLEResource, error) {
@@ -415,7 +412,7 @@ func (c *Control) updateFLE(ctx context.Context, k *fleKind, id, ifMatch string,
 		if err != nil {
 			return err
 		}
-		rec, err := decode[model.FLEConfigRecord](c, kv)
+		rec, err := decode[model.FLERecord](c, kv)
 		if err != nil {
 			return err
 		}
@@ -451,7 +448,7 @@ func (c *Control) updateFLE(ctx context.Context, k *fleKind, id, ifMatch string,
 		if err := syncIndex(tx, k.key(id), k.refKeys(rec.Config, k.key(id)), k.refKeys(cfg, k.key(id))); err != nil {
 			return err
 		}
-		next := model.FLEConfigRecord{ID: id, LastModified: c.now().UTC(), Config: cfg}
+		next := model.FLERecord{ID: id, LastModified: c.now().UTC(), Config: cfg}
 		return putJSON(tx, k.key(id), next)
 	})
 	if err != nil {
@@ -482,7 +479,7 @@ func (c *Control) deleteFLE(ctx context.Context, k *fleKind, id, ifMatch string)
 		} else if len(refs) > 0 {
 			return model.Errorf(k.inUse, "The %s %q is in use.", k.what, id)
 		}
-		rec, err := decode[model.FLEConfigRecord](c, kv)
+		rec, err := decode[model.FLERecord](c, kv)
 		if err != nil {
 			return err
 		}

@@ -12,20 +12,12 @@ const (
 	FLEProfilePrefix = "fleprofile/"
 )
 
-// FLEConfigRecord is a field-level encryption configuration, under
-// fleconfig/<id>.
-type FLEConfigRecord struct {
+// FLERecord is a field-level encryption configuration, under
+// fleconfig/<id>, or profile, under fleprofile/<id>.
+type FLERecord struct {
 	ID           string
 	LastModified time.Time
-	Config       Tree // FieldLevelEncryptionConfig
-}
-
-// FLEProfileRecord is a field-level encryption profile, under
-// fleprofile/<id>.
-type FLEProfileRecord struct {
-	ID           string
-	LastModified time.Time
-	Config       Tree // FieldLevelEncryptionProfileConfig
+	Config       Tree // FieldLevelEncryptionConfig or FieldLevelEncryptionProfileConfig
 }
 
 // FLEConfigKey is the store key of a configuration.

@@ -27,10 +27,10 @@ func TestWatcher_fieldLevelEncryption(t *testing.T) {
 	}
 	der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
 	put(model.PublicKeyKey("K1"), model.PublicKeyRecord{ID: "K1", Name: "DEMOKEY", EncodedKey: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))})
-	put(model.FLEProfileKey("P1"), model.FLEProfileRecord{ID: "P1", Config: model.Tree{"Name": "p", "CallerReference": "p",
+	put(model.FLEProfileKey("P1"), model.FLERecord{ID: "P1", Config: model.Tree{"Name": "p", "CallerReference": "p",
 		"EncryptionEntities": model.Wrapper([]any{model.Tree{"PublicKeyId": "K1", "ProviderId": "DEMO", "FieldPatterns": model.Wrapper([]any{"card", "ssn*"})}})}})
-	config := func(forward string) model.FLEConfigRecord {
-		return model.FLEConfigRecord{ID: "C1", Config: model.Tree{"CallerReference": "c",
+	config := func(forward string) model.FLERecord {
+		return model.FLERecord{ID: "C1", Config: model.Tree{"CallerReference": "c",
 			"QueryArgProfileConfig": model.Tree{"ForwardWhenQueryArgProfileIsUnknown": "false",
 				"QueryArgProfiles": model.Wrapper([]any{model.Tree{"QueryArg": "cards", "ProfileId": "P1"}})},
 			"ContentTypeProfileConfig": model.Tree{"ForwardWhenContentTypeIsUnknown": forward,

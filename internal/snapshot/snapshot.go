@@ -230,8 +230,8 @@ type records struct {
 	monitoring            map[string]*model.MonitoringSubscriptionRecord
 	responseHeaders       map[string]*model.ResponseHeadersPolicyRecord
 	realtimeLogs          map[string]*model.RealtimeLogConfigRecord
-	fleConfigs            map[string]*model.FLEConfigRecord // see fle.go
-	fleProfiles           map[string]*model.FLEProfileRecord
+	fleConfigs            map[string]*model.FLERecord // see fle.go
+	fleProfiles           map[string]*model.FLERecord
 	functions             map[string]*model.FunctionRecord
 	// programs are the compiled LIVE functions of the last snapshot, by
 	// programKey (functions.go).
@@ -248,7 +248,7 @@ func newRecords() *records {
 		cachePolicies: map[string]*model.CachePolicyRecord{}, originRequestPolicies: map[string]*model.OriginRequestPolicyRecord{},
 		monitoring: map[string]*model.MonitoringSubscriptionRecord{}, responseHeaders: map[string]*model.ResponseHeadersPolicyRecord{},
 		realtimeLogs: map[string]*model.RealtimeLogConfigRecord{},
-		fleConfigs:   map[string]*model.FLEConfigRecord{}, fleProfiles: map[string]*model.FLEProfileRecord{},
+		fleConfigs:   map[string]*model.FLERecord{}, fleProfiles: map[string]*model.FLERecord{},
 		functions: map[string]*model.FunctionRecord{}}
 }
 
