@@ -320,3 +320,26 @@ func FuzzEncryptForm(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSelect: any content type and query string decide without panicking,
+// and a query naming a known fle-profile always selects its profile,
+// whatever precedes it.
+func FuzzSelect(f *testing.F) {
+	for _, s := range [][2]string{{"application/x-www-form-urlencoded", ""}, {"text/plain; charset=\"", "fle-profile=%"}, {"", "a&&=&fle-profile"}, {";;", "fle%2dprofile=cards"}} {
+		f.Add(s[0], s[1])
+	}
+	p, q := &Profile{ID: "ct"}, &Profile{ID: "qa"}
+	cfg := &Config{ContentTypes: map[string]*Profile{FormContentType: p}, QueryArgs: map[string]*Profile{"cards": q}}
+	f.Fuzz(func(t *testing.T, contentType, query string) {
+		got, refuse := cfg.Select(contentType, query)
+		if refuse && got != nil {
+			t.Fatal("refused with a profile")
+		}
+		if _, named := queryValue(query, QueryArg); named {
+			return // the fuzzed query names a profile first
+		}
+		if got, refuse := cfg.Select(contentType, query+"&fle-profile=cards"); got != q || refuse {
+			t.Fatalf("fle-profile=cards after %q selected %v (refuse=%v)", query, got, refuse)
+		}
+	})
+}
