@@ -95,6 +95,9 @@ func (c *Control) CreateDistribution(ctx context.Context, cfg model.Tree, tags [
 		if err := c.checkRealtimeLogRefs(tx, parsed); err != nil {
 			return err
 		}
+		if err := c.checkFLERefs(tx, parsed, distKey(id)); err != nil {
+			return err
+		}
 		id = newID("E")
 		if err := claimAliases(tx, distKey(id), parsed.Aliases); err != nil {
 			return err
@@ -180,6 +183,7 @@ func distIndexKeys(id string, p *model.DistributionConfig) []string {
 	}
 	keys = append(keys, realtimeLogRefKeys(p, distKey(id))...)
 	keys = append(keys, functionRefKeys(p, distKey(id))...)
+	keys = append(keys, fleConfigRefKeys(p, distKey(id))...)
 	return append(keys, policyRefKeys(p, distKey(id))...)
 }
 
@@ -297,6 +301,9 @@ func (c *Control) UpdateDistribution(ctx context.Context, id, ifMatch string, ap
 			return err
 		}
 		if err := c.checkRealtimeLogRefs(tx, parsed); err != nil {
+			return err
+		}
+		if err := c.checkFLERefs(tx, parsed, distKey(id)); err != nil {
 			return err
 		}
 		if err := claimAliases(tx, distKey(id), parsed.Aliases); err != nil {

@@ -190,7 +190,8 @@ func (c *Control) UpdatePublicKey(ctx context.Context, id, ifMatch string, apply
 	return c.GetPublicKey(ctx, id)
 }
 
-// DeletePublicKey deletes a public key that no key group contains.
+// DeletePublicKey deletes a public key that no key group contains and no
+// field-level encryption profile names.
 func (c *Control) DeletePublicKey(ctx context.Context, id, ifMatch string) error {
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
 		kv, err := getForChange(tx, publicKeyKey(id), id, ifMatch, errNotFound("NoSuchPublicKey", "public key"))
@@ -202,7 +203,7 @@ func (c *Control) DeletePublicKey(ctx context.Context, id, ifMatch string) error
 			return err
 		}
 		if len(refs) > 0 {
-			return model.Errorf("PublicKeyInUse", "The specified public key is in use by a key group.")
+			return model.Errorf("PublicKeyInUse", "The specified public key is in use by a key group or a field-level encryption profile.")
 		}
 		rec, err := decode[model.PublicKeyRecord](c, kv)
 		if err != nil {

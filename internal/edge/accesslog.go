@@ -21,6 +21,10 @@ type logWriter struct {
 	firstByte time.Time
 }
 
+// Unwrap lets http.ResponseController reach the connection (read
+// deadlines of field-level encryption's body, fle.go).
+func (l *logWriter) Unwrap() http.ResponseWriter { return l.ResponseWriter }
+
 func (l *logWriter) WriteHeader(code int) {
 	if l.firstByte.IsZero() {
 		l.firstByte = time.Now()

@@ -15,6 +15,8 @@
 //	                       400), first PathPattern match, else the default
 //	  requestFilter        viewer protocol policy (403 or redirect),
 //	                       allowed methods, signed URLs and cookies
+//	  fieldLevelEncryption POST/PUT body's profile by content type or
+//	                       fle-profile (blocked: 400; fle.go)
 //	  cacheKey             from the behaviour's cache policy; cached or not
 //	  -> a refusal         exchange.refused: CloudFront's page, redirect, XML
 //	viewer request         functions.go: the behaviour's viewer-request
@@ -23,6 +25,9 @@
 //	                       failure is the answer
 //	obtain (serve.go)      cacheLookup: fresh is a Hit; stale is revalidated,
 //	                       refreshed in the background, or served on error
+//	  passThrough          serve.go: not cached; a body with a field-level
+//	                       encryption profile is buffered (1 MB) and its
+//	                       fields encrypted before the origin request (fle.go)
 //	  upstream (miss)      upstream.go: originRequest (derived once from the
 //	                       viewer request), fetch with failover, and
 //	                       upstreamResponse, which decides TTL and what is

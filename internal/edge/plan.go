@@ -11,6 +11,7 @@ import (
 
 	"openfront/internal/cfheaders"
 	"openfront/internal/fastpath"
+	"openfront/internal/fle"
 	"openfront/internal/geo"
 	"openfront/internal/origin"
 	"openfront/internal/signedurl"
@@ -125,6 +126,9 @@ type plan struct {
 	// method cached); the key is then the one planRequest returned.
 	cached    bool
 	skipQuery func(string) bool // signed-URL parameters, left out of key and origin query
+	// fle: the field-level encryption profile the body is encrypted with
+	// (nil: none); see fle.go.
+	fle *fle.Profile
 }
 
 // refusal is a response the plan decided instead of serving: CloudFront's
@@ -248,6 +252,17 @@ func (pl planner) plan(p *plan, snap *snapshot.Snapshot, h *requestHead, now tim
 			return key, &refusal{status: http.StatusForbidden, detail: "InvalidRequest", signature: se, viewerFault: true}
 		}
 		p.skipQuery = signedurl.IsSigningParam
+	}
+	// fieldLevelEncryption: a POST or PUT body on a behaviour with a
+	// configuration gets its profile from the content type or the
+	// fle-profile query argument; one the configuration blocks is refused
+	// (fle.go).
+	if b.FLE != nil && h.hasBody && (h.method == http.MethodPost || h.method == http.MethodPut) {
+		prof, refuse := b.FLE.Select(h.header.HeaderOf(contentTypeField).Get("Content-Type"), h.rawQuery)
+		if refuse {
+			return key, &refuseFLE
+		}
+		p.fle = prof
 	}
 	// cacheKey: from the behaviour's cache policy (or legacy forwarded
 	// values). GET and HEAD share one cached object.

@@ -280,7 +280,11 @@ func (x *exchange) passThrough() response {
 	if x.r.ContentLength != 0 && x.r.Body != nil && x.r.Body != http.NoBody {
 		body = x.r.Body
 	}
-	out := x.originRequest(x.r.Method, body, x.r.ContentLength)
+	body, length, ended := x.fleBody(body, x.r.ContentLength) // field-level encryption: fle.go
+	if ended != nil {
+		return *ended
+	}
+	out := x.originRequest(x.r.Method, body, length)
 	x.interim = newInterimRelay(x.w, x.r)
 	out.Interim = x.interim.relayFunc()
 	resp, err := x.fetch(x.r.Context(), out)

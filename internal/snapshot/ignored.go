@@ -87,7 +87,7 @@ var behaviorFields = []Field{
 	{Path: "FunctionAssociations.Quantity", Support: ActedOn},
 	{Path: "FunctionAssociations.Items[].FunctionARN", Support: ActedOn},
 	{Path: "FunctionAssociations.Items[].EventType", Support: ActedOn},
-	{Path: "FieldLevelEncryptionId", Support: Refused, Note: "NoSuchFieldLevelEncryptionConfig: no field-level encryption yet"},
+	{Path: "FieldLevelEncryptionId", Support: ActedOn, Note: "form fields of POST and PUT bodies encrypted before the origin (package fle)"},
 	{Path: "RealtimeLogConfigArn", Support: ActedOn, Note: "sampled requests are put to the Kinesis stream on --kinesis-endpoint"},
 	{Path: "CachePolicyId", Support: ActedOn},
 	{Path: "OriginRequestPolicyId", Support: ActedOn},

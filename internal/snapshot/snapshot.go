@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"openfront/internal/cachepolicy"
+	"openfront/internal/fle"
 	"openfront/internal/functions"
 	"openfront/internal/model"
 	"openfront/internal/pathpattern"
@@ -90,6 +91,9 @@ type Behavior struct {
 	// RealtimeLog is the real-time log configuration the behaviour names
 	// (nil for none): its sampled requests become Kinesis records.
 	RealtimeLog *model.RealtimeLogConfigRecord
+	// FLE is the field-level encryption configuration the behaviour names
+	// (nil: none); see fle.go.
+	FLE *fle.Config
 	// ViewerRequest and ViewerResponse are the CloudFront Functions the
 	// behaviour runs on those events (nil: none); see functions.go.
 	ViewerRequest, ViewerResponse *Function
@@ -229,6 +233,8 @@ type records struct {
 	monitoring            map[string]*model.MonitoringSubscriptionRecord
 	responseHeaders       map[string]*model.ResponseHeadersPolicyRecord
 	realtimeLogs          map[string]*model.RealtimeLogConfigRecord
+	fleConfigs            map[string]*model.FLERecord // see fle.go
+	fleProfiles           map[string]*model.FLERecord
 	functions             map[string]*model.FunctionRecord
 	// programs are the compiled LIVE functions of the last snapshot, by
 	// programKey (functions.go).
@@ -245,7 +251,8 @@ func newRecords() *records {
 		cachePolicies: map[string]*model.CachePolicyRecord{}, originRequestPolicies: map[string]*model.OriginRequestPolicyRecord{},
 		monitoring: map[string]*model.MonitoringSubscriptionRecord{}, responseHeaders: map[string]*model.ResponseHeadersPolicyRecord{},
 		realtimeLogs: map[string]*model.RealtimeLogConfigRecord{},
-		functions:    map[string]*model.FunctionRecord{}}
+		fleConfigs:   map[string]*model.FLERecord{}, fleProfiles: map[string]*model.FLERecord{},
+		functions: map[string]*model.FunctionRecord{}}
 }
 
 // recordPrefixes are the kinds apply keeps: the watcher loads them all on
@@ -256,6 +263,7 @@ var recordPrefixes = []string{
 	model.CachePolicyPrefix, model.OriginRequestPolicyPrefix, model.MonitoringSubscriptionPrefix,
 	model.ResponseHeadersPolicyPrefix,
 	model.RealtimeLogConfigPrefix,
+	model.FLEConfigPrefix, model.FLEProfilePrefix,
 	model.FunctionPrefix,
 }
 
@@ -285,6 +293,10 @@ func (r *records) apply(key string, value []byte, deleted bool, log *slog.Logger
 		return applyRecord(r.responseHeaders, key, value, deleted, log)
 	case strings.HasPrefix(key, model.RealtimeLogConfigPrefix):
 		return applyRecord(r.realtimeLogs, key, value, deleted, log)
+	case strings.HasPrefix(key, model.FLEConfigPrefix):
+		return applyRecord(r.fleConfigs, key, value, deleted, log)
+	case strings.HasPrefix(key, model.FLEProfilePrefix):
+		return applyRecord(r.fleProfiles, key, value, deleted, log)
 	case strings.HasPrefix(key, model.FunctionPrefix):
 		return applyRecord(r.functions, key, value, deleted, log)
 	}
@@ -375,6 +387,7 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 		}
 	}
 	r.compileResponseHeaders(s, log)
+	r.compileFLE(s, log)
 	r.compileFunctions(s, log)
 	s.OACs = map[string]*model.OACRecord{}
 	for _, rec := range r.oacs {

@@ -26,7 +26,6 @@ class TestNotImplemented(ServerTestCase):
         self.assertNotImplemented("CreateVpcOrigin", self.cf.create_vpc_origin, VpcOriginEndpointConfig={
             "Name": "vpc", "Arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/1",
             "HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"})
-        self.assertNotImplemented("GetFieldLevelEncryption", self.cf.get_field_level_encryption, Id="x")
         self.assertNotImplemented("ListDistributionsByVpcOriginId", self.cf.list_distributions_by_vpc_origin_id,
                                   VpcOriginId="vo_1")
 

@@ -264,7 +264,7 @@ func newSubstitutions() *substitutions {
 var (
 	etagHeader    = regexp.MustCompile(`(?m)^ETag: (\S+)$`)
 	etagElement   = regexp.MustCompile(`<ETag>([^<]+)</ETag>`)
-	generatedID   = regexp.MustCompile(`\b[EIK][A-Z0-9]{13}\b`)
+	generatedID   = regexp.MustCompile(`\b[CEIKP][A-Z0-9]{13}\b`)
 	uuidID        = regexp.MustCompile(`<Id>([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})</Id>|(?m)^Location: .*/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
 	domainName    = regexp.MustCompile(`\b[ds][a-z0-9]{13}\.cloudfront\.net\b`)
 	canonicalUser = regexp.MustCompile(`\b[0-9a-f]{64,}\b`)

@@ -75,6 +75,20 @@ var routes = []route{
 	{"PUT", "/public-key/{Id}/config", "UpdatePublicKey", "2020-05-31", (*Handler).updatePublicKey},
 	{"DELETE", "/public-key/{Id}", "DeletePublicKey", "2020-05-31", (*Handler).deletePublicKey},
 
+	// Field-level encryption configurations and profiles.
+	{"POST", "/field-level-encryption", "CreateFieldLevelEncryptionConfig", "2020-05-31", (*Handler).createFLEConfig},
+	{"GET", "/field-level-encryption", "ListFieldLevelEncryptionConfigs", "2020-05-31", (*Handler).listFLEConfigs},
+	{"GET", "/field-level-encryption/{Id}", "GetFieldLevelEncryption", "2020-05-31", (*Handler).getFLEConfig},
+	{"GET", "/field-level-encryption/{Id}/config", "GetFieldLevelEncryptionConfig", "2020-05-31", (*Handler).getFLEConfigConfig},
+	{"PUT", "/field-level-encryption/{Id}/config", "UpdateFieldLevelEncryptionConfig", "2020-05-31", (*Handler).updateFLEConfig},
+	{"DELETE", "/field-level-encryption/{Id}", "DeleteFieldLevelEncryptionConfig", "2020-05-31", (*Handler).deleteFLEConfig},
+	{"POST", "/field-level-encryption-profile", "CreateFieldLevelEncryptionProfile", "2020-05-31", (*Handler).createFLEProfile},
+	{"GET", "/field-level-encryption-profile", "ListFieldLevelEncryptionProfiles", "2020-05-31", (*Handler).listFLEProfiles},
+	{"GET", "/field-level-encryption-profile/{Id}", "GetFieldLevelEncryptionProfile", "2020-05-31", (*Handler).getFLEProfile},
+	{"GET", "/field-level-encryption-profile/{Id}/config", "GetFieldLevelEncryptionProfileConfig", "2020-05-31", (*Handler).getFLEProfileConfig},
+	{"PUT", "/field-level-encryption-profile/{Id}/config", "UpdateFieldLevelEncryptionProfile", "2020-05-31", (*Handler).updateFLEProfile},
+	{"DELETE", "/field-level-encryption-profile/{Id}", "DeleteFieldLevelEncryptionProfile", "2020-05-31", (*Handler).deleteFLEProfile},
+
 	// Key groups. UpdateKeyGroup has no /config suffix.
 	{"POST", "/key-group", "CreateKeyGroup", "2020-05-31", (*Handler).createKeyGroup},
 	{"GET", "/key-group", "ListKeyGroups", "2020-05-31", (*Handler).listKeyGroups},
