@@ -68,6 +68,11 @@ func WithQuotas(q control.Quotas) Option {
 	return func(s *control.Settings) { s.Quotas = q }
 }
 
+// WithCertificates sets the operator's viewer certificates.
+func WithCertificates(c control.CertificateChecker) Option {
+	return func(s *control.Settings) { s.Certificates = c }
+}
+
 // NewServer starts a server whose resources are released by t.Cleanup.
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()

@@ -325,3 +325,54 @@ func TestResponseHeadersPolicy_revalidation(t *testing.T) {
 		t.Errorf("revalidated: %d %v", resp.StatusCode, resp.Header)
 	}
 }
+
+// TestResponseHeadersPolicy_managedSecurityHeaders: the managed
+// SecurityHeadersPolicy over real HTTP, miss and hit on both fronts (the
+// fast path appends its headers as one block when the origin sent none it
+// keeps, one by one otherwise): X-Content-Type-Options replaces the
+// origin's ("CloudFront adds X-Content-Type-Options: nosniff to all
+// responses", Developer Guide, "Use managed response headers policies"),
+// the other four keep the origin's when it sent them.
+func TestResponseHeadersPolicy_managedSecurityHeaders(t *testing.T) {
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "max-age=60")
+		if r.URL.Path == "/own" {
+			h.Set("X-Content-Type-Options", "bogus")
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("Strict-Transport-Security", "max-age=5")
+		}
+		io.WriteString(w, "page")
+	})
+	f := withPolicy(t, distConfig(o, nil), model.ManagedResponseHeadersPolicies["67f7725c-6f97-4210-82d7-5512b31e9d03"])
+	documented := map[string]string{
+		"X-Content-Type-Options":    "nosniff",
+		"X-Frame-Options":           "SAMEORIGIN",
+		"Strict-Transport-Security": "max-age=31536000",
+		"Referrer-Policy":           "strict-origin-when-cross-origin",
+		"X-Xss-Protection":          "1; mode=block",
+	}
+	for _, tc := range []struct {
+		path string
+		want map[string]string
+	}{
+		{"/bare", documented},
+		{"/own", map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Strict-Transport-Security": "max-age=5",
+			"Referrer-Policy": "strict-origin-when-cross-origin", "X-Xss-Protection": "1; mode=block"}},
+	} {
+		for _, front := range []struct{ name, addr, xcache string }{
+			{"miss", f.slow, "Miss from cloudfront"}, {"hit", f.slow, "Hit from cloudfront"}, {"fast front hit", f.fast, "Hit from cloudfront"},
+		} {
+			resp := roundTrip(t, front.addr, rhpGet(tc.path))
+			f.settle(t)
+			if got := resp.Header.Get("X-Cache"); got != front.xcache {
+				t.Errorf("%s %s: X-Cache %q", tc.path, front.name, got)
+			}
+			for name, want := range tc.want {
+				if got := resp.Header.Values(name); len(got) != 1 || got[0] != want {
+					t.Errorf("%s %s: %s = %q, want [%q]", tc.path, front.name, name, got, want)
+				}
+			}
+		}
+	}
+}

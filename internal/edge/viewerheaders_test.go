@@ -141,8 +141,8 @@ func TestServer_generatedHeadersReachTheOrigin(t *testing.T) {
 		{"origin request policy AllViewer", policies(cachingOptimized, allViewerPolicy), map[string]string{}, true},
 		{"origin request policy AllViewerAndCloudFrontHeaders", policies(cachingDisabled, allViewerAndCloudFront),
 			map[string]string{cfheaders.ViewerCountry: "DE", cfheaders.IsMobileViewer: "false", cfheaders.IsDesktopViewer: "true",
-				cfheaders.IsTabletViewer: "false", cfheaders.IsSmartTVViewer: "false", cfheaders.ForwardedProto: "http",
-				cfheaders.ViewerHTTPVersion: "1.1", cfheaders.ViewerAddress: "127.0.0.1:PORT"}, true},
+				cfheaders.IsTabletViewer: "false", cfheaders.IsSmartTVViewer: "false", cfheaders.IsIOSViewer: "false", cfheaders.IsAndroidViewer: "false",
+				cfheaders.ForwardedProto: "http", cfheaders.ViewerHTTPVersion: "1.1", cfheaders.ViewerAddress: "127.0.0.1:PORT"}, true},
 		{"cache policy keys the country (Amplify)", policies(amplifyCachePolicy, ""), map[string]string{cfheaders.ViewerCountry: "DE"}, false},
 	}
 	for _, tc := range tests {

@@ -68,7 +68,14 @@ var ManagedOriginRequestPolicies = map[string]OriginRequestPolicy{
 	"216adef6-5c7f-47e4-b989-5492eafa07d3": {Name: "Managed-AllViewer",
 		Headers: Selection{Behavior: "allViewer"}, Cookies: Selection{Behavior: "all"}, QueryStrings: Selection{Behavior: "all"}},
 	"33f36d7e-f396-46d9-90e0-52428a34d9dc": {Name: "Managed-AllViewerAndCloudFrontHeaders-2022-06",
-		Headers: Selection{Behavior: "allViewerAndWhitelistCloudFront", Names: []string{"CloudFront-Viewer-Country", "CloudFront-Forwarded-Proto", "CloudFront-Is-Desktop-Viewer", "CloudFront-Is-Mobile-Viewer", "CloudFront-Is-Tablet-Viewer", "CloudFront-Is-SmartTV-Viewer", "CloudFront-Viewer-Address", "CloudFront-Viewer-Http-Version"}},
+		// "all CloudFront headers that were released through June 2022".
+		Headers: Selection{Behavior: "allViewerAndWhitelistCloudFront", Names: []string{
+			"CloudFront-Forwarded-Proto", "CloudFront-Is-Android-Viewer", "CloudFront-Is-Desktop-Viewer", "CloudFront-Is-IOS-Viewer",
+			"CloudFront-Is-Mobile-Viewer", "CloudFront-Is-SmartTV-Viewer", "CloudFront-Is-Tablet-Viewer", "CloudFront-Viewer-Address",
+			"CloudFront-Viewer-ASN", "CloudFront-Viewer-City", "CloudFront-Viewer-Country", "CloudFront-Viewer-Country-Name",
+			"CloudFront-Viewer-Country-Region", "CloudFront-Viewer-Country-Region-Name", "CloudFront-Viewer-Http-Version",
+			"CloudFront-Viewer-Latitude", "CloudFront-Viewer-Longitude", "CloudFront-Viewer-Metro-Code", "CloudFront-Viewer-Postal-Code",
+			"CloudFront-Viewer-Time-Zone", "CloudFront-Viewer-TLS"}},
 		Cookies: Selection{Behavior: "all"}, QueryStrings: Selection{Behavior: "all"}},
 	"b689b0a8-53d0-40ab-baf2-68738e2966ac": {Name: "Managed-AllViewerExceptHostHeader",
 		Headers: Selection{Behavior: "allExcept", Names: []string{"Host"}}, Cookies: Selection{Behavior: "all"}, QueryStrings: Selection{Behavior: "all"}},
@@ -80,6 +87,8 @@ var ManagedOriginRequestPolicies = map[string]OriginRequestPolicy{
 	"775133bc-15f2-49f9-abea-afb2e0bf67d2": {Name: "Managed-Elemental-MediaTailor-PersonalizedManifests",
 		Headers: Selection{Behavior: "whitelist", Names: []string{"Origin", "Access-Control-Request-Headers", "Access-Control-Request-Method", "User-Agent", "X-Forwarded-For"}},
 		Cookies: Selection{Behavior: "none"}, QueryStrings: Selection{Behavior: "all"}},
+	"bf0718e1-ba1e-49d1-88b1-f726733018ae": {Name: "Managed-HostHeaderOnly",
+		Headers: Selection{Behavior: "whitelist", Names: []string{"Host"}}, Cookies: Selection{Behavior: "none"}, QueryStrings: Selection{Behavior: "none"}},
 	"acba4595-bd28-49b8-b9fe-13317c0390fa": {Name: "Managed-UserAgentRefererHeaders",
 		Headers: Selection{Behavior: "whitelist", Names: []string{"User-Agent", "Referer"}}, Cookies: Selection{Behavior: "none"}, QueryStrings: Selection{Behavior: "all"}},
 }

@@ -384,9 +384,12 @@ var (
 	securityHeaders = SecurityHeaders{
 		ReferrerPolicy:          &OverridableValue{Value: "strict-origin-when-cross-origin"},
 		StrictTransportSecurity: &StrictTransportSecurity{MaxAgeSec: 31536000},
-		ContentTypeOptions:      &OverridableValue{Value: "nosniff"},
-		FrameOptions:            &OverridableValue{Value: "SAMEORIGIN"},
-		XSSProtection:           &XSSProtection{Protection: true, ModeBlock: true},
+		// "CloudFront adds X-Content-Type-Options: nosniff to all
+		// responses", the origin's copy included: the one header whose
+		// "Override origin?" is Yes.
+		ContentTypeOptions: &OverridableValue{Override: true, Value: "nosniff"},
+		FrameOptions:       &OverridableValue{Value: "SAMEORIGIN"},
+		XSSProtection:      &XSSProtection{Protection: true, ModeBlock: true},
 	}
 )
 

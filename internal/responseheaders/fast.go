@@ -41,6 +41,28 @@ func (c *Policy) fastCapable() bool {
 	return true
 }
 
+// prepareFast renders what the fast path appends for every response and
+// the filter StoredField looks at first: a stored response's fields are
+// mostly ones the policy does not name, and a name whose length no policy
+// name has is not one of them.
+func (c *Policy) prepareFast() {
+	for i, h := range c.add {
+		c.addBlock = appendField(c.addBlock, h.key, h.values[0])
+		if !h.override {
+			c.keepMask |= 1 << i
+		}
+		c.nameLengths |= lengthBit(h.key)
+	}
+	for _, k := range c.remove {
+		c.nameLengths |= lengthBit(k)
+	}
+	for _, k := range corsKeys {
+		c.nameLengths |= lengthBit(k)
+	}
+}
+
+func lengthBit(name string) uint64 { return 1 << (len(name) & 63) }
+
 // StoredField reports whether the fast path drops a stored field named
 // name (canonical) from the head: the policy removes it, or replaces it
 // (Override, or a CORS header of a CORS response when OriginOverride).
@@ -48,6 +70,9 @@ func (c *Policy) fastCapable() bool {
 // cors is whether the request is a CORS request the policy allows
 // (OriginAllowed).
 func (c *Policy) StoredField(name string, cors bool, present *uint64) (drop bool) {
+	if c.nameLengths&lengthBit(name) == 0 {
+		return false
+	}
 	for _, k := range c.remove {
 		if k == name {
 			return true
@@ -85,9 +110,13 @@ func (c *cors) sets(j int) bool {
 // after the stored ones, given present from StoredField. origin is the
 // request's Origin when cors is true.
 func (c *Policy) AppendFields(dst []byte, present uint64, cors bool, origin string) []byte {
-	for i := range c.add {
-		if h := &c.add[i]; h.override || present&(1<<i) == 0 {
-			dst = appendField(dst, h.key, h.values[0])
+	if present&c.keepMask == 0 {
+		dst = append(dst, c.addBlock...) // the origin sent none the policy keeps
+	} else {
+		for i := range c.add {
+			if h := &c.add[i]; h.override || present&(1<<i) == 0 {
+				dst = appendField(dst, h.key, h.values[0])
+			}
 		}
 	}
 	if !cors {

@@ -28,6 +28,12 @@ type Policy struct {
 	// ServerTiming is the policy's Server-Timing setting (nil: none).
 	ServerTiming *model.ServerTimingConfig
 	fast         bool // see Fast
+	// For the fast path (fast.go): the added headers rendered once, the
+	// bits of those without Override, and the lengths of every name the
+	// policy acts on.
+	addBlock    []byte
+	keepMask    uint64
+	nameLengths uint64
 }
 
 type header struct {
@@ -116,6 +122,9 @@ func Compile(p model.ResponseHeadersPolicy) *Policy {
 		c.cors = compileCORS(p.CORS)
 	}
 	c.fast = c.fastCapable()
+	if c.fast {
+		c.prepareFast()
+	}
 	return c
 }
 

@@ -26,8 +26,7 @@ class TestNotImplemented(ServerTestCase):
         self.assertNotImplemented("CreateVpcOrigin", self.cf.create_vpc_origin, VpcOriginEndpointConfig={
             "Name": "vpc", "Arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/1",
             "HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"})
-        self.assertNotImplemented("ListDistributionsByVpcOriginId", self.cf.list_distributions_by_vpc_origin_id,
-                                  VpcOriginId="vo_1")
+        self.assertNotImplemented("GetVpcOrigin", self.cf.get_vpc_origin, Id="vo_1")
 
     def test_aws_cli_cloudfront_operation_not_served(self):
         p = self.server.aws_run("cloudfront", "list-vpc-origins")

@@ -30,8 +30,9 @@ def file_base(name):
     return name.replace(":", "_").replace("/", "+")
 
 
-def put_certificate(name, names, days=(-1, 30)):
-    """Write a self-signed certificate for `names` as the operator would; returns its DER."""
+def put_certificate(name, names, days=(-1, 30), cert_dir=None):
+    """Write a self-signed certificate for `names` as the operator would (in cert_dir, CERT_DIR by
+    default); returns its DER."""
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (x509.CertificateBuilder()
@@ -42,7 +43,7 @@ def put_certificate(name, names, days=(-1, 30)):
             .not_valid_after(now + datetime.timedelta(days=days[1]))
             .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
             .sign(key, hashes.SHA256()))
-    base = os.path.join(CERT_DIR, file_base(name))
+    base = os.path.join(cert_dir or CERT_DIR, file_base(name))
     with open(base + ".crt", "wb") as f:
         f.write(cert.public_bytes(serialization.Encoding.PEM))
     with open(base + ".key", "wb") as f:

@@ -327,6 +327,13 @@ func withoutETag(paths []string) []string {
 // (InProgress is the only pending state).
 func waitDeployed(t *testing.T, cf *cloudfront.Client, id string) *cloudfront.GetDistributionOutput {
 	t.Helper()
+	return waitDeployedWith(t, cf, id, distributionPaths())
+}
+
+// waitDeployedWith is waitDeployed for a distribution whose reads carry
+// paths.
+func waitDeployedWith(t *testing.T, cf *cloudfront.Client, id string, paths []string) *cloudfront.GetDistributionOutput {
+	t.Helper()
 	var last *cloudfront.GetDistributionOutput
 	poll(t, "GetDistribution until Deployed", func() (bool, string, error) {
 		out, err := cf.GetDistribution(ctx(t), &cloudfront.GetDistributionInput{Id: aws.String(id)})
@@ -336,7 +343,7 @@ func waitDeployed(t *testing.T, cf *cloudfront.Client, id string) *cloudfront.Ge
 		if out.Distribution == nil || out.Distribution.DistributionConfig == nil {
 			return false, "", fmt.Errorf("empty result")
 		}
-		assertMembers(t, "GetDistribution", out, distributionPaths())
+		assertMembers(t, "GetDistribution", out, paths)
 		last = out
 		switch st := aws.ToString(out.Distribution.Status); st {
 		case "Deployed":

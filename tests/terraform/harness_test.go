@@ -78,18 +78,20 @@ func freeAddr(t *testing.T) string {
 // server is one `openfront serve` process on free loopback ports with a
 // temporary data dir.
 type server struct {
-	api string // host:port of the control-plane API
-	cf  *cloudfront.Client
-	ls  *lightsail.Client
+	api  string // host:port of the control-plane API
+	edge string // host:port of the edge (plain HTTP)
+	cf   *cloudfront.Client
+	ls   *lightsail.Client
 }
 
-func startServer(t *testing.T) *server {
+// startServer starts one, with extra flags appended to its command line.
+func startServer(t *testing.T, extra ...string) *server {
 	t.Helper()
 	bin := buildOpenfront(t)
 	dir := t.TempDir()
-	s := &server{api: freeAddr(t)}
-	cmd := exec.Command(bin, "serve", "--api-addr", s.api, "--edge-addr", freeAddr(t), "--edge-tls-addr", "", "--rtmp-addr", "",
-		"--data-dir", filepath.Join(dir, "data"), "--log-level", "warn")
+	s := &server{api: freeAddr(t), edge: freeAddr(t)}
+	cmd := exec.Command(bin, append([]string{"serve", "--api-addr", s.api, "--edge-addr", s.edge, "--edge-tls-addr", "", "--rtmp-addr", "",
+		"--data-dir", filepath.Join(dir, "data"), "--log-level", "warn"}, extra...)...)
 	cmd.Env = append(os.Environ(), "OPENFRONT_ACCESS_KEY_ID="+accessKeyID, "OPENFRONT_SECRET_ACCESS_KEY="+secretAccessKey)
 	logf, err := os.Create(filepath.Join(dir, "openfront.log"))
 	if err != nil {

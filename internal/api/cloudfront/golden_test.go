@@ -16,6 +16,7 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"openfront/internal/apitest"
+	"openfront/internal/tlsconfig"
 )
 
 var update = flag.Bool("update", false, "rewrite the .response sections of testdata/*/*.txtar")
@@ -57,6 +58,7 @@ var goldenClock = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 //
 //	ETag<n>           values of the ETag header and of <ETag> elements
 //	Id<n>             generated ids: E, I or K followed by 13 [A-Z0-9]
+//	HiddenId<n>       Id<n> partly hidden (ListConflictingAliases)
 //	Uuid<n>           UUIDs that are ids (in an <Id> element or the
 //	                  Location header: key groups, policies)
 //	Domain<n>         d/s + 13 [a-z0-9] + ".cloudfront.net"
@@ -169,10 +171,27 @@ func runGolden(t *testing.T, file string) {
 	}
 }
 
-// newGoldenServer is an apitest server with a fixed clock and an edge
-// pinned at revision 0.
+// goldenCertificate is the one viewer certificate of the golden server:
+// ACMCertificateArn arn:aws:acm:us-east-1:123456789012:certificate/golden,
+// for example.com and *.example.com.
+type goldenCertificate struct{}
+
+func (goldenCertificate) Check(name string, aliases []string) error {
+	if name != "arn:aws:acm:us-east-1:123456789012:certificate/golden" {
+		return fmt.Errorf("certificate %q not found", name)
+	}
+	for _, a := range aliases {
+		if !tlsconfig.Covers([]string{"example.com", "*.example.com"}, a) {
+			return fmt.Errorf("certificate %q does not cover %q", name, a)
+		}
+	}
+	return nil
+}
+
+// newGoldenServer is an apitest server with a fixed clock, an edge pinned
+// at revision 0 and goldenCertificate.
 func newGoldenServer(t testing.TB) *apitest.Server {
-	s := apitest.NewServer(t)
+	s := apitest.NewServer(t, apitest.WithCertificates(goldenCertificate{}))
 	s.Control.SetClock(func() time.Time { return goldenClock })
 	if err := s.Fleet.Report(context.Background(), "pinned-edge", 0); err != nil {
 		t.Fatal(err)
@@ -299,6 +318,14 @@ func (s *substitutions) normalise(text string) string {
 			if _, isETag := s.names[v]; !isETag {
 				s.name(kind.name, v)
 			}
+		}
+	}
+	// A generated id as ListConflictingAliases shows it, partly hidden
+	// (EAB********XYZ), is HiddenId<n> of Id<n>.
+	for n, v := range s.values {
+		if id, ok := strings.CutPrefix(n, "Id"); ok && len(v) == 14 {
+			hidden := v[:3] + strings.Repeat("*", len(v)-6) + v[len(v)-3:]
+			s.names[hidden], s.values["HiddenId"+id] = "HiddenId"+id, hidden
 		}
 	}
 	for _, m := range uuidID.FindAllStringSubmatch(text, -1) {

@@ -145,4 +145,26 @@ var routes = []route{
 	{"PUT", "/response-headers-policy/{Id}", "UpdateResponseHeadersPolicy", "2020-05-31", responseHeadersPolicyAPI.update},
 	{"DELETE", "/response-headers-policy/{Id}", "DeleteResponseHeadersPolicy", "2020-05-31", responseHeadersPolicyAPI.delete},
 	{"GET", "/distributionsByResponseHeadersPolicyId/{ResponseHeadersPolicyId}", "ListDistributionsByResponseHeadersPolicyId", "2020-05-31", responseHeadersPolicyAPI.listDistributions},
+
+	// The rest of the distribution surface: lists of distributions by the
+	// resource they use (VPC origins, Anycast IP lists, trust stores,
+	// connection functions and shared resources do not exist here: each
+	// answers EntityNotFound or UnsupportedOperation), alias moves and
+	// conflicts, resource policies.
+	{"GET", "/distributionsByCachePolicyId/{CachePolicyId}", "ListDistributionsByCachePolicyId", "2020-05-31", cachePolicyAPI.listDistributions},
+	{"GET", "/distributionsByOriginRequestPolicyId/{OriginRequestPolicyId}", "ListDistributionsByOriginRequestPolicyId", "2020-05-31", originRequestPolicyAPI.listDistributions},
+	{"GET", "/distributionsByKeyGroupId/{KeyGroupId}", "ListDistributionsByKeyGroup", "2020-05-31", (*Handler).listDistributionsByKeyGroup},
+	{"GET", "/distributionsByConnectionMode/{ConnectionMode}", "ListDistributionsByConnectionMode", "2020-05-31", (*Handler).listDistributionsByConnectionMode},
+	{"GET", "/distributionsByVpcOriginId/{VpcOriginId}", "ListDistributionsByVpcOriginId", "2020-05-31", listDistributionsByUnserved("VPC origin", "VpcOriginId", "VpcOriginId")},
+	{"GET", "/distributionsByAnycastIpListId/{AnycastIpListId}", "ListDistributionsByAnycastIpListId", "2020-05-31", listDistributionsByUnserved("Anycast static IP list", "AnycastIpListId", "AnycastIpListId")},
+	{"GET", "/distributionsByTrustStore", "ListDistributionsByTrustStore", "2020-05-31", listDistributionsByUnserved("trust store", "", "TrustStoreIdentifier")},
+	{"GET", "/distributionsByConnectionFunction", "ListDistributionsByConnectionFunction", "2020-05-31", listDistributionsByUnserved("connection function", "", "ConnectionFunctionIdentifier")},
+	{"GET", "/distributionsByOwnedResource/{ResourceArn}", "ListDistributionsByOwnedResource", "2020-05-31", (*Handler).listDistributionsByOwnedResource},
+	{"PUT", "/distribution/{TargetDistributionId}/associate-alias", "AssociateAlias", "2020-05-31", (*Handler).associateAlias},
+	{"GET", "/conflicting-alias", "ListConflictingAliases", "2020-05-31", (*Handler).listConflictingAliases},
+	{"POST", "/domain-conflicts", "ListDomainConflicts", "2020-05-31", (*Handler).listDomainConflicts},
+	{"POST", "/domain-association", "UpdateDomainAssociation", "2020-05-31", (*Handler).updateDomainAssociation},
+	{"POST", "/get-resource-policy", "GetResourcePolicy", "2020-05-31", resourcePolicyOperation("GetResourcePolicyRequest", false)},
+	{"POST", "/put-resource-policy", "PutResourcePolicy", "2020-05-31", resourcePolicyOperation("PutResourcePolicyRequest", true)},
+	{"POST", "/delete-resource-policy", "DeleteResourcePolicy", "2020-05-31", resourcePolicyOperation("DeleteResourcePolicyRequest", false)},
 }
