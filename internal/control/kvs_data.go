@@ -31,11 +31,12 @@ const (
 	MaxKVSBatchKeys  = 50      // puts and deletes of one UpdateKeys
 	MaxKVSBatchBytes = 3 << 20 // keys and values of one UpdateKeys
 	// The model's own bounds (Key: 1..1024 characters; MaxResults 1..50).
-	maxKVSKeyModel     = 1024
-	MaxKVSListResults  = 50
-	maxKVSARNLength    = 2048
-	kvsStatusFailed    = "PROVISIONING_FAILED"
-	kvsARNResourceType = "key-value-store/"
+	maxKVSKeyModel        = 1024
+	MaxKVSListResults     = 50
+	defaultKVSListResults = 10
+	maxKVSARNLength       = 2048
+	kvsStatusFailed       = "PROVISIONING_FAILED"
+	kvsARNResourceType    = "key-value-store/"
 )
 
 // Exception names of the cloudfront-keyvaluestore model.
@@ -188,11 +189,12 @@ func (c *Control) GetKey(ctx context.Context, arn, key string) (value string, to
 	return value, totals, err
 }
 
-// ListKeys lists a store's keys in byte order, at most maxResults (0: 50)
-// from the token a previous call returned.
+// ListKeys lists a store's keys in byte order, at most maxResults (0: 10,
+// the default the ListKeys reference gives) from the token a previous call
+// returned.
 func (c *Control) ListKeys(ctx context.Context, arn, nextToken string, maxResults int) (items []KVSItem, next string, err error) {
 	if maxResults == 0 {
-		maxResults = MaxKVSListResults
+		maxResults = defaultKVSListResults
 	}
 	if maxResults < 1 || maxResults > MaxKVSListResults {
 		return nil, "", model.Errorf(CodeKVSValidation, "MaxResults must be between 1 and %d.", MaxKVSListResults)
