@@ -69,7 +69,7 @@ func TestKVSData_storeTotalIsCapped(t *testing.T) {
 func TestParseImportFile(t *testing.T) {
 	for _, tc := range []struct {
 		name, file, fail string
-		n               int
+		n                int
 	}{
 		{"two keys", `{"data":[{"key":"a","value":"1"},{"key":"b","value":""}]}`, "", 2},
 		{"empty list", `{"data":[]}`, "", 0},
