@@ -227,6 +227,11 @@ type records struct {
 	responseHeaders       map[string]*model.ResponseHeadersPolicyRecord
 	realtimeLogs          map[string]*model.RealtimeLogConfigRecord
 	functions             map[string]*model.FunctionRecord
+	// Key value stores (kvs.go): records by store key, keys and values by
+	// store id, and the immutable views built from them by store id.
+	kvsRecords map[string]*model.KeyValueStoreRecord
+	kvsItems   map[string]map[string]string
+	kvsViews   map[string]*functions.KeyValueStore
 	// programs are the compiled LIVE functions of the last snapshot, by
 	// programKey (functions.go).
 	programs map[string]*functions.Program
@@ -242,7 +247,8 @@ func newRecords() *records {
 		cachePolicies: map[string]*model.CachePolicyRecord{}, originRequestPolicies: map[string]*model.OriginRequestPolicyRecord{},
 		monitoring: map[string]*model.MonitoringSubscriptionRecord{}, responseHeaders: map[string]*model.ResponseHeadersPolicyRecord{},
 		realtimeLogs: map[string]*model.RealtimeLogConfigRecord{},
-		functions:    map[string]*model.FunctionRecord{}}
+		functions:    map[string]*model.FunctionRecord{},
+		kvsRecords:   map[string]*model.KeyValueStoreRecord{}, kvsItems: map[string]map[string]string{}, kvsViews: map[string]*functions.KeyValueStore{}}
 }
 
 // recordPrefixes are the kinds apply keeps: the watcher loads them all on
@@ -254,6 +260,7 @@ var recordPrefixes = []string{
 	model.ResponseHeadersPolicyPrefix,
 	model.RealtimeLogConfigPrefix,
 	model.FunctionPrefix,
+	model.KeyValueStorePrefix, model.KeyValueStoreItemPrefix,
 }
 
 // apply updates the working set with one key; it reports whether the key
@@ -284,6 +291,10 @@ func (r *records) apply(key string, value []byte, deleted bool, log *slog.Logger
 		return applyRecord(r.realtimeLogs, key, value, deleted, log)
 	case strings.HasPrefix(key, model.FunctionPrefix):
 		return applyRecord(r.functions, key, value, deleted, log)
+	case strings.HasPrefix(key, model.KeyValueStorePrefix):
+		return r.applyKVSRecord(key, value, deleted, log)
+	case strings.HasPrefix(key, model.KeyValueStoreItemPrefix):
+		return r.applyKVSItem(key, value, deleted)
 	}
 	return false
 }
