@@ -182,3 +182,40 @@ func mustID(t *testing.T, c *control.Control, name string) string {
 	}
 	return k.ID
 }
+
+// A function's association keeps its store in use until no stage of the
+// function names it.
+func TestKVSAssociations(t *testing.T) {
+	e := newEnv(t)
+	kvs, err := e.c.CreateKeyValueStore(e.ctx, control.KVSInput{Name: "assoc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := control.FunctionInput{Runtime: "cloudfront-js-2.0", Code: []byte(rewriteCode), KeyValueStoreARNs: []string{kvs.ARN}}
+	two := in
+	two.KeyValueStoreARNs = []string{kvs.ARN, kvs.ARN}
+	_, err = e.c.CreateFunction(e.ctx, "two", two)
+	wantCode(t, err, "InvalidArgument")
+	fn, err := e.c.CreateFunction(e.ctx, "reader", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.c.PublishFunction(e.ctx, "reader", fn.ETag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := e.c.DescribeKeyValueStore(e.ctx, "assoc")
+	wantCode(t, e.c.DeleteKeyValueStore(e.ctx, "assoc", cur.ETag), "CannotDeleteEntityWhileInUse")
+	// DEVELOPMENT drops the store; LIVE still names it.
+	dev, err := e.c.UpdateFunction(e.ctx, "reader", fn.ETag, control.FunctionInput{Runtime: "cloudfront-js-2.0", Code: []byte(rewriteCode)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, e.c.DeleteKeyValueStore(e.ctx, "assoc", cur.ETag), "CannotDeleteEntityWhileInUse")
+	if _, err := e.c.PublishFunction(e.ctx, "reader", dev.ETag); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.c.DeleteKeyValueStore(e.ctx, "assoc", cur.ETag); err != nil {
+		t.Errorf("delete once no stage names the store: %v", err)
+	}
+}
