@@ -396,6 +396,12 @@ func (c *Control) TestFunction(ctx context.Context, name, ifMatch, stage string,
 	if err != nil {
 		return nil, model.Errorf("InvalidArgument", "The EventObject is not a valid event object: %v.", err)
 	}
+	if len(fn.KeyValueStoreARNs) > 0 {
+		// cf.kvs() reads the associated store as it is now.
+		if ev.KeyValueStore, err = c.kvsForFunction(ctx, fn.KeyValueStoreARNs[0]); err != nil {
+			return nil, err
+		}
+	}
 	res := &TestResult{Function: fn, ComputeUtilization: "0", Logs: []string{}}
 	prog, err := compiledProgram(fn)
 	if err != nil {

@@ -204,6 +204,25 @@ func TestKVSAssociations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// TestFunction's cf.kvs() reads the store as it is.
+	d, _ := e.c.DescribeKeyValueStoreData(e.ctx, kvs.ARN)
+	if _, err := e.c.PutKey(e.ctx, kvs.ARN, d.ETag, "/docs/", "/from-kvs"); err != nil {
+		t.Fatal(err)
+	}
+	reader, err := e.c.CreateFunction(e.ctx, "kvreader", control.FunctionInput{Runtime: "cloudfront-js-2.0", KeyValueStoreARNs: []string{kvs.ARN},
+		Code: []byte(`import cf from 'cloudfront'; const kvs = cf.kvs();
+async function handler(event) { event.request.uri = await kvs.get(event.request.uri); return event.request; }`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.c.TestFunction(e.ctx, "kvreader", reader.ETag, "", []byte(`{"version":"1.0","context":{"eventType":"viewer-request"},"viewer":{"ip":"198.51.100.11"},
+		"request":{"method":"GET","uri":"/docs/","headers":{}}}`))
+	if err != nil || res.ErrorMessage != "" || !strings.Contains(res.Output, `"uri":"/from-kvs"`) {
+		t.Errorf("TestFunction reading the store: %+v %v", res, err)
+	}
+	if err := e.c.DeleteFunction(e.ctx, "kvreader", reader.ETag); err != nil {
+		t.Fatal(err)
+	}
 	cur, _ := e.c.DescribeKeyValueStore(e.ctx, "assoc")
 	wantCode(t, e.c.DeleteKeyValueStore(e.ctx, "assoc", cur.ETag), "CannotDeleteEntityWhileInUse")
 	// DEVELOPMENT drops the store; LIVE still names it.

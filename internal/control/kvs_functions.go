@@ -1,7 +1,11 @@
 package control
 
 import (
+	"context"
 	"slices"
+	"strings"
+
+	"openfront/internal/functions"
 
 	"openfront/internal/model"
 	"openfront/internal/store"
@@ -63,4 +67,28 @@ func (c *Control) syncKVSRefs(tx store.Txn, name string, prev, next *model.Funct
 		}
 	}
 	return nil
+}
+
+// kvsForFunction reads a store for TestFunction's cf.kvs() (nil when the
+// store is gone: the function's reads then reject).
+func (c *Control) kvsForFunction(ctx context.Context, arn string) (*functions.KeyValueStore, error) {
+	var out *functions.KeyValueStore
+	err := c.store.View(ctx, func(tx store.ReadTxn) error {
+		rec, _, err := c.kvsByARN(tx, arn)
+		if err != nil {
+			return nil
+		}
+		created := rec.Created
+		if created.IsZero() {
+			created = rec.LastModified
+		}
+		out = &functions.KeyValueStore{ID: rec.ID, Created: created, LastModified: rec.LastModified, Items: map[string]string{}}
+		prefix := model.KeyValueStoreItemsPrefix(rec.ID)
+		kvs, err := tx.List(prefix)
+		for _, kv := range kvs {
+			out.Items[strings.TrimPrefix(kv.Key, prefix)] = string(kv.Value)
+		}
+		return err
+	})
+	return out, err
 }
