@@ -288,6 +288,20 @@ func TestDataPlane_rawRequests(t *testing.T) {
 		})
 	}
 
+	// Oversize bodies: past the handler's cap the batch is over its quota;
+	// past the verifier's the body is not read at all.
+	for _, tc := range []struct {
+		size   int
+		status int
+		code   string
+	}{{9 << 20, 402, "ServiceQuotaExceededException"}, {11 << 20, 413, "RequestEntityTooLarge"}} {
+		body := `{"Puts":[{"Key":"k","Value":"` + strings.Repeat("v", tc.size) + `"}]}`
+		resp := s.Do(t, signed(t, s, "POST", base+"/keys", body, "cloudfront-keyvaluestore", "If-Match", etag()))
+		if resp.Status != tc.status || resp.Header.Get("X-Amzn-ErrorType") != tc.code {
+			t.Errorf("body of %d bytes: %d %s %s", len(body), resp.Status, resp.Header.Get("X-Amzn-ErrorType"), resp.Body)
+		}
+	}
+
 	// A request signed for the data plane does not reach CloudFront's API.
 	resp := s.Do(t, signed(t, s, "GET", "/2020-05-31/key-value-store", "", "cloudfront-keyvaluestore"))
 	if resp.Status != 403 || !strings.Contains(string(resp.Body), "SignatureDoesNotMatch") {
