@@ -238,3 +238,32 @@ async function handler(event) { event.request.uri = await kvs.get(event.request.
 		t.Errorf("delete once no stage names the store: %v", err)
 	}
 }
+
+// Concurrent writers with the same ETag: exactly one wins, the others get
+// ConflictException (If-Match is checked inside the write transaction).
+func TestKVSData_concurrentWritersOneWins(t *testing.T) {
+	e := newEnv(t)
+	kvs, err := e.c.CreateKeyValueStore(e.ctx, control.KVSInput{Name: "race"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := e.c.DescribeKeyValueStoreData(e.ctx, kvs.ARN)
+	errs := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			_, err := e.c.PutKey(e.ctx, kvs.ARN, d.ETag, fmt.Sprintf("k%d", i), "v")
+			errs <- err
+		}()
+	}
+	wins := 0
+	for range 8 {
+		if err := <-errs; err == nil {
+			wins++
+		} else {
+			wantCode(t, err, control.CodeKVSConflict)
+		}
+	}
+	if d, _ = e.c.DescribeKeyValueStoreData(e.ctx, kvs.ARN); wins != 1 || d.ItemCount != 1 {
+		t.Errorf("%d writers won, the store has %d items", wins, d.ItemCount)
+	}
+}
