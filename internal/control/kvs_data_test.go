@@ -14,6 +14,8 @@ import (
 	"openfront/internal/model"
 	"openfront/internal/store"
 	"openfront/internal/store/boltstore"
+	"openfront/internal/store/etcdstore"
+	"openfront/internal/store/etcdstore/etcdtest"
 )
 
 func TestKVSData_storeTotalIsCapped(t *testing.T) {
@@ -113,11 +115,27 @@ func TestKVSImport(t *testing.T) {
 	}
 	many.WriteString("]}")
 	files["many.json"] = many.String()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "openfront.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	t.Run("bolt", func(t *testing.T) {
+		st, err := boltstore.Open(filepath.Join(t.TempDir(), "openfront.db"), boltstore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		testKVSImport(t, st, files)
+	})
+	// etcd caps the operations of one transaction (128 by default): the
+	// import and the delete of 250 keys go in chunks.
+	t.Run("etcd", func(t *testing.T) {
+		st, err := etcdstore.Open(context.Background(), etcdtest.Start(t), etcdstore.Options{Prefix: "/kvs-test/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		testKVSImport(t, st, files)
+	})
+}
+
+func testKVSImport(t *testing.T, st store.Store, files map[string]string) {
 	c := control.New(st, fleet.NewLocal(0), control.Settings{AccountID: testAccount, DomainSuffix: "cloudfront.net",
 		ReadImportSource: func(ctx context.Context, bucket, key string) ([]byte, error) {
 			if f, ok := files[key]; ok && bucket == "bucket" {
@@ -171,6 +189,20 @@ func TestKVSImport(t *testing.T) {
 	v, _, err := c.GetKey(ctx, "arn:aws:cloudfront::"+testAccount+":key-value-store/"+mustID(t, c, "good"), "k2")
 	if err != nil || v != `{"a":1}` {
 		t.Errorf("imported k2 = %q, %v", v, err)
+	}
+	id := mustID(t, c, "many")
+	cur, _ := c.DescribeKeyValueStore(ctx, "many")
+	if err := c.DeleteKeyValueStore(ctx, "many", cur.ETag); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.View(ctx, func(tx store.ReadTxn) error {
+		left, err := tx.ListKeys(model.KeyValueStoreItemsPrefix(id))
+		if len(left) != 0 {
+			return fmt.Errorf("%d keys left after the delete", len(left))
+		}
+		return err
+	}); err != nil {
+		t.Error(err)
 	}
 }
 
