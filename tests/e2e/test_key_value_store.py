@@ -5,7 +5,7 @@ the edge reading a key (a PutKey reaches it within a second), and CreateKeyValue
 boto3's client sends to <account-id>.<endpoint host>, a name that does not resolve on loopback: the client
 is given the API as its HTTP proxy, so it sends the request (absolute-form, Host <account-id>.127.0.0.1:port)
 to the API whatever the name, as wildcard DNS would. botocore signs this service with SigV4A, which needs
-awscrt; the client is configured with signature_version="v4" (OpenFront verifies both)."""
+awscrt; the client is configured with signature_version="v4"."""
 
 import json
 import os
