@@ -2,8 +2,10 @@ package control
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -96,16 +98,30 @@ func (c *Control) finishImport(ctx context.Context, name string, items []KVSItem
 		return err
 	}
 	var total int64
+	errGone := errors.New("the store was deleted during its import")
 	for start := 0; start < len(items) && failure == ""; start += kvsWriteChunk {
 		chunk := items[start:min(len(items), start+kvsWriteChunk)]
 		if _, err := c.store.Update(ctx, func(tx store.Txn) error {
+			// A store deleted (or re-created) meanwhile gets no keys.
+			kv, ok, err := tx.Get(model.KeyValueStoreKey(name))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return errGone
+			}
+			if rec, err := decode[model.KeyValueStoreRecord](c, kv); err != nil || rec.ID != id {
+				return cmp.Or(err, errGone)
+			}
 			for _, it := range chunk {
 				if err := tx.Put(model.KeyValueStoreItemKey(id, it.Key), []byte(it.Value)); err != nil {
 					return err
 				}
 			}
 			return nil
-		}); err != nil {
+		}); errors.Is(err, errGone) {
+			return c.deleteKVSItems(ctx, id)
+		} else if err != nil {
 			failure = "The imported keys could not be stored: " + err.Error()
 		}
 	}
