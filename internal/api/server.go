@@ -2,7 +2,8 @@
 // authentication, the web console under /console (its own logins, package
 // console), AWS Signature V4 on everything else, then the CloudFront
 // REST-XML front-end (and the Lightsail JSON front-end, told apart by its
-// X-Amz-Target header).
+// X-Amz-Target header, and the KeyValueStore data plane's REST-JSON
+// front-end, told apart by its /key-value-stores/ paths whatever the Host).
 package api
 
 import (
@@ -14,6 +15,7 @@ import (
 
 	"openfront/internal/api/awsproto"
 	"openfront/internal/api/cloudfront"
+	"openfront/internal/api/keyvaluestore"
 	"openfront/internal/control"
 	"openfront/internal/sigv4"
 )
@@ -25,6 +27,13 @@ type Server struct {
 	// Lightsail serves X-Amz-Target: Lightsail_20161128.* requests; nil
 	// until that front-end exists.
 	Lightsail interface {
+		http.Handler
+		WriteError(w http.ResponseWriter, r *http.Request, err error)
+	}
+	// KeyValueStore serves the cloudfront-keyvaluestore data plane, the
+	// paths under /key-value-stores/ (nil: not served). The SDKs reach it
+	// as <account-id>.<endpoint host>; only the path routes.
+	KeyValueStore interface {
 		http.Handler
 		WriteError(w http.ResponseWriter, r *http.Request, err error)
 	}
@@ -69,17 +78,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w}
 
 	lightsail := strings.HasPrefix(r.Header.Get("X-Amz-Target"), "Lightsail_")
+	kvs := !lightsail && s.KeyValueStore != nil && keyvaluestore.IsPath(r.URL.Path)
 	api := "cloudfront"
-	if lightsail {
+	switch {
+	case lightsail:
 		api = "lightsail"
+	case kvs:
+		api = keyvaluestore.SigningName
 	}
 	defer func() {
 		if s.Count != nil {
 			s.Count(api, rec.code())
 		}
 	}()
+	if kvs {
+		s.serveKeyValueStore(rec, r, reqID)
+		return
+	}
 
 	id, err := s.Verifier.Verify(r)
+	if err == nil && id.Service == keyvaluestore.SigningName {
+		// Signed for the data plane, sent to another API.
+		err = &sigv4.Error{Code: sigv4.CodeSignatureDoesNotMatch, Status: http.StatusForbidden,
+			Message: "Credential should be scoped to correct service: 'cloudfront' or 'lightsail'."}
+	}
 	if err != nil {
 		var ve *sigv4.Error
 		if !errors.As(err, &ve) {
@@ -101,6 +123,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.CloudFront.ServeHTTP(rec, r)
 	}
+}
+
+// serveKeyValueStore verifies the request's signature (one call: the
+// verifier decides the algorithm) and that it is scoped to the
+// cloudfront-keyvaluestore service, then serves it.
+func (s *Server) serveKeyValueStore(w http.ResponseWriter, r *http.Request, reqID string) {
+	id, err := s.Verifier.Verify(r)
+	if err == nil && id.Service != keyvaluestore.SigningName {
+		err = &sigv4.Error{Code: sigv4.CodeSignatureDoesNotMatch, Status: http.StatusForbidden,
+			Message: "Credential should be scoped to correct service: '" + keyvaluestore.SigningName + "'."}
+	}
+	if err != nil {
+		var ve *sigv4.Error
+		if !errors.As(err, &ve) {
+			err = awsproto.Errorf(http.StatusBadRequest, "ValidationException", "The request body could not be read.")
+		}
+		if ve != nil && ve.Detail != "" {
+			s.Log.Debug("api: signature mismatch", "request_id", reqID, "detail", ve.Detail)
+		}
+		s.KeyValueStore.WriteError(w, r, err)
+		return
+	}
+	r = r.WithContext(control.WithPartition(r.Context(), control.ARNPartition(id.Region)))
+	s.KeyValueStore.ServeHTTP(w, r)
 }
 
 func isConsolePath(p string) bool {

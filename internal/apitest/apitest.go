@@ -32,6 +32,7 @@ import (
 
 	"openfront/internal/api"
 	"openfront/internal/api/cloudfront"
+	"openfront/internal/api/keyvaluestore"
 	"openfront/internal/control"
 	"openfront/internal/fleet"
 	"openfront/internal/model"
@@ -95,10 +96,11 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	handler := &api.Server{
 		Verifier: &sigv4.Verifier{
 			Credentials: sigv4.CredentialsFunc(func(id string) (string, bool) { return SecretAccessKey, id == AccessKeyID }),
-			Services:    []string{"cloudfront", "lightsail"},
+			Services:    []string{"cloudfront", "lightsail", keyvaluestore.SigningName},
 		},
-		CloudFront: cf,
-		Log:        log,
+		CloudFront:    cf,
+		KeyValueStore: keyvaluestore.New(ctl, log),
+		Log:           log,
 	}
 	hs := httptest.NewServer(handler)
 	t.Cleanup(hs.Close)

@@ -22,6 +22,7 @@ import (
 	"openfront/internal/accesslog"
 	"openfront/internal/api"
 	"openfront/internal/api/cloudfront"
+	"openfront/internal/api/keyvaluestore"
 	"openfront/internal/api/lightsail"
 	"openfront/internal/cache"
 	"openfront/internal/cache/disk"
@@ -159,7 +160,8 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 	}
 
 	m := metrics.New()
-	ctlSettings := control.Settings{AccountID: s.AccountID, DomainSuffix: s.DomainSuffix, LightsailOrigins: s.LightsailOrigins}
+	ctlSettings := control.Settings{AccountID: s.AccountID, DomainSuffix: s.DomainSuffix, LightsailOrigins: s.LightsailOrigins,
+		ReadImportSource: importSourceReader(s)}
 	if certs != nil {
 		ctlSettings.Certificates = certs
 	}
@@ -241,14 +243,15 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 	}
 	apiServer := &http.Server{
 		Handler: &api.Server{
-			Verifier:   &sigv4.Verifier{Credentials: sigv4.CredentialsFunc(credentials), Services: []string{"cloudfront", "lightsail"}},
-			CloudFront: cf,
-			Lightsail:  lightsail.New(ctl, traffic, log),
-			Metrics:    m.Handler(),
-			Console:    console.New(consoleOpts),
-			Ready:      ready.Load,
-			Count:      func(api, code string) { m.APIRequests.WithLabelValues(api, code).Inc() },
-			Log:        log,
+			Verifier:      &sigv4.Verifier{Credentials: sigv4.CredentialsFunc(credentials), Services: []string{"cloudfront", "lightsail", keyvaluestore.SigningName}},
+			CloudFront:    cf,
+			Lightsail:     lightsail.New(ctl, traffic, log),
+			KeyValueStore: keyvaluestore.New(ctl, log),
+			Metrics:       m.Handler(),
+			Console:       console.New(consoleOpts),
+			Ready:         ready.Load,
+			Count:         func(api, code string) { m.APIRequests.WithLabelValues(api, code).Inc() },
+			Log:           log,
 		},
 		ReadHeaderTimeout: s.RequestHeadTimeout,
 		IdleTimeout:       idleTimeout,

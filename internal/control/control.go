@@ -122,6 +122,9 @@ type Settings struct {
 	// Certificates are the operator's viewer certificates (--certificate-
 	// dir); nil refuses every ACMCertificateArn and IAMCertificateId.
 	Certificates CertificateChecker
+	// ReadImportSource reads the object a CreateKeyValueStore ImportSource
+	// names (S3 GetObject through --s3-endpoint); nil refuses ImportSource.
+	ReadImportSource func(ctx context.Context, bucket, key string) ([]byte, error)
 }
 
 // Control runs the operations.

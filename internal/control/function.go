@@ -107,9 +107,6 @@ func checkFunctionInput(in FunctionInput) error {
 	if in.Runtime != functions.Runtime10 && in.Runtime != functions.Runtime20 {
 		return model.Errorf("InvalidArgument", "The parameter Runtime must be cloudfront-js-1.0 or cloudfront-js-2.0.")
 	}
-	if len(in.KeyValueStoreARNs) > 0 {
-		return model.Errorf("InvalidArgument", "The key value store %q does not exist (OpenFront does not serve KeyValueStore yet).", in.KeyValueStoreARNs[0])
-	}
 	if len(in.Tags) > 0 {
 		return model.Errorf("InvalidArgument", "Tags on functions are not supported by OpenFront yet.")
 	}
@@ -191,6 +188,9 @@ func (c *Control) CreateFunction(ctx context.Context, name string, in FunctionIn
 		} else if ok {
 			return model.Errorf("FunctionAlreadyExists", "A function with the name %q already exists. To update it, use UpdateFunction.", name)
 		}
+		if err := c.checkKVSAssociations(tx, in.KeyValueStoreARNs); err != nil {
+			return err
+		}
 		n, err := countKeys(tx, model.FunctionPrefix)
 		if err != nil {
 			return err
@@ -202,6 +202,9 @@ func (c *Control) CreateFunction(ctx context.Context, name string, in FunctionIn
 		rec := &model.FunctionRecord{Name: name, Nonce: rand.Text(), CreatedTime: now,
 			Development: model.FunctionStage{Version: 1, Comment: in.Comment, Runtime: in.Runtime, KeyValueStoreARNs: in.KeyValueStoreARNs, Code: in.Code, LastModified: now}}
 		if err := putJSON(tx, functionKey(name), rec); err != nil {
+			return err
+		}
+		if err := c.syncKVSRefs(tx, name, nil, rec); err != nil {
 			return err
 		}
 		fn, err = c.functionView(ctx, tx, rec, StageDevelopment)
@@ -242,10 +245,16 @@ func (c *Control) UpdateFunction(ctx context.Context, name, ifMatch string, in F
 		if err := checkFunctionInput(in); err != nil {
 			return err
 		}
+		if err := c.checkKVSAssociations(tx, in.KeyValueStoreARNs); err != nil {
+			return err
+		}
 		next := *rec
 		next.Development = model.FunctionStage{Version: rec.Development.Version + 1, Comment: in.Comment, Runtime: in.Runtime,
 			KeyValueStoreARNs: in.KeyValueStoreARNs, Code: in.Code, LastModified: c.now().UTC()}
 		if err := putJSON(tx, functionKey(name), &next); err != nil {
+			return err
+		}
+		if err := c.syncKVSRefs(tx, name, rec, &next); err != nil {
 			return err
 		}
 		fn, err = c.functionView(ctx, tx, &next, StageDevelopment)
@@ -268,6 +277,9 @@ func (c *Control) PublishFunction(ctx context.Context, name, ifMatch string) (*F
 		live.LastModified = c.now().UTC()
 		next.Live = &live
 		if err := putJSON(tx, functionKey(name), &next); err != nil {
+			return err
+		}
+		if err := c.syncKVSRefs(tx, name, rec, &next); err != nil {
 			return err
 		}
 		fn, err = c.functionView(ctx, tx, &next, StageLive)
@@ -297,6 +309,9 @@ func (c *Control) DeleteFunction(ctx context.Context, name, ifMatch string) erro
 		}
 		if len(refs) > 0 {
 			return model.Errorf("FunctionInUse", "Cannot delete the function %q because it is associated with one or more cache behaviors.", name)
+		}
+		if err := c.syncKVSRefs(tx, name, rec, nil); err != nil {
+			return err
 		}
 		return tx.Delete(functionKey(name))
 	})
@@ -380,6 +395,12 @@ func (c *Control) TestFunction(ctx context.Context, name, ifMatch, stage string,
 	ev, err := functions.ParseEvent(event)
 	if err != nil {
 		return nil, model.Errorf("InvalidArgument", "The EventObject is not a valid event object: %v.", err)
+	}
+	if len(fn.KeyValueStoreARNs) > 0 {
+		// cf.kvs() reads the associated store as it is now.
+		if ev.KeyValueStore, err = c.kvsForFunction(ctx, fn.KeyValueStoreARNs[0]); err != nil {
+			return nil, err
+		}
 	}
 	res := &TestResult{Function: fn, ComputeUtilization: "0", Logs: []string{}}
 	prog, err := compiledProgram(fn)

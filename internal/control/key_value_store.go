@@ -11,14 +11,17 @@ import (
 
 // CloudFront KeyValueStore resources (2020-05-31: CreateKeyValueStore,
 // DescribeKeyValueStore, UpdateKeyValueStore, DeleteKeyValueStore,
-// ListKeyValueStores). The keys and values themselves (the
-// cloudfront-keyvaluestore API) and ImportSource are not served yet.
+// ListKeyValueStores). The keys and values themselves are in
+// kvs_data.go, the ImportSource in kvs_import.go.
 
-// Key value store statuses: provisioning is immediate, so only the
-// CreateKeyValueStore answer shows PROVISIONING; every read shows READY.
+// Key value store statuses. An empty store is ready at once, so only the
+// CreateKeyValueStore answer shows PROVISIONING; a store created with an
+// ImportSource stays PROVISIONING until its file is read, then is READY
+// or PROVISIONING_FAILED.
 const (
-	KVSProvisioning = "PROVISIONING"
-	KVSReady        = "READY"
+	KVSProvisioning       = "PROVISIONING"
+	KVSReady              = "READY"
+	KVSProvisioningFailed = kvsStatusFailed
 )
 
 // kvsRefPrefix lists the functions that associate a store:
@@ -36,8 +39,12 @@ func errNoSuchKVS(name string) error {
 }
 
 func (c *Control) kvsView(ctx context.Context, rec *model.KeyValueStoreRecord, modRev int64) *KeyValueStore {
+	status := rec.Status
+	if status == "" {
+		status = KVSReady
+	}
 	return &KeyValueStore{ID: rec.ID, Name: rec.Name, Comment: rec.Comment, ARN: c.arn(ctx, "key-value-store", rec.ID),
-		Status: KVSReady, ETag: etag(rec.ID, modRev), LastModified: rec.LastModified}
+		Status: status, ETag: etag(rec.ID, modRev), LastModified: rec.LastModified}
 }
 
 func checkKVSComment(comment string) error {
@@ -50,8 +57,10 @@ func checkKVSComment(comment string) error {
 // KVSInput is what CreateKeyValueStore sets.
 type KVSInput struct {
 	Name, Comment string
-	ImportSource  bool // an ImportSource was given
-	Tags          []Tag
+	// ImportSource is the S3 object the store's keys are read from (nil:
+	// create the store empty).
+	ImportSource *model.KeyValueStoreImportSource
+	Tags         []Tag
 }
 
 // CreateKeyValueStore creates an empty key value store.
@@ -62,8 +71,12 @@ func (c *Control) CreateKeyValueStore(ctx context.Context, in KVSInput) (*KeyVal
 	if err := checkKVSComment(in.Comment); err != nil {
 		return nil, err
 	}
-	if in.ImportSource {
-		return nil, model.Errorf("UnsupportedOperation", "ImportSource is not supported by OpenFront yet: create the store empty.")
+	var bucket, object string
+	if in.ImportSource != nil {
+		var err error
+		if bucket, object, err = c.checkImportSource(in.ImportSource); err != nil {
+			return nil, err
+		}
 	}
 	if len(in.Tags) > 0 {
 		return nil, model.Errorf("InvalidArgument", "Tags on key value stores are not supported by OpenFront yet.")
@@ -81,11 +94,18 @@ func (c *Control) CreateKeyValueStore(ctx context.Context, in KVSInput) (*KeyVal
 		if n >= c.settings.Quotas.KeyValueStores {
 			return model.Errorf("EntityLimitExceeded", "You have reached the maximum number of key value stores for this account (%d).", c.settings.Quotas.KeyValueStores)
 		}
-		rec := &model.KeyValueStoreRecord{ID: newUUID(), Name: in.Name, Comment: in.Comment, LastModified: c.now().UTC()}
+		now := c.now().UTC()
+		rec := &model.KeyValueStoreRecord{ID: newUUID(), Name: in.Name, Comment: in.Comment, Created: now, LastModified: now, ImportSource: in.ImportSource}
+		if in.ImportSource != nil {
+			rec.Status = KVSProvisioning
+		}
 		return putJSON(tx, model.KeyValueStoreKey(in.Name), rec)
 	})
 	if err != nil {
 		return nil, err
+	}
+	if in.ImportSource != nil {
+		c.startImport(in.Name, bucket, object)
 	}
 	// Read back: the ETag is that of the stored revision.
 	got, err := c.DescribeKeyValueStore(ctx, in.Name)
@@ -140,8 +160,10 @@ func (c *Control) UpdateKeyValueStore(ctx context.Context, name, ifMatch, commen
 // DeleteKeyValueStore deletes a store no function associates
 // (CannotDeleteEntityWhileInUse otherwise).
 func (c *Control) DeleteKeyValueStore(ctx context.Context, name, ifMatch string) error {
+	var id string
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		if _, err := c.kvsForChange(tx, name, ifMatch); err != nil {
+		rec, err := c.kvsForChange(tx, name, ifMatch)
+		if err != nil {
 			return err
 		}
 		refs, err := tx.ListKeys(kvsRefPrefix(name))
@@ -151,12 +173,45 @@ func (c *Control) DeleteKeyValueStore(ctx context.Context, name, ifMatch string)
 		if len(refs) > 0 {
 			return model.Errorf("CannotDeleteEntityWhileInUse", "Cannot delete the key value store %q while a function is associated with it.", name)
 		}
+		id = rec.ID
 		return tx.Delete(model.KeyValueStoreKey(name))
 	})
-	if err == nil {
-		c.forget(model.KeyValueStoreKey(name))
+	if err != nil {
+		return err
 	}
-	return err
+	c.forget(model.KeyValueStoreKey(name))
+	// The keys go after the record, a chunk per Update (etcd caps the
+	// operations of one transaction); keys left behind by a failure here
+	// belong to an id no store has any more, so nothing reads them.
+	return c.deleteKVSItems(ctx, id)
+}
+
+// kvsWriteChunk is how many keys one Update writes at most when a store is
+// imported or deleted: below etcd's default --max-txn-ops (128) with room
+// for the store's record.
+const kvsWriteChunk = 100
+
+func (c *Control) deleteKVSItems(ctx context.Context, id string) error {
+	for {
+		n := 0
+		_, err := c.store.Update(ctx, func(tx store.Txn) error {
+			kvs, err := tx.ListKeys(model.KeyValueStoreItemsPrefix(id))
+			if err != nil {
+				return err
+			}
+			kvs = kvs[:min(len(kvs), kvsWriteChunk)]
+			n = len(kvs)
+			for _, kv := range kvs {
+				if err := tx.Delete(kv.Key); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil || n < kvsWriteChunk {
+			return err
+		}
+	}
 }
 
 // ListKeyValueStores lists stores in creation order, optionally only those

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"openfront/internal/control"
+	"openfront/internal/model"
 	"openfront/internal/store"
 )
 
@@ -29,7 +30,9 @@ func TestKeyValueStoreLifecycle(t *testing.T) {
 		{"same name", control.KVSInput{Name: "routes"}, "EntityAlreadyExists"},
 		{"bad name", control.KVSInput{Name: "a b"}, "InvalidArgument"},
 		{"long comment", control.KVSInput{Name: "c", Comment: strings.Repeat("c", 129)}, "InvalidArgument"},
-		{"import source", control.KVSInput{Name: "imp", ImportSource: true}, "UnsupportedOperation"},
+		{"import source without S3", control.KVSInput{Name: "imp", ImportSource: &model.KeyValueStoreImportSource{SourceType: "S3", SourceARN: "arn:aws:s3:::bucket/data.json"}}, "UnsupportedOperation"},
+		{"import source type", control.KVSInput{Name: "imp", ImportSource: &model.KeyValueStoreImportSource{SourceType: "FTP", SourceARN: "arn:aws:s3:::bucket/data.json"}}, "InvalidArgument"},
+		{"import source ARN", control.KVSInput{Name: "imp", ImportSource: &model.KeyValueStoreImportSource{SourceType: "S3", SourceARN: "arn:aws:s3:::bucket"}}, "InvalidArgument"},
 		{"tags", control.KVSInput{Name: "tagged", Tags: []control.Tag{{Key: "k", Value: "v"}}}, "InvalidArgument"},
 	} {
 		_, err := e.c.CreateKeyValueStore(e.ctx, tc.in)

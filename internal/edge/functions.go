@@ -66,6 +66,7 @@ func (x *exchange) runFunction(fn *snapshot.Function, ev *functions.Event) (res 
 	if limit <= 0 {
 		limit = DefaultFunctionTimeLimit
 	}
+	ev.KeyValueStore = fn.KeyValueStore // cf.kvs() reads this snapshot's copy
 	res, _, err = fn.Program.Run(ev, limit)
 	if err != nil {
 		if _, ok := err.(*functions.Error); !ok {

@@ -86,9 +86,16 @@
 //     request.headers fails; an untouched field is returned as received.
 //   - A pooled runtime keeps the globals the top-level code created; a
 //     handler that mutates global variables sees its own earlier changes.
-//   - cf.kvs() throws: KeyValueStore is not served yet. Of 2.0's other
-//     additions, WebCrypto is not provided; the cloudfront module's origin
-//     modification calls are recorded (Result.OriginChanges) for the edge.
+//   - cf.kvs() (kvs.go) reads the run's Event.KeyValueStore, the store
+//     associated with the function as the edge's snapshot holds it: get,
+//     exists and meta return promises settled at once, from memory. A
+//     handle can be taken in the top-level code, so a missing association
+//     or a cf.kvs(id) naming another store shows when a method is called
+//     (its promise rejects), not when cf.kvs() is. A missing key rejects
+//     with "Key not found: <key>" (the guide documents the rejection, not
+//     its message). Of 2.0's other additions, WebCrypto is not provided;
+//     the cloudfront module's origin modification calls are recorded
+//     (Result.OriginChanges) for the edge.
 //   - Bytes of a request that are not valid UTF-8 reach the handler as
 //     lone surrogates U+DC80-U+DCFF (strings.go) and return unchanged.
 //   - Query string values are passed as they appear in the request

@@ -170,7 +170,8 @@ type vm struct {
 	start   time.Time // Date's value during a run
 	logs    []string
 	origin  []OriginChange
-	kind    string // event type of the current run
+	kind    string         // event type of the current run
+	kvs     *KeyValueStore // the store cf.kvs() reads in the current run
 
 	// Built-ins captured before any function code runs (strings.go).
 	objectKeys, reflectGet, defineProperty goja.Callable
@@ -246,9 +247,12 @@ func (p *Program) Run(ev *Event, limit time.Duration) (*Result, *Run, error) {
 // run runs the handler once. reusable is false when the time limit fired:
 // the runtime may then hold a pending interrupt.
 func (v *vm) run(ev *Event, limit time.Duration, rep *Run) (res *Result, reusable bool, err error) {
-	v.logs, v.origin, v.kind = v.logs[:0], nil, ev.Context.EventType
+	v.logs, v.origin, v.kind, v.kvs = v.logs[:0], nil, ev.Context.EventType, ev.KeyValueStore
 	v.resetLazy()
-	defer v.resetLazy() // a pooled runtime holds no event
+	defer func() {
+		v.resetLazy() // a pooled runtime holds no event
+		v.kvs = nil
+	}()
 	v.start = time.Now()
 	event := eventToJS(v, ev)
 

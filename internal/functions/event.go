@@ -19,6 +19,9 @@ type Event struct {
 	Viewer   Viewer
 	Request  Request
 	Response *Response // viewer-response only
+	// KeyValueStore is the store associated with the function, which
+	// cf.kvs() reads (nil: none). Not part of the event object.
+	KeyValueStore *KeyValueStore
 }
 
 // Context is event.context.

@@ -313,10 +313,46 @@
 
     // cloudfront (2.0): KeyValueStore and origin modification
     // ("Helper methods for origin modification").
+    // cf.kvs([id]) is a handle on the key value store associated with the
+    // function ("Helper methods for key value stores"); it may be taken in
+    // the top-level code, so the store is looked up when a method runs:
+    // the run's store, from the edge's snapshot. Every method returns a
+    // promise; get rejects when the key is missing.
+    var P = Promise, parseJSON = JSON.parse;
+    function kvsHandle(id) {
+        function call(f) {
+            try {
+                var problem = native.kvsCheck(id === undefined || id === null ? '' : String(id));
+                if (problem) throw new Error(problem);
+                return P.resolve(f());
+            } catch (e) {
+                return P.reject(e);
+            }
+        }
+        return {
+            get: function (key, options) {
+                return call(function () {
+                    var format = options !== undefined && options !== null && options.format !== undefined ? String(options.format) : 'string';
+                    var v = native.kvsGet(String(key));
+                    if (v === undefined) throw new Error('Key not found: ' + String(key));
+                    switch (format) {
+                    case 'string': return v;
+                    case 'json': return parseJSON(v);
+                    case 'bytes': return Buffer.from(v, 'utf8');
+                    }
+                    throw new TypeError('Unknown format "' + format + '": use string, json or bytes');
+                });
+            },
+            exists: function (key) {
+                return call(function () { return native.kvsGet(String(key)) !== undefined; });
+            },
+            meta: function () {
+                return call(function () { return native.kvsMeta(); });
+            }
+        };
+    }
     var cloudfront = {
-        kvs: function () {
-            throw new Error('No key value store is associated with this function (OpenFront does not serve KeyValueStore yet)');
-        },
+        kvs: function (id) { return kvsHandle(id); },
         updateRequestOrigin: function (params) { native.origin('updateRequestOrigin', params); },
         selectRequestOriginById: function (id) { native.origin('selectRequestOriginById', id); },
         createRequestOriginGroup: function (params) { native.origin('createRequestOriginGroup', params); }

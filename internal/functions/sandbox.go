@@ -96,6 +96,7 @@ func installSandbox(v *vm, runtime string) error {
 	set("memoryError", func(c goja.FunctionCall) goja.Value {
 		panic(memoryError(rt, c.Argument(0).String()))
 	})
+	installKVS(v, native)
 	_ = native.Set("runtime", runtime)
 	_ = native.Set("maxArray", MaxArrayLength)
 	_ = native.Set("maxString", MaxStringLength)

@@ -208,7 +208,7 @@ function handler(event) {
 	if run.Duration <= 0 {
 		t.Errorf("duration %v", run.Duration)
 	}
-	// Origin modification is for viewer-request only; kvs is not served.
+	// Origin modification is for viewer-request only.
 	for _, ev := range []*Event{responseEvent()} {
 		if _, _, err := p.Run(ev, testLimit); err == nil {
 			t.Errorf("origin modification in viewer-response accepted")
@@ -227,7 +227,8 @@ function handler(event) {
 	if total != 10*1024 || len(run.Logs) != 11 || !strings.HasPrefix(run.Logs[10], "10 x") {
 		t.Errorf("logs: %d lines, %d bytes", len(run.Logs), total)
 	}
-	p = compile(t, Runtime20, `import cf from 'cloudfront'; function handler(e) { cf.kvs(); return e.request; }`)
+	// A function with no key value store: reading through cf.kvs() rejects.
+	p = compile(t, Runtime20, `import cf from 'cloudfront'; async function handler(e) { await cf.kvs().get('k'); return e.request; }`)
 	_, _, err = p.Run(requestEvent(), testLimit)
-	checkOutcome(t, nil, err, ExecutionError, "KeyValueStore")
+	checkOutcome(t, nil, err, ExecutionError, "No key value store is associated")
 }

@@ -1,6 +1,9 @@
 package model
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // FunctionPrefix is the store prefix of CloudFront Functions.
 const FunctionPrefix = "function/"
@@ -37,14 +40,56 @@ func FunctionKey(name string) string { return FunctionPrefix + name }
 const KeyValueStorePrefix = "kvs/"
 
 // KeyValueStoreRecord is a CloudFront KeyValueStore, under kvs/<name>.
-// Only the resource is kept so far: the keys and values (the
-// cloudfront-keyvaluestore data plane) are not served yet.
+// Its keys are stored next to it, one store key each (KeyValueStoreItemKey);
+// ItemCount and TotalSizeInBytes are kept up to date by every write, which
+// also rewrites this record, so the record's revision (its ETag) changes
+// with the data ("ETag" in the cloudfront-keyvaluestore API reference).
 type KeyValueStoreRecord struct {
 	ID           string // a UUID, the last part of the ARN
 	Name         string
 	Comment      string
+	Created      time.Time // zero in records written before it existed: use LastModified
 	LastModified time.Time
+
+	ItemCount        int
+	TotalSizeInBytes int64 // keys and values, in bytes
+
+	// Status is "" (READY), PROVISIONING while an ImportSource is read, or
+	// PROVISIONING_FAILED with FailureReason.
+	Status        string                     `json:",omitempty"`
+	FailureReason string                     `json:",omitempty"`
+	ImportSource  *KeyValueStoreImportSource `json:",omitempty"`
+}
+
+// KeyValueStoreImportSource is CreateKeyValueStore's ImportSource.
+type KeyValueStoreImportSource struct {
+	SourceType string // S3
+	SourceARN  string // arn:aws:s3:::bucket/key
 }
 
 // KeyValueStoreKey is the store key of a key value store.
 func KeyValueStoreKey(name string) string { return KeyValueStorePrefix + name }
+
+// KeyValueStoreItemPrefix is the store prefix of the keys of every key
+// value store: kvsitem/<store id>/<key>, the value being the key's value
+// as stored (raw bytes, not JSON). The id (not the name) keys them, as the
+// data-plane API and functions name a store by its ARN.
+const KeyValueStoreItemPrefix = "kvsitem/"
+
+// KeyValueStoreItemsPrefix is the store prefix of one store's keys.
+func KeyValueStoreItemsPrefix(storeID string) string { return KeyValueStoreItemPrefix + storeID + "/" }
+
+// KeyValueStoreItemKey is the store key of one key of a key value store.
+func KeyValueStoreItemKey(storeID, key string) string {
+	return KeyValueStoreItemsPrefix(storeID) + key
+}
+
+// SplitKeyValueStoreItemKey returns the store id and key of a store key
+// under KeyValueStoreItemPrefix.
+func SplitKeyValueStoreItemKey(storeKey string) (storeID, key string, ok bool) {
+	rest, ok := strings.CutPrefix(storeKey, KeyValueStoreItemPrefix)
+	if !ok {
+		return "", "", false
+	}
+	return strings.Cut(rest, "/")
+}

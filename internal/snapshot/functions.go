@@ -19,6 +19,9 @@ type Function struct {
 	// stage (the control plane prevents both; the edge answers
 	// FunctionExecutionError rather than skip the function).
 	Program *functions.Program
+	// KeyValueStore is the store the function associates, as of this
+	// snapshot (nil: none); its cf.kvs() reads it.
+	KeyValueStore *functions.KeyValueStore
 }
 
 // functionNameOf is the name in arn:aws:cloudfront::<account>:function/<name>.
@@ -59,6 +62,11 @@ func (r *records) compileFunctions(s *Snapshot, log *slog.Logger) {
 		}
 		used[key] = p
 		fn.Program = p
+		if arns := rec.Live.KeyValueStoreARNs; len(arns) > 0 {
+			if fn.KeyValueStore = r.kvsView(arns[0]); fn.KeyValueStore == nil {
+				log.Error("snapshot: function's key value store is missing", "function", arn, "kvs", arns[0])
+			}
+		}
 		return fn
 	}
 	for _, d := range s.Distributions {

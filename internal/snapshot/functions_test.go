@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,5 +84,86 @@ func TestWatcher_functionsFollowPublish(t *testing.T) {
 	}
 	if b := next().Lookup("d1.example").Behaviors[0]; b.ViewerRequest == nil || b.ViewerRequest.Program != nil || b.ViewerRequest.Name != "rewrite" {
 		t.Fatalf("deleted function: %+v", b.ViewerRequest)
+	}
+}
+
+// A function associating a key value store reads, through cf.kvs(), the
+// store's keys as of each snapshot; a write to the store's keys makes a
+// new snapshot whose function sees it, and unchanged stores keep their
+// view.
+func TestWatcher_keyValueStoreFollowsWrites(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st := openStore(t)
+	put := func(key string, v any) int64 { t.Helper(); return putJSON(ctx, t, st, key, v) }
+	putRaw := func(key, value string) {
+		t.Helper()
+		if _, err := st.Update(ctx, func(tx store.Txn) error { return tx.Put(key, []byte(value)) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const arn = "arn:aws:cloudfront::123456789012:key-value-store/0b1c2d3e-0000-4000-8000-000000000001"
+	put(model.KeyValueStoreKey("routes"), model.KeyValueStoreRecord{ID: "0b1c2d3e-0000-4000-8000-000000000001", Name: "routes", ItemCount: 1})
+	put(model.KeyValueStoreKey("other"), model.KeyValueStoreRecord{ID: "other-id", Name: "other"})
+	putRaw(model.KeyValueStoreItemKey("0b1c2d3e-0000-4000-8000-000000000001", "/a"), "/one")
+	live := model.FunctionStage{Version: 1, Runtime: functions.Runtime20, KeyValueStoreARNs: []string{arn},
+		Code: []byte(`import cf from 'cloudfront'; const kvs = cf.kvs();
+async function handler(event) { event.request.uri = await kvs.get(event.request.uri); return event.request; }`)}
+	put(model.FunctionKey("route"), model.FunctionRecord{Name: "route", Nonce: "n", Development: live, Live: &live})
+	d := distRecord("E1", "d1.example")
+	d.Config["DefaultCacheBehavior"].(model.Tree)["FunctionAssociations"] = model.Wrapper([]model.Tree{
+		{"EventType": "viewer-request", "FunctionARN": "arn:aws:cloudfront::123456789012:function/route"}})
+	put(model.DistributionKey("E1"), d)
+
+	got := make(chan *Snapshot, 16)
+	w := NewWatcher(st, func(_ context.Context, s *Snapshot, _ []model.InvalidationRecord) error { got <- s; return nil }, nil)
+	go w.Run(ctx)
+	next := func() *Snapshot {
+		t.Helper()
+		select {
+		case s := <-got:
+			return s
+		case <-ctx.Done():
+			t.Fatal("watcher applied nothing")
+		}
+		return nil
+	}
+	rewrite := func(s *Snapshot, uri string) (string, error) {
+		t.Helper()
+		fn := s.Lookup("d1.example").Behaviors[0].ViewerRequest
+		res, _, err := fn.Program.Run(&functions.Event{Version: "1.0", KeyValueStore: fn.KeyValueStore,
+			Context: functions.Context{EventType: functions.ViewerRequest}, Request: functions.Request{Method: "GET", URI: uri}}, time.Second)
+		if err != nil {
+			return "", err
+		}
+		return res.Request.URI, nil
+	}
+	first := next()
+	if u, err := rewrite(first, "/a"); u != "/one" || err != nil {
+		t.Fatalf("/a -> %q, %v; want /one", u, err)
+	}
+	putRaw(model.KeyValueStoreItemKey("0b1c2d3e-0000-4000-8000-000000000001", "/a"), "/two")
+	s := next()
+	if u, err := rewrite(s, "/a"); u != "/two" || err != nil {
+		t.Fatalf("after the write /a -> %q, %v; want /two", u, err)
+	}
+	// The first snapshot still reads its own copy.
+	if u, _ := rewrite(first, "/a"); u != "/one" {
+		t.Errorf("the older snapshot's store changed: /a -> %q", u)
+	}
+	// A write to another store leaves this store's view as it was.
+	putRaw(model.KeyValueStoreItemKey("other-id", "x"), "y")
+	s2 := next()
+	if s2.Lookup("d1.example").Behaviors[0].ViewerRequest.KeyValueStore != s.Lookup("d1.example").Behaviors[0].ViewerRequest.KeyValueStore {
+		t.Error("an unchanged store's view was rebuilt")
+	}
+	// A key deleted: get rejects, the function fails.
+	if _, err := st.Update(ctx, func(tx store.Txn) error {
+		return tx.Delete(model.KeyValueStoreItemKey("0b1c2d3e-0000-4000-8000-000000000001", "/a"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rewrite(next(), "/a"); err == nil || !strings.Contains(err.Error(), "Key not found") {
+		t.Errorf("deleted key: %v", err)
 	}
 }

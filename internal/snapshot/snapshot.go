@@ -236,6 +236,11 @@ type records struct {
 	fleConfigs            map[string]*model.FLERecord // see fle.go
 	fleProfiles           map[string]*model.FLERecord
 	functions             map[string]*model.FunctionRecord
+	// Key value stores (kvs.go): records by store key, keys and values by
+	// store id, and the immutable views built from them by store id.
+	kvsRecords map[string]*model.KeyValueStoreRecord
+	kvsItems   map[string]map[string]string
+	kvsViews   map[string]*functions.KeyValueStore
 	// programs are the compiled LIVE functions of the last snapshot, by
 	// programKey (functions.go).
 	programs map[string]*functions.Program
@@ -252,7 +257,8 @@ func newRecords() *records {
 		monitoring: map[string]*model.MonitoringSubscriptionRecord{}, responseHeaders: map[string]*model.ResponseHeadersPolicyRecord{},
 		realtimeLogs: map[string]*model.RealtimeLogConfigRecord{},
 		fleConfigs:   map[string]*model.FLERecord{}, fleProfiles: map[string]*model.FLERecord{},
-		functions: map[string]*model.FunctionRecord{}}
+		functions:  map[string]*model.FunctionRecord{},
+		kvsRecords: map[string]*model.KeyValueStoreRecord{}, kvsItems: map[string]map[string]string{}, kvsViews: map[string]*functions.KeyValueStore{}}
 }
 
 // recordPrefixes are the kinds apply keeps: the watcher loads them all on
@@ -265,6 +271,7 @@ var recordPrefixes = []string{
 	model.RealtimeLogConfigPrefix,
 	model.FLEConfigPrefix, model.FLEProfilePrefix,
 	model.FunctionPrefix,
+	model.KeyValueStorePrefix, model.KeyValueStoreItemPrefix,
 }
 
 // apply updates the working set with one key; it reports whether the key
@@ -299,6 +306,10 @@ func (r *records) apply(key string, value []byte, deleted bool, log *slog.Logger
 		return applyRecord(r.fleProfiles, key, value, deleted, log)
 	case strings.HasPrefix(key, model.FunctionPrefix):
 		return applyRecord(r.functions, key, value, deleted, log)
+	case strings.HasPrefix(key, model.KeyValueStorePrefix):
+		return r.applyKVSRecord(key, value, deleted, log)
+	case strings.HasPrefix(key, model.KeyValueStoreItemPrefix):
+		return r.applyKVSItem(key, value, deleted)
 	}
 	return false
 }

@@ -174,7 +174,7 @@ class TestFunctionsBoto3(ServerTestCase):
 
 
 class TestKeyValueStores(ServerTestCase):
-    """The KeyValueStore resources (not yet their keys and values)."""
+    """The KeyValueStore resources (their keys: test_key_value_store.py)."""
 
     def test_lifecycle_boto3(self):
         name = fn_name("kvs")
@@ -186,8 +186,9 @@ class TestKeyValueStores(ServerTestCase):
         self.assertEqual(got["KeyValueStore"]["Status"], "READY")
         self.assertEqual(got["ETag"], created["ETag"])
         self.assertClientError("EntityAlreadyExists", 409, self.cf.create_key_value_store, Name=name)
-        self.assertClientError("UnsupportedOperation", 400, self.cf.create_key_value_store, Name=fn_name("kvs"),
-                               ImportSource={"SourceType": "S3", "SourceARN": "arn:aws:s3:::bucket/data.json"})
+        # ImportSource (read from S3: test_key_value_store.py) must name an S3 object.
+        self.assertClientError("InvalidArgument", 400, self.cf.create_key_value_store, Name=fn_name("kvs"),
+                               ImportSource={"SourceType": "S3", "SourceARN": "arn:aws:s3:::bucket-only"})
         self.assertClientError("PreconditionFailed", 412, self.cf.update_key_value_store, Name=name, Comment="x",
                                IfMatch="ESTALE")
         up = self.cf.update_key_value_store(Name=name, Comment="changed", IfMatch=got["ETag"])

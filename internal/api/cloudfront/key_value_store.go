@@ -17,8 +17,10 @@ func (h *Handler) createKeyValueStore(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	in := control.KVSInput{Name: model.StrOr(req, "", "Name"), Comment: model.StrOr(req, "", "Comment"),
-		ImportSource: model.Sub(req, "ImportSource") != nil}
+	in := control.KVSInput{Name: model.StrOr(req, "", "Name"), Comment: model.StrOr(req, "", "Comment")}
+	if src := model.Sub(req, "ImportSource"); src != nil {
+		in.ImportSource = &model.KeyValueStoreImportSource{SourceType: model.StrOr(src, "", "SourceType"), SourceARN: model.StrOr(src, "", "SourceARN")}
+	}
 	for _, t := range model.StructItems(req, "Tags") {
 		in.Tags = append(in.Tags, control.Tag{Key: model.StrOr(t, "", "Key"), Value: model.StrOr(t, "", "Value")})
 	}
