@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	kvs "github.com/aws/aws-sdk-go-v2/service/cloudfrontkeyvaluestore"
+	kvstypes "github.com/aws/aws-sdk-go-v2/service/cloudfrontkeyvaluestore/types"
 
 	"openfront/internal/apitest"
 )
@@ -41,17 +42,14 @@ func (rt *recordingTransport) RoundTrip(r *http.Request) (*http.Response, error)
 
 // TestServer_sigv4aFromKVSClient: the API's one call to Verifier.Verify
 // takes SigV4A too, so requests of the real cloudfrontkeyvaluestore client
-// (which always signs with SigV4A) pass authentication, and a failure is
-// rendered like any SigV4 failure.
+// (which always signs with SigV4A) reach the KeyValueStore data plane, and
+// a failure is rendered in that service's JSON error form.
 func TestServer_sigv4aFromKVSClient(t *testing.T) {
-	s := newStubServer(true)
-	s.Verifier.Services = append(s.Verifier.Services, "cloudfront-keyvaluestore")
-	srv := httptest.NewServer(s)
-	defer srv.Close()
+	srv := apitest.NewServer(t)
 	const arn = "arn:aws:cloudfront::123456789012:key-value-store/9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"
 
-	describe := func(secret string) *recordingTransport {
-		addr := srv.Listener.Addr().String()
+	describe := func(secret string) (*recordingTransport, error) {
+		addr := srv.HTTP.Listener.Addr().String()
 		rt := &recordingTransport{base: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			var d net.Dialer // the client puts the ARN's account ID before the endpoint's host
 			return d.DialContext(ctx, network, addr)
@@ -63,17 +61,21 @@ func TestServer_sigv4aFromKVSClient(t *testing.T) {
 			HTTPClient:       &http.Client{Transport: rt},
 			RetryMaxAttempts: 1,
 		})
-		client.DescribeKeyValueStore(context.Background(), &kvs.DescribeKeyValueStoreInput{KvsARN: aws.String(arn)})
-		return rt
+		_, err := client.DescribeKeyValueStore(context.Background(), &kvs.DescribeKeyValueStoreInput{KvsARN: aws.String(arn)})
+		return rt, err
 	}
 
-	if rt := describe(apitest.SecretAccessKey); rt.status != http.StatusTeapot || s.reached != 1 {
-		t.Fatalf("SigV4A with the right secret: HTTP %d, front-end reached %d times: %s", rt.status, s.reached, rt.body)
+	// The right secret gets past authentication to the data plane, which
+	// knows no such store.
+	rt, err := describe(apitest.SecretAccessKey)
+	var notFound *kvstypes.ResourceNotFoundException
+	if rt.status != http.StatusNotFound || !errors.As(err, &notFound) {
+		t.Fatalf("SigV4A with the right secret: HTTP %d, %v: %s", rt.status, err, rt.body)
 	}
-	rt := describe(apitest.SecretAccessKey + "x")
-	if rt.status != http.StatusForbidden || !strings.Contains(rt.body, "<Code>SignatureDoesNotMatch</Code>") ||
-		!strings.Contains(rt.body, "<ErrorResponse") || s.reached != 1 {
-		t.Errorf("SigV4A with a wrong secret: HTTP %d, reached %d: %s", rt.status, s.reached, rt.body)
+	rt, err = describe(apitest.SecretAccessKey + "x")
+	if rt.status != http.StatusForbidden || err == nil || !strings.Contains(err.Error(), "InvalidSignatureException") ||
+		!strings.HasPrefix(strings.TrimSpace(rt.body), "{") {
+		t.Errorf("SigV4A with a wrong secret: HTTP %d, %v: %s", rt.status, err, rt.body)
 	}
 }
 
