@@ -86,9 +86,11 @@
 //     request.headers fails; an untouched field is returned as received.
 //   - A pooled runtime keeps the globals the top-level code created; a
 //     handler that mutates global variables sees its own earlier changes.
-//   - cf.kvs() throws: KeyValueStore is not served yet. Of 2.0's other
-//     additions, WebCrypto is not provided; the cloudfront module's origin
-//     modification calls are recorded (Result.OriginChanges) for the edge.
+//   - cf.kvs() throws: KeyValueStore is not served yet. WebCrypto
+//     (crypto.subtle) is not provided: the runtime 2.0 page documents only
+//     the crypto module's hashes and HMACs. The cloudfront module's origin
+//     modification calls are checked for their JavaScript types and
+//     recorded (Result.OriginChanges, origin.go); the edge applies them.
 //   - Bytes of a request that are not valid UTF-8 reach the handler as
 //     lone surrogates U+DC80-U+DCFF (strings.go) and return unchanged.
 //   - Query string values are passed as they appear in the request

@@ -318,7 +318,7 @@
             throw new Error('No key value store is associated with this function (OpenFront does not serve KeyValueStore yet)');
         },
         updateRequestOrigin: function (params) { native.origin('updateRequestOrigin', params); },
-        selectRequestOriginById: function (id) { native.origin('selectRequestOriginById', id); },
+        selectRequestOriginById: function (id, overrides) { native.origin('selectRequestOriginById', id, overrides); },
         createRequestOriginGroup: function (params) { native.origin('createRequestOriginGroup', params); }
     };
 

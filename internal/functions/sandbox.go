@@ -87,10 +87,11 @@ func installSandbox(v *vm, runtime string) error {
 		return rt.ToValue(rt.NewArrayBuffer(b))
 	})
 	set("origin", func(c goja.FunctionCall) goja.Value {
-		if v.kind != ViewerRequest {
-			panic(rt.NewTypeError("origin modification is only available in viewer-request functions"))
+		change, err := originChange(v, c.Argument(0).String(), c.Argument(1), c.Argument(2))
+		if err != nil {
+			panic(rt.NewTypeError(err.Error()))
 		}
-		v.origin = append(v.origin, OriginChange{Method: c.Argument(0).String(), Arg: c.Argument(1).Export()})
+		v.origin = append(v.origin, change)
 		return goja.Undefined()
 	})
 	set("memoryError", func(c goja.FunctionCall) goja.Value {
