@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dop251/goja"
 )
@@ -85,6 +86,10 @@ func installSandbox(v *vm, runtime string) error {
 			panic(memoryError(rt, "buffer"))
 		}
 		return rt.ToValue(rt.NewArrayBuffer(b))
+	})
+	set("validUTF8", func(c goja.FunctionCall) goja.Value {
+		ab, _ := c.Argument(0).Export().(goja.ArrayBuffer)
+		return rt.ToValue(utf8.Valid(ab.Bytes()))
 	})
 	set("origin", func(c goja.FunctionCall) goja.Value {
 		change, err := originChange(v, c.Argument(0).String(), c.Argument(1), c.Argument(2))
