@@ -511,3 +511,34 @@ function handler(event) {
 		}
 	}
 }
+
+// A response a viewer-request function generates is sent at once, with
+// the behaviour's response headers policy applied like on any other
+// response (here the managed SecurityHeadersPolicy); the origin is not
+// asked.
+func TestFunctions_generatedResponseHeadersPolicy(t *testing.T) {
+	o := newTestOrigin(t, okHandler("max-age=60"))
+	fe := newFunctionEdge(t, o, map[string]string{functions.ViewerRequest: `
+function handler(event) {
+  return {statusCode: 200, headers: {"content-type": {value: "text/plain"}, "x-frame-options": {value: "DENY"}}, body: "made"};
+}`}, func(c model.Tree) {
+		c["DefaultCacheBehavior"].(model.Tree)["ResponseHeadersPolicyId"] = "67f7725c-6f97-4210-82d7-5512b31e9d03"
+	})
+	resp, body := fe.send(t, "GET", "/gen", nil)
+	if resp.StatusCode != 200 || body != "made" || resp.Header.Get("X-Cache") != "FunctionGeneratedResponse from cloudfront" {
+		t.Fatalf("%d %q X-Cache %q", resp.StatusCode, body, resp.Header.Get("X-Cache"))
+	}
+	for name, want := range map[string]string{
+		"Strict-Transport-Security": "max-age=31536000",
+		"X-Content-Type-Options":    "nosniff",
+		"X-Frame-Options":           "DENY", // the managed policy does not override what the response has
+		"Referrer-Policy":           "strict-origin-when-cross-origin",
+	} {
+		if got := resp.Header.Get(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if o.count("/gen") != 0 {
+		t.Error("the generated response went to the origin")
+	}
+}
