@@ -542,3 +542,64 @@ function handler(event) {
 		t.Error("the generated response went to the origin")
 	}
 }
+
+// The viewer-response event has the request and the response as
+// documented: status, lower-case headers with multiValue for repeated
+// names, Set-Cookie only in cookies (name, value, attributes, multiValue),
+// and the function's edits to multiValue reach the viewer.
+func TestFunctions_viewerResponseEvent(t *testing.T) {
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "max-age=60")
+		h["X-Multi"] = []string{"a", "b"}
+		h["Set-Cookie"] = []string{"id=1; Path=/; HttpOnly", "id=2; Secure", "theme=dark"}
+		io.WriteString(w, "origin body")
+	})
+	fe := newFunctionEdge(t, o, map[string]string{functions.ViewerResponse: `
+function handler(event) {
+  var r = event.response;
+  r.headers["x-event"] = {value: JSON.stringify({ctx: event.context.eventType, uri: event.request.uri, status: r.statusCode,
+    multi: r.headers["x-multi"], setCookieInHeaders: "set-cookie" in r.headers, cookies: r.cookies})};
+  r.headers["x-multi"].multiValue.push({value: "c"});
+  r.cookies["theme"] = {value: "light", attributes: "Max-Age=60"};
+  return r;
+}`}, func(c model.Tree) {
+		c["DefaultCacheBehavior"].(model.Tree)["ForwardedValues"] = model.Tree{"QueryString": "false", "Cookies": model.Tree{"Forward": "all"}}
+	})
+	resp, body := fe.send(t, "GET", "/page", nil)
+	if resp.StatusCode != 200 || body != "origin body" {
+		t.Fatalf("%d %q", resp.StatusCode, body)
+	}
+	var ev struct {
+		Ctx, URI string
+		Status   int
+		Multi    struct {
+			Value      string
+			MultiValue []struct{ Value string }
+		}
+		SetCookieInHeaders bool
+		Cookies            map[string]struct {
+			Value, Attributes string
+			MultiValue        []struct{ Value, Attributes string }
+		}
+	}
+	if err := json.Unmarshal([]byte(resp.Header.Get("X-Event")), &ev); err != nil {
+		t.Fatalf("%v: %q", err, resp.Header.Get("X-Event"))
+	}
+	if ev.Ctx != "viewer-response" || ev.URI != "/page" || ev.Status != 200 || ev.SetCookieInHeaders {
+		t.Errorf("event %+v", ev)
+	}
+	if ev.Multi.Value != "a" || len(ev.Multi.MultiValue) != 2 || ev.Multi.MultiValue[1].Value != "b" {
+		t.Errorf("headers.x-multi = %+v", ev.Multi)
+	}
+	id := ev.Cookies["id"]
+	if id.Value != "1" || id.Attributes != "Path=/; HttpOnly" || len(id.MultiValue) != 2 || id.MultiValue[1].Value != "2" || id.MultiValue[1].Attributes != "Secure" {
+		t.Errorf("cookies.id = %+v", id)
+	}
+	if !slices.Equal(resp.Header["X-Multi"], []string{"a", "b", "c"}) {
+		t.Errorf("X-Multi %q", resp.Header["X-Multi"])
+	}
+	if sc := resp.Header["Set-Cookie"]; !slices.Contains(sc, "theme=light; Max-Age=60") || !slices.Contains(sc, "id=2; Secure") || slices.Contains(sc, "theme=dark") {
+		t.Errorf("Set-Cookie %q", sc)
+	}
+}
