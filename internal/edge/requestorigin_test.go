@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"openfront/internal/functions"
 	"openfront/internal/model"
+	"openfront/internal/origin"
 	"openfront/internal/snapshot"
 )
 
@@ -248,4 +251,53 @@ func FuzzChooseOrigin(f *testing.F) {
 			}
 		}
 	})
+}
+
+// updateRequestOrigin to an S3 bucket with an origin access control
+// config: the request goes to the bucket (path-style, through the edge's
+// S3 endpoint) and is signed as signingBehavior says.
+func TestFunctions_originModificationS3(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	s3 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.URL.Path+" auth="+strings.SplitN(r.Header.Get("Authorization"), " ", 2)[0])
+		mu.Unlock()
+		w.Header().Set("Cache-Control", "max-age=60")
+		io.WriteString(w, "from s3")
+	}))
+	t.Cleanup(s3.Close)
+	a := newTestOrigin(t, okHandler("max-age=60"))
+	fe := newFunctionEdge(t, a, map[string]string{functions.ViewerRequest: `import cf from 'cloudfront';
+function handler(event) {
+  var q = event.request.querystring;
+  if (q.sign) cf.updateRequestOrigin({domainName: 'media-bucket.s3.us-east-1.amazonaws.com', customHeaders: {},
+    originAccessControlConfig: {enabled: true, signingBehavior: q.sign.value, signingProtocol: 'sigv4', originType: 's3'}});
+  return event.request;
+}`}, nil)
+	opts, snap := fe.opts, fe.snap.Load()
+	opts.Origin = origin.New(origin.S3{Endpoint: s3.URL, Region: "us-east-1", AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret"})
+	fe.Server = New(opts)
+	fe.Apply(snap, nil)
+	srv := httptest.NewServer(fe.Server)
+	t.Cleanup(srv.Close)
+	fe.url = srv.URL
+	for _, tc := range []struct{ target, want string }{
+		{"/signed.mp4?sign=always", "/media-bucket/signed.mp4 auth=AWS4-HMAC-SHA256"},
+		{"/unsigned.mp4?sign=never", "/media-bucket/unsigned.mp4 auth="},
+	} {
+		resp, body := fe.send(t, "GET", tc.target, nil)
+		mu.Lock()
+		last := ""
+		if len(seen) > 0 {
+			last = seen[len(seen)-1]
+		}
+		mu.Unlock()
+		if resp.StatusCode != 200 || body != "from s3" || last != tc.want {
+			t.Errorf("%s: %d %q, S3 saw %q, want %q", tc.target, resp.StatusCode, body, last, tc.want)
+		}
+	}
+	if a.total() != 0 {
+		t.Errorf("the behaviour's origin was asked %d times", a.total())
+	}
 }
