@@ -603,3 +603,34 @@ function handler(event) {
 		t.Errorf("Set-Cookie %q", sc)
 	}
 }
+
+// A returned request's multiValue query string parameters, headers and
+// cookies reach the origin as repeated parameters, header lines and
+// cookie pairs, and the query string's make the cache key.
+func TestFunctions_viewerRequestMultiValue(t *testing.T) {
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		io.WriteString(w, r.URL.RequestURI()+" tag="+strings.Join(r.Header["X-Tag"], "|")+" cookie="+r.Header.Get("Cookie"))
+	})
+	fe := newFunctionEdge(t, o, map[string]string{functions.ViewerRequest: `
+function handler(event) {
+  var r = event.request;
+  r.querystring.t = {value: "ignored", multiValue: [{value: "a"}, {value: "b"}]};
+  r.headers["x-tag"] = {value: "one", multiValue: [{value: "one"}, {value: "two"}]};
+  r.cookies.c = {value: "1", multiValue: [{value: "1"}, {value: "2"}]};
+  return r;
+}`}, func(c model.Tree) {
+		c["DefaultCacheBehavior"].(model.Tree)["ForwardedValues"] = model.Tree{"QueryString": "true",
+			"Cookies": model.Tree{"Forward": "all"}, "Headers": model.Wrapper([]string{"X-Tag"})}
+	})
+	resp, body := fe.send(t, "GET", "/mv?x=1", nil)
+	if want := "/mv?x=1&t=a&t=b tag=one|two cookie=c=1; c=2"; body != want {
+		t.Fatalf("origin saw %q, want %q", body, want)
+	}
+	if resp.Header.Get("X-Cache") != "Miss from cloudfront" {
+		t.Errorf("X-Cache %q", resp.Header.Get("X-Cache"))
+	}
+	if resp, _ := fe.send(t, "GET", "/mv?x=1", nil); resp.Header.Get("X-Cache") != "Hit from cloudfront" || o.count("/mv") != 1 {
+		t.Errorf("second: X-Cache %q, origin asked %d times", resp.Header.Get("X-Cache"), o.count("/mv"))
+	}
+}
