@@ -28,20 +28,44 @@ import (
 // only matters on cache misses). A property the distribution or the guide
 // does not allow fails the request with FunctionValidationError.
 //
-// Acted on: domainName, hostHeader, originPath, customHeaders,
-// connectionAttempts, originAccessControlConfig (S3 signing), timeouts,
-// customOriginConfig; origin ids and failover status codes of origin
-// groups. Checked but without effect on a single-tier edge: originShield,
-// ipAddressType, sni, allowedCertificateNames, selectionCriteria
+// Acted on: domainName, hostHeader, sni, allowedCertificateNames,
+// originPath, customHeaders, connectionAttempts, originAccessControlConfig
+// (S3 signing), timeouts, customOriginConfig; origin ids, overrides and
+// failover status codes of origin groups. Checked but without effect on a
+// single-tier edge: originShield, ipAddressType, selectionCriteria
 // media-quality-score (treated as default).
 
 // originChoice is the origin, or failover pair, a function chose for one
-// request. Its origins are copies: the snapshot's are never modified.
+// request.
 type originChoice struct {
-	origins       []*model.Origin // primary first
-	hosts         []string        // Host header sent to each origin ("": the usual rule)
-	signing       []string        // OAC signing behaviour of each origin ("": the origin's own)
+	origins       []requestOrigin // primary first
 	failoverCodes []int
+}
+
+// requestOrigin is an origin as a function set it for one request: its
+// settings (a copy when changed: the snapshot's are never modified) and
+// what the function set on top of them.
+type requestOrigin struct {
+	*model.Origin
+	tlsOverrides
+	signing string // OAC signing behaviour ("": the origin's own)
+}
+
+// models are the chosen origins' settings, primary first.
+func (c *originChoice) models() []*model.Origin {
+	out := make([]*model.Origin, len(c.origins))
+	for i, o := range c.origins {
+		out[i] = o.Origin
+	}
+	return out
+}
+
+// tlsOverrides are the hostHeader, sni and allowedCertificateNames a
+// function gave (for non-S3 custom origins).
+type tlsOverrides struct {
+	host      string   // Host header ("": the usual rule)
+	sni       string   // TLS server name ("": the Host override, else the domain name)
+	certNames []string // names the certificate may have instead (nil: the usual check)
 }
 
 // invalidOrigin is a property a function gave that cannot be used.
@@ -55,11 +79,9 @@ func invalidf(format string, a ...any) error { return &invalidOrigin{fmt.Sprintf
 // calls to the behaviour's origins. headers are the request headers the
 // function returned (a custom header may not repeat one of them).
 func chooseOrigin(d *snapshot.Distribution, b *snapshot.Behavior, changes []functions.OriginChange, headers functions.Fields) (*originChoice, error) {
-	c := &originChoice{
-		origins:       slices.Clone(b.Origins),
-		hosts:         make([]string, len(b.Origins)),
-		signing:       make([]string, len(b.Origins)),
-		failoverCodes: b.FailoverCodes,
+	c := &originChoice{failoverCodes: b.FailoverCodes}
+	for _, o := range b.Origins {
+		c.origins = append(c.origins, requestOrigin{Origin: o})
 	}
 	for _, ch := range changes {
 		var err error
@@ -98,11 +120,11 @@ func (c *originChoice) selectByID(d *snapshot.Distribution, id, overrides any) e
 	if err != nil {
 		return err
 	}
-	host, err := readOverrides(overrides, o)
+	tlso, err := readOverrides(overrides, o)
 	if err != nil {
 		return err
 	}
-	c.origins, c.hosts, c.signing, c.failoverCodes = []*model.Origin{o}, []string{host}, []string{""}, nil
+	c.origins, c.failoverCodes = []requestOrigin{{Origin: o, tlsOverrides: tlso}}, nil
 	return nil
 }
 
@@ -122,8 +144,7 @@ func (c *originChoice) group(d *snapshot.Distribution, arg any) error {
 	if !ok || len(ids) != 2 {
 		return invalidf("originIds must be an array of two origins (primary, then secondary)")
 	}
-	var origins []*model.Origin
-	var hosts []string
+	var origins []requestOrigin
 	for _, item := range ids {
 		var id string
 		var overrides any
@@ -145,11 +166,11 @@ func (c *originChoice) group(d *snapshot.Distribution, arg any) error {
 		if err != nil {
 			return err
 		}
-		host, err := readOverrides(overrides, o)
+		tlso, err := readOverrides(overrides, o)
 		if err != nil {
 			return err
 		}
-		origins, hosts = append(origins, o), append(hosts, host)
+		origins = append(origins, requestOrigin{Origin: o, tlsOverrides: tlso})
 	}
 	if origins[0].ID == origins[1].ID {
 		return invalidf("the two origins of a group must differ")
@@ -178,37 +199,48 @@ func (c *originChoice) group(d *snapshot.Distribution, arg any) error {
 		}
 		codes = append(codes, n)
 	}
-	c.origins, c.hosts, c.signing, c.failoverCodes = origins, hosts, make([]string, 2), codes
+	c.origins, c.failoverCodes = origins, codes
 	return nil
 }
 
-// readOverrides reads the origin_overrides of a selected origin: the Host
-// header (only for non-S3 custom origins), SNI and allowed certificate
-// names.
-func readOverrides(v any, o *model.Origin) (host string, err error) {
+// readOverrides reads the origin_overrides of a selected origin.
+func readOverrides(v any, o *model.Origin) (tlsOverrides, error) {
 	if v == nil {
-		return "", nil
+		return tlsOverrides{}, nil
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return "", invalidf("originOverrides must be an object")
+		return tlsOverrides{}, invalidf("originOverrides must be an object")
 	}
 	if err := knownKeys(m, "hostHeader", "sni", "allowedCertificateNames"); err != nil {
-		return "", err
+		return tlsOverrides{}, err
 	}
-	if host, err = hostName253(m, "hostHeader"); err != nil {
-		return "", err
+	return readTLSOverrides(m, o)
+}
+
+// readTLSOverrides reads hostHeader, sni and allowedCertificateNames, which
+// apply to non-S3 custom origins only. The SNI defaults to the Host
+// header given ("If this is not provided, the value from the hostHeader
+// parameter is used").
+func readTLSOverrides(m map[string]any, o *model.Origin) (tlsOverrides, error) {
+	var t tlsOverrides
+	var err error
+	if t.host, err = hostName253(m, "hostHeader"); err != nil {
+		return t, err
 	}
-	if _, err := hostName253(m, "sni"); err != nil {
-		return "", err
+	if t.sni, err = hostName253(m, "sni"); err != nil {
+		return t, err
 	}
-	if err := certificateNames(m["allowedCertificateNames"]); err != nil {
-		return "", err
+	if t.certNames, err = certificateNames(m["allowedCertificateNames"]); err != nil {
+		return t, err
+	}
+	if t.sni == "" {
+		t.sni = t.host
 	}
 	if o.S3 != nil {
-		host = "" // "for non-S3 custom origins"
+		return tlsOverrides{}, nil // "for non-S3 custom origins"
 	}
-	return host, nil
+	return t, nil
 }
 
 // update changes settings of the primary origin; what it does not name
@@ -222,7 +254,7 @@ func (c *originChoice) update(arg any, headers functions.Fields) error {
 		"allowedCertificateNames"); err != nil {
 		return err
 	}
-	o := *c.origins[0] // a copy, and copies of what it points to before changing it
+	o := *c.origins[0].Origin // a copy, and copies of what it points to before changing it
 	o.CustomHeaders = slices.Clone(o.CustomHeaders)
 	if o.S3 != nil {
 		s3 := *o.S3
@@ -233,7 +265,7 @@ func (c *originChoice) update(arg any, headers functions.Fields) error {
 		custom.SSLProtocols = slices.Clone(custom.SSLProtocols)
 		o.Custom = &custom
 	}
-	signing := c.signing[0]
+	signing := c.origins[0].signing
 
 	// originAccessControlConfig first: it says whether a new domain is an
 	// S3 bucket ("make sure that the origin type in
@@ -297,14 +329,8 @@ func (c *originChoice) update(arg any, headers functions.Fields) error {
 			return invalidf("ipAddressType must be ipv4, ipv6 or dualstack")
 		}
 	}
-	host, err := hostName253(props, "hostHeader")
+	tlso, err := readTLSOverrides(props, &model.Origin{})
 	if err != nil {
-		return err
-	}
-	if _, err := hostName253(props, "sni"); err != nil {
-		return err
-	}
-	if err := certificateNames(props["allowedCertificateNames"]); err != nil {
 		return err
 	}
 	if v, ok := props["originPath"]; ok {
@@ -354,16 +380,29 @@ func (c *originChoice) update(arg any, headers functions.Fields) error {
 			return err
 		}
 	}
-	if _, changed := props["domainName"]; changed && host == "" {
-		host = o.DomainName // "If this is not provided, the value from the domainName parameter is used"
+	prev := c.origins[0]
+	_, changed := props["domainName"]
+	switch {
+	case o.S3 != nil:
+		tlso = tlsOverrides{} // "for non-S3 custom origins"
+	case changed:
+		// "If this is not provided, the value from the domainName
+		// parameter is used" (Host and SNI).
+		if tlso.host == "" {
+			tlso.host = o.DomainName
+		}
+	default: // what an earlier call set stays unless this one sets it
+		if tlso.host == "" {
+			tlso.host = prev.host
+		}
+		if _, given := props["sni"]; !given && prev.sni != "" {
+			tlso.sni = prev.sni
+		}
+		if tlso.certNames == nil {
+			tlso.certNames = prev.certNames
+		}
 	}
-	if o.S3 != nil {
-		host = "" // "for non-S3 custom origins"
-	}
-	if host == "" && c.hosts[0] != "" && o.DomainName == c.origins[0].DomainName {
-		host = c.hosts[0] // an earlier call's Host stays while the domain does
-	}
-	c.origins[0], c.hosts[0], c.signing[0] = &o, host, signing
+	c.origins[0] = requestOrigin{Origin: &o, tlsOverrides: tlso, signing: signing}
 	return nil
 }
 
@@ -595,22 +634,25 @@ func checkHostName(s, what string) error {
 	return nil
 }
 
-// certificateNames: up to 20 names of up to 64 characters.
-func certificateNames(v any) error {
+// certificateNames: up to 20 names of up to 64 characters (DNS names,
+// "*." wildcards allowed).
+func certificateNames(v any) ([]string, error) {
 	if v == nil {
-		return nil
+		return nil, nil
 	}
 	list, ok := v.([]any)
-	if !ok || len(list) > 20 {
-		return invalidf("allowedCertificateNames must be an array of at most 20 names")
+	if !ok || len(list) == 0 || len(list) > 20 {
+		return nil, invalidf("allowedCertificateNames must be an array of 1 to 20 names")
 	}
+	var names []string
 	for _, n := range list {
 		s, ok := n.(string)
-		if !ok || s == "" || len(s) > 64 {
-			return invalidf("allowedCertificateNames: %v is not a name of 1 to 64 characters", n)
+		if !ok || s == "" || len(s) > 64 || checkHostName(strings.TrimPrefix(s, "*."), "name") != nil {
+			return nil, invalidf("allowedCertificateNames: %v is not a certificate name of 1 to 64 characters", n)
 		}
+		names = append(names, s)
 	}
-	return nil
+	return names, nil
 }
 
 // knownKeys refuses properties the guide does not define (a misspelt

@@ -1,11 +1,15 @@
 package edge
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -234,10 +238,10 @@ func FuzzChooseOrigin(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if len(c.origins) == 0 || len(c.hosts) != len(c.origins) || len(c.signing) != len(c.origins) {
+		if len(c.origins) == 0 || len(c.origins) > 2 {
 			t.Fatalf("choice %+v", c)
 		}
-		for i, o := range c.origins {
+		for i, o := range c.models() {
 			if o.S3 == nil && o.Custom == nil {
 				t.Fatalf("origin %d has no type", i)
 			}
@@ -299,5 +303,68 @@ function handler(event) {
 	}
 	if a.total() != 0 {
 		t.Errorf("the behaviour's origin was asked %d times", a.total())
+	}
+}
+
+// hostHeader, sni and allowedCertificateNames reach an HTTPS origin: the
+// TLS server name sent (by default the Host override, else the domain
+// name) and the names its certificate is checked against. The test
+// origin's certificate is for example.com (and 127.0.0.1), never for
+// localhost, the domain name the function gives.
+func TestFunctions_originModificationTLS(t *testing.T) {
+	var mu sync.Mutex
+	var lastSNI string
+	tlsOrigin := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "tls "+r.Host)
+	}))
+	tlsOrigin.TLS = &tls.Config{GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		mu.Lock()
+		lastSNI = hello.ServerName
+		mu.Unlock()
+		return nil, nil
+	}}
+	tlsOrigin.StartTLS()
+	t.Cleanup(tlsOrigin.Close)
+	_, port, _ := net.SplitHostPort(tlsOrigin.Listener.Addr().String())
+	a := newTestOrigin(t, okHandler(""))
+	code := strings.ReplaceAll(`import cf from 'cloudfront';
+function handler(event) {
+  var props = {domainName: 'localhost', customOriginConfig: {port: PORT, protocol: 'https', sslProtocols: ['TLSv1.2']}};
+  var extra = JSON.parse(decodeURIComponent(event.request.querystring.p.value));
+  for (var k in extra) props[k] = extra[k];
+  cf.updateRequestOrigin(props);
+  return event.request;
+}`, "PORT", port)
+	fe := newFunctionEdge(t, a, map[string]string{functions.ViewerRequest: code}, nil)
+	roots := x509.NewCertPool()
+	roots.AddCert(tlsOrigin.Certificate())
+	oc := origin.New(origin.S3{})
+	oc.SetRootCAs(roots)
+	opts, snap := fe.opts, fe.snap.Load()
+	opts.Origin = oc
+	fe.Server = New(opts)
+	fe.Apply(snap, nil)
+	srv := httptest.NewServer(fe.Server)
+	t.Cleanup(srv.Close)
+	fe.url = srv.URL
+	for i, tc := range []struct {
+		props     string
+		status    int
+		body, sni string
+	}{
+		{`{}`, 502, "", "localhost"},
+		{`{"sni": "example.com"}`, 200, "tls localhost", "example.com"},
+		{`{"hostHeader": "example.com"}`, 200, "tls example.com", "example.com"},
+		{`{"allowedCertificateNames": ["example.com"]}`, 200, "tls localhost", "localhost"},
+		{`{"allowedCertificateNames": ["*.other.test"]}`, 502, "", "localhost"},
+		{`{"sni": "other.test"}`, 502, "", "other.test"},
+	} {
+		resp, body := fe.send(t, "GET", fmt.Sprintf("/t%d?p=%s", i, url.PathEscape(tc.props)), nil)
+		mu.Lock()
+		sni := lastSNI
+		mu.Unlock()
+		if resp.StatusCode != tc.status || tc.status == 200 && body != tc.body || sni != tc.sni {
+			t.Errorf("%s: %d %q, SNI %q; want %d %q, SNI %q", tc.props, resp.StatusCode, body, sni, tc.status, tc.body, tc.sni)
+		}
 	}
 }

@@ -36,24 +36,25 @@ func (x *exchange) fetch(ctx context.Context, out *origin.Request) (*http.Respon
 	var err error
 	origins, failoverCodes := x.beh.Origins, x.beh.FailoverCodes
 	if c := x.plan.origin; c != nil { // as a viewer-request function chose them
-		origins, failoverCodes = c.origins, c.failoverCodes
+		origins, failoverCodes = c.models(), c.failoverCodes
 	}
 	for i, o := range origins {
 		req := *out
 		req.Origin = o
 		req.Header = x.withOriginHeaders(out.Header, o)
 		req.Path = o.OriginPath + out.Path
-		host, signing := "", ""
+		var set requestOrigin // what a function set on top of the origin's settings
 		if c := x.plan.origin; c != nil {
-			host, signing = c.hosts[i], c.signing[i]
+			set = c.origins[i]
+			req.ServerName, req.AllowedCertificateNames = set.sni, set.certNames
 		}
 		if o.S3 != nil {
 			req.Sign = x.signS3(o, out.Header)
-			if signing != "" {
-				req.Sign = signsWith(signing, out.Header)
+			if set.signing != "" {
+				req.Sign = signsWith(set.signing, out.Header)
 			}
-		} else if host != "" {
-			req.Host = host
+		} else if set.host != "" {
+			req.Host = set.host
 		} else if x.beh.Policy.ForwardsHeader("Host") {
 			req.Host = x.r.Host
 		} else {

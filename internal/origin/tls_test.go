@@ -85,3 +85,27 @@ func TestClient_OriginSslProtocolsAllowList(t *testing.T) {
 		})
 	}
 }
+
+// certNameMatches: allowedCertificateNames against a certificate's DNS
+// names, a one-label wildcard on either side.
+func TestCertNameMatches(t *testing.T) {
+	for _, tc := range []struct {
+		allowed, name string
+		want          bool
+	}{
+		{"example.com", "example.com", true},
+		{"Example.COM.", "example.com", true},
+		{"*.example.com", "www.example.com", true},
+		{"*.example.com", "example.com", false},
+		{"*.example.com", "a.b.example.com", false},
+		{"www.example.com", "*.example.com", true},
+		{"a.b.example.com", "*.example.com", false},
+		{"*.example.com", "*.example.com", true},
+		{"*example.com", "www.example.com", false},
+		{"other.test", "example.com", false},
+	} {
+		if got := certNameMatches(tc.allowed, tc.name); got != tc.want {
+			t.Errorf("certNameMatches(%q, %q) = %v", tc.allowed, tc.name, got)
+		}
+	}
+}
