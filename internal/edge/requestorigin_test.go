@@ -24,7 +24,7 @@ import (
 // origin o1 (a) and runs code, with a second origin o2 (b) in the
 // distribution; both are loopback HTTP servers that answer
 // "<name> <Host> <request-URI> key=<X-Origin-Key>".
-func originModificationEdge(t *testing.T, code string) (fe *functionEdge, a, b *testOrigin) {
+func originModificationEdge(t *testing.T, code string, more ...func(c model.Tree)) (fe *functionEdge, a, b *testOrigin) {
 	t.Helper()
 	echo := func(name string) func(w http.ResponseWriter, r *http.Request) {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -45,8 +45,34 @@ func originModificationEdge(t *testing.T, code string) (fe *functionEdge, a, b *
 			"Id": "o2", "DomainName": "127.0.0.1",
 			"CustomOriginConfig": model.Tree{"HTTPPort": b.port(), "HTTPSPort": "443", "OriginProtocolPolicy": "http-only"},
 		}))
+		for _, edit := range more {
+			edit(c)
+		}
 	})
 	return fe, a, b
+}
+
+// On a behaviour whose target is an origin group, updateRequestOrigin
+// changes the primary only; a listed status from the modified primary
+// fails over to the secondary as configured ("updateRequestOrigin()
+// method", Notes).
+func TestFunctions_originModificationOfAGroup(t *testing.T) {
+	fe, a, b := originModificationEdge(t, `import cf from 'cloudfront';
+function handler(event) { cf.updateRequestOrigin({originPath: '/fail-base'}); return event.request; }`, func(c model.Tree) {
+		c["OriginGroups"] = model.Wrapper([]model.Tree{{
+			"Id":               "group",
+			"FailoverCriteria": model.Tree{"StatusCodes": model.Wrapper([]string{"503"})},
+			"Members":          model.Wrapper([]model.Tree{{"OriginId": "o1"}, {"OriginId": "o2"}}),
+		}})
+		model.Sub(c, "DefaultCacheBehavior")["TargetOriginId"] = "group"
+	})
+	resp, body := fe.send(t, "GET", "/obj", nil)
+	if resp.StatusCode != 200 || body != "b 127.0.0.1 /obj key=" {
+		t.Errorf("%d %q, want the secondary's answer for the path without the primary's new origin path", resp.StatusCode, body)
+	}
+	if a.count("/fail-base/obj") != 1 || b.count("/obj") != 1 {
+		t.Errorf("primary asked for /fail-base/obj %d times, secondary for /obj %d times", a.count("/fail-base/obj"), b.count("/obj"))
+	}
 }
 
 // The origin modification helpers of a viewer-request function decide
