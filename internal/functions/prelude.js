@@ -157,6 +157,10 @@
             if (v instanceof ArrayBuffer) return new Buffer(v, encOrOffset || 0, length === undefined ? v.byteLength - (encOrOffset || 0) : length);
             if (ArrayBuffer.isView(v)) return wrap(bytesOf(v));
             if (v !== null && typeof v === 'object') {
+                // "Returns Buffer.from(object.valueOf(), offsetOrEncoding,
+                // length) if valueOf() is not equal to the object."
+                var prim = typeof v.valueOf === 'function' ? v.valueOf() : v;
+                if (prim !== v && prim !== null && prim !== undefined) return Buffer.from(prim, encOrOffset, length);
                 if (v.type === 'Buffer' && isArray(v.data)) v = v.data;
                 checkArray(v);
                 var b = new Buffer(lengthOf(v));
@@ -194,10 +198,12 @@
         }
         toJSON() { return {type: 'Buffer', data: Array.prototype.slice.call(this)}; }
         equals(b) { return this.compare(b) === 0; }
-        compare(b) {
-            var n = Math.min(this.length, b.length);
-            for (var i = 0; i < n; i++) if (this[i] !== b[i]) return this[i] < b[i] ? -1 : 1;
-            return this.length === b.length ? 0 : (this.length < b.length ? -1 : 1);
+        compare(b, targetStart, targetEnd, sourceStart, sourceEnd) {
+            var t = b.subarray(targetStart || 0, targetEnd === undefined ? b.length : targetEnd);
+            var src = this.subarray(sourceStart || 0, sourceEnd === undefined ? this.length : sourceEnd);
+            var n = Math.min(src.length, t.length);
+            for (var i = 0; i < n; i++) if (src[i] !== t[i]) return src[i] < t[i] ? -1 : 1;
+            return src.length === t.length ? 0 : (src.length < t.length ? -1 : 1);
         }
         fill(v, start, end, enc) {
             if (typeof v === 'string' && v.length > 0) {

@@ -175,6 +175,8 @@ func TestBuiltins(t *testing.T) {
 		{"text decoder", Runtime20, `var d = new TextDecoder(); d.decode(new Uint8Array([0xef, 0xbb, 0xbf, 0x68, 0xc3, 0xa9])) + ' ' + d.decode(new Uint8Array([0xff])) + ' ' + d.encoding + ' ' + d.fatal`, "hé \uFFFD utf-8 false"},
 		{"text decoder fatal", Runtime20, `(function () { try { new TextDecoder('utf-8', {fatal: true}).decode(new Uint8Array([0xc3])) } catch (e) { return e.name } })() + ' ' + new TextDecoder('utf8', {ignoreBOM: true}).decode(new Uint8Array([0xef, 0xbb, 0xbf])).length`, "TypeError 1"},
 		{"atob btoa", Runtime20, `btoa('hi\xff') + ' ' + atob('aGn/') .charCodeAt(2) + ' ' + atob(' aGk= ') + ' ' + (function () { try { btoa('€') } catch (e) { return 'threw' } })() + ' ' + (function () { try { atob('a') } catch (e) { return 'threw' } })()`, "aGn/ 255 hi threw threw"},
+		{"buffer compare ranges and valueOf", Runtime20, `var a = Buffer.from('xabcx'); [a.compare(Buffer.from('abc'), 0, 3, 1, 4), a.compare(Buffer.from('abd'), 0, 3, 1, 4), Buffer.compare(Buffer.from('b'), Buffer.from('a')), Buffer.from(new String('hi')).toString()].join()`, "0,-1,1,hi"},
+		{"querystring and hmac in 2.0", Runtime20, `require('querystring').stringify(require('querystring').parse('a=1&a=2&b=%20')) + ' ' + require('crypto').createHmac('sha256', Buffer.from('key')).update(Buffer.from('data')).digest('base64url')`, "a=1&a=2&b=%20 UDH-PZicbRU3oBP6bnOdojRj_a7DtwE32Cjjas4iG9A"},
 		{"no atob or TextEncoder in 1.0", Runtime10, `typeof atob + ' ' + typeof TextEncoder`, "undefined undefined"},
 	}
 	for _, tc := range tests {
