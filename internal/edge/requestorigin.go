@@ -116,7 +116,11 @@ func configuredOrigin(d *snapshot.Distribution, id string) (*model.Origin, error
 // selectByID makes the request go to another origin of the distribution,
 // with its own settings ("selectRequestOriginById() method").
 func (c *originChoice) selectByID(d *snapshot.Distribution, id, overrides any) error {
-	o, err := configuredOrigin(d, id.(string))
+	name, ok := id.(string)
+	if !ok {
+		return invalidf("the origin id must be a string")
+	}
+	o, err := configuredOrigin(d, name)
 	if err != nil {
 		return err
 	}
@@ -136,12 +140,15 @@ var groupFailoverCodes = []int{400, 403, 404, 416, 500, 502, 503, 504}
 // ("createRequestOriginGroup() method"); its status codes replace those
 // of the behaviour's own group.
 func (c *originChoice) group(d *snapshot.Distribution, arg any) error {
-	props := arg.(map[string]any)
+	props, ok := arg.(map[string]any)
+	if !ok {
+		return invalidf("the argument must be an object")
+	}
 	if err := knownKeys(props, "originIds", "failoverCriteria", "selectionCriteria"); err != nil {
 		return err
 	}
-	ids, ok := props["originIds"].([]any)
-	if !ok || len(ids) != 2 {
+	ids, isList := props["originIds"].([]any)
+	if !isList || len(ids) != 2 {
 		return invalidf("originIds must be an array of two origins (primary, then secondary)")
 	}
 	var origins []requestOrigin
@@ -248,7 +255,10 @@ func readTLSOverrides(m map[string]any, o *model.Origin) (tlsOverrides, error) {
 // updating an origin that is part of an origin group, only the primary
 // origin of the origin group is updated").
 func (c *originChoice) update(arg any, headers functions.Fields) error {
-	props := arg.(map[string]any)
+	props, ok := arg.(map[string]any)
+	if !ok {
+		return invalidf("the argument must be an object")
+	}
 	if err := knownKeys(props, "domainName", "hostHeader", "originPath", "customHeaders", "connectionAttempts",
 		"originShield", "originAccessControlConfig", "timeouts", "customOriginConfig", "ipAddressType", "sni",
 		"allowedCertificateNames"); err != nil {

@@ -46,18 +46,30 @@ func originChange(v *vm, method string, arg, overrides goja.Value) (OriginChange
 		}
 		change.Arg = arg.String()
 		if !isAbsent(overrides) {
-			if !isPlainObject(overrides) {
+			m, ok := exportObject(overrides)
+			if !ok {
 				return OriginChange{}, errors.New("selectRequestOriginById: origin_overrides must be an object")
 			}
-			change.Overrides = overrides.Export()
+			change.Overrides = m
 		}
 	default:
-		if !isPlainObject(arg) {
+		m, ok := exportObject(arg)
+		if !ok {
 			return OriginChange{}, fmt.Errorf("%s: the argument must be an object of origin properties", method)
 		}
-		change.Arg = arg.Export()
+		change.Arg = m
 	}
 	return change, nil
+}
+
+// exportObject exports a plain object to Go; false for anything that
+// does not export as one (arrays, functions, dates, maps, proxies...).
+func exportObject(v goja.Value) (map[string]any, bool) {
+	if !isPlainObject(v) {
+		return nil, false
+	}
+	m, ok := v.Export().(map[string]any)
+	return m, ok
 }
 
 func isAbsent(v goja.Value) bool { return v == nil || goja.IsUndefined(v) || goja.IsNull(v) }
