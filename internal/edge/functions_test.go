@@ -106,6 +106,19 @@ func newFunctionEdge(t *testing.T, o *testOrigin, code map[string]string, edit f
 	return &functionEdge{testEdge: te, url: srv.URL, results: results}
 }
 
+// restart serves the same snapshot from a new edge whose options edit
+// changed (another origin client, an access log...).
+func (fe *functionEdge) restart(t *testing.T, edit func(*Options)) {
+	t.Helper()
+	opts, snap := fe.opts, fe.snap.Load()
+	edit(&opts)
+	fe.Server = New(opts)
+	fe.Apply(snap, nil)
+	srv := httptest.NewServer(fe.Server)
+	t.Cleanup(srv.Close)
+	fe.url = srv.URL
+}
+
 // send makes a request over loopback HTTP to the edge with the
 // distribution's Host; the body is read.
 func (fe *functionEdge) send(t *testing.T, method, target string, h http.Header) (*http.Response, string) {
@@ -479,13 +492,7 @@ function handler(event) {
 	up := &uploadLog{}
 	w := accesslog.NewWriter(accesslog.Options{Uploader: up, MaxRecords: 1, FlushInterval: time.Millisecond})
 	t.Cleanup(func() { w.Close(context.Background()) })
-	opts, snap := fe.opts, fe.snap.Load()
-	opts.AccessLog = w
-	fe.Server = New(opts)
-	fe.Apply(snap, nil)
-	srv := httptest.NewServer(fe.Server)
-	t.Cleanup(srv.Close)
-	fe.url = srv.URL
+	fe.restart(t, func(o *Options) { o.AccessLog = w })
 	fe.send(t, "GET", "/throw", nil)
 	fe.send(t, "GET", "/gen", nil)
 	var lines []string

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	"openfront/internal/functions"
 	"openfront/internal/model"
 	"openfront/internal/snapshot"
@@ -554,11 +556,11 @@ func customHeaders(v any, headers functions.Fields) ([]model.Header, error) {
 		switch {
 		case !ok:
 			return nil, invalidf("customHeaders[%q] must be a string", name)
-		case name == "" || name != strings.ToLower(name) || !validHeaderName(name):
+		case name != strings.ToLower(name) || !httpguts.ValidHeaderFieldName(name):
 			return nil, invalidf("customHeaders: %q is not a lower-case header name", name)
 		case slices.Contains(customHeaderDenylist, name) || strings.HasPrefix(name, "x-amz-") || strings.HasPrefix(name, "x-edge-"):
 			return nil, invalidf("customHeaders: CloudFront cannot add %q to origin requests", name)
-		case !validHeaderValue(value):
+		case !httpguts.ValidHeaderFieldValue(value):
 			return nil, invalidf("customHeaders[%q]: the value has a control character", name)
 		}
 		if _, dup := headers.Get(name); dup {
@@ -567,25 +569,6 @@ func customHeaders(v any, headers functions.Fields) ([]model.Header, error) {
 		out = append(out, model.Header{Name: functions.CanonicalHeaderName(name), Value: value})
 	}
 	return out, nil
-}
-
-func validHeaderName(name string) bool {
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
-
-func validHeaderValue(v string) bool {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 // validOriginPath: "" (none) or /path without a trailing slash, URL

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 
+	"golang.org/x/net/http/httpguts"
+
 	"openfront/internal/functions"
 	"openfront/internal/model"
 	"openfront/internal/origin"
@@ -273,7 +275,7 @@ func FuzzChooseOrigin(f *testing.F) {
 				t.Fatalf("origin %d: path %q domain %q", i, o.OriginPath, o.DomainName)
 			}
 			for _, h := range o.CustomHeaders {
-				if !validHeaderValue(h.Value) || strings.ContainsAny(h.Name, "\r\n: ") {
+				if !httpguts.ValidHeaderFieldValue(h.Value) || !httpguts.ValidHeaderFieldName(h.Name) {
 					t.Fatalf("custom header %q: %q", h.Name, h.Value)
 				}
 			}
@@ -303,13 +305,9 @@ function handler(event) {
     originAccessControlConfig: {enabled: true, signingBehavior: q.sign.value, signingProtocol: 'sigv4', originType: 's3'}});
   return event.request;
 }`}, nil)
-	opts, snap := fe.opts, fe.snap.Load()
-	opts.Origin = origin.New(origin.S3{Endpoint: s3.URL, Region: "us-east-1", AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret"})
-	fe.Server = New(opts)
-	fe.Apply(snap, nil)
-	srv := httptest.NewServer(fe.Server)
-	t.Cleanup(srv.Close)
-	fe.url = srv.URL
+	fe.restart(t, func(o *Options) {
+		o.Origin = origin.New(origin.S3{Endpoint: s3.URL, Region: "us-east-1", AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret"})
+	})
 	for _, tc := range []struct{ target, want string }{
 		{"/signed.mp4?sign=always", "/media-bucket/signed.mp4 auth=AWS4-HMAC-SHA256"},
 		{"/unsigned.mp4?sign=never", "/media-bucket/unsigned.mp4 auth="},
@@ -364,13 +362,7 @@ function handler(event) {
 	roots.AddCert(tlsOrigin.Certificate())
 	oc := origin.New(origin.S3{})
 	oc.SetRootCAs(roots)
-	opts, snap := fe.opts, fe.snap.Load()
-	opts.Origin = oc
-	fe.Server = New(opts)
-	fe.Apply(snap, nil)
-	srv := httptest.NewServer(fe.Server)
-	t.Cleanup(srv.Close)
-	fe.url = srv.URL
+	fe.restart(t, func(o *Options) { o.Origin = oc })
 	for i, tc := range []struct {
 		props     string
 		status    int
