@@ -116,8 +116,8 @@ func (x *exchange) requestEvent(eventType string) *functions.Event {
 // request continues: its URI and query string become the origin path and
 // query, and with its headers and cookies the cache key and the origin
 // request (the behaviour is not chosen again); its origin modification
-// calls choose the origins of the request (replanOrigin). A returned response is the
-// answer (done), as is a failure.
+// calls choose the origins of the request (replanOrigin). A returned
+// response is the answer (done), as is a failure.
 func (x *exchange) viewerRequest(fn *snapshot.Function) (resp response, done bool) {
 	ev := x.requestEvent(functions.ViewerRequest)
 	res, err := x.runFunction(fn, ev)

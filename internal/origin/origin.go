@@ -66,6 +66,7 @@ type Client struct {
 
 	mu         sync.Mutex
 	transports map[transportKey]*http.Transport
+	named      int // transports keyed by a ServerName or AllowedCertificateNames
 }
 
 // New returns a Client.
@@ -184,9 +185,23 @@ func (c *Client) transport(o *model.Origin, r *Request) *http.Transport {
 		// response head is a 502 (classify).
 		MaxResponseHeaderBytes: MaxResponseHeadBytes,
 	}
+	if k.serverName != "" || k.allowed != "" {
+		// Names a function chose are unbounded: past a few hundred
+		// settings, a transport is made for the one request and keeps no
+		// connection.
+		if c.named >= maxNamedTransports {
+			t.DisableKeepAlives = true
+			return t
+		}
+		c.named++
+	}
 	c.transports[k] = t
 	return t
 }
+
+// maxNamedTransports bounds the pooled transports with a ServerName or
+// AllowedCertificateNames of their own.
+const maxNamedTransports = 256
 
 // verifyAllowedNames checks an origin's certificate chain against roots
 // (nil: the system's) and its names against allowed: one of the
