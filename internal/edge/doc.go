@@ -21,15 +21,19 @@
 //	  -> a refusal         exchange.refused: CloudFront's page, redirect, XML
 //	viewer request         functions.go: the behaviour's viewer-request
 //	                       function; its request re-plans the cache key
-//	                       and origin request (replan), its response or
-//	                       failure is the answer
+//	                       and origin request (replan), its origin
+//	                       modification calls the origins of the request
+//	                       (replanOrigin, requestorigin.go), its response
+//	                       or failure is the answer
 //	obtain (serve.go)      cacheLookup: fresh is a Hit; stale is revalidated,
 //	                       refreshed in the background, or served on error
 //	  passThrough          serve.go: not cached; a body with a field-level
 //	                       encryption profile is buffered (1 MB) and its
 //	                       fields encrypted before the origin request (fle.go)
 //	  upstream (miss)      upstream.go: originRequest (derived once from the
-//	                       viewer request), fetch with failover, and
+//	                       viewer request), fetch with failover (from the
+//	                       plan's origins: the behaviour's, or a
+//	                       function's choice), and
 //	                       upstreamResponse, which decides TTL and what is
 //	                       STORED, through the collapsing fill (cache.Fill)
 //	  -> a failure         originFailed: CloudFront's 502/504 page

@@ -116,8 +116,9 @@ func (x *exchange) requestEvent(eventType string) *functions.Event {
 // viewerRequest runs the behaviour's viewer-request function. A returned
 // request continues: its URI and query string become the origin path and
 // query, and with its headers and cookies the cache key and the origin
-// request (the behaviour is not chosen again). A returned response is the
-// answer (done), as is a failure.
+// request (the behaviour is not chosen again); its origin modification
+// calls choose the origins of the request (replanOrigin). A returned
+// response is the answer (done), as is a failure.
 func (x *exchange) viewerRequest(fn *snapshot.Function) (resp response, done bool) {
 	ev := x.requestEvent(functions.ViewerRequest)
 	res, err := x.runFunction(fn, ev)
@@ -149,6 +150,9 @@ func (x *exchange) viewerRequest(fn *snapshot.Function) (resp response, done boo
 	keyBufs.Put(bp)
 	if !ok {
 		return x.functionFailed(fn, &functions.Error{Type: functions.ValidationError, Message: "invalid uri " + strconv.Quote(req.URI)}), true
+	}
+	if err := x.s.planner().replanOrigin(&x.plan, res.OriginChanges, req.Headers); err != nil {
+		return x.functionFailed(fn, &functions.Error{Type: functions.ValidationError, Message: err.Error()}), true
 	}
 	x.fnRequest, x.fnHeader = req, h
 	return response{}, false

@@ -106,6 +106,19 @@ func newFunctionEdge(t *testing.T, o *testOrigin, code map[string]string, edit f
 	return &functionEdge{testEdge: te, url: srv.URL, results: results}
 }
 
+// restart serves the same snapshot from a new edge whose options edit
+// changed (another origin client, an access log...).
+func (fe *functionEdge) restart(t *testing.T, edit func(*Options)) {
+	t.Helper()
+	opts, snap := fe.opts, fe.snap.Load()
+	edit(&opts)
+	fe.Server = New(opts)
+	fe.Apply(snap, nil)
+	srv := httptest.NewServer(fe.Server)
+	t.Cleanup(srv.Close)
+	fe.url = srv.URL
+}
+
 // send makes a request over loopback HTTP to the edge with the
 // distribution's Host; the body is read.
 func (fe *functionEdge) send(t *testing.T, method, target string, h http.Header) (*http.Response, string) {
@@ -479,13 +492,7 @@ function handler(event) {
 	up := &uploadLog{}
 	w := accesslog.NewWriter(accesslog.Options{Uploader: up, MaxRecords: 1, FlushInterval: time.Millisecond})
 	t.Cleanup(func() { w.Close(context.Background()) })
-	opts, snap := fe.opts, fe.snap.Load()
-	opts.AccessLog = w
-	fe.Server = New(opts)
-	fe.Apply(snap, nil)
-	srv := httptest.NewServer(fe.Server)
-	t.Cleanup(srv.Close)
-	fe.url = srv.URL
+	fe.restart(t, func(o *Options) { o.AccessLog = w })
 	fe.send(t, "GET", "/throw", nil)
 	fe.send(t, "GET", "/gen", nil)
 	var lines []string
@@ -509,5 +516,128 @@ function handler(event) {
 		if f[7] != want.uri || f[13] != want.result || !slices.Contains(f[14:], want.detailed) {
 			t.Errorf("%s: result type %q, line %q", want.uri, f[13], lines[i])
 		}
+	}
+}
+
+// A response a viewer-request function generates is sent at once, with
+// the behaviour's response headers policy applied like on any other
+// response (here the managed SecurityHeadersPolicy); the origin is not
+// asked.
+func TestFunctions_generatedResponseHeadersPolicy(t *testing.T) {
+	o := newTestOrigin(t, okHandler("max-age=60"))
+	fe := newFunctionEdge(t, o, map[string]string{functions.ViewerRequest: `
+function handler(event) {
+  return {statusCode: 200, headers: {"content-type": {value: "text/plain"}, "x-frame-options": {value: "DENY"}}, body: "made"};
+}`}, func(c model.Tree) {
+		c["DefaultCacheBehavior"].(model.Tree)["ResponseHeadersPolicyId"] = "67f7725c-6f97-4210-82d7-5512b31e9d03"
+	})
+	resp, body := fe.send(t, "GET", "/gen", nil)
+	if resp.StatusCode != 200 || body != "made" || resp.Header.Get("X-Cache") != "FunctionGeneratedResponse from cloudfront" {
+		t.Fatalf("%d %q X-Cache %q", resp.StatusCode, body, resp.Header.Get("X-Cache"))
+	}
+	for name, want := range map[string]string{
+		"Strict-Transport-Security": "max-age=31536000",
+		"X-Content-Type-Options":    "nosniff",
+		"X-Frame-Options":           "DENY", // the managed policy does not override what the response has
+		"Referrer-Policy":           "strict-origin-when-cross-origin",
+	} {
+		if got := resp.Header.Get(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if o.count("/gen") != 0 {
+		t.Error("the generated response went to the origin")
+	}
+}
+
+// The viewer-response event has the request and the response as
+// documented: status, lower-case headers with multiValue for repeated
+// names, Set-Cookie only in cookies (name, value, attributes, multiValue),
+// and the function's edits to multiValue reach the viewer.
+func TestFunctions_viewerResponseEvent(t *testing.T) {
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "max-age=60")
+		h["X-Multi"] = []string{"a", "b"}
+		h["Set-Cookie"] = []string{"id=1; Path=/; HttpOnly", "id=2; Secure", "theme=dark"}
+		io.WriteString(w, "origin body")
+	})
+	fe := newFunctionEdge(t, o, map[string]string{functions.ViewerResponse: `
+function handler(event) {
+  var r = event.response;
+  r.headers["x-event"] = {value: JSON.stringify({ctx: event.context.eventType, uri: event.request.uri, status: r.statusCode,
+    multi: r.headers["x-multi"], setCookieInHeaders: "set-cookie" in r.headers, cookies: r.cookies})};
+  r.headers["x-multi"].multiValue.push({value: "c"});
+  r.cookies["theme"] = {value: "light", attributes: "Max-Age=60"};
+  return r;
+}`}, func(c model.Tree) {
+		c["DefaultCacheBehavior"].(model.Tree)["ForwardedValues"] = model.Tree{"QueryString": "false", "Cookies": model.Tree{"Forward": "all"}}
+	})
+	resp, body := fe.send(t, "GET", "/page", nil)
+	if resp.StatusCode != 200 || body != "origin body" {
+		t.Fatalf("%d %q", resp.StatusCode, body)
+	}
+	var ev struct {
+		Ctx, URI string
+		Status   int
+		Multi    struct {
+			Value      string
+			MultiValue []struct{ Value string }
+		}
+		SetCookieInHeaders bool
+		Cookies            map[string]struct {
+			Value, Attributes string
+			MultiValue        []struct{ Value, Attributes string }
+		}
+	}
+	if err := json.Unmarshal([]byte(resp.Header.Get("X-Event")), &ev); err != nil {
+		t.Fatalf("%v: %q", err, resp.Header.Get("X-Event"))
+	}
+	if ev.Ctx != "viewer-response" || ev.URI != "/page" || ev.Status != 200 || ev.SetCookieInHeaders {
+		t.Errorf("event %+v", ev)
+	}
+	if ev.Multi.Value != "a" || len(ev.Multi.MultiValue) != 2 || ev.Multi.MultiValue[1].Value != "b" {
+		t.Errorf("headers.x-multi = %+v", ev.Multi)
+	}
+	id := ev.Cookies["id"]
+	if id.Value != "1" || id.Attributes != "Path=/; HttpOnly" || len(id.MultiValue) != 2 || id.MultiValue[1].Value != "2" || id.MultiValue[1].Attributes != "Secure" {
+		t.Errorf("cookies.id = %+v", id)
+	}
+	if !slices.Equal(resp.Header["X-Multi"], []string{"a", "b", "c"}) {
+		t.Errorf("X-Multi %q", resp.Header["X-Multi"])
+	}
+	if sc := resp.Header["Set-Cookie"]; !slices.Contains(sc, "theme=light; Max-Age=60") || !slices.Contains(sc, "id=2; Secure") || slices.Contains(sc, "theme=dark") {
+		t.Errorf("Set-Cookie %q", sc)
+	}
+}
+
+// A returned request's multiValue query string parameters, headers and
+// cookies reach the origin as repeated parameters, header lines and
+// cookie pairs, and the query string's make the cache key.
+func TestFunctions_viewerRequestMultiValue(t *testing.T) {
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		io.WriteString(w, r.URL.RequestURI()+" tag="+strings.Join(r.Header["X-Tag"], "|")+" cookie="+r.Header.Get("Cookie"))
+	})
+	fe := newFunctionEdge(t, o, map[string]string{functions.ViewerRequest: `
+function handler(event) {
+  var r = event.request;
+  r.querystring.t = {value: "ignored", multiValue: [{value: "a"}, {value: "b"}]};
+  r.headers["x-tag"] = {value: "one", multiValue: [{value: "one"}, {value: "two"}]};
+  r.cookies.c = {value: "1", multiValue: [{value: "1"}, {value: "2"}]};
+  return r;
+}`}, func(c model.Tree) {
+		c["DefaultCacheBehavior"].(model.Tree)["ForwardedValues"] = model.Tree{"QueryString": "true",
+			"Cookies": model.Tree{"Forward": "all"}, "Headers": model.Wrapper([]string{"X-Tag"})}
+	})
+	resp, body := fe.send(t, "GET", "/mv?x=1", nil)
+	if want := "/mv?x=1&t=a&t=b tag=one|two cookie=c=1; c=2"; body != want {
+		t.Fatalf("origin saw %q, want %q", body, want)
+	}
+	if resp.Header.Get("X-Cache") != "Miss from cloudfront" {
+		t.Errorf("X-Cache %q", resp.Header.Get("X-Cache"))
+	}
+	if resp, _ := fe.send(t, "GET", "/mv?x=1", nil); resp.Header.Get("X-Cache") != "Hit from cloudfront" || o.count("/mv") != 1 {
+		t.Errorf("second: X-Cache %q, origin asked %d times", resp.Header.Get("X-Cache"), o.count("/mv"))
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"openfront/internal/cfheaders"
 	"openfront/internal/fastpath"
 	"openfront/internal/fle"
+	"openfront/internal/functions"
 	"openfront/internal/geo"
 	"openfront/internal/origin"
 	"openfront/internal/signedurl"
@@ -129,6 +130,9 @@ type plan struct {
 	// fle: the field-level encryption profile the body is encrypted with
 	// (nil: none); see fle.go.
 	fle *fle.Profile
+	// origin is the origin, or failover pair, a viewer-request function
+	// chose (nil: the behaviour's); see replanOrigin.
+	origin *originChoice
 }
 
 // refusal is a response the plan decided instead of serving: CloudFront's
@@ -310,6 +314,23 @@ func (pl planner) replan(p *plan, h *requestHead, key []byte) ([]byte, bool) {
 		key = pl.appendKey(p, h, key)
 	}
 	return key, true
+}
+
+// replanOrigin applies a viewer-request function's origin modification
+// calls (requestorigin.go) to a plan: the request is fetched from the
+// origins they name; the cache key stays as planned. headers are the
+// request headers the function returned. An error is a property that
+// cannot be used (the function's result is invalid).
+func (pl planner) replanOrigin(p *plan, changes []functions.OriginChange, headers functions.Fields) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	c, err := chooseOrigin(p.dist, p.beh, changes, headers)
+	if err != nil {
+		return err
+	}
+	p.origin = c
+	return nil
 }
 
 // pagePlan is the plan of a custom error page: a GET of the page path

@@ -27,19 +27,34 @@ func (x *exchange) originRequest(method string, body io.Reader, length int64) *o
 	return out
 }
 
-// fetch sends the request to the behaviour's origin, failing over to the
+// fetch sends the request to the behaviour's origin (or the origins a
+// viewer-request function chose: plan.origin), failing over to the
 // group's secondary on an error or a listed status (GET, HEAD and OPTIONS
 // only, spec edge.md §7.5).
 func (x *exchange) fetch(ctx context.Context, out *origin.Request) (*http.Response, error) {
 	var resp *http.Response
 	var err error
-	for i, o := range x.beh.Origins {
+	origins, failoverCodes := x.beh.Origins, x.beh.FailoverCodes
+	if c := x.plan.origin; c != nil { // as a viewer-request function chose them
+		origins, failoverCodes = c.models(), c.failoverCodes
+	}
+	for i, o := range origins {
 		req := *out
 		req.Origin = o
 		req.Header = x.withOriginHeaders(out.Header, o)
 		req.Path = o.OriginPath + out.Path
+		var set requestOrigin // what a function set on top of the origin's settings
+		if c := x.plan.origin; c != nil {
+			set = c.origins[i]
+			req.ServerName, req.AllowedCertificateNames = set.sni, set.certNames
+		}
 		if o.S3 != nil {
 			req.Sign = x.signS3(o, out.Header)
+			if set.signing != "" {
+				req.Sign = signsWith(set.signing, out.Header)
+			}
+		} else if set.host != "" {
+			req.Host = set.host
 		} else if x.beh.Policy.ForwardsHeader("Host") {
 			req.Host = x.r.Host
 		} else {
@@ -52,14 +67,14 @@ func (x *exchange) fetch(ctx context.Context, out *origin.Request) (*http.Respon
 		}
 		if err != nil && ctx.Err() == nil {
 			x.logOriginFailure(&req, err.Error(), err)
-		} else if err == nil && len(x.beh.Origins) > 1 && slices.Contains(x.beh.FailoverCodes, resp.StatusCode) {
+		} else if err == nil && len(origins) > 1 && slices.Contains(failoverCodes, resp.StatusCode) {
 			x.logOriginFailure(&req, "failover status "+resp.Status, nil)
 		}
-		last := i == len(x.beh.Origins)-1
+		last := i == len(origins)-1
 		if last || (out.Method != http.MethodGet && out.Method != http.MethodHead && out.Method != http.MethodOptions) {
 			break
 		}
-		if err == nil && !slices.Contains(x.beh.FailoverCodes, resp.StatusCode) {
+		if err == nil && !slices.Contains(failoverCodes, resp.StatusCode) {
 			break
 		}
 		if err == nil {

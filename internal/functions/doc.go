@@ -75,10 +75,12 @@
 //     naming the line, language.go) but otherwise accepts what goja parses
 //     (ES5.1 and most of ES2015+, classes and generators included), which
 //     is more than CloudFront's 1.0 list. The runtimes' modules differ as
-//     the guide says: 2.0 has buffer and cloudfront
-//     (import cf from 'cloudfront'), crypto digests without an encoding
-//     return a Buffer; 1.0 has the byte-string String methods (toUTF8,
-//     fromUTF8, toBytes, fromBytes, bytesFrom).
+//     the guide says: 2.0 has buffer (with the prototype methods the 2.0
+//     page lists: search, copy, integer and float reads and writes,
+//     swaps), TextEncoder and TextDecoder (UTF-8), atob and btoa, and
+//     cloudfront (import cf from 'cloudfront'); its crypto digests without
+//     an encoding return a Buffer; 1.0 has the byte-string String methods
+//     (toUTF8, fromUTF8, toBytes, fromBytes, bytesFrom).
 //   - The event's context and viewer, and the querystring, headers and
 //     cookies, are built when the handler first reads them (lazy.go):
 //     they are enumerable accessor
@@ -93,9 +95,12 @@
 //     or a cf.kvs(id) naming another store shows when a method is called
 //     (its promise rejects), not when cf.kvs() is. A missing key rejects
 //     with "Key not found: <key>" (the guide documents the rejection, not
-//     its message). Of 2.0's other additions, WebCrypto is not provided;
-//     the cloudfront module's origin modification calls are recorded
-//     (Result.OriginChanges) for the edge.
+//     its message).
+//   - WebCrypto (crypto.subtle) is not provided: the runtime 2.0 page
+//     documents only the crypto module's hashes and HMACs. The cloudfront
+//     module's origin modification calls are checked for their JavaScript
+//     types and recorded (Result.OriginChanges, origin.go); the edge
+//     applies them.
 //   - Bytes of a request that are not valid UTF-8 reach the handler as
 //     lone surrogates U+DC80-U+DCFF (strings.go) and return unchanged.
 //   - Query string values are passed as they appear in the request

@@ -58,10 +58,13 @@ type Result struct {
 
 // OriginChange is one call of cf.updateRequestOrigin,
 // cf.selectRequestOriginById or cf.createRequestOriginGroup with its
-// argument exported to Go values.
+// arguments exported to Go values (origin.go): Arg is the properties
+// object, or the origin id of selectRequestOriginById, whose
+// origin_overrides object is Overrides (nil when not given).
 type OriginChange struct {
-	Method string
-	Arg    any
+	Method    string
+	Arg       any
+	Overrides any
 }
 
 // Run reports what a run did besides its result.

@@ -157,6 +157,10 @@
             if (v instanceof ArrayBuffer) return new Buffer(v, encOrOffset || 0, length === undefined ? v.byteLength - (encOrOffset || 0) : length);
             if (ArrayBuffer.isView(v)) return wrap(bytesOf(v));
             if (v !== null && typeof v === 'object') {
+                // "Returns Buffer.from(object.valueOf(), offsetOrEncoding,
+                // length) if valueOf() is not equal to the object."
+                var prim = typeof v.valueOf === 'function' ? v.valueOf() : v;
+                if (prim !== v && prim !== null && prim !== undefined) return Buffer.from(prim, encOrOffset, length);
                 if (v.type === 'Buffer' && isArray(v.data)) v = v.data;
                 checkArray(v);
                 var b = new Buffer(lengthOf(v));
@@ -194,16 +198,23 @@
         }
         toJSON() { return {type: 'Buffer', data: Array.prototype.slice.call(this)}; }
         equals(b) { return this.compare(b) === 0; }
-        compare(b) {
-            var n = Math.min(this.length, b.length);
-            for (var i = 0; i < n; i++) if (this[i] !== b[i]) return this[i] < b[i] ? -1 : 1;
-            return this.length === b.length ? 0 : (this.length < b.length ? -1 : 1);
+        compare(b, targetStart, targetEnd, sourceStart, sourceEnd) {
+            var t = b.subarray(targetStart || 0, targetEnd === undefined ? b.length : targetEnd);
+            var src = this.subarray(sourceStart || 0, sourceEnd === undefined ? this.length : sourceEnd);
+            var n = Math.min(src.length, t.length);
+            for (var i = 0; i < n; i++) if (src[i] !== t[i]) return src[i] < t[i] ? -1 : 1;
+            return src.length === t.length ? 0 : (src.length < t.length ? -1 : 1);
         }
         fill(v, start, end, enc) {
             if (typeof v === 'string' && v.length > 0) {
                 var src = Buffer.from(v, enc);
                 start = start || 0; end = end === undefined ? this.length : end;
                 for (var i = start; i < end; i++) this[i] = src[(i - start) % src.length];
+                return this;
+            }
+            if (ArrayBuffer.isView(v) && v.length > 0) {
+                start = start || 0; end = end === undefined ? this.length : end;
+                for (var j = start; j < end; j++) this[j] = v[(j - start) % v.length];
                 return this;
             }
             return Uint8Array.prototype.fill.call(this, typeof v === 'number' ? v & 255 : 0, start, end);
@@ -217,9 +228,99 @@
             this.set(b.subarray(0, n), offset);
             return n;
         }
-        readUInt8(o) { return this[o || 0]; }
-        readUInt16BE(o) { o = o || 0; return (this[o] << 8) | this[o + 1]; }
-        readUInt32BE(o) { o = o || 0; return ((this[o] << 24) >>> 0) + (this[o + 1] << 16) + (this[o + 2] << 8) + this[o + 3]; }
+        copy(target, targetStart, sourceStart, sourceEnd) {
+            targetStart = targetStart || 0; sourceStart = sourceStart || 0;
+            sourceEnd = sourceEnd === undefined ? this.length : Math.min(sourceEnd, this.length);
+            var n = Math.max(0, Math.min(sourceEnd - sourceStart, target.length - targetStart));
+            if (n > 0) target.set(this.subarray(sourceStart, sourceStart + n), targetStart);
+            return n;
+        }
+        indexOf(value, byteOffset, enc) { return searchBytes(this, value, byteOffset, enc, false); }
+        lastIndexOf(value, byteOffset, enc) { return searchBytes(this, value, byteOffset, enc, true); }
+        includes(value, byteOffset, enc) { return this.indexOf(value, byteOffset, enc) !== -1; }
+        swap16() { return swapBytes(this, 2); }
+        swap32() { return swapBytes(this, 4); }
+        swap64() { return swapBytes(this, 8); }
+        readUIntBE(o, n) { return readUInt(this, o, n, false); }
+        readUIntLE(o, n) { return readUInt(this, o, n, true); }
+        readIntBE(o, n) { return signed(readUInt(this, o, n, false), n); }
+        readIntLE(o, n) { return signed(readUInt(this, o, n, true), n); }
+        writeUIntBE(v, o, n) { return writeUInt(this, v, o, n, false); }
+        writeUIntLE(v, o, n) { return writeUInt(this, v, o, n, true); }
+        writeIntBE(v, o, n) { return writeUInt(this, v, o, n, false); }
+        writeIntLE(v, o, n) { return writeUInt(this, v, o, n, true); }
+    }
+    // Fixed-size reads and writes ("Buffer" in "JavaScript runtime 2.0
+    // features"), through a DataView over the buffer's bytes.
+    [['Int8', 1], ['UInt8', 1], ['Int16', 2], ['UInt16', 2], ['Int32', 4], ['UInt32', 4], ['Float', 4], ['Double', 8]].forEach(function (t) {
+        var view = t[0] === 'Float' ? 'Float32' : t[0] === 'Double' ? 'Float64' : t[0].replace('UInt', 'Uint');
+        var get = DataView.prototype['get' + view], set = DataView.prototype['set' + view], size = t[1];
+        (size === 1 ? [''] : ['BE', 'LE']).forEach(function (end) {
+            var little = end === 'LE';
+            hide(Buffer.prototype, 'read' + t[0] + end, function (o) {
+                o = checkOffset(this, o, size);
+                return apply(get, dataView(this), [o, little]);
+            });
+            hide(Buffer.prototype, 'write' + t[0] + end, function (v, o) {
+                o = checkOffset(this, o, size);
+                apply(set, dataView(this), [o, Number(v), little]);
+                return o + size;
+            });
+        });
+    });
+    function dataView(b) { return new DataView(b.buffer, b.byteOffset, b.byteLength); }
+    function checkOffset(b, o, size) {
+        o = o === undefined ? 0 : o;
+        if (typeof o !== 'number' || o !== Math.floor(o) || o < 0 || o + size > b.length) {
+            throw new RangeError('The value of "offset" is out of range. It must be >= 0 and <= ' + (b.length - size) + '. Received ' + o);
+        }
+        return o;
+    }
+    function readUInt(b, o, n, little) {
+        if (typeof n !== 'number' || n < 1 || n > 6 || n !== Math.floor(n)) throw new RangeError('The value of "byteLength" is out of range. It must be >= 1 and <= 6.');
+        o = checkOffset(b, o, n);
+        var v = 0;
+        for (var i = 0; i < n; i++) v = v * 256 + b[little ? o + n - 1 - i : o + i];
+        return v;
+    }
+    function signed(v, n) { var lim = Math.pow(2, 8 * n - 1); return v >= lim ? v - 2 * lim : v; }
+    function writeUInt(b, v, o, n, little) {
+        if (typeof n !== 'number' || n < 1 || n > 6 || n !== Math.floor(n)) throw new RangeError('The value of "byteLength" is out of range. It must be >= 1 and <= 6.');
+        o = checkOffset(b, o, n);
+        v = Number(v);
+        if (v < 0) v += Math.pow(2, 8 * n);
+        for (var i = 0; i < n; i++) {
+            b[little ? o + i : o + n - 1 - i] = v % 256;
+            v = Math.floor(v / 256);
+        }
+        return o + n;
+    }
+    function swapBytes(b, size) {
+        if (b.length % size !== 0) throw new RangeError('Buffer size must be a multiple of ' + (8 * size) + '-bits');
+        for (var i = 0; i < b.length; i += size) {
+            for (var j = 0; j < size / 2; j++) {
+                var t = b[i + j]; b[i + j] = b[i + size - 1 - j]; b[i + size - 1 - j] = t;
+            }
+        }
+        return b;
+    }
+    function searchBytes(b, value, byteOffset, enc, last) {
+        if (typeof byteOffset === 'string') { enc = byteOffset; byteOffset = undefined; }
+        var needle;
+        if (typeof value === 'number') needle = [value & 255];
+        else if (typeof value === 'string') needle = Buffer.from(value, enc);
+        else if (ArrayBuffer.isView(value)) needle = value;
+        else throw new TypeError('The "value" argument must be a string, a number, a Buffer or a Uint8Array');
+        var n = b.length, m = needle.length;
+        var from = byteOffset === undefined ? (last ? n - m : 0) : Number(byteOffset);
+        if (from < 0) from += n;
+        if (m === 0) return Math.min(Math.max(from, 0), n);
+        for (var i = last ? Math.min(from, n - m) : Math.max(from, 0); last ? i >= 0 : i <= n - m; i += last ? -1 : 1) {
+            var k = 0;
+            while (k < m && b[i + k] === needle[k]) k++;
+            if (k === m) return i;
+        }
+        return -1;
     }
     function wrap(ab) { return new Buffer(ab, 0, ab.byteLength); }
     function normEnc(enc) {
@@ -354,12 +455,66 @@
     var cloudfront = {
         kvs: function (id) { return kvsHandle(id); },
         updateRequestOrigin: function (params) { native.origin('updateRequestOrigin', params); },
-        selectRequestOriginById: function (id) { native.origin('selectRequestOriginById', id); },
+        selectRequestOriginById: function (id, overrides) { native.origin('selectRequestOriginById', id, overrides); },
         createRequestOriginGroup: function (params) { native.origin('createRequestOriginGroup', params); }
     };
 
+    // TextEncoder and TextDecoder (UTF-8 only), atob and btoa: 2.0's
+    // "Built-in objects" and "Globals".
+    class TextEncoder {
+        get encoding() { return 'utf-8'; }
+        encode(s) { return new Uint8Array(native.decode(s === undefined ? '' : String(s), 'utf8')); }
+        encodeInto(s, dest) {
+            s = String(s);
+            var read = 0, written = 0;
+            for (var i = 0; i < s.length;) {
+                var cp = s.codePointAt(i), units = cp > 0xffff ? 2 : 1;
+                var bytes = new Uint8Array(native.decode(s.slice(i, i + units), 'utf8'));
+                if (written + bytes.length > dest.length) break;
+                dest.set(bytes, written);
+                written += bytes.length; read += units; i += units;
+            }
+            return {read: read, written: written};
+        }
+    }
+    class TextDecoder {
+        constructor(label, options) {
+            var l = label === undefined ? 'utf-8' : String(label).trim().toLowerCase();
+            if (l !== 'utf-8' && l !== 'utf8' && l !== 'unicode-1-1-utf-8') throw new RangeError('The "' + label + '" encoding is not supported');
+            this._fatal = !!(options && options.fatal);
+            this._ignoreBOM = !!(options && options.ignoreBOM);
+        }
+        get encoding() { return 'utf-8'; }
+        get fatal() { return this._fatal; }
+        get ignoreBOM() { return this._ignoreBOM; }
+        decode(input) {
+            if (input === undefined) return '';
+            var ab = bytesOf(input);
+            if (this._fatal && !native.validUTF8(ab)) throw new TypeError('The encoded data was not valid for encoding utf-8');
+            var s = native.encode(ab, 'utf8');
+            return !this._ignoreBOM && s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
+        }
+    }
+    function btoa(s) {
+        s = String(s);
+        for (var i = 0; i < s.length; i++) {
+            if (s.charCodeAt(i) > 255) throw new Error('InvalidCharacterError: btoa: the string contains characters outside of the Latin1 range');
+        }
+        return native.encode(native.decode(s, 'latin1'), 'base64');
+    }
+    function atob(s) {
+        s = String(s).replace(/[\t\n\f\r ]/g, '');
+        if (s.length % 4 === 0) s = s.replace(/==?$/, '');
+        if (s.length % 4 === 1 || /[^A-Za-z0-9+\/]/.test(s)) throw new Error('InvalidCharacterError: atob: the string is not correctly encoded');
+        return native.encode(native.decode(s, 'base64'), 'latin1');
+    }
+
     var modules = {crypto: crypto, querystring: querystring};
     if (runtime2) {
+        hide(G, 'TextEncoder', TextEncoder);
+        hide(G, 'TextDecoder', TextDecoder);
+        hide(G, 'atob', atob);
+        hide(G, 'btoa', btoa);
         modules.buffer = {Buffer: Buffer};
         modules.cloudfront = cloudfront;
         hide(G, 'Buffer', Buffer);

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dop251/goja"
 )
@@ -86,11 +87,16 @@ func installSandbox(v *vm, runtime string) error {
 		}
 		return rt.ToValue(rt.NewArrayBuffer(b))
 	})
+	set("validUTF8", func(c goja.FunctionCall) goja.Value {
+		ab, _ := c.Argument(0).Export().(goja.ArrayBuffer)
+		return rt.ToValue(utf8.Valid(ab.Bytes()))
+	})
 	set("origin", func(c goja.FunctionCall) goja.Value {
-		if v.kind != ViewerRequest {
-			panic(rt.NewTypeError("origin modification is only available in viewer-request functions"))
+		change, err := originChange(v, c.Argument(0).String(), c.Argument(1), c.Argument(2))
+		if err != nil {
+			panic(rt.NewTypeError(err.Error()))
 		}
-		v.origin = append(v.origin, OriginChange{Method: c.Argument(0).String(), Arg: c.Argument(1).Export()})
+		v.origin = append(v.origin, change)
 		return goja.Undefined()
 	})
 	set("memoryError", func(c goja.FunctionCall) goja.Value {

@@ -161,6 +161,23 @@ func TestBuiltins(t *testing.T) {
 		{"instanceof after guards", Runtime20, `([] instanceof Array) + ' ' + (new Uint8Array(2) instanceof Uint8Array) + ' ' + (Buffer.alloc(1) instanceof Uint8Array) + ' ' + Array.isArray(new Array(3))`, "true true true true"},
 		{"template literal and arrow", Runtime20, "const f = (a, ...r) => `${a}:${r.length}`; f(1, 2, 3)", "1:2"},
 		{"exponent", Runtime10, `2 ** 10`, "1024"},
+		// 2.0's Buffer prototype methods, TextEncoder/TextDecoder and
+		// atob/btoa ("JavaScript runtime 2.0 features").
+		{"buffer search", Runtime20, `var b = Buffer.from('abcabc'); [b.indexOf('bc'), b.lastIndexOf('bc'), b.indexOf(99), b.includes(Buffer.from('ca')), b.indexOf('zz'), b.indexOf('a', 1), b.lastIndexOf('a', 2)].join()`, "1,4,2,true,-1,3,0"},
+		{"buffer copy", Runtime20, `var t = Buffer.alloc(6, '-'); var n = Buffer.from('abcd').copy(t, 1, 1, 3); n + ' ' + t.toString()`, "2 -bc---"},
+		{"buffer ints", Runtime20, `var b = Buffer.from([0xff, 0xfe, 0x01, 0x02, 0x03, 0x04]); [b.readInt8(0), b.readUInt16LE(0), b.readInt16BE(0), b.readUInt32LE(2), b.readInt32BE(2), b.readUIntBE(0, 3), b.readIntLE(0, 2), b.readUIntLE(1, 6 - 1)].join()`, "-1,65279,-2,67305985,16909060,16776705,-257,17230332414"},
+		{"buffer writes", Runtime20, `var b = Buffer.alloc(8); var o = b.writeUInt16BE(0x0102, 0); o = b.writeInt16LE(-2, o); b.writeUIntBE(0x010203, 4, 3); b.toString('hex') + ' ' + o`, "0102feff01020300 4"},
+		{"buffer floats", Runtime20, `var b = Buffer.alloc(12); b.writeDoubleBE(1.5, 0); b.writeFloatLE(-2, 8); b.readDoubleBE(0) + ' ' + b.readFloatLE(8) + ' ' + b.toString('hex', 0, 2)`, "1.5 -2 3ff8"},
+		{"buffer out of range", Runtime20, `(function () { try { Buffer.alloc(2).readUInt32BE(0) } catch (e) { return e.name } })()`, "RangeError"},
+		{"buffer swap", Runtime20, `Buffer.from([1, 2, 3, 4]).swap16().toString('hex') + ' ' + Buffer.from([1, 2, 3, 4]).swap32().toString('hex') + ' ' + Buffer.from('0102030405060708', 'hex').swap64().toString('hex')`, "02010403 04030201 0807060504030201"},
+		{"buffer fill with a buffer", Runtime20, `Buffer.alloc(5, Buffer.from('ab')).toString()`, "ababa"},
+		{"text encoder", Runtime20, `var e = new TextEncoder(); var u = e.encode('é€'); var d = new Uint8Array(3); var r = e.encodeInto('aé€', d); e.encoding + ' ' + Array.from(u).join('.') + ' ' + r.read + '/' + r.written`, "utf-8 195.169.226.130.172 2/3"},
+		{"text decoder", Runtime20, `var d = new TextDecoder(); d.decode(new Uint8Array([0xef, 0xbb, 0xbf, 0x68, 0xc3, 0xa9])) + ' ' + d.decode(new Uint8Array([0xff])) + ' ' + d.encoding + ' ' + d.fatal`, "hé \uFFFD utf-8 false"},
+		{"text decoder fatal", Runtime20, `(function () { try { new TextDecoder('utf-8', {fatal: true}).decode(new Uint8Array([0xc3])) } catch (e) { return e.name } })() + ' ' + new TextDecoder('utf8', {ignoreBOM: true}).decode(new Uint8Array([0xef, 0xbb, 0xbf])).length`, "TypeError 1"},
+		{"atob btoa", Runtime20, `btoa('hi\xff') + ' ' + atob('aGn/') .charCodeAt(2) + ' ' + atob(' aGk= ') + ' ' + (function () { try { btoa('€') } catch (e) { return 'threw' } })() + ' ' + (function () { try { atob('a') } catch (e) { return 'threw' } })()`, "aGn/ 255 hi threw threw"},
+		{"buffer compare ranges and valueOf", Runtime20, `var a = Buffer.from('xabcx'); [a.compare(Buffer.from('abc'), 0, 3, 1, 4), a.compare(Buffer.from('abd'), 0, 3, 1, 4), Buffer.compare(Buffer.from('b'), Buffer.from('a')), Buffer.from(new String('hi')).toString()].join()`, "0,-1,1,hi"},
+		{"querystring and hmac in 2.0", Runtime20, `require('querystring').stringify(require('querystring').parse('a=1&a=2&b=%20')) + ' ' + require('crypto').createHmac('sha256', Buffer.from('key')).update(Buffer.from('data')).digest('base64url')`, "a=1&a=2&b=%20 UDH-PZicbRU3oBP6bnOdojRj_a7DtwE32Cjjas4iG9A"},
+		{"no atob or TextEncoder in 1.0", Runtime10, `typeof atob + ' ' + typeof TextEncoder`, "undefined undefined"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

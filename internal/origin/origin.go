@@ -66,6 +66,7 @@ type Client struct {
 
 	mu         sync.Mutex
 	transports map[transportKey]*http.Transport
+	named      int // transports keyed by a ServerName or AllowedCertificateNames
 }
 
 // New returns a Client.
@@ -97,6 +98,14 @@ type Request struct {
 	// viewer's. It runs on the transport's goroutine, in order, before Do
 	// returns; h is the origin's header as read.
 	Interim func(status int, h http.Header)
+	// ServerName is the TLS server name (SNI) sent to an HTTPS origin and
+	// checked against its certificate ("": the origin's domain name).
+	// AllowedCertificateNames, when set, are the names the certificate may
+	// be issued for instead (wildcards allowed). A viewer-request
+	// function's sni and allowedCertificateNames set them ("Helper methods
+	// for origin modification", Developer Guide).
+	ServerName              string
+	AllowedCertificateNames []string
 	// GRPC asks for HTTP/2 over TLS to the origin, as CloudFront proxies
 	// gRPC: "CloudFront only supports secure (HTTPS-based) gRPC
 	// connections. gRPC only supports end-to-end HTTPS" (Developer Guide,
@@ -130,15 +139,18 @@ var errRepeatedContinue = errors.New("origin sent more than one 100 Continue")
 const MaxResponseHeadBytes = 20480
 
 type transportKey struct {
-	http2     bool
-	minTLS    uint16
-	maxTLS    uint16
-	connect   time.Duration
-	keepalive time.Duration
+	http2      bool
+	minTLS     uint16
+	maxTLS     uint16
+	connect    time.Duration
+	keepalive  time.Duration
+	serverName string
+	allowed    string // AllowedCertificateNames, joined with ","
 }
 
-func (c *Client) transport(o *model.Origin, http2 bool) *http.Transport {
-	k := transportKey{http2: http2, minTLS: tls.VersionTLS12, maxTLS: tls.VersionTLS13, connect: o.ConnectionTimeout, keepalive: 5 * time.Second}
+func (c *Client) transport(o *model.Origin, r *Request) *http.Transport {
+	k := transportKey{http2: r.GRPC, minTLS: tls.VersionTLS12, maxTLS: tls.VersionTLS13, connect: o.ConnectionTimeout, keepalive: 5 * time.Second,
+		serverName: r.ServerName, allowed: strings.Join(r.AllowedCertificateNames, ",")}
 	if o.Custom != nil {
 		k.keepalive = o.Custom.KeepaliveTimeout
 		k.minTLS, k.maxTLS = tlsVersions(o.Custom.SSLProtocols)
@@ -149,11 +161,17 @@ func (c *Client) transport(o *model.Origin, http2 bool) *http.Transport {
 		return t
 	}
 	d := &net.Dialer{Timeout: k.connect, KeepAlive: 30 * time.Second}
+	tlsConfig := &tls.Config{MinVersion: k.minTLS, MaxVersion: k.maxTLS, RootCAs: c.roots, ServerName: k.serverName}
+	if k.allowed != "" {
+		// The chain is verified here, the name against the allowed list.
+		tlsConfig.InsecureSkipVerify = true
+		tlsConfig.VerifyConnection = verifyAllowedNames(c.roots, strings.Split(k.allowed, ","))
+	}
 	t := &http.Transport{
 		Proxy:               nil, // an origin is reached directly
 		DialContext:         d.DialContext,
 		TLSHandshakeTimeout: k.connect,
-		TLSClientConfig:     &tls.Config{MinVersion: k.minTLS, MaxVersion: k.maxTLS, RootCAs: c.roots},
+		TLSClientConfig:     tlsConfig,
 		MaxIdleConns:        4096,
 		MaxIdleConnsPerHost: 1024,
 		IdleConnTimeout:     k.keepalive,
@@ -167,8 +185,68 @@ func (c *Client) transport(o *model.Origin, http2 bool) *http.Transport {
 		// response head is a 502 (classify).
 		MaxResponseHeaderBytes: MaxResponseHeadBytes,
 	}
+	if k.serverName != "" || k.allowed != "" {
+		// Names a function chose are unbounded: past a few hundred
+		// settings, a transport is made for the one request and keeps no
+		// connection.
+		if c.named >= maxNamedTransports {
+			t.DisableKeepAlives = true
+			return t
+		}
+		c.named++
+	}
 	c.transports[k] = t
 	return t
+}
+
+// maxNamedTransports bounds the pooled transports with a ServerName or
+// AllowedCertificateNames of their own.
+const maxNamedTransports = 256
+
+// verifyAllowedNames checks an origin's certificate chain against roots
+// (nil: the system's) and its names against allowed: one of the
+// certificate's DNS names must match one of the allowed names, either of
+// which may be a wildcard of one label ("*.example.com").
+func verifyAllowedNames(roots *x509.CertPool, allowed []string) func(tls.ConnectionState) error {
+	return func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return errors.New("origin sent no certificate")
+		}
+		leaf := cs.PeerCertificates[0]
+		inter := x509.NewCertPool()
+		for _, c := range cs.PeerCertificates[1:] {
+			inter.AddCert(c)
+		}
+		if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter}); err != nil {
+			return err
+		}
+		for _, want := range allowed {
+			for _, name := range leaf.DNSNames {
+				if certNameMatches(want, name) {
+					return nil
+				}
+			}
+		}
+		return fmt.Errorf("origin certificate names %v match none of the allowed certificate names %v", leaf.DNSNames, allowed)
+	}
+}
+
+// certNameMatches: equal names (case-insensitive), or a one-label wildcard
+// on either side.
+func certNameMatches(a, b string) bool {
+	a, b = strings.ToLower(strings.TrimSuffix(a, ".")), strings.ToLower(strings.TrimSuffix(b, "."))
+	if a == b {
+		return true
+	}
+	wild := func(pattern, name string) bool {
+		suffix, ok := strings.CutPrefix(pattern, "*")
+		if !ok || !strings.HasPrefix(suffix, ".") {
+			return false
+		}
+		label, ok := strings.CutSuffix(name, suffix)
+		return ok && label != "" && !strings.Contains(label, ".") && label != "*"
+	}
+	return wild(a, b) || wild(b, a)
 }
 
 // tlsVersions are the TLS versions an origin's OriginSslProtocols allow
@@ -275,7 +353,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
 	} else if o.S3 != nil && o.S3.ReadTimeout > 0 {
 		readTimeout = o.S3.ReadTimeout
 	}
-	t := c.transport(o, r.GRPC)
+	t := c.transport(o, r)
 	u := c.URL(r)
 	if r.GRPC && u.Scheme != "https" {
 		return nil, &Error{Status: http.StatusBadGateway, Detail: "OriginConnectError", Err: errGRPCNeedsHTTPS}

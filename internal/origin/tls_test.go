@@ -5,11 +5,15 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
+
+	"openfront/internal/model"
 )
 
 func TestTLSVersions(t *testing.T) {
@@ -83,5 +87,49 @@ func TestClient_OriginSslProtocolsAllowList(t *testing.T) {
 				t.Errorf("origin spoke %q, want %q", body, tt.want)
 			}
 		})
+	}
+}
+
+// certNameMatches: allowedCertificateNames against a certificate's DNS
+// names, a one-label wildcard on either side.
+func TestCertNameMatches(t *testing.T) {
+	for _, tc := range []struct {
+		allowed, name string
+		want          bool
+	}{
+		{"example.com", "example.com", true},
+		{"Example.COM.", "example.com", true},
+		{"*.example.com", "www.example.com", true},
+		{"*.example.com", "example.com", false},
+		{"*.example.com", "a.b.example.com", false},
+		{"www.example.com", "*.example.com", true},
+		{"a.b.example.com", "*.example.com", false},
+		{"*.example.com", "*.example.com", true},
+		{"*example.com", "www.example.com", false},
+		{"other.test", "example.com", false},
+	} {
+		if got := certNameMatches(tc.allowed, tc.name); got != tc.want {
+			t.Errorf("certNameMatches(%q, %q) = %v", tc.allowed, tc.name, got)
+		}
+	}
+}
+
+// Transports keyed by a request's own ServerName are pooled up to
+// maxNamedTransports; past that each is made for one request and keeps
+// no connection, so names chosen per request cannot grow the pool.
+func TestNamedTransportsBounded(t *testing.T) {
+	c := New(S3{})
+	o := &model.Origin{DomainName: "origin.test", Custom: &model.CustomOrigin{HTTPPort: 80, HTTPSPort: 443, ProtocolPolicy: "https-only", KeepaliveTimeout: 5 * time.Second}}
+	for i := 0; i < maxNamedTransports+10; i++ {
+		tr := c.transport(o, &Request{ServerName: fmt.Sprintf("n%d.example.com", i)})
+		if want := i >= maxNamedTransports; tr.DisableKeepAlives != want {
+			t.Fatalf("transport %d: DisableKeepAlives %v", i, tr.DisableKeepAlives)
+		}
+	}
+	if n := len(c.transports); n != maxNamedTransports {
+		t.Errorf("%d pooled transports, want %d", n, maxNamedTransports)
+	}
+	if tr := c.transport(o, &Request{ServerName: "n0.example.com"}); tr.DisableKeepAlives || tr != c.transport(o, &Request{ServerName: "n0.example.com"}) {
+		t.Error("a pooled name is not reused")
 	}
 }

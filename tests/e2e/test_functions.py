@@ -7,7 +7,7 @@ import time
 import unittest
 
 from harness import V2020, ServerTestCase, dist_config, legacy_behavior, new_ref
-from test_edge import EdgeTestCase
+from test_edge import EdgeTestCase, Origin, origin_for
 
 REWRITE = b"""function handler(event) {
     var request = event.request;
@@ -21,6 +21,17 @@ REDIRECT = b"""import cf from 'cloudfront';
 async function handler(event) {
     return {statusCode: 302, statusDescription: 'Found',
             headers: {location: {value: 'https://example.com' + event.request.uri}}};
+}
+"""
+
+# A viewer-request function that rewrites directory URIs and sends /b/* to the distribution's second origin
+# ("Helper methods for origin modification").
+ROUTER = b"""import cf from 'cloudfront';
+function handler(event) {
+    var request = event.request;
+    if (request.uri.endsWith('/')) request.uri += 'index.html';
+    if (request.uri.startsWith('/b/')) cf.selectRequestOriginById('second');
+    return request;
 }
 """
 
@@ -358,3 +369,59 @@ function handler(event) {
         # The default behaviour, without functions, is served as before.
         st, h, body = self.get(d["DomainName"], "/plain")
         self.assertEqual((st, h["x-cache"]), (200, "Miss from cloudfront"))
+
+    def test_cli_flow_through_the_edge(self):
+        """aws cloudfront create-function, test-function and publish-function, then traffic through the edge:
+        the LIVE code rewrites URIs and sends /b/* to the second origin; a failing function is counted by its
+        result type in /metrics."""
+        second = Origin()
+        self.addCleanup(second.close)
+        name = fn_name("cliedge")
+        code = os.path.join(self.server.tmp, name + ".js")
+        with open(code, "wb") as f:
+            f.write(ROUTER)
+        event = os.path.join(self.server.tmp, name + "-event.json")
+        with open(event, "w") as f:
+            json.dump(dict(EVENT, request=dict(EVENT["request"], uri="/b/")), f)
+        created = self.server.aws("cloudfront", "create-function", "--name", name,
+                                  "--function-config", "Comment=router,Runtime=cloudfront-js-2.0",
+                                  "--function-code", "fileb://" + code)
+        tr = self.server.aws("cloudfront", "test-function", "--name", name, "--if-match", created["ETag"],
+                             "--event-object", "fileb://" + event)["TestResult"]
+        self.assertEqual(json.loads(tr["FunctionOutput"])["request"]["uri"], "/b/index.html")
+        self.assertEqual(tr.get("FunctionErrorMessage", ""), "")
+        pub = self.server.aws("cloudfront", "publish-function", "--name", name, "--if-match", created["ETag"])
+        arn = pub["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
+
+        behavior = legacy_behavior("web")
+        behavior["FunctionAssociations"] = {"Quantity": 1, "Items": [{"FunctionARN": arn, "EventType": "viewer-request"}]}
+        d = self.create(behavior=behavior, origins=[origin_for(self.origin), origin_for(second, "second")])
+        st, h, body = self.get(d["DomainName"], "/a/")
+        self.assertEqual((st, h["x-cache"]), (200, "Miss from cloudfront"), body)
+        self.assertTrue(body.startswith(b"/a/index.html "), body)
+        st, h, body = self.get(d["DomainName"], "/b/")
+        self.assertEqual(st, 200, body)
+        self.assertTrue(body.startswith(b"/b/index.html "), body)
+        self.assertEqual((second.count("/b/index.html"), self.origin.count("/b/index.html")), (1, 0))
+        st, h, body = self.get(d["DomainName"], "/b/index.html")
+        self.assertEqual(h["x-cache"], "Hit from cloudfront")
+
+        # A new version that throws: published through the CLI, counted by its result type.
+        with open(code, "wb") as f:
+            f.write(b"function handler(event) { throw new Error('broken'); }")
+        dev = self.server.aws("cloudfront", "describe-function", "--name", name)["ETag"]
+        up = self.server.aws("cloudfront", "update-function", "--name", name, "--if-match", dev,
+                             "--function-config", "Comment=broken,Runtime=cloudfront-js-2.0",
+                             "--function-code", "fileb://" + code)
+        self.server.aws("cloudfront", "publish-function", "--name", name, "--if-match", up["ETag"])
+        published = time.monotonic()
+        while True:
+            st, h, body = self.get(d["DomainName"], "/a/")
+            if st == 503:
+                break
+            self.assertLess(time.monotonic() - published, 1.0, "the edge still runs the old code a second after the publish")
+            time.sleep(0.02)
+        self.assertEqual(h["x-cache"], "FunctionExecutionError from cloudfront")
+        r = self.server.raw("GET", "/metrics", sign=False)
+        self.assertEqual(r.status, 200)
+        self.assertRegex(r.body.decode(), r'openfront_edge_requests_total\{result="FunctionExecutionError"\} [1-9]')
