@@ -10,16 +10,17 @@ import (
 // resource OpenFront cannot have yet, with the error CloudFront gives for a
 // resource that does not exist (the codes are those botocore's model lists
 // for CreateDistribution and UpdateDistribution): OpenFront serves no
-// Lambda@Edge, field-level encryption, continuous deployment policies,
+// Lambda@Edge, field-level encryption,
 // origin mTLS certificates, VPC origins, Anycast IP
 // lists, trust stores or connection functions, so any other reference to
 // one names something that does not exist. Accepting it would store a
 // config the edge silently does not honour. A viewer certificate
 // (ACMCertificateArn, IAMCertificateId) is the operator's, from
 // --certificate-dir: checkViewerCertificate. CloudFront Functions,
-// response headers policies and real-time log configs exist in the store:
-// their references are checked in the transaction
-// (checkFunctionAssociations, the policy kinds, checkRealtimeLogRefs).
+// response headers policies, real-time log configs and continuous
+// deployment policies exist in the store: their references are checked in
+// the transaction (checkFunctionAssociations, the policy kinds,
+// checkRealtimeLogRefs, checkContinuousDeployment).
 func checkUnservedReferences(cfg model.Tree, p *model.DistributionConfig, certs CertificateChecker) error {
 	for _, b := range behaviorTrees(cfg) {
 		pattern := model.StrOr(b, "*", "PathPattern")
@@ -29,9 +30,6 @@ func checkUnservedReferences(cfg model.Tree, p *model.DistributionConfig, certs 
 		if id := model.StrOr(b, "", "FieldLevelEncryptionId"); id != "" {
 			return model.Errorf("NoSuchFieldLevelEncryptionConfig", "The field-level encryption configuration %q of cache behavior %q does not exist (OpenFront does not serve field-level encryption yet).", id, pattern)
 		}
-	}
-	if id := model.StrOr(cfg, "", "ContinuousDeploymentPolicyId"); id != "" {
-		return model.Errorf("NoSuchContinuousDeploymentPolicy", "The continuous deployment policy %q does not exist (OpenFront does not serve continuous deployment yet).", id)
 	}
 	if err := checkViewerCertificate(p, certs); err != nil {
 		return err

@@ -131,4 +131,14 @@ var routes = []route{
 	{"PUT", "/response-headers-policy/{Id}", "UpdateResponseHeadersPolicy", "2020-05-31", responseHeadersPolicyAPI.update},
 	{"DELETE", "/response-headers-policy/{Id}", "DeleteResponseHeadersPolicy", "2020-05-31", responseHeadersPolicyAPI.delete},
 	{"GET", "/distributionsByResponseHeadersPolicyId/{ResponseHeadersPolicyId}", "ListDistributionsByResponseHeadersPolicyId", "2020-05-31", responseHeadersPolicyAPI.listDistributions},
+
+	// Continuous deployment: staging distributions and their policies.
+	{"POST", "/distribution/{PrimaryDistributionId}/copy", "CopyDistribution", "2020-05-31", (*Handler).copyDistribution},
+	{"PUT", "/distribution/{Id}/promote-staging-config", "UpdateDistributionWithStagingConfig", "2020-05-31", (*Handler).updateDistributionWithStagingConfig},
+	{"POST", "/continuous-deployment-policy", "CreateContinuousDeploymentPolicy", "2020-05-31", (*Handler).createCDPolicy},
+	{"GET", "/continuous-deployment-policy", "ListContinuousDeploymentPolicies", "2020-05-31", (*Handler).listCDPolicies},
+	{"GET", "/continuous-deployment-policy/{Id}", "GetContinuousDeploymentPolicy", "2020-05-31", (*Handler).getCDPolicy},
+	{"GET", "/continuous-deployment-policy/{Id}/config", "GetContinuousDeploymentPolicyConfig", "2020-05-31", (*Handler).getCDPolicyConfig},
+	{"PUT", "/continuous-deployment-policy/{Id}", "UpdateContinuousDeploymentPolicy", "2020-05-31", (*Handler).updateCDPolicy},
+	{"DELETE", "/continuous-deployment-policy/{Id}", "DeleteContinuousDeploymentPolicy", "2020-05-31", (*Handler).deleteCDPolicy},
 }
