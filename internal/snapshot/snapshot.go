@@ -69,6 +69,10 @@ type Distribution struct {
 	// RealtimeLogs: a cache behaviour has a real-time log configuration
 	// (Behavior.RealtimeLog).
 	RealtimeLogs bool
+	// Staging routes some of a primary's requests to its staging
+	// distribution (nil: no enabled continuous deployment policy); see
+	// staging.go.
+	Staging *StagingRoute
 }
 
 // Behavior is one compiled cache behaviour.
@@ -227,6 +231,7 @@ type records struct {
 	responseHeaders       map[string]*model.ResponseHeadersPolicyRecord
 	realtimeLogs          map[string]*model.RealtimeLogConfigRecord
 	functions             map[string]*model.FunctionRecord
+	cdPolicies            map[string]*model.ContinuousDeploymentPolicyRecord
 	// programs are the compiled LIVE functions of the last snapshot, by
 	// programKey (functions.go).
 	programs map[string]*functions.Program
@@ -242,7 +247,8 @@ func newRecords() *records {
 		cachePolicies: map[string]*model.CachePolicyRecord{}, originRequestPolicies: map[string]*model.OriginRequestPolicyRecord{},
 		monitoring: map[string]*model.MonitoringSubscriptionRecord{}, responseHeaders: map[string]*model.ResponseHeadersPolicyRecord{},
 		realtimeLogs: map[string]*model.RealtimeLogConfigRecord{},
-		functions:    map[string]*model.FunctionRecord{}}
+		functions:    map[string]*model.FunctionRecord{},
+		cdPolicies:   map[string]*model.ContinuousDeploymentPolicyRecord{}}
 }
 
 // recordPrefixes are the kinds apply keeps: the watcher loads them all on
@@ -254,6 +260,7 @@ var recordPrefixes = []string{
 	model.ResponseHeadersPolicyPrefix,
 	model.RealtimeLogConfigPrefix,
 	model.FunctionPrefix,
+	model.ContinuousDeploymentPolicyPrefix,
 }
 
 // apply updates the working set with one key; it reports whether the key
@@ -284,6 +291,8 @@ func (r *records) apply(key string, value []byte, deleted bool, log *slog.Logger
 		return applyRecord(r.realtimeLogs, key, value, deleted, log)
 	case strings.HasPrefix(key, model.FunctionPrefix):
 		return applyRecord(r.functions, key, value, deleted, log)
+	case strings.HasPrefix(key, model.ContinuousDeploymentPolicyPrefix):
+		return applyRecord(r.cdPolicies, key, value, deleted, log)
 	}
 	return false
 }
@@ -321,6 +330,7 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 	for _, rec := range r.originRequestPolicies {
 		custom.OriginRequest[rec.ID] = rec.Policy
 	}
+	stagings := map[string]*Distribution{}
 	for _, rec := range r.dists {
 		cfg, err := model.ParseDistributionConfig(rec.Config)
 		if err != nil {
@@ -336,6 +346,10 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 			r.ignored.check(rec)
 		}
 		s.Distributions[d.ID] = d
+		if cfg.Staging {
+			stagings[strings.ToLower(d.DomainName)] = d
+			continue // served only through its primary (staging.go)
+		}
 		s.byHost[strings.ToLower(d.DomainName)] = d
 		for _, a := range cfg.Aliases {
 			a = strings.ToLower(a)
@@ -349,6 +363,7 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 	if r.ignored != nil {
 		r.ignored.forget(r.dists)
 	}
+	r.compileStaging(s, stagings)
 	r.compileLightsail(s, log)
 	for _, rec := range r.monitoring {
 		if d := s.Distributions[rec.DistributionID]; d != nil && rec.RealtimeMetricsSubscriptionStatus == "Enabled" {

@@ -1,0 +1,269 @@
+package edge
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"openfront/internal/model"
+	"openfront/internal/snapshot"
+)
+
+const stagingHost = "dstagingstage1.cloudfront.localhost"
+
+// stagingPolicy is a policy record of the given traffic mode.
+func stagingPolicy(id string, edit func(p *model.ContinuousDeploymentPolicy)) *model.ContinuousDeploymentPolicyRecord {
+	p := model.ContinuousDeploymentPolicy{StagingDNSNames: []string{stagingHost}, Enabled: true,
+		Type: model.TrafficSingleHeader, Header: "aws-cf-cd-staging", HeaderVal: "yes"}
+	if edit != nil {
+		edit(&p)
+	}
+	return &model.ContinuousDeploymentPolicyRecord{ID: id, Policy: p}
+}
+
+// stagingSnapshot compiles a primary (testHost, alias www.example.com)
+// naming policy, and its staging distribution (stagingHost); staging
+// is the staging config.
+func stagingSnapshot(t testing.TB, primary, staging model.Tree, policy *model.ContinuousDeploymentPolicyRecord) *snapshot.Snapshot {
+	t.Helper()
+	primary = model.Clone(primary)
+	staging = model.Clone(staging)
+	if policy != nil {
+		primary["ContinuousDeploymentPolicyId"] = policy.ID
+	}
+	staging["Staging"] = "true"
+	staging["Aliases"] = model.Wrapper[string](nil)
+	var policies []*model.ContinuousDeploymentPolicyRecord
+	if policy != nil {
+		policies = append(policies, policy)
+	}
+	snap := snapshot.CompileWithPolicies(2, []*model.DistributionRecord{
+		{ID: "E1TEST", DomainName: testHost, Config: primary},
+		{ID: "E2STAGING", DomainName: stagingHost, Config: staging},
+	}, policies)
+	if snap.Distributions["E2STAGING"] == nil || snap.Distributions["E1TEST"] == nil {
+		t.Fatal("distributions did not compile")
+	}
+	return snap
+}
+
+// TestPlan_routeStaging: the routing decision for each traffic mode, on the
+// head of a request, as the plan takes it (ServeHTTP and ServeFast alike).
+func TestPlan_routeStaging(t *testing.T) {
+	o := newTestOrigin(t, okBody("x", ""))
+	base := func() model.Tree { return distConfig(o, nil) }
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	start := now.Add(-10 * time.Minute).Unix()
+	sticky := stagingPolicy("sticky", func(p *model.ContinuousDeploymentPolicy) {
+		p.Type, p.Header, p.HeaderVal = model.TrafficSingleWeight, "", ""
+		p.Weight, p.Sticky, p.IdleTTL, p.MaxTTL = 0.15, true, 300, 1800
+	})
+	header := stagingPolicy("header", nil)
+	disabled := stagingPolicy("off", func(p *model.ContinuousDeploymentPolicy) { p.Enabled = false })
+	stagingOff := func(c model.Tree) model.Tree { c = model.Clone(c); c["Enabled"] = "false"; return c }
+	cases := []struct {
+		name        string
+		policy      *model.ContinuousDeploymentPolicyRecord
+		staging     func(model.Tree) model.Tree
+		host        string
+		header      http.Header
+		wantDist    string // "" a refusal
+		wantSession string // the cookie's kind and start, "" none
+		wantMaxAge  int64
+	}{
+		{"header: absent", header, nil, testHost, nil, "E1TEST", "", 0},
+		{"header: present", header, nil, testHost, http.Header{"Aws-Cf-Cd-Staging": {"yes"}}, "E2STAGING", "", 0},
+		{"header: on an alias", header, nil, "www.example.com", http.Header{"Aws-Cf-Cd-Staging": {"yes"}}, "E2STAGING", "", 0},
+		{"header: other value", header, nil, testHost, http.Header{"Aws-Cf-Cd-Staging": {"YES"}}, "E1TEST", "", 0},
+		{"header: value with a suffix", header, nil, testHost, http.Header{"Aws-Cf-Cd-Staging": {"yes2"}}, "E1TEST", "", 0},
+		{"header: sent twice", header, nil, testHost, http.Header{"Aws-Cf-Cd-Staging": {"yes", "yes"}}, "E1TEST", "", 0},
+		{"header: other name", header, nil, testHost, http.Header{"Aws-Cf-Cd-Other": {"yes"}}, "E1TEST", "", 0},
+		{"header: staging disabled", header, stagingOff, testHost, http.Header{"Aws-Cf-Cd-Staging": {"yes"}}, "E1TEST", "", 0},
+		{"policy disabled", disabled, nil, testHost, http.Header{"Aws-Cf-Cd-Staging": {"yes"}}, "E1TEST", "", 0},
+		{"staging's own domain is not served", header, nil, stagingHost, http.Header{"Aws-Cf-Cd-Staging": {"yes"}}, "", "", 0},
+		{"sticky: staging session continues", sticky, nil, testHost,
+			http.Header{"Cookie": {fmt.Sprintf("a=b; aws-cf-cd-stickiness=s%d", start)}}, "E2STAGING", fmt.Sprintf("s%d", start), 300},
+		{"sticky: primary session continues", sticky, nil, testHost,
+			http.Header{"Cookie": {fmt.Sprintf("aws-cf-cd-stickiness=p%d", start)}}, "E1TEST", fmt.Sprintf("p%d", start), 300},
+		{"sticky: near MaximumTTL the cookie lives only until then", sticky, nil, testHost,
+			http.Header{"Cookie": {fmt.Sprintf("aws-cf-cd-stickiness=s%d", now.Unix()-1700)}}, "E2STAGING", fmt.Sprintf("s%d", now.Unix()-1700), 100},
+		{"sticky: past MaximumTTL a new session starts", sticky, nil, testHost,
+			http.Header{"Cookie": {fmt.Sprintf("aws-cf-cd-stickiness=s%d", now.Unix()-1800)}}, "?", fmt.Sprintf("?%d", now.Unix()), 300},
+		{"sticky: a start in the future is refused", sticky, nil, testHost,
+			http.Header{"Cookie": {fmt.Sprintf("aws-cf-cd-stickiness=s%d", now.Unix()+60)}}, "?", fmt.Sprintf("?%d", now.Unix()), 300},
+		{"sticky: malformed cookie", sticky, nil, testHost,
+			http.Header{"Cookie": {"aws-cf-cd-stickiness=x123"}}, "?", fmt.Sprintf("?%d", now.Unix()), 300},
+		{"sticky: huge start", sticky, nil, testHost,
+			http.Header{"Cookie": {"aws-cf-cd-stickiness=s99999999999999999999999"}}, "?", fmt.Sprintf("?%d", now.Unix()), 300},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			staging := base()
+			if c.staging != nil {
+				staging = c.staging(staging)
+			}
+			snap := stagingSnapshot(t, base(), staging, c.policy)
+			r, _ := http.NewRequest("GET", "http://"+c.host+"/a", nil)
+			for k, v := range c.header {
+				r.Header[k] = v
+			}
+			h := headOf(r)
+			var p plan
+			_, ref := planner{}.plan(&p, snap, &h, now, nil)
+			if c.wantDist == "" {
+				if ref == nil || ref.status != http.StatusForbidden {
+					t.Fatalf("served by %v, want 403", p.dist)
+				}
+				return
+			}
+			if ref != nil {
+				t.Fatalf("refused: %+v", ref)
+			}
+			if c.wantDist != "?" && p.dist.ID != c.wantDist {
+				t.Errorf("served by %s, want %s", p.dist.ID, c.wantDist)
+			}
+			if !c.policy.Policy.Enabled {
+				if p.primary != nil {
+					t.Errorf("primary %v with a disabled policy, want none", p.primary.ID)
+				}
+			} else if p.primary == nil || p.primary.ID != "E1TEST" {
+				t.Errorf("primary %v, want E1TEST", p.primary)
+			}
+			got := ""
+			if p.session.set {
+				kind := "p"
+				if p.session.staging {
+					kind = "s"
+				}
+				if (kind == "s") != (p.dist.ID == "E2STAGING") {
+					t.Errorf("session %s but served by %s", kind, p.dist.ID)
+				}
+				got = fmt.Sprintf("%s%d", kind, p.session.start)
+				if c.wantSession != "" && c.wantSession[0] == '?' {
+					got = "?" + got[1:]
+				}
+				if p.session.maxAge != c.wantMaxAge {
+					t.Errorf("Max-Age %d, want %d", p.session.maxAge, c.wantMaxAge)
+				}
+			}
+			if got != c.wantSession {
+				t.Errorf("session %q, want %q", got, c.wantSession)
+			}
+		})
+	}
+}
+
+// TestPlan_routeStagingWeights: weight mode sends about Weight of the
+// requests (or of new sessions) to staging.
+func TestPlan_routeStagingWeights(t *testing.T) {
+	base := distConfig(newTestOrigin(t, okBody("x", "")), nil)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, sticky := range []bool{false, true} {
+		snap := stagingSnapshot(t, base, base, stagingPolicy("w", func(p *model.ContinuousDeploymentPolicy) {
+			p.Type, p.Header, p.HeaderVal = model.TrafficSingleWeight, "", ""
+			p.Weight, p.Sticky, p.IdleTTL, p.MaxTTL = 0.1, sticky, 300, 300
+		}))
+		const n = 20000
+		staged := 0
+		for range n {
+			h := requestHead{method: "GET", path: "/a", host: testHost, header: httpHeader{}, normal: true}
+			var p plan
+			if _, ref := (planner{}).plan(&p, snap, &h, now, nil); ref != nil {
+				t.Fatal(ref)
+			}
+			if p.dist.ID == "E2STAGING" {
+				staged++
+			}
+			if p.session.set != sticky {
+				t.Fatalf("sticky %v: session set %v", sticky, p.session.set)
+			}
+		}
+		if share := float64(staged) / n; share < 0.09 || share > 0.11 {
+			t.Errorf("sticky %v: %.3f of requests went to staging, want about 0.10", sticky, share)
+		}
+	}
+}
+
+// TestServer_stagingOverHTTP: over real HTTP, the staging distribution's
+// origin answers the requests the policy routes to it, from its own cache
+// (a primary hit is never served to a staging request and the other way
+// round), and a weight policy's session cookie is set and honoured.
+func TestServer_stagingOverHTTP(t *testing.T) {
+	prod := newTestOrigin(t, okBody("production", "max-age=600"))
+	next := newTestOrigin(t, okBody("staging", "max-age=600"))
+	primaryCfg, stagingCfg := distConfig(prod, nil), distConfig(next, nil)
+	f := newFastFronts(t, primaryCfg)
+	f.te.Apply(stagingSnapshot(t, primaryCfg, stagingCfg, stagingPolicy("header", nil)), nil)
+
+	get := func(addr string, extra string) (*http.Response, string) {
+		resp := roundTrip(t, addr, "GET /page HTTP/1.1\r\nHost: "+testHost+"\r\n"+extra+"\r\n")
+		b, _ := io.ReadAll(resp.Body)
+		f.settle(t)
+		return resp, string(b)
+	}
+	// Fill the primary's cache first: the staging request must not hit it.
+	for _, addr := range []string{f.slow, f.fast} {
+		if _, body := get(addr, ""); body != "production" {
+			t.Fatalf("no header: %q, want production", body)
+		}
+		if _, body := get(addr, "aws-cf-cd-staging: yes\r\n"); body != "staging" {
+			t.Fatalf("with the header: %q, want staging", body)
+		}
+	}
+	if prod.count("/page") != 1 || next.count("/page") != 1 {
+		t.Errorf("origin fetches: production %d, staging %d; want one each (separate caches, then hits)", prod.count("/page"), next.count("/page"))
+	}
+	// Header mode keeps the fast path: both answers are fresh memory hits.
+	f.compare(t, "header hit", "GET /page HTTP/1.1\r\nHost: "+testHost+"\r\naws-cf-cd-staging: yes\r\n\r\n", answered)
+	f.compare(t, "primary hit", "GET /page HTTP/1.1\r\nHost: "+testHost+"\r\n\r\n", answered)
+	// The staging distribution's own domain name is not served.
+	resp := roundTrip(t, f.slow, "GET /page HTTP/1.1\r\nHost: "+stagingHost+"\r\naws-cf-cd-staging: yes\r\n\r\n")
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("staging domain: %d, want 403", resp.StatusCode)
+	}
+
+	// Weight mode with stickiness: the fast path declines (the cookie is
+	// written by ServeHTTP), and a session stays on its side.
+	f.te.Apply(stagingSnapshot(t, primaryCfg, stagingCfg, stagingPolicy("sticky", func(p *model.ContinuousDeploymentPolicy) {
+		p.Type, p.Header, p.HeaderVal = model.TrafficSingleWeight, "", ""
+		p.Weight, p.Sticky, p.IdleTTL, p.MaxTTL = 0.15, true, 600, 3600
+	})), nil)
+	seen := map[string]int{}
+	for range 200 {
+		before := f.fs.Stats()
+		resp, body := get(f.fast, "")
+		if got := routeOf(before, f.fs.Stats()); got != inLoop {
+			t.Fatalf("sticky request: %s, want %s", got, inLoop)
+		}
+		cookie := resp.Header.Get("Set-Cookie")
+		if !strings.HasPrefix(cookie, stickinessCookie+"=") || !strings.Contains(cookie, "Max-Age=600") {
+			t.Fatalf("Set-Cookie %q", cookie)
+		}
+		kind := strings.TrimPrefix(cookie, stickinessCookie+"=")[:1]
+		if (kind == "s") != (body == "staging") {
+			t.Fatalf("cookie %q but body %q", cookie, body)
+		}
+		seen[body]++
+		value, _, _ := strings.Cut(cookie, ";")
+		for range 3 {
+			again, body2 := get(f.fast, "Cookie: "+value+"\r\n")
+			if body2 != body || again.Header.Get("Set-Cookie") == "" {
+				t.Fatalf("session %q: %q then %q (Set-Cookie %q)", value, body, body2, again.Header.Get("Set-Cookie"))
+			}
+		}
+	}
+	if seen["staging"] < 10 || seen["staging"] > 55 {
+		t.Errorf("new sessions: %v, want about 15%% staging", seen)
+	}
+}
+
+func okBody(body, cacheControl string) func(w http.ResponseWriter, r *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", cacheControl)
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, body)
+	}
+}
