@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -266,4 +267,47 @@ func okBody(body, cacheControl string) func(w http.ResponseWriter, r *http.Reque
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, body)
 	}
+}
+
+// FuzzRouteStaging: whatever Cookie and routing header a viewer sends,
+// routing does not panic, serves the primary or its staging distribution,
+// and a session cookie it sets agrees with the choice, starts no later
+// than now and lives at most IdleTTL.
+func FuzzRouteStaging(f *testing.F) {
+	f.Add("aws-cf-cd-stickiness=s1767225000", "yes")
+	f.Add("aws-cf-cd-stickiness=p0; aws-cf-cd-stickiness=s1", "")
+	f.Add("aws-cf-cd-stickiness=s-5", "yes\x00")
+	f.Add("aws-cf-cd-stickiness=s99999999999999999999", "YES")
+	f.Add("=;;=aws-cf-cd-stickiness", " yes")
+	stub := httptest.NewServer(http.NotFoundHandler()) // only its port is read
+	f.Cleanup(stub.Close)
+	cfg := distConfig(&testOrigin{Server: stub}, nil)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	snaps := []*snapshot.Snapshot{
+		stagingSnapshot(f, cfg, cfg, stagingPolicy("h", nil)),
+		stagingSnapshot(f, cfg, cfg, stagingPolicy("w", func(p *model.ContinuousDeploymentPolicy) {
+			p.Type, p.Header, p.HeaderVal = model.TrafficSingleWeight, "", ""
+			p.Weight, p.Sticky, p.IdleTTL, p.MaxTTL = 0.15, true, 300, 900
+		})),
+	}
+	f.Fuzz(func(t *testing.T, cookie, value string) {
+		for _, snap := range snaps {
+			h := requestHead{method: "GET", path: "/a", host: testHost, normal: true,
+				header: httpHeader{"Cookie": {cookie}, "Aws-Cf-Cd-Staging": {value}}}
+			var p plan
+			if _, ref := (planner{}).plan(&p, snap, &h, now, nil); ref != nil {
+				t.Fatalf("refused: %+v", ref)
+			}
+			if p.dist.ID != "E1TEST" && p.dist.ID != "E2STAGING" {
+				t.Fatalf("served by %s", p.dist.ID)
+			}
+			if s := p.session; s.set {
+				if s.staging != (p.dist.ID == "E2STAGING") || s.start > now.Unix() || s.maxAge <= 0 || s.maxAge > 300 {
+					t.Fatalf("session %+v served by %s", s, p.dist.ID)
+				}
+			} else if p.dist.ID == "E2STAGING" && value != "yes" {
+				t.Fatalf("header %q routed to staging", value)
+			}
+		}
+	})
 }
