@@ -250,8 +250,10 @@ func (c *Control) ListContinuousDeploymentPolicies(ctx context.Context, opts Lis
 
 // checkContinuousDeployment applies the staging rules to a distribution's
 // config (old is the stored config on update, nil on create or copy):
-//   - Staging cannot change: a distribution is made a staging one by
-//     CopyDistribution only (IllegalUpdate);
+//   - a staging distribution is made by CopyDistribution or created with
+//     Staging true (as AWS CloudFormation's and Terraform's staging
+//     distributions are), at most maxStagingDistributions of them;
+//     Staging cannot change afterwards (IllegalUpdate);
 //   - a staging distribution has no aliases (viewers cannot reach it by
 //     CNAME: "Learn how continuous deployment works") and no policy of its
 //     own;
@@ -261,19 +263,23 @@ func (c *Control) ListContinuousDeploymentPolicies(ctx context.Context, opts Lis
 //     the primary itself;
 //   - a distribution that supports HTTP/3 cannot use continuous deployment
 //     ("Quotas and other considerations for continuous deployment").
-func (c *Control) checkContinuousDeployment(tx store.ReadTxn, id string, p *model.DistributionConfig, old *model.DistributionConfig, copying bool) error {
-	switch {
-	case old == nil && p.Staging && !copying:
-		return model.Errorf("InvalidArgument", "Staging cannot be true here: make a staging distribution with CopyDistribution.")
-	case old != nil && old.Staging != p.Staging:
+func (c *Control) checkContinuousDeployment(tx store.ReadTxn, id string, p *model.DistributionConfig, old *model.DistributionConfig) error {
+	if old != nil && old.Staging != p.Staging {
 		return model.Errorf("IllegalUpdate", "Staging cannot be updated: a staging distribution stays one, and a primary cannot become one.")
 	}
 	if p.Staging {
+		code := "IllegalUpdate"
+		if old == nil {
+			code = "InvalidArgument"
+		}
 		if len(p.Aliases) > 0 {
-			return model.Errorf("IllegalUpdate", "A staging distribution cannot have alternate domain names (Aliases): viewers reach it through its primary.")
+			return model.Errorf(code, "A staging distribution cannot have alternate domain names (Aliases): viewers reach it through its primary.")
 		}
 		if p.ContinuousDeploymentPolicyID != "" {
-			return model.Errorf("IllegalUpdate", "A staging distribution cannot have a continuous deployment policy.")
+			return model.Errorf(code, "A staging distribution cannot have a continuous deployment policy.")
+		}
+		if old == nil {
+			return c.checkStagingQuota(tx)
 		}
 		return nil
 	}
@@ -386,25 +392,31 @@ func (c *Control) CopyDistribution(ctx context.Context, primaryID, ifMatch strin
 		if kv.ModRevision != primaryRev {
 			return model.Errorf("PreconditionFailed", "The precondition given in one or more of the request-header fields evaluated to false.")
 		}
-		n := 0
-		kvs, err := tx.List(model.DistributionPrefix)
+		return nil
+	})
+}
+
+// checkStagingQuota fails with TooManyDistributions when the account has
+// its maximum number of staging distributions.
+func (c *Control) checkStagingQuota(tx store.ReadTxn) error {
+	kvs, err := tx.List(model.DistributionPrefix)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, kv := range kvs {
+		rec, err := decode[model.DistributionRecord](c, kv)
 		if err != nil {
 			return err
 		}
-		for _, kv := range kvs {
-			rec, err := decode[model.DistributionRecord](c, kv)
-			if err != nil {
-				return err
-			}
-			if model.Bool(rec.Config, "Staging") {
-				n++
-			}
+		if model.Bool(rec.Config, "Staging") {
+			n++
 		}
-		if n >= maxStagingDistributions {
-			return model.Errorf("TooManyDistributions", "You have reached the maximum number of staging distributions (%d).", maxStagingDistributions)
-		}
-		return nil
-	})
+	}
+	if n >= maxStagingDistributions {
+		return model.Errorf("TooManyDistributions", "You have reached the maximum number of staging distributions (%d).", maxStagingDistributions)
+	}
+	return nil
 }
 
 // UpdateDistributionWithStagingConfig copies the staging distribution's

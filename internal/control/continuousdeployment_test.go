@@ -135,10 +135,23 @@ func TestContinuousDeployment_rules(t *testing.T) {
 	_, _, err = e.c.CopyDistribution(e.ctx, primary.ID, "", true, "s3", nil)
 	wantCode(t, err, "InvalidIfMatchVersion")
 
-	cfg := distConfig("c")
+	// Created with Staging true (CloudFormation's and Terraform's way):
+	// no aliases, no policy, within the quota.
+	cfg := distConfig("c", "stage.example.com")
 	cfg["Staging"] = "true"
 	_, _, err = e.c.CreateDistribution(e.ctx, cfg, nil)
 	wantCode(t, err, "InvalidArgument")
+	created := e.create(func() model.Tree { c := distConfig("c"); c["Staging"] = "true"; return c }())
+	if !model.Bool(created.Config, "Staging") {
+		t.Fatal("created without Staging")
+	}
+	for i := 2; i < 20; i++ { // 20 staging distributions in all
+		c := distConfig("q" + itoa(int64(i)))
+		c["Staging"] = "true"
+		e.create(c)
+	}
+	_, _, err = e.c.CopyDistribution(e.ctx, primary.ID, e.get(primary.ID).ETag, true, "s21", nil)
+	wantCode(t, err, "TooManyDistributions")
 	cur := e.get(staging.ID)
 	for name, change := range map[string]func(model.Tree){
 		"staging off": func(c model.Tree) { c["Staging"] = "false" },

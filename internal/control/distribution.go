@@ -107,7 +107,7 @@ func (c *Control) createDistribution(ctx context.Context, cfg model.Tree, tags [
 			return err
 		}
 		id = newID("E")
-		if err := c.checkContinuousDeployment(tx, id, parsed, nil, copy != nil); err != nil {
+		if err := c.checkContinuousDeployment(tx, id, parsed, nil); err != nil {
 			return err
 		}
 		if err := claimAliases(tx, distKey(id), parsed.Aliases); err != nil {
@@ -343,7 +343,7 @@ func (c *Control) putUpdatedDistribution(tx store.Txn, id string, rec *model.Dis
 	if err != nil {
 		return err
 	}
-	if err := c.checkContinuousDeployment(tx, id, parsed, oldParsed, false); err != nil {
+	if err := c.checkContinuousDeployment(tx, id, parsed, oldParsed); err != nil {
 		return err
 	}
 	if err := syncIndex(tx, distKey(id), distIndexKeys(id, oldParsed), distIndexKeys(id, parsed)); err != nil {

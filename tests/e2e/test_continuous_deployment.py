@@ -231,9 +231,15 @@ class TestContinuousDeployment(EdgeTestCase):
                                Staging=False, IfMatch=etag, CallerReference=new_ref())
         self.assertClientError("NoSuchDistribution", 404, self.cf.copy_distribution, PrimaryDistributionId="EDOESNOTEXIST",
                                Staging=True, IfMatch=etag, CallerReference=new_ref())
-        # Only CopyDistribution makes staging distributions; they stay staging, without aliases.
+        # A staging distribution can also be created directly (CloudFormation and Terraform do);
+        # it has no aliases and stays staging.
         self.assertClientError("InvalidArgument", 400, self.cf.create_distribution,
-                               DistributionConfig=dist_config(V2020, Staging=True))
+                               DistributionConfig=dist_config(V2020, Staging=True, aliases=[unique_alias("stg")]))
+        direct = self.cf.create_distribution(DistributionConfig=dist_config(V2020, Staging=True))["Distribution"]
+        self.addCleanup(self._cleanup_dist, direct["Id"])
+        self.assertTrue(direct["DistributionConfig"]["Staging"])
+        st, _, _ = self.get(direct["DomainName"], "/x")
+        self.assertEqual(st, 403)
         g = self.cf.get_distribution_config(Id=staging["Id"])
         cfg = g["DistributionConfig"]
         cfg["Aliases"] = {"Quantity": 1, "Items": [unique_alias("stg")]}
