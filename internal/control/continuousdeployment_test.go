@@ -247,6 +247,15 @@ func TestContinuousDeployment_promoteAndDeployed(t *testing.T) {
 	if s := e.get(primary.ID).Status; s != "InProgress" {
 		t.Errorf("primary %s after its policy changed, before the edges applied it; want InProgress", s)
 	}
+	ds, _, err := e.c.ListDistributions(e.ctx, control.ListOptions{MaxItems: 100}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.ID == primary.ID && d.Status != "InProgress" {
+			t.Errorf("ListDistributions shows the primary %s; want InProgress, as GetDistribution", d.Status)
+		}
+	}
 	e.deploy()
 	if s := e.get(primary.ID).Status; s != "Deployed" {
 		t.Errorf("primary %s after the edges applied the policy", s)

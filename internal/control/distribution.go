@@ -468,6 +468,11 @@ func (c *Control) listDistributions(ctx context.Context, opts ListOptions, keep 
 			if err != nil {
 				return err
 			}
+			if rev, err := policyRevision(tx, d.Config); err != nil {
+				return err
+			} else if rev > applied {
+				d.Status = "InProgress" // as GetDistribution says
+			}
 			items = append(items, d)
 		}
 		return nil

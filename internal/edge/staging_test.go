@@ -1,15 +1,19 @@
 package edge
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"openfront/internal/accesslog"
 	"openfront/internal/model"
+	"openfront/internal/realtimelog"
 	"openfront/internal/snapshot"
 )
 
@@ -310,4 +314,70 @@ func FuzzRouteStaging(f *testing.F) {
 			}
 		}
 	})
+}
+
+// bucketLog keeps, per bucket, the keys an access-log writer delivers.
+type bucketLog struct {
+	mu   sync.Mutex
+	keys map[string][]string
+}
+
+func (u *bucketLog) Upload(_ context.Context, bucket, key string, _ []byte) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.keys[bucket] = append(u.keys[bucket], key)
+	return nil
+}
+
+// TestServer_stagingLogs: a request the staging distribution serves is
+// logged to the staging distribution's access-log destination (file named
+// with its id), and its real-time record's primary-distribution-id names
+// the primary ("Real-time log configuration fields").
+func TestServer_stagingLogs(t *testing.T) {
+	o := newTestOrigin(t, okHandler("max-age=60"))
+	withLog := func(bucket string) model.Tree {
+		return distConfig(o, func(c model.Tree) {
+			c["Logging"] = model.Tree{"Enabled": "true", "IncludeCookies": "false", "Bucket": bucket + ".s3.amazonaws.com", "Prefix": ""}
+		})
+	}
+	te := newTestEdge(t, withLog("prod"))
+	up := &bucketLog{keys: map[string][]string{}}
+	w := accesslog.NewWriter(accesslog.Options{Uploader: up, MaxRecords: 1, FlushInterval: time.Millisecond})
+	t.Cleanup(func() { w.Close(context.Background()) })
+	rt := &recordingPutter{}
+	rtl := realtimelog.New(realtimelog.Options{Putter: rt, FlushInterval: time.Hour})
+	opts := te.opts
+	opts.AccessLog, opts.RealtimeLog = w, rtl
+	te.Server = New(opts)
+	snap := stagingSnapshot(t, withLog("prod"), withLog("staging"), stagingPolicy("h", nil))
+	for _, d := range snap.Distributions {
+		d.RealtimeLogs = true
+		d.Match("/a").RealtimeLog = &model.RealtimeLogConfigRecord{Name: "rt", SamplingRate: 100,
+			Fields:    []string{"primary-distribution-id", "primary-distribution-dns-name", "cs-uri-stem"},
+			EndPoints: []model.KinesisEndPoint{{StreamType: "Kinesis", StreamARN: "arn:aws:kinesis:us-east-1:123456789012:stream/s"}}}
+	}
+	te.Apply(snap, nil)
+	te.get(t, "/a", http.Header{"Aws-Cf-Cd-Staging": {"yes"}})
+	te.get(t, "/a", nil)
+	if err := rtl.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	want := "E1TEST\t" + testHost + "\t/a\n"
+	if len(rt.records) != 2 || rt.records[0] != want || rt.records[1] != want {
+		t.Errorf("real-time records %q, want twice %q", rt.records, want)
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		up.mu.Lock()
+		n := len(up.keys["staging.s3.amazonaws.com"]) + len(up.keys["prod.s3.amazonaws.com"])
+		up.mu.Unlock()
+		if n >= 2 {
+			break
+		}
+	}
+	up.mu.Lock()
+	defer up.mu.Unlock()
+	staged, prod := up.keys["staging.s3.amazonaws.com"], up.keys["prod.s3.amazonaws.com"]
+	if len(staged) != 1 || !strings.HasPrefix(staged[0], "E2STAGING.") || len(prod) != 1 || !strings.HasPrefix(prod[0], "E1TEST.") {
+		t.Errorf("access logs: staging bucket %q, primary bucket %q", staged, prod)
+	}
 }
