@@ -4,6 +4,7 @@ stickiness), what the edge serves over real HTTP for each, the staging domain no
 UpdateDistributionWithStagingConfig promoting the staging config; the staging rules and errors."""
 
 import http.server
+import json
 import threading
 
 from harness import V2020, dist_config, new_ref, unique_alias, wait_deployed
@@ -293,3 +294,23 @@ class TestContinuousDeployment(EdgeTestCase):
         self.cf.update_distribution(Id=staging["Id"], IfMatch=g["ETag"], DistributionConfig=cfg)
         etag = wait_deployed(self.cf, staging["Id"])["ETag"]
         self.assertClientError("ResourceInUse", 409, self.cf.delete_distribution, Id=staging["Id"], IfMatch=etag)
+
+    def test_aws_cli(self):
+        primary = self.primary()
+        etag = self.cf.get_distribution(Id=primary["Id"])["ETag"]
+        out = self.server.aws("cloudfront", "copy-distribution", "--primary-distribution-id", primary["Id"], "--staging",
+                              "--if-match", etag, "--caller-reference", new_ref("cli"))
+        staging = out["Distribution"]
+        self.addCleanup(self._cleanup_dist, staging["Id"])
+        self.assertTrue(staging["DistributionConfig"]["Staging"])
+        out = self.server.aws("cloudfront", "create-continuous-deployment-policy", "--continuous-deployment-policy-config",
+                              json.dumps(weight_policy(staging["DomainName"], weight=0.05)))
+        pid = out["ContinuousDeploymentPolicy"]["Id"]
+        listed = self.server.aws("cloudfront", "list-continuous-deployment-policies")["ContinuousDeploymentPolicyList"]
+        self.assertIn(pid, [i["ContinuousDeploymentPolicy"]["Id"] for i in listed["Items"]])
+        got = self.server.aws("cloudfront", "get-continuous-deployment-policy-config", "--id", pid)
+        self.assertEqual(got["ContinuousDeploymentPolicyConfig"]["TrafficConfig"]["SingleWeightConfig"]["Weight"], 0.05)
+        self.server.aws("cloudfront", "delete-continuous-deployment-policy", "--id", pid, "--if-match", got["ETag"])
+        p = self.server.aws_run("cloudfront", "get-continuous-deployment-policy", "--id", pid)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("NoSuchContinuousDeploymentPolicy", p.stderr)
