@@ -19,14 +19,14 @@ import (
 //     that all requests from the same viewer in a single session are
 //     served by one distribution, either the primary or staging".
 // AWS does not publish the cookie's name or form: OpenFront's is
-// stickinessCookie, valued "s" (staging) or "p" (primary) followed by the
+// stickinessCookie (neither keyed nor forwarded to the origin), valued "s" (staging) or "p" (primary) followed by the
 // session's start in Unix seconds; every response of a session renews it
 // for IdleTTL, never past MaxTTL from the start (docs/continuous-
 // deployment.md). A disabled staging distribution serves nothing: its
 // share goes to the primary.
 
 // stickinessCookie is the weight mode's session cookie.
-const stickinessCookie = "aws-cf-cd-stickiness"
+const stickinessCookie = snapshot.StickinessCookie
 
 // stagingSession is the session cookie a response sends (set false:
 // none).

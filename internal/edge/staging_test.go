@@ -381,3 +381,31 @@ func TestServer_stagingLogs(t *testing.T) {
 		t.Errorf("access logs: staging bucket %q, primary bucket %q", staged, prod)
 	}
 }
+
+// TestServer_stickinessCookieIsTheEdges: the session cookie is neither
+// forwarded to the origin nor part of the cache key, even when the
+// behaviour forwards all cookies (as signed cookies are not).
+func TestServer_stickinessCookieIsTheEdges(t *testing.T) {
+	o := newTestOrigin(t, okHandler("max-age=60"))
+	cfg := distConfig(o, func(c model.Tree) {
+		model.Sub(c, "DefaultCacheBehavior", "ForwardedValues", "Cookies")["Forward"] = "all"
+	})
+	te := newTestEdge(t, cfg)
+	te.Apply(stagingSnapshot(t, cfg, cfg, stagingPolicy("w", func(p *model.ContinuousDeploymentPolicy) {
+		p.Type, p.Header, p.HeaderVal = model.TrafficSingleWeight, "", ""
+		p.Weight, p.Sticky, p.IdleTTL, p.MaxTTL = 0.15, true, 300, 600
+	})), nil)
+	start := te.now.Load().Unix()
+	for i := range 3 {
+		w := te.get(t, "/c", http.Header{"Cookie": {fmt.Sprintf("a=1; %s=p%d", stickinessCookie, start-int64(i))}})
+		if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Set-Cookie"), stickinessCookie+"=p") {
+			t.Fatalf("request %d: %d, Set-Cookie %q", i, w.Code, w.Header().Get("Set-Cookie"))
+		}
+	}
+	if got := o.lastHeader().Get("Cookie"); got != "a=1" {
+		t.Errorf("origin got Cookie %q, want a=1", got)
+	}
+	if n := o.count("/c"); n != 1 {
+		t.Errorf("%d origin fetches for one cookie a=1 and three sessions, want 1 (the session cookie is not keyed)", n)
+	}
+}

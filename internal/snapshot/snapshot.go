@@ -363,7 +363,6 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 	if r.ignored != nil {
 		r.ignored.forget(r.dists)
 	}
-	r.compileStaging(s, stagings)
 	r.compileLightsail(s, log)
 	for _, rec := range r.monitoring {
 		if d := s.Distributions[rec.DistributionID]; d != nil && rec.RealtimeMetricsSubscriptionStatus == "Enabled" {
@@ -386,6 +385,7 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 			}
 		}
 	}
+	r.compileStaging(s, stagings) // after the signed-cookie skips, which it extends
 	r.compileResponseHeaders(s, log)
 	r.compileFunctions(s, log)
 	s.OACs = map[string]*model.OACRecord{}

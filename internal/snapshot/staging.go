@@ -29,6 +29,11 @@ type StagingRoute struct {
 	IdleTTL, MaxTTL time.Duration
 }
 
+// StickinessCookie is the weight mode's session cookie (OpenFront's name:
+// AWS does not publish CloudFront's; docs/continuous-deployment.md). Like
+// signed cookies it is for the edge: it is neither keyed nor forwarded.
+const StickinessCookie = "aws-cf-cd-stickiness"
+
 // HeaderMode reports a header-based policy.
 func (r *StagingRoute) HeaderMode() bool { return r.Header != "" }
 
@@ -66,6 +71,21 @@ func (r *records) compileStaging(s *Snapshot, stagings map[string]*Distribution)
 			continue
 		}
 		d.Staging = route
+		if route.Sticky {
+			skipStickinessCookie(d)
+			skipStickinessCookie(staging)
+		}
+	}
+}
+
+// skipStickinessCookie keeps the session cookie out of the cache keys and
+// origin requests of every behaviour of d.
+func skipStickinessCookie(d *Distribution) {
+	for _, b := range d.Behaviors {
+		prev := b.Policy.SkipCookie
+		b.Policy.SkipCookie = func(name string) bool {
+			return name == StickinessCookie || prev != nil && prev(name)
+		}
 	}
 }
 
