@@ -122,7 +122,7 @@ func (c *Control) CreateContinuousDeploymentPolicy(ctx context.Context, cfg mode
 		if err != nil {
 			return err
 		}
-		rec := model.ContinuousDeploymentPolicyRecord{ID: id, LastModified: c.now().UTC(), Policy: p}
+		rec := model.ContinuousDeploymentPolicyRecord{ID: id, LastModified: c.now().UTC(), Policy: p, SessionEpoch: 1}
 		if err := putJSON(tx, cdPolicyKey(id), rec); err != nil {
 			return err
 		}
@@ -187,7 +187,8 @@ func (c *Control) UpdateContinuousDeploymentPolicy(ctx context.Context, id, ifMa
 		if err := syncIndex(tx, cdPolicyKey(id), oldKeys, []string{cdStagingKey(stagingID)}); err != nil {
 			return err
 		}
-		return putJSON(tx, cdPolicyKey(id), model.ContinuousDeploymentPolicyRecord{ID: id, LastModified: c.now().UTC(), Policy: p})
+		return putJSON(tx, cdPolicyKey(id), model.ContinuousDeploymentPolicyRecord{ID: id, LastModified: c.now().UTC(), Policy: p,
+			SessionEpoch: model.NextSessionEpoch(old.SessionEpoch, old.Policy, p)})
 	})
 	if err != nil {
 		return nil, err
@@ -504,6 +505,7 @@ func (c *Control) UpdateDistributionWithStagingConfig(ctx context.Context, prima
 		disabled := *pol
 		disabled.Policy.Enabled = false
 		disabled.LastModified = c.now().UTC()
+		disabled.SessionEpoch = model.NextSessionEpoch(pol.SessionEpoch, pol.Policy, disabled.Policy)
 		return putJSON(tx, cdPolicyKey(pid), disabled)
 	})
 	if err != nil {

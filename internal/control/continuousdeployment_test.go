@@ -1,11 +1,13 @@
 package control_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
 	"openfront/internal/control"
 	"openfront/internal/model"
+	"openfront/internal/store"
 )
 
 func cdHeaderPolicy(dns string) model.Tree {
@@ -303,5 +305,70 @@ func TestContinuousDeployment_promoteAndDeployed(t *testing.T) {
 	// The staging distribution is unchanged and still a staging one.
 	if s := e.get(staging.ID); !model.Bool(s.Config, "Staging") || s.ETag != se {
 		t.Errorf("staging changed by the promotion")
+	}
+}
+
+// TestContinuousDeploymentPolicy_sessionEpoch: enabling or disabling the
+// policy or its session stickiness (and promotion, which disables it)
+// starts a new session epoch, so that the edges reset every session
+// ("Learn how continuous deployment works"); other changes keep it.
+func TestContinuousDeploymentPolicy_sessionEpoch(t *testing.T) {
+	e := newEnv(t)
+	primary := e.create(distConfig("p"))
+	staging := e.copyStaging(primary, "s")
+	dns := staging.DomainName
+	epoch := func(id string) int64 {
+		t.Helper()
+		var rec model.ContinuousDeploymentPolicyRecord
+		if err := e.store.View(e.ctx, func(tx store.ReadTxn) error {
+			kv, _, err := tx.Get(model.ContinuousDeploymentPolicyKey(id))
+			if err != nil {
+				return err
+			}
+			return json.Unmarshal(kv.Value, &rec)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return rec.SessionEpoch
+	}
+	sticky := model.Tree{"IdleTTL": "300", "MaximumTTL": "600"}
+	p, err := e.c.CreateContinuousDeploymentPolicy(e.ctx, cdWeightPolicy(dns, "0.1", sticky))
+	if err != nil {
+		t.Fatal(err)
+	}
+	disabled := cdWeightPolicy(dns, "0.1", sticky)
+	disabled["Enabled"] = "false"
+	for _, step := range []struct {
+		name string
+		cfg  model.Tree
+		want int64
+	}{
+		{"created", nil, 1},
+		{"weight changed", cdWeightPolicy(dns, "0.15", sticky), 1},
+		{"TTLs changed", cdWeightPolicy(dns, "0.15", model.Tree{"IdleTTL": "600", "MaximumTTL": "600"}), 1},
+		{"disabled", disabled, 2},
+		{"enabled", cdWeightPolicy(dns, "0.1", sticky), 3},
+		{"stickiness off", cdWeightPolicy(dns, "0.1", nil), 4},
+		{"stickiness on", cdWeightPolicy(dns, "0.1", sticky), 5},
+	} {
+		if step.cfg != nil {
+			cur, err := e.c.GetContinuousDeploymentPolicy(e.ctx, p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.c.UpdateContinuousDeploymentPolicy(e.ctx, p.ID, cur.ETag, replaceWith(step.cfg)); err != nil {
+				t.Fatalf("%s: %v", step.name, err)
+			}
+		}
+		if got := epoch(p.ID); got != step.want {
+			t.Errorf("%s: session epoch %d, want %d", step.name, got, step.want)
+		}
+	}
+	e.mustUpdate(primary.ID, func(c model.Tree) { c["ContinuousDeploymentPolicyId"] = p.ID })
+	if _, err := e.c.UpdateDistributionWithStagingConfig(e.ctx, primary.ID, staging.ID, e.get(primary.ID).ETag+", "+e.get(staging.ID).ETag); err != nil {
+		t.Fatal(err)
+	}
+	if got := epoch(p.ID); got != 6 {
+		t.Errorf("after promotion (policy disabled): session epoch %d, want 6", got)
 	}
 }

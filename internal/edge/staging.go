@@ -19,10 +19,11 @@ import (
 //     that all requests from the same viewer in a single session are
 //     served by one distribution, either the primary or staging".
 // AWS does not publish the cookie's name or form: OpenFront's is
-// stickinessCookie (neither keyed nor forwarded to the origin), valued "s" (staging) or "p" (primary) followed by the
-// session's start in Unix seconds; every response of a session renews it
-// for IdleTTL, never past MaxTTL from the start (docs/continuous-
-// deployment.md). A disabled staging distribution serves nothing: its
+// stickinessCookie (neither keyed nor forwarded to the origin), valued "s"
+// (staging) or "p" (primary), the session's start in Unix seconds, "."
+// and the policy's session epoch (a new epoch resets every session); every
+// response of a session renews it for IdleTTL, never past MaxTTL from the
+// start (docs/continuous-deployment.md). A disabled staging distribution serves nothing: its
 // share goes to the primary.
 
 // stickinessCookie is the weight mode's session cookie.
@@ -34,6 +35,7 @@ type stagingSession struct {
 	set     bool
 	staging bool
 	start   int64 // Unix seconds
+	epoch   int64
 	maxAge  int64 // seconds
 }
 
@@ -67,8 +69,8 @@ func (pl planner) routeStaging(p *plan, h *requestHead, now time.Time) {
 func stickySession(r *snapshot.StagingRoute, h *requestHead, now time.Time) stagingSession {
 	nowUnix := now.Unix()
 	maxTTL, idle := int64(r.MaxTTL/time.Second), int64(r.IdleTTL/time.Second)
-	s := stagingSession{set: true}
-	if staging, start, ok := sessionCookie(h); ok && start <= nowUnix && nowUnix < start+maxTTL {
+	s := stagingSession{set: true, epoch: r.SessionEpoch}
+	if staging, start, epoch, ok := sessionCookie(h); ok && epoch == r.SessionEpoch && start <= nowUnix && nowUnix < start+maxTTL {
 		s.staging, s.start = staging, start
 	} else {
 		s.staging, s.start = rand.Float64() < r.Weight, nowUnix
@@ -79,21 +81,23 @@ func stickySession(r *snapshot.StagingRoute, h *requestHead, now time.Time) stag
 
 // sessionCookie reads the viewer's stickiness cookie; ok is false when
 // there is none or it is malformed.
-func sessionCookie(h *requestHead) (staging bool, start int64, ok bool) {
+func sessionCookie(h *requestHead) (staging bool, start, epoch int64, ok bool) {
 	for _, line := range h.header.HeaderOf(cookieHeader)["Cookie"] {
 		for part := range strings.SplitSeq(line, ";") {
 			name, value, found := strings.Cut(strings.TrimSpace(part), "=")
 			if !found || name != stickinessCookie || len(value) < 2 {
 				continue
 			}
-			n, err := strconv.ParseInt(value[1:], 10, 64)
-			if err != nil || n < 0 || value[0] != 's' && value[0] != 'p' {
-				return false, 0, false
+			startText, epochText, _ := strings.Cut(value[1:], ".")
+			start, err1 := strconv.ParseInt(startText, 10, 64)
+			epoch, err2 := strconv.ParseInt(epochText, 10, 64)
+			if err1 != nil || err2 != nil || start < 0 || value[0] != 's' && value[0] != 'p' {
+				return false, 0, 0, false
 			}
-			return value[0] == 's', n, true
+			return value[0] == 's', start, epoch, true
 		}
 	}
-	return false, 0, false
+	return false, 0, 0, false
 }
 
 // cookie is the Set-Cookie value that continues the session.
@@ -102,5 +106,6 @@ func (s stagingSession) cookie() string {
 	if s.staging {
 		kind = "s"
 	}
-	return stickinessCookie + "=" + kind + strconv.FormatInt(s.start, 10) + "; Path=/; Max-Age=" + strconv.FormatInt(s.maxAge, 10) + "; HttpOnly"
+	return stickinessCookie + "=" + kind + strconv.FormatInt(s.start, 10) + "." + strconv.FormatInt(s.epoch, 10) +
+		"; Path=/; Max-Age=" + strconv.FormatInt(s.maxAge, 10) + "; HttpOnly"
 }

@@ -26,7 +26,7 @@ func stagingPolicy(id string, edit func(p *model.ContinuousDeploymentPolicy)) *m
 	if edit != nil {
 		edit(&p)
 	}
-	return &model.ContinuousDeploymentPolicyRecord{ID: id, Policy: p}
+	return &model.ContinuousDeploymentPolicyRecord{ID: id, Policy: p, SessionEpoch: 7}
 }
 
 // stagingSnapshot compiles a primary (testHost, alias www.example.com)
@@ -90,15 +90,19 @@ func TestPlan_routeStaging(t *testing.T) {
 		{"policy disabled", disabled, nil, testHost, http.Header{"Aws-Cf-Cd-Staging": {"yes"}}, "E1TEST", "", 0},
 		{"staging's own domain is not served", header, nil, stagingHost, http.Header{"Aws-Cf-Cd-Staging": {"yes"}}, "", "", 0},
 		{"sticky: staging session continues", sticky, nil, testHost,
-			http.Header{"Cookie": {fmt.Sprintf("a=b; aws-cf-cd-stickiness=s%d", start)}}, "E2STAGING", fmt.Sprintf("s%d", start), 300},
+			http.Header{"Cookie": {fmt.Sprintf("a=b; aws-cf-cd-stickiness=s%d.7", start)}}, "E2STAGING", fmt.Sprintf("s%d", start), 300},
 		{"sticky: primary session continues", sticky, nil, testHost,
-			http.Header{"Cookie": {fmt.Sprintf("aws-cf-cd-stickiness=p%d", start)}}, "E1TEST", fmt.Sprintf("p%d", start), 300},
+			http.Header{"Cookie": {fmt.Sprintf("aws-cf-cd-stickiness=p%d.7", start)}}, "E1TEST", fmt.Sprintf("p%d", start), 300},
+		{"sticky: a session of another epoch (policy or stickiness toggled) is reset", sticky, nil, testHost,
+			http.Header{"Cookie": {fmt.Sprintf("aws-cf-cd-stickiness=s%d.6", start)}}, "?", fmt.Sprintf("?%d", now.Unix()), 300},
+		{"sticky: a cookie without its epoch is malformed", sticky, nil, testHost,
+			http.Header{"Cookie": {fmt.Sprintf("aws-cf-cd-stickiness=s%d", start)}}, "?", fmt.Sprintf("?%d", now.Unix()), 300},
 		{"sticky: near MaximumTTL the cookie lives only until then", sticky, nil, testHost,
-			http.Header{"Cookie": {fmt.Sprintf("aws-cf-cd-stickiness=s%d", now.Unix()-1700)}}, "E2STAGING", fmt.Sprintf("s%d", now.Unix()-1700), 100},
+			http.Header{"Cookie": {fmt.Sprintf("aws-cf-cd-stickiness=s%d.7", now.Unix()-1700)}}, "E2STAGING", fmt.Sprintf("s%d", now.Unix()-1700), 100},
 		{"sticky: past MaximumTTL a new session starts", sticky, nil, testHost,
-			http.Header{"Cookie": {fmt.Sprintf("aws-cf-cd-stickiness=s%d", now.Unix()-1800)}}, "?", fmt.Sprintf("?%d", now.Unix()), 300},
+			http.Header{"Cookie": {fmt.Sprintf("aws-cf-cd-stickiness=s%d.7", now.Unix()-1800)}}, "?", fmt.Sprintf("?%d", now.Unix()), 300},
 		{"sticky: a start in the future is refused", sticky, nil, testHost,
-			http.Header{"Cookie": {fmt.Sprintf("aws-cf-cd-stickiness=s%d", now.Unix()+60)}}, "?", fmt.Sprintf("?%d", now.Unix()), 300},
+			http.Header{"Cookie": {fmt.Sprintf("aws-cf-cd-stickiness=s%d.7", now.Unix()+60)}}, "?", fmt.Sprintf("?%d", now.Unix()), 300},
 		{"sticky: malformed cookie", sticky, nil, testHost,
 			http.Header{"Cookie": {"aws-cf-cd-stickiness=x123"}}, "?", fmt.Sprintf("?%d", now.Unix()), 300},
 		{"sticky: huge start", sticky, nil, testHost,
@@ -149,6 +153,9 @@ func TestPlan_routeStaging(t *testing.T) {
 				got = fmt.Sprintf("%s%d", kind, p.session.start)
 				if c.wantSession != "" && c.wantSession[0] == '?' {
 					got = "?" + got[1:]
+				}
+				if p.session.epoch != 7 {
+					t.Errorf("session epoch %d, want the policy's 7", p.session.epoch)
 				}
 				if p.session.maxAge != c.wantMaxAge {
 					t.Errorf("Max-Age %d, want %d", p.session.maxAge, c.wantMaxAge)
@@ -278,7 +285,8 @@ func okBody(body, cacheControl string) func(w http.ResponseWriter, r *http.Reque
 // and a session cookie it sets agrees with the choice, starts no later
 // than now and lives at most IdleTTL.
 func FuzzRouteStaging(f *testing.F) {
-	f.Add("aws-cf-cd-stickiness=s1767225000", "yes")
+	f.Add("aws-cf-cd-stickiness=s1767225000.7", "yes")
+	f.Add("aws-cf-cd-stickiness=p1767225000.-1", "yes")
 	f.Add("aws-cf-cd-stickiness=p0; aws-cf-cd-stickiness=s1", "")
 	f.Add("aws-cf-cd-stickiness=s-5", "yes\x00")
 	f.Add("aws-cf-cd-stickiness=s99999999999999999999", "YES")
@@ -397,7 +405,7 @@ func TestServer_stickinessCookieIsTheEdges(t *testing.T) {
 	})), nil)
 	start := te.now.Load().Unix()
 	for i := range 3 {
-		w := te.get(t, "/c", http.Header{"Cookie": {fmt.Sprintf("a=1; %s=p%d", stickinessCookie, start-int64(i))}})
+		w := te.get(t, "/c", http.Header{"Cookie": {fmt.Sprintf("a=1; %s=p%d.7", stickinessCookie, start-int64(i))}})
 		if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Set-Cookie"), stickinessCookie+"=p") {
 			t.Fatalf("request %d: %d, Set-Cookie %q", i, w.Code, w.Header().Get("Set-Cookie"))
 		}

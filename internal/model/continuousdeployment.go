@@ -69,6 +69,20 @@ type ContinuousDeploymentPolicyRecord struct {
 	ID           string
 	LastModified time.Time
 	Policy       ContinuousDeploymentPolicy
+	// SessionEpoch numbers the policy's generation of sticky sessions:
+	// "CloudFront resets all sessions (even active ones)" when the policy
+	// or its session stickiness is disabled or enabled ("Learn how
+	// continuous deployment works"), so those changes start a new epoch
+	// and the edge ignores session cookies of an older one.
+	SessionEpoch int64
+}
+
+// NextSessionEpoch is the epoch of a policy changed from old to next.
+func NextSessionEpoch(epoch int64, old, next ContinuousDeploymentPolicy) int64 {
+	if old.Enabled != next.Enabled || old.Sticky != next.Sticky {
+		return epoch + 1
+	}
+	return epoch
 }
 
 // ParseContinuousDeploymentPolicyConfig reads and checks a

@@ -27,6 +27,9 @@ type StagingRoute struct {
 	Weight          float64
 	Sticky          bool
 	IdleTTL, MaxTTL time.Duration
+	// SessionEpoch: session cookies of another epoch start a new session
+	// (model.ContinuousDeploymentPolicyRecord.SessionEpoch).
+	SessionEpoch int64
 }
 
 // StickinessCookie is the weight mode's session cookie (OpenFront's name:
@@ -67,6 +70,7 @@ func (r *records) compileStaging(s *Snapshot, stagings map[string]*Distribution)
 			}
 			route.Weight, route.Sticky = p.Weight, p.Sticky
 			route.IdleTTL, route.MaxTTL = time.Duration(p.IdleTTL)*time.Second, time.Duration(p.MaxTTL)*time.Second
+			route.SessionEpoch = rec.SessionEpoch
 		default:
 			continue
 		}
