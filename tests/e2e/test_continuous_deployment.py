@@ -6,6 +6,7 @@ UpdateDistributionWithStagingConfig promoting the staging config; the staging ru
 import http.server
 import json
 import threading
+import time
 
 from harness import V2020, dist_config, new_ref, unique_alias, wait_deployed
 from test_edge import EdgeTestCase, origin_for
@@ -172,6 +173,15 @@ class TestContinuousDeployment(EdgeTestCase):
         etag = self.cf.get_continuous_deployment_policy(Id=pid)["ETag"]
         self.assertClientError("ContinuousDeploymentPolicyInUse", 409, self.cf.delete_continuous_deployment_policy,
                                Id=pid, IfMatch=etag)
+
+        # A policy change reaches the edge within a second: disabled, the header no longer routes.
+        t0 = time.monotonic()
+        etag = self.cf.update_continuous_deployment_policy(
+            Id=pid, IfMatch=etag, ContinuousDeploymentPolicyConfig=header_policy(staging["DomainName"], enabled=False))["ETag"]
+        while self.body(primary["DomainName"], "/h", {"aws-cf-cd-e2e": "on"})[0] != "production":
+            self.assertLess(time.monotonic() - t0, 1.0, "the disabled policy still routes after 1 s")
+            time.sleep(0.01)
+        self.assertLess(time.monotonic() - t0, 1.0)
 
         # Weight mode with session stickiness: the change is applied fleet-wide before Deployed.
         up = self.cf.update_continuous_deployment_policy(Id=pid, IfMatch=etag,
