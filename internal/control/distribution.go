@@ -48,9 +48,10 @@ func (c *Control) CreateDistribution(ctx context.Context, cfg model.Tree, tags [
 	return c.createDistribution(ctx, cfg, tags, nil)
 }
 
-// createDistribution creates a distribution; copy, when not nil, makes it
-// a staging copy (CopyDistribution) and runs in the transaction first.
-func (c *Control) createDistribution(ctx context.Context, cfg model.Tree, tags []Tag, copy func(store.Txn) error) (d *Distribution, created bool, err error) {
+// createDistribution creates a distribution; copyCheck, when not nil,
+// runs first in the transaction (CopyDistribution: the primary is still
+// the version its If-Match named).
+func (c *Control) createDistribution(ctx context.Context, cfg model.Tree, tags []Tag, copyCheck func(store.Txn) error) (d *Distribution, created bool, err error) {
 	model.FillDefaults(cfg)
 	parsed, err := model.ParseDistributionConfig(cfg)
 	if err != nil {
@@ -68,8 +69,8 @@ func (c *Control) createDistribution(ctx context.Context, cfg model.Tree, tags [
 	var existingID, id string
 	_, err = c.store.Update(ctx, func(tx store.Txn) error {
 		existingID, id = "", ""
-		if copy != nil {
-			if err := copy(tx); err != nil {
+		if copyCheck != nil {
+			if err := copyCheck(tx); err != nil {
 				return err
 			}
 		}
