@@ -89,7 +89,7 @@ func (c *Control) stagingByDNSName(tx store.ReadTxn, name string) (string, error
 // claimStaging resolves the policy's staging distribution and fails with
 // StagingDistributionInUse when another policy names it.
 func (c *Control) claimStaging(tx store.ReadTxn, policyID string, p model.ContinuousDeploymentPolicy) (string, error) {
-	stagingID, err := c.stagingByDNSName(tx, p.StagingDNSNames[0])
+	stagingID, err := c.stagingByDNSName(tx, p.StagingDomain())
 	if err != nil {
 		return "", err
 	}

@@ -106,6 +106,11 @@ func TestContinuousDeploymentPolicy_validation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Read back as sent (a changed value is a perpetual diff in
+			// Terraform).
+			if got, want := canonicalJSON(t, p.Config), canonicalJSON(t, c.cfg); got != want {
+				t.Errorf("read back %s, sent %s", got, want)
+			}
 			if err := e.c.DeleteContinuousDeploymentPolicy(e.ctx, p.ID, p.ETag); err != nil {
 				t.Fatal(err)
 			}

@@ -68,6 +68,7 @@ func TestPlan_routeStaging(t *testing.T) {
 	})
 	header := stagingPolicy("header", nil)
 	disabled := stagingPolicy("off", func(p *model.ContinuousDeploymentPolicy) { p.Enabled = false })
+	upper := stagingPolicy("upper", func(p *model.ContinuousDeploymentPolicy) { p.StagingDNSNames = []string{strings.ToUpper(stagingHost) + "."} })
 	stagingOff := func(c model.Tree) model.Tree { c = model.Clone(c); c["Enabled"] = "false"; return c }
 	cases := []struct {
 		name        string
@@ -88,6 +89,7 @@ func TestPlan_routeStaging(t *testing.T) {
 		{"header: other name", header, nil, testHost, http.Header{"Aws-Cf-Cd-Other": {"yes"}}, "E1TEST", "", 0},
 		{"header: staging disabled", header, stagingOff, testHost, http.Header{"Aws-Cf-Cd-Staging": {"yes"}}, "E1TEST", "", 0},
 		{"policy disabled", disabled, nil, testHost, http.Header{"Aws-Cf-Cd-Staging": {"yes"}}, "E1TEST", "", 0},
+		{"policy names the staging domain in capitals", upper, nil, testHost, http.Header{"Aws-Cf-Cd-Staging": {"yes"}}, "E2STAGING", "", 0},
 		{"staging's own domain is not served", header, nil, stagingHost, http.Header{"Aws-Cf-Cd-Staging": {"yes"}}, "", "", 0},
 		{"sticky: staging session continues", sticky, nil, testHost,
 			http.Header{"Cookie": {fmt.Sprintf("a=b; aws-cf-cd-stickiness=s%d.7", start)}}, "E2STAGING", fmt.Sprintf("s%d", start), 300},

@@ -100,9 +100,8 @@ func ParseContinuousDeploymentPolicyConfig(t Tree) (ContinuousDeploymentPolicy, 
 	if len(p.StagingDNSNames) > 1 {
 		return p, Errorf("InvalidArgument", "StagingDistributionDnsNames can name only one staging distribution.")
 	}
-	for i, n := range p.StagingDNSNames {
-		p.StagingDNSNames[i] = strings.ToLower(strings.TrimSuffix(n, "."))
-	}
+	// Kept as sent (a read gives them back unchanged); compared without
+	// case or a final dot (StagingDomain).
 	tc := Sub(t, "TrafficConfig")
 	if tc == nil {
 		return p, nil
@@ -149,6 +148,15 @@ func ParseContinuousDeploymentPolicyConfig(t Tree) (ContinuousDeploymentPolicy, 
 		return p, Errorf("InvalidArgument", "TrafficConfig Type must be SingleWeight or SingleHeader.")
 	}
 	return p, nil
+}
+
+// StagingDomain is the staging distribution's domain name, lower-case,
+// without a final dot.
+func (p ContinuousDeploymentPolicy) StagingDomain() string {
+	if len(p.StagingDNSNames) == 0 {
+		return ""
+	}
+	return strings.ToLower(strings.TrimSuffix(p.StagingDNSNames[0], "."))
 }
 
 // Config is the policy as a ContinuousDeploymentPolicyConfig document.

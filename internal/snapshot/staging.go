@@ -3,7 +3,6 @@ package snapshot
 import (
 	"log/slog"
 	"net/textproto"
-	"strings"
 	"time"
 
 	"openfront/internal/model"
@@ -55,7 +54,7 @@ func (r *records) compileStaging(s *Snapshot, stagings map[string]*Distribution)
 		if rec == nil || !rec.Policy.Enabled || rec.Policy.Type == "" || len(rec.Policy.StagingDNSNames) == 0 {
 			continue
 		}
-		staging := stagings[strings.ToLower(rec.Policy.StagingDNSNames[0])]
+		staging := stagings[rec.Policy.StagingDomain()]
 		if staging == nil {
 			continue
 		}
