@@ -68,7 +68,9 @@ func TestPlan_routeStaging(t *testing.T) {
 	})
 	header := stagingPolicy("header", nil)
 	disabled := stagingPolicy("off", func(p *model.ContinuousDeploymentPolicy) { p.Enabled = false })
-	upper := stagingPolicy("upper", func(p *model.ContinuousDeploymentPolicy) { p.StagingDNSNames = []string{strings.ToUpper(stagingHost) + "."} })
+	upper := stagingPolicy("upper", func(p *model.ContinuousDeploymentPolicy) {
+		p.StagingDNSNames = []string{strings.ToUpper(stagingHost) + "."}
+	})
 	stagingOff := func(c model.Tree) model.Tree { c = model.Clone(c); c["Enabled"] = "false"; return c }
 	cases := []struct {
 		name        string
