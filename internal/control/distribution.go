@@ -45,6 +45,13 @@ type Apply func(stored model.Tree) (model.Tree, error)
 // (created=false). The same reference with another config is
 // DistributionAlreadyExists.
 func (c *Control) CreateDistribution(ctx context.Context, cfg model.Tree, tags []Tag) (d *Distribution, created bool, err error) {
+	return c.createDistribution(ctx, cfg, tags, nil)
+}
+
+// createDistribution creates a distribution; copyCheck, when not nil,
+// runs first in the transaction (CopyDistribution: the primary is still
+// the version its If-Match named).
+func (c *Control) createDistribution(ctx context.Context, cfg model.Tree, tags []Tag, copyCheck func(store.Txn) error) (d *Distribution, created bool, err error) {
 	model.FillDefaults(cfg)
 	parsed, err := model.ParseDistributionConfig(cfg)
 	if err != nil {
@@ -62,6 +69,11 @@ func (c *Control) CreateDistribution(ctx context.Context, cfg model.Tree, tags [
 	var existingID, id string
 	_, err = c.store.Update(ctx, func(tx store.Txn) error {
 		existingID, id = "", ""
+		if copyCheck != nil {
+			if err := copyCheck(tx); err != nil {
+				return err
+			}
+		}
 		refKey := "callerref/dist/" + parsed.CallerReference
 		if kv, ok, err := tx.Get(refKey); err != nil {
 			return err
@@ -99,6 +111,9 @@ func (c *Control) CreateDistribution(ctx context.Context, cfg model.Tree, tags [
 			return err
 		}
 		id = newID("E")
+		if err := c.checkContinuousDeployment(tx, id, parsed, nil); err != nil {
+			return err
+		}
 		if err := claimAliases(tx, distKey(id), parsed.Aliases); err != nil {
 			return err
 		}
@@ -184,6 +199,7 @@ func distIndexKeys(id string, p *model.DistributionConfig) []string {
 	keys = append(keys, realtimeLogRefKeys(p, distKey(id))...)
 	keys = append(keys, functionRefKeys(p, distKey(id))...)
 	keys = append(keys, fleConfigRefKeys(p, distKey(id))...)
+	keys = append(keys, cdPolicyRefKeys(p, distKey(id))...)
 	return append(keys, policyRefKeys(p, distKey(id))...)
 }
 
@@ -213,6 +229,13 @@ func (c *Control) GetDistribution(ctx context.Context, id string) (*Distribution
 		d, err = c.distView(ctx, kv, applied)
 		if err != nil {
 			return err
+		}
+		// A primary is InProgress until the edges apply its continuous
+		// deployment policy too.
+		if rev, err := policyRevision(tx, d.Config); err != nil {
+			return err
+		} else if rev > applied {
+			d.Status = "InProgress"
 		}
 		d.InProgressInvalidationBatches, err = c.inProgressInvalidations(tx, id, applied)
 		return err
@@ -277,47 +300,7 @@ func (c *Control) UpdateDistribution(ctx context.Context, id, ifMatch string, ap
 		if err != nil {
 			return err
 		}
-		model.FillDefaults(next)
-		parsed, err := model.ParseDistributionConfig(next)
-		if err != nil {
-			return err
-		}
-		if parsed.CallerReference != model.StrOr(rec.Config, "", "CallerReference") {
-			return model.Errorf("IllegalUpdate", "Origin and CallerReference cannot be updated.")
-		}
-		if err := c.checkDistributionLimits(parsed); err != nil {
-			return err
-		}
-		if err := checkUnservedReferences(next, parsed, c.settings.Certificates); err != nil {
-			return err
-		}
-		if err := c.checkOAIs(tx, parsed); err != nil {
-			return err
-		}
-		if err := c.checkFunctionAssociations(tx, distKey(id), next); err != nil {
-			return err
-		}
-		if err := checkReferences(tx, parsed); err != nil {
-			return err
-		}
-		if err := c.checkRealtimeLogRefs(tx, parsed); err != nil {
-			return err
-		}
-		if err := c.checkFLERefs(tx, parsed, distKey(id)); err != nil {
-			return err
-		}
-		if err := claimAliases(tx, distKey(id), parsed.Aliases); err != nil {
-			return err
-		}
-		oldParsed, err := model.ParseDistributionConfig(rec.Config)
-		if err != nil {
-			return err
-		}
-		if err := syncIndex(tx, distKey(id), distIndexKeys(id, oldParsed), distIndexKeys(id, parsed)); err != nil {
-			return err
-		}
-		updated := model.DistributionRecord{ID: id, DomainName: rec.DomainName, LastModified: c.now().UTC(), Config: next}
-		return putJSON(tx, distKey(id), updated)
+		return c.putUpdatedDistribution(tx, id, rec, next)
 	})
 	if err != nil {
 		return nil, err
@@ -327,6 +310,55 @@ func (c *Control) UpdateDistribution(ctx context.Context, id, ifMatch string, ap
 		d.Status = "InProgress" // as of the commit: the edges have yet to apply it
 	}
 	return d, err
+}
+
+// putUpdatedDistribution checks next, the new config of the stored
+// distribution rec, against CloudFront's rules and writes it.
+func (c *Control) putUpdatedDistribution(tx store.Txn, id string, rec *model.DistributionRecord, next model.Tree) error {
+	model.FillDefaults(next)
+	parsed, err := model.ParseDistributionConfig(next)
+	if err != nil {
+		return err
+	}
+	if parsed.CallerReference != model.StrOr(rec.Config, "", "CallerReference") {
+		return model.Errorf("IllegalUpdate", "Origin and CallerReference cannot be updated.")
+	}
+	if err := c.checkDistributionLimits(parsed); err != nil {
+		return err
+	}
+	if err := checkUnservedReferences(next, parsed, c.settings.Certificates); err != nil {
+		return err
+	}
+	if err := c.checkOAIs(tx, parsed); err != nil {
+		return err
+	}
+	if err := c.checkFunctionAssociations(tx, distKey(id), next); err != nil {
+		return err
+	}
+	if err := checkReferences(tx, parsed); err != nil {
+		return err
+	}
+	if err := c.checkRealtimeLogRefs(tx, parsed); err != nil {
+		return err
+	}
+	if err := c.checkFLERefs(tx, parsed, distKey(id)); err != nil {
+		return err
+	}
+	if err := claimAliases(tx, distKey(id), parsed.Aliases); err != nil {
+		return err
+	}
+	oldParsed, err := model.ParseDistributionConfig(rec.Config)
+	if err != nil {
+		return err
+	}
+	if err := c.checkContinuousDeployment(tx, id, parsed, oldParsed); err != nil {
+		return err
+	}
+	if err := syncIndex(tx, distKey(id), distIndexKeys(id, oldParsed), distIndexKeys(id, parsed)); err != nil {
+		return err
+	}
+	updated := model.DistributionRecord{ID: id, DomainName: rec.DomainName, LastModified: c.now().UTC(), Config: next}
+	return putJSON(tx, distKey(id), updated)
 }
 
 // DeleteDistribution deletes a disabled, deployed distribution, with its
@@ -344,6 +376,9 @@ func (c *Control) DeleteDistribution(ctx context.Context, id, ifMatch string) er
 		}
 		if model.Bool(rec.Config, "Enabled") || kv.ModRevision > applied {
 			return model.Errorf("DistributionNotDisabled", "The distribution you are trying to delete has not been disabled.")
+		}
+		if err := checkStagingDelete(tx, id); err != nil {
+			return err
 		}
 		parsed, err := model.ParseDistributionConfig(rec.Config)
 		if err != nil {
@@ -440,6 +475,11 @@ func (c *Control) listDistributions(ctx context.Context, opts ListOptions, keep 
 			d, err := c.distView(ctx, kv, applied)
 			if err != nil {
 				return err
+			}
+			if rev, err := policyRevision(tx, d.Config); err != nil {
+				return err
+			} else if rev > applied {
+				d.Status = "InProgress" // as GetDistribution says
 			}
 			items = append(items, d)
 		}

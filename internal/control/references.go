@@ -10,26 +10,24 @@ import (
 // resource OpenFront cannot have yet, with the error CloudFront gives for a
 // resource that does not exist (the codes are those botocore's model lists
 // for CreateDistribution and UpdateDistribution): OpenFront serves no
-// Lambda@Edge, continuous deployment policies,
+// Lambda@Edge,
 // origin mTLS certificates, VPC origins, Anycast IP
 // lists, trust stores or connection functions, so any other reference to
 // one names something that does not exist. Accepting it would store a
 // config the edge silently does not honour. A viewer certificate
 // (ACMCertificateArn, IAMCertificateId) is the operator's, from
 // --certificate-dir: checkViewerCertificate. CloudFront Functions,
-// response headers policies, real-time log configs and field-level
-// encryption configs exist in the store: their references are checked in
-// the transaction (checkFunctionAssociations, the policy kinds,
-// checkRealtimeLogRefs, checkFLERefs).
+// response headers policies, real-time log configs, field-level
+// encryption configs and continuous deployment policies exist in the
+// store: their references are checked in the transaction
+// (checkFunctionAssociations, the policy kinds, checkRealtimeLogRefs,
+// checkFLERefs, checkContinuousDeployment).
 func checkUnservedReferences(cfg model.Tree, p *model.DistributionConfig, certs CertificateChecker) error {
 	for _, b := range behaviorTrees(cfg) {
 		pattern := model.StrOr(b, "*", "PathPattern")
 		if las := model.StructItems(b, "LambdaFunctionAssociations"); len(las) > 0 {
 			return model.Errorf("InvalidLambdaFunctionAssociation", "The Lambda@Edge function %q associated with cache behavior %q cannot be used: OpenFront does not run Lambda@Edge functions.", model.StrOr(las[0], "", "LambdaFunctionARN"), pattern)
 		}
-	}
-	if id := model.StrOr(cfg, "", "ContinuousDeploymentPolicyId"); id != "" {
-		return model.Errorf("NoSuchContinuousDeploymentPolicy", "The continuous deployment policy %q does not exist (OpenFront does not serve continuous deployment yet).", id)
 	}
 	if err := checkViewerCertificate(p, certs); err != nil {
 		return err

@@ -155,6 +155,11 @@ func (x *exchange) writeRealtimeLog(rec *accesslog.Record) {
 	}
 	req := &realtimelog.Request{Record: *rec, Header: x.r.Header, PathPattern: beh.PathPattern,
 		DistributionID: x.dist.ID, DistributionDomain: x.dist.DomainName}
+	if x.primary != nil {
+		// primary-distribution-id: the primary, also when its staging
+		// distribution served ("Real-time log configuration fields").
+		req.DistributionID, req.DistributionDomain = x.primary.ID, x.primary.DomainName
+	}
 	if req.PathPattern == "" {
 		req.PathPattern = "*" // the default cache behaviour
 	}

@@ -9,7 +9,12 @@
 // is the whole pipeline:
 //
 //	plan (plan.go, pure: no I/O; table tests drive it)
-//	  resolveDistribution  Host -> distribution (unknown or disabled: 403)
+//	  resolveDistribution  Host -> distribution (unknown or disabled: 403;
+//	                       staging distributions have no Host of their own)
+//	  routeStaging         staging.go: a primary's continuous deployment
+//	                       policy hands the request (by header, or by
+//	                       weight with a session cookie) to its staging
+//	                       distribution, whose config decides the rest
 //	  geo restriction      TCP peer's country (blocked: 403)
 //	  matchBehavior        path normalised (package urlpath; bad escape:
 //	                       400), first PathPattern match, else the default
@@ -50,7 +55,7 @@
 //	                       debug level, one structured line per request
 //
 // Where a new phase goes: a rule decided from the request head alone
-// (staging routing, a new filter) is a step of planner.plan, returning a
+// (staging routing is one, a new filter) is a step of planner.plan, returning a
 // refusal to stop; code that rewrites the viewer request or answers it
 // (a viewer-request function) runs between plan and obtain in run; edits
 // to what the origin is asked or what is stored (origin-request and

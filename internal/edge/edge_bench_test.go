@@ -227,9 +227,13 @@ func BenchmarkHit1MiB(b *testing.B) { benchHit(b, 1<<20) }
 // point (ServeFast, as package fastpath calls it for a plain HTTP/1.1
 // hit): the response head is rendered into a reused buffer.
 func BenchmarkServeFast1KiB(b *testing.B) {
+	benchServeFast1KiB(b, newBenchEdge(b, newBenchOrigin(b)))
+}
+
+// benchServeFast1KiB fills s's cache with a 1 KiB object and serves it
+// through ServeFast, which must answer every time.
+func benchServeFast1KiB(b *testing.B, s *edge.Server) {
 	const size = 1 << 10
-	o := newBenchOrigin(b)
-	s := newBenchEdge(b, o)
 	prefill(b, s, "/obj/hit?size=1024", size)
 	r := &fastpath.Request{Method: "GET", Path: "/obj/hit", RawQuery: "size=1024", Host: benchHost, RemoteAddr: "127.0.0.1:40000"}
 	buf := make([]byte, 0, 4096)
@@ -241,6 +245,16 @@ func BenchmarkServeFast1KiB(b *testing.B) {
 			b.Fatalf("ServeFast declined a fresh hit (ok=%v, %d body bytes)", ok, len(body))
 		}
 	}
+}
+
+// BenchmarkServeFast1KiBStagingPolicy is BenchmarkServeFast1KiB for a
+// primary with a header-based continuous deployment policy (its staging
+// distribution is itself, so that the hit is the same object): the cost
+// of the routing phase on the fast path, for a request without the header.
+func BenchmarkServeFast1KiBStagingPolicy(b *testing.B) {
+	benchServeFast1KiB(b, newBenchEdgeWith(b, newBenchOrigin(b), nil, func(d *snapshot.Distribution) {
+		d.Staging = &snapshot.StagingRoute{PolicyID: "p", Staging: d, Header: "Aws-Cf-Cd-Staging", Value: "1"}
+	}))
 }
 
 // BenchmarkHit1KiBParallel is BenchmarkHit1KiB from GOMAXPROCS goroutines.

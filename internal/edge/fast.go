@@ -19,7 +19,7 @@ import (
 // path only adds "look the key up in memory, write the stored head and
 // body". It declines (ok=false, nothing written or counted) every request
 // whose answer needs more: a refusal or a request the plan does not
-// cache, access or real-time logging or a debug-level log (written by
+// cache, a continuous deployment session cookie to set (staging.go), access or real-time logging or a debug-level log (written by
 // ServeHTTP's logging phase), a path that is not already normal
 // (urlpath.IsNormal: normalising would allocate), a response headers
 // policy it cannot apply itself (responseheaders.Policy.Fast) or an
@@ -51,7 +51,7 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	if ref == nil {
 		rhp = p.beh.ResponseHeaders
 	}
-	if ref != nil || !p.cached || p.beh.ViewerRequest != nil || p.beh.ViewerResponse != nil ||
+	if ref != nil || !p.cached || p.session.set || p.beh.ViewerRequest != nil || p.beh.ViewerResponse != nil ||
 		p.dist.Config.Logging.Enabled && s.opts.AccessLog != nil ||
 		p.dist.RealtimeLogs && s.opts.RealtimeLog != nil ||
 		rhp != nil && (!rhp.Fast() || r.Method == http.MethodOptions) ||

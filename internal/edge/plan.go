@@ -54,6 +54,9 @@ type viewerHeader interface {
 	Has(name string) bool
 	// FieldCount is the number of header fields received, Host excluded.
 	FieldCount() int
+	// Only returns the value of the field named name (canonical) when it
+	// was sent exactly once, without allocating.
+	Only(name string) (string, bool)
 }
 
 // httpHeader is net/http's header map as a viewerHeader.
@@ -61,6 +64,12 @@ type httpHeader http.Header
 
 func (h httpHeader) HeaderOf([]string) http.Header { return http.Header(h) }
 func (h httpHeader) Has(name string) bool          { return len(h[name]) > 0 }
+func (h httpHeader) Only(name string) (string, bool) {
+	if vs := h[name]; len(vs) == 1 {
+		return vs[0], true
+	}
+	return "", false
+}
 func (h httpHeader) FieldCount() int {
 	n := 0
 	for _, vs := range h {
@@ -118,6 +127,13 @@ func (h *requestHead) requestURI() string {
 type plan struct {
 	dist *snapshot.Distribution
 	beh  *snapshot.Behavior
+	// primary is the distribution the Host named when it has a
+	// continuous deployment policy (dist is then the primary or its
+	// staging distribution, as routeStaging chose); nil otherwise.
+	primary *snapshot.Distribution
+	// session is the weight mode's stickiness cookie to send (set: the
+	// response carries it; see staging.go).
+	session stagingSession
 
 	path       string // viewer path, normalised (urlpath.Normalize)
 	accessPath string // path of access decisions: behaviour, signature (urlpath.ForAccess)
@@ -198,6 +214,12 @@ func (pl planner) plan(p *plan, snap *snapshot.Snapshot, h *requestHead, now tim
 	if !p.dist.Config.Enabled {
 		p.dist = nil // served by nobody: no custom error page, no log
 		return key, &refuseDisabled
+	}
+	// routeStaging: a primary's continuous deployment policy may hand
+	// the request to its staging distribution, whose config then decides
+	// everything below (staging.go).
+	if p.dist.Staging != nil {
+		pl.routeStaging(p, h, now)
 	}
 	// Geo restriction applies to the whole distribution, on the TCP peer
 	// (not X-Forwarded-For); an unknown country is served ("Restrict

@@ -166,6 +166,9 @@ func (x *exchange) write(resp *response) {
 	if x.beh != nil && x.beh.ResponseHeaders != nil {
 		x.applyResponseHeadersPolicy(h, resp.preflight)
 	}
+	if x.session.set {
+		h.Add("Set-Cookie", x.session.cookie()) // continuous deployment's session (staging.go)
+	}
 	if x.runViewerResponseFunction(resp, status) {
 		return // the function failed: its error page was written instead
 	}

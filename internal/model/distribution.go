@@ -36,6 +36,11 @@ type DistributionConfig struct {
 	GeoRestriction    GeoRestriction
 	WebACLID          string
 	HTTPVersion       string
+	// Staging: a staging distribution (made by CopyDistribution), served
+	// only through its primary's continuous deployment policy.
+	Staging bool
+	// ContinuousDeploymentPolicyID: the policy of a primary ("" none).
+	ContinuousDeploymentPolicyID string
 }
 
 // Origin is one origin of a distribution.
@@ -173,6 +178,9 @@ func ParseDistributionConfig(t Tree) (*DistributionConfig, error) {
 		Enabled:           Bool(t, "Enabled"),
 		WebACLID:          StrOr(t, "", "WebACLId"),
 		HTTPVersion:       StrOr(t, "http2", "HttpVersion"),
+		Staging:           Bool(t, "Staging"),
+
+		ContinuousDeploymentPolicyID: StrOr(t, "", "ContinuousDeploymentPolicyId"),
 	}
 	if len(c.Comment) > 128 {
 		return nil, Errorf("InvalidArgument", "The parameter Comment is too long (maximum 128 characters).")

@@ -30,9 +30,10 @@ type Request struct {
 	PathPattern string
 	// Country is the viewer's ISO 3166-1 alpha-2 country ("" unknown).
 	Country string
-	// DistributionID and DistributionDomain name the distribution that
-	// served the request: with no continuous deployment, it is the primary
-	// distribution (primary-distribution-id, primary-distribution-dns-name).
+	// DistributionID and DistributionDomain name the primary distribution
+	// (primary-distribution-id, primary-distribution-dns-name): the one the
+	// viewer named, also when its staging distribution served the request
+	// (docs/continuous-deployment.md).
 	DistributionID, DistributionDomain string
 }
 

@@ -101,8 +101,7 @@ func TestIgnoredFields(t *testing.T) {
 		}, []string{"Origins.Items[].OriginShield.Enabled", "Origins.Items[].OriginShield.OriginShieldRegion"}},
 		{"stored before references were refused", func(c model.Tree) {
 			behavior(c)["LambdaFunctionAssociations"] = model.Wrapper([]model.Tree{{"LambdaFunctionARN": "arn:aws:lambda:us-east-1:1:function:f:1", "EventType": "viewer-request"}})
-			c["ContinuousDeploymentPolicyId"] = "cdp"
-		}, []string{"DefaultCacheBehavior.LambdaFunctionAssociations.Items[].LambdaFunctionARN", "DefaultCacheBehavior.LambdaFunctionAssociations.Items[].EventType", "ContinuousDeploymentPolicyId"}},
+		}, []string{"DefaultCacheBehavior.LambdaFunctionAssociations.Items[].LambdaFunctionARN", "DefaultCacheBehavior.LambdaFunctionAssociations.Items[].EventType"}},
 		{"function associations are acted on", func(c model.Tree) {
 			behavior(c)["FunctionAssociations"] = model.Wrapper([]model.Tree{{"FunctionARN": "arn:aws:cloudfront::1:function/f", "EventType": "viewer-request"}})
 		}, nil},

@@ -70,6 +70,10 @@ type Distribution struct {
 	// RealtimeLogs: a cache behaviour has a real-time log configuration
 	// (Behavior.RealtimeLog).
 	RealtimeLogs bool
+	// Staging routes some of a primary's requests to its staging
+	// distribution (nil: no enabled continuous deployment policy); see
+	// staging.go.
+	Staging *StagingRoute
 }
 
 // Behavior is one compiled cache behaviour.
@@ -241,6 +245,7 @@ type records struct {
 	kvsRecords map[string]*model.KeyValueStoreRecord
 	kvsItems   map[string]map[string]string
 	kvsViews   map[string]*functions.KeyValueStore
+	cdPolicies map[string]*model.ContinuousDeploymentPolicyRecord
 	// programs are the compiled LIVE functions of the last snapshot, by
 	// programKey (functions.go).
 	programs map[string]*functions.Program
@@ -258,7 +263,8 @@ func newRecords() *records {
 		realtimeLogs: map[string]*model.RealtimeLogConfigRecord{},
 		fleConfigs:   map[string]*model.FLERecord{}, fleProfiles: map[string]*model.FLERecord{},
 		functions:  map[string]*model.FunctionRecord{},
-		kvsRecords: map[string]*model.KeyValueStoreRecord{}, kvsItems: map[string]map[string]string{}, kvsViews: map[string]*functions.KeyValueStore{}}
+		kvsRecords: map[string]*model.KeyValueStoreRecord{}, kvsItems: map[string]map[string]string{}, kvsViews: map[string]*functions.KeyValueStore{},
+		cdPolicies: map[string]*model.ContinuousDeploymentPolicyRecord{}}
 }
 
 // recordPrefixes are the kinds apply keeps: the watcher loads them all on
@@ -272,6 +278,7 @@ var recordPrefixes = []string{
 	model.FLEConfigPrefix, model.FLEProfilePrefix,
 	model.FunctionPrefix,
 	model.KeyValueStorePrefix, model.KeyValueStoreItemPrefix,
+	model.ContinuousDeploymentPolicyPrefix,
 }
 
 // apply updates the working set with one key; it reports whether the key
@@ -310,6 +317,8 @@ func (r *records) apply(key string, value []byte, deleted bool, log *slog.Logger
 		return r.applyKVSRecord(key, value, deleted, log)
 	case strings.HasPrefix(key, model.KeyValueStoreItemPrefix):
 		return r.applyKVSItem(key, value, deleted)
+	case strings.HasPrefix(key, model.ContinuousDeploymentPolicyPrefix):
+		return applyRecord(r.cdPolicies, key, value, deleted, log)
 	}
 	return false
 }
@@ -347,6 +356,7 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 	for _, rec := range r.originRequestPolicies {
 		custom.OriginRequest[rec.ID] = rec.Policy
 	}
+	stagings := map[string]*Distribution{}
 	for _, rec := range r.dists {
 		cfg, err := model.ParseDistributionConfig(rec.Config)
 		if err != nil {
@@ -362,6 +372,10 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 			r.ignored.check(rec)
 		}
 		s.Distributions[d.ID] = d
+		if cfg.Staging {
+			stagings[strings.ToLower(d.DomainName)] = d
+			continue // served only through its primary (staging.go)
+		}
 		s.byHost[strings.ToLower(d.DomainName)] = d
 		for _, a := range cfg.Aliases {
 			a = strings.ToLower(a)
@@ -397,6 +411,7 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 			}
 		}
 	}
+	r.compileStaging(s, stagings) // after the signed-cookie skips, which it extends
 	r.compileResponseHeaders(s, log)
 	r.compileFLE(s, log)
 	r.compileFunctions(s, log)

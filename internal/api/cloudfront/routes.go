@@ -167,4 +167,14 @@ var routes = []route{
 	{"POST", "/get-resource-policy", "GetResourcePolicy", "2020-05-31", resourcePolicyOperation("GetResourcePolicyRequest", false)},
 	{"POST", "/put-resource-policy", "PutResourcePolicy", "2020-05-31", resourcePolicyOperation("PutResourcePolicyRequest", true)},
 	{"POST", "/delete-resource-policy", "DeleteResourcePolicy", "2020-05-31", resourcePolicyOperation("DeleteResourcePolicyRequest", false)},
+
+	// Continuous deployment: staging distributions and their policies.
+	{"POST", "/distribution/{PrimaryDistributionId}/copy", "CopyDistribution", "2020-05-31", (*Handler).copyDistribution},
+	{"PUT", "/distribution/{Id}/promote-staging-config", "UpdateDistributionWithStagingConfig", "2020-05-31", (*Handler).updateDistributionWithStagingConfig},
+	{"POST", "/continuous-deployment-policy", "CreateContinuousDeploymentPolicy", "2020-05-31", (*Handler).createCDPolicy},
+	{"GET", "/continuous-deployment-policy", "ListContinuousDeploymentPolicies", "2020-05-31", (*Handler).listCDPolicies},
+	{"GET", "/continuous-deployment-policy/{Id}", "GetContinuousDeploymentPolicy", "2020-05-31", (*Handler).getCDPolicy},
+	{"GET", "/continuous-deployment-policy/{Id}/config", "GetContinuousDeploymentPolicyConfig", "2020-05-31", (*Handler).getCDPolicyConfig},
+	{"PUT", "/continuous-deployment-policy/{Id}", "UpdateContinuousDeploymentPolicy", "2020-05-31", (*Handler).updateCDPolicy},
+	{"DELETE", "/continuous-deployment-policy/{Id}", "DeleteContinuousDeploymentPolicy", "2020-05-31", (*Handler).deleteCDPolicy},
 }
