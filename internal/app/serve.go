@@ -308,7 +308,10 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
 	if s.roleRuns("edge") && fleetTraffic != nil {
-		go publishTraffic(watchCtx, node, traffic, fleetTraffic.PublishTraffic, log)
+		summarize := func() map[string]*stats.CacheSummary {
+			return stats.SummarizeCache(objects.All(), stats.TopObjects, nil)
+		}
+		go publishTraffic(watchCtx, node, traffic, summarize, fleetTraffic.PublishTraffic, log)
 	}
 	if s.roleRuns("edge") { // an API-only node compiles no snapshot
 		run("snapshot watcher", func() error { return watcher.Run(watchCtx) })

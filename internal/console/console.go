@@ -114,6 +114,14 @@ func New(opts Options) *Console {
 
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
+		// dict passes several values to a sub-template.
+		"dict": func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[kv[i].(string)] = kv[i+1]
+			}
+			return m
+		},
 		"time": func(t time.Time) string {
 			if t.IsZero() {
 				return ""
