@@ -23,6 +23,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -112,7 +113,16 @@ func New(opts Options) *Console {
 	if err != nil {
 		panic(err)
 	}
-	c.static = http.StripPrefix(Prefix+"/static/", http.FileServerFS(sub))
+	files := http.FileServerFS(sub)
+	c.static = http.StripPrefix(Prefix+"/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A name fs.FS refuses (invalid UTF-8, dot segments) is not a
+		// file: 404, not the 500 http.FileServerFS answers for it.
+		if name := strings.TrimPrefix(r.URL.Path, "/"); name != "" && !fs.ValidPath(name) {
+			http.NotFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))
 	c.routes()
 	return c
 }

@@ -22,7 +22,13 @@ func (c *Console) routes() {
 	m.HandleFunc("POST "+Prefix+"/login", c.login)
 	m.Handle("POST "+Prefix+"/logout", c.authorized(c.logout))
 	m.Handle("GET "+Prefix+"/static/", c.static)
-	m.HandleFunc("GET "+Prefix, func(w http.ResponseWriter, r *http.Request) {
+	m.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			// Not the mux's 307 to /console/, which would carry the POST on.
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "Method not allowed.", http.StatusMethodNotAllowed)
+			return
+		}
 		http.Redirect(w, r, Prefix+"/", http.StatusSeeOther)
 	})
 	m.Handle("GET "+Prefix+"/{$}", c.authorized(c.distributions))
