@@ -332,7 +332,9 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 	}
 	if edgeHTTPS != nil {
 		run("edge https", func() error {
-			return edgeHTTPS.Serve(httpguard.TLSListener(edgeTLSLn, edgeHTTPS.TLSConfig, edgeGuard))
+			tlsGuard := *edgeGuard
+			tlsGuard.HandshakeFailed = handshakeLog(log, filepath.Join(absolute(s.DataDir), "edge-cert.pem"), time.Now)
+			return edgeHTTPS.Serve(httpguard.TLSListener(edgeTLSLn, edgeHTTPS.TLSConfig, &tlsGuard))
 		})
 		log.Info("listening", "listener", "edge-https", "addr", edgeTLSLn.Addr().String())
 		log.Info("edge: aliases of distributions with the default certificate are served with the *." + s.DomainSuffix + " certificate (CloudFront would refuse such aliases)")
