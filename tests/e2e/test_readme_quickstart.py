@@ -1,7 +1,7 @@
 """The README's quick start, as a new user pastes it (issue 17: "a new user can follow the README
 to a graph of their own traffic in under five minutes"): the server started as the README says
 (first start: generated credentials in ./openfront-data), then the README's command block run as
-written by bash in the same directory, the only change being the ports (the README's defaults,
+written by bash in the same directory, followed by the README's boto3 example, the only change being the ports (the README's defaults,
 4580, 8080 and 9000, may be taken on a test machine). The block must leave a distribution whose
 console counters show the traffic it sent, and the console's pages must show them.
 """
@@ -32,6 +32,16 @@ def quickstart_block():
     return m.group(1)
 
 
+def boto3_snippet():
+    """The README's boto3 example (the ```python block after "With boto3")."""
+    with open(README, encoding="utf-8") as f:
+        text = f.read()
+    m = re.search(r"With boto3[^\n]*\n+```python\n(.*?)\n```", text, re.S)
+    if not m:
+        raise AssertionError("README.md has no boto3 example")
+    return m.group(1)
+
+
 def have(cmd):
     return subprocess.run(["sh", "-c", "command -v " + cmd], capture_output=True).returncode == 0
 
@@ -57,6 +67,15 @@ class TestReadmeQuickStart(unittest.TestCase):
             self.assertIn(default, script, "the README's block no longer uses %s" % default)
             script = script.replace(default, port)
 
+        # Then the README's boto3 example, in the same shell (its exports, its origin).
+        snippet = boto3_snippet()
+        for default, port in (("127.0.0.1:4580", "127.0.0.1:%d" % srv.api_port), ("9000", str(origin_port))):
+            self.assertIn(default, snippet, "the README's boto3 example no longer uses %s" % default)
+            snippet = snippet.replace(default, port)
+        with open(os.path.join(cwd, "snippet.py"), "w") as f:
+            f.write(snippet)
+        script += "\npython3 snippet.py\n"
+
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OPENFRONT_"))}
         env["HOME"] = cwd  # no ~/.aws of the machine running the tests
         began = time.time()
@@ -74,6 +93,7 @@ class TestReadmeQuickStart(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, out)
         self.assertLess(took, 120, "the quick start's commands took %.0f s" % took)
 
+        self.assertRegex(out, r"\nd[a-z0-9]{13}\.cloudfront\.localhost\n$", "the boto3 example's DomainName")
         self.assertIn("X-Cache: Miss from cloudfront", out)
         self.assertIn("Hello from my origin", out)
         stats = json.loads(out[out.index("{\n"):out.rindex("}") + 1])
