@@ -26,6 +26,7 @@ func firstStart(w io.Writer, s *Settings, info firstStartInfo) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "OpenFront is running (first start).\n\n")
 	fmt.Fprintf(&b, "  API:       %s  (CloudFront and Lightsail APIs, /metrics)\n", api)
+	fmt.Fprintf(&b, "  Console:   %s/console  (graphs of your traffic; log in with the credentials below)\n", api)
 	if info.edge != nil {
 		fmt.Fprintf(&b, "  Edge:      http://%s", reachable(info.edge.Addr()))
 		if info.edgeTLS != nil {

@@ -88,6 +88,7 @@ func TestFirstStart_absolutePathsAndNoPlaceholders(t *testing.T) {
 		"export AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(wd, "data", "credentials") + "\n",
 		"export AWS_ENDPOINT_URL=http://" + api.Addr().String() + "\n",
 		"export AWS_DEFAULT_REGION=us-east-1\n",
+		"Console:   http://" + api.Addr().String() + "/console ",
 		"Data dir:  " + filepath.Join(wd, "data") + "\n",
 		"AKOFTEST", "SECRET",
 	} {

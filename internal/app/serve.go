@@ -311,7 +311,10 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
 	if s.roleRuns("edge") && fleetTraffic != nil {
-		go publishTraffic(watchCtx, node, traffic, fleetTraffic.PublishTraffic, log)
+		summarize := func() map[string]*stats.CacheSummary {
+			return stats.SummarizeCache(objects.All(), stats.TopObjects, nil)
+		}
+		go publishTraffic(watchCtx, node, traffic, summarize, fleetTraffic.PublishTraffic, log)
 	}
 	if s.roleRuns("edge") { // an API-only node compiles no snapshot
 		run("snapshot watcher", func() error { return watcher.Run(watchCtx) })
@@ -332,7 +335,9 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 	}
 	if edgeHTTPS != nil {
 		run("edge https", func() error {
-			return edgeHTTPS.Serve(httpguard.TLSListener(edgeTLSLn, edgeHTTPS.TLSConfig, edgeGuard))
+			tlsGuard := *edgeGuard
+			tlsGuard.HandshakeFailed = handshakeLog(log, filepath.Join(absolute(s.DataDir), "edge-cert.pem"), time.Now)
+			return edgeHTTPS.Serve(httpguard.TLSListener(edgeTLSLn, edgeHTTPS.TLSConfig, &tlsGuard))
 		})
 		log.Info("listening", "listener", "edge-https", "addr", edgeTLSLn.Addr().String())
 		log.Info("edge: aliases of distributions with the default certificate are served with the *." + s.DomainSuffix + " certificate (CloudFront would refuse such aliases)")

@@ -3,6 +3,7 @@ package cache
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -181,25 +182,52 @@ func (c *Cache) Purge(distID string, match func(path string) bool) int {
 	return n
 }
 
-// Objects returns the stored objects of distribution distID, from both
-// tiers (an object in both is listed once, with the memory tier's Ref). It
+// Objects returns the stored objects of distribution distID (see All). It
 // walks every stored object: for the console, never the request path.
 func (c *Cache) Objects(distID string) []Ref {
 	var out []Ref
-	seen := map[string]bool{}
-	tiers := []Storage{c.mem}
-	if c.disk != nil {
-		tiers = append(tiers, c.disk)
-	}
-	for _, tier := range tiers {
-		for r := range tier.All() {
-			if r.DistID == distID && !seen[r.Key] {
-				seen[r.Key] = true
-				out = append(out, r)
-			}
+	for r := range c.All() {
+		if r.DistID == distID {
+			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// All yields every stored object of both tiers, an object in both once,
+// with the memory tier's Ref and the hits of both copies. It holds the
+// memory tier's refs while it walks the disk tier's: for the console and
+// the fleet's published summaries, never the request path.
+func (c *Cache) All() iter.Seq[Ref] {
+	return func(yield func(Ref) bool) {
+		if c.disk == nil {
+			for r := range c.mem.All() {
+				if !yield(r) {
+					return
+				}
+			}
+			return
+		}
+		inMemory := map[string]Ref{}
+		for r := range c.mem.All() {
+			inMemory[r.Key] = r
+		}
+		for r := range c.disk.All() {
+			if m, ok := inMemory[r.Key]; ok {
+				m.Hits += r.Hits
+				inMemory[r.Key] = m
+				continue
+			}
+			if !yield(r) {
+				return
+			}
+		}
+		for _, r := range inMemory {
+			if !yield(r) {
+				return
+			}
+		}
+	}
 }
 
 // PurgeDistribution removes every object of distribution distID.

@@ -708,6 +708,20 @@ func TestCache_Objects(t *testing.T) {
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("Objects(E1) = %v, want %v", got, want)
 			}
+			// Hits counted on looked-up entries show per object.
+			for range 2 {
+				e, ok := c.Lookup(cachetest.Key("E1", "/a"))
+				if !ok {
+					t.Fatal("lookup of E1 /a missed")
+				}
+				e.CountHit()
+				e.Close()
+			}
+			for _, r := range c.Objects("E1") {
+				if want := map[string]uint64{"/a": 2}[r.Path]; r.Hits != want {
+					t.Errorf("Objects(E1): %s has %d hits, want %d", r.Path, r.Hits, want)
+				}
+			}
 		})
 	}
 }

@@ -427,6 +427,18 @@ type Entry struct {
 	// it, so never use the file's own size. Seek it and io.CopyN to the
 	// connection to get sendfile(2).
 	File *os.File
+	// Hits is the stored object's hit counter (nil for an object that is
+	// not in a tier, e.g. a promoted copy): see CountHit.
+	Hits *atomic.Uint64
+}
+
+// CountHit counts one response served from the entry, for the console's
+// "top objects by hits". It is one atomic add, no allocation: the edge's
+// fast path calls it on every hit.
+func (e Entry) CountHit() {
+	if e.Hits != nil {
+		e.Hits.Add(1)
+	}
 }
 
 // ReadAt reads body bytes at off (io.ReaderAt over [0, Meta.Size)).

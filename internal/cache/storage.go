@@ -22,6 +22,9 @@ type Ref struct {
 	DistID string
 	Path   string
 	Size   int64 // body bytes
+	// Hits counts the responses served from the object since it was
+	// stored (Entry.CountHit).
+	Hits uint64
 }
 
 // Usage is a tier's current occupancy.

@@ -3,8 +3,9 @@
 // cookie; scripts may send the same key pair with HTTP Basic instead.
 //
 // It is a reader of package control (distributions, invalidations,
-// Lightsail distributions) and of package stats (the live graphs); the only
-// change it makes is creating invalidations, through control like the API.
+// functions, Lightsail distributions) and of package stats (the live graphs); the only
+// changes it makes are creating invalidations and publishing functions
+// (and it runs TestFunction), through control like the API.
 //
 // The graphs show the counters of this process's own edge (package stats
 // counts per node); in an etcd fleet, every edge publishes its counters
@@ -22,6 +23,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,7 +42,7 @@ var staticFS embed.FS
 const Prefix = "/console"
 
 // Control is the part of package control the console reads (and, for
-// invalidations, writes).
+// invalidations and publishing functions, writes).
 type Control interface {
 	ListDistributions(ctx context.Context, opts control.ListOptions, webACLID *string) ([]*control.Distribution, control.Page, error)
 	GetDistribution(ctx context.Context, id string) (*control.Distribution, error)
@@ -49,6 +51,10 @@ type Control interface {
 	CreateInvalidation(ctx context.Context, distID, callerRef string, paths []string) (*control.Invalidation, bool, error)
 	LightsailDistributions(ctx context.Context, pageToken string) ([]*control.LightsailDistribution, string, error)
 	LightsailDistribution(ctx context.Context, name string) (*control.LightsailDistribution, error)
+	ListFunctions(ctx context.Context, stage string, opts control.ListOptions) ([]*control.Function, control.Page, error)
+	GetFunction(ctx context.Context, name, stage string) (*control.Function, error)
+	TestFunction(ctx context.Context, name, ifMatch, stage string, event []byte) (*control.TestResult, error)
+	PublishFunction(ctx context.Context, name, ifMatch string) (*control.Function, error)
 }
 
 // Options configure a Console.
@@ -107,13 +113,30 @@ func New(opts Options) *Console {
 	if err != nil {
 		panic(err)
 	}
-	c.static = http.StripPrefix(Prefix+"/static/", http.FileServerFS(sub))
+	files := http.FileServerFS(sub)
+	c.static = http.StripPrefix(Prefix+"/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A name fs.FS refuses (invalid UTF-8, dot segments) is not a
+		// file: 404, not the 500 http.FileServerFS answers for it.
+		if name := strings.TrimPrefix(r.URL.Path, "/"); name != "" && !fs.ValidPath(name) {
+			http.NotFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))
 	c.routes()
 	return c
 }
 
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
+		// dict passes several values to a sub-template.
+		"dict": func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[kv[i].(string)] = kv[i+1]
+			}
+			return m
+		},
 		"time": func(t time.Time) string {
 			if t.IsZero() {
 				return ""
@@ -122,7 +145,7 @@ func parsePages() map[string]*template.Template {
 		},
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "distributions", "distribution", "invalidation", "lightsail", "lightsaildistribution", "cache", "error"} {
+	for _, name := range []string{"login", "distributions", "distribution", "invalidation", "lightsail", "lightsaildistribution", "cache", "functions", "function", "error"} {
 		pages[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/graphs.html", "templates/"+name+".html"))
 	}
 	return pages

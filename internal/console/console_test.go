@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -516,23 +517,46 @@ func TestCachePage(t *testing.T) {
 	d := e.createDistribution("ref-1", "")
 	other := e.createDistribution("ref-2", "")
 	objects.refs = append(objects.refs,
-		cache.Ref{Key: "k1", DistID: d.ID, Path: "/small", Size: 10},
-		cache.Ref{Key: "k2", DistID: d.ID, Path: "/big", Size: 5000},
-		cache.Ref{Key: "k3", DistID: d.ID, Path: "/big", Size: 4000}, // another variant
+		cache.Ref{Key: "k1", DistID: d.ID, Path: "/small", Size: 10, Hits: 40},
+		cache.Ref{Key: "k2", DistID: d.ID, Path: "/big", Size: 5000, Hits: 2},
+		cache.Ref{Key: "k3", DistID: d.ID, Path: "/mid?v=1", Size: 4000, Hits: 7},
 		cache.Ref{Key: "k4", DistID: d.ID, Path: `/<script>alert(1)</script>"`, Size: 100},
-		cache.Ref{Key: "k5", DistID: other.ID, Path: "/others", Size: 1})
+		cache.Ref{Key: "k5", DistID: other.ID, Path: "/others", Size: 1, Hits: 99})
 	c := e.client()
 	token := e.login(c)
 	r := e.do(c, "GET", "/console/distributions/"+d.ID+"/cache", nil, nil)
 	if r.status != http.StatusOK {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
-	big, small := strings.Index(r.body, "<code>/big</code>"), strings.Index(r.body, "<code>/small</code>")
-	if big < 0 || small < 0 || big > small || !strings.Contains(r.body, "<td>2</td><td>9000</td>") {
-		t.Errorf("largest first, variants summed: %s", r.body)
+	byHits, byBytes, _ := strings.Cut(r.body[strings.Index(r.body, `id="by-hits"`):], `id="by-bytes"`)
+	order := func(table string, paths ...string) bool {
+		at := -1
+		for _, p := range paths {
+			i := strings.Index(table, `<code class="path">`+p+`</code>`)
+			if i <= at {
+				return false
+			}
+			at = i
+		}
+		return true
+	}
+	if !order(byHits, "/small", "/mid?v=1", "/big") || !strings.Contains(byHits, `<td class="hits">40</td><td class="bytes">10</td>`) {
+		t.Errorf("by hits: most hits first: %s", byHits)
+	}
+	if !order(byBytes, "/big", "/mid?v=1", "/small") {
+		t.Errorf("by bytes: largest first: %s", byBytes)
+	}
+	if !strings.Contains(r.body, `id="cache-objects">4<`) || !strings.Contains(r.body, `id="cache-bytes">9110<`) || !strings.Contains(r.body, `id="cache-hits">49<`) {
+		t.Errorf("totals: %s", r.body)
 	}
 	if strings.Contains(r.body, "/others") || strings.Contains(r.body, "<script>alert") || !strings.Contains(r.body, "&lt;script&gt;") {
 		t.Errorf("other distribution or unescaped path: %s", r.body)
+	}
+	// The same as JSON, for scripts.
+	r = e.do(c, "GET", "/console/distributions/"+d.ID+"/cache?format=json", nil, nil)
+	var sum stats.CacheSummary
+	if err := json.Unmarshal([]byte(r.body), &sum); err != nil || sum.Objects != 4 || len(sum.ByHits) != 4 || sum.ByHits[0].Path != "/small" || sum.ByBytes[0].Path != "/big" {
+		t.Errorf("json: %v %s", err, r.body)
 	}
 	// Purge is an invalidation of that path.
 	r = e.do(c, "POST", "/console/distributions/"+d.ID+"/invalidations", url.Values{"csrf_token": {token}, "paths": {"/big"}}, nil)
@@ -542,6 +566,48 @@ func TestCachePage(t *testing.T) {
 	invs, _, _ := e.ctl.ListInvalidations(context.Background(), d.ID, control.ListOptions{MaxItems: 10})
 	if len(invs) != 1 || strings.Join(invs[0].Paths, ",") != "/big" {
 		t.Errorf("invalidations: %+v", invs)
+	}
+	// A purge without the CSRF token is refused.
+	r = e.do(c, "POST", "/console/distributions/"+d.ID+"/invalidations", url.Values{"paths": {"/small"}}, nil)
+	if r.status != http.StatusForbidden {
+		t.Errorf("purge without CSRF token: %d", r.status)
+	}
+}
+
+// With a fleet, the cache page merges every live edge's published summary.
+func TestCachePage_fleet(t *testing.T) {
+	e := newEnv(t)
+	fleet := &fakeFleet{published: map[string][]byte{}}
+	srv := httptest.NewServer(console.New(console.Options{
+		Control: e.ctl, Traffic: e.traffic, Fleet: fleet, Node: "api-only",
+		Credentials: func(id string) (string, bool) { return secret, id == keyID }, Now: e.clock,
+	}))
+	defer srv.Close()
+	e.srv = srv
+	d := e.createDistribution("ref-1", "")
+	publish := func(node string, refs ...cache.Ref) {
+		b, err := json.Marshal(stats.NodeTraffic{Time: time.Now(), Cache: stats.SummarizeCache(slices.Values(refs), stats.TopObjects, nil)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fleet.published[node] = b
+	}
+	publish("edge-1", cache.Ref{DistID: d.ID, Path: "/a", Size: 10, Hits: 5}, cache.Ref{DistID: d.ID, Path: "/huge", Size: 1 << 20, Hits: 1})
+	publish("edge-2", cache.Ref{DistID: d.ID, Path: "/a", Size: 10, Hits: 30}, cache.Ref{DistID: "EOTHER", Path: "/x", Size: 1, Hits: 1000})
+	c := e.client()
+	e.login(c)
+	r := e.do(c, "GET", "/console/distributions/"+d.ID+"/cache?format=json", nil, nil)
+	var sum stats.CacheSummary
+	if err := json.Unmarshal([]byte(r.body), &sum); err != nil {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	if sum.Objects != 3 || sum.Hits != 36 || len(sum.ByHits) != 3 || sum.ByHits[0] != (stats.CachedObject{Path: "/a", Bytes: 10, Hits: 30, Node: "edge-2"}) ||
+		sum.ByBytes[0].Path != "/huge" {
+		t.Errorf("fleet summary: %+v", sum)
+	}
+	page := e.do(c, "GET", "/console/distributions/"+d.ID+"/cache", nil, nil)
+	if page.status != http.StatusOK || !strings.Contains(page.body, "2 live nodes") || !strings.Contains(page.body, "<td>edge-2</td>") {
+		t.Errorf("fleet page: %d %s", page.status, page.body)
 	}
 }
 

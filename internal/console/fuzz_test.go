@@ -1,11 +1,14 @@
 package console_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+
+	"openfront/internal/control"
 )
 
 // FuzzConsole sends arbitrary requests, logged out and with a session but
@@ -17,6 +20,10 @@ func FuzzConsole(f *testing.F) {
 	f.Add("GET", "/console/distributions/../../2020-05-31/distribution", "", "openfront_console=")
 	f.Add("GET", "/console/static/%2e%2e/console.go", "", "")
 	f.Add("POST", "/console/logout", strings.Repeat("a=b&", 1000), "")
+	f.Add("POST", "/console/functions/fz/test", "stage=LIVE&event=%7B%7D", "")
+	f.Add("POST", "/console/functions/fz/publish", "etag=x", "")
+	f.Add("GET", "/console/functions/%2e%2e", "", "")
+	f.Add("GET", "/console/distributions/E1/cache?format=json", "", "")
 	e := newEnv(f)
 	d := e.createDistribution("fuzz", "")
 	loggedIn := e.client()
@@ -41,6 +48,41 @@ func FuzzConsole(f *testing.F) {
 			}
 		}
 		_ = d
+	})
+}
+
+// FuzzFunctionTest runs TestFunction from the console's form with an
+// arbitrary stage and event, logged in with the CSRF token: a hostile event
+// (deep nesting, huge strings, not JSON) or stage is the API's error in the
+// page, never a panic or a 5xx, and nothing is published.
+func FuzzFunctionTest(f *testing.F) {
+	f.Add("DEVELOPMENT", `{"version":"1.0","context":{"eventType":"viewer-request"},"viewer":{"ip":"1.2.3.4"},"request":{"method":"GET","uri":"/a","headers":{},"cookies":{},"querystring":{}}}`)
+	f.Add("LIVE", `{}`)
+	f.Add("", `{"request": {"uri": 5}}`)
+	f.Add("DEVELOPMENT", strings.Repeat("[", 5000))
+	f.Add("development", `null`)
+	e := newEnv(f)
+	if _, err := e.ctl.CreateFunction(context.Background(), "fz", control.FunctionInput{Runtime: "cloudfront-js-2.0",
+		Code: []byte("function handler(event) { return event.request; }")}); err != nil {
+		f.Fatal(err)
+	}
+	c := e.client()
+	token := e.login(c)
+	sessionCookie := c.Jar.Cookies(mustURL(e.srv.URL + "/console/"))[0]
+	h := e.srv.Config.Handler
+	f.Fuzz(func(t *testing.T, stage, event string) {
+		form := url.Values{"csrf_token": {token}, "stage": {stage}, "event": {event}}
+		req := httptest.NewRequest("POST", "/console/functions/fz/test", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(sessionCookie)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code >= 500 {
+			t.Fatalf("stage %q event %q: %d %s", stage, event, w.Code, w.Body)
+		}
+		if _, err := e.ctl.GetFunction(context.Background(), "fz", control.StageLive); err == nil {
+			t.Fatal("testing published the function")
+		}
 	})
 }
 

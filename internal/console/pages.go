@@ -2,7 +2,6 @@ package console
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,7 +22,13 @@ func (c *Console) routes() {
 	m.HandleFunc("POST "+Prefix+"/login", c.login)
 	m.Handle("POST "+Prefix+"/logout", c.authorized(c.logout))
 	m.Handle("GET "+Prefix+"/static/", c.static)
-	m.HandleFunc("GET "+Prefix, func(w http.ResponseWriter, r *http.Request) {
+	m.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			// Not the mux's 307 to /console/, which would carry the POST on.
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "Method not allowed.", http.StatusMethodNotAllowed)
+			return
+		}
 		http.Redirect(w, r, Prefix+"/", http.StatusSeeOther)
 	})
 	m.Handle("GET "+Prefix+"/{$}", c.authorized(c.distributions))
@@ -34,6 +39,10 @@ func (c *Console) routes() {
 	m.Handle("POST "+Prefix+"/distributions/{id}/invalidations", c.authorized(c.createInvalidation))
 	m.Handle("GET "+Prefix+"/distributions/{id}/invalidations/{inv}", c.authorized(c.invalidation))
 	m.Handle("GET "+Prefix+"/distributions/{id}/cache", c.authorized(c.cacheContents))
+	m.Handle("GET "+Prefix+"/functions", c.authorized(c.functions))
+	m.Handle("GET "+Prefix+"/functions/{name}", c.authorized(c.function))
+	m.Handle("POST "+Prefix+"/functions/{name}/test", c.authorized(c.testFunction))
+	m.Handle("POST "+Prefix+"/functions/{name}/publish", c.authorized(c.publishFunction))
 	m.Handle("GET "+Prefix+"/lightsail", c.authorized(c.lightsail))
 	m.Handle("GET "+Prefix+"/lightsail/{name}", c.authorized(c.lightsailDistribution))
 	m.Handle("GET "+Prefix+"/lightsail/{name}/stats.json", c.authorized(c.lightsailStatsJSON))
@@ -215,7 +224,7 @@ func (c *Console) showDistribution(w http.ResponseWriter, r *http.Request, p *pr
 	data["Totals"] = c.pageTotals(r, d.ID)
 	data["Graphs"] = c.opts.Traffic != nil || c.opts.Fleet != nil
 	data["StatsURL"] = Prefix + "/distributions/" + d.ID + "/stats.json"
-	data["HasCache"] = c.opts.Cache != nil
+	data["HasCache"] = c.opts.Cache != nil || c.opts.Fleet != nil
 	c.render(w, status, "distribution", data)
 }
 
@@ -437,57 +446,62 @@ func (c *Console) lightsailStatsJSON(w http.ResponseWriter, r *http.Request, p *
 	c.writeTotals(w, r, d.ID)
 }
 
-// cachedPath is one path's objects in this node's cache (its variants:
-// one per cache key, e.g. per query string or header value).
-type cachedPath struct {
-	Path     string
-	Variants int
-	Bytes    int64
+// cacheSummary is what the cache holds for a distribution: with a fleet,
+// the sum of every live edge's last published summary (each edge
+// recomputes its own every ten seconds); else this node's cache, now.
+func (c *Console) cacheSummary(ctx context.Context, distID string) (sum *stats.CacheSummary, fleet bool, nodes int, err error) {
+	sum = &stats.CacheSummary{}
+	if c.opts.Fleet != nil {
+		published, err := c.opts.Fleet.Traffic(ctx)
+		if err != nil {
+			return nil, true, 0, err
+		}
+		for node, value := range published {
+			var nt stats.NodeTraffic
+			if err := json.Unmarshal(value, &nt); err != nil {
+				c.opts.Log.Warn("console: bad published traffic", "node", node, "err", err)
+				continue
+			}
+			nodes++
+			if s := nt.Cache[distID]; s != nil {
+				sum.Merge(s, node, stats.TopObjects)
+			}
+		}
+		return sum, true, nodes, nil
+	}
+	if s := stats.SummarizeCache(slices.Values(c.opts.Cache.Objects(distID)), stats.TopObjects, nil)[distID]; s != nil {
+		sum = s
+	}
+	return sum, false, 1, nil
 }
 
-// maxCachedPaths is how many paths the cache page lists.
-const maxCachedPaths = 100
-
-// cacheContents lists what this node's cache holds for a distribution,
-// the largest first. Purging creates an invalidation of the path (through
-// control, so every edge of a fleet purges it, as in CloudFront).
+// cacheContents shows what the cache holds for a distribution: the top
+// objects by hits and by bytes. Purging creates an invalidation of the
+// path (through control, so every edge of a fleet purges it, as in
+// CloudFront).
 func (c *Console) cacheContents(w http.ResponseWriter, r *http.Request, p *principal) {
 	d, err := c.opts.Control.GetDistribution(r.Context(), r.PathValue("id"))
 	if err != nil {
 		c.controlError(w, err, p)
 		return
 	}
-	if c.opts.Cache == nil {
+	if c.opts.Cache == nil && c.opts.Fleet == nil {
 		c.renderError(w, http.StatusNotFound, "This node has no edge cache.", p)
 		return
 	}
-	byPath := map[string]*cachedPath{}
-	var total cachedPath
-	for _, o := range c.opts.Cache.Objects(d.ID) {
-		cp := byPath[o.Path]
-		if cp == nil {
-			cp = &cachedPath{Path: o.Path}
-			byPath[o.Path] = cp
-		}
-		cp.Variants++
-		cp.Bytes += o.Size
-		total.Variants++
-		total.Bytes += o.Size
+	sum, fleet, nodes, err := c.cacheSummary(r.Context(), d.ID)
+	if err != nil {
+		c.opts.Log.Warn("console: read the fleet's cache summaries", "err", err)
+		c.renderError(w, http.StatusServiceUnavailable, "The fleet's cache summaries cannot be read; try again.", p)
+		return
 	}
-	paths := make([]cachedPath, 0, len(byPath))
-	for _, cp := range byPath {
-		paths = append(paths, *cp)
+	if r.URL.Query().Get("format") == "json" {
+		writeJSON(w, sum)
+		return
 	}
-	slices.SortFunc(paths, func(a, b cachedPath) int {
-		return cmp.Or(cmp.Compare(b.Bytes, a.Bytes), cmp.Compare(a.Path, b.Path))
-	})
 	data := pageData(p, "Cache of "+d.ID)
 	data["ID"] = d.ID
-	data["Total"] = total
-	data["Paths"] = len(paths)
-	if len(paths) > maxCachedPaths {
-		paths = paths[:maxCachedPaths]
-	}
-	data["Objects"] = paths
+	data["Summary"] = sum
+	data["Fleet"], data["Nodes"] = fleet, nodes
 	c.render(w, http.StatusOK, "cache", data)
 }

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"openfront/internal/accesslog"
@@ -19,6 +20,10 @@ type logWriter struct {
 	http.ResponseWriter
 	bytes     int64
 	firstByte time.Time
+	// originFirstByte and originLastByte (nanoseconds, 0 unmeasured) are
+	// the origin's latencies for the real-time log's origin-fbl and
+	// origin-lbl; the fill's goroutine writes them, hence atomics.
+	originFirstByte, originLastByte atomic.Int64
 }
 
 // Unwrap lets http.ResponseController reach the connection (read
@@ -54,6 +59,36 @@ func (l *logWriter) Flush() {
 	if f, ok := l.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
+}
+
+// timeOrigin records the origin's first-byte latency of a response whose
+// request was sent at began, and wraps its body to record the last-byte
+// latency: when it is read to its end, or to its Content-Length (the
+// viewer may have the whole body before the fill reads the end).
+func (l *logWriter) timeOrigin(began time.Time, resp *http.Response) {
+	l.originFirstByte.Store(int64(max(time.Since(began), 1)))
+	l.originLastByte.Store(0)
+	resp.Body = &timedBody{ReadCloser: resp.Body, l: l, began: began, left: resp.ContentLength}
+}
+
+// timedBody is an origin response body that records when its last byte
+// was read.
+type timedBody struct {
+	io.ReadCloser
+	l     *logWriter
+	began time.Time
+	left  int64 // bytes still to come; negative: unknown length
+}
+
+func (b *timedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if b.left >= 0 {
+		b.left -= int64(n)
+	}
+	if (err == io.EOF || b.left == 0) && b.l.originLastByte.Load() == 0 {
+		b.l.originLastByte.Store(int64(max(time.Since(b.began), 1)))
+	}
+	return n, err
 }
 
 // headerBytes estimates the size of a header block on the wire.
@@ -167,7 +202,13 @@ func (x *exchange) writeRealtimeLog(rec *accesslog.Record) {
 	// standard logs only its part before the hyphen.
 	req.EdgeLocation = x.s.opts.Pop
 	if x.s.opts.Geo != nil && rec.ClientIP.IsValid() {
-		req.Country, _ = x.s.opts.Geo.Country(rec.ClientIP)
+		if loc, ok := x.s.opts.Geo.Location(rec.ClientIP); ok {
+			req.Country, req.ASN = loc.Country, loc.ASN
+		}
+	}
+	if x.log != nil {
+		req.OriginFirstByte = time.Duration(x.log.originFirstByte.Load())
+		req.OriginLastByte = time.Duration(x.log.originLastByte.Load())
 	}
 	x.s.opts.RealtimeLog.Log(beh.RealtimeLog, req)
 }

@@ -119,6 +119,7 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	dst = append(dst, "\r\n"...)
 
 	c.CountMemoryHit()
+	e.CountHit()
 	sent := m.Size
 	if r.Method == http.MethodHead {
 		sent = 0

@@ -416,3 +416,35 @@ func TestAppendRequestID(t *testing.T) {
 		}
 	}
 }
+
+// Hits served from an object, by the fast path and by net/http, are
+// counted on the object (the console's top objects); the miss that stored
+// it is not.
+func TestServeFast_countsHitsPerObject(t *testing.T) {
+	o := newTestOrigin(t, okHandler("max-age=60"))
+	f := newFastFronts(t, distConfig(o, nil))
+	raw := "GET /counted HTTP/1.1\r\nHost: " + testHost + "\r\n\r\n"
+	roundTrip(t, f.slow, raw) // the miss
+	f.settle(t)
+	for range 2 {
+		roundTrip(t, f.slow, raw)
+	}
+	for range 3 {
+		if r := roundTrip(t, f.fast, raw); r.Header.Get("X-Cache") != "Hit from cloudfront" {
+			t.Fatalf("X-Cache %q", r.Header.Get("X-Cache"))
+		}
+	}
+	if f.fs.Stats().Served != 3 {
+		t.Fatalf("fast-path answers %d, want 3", f.fs.Stats().Served)
+	}
+	var hits uint64
+	found := false
+	for r := range f.te.opts.Cache.All() {
+		if r.Path == "/counted" {
+			hits, found = r.Hits, true
+		}
+	}
+	if !found || hits != 5 {
+		t.Errorf("object /counted: found %v, %d hits, want 5 (2 through net/http, 3 through the fast path)", found, hits)
+	}
+}

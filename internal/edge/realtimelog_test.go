@@ -2,11 +2,25 @@ package edge
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	kinesistypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"openfront/internal/geo"
+	"openfront/internal/geo/geotest"
 	"openfront/internal/model"
+	"openfront/internal/mototest"
 	"openfront/internal/realtimelog"
 )
 
@@ -67,5 +81,88 @@ func TestRealtimeLog_everyRequestOnceFastPathDeclines(t *testing.T) {
 	}
 	if n := f.fs.Stats().Served; n != 0 {
 		t.Errorf("the fast path answered %d requests of a distribution with real-time logs", n)
+	}
+}
+
+// TestRealtimeLog_originLatencyAndASN: origin-fbl and origin-lbl are the
+// origin's first- and last-byte latencies of a request that went to the
+// origin ("-" for a hit), asn the viewer's autonomous system number from
+// the geo database; the records are read back from moto's Kinesis.
+func TestRealtimeLog_originLatencyAndASN(t *testing.T) {
+	endpoint := mototest.Start(t)
+	ctx := t.Context()
+	kc := kinesis.New(kinesis.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	if _, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("rt-origin"), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	desc, err := kc.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("rt-origin")})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The origin answers the head at once and the body's end 50 ms later.
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "first half ")
+		w.(http.Flusher).Flush()
+		time.Sleep(50 * time.Millisecond)
+		io.WriteString(w, "second half")
+	})
+	db := filepath.Join(t.TempDir(), "geo.mmdb")
+	if err := geotest.WriteRecords(db, map[string]geotest.Record{"127.0.0.0/8": {Country: "SE", ASN: 64500}}); err != nil {
+		t.Fatal(err)
+	}
+	g, err := geo.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	f := newFastFronts(t, distConfig(o, nil))
+	f.te.opts.Geo = g
+	logger := realtimelog.New(realtimelog.Options{Putter: realtimelog.NewKinesisPutter(realtimelog.KinesisConfig{
+		Endpoint: endpoint, AccessKeyID: "test", SecretAccessKey: "test"}), FlushInterval: time.Hour})
+	f.te.opts.RealtimeLog = logger
+	snap := f.te.Snapshot()
+	d := snap.Lookup(testHost)
+	d.RealtimeLogs = true
+	d.Match("/s").RealtimeLog = &model.RealtimeLogConfigRecord{Name: "rt", SamplingRate: 100,
+		Fields:    []string{"x-edge-result-type", "origin-fbl", "origin-lbl", "asn", "c-country"},
+		EndPoints: []model.KinesisEndPoint{{StreamType: "Kinesis", StreamARN: *desc.StreamDescription.StreamARN}}}
+	f.te.Apply(snap, nil)
+
+	raw := "GET /s HTTP/1.1\r\nHost: " + testHost + "\r\n\r\n"
+	for range 2 {
+		roundTrip(t, f.slow, raw)
+		f.settle(t)
+	}
+	if err := logger.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	it, err := kc.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("rt-origin"),
+		ShardId: desc.StreamDescription.Shards[0].ShardId, ShardIteratorType: kinesistypes.ShardIteratorTypeTrimHorizon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := kc.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Records) != 2 {
+		t.Fatalf("%d records, want 2", len(out.Records))
+	}
+	miss := strings.Split(strings.TrimSuffix(string(out.Records[0].Data), "\n"), "\t")
+	hit := strings.Split(strings.TrimSuffix(string(out.Records[1].Data), "\n"), "\t")
+	fbl, err1 := strconv.ParseFloat(miss[1], 64)
+	lbl, err2 := strconv.ParseFloat(miss[2], 64)
+	if miss[0] != "Miss" || err1 != nil || err2 != nil || fbl > 0.045 || lbl < 0.045 || lbl < fbl || !regexp.MustCompile(`^\d+\.\d{3}$`).MatchString(miss[1]) {
+		t.Errorf("miss record %q: want origin-fbl before the 50 ms pause, origin-lbl after it", miss)
+	}
+	if miss[3] != "64500" || miss[4] != "SE" {
+		t.Errorf("miss record %q: want asn 64500, country SE", miss)
+	}
+	if want := []string{"Hit", "-", "-", "64500", "SE"}; strings.Join(hit, " ") != strings.Join(want, " ") {
+		t.Errorf("hit record %q, want %q (no origin contacted)", hit, want)
 	}
 }

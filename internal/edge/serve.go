@@ -53,8 +53,10 @@ func (x *exchange) fromStore(e cache.Entry) response {
 	return x.fill(&stale)
 }
 
-// storedCopy is the response of a stored object, which write closes.
+// storedCopy is the response of a stored object, which write closes. It
+// counts a hit of the object (the console's top objects).
 func (x *exchange) storedCopy(result string, e cache.Entry) response {
+	e.CountHit()
 	return response{result: result, meta: e.Meta, stored: e, hasStored: true, hit: true, age: x.now.Sub(e.Meta.StoredAt.Time())}
 }
 

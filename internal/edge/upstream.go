@@ -65,6 +65,9 @@ func (x *exchange) fetch(ctx context.Context, out *origin.Request) (*http.Respon
 		if x.s.opts.Stats != nil {
 			x.s.opts.Stats.RecordOrigin(x.dist.ID, time.Since(began), err)
 		}
+		if err == nil && x.log != nil {
+			x.log.timeOrigin(began, resp) // origin-fbl, origin-lbl
+		}
 		if err != nil && ctx.Err() == nil {
 			x.logOriginFailure(&req, err.Error(), err)
 		} else if err == nil && len(origins) > 1 && slices.Contains(failoverCodes, resp.StatusCode) {

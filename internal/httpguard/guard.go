@@ -62,6 +62,10 @@ type Config struct {
 	// 400, 413, 501 or 505) before the connection is closed; nil sends a
 	// plain-text one.
 	Reject func(status int) []byte
+	// HandshakeFailed, when set, is told of every TLS handshake that
+	// failed on a TLSListener (CertificateRejected tells a client that
+	// refused the server's certificate from other failures).
+	HandshakeFailed func(remote net.Addr, err error)
 }
 
 func (c *Config) maxHead() int {

@@ -61,15 +61,24 @@ func (l *tlsListener) acceptLoop() {
 }
 
 func (l *tlsListener) handshake(raw net.Conn) {
+	var tail readTail
+	if l.cfg.HandshakeFailed != nil {
+		tail.Conn = raw
+		raw = &tail
+	}
 	tc := tls.Server(raw, l.tlsConfig)
 	if l.cfg.HeadTimeout > 0 {
 		tc.SetDeadline(time.Now().Add(l.cfg.HeadTimeout))
 	}
 	if err := tc.Handshake(); err != nil {
 		tc.Close()
+		if l.cfg.HandshakeFailed != nil {
+			l.cfg.HandshakeFailed(raw.RemoteAddr(), tail.plaintextAlert(err))
+		}
 		return
 	}
 	tc.SetDeadline(time.Time{})
+	tail.done = true
 	var c net.Conn = tc
 	state := tc.ConnectionState()
 	if state.NegotiatedProtocol != "h2" {
@@ -80,6 +89,83 @@ func (l *tlsListener) handshake(raw net.Conn) {
 	case <-l.done:
 		tc.Close()
 	}
+}
+
+// readTail is a connection that keeps the last bytes read until the
+// handshake is over (done), to tell what a failed handshake last received.
+type readTail struct {
+	net.Conn
+	last [16]byte
+	n    int
+	done bool
+}
+
+func (t *readTail) Read(p []byte) (int, error) {
+	n, err := t.Conn.Read(p)
+	if n > 0 && !t.done {
+		got := p[:n]
+		if len(got) >= len(t.last) {
+			t.n = copy(t.last[:], got[len(got)-len(t.last):])
+		} else {
+			keep := min(t.n, len(t.last)-len(got))
+			copy(t.last[:], t.last[t.n-keep:t.n])
+			t.n = keep + copy(t.last[keep:], got)
+		}
+	}
+	return n, err
+}
+
+// plaintextAlert returns err, or, when crypto/tls failed to decrypt a
+// record ("bad record MAC") that was in fact an unencrypted alert, the
+// client's alert as crypto/tls reports a remote one. TLS 1.3 clients built
+// on OpenSSL (curl, Python) send their alert unencrypted when they refuse
+// the certificate before they switch to the handshake keys.
+func (t *readTail) plaintextAlert(err error) error {
+	var oe *net.OpError
+	if t.n < 7 || !errors.As(err, &oe) || oe.Op != "local error" || oe.Err == nil || oe.Err.Error() != "tls: bad record MAC" {
+		return err
+	}
+	rec := t.last[t.n-7 : t.n] // type, version (2), length (2), level, description
+	if rec[0] != 21 || rec[1] != 3 || rec[3] != 0 || rec[4] != 2 {
+		return err
+	}
+	name, ok := alertNames[rec[6]]
+	if !ok {
+		return err
+	}
+	return &net.OpError{Op: "remote error", Net: oe.Net, Source: oe.Source, Addr: oe.Addr, Err: alertError("tls: " + name)}
+}
+
+type alertError string
+
+func (a alertError) Error() string { return string(a) }
+
+// alertNames are the alert descriptions plaintextAlert recognises (RFC
+// 8446, section 6), named as crypto/tls names them.
+var alertNames = map[byte]string{42: "bad certificate", 43: "unsupported certificate", 44: "certificate revoked",
+	45: "certificate expired", 46: "certificate unknown", 48: "unknown certificate authority", 40: "handshake failure",
+	70: "protocol version not supported", 80: "internal error", 90: "user canceled"}
+
+// certificateAlerts are the TLS alerts a client sends when it refuses the
+// server's certificate (RFC 8446, section 6.2), as crypto/tls words them.
+var certificateAlerts = []string{"bad certificate", "unsupported certificate", "certificate revoked",
+	"certificate expired", "certificate unknown", "unknown certificate authority"}
+
+// CertificateRejected reports whether a failed handshake's error is the
+// client's refusal of the server's certificate (a self-signed one it does
+// not trust, say): the client's choice, not a server fault.
+func CertificateRejected(err error) bool {
+	var oe *net.OpError
+	if !errors.As(err, &oe) || oe.Op != "remote error" || oe.Err == nil {
+		return false
+	}
+	msg := oe.Err.Error()
+	for _, a := range certificateAlerts {
+		if msg == "tls: "+a {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *tlsListener) Accept() (net.Conn, error) {

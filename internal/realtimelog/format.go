@@ -35,6 +35,14 @@ type Request struct {
 	// viewer named, also when its staging distribution served the request
 	// (docs/continuous-deployment.md).
 	DistributionID, DistributionDomain string
+	// ASN is the viewer's autonomous system number (0 unknown: the geo
+	// database has no autonomous_system_number for the address).
+	ASN uint
+	// OriginFirstByte and OriginLastByte are how long the origin took,
+	// from the request sent, to the response head and to the body's last
+	// byte (0: the request did not go to the origin, or, for the last
+	// byte, the body was not read to its end).
+	OriginFirstByte, OriginLastByte time.Duration
 }
 
 // maxHeaderFieldBytes: cs-headers and cs-header-names are truncated to 800
@@ -182,9 +190,22 @@ func appendField(dst []byte, field string, req *Request) []byte {
 		return escaped(dst, req.DistributionID)
 	case "primary-distribution-dns-name":
 		return escaped(dst, req.DistributionDomain)
+	case "origin-fbl":
+		if req.OriginFirstByte > 0 {
+			dst = appendSeconds(dst, req.OriginFirstByte)
+		}
+		return dst
+	case "origin-lbl":
+		if req.OriginLastByte > 0 {
+			dst = appendSeconds(dst, req.OriginLastByte)
+		}
+		return dst
+	case "asn":
+		if req.ASN > 0 {
+			dst = strconv.AppendUint(dst, uint64(req.ASN), 10)
+		}
+		return dst
 	}
-	// origin-fbl, origin-lbl and asn: OpenFront does not measure them
-	// per request yet (and has no ASN database): "-".
 	return dst
 }
 

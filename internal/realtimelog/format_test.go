@@ -66,6 +66,9 @@ func TestAppendRecord(t *testing.T) {
 		{"order kept", []string{"sc-status", "timestamp"}, nil, "200\t1796551201.164\n"},
 		{"timings", []string{"time-to-first-byte", "time-taken"}, nil, "0.001\t0.002\n"},
 		{"empty values", []string{"cs-referer", "x-forwarded-for", "sc-range-start", "sc-range-end", "fle-status", "origin-fbl", "origin-lbl", "asn"}, nil, "-\t-\t-\t-\t-\t-\t-\t-\n"},
+		{"origin latencies and asn", []string{"origin-fbl", "origin-lbl", "asn"}, func(r *Request) {
+			r.OriginFirstByte, r.OriginLastByte, r.ASN = 12*time.Millisecond, 1500*time.Millisecond, 16509
+		}, "0.012\t1.500\t16509\n"},
 		{"range", []string{"sc-range-start", "sc-range-end"}, func(r *Request) { r.HasRange, r.RangeStart, r.RangeEnd = true, 0, 99 }, "0\t99\n"},
 		{"ip versions", []string{"c-ip-version", "c-port"}, nil, "IPv4\t50312\n"},
 		{"ipv6", []string{"c-ip", "c-ip-version"}, func(r *Request) { r.ClientIP = netip.MustParseAddr("2001:db8::1") }, "2001:db8::1\tIPv6\n"},

@@ -8,4 +8,7 @@ import "time"
 type NodeTraffic struct {
 	Time time.Time
 	Live map[string]Live // by distribution id
+	// Cache summarises what the node's cache holds, by distribution id
+	// (refreshed less often than Live: it walks the whole cache).
+	Cache map[string]*CacheSummary `json:",omitempty"`
 }

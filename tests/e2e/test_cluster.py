@@ -294,6 +294,30 @@ class TestCluster(unittest.TestCase):
         self.assertEqual((got["fleet"], got["nodes"], got["requests"], got["hits"], got["misses"]),
                          (True, 2, 3, 1, 2), got)
 
+    def test_2_console_cache_page_shows_the_whole_fleet(self):
+        # Issue 17: "what the cache holds" on the API node (which has no cache) merges the
+        # summaries every edge publishes through etcd (every ten seconds).
+        d = self.create_dist()
+        host = d["DomainName"]
+        for _ in range(4):  # edge0: 1 miss, 3 hits
+            self.get(self.edges[0], host, "/top/a")
+        for _ in range(2):  # edge1: 1 miss, 1 hit
+            self.get(self.edges[1], host, "/top/a")
+        self.get(self.edges[1], host, "/top/b")
+        req = urllib.request.Request("%s/console/distributions/%s/cache?format=json" % (self.api.endpoint, d["Id"]))
+        req.add_header("Authorization", "Basic " + base64.b64encode(
+            ("%s:%s" % (self.api.access_key, self.api.secret_key)).encode()).decode())
+        deadline = time.time() + 25
+        while True:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                got = json.loads(r.read())
+            if got["objects"] == 3 and got["hits"] == 4 or time.time() > deadline:
+                break
+            time.sleep(0.5)
+        self.assertEqual((got["objects"], got["hits"]), (3, 4), got)
+        self.assertEqual([(o["path"], o["hits"], o["node"]) for o in got["byHits"]],
+                         [("/top/a", 3, "edge0"), ("/top/a", 1, "edge1"), ("/top/b", 0, "edge1")], got)
+
     def test_3_unresponsive_edge_blocks_until_its_lease_expires(self):
         d = self.create_dist()
         host = d["DomainName"]

@@ -1,7 +1,9 @@
 """The web console (issue 17), driven in headless Chromium through chromedriver's W3C WebDriver
 HTTP protocol (plain JSON over urllib: no selenium): log in through the form, see a distribution
 created with boto3, see its live graph move after traffic through the edge, create an invalidation
-and watch it complete; save a screenshot and check it is a real rendering."""
+and watch it complete, see what the cache holds (top objects by hits and bytes) and purge one, test
+and publish a CloudFront Function from its page; save a screenshot and check it is a real
+rendering."""
 
 import base64
 import http.client
@@ -198,6 +200,48 @@ class TestConsole(ServerTestCase):
         b.type("#secret_access_key", secret)
         b.click("#login")
 
+    def check_functions_page(self):
+        """Functions: the list, the code, TestFunction from the page's form, Publish."""
+        b = self.browser
+        code = ("function handler(event) {\n  console.log('asked for ' + event.request.uri);\n"
+                "  event.request.uri = '/v2' + event.request.uri;\n  return event.request;\n}")
+        self.cf.create_function(Name="console-rewrite", FunctionCode=code.encode(),
+                                FunctionConfig={"Comment": "<b>rewrites</b>", "Runtime": "cloudfront-js-2.0"})
+        b.get(self.console("/"))
+        b.click("header nav a[href$='/console/functions']")
+        self.wait("the functions list", lambda: b.url().endswith("/console/functions"))
+        self.assertIn("<b>rewrites</b>", b.text("#functions"))  # text, not markup
+        b.click("#functions a[href$='/console-rewrite']")
+        self.wait("the function page", lambda: b.url().endswith("/console/functions/console-rewrite"))
+        self.assertEqual(b.text("#code-development"), code)
+        self.assertIn("publish", b.text("#no-live"))
+
+        event = {"version": "1.0", "context": {"eventType": "viewer-request"}, "viewer": {"ip": "192.0.2.1"},
+                 "request": {"method": "GET", "uri": "/page.html", "headers": {}, "cookies": {}, "querystring": {}}}
+        b.type("#event", json.dumps(event))
+        b.click("#run-test")
+        self.wait("the test result", lambda: b.js("return !!document.querySelector('#test-output')"))
+        self.assertEqual(json.loads(b.text("#test-output"))["request"]["uri"], "/v2/page.html")
+        self.assertIn("asked for /page.html", b.text("#test-logs"))
+        self.assertRegex(b.text("#compute-utilization"), r"^\d+$")
+        self.assertEqual(b.text("#test-result-stage"), "DEVELOPMENT")
+        # A broken event is refused with the API's message, in the page.
+        b.type("#event", '{"request": ')
+        b.click("#run-test")
+        self.wait("the problem", lambda: b.js("return !!document.querySelector('#test-problem')"))
+        self.assertIn("not a valid event object", b.text("#test-problem"))
+
+        # Publish: LIVE runs the code, for boto3 too, and the page tests the LIVE stage.
+        b.click("#publish")
+        self.wait("the LIVE code", lambda: b.js("return !!document.querySelector('#code-live')"))
+        self.assertEqual(b.text("#code-live"), code)
+        self.assertEqual(self.cf.describe_function(Name="console-rewrite", Stage="LIVE")["FunctionSummary"]["FunctionMetadata"]["Stage"], "LIVE")
+        b.type("#event", json.dumps(event))
+        b.js("document.querySelector('#test-stage').value = 'LIVE'")
+        b.click("#run-test")
+        self.wait("the LIVE test result", lambda: b.js("return !!document.querySelector('#test-result-stage')"))
+        self.assertEqual(b.text("#test-result-stage"), "LIVE")
+
     def test_console(self):
         b = self.browser
         o = custom_origin("web", "127.0.0.1", CustomOriginConfig={
@@ -276,18 +320,29 @@ class TestConsole(ServerTestCase):
         self.assertEqual(inv["Status"], "Completed")
         self.assertEqual(sorted(inv["InvalidationBatch"]["Paths"]["Items"]), ["/img/*", "/obj1"])
 
-        # The cache page no longer lists the invalidated object; its Purge button invalidates
-        # another, and that one goes too.
-        b.get(self.console("/distributions/%s/cache" % d["Id"]))
-        cached = b.text("#cache")
-        self.assertIn("/obj0", cached)
-        self.assertNotIn("/obj1", cached)
-        b.click("#cache tr:has(code) form button")  # the largest path's Purge
+        # What the cache holds: a path asked for 7 times is 1 miss and 6 hits, listed by hits
+        # with them below the busier objects; the invalidated object is gone. The Purge button of the largest
+        # object invalidates it, and it goes too.
+        for _ in range(7):
+            self.assertEqual(self.edge_get(d["DomainName"], "/hot"), 200)
+        b.get(self.console("/distributions/%s" % d["Id"]))
+        b.click("#cache-link")
+        self.wait("the cache page", lambda: b.url().endswith("/cache"))
+        self.assertIn("this node's edge cache", b.text("#cache-scope"))
+        rows = b.js("return [...document.querySelectorAll('#by-hits tbody tr')].map("
+                    "tr => [tr.querySelector('.path').textContent, tr.querySelector('.hits').textContent])")
+        self.assertIn(["/hot", "6"], rows)
+        self.assertEqual([int(r[1]) for r in rows], sorted((int(r[1]) for r in rows), reverse=True), rows)
+        self.assertGreater(int(rows[0][1]), 6, rows)  # the traffic above's objects: more hits
+        self.assertIn("/obj0", [r[0] for r in rows])
+        self.assertNotIn("/obj1", [r[0] for r in rows])
+        self.assertGreaterEqual(int(b.text("#cache-hits")), 6)
+        b.click("#by-bytes tr:has(code) form button")  # the largest object's Purge
         self.wait("the purge's invalidation page", lambda: "/invalidations/I" in b.url())
         purged = b.text("#paths")
         self.wait("the purge to complete", lambda: b.text("#status") == "Completed")
         b.get(self.console("/distributions/%s/cache" % d["Id"]))
-        self.assertNotIn(purged, b.js("return document.querySelector('main').textContent"))
+        self.assertNotIn(purged, b.js("return [...document.querySelectorAll('main code.path')].map(c => c.textContent)"))
 
         # A Lightsail distribution created with boto3 is listed; its page graphs its traffic.
         ls = self.ls.create_distribution(distributionName="console-site", bundleId="small_1_0",
@@ -299,6 +354,8 @@ class TestConsole(ServerTestCase):
         self.wait("the Lightsail distribution page", lambda: b.url().endswith("/console/lightsail/console-site"))
         self.wait("the Lightsail distribution to serve", lambda: self.edge_get(ls["domainName"], "/ls") == 200)
         self.wait("its request total to move", lambda: int(b.text("#total-requests")) >= 1)
+
+        self.check_functions_page()
 
         # Logging out ends the session.
         b.click("header .logout button")

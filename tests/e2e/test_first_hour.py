@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 import unittest
 
 from harness import Server, _rmtree_later, binary, dist_config, free_port, wait_deployed
@@ -109,6 +110,30 @@ class TestFirstStartOutput(unittest.TestCase):
             self.assertEqual(p.returncode, 0, "pasted commands failed:\n%s\n--- stdout\n%s\n--- stderr\n%s" % (script, p.stdout, p.stderr))
             # (the AWS CLI prints nothing for an empty list: its exit status is the check)
             self.assertIn("BOTO3 0", p.stdout)
+        finally:
+            self.assertEqual(srv.stop(), 0, srv.stderr())
+
+    def test_client_rejecting_the_self_signed_certificate_is_logged_as_such(self):
+        # curl without --cacert refuses the edge's self-signed certificate: the log says so at
+        # INFO and names the file to give it, not a server error; with --cacert it is served.
+        srv = Server().start()
+        try:
+            url = "https://d111111abcdef8.cloudfront.localhost:%d/" % srv.edge_tls_port
+            resolve = "d111111abcdef8.cloudfront.localhost:%d:127.0.0.1" % srv.edge_tls_port
+            p = subprocess.run(["curl", "-s", "-o", "/dev/null", "--resolve", resolve, url], capture_output=True, timeout=30)
+            self.assertEqual(p.returncode, 60, "curl should refuse the self-signed certificate")
+            cert = os.path.join(srv.data_dir, "edge-cert.pem")
+            p = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", cert, "--resolve", resolve, url],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            deadline = time.time() + 5
+            while "rejected the edge's certificate" not in srv.stderr() and time.time() < deadline:
+                time.sleep(0.05)
+            line = next((l for l in srv.stderr().splitlines() if "rejected the edge's certificate" in l), "")
+            self.assertIn("level=INFO", line, srv.stderr())
+            self.assertIn("certificate=" + cert, line)
+            self.assertNotIn("TLS handshake error", srv.stderr())
+            self.assertNotIn("level=ERROR", srv.stderr())
         finally:
             self.assertEqual(srv.stop(), 0, srv.stderr())
 

@@ -39,6 +39,7 @@ func Run(t *testing.T, newStorage NewStorage) {
 		{"EvictionByBytes", testEvictionByBytes},
 		{"Purge", testPurge},
 		{"Concurrent", testConcurrent},
+		{"Hits", testHits},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStorage) })
@@ -381,4 +382,41 @@ func testConcurrent(t *testing.T, newStorage NewStorage) {
 		})
 	}
 	wg.Wait()
+}
+
+// testHits checks the per-object hit counter: hits counted through the
+// entries Get returns show in All, per object, and a replaced object
+// starts again from zero.
+func testHits(t *testing.T, newStorage NewStorage) {
+	s := newStorage(t, 1<<20)
+	a, b := Key("E1", "/a"), Key("E1", "/b")
+	mustPut(t, s, a, NewMeta("E1", "/a", 3), []byte("aaa"))
+	mustPut(t, s, b, NewMeta("E1", "/b", 3), []byte("bbb"))
+	for key, n := range map[string]int{a: 3, b: 1} {
+		for range n {
+			e, ok := s.Get(key)
+			if !ok {
+				t.Fatalf("Get(%q) missed", key)
+			}
+			if e.Hits == nil {
+				t.Fatalf("Get(%q): entry without a hit counter", key)
+			}
+			e.CountHit()
+			e.Close()
+		}
+	}
+	hits := func() map[string]uint64 {
+		got := map[string]uint64{}
+		for r := range s.All() {
+			got[r.Path] = r.Hits
+		}
+		return got
+	}
+	if got := hits(); got["/a"] != 3 || got["/b"] != 1 {
+		t.Errorf("hits = %v, want /a:3 /b:1", got)
+	}
+	mustPut(t, s, a, NewMeta("E1", "/a", 4), []byte("aaaa"))
+	if got := hits(); got["/a"] != 0 || got["/b"] != 1 {
+		t.Errorf("after replacing /a: hits = %v, want /a:0 /b:1", got)
+	}
 }

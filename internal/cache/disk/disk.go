@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"openfront/internal/cache"
@@ -34,6 +35,7 @@ type node struct {
 	size     int64 // body bytes
 	fileSize int64 // body + metadata + trailer
 	elem     *list.Element
+	hits     atomic.Uint64 // since the object was stored or the index rebuilt
 }
 
 // Storage is the disk tier: one file per object, an in-memory index rebuilt
@@ -174,7 +176,7 @@ func (s *Storage) Get(key string) (cache.Entry, bool) {
 		}
 		return cache.Entry{}, false
 	}
-	return cache.Entry{Meta: &m, File: f}, true
+	return cache.Entry{Meta: &m, File: f, Hits: &n.hits}, true
 }
 
 // forget drops n from the index if it is still the record for key, and
@@ -240,7 +242,7 @@ func (s *Storage) All() iter.Seq[cache.Ref] {
 		s.mu.Lock()
 		refs := make([]cache.Ref, 0, len(s.index))
 		for _, n := range s.index {
-			refs = append(refs, cache.Ref{Key: n.key, DistID: n.distID, Path: n.path, Size: n.size})
+			refs = append(refs, cache.Ref{Key: n.key, DistID: n.distID, Path: n.path, Size: n.size, Hits: n.hits.Load()})
 		}
 		s.mu.Unlock()
 		for _, r := range refs {

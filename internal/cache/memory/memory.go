@@ -5,6 +5,7 @@ import (
 	"iter"
 	"math"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/maypok86/otter/v2"
@@ -19,13 +20,14 @@ import (
 // small objects.
 const entryOverhead = 256
 
-// item is what otter stores per key: the metadata by value and the body,
-// in one allocation. The body's length is meta.Size and its capacity is
-// not kept, so a pointer is all it takes (128 bytes rather than 144 with a
-// slice header).
+// item is what otter stores per key: the metadata by value, the body and
+// the hit counter, in one allocation. The body's length is meta.Size and
+// its capacity is not kept, so a pointer is all it takes (96 bytes with the
+// counter, the size class an item without it took too).
 type item struct {
 	meta cache.Meta
 	body *byte // nil for a nil body
+	hits atomic.Uint64
 }
 
 // bytes returns the body.
@@ -63,7 +65,7 @@ func (s *Storage) Get(key string) (cache.Entry, bool) {
 	if !ok {
 		return cache.Entry{}, false
 	}
-	return cache.Entry{Meta: &it.meta, Body: it.bytes()}, true
+	return cache.Entry{Meta: &it.meta, Body: it.bytes(), Hits: &it.hits}, true
 }
 
 // Put stores body under key. The slice is kept as is: the caller must not
@@ -102,7 +104,7 @@ func (s *Storage) Delete(key string) bool {
 func (s *Storage) All() iter.Seq[cache.Ref] {
 	return func(yield func(cache.Ref) bool) {
 		for k, it := range s.c.All() {
-			if !yield(cache.Ref{Key: k, DistID: it.meta.DistID, Path: it.meta.Path, Size: it.meta.Size}) {
+			if !yield(cache.Ref{Key: k, DistID: it.meta.DistID, Path: it.meta.Path, Size: it.meta.Size, Hits: it.hits.Load()}) {
 				return
 			}
 		}
