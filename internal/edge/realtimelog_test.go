@@ -166,3 +166,48 @@ func TestRealtimeLog_originLatencyAndASN(t *testing.T) {
 		t.Errorf("hit record %q, want %q (no origin contacted)", hit, want)
 	}
 }
+
+// TestRealtimeLog_bytesAndFirstByte: sc-bytes counts what went to the
+// viewer (the head's estimate and the body) and time-to-first-byte is
+// measured, on a miss and on a hit: both come from the writer the
+// exchange wraps for logging, which must count every write.
+func TestRealtimeLog_bytesAndFirstByte(t *testing.T) {
+	o := newTestOrigin(t, okHandler("max-age=60"))
+	f := newFastFronts(t, distConfig(o, nil))
+	p := &recordingPutter{}
+	logger := realtimelog.New(realtimelog.Options{Putter: p, FlushInterval: time.Hour})
+	f.te.opts.RealtimeLog = logger
+	snap := f.te.Snapshot()
+	d := snap.Lookup(testHost)
+	d.RealtimeLogs = true
+	path := "/counted-bytes/" + strings.Repeat("x", 4000) // a body far larger than any head
+	d.Match(path).RealtimeLog = &model.RealtimeLogConfigRecord{Name: "rt", SamplingRate: 100,
+		Fields:    []string{"x-edge-result-type", "sc-bytes", "time-to-first-byte"},
+		EndPoints: []model.KinesisEndPoint{{StreamType: "Kinesis", StreamARN: "arn:aws:kinesis:us-east-1:123456789012:stream/s"}}}
+	f.te.Apply(snap, nil)
+
+	raw := "GET " + path + " HTTP/1.1\r\nHost: " + testHost + "\r\n\r\n"
+	body := len("body of " + path)
+	for range 2 {
+		roundTrip(t, f.slow, raw)
+		f.settle(t)
+	}
+	if err := logger.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.records) != 2 {
+		t.Fatalf("records %q, want a miss and a hit", p.records)
+	}
+	for i, want := range []string{"Miss", "Hit"} {
+		f := strings.Split(strings.TrimSuffix(p.records[i], "\n"), "\t")
+		if len(f) != 3 || f[0] != want {
+			t.Fatalf("record %d: %q", i, p.records[i])
+		}
+		if n, err := strconv.Atoi(f[1]); err != nil || n <= body {
+			t.Errorf("%s: sc-bytes %q, want the body's %d bytes and the head's", want, f[1], body)
+		}
+		if ttfb, err := strconv.ParseFloat(f[2], 64); err != nil || ttfb <= 0 {
+			t.Errorf("%s: time-to-first-byte %q, want a measured time", want, f[2])
+		}
+	}
+}
