@@ -145,26 +145,31 @@ func appendField(dst []byte, name, value string) []byte {
 // appendRequestID appends a new X-Amz-Cf-Id: 56 characters of URL-safe
 // base64, the form of CloudFront's (40 random bytes encoded: 53 full
 // characters, one carrying the last 2 bits, "=="). It identifies, it does
-// not protect: a fast non-cryptographic source is enough. Encoded six bits
-// at a time straight from the random words, it costs a third of
-// base64.URLEncoding.AppendEncode over a 40-byte array.
+// not protect: a fast non-cryptographic source is enough. Each random
+// word gives ten characters from its low 60 bits; the five words' top 4
+// bits give the last 20. Written in place, this takes about 80% of the
+// time of base64.URLEncoding.AppendEncode over a 40-byte array.
 func appendRequestID(dst []byte) []byte {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	dst = slices.Grow(dst, 56)
-	var w uint64 // random bits not yet encoded, lowest first
-	have := 0    // how many
-	for range 53 {
-		if have < 6 {
-			next := rand.Uint64()
-			c := (w | next<<have) & 63 // low bits of w, the rest from next
-			dst = append(dst, alphabet[c])
-			w, have = next>>(6-have), have+58
-			continue
+	n := len(dst)
+	dst = slices.Grow(dst, 56)[:n+56]
+	out := dst[n : n+56]
+	var top uint64 // the words' top 4 bits
+	for i := 0; i < 50; i += 10 {
+		w := rand.Uint64()
+		o := out[i : i+10]
+		for j := range o {
+			o[j] = alphabet[w&63]
+			w >>= 6
 		}
-		dst = append(dst, alphabet[w&63])
-		w, have = w>>6, have-6
+		top = top<<4 | w
 	}
-	return append(dst, alphabet[(w&3)<<4], '=', '=')
+	out[50] = alphabet[top&63]
+	out[51] = alphabet[top>>6&63]
+	out[52] = alphabet[top>>12&63]
+	out[53] = alphabet[(top>>18&3)<<4]
+	out[54], out[55] = '=', '='
+	return dst
 }
 
 var _ fastpath.Handler = (*Server)(nil)
