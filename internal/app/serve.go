@@ -43,6 +43,7 @@ import (
 	"openfront/internal/stats"
 	"openfront/internal/store"
 	"openfront/internal/store/boltstore"
+	"openfront/internal/tlsconfig"
 )
 
 // idleTimeout closes keep-alive connections left idle this long, so idle
@@ -198,7 +199,12 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 	accessLogs := newAccessLogWriter(s, log)
 	realtimeLogs := newRealtimeLogger(s, log)
 	m.RegisterRealtimeLogs(realtimeLogs.Counts)
+	var altSvc string // for the fast path's HTTPS hits; advertiseHTTP3 stamps the others
+	if edgeQUICConn != nil {
+		altSvc = tlsconfig.AltSvc(edgeQUICConn.LocalAddr().(*net.UDPAddr).Port)
+	}
 	edgeServer := edge.New(edge.Options{
+		AltSvc:    altSvc,
 		Cache:     objects,
 		Origin:    originClient,
 		Log:       log,
@@ -264,6 +270,7 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 	edgeFast := &fastpath.Server{Handler: edgeServer, Fallback: edgeHTTP, ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, Log: log,
 		FallbackListener: func(ln net.Listener) net.Listener { return httpguard.Listener(ln, edgeGuard) }}
 	var edgeHTTPS *http.Server
+	var edgeFastTLS *fastpath.Server
 	var edgeHTTP3 *http3.Server
 	if edgeTLSLn != nil {
 		cert, err := defaultCertificate(s.DataDir, s.DomainSuffix, time.Now())
@@ -292,6 +299,15 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 		edgeHTTPS = &http.Server{Handler: httpguard.KeepTLS(tlsHandler), ConnContext: httpguard.ConnContext,
 			ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, ErrorLog: edgeHTTP.ErrorLog,
 			MaxHeaderBytes: httpguard.MaxHeaderListBytes, TLSConfig: sel.TCP()}
+		// HTTPS connections on HTTP/1.1 get the plain ones' fast path:
+		// it completes the handshake, serves hits on the *tls.Conn and
+		// hands HTTP/2 connections, and HTTP/1.1 ones from the first
+		// request it cannot parse, to edgeHTTPS (package fastpath).
+		edgeFastTLS = &fastpath.Server{Handler: edgeServer, Fallback: edgeHTTPS, TLSConfig: edgeHTTPS.TLSConfig,
+			ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, Log: log,
+			FallbackListener: func(ln net.Listener) net.Listener {
+				return httpguard.TLSHandoffListener(ln, edgeGuard, fastpath.TLSState)
+			}}
 	}
 
 	errs := make(chan error, 8)
@@ -329,7 +345,7 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 	}
 	if edgeHTTPS != nil {
 		run("edge https", func() error {
-			return edgeHTTPS.Serve(httpguard.TLSListener(edgeTLSLn, edgeHTTPS.TLSConfig, edgeGuard))
+			return edgeFastTLS.Serve(edgeTLSLn)
 		})
 		log.Info("listening", "listener", "edge-https", "addr", edgeTLSLn.Addr().String())
 		log.Info("edge: aliases of distributions with the default certificate are served with the *." + s.DomainSuffix + " certificate (CloudFront would refuse such aliases)")
@@ -376,7 +392,12 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 			log.Warn("shutdown", "listener", "edge-http3", "err", err)
 		}
 	}
-	for _, srv := range []*http.Server{apiServer, edgeHTTPS} {
+	if edgeFastTLS != nil {
+		if err := edgeFastTLS.Shutdown(shutdownCtx); err != nil { // and edgeHTTPS
+			log.Warn("shutdown", "listener", "edge-https", "err", err)
+		}
+	}
+	for _, srv := range []*http.Server{apiServer} {
 		if srv != nil {
 			if err := srv.Shutdown(shutdownCtx); err != nil {
 				log.Warn("shutdown", "err", err)

@@ -2,6 +2,7 @@ package fastpath
 
 import (
 	"bytes"
+	"crypto/tls"
 	"net/http"
 	"unsafe"
 )
@@ -18,6 +19,9 @@ type Request struct {
 	// Close is set when the viewer sent Connection: close; the response
 	// must say Connection: close and the connection ends after it.
 	Close bool
+	// TLS is the connection's TLS state on an HTTPS connection (as
+	// net/http's Request.TLS), nil on plain HTTP.
+	TLS *tls.ConnectionState
 
 	hdr []field // every header line except Host, in order
 }

@@ -38,7 +38,7 @@ func (c *conn) serveHTTP(head []byte, remote string, spare []byte) (keepAlive bo
 		return false, 0 // parse and net/http disagree: cannot happen (fuzzed)
 	}
 	delete(req.Header, "Host") // as net/http's server does
-	req.RemoteAddr = remote
+	req.RemoteAddr, req.TLS = remote, c.tls
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	req = req.WithContext(ctx)

@@ -2,6 +2,7 @@ package fastpath
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
@@ -42,7 +43,17 @@ type Server struct {
 	// connections that Fallback serves (the edge guards their framing
 	// there: internal/httpguard).
 	FallbackListener func(net.Listener) net.Listener
-	Log              *slog.Logger
+	// TLSConfig, if set, makes this an HTTPS server: each accepted
+	// connection is a TLS server connection whose handshake the
+	// connection's goroutine completes (within ReadHeaderTimeout). When
+	// ALPN chose "http/1.1" or nothing, the loop serves it as a plain
+	// connection and sets Request.TLS; any other protocol ("h2") is handed
+	// to Fallback as the *tls.Conn itself, so that net/http runs it (set
+	// Fallback.TLSConfig with the same NextProtos for net/http to set
+	// HTTP/2 up). Connections handed over after a request keep their TLS
+	// state: see TLSState.
+	TLSConfig *tls.Config
+	Log       *slog.Logger
 
 	handoff *handoffListener
 	mu      sync.Mutex
@@ -107,6 +118,9 @@ func (s *Server) Serve(ln net.Listener) error {
 			return err
 		}
 		backoff = 0
+		if s.TLSConfig != nil {
+			nc = tls.Server(nc, s.TLSConfig)
+		}
 		c := &conn{s: s, nc: nc}
 		s.mu.Lock()
 		if s.closing.Load() {
@@ -178,7 +192,35 @@ type buffers struct {
 type conn struct {
 	s        *Server
 	nc       net.Conn
-	deadline time.Time // read deadline currently set
+	deadline time.Time            // read deadline currently set
+	tls      *tls.ConnectionState // after the handshake, on a TLS connection
+}
+
+// handshake completes a TLS connection's handshake within the head
+// deadline and reports whether the loop serves it (ALPN chose HTTP/1.1
+// or nothing); handed is set when it went to Fallback (HTTP/2).
+func (c *conn) handshake(tc *tls.Conn) (serve, handed bool) {
+	if t := c.s.ReadHeaderTimeout; t > 0 {
+		c.deadline = time.Now().Add(t)
+		tc.SetDeadline(c.deadline)
+	}
+	if err := tc.Handshake(); err != nil {
+		// Plain HTTP to the HTTPS port gets net/http's answer to it.
+		var re tls.RecordHeaderError
+		if errors.As(err, &re) && re.Conn != nil && looksLikeHTTP(re.RecordHeader) {
+			io.WriteString(re.Conn, "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
+		}
+		return false, false
+	}
+	tc.SetWriteDeadline(time.Time{})
+	st := tc.ConnectionState()
+	if p := st.NegotiatedProtocol; p != "" && p != "http/1.1" {
+		tc.SetReadDeadline(time.Time{}) // net/http sets its own
+		c.s.handedOver.Add(1)
+		return false, c.s.handoff.push(tc)
+	}
+	c.tls = &st
+	return true, false
 }
 
 func (c *conn) serve() {
@@ -209,6 +251,12 @@ func (c *conn) serve() {
 	}()
 	in, out := bufs.in[:], bufs.out[:0]
 	defer func() { bufs.out = out[:0] }()
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		var serve bool
+		if serve, handed = c.handshake(tc); !serve {
+			return
+		}
+	}
 	remote := c.nc.RemoteAddr().String()
 	start, end := 0, 0 // unparsed bytes are in[start:end]
 	// headStart is when the head being read began: the accept for the
@@ -230,7 +278,7 @@ func (c *conn) serve() {
 				}
 				return
 			}
-			req.RemoteAddr = remote
+			req.RemoteAddr, req.TLS = remote, c.tls
 			head, body, ok := s.Handler.ServeFast(&req, out)
 			if !ok {
 				// Declined: net/http's handler answers it here, after the
@@ -313,6 +361,16 @@ func (c *conn) serve() {
 	}
 }
 
+// looksLikeHTTP reports whether a TLS record header is the start of an
+// HTTP/1.x request, as net/http's tlsRecordHeaderLooksLikeHTTP.
+func looksLikeHTTP(hdr [5]byte) bool {
+	switch string(hdr[:]) {
+	case "GET /", "HEAD ", "POST ", "PUT /", "OPTIO":
+		return true
+	}
+	return false
+}
+
 // extendDeadline moves the read deadline to now+timeout, or leaves it when
 // it is within a second of that (a deadline change per request costs
 // more than the request).
@@ -347,7 +405,7 @@ func (c *conn) flush(out []byte) error {
 // answered; it reports false (and the caller closes) when shutting down.
 func (c *conn) handOver(pending []byte) bool {
 	c.nc.SetReadDeadline(time.Time{}) // net/http sets its own
-	rc := &replayConn{Conn: c.nc, pending: append([]byte(nil), pending...)}
+	rc := &replayConn{Conn: c.nc, pending: append([]byte(nil), pending...), tls: c.tls}
 	c.s.handedOver.Add(1) // before net/http may answer (tests read it then)
 	return c.s.handoff.push(rc)
 }
@@ -372,6 +430,18 @@ func closeWriteAndWait(nc net.Conn) {
 type replayConn struct {
 	net.Conn
 	pending []byte
+	tls     *tls.ConnectionState
+}
+
+// TLSState returns the TLS state of a connection handed over after its
+// handshake (nil on plain HTTP). net/http sets Request.TLS only on a
+// *tls.Conn: FallbackListener keeps this state for the handler (the edge
+// does with httpguard.TLSHandoffListener).
+func TLSState(c net.Conn) *tls.ConnectionState {
+	if rc, ok := c.(*replayConn); ok {
+		return rc.tls
+	}
+	return nil
 }
 
 func (c *replayConn) Read(p []byte) (int, error) {

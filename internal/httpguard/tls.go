@@ -130,3 +130,30 @@ func KeepTLS(h http.Handler) http.Handler {
 		h.ServeHTTP(w, r)
 	})
 }
+
+// TLSHandoffListener guards the connections that a server which completed
+// their TLS handshakes itself (package fastpath with a TLSConfig) hands to
+// net/http: a *tls.Conn (HTTP/2) is passed as it is, like TLSListener
+// does; any other connection is guarded and keeps the TLS state that
+// state returns for it, for KeepTLS (serve with ConnContext set to this
+// package's ConnContext).
+func TLSHandoffListener(ln net.Listener, cfg *Config, state func(net.Conn) *tls.ConnectionState) net.Listener {
+	return &tlsHandoffListener{Listener: ln, cfg: cfg, state: state}
+}
+
+type tlsHandoffListener struct {
+	net.Listener
+	cfg   *Config
+	state func(net.Conn) *tls.ConnectionState
+}
+
+func (l *tlsHandoffListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := c.(*tls.Conn); ok {
+		return c, nil
+	}
+	return &conn{Conn: c, cfg: l.cfg, tlsState: l.state(c)}, nil
+}
