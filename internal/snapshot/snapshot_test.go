@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"openfront/internal/model"
-	"openfront/internal/tlsconfig"
 	"openfront/internal/store"
 	"openfront/internal/store/boltstore"
+	"openfront/internal/tlsconfig"
 )
 
 // putJSON stores v as JSON under key, as the control plane does, and
