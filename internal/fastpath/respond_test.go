@@ -11,7 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -426,5 +428,67 @@ func testResponseWriterInterim(t *testing.T, overTLS bool) {
 	}
 	if gotReuse != wantReuse || !gotReuse {
 		t.Errorf("connection reusable after the final response: %v, net/http %v", gotReuse, wantReuse)
+	}
+}
+
+// writeCounter counts the writes to its connections, ReadFrom included
+// (it keeps the *net.TCPConn's ReadFrom, as the loop's connections have).
+type writeCounter struct {
+	net.Listener
+	writes atomic.Int64
+}
+
+func (l *writeCounter) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countedConn{Conn: c, l: l}, nil
+}
+
+type countedConn struct {
+	net.Conn
+	l *writeCounter
+}
+
+func (c *countedConn) Write(p []byte) (int, error) {
+	c.l.writes.Add(1)
+	return c.Conn.Write(p)
+}
+func (c *countedConn) ReadFrom(r io.Reader) (int64, error) {
+	c.l.writes.Add(1)
+	return c.Conn.(io.ReaderFrom).ReadFrom(r)
+}
+
+// A short body of declared length copied in (io.CopyN, as the edge
+// streams a miss) leaves with its head in one write; a long one still
+// goes through ReadFrom after the head.
+func TestResponseWriter_shortBodyOneWrite(t *testing.T) {
+	for _, tc := range []struct {
+		size      int
+		maxWrites int64
+	}{{1024, 1}, {2048, 1}, {100000, 3}} {
+		body := strings.Repeat("b", tc.size)
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/octet-stream")
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			io.CopyN(w, struct{ io.Reader }{strings.NewReader(body)}, int64(len(body)))
+		})
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		counted := &writeCounter{Listener: ln}
+		fs := &Server{Handler: declineAll{}, Fallback: &http.Server{Handler: h}}
+		go fs.Serve(counted)
+		got, reusable := exchange(t, dialFront(t, ln.Addr().String(), false), "GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
+		fs.Shutdown(context.Background())
+		if got.status != 200 || got.body != body || !reusable {
+			t.Fatalf("%d bytes: %d, %d body bytes, reusable %v", tc.size, got.status, len(got.body), reusable)
+		}
+		// exchange's second request (/x again) is answered too: halve.
+		if w := counted.writes.Load(); w > 2*tc.maxWrites || tc.maxWrites == 1 && w != 2 {
+			t.Errorf("%d-byte body: %d writes for two responses, want %d each", tc.size, w, tc.maxWrites)
+		}
 	}
 }
