@@ -25,7 +25,8 @@
 # Knobs: DURATION (5s), ROUNDS (3), CONNS (64), H2_CLIENTS (16),
 # H2_STREAMS (16), HS_N (3000), HS_C (8), MISS_OBJECTS (100000),
 # TESTS ("h1tls h2 hs-full hs-resume miss"), OLD (path of an older
-# openfront binary, measured as a third target "openfront-old"),
+# openfront binary, measured as a third target "openfront-old" in the
+# tests OLD_TESTS lists, default "h1tls miss"),
 # OUT (bench/RESULTS.md: the section "HTTPS, HTTP/2, handshakes, misses"
 # is replaced there; "-" prints it only).
 set -euo pipefail
@@ -230,7 +231,10 @@ for round in $(seq 1 "$ROUNDS"); do
     # Alternate which target goes first from round to round.
     order=("${TARGETS[@]}")
     [ $((round % 2)) -eq 0 ] && order=($(printf '%s\n' "${TARGETS[@]}" | tac))
-    for t in "${order[@]}"; do run "$round" "$test" "$t"; done
+    for t in "${order[@]}"; do
+      [ "$t" = openfront-old ] && [[ " ${OLD_TESTS:-h1tls miss} " != *" $test "* ]] && continue
+      run "$round" "$test" "$t"
+    done
   done
 done
 echo "load_after $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RES"
@@ -256,7 +260,8 @@ names = {"h1tls": "1 KiB hit, HTTPS/1.1 keep-alive", "h2": "1 KiB hit, HTTP/2",
 unit = {"h1tls": "req/s", "h2": "req/s", "hs-full": "conn/s", "hs-resume": "conn/s", "miss": "req/s"}
 targets_cpu = {"h1tls": 0.7, "h2": 1.0}
 def med(test, t, f):
-    return statistics.median(f(r) for r in runs if r["test"] == test and r["target"] == t)
+    v = [f(r) for r in runs if r["test"] == test and r["target"] == t]
+    return statistics.median(v) if v else float("nan")
 hdr = "| measure | " + " | ".join(targets) + " | OpenFront/nginx | target | verdict |"
 rows = [hdr, "|" + "---|" * (len(targets) + 4)]
 for test in tests:
@@ -270,7 +275,8 @@ for test in tests:
         if f is rate and test == "miss":
             goal, verdict = ">= 1.0x", "PASS" if ratio >= 1 else "**FAIL**"
         fmt = "%.0f" if f is rate else "%.1f"
-        rows.append("| %s, %s | %s | %.2f | %s | %s |" % (names[test], what, " | ".join(fmt % v[t] for t in targets), ratio, goal, verdict))
+        fmt_t = lambda x: "-" if x != x else fmt % x
+        rows.append("| %s, %s | %s | %.2f | %s | %s |" % (names[test], what, " | ".join(fmt_t(v[t]) for t in targets), ratio, goal, verdict))
 allr = ["| %s | %s | %s | %.0f | %.1f |" % (r["round"], r["test"], r["target"], rate(r), cpu(r)) for r in runs]
 def sh(c): return subprocess.run(c, shell=True, capture_output=True, text=True).stdout.strip()
 text = f"""## HTTPS, HTTP/2, handshakes, misses (bench/tls.sh)
