@@ -24,7 +24,7 @@ type Handler interface {
 	ServeFast(r *Request, dst []byte) (head, body []byte, ok bool)
 }
 
-// Server serves plain-HTTP/1.1 connections with Handler while it answers
+// Server serves HTTP/1.1 connections (plain, or TLS: TLSConfig) with Handler while it answers
 // every request on them, and hands a connection to Fallback (with the
 // bytes it has read) at the first request Handler declines or cannot
 // parse. A connection handed over stays with net/http.
