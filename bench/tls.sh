@@ -8,7 +8,8 @@
 #              hit, close (bench/client handshake)
 #   hs-resume  the same with session resumption (tickets)
 #   miss       filling $MISS_OBJECTS cold 1 KiB objects over plain HTTP
-#              (bench/client warm -c16, a fresh set of paths per round)
+#              (bench/client warm -c16, a fresh set of paths per round,
+#              into a freshly started OpenFront each round)
 #
 # Both servers use the same certificate: the ECDSA P-256 one OpenFront
 # generates for *.<domain-suffix>; nginx gets it from OpenFront's data
@@ -94,23 +95,28 @@ if [ -n "${OLD:-}" ]; then
   TARGETS=(openfront openfront-old nginx)
 fi
 DOMAIN=""
-for t in "${TARGETS[@]}"; do
-  [ "$t" = nginx ] && continue
+# start_openfront T BIN DATA: runs an OpenFront for target T (ports in
+# HTTP[T], HTTPS[T], pid in PID[T]) with one distribution, HOST_T.
+start_openfront() {
+  local t=$1 bin=$2 data=$3 api i d
   api=$(free_port) HTTP[$t]=$(free_port) HTTPS[$t]=$(free_port)
-  taskset -c "$SERVER_CPU" "${BIN[$t]}" serve --api-addr "127.0.0.1:$api" --edge-addr "127.0.0.1:${HTTP[$t]}" \
-    --edge-tls-addr "127.0.0.1:${HTTPS[$t]}" --edge-quic-addr "" --rtmp-addr "" --data-dir "$WORK/data-$t" \
-    --cache-memory-bytes $((2 << 30)) --log-level warn >"$WORK/$t.log" 2>&1 &
+  taskset -c "$SERVER_CPU" "$bin" serve --api-addr "127.0.0.1:$api" --edge-addr "127.0.0.1:${HTTP[$t]}" \
+    --edge-tls-addr "127.0.0.1:${HTTPS[$t]}" --edge-quic-addr "" --rtmp-addr "" --data-dir "$data" \
+    --cache-memory-bytes $((2 << 30)) --log-level warn >"$data.log" 2>&1 &
   PID[$t]=$!
   PIDS+=("${PID[$t]}")
   for i in $(seq 1 100); do
     curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$api/healthz" && break
-    [ "$i" -eq 100 ] && die "$t not healthy after 10 s: $(cat "$WORK/$t.log")"
+    [ "$i" -eq 100 ] && die "$t not healthy after 10 s: $(cat "$data.log")"
     sleep 0.1
   done
   d=$(python3 bench/mkdist.py "http://127.0.0.1:$api" "$P_ORIGIN" cached)
-  # Every OpenFront gets the same domain name's shape; nginx answers any.
+  # nginx answers any Host; it gets the first OpenFront's.
   [ -z "$DOMAIN" ] && DOMAIN=$d
   declare -g "HOST_${t//-/_}=$d"
+}
+for t in "${TARGETS[@]}"; do
+  [ "$t" = nginx ] || start_openfront "$t" "${BIN[$t]}" "$WORK/data-$t"
 done
 host_of() { [ "$1" = nginx ] && echo "$DOMAIN" || eval echo "\$HOST_${1//-/_}"; }
 
@@ -215,6 +221,15 @@ run() { # round test target
       if [ "$test" = hs-full ] && [ "$resumed" -ne 0 ]; then die "$t resumed $resumed sessions without a session cache"; fi ;;
     miss)
       local s0 s1
+      if [ "$t" != nginx ]; then
+        # A fresh OpenFront per round: the fill starts from an empty cache
+        # each time, as nginx's paths are new each round (the cost of a
+        # miss grows with what is cached: GC, see the notes).
+        [ -n "${PID[$t-miss]:-}" ] && kill "${PID[$t-miss]}" && wait "${PID[$t-miss]}" 2>/dev/null || true
+        start_openfront "$t-miss" "${BIN[$t]}" "$WORK/data-$t-miss$round"
+        t=$t-miss h=$(host_of "$t")
+        c0=$(cpu_ticks "$t")
+      fi
       s0=$(date +%s.%N)
       "${CLIENT[@]}" warm -addr "127.0.0.1:${HTTP[$t]}" -host "$h" -path "/obj/miss$round-%d?size=1024" -n "$MISS_OBJECTS" -c 16 -timeout 5m
       s1=$(date +%s.%N)
@@ -223,7 +238,7 @@ run() { # round test target
   esac
   c1=$(cpu_ticks "$t")
   [ -n "${DEBUG:-}" ] && printf '%s\n' "$out" >&2
-  echo "run round=$round test=$test target=$t n=$n secs=$secs ticks=$((c1 - c0)) hz=$HZ" >>"$RES"
+  echo "run round=$round test=$test target=${t%-miss} n=$n secs=$secs ticks=$((c1 - c0)) hz=$HZ" >>"$RES"
   log "round $round $test $t: $n in ${secs}s, $((c1 - c0)) ticks"
 }
 for round in $(seq 1 "$ROUNDS"); do
