@@ -316,7 +316,12 @@ What the figures come from (perf record -e cpu-clock on the server, this session
   headroom at max(16 MiB, 10% of live) for RSS; with 100,000 objects cached a cycle every 16 MiB of
   garbage marks the whole cache. A same-machine A/B of 5 x 20,000 fills: 69 -> 132 us/miss with the
   tuner, 70 -> 80 us/miss with GOGC=100 (RSS 190 vs 296 MiB). Per miss, the rest is net/http's
-  Transport (writeLoop/readLoop goroutines), the fill goroutine, and syscalls.
+  Transport (writeLoop/readLoop goroutines), the fill goroutine, and syscalls. The fill rate is also
+  below what OpenFront's CPU per miss allows (it used about half its core): with 16 viewers the rate is
+  bound by each miss's latency (goroutine hand-offs: connection loop, fill, Transport; on a loaded
+  core), which this session did not resolve.
+- Hits are measured on instances whose cache holds only the hit object; each miss round starts a
+  fresh OpenFront (a filled cache makes every later request pay more GC, see above).
 - Handshakes: not profiled this session (crypto/tls for OpenFront, OpenSSL for nginx).
 
 <details><summary>All runs</summary>
