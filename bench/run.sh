@@ -424,6 +424,12 @@ with 1 worker, Varnish's thread pools on that core); wrk, the origin and the hel
 """ + "\n".join(allruns) + "\n"
 if mem:
     text += "\n## Streaming memory test (tests/memory)\n\n```\n" + "\n".join(mem) + "\n```\n"
+# bench/tls.sh's section (HTTPS, HTTP/2, handshakes, misses) stays.
+if os.path.exists(out):
+    old = open(out).read()
+    i = old.find("## HTTPS, HTTP/2, handshakes, misses")
+    if i >= 0:
+        text += "\n" + old[i:]
 open(out, "w").write(text)
 EOF
 cat "$OUT"

@@ -44,6 +44,7 @@ import (
 	"openfront/internal/stats"
 	"openfront/internal/store"
 	"openfront/internal/store/boltstore"
+	"openfront/internal/tlsconfig"
 )
 
 // idleTimeout closes keep-alive connections left idle this long, so idle
@@ -200,7 +201,12 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 	accessLogs := newAccessLogWriter(s, log)
 	realtimeLogs := newRealtimeLogger(s, log)
 	m.RegisterRealtimeLogs(realtimeLogs.Counts)
+	var altSvc string // for the fast path's HTTPS hits; advertiseHTTP3 stamps the others
+	if edgeQUICConn != nil {
+		altSvc = tlsconfig.AltSvc(edgeQUICConn.LocalAddr().(*net.UDPAddr).Port)
+	}
 	edgeServer := edge.New(edge.Options{
+		AltSvc:    altSvc,
 		Cache:     objects,
 		Origin:    originClient,
 		Log:       log,
@@ -267,6 +273,7 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 	edgeFast := &fastpath.Server{Handler: edgeServer, Fallback: edgeHTTP, ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, Log: log,
 		FallbackListener: func(ln net.Listener) net.Listener { return httpguard.Listener(ln, edgeGuard) }}
 	var edgeHTTPS *http.Server
+	var edgeFastTLS *fastpath.Server
 	var edgeHTTP3 *http3.Server
 	if edgeTLSLn != nil {
 		cert, err := defaultCertificate(s.DataDir, s.DomainSuffix, time.Now())
@@ -295,6 +302,17 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 		edgeHTTPS = &http.Server{Handler: httpguard.KeepTLS(tlsHandler), ConnContext: httpguard.ConnContext,
 			ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, ErrorLog: edgeHTTP.ErrorLog,
 			MaxHeaderBytes: httpguard.MaxHeaderListBytes, TLSConfig: sel.TCP()}
+		// HTTPS connections on HTTP/1.1 get the plain ones' fast path:
+		// it completes the handshake, serves hits on the *tls.Conn and
+		// hands HTTP/2 connections, and HTTP/1.1 ones from the first
+		// request it cannot parse, to edgeHTTPS (package fastpath).
+		edgeFastTLS = &fastpath.Server{Handler: edgeServer, Fallback: edgeHTTPS, TLSConfig: edgeHTTPS.TLSConfig,
+			ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, Log: log,
+			FallbackListener: func(ln net.Listener) net.Listener {
+				return httpguard.TLSHandoffListener(ln, edgeGuard, fastpath.TLSState)
+			}}
+		// A client that refuses the edge's certificate is logged as such.
+		edgeFastTLS.WatchHandshake = httpguard.WatchHandshakes(handshakeLog(log, filepath.Join(absolute(s.DataDir), "edge-cert.pem"), time.Now))
 	}
 
 	errs := make(chan error, 8)
@@ -335,9 +353,7 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 	}
 	if edgeHTTPS != nil {
 		run("edge https", func() error {
-			tlsGuard := *edgeGuard
-			tlsGuard.HandshakeFailed = handshakeLog(log, filepath.Join(absolute(s.DataDir), "edge-cert.pem"), time.Now)
-			return edgeHTTPS.Serve(httpguard.TLSListener(edgeTLSLn, edgeHTTPS.TLSConfig, &tlsGuard))
+			return edgeFastTLS.Serve(edgeTLSLn)
 		})
 		log.Info("listening", "listener", "edge-https", "addr", edgeTLSLn.Addr().String())
 		log.Info("edge: aliases of distributions with the default certificate are served with the *." + s.DomainSuffix + " certificate (CloudFront would refuse such aliases)")
@@ -384,7 +400,12 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 			log.Warn("shutdown", "listener", "edge-http3", "err", err)
 		}
 	}
-	for _, srv := range []*http.Server{apiServer, edgeHTTPS} {
+	if edgeFastTLS != nil {
+		if err := edgeFastTLS.Shutdown(shutdownCtx); err != nil { // and edgeHTTPS
+			log.Warn("shutdown", "listener", "edge-https", "err", err)
+		}
+	}
+	for _, srv := range []*http.Server{apiServer} {
 		if srv != nil {
 			if err := srv.Shutdown(shutdownCtx); err != nil {
 				log.Warn("shutdown", "err", err)

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"slices"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 
 	"openfront/internal/model"
 	"openfront/internal/store"
+	"openfront/internal/tlsconfig"
 )
 
 // Lightsail distributions are CloudFront distributions in disguise: each is
@@ -95,7 +97,34 @@ func (c *Control) deriveLightsail(name string, s *model.LightsailSettings) (mode
 		}
 		return nil, err
 	}
+	if err := c.checkLightsailCertificate(s.CertificateName); err != nil {
+		return nil, err
+	}
 	return cfg, nil
+}
+
+// checkLightsailCertificate refuses a certificateName the edge could not
+// serve, as CloudFront's ViewerCertificate check does (checkViewerCertificate):
+// a certificate that does not exist gets Lightsail's NotFoundException
+// ("Lightsail throws this exception when it cannot find a resource",
+// Amazon Lightsail API Reference, Common Errors), one that is expired or
+// does not load InvalidInputException.
+func (c *Control) checkLightsailCertificate(name string) error {
+	if name == "" {
+		return nil
+	}
+	certs := c.settings.Certificates
+	if certs == nil {
+		return model.Errorf("NotFoundException", "The certificate %q does not exist: this OpenFront was started without --certificate-dir.", name)
+	}
+	err := certs.Check(tlsconfig.LightsailCertificate(name), nil)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return model.Errorf("NotFoundException", "The certificate %q does not exist (%v).", name, err)
+	}
+	return lightsailInvalid("The certificate %q cannot be used: %v.", name, err)
 }
 
 func validateLightsailTags(tags []model.LightsailTag) error {

@@ -304,3 +304,25 @@ func BenchmarkMissCollapsed(b *testing.B) {
 }
 
 var _ io.Writer = (*benchWriter)(nil)
+
+// BenchmarkMiss1KiB is one cold 1 KiB object for one viewer: the miss path
+// of bench/tls.sh's fill test (plan, fill, origin fetch over loopback,
+// store, response). allocs/op include the in-process origin's.
+func BenchmarkMiss1KiB(b *testing.B) {
+	const size = 1 << 10
+	o := newBenchOrigin(b)
+	s := newBenchEdge(b, o)
+	w := newBenchWriter()
+	b.SetBytes(size)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		r := newBenchRequest("/obj/miss-" + strconv.Itoa(i) + "?size=1024")
+		w.reset()
+		s.ServeHTTP(w, r)
+		if w.status != http.StatusOK || w.n != size {
+			b.Fatalf("miss %d: status %d, %d bytes", i, w.status, w.n)
+		}
+	}
+}

@@ -5,14 +5,16 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"unsafe"
 
 	"openfront/internal/fastpath"
 	"openfront/internal/responseheaders"
+	"openfront/internal/snapshot"
 )
 
-// ServeFast is the edge's side of package fastpath: on a plain-HTTP/1.1
-// connection it answers a fresh memory-tier hit with the response
+// ServeFast is the edge's side of package fastpath: on an HTTP/1.1
+// connection (plain or TLS) it answers a fresh memory-tier hit with the response
 // ServeHTTP would write for it (the same headers, byte for byte but for
 // their order, X-Amz-Cf-Id and Date), and counts it the same way. The
 // request is decided by the same plan as ServeHTTP's (plan.go); the fast
@@ -113,6 +115,9 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	if rhp != nil {
 		dst = rhp.AppendFields(dst, rhpPresent, rhpCORS, rhpOrigin)
 	}
+	if r.TLS != nil && s.opts.AltSvc != "" && servesHTTP3(dist, r.Host) {
+		dst = appendField(dst, "Alt-Svc", s.opts.AltSvc)
+	}
 	if r.Close {
 		dst = append(dst, "Connection: close\r\n"...)
 	}
@@ -133,6 +138,19 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 		s.opts.Stats.Record(dist.ID, now, "Hit", m.Status, 0, sent)
 	}
 	return dst, body, true
+}
+
+// servesHTTP3 reports whether the TLS settings of dist for the name host
+// (its own domain name or an alias: snapshot.ViewerTLS) enable HTTP/3.
+func servesHTTP3(dist *snapshot.Distribution, host string) bool {
+	if i := strings.LastIndexByte(host, ':'); i > strings.LastIndexByte(host, ']') {
+		host = host[:i] // no port (net.SplitHostPort would allocate its error for a host without one)
+	}
+	v := dist.TLS
+	if strings.EqualFold(strings.TrimSuffix(host, "."), dist.DomainName) {
+		v = dist.DomainTLS
+	}
+	return v != nil && v.HTTP3
 }
 
 func appendField(dst []byte, name, value string) []byte {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"openfront/internal/fastpath"
+	"openfront/internal/httpguard"
 	"openfront/internal/model"
 	"openfront/internal/signedurl"
 )
@@ -35,21 +37,73 @@ type fastFronts struct {
 	slow string // address of the net/http-only front
 	fast string // address of the fastpath front
 	fs   *fastpath.Server
+	// tls: both fronts serve HTTPS (HTTP/1.1 over TLS), the fast path
+	// with its TLSConfig as the edge runs it.
+	tls *tls.Config
 }
 
-func newFastFronts(t *testing.T, cfg model.Tree) *fastFronts {
+func newFastFronts(t *testing.T, cfg model.Tree) *fastFronts { return newFastFrontsOver(t, cfg, false) }
+
+// newFastFrontsOver is newFastFronts over TLS when overTLS (both fronts
+// with httptest's certificate; the viewer offers no ALPN protocol).
+func newFastFrontsOver(t *testing.T, cfg model.Tree, overTLS bool) *fastFronts {
 	t.Helper()
 	te := newTestEdge(t, cfg)
-	slow := httptest.NewServer(te.Server)
+	slow := httptest.NewUnstartedServer(te.Server)
+	if overTLS {
+		slow.StartTLS()
+	} else {
+		slow.Start()
+	}
 	t.Cleanup(slow.Close)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	fs := &fastpath.Server{Handler: te.Server, Fallback: &http.Server{Handler: te.Server}, IdleTimeout: time.Minute, Log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	f := &fastFronts{te: te, slow: slow.Listener.Addr().String(), fast: ln.Addr().String(), fs: fs}
+	if overTLS {
+		fs.TLSConfig = &tls.Config{Certificates: slow.TLS.Certificates, NextProtos: []string{"h2", "http/1.1"}}
+		fs.Fallback.TLSConfig = fs.TLSConfig
+		fs.FallbackListener = func(ln net.Listener) net.Listener {
+			return httpguard.TLSHandoffListener(ln, &httpguard.Config{}, fastpath.TLSState)
+		}
+		fs.Fallback.Handler, fs.Fallback.ConnContext = httpguard.KeepTLS(te.Server), httpguard.ConnContext
+		f.tls = &tls.Config{InsecureSkipVerify: true}
+	}
 	go fs.Serve(ln)
 	t.Cleanup(func() { fs.Shutdown(t.Context()) })
-	return &fastFronts{te: te, slow: slow.Listener.Addr().String(), fast: ln.Addr().String(), fs: fs}
+	return f
+}
+
+// dial opens a viewer connection to addr, over TLS for TLS fronts.
+func (f *fastFronts) dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	var c net.Conn
+	var err error
+	if f.tls != nil {
+		c, err = tls.Dial("tcp", addr, f.tls)
+	} else {
+		c, err = net.Dial("tcp", addr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// scheme is the viewer's scheme on these fronts.
+func (f *fastFronts) scheme() string {
+	if f.tls != nil {
+		return "https"
+	}
+	return "http"
+}
+
+func (f *fastFronts) roundTrip(t *testing.T, addr, raw string) *http.Response {
+	t.Helper()
+	return roundTripOn(t, f.dial(t, addr), raw)
 }
 
 // settle waits until no fill is running, so that what was fetched is
@@ -69,11 +123,11 @@ func (f *fastFronts) settle(t *testing.T) {
 // answer alike and that the fast-path front took route how.
 func (f *fastFronts) compare(t *testing.T, name, raw string, how route) *http.Response {
 	t.Helper()
-	roundTrip(t, f.slow, raw)
+	f.roundTrip(t, f.slow, raw)
 	f.settle(t)
-	slow := roundTrip(t, f.slow, raw)
+	slow := f.roundTrip(t, f.slow, raw)
 	before := f.fs.Stats()
-	fast := roundTrip(t, f.fast, raw)
+	fast := f.roundTrip(t, f.fast, raw)
 	sameResponse(t, name, slow, fast)
 	if got := routeOf(before, f.fs.Stats()); got != how {
 		t.Errorf("%s: %s, want %s", name, got, how)
@@ -90,6 +144,13 @@ func roundTrip(t *testing.T, addr, raw string) *http.Response {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
+	return roundTripOn(t, c, raw)
+}
+
+// roundTripOn sends one raw request on c and reads the response.
+func roundTripOn(t *testing.T, c net.Conn, raw string) *http.Response {
+	t.Helper()
+	addr := c.RemoteAddr().String()
 	if _, err := io.WriteString(c, raw); err != nil {
 		t.Fatal(err)
 	}
@@ -174,6 +235,14 @@ func routeOf(before, after fastpath.Stats) route {
 }
 
 func TestServeFast_sameAnswersAsNetHTTP(t *testing.T) {
+	t.Run("http", func(t *testing.T) { testServeFastSameAnswers(t, false) })
+	t.Run("https", func(t *testing.T) { testServeFastSameAnswers(t, true) })
+}
+
+// testServeFastSameAnswers compares the fronts over plain HTTP or TLS:
+// everything the plan decides from the scheme (viewer protocol policy
+// here) must come out alike.
+func testServeFastSameAnswers(t *testing.T, overTLS bool) {
 	big := strings.Repeat("0123456789abcdef", 6<<10) // 96 KiB: written in place
 	text := strings.Repeat("compress me please ", 200)
 	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
@@ -224,7 +293,7 @@ func TestServeFast_sameAnswersAsNetHTTP(t *testing.T) {
 			fmt.Fprintf(w, "body of %s?%s", r.URL.EscapedPath(), r.URL.RawQuery)
 		}
 	})
-	f := newFastFronts(t, distConfig(o, func(c model.Tree) {
+	f := newFastFrontsOver(t, distConfig(o, func(c model.Tree) {
 		def := model.Sub(c, "DefaultCacheBehavior")
 		model.Sub(def, "ForwardedValues")["QueryString"] = "true"
 		secure := model.Clone(def)
@@ -235,7 +304,11 @@ func TestServeFast_sameAnswersAsNetHTTP(t *testing.T) {
 		pass["PathPattern"], pass["MinTTL"], pass["DefaultTTL"], pass["MaxTTL"] = "/pass/*", "0", "0", "0"
 		c["CacheBehaviors"] = model.Wrapper([]model.Tree{secure, comp, pass})
 		c["DefaultRootObject"] = "index.html"
-	}))
+	}), overTLS)
+	httpsOnly := inLoop // a 403 over plain HTTP
+	if overTLS {
+		httpsOnly = answered
+	}
 
 	req := func(method, target, host string, headers ...string) string {
 		return method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\n" + strings.Join(headers, "") + "\r\n"
@@ -265,7 +338,7 @@ func TestServeFast_sameAnswersAsNetHTTP(t *testing.T) {
 		{"If-None-Match", req("GET", "/a", testHost, "If-None-Match: \"v1\"\r\n"), inLoop},
 		{"no Content-Type", req("GET", "/no-type", testHost), inLoop},
 		{"cached 404", req("GET", "/missing", testHost), inLoop},
-		{"https-only behaviour", req("GET", "/secure/x", testHost), inLoop},
+		{"https-only behaviour", req("GET", "/secure/x", testHost), httpsOnly},
 		{"POST not allowed", "POST /a HTTP/1.1\r\nHost: " + testHost + "\r\nContent-Length: 1\r\n\r\nx", handedOver},
 		{"unknown host", req("GET", "/a", "nobody.example.org"), inLoop},
 		{"HTTP/1.0", "GET /a HTTP/1.0\r\nHost: " + testHost + "\r\n\r\n", handedOver},
@@ -335,16 +408,22 @@ func TestServeFast_pipelinedMissInTheLoop(t *testing.T) {
 }
 
 // Signed URLs and cookies that verify are answered by the fast path; the
-// rest get net/http's 403 from the one request pipeline.
+// rest get net/http's 403 from the one request pipeline. Over TLS, the
+// signed resource is the https:// URL (a signature for http:// fails).
 func TestServeFast_signed(t *testing.T) {
+	t.Run("http", func(t *testing.T) { testServeFastSigned(t, false) })
+	t.Run("https", func(t *testing.T) { testServeFastSigned(t, true) })
+}
+
+func testServeFastSigned(t *testing.T, overTLS bool) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := newTestOrigin(t, okHandler("max-age=600"))
-	f := newFastFronts(t, distConfig(o, func(c model.Tree) {
+	f := newFastFrontsOver(t, distConfig(o, func(c model.Tree) {
 		model.Sub(c, "DefaultCacheBehavior")["TrustedKeyGroups"] = model.Tree{"Enabled": "true", "Quantity": "1", "Items": []any{"kg"}}
-	}))
+	}), overTLS)
 	// Compile from records has no key groups: trust the key directly.
 	for _, beh := range f.te.Snapshot().Distributions["E1TEST"].Behaviors {
 		beh.TrustedKeys = map[string]crypto.PublicKey{"KTESTKEY": &key.PublicKey}
@@ -358,10 +437,15 @@ func TestServeFast_signed(t *testing.T) {
 		}
 		return strings.NewReplacer("+", "-", "=", "_", "/", "~").Replace(base64.StdEncoding.EncodeToString(sig))
 	}
-	query := func(path string) string {
-		return path + "?Expires=" + strconv.FormatInt(expires, 10) + "&Signature=" + sign("http://"+testHost+path) + "&Key-Pair-Id=KTESTKEY"
+	signedQuery := func(scheme, path string) string {
+		return path + "?Expires=" + strconv.FormatInt(expires, 10) + "&Signature=" + sign(scheme+"://"+testHost+path) + "&Key-Pair-Id=KTESTKEY"
 	}
-	cookies := "Cookie: CloudFront-Expires=" + strconv.FormatInt(expires, 10) + "; CloudFront-Signature=" + sign("http://"+testHost+"/c") + "; CloudFront-Key-Pair-Id=KTESTKEY\r\n"
+	query := func(path string) string { return signedQuery(f.scheme(), path) }
+	otherScheme := "https"
+	if overTLS {
+		otherScheme = "http"
+	}
+	cookies := "Cookie: CloudFront-Expires=" + strconv.FormatInt(expires, 10) + "; CloudFront-Signature=" + sign(f.scheme()+"://"+testHost+"/c") + "; CloudFront-Key-Pair-Id=KTESTKEY\r\n"
 	get := func(target string, extra ...string) string {
 		return "GET " + target + " HTTP/1.1\r\nHost: " + testHost + "\r\n" + strings.Join(extra, "") + "\r\n"
 	}
@@ -375,6 +459,7 @@ func TestServeFast_signed(t *testing.T) {
 		{"signed cookies", get("/c", cookies), 200, answered},
 		{"unsigned", get("/s"), 403, inLoop},
 		{"signature for another path", get(strings.Replace(query("/s"), "/s?", "/t?", 1)), 403, inLoop},
+		{"signature for the other scheme", get(signedQuery(otherScheme, "/s")), 403, inLoop},
 	}
 	for _, tc := range tests {
 		if fast := f.compare(t, tc.name, tc.raw, tc.how); fast.StatusCode != tc.status {
@@ -469,5 +554,41 @@ func BenchmarkAppendRequestIDBase64(b *testing.B) {
 			binary.LittleEndian.PutUint64(raw[i:], mathrand.Uint64())
 		}
 		buf = base64.URLEncoding.AppendEncode(buf[:0], raw[:])
+	}
+}
+
+// HTTPS hits answered by the fast path carry the Alt-Svc of the HTTP/3
+// listener when the distribution serves HTTP/3 (HttpVersion http3 or
+// http2and3), as the server's other HTTPS answers do; plain-HTTP answers
+// and other distributions' never do.
+func TestServeFast_altSvcOverTLS(t *testing.T) {
+	const altSvc = `h3=":8443"; ma=86400`
+	o := newTestOrigin(t, okHandler("max-age=600"))
+	for _, tc := range []struct {
+		version string
+		overTLS bool
+		want    string
+	}{
+		{"http2and3", true, altSvc},
+		{"http3", true, altSvc},
+		{"http2", true, ""},
+		{"http1.1", true, ""},
+		{"http2and3", false, ""},
+	} {
+		f := newFastFrontsOver(t, distConfig(o, func(c model.Tree) { c["HttpVersion"] = tc.version }), tc.overTLS)
+		f.te.Server.opts.AltSvc = altSvc
+		for _, host := range []string{testHost, "www.example.com:443"} {
+			raw := "GET /alt HTTP/1.1\r\nHost: " + host + "\r\n\r\n"
+			f.roundTrip(t, f.fast, raw) // a miss, fills
+			f.settle(t)
+			before := f.fs.Stats()
+			r := f.roundTrip(t, f.fast, raw)
+			if got := routeOf(before, f.fs.Stats()); got != answered {
+				t.Errorf("%s tls=%v %s: %s, want %s", tc.version, tc.overTLS, host, got, answered)
+			}
+			if got := r.Header.Get("Alt-Svc"); got != tc.want {
+				t.Errorf("%s tls=%v %s: Alt-Svc %q, want %q", tc.version, tc.overTLS, host, got, tc.want)
+			}
+		}
 	}
 }

@@ -54,6 +54,12 @@ type Options struct {
 	// FunctionTimeLimit is the CPU time a CloudFront function may use per
 	// run before it is interrupted (0: DefaultFunctionTimeLimit).
 	FunctionTimeLimit time.Duration
+	// AltSvc is the Alt-Svc value advertising the HTTP/3 listener
+	// (tlsconfig.AltSvc), for the fast path's HTTPS answers of
+	// distributions that serve HTTP/3; "" without an HTTP/3 listener. The
+	// other answers get it from the server's handler (app's
+	// advertiseHTTP3).
+	AltSvc string
 	// Now is the clock (tests).
 	Now func() time.Time
 }

@@ -1,6 +1,13 @@
-// Package fastpath serves the edge's plain-HTTP/1.1 connections with its
-// own connection loop, so that fresh cache hits skip net/http's per
-// request costs.
+// Package fastpath serves the edge's HTTP/1.1 connections, plain and over
+// TLS, with its own connection loop, so that fresh cache hits skip
+// net/http's per request costs.
+//
+// Over TLS (Server.TLSConfig), the loop runs on the *tls.Conn once the
+// handshake is done and ALPN chose http/1.1 or nothing; an HTTP/2
+// connection goes to net/http as the *tls.Conn (net/http's HTTP/2 server
+// runs only on one). Request.TLS carries the connection state, so the
+// edge decides everything (viewer protocol policy, signed URLs, the
+// CloudFront-* headers) as it does for net/http's requests.
 //
 // Each request the loop can parse (a GET or HEAD of the plain shape,
 // fuzz-checked against net/http's parser) is first offered to the

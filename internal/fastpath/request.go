@@ -2,6 +2,7 @@ package fastpath
 
 import (
 	"bytes"
+	"crypto/tls"
 	"net/http"
 	"time"
 	"unsafe"
@@ -23,6 +24,9 @@ type Request struct {
 	// clock is read once per read, not once per request (the handler may
 	// use it as the request's time instead of reading the clock again).
 	Received time.Time
+	// TLS is the connection's TLS state on an HTTPS connection (as
+	// net/http's Request.TLS), nil on plain HTTP.
+	TLS *tls.ConnectionState
 
 	hdr []field // every header line except Host, in order
 }

@@ -33,12 +33,18 @@ import (
 // that the request's context ends when the viewer goes away (an origin
 // fetch for it then stops).
 func (c *conn) serveHTTP(head []byte, remote string, spare []byte) (keepAlive bool, read int) {
-	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(head)))
+	hr := headReaders.Get().(*headReader)
+	hr.src.Reset(head)
+	hr.br.Reset(&hr.src)
+	req, err := http.ReadRequest(hr.br)
+	hr.br.Reset(nil)
+	hr.src.Reset(nil)
+	headReaders.Put(hr) // a request parse accepts has no body that could read on
 	if err != nil {
 		return false, 0 // parse and net/http disagree: cannot happen (fuzzed)
 	}
 	delete(req.Header, "Host") // as net/http's server does
-	req.RemoteAddr = remote
+	req.RemoteAddr, req.TLS = remote, c.tls
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	req = req.WithContext(ctx)
@@ -66,6 +72,20 @@ func (c *conn) serveHTTP(head []byte, remote string, spare []byte) (keepAlive bo
 		(req.Method == http.MethodHead || w.contentLength == -1 || !bodyAllowed(w.status) || w.written == w.contentLength)
 	return keepAlive, read
 }
+
+// headReader reads a request head already in memory: pooled, as every
+// declined request (every miss) needs one and a new bufio.Reader is 4 KiB
+// of garbage each time.
+type headReader struct {
+	src bytes.Reader
+	br  *bufio.Reader
+}
+
+var headReaders = sync.Pool{New: func() any {
+	hr := new(headReader)
+	hr.br = bufio.NewReaderSize(&hr.src, readBufSize) // a head that parse accepts fits in readBufSize
+	return hr
+}}
 
 // backgroundRead waits for bytes (a pipelined next request) or the end of
 // the connection while a handler runs.
@@ -246,8 +266,15 @@ func (w *responseWriter) Flush() {
 // ReadFrom lets a disk-tier body reach the socket with sendfile, as
 // net/http's response does.
 func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK) // as the first Write would: reads Content-Length
+	}
 	rf, ok := w.conn.(io.ReaderFrom)
-	if !ok {
+	// A short body of declared length stays in the buffer and leaves with
+	// the head, in one write at the end: net/http flushes the head and
+	// the first bytes first, which costs a small miss a second write
+	// (and segment). The bytes sent are the same.
+	if !ok || w.contentLength >= 0 && w.contentLength <= bufferBeforeChunking {
 		return io.Copy(writerOnly{w}, src)
 	}
 	// As net/http: the first bytes go through Write, so that a short body

@@ -3,6 +3,7 @@ package fastpath
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -10,7 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -25,6 +28,49 @@ func (declineAll) ServeFast(r *Request, dst []byte) ([]byte, []byte, bool) { ret
 // the two answers must match, including whether the connection stays
 // usable.
 func TestResponseWriter_sameAsNetHTTP(t *testing.T) {
+	t.Run("http", func(t *testing.T) { testResponseWriterSameAsNetHTTP(t, false) })
+	t.Run("https", func(t *testing.T) { testResponseWriterSameAsNetHTTP(t, true) })
+}
+
+// startStd starts net/http's own server for h, over TLS (httptest's
+// certificate) when overTLS.
+func startStd(t *testing.T, h http.Handler, overTLS bool) *httptest.Server {
+	t.Helper()
+	std := httptest.NewUnstartedServer(h)
+	if overTLS {
+		std.StartTLS()
+	} else {
+		std.Start()
+	}
+	t.Cleanup(std.Close)
+	return std
+}
+
+// testTLSConfig is the fast path's server config in these tests (the
+// certificate of httptest's servers).
+func testTLSConfig(t *testing.T) *tls.Config {
+	t.Helper()
+	std := startStd(t, http.NotFoundHandler(), true)
+	return &tls.Config{Certificates: std.TLS.Certificates, NextProtos: []string{"h2", "http/1.1"}}
+}
+
+// dialFront opens a viewer connection, over TLS (no ALPN) when overTLS.
+func dialFront(t *testing.T, addr string, overTLS bool) net.Conn {
+	t.Helper()
+	var c net.Conn
+	var err error
+	if overTLS {
+		c, err = tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true})
+	} else {
+		c, err = net.Dial("tcp", addr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func testResponseWriterSameAsNetHTTP(t *testing.T, overTLS bool) {
 	file := filepath.Join(t.TempDir(), "body")
 	if err := os.WriteFile(file, []byte(strings.Repeat("F", 70000)), 0o644); err != nil {
 		t.Fatal(err)
@@ -97,6 +143,12 @@ func TestResponseWriter_sameAsNetHTTP(t *testing.T) {
 			w.Header().Set("Content-Type", "text/plain")
 			io.Copy(w, strings.NewReader(long))
 		},
+		"/tls": func(w http.ResponseWriter, r *http.Request) {
+			if r.TLS != nil {
+				w.Header().Set("X-TLS", tls.VersionName(r.TLS.Version)+" "+r.TLS.NegotiatedProtocol)
+			}
+			io.WriteString(w, "scheme")
+		},
 		"/copy-short": func(w http.ResponseWriter, r *http.Request) {
 			io.Copy(w, strings.NewReader("tiny"))
 		},
@@ -116,13 +168,15 @@ func TestResponseWriter_sameAsNetHTTP(t *testing.T) {
 	for p, h := range handlers {
 		mux.Handle(p, h)
 	}
-	std := httptest.NewServer(mux)
-	defer std.Close()
+	std := startStd(t, mux, overTLS)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	fs := &Server{Handler: declineAll{}, Fallback: &http.Server{Handler: mux}}
+	if overTLS {
+		fs.TLSConfig = &tls.Config{Certificates: std.TLS.Certificates}
+	}
 	go fs.Serve(ln)
 	defer fs.Shutdown(t.Context())
 
@@ -131,8 +185,8 @@ func TestResponseWriter_sameAsNetHTTP(t *testing.T) {
 			for _, extra := range []string{"", "Connection: close\r\n"} {
 				raw := method + " " + p + " HTTP/1.1\r\nHost: h\r\n" + extra + "\r\n"
 				name := strings.TrimSpace(method + " " + p + " " + extra)
-				want, wantReuse := exchange(t, std.Listener.Addr().String(), raw)
-				got, gotReuse := exchange(t, ln.Addr().String(), raw)
+				want, wantReuse := exchange(t, dialFront(t, std.Listener.Addr().String(), overTLS), raw)
+				got, gotReuse := exchange(t, dialFront(t, ln.Addr().String(), overTLS), raw)
 				if want.status != got.status || want.body != got.body {
 					t.Errorf("%s: %d %q, net/http %d %q", name, got.status, got.body, want.status, want.body)
 				}
@@ -159,20 +213,24 @@ func TestResponseWriter_sameAsNetHTTP(t *testing.T) {
 	if st := fs.Stats(); st.Declined == 0 || st.HandedOver != 0 {
 		t.Errorf("stats %+v: every request should have been answered on the loop", st)
 	}
+	if got, _ := exchange(t, dialFront(t, ln.Addr().String(), overTLS), "GET /tls HTTP/1.1\r\nHost: h\r\n\r\n"); (got.header.Get("X-TLS") != "") != overTLS {
+		t.Errorf("handler saw Request.TLS %q over TLS=%v", got.header.Get("X-TLS"), overTLS)
+	}
 }
 
 // A handler that aborts mid-body ends the connection, as with net/http.
 func TestResponseWriter_abort(t *testing.T) {
+	t.Run("http", func(t *testing.T) { testResponseWriterAbort(t, false) })
+	t.Run("https", func(t *testing.T) { testResponseWriterAbort(t, true) })
+}
+
+func testResponseWriterAbort(t *testing.T, overTLS bool) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "100000")
 		io.WriteString(w, strings.Repeat("a", 10000))
 		panic(http.ErrAbortHandler)
 	})
-	addr := serveDeclining(t, h)
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialFront(t, serveDecliningOver(t, h, overTLS), overTLS)
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	io.WriteString(c, "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
@@ -187,13 +245,19 @@ func TestResponseWriter_abort(t *testing.T) {
 
 // serveDeclining serves h through a fast-path Server whose Handler declines
 // everything, and returns its address.
-func serveDeclining(t *testing.T, h http.Handler) string {
+func serveDeclining(t *testing.T, h http.Handler) string { return serveDecliningOver(t, h, false) }
+
+// serveDecliningOver is serveDeclining over TLS when overTLS.
+func serveDecliningOver(t *testing.T, h http.Handler, overTLS bool) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	fs := &Server{Handler: declineAll{}, Fallback: &http.Server{Handler: h}}
+	if overTLS {
+		fs.TLSConfig = testTLSConfig(t)
+	}
 	go fs.Serve(ln)
 	t.Cleanup(func() { fs.Shutdown(context.Background()) })
 	return ln.Addr().String()
@@ -208,12 +272,8 @@ type answer struct {
 
 // exchange sends raw on a new connection and reports the answer and
 // whether the connection then answers a second request.
-func exchange(t *testing.T, addr, raw string) (answer, bool) {
+func exchange(t *testing.T, c net.Conn, raw string) (answer, bool) {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	io.WriteString(c, raw)
@@ -247,6 +307,11 @@ func mergeKeys(a, b http.Header) map[string]bool {
 // context (as net/http does), and a request pipelined meanwhile is read
 // and answered after the current one.
 func TestResponseWriter_backgroundRead(t *testing.T) {
+	t.Run("http", func(t *testing.T) { testResponseWriterBackgroundRead(t, false) })
+	t.Run("https", func(t *testing.T) { testResponseWriterBackgroundRead(t, true) })
+}
+
+func testResponseWriterBackgroundRead(t *testing.T, overTLS bool) {
 	cancelled := make(chan bool, 1)
 	release := make(chan struct{})
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -265,12 +330,9 @@ func TestResponseWriter_backgroundRead(t *testing.T) {
 			io.WriteString(w, "next")
 		}
 	})
-	addr := serveDeclining(t, h)
+	addr := serveDecliningOver(t, h, overTLS)
 
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialFront(t, addr, overTLS)
 	io.WriteString(c, "GET /wait-for-viewer HTTP/1.1\r\nHost: h\r\n\r\n")
 	time.Sleep(50 * time.Millisecond)
 	c.Close()
@@ -278,10 +340,7 @@ func TestResponseWriter_backgroundRead(t *testing.T) {
 		t.Error("the request context was not cancelled when the viewer closed the connection")
 	}
 
-	c, err = net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c = dialFront(t, addr, overTLS)
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: h\r\n\r\n")
@@ -305,6 +364,11 @@ func TestResponseWriter_backgroundRead(t *testing.T) {
 // then, as net/http writes them; the final response follows on the same
 // connection, which stays usable.
 func TestResponseWriter_interimSameAsNetHTTP(t *testing.T) {
+	t.Run("http", func(t *testing.T) { testResponseWriterInterim(t, false) })
+	t.Run("https", func(t *testing.T) { testResponseWriterInterim(t, true) })
+}
+
+func testResponseWriterInterim(t *testing.T, overTLS bool) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/hints" {
 			io.WriteString(w, "plain")
@@ -320,14 +384,10 @@ func TestResponseWriter_interimSameAsNetHTTP(t *testing.T) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "final")
 	})
-	std := httptest.NewServer(h)
-	defer std.Close()
-	fast := serveDeclining(t, h)
+	std := startStd(t, h, overTLS)
+	fast := serveDecliningOver(t, h, overTLS)
 	read := func(addr string) (heads []answer, reusable bool) {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := dialFront(t, addr, overTLS)
 		defer c.Close()
 		c.SetDeadline(time.Now().Add(5 * time.Second))
 		io.WriteString(c, "GET /hints HTTP/1.1\r\nHost: h\r\n\r\n")
@@ -368,5 +428,67 @@ func TestResponseWriter_interimSameAsNetHTTP(t *testing.T) {
 	}
 	if gotReuse != wantReuse || !gotReuse {
 		t.Errorf("connection reusable after the final response: %v, net/http %v", gotReuse, wantReuse)
+	}
+}
+
+// writeCounter counts the writes to its connections, ReadFrom included
+// (it keeps the *net.TCPConn's ReadFrom, as the loop's connections have).
+type writeCounter struct {
+	net.Listener
+	writes atomic.Int64
+}
+
+func (l *writeCounter) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countedConn{Conn: c, l: l}, nil
+}
+
+type countedConn struct {
+	net.Conn
+	l *writeCounter
+}
+
+func (c *countedConn) Write(p []byte) (int, error) {
+	c.l.writes.Add(1)
+	return c.Conn.Write(p)
+}
+func (c *countedConn) ReadFrom(r io.Reader) (int64, error) {
+	c.l.writes.Add(1)
+	return c.Conn.(io.ReaderFrom).ReadFrom(r)
+}
+
+// A short body of declared length copied in (io.CopyN, as the edge
+// streams a miss) leaves with its head in one write; a long one still
+// goes through ReadFrom after the head.
+func TestResponseWriter_shortBodyOneWrite(t *testing.T) {
+	for _, tc := range []struct {
+		size      int
+		maxWrites int64
+	}{{1024, 1}, {2048, 1}, {100000, 3}} {
+		body := strings.Repeat("b", tc.size)
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/octet-stream")
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			io.CopyN(w, struct{ io.Reader }{strings.NewReader(body)}, int64(len(body)))
+		})
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		counted := &writeCounter{Listener: ln}
+		fs := &Server{Handler: declineAll{}, Fallback: &http.Server{Handler: h}}
+		go fs.Serve(counted)
+		got, reusable := exchange(t, dialFront(t, ln.Addr().String(), false), "GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
+		fs.Shutdown(context.Background())
+		if got.status != 200 || got.body != body || !reusable {
+			t.Fatalf("%d bytes: %d, %d body bytes, reusable %v", tc.size, got.status, len(got.body), reusable)
+		}
+		// exchange's second request (/x again) is answered too: halve.
+		if w := counted.writes.Load(); w > 2*tc.maxWrites || tc.maxWrites == 1 && w != 2 {
+			t.Errorf("%d-byte body: %d writes for two responses, want %d each", tc.size, w, tc.maxWrites)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package fastpath
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
@@ -23,7 +24,7 @@ type Handler interface {
 	ServeFast(r *Request, dst []byte) (head, body []byte, ok bool)
 }
 
-// Server serves plain-HTTP/1.1 connections with Handler while it answers
+// Server serves HTTP/1.1 connections (plain, or TLS: TLSConfig) with Handler while it answers
 // every request on them, and hands a connection to Fallback (with the
 // bytes it has read) at the first request Handler declines or cannot
 // parse. A connection handed over stays with net/http.
@@ -42,7 +43,21 @@ type Server struct {
 	// connections that Fallback serves (the edge guards their framing
 	// there: internal/httpguard).
 	FallbackListener func(net.Listener) net.Listener
-	Log              *slog.Logger
+	// TLSConfig, if set, makes this an HTTPS server: each accepted
+	// connection is a TLS server connection whose handshake the
+	// connection's goroutine completes (within ReadHeaderTimeout). When
+	// ALPN chose "http/1.1" or nothing, the loop serves it as a plain
+	// connection and sets Request.TLS; any other protocol ("h2") is handed
+	// to Fallback as the *tls.Conn itself, so that net/http runs it (set
+	// Fallback.TLSConfig with the same NextProtos for net/http to set
+	// HTTP/2 up). Connections handed over after a request keep their TLS
+	// state: see TLSState.
+	TLSConfig *tls.Config
+	// WatchHandshake, if set, wraps each accepted connection before its
+	// TLS handshake and returns what to tell the handshake's outcome (nil
+	// error: it succeeded): httpguard.WatchHandshakes logs the failures.
+	WatchHandshake func(raw net.Conn) (net.Conn, func(error))
+	Log            *slog.Logger
 
 	handoff *handoffListener
 	mu      sync.Mutex
@@ -107,7 +122,14 @@ func (s *Server) Serve(ln net.Listener) error {
 			return err
 		}
 		backoff = 0
-		c := &conn{s: s, nc: nc}
+		var handshakeDone func(error)
+		if s.TLSConfig != nil {
+			if s.WatchHandshake != nil {
+				nc, handshakeDone = s.WatchHandshake(nc)
+			}
+			nc = tls.Server(nc, s.TLSConfig)
+		}
+		c := &conn{s: s, nc: nc, handshakeDone: handshakeDone}
 		s.mu.Lock()
 		if s.closing.Load() {
 			s.mu.Unlock()
@@ -178,7 +200,41 @@ type buffers struct {
 type conn struct {
 	s        *Server
 	nc       net.Conn
-	deadline time.Time // read deadline currently set
+	deadline time.Time            // read deadline currently set
+	tls      *tls.ConnectionState // after the handshake, on a TLS connection
+	// handshakeDone is told the TLS handshake's outcome (Server.WatchHandshake).
+	handshakeDone func(error)
+}
+
+// handshake completes a TLS connection's handshake within the head
+// deadline and reports whether the loop serves it (ALPN chose HTTP/1.1
+// or nothing); handed is set when it went to Fallback (HTTP/2).
+func (c *conn) handshake(tc *tls.Conn) (serve, handed bool) {
+	if t := c.s.ReadHeaderTimeout; t > 0 {
+		c.deadline = time.Now().Add(t)
+		tc.SetDeadline(c.deadline)
+	}
+	err := tc.Handshake()
+	if c.handshakeDone != nil {
+		c.handshakeDone(err)
+	}
+	if err != nil {
+		// Plain HTTP to the HTTPS port gets net/http's answer to it.
+		var re tls.RecordHeaderError
+		if errors.As(err, &re) && re.Conn != nil && looksLikeHTTP(re.RecordHeader) {
+			io.WriteString(re.Conn, "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
+		}
+		return false, false
+	}
+	tc.SetWriteDeadline(time.Time{})
+	st := tc.ConnectionState()
+	if p := st.NegotiatedProtocol; p != "" && p != "http/1.1" {
+		tc.SetReadDeadline(time.Time{}) // net/http sets its own
+		c.s.handedOver.Add(1)
+		return false, c.s.handoff.push(tc)
+	}
+	c.tls = &st
+	return true, false
 }
 
 func (c *conn) serve() {
@@ -209,6 +265,12 @@ func (c *conn) serve() {
 	}()
 	in, out := bufs.in[:], bufs.out[:0]
 	defer func() { bufs.out = out[:0] }()
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		var serve bool
+		if serve, handed = c.handshake(tc); !serve {
+			return
+		}
+	}
 	remote := c.nc.RemoteAddr().String()
 	start, end := 0, 0 // unparsed bytes are in[start:end]
 	// headStart is when the head being read began: the accept for the
@@ -231,7 +293,7 @@ func (c *conn) serve() {
 				}
 				return
 			}
-			req.RemoteAddr, req.Received = remote, received
+			req.RemoteAddr, req.Received, req.TLS = remote, received, c.tls
 			head, body, ok := s.Handler.ServeFast(&req, out)
 			if !ok {
 				// Declined: net/http's handler answers it here, after the
@@ -318,6 +380,16 @@ func (c *conn) serve() {
 	}
 }
 
+// looksLikeHTTP reports whether a TLS record header is the start of an
+// HTTP/1.x request, as net/http's tlsRecordHeaderLooksLikeHTTP.
+func looksLikeHTTP(hdr [5]byte) bool {
+	switch string(hdr[:]) {
+	case "GET /", "HEAD ", "POST ", "PUT /", "OPTIO":
+		return true
+	}
+	return false
+}
+
 // extendDeadline moves the read deadline to now+timeout, or leaves it when
 // it is within a second of that (a deadline change per request costs
 // more than the request).
@@ -352,7 +424,7 @@ func (c *conn) flush(out []byte) error {
 // answered; it reports false (and the caller closes) when shutting down.
 func (c *conn) handOver(pending []byte) bool {
 	c.nc.SetReadDeadline(time.Time{}) // net/http sets its own
-	rc := &replayConn{Conn: c.nc, pending: append([]byte(nil), pending...)}
+	rc := &replayConn{Conn: c.nc, pending: append([]byte(nil), pending...), tls: c.tls}
 	c.s.handedOver.Add(1) // before net/http may answer (tests read it then)
 	return c.s.handoff.push(rc)
 }
@@ -377,6 +449,18 @@ func closeWriteAndWait(nc net.Conn) {
 type replayConn struct {
 	net.Conn
 	pending []byte
+	tls     *tls.ConnectionState
+}
+
+// TLSState returns the TLS state of a connection handed over after its
+// handshake (nil on plain HTTP). net/http sets Request.TLS only on a
+// *tls.Conn: FallbackListener keeps this state for the handler (the edge
+// does with httpguard.TLSHandoffListener).
+func TLSState(c net.Conn) *tls.ConnectionState {
+	if rc, ok := c.(*replayConn); ok {
+		return rc.tls
+	}
+	return nil
 }
 
 func (c *replayConn) Read(p []byte) (int, error) {

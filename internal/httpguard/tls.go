@@ -91,6 +91,25 @@ func (l *tlsListener) handshake(raw net.Conn) {
 	}
 }
 
+// WatchHandshakes returns, for a server that completes TLS handshakes
+// itself (package fastpath), what to wrap each raw connection with so
+// that a failed handshake is told to failed, a client's unencrypted alert
+// recognised as TLSListener does (nil when failed is nil).
+func WatchHandshakes(failed func(remote net.Addr, err error)) func(raw net.Conn) (net.Conn, func(error)) {
+	if failed == nil {
+		return nil
+	}
+	return func(raw net.Conn) (net.Conn, func(error)) {
+		t := &readTail{Conn: raw}
+		return t, func(err error) {
+			t.done = true
+			if err != nil {
+				failed(raw.RemoteAddr(), t.plaintextAlert(err))
+			}
+		}
+	}
+}
+
 // readTail is a connection that keeps the last bytes read until the
 // handshake is over (done), to tell what a failed handshake last received.
 type readTail struct {
@@ -215,4 +234,31 @@ func KeepTLS(h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// TLSHandoffListener guards the connections that a server which completed
+// their TLS handshakes itself (package fastpath with a TLSConfig) hands to
+// net/http: a *tls.Conn (HTTP/2) is passed as it is, like TLSListener
+// does; any other connection is guarded and keeps the TLS state that
+// state returns for it, for KeepTLS (serve with ConnContext set to this
+// package's ConnContext).
+func TLSHandoffListener(ln net.Listener, cfg *Config, state func(net.Conn) *tls.ConnectionState) net.Listener {
+	return &tlsHandoffListener{Listener: ln, cfg: cfg, state: state}
+}
+
+type tlsHandoffListener struct {
+	net.Listener
+	cfg   *Config
+	state func(net.Conn) *tls.ConnectionState
+}
+
+func (l *tlsHandoffListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := c.(*tls.Conn); ok {
+		return c, nil
+	}
+	return &conn{Conn: c, cfg: l.cfg, tlsState: l.state(c)}, nil
 }

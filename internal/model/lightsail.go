@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"openfront/internal/tlsconfig"
 )
 
 // A Lightsail distribution is stored with the settings the caller gave
@@ -317,6 +319,13 @@ func LightsailDistributionConfig(s *LightsailSettings, addr LightsailOriginAddre
 			"OriginKeepaliveTimeout": "5",
 		},
 	}
+	// certificateName becomes the distribution's certificate as
+	// CloudFront's ViewerCertificate names one (SNI only); its files are
+	// the operator's (tlsconfig.LightsailCertificate).
+	viewerCert := Tree{"CloudFrontDefaultCertificate": "true", "MinimumProtocolVersion": tls}
+	if s.CertificateName != "" {
+		viewerCert = Tree{"IAMCertificateId": tlsconfig.LightsailCertificate(s.CertificateName), "SSLSupportMethod": "sni-only", "MinimumProtocolVersion": tls}
+	}
 	return Tree{
 		"CallerReference":      callerRef,
 		"Aliases":              Wrapper([]string(nil)),
@@ -329,12 +338,9 @@ func LightsailDistributionConfig(s *LightsailSettings, addr LightsailOriginAddre
 		"Logging":              Tree{"Enabled": "false", "IncludeCookies": "false", "Bucket": "", "Prefix": ""},
 		"PriceClass":           "PriceClass_All",
 		"Enabled":              strconv.FormatBool(s.Enabled),
-		"ViewerCertificate": Tree{
-			"CloudFrontDefaultCertificate": "true",
-			"MinimumProtocolVersion":       tls,
-		},
-		"Restrictions":  Tree{"GeoRestriction": Tree{"RestrictionType": "none", "Quantity": "0"}},
-		"HttpVersion":   "http2",
-		"IsIPV6Enabled": strconv.FormatBool(s.IPAddressType != "ipv4"),
+		"ViewerCertificate":    viewerCert,
+		"Restrictions":         Tree{"GeoRestriction": Tree{"RestrictionType": "none", "Quantity": "0"}},
+		"HttpVersion":          "http2",
+		"IsIPV6Enabled":        strconv.FormatBool(s.IPAddressType != "ipv4"),
 	}
 }

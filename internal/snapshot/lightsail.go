@@ -28,10 +28,14 @@ func (r *records) compileLightsail(s *Snapshot, log *slog.Logger) {
 			continue
 		}
 		// Lightsail's viewerMinimumTlsProtocolVersion holds with the default
-		// certificate too (Lightsail API Reference, CreateDistribution).
-		if p, ok := tlsconfig.SecurityPolicy(cfg.ViewerCertificate.MinimumProtocolVersion); ok && d.TLS.Certificate == "" {
-			d.TLS.Policy = p
-			d.DomainTLS = d.TLS
+		// certificate too (Lightsail API Reference, CreateDistribution): on
+		// the distribution's own domain name, which keeps the default
+		// certificate when certificateName names another (as CloudFront's
+		// *.cloudfront.net name does). (Without a certificateName, DomainTLS
+		// and TLS are one.) The named certificate's own settings (d.TLS)
+		// already carry the policy, as CloudFront's do.
+		if p, ok := tlsconfig.SecurityPolicy(cfg.ViewerCertificate.MinimumProtocolVersion); ok {
+			d.DomainTLS.Policy = p
 		}
 		d.LightsailName = rec.Name
 		s.Distributions[d.ID] = d

@@ -18,6 +18,7 @@ import (
 	"openfront/internal/model"
 	"openfront/internal/store"
 	"openfront/internal/store/boltstore"
+	"openfront/internal/tlsconfig"
 )
 
 // putJSON stores v as JSON under key, as the control plane does, and
@@ -288,5 +289,29 @@ func TestSnapshot_LightsailTLSPolicy(t *testing.T) {
 		if v == nil || v.Policy.Name != want {
 			t.Errorf("viewerMinimumTlsProtocolVersion %q: viewer TLS %+v, want policy %s", version, v, want)
 		}
+	}
+}
+
+// TestSnapshot_LightsailCertificate: a Lightsail certificateName is the
+// distribution's certificate as CloudFront's ViewerCertificate names one
+// (tlsconfig.LightsailCertificate), with viewerMinimumTlsProtocolVersion
+// as its policy; the distribution's own domain name keeps the default
+// certificate with the same policy.
+func TestSnapshot_LightsailCertificate(t *testing.T) {
+	settings := model.LightsailSettings{Origin: model.LightsailOrigin{Name: "web", ProtocolPolicy: "http-only"}, DefaultBehavior: "cache",
+		Cache: model.DefaultLightsailCacheSettings(), Enabled: true, ViewerMinimumTLSProtocolVersion: "TLSv1.2_2019", CertificateName: "Blog_Cert-1"}
+	r := newRecords()
+	r.ls["lsdist/web"] = &model.LightsailDistributionRecord{Name: "web", ID: "ELS1", DomainName: "ls1.cloudfront.localhost", Settings: settings,
+		Config: model.LightsailDistributionConfig(&settings, model.LightsailOriginAddress{Host: "origin.example", HTTPPort: 80, HTTPSPort: 443}, "lightsail/web")}
+	s := r.compile(1, slog.Default())
+	d := s.Distributions["ELS1"]
+	if d == nil {
+		t.Fatal("the Lightsail distribution did not compile")
+	}
+	if d.TLS.Certificate != tlsconfig.LightsailCertificate("Blog_Cert-1") || d.TLS.Policy.Name != "TLSv1.2_2019" {
+		t.Errorf("named certificate: %q policy %s, want %q TLSv1.2_2019", d.TLS.Certificate, d.TLS.Policy.Name, tlsconfig.LightsailCertificate("Blog_Cert-1"))
+	}
+	if v := s.ViewerTLS("ls1.cloudfront.localhost"); v == nil || v.Certificate != "" || v.Policy.Name != "TLSv1.2_2019" {
+		t.Errorf("own domain name: %+v, want the default certificate with TLSv1.2_2019", v)
 	}
 }

@@ -18,16 +18,19 @@ import (
 // arn:aws:acm:us-east-1:123456789012:certificate/0a1b... is
 // arn_aws_acm_us-east-1_123456789012_certificate+0a1b.... A name may hold
 // only ASCII letters, digits, '-', ':' and '/' (ARNs and IAM ids do), so
-// the mapping is one-to-one and never leaves the directory.
+// the mapping is one-to-one and never leaves the directory. A Lightsail
+// certificate name (LightsailCertificate) may also hold '_' but not ':',
+// so under the "lightsail+" prefix '_' is unambiguous.
 func FileBase(name string) (string, error) {
 	if name == "" || len(name) > 2048 {
 		return "", errors.New("certificate name is empty or too long")
 	}
+	lightsail := strings.HasPrefix(name, lightsailPrefix)
 	b := []byte(name)
 	for i, c := range b {
 		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-':
-		case c == ':':
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_' && lightsail:
+		case c == ':' && !lightsail:
 			b[i] = '_'
 		case c == '/':
 			b[i] = '+'
@@ -37,6 +40,16 @@ func FileBase(name string) (string, error) {
 	}
 	return string(b), nil
 }
+
+const lightsailPrefix = "lightsail/"
+
+// LightsailCertificate is the name, among the operator's certificates, of
+// a Lightsail distribution's certificateName: its files are
+// lightsail+<certificateName>.crt and .key. (Lightsail certificates are
+// resources of their own, created with CreateCertificate, "Amazon
+// Lightsail API Reference"; OpenFront takes them from the certificate
+// directory, as it does ACM and IAM certificates.)
+func LightsailCertificate(certificateName string) string { return lightsailPrefix + certificateName }
 
 // Store reads the operator's certificates from a directory: for each name,
 // <FileBase(name)>.crt (the PEM certificate chain, leaf first) and

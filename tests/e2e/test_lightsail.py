@@ -1,9 +1,12 @@
 """Lightsail distributions (issue 7): boto3 and the AWS CLI against the JSON 1.1 API, and real
 traffic through the edge to a loopback origin mapped with --lightsail-origin."""
 
+import datetime
 import http.client
 import http.server
 import json
+import os
+import tempfile
 import threading
 import time
 import uuid
@@ -12,6 +15,10 @@ import boto3
 from botocore import xform_name
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from harness import DEPLOY_TIMEOUT, REGION, ServerTestCase
 
@@ -55,13 +62,34 @@ def unique_name(prefix="ls"):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
 
 
+def _put_certificate(base, name):
+    """Write a self-signed P-256 certificate for name as base.crt and base.key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .sign(key, hashes.SHA256()))
+    with open(base + ".crt", "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(base + ".key", "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+
+
 class TestLightsail(ServerTestCase):
 
     @classmethod
     def setUpClass(cls):
         cls.origin = _Origin()
         threading.Thread(target=cls.origin.serve_forever, daemon=True).start()
-        cls.server_kwargs = {"extra_args": ["--lightsail-origin", "web=127.0.0.1:%d" % cls.origin.server_address[1]]}
+        # The operator's Lightsail certificate "my-cert": lightsail+my-cert.crt/.key in --certificate-dir.
+        cls.cert_dir = tempfile.mkdtemp(prefix="openfront-ls-certs-")
+        _put_certificate(os.path.join(cls.cert_dir, "lightsail+my-cert"), "blog.example.com")
+        cls.server_kwargs = {"extra_args": ["--lightsail-origin", "web=127.0.0.1:%d" % cls.origin.server_address[1],
+                                            "--certificate-dir", cls.cert_dir]}
         super().setUpClass()
         sess = boto3.session.Session(aws_access_key_id=cls.server.access_key,
                                      aws_secret_access_key=cls.server.secret_key, region_name=REGION)
@@ -179,7 +207,9 @@ class TestLightsail(ServerTestCase):
         self.assertFalse(got["isEnabled"])
         self.assertEqual(got["viewerMinimumTlsProtocolVersion"], "TLSv1.2_2019")
 
-        # certificates
+        # certificates: a name the operator did not supply is Lightsail's NotFoundException
+        self.assertLightsailError("NotFoundException", self.ls.update_distribution, distributionName=name,
+                                  certificateName="no-such-cert")
         self.ls.update_distribution(distributionName=name, certificateName="my-cert")
         self.assertEqual(self.get(name)["certificateName"], "my-cert")
         self.ls.update_distribution(distributionName=name, useDefaultCertificate=True)

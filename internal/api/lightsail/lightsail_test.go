@@ -2,11 +2,19 @@ package lightsail
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"log/slog"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,6 +25,7 @@ import (
 	"openfront/internal/stats"
 	"openfront/internal/store"
 	"openfront/internal/store/boltstore"
+	"openfront/internal/tlsconfig"
 )
 
 type fixture struct {
@@ -26,15 +35,19 @@ type fixture struct {
 	stats *stats.Recorder
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, edit ...func(*control.Settings)) *fixture {
 	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "openfront.db"), boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	ctl := control.New(st, nil, control.Settings{AccountID: "123456789012", DomainSuffix: "cloudfront.localhost",
-		LightsailOrigins: map[string]string{"web": "127.0.0.1:8081", "v6": "[::1]:9000", "plain": "origin.example"}})
+	settings := control.Settings{AccountID: "123456789012", DomainSuffix: "cloudfront.localhost",
+		LightsailOrigins: map[string]string{"web": "127.0.0.1:8081", "v6": "[::1]:9000", "plain": "origin.example"}}
+	for _, e := range edit {
+		e(&settings)
+	}
+	ctl := control.New(st, nil, settings)
 	rec := stats.New(0)
 	return &fixture{h: New(ctl, rec, slog.New(slog.NewTextHandler(io.Discard, nil))), store: st, ctl: ctl, stats: rec}
 }
@@ -407,4 +420,77 @@ func FuzzDecodeRequests(f *testing.F) {
 		parseGetOperations(body, true)
 		parseSetIPAddressType(body)
 	})
+}
+
+// TestCertificateName: a certificateName is served as CloudFront serves a
+// ViewerCertificate's: it must be in the operator's certificate directory
+// (lightsail+<name>.crt/.key) and valid now. A missing one gets
+// NotFoundException, an expired one InvalidInputException, on create and
+// update; the one that is there becomes the derived config's certificate
+// with viewerMinimumTlsProtocolVersion as its policy.
+func TestCertificateName(t *testing.T) {
+	certs, err := tlsconfig.OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	writeCertificate(t, certs, tlsconfig.LightsailCertificate("Blog_Cert"), now.Add(-time.Hour), now.Add(24*time.Hour))
+	writeCertificate(t, certs, tlsconfig.LightsailCertificate("old-cert"), now.Add(-48*time.Hour), now.Add(-time.Hour))
+	f := newFixture(t, func(s *control.Settings) { s.Certificates = certs })
+	create := func(name, cert string) string {
+		return `{"distributionName":"` + name + `",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"certificateName":"` + cert + `","viewerMinimumTlsProtocolVersion":"TLSv1.2_2019"}`
+	}
+	tests := []struct{ name, op, body, code, msg string }{
+		{"create, missing", "CreateDistribution", create("c1", "nope"), codeNotFound, `"nope" does not exist`},
+		{"create, expired", "CreateDistribution", create("c2", "old-cert"), codeInvalidInput, "expired"},
+		{"create, present", "CreateDistribution", create("c3", "Blog_Cert"), "", ""},
+		{"update, missing", "UpdateDistribution", `{"distributionName":"c3","certificateName":"gone"}`, codeNotFound, `"gone" does not exist`},
+		{"update, expired", "UpdateDistribution", `{"distributionName":"c3","certificateName":"old-cert"}`, codeInvalidInput, "expired"},
+		{"update, back to the default", "UpdateDistribution", `{"distributionName":"c3","useDefaultCertificate":true}`, "", ""},
+		{"update, present", "UpdateDistribution", `{"distributionName":"c3","certificateName":"Blog_Cert"}`, "", ""},
+	}
+	for _, tc := range tests {
+		status, out := f.call(t, tc.op, tc.body)
+		if tc.code == "" {
+			if status != http.StatusOK {
+				t.Errorf("%s: %d %v, want 200", tc.name, status, out)
+			}
+			continue
+		}
+		msg, _ := out["message"].(string)
+		if status != http.StatusBadRequest || out["__type"] != tc.code || !strings.Contains(msg, tc.msg) {
+			t.Errorf("%s: %d %v %q, want 400 %s with %q", tc.name, status, out["__type"], msg, tc.code, tc.msg)
+		}
+	}
+	vc := model.Sub(f.config(t, "c3"), "ViewerCertificate")
+	if vc["IAMCertificateId"] != tlsconfig.LightsailCertificate("Blog_Cert") || vc["MinimumProtocolVersion"] != "TLSv1.2_2019" || vc["CloudFrontDefaultCertificate"] != nil {
+		t.Errorf("derived ViewerCertificate %v, want the named certificate with TLSv1.2_2019", vc)
+	}
+	if _, out := f.call(t, "GetDistributions", `{"distributionName":"c3"}`); !strings.Contains(fmtJSON(out), `"certificateName":"Blog_Cert"`) {
+		t.Errorf("GetDistributions: %s, want certificateName Blog_Cert", fmtJSON(out))
+	}
+}
+
+func fmtJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// writeCertificate puts a self-signed P-256 certificate valid in
+// [from, to) under name's files in the store's directory.
+func writeCertificate(t *testing.T, s *tlsconfig.Store, name string, from, to time.Time) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "blog.example.com"}, DNSNames: []string{"blog.example.com"}, NotBefore: from, NotAfter: to}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalECPrivateKey(key)
+	cf, kf, err := s.Paths(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(cf, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	os.WriteFile(kf, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
 }

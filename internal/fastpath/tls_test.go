@@ -1,0 +1,161 @@
+package fastpath
+
+import (
+	"bufio"
+	"crypto/tls"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"openfront/internal/httpguard"
+)
+
+// tlsStub answers /fast/<n> like stubHandler and says in X-TLS whether the
+// request carried the connection's TLS state.
+type tlsStub struct{}
+
+func (tlsStub) ServeFast(r *Request, dst []byte) ([]byte, []byte, bool) {
+	if r.TLS == nil || r.TLS.Version != tls.VersionTLS13 {
+		return dst, nil, false // the test then sees X-Path: net/http
+	}
+	return stubHandler{}.ServeFast(r, dst)
+}
+
+// startTLSServer runs a fast-path Server with a TLSConfig offering h2 and
+// http/1.1, handing over as the edge does (httpguard.TLSHandoffListener,
+// KeepTLS): net/http's handler reports the protocol and TLS state it saw.
+func startTLSServer(t *testing.T, edit func(*Server)) (*Server, string) {
+	t.Helper()
+	cfg := testTLSConfig(t)
+	var s *Server
+	s, addr, _ := startServer(t, func(s *Server) {
+		s.Handler = tlsStub{}
+		s.TLSConfig = cfg
+		s.Fallback.TLSConfig = cfg // net/http sets HTTP/2 up for "h2"
+		s.Fallback.ConnContext = httpguard.ConnContext
+		s.Fallback.Handler = httpguard.KeepTLS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Path", "net/http")
+			if r.TLS != nil {
+				w.Header().Set("X-TLS", tls.VersionName(r.TLS.Version))
+			}
+			io.WriteString(w, r.Proto)
+		}))
+		s.FallbackListener = func(ln net.Listener) net.Listener {
+			return httpguard.TLSHandoffListener(ln, &httpguard.Config{}, TLSState)
+		}
+		if edit != nil {
+			edit(s)
+		}
+	})
+	return s, addr
+}
+
+// HTTP/1.1 over TLS (ALPN http/1.1 or none) is served by the loop with the
+// connection's TLS state; HTTP/2 goes to net/http as a *tls.Conn; an
+// HTTP/1.1 connection handed over keeps its TLS state for net/http's
+// handler.
+func TestServer_TLS(t *testing.T) {
+	s, addr := startTLSServer(t, nil)
+	tests := []struct {
+		name   string
+		alpn   []string
+		path   string
+		xpath  string
+		body   string
+		proto  int
+		handed uint64
+	}{
+		{"no ALPN, hit", nil, "/fast/3", "fast", "fff", 1, 0},
+		{"http/1.1, hit", []string{"http/1.1"}, "/fast/2", "fast", "ff", 1, 0},
+		{"http/1.1, declined, answered on the loop", []string{"http/1.1"}, "/other", "net/http", "HTTP/1.1", 1, 0},
+		{"h2 chosen", []string{"h2", "http/1.1"}, "/fast/3", "net/http", "HTTP/2.0", 2, 1},
+	}
+	for _, tc := range tests {
+		before := s.Stats()
+		tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, NextProtos: tc.alpn}, ForceAttemptHTTP2: tc.proto == 2}
+		if tc.proto == 1 {
+			tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+		}
+		resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Get("https://" + addr + tc.path)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		tr.CloseIdleConnections()
+		if resp.ProtoMajor != tc.proto || resp.Header.Get("X-Path") != tc.xpath || string(b) != tc.body {
+			t.Errorf("%s: %s X-Path %q body %q, want HTTP/%d %q %q", tc.name, resp.Proto, resp.Header.Get("X-Path"), b, tc.proto, tc.xpath, tc.body)
+		}
+		if tc.xpath == "net/http" && resp.Header.Get("X-TLS") != "TLS 1.3" {
+			t.Errorf("%s: net/http's handler saw TLS %q, want TLS 1.3", tc.name, resp.Header.Get("X-TLS"))
+		}
+		if got := s.Stats().HandedOver - before.HandedOver; got != tc.handed {
+			t.Errorf("%s: %d connections handed over, want %d", tc.name, got, tc.handed)
+		}
+	}
+
+	// A request the loop does not parse (a POST) hands the connection
+	// over after the hits; net/http's handler still sees TLS.
+	c := dialFront(t, addr, true)
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, get("/fast/1")+"POST /form HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx")
+	br := bufio.NewReader(c)
+	if resp, body := readResponse(t, br); resp.Header.Get("X-Path") != "fast" || body != "f" {
+		t.Fatalf("hit before the POST: %s %q", resp.Header.Get("X-Path"), body)
+	}
+	resp, body := readResponse(t, br)
+	if resp.Header.Get("X-Path") != "net/http" || resp.Header.Get("X-TLS") != "TLS 1.3" || body != "HTTP/1.1" {
+		t.Errorf("POST handed over: X-Path %q X-TLS %q body %q, want net/http, TLS 1.3", resp.Header.Get("X-Path"), resp.Header.Get("X-TLS"), body)
+	}
+}
+
+// A TLS handshake that does not finish within ReadHeaderTimeout ends the
+// connection, and a failed handshake neither reaches a handler nor stops
+// the server.
+func TestServer_TLSHandshakeDeadline(t *testing.T) {
+	s, addr := startTLSServer(t, func(s *Server) { s.ReadHeaderTimeout = 300 * time.Millisecond })
+	start := time.Now()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "\x16\x03\x01") // the start of a ClientHello, no more
+	// Meanwhile other viewers are served: handshakes do not hold the
+	// accept loop.
+	other := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: 5 * time.Second}
+	if resp, err := other.Get("https://" + addr + "/fast/1"); err != nil {
+		t.Fatalf("while a handshake stalls: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+	closedWithin(t, c, "", 3*time.Second)
+	if d := time.Since(start); d < 250*time.Millisecond {
+		t.Errorf("closed after %v, before the 300 ms deadline", d)
+	}
+	p, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(p, get("/fast/1")) // plain HTTP to the TLS port
+	if b, _ := io.ReadAll(p); !strings.HasPrefix(string(b), "HTTP/1.0 400 Bad Request\r\n") {
+		t.Errorf("plain HTTP to the TLS port: %q, want net/http's 400", b)
+	}
+	if st := s.Stats(); st.Served != 1 || st.Declined != 0 || st.HandedOver != 0 {
+		t.Errorf("stats %+v after failed handshakes, want only the other viewer's answer", st)
+	}
+	resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: 5 * time.Second}).Get("https://" + addr + "/fast/2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("X-Path") != "fast" {
+		t.Errorf("after failed handshakes: X-Path %q", resp.Header.Get("X-Path"))
+	}
+}
