@@ -159,3 +159,55 @@ func TestServer_TLSHandshakeDeadline(t *testing.T) {
 		t.Errorf("after failed handshakes: X-Path %q", resp.Header.Get("X-Path"))
 	}
 }
+
+// TestServer_TLSWatchHandshake: each handshake's outcome is told to the
+// WatchHandshake hook: nil for a client that completes it, the client's
+// refusal (recognised by httpguard.WatchHandshakes, as crypto/tls reports
+// a remote alert) for one that rejects the server's certificate.
+func TestServer_TLSWatchHandshake(t *testing.T) {
+	type outcome struct {
+		remote net.Addr
+		err    error
+	}
+	failed := make(chan outcome, 4)
+	succeeded := make(chan struct{}, 4)
+	watch := httpguard.WatchHandshakes(func(remote net.Addr, err error) { failed <- outcome{remote, err} })
+	_, addr := startTLSServer(t, func(s *Server) {
+		s.WatchHandshake = func(raw net.Conn) (net.Conn, func(error)) {
+			c, done := watch(raw)
+			return c, func(err error) {
+				if err == nil {
+					succeeded <- struct{}{}
+				}
+				done(err)
+			}
+		}
+	})
+
+	// A client that trusts the certificate: one success, no failure.
+	c, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	select {
+	case <-succeeded:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a completed handshake was not told to the hook")
+	}
+
+	// A client that does not (Go's default verification of a self-signed
+	// certificate): the server hears its bad-certificate alert.
+	if c, err := tls.Dial("tcp", addr, &tls.Config{ServerName: "example.test"}); err == nil {
+		c.Close()
+		t.Fatal("the test certificate was trusted")
+	}
+	select {
+	case o := <-failed:
+		if !httpguard.CertificateRejected(o.err) || o.remote == nil {
+			t.Errorf("failed handshake reported as %v from %v, want the client's certificate refusal", o.err, o.remote)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a refused handshake was not reported")
+	}
+}
