@@ -95,19 +95,7 @@ func (c *Control) createDistribution(ctx context.Context, cfg model.Tree, tags [
 		if n >= c.settings.Quotas.Distributions {
 			return model.Errorf("TooManyDistributions", "Processing your request would cause you to exceed the maximum number of distributions allowed.")
 		}
-		if err := c.checkOAIs(tx, parsed); err != nil {
-			return err
-		}
-		if err := c.checkFunctionAssociations(tx, distKey(id), cfg); err != nil {
-			return err
-		}
-		if err := checkReferences(tx, parsed); err != nil {
-			return err
-		}
-		if err := c.checkRealtimeLogRefs(tx, parsed); err != nil {
-			return err
-		}
-		if err := c.checkFLERefs(tx, parsed, distKey(id)); err != nil {
+		if err := c.checkStoredReferences(tx, distKey(id), cfg, parsed); err != nil {
 			return err
 		}
 		id = newID("E")
@@ -329,19 +317,7 @@ func (c *Control) putUpdatedDistribution(tx store.Txn, id string, rec *model.Dis
 	if err := checkUnservedReferences(next, parsed, c.settings.Certificates); err != nil {
 		return err
 	}
-	if err := c.checkOAIs(tx, parsed); err != nil {
-		return err
-	}
-	if err := c.checkFunctionAssociations(tx, distKey(id), next); err != nil {
-		return err
-	}
-	if err := checkReferences(tx, parsed); err != nil {
-		return err
-	}
-	if err := c.checkRealtimeLogRefs(tx, parsed); err != nil {
-		return err
-	}
-	if err := c.checkFLERefs(tx, parsed, distKey(id)); err != nil {
+	if err := c.checkStoredReferences(tx, distKey(id), next, parsed); err != nil {
 		return err
 	}
 	if err := claimAliases(tx, distKey(id), parsed.Aliases); err != nil {
@@ -359,6 +335,29 @@ func (c *Control) putUpdatedDistribution(tx store.Txn, id string, rec *model.Dis
 	}
 	updated := model.DistributionRecord{ID: id, DomainName: rec.DomainName, LastModified: c.now().UTC(), Config: next}
 	return putJSON(tx, distKey(id), updated)
+}
+
+// checkStoredReferences checks, in the transaction, a distribution
+// config's references to resources in the store (OAIs, functions, cache
+// and origin request policies, key groups, real-time log and field-level
+// encryption configs); self is the distribution's key ("dist/" while it
+// is being created), which does not count against its own in-use quotas.
+// Create and update share it so that a new kind of reference is checked
+// on both.
+func (c *Control) checkStoredReferences(tx store.Txn, self string, cfg model.Tree, parsed *model.DistributionConfig) error {
+	if err := c.checkOAIs(tx, parsed); err != nil {
+		return err
+	}
+	if err := c.checkFunctionAssociations(tx, self, cfg); err != nil {
+		return err
+	}
+	if err := checkReferences(tx, parsed); err != nil {
+		return err
+	}
+	if err := c.checkRealtimeLogRefs(tx, parsed); err != nil {
+		return err
+	}
+	return c.checkFLERefs(tx, parsed, self)
 }
 
 // DeleteDistribution deletes a disabled, deployed distribution, with its
