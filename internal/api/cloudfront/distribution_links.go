@@ -134,13 +134,9 @@ func (h *Handler) listDomainConflicts(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	opts := control.ListOptions{Marker: model.StrOr(t, "", "Marker"), MaxItems: 100}
-	if s := model.StrOr(t, "", "MaxItems"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			return awsproto.Errorf(http.StatusBadRequest, "InvalidArgument", "The parameter MaxItems must be a non-negative integer, not %q.", s)
-		}
-		opts.MaxItems = min(n, 100)
+	opts, err := bodyListOptions(t)
+	if err != nil {
+		return err
 	}
 	domain := model.StrOr(t, "", "Domain")
 	distID := model.StrOr(t, "", "DomainControlValidationResource", "DistributionId")

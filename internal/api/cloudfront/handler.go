@@ -178,14 +178,25 @@ func location(r *http.Request, path string) string {
 	return "https://cloudfront.amazonaws.com/" + versionOf(r) + path
 }
 
-// listOptions reads Marker and MaxItems (default 100, max limit).
+// listOptions reads Marker and MaxItems (default 100, max limit) from
+// the query string.
 func listOptions(r *http.Request, limit int) (control.ListOptions, error) {
 	q := r.URL.Query()
-	opts := control.ListOptions{Marker: q.Get("Marker"), MaxItems: 100}
-	if s := q.Get("MaxItems"); s != "" {
-		n, err := strconv.Atoi(s)
+	return pagingOptions(q.Get("Marker"), q.Get("MaxItems"), limit)
+}
+
+// bodyListOptions reads Marker and MaxItems (default and max 100) from a
+// request body, for the operations whose model puts them there.
+func bodyListOptions(t model.Tree) (control.ListOptions, error) {
+	return pagingOptions(model.StrOr(t, "", "Marker"), model.StrOr(t, "", "MaxItems"), 100)
+}
+
+func pagingOptions(marker, maxItems string, limit int) (control.ListOptions, error) {
+	opts := control.ListOptions{Marker: marker, MaxItems: 100}
+	if maxItems != "" {
+		n, err := strconv.Atoi(maxItems)
 		if err != nil || n < 0 {
-			return opts, awsproto.Errorf(http.StatusBadRequest, "InvalidArgument", "The parameter MaxItems must be a non-negative integer, not %q.", s)
+			return opts, awsproto.Errorf(http.StatusBadRequest, "InvalidArgument", "The parameter MaxItems must be a non-negative integer, not %q.", maxItems)
 		}
 		opts.MaxItems = n
 	}

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"openfront/internal/api/awsproto"
 	"openfront/internal/control"
 	"openfront/internal/model"
 )
@@ -95,13 +94,9 @@ func (h *Handler) listDistributionsByRealtimeLogConfig(w http.ResponseWriter, r 
 	if err != nil {
 		return err
 	}
-	opts := control.ListOptions{Marker: model.StrOr(t, "", "Marker"), MaxItems: 100}
-	if s := model.StrOr(t, "", "MaxItems"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			return awsproto.Errorf(http.StatusBadRequest, "InvalidArgument", "The parameter MaxItems must be a non-negative integer, not %q.", s)
-		}
-		opts.MaxItems = min(n, 100)
+	opts, err := bodyListOptions(t)
+	if err != nil {
+		return err
 	}
 	ref := control.RealtimeLogConfigRef{Name: model.StrOr(t, "", "RealtimeLogConfigName"), ARN: model.StrOr(t, "", "RealtimeLogConfigArn")}
 	ids, err := h.control.DistributionsUsingRealtimeLogConfig(r.Context(), ref)
