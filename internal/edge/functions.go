@@ -67,7 +67,11 @@ func (x *exchange) runFunction(fn *snapshot.Function, ev *functions.Event) (res 
 		limit = DefaultFunctionTimeLimit
 	}
 	ev.KeyValueStore = fn.KeyValueStore // cf.kvs() reads this snapshot's copy
-	res, _, err = fn.Program.Run(ev, limit)
+	var run *functions.Run
+	res, run, err = fn.Program.Run(ev, limit)
+	if st := x.s.opts.Stats; st != nil && run != nil {
+		st.RecordFunctionRun(x.dist.ID, fn.Name, computeUtilization(run.CPU))
+	}
 	if err != nil {
 		if _, ok := err.(*functions.Error); !ok {
 			err = &functions.Error{Type: functions.ExecutionError, Message: err.Error()}
@@ -76,12 +80,21 @@ func (x *exchange) runFunction(fn *snapshot.Function, ev *functions.Event) (res 
 	return res, err
 }
 
+// computeUtilization is a run's CPU time as a percentage of the 1 ms
+// CloudFront counts as 100% (FunctionComputeUtilization), at most 100.
+func computeUtilization(cpu time.Duration) float64 {
+	return min(float64(cpu)*100/float64(time.Millisecond), 100)
+}
+
 // functionFailed is the edge's answer to a failed function: CloudFront's
 // error page with the failure's status, named by its result type.
 func (x *exchange) functionFailed(fn *snapshot.Function, err error) response {
 	fe := err.(*functions.Error)
 	f := functionFailures[fe.Type]
 	x.s.opts.Log.Warn("edge: function failed", "dist_id", x.dist.ID, "function", fn.Name, "type", fe.Type, "err", fe.Message, "request_id", x.reqID)
+	if st := x.s.opts.Stats; st != nil {
+		st.RecordFunctionError(x.dist.ID, fn.Name, fe.Type)
+	}
 	resp := x.edgePage(f.status, f.reason)
 	resp.result, resp.final = fe.Type, true
 	x.detail = fe.Type

@@ -20,6 +20,7 @@ import (
 	"openfront/internal/functions"
 	"openfront/internal/model"
 	"openfront/internal/snapshot"
+	"openfront/internal/stats"
 )
 
 const fnARNPrefix = "arn:aws:cloudfront::123456789012:function/"
@@ -42,7 +43,9 @@ func (l *resultLog) Record(_ string, _ time.Time, result string, _ int, _, _ int
 	l.stats = append(l.stats, result)
 	l.mu.Unlock()
 }
-func (l *resultLog) RecordOrigin(string, time.Duration, error) {}
+func (l *resultLog) RecordOrigin(string, time.Duration, error)  {}
+func (l *resultLog) RecordFunctionRun(string, string, float64)  {}
+func (l *resultLog) RecordFunctionError(string, string, string) {}
 func (l *resultLog) has(result string) (counted, stats bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -639,5 +642,37 @@ function handler(event) {
 	}
 	if resp, _ := fe.send(t, "GET", "/mv?x=1", nil); resp.Header.Get("X-Cache") != "Hit from cloudfront" || o.count("/mv") != 1 {
 		t.Errorf("second: X-Cache %q, origin asked %d times", resp.Header.Get("X-Cache"), o.count("/mv"))
+	}
+}
+
+// TestFunctions_metrics: each run of a function is counted for its
+// distribution with its compute utilization, and each failure by its
+// result type (the per-function metrics of /metrics).
+func TestFunctions_metrics(t *testing.T) {
+	o := newTestOrigin(t, okHandler("max-age=60"))
+	fe := newFunctionEdge(t, o, map[string]string{functions.ViewerRequest: `
+function handler(event) {
+  if (event.request.uri === "/boom") throw new Error("boom");
+  if (event.request.uri === "/bad") return {statusCode: "not a status"};
+  return event.request;
+}`}, nil)
+	rec := stats.New(0)
+	fe.restart(t, func(o *Options) { o.Stats = rec })
+	for _, path := range []string{"/ok", "/ok", "/boom", "/bad"} {
+		fe.send(t, "GET", path, nil)
+	}
+	got := rec.Live()["E1TEST"].Functions["viewer_request"]
+	if got.Invocations != 4 {
+		t.Errorf("invocations %d, want 4", got.Invocations)
+	}
+	if got.Errors != [len(stats.FunctionErrors)]int64{1, 1, 0} {
+		t.Errorf("errors by type %v (%v), want one execution and one validation error", got.Errors, stats.FunctionErrors)
+	}
+	var runs uint64
+	for _, n := range got.ComputeUtilization {
+		runs += n
+	}
+	if runs != 4 || got.ComputeUtilizationSum <= 0 {
+		t.Errorf("compute utilization: %d runs, sum %v", runs, got.ComputeUtilizationSum)
 	}
 }

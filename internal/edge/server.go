@@ -33,11 +33,14 @@ type Options struct {
 	// Count records one response by X-Cache result (metrics).
 	Count func(result string)
 	// Stats counts each response of a known distribution by result type,
-	// and each origin fetch by latency or error (traffic per distribution,
-	// e.g. *stats.Recorder); nil disables it.
+	// each origin fetch by latency or error, and each function run and
+	// failure (traffic per distribution, e.g. *stats.Recorder); nil
+	// disables it.
 	Stats interface {
 		Record(distID string, at time.Time, result string, status int, bytesUploaded, bytesDownloaded int64)
 		RecordOrigin(distID string, latency time.Duration, err error)
+		RecordFunctionRun(distID, function string, computeUtilization float64)
+		RecordFunctionError(distID, function, resultType string)
 	}
 	// Signed verifies signed URLs and cookies (with its cache of verified
 	// signatures); nil builds one.

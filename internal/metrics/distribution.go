@@ -38,6 +38,8 @@ type distributionCollector struct {
 	src DistributionSource
 
 	info, requests, responses, statusCodes, downloaded, uploaded, originLatency, originErrors *prometheus.Desc
+
+	functionInvocations, functionErrors, functionCompute *prometheus.Desc
 }
 
 // RegisterDistributions registers the per-distribution series. node names
@@ -65,11 +67,18 @@ func newDistributionCollector(node string, src DistributionSource) *distribution
 		uploaded:      desc("openfront_distribution_uploaded_bytes_total", "Request body bytes received from viewers (CloudFront's BytesUploaded)."),
 		originLatency: desc("openfront_distribution_origin_latency_seconds", "Time from sending an origin request to the origin's response head (CloudFront's OriginLatency)."),
 		originErrors:  desc("openfront_distribution_origin_errors_total", "Origin fetches that failed, by reason (OriginConnectError, OriginDnsError, OriginReadError, ...).", "reason"),
+		functionInvocations: desc("openfront_function_invocations_total",
+			"Runs of a CloudFront function associated with the distribution (CloudFront's FunctionInvocations).", "function"),
+		functionErrors: desc("openfront_function_errors_total",
+			"Failed runs of a CloudFront function, by result type (FunctionExecutionError, FunctionValidationError, FunctionThrottledError).", "function", "type"),
+		functionCompute: desc("openfront_function_compute_utilization",
+			"CPU time of a function run as a percentage of the 1 ms CloudFront counts as 100% (CloudFront's FunctionComputeUtilization).", "function"),
 	}
 }
 
 func (c *distributionCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.info, c.requests, c.responses, c.statusCodes, c.downloaded, c.uploaded, c.originLatency, c.originErrors} {
+	for _, d := range []*prometheus.Desc{c.info, c.requests, c.responses, c.statusCodes, c.downloaded, c.uploaded, c.originLatency, c.originErrors,
+		c.functionInvocations, c.functionErrors, c.functionCompute} {
 		ch <- d
 	}
 }
@@ -116,5 +125,24 @@ func (c *distributionCollector) Collect(ch chan<- prometheus.Metric) {
 				ch <- prometheus.MustNewConstMetric(c.originErrors, prometheus.CounterValue, float64(n), id, stats.OriginErrorReasons[i])
 			}
 		}
+		c.collectFunctions(ch, id, l.Functions)
+	}
+}
+
+// collectFunctions exports the totals of a distribution's functions.
+func (c *distributionCollector) collectFunctions(ch chan<- prometheus.Metric, id string, fns map[string]stats.FunctionTotals) {
+	for name, t := range fns {
+		ch <- prometheus.MustNewConstMetric(c.functionInvocations, prometheus.CounterValue, float64(t.Invocations), id, name)
+		for i, n := range t.Errors {
+			ch <- prometheus.MustNewConstMetric(c.functionErrors, prometheus.CounterValue, float64(n), id, name, stats.FunctionErrors[i])
+		}
+		buckets := make(map[float64]uint64, len(stats.ComputeUtilizationBuckets))
+		var count uint64
+		for i, bound := range stats.ComputeUtilizationBuckets {
+			count += t.ComputeUtilization[i]
+			buckets[bound] = count
+		}
+		count += t.ComputeUtilization[len(stats.ComputeUtilizationBuckets)]
+		ch <- prometheus.MustNewConstHistogram(c.functionCompute, count, t.ComputeUtilizationSum, buckets, id, name)
 	}
 }

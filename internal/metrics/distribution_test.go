@@ -83,3 +83,54 @@ openfront_distribution_uploaded_bytes_total{distribution_id="E2",node="n1"} 0
 		t.Errorf("lint: %v %v", err, problems)
 	}
 }
+
+// TestDistributionCollector_functions: a distribution's function runs,
+// failures by type and compute utilization are exported per function.
+func TestDistributionCollector_functions(t *testing.T) {
+	rec := stats.New(0)
+	rec.RecordFunctionRun("E1", "rewrite", 5)
+	rec.RecordFunctionRun("E1", "rewrite", 35)
+	rec.RecordFunctionRun("E1", "rewrite", 100)
+	rec.RecordFunctionError("E1", "rewrite", "FunctionThrottledError")
+	rec.RecordFunctionError("E1", "rewrite", "Hit") // not a function failure: not counted
+	m := New()
+	m.RegisterDistributions("n1", DistributionSource{
+		Distributions: func() []DistributionInfo { return []DistributionInfo{{ID: "E1", API: "cloudfront"}} },
+		Live:          rec.Live})
+	want := `
+# HELP openfront_function_invocations_total Runs of a CloudFront function associated with the distribution (CloudFront's FunctionInvocations).
+# TYPE openfront_function_invocations_total counter
+openfront_function_invocations_total{distribution_id="E1",function="rewrite",node="n1"} 3
+# HELP openfront_function_errors_total Failed runs of a CloudFront function, by result type (FunctionExecutionError, FunctionValidationError, FunctionThrottledError).
+# TYPE openfront_function_errors_total counter
+openfront_function_errors_total{distribution_id="E1",function="rewrite",node="n1",type="FunctionExecutionError"} 0
+openfront_function_errors_total{distribution_id="E1",function="rewrite",node="n1",type="FunctionThrottledError"} 1
+openfront_function_errors_total{distribution_id="E1",function="rewrite",node="n1",type="FunctionValidationError"} 0
+# HELP openfront_function_compute_utilization CPU time of a function run as a percentage of the 1 ms CloudFront counts as 100% (CloudFront's FunctionComputeUtilization).
+# TYPE openfront_function_compute_utilization histogram
+openfront_function_compute_utilization_bucket{distribution_id="E1",function="rewrite",node="n1",le="10"} 1
+openfront_function_compute_utilization_bucket{distribution_id="E1",function="rewrite",node="n1",le="20"} 1
+openfront_function_compute_utilization_bucket{distribution_id="E1",function="rewrite",node="n1",le="30"} 1
+openfront_function_compute_utilization_bucket{distribution_id="E1",function="rewrite",node="n1",le="40"} 2
+openfront_function_compute_utilization_bucket{distribution_id="E1",function="rewrite",node="n1",le="50"} 2
+openfront_function_compute_utilization_bucket{distribution_id="E1",function="rewrite",node="n1",le="60"} 2
+openfront_function_compute_utilization_bucket{distribution_id="E1",function="rewrite",node="n1",le="70"} 2
+openfront_function_compute_utilization_bucket{distribution_id="E1",function="rewrite",node="n1",le="80"} 2
+openfront_function_compute_utilization_bucket{distribution_id="E1",function="rewrite",node="n1",le="90"} 2
+openfront_function_compute_utilization_bucket{distribution_id="E1",function="rewrite",node="n1",le="100"} 3
+openfront_function_compute_utilization_bucket{distribution_id="E1",function="rewrite",node="n1",le="+Inf"} 3
+openfront_function_compute_utilization_sum{distribution_id="E1",function="rewrite",node="n1"} 140
+openfront_function_compute_utilization_count{distribution_id="E1",function="rewrite",node="n1"} 3
+`
+	if err := testutil.GatherAndCompare(m.Registry, strings.NewReader(want),
+		"openfront_function_invocations_total", "openfront_function_errors_total", "openfront_function_compute_utilization"); err != nil {
+		t.Error(err)
+	}
+	// Live's copy shares nothing with the recorder's totals.
+	live := rec.Live()
+	f := live["E1"].Functions
+	f["rewrite"] = stats.FunctionTotals{}
+	if rec.Live()["E1"].Functions["rewrite"].Invocations != 3 {
+		t.Error("changing Live's copy changed the recorder")
+	}
+}

@@ -126,6 +126,10 @@ type Live struct {
 	OriginLatency    [len(OriginLatencyBuckets) + 1]uint64
 	OriginLatencySum time.Duration
 	OriginErrors     [len(OriginErrorReasons)]int64
+
+	// Functions are the totals of the distribution's CloudFront
+	// Functions by name (functions.go); nil until one runs.
+	Functions map[string]FunctionTotals
 }
 
 // RecordOrigin counts one origin fetch of a distribution: how long the
@@ -156,7 +160,7 @@ func (r *Recorder) Live() map[string]Live {
 	out := make(map[string]Live, len(dists))
 	for id, s := range dists {
 		s.mu.Lock()
-		out[id] = s.live
+		out[id] = copyLive(&s.live)
 		s.mu.Unlock()
 	}
 	return out
