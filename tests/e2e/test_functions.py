@@ -425,3 +425,9 @@ function handler(event) {
         r = self.server.raw("GET", "/metrics", sign=False)
         self.assertEqual(r.status, 200)
         self.assertRegex(r.body.decode(), r'openfront_edge_requests_total\{result="FunctionExecutionError"\} [1-9]')
+        # Per function and distribution: its runs, and the failure by type.
+        labels = r'distribution_id="%s",function="%s",node="[^"]+"' % (d["Id"], name)
+        self.assertRegex(r.body.decode(), r'openfront_function_invocations_total\{%s\} [4-9]' % labels)
+        self.assertRegex(r.body.decode(),
+                         r'openfront_function_errors_total\{%s,type="FunctionExecutionError"\} [1-9]' % labels)
+        self.assertRegex(r.body.decode(), r'openfront_function_compute_utilization_count\{%s\} [4-9]' % labels)
