@@ -9,9 +9,12 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -313,5 +316,53 @@ func TestSnapshot_LightsailCertificate(t *testing.T) {
 	}
 	if v := s.ViewerTLS("ls1.cloudfront.localhost"); v == nil || v.Certificate != "" || v.Policy.Name != "TLSv1.2_2019" {
 		t.Errorf("own domain name: %+v, want the default certificate with TLSv1.2_2019", v)
+	}
+}
+
+// unansweringStore fails its first views as a store that does not answer
+// (etcd down or too slow).
+type unansweringStore struct {
+	store.Store
+	failures atomic.Int32 // views still to fail
+}
+
+func (s *unansweringStore) View(ctx context.Context, fn func(store.ReadTxn) error) error {
+	if s.failures.Add(-1) >= 0 {
+		return fmt.Errorf("%w: etcd did not answer within 3s", store.ErrUnavailable)
+	}
+	return s.Store.View(ctx, fn)
+}
+
+// TestWatcher_retriesAStoreThatDoesNotAnswer: a load the store does not
+// answer is asked again (the process does not exit, the edge keeps what
+// it has); other errors still end Run.
+func TestWatcher_retriesAStoreThatDoesNotAnswer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st := &unansweringStore{Store: openStore(t)}
+	st.failures.Store(2)
+	value, _ := json.Marshal(distRecord("E1", "d1.example"))
+	if _, err := st.Update(ctx, func(tx store.Txn) error { return tx.Put(model.DistributionKey("E1"), value) }); err != nil {
+		t.Fatal(err)
+	}
+	w := NewWatcher(st, func(context.Context, *Snapshot, []model.InvalidationRecord) error { return nil }, slog.New(slog.DiscardHandler))
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	select {
+	case <-w.Ready():
+		if w.Current().Lookup("d1.example") == nil {
+			t.Error("the first snapshot after the store answered lacks the distribution")
+		}
+	case err := <-done:
+		t.Fatalf("Run ended while the store did not answer: %v", err)
+	case <-ctx.Done():
+		t.Fatal("no snapshot after the store answered")
+	}
+	if n := st.failures.Load(); n >= 0 {
+		t.Errorf("the store was asked %d times too few", n+1)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) && err != nil {
+		t.Errorf("Run ended with %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"openfront/internal/model"
 	"openfront/internal/store"
@@ -49,13 +50,30 @@ func (w *Watcher) Ready() <-chan struct{} { return w.ready }
 
 // Run loads the configuration and follows the store until ctx ends. A
 // watch that falls behind the store's compaction resyncs from a full load.
+//
+// A store that does not answer a load (etcd down or slow: the API answers
+// 503 meanwhile) is asked again, with a growing pause, until it answers:
+// the edge keeps the snapshot it has, or waits for its first one (Ready),
+// instead of the process exiting.
 func (w *Watcher) Run(ctx context.Context) error {
 	first := true
+	pause := loadRetryMin
 	for {
 		recs, rev, invals, err := w.load(ctx)
+		if errors.Is(err, store.ErrUnavailable) && ctx.Err() == nil {
+			w.log.Warn("snapshot: the store did not answer; asking again", "err", err, "in", pause)
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(pause):
+			}
+			pause = min(2*pause, loadRetryMax)
+			continue
+		}
 		if err != nil {
 			return err
 		}
+		pause = loadRetryMin
 		if err := w.swap(ctx, recs.compile(rev, w.log), invals); err != nil {
 			return err
 		}
@@ -71,6 +89,12 @@ func (w *Watcher) Run(ctx context.Context) error {
 		return err
 	}
 }
+
+// The pauses between loads of a store that does not answer.
+const (
+	loadRetryMin = 250 * time.Millisecond
+	loadRetryMax = 5 * time.Second
+)
 
 func (w *Watcher) load(ctx context.Context) (*records, int64, []model.InvalidationRecord, error) {
 	recs := newRecords()
