@@ -92,7 +92,9 @@ func (x *exchange) functionFailed(fn *snapshot.Function, err error) response {
 // the normalised URI, the query string as received, headers (with Host)
 // and cookies.
 func (x *exchange) requestEvent(eventType string) *functions.Event {
-	ev := &functions.Event{Version: "1.0", Context: functions.Context{
+	fe := &eventWithStorage{}
+	ev := &fe.ev
+	*ev = functions.Event{Version: "1.0", Context: functions.Context{
 		DistributionDomainName: x.dist.DomainName, DistributionID: x.dist.ID, EventType: eventType, RequestID: x.reqID}}
 	ev.Viewer.IP = x.r.RemoteAddr
 	if host, _, err := net.SplitHostPort(x.r.RemoteAddr); err == nil {
@@ -104,13 +106,16 @@ func (x *exchange) requestEvent(eventType string) *functions.Event {
 	}
 	ev.Request.Method = x.r.Method
 	ev.Request.URI = x.path
-	ev.Request.QueryString = functions.ParseQuery(x.rawQuery)
-	headers, cookies := functions.RequestHeaders(x.r.Header)
-	ev.Request.Headers = make(functions.Fields, 0, len(headers)+1)
-	ev.Request.Headers = append(ev.Request.Headers, functions.Field{Name: "host", Values: []functions.Value{{Value: x.r.Host}}})
-	ev.Request.Headers = append(ev.Request.Headers, headers...)
-	ev.Request.Cookies = cookies
+	ev.Request.QueryString = fe.storage.ParseQuery(x.rawQuery)
+	ev.Request.Headers, ev.Request.Cookies = fe.storage.RequestHeaders(x.r.Header, x.r.Host)
 	return ev
+}
+
+// eventWithStorage is an event and the backing storage of its fields, in
+// one allocation.
+type eventWithStorage struct {
+	ev      functions.Event
+	storage functions.EventStorage
 }
 
 // viewerRequest runs the behaviour's viewer-request function. A returned
@@ -140,7 +145,11 @@ func (x *exchange) viewerRequest(fn *snapshot.Function) (resp response, done boo
 		}
 	}
 	head := headOf(x.r)
-	head.path, head.rawQuery, head.full, head.header = req.URI, req.QueryString.QueryString(), h, httpHeader(h)
+	rawQuery := x.rawQuery // the viewer's, unless the function changed it
+	if !req.QueryString.IsQueryString(rawQuery) {
+		rawQuery = req.QueryString.QueryString()
+	}
+	head.path, head.rawQuery, head.full, head.header = req.URI, rawQuery, h, httpHeader(h)
 	bp := keyBufs.Get().(*[]byte)
 	kb, ok := x.s.planner().replan(&x.plan, &head, (*bp)[:0])
 	if x.cached {
