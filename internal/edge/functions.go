@@ -67,7 +67,7 @@ func (x *exchange) runFunction(fn *snapshot.Function, ev *functions.Event) (res 
 		limit = DefaultFunctionTimeLimit
 	}
 	ev.KeyValueStore = fn.KeyValueStore // cf.kvs() reads this snapshot's copy
-	res, _, err = fn.Program.Run(ev, limit)
+	res, err = fn.Program.Serve(ev, limit)
 	if err != nil {
 		if _, ok := err.(*functions.Error); !ok {
 			err = &functions.Error{Type: functions.ExecutionError, Message: err.Error()}
