@@ -82,7 +82,7 @@ func exportString(v goja.Value) (string, bool) {
 // strings every run converts alike (values.go).
 func (j *vm) cachedString(s string) goja.Value {
 	if !utf8.ValidString(s) {
-		return j.jsString(s)
+		return j.rt.ToValue(s) // as before the cache; not kept
 	}
 	return j.strings.value(j.rt, s)
 }
