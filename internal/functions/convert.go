@@ -22,7 +22,7 @@ func invalid(format string, args ...any) error {
 // eventToJS builds the event object.
 func eventToJS(j *vm, ev *Event) *goja.Object {
 	o := j.rt.NewObject()
-	_ = o.Set("version", ev.Version)
+	_ = o.Set("version", j.cachedString(ev.Version))
 	j.defineLazyObject(o, "context", slotContext, &ev.Context, nil)
 	j.defineLazyObject(o, "viewer", slotViewer, nil, &ev.Viewer)
 	_ = o.Set("request", requestToJS(j, &ev.Request))
@@ -57,7 +57,7 @@ func requestToJS(j *vm, q *Request) *goja.Object {
 	o := j.rt.NewObject()
 	// method is the request object's only read-only field
 	// (functions-event-structure): assigning it throws in strict mode.
-	_ = o.DefineDataProperty("method", j.rt.ToValue(q.Method), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	_ = o.DefineDataProperty("method", j.cachedString(q.Method), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
 	_ = o.Set("uri", j.jsString(q.URI))
 	j.defineLazy(o, "querystring", slotQuery, q.QueryString, false)
 	j.defineLazy(o, "headers", slotReqHeaders, q.Headers, false)
@@ -124,38 +124,38 @@ func asObject(v goja.Value, what string) (*goja.Object, error) {
 }
 
 // requestFromJS reads and validates a returned request against the one
-// the handler received.
-func requestFromJS(j *vm, o *goja.Object, orig *Request) (*Request, error) {
-	q := &Request{Method: orig.Method}
+// the handler received, into q.
+func requestFromJS(j *vm, o *goja.Object, orig *Request, q *Request) error {
+	*q = Request{Method: orig.Method}
 	if m := o.Get("method"); m != nil && !goja.IsUndefined(m) {
-		if s, ok := m.Export().(string); !ok || s != orig.Method {
-			return nil, invalid("The request method cannot be changed (it is %q).", orig.Method)
+		if s, ok := exportString(m); !ok || s != orig.Method {
+			return invalid("The request method cannot be changed (it is %q).", orig.Method)
 		}
 	}
 	uri, err := j.stringProp(o, "uri", "request.uri")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !strings.HasPrefix(uri, "/") {
-		return nil, invalid("The request uri %q must begin with a slash.", uri)
+		return invalid("The request uri %q must begin with a slash.", uri)
 	}
 	if bad := strings.IndexFunc(uri, badURIChar); bad >= 0 {
-		return nil, invalid("The request uri contains a character that is not allowed in a URI (%q).", uri[bad])
+		return invalid("The request uri contains a character that is not allowed in a URI (%q).", uri[bad])
 	}
 	q.URI = uri
 	if q.QueryString, err = j.lazyFieldsFromJS(o, slotQuery, "querystring", orig.QueryString, "request.querystring", checkQueryName, false); err != nil {
-		return nil, err
+		return err
 	}
 	if q.Headers, err = j.lazyFieldsFromJS(o, slotReqHeaders, "headers", orig.Headers, "request.headers", checkHeaderName, false); err != nil {
-		return nil, err
+		return err
 	}
 	if _, ok := q.Headers.Get("cookie"); ok {
-		return nil, invalid("The request headers cannot contain cookie: cookies belong in request.cookies.")
+		return invalid("The request headers cannot contain cookie: cookies belong in request.cookies.")
 	}
 	if q.Cookies, err = j.lazyFieldsFromJS(o, slotReqCookies, "cookies", orig.Cookies, "request.cookies", checkCookieName, false); err != nil {
-		return nil, err
+		return err
 	}
-	return q, nil
+	return nil
 }
 
 // responseFromJS reads and validates a returned response; orig is the
@@ -352,11 +352,11 @@ func (j *vm) valueFromJS(o *goja.Object, what, name string, attrs bool) (Value, 
 		return Value{}, invalid("The %s field %q has no value.", what, name)
 	}
 	s, isString := j.goString(v)
-	switch v.Export().(type) {
-	case int64, float64, bool:
-		s = v.String()
-	default:
-		if !isString {
+	if !isString {
+		switch v.Export().(type) {
+		case int64, float64, bool:
+			s = v.String()
+		default:
 			return Value{}, invalid("The value of %s field %q must be a string.", what, name)
 		}
 	}

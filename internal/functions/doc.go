@@ -16,7 +16,16 @@
 // handler); Run takes one, converts the event to JavaScript, calls
 // handler(event), converts and validates what it returns, and gives the
 // runtime back. A runtime whose run failed in any way is dropped, never
-// reused.
+// reused. Serve is Run for the edge, which does not read the report.
+//
+// The hit path's cost of a function is mostly goja's: the event and
+// request objects with their properties (a run makes them anew, so that a
+// handler that keeps an event never sees a later one). What the engine
+// adds is kept small: a runtime's time limit is one timer re-armed for each
+// run (watchdog), strings every run converts alike are cached per runtime
+// (values.go), a run's result, request and report are one allocation, and
+// the edge builds an event's fields in storage allocated with the event
+// (EventStorage).
 //
 // http.go converts between net/http headers and query strings and the
 // event's fields (ParseQuery, RequestHeaders, ResponseHeaders) and back

@@ -182,10 +182,18 @@ type vm struct {
 	// The event's field objects, built when read (lazy.go).
 	lazy      [numSlots]lazyField
 	accessors lazyAccessors
+
+	watch watchdog      // the run's time limit
+	args  [1]goja.Value // the handler's argument, without allocating a slice
+
+	// Strings every run of this runtime converts alike (the event's
+	// version, the request method), as JavaScript values (values.go).
+	strings stringCache
 }
 
 func (p *Program) newVM() (*vm, error) {
 	v := &vm{rt: goja.New(), start: time.Now()}
+	v.watch.v = v
 	v.rt.SetMaxCallStackSize(maxCallStack)
 	object := v.rt.Get("Object").ToObject(v.rt)
 	reflect := v.rt.Get("Reflect").ToObject(v.rt)
@@ -232,7 +240,20 @@ func init() { regexp2.DefaultMatchTimeout = maxRegexpMatch }
 // past it the run is interrupted (ThrottledError). The Run report is
 // filled even when the run fails.
 func (p *Program) Run(ev *Event, limit time.Duration) (*Result, *Run, error) {
-	rep := &Run{}
+	return p.run(ev, limit, true)
+}
+
+// Serve is Run for the edge, which keeps no logs: it reports only the
+// run's wall-clock time (took), since reading the thread's CPU clock again
+// at the end would cost a system call per run.
+func (p *Program) Serve(ev *Event, limit time.Duration) (res *Result, took time.Duration, err error) {
+	res, rep, err := p.run(ev, limit, false)
+	return res, rep.Duration, err
+}
+
+func (p *Program) run(ev *Event, limit time.Duration, report bool) (*Result, *Run, error) {
+	out := &runOutput{}
+	rep := &out.rep
 	v := p.get()
 	if v == nil {
 		var err error
@@ -240,16 +261,24 @@ func (p *Program) Run(ev *Event, limit time.Duration) (*Result, *Run, error) {
 			return nil, rep, &Error{Type: ExecutionError, Message: err.Error()}
 		}
 	}
-	res, reusable, err := v.run(ev, limit, rep)
+	res, reusable, err := v.run(ev, limit, out, report)
 	if err == nil && reusable {
 		p.put(v)
 	}
 	return res, rep, err
 }
 
+// runOutput is what a run returns, in one allocation.
+type runOutput struct {
+	res Result
+	req Request
+	rep Run
+}
+
 // run runs the handler once. reusable is false when the time limit fired:
 // the runtime may then hold a pending interrupt.
-func (v *vm) run(ev *Event, limit time.Duration, rep *Run) (res *Result, reusable bool, err error) {
+func (v *vm) run(ev *Event, limit time.Duration, out *runOutput, report bool) (res *Result, reusable bool, err error) {
+	rep := &out.rep
 	v.logs, v.origin, v.kind, v.kvs = v.logs[:0], nil, ev.Context.EventType, ev.KeyValueStore
 	v.resetLazy()
 	defer func() {
@@ -269,48 +298,25 @@ func (v *vm) run(ev *Event, limit time.Duration, rep *Run) (res *Result, reusabl
 	if hasClock {
 		cpu0 = readClock(clock)
 	}
-	var (
-		mu          sync.Mutex
-		timer       *time.Timer
-		fired, done bool
-	)
 	began := time.Now()
-	watch := func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if done {
-			return
-		}
-		if cpu0 >= 0 {
-			used := time.Duration(readClock(clock) - cpu0)
-			if used < limit && time.Since(began) < wallFactor*limit {
-				timer.Reset(limit - used)
-				return
-			}
-		}
-		fired = true
-		v.rt.Interrupt(errTimeout)
-	}
-	mu.Lock()
-	timer = time.AfterFunc(limit, watch)
-	mu.Unlock()
-	out, callErr := v.handler(goja.Undefined(), event)
+	v.watch.arm(limit, clock, cpu0, began)
+	v.args[0] = event
+	result, callErr := v.handler(goja.Undefined(), v.args[:]...)
+	v.args[0] = nil
 	rep.Duration = time.Since(began)
 	if callErr == nil {
 		// The returned object is read under the limit too: a getter or a
 		// proxy trap on it is function code.
-		res, callErr = v.safeResult(out, ev)
+		res, callErr = v.safeResult(result, ev, out)
 	}
-	mu.Lock()
-	done = true
-	timer.Stop()
-	interrupted := fired // an interrupt may still be pending in the runtime
-	mu.Unlock()
+	interrupted := v.watch.disarm() // an interrupt may still be pending in the runtime
 	rep.CPU = rep.Duration
-	if cpu0 >= 0 {
+	if cpu0 >= 0 && report {
 		rep.CPU = time.Duration(readClock(clock) - cpu0)
 	}
-	rep.Logs = append([]string(nil), v.logs...)
+	if len(v.logs) > 0 {
+		rep.Logs = append([]string(nil), v.logs...)
+	}
 	if callErr != nil {
 		var ie *goja.InterruptedError
 		var ve *validationError
@@ -326,10 +332,66 @@ func (v *vm) run(ev *Event, limit time.Duration, rep *Run) (res *Result, reusabl
 	return res, !interrupted, nil
 }
 
+// watchdog interrupts a runtime's run past its time limit. A runtime has
+// one, with one timer armed for each run (a run allocates no timer).
+type watchdog struct {
+	v     *vm
+	mu    sync.Mutex
+	timer *time.Timer
+	armed bool // a run is in progress
+	fired bool // this run was interrupted
+	limit time.Duration
+	clock int32 // the run's thread CPU clock, when cpu0 >= 0
+	cpu0  int64
+	began time.Time
+}
+
+func (w *watchdog) arm(limit time.Duration, clock int32, cpu0 int64, began time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.armed, w.fired, w.limit, w.clock, w.cpu0, w.began = true, false, limit, clock, cpu0, began
+	if w.timer == nil {
+		w.timer = time.AfterFunc(limit, w.check)
+	} else {
+		w.timer.Reset(limit)
+	}
+}
+
+// disarm ends the run and reports whether the limit fired.
+func (w *watchdog) disarm() (fired bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.armed = false
+	w.timer.Stop()
+	return w.fired
+}
+
+// check runs when the timer expires: the run is interrupted once its CPU
+// time reaches the limit, or its wall-clock time wallFactor times that;
+// before, the timer is set again for the CPU time left. A check left over
+// from an earlier run (Stop does not wait for a started func) sees the
+// current run's state, or none, so it only ever checks the current run.
+func (w *watchdog) check() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.armed || w.fired {
+		return
+	}
+	if w.cpu0 >= 0 {
+		used := time.Duration(readClock(w.clock) - w.cpu0)
+		if used < w.limit && time.Since(w.began) < wallFactor*w.limit {
+			w.timer.Reset(w.limit - used)
+			return
+		}
+	}
+	w.fired = true
+	w.v.rt.Interrupt(errTimeout)
+}
+
 // safeResult converts the returned value, turning what function code
 // throws from a getter or proxy trap (goja panics with it when Go reads a
 // property) into an error.
-func (v *vm) safeResult(out goja.Value, ev *Event) (res *Result, err error) {
+func (v *vm) safeResult(out goja.Value, ev *Event, into *runOutput) (res *Result, err error) {
 	defer func() {
 		switch p := recover().(type) {
 		case nil:
@@ -350,7 +412,7 @@ func (v *vm) safeResult(out goja.Value, ev *Event) (res *Result, err error) {
 	if out, err = settle(out); err != nil {
 		return nil, err
 	}
-	return v.result(out, ev)
+	return v.result(out, ev, into)
 }
 
 // settle unwraps the promise an async handler returns: promise jobs have
@@ -373,7 +435,7 @@ func settle(out goja.Value) (goja.Value, error) {
 	return nil, errors.New("The handler's promise never settled (CloudFront Functions have no timers or I/O to wait for).")
 }
 
-func (v *vm) result(out goja.Value, ev *Event) (*Result, error) {
+func (v *vm) result(out goja.Value, ev *Event, into *runOutput) (*Result, error) {
 	what := "request or response"
 	if ev.Context.EventType == ViewerResponse {
 		what = "response"
@@ -387,16 +449,17 @@ func (v *vm) result(out goja.Value, ev *Event) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Result{Response: r}, nil
+		into.res.Response = r
+		return &into.res, nil
 	}
 	if ev.Context.EventType == ViewerResponse {
 		return nil, invalid("A viewer-response function must return a response object (with a statusCode).")
 	}
-	q, err := requestFromJS(v, o, &ev.Request)
-	if err != nil {
+	if err := requestFromJS(v, o, &ev.Request, &into.req); err != nil {
 		return nil, err
 	}
-	return &Result{Request: q}, nil
+	into.res.Request = &into.req
+	return &into.res, nil
 }
 
 // errMessage is the message of a thrown error: "Name: message" without

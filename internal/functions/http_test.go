@@ -1,8 +1,13 @@
 package functions
 
 import (
+	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -47,4 +52,119 @@ func TestHTTPConversions(t *testing.T) {
 			t.Errorf("CanonicalHeaderName(%q) = %q", in, got)
 		}
 	}
+}
+
+// refParseQuery and refRequestHeaders are the plain forms of ParseQuery
+// and RequestHeaders (a field appended at a time), which the storage-backed
+// forms must match exactly.
+func refParseQuery(raw string) Fields {
+	var fs Fields
+	for _, part := range strings.Split(raw, "&") {
+		if part == "" {
+			continue
+		}
+		name, value, _ := strings.Cut(part, "=")
+		fs = fs.add(name, Value{Value: value})
+	}
+	return fs
+}
+
+func refRequestHeaders(h http.Header, host string) (headers, cookies Fields) {
+	names := slices.Sorted(maps.Keys(h))
+	var own Fields
+	for _, name := range names {
+		lname := strings.ToLower(name)
+		for _, v := range h[name] {
+			if lname == "cookie" {
+				cookies = append(cookies, ParseCookies(v)...)
+				continue
+			}
+			own = own.add(lname, Value{Value: v})
+		}
+	}
+	headers = append(Fields{{Name: "host", Values: []Value{{Value: host}}}}, own...)
+	return headers, mergeFields(cookies)
+}
+
+// TestEventStorage: the storage-backed conversions give what the plain
+// ones give, past the storage's size too, and a field the handler's
+// result appends to does not write over its neighbour's values.
+func TestEventStorage(t *testing.T) {
+	many := http.Header{}
+	for i := range 40 {
+		many.Add(fmt.Sprintf("X-H%02d", i), strconv.Itoa(i))
+	}
+	for _, tc := range []struct {
+		query string
+		h     http.Header
+	}{
+		{"size=1024", http.Header{"User-Agent": {"wrk"}}},
+		{"a=1&b=2&a=3&&c&=x", http.Header{"Accept": {"a", "b"}, "accept": {"c"}, "B": {"1"}, "Host": {"other"}, "Empty": {}}},
+		{strings.Repeat("k=v&", 30) + "z=1", many},
+		{"", http.Header{"Cookie": {"s=1; t=2", "s=3"}, "X-Custom-Header": {"v"}}},
+	} {
+		var s EventStorage
+		qs := s.ParseQuery(tc.query)
+		headers, cookies := s.RequestHeaders(tc.h, "example.com")
+		wantH, wantC := refRequestHeaders(tc.h, "example.com")
+		if !reflect.DeepEqual(qs, refParseQuery(tc.query)) || !reflect.DeepEqual(headers, wantH) || !reflect.DeepEqual(cookies, wantC) {
+			t.Errorf("%q %v: got %v %v %v", tc.query, tc.h, qs, headers, cookies)
+		}
+		if plainH, plainC := RequestHeaders(tc.h); !reflect.DeepEqual(plainH, wantH[1:]) && len(plainH)+len(wantH[1:]) > 0 || !reflect.DeepEqual(plainC, wantC) {
+			t.Errorf("RequestHeaders(%v) = %v %v", tc.h, plainH, plainC)
+		}
+		for i := range headers {
+			headers[i].Values = append(headers[i].Values, Value{Value: "appended"})
+		}
+		if _, again := s.RequestHeaders(tc.h, "example.com"); !reflect.DeepEqual(again, wantC) {
+			t.Errorf("cookies after appends: %v", again)
+		}
+		for i, f := range headers {
+			if !slices.Equal(f.Values[:len(f.Values)-1], wantH[i].Values) {
+				t.Errorf("field %s after appends: %v, want %v", f.Name, f.Values, wantH[i].Values)
+			}
+		}
+	}
+}
+
+func TestIsQueryString(t *testing.T) {
+	for _, raw := range []string{"", "a=1", "a=1&b=2", "a=1&a=2&b=", "a", "a=1&&b=2", "a=1&b=2&a=3", "=x", "a=1&", "&a=1", "a==1", "a=1&b"} {
+		qs := ParseQuery(raw)
+		if got, want := qs.IsQueryString(raw), qs.QueryString() == raw; got != want {
+			t.Errorf("IsQueryString(%q) = %v, want %v", raw, got, want)
+		}
+		if !qs.IsQueryString(qs.QueryString()) {
+			t.Errorf("IsQueryString of %q's own serialisation is false", raw)
+		}
+	}
+}
+
+// FuzzEventStorage: for any query string and header lines, the
+// storage-backed conversions equal the plain ones, and IsQueryString
+// agrees with QueryString.
+func FuzzEventStorage(f *testing.F) {
+	f.Add("a=1&b=2&a=3&&c&=x", "Accept: a\naccept: b\nUser-Agent: wrk\nCookie: s=1; t=2", "other")
+	f.Add("size=1024", "User-Agent: wrk", "example.com")
+	f.Add(strings.Repeat("k=v&", 20), strings.Repeat("X-A: 1\nx-a: 2\n", 20), "")
+	f.Fuzz(func(t *testing.T, rawQuery, headerLines, host string) {
+		h := http.Header{}
+		for _, line := range strings.Split(headerLines, "\n") {
+			if name, value, ok := strings.Cut(line, ":"); ok {
+				h[name] = append(h[name], value) // raw keys: names that differ only in case too
+			}
+		}
+		var s EventStorage
+		qs := s.ParseQuery(rawQuery)
+		if want := refParseQuery(rawQuery); !reflect.DeepEqual(qs, want) {
+			t.Fatalf("ParseQuery(%q) = %v, want %v", rawQuery, qs, want)
+		}
+		if got, want := qs.IsQueryString(rawQuery), qs.QueryString() == rawQuery; got != want {
+			t.Fatalf("IsQueryString(%q) = %v, want %v", rawQuery, got, want)
+		}
+		headers, cookies := s.RequestHeaders(h, host)
+		wantH, wantC := refRequestHeaders(h, host)
+		if !reflect.DeepEqual(headers, wantH) || !reflect.DeepEqual(cookies, wantC) {
+			t.Fatalf("RequestHeaders(%v): %v %v, want %v %v", h, headers, cookies, wantH, wantC)
+		}
+	})
 }

@@ -38,7 +38,7 @@ func (j *vm) jsString(s string) goja.Value {
 // goString converts a JavaScript string back; ok is false for other
 // values. Lone surrogates that are not escaped bytes become U+FFFD.
 func (j *vm) goString(v goja.Value) (string, bool) {
-	s, ok := v.Export().(string)
+	s, ok := exportString(v)
 	if !ok {
 		return "", false
 	}
@@ -66,6 +66,25 @@ func (j *vm) goString(v goja.Value) (string, bool) {
 		}
 	}
 	return string(b), true
+}
+
+// exportString is v.Export().(string) without boxing the string in an
+// interface (an allocation) when v is a JavaScript string.
+func exportString(v goja.Value) (string, bool) {
+	if js, ok := v.(goja.String); ok {
+		return js.String(), true // what Export returns for each kind of String
+	}
+	s, ok := v.Export().(string)
+	return s, ok
+}
+
+// cachedString is s as a JavaScript value, from the runtime's cache of
+// strings every run converts alike (values.go).
+func (j *vm) cachedString(s string) goja.Value {
+	if !utf8.ValidString(s) {
+		return j.rt.ToValue(s) // as before the cache; not kept
+	}
+	return j.strings.value(j.rt, s)
 }
 
 // defineField defines a field of a querystring, headers or cookies object.

@@ -72,7 +72,7 @@ func newDistributionCollector(node string, src DistributionSource) *distribution
 		functionErrors: desc("openfront_function_errors_total",
 			"Failed runs of a CloudFront function, by result type (FunctionExecutionError, FunctionValidationError, FunctionThrottledError).", "function", "type"),
 		functionCompute: desc("openfront_function_compute_utilization",
-			"CPU time of a function run as a percentage of the 1 ms CloudFront counts as 100% (CloudFront's FunctionComputeUtilization).", "function"),
+			"Run time of a function (wall clock at the edge) as a percentage of the 1 ms CloudFront counts as 100% (CloudFront's FunctionComputeUtilization).", "function"),
 	}
 }
 

@@ -106,7 +106,7 @@ openfront_function_invocations_total{distribution_id="E1",function="rewrite",nod
 openfront_function_errors_total{distribution_id="E1",function="rewrite",node="n1",type="FunctionExecutionError"} 0
 openfront_function_errors_total{distribution_id="E1",function="rewrite",node="n1",type="FunctionThrottledError"} 1
 openfront_function_errors_total{distribution_id="E1",function="rewrite",node="n1",type="FunctionValidationError"} 0
-# HELP openfront_function_compute_utilization CPU time of a function run as a percentage of the 1 ms CloudFront counts as 100% (CloudFront's FunctionComputeUtilization).
+# HELP openfront_function_compute_utilization Run time of a function (wall clock at the edge) as a percentage of the 1 ms CloudFront counts as 100% (CloudFront's FunctionComputeUtilization).
 # TYPE openfront_function_compute_utilization histogram
 openfront_function_compute_utilization_bucket{distribution_id="E1",function="rewrite",node="n1",le="10"} 1
 openfront_function_compute_utilization_bucket{distribution_id="E1",function="rewrite",node="n1",le="20"} 1

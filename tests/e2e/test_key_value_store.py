@@ -5,10 +5,13 @@ the edge reading a key (a PutKey reaches it within a second), and CreateKeyValue
 boto3's client sends to <account-id>.<endpoint host>, a name that does not resolve on loopback: the client
 is given the API as its HTTP proxy, so it sends the request (absolute-form, Host <account-id>.127.0.0.1:port)
 to the API whatever the name, as wildcard DNS would. botocore signs this service with SigV4A, which needs
-awscrt; the client is configured with signature_version="v4"."""
+awscrt: most tests configure the client with signature_version="v4", and test_put_get_signed_with_sigv4a runs
+boto3 with its default (SigV4A) in a child python3 that can import awscrt (Debian's python3-awscrt)."""
 
 import json
 import os
+import subprocess
+import sys
 import time
 import unittest
 
@@ -20,6 +23,7 @@ from harness import REGION, Server, legacy_behavior
 from test_edge import EdgeTestCase
 from test_functions import config, fn_name
 from test_private_content import HAVE_MOTO, NEED_MOTO, S3_ACCESS_KEY, S3_SECRET_KEY, Moto
+from test_sigv4a import crt_env
 
 
 def kvs_client(server):
@@ -27,6 +31,44 @@ def kvs_client(server):
                         aws_access_key_id=server.access_key, aws_secret_access_key=server.secret_key,
                         config=Config(signature_version="v4", proxies={"http": server.endpoint},
                                       retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=30))
+
+
+# SIGV4A_CHILD drives the data plane with boto3's cloudfront-keyvaluestore client left to its default
+# signer, SigV4A (botocore picks it when awscrt imports), and prints each call's outcome and Authorization.
+SIGV4A_CHILD = r'''
+import json, sys
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+args = json.loads(sys.argv[1])
+
+def client(secret):
+    c = boto3.client("cloudfront-keyvaluestore", endpoint_url=args["endpoint"], region_name=args["region"],
+                     aws_access_key_id=args["akid"], aws_secret_access_key=secret,
+                     config=Config(proxies={"http": args["endpoint"]}, retries={"total_max_attempts": 1},
+                                   connect_timeout=5, read_timeout=30))
+    auth = []
+    c.meta.events.register("before-send", lambda request, **_: auth.append(request.headers.get("Authorization", b"").decode()))
+    return c, auth
+
+def outcome(c, auth, op, **kw):
+    try:
+        r = getattr(c, op)(**kw)
+        r.pop("ResponseMetadata", None)
+        return {"ok": json.loads(json.dumps(r, default=str)), "auth": auth[-1]}
+    except ClientError as e:
+        return {"code": e.response["Error"]["Code"], "status": e.response["ResponseMetadata"]["HTTPStatusCode"], "auth": auth[-1]}
+
+c, auth = client(args["secret"])
+out = {"describe": outcome(c, auth, "describe_key_value_store", KvsARN=args["arn"])}
+etag = out["describe"].get("ok", {}).get("ETag", "")
+out["put"] = outcome(c, auth, "put_key", KvsARN=args["arn"], Key="signed", Value="with sigv4a", IfMatch=etag)
+out["get"] = outcome(c, auth, "get_key", KvsARN=args["arn"], Key="signed")
+bad, bad_auth = client(args["secret"] + "x")
+out["wrong_secret"] = outcome(bad, bad_auth, "get_key", KvsARN=args["arn"], Key="signed")
+print(json.dumps(out))
+'''
 
 
 READER = b"""import cf from 'cloudfront';
@@ -105,6 +147,29 @@ class TestKeyValueStoreDataPlane(EdgeTestCase):
         cp = self.cf.describe_key_value_store(Name=name)
         self.cf.delete_key_value_store(Name=name, IfMatch=cp["ETag"])
         self.assertKVSError("ResourceNotFoundException", 404, self.kvs.get_key, KvsARN=arn, Key="k01")
+
+    def test_put_get_signed_with_sigv4a(self):
+        # boto3's own choice for this service: SigV4A (AWS4-ECDSA-P256-SHA256), signed by awscrt.
+        env = crt_env()
+        if env is None:
+            self.skipTest("awscrt not installed (Debian python3-awscrt)")
+        arn, _ = self.store()
+        args = {"endpoint": self.server.endpoint, "akid": self.server.access_key, "secret": self.server.secret_key,
+                "region": REGION, "arn": arn}
+        child = subprocess.run([sys.executable, "-c", SIGV4A_CHILD, json.dumps(args)], env=env,
+                               capture_output=True, text=True, timeout=120)
+        self.assertEqual(child.returncode, 0, child.stderr)
+        got = json.loads(child.stdout)
+        for name, r in got.items():
+            self.assertTrue(r["auth"].startswith("AWS4-ECDSA-P256-SHA256 Credential="), (name, r))
+        self.assertIn("ok", got["put"], got)
+        self.assertEqual(got["put"]["ok"]["ItemCount"], 1, got["put"])
+        self.assertIn("ok", got["get"], got)
+        self.assertEqual((got["get"]["ok"]["Key"], got["get"]["ok"]["Value"]), ("signed", "with sigv4a"))
+        self.assertEqual((got["wrong_secret"].get("code"), got["wrong_secret"].get("status")),
+                         ("InvalidSignatureException", 403), got["wrong_secret"])
+        # What the SigV4A client wrote is what a SigV4 client reads.
+        self.assertEqual(self.kvs.get_key(KvsARN=arn, Key="signed")["Value"], "with sigv4a")
 
     def test_edge_function_reads_a_put_within_a_second(self):
         arn, name = self.store()
