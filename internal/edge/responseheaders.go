@@ -18,6 +18,9 @@ func (x *exchange) applyResponseHeadersPolicy(h http.Header, preflight bool) {
 		return
 	}
 	responseheaders.Apply(p, x.r.Header, h)
+	if p.ServerTiming == nil || !p.ServerTiming.Enabled {
+		return // no Server-Timing: no roll of the dice either
+	}
 	if !responseheaders.ServerTimingSampled(p, x.r.Header, rand.Float64()*100) {
 		return
 	}
