@@ -29,9 +29,8 @@ type Policy struct {
 	// ServerTiming is the policy's Server-Timing setting (nil: none).
 	ServerTiming *model.ServerTimingConfig
 	fast         bool // see Fast
-	// For the fast path (fast.go): the added headers rendered once, the
-	// bits of those without Override, and the lengths of every name the
-	// policy acts on.
+	// For the fast path (fast.go): the added headers rendered once and
+	// the bits of those without Override.
 	addBlock []byte
 	keepMask uint64
 	// nameLengths has the bit (lengthBit) of every name the policy acts
@@ -139,9 +138,9 @@ func Compile(p model.ResponseHeadersPolicy) *Policy {
 
 // edgeFields are the fields the edge writes itself on the response to an
 // object, after the object's own fields and before the policy: X-Cache,
-// Via, X-Amz-Cf-Pop, X-Amz-Cf-Id and Age (Developer Guide, "Headers that
-// CloudFront adds"), and the Content-Length and Content-Range of a range
-// or a 304 (internal/edge/respond.go; its TestApplyStored_edgeFields
+// Via, X-Amz-Cf-Pop, X-Amz-Cf-Id and Age, and the Content-Length and
+// Content-Range of a range (internal/edge/respond.go: stampHeaders,
+// setContentLength, rangeFor; internal/edge's TestApplyStored_edgeFields
 // fails when the edge writes another one).
 var edgeFields = [...]string{"Age", "Content-Length", "Content-Range", "Via", "X-Amz-Cf-Id", "X-Amz-Cf-Pop", "X-Cache"}
 
