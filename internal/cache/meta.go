@@ -205,6 +205,15 @@ func (h Header) Len() int {
 	return len(h.names.list)
 }
 
+// Names returns the stored names in sorted order, a name once per value
+// (the keys CopyTo sets). Callers must not modify it.
+func (h Header) Names() []string {
+	if h.names == nil {
+		return nil
+	}
+	return h.names.list
+}
+
 // Get returns the first value stored for the canonical name, or "".
 func (h Header) Get(name string) string {
 	if h.names == nil {

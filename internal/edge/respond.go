@@ -116,7 +116,12 @@ func (x *exchange) write(resp *response) {
 	h := x.w.Header()
 	x.result = resp.result
 	var size int64
+	// stored: the object's field names, when h has only those (and the
+	// edge's own, written below), for the response headers policy.
+	var stored []string
+	storedOnly := false
 	if m := resp.meta; m != nil {
+		stored, storedOnly = m.Header.Names(), len(h) == 0
 		m.Header.CopyTo(h)
 		size = m.Size
 	} else {
@@ -164,7 +169,7 @@ func (x *exchange) write(resp *response) {
 	// them the same way (fast.go). The policy's headers come first, so
 	// that a viewer-response function sees them.
 	if x.beh != nil && x.beh.ResponseHeaders != nil {
-		x.applyResponseHeadersPolicy(h, resp.preflight)
+		x.applyResponseHeadersPolicy(h, resp.preflight, stored, storedOnly)
 	}
 	if x.session.set {
 		h.Add("Set-Cookie", x.session.cookie()) // continuous deployment's session (staging.go)

@@ -10,14 +10,23 @@ import (
 // applyResponseHeadersPolicy applies the behaviour's response headers
 // policy to a response's headers (a preflight's CORS answer for a
 // preflight), and adds Server-Timing when the policy samples this response
-// (after the origin's own Server-Timing, which is kept).
-func (x *exchange) applyResponseHeadersPolicy(h http.Header, preflight bool) {
+// (after the origin's own Server-Timing, which is kept). storedOnly: h
+// has no fields but an object's, named in stored, and the edge's own
+// (responseheaders.ApplyStored).
+func (x *exchange) applyResponseHeadersPolicy(h http.Header, preflight bool, stored []string, storedOnly bool) {
 	p := x.beh.ResponseHeaders
-	if preflight {
+	switch {
+	case preflight:
 		responseheaders.ApplyPreflight(p, x.r.Header, h)
 		return
+	case storedOnly:
+		responseheaders.ApplyStored(p, x.r.Header, h, stored)
+	default:
+		responseheaders.Apply(p, x.r.Header, h)
 	}
-	responseheaders.Apply(p, x.r.Header, h)
+	if p.ServerTiming == nil || !p.ServerTiming.Enabled {
+		return // no Server-Timing: no roll of the dice either
+	}
 	if !responseheaders.ServerTimingSampled(p, x.r.Header, rand.Float64()*100) {
 		return
 	}

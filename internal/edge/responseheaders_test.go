@@ -376,3 +376,83 @@ func TestResponseHeadersPolicy_managedSecurityHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyStored_edgeFields: between an object's stored fields and the
+// response headers policy, the edge writes no field but those
+// responseheaders.ApplyStored looks up whatever the object holds (its
+// edgeFields). A policy that adds, with Override false, every field the
+// edge's responses have keeps the edge's values, and adds its own only
+// where the response had none: on a miss, a hit, a 304, a 206, a 416, a
+// HEAD and a RefreshHit.
+func TestApplyStored_edgeFields(t *testing.T) {
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		w.Header().Set("ETag", `"v1"`)
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		io.WriteString(w, "0123456789")
+	})
+	steps := []struct {
+		name, method string
+		header       http.Header
+		later        time.Duration
+		status       int
+		xCache       string
+	}{
+		{"miss", http.MethodGet, nil, 0, http.StatusOK, "Miss from cloudfront"},
+		{"hit", http.MethodGet, nil, 0, http.StatusOK, "Hit from cloudfront"},
+		{"304", http.MethodGet, http.Header{"If-None-Match": {`"v1"`}}, 0, http.StatusNotModified, "Hit from cloudfront"},
+		{"206", http.MethodGet, http.Header{"Range": {"bytes=0-3"}}, 0, http.StatusPartialContent, "Hit from cloudfront"},
+		{"416", http.MethodGet, http.Header{"Range": {"bytes=100-"}}, 0, http.StatusRequestedRangeNotSatisfiable, "Error from cloudfront"},
+		{"HEAD", http.MethodHead, nil, 0, http.StatusOK, "Hit from cloudfront"},
+		{"RefreshHit", http.MethodGet, nil, 2 * time.Minute, http.StatusOK, "RefreshHit from cloudfront"},
+	}
+	serve := func(te *testEdge) []http.Header {
+		var out []http.Header
+		for _, s := range steps {
+			te.advance(s.later)
+			rec := te.do(t, s.method, testHost, "/obj", s.header, nil)
+			if rec.Code != s.status {
+				t.Fatalf("%s: status %d, want %d", s.name, rec.Code, s.status)
+			}
+			for deadline := time.Now().Add(5 * time.Second); te.cache.Stats().InFlight > 0 && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond) // the fill commits after the viewer has read the object
+			}
+			out = append(out, rec.Header().Clone())
+		}
+		return out
+	}
+	plain := serve(newTestEdge(t, distConfig(o, nil)))
+	var policy model.ResponseHeadersPolicy
+	seen := map[string]bool{}
+	for i, h := range plain {
+		if got := h.Get("X-Cache"); got != steps[i].xCache {
+			t.Fatalf("%s without a policy: X-Cache %q, want %q (%v)", steps[i].name, got, steps[i].xCache, h)
+		}
+		for name := range h {
+			if !seen[name] {
+				seen[name] = true
+				policy.Custom = append(policy.Custom, model.CustomHeader{Header: name, Value: "policy", Override: false})
+			}
+		}
+	}
+	te := newTestEdge(t, distConfig(o, nil))
+	compiled := responseheaders.Compile(policy)
+	for _, b := range te.snap.Load().Lookup(testHost).Behaviors {
+		b.ResponseHeaders = compiled
+	}
+	with := serve(te)
+	for i, s := range steps {
+		for name := range seen {
+			had, got := plain[i].Get(name), with[i].Get(name)
+			switch {
+			case had == "" && got != "policy":
+				t.Errorf("%s: %s = %q, want the policy's (the response had none)", s.name, name, got)
+			case had != "" && got == "policy":
+				t.Errorf("%s: the policy replaced %s: %q (Override false)", s.name, name, had)
+			}
+		}
+	}
+}

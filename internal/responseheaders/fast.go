@@ -41,8 +41,8 @@ func (c *Policy) fastCapable() bool {
 	return true
 }
 
-// prepareFast renders what the fast path appends for every response and
-// the filter StoredField looks at first: a stored response's fields are
+// prepareFast renders what the fast path appends for every response.
+// StoredField looks at nameLengths first: a stored response's fields are
 // mostly ones the policy does not name, and a name whose length no policy
 // name has is not one of them.
 func (c *Policy) prepareFast() {
@@ -51,13 +51,6 @@ func (c *Policy) prepareFast() {
 		if !h.override {
 			c.keepMask |= 1 << i
 		}
-		c.nameLengths |= lengthBit(h.key)
-	}
-	for _, k := range c.remove {
-		c.nameLengths |= lengthBit(k)
-	}
-	for _, k := range corsKeys {
-		c.nameLengths |= lengthBit(k)
 	}
 }
 

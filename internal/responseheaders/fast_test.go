@@ -19,12 +19,17 @@ var fuzzNames = []string{"X-Frame-Options", "Referrer-Policy", "Access-Control-A
 // fuzzPolicy builds a policy from the fuzzer's bytes: each byte picks a
 // name and whether it is added (with Override) or removed, plus CORS.
 func fuzzPolicy(spec []byte, corsBits byte) model.ResponseHeadersPolicy {
+	return fuzzPolicyOf(fuzzNames, spec, corsBits)
+}
+
+// fuzzPolicyOf is fuzzPolicy with the header names taken from names.
+func fuzzPolicyOf(names []string, spec []byte, corsBits byte) model.ResponseHeadersPolicy {
 	var p model.ResponseHeadersPolicy
 	for i, b := range spec {
 		if i >= 12 {
 			break
 		}
-		name := fuzzNames[int(b>>4)%len(fuzzNames)]
+		name := names[int(b>>4)%len(names)]
 		switch b & 3 {
 		case 0:
 			p.Remove = append(p.Remove, name)

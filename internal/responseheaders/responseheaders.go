@@ -13,6 +13,7 @@ package responseheaders
 import (
 	"net/http"
 	"net/textproto"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -28,12 +29,18 @@ type Policy struct {
 	// ServerTiming is the policy's Server-Timing setting (nil: none).
 	ServerTiming *model.ServerTimingConfig
 	fast         bool // see Fast
-	// For the fast path (fast.go): the added headers rendered once, the
-	// bits of those without Override, and the lengths of every name the
-	// policy acts on.
-	addBlock    []byte
-	keepMask    uint64
+	// For the fast path (fast.go): the added headers rendered once and
+	// the bits of those without Override.
+	addBlock []byte
+	keepMask uint64
+	// nameLengths has the bit (lengthBit) of every name the policy acts
+	// on: a field name without one of these lengths is none of them.
 	nameLengths uint64
+	// lookupMask has the bits (bitOf) of the policy's headers that a
+	// response may have whatever its object's fields: those the edge
+	// writes itself before Apply (edgeFields), and those an earlier rule
+	// of the policy sets (a custom header also set by the CORS rules).
+	lookupMask uint64
 }
 
 type header struct {
@@ -121,11 +128,63 @@ func Compile(p model.ResponseHeadersPolicy) *Policy {
 	if p.CORS != nil {
 		c.cors = compileCORS(p.CORS)
 	}
+	c.prepareMasks()
 	c.fast = c.fastCapable()
 	if c.fast {
 		c.prepareFast()
 	}
 	return c
+}
+
+// edgeFields are the fields the edge writes itself on the response to an
+// object, after the object's own fields and before the policy: X-Cache,
+// Via, X-Amz-Cf-Pop, X-Amz-Cf-Id and Age, and the Content-Length and
+// Content-Range of a range (internal/edge/respond.go: stampHeaders,
+// setContentLength, rangeFor; internal/edge's TestApplyStored_edgeFields
+// fails when the edge writes another one).
+var edgeFields = [...]string{"Age", "Content-Length", "Content-Range", "Via", "X-Amz-Cf-Id", "X-Amz-Cf-Pop", "X-Cache"}
+
+// The bits of a presence mask (ApplyStored): the added headers by index
+// (bits 0..31), the CORS headers (corsKeys, from corsBit), the removed
+// headers by index (from removeBit). A header without a bit (an index
+// past its range) is always looked up.
+const removeBit = 40
+
+// bitOf returns the bit of the policy's i-th added header (from 0), of
+// the i-th CORS header (from corsBit) or of its i-th removed one (from
+// removeBit); 0 when it has none.
+func bitOf(i, from int) uint64 {
+	if from+i >= 64 || from == 0 && i >= corsBit || from == corsBit && i >= len(corsKeys) {
+		return 0
+	}
+	return 1 << (from + i)
+}
+
+// prepareMasks computes nameLengths and lookupMask.
+func (c *Policy) prepareMasks() {
+	added := map[string]bool{}
+	c.each(func(name string, bit uint64) {
+		c.nameLengths |= lengthBit(name)
+		if slices.Contains(edgeFields[:], name) || added[name] {
+			c.lookupMask |= bit
+		}
+		if bit < 1<<removeBit { // added headers, then CORS ones, in Apply's order
+			added[name] = true
+		}
+	})
+}
+
+// each calls f with every name the policy acts on and its bit.
+func (c *Policy) each(f func(name string, bit uint64)) {
+	for i, h := range c.add {
+		f(h.key, bitOf(i, 0))
+	}
+	for j, k := range corsKeys {
+		f(k, bitOf(j, corsBit))
+	}
+	for j, k := range c.remove {
+		f(k, bitOf(j, removeBit))
+	}
 }
 
 func (c *Policy) addHeader(name, value string, override bool) {
@@ -224,15 +283,52 @@ func validLabels(s string) bool {
 // Override false is added only when the response does not have it), then
 // the CORS headers when req's Origin is allowed.
 func Apply(c *Policy, req, resp http.Header) {
+	apply(c, req, resp, ^uint64(0))
+}
+
+// ApplyStored is Apply for a response whose headers are an object's
+// fields, all named in stored (cache.Header.Names), and the fields the
+// edge writes itself (edgeFields), with none of stored's missing but
+// those the edge deletes: it does not look up the policy's headers the
+// response cannot have, a map look-up saved per header on every hit.
+func ApplyStored(c *Policy, req, resp http.Header, stored []string) {
 	if c == nil {
 		return
 	}
-	for _, k := range c.remove {
-		delete(resp, k)
+	apply(c, req, resp, c.mayHave(stored))
+}
+
+// mayHave returns the presence mask (bitOf) of the policy's headers that
+// a response with the fields stored (and edgeFields) may have.
+func (c *Policy) mayHave(stored []string) uint64 {
+	may := c.lookupMask
+	for _, name := range stored {
+		if c.nameLengths&lengthBit(name) == 0 {
+			continue // the common case: a name of a length the policy has none of
+		}
+		c.each(func(k string, bit uint64) {
+			if k == name {
+				may |= bit
+			}
+		})
+	}
+	return may
+}
+
+// apply is Apply for a response that may have only the policy's headers
+// whose bits are set in may (and those without a bit).
+func apply(c *Policy, req, resp http.Header, may uint64) {
+	if c == nil {
+		return
+	}
+	for j, k := range c.remove {
+		if bit := bitOf(j, removeBit); bit == 0 || may&bit != 0 {
+			delete(resp, k)
+		}
 	}
 	for i := range c.add {
 		h := &c.add[i]
-		if h.override || len(resp[h.key]) == 0 {
+		if bit := bitOf(i, 0); h.override || bit != 0 && may&bit == 0 || len(resp[h.key]) == 0 {
 			resp[h.key] = h.values
 		}
 	}
@@ -243,9 +339,9 @@ func Apply(c *Policy, req, resp http.Header) {
 	if len(origin) != 1 || !c.cors.allows(origin[0]) {
 		return
 	}
-	c.cors.set(resp, allowOrigin, c.cors.allowOriginValue(origin))
-	c.cors.set(resp, allowCredentials, c.cors.credentials)
-	c.cors.set(resp, exposeHeaders, c.cors.exposeHeaders)
+	c.cors.set(resp, allowOrigin, c.cors.allowOriginValue(origin), may&bitOf(0, corsBit) != 0)
+	c.cors.set(resp, allowCredentials, c.cors.credentials, may&bitOf(1, corsBit) != 0)
+	c.cors.set(resp, exposeHeaders, c.cors.exposeHeaders, may&bitOf(2, corsBit) != 0)
 }
 
 // allowOriginValue is "*" when any origin is allowed without credentials,
@@ -258,9 +354,10 @@ func (c *cors) allowOriginValue(origin []string) []string {
 }
 
 // set puts a CORS header unless it is empty or the origin sent it and the
-// policy does not override the origin's CORS headers.
-func (c *cors) set(resp http.Header, key string, v []string) {
-	if v == nil || !c.originOverride && len(resp[key]) > 0 {
+// policy does not override the origin's CORS headers. may is false when
+// resp cannot have it.
+func (c *cors) set(resp http.Header, key string, v []string, may bool) {
+	if v == nil || !c.originOverride && may && len(resp[key]) > 0 {
 		return
 	}
 	resp[key] = v
