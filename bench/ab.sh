@@ -6,7 +6,10 @@
 # size (1 MiB, 1 KiB), wrk -c16 for $DURATION (4s) after two warming
 # requests; server CPU per request is the process's utime+stime over the
 # run divided by the requests wrk completed. Rounds alternate the builds so
-# that a noisy machine affects both alike.
+# that a noisy machine affects both alike. OLD_MODE and NEW_MODE (default
+# cached; see bench/mkdist.py) set each build's distribution: the same
+# binary twice with NEW_MODE=security-headers measures what a response
+# headers policy costs a hit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -eq 2 ] || { echo "usage: bench/ab.sh OLD_BINARY NEW_BINARY" >&2; exit 2; }
@@ -33,7 +36,8 @@ for v in old new; do
 done
 for v in old new; do
   for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:${API[$v]}/healthz" && break; sleep 0.1; done
-  HOST[$v]=$(python3 bench/mkdist.py "http://127.0.0.1:${API[$v]}" "$OPORT" cached)
+  mode=OLD_MODE; [ "$v" = new ] && mode=NEW_MODE
+  HOST[$v]=$(python3 bench/mkdist.py "http://127.0.0.1:${API[$v]}" "$OPORT" "${!mode:-cached}")
 done
 echo "| round | build | object | req/s | server CPU us/req |"
 echo "|---|---|---|---|---|"

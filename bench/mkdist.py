@@ -2,13 +2,15 @@
 """Create one OpenFront distribution through the CloudFront API (boto3) and
 print its DomainName once it is Deployed.
 
-usage: mkdist.py API_URL ORIGIN_PORT [cached|disabled]
+usage: mkdist.py API_URL ORIGIN_PORT [cached|disabled|security-headers]
 
 cached:   legacy ForwardedValues with the query string in the key (the same
           key nginx's $request_uri and Varnish's req.url give), TTLs from the
           origin's Cache-Control (MinTTL 0).
 disabled: the managed CachingDisabled policy (every request goes to the
           origin, the body streams through).
+security-headers: cached, with the managed SecurityHeadersPolicy response
+          headers policy (the cost of a policy on a hit).
 Credentials come from OPENFRONT_ACCESS_KEY_ID / OPENFRONT_SECRET_ACCESS_KEY.
 """
 import os
@@ -19,6 +21,7 @@ import uuid
 import boto3
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
 
 
 def main():
@@ -36,6 +39,8 @@ def main():
             "ForwardedValues": {"QueryString": True, "Cookies": {"Forward": "none"}},
             "MinTTL": 0, "DefaultTTL": 86400, "MaxTTL": 31536000,
         })
+        if mode == "security-headers":
+            behavior["ResponseHeadersPolicyId"] = SECURITY_HEADERS
     d = cf.create_distribution(DistributionConfig={
         "CallerReference": "bench-" + uuid.uuid4().hex, "Comment": "bench", "Enabled": True,
         "Origins": {"Quantity": 1, "Items": [{
