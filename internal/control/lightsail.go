@@ -36,6 +36,8 @@ type LightsailDistribution struct {
 	AbleToUpdateBundle bool
 	// Origin is where the origin name resolved to.
 	Origin model.LightsailOriginAddress
+	// AlternativeDomainNames are the domains of the attached certificate.
+	AlternativeDomainNames []string
 }
 
 // LightsailCreate is the input of CreateLightsailDistribution.
@@ -100,7 +102,65 @@ func (c *Control) deriveLightsail(name string, s *model.LightsailSettings) (mode
 	if err := c.checkLightsailCertificate(s.CertificateName); err != nil {
 		return nil, err
 	}
+	// "After the certificate is attached, your distribution accepts HTTPS
+	// traffic for all of the domains that are associated with the
+	// certificate" (Amazon Lightsail API Reference,
+	// AttachCertificateToDistribution): its names become the derived
+	// config's Aliases, routed and claimed as CloudFront's are.
+	if namer, ok := c.settings.Certificates.(certificateNamer); ok && s.CertificateName != "" {
+		names, err := namer.Names(tlsconfig.LightsailCertificate(s.CertificateName))
+		if err != nil {
+			return nil, lightsailInvalid("The certificate %q cannot be used: %v.", s.CertificateName, err)
+		}
+		cfg["Aliases"] = model.Wrapper(lightsailDomains(names))
+	}
 	return cfg, nil
+}
+
+// certificateNamer is a CertificateChecker that also tells a
+// certificate's DNS names (tlsconfig.Store).
+type certificateNamer interface {
+	Names(name string) ([]string, error)
+}
+
+// lightsailDomains are a certificate's DNS names as aliases: lower case,
+// each once, sorted.
+func lightsailDomains(names []string) []string {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		n = strings.ToLower(strings.TrimSuffix(n, "."))
+		if n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// claimLightsailDomains claims the aliases of a Lightsail distribution's
+// derived config (its certificate's domains) for it, releasing those of
+// its previous config; a domain another distribution serves is refused.
+func claimLightsailDomains(tx store.Txn, key string, old, next model.Tree) error {
+	oldAliases, nextAliases := lightsailAliases(old), lightsailAliases(next)
+	if err := claimAliases(tx, key, nextAliases); err != nil {
+		var me *model.Error
+		if errors.As(err, &me) {
+			return lightsailInvalid("%s", me.Message)
+		}
+		return err
+	}
+	return syncIndex(tx, key, aliasKeys(oldAliases), aliasKeys(nextAliases))
+}
+
+func lightsailAliases(cfg model.Tree) []string {
+	if cfg == nil {
+		return nil
+	}
+	p, err := model.ParseDistributionConfig(cfg)
+	if err != nil {
+		return nil
+	}
+	return p.Aliases
 }
 
 // checkLightsailCertificate refuses a certificateName the edge could not
@@ -163,6 +223,9 @@ func (c *Control) CreateLightsailDistribution(ctx context.Context, in LightsailC
 		rec := model.LightsailDistributionRecord{
 			Name: in.Name, ID: newID("E"), UUID: lightsailUUID(), DomainName: c.newDomainName("d"),
 			CreatedAt: now, BundleID: in.BundleID, Tags: in.Tags, Settings: in.Settings, Config: cfg,
+		}
+		if err := claimLightsailDomains(tx, key, nil, rec.Config); err != nil {
+			return err
 		}
 		return putJSON(tx, key, rec)
 	}))
@@ -239,6 +302,7 @@ func (c *Control) lightsailView(ctx context.Context, kv store.KV, applied int64)
 		Status:                      "InProgress",
 		AbleToUpdateBundle:          c.ableToUpdateBundle(rec),
 		Origin:                      c.lightsailOrigin(rec.Settings.Origin.Name),
+		AlternativeDomainNames:      lightsailAliases(rec.Config),
 	}
 	if kv.ModRevision <= applied {
 		d.Status = "Deployed"
@@ -277,6 +341,9 @@ func (c *Control) UpdateLightsailDistribution(ctx context.Context, name string, 
 		if next.Config, err = c.deriveLightsail(name, &next.Settings); err != nil {
 			return err
 		}
+		if err := claimLightsailDomains(tx, key, rec.Config, next.Config); err != nil {
+			return err
+		}
 		return putJSON(tx, key, next)
 	}))
 	if err != nil {
@@ -308,6 +375,13 @@ func (c *Control) DeleteLightsailDistribution(ctx context.Context, name string, 
 			return err
 		}
 		if err := deletePrefix(tx, invalPrefix(d.ID)); err != nil {
+			return err
+		}
+		rec, err := decode[model.LightsailDistributionRecord](c, kv)
+		if err != nil {
+			return err
+		}
+		if err := claimLightsailDomains(tx, key, rec.Config, nil); err != nil {
 			return err
 		}
 		return tx.Delete(key)

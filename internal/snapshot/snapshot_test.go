@@ -317,6 +317,24 @@ func TestSnapshot_LightsailCertificate(t *testing.T) {
 	if v := s.ViewerTLS("ls1.cloudfront.localhost"); v == nil || v.Certificate != "" || v.Policy.Name != "TLSv1.2_2019" {
 		t.Errorf("own domain name: %+v, want the default certificate with TLSv1.2_2019", v)
 	}
+
+	// The certificate's domains (the derived config's Aliases, set by the
+	// control plane) are served by the distribution, with its certificate.
+	cfg := model.Clone(r.ls["lsdist/web"].Config)
+	cfg["Aliases"] = model.Wrapper([]string{"blog.example.com", "*.shop.example.com"})
+	r.ls["lsdist/web"].Config = cfg
+	s = r.compile(2, slog.Default())
+	for _, host := range []string{"blog.example.com", "BLOG.example.com.", "a.shop.example.com"} {
+		if d := s.Lookup(host); d == nil || d.ID != "ELS1" {
+			t.Errorf("%s: served by %v, want the Lightsail distribution", host, d)
+		}
+		if v := s.ViewerTLS(host); v == nil || v.Certificate != tlsconfig.LightsailCertificate("Blog_Cert-1") {
+			t.Errorf("%s: viewer TLS %+v, want the named certificate", host, v)
+		}
+	}
+	if d := s.Lookup("example.com"); d != nil {
+		t.Errorf("example.com served by %s", d.ID)
+	}
 }
 
 // unansweringStore fails its first views as a store that does not answer

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -177,6 +178,26 @@ func (s *Store) Check(name string, aliases []string) error {
 		}
 	}
 	return nil
+}
+
+// Names returns the DNS names of the operator's certificate name (a
+// certificate that passes Check): the domains a Lightsail distribution
+// serves once the certificate is attached to it.
+func (s *Store) Names(name string) ([]string, error) {
+	if err := s.Check(name, nil); err != nil {
+		return nil, err
+	}
+	cert, err := s.Certificate(name)
+	if err != nil {
+		return nil, err
+	}
+	leaf := cert.Leaf
+	if leaf == nil {
+		if leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+			return nil, fmt.Errorf("certificate %q does not parse: %w", name, err)
+		}
+	}
+	return slices.Clone(leaf.DNSNames), nil
 }
 
 // Covers tells whether a certificate's DNS names cover a distribution's

@@ -6,6 +6,8 @@ import http.client
 import http.server
 import json
 import os
+import socket
+import ssl
 import tempfile
 import threading
 import time
@@ -103,6 +105,37 @@ class TestLightsail(ServerTestCase):
         finally:
             cls.origin.shutdown()
             cls.origin.server_close()
+
+    def test_certificate_domains_are_served_over_https(self):
+        """A distribution with a certificate serves the certificate's domains over HTTPS with that
+        certificate ("After the certificate is attached, your distribution accepts HTTPS traffic for all
+        of the domains that are associated with the certificate"); another distribution cannot take the
+        same domain while it does."""
+        base = os.path.join(self.cert_dir, "lightsail+shop-cert")
+        _put_certificate(base, "shop.example.test")  # added while running: picked up without a restart
+        name = unique_name()
+        self.create(name, certificateName="shop-cert")
+        self.addCleanup(self.ls.delete_distribution, distributionName=name)
+        d = self.wait_deployed(name)
+        self.assertEqual(d["alternativeDomainNames"], ["shop.example.test"])
+        self.assertLightsailError("InvalidInputException", self.create, certificateName="shop-cert",
+                                  field="shop.example.test")
+
+        # The client trusts only the operator's certificate and checks the name: the handshake proves
+        # the edge presented it for that SNI name; the origin's answer proves the route.
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(base + ".crt")
+        with socket.create_connection(("127.0.0.1", self.server.edge_tls_port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="shop.example.test") as s:
+                s.sendall(b"GET /shop-item HTTP/1.1\r\nHost: shop.example.test\r\nConnection: close\r\n\r\n")
+                reply = b""
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    reply += chunk
+        self.assertTrue(reply.startswith(b"HTTP/1.1 200"), reply[:200])
+        self.assertIn(b"origin /shop-item #1", reply)
 
     # -- helpers --
     def create(self, name=None, behavior="cache", **kw):

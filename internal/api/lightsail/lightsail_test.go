@@ -494,3 +494,65 @@ func writeCertificate(t *testing.T, s *tlsconfig.Store, name string, from, to ti
 	os.WriteFile(cf, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
 	os.WriteFile(kf, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
 }
+
+// TestCertificateName_domains: a distribution with a certificate serves
+// the certificate's domains ("After the certificate is attached, your
+// distribution accepts HTTPS traffic for all of the domains that are
+// associated with the certificate"): they are its alternativeDomainNames
+// and its derived config's aliases; one domain is served by one
+// distribution at a time, and going back to the default certificate or
+// deleting the distribution frees it.
+func TestCertificateName_domains(t *testing.T) {
+	certs, err := tlsconfig.OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	writeCertificate(t, certs, tlsconfig.LightsailCertificate("Blog_Cert"), now.Add(-time.Hour), now.Add(24*time.Hour))
+	f := newFixture(t, func(s *control.Settings) { s.Certificates = certs })
+	create := func(name string) string {
+		return `{"distributionName":"` + name + `",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"certificateName":"Blog_Cert"}`
+	}
+	domains := func(name string) string {
+		_, out := f.call(t, "GetDistributions", `{"distributionName":"`+name+`"}`)
+		ds, _ := out["distributions"].([]any)
+		if len(ds) != 1 {
+			t.Fatalf("GetDistributions %s: %v", name, out)
+		}
+		return fmtJSON(ds[0].(map[string]any)["alternativeDomainNames"])
+	}
+	refused := func(step, op, body string) {
+		t.Helper()
+		status, out := f.call(t, op, body)
+		msg, _ := out["message"].(string)
+		if status != http.StatusBadRequest || out["__type"] != codeInvalidInput || !strings.Contains(msg, "blog.example.com") {
+			t.Errorf("%s: %d %v %q, want InvalidInputException naming the domain", step, status, out["__type"], msg)
+		}
+	}
+	ok := func(step, op, body string) {
+		t.Helper()
+		if status, out := f.call(t, op, body); status != http.StatusOK {
+			t.Fatalf("%s: %d %v", step, status, out)
+		}
+	}
+
+	ok("create d1", "CreateDistribution", create("d1"))
+	if got := domains("d1"); got != `["blog.example.com"]` {
+		t.Errorf("d1 alternativeDomainNames %s, want the certificate's domain", got)
+	}
+	if aliases := model.Sub(f.config(t, "d1"), "Aliases"); fmtJSON(aliases) != `{"Items":["blog.example.com"],"Quantity":"1"}` {
+		t.Errorf("d1 derived Aliases %s", fmtJSON(aliases))
+	}
+	refused("create d2 with the same domain", "CreateDistribution", create("d2"))
+	ok("d1 back to the default certificate", "UpdateDistribution", `{"distributionName":"d1","useDefaultCertificate":true}`)
+	if got := domains("d1"); got != `[]` {
+		t.Errorf("d1 alternativeDomainNames %s after detaching, want none", got)
+	}
+	ok("create d2 once the domain is free", "CreateDistribution", create("d2"))
+	refused("d1 takes the certificate again", "UpdateDistribution", `{"distributionName":"d1","certificateName":"Blog_Cert"}`)
+	ok("delete d2", "DeleteDistribution", `{"distributionName":"d2"}`)
+	ok("d1 takes it after the delete", "UpdateDistribution", `{"distributionName":"d1","certificateName":"Blog_Cert"}`)
+	if got := domains("d1"); got != `["blog.example.com"]` {
+		t.Errorf("d1 alternativeDomainNames %s, want the certificate's domain again", got)
+	}
+}

@@ -465,7 +465,7 @@ func toDistributionOut(d *control.LightsailDistribution, accountID string) *dist
 	out := &distributionOut{
 		Name: d.Name, ARN: d.ARN, SupportCode: accountID + "/" + d.ID,
 		CreatedAt: epoch(d.CreatedAt), Location: globalLocation, ResourceType: "Distribution",
-		AlternativeDomainNames: []string{}, Status: d.Status, IsEnabled: s.Enabled,
+		AlternativeDomainNames: nonNil(d.AlternativeDomainNames), Status: d.Status, IsEnabled: s.Enabled,
 		DomainName: d.DomainName, BundleID: d.BundleID, CertificateName: s.CertificateName,
 		Origin: originOut{
 			Name: s.Origin.Name, ResourceType: "Instance", RegionName: s.Origin.RegionName,
