@@ -114,10 +114,13 @@ class TestLightsail(ServerTestCase):
         base = os.path.join(self.cert_dir, "lightsail+shop-cert")
         _put_certificate(base, "shop.example.test")  # added while running: picked up without a restart
         name = unique_name()
-        self.create(name, certificateName="shop-cert")
+        self.create(name)
         self.addCleanup(self.ls.delete_distribution, distributionName=name)
+        op = self.ls.attach_certificate_to_distribution(distributionName=name, certificateName="shop-cert")["operation"]
+        self.assertEqual((op["operationType"], op["resourceName"], op["status"]),
+                         ("AttachCertificateToDistribution", name, "Succeeded"))
         d = self.wait_deployed(name)
-        self.assertEqual(d["alternativeDomainNames"], ["shop.example.test"])
+        self.assertEqual((d["certificateName"], d["alternativeDomainNames"]), ("shop-cert", ["shop.example.test"]))
         self.assertLightsailError("InvalidInputException", self.create, certificateName="shop-cert",
                                   field="shop.example.test")
 
@@ -136,6 +139,14 @@ class TestLightsail(ServerTestCase):
                     reply += chunk
         self.assertTrue(reply.startswith(b"HTTP/1.1 200"), reply[:200])
         self.assertIn(b"origin /shop-item #1", reply)
+
+        # Detached: the domain is free again, for another distribution.
+        self.ls.detach_certificate_from_distribution(distributionName=name)
+        self.assertEqual(self.get(name)["alternativeDomainNames"], [])
+        other = unique_name()
+        self.create(other, certificateName="shop-cert")
+        self.addCleanup(self.ls.delete_distribution, distributionName=other)
+        self.assertEqual(self.get(other)["alternativeDomainNames"], ["shop.example.test"])
 
     # -- helpers --
     def create(self, name=None, behavior="cache", **kw):

@@ -354,3 +354,49 @@ func (h *Handler) SetIPAddressType(ctx context.Context, body []byte) (any, error
 	}
 	return &operationsResult{Operations: []*operationOut{toOperationOut(op)}}, nil
 }
+
+type attachCertificateRequest struct {
+	DistributionName *string `json:"distributionName"`
+	CertificateName  *string `json:"certificateName"`
+}
+
+// AttachCertificateToDistribution sets the distribution's certificate: it
+// then serves the certificate's domains over HTTPS ("After the certificate
+// is attached, your distribution accepts HTTPS traffic for all of the
+// domains that are associated with the certificate", Amazon Lightsail API
+// Reference). It is UpdateDistribution's certificateName, with the same
+// checks.
+func (h *Handler) AttachCertificateToDistribution(ctx context.Context, body []byte) (any, error) {
+	var req attachCertificateRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkName("distributionName", req.DistributionName, true); err != nil {
+		return nil, err
+	}
+	if err := checkName("certificateName", req.CertificateName, true); err != nil {
+		return nil, err
+	}
+	name, cert := *req.DistributionName, *req.CertificateName
+	op := h.newOperation("AttachCertificateToDistribution", name, cert)
+	set := func(s *model.LightsailSettings) error { s.CertificateName = cert; return nil }
+	if _, err := h.control.UpdateLightsailDistribution(ctx, name, set, op); err != nil {
+		return nil, err
+	}
+	return &operationResult{Operation: toOperationOut(op)}, nil
+}
+
+// DetachCertificateFromDistribution puts the default certificate back: the
+// distribution stops serving the certificate's domains.
+func (h *Handler) DetachCertificateFromDistribution(ctx context.Context, body []byte) (any, error) {
+	name, err := parseName(body)
+	if err != nil {
+		return nil, err
+	}
+	op := h.newOperation("DetachCertificateFromDistribution", name, "")
+	set := func(s *model.LightsailSettings) error { s.CertificateName = ""; return nil }
+	if _, err := h.control.UpdateLightsailDistribution(ctx, name, set, op); err != nil {
+		return nil, err
+	}
+	return &operationResult{Operation: toOperationOut(op)}, nil
+}

@@ -66,6 +66,9 @@ var operations = map[string]operation{
 	"GetOperations":                   (*Handler).GetOperations,
 	"GetOperationsForResource":        (*Handler).GetOperationsForResource,
 	"SetIpAddressType":                (*Handler).SetIPAddressType,
+
+	"AttachCertificateToDistribution":   (*Handler).AttachCertificateToDistribution,
+	"DetachCertificateFromDistribution": (*Handler).DetachCertificateFromDistribution,
 }
 
 // ServeHTTP dispatches by X-Amz-Target.

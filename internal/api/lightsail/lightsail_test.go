@@ -555,4 +555,26 @@ func TestCertificateName_domains(t *testing.T) {
 	if got := domains("d1"); got != `["blog.example.com"]` {
 		t.Errorf("d1 alternativeDomainNames %s, want the certificate's domain again", got)
 	}
+
+	// AttachCertificateToDistribution and DetachCertificateFromDistribution
+	// are the same change.
+	ok("detach from d1", "DetachCertificateFromDistribution", `{"distributionName":"d1"}`)
+	if got := domains("d1"); got != `[]` {
+		t.Errorf("d1 alternativeDomainNames %s after DetachCertificateFromDistribution", got)
+	}
+	ok("attach to d1", "AttachCertificateToDistribution", `{"distributionName":"d1","certificateName":"Blog_Cert"}`)
+	if got := domains("d1"); got != `["blog.example.com"]` {
+		t.Errorf("d1 alternativeDomainNames %s after AttachCertificateToDistribution", got)
+	}
+	for _, tc := range []struct{ name, op, body, code string }{
+		{"attach without a certificate", "AttachCertificateToDistribution", `{"distributionName":"d1"}`, codeInvalidInput},
+		{"attach a missing certificate", "AttachCertificateToDistribution", `{"distributionName":"d1","certificateName":"nope"}`, codeNotFound},
+		{"attach to a missing distribution", "AttachCertificateToDistribution", `{"distributionName":"zz","certificateName":"Blog_Cert"}`, codeNotFound},
+		{"detach without a name", "DetachCertificateFromDistribution", `{}`, codeInvalidInput},
+		{"attach, not JSON", "AttachCertificateToDistribution", `{"distributionName":`, "SerializationException"},
+	} {
+		if status, out := f.call(t, tc.op, tc.body); status != http.StatusBadRequest || out["__type"] != tc.code {
+			t.Errorf("%s: %d %v, want 400 %s", tc.name, status, out, tc.code)
+		}
+	}
 }
