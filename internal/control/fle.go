@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rsa"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -50,10 +49,10 @@ const (
 // field name patterns with an optional trailing wildcard, query argument
 // values.
 var (
-	fleProfileName  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
-	fleProviderID   = regexp.MustCompile(`^[A-Za-z0-9:_-]{1,128}$`)
-	fleFieldPattern = regexp.MustCompile(`^[A-Za-z0-9\[\]._-]*\*?$`)
-	fleQueryArg     = regexp.MustCompile(`^[A-Za-z0-9._*+%-]{1,128}$`)
+	fleProfileName  = model.LazyRegexp(`^[A-Za-z0-9_-]{1,128}$`)
+	fleProviderID   = model.LazyRegexp(`^[A-Za-z0-9:_-]{1,128}$`)
+	fleFieldPattern = model.LazyRegexp(`^[A-Za-z0-9\[\]._-]*\*?$`)
+	fleQueryArg     = model.LazyRegexp(`^[A-Za-z0-9._*+%-]{1,128}$`)
 )
 
 // FLEResource is a field-level encryption configuration or profile as the

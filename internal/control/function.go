@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,7 +47,7 @@ const (
 	FunctionTimeLimit = 5 * FunctionBudget
 )
 
-var functionName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+var functionName = model.LazyRegexp(`^[a-zA-Z0-9_-]{1,64}$`)
 
 func functionKey(name string) string { return model.FunctionKey(name) }
 

@@ -1,8 +1,6 @@
 package control
 
 import (
-	"regexp"
-
 	"openfront/internal/model"
 )
 
@@ -97,9 +95,9 @@ func behaviorTrees(cfg model.Tree) []model.Tree {
 var (
 	// CloudFront takes ACM certificates from us-east-1 only (API
 	// Reference, ViewerCertificate.ACMCertificateArn).
-	acmARN       = regexp.MustCompile(`^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[A-Za-z0-9-]{1,128}$`)
-	wafV2ARN     = regexp.MustCompile(`^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:global/webacl/[A-Za-z0-9_-]{1,128}/[A-Za-z0-9-]{1,128}$`)
-	wafClassicID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	acmARN       = model.LazyRegexp(`^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[A-Za-z0-9-]{1,128}$`)
+	wafV2ARN     = model.LazyRegexp(`^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:global/webacl/[A-Za-z0-9_-]{1,128}/[A-Za-z0-9-]{1,128}$`)
+	wafClassicID = model.LazyRegexp(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 )
 
 func validWebACLID(id string) bool { return wafV2ARN.MatchString(id) || wafClassicID.MatchString(id) }

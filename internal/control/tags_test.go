@@ -1,8 +1,10 @@
 package control
 
 import (
+	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestValidTag(t *testing.T) {
@@ -29,4 +31,23 @@ func TestValidTag(t *testing.T) {
 			t.Errorf("validTag(%q, %d, %d) = %v, want %v", tc.s, tc.min, tc.max, got, tc.want)
 		}
 	}
+}
+
+// tagPattern is the API Reference's pattern for tag keys and values, the
+// oracle of validTag's rune-by-rune check.
+var tagPattern = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+
+// FuzzValidTag: validTag accepts exactly what the documented pattern
+// accepts, within the lengths.
+func FuzzValidTag(f *testing.F) {
+	for _, s := range []string{"env", "", "a b", "k=v:/x@y+z-_.", "ключ", "名前", "x\u00a0y", "x\ty", "x\x00", "a|b", "\xff", "٣"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n := utf8.RuneCountInString(s)
+		want := n >= 1 && n <= 128 && utf8.ValidString(s) && tagPattern.MatchString(s)
+		if got := validTag(s, 1, 128); got != want {
+			t.Errorf("validTag(%q) = %v, the pattern says %v", s, got, want)
+		}
+	})
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/dop251/goja"
@@ -24,12 +25,14 @@ import (
 //go:embed prelude.js
 var preludeSource string
 
-var prelude = goja.MustCompile("prelude.js", preludeSource, true)
+// prelude is compiled on first use, not at start: about 1 MB of heap a
+// process without functions would keep.
+var prelude = sync.OnceValue(func() *goja.Program { return goja.MustCompile("prelude.js", preludeSource, true) })
 
 // installSandbox prepares a fresh runtime for function code.
 func installSandbox(v *vm, runtime string) error {
 	rt := v.rt
-	fn, err := rt.RunProgram(prelude)
+	fn, err := rt.RunProgram(prelude())
 	if err != nil {
 		return err
 	}

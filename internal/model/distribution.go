@@ -2,7 +2,6 @@ package model
 
 import (
 	"net"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -668,11 +667,11 @@ func parseGeo(t Tree) (GeoRestriction, error) {
 }
 
 var (
-	accountID    = regexp.MustCompile(`^[0-9]{12}$`)
-	hostLabel    = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$`)
-	aliasPattern = regexp.MustCompile(`^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
-	rootObject   = regexp.MustCompile(`^[A-Za-z0-9_\-.~!$&'()*+,;=:@%/]*$`)
-	pathPattern  = regexp.MustCompile(`^[A-Za-z0-9_\-.*$/~"'@:+&?]*$`)
+	accountID    = LazyRegexp(`^[0-9]{12}$`)
+	hostLabel    = LazyRegexp(`^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$`)
+	aliasPattern = LazyRegexp(`^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+	rootObject   = LazyRegexp(`^[A-Za-z0-9_\-.~!$&'()*+,;=:@%/]*$`)
+	pathPattern  = LazyRegexp(`^[A-Za-z0-9_\-.*$/~"'@:+&?]*$`)
 )
 
 // validHost accepts DNS names, IP addresses and localhost: OpenFront lets

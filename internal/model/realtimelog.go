@@ -1,7 +1,6 @@
 package model
 
 import (
-	"regexp"
 	"strings"
 )
 
@@ -61,11 +60,11 @@ var realtimeLogFieldSet = func() map[string]bool {
 var (
 	// A configuration's name: CloudFront's console allows letters,
 	// digits, hyphens and underscores, up to 64 characters.
-	realtimeLogConfigName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	realtimeLogConfigName = LazyRegexp(`^[A-Za-z0-9_-]{1,64}$`)
 	// A Kinesis data stream ARN (Amazon Kinesis Data Streams API
 	// Reference, StreamARN pattern).
-	kinesisStreamARN = regexp.MustCompile(`^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:[0-9]{12}:stream/[A-Za-z0-9_.-]{1,128}$`)
-	iamRoleARN       = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
+	kinesisStreamARN = LazyRegexp(`^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:[0-9]{12}:stream/[A-Za-z0-9_.-]{1,128}$`)
+	iamRoleARN       = LazyRegexp(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
 )
 
 // ParseRealtimeLogConfig reads and checks the members of a Create or
