@@ -59,10 +59,18 @@ func (c *conn) serveHTTP(head []byte, remote string, spare []byte) (keepAlive bo
 		bw.Reset(nil)
 		writerPool.Put(bw)
 	}()
-	w := &responseWriter{conn: c.nc, bw: bw, req: req, header: make(http.Header), contentLength: -1}
+	pb := pendingPool.Get().(*[]byte)
+	// Room for 14 fields: an edge response is the origin's fields and the
+	// edge's 4 or 5 (X-Cache, Via, X-Amz-Cf-*, Age), past the 8 a map
+	// holds before it grows (growing costs more than starting larger).
+	w := &responseWriter{conn: c.nc, bw: bw, req: req, header: make(http.Header, 12), contentLength: -1, pending: (*pb)[:0]}
 	finished := w.run(c.s.Fallback.Handler)
 	if finished {
 		w.finish()
+	}
+	if cap(w.pending) == pendingCap { // framed and sent by now
+		*pb = w.pending[:0]
+		pendingPool.Put(pb)
 	}
 	gone := false
 	if bg != nil {
@@ -124,6 +132,18 @@ func isTimeout(err error) bool {
 }
 
 var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4<<10) }}
+
+// pendingPool holds responseWriter's pending buffers: every declined
+// request with a body (every miss) needs one, and a short body goes
+// straight into it (copyShort).
+var pendingPool = sync.Pool{New: func() any {
+	b := make([]byte, 0, pendingCap)
+	return &b
+}}
+
+// pendingCap leaves one byte past bufferBeforeChunking, so that copyShort
+// sees the end of a body that fills the buffer without another buffer.
+const pendingCap = bufferBeforeChunking + 1
 
 // run calls the handler; it reports false when the handler aborted the
 // response (http.ErrAbortHandler): the connection must then be closed
@@ -274,7 +294,10 @@ func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 	// the head, in one write at the end: net/http flushes the head and
 	// the first bytes first, which costs a small miss a second write
 	// (and segment). The bytes sent are the same.
-	if !ok || w.contentLength >= 0 && w.contentLength <= bufferBeforeChunking {
+	if w.contentLength >= 0 && w.contentLength <= bufferBeforeChunking {
+		return w.copyShort(src)
+	}
+	if !ok {
 		return io.Copy(writerOnly{w}, src)
 	}
 	// As net/http: the first bytes go through Write, so that a short body
@@ -305,6 +328,34 @@ func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 }
 
 type writerOnly struct{ io.Writer }
+
+// copyShort is io.Copy(writerOnly{w}, src) for a short body: src reads
+// into the free end of the pending buffer, which Write then takes in
+// place, so no copy buffer is allocated (io.Copy's is one per miss).
+// Whatever does not fit goes through io.Copy (a body longer than it
+// declared: Write refuses it).
+func (w *responseWriter) copyShort(src io.Reader) (int64, error) {
+	var n int64
+	for len(w.pending) < cap(w.pending) {
+		free := w.pending[len(w.pending):cap(w.pending)]
+		k, err := src.Read(free)
+		if k > 0 {
+			m, werr := w.Write(free[:k]) // appends free[:k] onto itself
+			n += int64(m)
+			if werr != nil {
+				return n, werr
+			}
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	n0, err := io.Copy(writerOnly{w}, src)
+	return n + n0, err
+}
 
 // finish completes the response after the handler returned.
 func (w *responseWriter) finish() {

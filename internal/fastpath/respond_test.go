@@ -2,6 +2,7 @@ package fastpath
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"io"
@@ -489,6 +490,36 @@ func TestResponseWriter_shortBodyOneWrite(t *testing.T) {
 		// exchange's second request (/x again) is answered too: halve.
 		if w := counted.writes.Load(); w > 2*tc.maxWrites || tc.maxWrites == 1 && w != 2 {
 			t.Errorf("%d-byte body: %d writes for two responses, want %d each", tc.size, w, tc.maxWrites)
+		}
+	}
+}
+
+// A short body of declared length (a 1 KiB miss) is read straight into
+// the pending buffer: copying it in allocates nothing, where io.Copy
+// allocated a copy buffer for every response.
+func TestResponseWriter_shortBodyNoCopyBuffer(t *testing.T) {
+	for _, size := range []int{1, 1024, bufferBeforeChunking} {
+		body := strings.Repeat("b", size)
+		src := strings.NewReader(body)
+		lr := &io.LimitedReader{R: src, N: int64(size)} // as io.CopyN hands it over: no WriterTo
+		req := httptest.NewRequest(http.MethodGet, "/x", nil)
+		var sent bytes.Buffer
+		bw := bufio.NewWriterSize(&sent, 4<<10)
+		pending := make([]byte, 0, pendingCap)
+		var w *responseWriter
+		allocs := testing.AllocsPerRun(50, func() {
+			src.Reset(body)
+			lr.N = int64(size)
+			w = &responseWriter{bw: bw, req: req, wroteHeader: true, status: 200, contentLength: int64(size), pending: pending[:0]}
+			if n, err := w.ReadFrom(lr); n != int64(size) || err != nil {
+				t.Fatalf("ReadFrom: %d, %v", n, err)
+			}
+		})
+		if allocs > 1 { // the responseWriter itself
+			t.Errorf("%d-byte body: %.0f allocations, want at most 1", size, allocs)
+		}
+		if string(w.pending) != body || w.written != int64(size) || w.headSent {
+			t.Errorf("%d-byte body: pending %d bytes, written %d, head sent %v", size, len(w.pending), w.written, w.headSent)
 		}
 	}
 }

@@ -363,11 +363,17 @@ func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
 		if ctx.Err() != nil {
 			break
 		}
-		req, err := http.NewRequestWithContext(withInterim(ctx, r.Interim), r.Method, u.String(), r.Body)
+		// The request's context is the one roundTrip's timeouts cancel,
+		// made here so that the request is not copied to carry it.
+		rctx, cancel := context.WithCancelCause(withInterim(ctx, r.Interim))
+		// u is set below: only the method and body are taken from here
+		// (parsing u.String() again would cost every fetch a URL).
+		req, err := http.NewRequestWithContext(rctx, r.Method, "http:", r.Body)
 		if err != nil {
+			cancel(nil)
 			return nil, &Error{Status: http.StatusBadGateway, Detail: "OriginError", Err: err}
 		}
-		req.URL = u
+		req.URL, req.Host = u, u.Host
 		req.Header = r.Header
 		req.ContentLength = r.ContentLength
 		if r.Host != "" {
@@ -379,10 +385,11 @@ func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
 			req.Header.Del("Authorization")
 			creds := aws.Credentials{AccessKeyID: c.s3.AccessKeyID, SecretAccessKey: c.s3.SecretAccessKey}
 			if err := c.signer.SignHTTP(ctx, creds, req, "UNSIGNED-PAYLOAD", "s3", c.s3.Region, time.Now()); err != nil {
+				cancel(nil)
 				return nil, &Error{Status: http.StatusBadGateway, Detail: "OriginError", Err: err}
 			}
 		}
-		resp, err := c.roundTrip(t, req, readTimeout, o.ResponseCompletionTimeout)
+		resp, err := c.roundTrip(t, req, cancel, readTimeout, o.ResponseCompletionTimeout)
 		if err == nil {
 			return resp, nil
 		}
@@ -436,14 +443,15 @@ func withInterim(ctx context.Context, relay func(int, http.Header)) context.Cont
 // complete response isn't received from the origin by this time,
 // CloudFront ends the connection" (API Reference, Origin,
 // ResponseCompletionTimeout).
-func (c *Client) roundTrip(t *http.Transport, req *http.Request, readTimeout, completion time.Duration) (*http.Response, error) {
-	ctx, cancel := context.WithCancelCause(req.Context())
+// cancel cancels req's context.
+func (c *Client) roundTrip(t *http.Transport, req *http.Request, cancel context.CancelCauseFunc, readTimeout, completion time.Duration) (*http.Response, error) {
+	ctx := req.Context()
 	timer := time.AfterFunc(readTimeout, func() { cancel(errReadTimeout) })
 	var whole *time.Timer
 	if completion > 0 {
 		whole = time.AfterFunc(completion, func() { cancel(errCompletionTimeout) })
 	}
-	resp, err := t.RoundTrip(req.WithContext(ctx))
+	resp, err := t.RoundTrip(req)
 	if err != nil {
 		timer.Stop()
 		if whole != nil {
