@@ -101,6 +101,26 @@ def binary():
     return out
 
 
+def stop_process(proc, timeout=5.0):
+    """SIGSTOP proc and wait until every one of its threads is stopped: the signal is delivered
+    asynchronously, and a stopped process must not answer what the test sends next."""
+    proc.send_signal(signal.SIGSTOP)
+    deadline = time.time() + timeout
+    while True:
+        try:
+            states = []
+            for tid in os.listdir("/proc/%d/task" % proc.pid):
+                with open("/proc/%d/task/%s/stat" % (proc.pid, tid), "rb") as f:
+                    states.append(f.read().rsplit(b")", 1)[1].split()[0])
+        except OSError:
+            states = [b"?"]
+        if states and all(st in (b"T", b"t") for st in states):
+            return
+        if time.time() > deadline:
+            raise AssertionError("process %d not stopped %.0f s after SIGSTOP (%s)" % (proc.pid, timeout, states))
+        time.sleep(0.001)
+
+
 def free_port():
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind(("127.0.0.1", 0))

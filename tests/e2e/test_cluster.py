@@ -23,7 +23,7 @@ import urllib.request
 import boto3
 from botocore.config import Config
 
-from harness import Server, V2020, dist_config, free_port, new_ref, wait_deployed, wait_invalidation_completed
+from harness import Server, V2020, dist_config, free_port, new_ref, stop_process, wait_deployed, wait_invalidation_completed
 from test_edge import Origin, origin_for
 
 # The edges' lease TTL (--edge-lease-ttl). etcd runs with a 10 ms heartbeat
@@ -83,7 +83,7 @@ class Etcd:
 
     def pause(self):
         """SIGSTOP: the port still accepts connections, nothing answers."""
-        self.proc.send_signal(signal.SIGSTOP)
+        stop_process(self.proc)
 
     def resume(self):
         self.proc.send_signal(signal.SIGCONT)
@@ -324,7 +324,7 @@ class TestCluster(unittest.TestCase):
         for edge in self.edges:
             self.assertCached(edge, host, "/frozen/a")
         frozen = self.edges[1]
-        frozen.proc.send_signal(signal.SIGSTOP)
+        stop_process(frozen.proc)
         try:
             t0 = time.time()
             inv = self.invalidate(d["Id"], "/frozen/*")
