@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -279,6 +280,7 @@ func (c *conn) serve() {
 	headStart := time.Now()
 	received := headStart // when the last read returned
 	var req Request
+	lastReadFull := false // the last read filled the buffer: more may be waiting
 	for {
 		// Answer every complete request already read.
 		for start < end {
@@ -339,7 +341,8 @@ func (c *conn) serve() {
 			}
 		}
 		// Nothing more to answer without reading: send what is ready.
-		if len(out) > 0 {
+		wrote := len(out) > 0
+		if wrote {
 			if c.flush(out) != nil {
 				return
 			}
@@ -371,8 +374,19 @@ func (c *conn) serve() {
 			// its time is "now" for the idle deadline.
 			c.extendDeadline(received, s.IdleTimeout)
 		}
+		if wrote && start == end && !lastReadFull && c.tls == nil {
+			// The viewer has had no time to send its next request, so a
+			// read now would almost always find nothing (a syscall
+			// returning EAGAIN, then a park in the netpoller). Letting the
+			// other connections' goroutines run first gives the request
+			// time to arrive: under load the read then finds it
+			// (bench/RESULTS.md, "Yield before the read"); when nothing else
+			// is runnable Gosched returns at once.
+			runtime.Gosched()
+		}
 		n, err := c.nc.Read(in[end:])
 		received = time.Now()
+		lastReadFull = end+n == len(in)
 		end += n
 		if err != nil && n == 0 {
 			return
