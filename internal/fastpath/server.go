@@ -281,6 +281,11 @@ func (c *conn) serve() {
 	received := headStart // when the last read returned
 	var req Request
 	lastReadFull := false // the last read filled the buffer: more may be waiting
+	// With one P, runtime.Gosched only runs the goroutines already
+	// runnable. With more, it also wakes an idle P's thread to look for
+	// work, which costs more than the read it saves on a lightly loaded
+	// server (bench/RESULTS.md, "Yield before the read").
+	yieldBeforeRead := c.tls == nil && runtime.GOMAXPROCS(0) == 1
 	for {
 		// Answer every complete request already read.
 		for start < end {
@@ -374,7 +379,7 @@ func (c *conn) serve() {
 			// its time is "now" for the idle deadline.
 			c.extendDeadline(received, s.IdleTimeout)
 		}
-		if wrote && start == end && !lastReadFull && c.tls == nil {
+		if yieldBeforeRead && wrote && start == end && !lastReadFull {
 			// The viewer has had no time to send its next request, so a
 			// read now would almost always find nothing (a syscall
 			// returning EAGAIN, then a park in the netpoller). Letting the
