@@ -284,7 +284,7 @@ func (c *conn) serve() {
 	// With one P, runtime.Gosched only runs the goroutines already
 	// runnable. With more, it also wakes an idle P's thread to look for
 	// work, which costs more than the read it saves on a lightly loaded
-	// server (bench/RESULTS.md, "Yield before the read").
+	// server (bench/READ-WAIT-RESULTS.md).
 	yieldBeforeRead := c.tls == nil && runtime.GOMAXPROCS(0) == 1
 	for {
 		// Answer every complete request already read.
@@ -385,7 +385,7 @@ func (c *conn) serve() {
 			// returning EAGAIN, then a park in the netpoller). Letting the
 			// other connections' goroutines run first gives the request
 			// time to arrive: under load the read then finds it
-			// (bench/RESULTS.md, "Yield before the read"); when nothing else
+			// (bench/READ-WAIT-RESULTS.md); when nothing else
 			// is runnable Gosched returns at once.
 			runtime.Gosched()
 		}
