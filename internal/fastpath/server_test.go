@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -381,4 +382,65 @@ func TestServer_requestReceivedTime(t *testing.T) {
 	if !got[1].After(got[0].Add(10 * time.Millisecond)) {
 		t.Errorf("second request's time %v is not after the first's %v", got[1], got[0])
 	}
+}
+
+// With one P the loop yields before the read that follows a response
+// (server.go, yieldBeforeRead); go test usually runs with more, so the
+// loop's tests run again here with GOMAXPROCS=1, along with many
+// keep-alive connections whose requests interleave with those yields.
+func TestServer_oneP(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for name, test := range map[string]func(*testing.T){
+		"keepAliveThenHandover":  TestServer_keepAliveThenHandover,
+		"splitAndOversizedHeads": TestServer_splitAndOversizedHeads,
+		"bodiesAndPipelining":    TestServer_bodiesAndPipelining,
+		"connectionClose":        TestServer_connectionClose,
+		"idleTimeout":            TestServer_idleTimeout,
+		"shutdown":               TestServer_shutdown,
+		"headDeadlineIsTotal":    TestServer_headDeadlineIsTotal,
+		"requestReceivedTime":    TestServer_requestReceivedTime,
+	} {
+		t.Run(name, test)
+	}
+	t.Run("many keep-alive connections", func(t *testing.T) {
+		s, addr, _ := startServer(t, nil)
+		const conns, requests = 32, 200
+		var wg sync.WaitGroup
+		for i := range conns {
+			c, br := dial(t, addr)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range requests {
+					n := (i + j) % 50
+					if j%20 == 19 { // two pipelined requests now and then
+						io.WriteString(c, get("/fast/1")+get("/fast/"+strconv.Itoa(n)))
+						if resp, err := http.ReadResponse(br, nil); err != nil {
+							t.Errorf("conn %d request %d: %v", i, j, err)
+							return
+						} else {
+							io.Copy(io.Discard, resp.Body)
+						}
+					} else {
+						io.WriteString(c, get("/fast/"+strconv.Itoa(n)))
+					}
+					resp, err := http.ReadResponse(br, nil)
+					if err != nil {
+						t.Errorf("conn %d request %d: %v", i, j, err)
+						return
+					}
+					b, _ := io.ReadAll(resp.Body)
+					if string(b) != strings.Repeat("f", n) {
+						t.Errorf("conn %d request %d: body of %d bytes, want %d", i, j, len(b), n)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		want := uint64(conns * (requests + requests/20))
+		if got := s.Stats().Served; got != want {
+			t.Errorf("served %d requests, want %d", got, want)
+		}
+	})
 }
