@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -280,12 +279,6 @@ func (c *conn) serve() {
 	headStart := time.Now()
 	received := headStart // when the last read returned
 	var req Request
-	lastReadFull := false // the last read filled the buffer: more may be waiting
-	// With one P, runtime.Gosched only runs the goroutines already
-	// runnable. With more, it also wakes an idle P's thread to look for
-	// work, which costs more than the read it saves on a lightly loaded
-	// server (bench/READ-WAIT-RESULTS.md).
-	yieldBeforeRead := c.tls == nil && runtime.GOMAXPROCS(0) == 1
 	for {
 		// Answer every complete request already read.
 		for start < end {
@@ -346,8 +339,7 @@ func (c *conn) serve() {
 			}
 		}
 		// Nothing more to answer without reading: send what is ready.
-		wrote := len(out) > 0
-		if wrote {
+		if len(out) > 0 {
 			if c.flush(out) != nil {
 				return
 			}
@@ -379,19 +371,8 @@ func (c *conn) serve() {
 			// its time is "now" for the idle deadline.
 			c.extendDeadline(received, s.IdleTimeout)
 		}
-		if yieldBeforeRead && wrote && start == end && !lastReadFull {
-			// The viewer has had no time to send its next request, so a
-			// read now would almost always find nothing (a syscall
-			// returning EAGAIN, then a park in the netpoller). Letting the
-			// other connections' goroutines run first gives the request
-			// time to arrive: under load the read then finds it
-			// (bench/READ-WAIT-RESULTS.md); when nothing else
-			// is runnable Gosched returns at once.
-			runtime.Gosched()
-		}
 		n, err := c.nc.Read(in[end:])
 		received = time.Now()
-		lastReadFull = end+n == len(in)
 		end += n
 		if err != nil && n == 0 {
 			return

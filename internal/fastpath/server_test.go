@@ -384,10 +384,10 @@ func TestServer_requestReceivedTime(t *testing.T) {
 	}
 }
 
-// With one P the loop yields before the read that follows a response
-// (server.go, yieldBeforeRead); go test usually runs with more, so the
-// loop's tests run again here with GOMAXPROCS=1, along with many
-// keep-alive connections whose requests interleave with those yields.
+// The edge in production and in bench/ often runs with one P (a server
+// pinned to one core); go test usually runs with more, so the loop's
+// tests run again here with GOMAXPROCS=1, along with many keep-alive
+// connections whose requests interleave.
 func TestServer_oneP(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	for name, test := range map[string]func(*testing.T){
