@@ -41,19 +41,7 @@ func TestWatcher_fieldLevelEncryption(t *testing.T) {
 	model.Sub(d.Config, "DefaultCacheBehavior")["FieldLevelEncryptionId"] = "C1"
 	put(model.DistributionKey("E1"), d)
 
-	got := make(chan *Snapshot, 16)
-	w := NewWatcher(st, func(_ context.Context, s *Snapshot, _ []model.InvalidationRecord) error { got <- s; return nil }, nil)
-	go w.Run(ctx)
-	next := func() *Snapshot {
-		t.Helper()
-		select {
-		case s := <-got:
-			return s
-		case <-ctx.Done():
-			t.Fatal("watcher applied nothing")
-		}
-		return nil
-	}
+	next := watchSnapshots(ctx, t, st)
 	s := next()
 	c := s.Distributions["E1"].Match("/x").FLE
 	if c == nil {

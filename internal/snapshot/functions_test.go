@@ -32,19 +32,7 @@ func TestWatcher_functionsFollowPublish(t *testing.T) {
 		{"EventType": "viewer-request", "FunctionARN": "arn:aws:cloudfront::123456789012:function/rewrite"}})
 	put(model.DistributionKey("E1"), d)
 
-	got := make(chan *Snapshot, 16)
-	w := NewWatcher(st, func(_ context.Context, s *Snapshot, _ []model.InvalidationRecord) error { got <- s; return nil }, nil)
-	go w.Run(ctx)
-	next := func() *Snapshot {
-		t.Helper()
-		select {
-		case s := <-got:
-			return s
-		case <-ctx.Done():
-			t.Fatal("watcher applied nothing")
-		}
-		return nil
-	}
+	next := watchSnapshots(ctx, t, st)
 	uriOf := func(s *Snapshot) string {
 		t.Helper()
 		b := s.Lookup("d1.example").Behaviors[0]
@@ -115,19 +103,7 @@ async function handler(event) { event.request.uri = await kvs.get(event.request.
 		{"EventType": "viewer-request", "FunctionARN": "arn:aws:cloudfront::123456789012:function/route"}})
 	put(model.DistributionKey("E1"), d)
 
-	got := make(chan *Snapshot, 16)
-	w := NewWatcher(st, func(_ context.Context, s *Snapshot, _ []model.InvalidationRecord) error { got <- s; return nil }, nil)
-	go w.Run(ctx)
-	next := func() *Snapshot {
-		t.Helper()
-		select {
-		case s := <-got:
-			return s
-		case <-ctx.Done():
-			t.Fatal("watcher applied nothing")
-		}
-		return nil
-	}
+	next := watchSnapshots(ctx, t, st)
 	rewrite := func(s *Snapshot, uri string) (string, error) {
 		t.Helper()
 		fn := s.Lookup("d1.example").Behaviors[0].ViewerRequest

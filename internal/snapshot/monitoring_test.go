@@ -22,19 +22,7 @@ func TestWatcher_monitoringSubscriptions(t *testing.T) {
 	put(model.MonitoringSubscriptionKey("E1"), model.MonitoringSubscriptionRecord{DistributionID: "E1", RealtimeMetricsSubscriptionStatus: "Enabled"})
 	put(model.MonitoringSubscriptionKey("EGONE"), model.MonitoringSubscriptionRecord{DistributionID: "EGONE", RealtimeMetricsSubscriptionStatus: "Enabled"})
 
-	got := make(chan *Snapshot, 16)
-	w := NewWatcher(st, func(_ context.Context, s *Snapshot, _ []model.InvalidationRecord) error { got <- s; return nil }, nil)
-	go w.Run(ctx)
-	next := func() *Snapshot {
-		t.Helper()
-		select {
-		case s := <-got:
-			return s
-		case <-ctx.Done():
-			t.Fatal("watcher applied nothing")
-		}
-		return nil
-	}
+	next := watchSnapshots(ctx, t, st)
 	s := next()
 	if !s.Distributions["E1"].AdditionalMetrics || s.Distributions["E2"].AdditionalMetrics || s.Distributions["EGONE"] != nil {
 		t.Fatalf("first snapshot: E1 %v, E2 %v", s.Distributions["E1"].AdditionalMetrics, s.Distributions["E2"].AdditionalMetrics)

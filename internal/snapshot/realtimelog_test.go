@@ -24,19 +24,7 @@ func TestWatcher_realtimeLogConfigs(t *testing.T) {
 	put(model.DistributionKey("E2"), distRecord("E2", "d2.example"))
 	put(model.RealtimeLogConfigKey("rt"), model.RealtimeLogConfigRecord{Name: "rt", ARN: arn, SamplingRate: 100, Fields: []string{"timestamp"}})
 
-	got := make(chan *Snapshot, 16)
-	w := NewWatcher(st, func(_ context.Context, s *Snapshot, _ []model.InvalidationRecord) error { got <- s; return nil }, nil)
-	go w.Run(ctx)
-	next := func() *Snapshot {
-		t.Helper()
-		select {
-		case s := <-got:
-			return s
-		case <-ctx.Done():
-			t.Fatal("watcher applied nothing")
-		}
-		return nil
-	}
+	next := watchSnapshots(ctx, t, st)
 	s := next()
 	b := s.Distributions["E1"].Match("/x")
 	if b.RealtimeLog == nil || b.RealtimeLog.SamplingRate != 100 || !s.Distributions["E1"].RealtimeLogs {

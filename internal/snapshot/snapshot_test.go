@@ -36,6 +36,24 @@ func putJSON(ctx context.Context, t *testing.T, st store.Store, key string, v an
 	return rev
 }
 
+// watchSnapshots runs a watcher over st until ctx ends; next waits for
+// the next snapshot it applies and fails the test if ctx ends first.
+func watchSnapshots(ctx context.Context, t *testing.T, st store.Store) (next func() *Snapshot) {
+	got := make(chan *Snapshot, 16)
+	w := NewWatcher(st, func(_ context.Context, s *Snapshot, _ []model.InvalidationRecord) error { got <- s; return nil }, nil)
+	go w.Run(ctx)
+	return func() *Snapshot {
+		t.Helper()
+		select {
+		case s := <-got:
+			return s
+		case <-ctx.Done():
+			t.Fatal("watcher applied nothing")
+		}
+		return nil
+	}
+}
+
 func openStore(t *testing.T) *boltstore.Store {
 	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "db"), boltstore.Options{})
