@@ -101,6 +101,31 @@ def binary():
     return out
 
 
+class MotoServer:
+    """`python3 -m moto.server` on a free loopback port (its log in tmp/moto.log), with a boto3
+    client of `service` (self.client)."""
+
+    def __init__(self, tmp, service, key="moto", secret="moto"):
+        self.port = free_port()
+        self.log = open(os.path.join(tmp, "moto.log"), "wb")
+        self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                                     stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        wait_port(self.port)
+        self.endpoint = "http://127.0.0.1:%d" % self.port
+        self.client = boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
+                                   aws_access_key_id=key, aws_secret_access_key=secret,
+                                   config=Config(retries={"total_max_attempts": 1}))
+
+    def close(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.log.close()
+
+
 def stop_process(proc, timeout=5.0):
     """SIGSTOP proc and wait until every one of its threads is stopped: the signal is delivered
     asynchronously, and a stopped process must not answer what the test sends next."""

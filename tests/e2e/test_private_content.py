@@ -22,7 +22,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -32,10 +31,9 @@ import uuid
 import xml.etree.ElementTree as ET
 
 import boto3
-from botocore.config import Config
 from botocore.signers import CloudFrontSigner
 
-from harness import (wait_port, REPO_ROOT, V2016, V2020, Server, _rmtree_later, custom_origin, dist_config, free_port,
+from harness import (MotoServer, REPO_ROOT, V2016, V2020, Server, _rmtree_later, custom_origin, dist_config,
                      legacy_behavior, new_ref, s3_origin, wait_deployed)
 from test_edge import Origin, origin_for
 
@@ -75,28 +73,12 @@ LOG_FIELDS = ("date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri
 # helpers: moto, the recording proxy, SigV4 recomputation, edge requests
 # --------------------------------------------------------------------------
 
-class Moto:
-    """`python3 -m moto.server` on a free loopback port, with a boto3 S3 client."""
+class Moto(MotoServer):
+    """moto's server with a boto3 S3 client (self.s3)."""
 
     def __init__(self, tmp):
-        self.port = free_port()
-        self.log = open(os.path.join(tmp, "moto.log"), "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-                                     stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        wait_port(self.port)
-        self.endpoint = "http://127.0.0.1:%d" % self.port
-        self.s3 = boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
-                               aws_access_key_id="moto", aws_secret_access_key="moto",
-                               config=Config(retries={"total_max_attempts": 1}))
-
-    def close(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-        self.log.close()
+        super().__init__(tmp, "s3")
+        self.s3 = self.client
 
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}

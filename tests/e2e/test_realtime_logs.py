@@ -9,19 +9,15 @@ Skips (with the reason) only when moto is missing.
 """
 
 import os
-import subprocess
-import sys
 import tempfile
 import time
 import unittest
 import uuid
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from harness import (V2020, Server, _rmtree_later, dist_config, free_port, legacy_behavior, wait_deployed,
-                     wait_port)
+from harness import (MotoServer, V2020, Server, _rmtree_later, dist_config, free_port, legacy_behavior, wait_deployed)
 from test_edge import Origin, origin_for
 from test_metrics import parse_metrics
 from test_private_content import edge_get
@@ -40,19 +36,12 @@ FIELDS = ["timestamp", "x-edge-location", "c-ip", "sc-status", "cs-method", "cs-
           "sc-content-len", "cs-referer", "c-ip-version", "primary-distribution-id"]
 
 
-class MotoKinesis:
-    """`python3 -m moto.server` on a free loopback port, with a boto3 kinesis client."""
+class MotoKinesis(MotoServer):
+    """moto's server with a boto3 kinesis client (self.kinesis)."""
 
     def __init__(self, tmp):
-        self.port = free_port()
-        self.log = open(os.path.join(tmp, "moto.log"), "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-                                     stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        wait_port(self.port)
-        self.endpoint = "http://127.0.0.1:%d" % self.port
-        self.kinesis = boto3.client("kinesis", endpoint_url=self.endpoint, region_name="us-east-1",
-                                    aws_access_key_id=KINESIS_KEY, aws_secret_access_key=KINESIS_SECRET,
-                                    config=Config(retries={"total_max_attempts": 1}))
+        super().__init__(tmp, "kinesis", KINESIS_KEY, KINESIS_SECRET)
+        self.kinesis = self.client
 
     def stream(self, name):
         """Creates a one-shard stream; returns its ARN and shard id."""
@@ -64,15 +53,6 @@ class MotoKinesis:
         it = self.kinesis.get_shard_iterator(StreamName=name, ShardId=shard,
                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
         return self.kinesis.get_records(ShardIterator=it, Limit=1000)["Records"]
-
-    def close(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-        self.log.close()
 
 
 def rt_config(cf, name, stream_arn, fields=FIELDS, rate=100):
