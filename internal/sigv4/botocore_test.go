@@ -42,6 +42,46 @@ type botoRequest struct {
 	Region  string            `json:"region"`
 }
 
+// signWithPython fills in the specs' defaults (service cloudfront, region
+// us-east-1, no headers), has python3 run script (botocoreSign, crtSign)
+// on them with the test credentials, in env (nil: this process's), and
+// returns the requests as signed, one per spec.
+func signWithPython(t *testing.T, signer, script string, env []string, specs []botoRequest) []botoRequest {
+	t.Helper()
+	for i := range specs {
+		if specs[i].Service == "" {
+			specs[i].Service = "cloudfront"
+		}
+		if specs[i].Region == "" {
+			specs[i].Region = "us-east-1"
+		}
+		if specs[i].Headers == nil {
+			specs[i].Headers = map[string]string{}
+		}
+	}
+	in, err := json.Marshal(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("python3", "-c", script, testAKID, testSecret)
+	cmd.Env = env
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	outJSON, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", signer, err, stderr.String())
+	}
+	var signed []botoRequest
+	if err := json.Unmarshal(outJSON, &signed); err != nil {
+		t.Fatal(err)
+	}
+	if len(signed) != len(specs) {
+		t.Fatalf("%s signed %d requests, want %d", signer, len(signed), len(specs))
+	}
+	return signed
+}
+
 // TestVerifier_Verify_botocore verifies requests signed by the real botocore,
 // the signer behind the AWS CLI and boto3. It skips when python3 or botocore
 // is not installed.
@@ -73,36 +113,7 @@ func TestVerifier_Verify_botocore(t *testing.T) {
 		{Method: "GET", URL: base + "/2020-05-31/distribution?MaxItems=5", Presign: true},
 		{Method: "GET", URL: base + "/2020-05-31/tagging?Resource=arn%3Aaws%3Acloudfront%3A%3A123456789012%3Adistribution%2FE1", Presign: true, Region: "eu-west-3"},
 	}
-	for i := range specs {
-		if specs[i].Service == "" {
-			specs[i].Service = "cloudfront"
-		}
-		if specs[i].Region == "" {
-			specs[i].Region = "us-east-1"
-		}
-		if specs[i].Headers == nil {
-			specs[i].Headers = map[string]string{}
-		}
-	}
-	in, err := json.Marshal(specs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("python3", "-c", botocoreSign, testAKID, testSecret)
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	outJSON, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("botocore: %v\n%s", err, stderr.String())
-	}
-	var signed []botoRequest
-	if err := json.Unmarshal(outJSON, &signed); err != nil {
-		t.Fatal(err)
-	}
-	if len(signed) != len(specs) {
-		t.Fatalf("botocore signed %d requests, want %d", len(signed), len(specs))
-	}
+	signed := signWithPython(t, "botocore", botocoreSign, nil, specs)
 
 	for i, s := range signed {
 		name := specs[i].Method + " " + strings.TrimPrefix(specs[i].URL, base)

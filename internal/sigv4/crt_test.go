@@ -1,8 +1,6 @@
 package sigv4
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
@@ -88,34 +86,7 @@ func TestVerifier_Verify_sigv4aBotocoreCRT(t *testing.T) {
 		{Method: "GET", URL: base + "/2020-05-31/distribution", Region: "eu-west-1"},
 		{Method: "GET", URL: base + "/2020-05-31/distribution", Presign: true, Region: "eu-west-1"},
 	}
-	for i := range specs {
-		if specs[i].Service == "" {
-			specs[i].Service = "cloudfront"
-		}
-		if specs[i].Headers == nil {
-			specs[i].Headers = map[string]string{}
-		}
-	}
-	in, err := json.Marshal(specs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("python3", "-c", crtSign, testAKID, testSecret)
-	cmd.Env = env
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	outJSON, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("botocore CRT signer: %v\n%s", err, stderr.String())
-	}
-	var signed []botoRequest
-	if err := json.Unmarshal(outJSON, &signed); err != nil {
-		t.Fatal(err)
-	}
-	if len(signed) != len(specs) {
-		t.Fatalf("signed %d requests, want %d", len(signed), len(specs))
-	}
+	signed := signWithPython(t, "botocore CRT signer", crtSign, env, specs)
 
 	for i, s := range signed {
 		spec := specs[i]
