@@ -152,16 +152,7 @@ func claimLightsailDomains(tx store.Txn, key string, old, next model.Tree) error
 	return syncIndex(tx, key, aliasKeys(oldAliases), aliasKeys(nextAliases))
 }
 
-func lightsailAliases(cfg model.Tree) []string {
-	if cfg == nil {
-		return nil
-	}
-	p, err := model.ParseDistributionConfig(cfg)
-	if err != nil {
-		return nil
-	}
-	return p.Aliases
-}
+func lightsailAliases(cfg model.Tree) []string { return model.StringItems(cfg, "Aliases") }
 
 // checkLightsailCertificate refuses a certificateName the edge could not
 // serve, as CloudFront's ViewerCertificate check does (checkViewerCertificate):

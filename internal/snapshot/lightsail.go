@@ -43,13 +43,6 @@ func (r *records) compileLightsail(s *Snapshot, log *slog.Logger) {
 		// The domains of an attached certificate (the derived config's
 		// Aliases, claimed by the control plane) are served as a
 		// CloudFront distribution's aliases are.
-		for _, a := range cfg.Aliases {
-			a = strings.ToLower(a)
-			if suffix, ok := strings.CutPrefix(a, "*"); ok {
-				s.byWildcard[suffix] = d
-			} else {
-				s.byHost[a] = d
-			}
-		}
+		s.serveAliases(d, cfg.Aliases)
 	}
 }

@@ -200,6 +200,19 @@ func (s *Snapshot) Lookup(host string) *Distribution {
 	return nil
 }
 
+// serveAliases routes a distribution's alternate domain names to it; a
+// wildcard (*.example.com) covers the names below its suffix (Lookup).
+func (s *Snapshot) serveAliases(d *Distribution, aliases []string) {
+	for _, a := range aliases {
+		a = strings.ToLower(a)
+		if suffix, ok := strings.CutPrefix(a, "*"); ok {
+			s.byWildcard[suffix] = d
+		} else {
+			s.byHost[a] = d
+		}
+	}
+}
+
 // ViewerTLS is the viewer TLS setup of the distribution serving an SNI
 // name (nil: none serves it). Disabled distributions are included: their
 // requests get the edge's error page over the distribution's own TLS.
@@ -377,14 +390,7 @@ func (r *records) compile(rev int64, log *slog.Logger) *Snapshot {
 			continue // served only through its primary (staging.go)
 		}
 		s.byHost[strings.ToLower(d.DomainName)] = d
-		for _, a := range cfg.Aliases {
-			a = strings.ToLower(a)
-			if suffix, ok := strings.CutPrefix(a, "*"); ok {
-				s.byWildcard[suffix] = d
-			} else {
-				s.byHost[a] = d
-			}
-		}
+		s.serveAliases(d, cfg.Aliases)
 	}
 	if r.ignored != nil {
 		r.ignored.forget(r.dists)
