@@ -155,38 +155,12 @@ func stampsOf(files ...string) (out [2]stamp, err error) {
 // every alias. The error says which, for CloudFront's
 // InvalidViewerCertificate.
 func (s *Store) Check(name string, aliases []string) error {
-	cert, err := s.Certificate(name)
-	if err != nil {
-		return err
-	}
-	leaf := cert.Leaf
-	if leaf == nil {
-		if leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
-			return fmt.Errorf("certificate %q does not parse: %w", name, err)
-		}
-	}
-	now := s.now()
-	if now.After(leaf.NotAfter) {
-		return fmt.Errorf("certificate %q expired on %s", name, leaf.NotAfter.UTC().Format(time.RFC3339))
-	}
-	if now.Before(leaf.NotBefore) {
-		return fmt.Errorf("certificate %q is not valid before %s", name, leaf.NotBefore.UTC().Format(time.RFC3339))
-	}
-	for _, a := range aliases {
-		if !Covers(leaf.DNSNames, a) {
-			return fmt.Errorf("certificate %q does not cover the alternate domain name %q (its names: %s)", name, a, strings.Join(leaf.DNSNames, ", "))
-		}
-	}
-	return nil
+	_, err := s.checked(name, aliases)
+	return err
 }
 
-// Names returns the DNS names of the operator's certificate name (a
-// certificate that passes Check): the domains a Lightsail distribution
-// serves once the certificate is attached to it.
-func (s *Store) Names(name string) ([]string, error) {
-	if err := s.Check(name, nil); err != nil {
-		return nil, err
-	}
+// checked is Check, returning the certificate's leaf when it passes.
+func (s *Store) checked(name string, aliases []string) (*x509.Certificate, error) {
 	cert, err := s.Certificate(name)
 	if err != nil {
 		return nil, err
@@ -196,6 +170,29 @@ func (s *Store) Names(name string) ([]string, error) {
 		if leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
 			return nil, fmt.Errorf("certificate %q does not parse: %w", name, err)
 		}
+	}
+	now := s.now()
+	if now.After(leaf.NotAfter) {
+		return nil, fmt.Errorf("certificate %q expired on %s", name, leaf.NotAfter.UTC().Format(time.RFC3339))
+	}
+	if now.Before(leaf.NotBefore) {
+		return nil, fmt.Errorf("certificate %q is not valid before %s", name, leaf.NotBefore.UTC().Format(time.RFC3339))
+	}
+	for _, a := range aliases {
+		if !Covers(leaf.DNSNames, a) {
+			return nil, fmt.Errorf("certificate %q does not cover the alternate domain name %q (its names: %s)", name, a, strings.Join(leaf.DNSNames, ", "))
+		}
+	}
+	return leaf, nil
+}
+
+// Names returns the DNS names of the operator's certificate name (a
+// certificate that passes Check): the domains a Lightsail distribution
+// serves once the certificate is attached to it.
+func (s *Store) Names(name string) ([]string, error) {
+	leaf, err := s.checked(name, nil)
+	if err != nil {
+		return nil, err
 	}
 	return slices.Clone(leaf.DNSNames), nil
 }
