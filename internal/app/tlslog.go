@@ -13,7 +13,8 @@ import (
 // edge's certificate: a browser retries, and anyone can send the alert.
 const rejectedLogInterval = 10 * time.Second
 
-// handshakeLog returns the edge's HandshakeFailed: a client that refused
+// handshakeLog returns what the edge tells of a failed TLS handshake
+// (httpguard.WatchHandshakes): a client that refused
 // the edge's certificate is the client's choice, not a server fault, and
 // is logged at Info as such, naming the certificate to give clients (the
 // default one is self-signed), at most once per rejectedLogInterval with

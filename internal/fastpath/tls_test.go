@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -209,5 +210,33 @@ func TestServer_TLSWatchHandshake(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("a refused handshake was not reported")
+	}
+}
+
+// TestServer_TLSHandedOverConnectionsAreGuarded: over TLS too, a request
+// the loop hands to net/http is read through the guard: Content-Length
+// with Transfer-Encoding is 400 and the connection ends, so the smuggled
+// request is never run.
+func TestServer_TLSHandedOverConnectionsAreGuarded(t *testing.T) {
+	_, addr := startTLSServer(t, nil)
+	c, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	smuggled := "0\r\n\r\n" + get("/smuggled")
+	io.WriteString(c, get("/fast/2")+"POST /form HTTP/1.1\r\nHost: h\r\nContent-Length: "+strconv.Itoa(len(smuggled))+
+		"\r\nTransfer-Encoding: chunked\r\n\r\n"+smuggled)
+	if resp, body := readResponse(t, br); resp.Header.Get("X-Path") != "fast" || body != "ff" {
+		t.Fatalf("first: %s %q", resp.Header.Get("X-Path"), body)
+	}
+	resp, body := readResponse(t, br)
+	if resp.StatusCode != http.StatusBadRequest || !resp.Close {
+		t.Fatalf("CL+TE: %d %q, want 400 and close", resp.StatusCode, body)
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Fatalf("after the 400: %v, want the end of the connection", err)
 	}
 }

@@ -62,10 +62,6 @@ type Config struct {
 	// 400, 413, 501 or 505) before the connection is closed; nil sends a
 	// plain-text one.
 	Reject func(status int) []byte
-	// HandshakeFailed, when set, is told of every TLS handshake that
-	// failed on a TLSListener (CertificateRejected tells a client that
-	// refused the server's certificate from other failures).
-	HandshakeFailed func(remote net.Addr, err error)
 }
 
 func (c *Config) maxHead() int {
@@ -160,7 +156,7 @@ type conn struct {
 	closeErr error
 	once     sync.Once
 
-	tlsState *tls.ConnectionState // a connection of a TLSListener
+	tlsState *tls.ConnectionState // a TLS connection handed over (TLSHandoffListener)
 }
 
 // ErrTimeout is returned by a read cut by the guard's head or body

@@ -1,7 +1,6 @@
 package httpguard
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -12,8 +11,6 @@ import (
 	"io"
 	"math/big"
 	"net"
-	"net/http"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -33,86 +30,41 @@ func testCertificate(t *testing.T) tls.Certificate {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
-// The HTTPS listener: HTTP/1.1 is guarded (and r.TLS still set), HTTP/2
-// is served by net/http as usual, a silent handshake is cut.
-func TestTLSListener(t *testing.T) {
+// A failed handshake is reported to WatchHandshakes' function, and a
+// client that refuses the certificate (Go's and curl's default
+// verification against a self-signed one) is told apart from other
+// failures. The server completes each handshake itself, as package
+// fastpath does.
+func TestWatchHandshakes_failed(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var handled atomic.Int64
-	srv := &http.Server{
-		Handler: KeepTLS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			handled.Add(1)
-			fmt.Fprintf(w, "%s %s tls=%v", r.Proto, r.URL.Path, r.TLS != nil && r.TLS.HandshakeComplete)
-		})),
-		ConnContext:       ConnContext,
-		ReadHeaderTimeout: time.Minute,
-		// NextProtos with h2 also tells Serve to set HTTP/2 up.
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{testCertificate(t)}, NextProtos: []string{"h2", "http/1.1"}},
-	}
-	go srv.Serve(TLSListener(ln, srv.TLSConfig, &Config{HeadTimeout: 300 * time.Millisecond}))
-	t.Cleanup(func() { srv.Close() })
-	addr := ln.Addr().String()
-	clientTLS := &tls.Config{InsecureSkipVerify: true, ServerName: "h"}
-
-	t.Run("HTTP/1.1 smuggling refused", func(t *testing.T) {
-		c, err := tls.Dial("tcp", addr, clientTLS)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		smuggled := "0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n"
-		fmt.Fprintf(c, "GET /first HTTP/1.1\r\nHost: h\r\n\r\nPOST /a HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n%s", len(smuggled), smuggled)
-		statuses, bodies := responses(t, bufio.NewReader(c))
-		if len(statuses) != 2 || bodies[0] != "HTTP/1.1 /first tls=true" || statuses[1] != 400 {
-			t.Fatalf("got %v %q, want the first answered (with r.TLS set) and 400", statuses, bodies)
-		}
-	})
-	t.Run("HTTP/2", func(t *testing.T) {
-		client := &http.Client{Transport: &http.Transport{TLSClientConfig: clientTLS, ForceAttemptHTTP2: true}}
-		resp, err := client.Get("https://" + addr + "/h2")
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if string(b) != "HTTP/2.0 /h2 tls=true" {
-			t.Fatalf("got %q", b)
-		}
-	})
-	t.Run("silent handshake", func(t *testing.T) {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		if d := closedWithin(t, c, 3*time.Second, nil); d > 2*time.Second {
-			t.Errorf("closed after %v", d)
-		}
-	})
-}
-
-// A failed handshake is reported to HandshakeFailed, and a client that
-// refuses the certificate (Go's and curl's default verification against a
-// self-signed one) is told apart from other failures.
-func TestTLSListener_handshakeFailed(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { ln.Close() })
 	failed := make(chan error, 4)
-	cfg := &Config{HeadTimeout: time.Second, HandshakeFailed: func(remote net.Addr, err error) {
+	watch := WatchHandshakes(func(remote net.Addr, err error) {
 		if remote == nil {
 			t.Error("no remote address")
 		}
 		failed <- err
-	}}
-	srv := &http.Server{Handler: http.NotFoundHandler(), ConnContext: ConnContext,
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{testCertificate(t)}, MinVersion: tls.VersionTLS12}}
-	go srv.Serve(TLSListener(ln, srv.TLSConfig, cfg))
-	t.Cleanup(func() { srv.Close() })
+	})
+	serverTLS := &tls.Config{Certificates: []tls.Certificate{testCertificate(t)}, MinVersion: tls.VersionTLS12}
+	go func() {
+		for {
+			raw, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				c, done := watch(raw)
+				tc := tls.Server(c, serverTLS)
+				tc.SetDeadline(time.Now().Add(time.Second))
+				err := tc.Handshake()
+				done(err)
+				tc.Close()
+			}()
+		}
+	}()
 	addr := ln.Addr().String()
 	for _, tc := range []struct {
 		name     string
@@ -163,7 +115,7 @@ func TestTLSListener_handshakeFailed(t *testing.T) {
 					t.Errorf("CertificateRejected(%v) = %v, want %v", err, got, tc.rejected)
 				}
 			case <-time.After(5 * time.Second):
-				t.Fatal("HandshakeFailed not called")
+				t.Fatal("the failure was not reported")
 			}
 		})
 	}
