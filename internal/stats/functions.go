@@ -29,21 +29,15 @@ type FunctionTotals struct {
 // RecordFunctionRun counts one run of a distribution's function and its
 // compute utilization (percent).
 func (r *Recorder) RecordFunctionRun(distID, function string, utilization float64) {
-	s := r.series(distID)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.live.Functions == nil {
-		s.live.Functions = map[string]FunctionTotals{}
-	}
-	t := s.live.Functions[function]
-	t.Invocations++
 	i := 0
 	for i < len(ComputeUtilizationBuckets) && utilization > ComputeUtilizationBuckets[i] {
 		i++
 	}
-	t.ComputeUtilization[i]++
-	t.ComputeUtilizationSum += utilization
-	s.live.Functions[function] = t
+	r.updateFunction(distID, function, func(t *FunctionTotals) {
+		t.Invocations++
+		t.ComputeUtilization[i]++
+		t.ComputeUtilizationSum += utilization
+	})
 }
 
 // RecordFunctionError counts one failure of a distribution's function, by
@@ -56,6 +50,11 @@ func (r *Recorder) RecordFunctionError(distID, function, resultType string) {
 	if i == len(FunctionErrors) {
 		return
 	}
+	r.updateFunction(distID, function, func(t *FunctionTotals) { t.Errors[i]++ })
+}
+
+// updateFunction changes one function's totals under its series' lock.
+func (r *Recorder) updateFunction(distID, function string, change func(*FunctionTotals)) {
 	s := r.series(distID)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -63,7 +62,7 @@ func (r *Recorder) RecordFunctionError(distID, function, resultType string) {
 		s.live.Functions = map[string]FunctionTotals{}
 	}
 	t := s.live.Functions[function]
-	t.Errors[i]++
+	change(&t)
 	s.live.Functions[function] = t
 }
 
