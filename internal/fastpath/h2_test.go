@@ -1,0 +1,216 @@
+package fastpath
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+)
+
+// startH2Server runs a TLS fast-path Server that serves HTTP/2 itself
+// (Server.HTTP2). Its handler answers /fast/<n> on the connection's
+// goroutine (stubHandler) and, through Fallback's handler: /echo (the
+// request body back, with trailers), /stream (flushed chunks), /big/<n>.
+func startH2Server(t *testing.T, edit func(*Server)) (*Server, string) {
+	t.Helper()
+	s, addr := startTLSServer(t, func(s *Server) {
+		s.HTTP2 = true
+		s.Fallback.Handler = http.HandlerFunc(h2TestHandler)
+		if edit != nil {
+			edit(s)
+		}
+	})
+	return s, addr
+}
+
+func h2TestHandler(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Path", "handler")
+	w.Header().Set("X-Proto", r.Proto)
+	if r.TLS != nil {
+		w.Header().Set("X-TLS", tls.VersionName(r.TLS.Version))
+	}
+	switch {
+	case r.URL.Path == "/echo":
+		w.Header().Set("Trailer", "X-Sum")
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			w.WriteHeader(499)
+			return
+		}
+		w.Write(b)
+		w.Header().Set("X-Sum", fmt.Sprint(len(b)))
+		w.Header().Set(http.TrailerPrefix+"X-Late", "late")
+	case r.URL.Path == "/stream":
+		for i := range 3 {
+			fmt.Fprintf(w, "chunk%d;", i)
+			w.(http.Flusher).Flush()
+		}
+	case strings.HasPrefix(r.URL.Path, "/big/"):
+		var n int
+		fmt.Sscan(strings.TrimPrefix(r.URL.Path, "/big/"), &n)
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(bytes.Repeat([]byte("b"), n))
+	case r.URL.Path == "/early":
+		w.Header().Set("Link", "</a.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		io.WriteString(w, "after hints")
+	case r.URL.Path == "/slow":
+		select {
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+		}
+	default:
+		fmt.Fprintf(w, "%s %s %s cookie=%q", r.Method, r.URL.RequestURI(), r.Host, r.Header.Get("Cookie"))
+	}
+}
+
+func h2Client() *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http2.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}}}}
+}
+
+// Hits are answered on the connection (stubHandler's X-Path: fast), other
+// requests by the handler with the request net/http's HTTP/2 server would
+// build; bodies, trailers, flushes and large bodies past the windows.
+func TestH2_servesHitsAndHandler(t *testing.T) {
+	s, addr := startH2Server(t, nil)
+	c := h2Client()
+	base := "https://" + addr
+	tests := []struct {
+		name, method, path, body string
+		xpath, want              string
+		trailer                  http.Header
+	}{
+		{"hit", "GET", "/fast/5", "", "fast", "fffff", nil},
+		{"hit, empty", "GET", "/fast/0", "", "fast", "", nil},
+		{"HEAD hit", "HEAD", "/fast/5", "", "fast", "", nil},
+		{"declined GET", "GET", "/other?q=1", "", "handler", "GET /other?q=1 " + addr + ` cookie=""`, nil},
+		{"POST body and trailers", "POST", "/echo", "hello body", "handler", "hello body", http.Header{"X-Sum": {"10"}, "X-Late": {"late"}}},
+		{"flushed stream", "GET", "/stream", "", "handler", "chunk0;chunk1;chunk2;", nil},
+		{"body past the windows", "GET", "/big/300000", "", "handler", strings.Repeat("b", 300000), nil},
+		{"large POST", "POST", "/echo", strings.Repeat("p", 700000), "handler", strings.Repeat("p", 700000), http.Header{"X-Sum": {"700000"}, "X-Late": {"late"}}},
+		{"early hints", "GET", "/early", "", "handler", "after hints", nil},
+	}
+	for _, tc := range tests {
+		var body io.Reader
+		if tc.body != "" {
+			body = strings.NewReader(tc.body)
+		}
+		req, _ := http.NewRequest(tc.method, base+tc.path, body)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatalf("%s: reading: %v", tc.name, err)
+		}
+		if resp.ProtoMajor != 2 || resp.Header.Get("X-Path") != tc.xpath || string(b) != tc.want {
+			t.Errorf("%s: %s X-Path %q body %.80q, want HTTP/2 %q %.80q", tc.name, resp.Proto, resp.Header.Get("X-Path"), b, tc.xpath, tc.want)
+		}
+		if tc.xpath == "handler" && (resp.Header.Get("X-Proto") != "HTTP/2.0" || resp.Header.Get("X-TLS") != "TLS 1.3") {
+			t.Errorf("%s: handler saw %q %q", tc.name, resp.Header.Get("X-Proto"), resp.Header.Get("X-TLS"))
+		}
+		for k := range tc.trailer {
+			if resp.Trailer.Get(k) != tc.trailer.Get(k) {
+				t.Errorf("%s: trailer %s = %q, want %q", tc.name, k, resp.Trailer.Get(k), tc.trailer.Get(k))
+			}
+		}
+	}
+	if st := s.Stats(); st.HandedOver != 0 || st.Served < 3 {
+		t.Errorf("stats %+v: want hits served here, nothing handed over", st)
+	}
+}
+
+// Many concurrent streams on one connection, hits and handler requests
+// mixed.
+func TestH2_concurrentStreams(t *testing.T) {
+	_, addr := startH2Server(t, nil)
+	c := h2Client()
+	var wg sync.WaitGroup
+	errs := make(chan error, 400)
+	for i := range 400 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			path, want := fmt.Sprintf("/fast/%d", i%50), strings.Repeat("f", i%50)
+			if i%3 == 0 {
+				path, want = fmt.Sprintf("/big/%d", i*100), strings.Repeat("b", i*100)
+			}
+			resp, err := c.Get("https://" + addr + path)
+			if err != nil {
+				errs <- err
+				return
+			}
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil || string(b) != want {
+				errs <- fmt.Errorf("%s: %v %d bytes", path, err, len(b))
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// net/http's client with ForceAttemptHTTP2 negotiates h2 and is served
+// here, not handed over.
+func TestH2_netHTTPClient(t *testing.T) {
+	s, addr := startH2Server(t, nil)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, ForceAttemptHTTP2: true}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Get("https://" + addr + "/fast/3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 || string(b) != "fff" || s.Stats().HandedOver != 0 {
+		t.Errorf("%s %q, handed over %d", resp.Proto, b, s.Stats().HandedOver)
+	}
+}
+
+// Graceful shutdown lets a running stream finish, then closes.
+func TestH2_shutdownDrains(t *testing.T) {
+	s, addr := startH2Server(t, nil)
+	c := h2Client()
+	got := make(chan string, 1)
+	go func() {
+		resp, err := c.Get("https://" + addr + "/slow")
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got <- fmt.Sprint(resp.StatusCode, string(b))
+	}()
+	time.Sleep(200 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 4*time.Second {
+		t.Errorf("Shutdown returned after %v, before the stream ended", d)
+	}
+	if g := <-got; g != "200" {
+		t.Errorf("stream during shutdown: %q", g)
+	}
+	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		t.Errorf("still accepting after Shutdown")
+	}
+}
