@@ -41,28 +41,28 @@ const (
 type h2Code uint32
 
 const (
-	codeNo               h2Code = 0x0
-	codeProtocol         h2Code = 0x1
-	codeInternal         h2Code = 0x2
-	codeFlowControl      h2Code = 0x3
-	codeStreamClosed     h2Code = 0x5
-	codeFrameSize        h2Code = 0x6
-	codeRefusedStream    h2Code = 0x7
-	codeCancel           h2Code = 0x8
-	codeCompression      h2Code = 0x9
-	codeEnhanceYourCalm  h2Code = 0xb
-	settingHeaderTable          = 0x1
-	settingEnablePush           = 0x2
-	settingMaxStreams           = 0x3
-	settingInitialWindow        = 0x4
-	settingMaxFrameSize         = 0x5
-	settingMaxHeaderList        = 0x6
-	maxWindow                   = 1<<31 - 1
-	h2DefaultWindow             = 65535
-	h2FrameHeaderLen            = 9
-	h2DefaultMaxFrameSize       = 16384
-	h2MaxFrameSizeLimit         = 1<<24 - 1
-	h2DefaultMaxHeaderListBytes = 1 << 20
+	codeNo                      h2Code = 0x0
+	codeProtocol                h2Code = 0x1
+	codeInternal                h2Code = 0x2
+	codeFlowControl             h2Code = 0x3
+	codeStreamClosed            h2Code = 0x5
+	codeFrameSize               h2Code = 0x6
+	codeRefusedStream           h2Code = 0x7
+	codeCancel                  h2Code = 0x8
+	codeCompression             h2Code = 0x9
+	codeEnhanceYourCalm         h2Code = 0xb
+	settingHeaderTable                 = 0x1
+	settingEnablePush                  = 0x2
+	settingMaxStreams                  = 0x3
+	settingInitialWindow               = 0x4
+	settingMaxFrameSize                = 0x5
+	settingMaxHeaderList               = 0x6
+	maxWindow                          = 1<<31 - 1
+	h2DefaultWindow                    = 65535
+	h2FrameHeaderLen                   = 9
+	h2DefaultMaxFrameSize              = 16384
+	h2MaxFrameSizeLimit                = 1<<24 - 1
+	h2DefaultMaxHeaderListBytes        = 1 << 20
 )
 
 // What this server offers and bounds (its SETTINGS and limits against
@@ -110,6 +110,7 @@ type h2stream struct {
 	// localDone: ours is ended (END_STREAM sent or RST_STREAM).
 	remoteDone, localDone bool
 	reset                 bool // RST_STREAM sent or received: writes fail
+	peerReset             bool // RST_STREAM received
 	handler               bool // a handler goroutine runs it
 	sendWin               int64
 	recvWin               int64 // what the peer may still send
@@ -138,7 +139,7 @@ type h2conn struct {
 	tooBig    bool
 	blockRead int // header block bytes of the block being read
 	// contID is the stream whose header block continues (0: none).
-	contID                uint32
+	contID                 uint32
 	contEndStream, contBad bool
 
 	maxClientID   uint32
@@ -475,6 +476,7 @@ func (h *h2conn) settings(flags byte, id uint32, p []byte) error {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	grew := false
 	for ; len(p) > 0; p = p[6:] {
 		v := binary.BigEndian.Uint32(p[2:6])
 		switch binary.BigEndian.Uint16(p) {
@@ -494,7 +496,7 @@ func (h *h2conn) settings(flags byte, id uint32, p []byte) error {
 					return connError{codeFlowControl, "stream window overflow"}
 				}
 			}
-			h.windowGrewLocked()
+			grew = grew || delta > 0
 		case settingMaxFrameSize:
 			if v < h2DefaultMaxFrameSize || v > h2MaxFrameSizeLimit {
 				return connError{codeProtocol, "SETTINGS_MAX_FRAME_SIZE"}
@@ -508,6 +510,9 @@ func (h *h2conn) settings(flags byte, id uint32, p []byte) error {
 		return connError{codeEnhanceYourCalm, "SETTINGS flood"}
 	}
 	h.out = appendFrameHeader(h.out, 0, frameSettings, flagAck, 0)
+	if grew {
+		h.windowGrewLocked() // after the ACK: the peer applies its settings first
+	}
 	return nil
 }
 
@@ -586,7 +591,7 @@ func (h *h2conn) rstStream(id uint32, p []byte) error {
 			return connError{codeEnhanceYourCalm, "too many streams reset"}
 		}
 	}
-	st.reset = true
+	st.reset, st.peerReset = true, true
 	h.endStreamLocked(st, true)
 	return nil
 }
@@ -654,8 +659,11 @@ func (h *h2conn) data(flags byte, id uint32, p []byte) error {
 		return connError{codeProtocol, "DATA on an idle stream"}
 	}
 	if st == nil || st.remoteDone {
+		// A closed or half-closed (remote) stream: STREAM_CLOSED (RFC 9113
+		// section 5.1), but for DATA still in flight after our own
+		// RST_STREAM, which is ignored.
 		h.creditConnLocked(size)
-		if st == nil {
+		if st == nil || st.peerReset {
 			h.out = appendRSTStream(h.out, id, codeStreamClosed)
 		} else if !st.reset {
 			h.resetLocked(st, codeStreamClosed)
@@ -785,6 +793,10 @@ func (h *h2conn) headerBlock(id uint32) error {
 	if st != nil {
 		// Trailers (RFC 9113 section 8.1): they end the stream.
 		defer h.mu.Unlock()
+		if st.peerReset {
+			h.out = appendRSTStream(h.out, id, codeStreamClosed)
+			return nil
+		}
 		if st.remoteDone {
 			h.resetLocked(st, codeStreamClosed)
 			return nil
@@ -946,4 +958,3 @@ func appendGoAway(dst []byte, last uint32, code h2Code) []byte {
 	dst = binary.BigEndian.AppendUint32(dst, last)
 	return binary.BigEndian.AppendUint32(dst, uint32(code))
 }
-

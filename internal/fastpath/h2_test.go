@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -214,3 +218,36 @@ func TestH2_shutdownDrains(t *testing.T) {
 		t.Errorf("still accepting after Shutdown")
 	}
 }
+
+// h2spec (github.com/summerwind/h2spec), a conformance suite we did not
+// write, finds no failure. It is looked up in PATH and in $GOPATH/bin
+// (`go install github.com/summerwind/h2spec/cmd/h2spec@latest`); the test
+// is skipped only when it is not installed.
+func TestH2_h2spec(t *testing.T) {
+	bin, err := exec.LookPath("h2spec")
+	if err != nil {
+		gopath, _ := exec.Command("go", "env", "GOPATH").Output()
+		bin = filepath.Join(strings.TrimSpace(string(gopath)), "bin", "h2spec")
+		if _, err := os.Stat(bin); err != nil {
+			t.Skip("h2spec not installed (go install github.com/summerwind/h2spec/cmd/h2spec@latest)")
+		}
+	}
+	_, addr := startH2Server(t, nil)
+	host, port, _ := net.SplitHostPort(addr)
+	args := []string{"-t", "-k", "-h", host, "-p", port, "-o", "3", "-P", "/fast/3"}
+	if *h2specStrict {
+		args = append(args, "-S")
+	}
+	if *h2specOnly != "" {
+		args = append(args, "-v", *h2specOnly)
+	}
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte(" 0 failed")) {
+		t.Errorf("h2spec: %v\n%s", err, out)
+	}
+}
+
+var (
+	h2specStrict = flag.Bool("h2spec.strict", false, "run h2spec's strict cases too")
+	h2specOnly   = flag.String("h2spec.only", "", "run only this h2spec case (e.g. http2/6.9.2/1), verbosely")
+)
