@@ -833,8 +833,16 @@ func (h *h2conn) headerBlock(id uint32) error {
 		return nil // after our GOAWAY: not served
 	}
 	if len(h.streams) >= h2MaxStreams {
+		// Past SETTINGS_MAX_CONCURRENT_STREAMS: refused, and counted
+		// with the resets (a rapid reset flood ends up here once the
+		// handlers it started fill the limit).
 		h.out = appendRSTStream(h.out, id, codeRefusedStream)
+		h.resetTokens--
+		calm := h.resetTokens < 0
 		h.mu.Unlock()
+		if calm {
+			return connError{codeEnhanceYourCalm, "too many streams refused or reset"}
+		}
 		return nil
 	}
 	h.idleSince = h.received

@@ -67,6 +67,8 @@ func h2TestHandler(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Link", "</a.css>; rel=preload")
 		w.WriteHeader(http.StatusEarlyHints)
 		io.WriteString(w, "after hints")
+	case r.URL.Path == "/stuck": // ignores its context
+		time.Sleep(2 * time.Second)
 	case r.URL.Path == "/slow":
 		select {
 		case <-r.Context().Done():
