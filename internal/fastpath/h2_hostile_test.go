@@ -234,7 +234,9 @@ func TestH2_hostilePeers(t *testing.T) {
 		{":path not absolute", func(r *rawH2) { r.headers(1, true, block(":method", "GET", ":scheme", "https", ":path", "fast/1")) }, nil, &protocol},
 		{"two :method", func(r *rawH2) { r.headers(1, true, getBlock("/fast/1", ":method", "GET")) }, nil, &protocol},
 		{":status in a request", func(r *rawH2) { r.headers(1, true, getBlock("/fast/1", ":status", "200")) }, nil, &protocol},
-		{"unknown pseudo-header", func(r *rawH2) { r.headers(1, true, block(":method", "GET", ":scheme", "https", ":path", "/", ":x", "1")) }, nil, &protocol},
+		{"unknown pseudo-header", func(r *rawH2) {
+			r.headers(1, true, block(":method", "GET", ":scheme", "https", ":path", "/", ":x", "1"))
+		}, nil, &protocol},
 		{"pseudo-header after a field", func(r *rawH2) {
 			r.headers(1, true, block(":method", "GET", ":scheme", "https", "x-a", "1", ":path", "/"))
 		}, nil, &protocol},
