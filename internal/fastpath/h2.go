@@ -163,6 +163,7 @@ type h2conn struct {
 	connUnacked int64
 	out, spare  []byte
 	windowCh    chan struct{} // closed when send windows grow or streams reset
+	windowWait  bool          // a handler took windowCh to wait on it
 	closed      bool
 
 	wmu       sync.Mutex // held while writing to nc
@@ -557,10 +558,7 @@ func (h *h2conn) windowUpdate(id uint32, p []byte) error {
 // windowGrewLocked wakes the handlers waiting for window and sends the
 // queued bodies of fast hits.
 func (h *h2conn) windowGrewLocked() {
-	if h.windowCh != nil {
-		close(h.windowCh)
-		h.windowCh = make(chan struct{})
-	}
+	h.wakeWritersLocked()
 	for _, st := range h.streams {
 		if st.pending != nil {
 			h.sendPendingLocked(st)
@@ -627,13 +625,19 @@ func (h *h2conn) endStreamLocked(st *h2stream, reset bool) {
 		if st.body != nil {
 			st.body.closeLocked(errStreamReset)
 		}
-		if h.windowCh != nil {
-			close(h.windowCh)
-			h.windowCh = make(chan struct{})
-		}
+		h.wakeWritersLocked()
 	}
 	if st.remoteDone && st.localDone && !st.handler {
 		delete(h.streams, st.id)
+	}
+}
+
+// wakeWritersLocked wakes the handlers waiting for send window.
+func (h *h2conn) wakeWritersLocked() {
+	if h.windowCh != nil && h.windowWait {
+		close(h.windowCh)
+		h.windowCh = make(chan struct{})
+		h.windowWait = false
 	}
 }
 
@@ -907,9 +911,15 @@ func (h *h2conn) appendHeadersLocked(dst []byte, id uint32, block []byte, endStr
 // appendDataLocked appends as much of body as the windows allow, as DATA
 // frames; it returns what is left.
 func (h *h2conn) appendDataLocked(st *h2stream, body []byte, endStream bool) []byte {
+	return h.appendDataWinLocked(st.id, &st.sendWin, body, endStream)
+}
+
+// appendDataWinLocked is appendDataLocked for stream id whose send window
+// is *win (a fast hit has no h2stream unless it must wait).
+func (h *h2conn) appendDataWinLocked(id uint32, win *int64, body []byte, endStream bool) []byte {
 	for {
 		n := int64(len(body))
-		n = min(n, st.sendWin, h.connSendWin, int64(h.peerMaxFrame))
+		n = min(n, *win, h.connSendWin, int64(h.peerMaxFrame))
 		if n < 0 {
 			n = 0
 		}
@@ -920,9 +930,9 @@ func (h *h2conn) appendDataLocked(st *h2stream, body []byte, endStream bool) []b
 		if endStream && int(n) == len(body) {
 			flags = flagEndStream
 		}
-		h.out = appendFrameHeader(h.out, int(n), frameData, flags, st.id)
+		h.out = appendFrameHeader(h.out, int(n), frameData, flags, id)
 		h.out = append(h.out, body[:n]...)
-		st.sendWin -= n
+		*win -= n
 		h.connSendWin -= n
 		body = body[n:]
 		if len(body) == 0 {

@@ -173,11 +173,10 @@ func (h *h2conn) serveFast(id uint32, rh *requestHeaders) bool {
 	if end {
 		return true
 	}
-	st := &h2stream{id: id, remoteDone: true, sendWin: h.peerInitWin, declared: -1}
-	if rest := h.appendDataLocked(st, body, true); rest != nil {
+	win := h.peerInitWin
+	if rest := h.appendDataWinLocked(id, &win, body, true); rest != nil {
 		// Waits for WINDOW_UPDATE (windowGrewLocked sends it).
-		st.pending = rest
-		h.streams[id] = st
+		h.streams[id] = &h2stream{id: id, remoteDone: true, sendWin: win, declared: -1, pending: rest}
 	}
 	return true
 }

@@ -344,6 +344,9 @@ func (w *h2ResponseWriter) sendBody(p []byte, endStream bool) error {
 			h.endStreamLocked(w.st, false)
 		}
 		ch := h.windowCh
+		if rest != nil {
+			h.windowWait = true
+		}
 		h.mu.Unlock()
 		if rest == nil {
 			body = nil
