@@ -540,6 +540,9 @@ func (h *h2conn) windowUpdate(id uint32, p []byte) error {
 		if id > h.maxClientID {
 			return connError{codeProtocol, "WINDOW_UPDATE on an idle stream"}
 		}
+		if inc == 0 {
+			h.out = appendRSTStream(h.out, id, codeProtocol)
+		}
 		return nil // a closed stream: frames may still be in flight
 	}
 	if inc == 0 {
