@@ -404,6 +404,12 @@ func (h *h2conn) frame(typ, flags byte, id uint32, p []byte) error {
 		}
 		h.seenSettings = true
 	}
+	if id%2 == 0 && id != 0 && typ <= frameContinuation && typ != framePriority && typ != frameSettings &&
+		typ != framePing && typ != frameGoAway {
+		// Even streams are the server's, and this one opens none: idle
+		// for ever (RFC 9113 section 5.1.1).
+		return connError{codeProtocol, "frame on a server stream"}
+	}
 	switch typ {
 	case frameData:
 		return h.data(flags, id, p)
@@ -413,12 +419,17 @@ func (h *h2conn) frame(typ, flags byte, id uint32, p []byte) error {
 		if id == 0 {
 			return connError{codeProtocol, "PRIORITY on stream 0"}
 		}
+		bad := codeNo
 		if len(p) != 5 {
-			h.resetStream(id, codeFrameSize)
-			return nil
+			bad = codeFrameSize
+		} else if binary.BigEndian.Uint32(p)&(1<<31-1) == id {
+			bad = codeProtocol // depends on itself
 		}
-		if binary.BigEndian.Uint32(p)&(1<<31-1) == id {
-			h.resetStream(id, codeProtocol) // depends on itself
+		if bad != codeNo {
+			if id%2 == 0 {
+				return connError{bad, "bad PRIORITY on a server stream"}
+			}
+			h.resetStream(id, bad)
 		}
 		return nil
 	case frameRSTStream:

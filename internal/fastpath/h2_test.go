@@ -257,3 +257,42 @@ var (
 	h2specStrict = flag.Bool("h2spec.strict", false, "run h2spec's strict cases too")
 	h2specOnly   = flag.String("h2spec.only", "", "run only this h2spec case (e.g. http2/6.9.2/1), verbosely")
 )
+
+// Debian's curl (--http2), nghttp and h2load (nghttp2-client) speak to
+// the server: hits, a handler answer, an uploaded body, a load of
+// multiplexed hits. Skipped only when a tool is not installed.
+func TestH2_curlAndNghttp2Clients(t *testing.T) {
+	_, addr := startH2Server(t, nil)
+	base := "https://" + addr
+	body := filepath.Join(t.TempDir(), "body")
+	os.WriteFile(body, bytes.Repeat([]byte("u"), 100000), 0o644)
+	tests := []struct {
+		name string
+		cmd  []string
+		want []string // substrings of the output
+	}{
+		{"curl hit", []string{"curl", "-sk", "--http2", "-w", " %{http_version} %{http_code}", base + "/fast/5"}, []string{"fffff 2 200"}},
+		{"curl handler", []string{"curl", "-sk", "--http2", "-w", " %{http_version}", base + "/other?x=1"}, []string{"GET /other?x=1", " 2"}},
+		{"curl upload", []string{"curl", "-sk", "--http2", "--data-binary", "@" + body, "-o", "/dev/null", "-w", "%{http_version} %{size_download}", base + "/echo"}, []string{"2 100000"}},
+		{"curl HEAD", []string{"curl", "-sk", "--http2", "-I", base + "/fast/5"}, []string{"HTTP/2 200", "content-length: 5", "x-path: fast"}},
+		{"nghttp hit", []string{"nghttp", "-v", base + "/fast/4"}, []string{":status: 200", "ffff", "END_STREAM"}},
+		{"nghttp upload, trailers", []string{"nghttp", "-v", "-d", body, base + "/echo"}, []string{"x-sum: 100000", "x-late: late"}},
+		{"h2load", []string{"h2load", "-n", "2000", "-c", "4", "-m", "16", base + "/fast/1024"}, []string{"2000 succeeded, 0 failed", "status codes: 2000 2xx"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := exec.LookPath(tc.cmd[0]); err != nil {
+				t.Skipf("%s not installed (Debian: curl, nghttp2-client)", tc.cmd[0])
+			}
+			out, err := exec.Command(tc.cmd[0], tc.cmd[1:]...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v: %v\n%s", tc.cmd, err, out)
+			}
+			for _, w := range tc.want {
+				if !bytes.Contains(out, []byte(w)) {
+					t.Errorf("%v: output lacks %q:\n%.2000s", tc.cmd, w, out)
+				}
+			}
+		})
+	}
+}
