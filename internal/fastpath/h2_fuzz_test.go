@@ -117,4 +117,3 @@ func FuzzHPACKEncode(f *testing.F) {
 		}
 	})
 }
-
