@@ -155,6 +155,7 @@ type h2conn struct {
 	req     Request
 	fastBuf []byte
 	hdrBuf  []byte
+	nameBuf []byte // a field name being lowercased
 
 	mu          sync.Mutex
 	streams     map[uint32]*h2stream
@@ -259,7 +260,17 @@ func (h *h2conn) serve() {
 			h.end = copy(h.in, h.in[h.start:h.end])
 			h.start = 0
 		}
-		h.c.extendDeadline(h.received, h.s.IdleTimeout)
+		switch {
+		case h.goingAway:
+			// Draining: look again soon (a handler that finishes also
+			// wakes the read: handlerDone).
+			h.c.deadline = time.Now().Add(250 * time.Millisecond)
+			h.nc.SetReadDeadline(h.c.deadline)
+		case h.s.IdleTimeout > 0:
+			h.c.extendDeadline(h.received, h.s.IdleTimeout)
+		default:
+			h.c.setDeadline(time.Time{}) // the handshake's is over
+		}
 		n, err := h.nc.Read(h.in[h.end:])
 		h.received = time.Now()
 		h.end += n
@@ -603,7 +614,7 @@ func (h *h2conn) rstStream(id uint32, p []byte) error {
 			return connError{codeEnhanceYourCalm, "too many streams reset"}
 		}
 	}
-	st.reset, st.peerReset = true, true
+	st.peerReset = true
 	h.endStreamLocked(st, true)
 	return nil
 }
@@ -623,7 +634,6 @@ func (h *h2conn) resetLocked(st *h2stream, code h2Code) {
 	if !st.reset {
 		h.out = appendRSTStream(h.out, st.id, code)
 	}
-	st.reset = true
 	h.endStreamLocked(st, true)
 }
 
@@ -631,7 +641,7 @@ func (h *h2conn) resetLocked(st *h2stream, code h2Code) {
 // are done; a finished stream leaves the map when no handler runs it.
 func (h *h2conn) endStreamLocked(st *h2stream, reset bool) {
 	if reset {
-		st.remoteDone, st.localDone = true, true
+		st.reset, st.remoteDone, st.localDone = true, true, true
 		st.pending = nil
 		if st.cancel != nil {
 			st.cancel()

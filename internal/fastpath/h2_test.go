@@ -14,10 +14,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 )
 
 // startH2Server runs a TLS fast-path Server that serves HTTP/2 itself
@@ -294,5 +296,73 @@ func TestH2_curlAndNghttp2Clients(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// ServeFast's HTTP/1.1 heads become HPACK blocks x/net's decoder reads
+// back as the same fields, lowercased, without Connection.
+func TestAppendH1HeadAsHPACK(t *testing.T) {
+	long := strings.Repeat("X-Long-Name", 20)
+	tests := []struct {
+		head string
+		want []string // name, value pairs; nil: refused
+	}{
+		{"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nX-Cache: Hit from cloudfront\r\n\r\n",
+			[]string{":status", "200", "content-type", "text/plain", "content-length", "5", "x-cache", "Hit from cloudfront"}},
+		{"HTTP/1.1 301 Moved Permanently\r\nLocation: /x\r\nConnection: close\r\n" + long + ": v\r\nEmpty:\r\n\r\n",
+			[]string{":status", "301", "location", "/x", strings.ToLower(long), "v", "empty", ""}},
+		{"HTTP/1.1 203 Non-Authoritative Information\r\nVia: 2.0 x\r\n\r\n", []string{":status", "203", "via", "2.0 x"}},
+		{"HTTP/1.0 200 OK\r\n\r\n", nil},
+		{"HTTP/1.1 2x0 OK\r\n\r\n", nil},
+		{"HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", nil},
+		{"HTTP/1.1 200 OK\r\nA: b\r\n", nil},
+	}
+	var scratch []byte
+	for _, tc := range tests {
+		b, ok := appendH1HeadAsHPACK(nil, []byte(tc.head), &scratch)
+		if ok != (tc.want != nil) {
+			t.Errorf("%q: ok %v", tc.head, ok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		fields, err := hpack.NewDecoder(4096, nil).DecodeFull(b)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.head, err)
+		}
+		var got []string
+		for _, f := range fields {
+			got = append(got, f.Name, f.Value)
+		}
+		if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("%q: %q, want %q", tc.head, got, tc.want)
+		}
+	}
+}
+
+// Without IdleTimeout an idle connection costs no CPU (the handshake's
+// deadline is cleared, not spun on) and is still served afterwards.
+func TestH2_noIdleTimeoutIdlesQuietly(t *testing.T) {
+	_, addr := startH2Server(t, func(s *Server) {
+		s.IdleTimeout = 0
+		s.ReadHeaderTimeout = 100 * time.Millisecond
+	})
+	r := dialRawH2(t, addr)
+	r.headers(1, true, getBlock("/fast/1"))
+	if o := r.read(5*time.Second, func(o *outcome) bool { return o.status[1] != "" }); o.status[1] != "200" {
+		t.Fatalf("status %q", o.status[1])
+	}
+	var before, after syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	time.Sleep(time.Second)
+	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	cpu := time.Duration(after.Utime.Nano()+after.Stime.Nano()-before.Utime.Nano()-before.Stime.Nano()) * time.Nanosecond
+	if cpu > 300*time.Millisecond {
+		t.Errorf("%v of CPU in a second of idleness", cpu)
+	}
+	r.headers(3, true, getBlock("/fast/2"))
+	if o := r.read(5*time.Second, func(o *outcome) bool { return o.status[3] != "" }); o.status[3] != "200" {
+		t.Fatalf("after idling: status %q GOAWAY %v closed %v", o.status[3], o.goaway, o.closed)
 	}
 }

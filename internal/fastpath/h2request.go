@@ -159,7 +159,7 @@ func (h *h2conn) serveFast(id uint32, rh *requestHeaders) bool {
 		return false
 	}
 	h.s.served.Add(1)
-	block, ok := appendH1HeadAsHPACK(h.hdrBuf[:0], head)
+	block, ok := appendH1HeadAsHPACK(h.hdrBuf[:0], head, &h.nameBuf)
 	h.hdrBuf = block[:0]
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -184,7 +184,7 @@ func (h *h2conn) serveFast(id uint32, rh *requestHeaders) bool {
 // appendH1HeadAsHPACK converts an HTTP/1.1 response head written by
 // Handler.ServeFast ("HTTP/1.1 200 OK\r\nName: value\r\n...\r\n") into an
 // HPACK block: field names lowercased, Connection dropped.
-func appendH1HeadAsHPACK(dst, head []byte) ([]byte, bool) {
+func appendH1HeadAsHPACK(dst, head []byte, scratch *[]byte) ([]byte, bool) {
 	line, rest, ok := cutCRLF(head)
 	if !ok || len(line) < 12 || string(line[:9]) != "HTTP/1.1 " {
 		return dst, false
@@ -197,7 +197,6 @@ func appendH1HeadAsHPACK(dst, head []byte) ([]byte, bool) {
 		status = status*10 + int(c-'0')
 	}
 	dst = appendStatus(dst, status)
-	var name [64]byte
 	for {
 		line, rest, ok = cutCRLF(rest)
 		if !ok {
@@ -210,16 +209,17 @@ func appendH1HeadAsHPACK(dst, head []byte) ([]byte, bool) {
 		for colon < len(line) && line[colon] != ':' {
 			colon++
 		}
-		if colon == len(line) || colon > len(name) {
+		if colon == len(line) {
 			return dst, false
 		}
-		n := name[:colon]
-		for i, c := range line[:colon] {
+		n := (*scratch)[:0]
+		for _, c := range line[:colon] {
 			if 'A' <= c && c <= 'Z' {
 				c += 'a' - 'A'
 			}
-			n[i] = c
+			n = append(n, c)
 		}
+		*scratch = n
 		v := line[colon+1:]
 		for len(v) > 0 && v[0] == ' ' {
 			v = v[1:]
