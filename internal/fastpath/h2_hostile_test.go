@@ -359,3 +359,18 @@ func TestH2_idleAndPingFlood(t *testing.T) {
 		t.Fatal("PING flood without reading: connection still open after 15 s")
 	}
 }
+
+// A request with Expect: 100-continue gets "100 Continue" when the handler
+// reads its body, then the answer.
+func TestH2_expectContinue(t *testing.T) {
+	_, addr := startH2Server(t, nil)
+	r := dialRawH2(t, addr)
+	r.headers(1, false, block(":method", "POST", ":scheme", "https", ":authority", "h", ":path", "/echo", "expect", "100-continue"))
+	if o := r.read(5*time.Second, func(o *outcome) bool { return o.status[1] != "" }); o.status[1] != "100" {
+		t.Fatalf("status %q before the body, want 100", o.status[1])
+	}
+	r.fr.WriteData(1, true, []byte("abc"))
+	if o := r.read(5*time.Second, func(o *outcome) bool { return o.status[1] != "" }); o.status[1] != "200" {
+		t.Fatalf("status %q after the body, want 200", o.status[1])
+	}
+}

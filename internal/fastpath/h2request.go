@@ -254,6 +254,8 @@ func (h *h2conn) startHandler(id uint32, rh *requestHeaders, endStream bool) {
 		declared: rh.contentLength, req: req, cancel: cancel}
 	if !endStream {
 		st.body = &h2body{h: h, st: st, wake: make(chan struct{}, 1)}
+		// As net/http: "100 Continue" when the handler first reads.
+		st.body.needContinue = strings.EqualFold(req.Header.Get("Expect"), "100-continue")
 		req.Body = st.body
 	}
 	h.mu.Lock()
@@ -325,6 +327,8 @@ type h2body struct {
 	err      error // io.EOF or why the stream ended
 	wake     chan struct{}
 	deadline time.Time // http.ResponseController.SetReadDeadline
+	// needContinue: the viewer waits for "100 Continue" before sending.
+	needContinue bool
 }
 
 func (b *h2body) signal() {
@@ -349,6 +353,15 @@ func (b *h2body) closeLocked(err error) {
 func (b *h2body) Read(p []byte) (int, error) {
 	h := b.h
 	h.mu.Lock()
+	if b.needContinue {
+		b.needContinue = false
+		if len(b.buf) == 0 && !b.done && !b.st.reset {
+			h.out = h.appendHeadersLocked(h.out, b.st.id, appendStatus(nil, http.StatusContinue), false)
+			h.mu.Unlock()
+			h.flush()
+			h.mu.Lock()
+		}
+	}
 	for len(b.buf) == 0 && !b.done {
 		h.mu.Unlock()
 		var timeout <-chan time.Time
