@@ -264,7 +264,11 @@ func (h *h2conn) startHandler(id uint32, rh *requestHeaders, endStream bool) {
 	h.mu.Unlock()
 	h.s.declined.Add(1)
 	w := &h2ResponseWriter{h: h, st: st, req: req, header: make(http.Header, 12), contentLength: -1}
-	go w.run(h.s.Fallback.Handler)
+	handler := h.s.Fallback.Handler
+	if handler == nil {
+		handler = http.DefaultServeMux // as net/http
+	}
+	go w.run(handler)
 }
 
 func (h *h2conn) baseContext() context.Context {
