@@ -1,6 +1,7 @@
 package fastpath
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -205,11 +206,8 @@ func appendH1HeadAsHPACK(dst, head []byte, scratch *[]byte) ([]byte, bool) {
 		if len(line) == 0 {
 			return dst, true
 		}
-		colon := 0
-		for colon < len(line) && line[colon] != ':' {
-			colon++
-		}
-		if colon == len(line) {
+		colon := bytes.IndexByte(line, ':')
+		if colon < 0 {
 			return dst, false
 		}
 		n := (*scratch)[:0]
@@ -232,12 +230,11 @@ func appendH1HeadAsHPACK(dst, head []byte, scratch *[]byte) ([]byte, bool) {
 }
 
 func cutCRLF(b []byte) (line, rest []byte, ok bool) {
-	for i := 0; i+1 < len(b); i++ {
-		if b[i] == '\r' && b[i+1] == '\n' {
-			return b[:i], b[i+2:], true
-		}
+	i := bytes.Index(b, crlf)
+	if i < 0 {
+		return nil, nil, false
 	}
-	return nil, nil, false
+	return b[:i], b[i+2:], true
 }
 
 // startHandler runs Fallback's handler for the stream in a goroutine of its
