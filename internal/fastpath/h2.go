@@ -142,6 +142,10 @@ type h2conn struct {
 	contID                 uint32
 	contEndStream, contBad bool
 
+	// resetIDs are the last streams reset by this server (noteResetLocked).
+	resetIDs  [16]uint32
+	resetNext uint32
+
 	maxClientID   uint32
 	peerMaxFrame  uint32
 	peerInitWin   int64
@@ -628,13 +632,34 @@ func (h *h2conn) resetStream(id uint32, code h2Code) {
 		return
 	}
 	h.out = appendRSTStream(h.out, id, code)
+	h.noteResetLocked(id)
 }
 
 func (h *h2conn) resetLocked(st *h2stream, code h2Code) {
 	if !st.reset {
 		h.out = appendRSTStream(h.out, st.id, code)
+		if !st.remoteDone {
+			h.noteResetLocked(st.id)
+		}
 	}
 	h.endStreamLocked(st, true)
+}
+
+// noteResetLocked remembers a stream this server reset while the peer
+// could still send on it: its frames in flight are then ignored (RFC 9113
+// section 5.4.2), not answered with STREAM_CLOSED.
+func (h *h2conn) noteResetLocked(id uint32) {
+	h.resetIDs[h.resetNext%uint32(len(h.resetIDs))] = id
+	h.resetNext++
+}
+
+func (h *h2conn) recentlyResetLocked(id uint32) bool {
+	for _, r := range h.resetIDs {
+		if r == id {
+			return true
+		}
+	}
+	return false
 }
 
 // endStreamLocked ends both sides of st if reset, else checks whether both
@@ -691,6 +716,9 @@ func (h *h2conn) data(flags byte, id uint32, p []byte) error {
 		// section 5.1), but for DATA still in flight after our own
 		// RST_STREAM, which is ignored.
 		h.creditConnLocked(size)
+		if st == nil && h.recentlyResetLocked(id) {
+			return nil
+		}
 		if st == nil || st.peerReset {
 			h.out = appendRSTStream(h.out, id, codeStreamClosed)
 		} else if !st.reset {
@@ -865,6 +893,7 @@ func (h *h2conn) headerBlock(id uint32) error {
 		// with the resets (a rapid reset flood ends up here once the
 		// handlers it started fill the limit).
 		h.out = appendRSTStream(h.out, id, codeRefusedStream)
+		h.noteResetLocked(id)
 		h.resetTokens--
 		calm := h.resetTokens < 0
 		h.mu.Unlock()
@@ -905,6 +934,7 @@ func (h *h2conn) answerStatus(id uint32, status int, remoteDone bool) {
 	h.out = h.appendHeadersLocked(h.out, id, h.hdrBuf, true)
 	if !remoteDone {
 		h.out = appendRSTStream(h.out, id, codeNo)
+		h.noteResetLocked(id)
 	}
 }
 

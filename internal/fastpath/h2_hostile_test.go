@@ -374,3 +374,24 @@ func TestH2_expectContinue(t *testing.T) {
 		t.Fatalf("status %q after the body, want 200", o.status[1])
 	}
 }
+
+// DATA still in flight after the server reset the stream (its answer was
+// complete before the body) is ignored, not answered with STREAM_CLOSED,
+// and its connection window is given back.
+func TestH2_dataAfterOwnResetIgnored(t *testing.T) {
+	_, addr := startH2Server(t, nil)
+	r := dialRawH2(t, addr)
+	r.headers(1, false, block(":method", "POST", ":scheme", "https", ":authority", "h", ":path", "/stream"))
+	o := r.read(5*time.Second, func(o *outcome) bool { _, ok := o.rst[1]; return ok })
+	if o.rst[1] != http2.ErrCodeNo {
+		t.Fatalf("RST_STREAM %v, want NO_ERROR after the complete answer", o.rst)
+	}
+	for range 4 {
+		r.fr.WriteData(1, false, make([]byte, 16000))
+	}
+	r.headers(3, true, getBlock("/fast/1"))
+	o = r.read(5*time.Second, func(o *outcome) bool { return o.status[3] != "" })
+	if len(o.rst) != 0 || o.status[3] != "200" {
+		t.Fatalf("after DATA in flight: RST_STREAM %v, status %q", o.rst, o.status[3])
+	}
+}
