@@ -132,6 +132,7 @@ type h2conn struct {
 	in         []byte
 	start, end int
 	received   time.Time
+	headStart  time.Time // when the incomplete header block's first bytes came
 
 	dec       *hpack.Decoder
 	fields    []hpack.HeaderField
@@ -264,12 +265,32 @@ func (h *h2conn) serve() {
 			h.end = copy(h.in, h.in[h.start:h.end])
 			h.start = 0
 		}
+		// A header block (or a frame header) left incomplete must be
+		// completed within ReadHeaderTimeout of its first bytes, as an
+		// HTTP/1.1 head: a peer cannot hold the connection by trickling.
+		if h.contID != 0 || h.start < h.end && (h.end-h.start < 4 || h.in[h.start+3] == frameHeaders || h.in[h.start+3] == frameContinuation) {
+			if h.headStart.IsZero() {
+				h.headStart = h.received
+			}
+		} else {
+			h.headStart = time.Time{}
+		}
+		h.mu.Lock()
+		idle := h.handlers == 0
+		since := h.idleSince
+		h.mu.Unlock()
 		switch {
 		case h.goingAway:
 			// Draining: look again soon (a handler that finishes also
 			// wakes the read: handlerDone).
 			h.c.deadline = time.Now().Add(250 * time.Millisecond)
 			h.nc.SetReadDeadline(h.c.deadline)
+		case !h.headStart.IsZero() && h.s.ReadHeaderTimeout > 0:
+			h.c.setDeadline(h.headStart.Add(h.s.ReadHeaderTimeout))
+		case h.s.IdleTimeout > 0 && idle:
+			// Idle from the last stream's start or end, whatever the peer
+			// sends meanwhile (PINGs do not keep a connection).
+			h.c.extendDeadline(since, h.s.IdleTimeout)
 		case h.s.IdleTimeout > 0:
 			h.c.extendDeadline(h.received, h.s.IdleTimeout)
 		default:
@@ -285,21 +306,23 @@ func (h *h2conn) serve() {
 			if h.s.closing.Load() || h.goingAway {
 				continue // the loop above sends the GOAWAY, or waits for handlers
 			}
-			h.mu.Lock()
-			idle := h.handlers == 0 && h.received.Sub(h.idleSince) >= h.s.IdleTimeout
-			next := h.idleSince.Add(h.s.IdleTimeout)
-			h.mu.Unlock()
+			if !h.headStart.IsZero() && h.s.ReadHeaderTimeout > 0 && !h.received.Before(h.headStart.Add(h.s.ReadHeaderTimeout)) {
+				h.goAway(codeEnhanceYourCalm) // a header block too slow
+				return
+			}
 			if h.s.IdleTimeout <= 0 {
 				continue
 			}
+			h.mu.Lock()
+			idle := h.handlers == 0 && h.received.Sub(h.idleSince) >= h.s.IdleTimeout-time.Second
+			h.mu.Unlock()
 			if idle {
 				h.goAway(codeNo)
 				return
 			}
-			h.c.setDeadline(next)
-			if !next.After(h.received) {
-				h.c.setDeadline(h.received.Add(h.s.IdleTimeout))
-			}
+			// A handler is running (or a stream started since): the loop
+			// sets the next deadline.
+			h.c.deadline = time.Time{}
 		}
 	}
 }

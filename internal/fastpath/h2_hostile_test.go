@@ -39,7 +39,19 @@ func dialRawH2(t *testing.T, addr string, settings ...http2.Setting) *rawH2 {
 	if err := r.fr.WriteSettings(settings...); err != nil {
 		t.Fatal(err)
 	}
-	return r
+	// The server's SETTINGS, acknowledged now: read() then writes
+	// nothing (a test may send frames from another goroutine, or need
+	// nothing between its HEADERS and CONTINUATION).
+	for {
+		f, err := r.fr.ReadFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sf, ok := f.(*http2.SettingsFrame); ok && !sf.IsAck() {
+			r.fr.WriteSettingsAck()
+			return r
+		}
+	}
 }
 
 // block encodes name, value pairs as an HPACK block.
@@ -105,10 +117,6 @@ func (r *rawH2) read(within time.Duration, done func(*outcome) bool) *outcome {
 			o.rst[f.StreamID] = f.ErrCode
 		case *http2.MetaHeadersFrame:
 			o.status[f.StreamID] = f.PseudoValue("status")
-		case *http2.SettingsFrame:
-			if !f.IsAck() {
-				r.fr.WriteSettingsAck()
-			}
 		case *http2.DataFrame:
 			o.dataFrames++
 		}
@@ -334,12 +342,21 @@ func TestH2_idleAndPingFlood(t *testing.T) {
 	r := dialRawH2(t, addr)
 	r.headers(1, true, getBlock("/fast/1"))
 	start := time.Now()
+	go func(c *tls.Conn) {
+		for range 20 { // PINGs do not keep an idle connection
+			time.Sleep(200 * time.Millisecond)
+			ping := append(appendFrameHeader(nil, 8, framePing, 0, 0), make([]byte, 8)...)
+			if _, err := c.Write(ping); err != nil {
+				return
+			}
+		}
+	}(r.c)
 	o := r.read(5*time.Second, func(o *outcome) bool { return o.goaway != nil })
 	if o.goaway == nil || *o.goaway != http2.ErrCodeNo || time.Since(start) < 900*time.Millisecond {
 		t.Fatalf("GOAWAY %v after %v, want NO_ERROR after the idle timeout", o.goaway, time.Since(start))
 	}
 
-	r = dialRawH2(t, addr)
+	flood := dialRawH2(t, addr)
 	done := make(chan error, 1)
 	go func() {
 		ping := make([]byte, 17*1000)
@@ -347,7 +364,7 @@ func TestH2_idleAndPingFlood(t *testing.T) {
 			copy(ping[i:], []byte{0, 0, 8, byte(http2.FramePing), 0, 0, 0, 0, 0})
 		}
 		for {
-			if _, err := r.c.Write(ping); err != nil {
+			if _, err := flood.c.Write(ping); err != nil {
 				done <- err
 				return
 			}
@@ -393,5 +410,44 @@ func TestH2_dataAfterOwnResetIgnored(t *testing.T) {
 	o = r.read(5*time.Second, func(o *outcome) bool { return o.status[3] != "" })
 	if len(o.rst) != 0 || o.status[3] != "200" {
 		t.Fatalf("after DATA in flight: RST_STREAM %v, status %q", o.rst, o.status[3])
+	}
+}
+
+// A header block, or a frame header, left incomplete ends the connection
+// after ReadHeaderTimeout (a trickling peer cannot hold it).
+func TestH2_slowHeaderBlock(t *testing.T) {
+	_, addr := startH2Server(t, func(s *Server) { s.ReadHeaderTimeout = 500 * time.Millisecond })
+	tests := []struct {
+		name string
+		send func(r *rawH2)
+	}{
+		{"HEADERS without its CONTINUATION", func(r *rawH2) {
+			r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: getBlock("/fast/1"), EndStream: true})
+		}},
+		{"half a frame header", func(r *rawH2) { r.c.Write([]byte{0, 0, 20, 1, 5}) }},
+		{"a HEADERS frame trickled", func(r *rawH2) {
+			b := append(appendFrameHeader(nil, 40, frameHeaders, flagEndHeaders|flagEndStream, 1), make([]byte, 40)...)
+			for i := 0; i < len(b); i++ {
+				if _, err := r.c.Write(b[i : i+1]); err != nil {
+					return
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := dialRawH2(t, addr)
+			start := time.Now()
+			if tc.name == "a HEADERS frame trickled" {
+				go tc.send(r) // raw writes only
+			} else {
+				tc.send(r)
+			}
+			o := r.read(5*time.Second, func(o *outcome) bool { return o.goaway != nil })
+			if o.goaway == nil || *o.goaway != http2.ErrCodeEnhanceYourCalm || time.Since(start) > 3*time.Second {
+				t.Fatalf("GOAWAY %v after %v, want ENHANCE_YOUR_CALM after about 500 ms", o.goaway, time.Since(start))
+			}
+		})
 	}
 }
