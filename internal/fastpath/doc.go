@@ -57,9 +57,13 @@
 // PING and SETTINGS acknowledgements are not queued past 1 MiB for a peer
 // that does not read, and writes have a deadline (IdleTimeout, or a
 // minute), as have handlers waiting for a window (zero-window stall:
-// RST_STREAM CANCEL). A connection without running handlers or new
-// streams for IdleTimeout gets GOAWAY(NO_ERROR); on Shutdown each
-// connection sends GOAWAY, serves the streams it has and then closes.
+// RST_STREAM CANCEL); a header block (or frame header) must be complete
+// within ReadHeaderTimeout of its first bytes, as an HTTP/1.1 head. A
+// connection without running handlers or new streams for IdleTimeout
+// gets GOAWAY(NO_ERROR), whatever else (PINGs) it sends meanwhile; DATA
+// in flight on a stream this server reset is ignored (RFC 9113 section
+// 5.4.2). On Shutdown each connection sends GOAWAY, serves the streams it
+// has and then closes.
 // h2spec (TestH2_h2spec) and the hostile peers of h2_hostile_test.go check
 // the protocol.
 //
