@@ -994,6 +994,9 @@ func (h *h2conn) appendDataLocked(st *h2stream, body []byte, endStream bool) []b
 // appendDataWinLocked is appendDataLocked for stream id whose send window
 // is *win (a fast hit has no h2stream unless it must wait).
 func (h *h2conn) appendDataWinLocked(id uint32, win *int64, body []byte, endStream bool) []byte {
+	if len(body) == 0 && !endStream {
+		return nil
+	}
 	for {
 		n := int64(len(body))
 		n = min(n, *win, h.connSendWin, int64(h.peerMaxFrame))
