@@ -695,12 +695,25 @@ func (h *h2conn) endStreamLocked(st *h2stream, reset bool) {
 			st.cancel()
 		}
 		if st.body != nil {
+			h.dropBodyLocked(st)
 			st.body.closeLocked(errStreamReset)
 		}
 		h.wakeWritersLocked()
 	}
 	if st.remoteDone && st.localDone && !st.handler {
+		if st.body != nil {
+			h.dropBodyLocked(st)
+		}
 		delete(h.streams, st.id)
+	}
+}
+
+// dropBodyLocked gives back the connection window of body bytes the
+// handler will not read (its stream ended, or it returned).
+func (h *h2conn) dropBodyLocked(st *h2stream) {
+	if n := len(st.body.buf); n > 0 {
+		h.creditConnLocked(int64(n))
+		st.body.buf = nil
 	}
 }
 
@@ -768,7 +781,15 @@ func (h *h2conn) data(flags byte, id uint32, p []byte) error {
 		h.resetLocked(st, codeProtocol) // Content-Length does not match (RFC 9113 section 8.1.1)
 		return nil
 	}
-	if st.body != nil {
+	if st.body != nil && st.body.done {
+		// The handler closed the body: what comes is dropped, and its
+		// window given back at once (it would hold the connection's).
+		h.creditConnLocked(int64(len(data)))
+		st.recvWin += int64(len(data))
+		if !end && len(data) > 0 {
+			h.out = appendWindowUpdate(h.out, id, uint32(len(data)))
+		}
+	} else if st.body != nil {
 		st.body.buf = append(st.body.buf, data...)
 		if end {
 			st.body.closeLocked(nil)

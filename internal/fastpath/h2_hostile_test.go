@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -450,4 +451,45 @@ func TestH2_slowHeaderBlock(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A body the handler closed unread, or left unread when its stream ended,
+// does not keep the connection's window: uploads to such streams, past
+// the connection window in total, leave room for another upload.
+func TestH2_closedBodyReturnsWindow(t *testing.T) {
+	for _, path := range []string{"/closebody", "/nap"} {
+		t.Run(path, func(t *testing.T) { testH2UnreadBodies(t, path) })
+	}
+}
+
+// testH2UnreadBodies uploads to path (whose handler does not read the
+// body: /closebody closes it, /nap answers after 300 ms and returns,
+// which resets the stream with the body buffered) past the connection
+// window, then uploads beside.
+func testH2UnreadBodies(t *testing.T, path string) {
+	_, addr := startH2Server(t, nil)
+	c := h2Client()
+	var wg sync.WaitGroup
+	for range 6 { // 6 x 256 KiB > the 1 MiB connection window
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := c.Post("https://"+addr+path, "application/octet-stream", bytes.NewReader(make([]byte, 256<<10)))
+			if err == nil {
+				resp.Body.Close()
+			}
+		}()
+	}
+	time.Sleep(500 * time.Millisecond) // the uploads are under way, /nap's handlers have returned
+	start := time.Now()
+	resp, err := c.Post("https://"+addr+"/echo", "text/plain", bytes.NewReader(make([]byte, 200<<10)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if len(b) != 200<<10 || time.Since(start) > 700*time.Millisecond {
+		t.Errorf("upload beside closed bodies: %d bytes after %v", len(b), time.Since(start))
+	}
+	wg.Wait()
 }

@@ -69,6 +69,13 @@ func h2TestHandler(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Link", "</a.css>; rel=preload")
 		w.WriteHeader(http.StatusEarlyHints)
 		io.WriteString(w, "after hints")
+	case r.URL.Path == "/closebody": // closes the body unread, answers later
+		r.Body.Close()
+		time.Sleep(time.Second)
+		io.WriteString(w, "closed")
+	case r.URL.Path == "/nap": // answers later, the body unread
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(w, "woke")
 	case r.URL.Path == "/stuck": // ignores its context
 		time.Sleep(2 * time.Second)
 	case r.URL.Path == "/slow":
