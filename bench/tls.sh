@@ -208,7 +208,8 @@ run() { # round test target
       grep -q "Application protocol: h2" <<<"$out" || die "h2load did not speak h2 to $t: $out"
       n=$(awk '/^requests:/ {print $8}' <<<"$out")
       secs=$(awk '/^finished in/ {v=$3; sub(/,$/,"",v); if (v ~ /ms$/) {sub(/ms$/,"",v); v/=1000} else sub(/s$/,"",v); print v}' <<<"$out")
-      [ "$(awk '/^requests:/ {print $10}' <<<"$out")" = 0 ] || die "h2load: failed requests against $t: $out" ;;
+      [ "$(awk '/^requests:/ {print $10}' <<<"$out")" = 0 ] || die "h2load: failed requests against $t: $out"
+      [ "$(awk '/^status codes:/ {print ($3 > 0) + $5 + $7 + $9}' <<<"$out")" = 1 ] || die "h2load: non-2xx answers from $t: $out" ;;
     hs-full|hs-resume)
       local flag=()
       [ "$test" = hs-resume ] && flag=(-resume)

@@ -304,9 +304,14 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 			MaxHeaderBytes: httpguard.MaxHeaderListBytes, TLSConfig: sel.TCP()}
 		// HTTPS connections on HTTP/1.1 get the plain ones' fast path:
 		// it completes the handshake, serves hits on the *tls.Conn and
-		// hands HTTP/2 connections, and HTTP/1.1 ones from the first
-		// request it cannot parse, to edgeHTTPS (package fastpath).
+		// hands HTTP/1.1 connections from the first request it cannot
+		// parse to edgeHTTPS (package fastpath).
+		// HTTP/2 connections (ALPN h2, offered only to distributions
+		// whose HttpVersion allows it) are served by the fast path's own
+		// HTTP/2 server: hits on the connection's goroutine, the rest by
+		// edgeHTTPS's handler, stream by stream.
 		edgeFastTLS = &fastpath.Server{Handler: edgeServer, Fallback: edgeHTTPS, TLSConfig: edgeHTTPS.TLSConfig,
+			HTTP2: true, MaxHeaderListBytes: httpguard.MaxHeaderListBytes,
 			ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, Log: log,
 			FallbackListener: func(ln net.Listener) net.Listener {
 				return httpguard.TLSHandoffListener(ln, edgeGuard, fastpath.TLSState)

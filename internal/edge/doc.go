@@ -68,11 +68,15 @@
 // a hit looks like must also make ServeFast decline where it applies
 // (ServeFast's stamp is appendHitStamp, next to stampHeaders).
 //
-// On plain-HTTP/1.1 connections (package fastpath) ServeFast (fast.go)
-// answers fresh memory hits first: it runs the same plan and only adds
-// "look the key up in memory, write the stored head and body", with the
-// headers write would stamp. It declines everything else, which then runs
-// the phases. Keep it allocation-free.
+// Transports: HTTP/1.1 (plain and TLS) and HTTP/2 (TLS, ALPN h2) are
+// served by package fastpath, HTTP/3 by quic-go's http3.Server; all of
+// them run this one pipeline. On fastpath's connections ServeFast
+// (fast.go) answers fresh memory hits first: it runs the same plan and
+// only adds "look the key up in memory, write the stored head and body",
+// with the headers write would stamp (fastpath turns the head into HTTP/2
+// HEADERS on an h2 stream; Request.HTTP2 makes it say Via 2.0, as
+// stampHeaders does). It declines everything else, which then runs the
+// phases (ServeHTTP, stream by stream on HTTP/2). Keep it allocation-free.
 //
 // Logs: each failed origin fetch (upstream.go, logOriginFailure) and each
 // refusal that is not the viewer's fault are WARN lines at the default

@@ -111,7 +111,7 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	dst = append(dst, "Content-Length: "...)
 	dst = strconv.AppendInt(dst, m.Size, 10)
 	dst = append(dst, "\r\n"...)
-	dst = s.appendHitStamp(dst, now.Sub(m.StoredAt.Time()))
+	dst = s.appendHitStamp(dst, now.Sub(m.StoredAt.Time()), r.HTTP2)
 	if rhp != nil {
 		dst = rhp.AppendFields(dst, rhpPresent, rhpCORS, rhpOrigin)
 	}

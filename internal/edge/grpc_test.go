@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"io"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"openfront/internal/fastpath"
 	"openfront/internal/model"
 )
 
@@ -80,18 +82,26 @@ func grpcOrigin(t *testing.T) (*health.Server, *httptest.Server, *grpc.Server) {
 	return hs, srv, gs
 }
 
-// grpcEdge serves te over HTTPS with HTTP/2 (like the edge's TLS
-// listener) and returns a gRPC client connection to it whose authority is
-// the distribution's domain name.
+// grpcEdge serves te over HTTPS with HTTP/2 as the edge's TLS listener
+// does (the fast path's own HTTP/2 server, fastpath.Server.HTTP2, running
+// ServeHTTP per stream) and returns a gRPC client connection to it whose
+// authority is the distribution's domain name.
 func grpcEdge(t *testing.T, te *testEdge) *grpc.ClientConn {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(te.Server)
-	srv.EnableHTTP2 = true
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
+	certs := httptest.NewUnstartedServer(nil)
+	certs.StartTLS() // for its certificate
+	certs.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := &fastpath.Server{Handler: te.Server, Fallback: &http.Server{Handler: te.Server}, HTTP2: true,
+		TLSConfig: &tls.Config{Certificates: certs.TLS.Certificates, NextProtos: []string{"h2", "http/1.1"}}, IdleTimeout: time.Minute}
+	go fs.Serve(ln)
+	t.Cleanup(func() { fs.Shutdown(t.Context()) })
 	// SNI and :authority name the distribution; httptest's certificate
 	// does not, and is not what this test is about.
-	conn, err := grpc.NewClient(srv.Listener.Addr().String(),
+	conn, err := grpc.NewClient(ln.Addr().String(),
 		grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{InsecureSkipVerify: true})),
 		grpc.WithAuthority(testHost))
 	if err != nil {

@@ -92,11 +92,14 @@ func headOf(r *http.Request) requestHead {
 }
 
 // fromFast sets h (zero) to the head of a request read by package
-// fastpath (HTTP/1.1 over plain TCP or TLS, GET or HEAD, no body), in place: ServeFast
-// copies no head.
+// fastpath (HTTP/1.1 over plain TCP or TLS, or an HTTP/2 stream; GET or
+// HEAD, no body), in place: ServeFast copies no head.
 func (h *requestHead) fromFast(r *fastpath.Request) {
 	h.method, h.path, h.rawQuery, h.host, h.remoteAddr = r.Method, r.Path, r.RawQuery, r.Host, r.RemoteAddr
 	h.protoMajor, h.protoMinor, h.header = 1, 1, r
+	if r.HTTP2 {
+		h.protoMajor, h.protoMinor = 2, 0
+	}
 	h.tls, h.https = r.TLS, r.TLS != nil
 	h.normal = urlpath.IsNormal(r.Path)
 }

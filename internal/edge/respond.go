@@ -22,13 +22,17 @@ var (
 )
 
 // appendHitStamp is stampHeaders for ServeFast's fresh hits, appended to
-// a response head: Age, Via (HTTP/1.1), X-Amz-Cf-Id, X-Amz-Cf-Pop and
+// a response head: Age, Via (1.1, or 2.0 for HTTP/2), X-Amz-Cf-Id, X-Amz-Cf-Pop and
 // X-Cache: Hit.
-func (s *Server) appendHitStamp(dst []byte, age time.Duration) []byte {
+func (s *Server) appendHitStamp(dst []byte, age time.Duration, http2 bool) []byte {
 	dst = append(dst, "Age: "...)
 	dst = strconv.AppendInt(dst, int64(age/time.Second), 10)
 	dst = append(dst, "\r\n"...)
-	dst = appendField(dst, "Via", s.via[0])
+	via := s.via[0]
+	if http2 {
+		via = s.via2[0]
+	}
+	dst = appendField(dst, "Via", via)
 	dst = append(dst, "X-Amz-Cf-Id: "...)
 	dst = appendRequestID(dst)
 	dst = append(dst, "\r\n"...)

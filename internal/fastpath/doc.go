@@ -1,13 +1,71 @@
 // Package fastpath serves the edge's HTTP/1.1 connections, plain and over
-// TLS, with its own connection loop, so that fresh cache hits skip
-// net/http's per request costs.
+// TLS, and its HTTP/2 connections, with its own connection loops, so that
+// fresh cache hits skip net/http's per request costs.
 //
 // Over TLS (Server.TLSConfig), the loop runs on the *tls.Conn once the
-// handshake is done and ALPN chose http/1.1 or nothing; an HTTP/2
-// connection goes to net/http as the *tls.Conn (net/http's HTTP/2 server
-// runs only on one). Request.TLS carries the connection state, so the
-// edge decides everything (viewer protocol policy, signed URLs, the
-// CloudFront-* headers) as it does for net/http's requests.
+// handshake is done and ALPN chose http/1.1 or nothing. A connection that
+// chose "h2" is served by this package's HTTP/2 server (Server.HTTP2,
+// below), or else goes to net/http as the *tls.Conn. ALPN offers h2 only
+// to distributions whose HttpVersion allows it (package tlsconfig), so
+// http1.1 distributions never get here. Request.TLS carries the
+// connection state, so the edge decides everything (viewer protocol
+// policy, signed URLs, the CloudFront-* headers) as it does for
+// net/http's requests. HTTP/2 without TLS (h2c) is not served, as
+// CloudFront serves HTTP/2 over HTTPS only: on the plain port a
+// prior-knowledge preface is an HTTP/1.x "PRI *" request, handed to
+// net/http like any request this package does not parse.
+//
+// HTTP/2 (h2.go, h2request.go, h2response.go, h2hpack.go; RFC 9113). One
+// goroutine per connection reads frames in batches (64 KiB reads: with
+// h2load -m16 one read holds 16 HEADERS frames) and handles each in turn.
+// A request whose HEADERS end the stream (GET or HEAD, no body) is built
+// into the same Request the HTTP/1.1 loop builds, with HTTP2 set, and
+// offered to Handler.ServeFast: the plan input is the same, so the edge
+// decides alike over HTTP/1.1, HTTP/2 and HTTP/3. The HTTP/1.1 head it
+// returns is turned into an HPACK block (names lowercased, Connection
+// dropped) and queued with the body's DATA frames, within the peer's
+// flow control windows (a body the windows cannot take waits for
+// WINDOW_UPDATE on the connection's goroutine); everything queued while
+// handling one read goes out in one write. The hit path allocates nothing
+// (TestH2_hitPathAllocs). Every other request (a decline, a body, a
+// method other than GET or HEAD, gRPC) runs Fallback.Handler in a
+// goroutine of its own with an http.Request built as net/http's HTTP/2
+// server builds it and a ResponseWriter of this package (Flush, trailers
+// declared or with http.TrailerPrefix, 1xx, Content-Length and
+// Content-Type as net/http sets them, http.ResponseController's
+// deadlines); its frames join the connection's queue, and what it reads
+// of the body is given back as WINDOW_UPDATE. Writes are serialised by one
+// lock held only to swap the queue, so the read loop goes on reading
+// (WINDOW_UPDATE, PING) while a write blocks.
+//
+// HPACK: requests are decoded with golang.org/x/net/http2/hpack (a header
+// block is decoded fragment by fragment as it arrives); responses are
+// encoded by h2hpack.go, without dynamic table or Huffman coding (as
+// nginx, less the Huffman coding): it keeps no state, so handlers'
+// goroutines encode without ordering against each other, and allocates
+// nothing. The framing is this package's own (a frame header is 9
+// bytes): x/net's Framer allocates per HEADERS frame and reads one frame
+// per call.
+//
+// Limits against hostile peers: SETTINGS_MAX_CONCURRENT_STREAMS (128)
+// counts a stream until its handler returns, even when the peer reset it,
+// and a peer that resets running streams or opens streams past the limit
+// more than h2ResetBudget times (net of streams completed) gets GOAWAY
+// ENHANCE_YOUR_CALM (rapid reset, CVE-2023-44487); a header block over
+// twice MaxHeaderListBytes ends the connection (CONTINUATION flood), a
+// header list over it gets 431; frames larger than 16 KiB are refused;
+// PING and SETTINGS acknowledgements are not queued past 1 MiB for a peer
+// that does not read, and writes have a deadline (IdleTimeout, or a
+// minute), as have handlers waiting for a window (zero-window stall:
+// RST_STREAM CANCEL); a header block (or frame header) must be complete
+// within ReadHeaderTimeout of its first bytes, as an HTTP/1.1 head. A
+// connection without running handlers or new streams for IdleTimeout
+// gets GOAWAY(NO_ERROR), whatever else (PINGs) it sends meanwhile; DATA
+// in flight on a stream this server reset is ignored (RFC 9113 section
+// 5.4.2). On Shutdown each connection sends GOAWAY, serves the streams it
+// has and then closes.
+// h2spec (TestH2_h2spec) and the hostile peers of h2_hostile_test.go check
+// the protocol.
 //
 // Each request the loop can parse (a GET or HEAD of the plain shape,
 // fuzz-checked against net/http's parser) is first offered to the

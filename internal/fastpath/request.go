@@ -27,6 +27,9 @@ type Request struct {
 	// TLS is the connection's TLS state on an HTTPS connection (as
 	// net/http's Request.TLS), nil on plain HTTP.
 	TLS *tls.ConnectionState
+	// HTTP2 is set on a request read from an HTTP/2 stream (h2.go): the
+	// answer is the same but for the protocol's own words (Via: 2.0).
+	HTTP2 bool
 
 	hdr []field // every header line except Host, in order
 }

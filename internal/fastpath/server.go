@@ -57,7 +57,15 @@ type Server struct {
 	// TLS handshake and returns what to tell the handshake's outcome (nil
 	// error: it succeeded): httpguard.WatchHandshakes logs the failures.
 	WatchHandshake func(raw net.Conn) (net.Conn, func(error))
-	Log            *slog.Logger
+	// HTTP2 makes this server serve the TLS connections that negotiate
+	// "h2" itself (h2.go) instead of handing them to Fallback: hits are
+	// answered on the connection's goroutine, other requests run
+	// Fallback.Handler in a goroutine each. MaxHeaderListBytes is the
+	// largest request header list it decodes (SETTINGS_MAX_HEADER_LIST_SIZE;
+	// default 1 MiB); a larger one gets 431.
+	HTTP2              bool
+	MaxHeaderListBytes int
+	Log                *slog.Logger
 
 	handoff *handoffListener
 	mu      sync.Mutex
@@ -208,8 +216,9 @@ type conn struct {
 
 // handshake completes a TLS connection's handshake within the head
 // deadline and reports whether the loop serves it (ALPN chose HTTP/1.1
-// or nothing); handed is set when it went to Fallback (HTTP/2).
-func (c *conn) handshake(tc *tls.Conn) (serve, handed bool) {
+// or nothing); handed is set when it went to Fallback (HTTP/2), h2 when
+// the connection is HTTP/2 and this server serves it (Server.HTTP2).
+func (c *conn) handshake(tc *tls.Conn) (serve, handed, h2 bool) {
 	if t := c.s.ReadHeaderTimeout; t > 0 {
 		c.deadline = time.Now().Add(t)
 		tc.SetDeadline(c.deadline)
@@ -224,17 +233,20 @@ func (c *conn) handshake(tc *tls.Conn) (serve, handed bool) {
 		if errors.As(err, &re) && re.Conn != nil && looksLikeHTTP(re.RecordHeader) {
 			io.WriteString(re.Conn, "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
 		}
-		return false, false
+		return false, false, false
 	}
 	tc.SetWriteDeadline(time.Time{})
 	st := tc.ConnectionState()
-	if p := st.NegotiatedProtocol; p != "" && p != "http/1.1" {
+	if p := st.NegotiatedProtocol; p == "h2" && c.s.HTTP2 {
+		c.tls = &st
+		return true, false, true // the preface must come within the head deadline
+	} else if p != "" && p != "http/1.1" {
 		tc.SetReadDeadline(time.Time{}) // net/http sets its own
 		c.s.handedOver.Add(1)
-		return false, c.s.handoff.push(tc)
+		return false, c.s.handoff.push(tc), false
 	}
 	c.tls = &st
-	return true, false
+	return true, false, false
 }
 
 func (c *conn) serve() {
@@ -266,8 +278,12 @@ func (c *conn) serve() {
 	in, out := bufs.in[:], bufs.out[:0]
 	defer func() { bufs.out = out[:0] }()
 	if tc, ok := c.nc.(*tls.Conn); ok {
-		var serve bool
-		if serve, handed = c.handshake(tc); !serve {
+		var serve, h2 bool
+		if serve, handed, h2 = c.handshake(tc); !serve {
+			return
+		}
+		if h2 {
+			c.serveH2(tc)
 			return
 		}
 	}

@@ -129,6 +129,25 @@ class TestViewerTLS(ServerTestCase):
                 else:
                     self.assertEqual(alt, [], out)
 
+    def test_http2_hits_multiplexed(self):
+        """Hits over HTTP/2 (the edge's own HTTP/2 server): curl sees the stored object with
+        Via 2.0, and h2load's 16 streams per connection all get it."""
+        d = self.create("http2")
+        self.curl(d["DomainName"], "--http2")
+        out = self.curl(d["DomainName"], "--http2")
+        self.assertRegex(out.splitlines()[0], r"^HTTP/2 200", out)
+        self.assertIn("x-cache: hit from cloudfront", out.lower())
+        self.assertRegex(out.lower(), r"\nvia: 2\.0 \S+\.cloudfront\.net \(cloudfront\)", out)
+        if not shutil.which("h2load"):
+            self.skipTest("h2load not installed (Debian: nghttp2-client)")
+        p = subprocess.run(["h2load", "-n", "800", "-c", "2", "-m", "16", "-H", ":authority: " + d["DomainName"],
+                            "https://127.0.0.1:%d/obj" % self.server.edge_tls_port],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("Application protocol: h2", p.stdout)
+        self.assertIn("800 succeeded, 0 failed", p.stdout)
+        self.assertIn("status codes: 800 2xx, 0 3xx, 0 4xx, 0 5xx", p.stdout)
+
     def test_oversize_head_gets_413_over_http2(self):
         """A head over CloudFront's 20,480 bytes is CloudFront's 413 page over HTTP/1.1 and HTTP/2 alike."""
         d = self.create("http2")
