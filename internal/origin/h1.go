@@ -120,6 +120,24 @@ func (p *h1Pool) get(ctx context.Context, deadline time.Time, fresh bool) (conn 
 	return &h1Conn{nc: nc, br: bufio.NewReaderSize(nc, 16<<10), buf: make([]byte, 0, 1024)}, false, nil
 }
 
+// CloseIdleConnections closes the idle pooled connections to every origin.
+func (c *Client) CloseIdleConnections() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, p := range c.h1Pools {
+		p.mu.Lock()
+		for _, conn := range p.idle {
+			conn.nc.Close()
+		}
+		clear(p.idle)
+		p.idle = p.idle[:0]
+		p.mu.Unlock()
+	}
+	for _, t := range c.transports {
+		t.CloseIdleConnections()
+	}
+}
+
 // put returns a connection whose response was read to its end.
 func (p *h1Pool) put(conn *h1Conn) {
 	if conn.br.Buffered() > 0 { // bytes past the response: not a clean connection
@@ -245,6 +263,13 @@ func (e *h1Exchange) roundTrip() (*http.Response, error) {
 			e.done()
 			return nil, e.timeoutCause(err)
 		}
+		b, err := appendRequest(conn.buf[:0], e.method, e.path, e.query, e.host, e.header)
+		conn.buf = b
+		if err != nil { // nothing sent: the connection stays good
+			e.pool.put(conn)
+			e.done()
+			return nil, err
+		}
 		e.use(conn)
 		resp, err := e.send(conn, deadline)
 		if err == nil {
@@ -296,11 +321,7 @@ func (e *h1Exchange) timeoutCause(err error) error {
 }
 
 func (e *h1Exchange) send(conn *h1Conn, deadline time.Time) (*http.Response, error) {
-	b, err := appendRequest(conn.buf[:0], e.method, e.path, e.query, e.host, e.header)
-	if err != nil {
-		return nil, err
-	}
-	conn.buf = b[:0]
+	b := conn.buf // the request, built by roundTrip
 	conn.nc.SetDeadline(deadline)
 	if _, err := conn.nc.Write(b); err != nil {
 		return nil, staleIf(err, true)
@@ -827,9 +848,6 @@ func parseResponseHead(head []byte, method string) (*http.Response, error) {
 		h[key] = vs
 	}
 	resp.Header = h
-	if resp.StatusCode < 200 {
-		return resp, nil // no body; framing fields mean nothing here
-	}
 	if te {
 		if clSeen {
 			return nil, invalidf("both Transfer-Encoding and Content-Length")
@@ -854,17 +872,13 @@ func parseResponseHead(head []byte, method string) (*http.Response, error) {
 var chunkedOnly = []string{"chunked"}
 
 // sameLengths checks a Content-Length field against the ones before it:
-// repeated values (in fields or in a list) must all be equal.
+// repeated fields must all be equal (a list in one field is refused, as
+// net/http does).
 func sameLengths(prev string, seen bool, value string) (string, bool) {
-	for value != "" {
-		var v string
-		v, value = cutComma(value)
-		if v == "" || (seen && v != prev) {
-			return "", false
-		}
-		prev, seen = v, true
+	if value == "" || (seen && value != prev) {
+		return "", false
 	}
-	return prev, seen
+	return value, true
 }
 
 func cutComma(s string) (first, rest string) {
