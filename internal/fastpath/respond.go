@@ -2,7 +2,6 @@ package fastpath
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -32,22 +31,14 @@ import (
 // As in net/http, a read runs in the background while the handler does, so
 // that the request's context ends when the viewer goes away (an origin
 // fetch for it then stops).
-func (c *conn) serveHTTP(head []byte, remote string, spare []byte) (keepAlive bool, read int) {
-	hr := headReaders.Get().(*headReader)
-	hr.src.Reset(head)
-	hr.br.Reset(&hr.src)
-	req, err := http.ReadRequest(hr.br)
-	hr.br.Reset(nil)
-	hr.src.Reset(nil)
-	headReaders.Put(hr) // a request parse accepts has no body that could read on
-	if err != nil {
-		return false, 0 // parse and net/http disagree: cannot happen (fuzzed)
-	}
-	delete(req.Header, "Host") // as net/http's server does
-	req.RemoteAddr, req.TLS = remote, c.tls
+func (c *conn) serveHTTP(r *Request, head []byte, remote string, spare []byte) (keepAlive bool, read int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	req = req.WithContext(ctx)
+	req, err := r.httpRequest(ctx, head)
+	if err != nil {
+		return false, 0 // parse and net/url disagree: cannot happen (fuzzed)
+	}
+	req.RemoteAddr, req.TLS = remote, c.tls
 	var bg *backgroundRead
 	if len(spare) > 0 {
 		bg = c.startBackgroundRead(spare, cancel)
@@ -80,20 +71,6 @@ func (c *conn) serveHTTP(head []byte, remote string, spare []byte) (keepAlive bo
 		(req.Method == http.MethodHead || w.contentLength == -1 || !bodyAllowed(w.status) || w.written == w.contentLength)
 	return keepAlive, read
 }
-
-// headReader reads a request head already in memory: pooled, as every
-// declined request (every miss) needs one and a new bufio.Reader is 4 KiB
-// of garbage each time.
-type headReader struct {
-	src bytes.Reader
-	br  *bufio.Reader
-}
-
-var headReaders = sync.Pool{New: func() any {
-	hr := new(headReader)
-	hr.br = bufio.NewReaderSize(&hr.src, readBufSize) // a head that parse accepts fits in readBufSize
-	return hr
-}}
 
 // backgroundRead waits for bytes (a pipelined next request) or the end of
 // the connection while a handler runs.
