@@ -51,10 +51,12 @@ func (c *conn) serveHTTP(r *Request, head []byte, remote string, spare []byte) (
 		writerPool.Put(bw)
 	}()
 	pb := pendingPool.Get().(*[]byte)
-	// Room for 14 fields: an edge response is the origin's fields and the
-	// edge's 4 or 5 (X-Cache, Via, X-Amz-Cf-*, Age), past the 8 a map
-	// holds before it grows (growing costs more than starting larger).
-	w := &responseWriter{conn: c.nc, bw: bw, req: req, header: make(http.Header, 12), contentLength: -1, pending: (*pb)[:0]}
+	header := headerPool.Get().(http.Header)
+	defer func() {
+		clear(header) // the handler is done with it (as with any ResponseWriter)
+		headerPool.Put(header)
+	}()
+	w := &responseWriter{conn: c.nc, bw: bw, req: req, header: header, contentLength: -1, pending: (*pb)[:0]}
 	finished := w.run(c.s.Fallback.Handler)
 	if finished {
 		w.finish()
@@ -107,6 +109,12 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// headerPool holds response header maps: one per declined request (every
+// miss) was most of the handover's garbage. Room for 14 fields: an edge
+// response is the origin's fields and the edge's 4 or 5 (X-Cache, Via,
+// X-Amz-Cf-*, Age), past the 8 a map holds before it grows.
+var headerPool = sync.Pool{New: func() any { return make(http.Header, 12) }}
 
 var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4<<10) }}
 

@@ -200,6 +200,8 @@ type h1Exchange struct {
 	interim     func(int, http.Header)
 	readTimeout time.Duration
 	whole       time.Time // ResponseCompletionTimeout's end (or ctx's deadline), or zero
+	// deadlineOnly: ctx ends only at its deadline (Request.DeadlineOnly).
+	deadlineOnly bool
 
 	// ctx's cancellation interrupts the connection in use.
 	stopWatch func() bool
@@ -210,7 +212,7 @@ type h1Exchange struct {
 
 // watch makes ctx's cancellation interrupt the exchange's I/O.
 func (e *h1Exchange) watch() {
-	if e.ctx.Done() != nil {
+	if e.ctx.Done() != nil && !e.deadlineOnly {
 		e.stopWatch = context.AfterFunc(e.ctx, e.abort)
 	}
 	if d, ok := e.ctx.Deadline(); ok && (e.whole.IsZero() || d.Before(e.whole)) {

@@ -461,3 +461,25 @@ func FuzzParseResponseHead(f *testing.F) {
 		}
 	})
 }
+
+// DeadlineOnly: the context is not watched, its deadline bounds the
+// exchange instead (a fill's context ends only at its deadline).
+func TestPlain_deadlineOnly(t *testing.T) {
+	silent := newScriptOrigin(t, func(o *scriptOrigin, c net.Conn, br *bufio.Reader) {
+		o.readRequest(br)
+		br.ReadByte() // until the client closes
+	})
+	o := customOrigin("127.0.0.1", silent.port, 443, "http-only")
+	o.Custom.ReadTimeout = 5 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := newTestClient(t).Do(ctx, &Request{Origin: o, Method: http.MethodGet, Path: "/", Header: http.Header{}, DeadlineOnly: true})
+	var oe *Error
+	if !errors.As(err, &oe) || oe.Status != http.StatusGatewayTimeout {
+		t.Fatalf("err %v, want a 504 at the context's deadline", err)
+	}
+	if d := time.Since(start); d < 100*time.Millisecond || d > time.Second {
+		t.Errorf("returned after %v, want about the 150 ms deadline", d)
+	}
+}

@@ -113,6 +113,10 @@ type Request struct {
 	// "Using gRPC with CloudFront distributions"). An origin the request
 	// would reach over plain HTTP fails with a 502.
 	GRPC bool
+	// DeadlineOnly says ctx ends only at its deadline (a collapsed fill's
+	// context, cache.IsFillContext): the plain-HTTP client then bounds its
+	// I/O by that deadline without watching ctx for cancellation.
+	DeadlineOnly bool
 }
 
 // Limits on interim responses: net/http leaves them to whoever asks to see
@@ -447,7 +451,7 @@ func (c *Client) doPlain(ctx context.Context, p *h1Pool, host string, r *Request
 			break
 		}
 		e := &h1Exchange{ctx: ctx, pool: p, method: r.Method, host: host, path: r.Path, query: r.RawQuery, header: r.Header,
-			interim: r.Interim, readTimeout: readTimeout}
+			interim: r.Interim, readTimeout: readTimeout, deadlineOnly: r.DeadlineOnly}
 		if d := r.Origin.ResponseCompletionTimeout; d > 0 {
 			e.whole = time.Now().Add(d)
 		}
