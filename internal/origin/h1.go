@@ -212,7 +212,7 @@ type h1Exchange struct {
 
 // watch makes ctx's cancellation interrupt the exchange's I/O.
 func (e *h1Exchange) watch() {
-	if e.ctx.Done() != nil && !e.deadlineOnly {
+	if !e.deadlineOnly && e.ctx.Done() != nil { // (Done would make ctx a channel)
 		e.stopWatch = context.AfterFunc(e.ctx, e.abort)
 	}
 	if d, ok := e.ctx.Deadline(); ok && (e.whole.IsZero() || d.Before(e.whole)) {
