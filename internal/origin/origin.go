@@ -6,9 +6,12 @@
 // OriginSslProtocols is an allow-list: the TLS versions offered run from
 // the lowest listed to the highest (TLSv1.2 also allows TLS 1.3).
 //
-// One http.Transport is kept per distinct origin setting, so connections
-// are pooled and reused across requests (keep-alive for the origin's
-// keep-alive timeout). Errors come back classified: a timeout is 504, any
+// GET and HEAD requests without a body to custom origins over plain HTTP
+// (every cache miss of such an origin) go through a client of this
+// package's own (h1.go): one goroutine per request, connections pooled
+// per origin address for the origin's keep-alive timeout. Everything
+// else goes through net/http: one http.Transport is kept per distinct
+// origin setting, so its connections are pooled and reused the same way. Errors come back classified: a timeout is 504, any
 // other failure to get a response is 502 (spec edge.md §7.2).
 package origin
 
