@@ -71,6 +71,8 @@ type h1Pool struct {
 	mu     sync.Mutex
 	idle   []*h1Conn // most recently used last
 	reaper *time.Timer
+	// transient: a pool past maxPlainPools, for one request.
+	transient bool
 }
 
 type h1Conn struct {
@@ -86,10 +88,19 @@ func (c *Client) poolFor(k h1Key) *h1Pool {
 	p := c.h1Pools[k]
 	if p == nil {
 		p = &h1Pool{key: k, addr: net.JoinHostPort(k.host, strconv.Itoa(k.port))}
+		if len(c.h1Pools) >= maxPlainPools {
+			// Origins a function chose are unbounded: past this many, a
+			// pool is made for the one request and keeps no connection.
+			p.transient = true
+			return p
+		}
 		c.h1Pools[k] = p
 	}
 	return p
 }
+
+// maxPlainPools bounds the pooled origin addresses of the plain client.
+const maxPlainPools = 4096
 
 // get returns an idle connection (reused = true) or dials a new one by
 // deadline.
@@ -140,7 +151,7 @@ func (c *Client) CloseIdleConnections() {
 
 // put returns a connection whose response was read to its end.
 func (p *h1Pool) put(conn *h1Conn) {
-	if conn.br.Buffered() > 0 { // bytes past the response: not a clean connection
+	if conn.br.Buffered() > 0 || p.transient { // bytes past the response: not a clean connection
 		conn.nc.Close()
 		return
 	}

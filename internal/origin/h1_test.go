@@ -483,3 +483,27 @@ func TestPlain_deadlineOnly(t *testing.T) {
 		t.Errorf("returned after %v, want about the 150 ms deadline", d)
 	}
 }
+
+// Past maxPlainPools origin addresses (a function may choose any origin),
+// a request gets a pool of its own that keeps no connection.
+func TestPlain_poolsBounded(t *testing.T) {
+	org := newScriptOrigin(t, replyEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+	c := newTestClient(t)
+	for i := 0; i < maxPlainPools; i++ {
+		c.poolFor(h1Key{host: "198.51.100.1", port: 10000 + i})
+	}
+	for i := 0; i < 2; i++ {
+		resp, err := plainGet(c, org.port, http.MethodGet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	if len(c.h1Pools) != maxPlainPools {
+		t.Errorf("%d pools, want them bounded at %d", len(c.h1Pools), maxPlainPools)
+	}
+	if n := org.accepts.Load(); n != 2 {
+		t.Errorf("%d connections for 2 requests past the bound, want 2 (none kept)", n)
+	}
+}
