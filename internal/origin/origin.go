@@ -364,6 +364,19 @@ func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
 	if k, host, ok := plainHTTP(r); ok {
 		return c.doPlain(ctx, c.poolFor(k), host, r, attempts, readTimeout)
 	}
+	return c.viaTransport(ctx, r, attempts, readTimeout)
+}
+
+// doTransport is Do through net/http's Transport whatever the request
+// (benchmarks compare the two clients).
+func (c *Client) doTransport(ctx context.Context, r *Request) (*http.Response, error) {
+	attempts, readTimeout := 1, r.Origin.Custom.ReadTimeout
+	return c.viaTransport(ctx, r, attempts, readTimeout)
+}
+
+// viaTransport is Do through net/http's Transport.
+func (c *Client) viaTransport(ctx context.Context, r *Request, attempts int, readTimeout time.Duration) (*http.Response, error) {
+	o := r.Origin
 	t := c.transport(o, r)
 	u := c.URL(r)
 	if r.GRPC && u.Scheme != "https" {
