@@ -214,6 +214,10 @@ type h1Exchange struct {
 	// deadlineOnly: ctx ends only at its deadline (Request.DeadlineOnly).
 	deadlineOnly bool
 
+	// The response and its body, allocated with the exchange.
+	resp http.Response
+	body h1Body
+
 	// ctx's cancellation interrupts the connection in use.
 	stopWatch func() bool
 	mu        sync.Mutex
@@ -346,7 +350,7 @@ func (e *h1Exchange) send(conn *h1Conn, deadline time.Time) (*http.Response, err
 			return nil, staleIf(err, len(head) == 0)
 		}
 		conn.buf = head[:0]
-		resp, err := parseResponseHead(head, e.method)
+		resp, err := parseHeadInto(head, &e.resp)
 		if err != nil {
 			return nil, err
 		}
@@ -384,7 +388,8 @@ func staleIf(err error, nothingRead bool) error {
 
 // withBody attaches the body reader the response's framing calls for.
 func (e *h1Exchange) withBody(conn *h1Conn, resp *http.Response) (*http.Response, error) {
-	body := &h1Body{e: e, conn: conn, remaining: -1}
+	body := &e.body
+	*body = h1Body{e: e, conn: conn, remaining: -1}
 	switch {
 	case e.method == http.MethodHead || resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified:
 		body.remaining = 0
@@ -781,10 +786,15 @@ func trimEOL(line []byte) []byte {
 // parseResponseHead parses a head as readHead returned it. The response's
 // TransferEncoding is ["chunked"] for a chunked body; ContentLength is the
 // length given, or -1.
-func parseResponseHead(head []byte, method string) (*http.Response, error) {
+func parseResponseHead(head []byte) (*http.Response, error) {
+	return parseHeadInto(head, new(http.Response))
+}
+
+// parseHeadInto is parseResponseHead into resp (returned on success).
+func parseHeadInto(head []byte, resp *http.Response) (*http.Response, error) {
 	s := string(head) // one copy: the header's names and values are parts of it
 	line, rest := cutLine(s)
-	resp := &http.Response{ContentLength: -1}
+	*resp = http.Response{ContentLength: -1}
 	switch {
 	case len(line) >= 12 && line[:9] == "HTTP/1.1 ":
 		resp.Proto, resp.ProtoMajor, resp.ProtoMinor = "HTTP/1.1", 1, 1

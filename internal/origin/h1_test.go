@@ -432,7 +432,7 @@ func FuzzParseResponseHead(f *testing.F) {
 		if err != nil {
 			return
 		}
-		resp, err := parseResponseHead(head, http.MethodGet)
+		resp, err := parseResponseHead(head)
 		if err != nil {
 			return
 		}
