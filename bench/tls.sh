@@ -315,12 +315,14 @@ What the figures come from (perf record -e cpu-clock on the server, this session
   as the fast path is for HTTP/1.1.
 - Misses: the share that grows with the cache is GC marking. internal/app's GC tuner keeps the heap
   headroom at max(16 MiB, 10% of live) for RSS; with 100,000 objects cached a cycle every 16 MiB of
-  garbage marks the whole cache. A same-machine A/B of 5 x 20,000 fills: 69 -> 132 us/miss with the
-  tuner, 70 -> 80 us/miss with GOGC=100 (RSS 190 vs 296 MiB). Per miss, the rest is net/http's
-  Transport (writeLoop/readLoop goroutines), the fill goroutine, and syscalls. The fill rate is also
-  below what OpenFront's CPU per miss allows (it used about half its core): with 16 viewers the rate is
-  bound by each miss's latency (goroutine hand-offs: connection loop, fill, Transport; on a loaded
-  core), which this session did not resolve.
+  garbage marks the whole cache: GC (background marking, assists, sweeping) is about a quarter of the
+  CPU of a miss, so each byte of garbage per miss counts. Misses to plain-HTTP origins go through
+  internal/origin's own HTTP/1.1 client (one goroutine per fill, one write per request; net/http's
+  Transport took two goroutine hand-offs and 54 allocations per fetch), and the fast path hands a
+  declined request to the edge's handler without parsing it a second time. Per miss, the rest is
+  syscalls (the loopback writes carry the receiver's TCP processing), the fill goroutine and the fast
+  path's background read. nginx keeps its cache in files: disk contention from other work on the
+  machine slows it far more than OpenFront (whose memory tier does no I/O).
 - Hits are measured on instances whose cache holds only the hit object; each miss round starts a
   fresh OpenFront (a filled cache makes every later request pay more GC, see above).
 - Handshakes: not profiled this session (crypto/tls for OpenFront, OpenSSL for nginx).

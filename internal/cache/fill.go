@@ -169,7 +169,7 @@ func (c *Cache) Fill(ctx context.Context, r *FillRequest) (*Stream, error) {
 		if timeout <= 0 {
 			timeout = c.timeout
 		}
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+		fctx, cancel := context.WithTimeout(context.WithValue(context.WithoutCancel(ctx), fillContextKey{}, true), timeout)
 		go c.run(fctx, cancel, f, r.Fetch)
 	} else {
 		c.joins.Add(1)
@@ -194,6 +194,15 @@ func (c *Cache) Fill(ctx context.Context, r *FillRequest) (*Stream, error) {
 	s.Meta = f.meta
 	return s, nil
 }
+
+type fillContextKey struct{}
+
+// IsFillContext reports whether ctx is the context a collapsed fill's
+// Fetch runs on (or one derived from it): detached from every viewer, it
+// ends only at its deadline (FillRequest.Timeout) or once the fill is
+// over, so a fetch may bound its I/O by that deadline instead of
+// watching ctx for cancellation.
+func IsFillContext(ctx context.Context) bool { return ctx.Value(fillContextKey{}) != nil }
 
 // fetchAlone runs r.Fetch for this caller only, on its own context.
 func (c *Cache) fetchAlone(ctx context.Context, r *FillRequest) (*Stream, error) {

@@ -725,3 +725,49 @@ func TestCache_Objects(t *testing.T) {
 		})
 	}
 }
+
+// The collapsed fill's fetch runs on a fill context (IsFillContext: it
+// ends only at its deadline), a waiter's own fetch of an uncacheable
+// response on its viewer's context, which is not one.
+func TestCache_Fill_IsFillContext(t *testing.T) {
+	want := []byte("private answer")
+	var mu sync.Mutex
+	var seen []bool
+	o := &origin{delay: 30 * time.Millisecond, body: bytesBody(want), size: int64(len(want))}
+	c := newCache(t, false, cache.Config{})
+	key := cachetest.Key("E1", "/private")
+	req := func() *cache.FillRequest {
+		return &cache.FillRequest{Key: key, DistID: "E1", Path: "/private", Fetch: func(ctx context.Context) (*cache.FetchResult, error) {
+			mu.Lock()
+			seen = append(seen, cache.IsFillContext(ctx))
+			mu.Unlock()
+			return o.fetch(ctx)
+		}}
+	}
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			s, err := c.Fill(t.Context(), req())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			readAll(t, s)
+		})
+	}
+	wg.Wait()
+	fill, alone := 0, 0
+	for _, f := range seen {
+		if f {
+			fill++
+		} else {
+			alone++
+		}
+	}
+	if fill != 1 || alone != 2 {
+		t.Errorf("fetches on a fill context %d, alone %d; want 1 and 2 (seen %v)", fill, alone, seen)
+	}
+	if cache.IsFillContext(t.Context()) {
+		t.Error("a viewer's context reported as a fill context")
+	}
+}

@@ -213,6 +213,17 @@ func itoa(n int) string {
 // (RFC 9110 §7.6.1).
 var hopByHop = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
 
+// hasHopByHop reports whether removeHopByHop would change h (every
+// hop-by-hop field Connection names is a Connection field too).
+func hasHopByHop(h http.Header) bool {
+	for _, name := range hopByHop {
+		if _, ok := h[name]; ok {
+			return true
+		}
+	}
+	return false
+}
+
 // removeHopByHop deletes hop-by-hop headers, including those the
 // Connection header names.
 func removeHopByHop(h http.Header) {

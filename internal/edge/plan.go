@@ -479,8 +479,11 @@ func (pl planner) generated(h *requestHead, names []string) http.Header {
 func (pl planner) originRequest(p *plan, v *requestHead, method, reqID, via string) *origin.Request {
 	pol := p.beh.Policy
 	viewer := v.full
-	src := viewer.Clone()
-	removeHopByHop(src)
+	src := viewer // read only: ForwardHeaders copies what it forwards
+	if hasHopByHop(viewer) {
+		src = viewer.Clone()
+		removeHopByHop(src)
+	}
 	h := make(http.Header, len(src)+6)
 	pol.ForwardHeaders(h, src)
 	if c := pol.ForwardCookies(viewer); c != "" {

@@ -193,6 +193,7 @@ func (x *exchange) fillRequest(stale *cache.Entry, revalidated *atomic.Bool) *ca
 			}
 			out := x.originRequest(method, nil, 0)
 			out.Interim = x.interim.relayFunc()
+			out.DeadlineOnly = cache.IsFillContext(ctx)
 			if stale != nil {
 				for name, vs := range httpcache.RevalidationHeaders(stale.Meta.Header.Clone()) {
 					out.Header[name] = vs

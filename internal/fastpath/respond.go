@@ -2,7 +2,6 @@ package fastpath
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -32,22 +31,14 @@ import (
 // As in net/http, a read runs in the background while the handler does, so
 // that the request's context ends when the viewer goes away (an origin
 // fetch for it then stops).
-func (c *conn) serveHTTP(head []byte, remote string, spare []byte) (keepAlive bool, read int) {
-	hr := headReaders.Get().(*headReader)
-	hr.src.Reset(head)
-	hr.br.Reset(&hr.src)
-	req, err := http.ReadRequest(hr.br)
-	hr.br.Reset(nil)
-	hr.src.Reset(nil)
-	headReaders.Put(hr) // a request parse accepts has no body that could read on
-	if err != nil {
-		return false, 0 // parse and net/http disagree: cannot happen (fuzzed)
-	}
-	delete(req.Header, "Host") // as net/http's server does
-	req.RemoteAddr, req.TLS = remote, c.tls
+func (c *conn) serveHTTP(r *Request, head []byte, remote string, spare []byte) (keepAlive bool, read int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	req = req.WithContext(ctx)
+	req, err := r.httpRequest(ctx, head)
+	if err != nil {
+		return false, 0 // parse and net/url disagree: cannot happen (fuzzed)
+	}
+	req.RemoteAddr, req.TLS = remote, c.tls
 	var bg *backgroundRead
 	if len(spare) > 0 {
 		bg = c.startBackgroundRead(spare, cancel)
@@ -60,10 +51,12 @@ func (c *conn) serveHTTP(head []byte, remote string, spare []byte) (keepAlive bo
 		writerPool.Put(bw)
 	}()
 	pb := pendingPool.Get().(*[]byte)
-	// Room for 14 fields: an edge response is the origin's fields and the
-	// edge's 4 or 5 (X-Cache, Via, X-Amz-Cf-*, Age), past the 8 a map
-	// holds before it grows (growing costs more than starting larger).
-	w := &responseWriter{conn: c.nc, bw: bw, req: req, header: make(http.Header, 12), contentLength: -1, pending: (*pb)[:0]}
+	header := headerPool.Get().(http.Header)
+	defer func() {
+		clear(header) // the handler is done with it (as with any ResponseWriter)
+		headerPool.Put(header)
+	}()
+	w := &responseWriter{conn: c.nc, bw: bw, req: req, header: header, contentLength: -1, pending: (*pb)[:0]}
 	finished := w.run(c.s.Fallback.Handler)
 	if finished {
 		w.finish()
@@ -80,20 +73,6 @@ func (c *conn) serveHTTP(head []byte, remote string, spare []byte) (keepAlive bo
 		(req.Method == http.MethodHead || w.contentLength == -1 || !bodyAllowed(w.status) || w.written == w.contentLength)
 	return keepAlive, read
 }
-
-// headReader reads a request head already in memory: pooled, as every
-// declined request (every miss) needs one and a new bufio.Reader is 4 KiB
-// of garbage each time.
-type headReader struct {
-	src bytes.Reader
-	br  *bufio.Reader
-}
-
-var headReaders = sync.Pool{New: func() any {
-	hr := new(headReader)
-	hr.br = bufio.NewReaderSize(&hr.src, readBufSize) // a head that parse accepts fits in readBufSize
-	return hr
-}}
 
 // backgroundRead waits for bytes (a pipelined next request) or the end of
 // the connection while a handler runs.
@@ -130,6 +109,12 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// headerPool holds response header maps: one per declined request (every
+// miss) was most of the handover's garbage. Room for 14 fields: an edge
+// response is the origin's fields and the edge's 4 or 5 (X-Cache, Via,
+// X-Amz-Cf-*, Age), past the 8 a map holds before it grows.
+var headerPool = sync.Pool{New: func() any { return make(http.Header, 12) }}
 
 var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4<<10) }}
 

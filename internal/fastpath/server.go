@@ -319,7 +319,7 @@ func (c *conn) serve() {
 				}
 				out = out[:0]
 				s.declined.Add(1)
-				keep, read := c.serveHTTP(in[start:start+n], remote, in[end:])
+				keep, read := c.serveHTTP(&req, in[start:start+n], remote, in[end:])
 				received = time.Now() // that may have taken a while (a miss)
 				end += read
 				if !keep {

@@ -125,7 +125,9 @@ func TestClient_stalePooledConnection(t *testing.T) {
 				}
 				return err
 			}
-			if err := do(http.MethodGet); err != nil { // pools a connection
+			// Pools a connection: of the client the method goes through
+			// (plain GET and HEAD have their own, h1.go).
+			if err := do(method); err != nil {
 				t.Fatal(err)
 			}
 			org.restart()

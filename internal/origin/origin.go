@@ -6,9 +6,12 @@
 // OriginSslProtocols is an allow-list: the TLS versions offered run from
 // the lowest listed to the highest (TLSv1.2 also allows TLS 1.3).
 //
-// One http.Transport is kept per distinct origin setting, so connections
-// are pooled and reused across requests (keep-alive for the origin's
-// keep-alive timeout). Errors come back classified: a timeout is 504, any
+// GET and HEAD requests without a body to custom origins over plain HTTP
+// (every cache miss of such an origin) go through a client of this
+// package's own (h1.go): one goroutine per request, connections pooled
+// per origin address for the origin's keep-alive timeout. Everything
+// else goes through net/http: one http.Transport is kept per distinct
+// origin setting, so its connections are pooled and reused the same way. Errors come back classified: a timeout is 504, any
 // other failure to get a response is 502 (spec edge.md §7.2).
 package origin
 
@@ -67,6 +70,7 @@ type Client struct {
 	mu         sync.Mutex
 	transports map[transportKey]*http.Transport
 	named      int // transports keyed by a ServerName or AllowedCertificateNames
+	h1Pools    map[h1Key]*h1Pool
 }
 
 // New returns a Client.
@@ -74,7 +78,7 @@ func New(s3 S3) *Client {
 	if s3.Region == "" {
 		s3.Region = "us-east-1"
 	}
-	return &Client{s3: s3, signer: v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }), transports: map[transportKey]*http.Transport{}}
+	return &Client{s3: s3, signer: v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }), transports: map[transportKey]*http.Transport{}, h1Pools: map[h1Key]*h1Pool{}}
 }
 
 // Request is one origin request, already filtered by the edge.
@@ -112,6 +116,10 @@ type Request struct {
 	// "Using gRPC with CloudFront distributions"). An origin the request
 	// would reach over plain HTTP fails with a 502.
 	GRPC bool
+	// DeadlineOnly says ctx ends only at its deadline (a collapsed fill's
+	// context, cache.IsFillContext): the plain-HTTP client then bounds its
+	// I/O by that deadline without watching ctx for cancellation.
+	DeadlineOnly bool
 }
 
 // Limits on interim responses: net/http leaves them to whoever asks to see
@@ -353,6 +361,22 @@ func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
 	} else if o.S3 != nil && o.S3.ReadTimeout > 0 {
 		readTimeout = o.S3.ReadTimeout
 	}
+	if k, host, ok := plainHTTP(r); ok {
+		return c.doPlain(ctx, c.poolFor(k), host, r, attempts, readTimeout)
+	}
+	return c.viaTransport(ctx, r, attempts, readTimeout)
+}
+
+// doTransport is Do through net/http's Transport whatever the request
+// (benchmarks compare the two clients).
+func (c *Client) doTransport(ctx context.Context, r *Request) (*http.Response, error) {
+	attempts, readTimeout := 1, r.Origin.Custom.ReadTimeout
+	return c.viaTransport(ctx, r, attempts, readTimeout)
+}
+
+// viaTransport is Do through net/http's Transport.
+func (c *Client) viaTransport(ctx context.Context, r *Request, attempts int, readTimeout time.Duration) (*http.Response, error) {
+	o := r.Origin
 	t := c.transport(o, r)
 	u := c.URL(r)
 	if r.GRPC && u.Scheme != "https" {
@@ -397,6 +421,61 @@ func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
 		if r.Body != nil {
 			break // a consumed body cannot be sent again
 		}
+	}
+	if lastErr == nil {
+		lastErr = ctx.Err()
+	}
+	return nil, classify(lastErr)
+}
+
+// plainHTTP says whether r goes through the plain-HTTP client (h1.go): a
+// GET or HEAD without a body to a custom origin over HTTP, with a path
+// that goes on the request line as it is. It returns the pool's key and
+// the Host header.
+func plainHTTP(r *Request) (k h1Key, host string, ok bool) {
+	o := r.Origin
+	if o.Custom == nil || r.GRPC || r.Body != nil || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		return k, "", false
+	}
+	switch o.Custom.ProtocolPolicy {
+	case "https-only":
+		return k, "", false
+	case "match-viewer":
+		if r.ViewerHTTPS {
+			return k, "", false
+		}
+	}
+	if !plainPath(r.Path) || !plainQuery(r.RawQuery) {
+		return k, "", false
+	}
+	k = h1Key{host: strings.Trim(o.DomainName, "[]"), port: o.Custom.HTTPPort, connect: o.ConnectionTimeout, keepalive: o.Custom.KeepaliveTimeout}
+	host = r.Host
+	if host == "" {
+		host = hostOnly(o.DomainName)
+		if k.port != 80 {
+			host = net.JoinHostPort(k.host, strconv.Itoa(k.port))
+		}
+	}
+	return k, host, true
+}
+
+// doPlain is Do on the plain-HTTP client.
+func (c *Client) doPlain(ctx context.Context, p *h1Pool, host string, r *Request, attempts int, readTimeout time.Duration) (*http.Response, error) {
+	var lastErr error
+	for i := 0; i < attempts; i++ {
+		if ctx.Err() != nil {
+			break
+		}
+		e := &h1Exchange{ctx: ctx, pool: p, method: r.Method, host: host, path: r.Path, query: r.RawQuery, header: r.Header,
+			interim: r.Interim, readTimeout: readTimeout, deadlineOnly: r.DeadlineOnly}
+		if d := r.Origin.ResponseCompletionTimeout; d > 0 {
+			e.whole = time.Now().Add(d)
+		}
+		resp, err := e.roundTrip()
+		if err == nil {
+			return resp, nil
+		}
+		lastErr = err
 	}
 	if lastErr == nil {
 		lastErr = ctx.Err()
@@ -514,10 +593,10 @@ func classify(err error) *Error {
 	var ne net.Error
 	var dnsErr *net.DNSError
 	switch {
-	case strings.Contains(err.Error(), "server response headers exceeded"), errors.Is(err, errInterimTooLarge):
+	case strings.Contains(err.Error(), "server response headers exceeded"), errors.Is(err, errInterimTooLarge), errors.Is(err, errHeadTooLarge):
 		// net/http's error for MaxResponseHeaderBytes (not exported).
 		return &Error{Status: http.StatusBadGateway, Detail: "OriginHeaderTooBigError", Err: err}
-	case errors.Is(err, errRepeatedContinue):
+	case errors.Is(err, errRepeatedContinue), errors.Is(err, errInvalidResponse):
 		return &Error{Status: http.StatusBadGateway, Detail: "OriginInvalidResponseError", Err: err}
 	case errors.Is(err, errReadTimeout), errors.Is(err, errCompletionTimeout):
 		return &Error{Status: http.StatusGatewayTimeout, Detail: "OriginReadError", Err: err}

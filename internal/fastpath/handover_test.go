@@ -1,0 +1,58 @@
+package fastpath
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// FuzzHTTPRequest: for every head parse accepts, the request handed to
+// net/http's handler is the one http.ReadRequest would have made.
+func FuzzHTTPRequest(f *testing.F) {
+	for _, s := range []string{
+		"GET /a/b?x=1&y HTTP/1.1\r\nHost: h.example\r\nAccept: */*\r\n\r\n",
+		"HEAD /%41%2f;p=1/(x)*!~$ HTTP/1.1\r\nHost: H:80\r\nConnection: close\r\nCookie: a=b\r\ncookie: c=d\r\nx-a: 1\r\n\r\n",
+		"GET /? HTTP/1.1\r\nHost: [::1]:8080\r\naccept-encoding:  gzip \r\n\r\n",
+		"GET /%7e%20 HTTP/1.1\r\nHost: h\r\nPragma: no-cache\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: h\r\nPragma: no-cache\r\nCache-Control: max-age=0\r\n\r\n",
+		"GET /x HTTP/1.1\r\nX-Empty:\r\nHost: h\r\nx-empty: \r\n\r\n",
+		"GET //authority/like?q HTTP/1.1\r\nHost: h\r\n\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var r Request
+		n, st := parse(data, &r)
+		if st != complete {
+			return
+		}
+		want, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(data[:n])))
+		if err != nil {
+			t.Fatalf("parse accepted %q, net/http: %v", data[:n], err)
+		}
+		delete(want.Header, "Host") // as serveHTTP always did
+		got, err := r.httpRequest(context.Background(), data[:n])
+		if err != nil {
+			t.Fatalf("%q: %v", data[:n], err)
+		}
+		// The head's bytes may change once the request is built (the
+		// connection's buffer is reused): nothing may alias them.
+		for i := range data[:n] {
+			data[i] = '#'
+		}
+		if got.Method != want.Method || got.RequestURI != want.RequestURI || *got.URL != *want.URL ||
+			got.Proto != want.Proto || got.ProtoMajor != want.ProtoMajor || got.ProtoMinor != want.ProtoMinor ||
+			got.Host != want.Host || got.Close != want.Close || got.ContentLength != want.ContentLength ||
+			got.Body != want.Body || got.TransferEncoding != nil || got.Trailer != nil ||
+			!reflect.DeepEqual(got.Header, want.Header) {
+			t.Fatalf("built %+v\nURL %+v\nheader %q\nnet/http %+v\nURL %+v\nheader %q", got, got.URL, got.Header, want, want.URL, want.Header)
+		}
+		if strings.Contains(got.Host+got.RequestURI+got.URL.Path+got.URL.RawQuery, "#") {
+			t.Fatalf("request aliases the read buffer: %+v", got)
+		}
+	})
+}
