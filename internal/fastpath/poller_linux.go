@@ -18,14 +18,16 @@ import (
 // (level-triggered); the epoll fd itself is waited on through Go's
 // netpoller, so no thread ever blocks in epoll_wait.
 type poller struct {
-	epfd   int
-	file   *os.File // epfd, registered in Go's netpoller
-	raw    syscall.RawConn
-	idle   time.Duration // Server.IdleTimeout
-	mu     sync.Mutex    // held while a batch is served, and by park and release
-	conns  map[int32]*conn
-	events [128]syscall.EpollEvent
-	done   chan struct{}
+	epfd  int
+	file  *os.File // epfd, registered in Go's netpoller
+	raw   syscall.RawConn
+	idle  time.Duration // Server.IdleTimeout
+	mu    sync.Mutex    // held while a batch is served, and by park and release
+	conns map[int32]*conn
+	// handbacks counts the connections handed back (tests read it).
+	handbacks int
+	events    [128]syscall.EpollEvent
+	done      chan struct{}
 }
 
 // newPollers starts n loops, or none when epoll is unavailable (the
@@ -95,6 +97,7 @@ func (p *poller) park(c *conn, out []byte, received time.Time) bool {
 func (p *poller) release(c *conn) {
 	syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
 	delete(p.conns, int32(c.fd))
+	p.handbacks++
 	c.wake <- struct{}{}
 }
 
