@@ -18,12 +18,13 @@ import (
 // (level-triggered); the epoll fd itself is waited on through Go's
 // netpoller, so no thread ever blocks in epoll_wait.
 type poller struct {
-	epfd  int
-	file  *os.File // epfd, registered in Go's netpoller
-	raw   syscall.RawConn
-	idle  time.Duration // Server.IdleTimeout
-	mu    sync.Mutex    // held while a batch is served, and by park and release
-	conns map[int32]*conn
+	epfd   int
+	file   *os.File // epfd, registered in Go's netpoller
+	raw    syscall.RawConn
+	idle   time.Duration // Server.IdleTimeout
+	mu     sync.Mutex    // held while a batch is served, and by park and release
+	conns  []*conn       // parked connections by descriptor (nil: not parked here)
+	parked int
 	// handbacks counts the connections handed back (tests read it).
 	handbacks int
 	events    [128]syscall.EpollEvent
@@ -49,7 +50,7 @@ func newPollers(n int, idle time.Duration) []*poller {
 			f.Close()
 			break
 		}
-		p := &poller{epfd: epfd, file: f, raw: raw, idle: idle, conns: map[int32]*conn{}, done: make(chan struct{})}
+		p := &poller{epfd: epfd, file: f, raw: raw, idle: idle, done: make(chan struct{})}
 		go p.run()
 		go p.sweep()
 		ps = append(ps, p)
@@ -87,7 +88,11 @@ func (p *poller) park(c *conn, out []byte, received time.Time) bool {
 		return false
 	}
 	c.res = resume{out: out[:0], received: received}
-	p.conns[int32(c.fd)] = c
+	if c.fd >= len(p.conns) {
+		p.conns = append(p.conns, make([]*conn, c.fd+1-len(p.conns))...)
+	}
+	p.conns[c.fd] = c
+	p.parked++
 	p.mu.Unlock()
 	<-c.wake
 	return true
@@ -96,7 +101,8 @@ func (p *poller) park(c *conn, out []byte, received time.Time) bool {
 // release hands a connection back to its goroutine (p.mu held).
 func (p *poller) release(c *conn) {
 	syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
-	delete(p.conns, int32(c.fd))
+	p.conns[c.fd] = nil
+	p.parked--
 	p.handbacks++
 	c.wake <- struct{}{}
 }
@@ -106,8 +112,10 @@ func (p *poller) release(c *conn) {
 func (p *poller) evictAll() {
 	p.mu.Lock()
 	for _, c := range p.conns {
-		c.res.exit = true
-		p.release(c)
+		if c != nil {
+			c.res.exit = true
+			p.release(c)
+		}
 	}
 	p.mu.Unlock()
 	close(p.done)
@@ -143,7 +151,8 @@ func (p *poller) poll() bool {
 	}
 	now := time.Now()
 	for i := range n {
-		if c := p.conns[p.events[i].Fd]; c != nil {
+		if fd := int(p.events[i].Fd); fd < len(p.conns) && p.conns[fd] != nil {
+			c := p.conns[fd]
 			p.serve(c, now)
 		}
 	}
@@ -262,7 +271,7 @@ func (p *poller) sweep() {
 		case now := <-t.C:
 			p.mu.Lock()
 			for _, c := range p.conns {
-				if now.Sub(c.res.received) >= p.idle {
+				if c != nil && now.Sub(c.res.received) >= p.idle {
 					c.res.exit = true
 					p.release(c)
 				}

@@ -27,7 +27,7 @@ func loopState(s *Server) (parked, handbacks int) {
 	s.mu.Unlock()
 	for _, p := range ps {
 		p.mu.Lock()
-		parked += len(p.conns)
+		parked += p.parked
 		handbacks += p.handbacks
 		p.mu.Unlock()
 	}
