@@ -357,3 +357,51 @@ func TestPoller_manyConnections(t *testing.T) {
 		})
 	}
 }
+
+// Shutdown while connections are being accepted and answered: Serve and
+// Shutdown share the loops without a data race (run with -race), and
+// every connection ends.
+func TestPoller_shutdownWhileAccepting(t *testing.T) {
+	s, addr, done := startServer(t, nil)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				c, err := net.DialTimeout("tcp", addr, time.Second)
+				if err != nil {
+					continue
+				}
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				br := bufio.NewReader(c)
+				for i := 0; i < 3; i++ {
+					io.WriteString(c, get("/fast/2"))
+					if resp, err := http.ReadResponse(br, nil); err != nil {
+						break
+					} else {
+						io.Copy(io.Discard, resp.Body)
+					}
+				}
+				c.Close()
+			}
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	close(stop)
+	wg.Wait()
+	if err := <-done; err != http.ErrServerClosed {
+		t.Errorf("Serve returned %v", err)
+	}
+}

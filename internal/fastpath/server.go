@@ -98,6 +98,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	if s.TLSConfig == nil {
 		s.pollers = newPollers(runtime.GOMAXPROCS(0), s.IdleTimeout)
 	}
+	pollers := s.pollers // Shutdown clears the field
 	s.mu.Unlock()
 	var fallbackLn net.Listener = s.handoff
 	if s.FallbackListener != nil {
@@ -135,9 +136,9 @@ func (s *Server) Serve(ln net.Listener) error {
 			nc = tls.Server(nc, s.TLSConfig)
 		}
 		c := &conn{s: s, nc: nc, handshakeDone: handshakeDone, fd: -1}
-		if len(s.pollers) > 0 {
+		if len(pollers) > 0 {
 			if c.fd = connFD(nc); c.fd >= 0 {
-				c.poller, c.wake = s.pollers[c.fd%len(s.pollers)], make(chan struct{}, 1)
+				c.poller, c.wake = pollers[c.fd%len(pollers)], make(chan struct{}, 1)
 			}
 		}
 		s.mu.Lock()
