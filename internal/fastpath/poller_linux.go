@@ -122,41 +122,69 @@ func (p *poller) evictAll() {
 	p.file.Close()
 }
 
+// yieldAfter bounds how long the loop serves batch after batch before
+// the other goroutines of its P run (connections handed back, new ones).
+const yieldAfter = 100 * time.Microsecond
+
 func (p *poller) run() {
+	serve := p.serveBatches // one func value for the loop's life, not one per wait
 	for {
 		// The callback runs after the netpoller's readiness state was
 		// reset, so an event that comes after an empty epoll_wait wakes
 		// the wait that follows it: no event is lost.
-		if err := p.raw.Read(func(uintptr) bool { return p.poll() }); err != nil {
+		if err := p.raw.Read(serve); err != nil {
 			return // closed by evictAll
 		}
-		// A batch was served. Pass through the scheduler: a goroutine
+		// Served for yieldAfter. Pass through the scheduler: a goroutine
 		// that never does looks stuck to the runtime's monitor, which
-		// then hands its P to another thread when it finds it in a
-		// system call (a thread switch that costs more than this).
+		// preempts it, and others would wait for that.
 		runtime.Gosched()
 	}
 }
 
-// poll serves one batch of ready connections; false when none was ready.
-func (p *poller) poll() bool {
+// serveBatches serves batches of ready connections until none is ready
+// (false: wait in the netpoller) or for yieldAfter (true).
+func (p *poller) serveBatches(uintptr) bool {
+	var first time.Time
+	for {
+		n, now := p.poll()
+		switch {
+		case n == 0:
+			return false
+		case n < 0:
+			continue
+		case first.IsZero():
+			first = now
+		case now.Sub(first) >= yieldAfter:
+			return true
+		}
+	}
+}
+
+// poll serves one batch of ready connections and returns how many there
+// were (-1: interrupted, try again; 0 also after Shutdown closed the
+// epoll descriptor: the wait then sees the close) and when it started.
+func (p *poller) poll() (n int, now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n, err := epollWait(p.epfd, p.events[:])
 	if err != nil {
-		return err == syscall.EINTR // EBADF after the close: wait, and see the close
+		if err == syscall.EINTR {
+			return -1, now
+		}
+		return 0, now
 	}
 	if n == 0 {
-		return false
+		return 0, now
 	}
-	now := time.Now()
+	now = time.Now()
 	for i := range n {
 		if fd := int(p.events[i].Fd); fd < len(p.conns) && p.conns[fd] != nil {
 			c := p.conns[fd]
 			p.serve(c, now)
 		}
 	}
-	return true
+	return n, now
 }
 
 // serve reads what arrived on c and answers it in place if every request
