@@ -49,8 +49,9 @@
 // epoll to report data. Its system calls never block, so they are raw
 // ones (no scheduler bookkeeping, and the runtime's monitor never hands
 // the loop's P to another thread), and it passes through the scheduler
-// after each batch (a goroutine that never does is preempted the hard
-// way). bench/EPOLL-RESULTS.md has the measurements.
+// at least every 100 microseconds of serving (a goroutine that never
+// does is preempted the hard way, and the P's other goroutines would
+// wait for that). bench/EPOLL-RESULTS.md has the measurements.
 //
 // The loop keeps only that steady state. Anything else (a partial head,
 // a request Handler declines or parse does not take, a body written in
