@@ -88,6 +88,44 @@
 // have arrived, each hit's response is appended to one buffer, and one
 // write sends them (bench/RESULTS.md has the figures).
 //
+// # The epoll loop (Linux, plain HTTP)
+//
+// A keep-alive connection's goroutine would, after each answer, read
+// again at once; the viewer has not sent its next request yet, so that
+// read returns EAGAIN and the goroutine parks in Go's netpoller: three
+// system calls and two goroutine switches per request where one read and
+// one write do the work (bench/READ-WAIT-RESULTS.md). So a plain
+// connection's goroutine, once it has answered everything and holds no
+// partial head, parks the connection in an epoll loop (poller_linux.go)
+// and waits on a channel. The loop's epoll set holds those connections
+// (level-triggered); its own epoll descriptor is waited on through Go's
+// netpoller (the wait callback of a RawConn read calls epoll_wait with a
+// zero timeout after the netpoller's readiness was reset, so no event is
+// lost and no thread blocks in epoll_wait). For each ready connection the
+// loop reads once, answers the fast hits in place with the same parser
+// and Handler, and writes once without blocking; the next read waits for
+// epoll to report data. Its system calls never block, so they are raw
+// ones (no scheduler bookkeeping, and the runtime's monitor never hands
+// the loop's P to another thread), and it passes through the scheduler
+// at least every 100 microseconds of serving (a goroutine that never
+// does is preempted the hard way, and the P's other goroutines would
+// wait for that). bench/EPOLL-RESULTS.md has the measurements.
+//
+// The loop keeps only that steady state. Anything else (a partial head,
+// a request Handler declines or parse does not take, a body written in
+// place, from writevSize up, Connection: close, a write the socket does
+// not take whole, the end of the stream) removes the connection from the
+// epoll set and hands it back to its goroutine with the bytes read and
+// the answers not yet sent (resume), and the goroutine goes on exactly as
+// if it had read them itself: head deadlines, net/http for declined
+// requests, handover, back-pressure through Go's blocking writes. The
+// loop closes connections parked for IdleTimeout (checked every second,
+// the slack the goroutine loop's deadlines have too), and Shutdown hands
+// every parked connection back to be closed. There is one loop per P at
+// the start (GOMAXPROCS); a connection goes to the loop of its
+// descriptor. TLS connections, and other systems, use the goroutine loop
+// only.
+//
 // Why not a library: valyala/fasthttp would serve hits as fast, but it is
 // HTTP/1.1 only and has its own Request/Response types, so the edge would
 // need a second implementation of every rule for HTTP/2 and HTTP/3

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -68,6 +69,7 @@ type Server struct {
 	Log                *slog.Logger
 
 	handoff *handoffListener
+	pollers []*poller // epoll loops for plain connections (Linux): poller_linux.go
 	mu      sync.Mutex
 	ln      net.Listener
 	conns   map[*conn]struct{}
@@ -101,6 +103,10 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.ln = ln
 	s.conns = map[*conn]struct{}{}
 	s.handoff = &handoffListener{addr: ln.Addr(), conns: make(chan net.Conn), done: make(chan struct{})}
+	if s.TLSConfig == nil {
+		s.pollers = newPollers(runtime.GOMAXPROCS(0), s.IdleTimeout)
+	}
+	pollers := s.pollers // Shutdown clears the field
 	s.mu.Unlock()
 	var fallbackLn net.Listener = s.handoff
 	if s.FallbackListener != nil {
@@ -137,7 +143,12 @@ func (s *Server) Serve(ln net.Listener) error {
 			}
 			nc = tls.Server(nc, s.TLSConfig)
 		}
-		c := &conn{s: s, nc: nc, handshakeDone: handshakeDone}
+		c := &conn{s: s, nc: nc, handshakeDone: handshakeDone, fd: -1}
+		if len(pollers) > 0 {
+			if c.fd = connFD(nc); c.fd >= 0 {
+				c.poller, c.wake = pollers[c.fd%len(pollers)], make(chan struct{}, 1)
+			}
+		}
 		s.mu.Lock()
 		if s.closing.Load() {
 			s.mu.Unlock()
@@ -165,7 +176,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		// finishes it and then sees closing.
 		c.nc.SetReadDeadline(time.Now())
 	}
+	pollers := s.pollers
+	s.pollers = nil
 	s.mu.Unlock()
+	for _, p := range pollers {
+		p.evictAll() // parked connections are idle: closed
+	}
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	var err error
@@ -212,6 +228,34 @@ type conn struct {
 	tls      *tls.ConnectionState // after the handshake, on a TLS connection
 	// handshakeDone is told the TLS handshake's outcome (Server.WatchHandshake).
 	handshakeDone func(error)
+
+	// The epoll loop's share (plain connections on Linux; poller nil
+	// otherwise): while the connection is parked there, the loop owns
+	// bufs, req and res; wake returns the connection to its goroutine.
+	poller *poller
+	fd     int
+	wake   chan struct{}
+	bufs   *buffers
+	remote string
+	req    Request
+	res    resume
+}
+
+// resume is where the epoll loop left a connection it hands back: the
+// goroutine sends out and body, closes if closeAfter or exit, and goes on
+// with the requests in bufs.in[start:end].
+type resume struct {
+	start, end int
+	out, body  []byte
+	closeAfter bool
+	exit       bool // idle timeout, Shutdown, or a panic in the loop
+	received   time.Time
+}
+
+func (c *conn) logPanic(p any) {
+	if c.s.Log != nil {
+		c.s.Log.Error("fastpath: panic serving a connection", "panic", p, "remote", c.nc.RemoteAddr().String())
+	}
 }
 
 // handshake completes a TLS connection's handshake within the head
@@ -254,9 +298,7 @@ func (c *conn) serve() {
 	var handed bool
 	defer func() {
 		if p := recover(); p != nil {
-			if s.Log != nil {
-				s.Log.Error("fastpath: panic serving a connection", "panic", p, "remote", c.nc.RemoteAddr().String())
-			}
+			c.logPanic(p)
 			handed = false
 		}
 		if !handed {
@@ -275,6 +317,7 @@ func (c *conn) serve() {
 		}
 		bufPool.Put(bufs)
 	}()
+	c.bufs = bufs
 	in, out := bufs.in[:], bufs.out[:0]
 	defer func() { bufs.out = out[:0] }()
 	if tc, ok := c.nc.(*tls.Conn); ok {
@@ -288,6 +331,7 @@ func (c *conn) serve() {
 		}
 	}
 	remote := c.nc.RemoteAddr().String()
+	c.remote = remote
 	start, end := 0, 0 // unparsed bytes are in[start:end]
 	// headStart is when the head being read began: the accept for the
 	// first one, then the read that brought its first bytes; zero while
@@ -386,6 +430,30 @@ func (c *conn) serve() {
 			// Answering what the last read brought takes microseconds:
 			// its time is "now" for the idle deadline.
 			c.extendDeadline(received, s.IdleTimeout)
+		}
+		if c.poller != nil && start == end && headStart.IsZero() && c.poller.park(c, out, received) {
+			// The loop answered what it could; it hands the connection
+			// back for anything else (see resume).
+			r := &c.res
+			if r.exit {
+				return
+			}
+			start, end, received, out = r.start, r.end, r.received, r.out
+			if len(r.body) > 0 {
+				bs := net.Buffers{out, r.body}
+				if _, err := bs.WriteTo(c.nc); err != nil {
+					return
+				}
+			} else if c.flush(out) != nil {
+				return
+			}
+			out, r.out, r.body = out[:0], nil, nil
+			if r.closeAfter {
+				closeWriteAndWait(c.nc)
+				return
+			}
+			c.deadline = time.Time{} // it may have passed while parked: set it again
+			continue
 		}
 		n, err := c.nc.Read(in[end:])
 		received = time.Now()

@@ -1,0 +1,340 @@
+//go:build linux
+
+package fastpath
+
+import (
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// poller serves plain keep-alive connections between requests without a
+// goroutine switch or a read that finds nothing: see doc.go ("The epoll
+// loop"). Its epoll set holds the connections parked by their goroutines
+// (level-triggered); the epoll fd itself is waited on through Go's
+// netpoller, so no thread ever blocks in epoll_wait.
+type poller struct {
+	epfd   int
+	file   *os.File // epfd, registered in Go's netpoller
+	raw    syscall.RawConn
+	idle   time.Duration // Server.IdleTimeout
+	mu     sync.Mutex    // held while a batch is served, and by park and release
+	conns  []*conn       // parked connections by descriptor (nil: not parked here)
+	parked int
+	// handbacks counts the connections handed back (tests read it).
+	handbacks int
+	events    [128]syscall.EpollEvent
+	done      chan struct{}
+}
+
+// newPollers starts n loops, or none when epoll is unavailable (the
+// goroutine loop then serves every connection, as on other systems).
+func newPollers(n int, idle time.Duration) []*poller {
+	var ps []*poller
+	for range n {
+		epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+		if err != nil {
+			break
+		}
+		if err := syscall.SetNonblock(epfd, true); err != nil {
+			syscall.Close(epfd)
+			break
+		}
+		f := os.NewFile(uintptr(epfd), "fastpath-epoll")
+		raw, err := f.SyscallConn()
+		if err != nil {
+			f.Close()
+			break
+		}
+		p := &poller{epfd: epfd, file: f, raw: raw, idle: idle, done: make(chan struct{})}
+		go p.run()
+		go p.sweep()
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+// connFD returns a plain TCP connection's descriptor, or -1.
+func connFD(nc net.Conn) int {
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		return -1
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	fd := -1
+	rc.Control(func(s uintptr) { fd = int(s) })
+	return fd
+}
+
+// park gives an idle connection (nothing unanswered, nothing unsent) to
+// the loop and blocks until the loop hands it back in c.res; false when
+// it could not (shutting down), and the goroutine reads itself.
+func (p *poller) park(c *conn, out []byte, received time.Time) bool {
+	p.mu.Lock()
+	if c.s.closing.Load() {
+		p.mu.Unlock()
+		return false
+	}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(c.fd)}
+	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
+		p.mu.Unlock()
+		return false
+	}
+	c.res = resume{out: out[:0], received: received}
+	if c.fd >= len(p.conns) {
+		p.conns = append(p.conns, make([]*conn, c.fd+1-len(p.conns))...)
+	}
+	p.conns[c.fd] = c
+	p.parked++
+	p.mu.Unlock()
+	<-c.wake
+	return true
+}
+
+// release hands a connection back to its goroutine (p.mu held).
+func (p *poller) release(c *conn) {
+	syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
+	p.conns[c.fd] = nil
+	p.parked--
+	p.handbacks++
+	c.wake <- struct{}{}
+}
+
+// evictAll hands every parked connection back to be closed (Shutdown:
+// they are idle) and stops the loop; later parks fail, as closing is set.
+func (p *poller) evictAll() {
+	p.mu.Lock()
+	for _, c := range p.conns {
+		if c != nil {
+			c.res.exit = true
+			p.release(c)
+		}
+	}
+	p.mu.Unlock()
+	close(p.done)
+	p.file.Close()
+}
+
+// yieldAfter bounds how long the loop serves batch after batch before
+// the other goroutines of its P run (connections handed back, new ones).
+const yieldAfter = 100 * time.Microsecond
+
+func (p *poller) run() {
+	serve := p.serveBatches // one func value for the loop's life, not one per wait
+	for {
+		// The callback runs after the netpoller's readiness state was
+		// reset, so an event that comes after an empty epoll_wait wakes
+		// the wait that follows it: no event is lost.
+		if err := p.raw.Read(serve); err != nil {
+			return // closed by evictAll
+		}
+		// Served for yieldAfter. Pass through the scheduler: a goroutine
+		// that never does looks stuck to the runtime's monitor, which
+		// preempts it, and others would wait for that.
+		runtime.Gosched()
+	}
+}
+
+// serveBatches serves batches of ready connections until none is ready
+// (false: wait in the netpoller) or for yieldAfter (true).
+func (p *poller) serveBatches(uintptr) bool {
+	var first time.Time
+	for {
+		n, now := p.poll()
+		switch {
+		case n == 0:
+			return false
+		case n < 0:
+			continue
+		case first.IsZero():
+			first = now
+		case now.Sub(first) >= yieldAfter:
+			return true
+		}
+	}
+}
+
+// poll serves one batch of ready connections and returns how many there
+// were (-1: interrupted, try again; 0 also after Shutdown closed the
+// epoll descriptor: the wait then sees the close) and when it started.
+func (p *poller) poll() (n int, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n, err := epollWait(p.epfd, p.events[:])
+	if err != nil {
+		if err == syscall.EINTR {
+			return -1, now
+		}
+		return 0, now
+	}
+	if n == 0 {
+		return 0, now
+	}
+	now = time.Now()
+	for i := range n {
+		if fd := int(p.events[i].Fd); fd < len(p.conns) && p.conns[fd] != nil {
+			c := p.conns[fd]
+			p.serve(c, now)
+		}
+	}
+	return n, now
+}
+
+// serve reads what arrived on c and answers it in place if every request
+// in it is a fast hit whose response fits the socket; anything else is
+// handed back to the goroutine with the state it needs to go on.
+func (p *poller) serve(c *conn, now time.Time) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.logPanic(v)
+			c.res.exit = true
+			p.release(c)
+		}
+	}()
+	r := &c.res
+	in := c.bufs.in[:]
+	n, err := rawRead(c.fd, in)
+	if err == syscall.EAGAIN || err == syscall.EINTR {
+		return
+	}
+	if n <= 0 { // end of stream or an error: the goroutine closes
+		r.exit = true
+		p.release(c)
+		return
+	}
+	r.received = now
+	s := c.s
+	start, out := 0, r.out[:0]
+	for start < n {
+		m, st := parse(in[start:n], &c.req)
+		if st != complete {
+			break // incomplete or unsupported: the goroutine's loop does it
+		}
+		req := &c.req
+		req.RemoteAddr, req.Received, req.TLS = c.remote, now, nil
+		head, body, ok := s.Handler.ServeFast(req, out)
+		if !ok {
+			break // declined: the goroutine offers it again, then net/http
+		}
+		s.served.Add(1)
+		start += m
+		out = head
+		if len(body) >= writevSize || req.Close {
+			if len(body) < writevSize {
+				out, body = append(out, body...), nil
+			}
+			r.start, r.end, r.out, r.body, r.closeAfter = start, n, out, body, req.Close
+			p.release(c)
+			return
+		}
+		out = append(out, body...)
+		if len(out) >= flushSize {
+			if !p.flush(c, out, start, n) {
+				return
+			}
+			out = out[:0]
+		}
+	}
+	if !p.flush(c, out, start, n) {
+		return
+	}
+	r.out = out[:0]
+	if cap(out) > idleOutSize {
+		r.out = nil // as the goroutine loop: an idle connection keeps no large buffer
+	}
+	if start < n {
+		r.start, r.end = start, n
+		p.release(c)
+	}
+}
+
+// flush writes out without blocking; when the socket takes less, the rest
+// and the requests in bufs.in[start:end] go back to the goroutine, whose
+// writes wait for the viewer (a slow reader, or responses larger than the
+// socket buffer), and flush reports false.
+func (p *poller) flush(c *conn, out []byte, start, end int) bool {
+	if len(out) == 0 {
+		return true
+	}
+	w, err := writeAll(c.fd, out)
+	if err == nil && w == len(out) {
+		return true
+	}
+	c.res.out = out[:copy(out, out[w:])]
+	c.res.start, c.res.end = start, end
+	p.release(c)
+	return false
+}
+
+// writeAll writes b without blocking; it stops at the first short write.
+func writeAll(fd int, b []byte) (int, error) {
+	for {
+		w, err := rawWrite(fd, b)
+		if err == syscall.EINTR {
+			continue
+		}
+		return max(w, 0), err
+	}
+}
+
+// sweep closes the parked connections idle for Server.IdleTimeout, with
+// a second of slack like the goroutine loop's deadlines.
+func (p *poller) sweep() {
+	if p.idle <= 0 {
+		return
+	}
+	t := time.NewTicker(min(time.Second, p.idle))
+	defer t.Stop()
+	for {
+		select {
+		case <-p.done:
+			return
+		case now := <-t.C:
+			p.mu.Lock()
+			for _, c := range p.conns {
+				if c != nil && now.Sub(c.res.received) >= p.idle {
+					c.res.exit = true
+					p.release(c)
+				}
+			}
+			p.mu.Unlock()
+		}
+	}
+}
+
+// The loop's system calls never block (non-blocking sockets, a zero
+// epoll timeout), so they are made without telling the scheduler
+// (syscall.RawSyscall): that saves the bookkeeping of a blocking call
+// and keeps the runtime's monitor from handing the loop's P to another
+// thread when a call is slow (preempted by an interrupt, say).
+
+func rawRead(fd int, b []byte) (int, error) {
+	n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+	if e != 0 {
+		return -1, e
+	}
+	return int(n), nil
+}
+
+func rawWrite(fd int, b []byte) (int, error) {
+	n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+	if e != 0 {
+		return -1, e
+	}
+	return int(n), nil
+}
+
+func epollWait(epfd int, events []syscall.EpollEvent) (int, error) {
+	n, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(unsafe.SliceData(events))), uintptr(len(events)), 0, 0, 0)
+	if e != 0 {
+		return -1, e
+	}
+	return int(n), nil
+}

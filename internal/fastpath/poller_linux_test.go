@@ -1,0 +1,407 @@
+//go:build linux
+
+package fastpath
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// loopState returns how many connections the server's epoll loops hold
+// and how many they handed back to their goroutines so far.
+func loopState(s *Server) (parked, handbacks int) {
+	s.mu.Lock()
+	ps := s.pollers
+	s.mu.Unlock()
+	for _, p := range ps {
+		p.mu.Lock()
+		parked += p.parked
+		handbacks += p.handbacks
+		p.mu.Unlock()
+	}
+	return parked, handbacks
+}
+
+// waitParked waits until the loops hold n connections.
+func waitParked(t *testing.T, s *Server, n int) {
+	t.Helper()
+	for end := time.Now().Add(5 * time.Second); ; {
+		parked, _ := loopState(s)
+		if parked == n {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatalf("%d connections parked in the epoll loop, want %d", parked, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// parkedConn dials, has one hit answered (by the connection's goroutine)
+// and waits until the connection is parked in the loop.
+func parkedConn(t *testing.T, s *Server, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	parked, _ := loopState(s)
+	c, br := dial(t, addr)
+	io.WriteString(c, get("/fast/3"))
+	if _, body := readResponse(t, br); body != "fff" {
+		t.Fatalf("first response %q", body)
+	}
+	waitParked(t, s, parked+1)
+	return c, br
+}
+
+func expectFast(t *testing.T, br *bufio.Reader, n int) {
+	t.Helper()
+	resp, body := readResponse(t, br)
+	if resp.Header.Get("X-Path") != "fast" || body != strings.Repeat("f", n) {
+		t.Fatalf("%s response with %d bytes, want the fast one with %d", resp.Header.Get("X-Path"), len(body), n)
+	}
+}
+
+func expectClosed(t *testing.T, br *bufio.Reader, within time.Duration, c net.Conn) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(within))
+	if b, err := br.ReadByte(); err != io.EOF {
+		t.Fatalf("read %q, %v; want the server to close the connection within %v", b, err, within)
+	}
+}
+
+// panicHandler is stubHandler, except that /panic panics.
+type panicHandler struct{ stubHandler }
+
+func (h panicHandler) ServeFast(r *Request, dst []byte) ([]byte, []byte, bool) {
+	if r.Path == "/panic" {
+		panic("test")
+	}
+	return h.stubHandler.ServeFast(r, dst)
+}
+
+// The epoll loop (poller_linux.go) answers a parked connection's hits in
+// place and hands the connection back to its goroutine for anything else;
+// each case checks the answers and whether the loop kept the connection.
+func TestPoller(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*Server)
+		run  func(t *testing.T, s *Server, c net.Conn, br *bufio.Reader)
+		// handedBack: whether the case hands the connection back to its
+		// goroutine at least once (false: never).
+		handedBack bool
+	}{
+		{name: "keep-alive hits stay in the loop", run: func(t *testing.T, s *Server, c net.Conn, br *bufio.Reader) {
+			for i := range 50 {
+				io.WriteString(c, get("/fast/"+strconv.Itoa(i)))
+				expectFast(t, br, i)
+			}
+			if got := s.Stats().Served; got != 51 {
+				t.Errorf("served %d, want 51", got)
+			}
+		}},
+		{name: "pipelined requests in one write", run: func(t *testing.T, s *Server, c net.Conn, br *bufio.Reader) {
+			var all strings.Builder
+			for i := range 20 {
+				all.WriteString(get("/fast/" + strconv.Itoa(i)))
+			}
+			all.WriteString("HEAD /fast/9 HTTP/1.1\r\nHost: h\r\n\r\n")
+			io.WriteString(c, all.String())
+			for i := range 20 {
+				expectFast(t, br, i)
+			}
+			if resp, err := http.ReadResponse(br, &http.Request{Method: "HEAD"}); err != nil || resp.ContentLength != 9 {
+				t.Fatalf("HEAD: %v %v", resp, err)
+			}
+		}},
+		{name: "a request split into 1-byte writes", handedBack: true, run: func(t *testing.T, s *Server, c net.Conn, br *bufio.Reader) {
+			raw := get("/fast/7", "X-A: 1\r\n")
+			for i := range len(raw) {
+				c.Write([]byte{raw[i]})
+				time.Sleep(time.Millisecond)
+			}
+			expectFast(t, br, 7)
+			waitParked(t, s, 1) // and back in the loop once answered
+			io.WriteString(c, get("/fast/2"))
+			expectFast(t, br, 2)
+		}},
+		{name: "a miss after hits, then a request with a body already read", handedBack: true, run: func(t *testing.T, s *Server, c net.Conn, br *bufio.Reader) {
+			io.WriteString(c, get("/fast/1")+get("/miss")+get("/fast/2"))
+			expectFast(t, br, 1)
+			if resp, body := readResponse(t, br); resp.Header.Get("X-Path") != "net/http" || body != "GET /miss 0 " {
+				t.Fatalf("miss: %s %q", resp.Header.Get("X-Path"), body)
+			}
+			expectFast(t, br, 2)
+			waitParked(t, s, 1)
+			io.WriteString(c, "POST /form HTTP/1.1\r\nHost: h\r\nContent-Length: 7\r\n\r\npayload"+get("/fast/2"))
+			if resp, body := readResponse(t, br); resp.Header.Get("X-Path") != "net/http" || body != "POST /form 0 payload" {
+				t.Fatalf("POST: %s %q", resp.Header.Get("X-Path"), body)
+			}
+			if resp, body := readResponse(t, br); resp.Header.Get("X-Path") != "net/http" || body != "GET /fast/2 0 " {
+				t.Fatalf("after the handover: %s %q", resp.Header.Get("X-Path"), body)
+			}
+			if st := s.Stats(); st.Served != 3 || st.Declined != 1 || st.HandedOver != 1 {
+				t.Errorf("stats %+v", st)
+			}
+		}},
+		{name: "a large body to a slow reader", handedBack: true, run: func(t *testing.T, s *Server, c net.Conn, br *bufio.Reader) {
+			io.WriteString(c, get("/fast/"+strconv.Itoa(4<<20))+get("/fast/5"))
+			time.Sleep(200 * time.Millisecond) // the socket buffers fill up
+			expectFast(t, br, 4<<20)
+			expectFast(t, br, 5)
+			waitParked(t, s, 1)
+		}},
+		{name: "pipelined responses larger than the socket buffers, read late", handedBack: true, run: func(t *testing.T, s *Server, _ net.Conn, _ *bufio.Reader) {
+			// A small receive buffer (set before the connection, so that
+			// the window stays small) holds the server's writes back.
+			d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+				rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 16<<10) })
+				return nil
+			}}
+			c, err := d.Dial("tcp", s.ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			br := bufio.NewReader(c)
+			io.WriteString(c, get("/fast/1"))
+			expectFast(t, br, 1)
+			waitParked(t, s, 2)
+			const n, size = 600, writevSize - 100 // gathered in one buffer, not written in place
+			io.WriteString(c, strings.Repeat(get("/fast/"+strconv.Itoa(size)), n))
+			time.Sleep(200 * time.Millisecond)
+			for range n {
+				expectFast(t, br, size)
+			}
+			waitParked(t, s, 2)
+			io.WriteString(c, get("/fast/4"))
+			expectFast(t, br, 4)
+		}},
+		{name: "Connection: close", handedBack: true, run: func(t *testing.T, s *Server, c net.Conn, br *bufio.Reader) {
+			io.WriteString(c, get("/fast/2")+get("/fast/4", "Connection: close\r\n")+get("/fast/6"))
+			expectFast(t, br, 2)
+			if resp, body := readResponse(t, br); !resp.Close || body != "ffff" {
+				t.Fatalf("close=%v %q", resp.Close, body)
+			}
+			expectClosed(t, br, 3*time.Second, c)
+		}},
+		{name: "client half-close", handedBack: true, run: func(t *testing.T, s *Server, c net.Conn, br *bufio.Reader) {
+			io.WriteString(c, get("/fast/3"))
+			c.(*net.TCPConn).CloseWrite()
+			expectFast(t, br, 3)
+			expectClosed(t, br, 3*time.Second, c)
+			waitParked(t, s, 0)
+		}},
+		{name: "idle timeout", edit: func(s *Server) { s.IdleTimeout = 300 * time.Millisecond }, handedBack: true,
+			run: func(t *testing.T, s *Server, c net.Conn, br *bufio.Reader) {
+				start := time.Now()
+				expectClosed(t, br, 5*time.Second, c)
+				if d := time.Since(start); d < 250*time.Millisecond || d > 2500*time.Millisecond {
+					t.Errorf("closed after %v, want 300ms (with up to a second of slack)", d)
+				}
+				waitParked(t, s, 0)
+			}},
+		{name: "slowloris head", edit: func(s *Server) { s.ReadHeaderTimeout = 1500 * time.Millisecond }, handedBack: true,
+			run: func(t *testing.T, s *Server, c net.Conn, br *bufio.Reader) {
+				if d := closedWithin(t, c, get("/fast/1", strings.Repeat("X-A: 1\r\n", 50)), 6*time.Second); d > 3500*time.Millisecond {
+					t.Errorf("closed after %v, want about 1.5s", d)
+				}
+			}},
+		{name: "oversize head", handedBack: true, run: func(t *testing.T, s *Server, c net.Conn, br *bufio.Reader) {
+			big := strings.Repeat("b", 2*readBufSize)
+			io.WriteString(c, get("/fast/3", "X-Big: "+big+"\r\n"))
+			if resp, body := readResponse(t, br); resp.Header.Get("X-Path") != "net/http" || body != "GET /fast/3 "+strconv.Itoa(len(big))+" " {
+				t.Fatalf("oversized head: %s %q", resp.Header.Get("X-Path"), body)
+			}
+		}},
+		{name: "a panic in the handler closes the connection only", edit: func(s *Server) { s.Handler = panicHandler{} }, handedBack: true,
+			run: func(t *testing.T, s *Server, c net.Conn, br *bufio.Reader) {
+				io.WriteString(c, get("/panic"))
+				expectClosed(t, br, 3*time.Second, c)
+				c2, br2 := parkedConn(t, s, c.RemoteAddr().String())
+				io.WriteString(c2, get("/fast/2"))
+				expectFast(t, br2, 2)
+			}},
+	}
+	for _, p := range []int{1, runtime.GOMAXPROCS(0)} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("GOMAXPROCS=%d/%s", p, tt.name), func(t *testing.T) {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(p))
+				s, addr, _ := startServer(t, tt.edit)
+				c, br := parkedConn(t, s, addr)
+				tt.run(t, s, c, br)
+				if _, handbacks := loopState(s); handbacks > 0 != tt.handedBack {
+					t.Errorf("the loop handed the connection back %d times; want any: %v", handbacks, tt.handedBack)
+				}
+			})
+		}
+	}
+}
+
+// Shutdown closes the connections parked in the loop at once, lets a
+// request being answered finish, and later connections are refused.
+func TestPoller_shutdown(t *testing.T) {
+	release := make(chan struct{})
+	s, addr, done := startServer(t, func(s *Server) {
+		s.Fallback.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			<-release
+			io.WriteString(w, "slow answer")
+		})
+	})
+	var parked []*bufio.Reader
+	for range 5 {
+		_, br := parkedConn(t, s, addr)
+		parked = append(parked, br)
+	}
+	busy, busyBr := parkedConn(t, s, addr)
+	io.WriteString(busy, get("/slow")) // declined: answered by the handler, on the goroutine
+	waitParked(t, s, 5)
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		shut <- s.Shutdown(ctx)
+	}()
+	for i, br := range parked {
+		br.Buffered()
+		if _, err := br.ReadByte(); err != io.EOF {
+			t.Errorf("parked connection %d: read %v after Shutdown, want EOF", i, err)
+		}
+	}
+	close(release)
+	if resp, body := readResponse(t, busyBr); body != "slow answer" || resp.StatusCode != 200 {
+		t.Errorf("the request being answered at Shutdown got %d %q", resp.StatusCode, body)
+	}
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if err := <-done; err != http.ErrServerClosed {
+		t.Errorf("Serve returned %v", err)
+	}
+	expectClosed(t, busyBr, 3*time.Second, busy)
+}
+
+// Hundreds of connections at once, each with keep-alive hits, a pipelined
+// pair now and then, and a miss now and then: every answer is right.
+func TestPoller_manyConnections(t *testing.T) {
+	for _, p := range []int{1, runtime.GOMAXPROCS(0)} {
+		t.Run(fmt.Sprintf("GOMAXPROCS=%d", p), func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(p))
+			s, addr, _ := startServer(t, nil)
+			const conns, requests = 300, 30
+			var wg sync.WaitGroup
+			var fast, misses atomic.Uint64
+			for i := range conns {
+				c, br := dial(t, addr)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for j := range requests {
+						n := (i + j) % 40
+						switch {
+						case j%10 == 9:
+							fast.Add(1)
+							io.WriteString(c, get("/fast/1")+get("/fast/"+strconv.Itoa(n)))
+							if resp, err := http.ReadResponse(br, nil); err != nil {
+								t.Errorf("conn %d request %d: %v", i, j, err)
+								return
+							} else {
+								io.Copy(io.Discard, resp.Body)
+							}
+						case j%15 == 14:
+							misses.Add(1)
+							io.WriteString(c, get("/miss/"+strconv.Itoa(n)))
+							resp, err := http.ReadResponse(br, nil)
+							if err != nil {
+								t.Errorf("conn %d miss %d: %v", i, j, err)
+								return
+							}
+							b, _ := io.ReadAll(resp.Body)
+							if want := "GET /miss/" + strconv.Itoa(n) + " 0 "; string(b) != want {
+								t.Errorf("conn %d miss %d: %q, want %q", i, j, b, want)
+								return
+							}
+							continue
+						default:
+							io.WriteString(c, get("/fast/"+strconv.Itoa(n)))
+						}
+						fast.Add(1)
+						resp, err := http.ReadResponse(br, nil)
+						if err != nil {
+							t.Errorf("conn %d request %d: %v", i, j, err)
+							return
+						}
+						b, _ := io.ReadAll(resp.Body)
+						if string(b) != strings.Repeat("f", n) {
+							t.Errorf("conn %d request %d: body of %d bytes, want %d", i, j, len(b), n)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			if st := s.Stats(); st.Served != fast.Load() || st.Declined != misses.Load() || misses.Load() == 0 {
+				t.Errorf("stats %+v, want %d served, %d declined", st, fast.Load(), misses.Load())
+			}
+			waitParked(t, s, conns)
+		})
+	}
+}
+
+// Shutdown while connections are being accepted and answered: Serve and
+// Shutdown share the loops without a data race (run with -race), and
+// every connection ends.
+func TestPoller_shutdownWhileAccepting(t *testing.T) {
+	s, addr, done := startServer(t, nil)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				c, err := net.DialTimeout("tcp", addr, time.Second)
+				if err != nil {
+					continue
+				}
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				br := bufio.NewReader(c)
+				for i := 0; i < 3; i++ {
+					io.WriteString(c, get("/fast/2"))
+					if resp, err := http.ReadResponse(br, nil); err != nil {
+						break
+					} else {
+						io.Copy(io.Discard, resp.Body)
+					}
+				}
+				c.Close()
+			}
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	close(stop)
+	wg.Wait()
+	if err := <-done; err != http.ErrServerClosed {
+		t.Errorf("Serve returned %v", err)
+	}
+}

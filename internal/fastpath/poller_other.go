@@ -1,0 +1,17 @@
+//go:build !linux
+
+package fastpath
+
+import (
+	"net"
+	"time"
+)
+
+// poller is the epoll loop (poller_linux.go); elsewhere the goroutine
+// loop serves every connection.
+type poller struct{}
+
+func newPollers(int, time.Duration) []*poller      { return nil }
+func connFD(net.Conn) int                          { return -1 }
+func (*poller) park(*conn, []byte, time.Time) bool { return false }
+func (*poller) evictAll()                          {}
