@@ -323,7 +323,9 @@ func TestBundles_resetsAndMetrics(t *testing.T) {
 		t.Errorf("latest reset = %v", out)
 	}
 	d, _ := f.ctl.LightsailDistribution(context.Background(), "site")
-	now := time.Now()
+	// A minute before now: a query whose endTime falls in the first second
+	// of a minute does not include that minute (it starts at endTime).
+	now := time.Now().Add(-time.Minute)
 	f.stats.Record(d.ID, now, "Miss", 200, 10, 100)
 	f.stats.Record(d.ID, now, "Error", 404, 0, 50)
 	_, out = f.call(t, "GetDistributionMetricData", metricBody("site", "BytesDownloaded", 60, "Bytes"))
