@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -521,5 +522,48 @@ func TestResponseWriter_shortBodyNoCopyBuffer(t *testing.T) {
 		if string(w.pending) != body || w.written != int64(size) || w.headSent {
 			t.Errorf("%d-byte body: pending %d bytes, written %d, head sent %v", size, len(w.pending), w.written, w.headSent)
 		}
+	}
+}
+
+// The background read starts only for a handler that runs past
+// backgroundReadDelay: a quick answer (a miss from a nearby origin) costs
+// no goroutine. A slow one still gets its pipelined request answered
+// (TestResponseWriter_backgroundRead covers the viewer that goes away).
+func TestBackgroundRead_onlyForSlowHandlers(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d, err := time.ParseDuration(r.URL.Query().Get("sleep")); err == nil {
+			time.Sleep(d)
+		}
+		io.WriteString(w, "ok")
+	})
+	addr := serveDecliningOver(t, h, false)
+	for _, tc := range []struct {
+		name      string
+		sleep     time.Duration
+		wantReads int64
+	}{
+		{"quick", 0, 0},
+		{"past the delay", 4 * backgroundReadDelay, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dialFront(t, addr, false)
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			before := backgroundReadsStarted.Load()
+			fmt.Fprintf(c, "GET /?sleep=%s HTTP/1.1\r\nHost: h\r\n\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n", tc.sleep)
+			br := bufio.NewReader(c)
+			for range 2 {
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if b, _ := io.ReadAll(resp.Body); string(b) != "ok" {
+					t.Errorf("got %q", b)
+				}
+			}
+			if got := backgroundReadsStarted.Load() - before; got != tc.wantReads {
+				t.Errorf("%d background reads started, want %d", got, tc.wantReads)
+			}
+		})
 	}
 }
