@@ -92,7 +92,7 @@ type Stream struct {
 // Read reads the next body bytes, waiting for the origin when the reader
 // has caught up with the fill. It returns io.EOF at the end of the body, the
 // fill's error if the origin body failed, and the viewer context's cause
-// once that context ends.
+// once that context ends while the body is still arriving.
 func (s *Stream) Read(p []byte) (int, error) {
 	switch {
 	case s.f != nil:
@@ -174,8 +174,6 @@ func (c *Cache) Fill(ctx context.Context, r *FillRequest) (*Stream, error) {
 	} else {
 		c.joins.Add(1)
 	}
-	s.stop = context.AfterFunc(ctx, func() { f.detach(s, context.Cause(ctx)) })
-
 	select {
 	case <-f.ready:
 	case <-ctx.Done():
@@ -192,6 +190,16 @@ func (c *Cache) Fill(ctx context.Context, r *FillRequest) (*Stream, error) {
 		return c.fetchAlone(ctx, r)
 	}
 	s.Meta = f.meta
+	// Reads of a body that is all in never wait, so they need no watch
+	// on ctx: a small body usually is by now, and the watch (a child
+	// registered on the viewer's context) is most of a miss's context
+	// garbage.
+	f.mu.Lock()
+	done := f.done
+	f.mu.Unlock()
+	if !done {
+		s.stop = context.AfterFunc(ctx, func() { f.detach(s, context.Cause(ctx)) })
+	}
 	return s, nil
 }
 

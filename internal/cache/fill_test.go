@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -769,5 +770,69 @@ func TestCache_Fill_IsFillContext(t *testing.T) {
 	}
 	if cache.IsFillContext(t.Context()) {
 		t.Error("a viewer's context reported as a fill context")
+	}
+}
+
+// A viewer whose context ends while its body is still arriving gets the
+// context's cause from Read (the fill goes on and is stored); a viewer
+// whose context ends after the whole body is in reads it all.
+func TestCache_Fill_viewerLeavesMidBody(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		gated    bool // the body arrives in 3 gated parts
+		wantErr  error
+		wantRead int
+	}{
+		{"body still arriving", true, context.Canceled, 1000},
+		{"body all in", false, nil, 3000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g, want := newGated(3, 1000)
+			o := &origin{body: func() io.ReadCloser { return g }, size: 3000, cacheable: true}
+			if !tc.gated {
+				o.body = bytesBody(want)
+			}
+			c := newCache(t, false, cache.Config{})
+			key := cachetest.Key("E1", "/leave-mid-body-"+strconv.FormatBool(tc.gated))
+			ctx, cancel := context.WithCancel(t.Context())
+			s, err := c.Fill(ctx, request(key, o))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if tc.gated {
+				g.gate <- struct{}{}
+			} else {
+				waitIdle(t, c) // the fill is over: the body is all in
+			}
+			buf := make([]byte, 1000)
+			if _, err := io.ReadFull(s, buf); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			read := 1000
+			var rerr error
+			for rerr == nil {
+				var n int
+				n, rerr = s.Read(buf)
+				read += n
+			}
+			if tc.wantErr == nil && rerr != io.EOF || tc.wantErr != nil && !errors.Is(rerr, tc.wantErr) {
+				t.Errorf("Read ended with %v, want %v", rerr, tc.wantErr)
+			}
+			if read != tc.wantRead {
+				t.Errorf("read %d bytes, want %d", read, tc.wantRead)
+			}
+			if tc.gated {
+				g.gate <- struct{}{}
+				g.gate <- struct{}{}
+			}
+			waitIdle(t, c)
+			if e, ok := c.Lookup(key); !ok || e.Meta.Size != 3000 {
+				t.Fatal("fill not stored")
+			} else {
+				e.Close()
+			}
+		})
 	}
 }
