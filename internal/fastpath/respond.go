@@ -7,12 +7,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/textproto"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // serveHTTP runs Fallback's handler for a request the fast path parsed but
@@ -517,15 +520,22 @@ func (w *responseWriter) writeHead(p []byte) {
 	}
 
 	w.bw.WriteString("HTTP/1.1 ")
-	w.bw.WriteString(strconv.Itoa(w.status))
+	w.bw.Write(strconv.AppendInt(w.bw.AvailableBuffer(), int64(w.status), 10))
+	// Piece by piece: a concatenation passed to WriteString is allocated.
 	if text := http.StatusText(w.status); text != "" {
-		w.bw.WriteString(" " + text + "\r\n")
+		w.bw.WriteString(" ")
+		w.bw.WriteString(text)
 	} else {
-		w.bw.WriteString(" status code " + strconv.Itoa(w.status) + "\r\n")
+		w.bw.WriteString(" status code ")
+		w.bw.WriteString(strconv.Itoa(w.status))
 	}
-	h.WriteSubset(w.bw, exclude)
+	w.bw.WriteString("\r\n")
+	writeHeaderSubset(w.bw, h, exclude)
 	for i := 0; i < len(extra); i += 2 {
-		w.bw.WriteString(extra[i] + ": " + extra[i+1] + "\r\n")
+		w.bw.WriteString(extra[i])
+		w.bw.WriteString(": ")
+		w.bw.WriteString(extra[i+1])
+		w.bw.WriteString("\r\n")
 	}
 	w.bw.WriteString("\r\n")
 }
@@ -567,3 +577,40 @@ func hasToken(v, token string) bool {
 	}
 	return false
 }
+
+// writeHeaderSubset is h.WriteSubset(bw, exclude) (net/http's
+// Header.writeSubset: fields sorted by name, names that are not tokens
+// dropped, CR and LF in values made spaces, values trimmed) without its
+// sort.Slice over a pooled slice and its per-value Replacer: a response
+// head has a dozen names, sorted in place on the stack.
+func writeHeaderSubset(bw *bufio.Writer, h http.Header, exclude map[string]bool) {
+	var arr [24]string
+	names := arr[:0]
+	for name := range h {
+		if !exclude[name] {
+			names = append(names, name)
+		}
+	}
+	for i := 1; i < len(names); i++ { // insertion sort: few names
+		for j := i; j > 0 && names[j] < names[j-1]; j-- {
+			names[j], names[j-1] = names[j-1], names[j]
+		}
+	}
+	for _, name := range names {
+		if !httpguts.ValidHeaderFieldName(name) {
+			continue
+		}
+		for _, v := range h[name] {
+			bw.WriteString(name)
+			bw.WriteString(": ")
+			v = textproto.TrimString(v)
+			if strings.ContainsAny(v, "\r\n") {
+				v = textproto.TrimString(newlineToSpace.Replace(v))
+			}
+			bw.WriteString(v)
+			bw.WriteString("\r\n")
+		}
+	}
+}
+
+var newlineToSpace = strings.NewReplacer("\n", " ", "\r", " ")

@@ -567,3 +567,57 @@ func TestBackgroundRead_onlyForSlowHandlers(t *testing.T) {
 		})
 	}
 }
+
+// writeHeaderSubset writes what net/http's Header.WriteSubset writes.
+func TestWriteHeaderSubset_likeNetHTTP(t *testing.T) {
+	many := http.Header{}
+	for i := range 40 {
+		many[fmt.Sprintf("X-Field-%02d", 40-i)] = []string{strconv.Itoa(i)}
+	}
+	for _, tc := range []struct {
+		name    string
+		h       http.Header
+		exclude map[string]bool
+	}{
+		{"empty", http.Header{}, nil},
+		{"sorted by name", http.Header{"Via": {"1.1 x"}, "Age": {"3"}, "Content-Type": {"text/plain"}, "X-Cache": {"Miss"}}, nil},
+		{"several values", http.Header{"Set-Cookie": {"a=1", "b=2"}, "Vary": {"Accept-Encoding", "Origin"}}, nil},
+		{"excluded", http.Header{"Content-Length": {"5"}, "Transfer-Encoding": {"chunked"}, "Etag": {`"x"`}}, map[string]bool{"Content-Length": true, "Transfer-Encoding": true}},
+		{"CR and LF in values", http.Header{"X-A": {"a\r\nInjected: 1"}, "X-B": {"\r\n b \n"}, "X-C": {"c\rd"}}, nil},
+		{"surrounding space", http.Header{"X-A": {"  a \t"}, "X-B": {"\t"}, "X-C": {""}}, nil},
+		{"names that are not tokens", http.Header{"Bad Name": {"x"}, "Bad:Name": {"y"}, "": {"z"}, "Good": {"ok"}, "Bad\r\nName": {"w"}}, nil},
+		{"non-canonical names", http.Header{"x-lower": {"1"}, "X-Upper": {"2"}, "x-Upper": {"3"}}, nil},
+		{"more names than the stack array", many, map[string]bool{"X-Field-07": true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var want, got bytes.Buffer
+			if err := tc.h.WriteSubset(&want, tc.exclude); err != nil {
+				t.Fatal(err)
+			}
+			bw := bufio.NewWriter(&got)
+			writeHeaderSubset(bw, tc.h, tc.exclude)
+			bw.Flush()
+			if got.String() != want.String() {
+				t.Errorf("got\n%q\nwant\n%q", got.String(), want.String())
+			}
+		})
+	}
+}
+
+func FuzzWriteHeaderSubset(f *testing.F) {
+	f.Add("Content-Type", "text/plain", "X-A", " a\r\nb ", "X-A")
+	f.Add("Bad Name", "x", "Via", "1.1\n", "")
+	f.Add("a", "\r", "b", "\t\t", "b")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2, excluded string) {
+		h := http.Header{k1: {v1, v2}, k2: {v2}}
+		exclude := map[string]bool{excluded: true}
+		var want, got bytes.Buffer
+		h.WriteSubset(&want, exclude)
+		bw := bufio.NewWriter(&got)
+		writeHeaderSubset(bw, h, exclude)
+		bw.Flush()
+		if got.String() != want.String() {
+			t.Errorf("got %q, want %q", got.String(), want.String())
+		}
+	})
+}
