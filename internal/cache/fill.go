@@ -155,9 +155,16 @@ func (c *Cache) Fill(ctx context.Context, r *FillRequest) (*Stream, error) {
 	leader := f == nil
 	if leader {
 		f = &fill{c: c, key: r.Key, distID: r.DistID, path: r.Path, ready: make(chan struct{})}
+		f.readers, f.chunks = f.firstReader[:0], f.firstChunk[:0]
 		c.inflight[r.Key] = f
 	}
-	s := &Stream{f: f, Shared: !leader}
+	var s *Stream
+	if leader {
+		s = &f.leader
+		s.f = f
+	} else {
+		s = &Stream{f: f, Shared: true}
+	}
 	f.mu.Lock()
 	f.readers = append(f.readers, s)
 	f.mu.Unlock()
@@ -169,8 +176,8 @@ func (c *Cache) Fill(ctx context.Context, r *FillRequest) (*Stream, error) {
 		if timeout <= 0 {
 			timeout = c.timeout
 		}
-		fctx := newFillContext(ctx, time.Now().Add(timeout))
-		go c.run(fctx, fctx.cancel, f, r.Fetch)
+		f.ctx = fillContext{values: context.WithoutCancel(ctx), deadline: time.Now().Add(timeout)}
+		go c.run(&f.ctx, f.ctx.cancel, f, r.Fetch)
 	} else {
 		c.joins.Add(1)
 	}
@@ -221,10 +228,6 @@ type fillContext struct {
 	done  chan struct{} // made by the first Done
 	timer *time.Timer   // closes done at the deadline
 	err   error
-}
-
-func newFillContext(parent context.Context, deadline time.Time) *fillContext {
-	return &fillContext{values: context.WithoutCancel(parent), deadline: deadline}
 }
 
 func (c *fillContext) Deadline() (time.Time, bool) { return c.deadline, true }
@@ -389,6 +392,13 @@ type fill struct {
 	done     bool  // body complete or failed (bodyErr)
 	bodyErr  error
 	over     bool // no longer joinable and stored, if it will be; spool closes with the last reader
+
+	// Allocated with the fill: the leader's stream and context, the first
+	// reader and chunk (a small miss has one of each).
+	leader      Stream
+	ctx         fillContext
+	firstReader [1]*Stream
+	firstChunk  [1][]byte
 }
 
 // waitLocked returns a channel that is closed on the next change.
