@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -769,5 +770,153 @@ func TestCache_Fill_IsFillContext(t *testing.T) {
 	}
 	if cache.IsFillContext(t.Context()) {
 		t.Error("a viewer's context reported as a fill context")
+	}
+}
+
+// A viewer whose context ends while its body is still arriving gets the
+// context's cause from Read (the fill goes on and is stored); a viewer
+// whose context ends after the whole body is in reads it all.
+func TestCache_Fill_viewerLeavesMidBody(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		gated    bool // the body arrives in 3 gated parts
+		wantErr  error
+		wantRead int
+	}{
+		{"body still arriving", true, context.Canceled, 1000},
+		{"body all in", false, nil, 3000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g, want := newGated(3, 1000)
+			o := &origin{body: func() io.ReadCloser { return g }, size: 3000, cacheable: true}
+			if !tc.gated {
+				o.body = bytesBody(want)
+			}
+			c := newCache(t, false, cache.Config{})
+			key := cachetest.Key("E1", "/leave-mid-body-"+strconv.FormatBool(tc.gated))
+			ctx, cancel := context.WithCancel(t.Context())
+			s, err := c.Fill(ctx, request(key, o))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if tc.gated {
+				g.gate <- struct{}{}
+			} else {
+				waitIdle(t, c) // the fill is over: the body is all in
+			}
+			buf := make([]byte, 1000)
+			if _, err := io.ReadFull(s, buf); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			read := 1000
+			var rerr error
+			for rerr == nil {
+				var n int
+				n, rerr = s.Read(buf)
+				read += n
+			}
+			if tc.wantErr == nil && rerr != io.EOF || tc.wantErr != nil && !errors.Is(rerr, tc.wantErr) {
+				t.Errorf("Read ended with %v, want %v", rerr, tc.wantErr)
+			}
+			if read != tc.wantRead {
+				t.Errorf("read %d bytes, want %d", read, tc.wantRead)
+			}
+			if tc.gated {
+				g.gate <- struct{}{}
+				g.gate <- struct{}{}
+			}
+			waitIdle(t, c)
+			if e, ok := c.Lookup(key); !ok || e.Meta.Size != 3000 {
+				t.Fatal("fill not stored")
+			} else {
+				e.Close()
+			}
+		})
+	}
+}
+
+type viewerKey struct{}
+
+// A collapsed fill's fetch context: the viewer's values, not its
+// cancellation, ends at the fill's deadline (whether the fetch waits on
+// Done or only asks Err) and once the fill is over.
+func TestCache_Fill_fetchContext(t *testing.T) {
+	body := []byte("x")
+	for _, tc := range []struct {
+		name    string
+		timeout time.Duration
+		fetch   func(ctx context.Context) error // what the fetch does before answering
+		wantErr error                           // Err seen by the fetch before it answers
+		after   error                           // Err once the fill is over
+	}{
+		{"waits on Done past the deadline", 30 * time.Millisecond, func(ctx context.Context) error {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(5 * time.Second):
+				return nil
+			}
+		}, context.DeadlineExceeded, context.DeadlineExceeded},
+		{"asks Err past the deadline", 30 * time.Millisecond, func(ctx context.Context) error {
+			time.Sleep(60 * time.Millisecond)
+			if err := ctx.Err(); err != nil {
+				select {
+				case <-ctx.Done():
+				default:
+					t.Error("Err is set but Done is not closed")
+				}
+				return err
+			}
+			return nil
+		}, context.DeadlineExceeded, context.DeadlineExceeded},
+		{"viewer leaves, fill goes on", time.Minute, func(ctx context.Context) error {
+			time.Sleep(40 * time.Millisecond) // the viewer's context ends meanwhile
+			if context.Cause(ctx) != nil {
+				t.Error("the viewer's cause reached the fill's context")
+			}
+			return ctx.Err()
+		}, nil, context.Canceled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCache(t, false, cache.Config{})
+			key := cachetest.Key("E1", "/ctx-"+strings.ReplaceAll(tc.name, " ", "-"))
+			var fetchCtx context.Context
+			var fetchErr error
+			r := &cache.FillRequest{Key: key, DistID: "E1", Path: "/ctx", Timeout: tc.timeout, Fetch: func(ctx context.Context) (*cache.FetchResult, error) {
+				fetchCtx = ctx
+				if got := ctx.Value(viewerKey{}); got != "v" {
+					t.Errorf("viewer's value = %v", got)
+				}
+				if d, ok := ctx.Deadline(); !ok || time.Until(d) > tc.timeout || time.Until(d) < tc.timeout-time.Second {
+					t.Errorf("Deadline() = %v, %v", d, ok)
+				}
+				if fetchErr = tc.fetch(ctx); fetchErr != nil {
+					return nil, fetchErr
+				}
+				return &cache.FetchResult{Status: 200, Header: http.Header{}, Size: 1, Body: io.NopCloser(bytes.NewReader(body)), Cacheable: true, Expires: time.Now().Add(time.Minute)}, nil
+			}}
+			ctx, cancel := context.WithCancel(context.WithValue(t.Context(), viewerKey{}, "v"))
+			time.AfterFunc(10*time.Millisecond, cancel)
+			if s, err := c.Fill(ctx, r); err == nil {
+				s.Close()
+			}
+			waitIdle(t, c)
+			if fetchErr != tc.wantErr {
+				t.Errorf("fetch saw %v, want %v", fetchErr, tc.wantErr)
+			}
+			for end := time.Now().Add(time.Second); fetchCtx.Err() == nil && time.Now().Before(end); {
+				time.Sleep(time.Millisecond) // the fill ends its context just after it leaves
+			}
+			if err := fetchCtx.Err(); err != tc.after {
+				t.Errorf("once over, Err() = %v, want %v", err, tc.after)
+			}
+			select {
+			case <-fetchCtx.Done():
+			default:
+				t.Error("once over, Done is not closed")
+			}
+		})
 	}
 }

@@ -486,16 +486,23 @@ func (pl planner) originRequest(p *plan, v *requestHead, method, reqID, via stri
 	}
 	h := make(http.Header, len(src)+6)
 	pol.ForwardHeaders(h, src)
+	// The edge's own values share one array (h.Set allocates one per
+	// value); the names are canonical already.
+	own := make([]string, 0, 6)
+	set := func(name, value string) {
+		own = append(own, value)
+		h[name] = own[len(own)-1 : len(own) : len(own)]
+	}
 	if c := pol.ForwardCookies(viewer); c != "" {
-		h.Set("Cookie", c)
+		set("Cookie", c)
 	}
 	if ae := pol.NormalizedAcceptEncoding(viewer); ae != "" {
-		h.Set("Accept-Encoding", ae)
+		set("Accept-Encoding", ae)
 	} else if !pol.Legacy && len(viewer["Accept-Encoding"]) > 0 && pol.Compressible() {
-		h.Set("Accept-Encoding", "identity")
+		set("Accept-Encoding", "identity")
 	}
 	if !pol.ForwardsHeader("User-Agent") {
-		h.Set("User-Agent", "Amazon CloudFront")
+		set("User-Agent", "Amazon CloudFront")
 	}
 	// The edge answers conditional and range requests itself from the
 	// whole object it caches; only non-cached requests carry them through.
@@ -507,7 +514,7 @@ func (pl planner) originRequest(p *plan, v *requestHead, method, reqID, via stri
 	if prior := viewer.Get("Via"); prior != "" {
 		via = prior + ", " + via
 	}
-	h.Set("Via", via)
+	set("Via", via)
 	clientIP, _, err := net.SplitHostPort(v.remoteAddr)
 	if err != nil {
 		clientIP = v.remoteAddr
@@ -515,8 +522,8 @@ func (pl planner) originRequest(p *plan, v *requestHead, method, reqID, via stri
 	if prior := viewer.Get("X-Forwarded-For"); prior != "" {
 		clientIP = prior + ", " + clientIP
 	}
-	h.Set("X-Forwarded-For", clientIP)
-	h.Set("X-Amz-Cf-Id", reqID)
+	set("X-Forwarded-For", clientIP)
+	set("X-Amz-Cf-Id", reqID)
 	// CloudFront-Viewer-Country and the like: the edge's values only (the
 	// viewer's copies were not copied above).
 	for name, vs := range pl.generated(v, pol.GeneratedHeaders()) {

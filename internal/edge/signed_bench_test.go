@@ -9,12 +9,14 @@ package edge_test
 // <= 10 %.
 
 import (
+	"bufio"
 	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -192,4 +194,35 @@ func BenchmarkHitSignedOverHTTP(b *testing.B) {
 	b.ReportMetric(float64(signed.Nanoseconds())/float64(b.N), "signed-ns/op")
 	b.ReportMetric(float64(plain.Nanoseconds())/float64(b.N), "unsigned-ns/op")
 	b.ReportMetric(100*float64(signed-plain)/float64(plain), "overhead-%")
+}
+
+// BenchmarkMissOverHTTP1KiB is a cold 1 KiB miss as the product serves
+// it: a keep-alive HTTP/1.1 connection to fastpath, which declines it and
+// hands it to the edge's handler on the connection (bench/tls.sh's miss
+// test, in process, for allocation and CPU profiles).
+func BenchmarkMissOverHTTP1KiB(b *testing.B) {
+	s := newBenchEdge(b, newBenchOrigin(b))
+	addr := strings.TrimPrefix(serveLikeTheProduct(b, s), "http://")
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	b.ReportAllocs()
+	b.SetBytes(1 << 10)
+	i := 0
+	for b.Loop() {
+		i++
+		fmt.Fprintf(c, "GET /obj/wire-miss-%d?size=1024 HTTP/1.1\r\nHost: %s\r\nUser-Agent: wrk\r\n\r\n", i, benchHost)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || n != 1<<10 || resp.Header.Get("X-Cache") != "Miss from cloudfront" {
+			b.Fatalf("status %d, %d bytes, X-Cache %q", resp.StatusCode, n, resp.Header.Get("X-Cache"))
+		}
+	}
 }

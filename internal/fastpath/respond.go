@@ -7,11 +7,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/textproto"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // serveHTTP runs Fallback's handler for a request the fast path parsed but
@@ -30,7 +34,8 @@ import (
 //
 // As in net/http, a read runs in the background while the handler does, so
 // that the request's context ends when the viewer goes away (an origin
-// fetch for it then stops).
+// fetch for it then stops); unlike net/http, only once the handler has run
+// for backgroundReadDelay (see backgroundRead).
 func (c *conn) serveHTTP(r *Request, head []byte, remote string, spare []byte) (keepAlive bool, read int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -75,37 +80,103 @@ func (c *conn) serveHTTP(r *Request, head []byte, remote string, spare []byte) (
 }
 
 // backgroundRead waits for bytes (a pipelined next request) or the end of
-// the connection while a handler runs.
+// the connection while a handler runs. The read starts only once the
+// handler has run for backgroundReadDelay: most declined requests (a miss
+// from a nearby origin) are answered sooner, and a goroutine blocked in a
+// read that must then be interrupted cost about a twentieth of a miss. A
+// viewer that goes away is noticed that much later; its pipelined bytes
+// are read by the connection's loop instead.
 type backgroundRead struct {
-	done chan struct{}
-	n    int
-	err  error
+	timer *time.Timer // runs start; made once, reset per request
+
+	mu         sync.Mutex
+	state      int // bgArmed, bgReading or bgStopped
+	c          *conn
+	buf        []byte
+	viewerGone context.CancelFunc
+	done       chan struct{} // closed when a started read returns
+	n          int
+	err        error
 }
 
+const (
+	bgStopped = iota
+	bgArmed
+	bgReading
+)
+
+// backgroundReadDelay is how long a handler runs before the connection is
+// watched; a variable for tests.
+var backgroundReadDelay = 5 * time.Millisecond
+
+// backgroundReadsStarted counts reads started (for tests).
+var backgroundReadsStarted atomic.Int64
+
+var backgroundReadPool = sync.Pool{New: func() any {
+	b := &backgroundRead{}
+	b.timer = time.AfterFunc(time.Hour, b.start)
+	b.timer.Stop()
+	return b
+}}
+
 func (c *conn) startBackgroundRead(buf []byte, viewerGone context.CancelFunc) *backgroundRead {
-	b := &backgroundRead{done: make(chan struct{})}
-	go func() {
-		defer close(b.done)
-		b.n, b.err = c.nc.Read(buf)
-		if b.n == 0 && b.err != nil && !isTimeout(b.err) {
-			viewerGone()
-		}
-	}()
+	b := backgroundReadPool.Get().(*backgroundRead)
+	b.mu.Lock()
+	b.state, b.c, b.buf, b.viewerGone = bgArmed, c, buf, viewerGone
+	b.mu.Unlock()
+	b.timer.Reset(backgroundReadDelay)
 	return b
 }
 
-// stop ends the background read and returns what it read, and whether the
-// connection is gone.
+// start runs on the timer's goroutine. A late run from an earlier
+// request finds the struct stopped, or armed for a later request on
+// whose fields it then starts early, which is harmless.
+func (b *backgroundRead) start() {
+	b.mu.Lock()
+	if b.state != bgArmed {
+		b.mu.Unlock()
+		return
+	}
+	b.state = bgReading
+	b.done = make(chan struct{})
+	c, buf, viewerGone, done := b.c, b.buf, b.viewerGone, b.done
+	b.mu.Unlock()
+	backgroundReadsStarted.Add(1)
+	go func() {
+		defer close(done)
+		n, err := c.nc.Read(buf)
+		b.n, b.err = n, err // read by stop after done is closed
+		if n == 0 && err != nil && !isTimeout(err) {
+			viewerGone()
+		}
+	}()
+}
+
+// stop ends the background read, if it started, and returns what it read
+// and whether the connection is gone.
 func (b *backgroundRead) stop(c *conn) (n int, gone bool) {
-	c.nc.SetReadDeadline(aLongTimeAgo)
-	<-b.done
-	c.nc.SetReadDeadline(c.deadline) // the loop's own
-	return b.n, b.n == 0 && b.err != nil && !isTimeout(b.err)
+	b.timer.Stop()
+	b.mu.Lock()
+	st, done := b.state, b.done
+	b.state, b.c, b.buf, b.viewerGone, b.done = bgStopped, nil, nil, nil, nil
+	b.mu.Unlock()
+	if st == bgReading {
+		c.nc.SetReadDeadline(aLongTimeAgo)
+		<-done
+		c.nc.SetReadDeadline(c.deadline) // the loop's own
+		n, gone = b.n, b.n == 0 && b.err != nil && !isTimeout(b.err)
+		b.n, b.err = 0, nil
+	}
+	backgroundReadPool.Put(b)
+	return n, gone
 }
 
 var aLongTimeAgo = time.Unix(1, 0)
 
 func isTimeout(err error) bool {
+	if errors.Is(err, os.ErrDeadlineExceeded) { // without errors.As's allocation
+		return true
+	}
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
@@ -449,15 +520,22 @@ func (w *responseWriter) writeHead(p []byte) {
 	}
 
 	w.bw.WriteString("HTTP/1.1 ")
-	w.bw.WriteString(strconv.Itoa(w.status))
+	w.bw.Write(strconv.AppendInt(w.bw.AvailableBuffer(), int64(w.status), 10))
+	// Piece by piece: a concatenation passed to WriteString is allocated.
 	if text := http.StatusText(w.status); text != "" {
-		w.bw.WriteString(" " + text + "\r\n")
+		w.bw.WriteString(" ")
+		w.bw.WriteString(text)
 	} else {
-		w.bw.WriteString(" status code " + strconv.Itoa(w.status) + "\r\n")
+		w.bw.WriteString(" status code ")
+		w.bw.WriteString(strconv.Itoa(w.status))
 	}
-	h.WriteSubset(w.bw, exclude)
+	w.bw.WriteString("\r\n")
+	writeHeaderSubset(w.bw, h, exclude)
 	for i := 0; i < len(extra); i += 2 {
-		w.bw.WriteString(extra[i] + ": " + extra[i+1] + "\r\n")
+		w.bw.WriteString(extra[i])
+		w.bw.WriteString(": ")
+		w.bw.WriteString(extra[i+1])
+		w.bw.WriteString("\r\n")
 	}
 	w.bw.WriteString("\r\n")
 }
@@ -499,3 +577,40 @@ func hasToken(v, token string) bool {
 	}
 	return false
 }
+
+// writeHeaderSubset is h.WriteSubset(bw, exclude) (net/http's
+// Header.writeSubset: fields sorted by name, names that are not tokens
+// dropped, CR and LF in values made spaces, values trimmed) without its
+// sort.Slice over a pooled slice and its per-value Replacer: a response
+// head has a dozen names, sorted in place on the stack.
+func writeHeaderSubset(bw *bufio.Writer, h http.Header, exclude map[string]bool) {
+	var arr [24]string
+	names := arr[:0]
+	for name := range h {
+		if !exclude[name] {
+			names = append(names, name)
+		}
+	}
+	for i := 1; i < len(names); i++ { // insertion sort: few names
+		for j := i; j > 0 && names[j] < names[j-1]; j-- {
+			names[j], names[j-1] = names[j-1], names[j]
+		}
+	}
+	for _, name := range names {
+		if !httpguts.ValidHeaderFieldName(name) {
+			continue
+		}
+		for _, v := range h[name] {
+			bw.WriteString(name)
+			bw.WriteString(": ")
+			v = textproto.TrimString(v)
+			if strings.ContainsAny(v, "\r\n") {
+				v = textproto.TrimString(newlineToSpace.Replace(v))
+			}
+			bw.WriteString(v)
+			bw.WriteString("\r\n")
+		}
+	}
+}
+
+var newlineToSpace = strings.NewReplacer("\n", " ", "\r", " ")

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -522,4 +523,101 @@ func TestResponseWriter_shortBodyNoCopyBuffer(t *testing.T) {
 			t.Errorf("%d-byte body: pending %d bytes, written %d, head sent %v", size, len(w.pending), w.written, w.headSent)
 		}
 	}
+}
+
+// The background read starts only for a handler that runs past
+// backgroundReadDelay: a quick answer (a miss from a nearby origin) costs
+// no goroutine. A slow one still gets its pipelined request answered
+// (TestResponseWriter_backgroundRead covers the viewer that goes away).
+func TestBackgroundRead_onlyForSlowHandlers(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d, err := time.ParseDuration(r.URL.Query().Get("sleep")); err == nil {
+			time.Sleep(d)
+		}
+		io.WriteString(w, "ok")
+	})
+	addr := serveDecliningOver(t, h, false)
+	for _, tc := range []struct {
+		name      string
+		sleep     time.Duration
+		wantReads int64
+	}{
+		{"quick", 0, 0},
+		{"past the delay", 4 * backgroundReadDelay, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dialFront(t, addr, false)
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			before := backgroundReadsStarted.Load()
+			fmt.Fprintf(c, "GET /?sleep=%s HTTP/1.1\r\nHost: h\r\n\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n", tc.sleep)
+			br := bufio.NewReader(c)
+			for range 2 {
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if b, _ := io.ReadAll(resp.Body); string(b) != "ok" {
+					t.Errorf("got %q", b)
+				}
+			}
+			if got := backgroundReadsStarted.Load() - before; got != tc.wantReads {
+				t.Errorf("%d background reads started, want %d", got, tc.wantReads)
+			}
+		})
+	}
+}
+
+// writeHeaderSubset writes what net/http's Header.WriteSubset writes.
+func TestWriteHeaderSubset_likeNetHTTP(t *testing.T) {
+	many := http.Header{}
+	for i := range 40 {
+		many[fmt.Sprintf("X-Field-%02d", 40-i)] = []string{strconv.Itoa(i)}
+	}
+	for _, tc := range []struct {
+		name    string
+		h       http.Header
+		exclude map[string]bool
+	}{
+		{"empty", http.Header{}, nil},
+		{"sorted by name", http.Header{"Via": {"1.1 x"}, "Age": {"3"}, "Content-Type": {"text/plain"}, "X-Cache": {"Miss"}}, nil},
+		{"several values", http.Header{"Set-Cookie": {"a=1", "b=2"}, "Vary": {"Accept-Encoding", "Origin"}}, nil},
+		{"excluded", http.Header{"Content-Length": {"5"}, "Transfer-Encoding": {"chunked"}, "Etag": {`"x"`}}, map[string]bool{"Content-Length": true, "Transfer-Encoding": true}},
+		{"CR and LF in values", http.Header{"X-A": {"a\r\nInjected: 1"}, "X-B": {"\r\n b \n"}, "X-C": {"c\rd"}}, nil},
+		{"surrounding space", http.Header{"X-A": {"  a \t"}, "X-B": {"\t"}, "X-C": {""}}, nil},
+		{"names that are not tokens", http.Header{"Bad Name": {"x"}, "Bad:Name": {"y"}, "": {"z"}, "Good": {"ok"}, "Bad\r\nName": {"w"}}, nil},
+		{"non-canonical names", http.Header{"x-lower": {"1"}, "X-Upper": {"2"}, "x-Upper": {"3"}}, nil},
+		{"more names than the stack array", many, map[string]bool{"X-Field-07": true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var want, got bytes.Buffer
+			if err := tc.h.WriteSubset(&want, tc.exclude); err != nil {
+				t.Fatal(err)
+			}
+			bw := bufio.NewWriter(&got)
+			writeHeaderSubset(bw, tc.h, tc.exclude)
+			bw.Flush()
+			if got.String() != want.String() {
+				t.Errorf("got\n%q\nwant\n%q", got.String(), want.String())
+			}
+		})
+	}
+}
+
+func FuzzWriteHeaderSubset(f *testing.F) {
+	f.Add("Content-Type", "text/plain", "X-A", " a\r\nb ", "X-A")
+	f.Add("Bad Name", "x", "Via", "1.1\n", "")
+	f.Add("a", "\r", "b", "\t\t", "b")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2, excluded string) {
+		h := http.Header{k1: {v1, v2}, k2: {v2}}
+		exclude := map[string]bool{excluded: true}
+		var want, got bytes.Buffer
+		h.WriteSubset(&want, exclude)
+		bw := bufio.NewWriter(&got)
+		writeHeaderSubset(bw, h, exclude)
+		bw.Flush()
+		if got.String() != want.String() {
+			t.Errorf("got %q, want %q", got.String(), want.String())
+		}
+	})
 }
