@@ -56,13 +56,16 @@ done
 
 WORK=$(mktemp -d /tmp/openfront-tlsbench.XXXXXX)
 chmod 755 "$WORK"
+# TMPFS (default /dev/shm): where the nginx-tmpfs target keeps its cache.
+TMPFS=${TMPFS:-/dev/shm}
+TMPFS_WORK=$TMPFS/openfront-tlsbench-${WORK##*.}
 PIDS=()
 cleanup() {
   local pid
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   sleep 0.5
   for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
+  rm -rf "$WORK" "$TMPFS_WORK"
 }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -88,11 +91,11 @@ wait_http "http://127.0.0.1:$P_ORIGIN/count"
 
 export OPENFRONT_ACCESS_KEY_ID=AKIAOPENFRONTBENCH01
 export OPENFRONT_SECRET_ACCESS_KEY=benchSecretKey/OpenFront+Bench0123456789
-TARGETS=(openfront nginx)
+TARGETS=(openfront nginx nginx-tmpfs)
 declare -A BIN=([openfront]="$WORK/openfront") HTTP HTTPS PID
 if [ -n "${OLD:-}" ]; then
   BIN[openfront-old]=$(realpath "$OLD")
-  TARGETS=(openfront openfront-old nginx)
+  TARGETS=(openfront openfront-old nginx nginx-tmpfs)
 fi
 DOMAIN=""
 # start_openfront T BIN DATA: runs an OpenFront for target T (ports in
@@ -116,20 +119,23 @@ start_openfront() {
   declare -g "HOST_${t//-/_}=$d"
 }
 for t in "${TARGETS[@]}"; do
-  [ "$t" = nginx ] || start_openfront "$t" "${BIN[$t]}" "$WORK/data-$t"
+  [[ "$t" == nginx* ]] || start_openfront "$t" "${BIN[$t]}" "$WORK/data-$t"
 done
-host_of() { [ "$1" = nginx ] && echo "$DOMAIN" || eval echo "\$HOST_${1//-/_}"; }
+host_of() { [[ "$1" == nginx* ]] && echo "$DOMAIN" || eval echo "\$HOST_${1//-/_}"; }
 
-log "nginx (ssl, http2, TLS 1.3, OpenFront's certificate)"
-HTTP[nginx]=$(free_port) HTTPS[nginx]=$(free_port)
-mkdir -p "$WORK/nginx/cache" "$WORK/nginx/tmp"
+# start_nginx T DIR: runs an nginx for target T (ports in HTTP[T],
+# HTTPS[T], pid in PID[T]) with its cache and files under DIR.
+start_nginx() {
+local t=$1 dir=$2
+HTTP[$t]=$(free_port) HTTPS[$t]=$(free_port)
+mkdir -p "$dir/cache" "$dir/tmp"
 NGINX_USER=""
 [ "$(id -u)" -eq 0 ] && NGINX_USER="user root;"
-cat >"$WORK/nginx/nginx.conf" <<EOF
+cat >"$dir/nginx.conf" <<EOF
 $NGINX_USER
 worker_processes 1;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
@@ -137,12 +143,12 @@ http {
   tcp_nopush on;
   keepalive_requests 1000000;
   http2_max_requests 1000000;
-  client_body_temp_path $WORK/nginx/tmp/body;
-  proxy_temp_path $WORK/nginx/tmp/proxy;
-  fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
-  uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
-  scgi_temp_path $WORK/nginx/tmp/scgi;
-  proxy_cache_path $WORK/nginx/cache levels=1:2 keys_zone=bench:64m max_size=8g inactive=1h use_temp_path=off;
+  client_body_temp_path $dir/tmp/body;
+  proxy_temp_path $dir/tmp/proxy;
+  fastcgi_temp_path $dir/tmp/fastcgi;
+  uwsgi_temp_path $dir/tmp/uwsgi;
+  scgi_temp_path $dir/tmp/scgi;
+  proxy_cache_path $dir/cache levels=1:2 keys_zone=bench:64m max_size=8g inactive=1h use_temp_path=off;
   upstream origin { server 127.0.0.1:$P_ORIGIN; keepalive 32; }
   ssl_certificate $WORK/data-openfront/edge-cert.pem;
   ssl_certificate_key $WORK/data-openfront/edge-key.pem;
@@ -150,8 +156,8 @@ http {
   ssl_session_cache shared:SSL:10m;
   ssl_session_tickets on;
   server {
-    listen 127.0.0.1:${HTTP[nginx]};
-    listen 127.0.0.1:${HTTPS[nginx]} ssl http2;
+    listen 127.0.0.1:${HTTP[$t]};
+    listen 127.0.0.1:${HTTPS[$t]} ssl http2;
     location / {
       proxy_pass http://origin;
       proxy_http_version 1.1;
@@ -165,14 +171,18 @@ http {
   }
 }
 EOF
-taskset -c "$SERVER_CPU" nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' >"$WORK/nginx/stdout.log" 2>&1 &
-PID[nginx]=$!
-PIDS+=("${PID[nginx]}")
-wait_http "http://127.0.0.1:${HTTP[nginx]}/count"
+taskset -c "$SERVER_CPU" nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' >"$dir/stdout.log" 2>&1 &
+PID[$t]=$!
+PIDS+=("${PID[$t]}")
+wait_http "http://127.0.0.1:${HTTP[$t]}/count"
+}
+log "nginx (ssl, http2, TLS 1.3, OpenFront's certificate)"
+start_nginx nginx "$WORK/nginx"
 
 cpu_ticks() { # utime+stime of target $1's processes
-  local p sum=0 v pids=${PID[$1]}
-  [ "$1" = nginx ] && pids="$pids $(pgrep -P "${PID[nginx]}" || true)"
+  local p sum=0 v pids=${PID[$1]:-}
+  [ -n "$pids" ] || { echo 0; return; } # a miss target's server starts in run
+  [[ "$1" == nginx* ]] && pids="$pids $(pgrep -P "${PID[$1]}" || true)"
   for p in $pids; do
     v=$(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')
     sum=$((sum + v))
@@ -183,6 +193,7 @@ HZ=$(getconf CLK_TCK)
 
 HIT="/obj/hit1k?size=1024"
 for t in "${TARGETS[@]}"; do # warm the hit object, checking both schemes answer
+  [ "$t" = nginx-tmpfs ] && continue
   h=$(host_of "$t")
   for _ in 1 2; do
     curl -sf -o /dev/null -H "Host: $h" "http://127.0.0.1:${HTTP[$t]}$HIT"
@@ -222,15 +233,26 @@ run() { # round test target
       if [ "$test" = hs-full ] && [ "$resumed" -ne 0 ]; then die "$t resumed $resumed sessions without a session cache"; fi ;;
     miss)
       local s0 s1
-      if [ "$t" != nginx ]; then
-        # A fresh OpenFront per round: the fill starts from an empty cache
-        # each time, as nginx's paths are new each round (the cost of a
-        # miss grows with what is cached: GC, see the notes).
-        [ -n "${PID[$t-miss]:-}" ] && kill "${PID[$t-miss]}" && wait "${PID[$t-miss]}" 2>/dev/null || true
+      # A fresh server per round for every target, each fill starting
+      # from an empty cache: a cache that holds earlier rounds' objects
+      # makes each miss cost more (OpenFront: GC marking, see the notes;
+      # nginx: a fuller keys zone and cache directory). The previous
+      # rounds' files are written out first (sync), so that their
+      # writeback does not land in this fill's time.
+      [ -n "${PID[$t-miss]:-}" ] && kill "${PID[$t-miss]}" && wait "${PID[$t-miss]}" 2>/dev/null || true
+      rm -rf "$WORK/data-$t-miss$((round - 1))" "$WORK/$t-miss$((round - 1))"
+      sync
+      rm -rf "$TMPFS_WORK"
+      if [ "$t" = nginx ]; then
+        start_nginx "$t-miss" "$WORK/$t-miss$round"
+      elif [ "$t" = nginx-tmpfs ]; then
+        mkdir -p "$TMPFS_WORK"
+        start_nginx "$t-miss" "$TMPFS_WORK/$round"
+      else
         start_openfront "$t-miss" "${BIN[$t]}" "$WORK/data-$t-miss$round"
-        t=$t-miss h=$(host_of "$t")
-        c0=$(cpu_ticks "$t")
       fi
+      t=$t-miss h=$(host_of "$t")
+      c0=$(cpu_ticks "$t")
       s0=$(date +%s.%N)
       "${CLIENT[@]}" warm -addr "127.0.0.1:${HTTP[$t]}" -host "$h" -path "/obj/miss$round-%d?size=1024" -n "$MISS_OBJECTS" -c 16 -timeout 5m
       s1=$(date +%s.%N)
@@ -249,13 +271,17 @@ for round in $(seq 1 "$ROUNDS"); do
     [ $((round % 2)) -eq 0 ] && order=($(printf '%s\n' "${TARGETS[@]}" | tac))
     for t in "${order[@]}"; do
       [ "$t" = openfront-old ] && [[ " ${OLD_TESTS:-h1tls miss} " != *" $test "* ]] && continue
+      # nginx with its cache on tmpfs: the like-for-like peer of
+      # OpenFront's memory tier, for fills only (hits come from memory
+      # in both nginx setups).
+      [ "$t" = nginx-tmpfs ] && { [ "$test" != miss ] || [ ! -d "$TMPFS" ]; } && continue
       run "$round" "$test" "$t"
     done
   done
 done
 echo "load_after $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RES"
 
-BENCH_ARGS="DURATION=$DURATION ROUNDS=$ROUNDS CONNS=$CONNS H2=${H2_CLIENTS}x$H2_STREAMS HS=${HS_N}/${HS_C} MISS=$MISS_OBJECTS" \
+TMPFS="$TMPFS" BENCH_ARGS="DURATION=$DURATION ROUNDS=$ROUNDS CONNS=$CONNS H2=${H2_CLIENTS}x$H2_STREAMS HS=${HS_N}/${HS_C} MISS=$MISS_OBJECTS" \
   python3 - "$RES" "$OUT" <<'EOF'
 import datetime, os, re, statistics, subprocess, sys
 res, out = sys.argv[1], sys.argv[2]
@@ -283,7 +309,9 @@ rows = [hdr, "|" + "---|" * (len(targets) + 4)]
 for test in tests:
     for what, f in (("%s" % unit[test], rate), ("server CPU us/" + ("conn" if test.startswith("hs") else "req"), cpu)):
         v = {t: med(test, t, f) for t in targets}
-        ratio = v["openfront"] / v["nginx"]
+        # Fills are compared with the faster nginx setup (disk or tmpfs).
+        peers = [v[t] for t in targets if t.startswith("nginx") and v[t] == v[t]]
+        ratio = v["openfront"] / ((max(peers) if f is rate else min(peers)) if test == "miss" else v["nginx"])
         goal, verdict = "", ""
         if f is cpu and test in targets_cpu:
             goal = "<= %.1fx" % targets_cpu[test]
@@ -302,6 +330,9 @@ Date: {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')} · {sh('nproc')} CPUs
 (other work on the machine moves req/s between rounds; the CPU-per-request rows are the fairer comparison).
 Settings: {os.environ['BENCH_ARGS']}; each cell is the median of the rounds, targets alternated per round. Same certificate
 (ECDSA P-256) for both servers, TLS 1.3 only; nginx `listen ssl http2`, session cache and tickets on.
+`nginx-tmpfs` is the same nginx with its proxy_cache directory on tmpfs ({os.environ.get('TMPFS', '/dev/shm')}), measured
+for fills only: OpenFront's memory tier is compared with nginx's cache in memory as well as on the disk
+(bench/run.sh's setup); OpenFront/nginx for fills is against the faster of the two.
 
 """ + "\n".join(rows) + """
 
@@ -321,10 +352,12 @@ What the figures come from (perf record -e cpu-clock on the server, this session
   Transport took two goroutine hand-offs and 54 allocations per fetch), and the fast path hands a
   declined request to the edge's handler without parsing it a second time. Per miss, the rest is
   syscalls (the loopback writes carry the receiver's TCP processing), the fill goroutine, and the
-  fast path's background read for handlers that run longer than 5 ms. nginx keeps its cache in files: disk contention from other work on the
-  machine slows it far more than OpenFront (whose memory tier does no I/O).
+  fast path's background read for handlers that run longer than 5 ms. nginx keeps its cache in files: on this machine's disk, creating
+  100,000 of them costs nginx's process far more kernel time per miss (inode and journal work) than
+  on tmpfs, which is why `nginx-tmpfs` is measured too.
 - Hits are measured on instances whose cache holds only the hit object; each miss round starts a
-  fresh OpenFront (a filled cache makes every later request pay more GC, see above).
+  fresh OpenFront and a fresh nginx with an empty cache directory, after a sync (a filled cache makes
+  every later miss cost more: GC for OpenFront, a fuller keys zone and directories for nginx).
 - Handshakes: not profiled this session (crypto/tls for OpenFront, OpenSSL for nginx).
 
 <details><summary>All runs</summary>
