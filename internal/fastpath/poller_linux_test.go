@@ -336,14 +336,7 @@ func TestPoller_manyConnections(t *testing.T) {
 							io.WriteString(c, get("/fast/"+strconv.Itoa(n)))
 						}
 						fast.Add(1)
-						resp, err := http.ReadResponse(br, nil)
-						if err != nil {
-							t.Errorf("conn %d request %d: %v", i, j, err)
-							return
-						}
-						b, _ := io.ReadAll(resp.Body)
-						if string(b) != strings.Repeat("f", n) {
-							t.Errorf("conn %d request %d: body of %d bytes, want %d", i, j, len(b), n)
+						if !readFastAnswer(t, br, i, j, n) {
 							return
 						}
 					}

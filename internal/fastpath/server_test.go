@@ -424,14 +424,7 @@ func TestServer_oneP(t *testing.T) {
 					} else {
 						io.WriteString(c, get("/fast/"+strconv.Itoa(n)))
 					}
-					resp, err := http.ReadResponse(br, nil)
-					if err != nil {
-						t.Errorf("conn %d request %d: %v", i, j, err)
-						return
-					}
-					b, _ := io.ReadAll(resp.Body)
-					if string(b) != strings.Repeat("f", n) {
-						t.Errorf("conn %d request %d: body of %d bytes, want %d", i, j, len(b), n)
+					if !readFastAnswer(t, br, i, j, n) {
 						return
 					}
 				}
@@ -443,4 +436,21 @@ func TestServer_oneP(t *testing.T) {
 			t.Errorf("served %d requests, want %d", got, want)
 		}
 	})
+}
+
+// readFastAnswer reads the answer to GET /fast/<n> (n bytes of "f") from
+// br; it reports a mismatch on t and returns false.
+func readFastAnswer(t *testing.T, br *bufio.Reader, conn, request, n int) bool {
+	t.Helper()
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Errorf("conn %d request %d: %v", conn, request, err)
+		return false
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if string(b) != strings.Repeat("f", n) {
+		t.Errorf("conn %d request %d: body of %d bytes, want %d", conn, request, len(b), n)
+		return false
+	}
+	return true
 }
