@@ -857,7 +857,7 @@ func parseHeadInto(head []byte, resp *http.Response) (*http.Response, error) {
 			}
 			te = true
 		case "Connection":
-			if hasToken(value, "close") {
+			if httpguts.HeaderValuesContainsToken([]string{value}, "close") {
 				resp.Close = true
 			}
 		}
@@ -902,15 +902,6 @@ func sameLengths(prev string, seen bool, value string) (string, bool) {
 		return "", false
 	}
 	return value, true
-}
-
-func cutComma(s string) (first, rest string) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == ',' {
-			return trimOWS(s[:i]), s[i+1:]
-		}
-	}
-	return trimOWS(s), ""
 }
 
 // parseLength parses 1*DIGIT within int64.
@@ -984,17 +975,6 @@ func equalFoldASCII(a, b string) bool {
 		}
 	}
 	return true
-}
-
-func hasToken(list, token string) bool {
-	for list != "" {
-		var t string
-		t, list = cutComma(list)
-		if equalFoldASCII(t, token) {
-			return true
-		}
-	}
-	return false
 }
 
 // clip shortens what goes into an error message.
