@@ -440,14 +440,8 @@ func (w *responseWriter) writeInterim(code int) {
 	if w.err != nil {
 		return
 	}
-	w.bw.WriteString("HTTP/1.1 ")
-	w.bw.WriteString(strconv.Itoa(code))
-	if text := http.StatusText(code); text != "" {
-		w.bw.WriteString(" " + text + "\r\n")
-	} else {
-		w.bw.WriteString(" status code " + strconv.Itoa(code) + "\r\n")
-	}
-	w.header.WriteSubset(w.bw, interimExcluded)
+	writeStatusLine(w.bw, code)
+	writeHeaderSubset(w.bw, w.header, interimExcluded)
 	w.bw.WriteString("\r\n")
 	if err := w.bw.Flush(); err != nil {
 		w.err = err
@@ -519,17 +513,7 @@ func (w *responseWriter) writeHead(p []byte) {
 		extra = append(extra, "Connection", "close")
 	}
 
-	w.bw.WriteString("HTTP/1.1 ")
-	w.bw.Write(strconv.AppendInt(w.bw.AvailableBuffer(), int64(w.status), 10))
-	// Piece by piece: a concatenation passed to WriteString is allocated.
-	if text := http.StatusText(w.status); text != "" {
-		w.bw.WriteString(" ")
-		w.bw.WriteString(text)
-	} else {
-		w.bw.WriteString(" status code ")
-		w.bw.WriteString(strconv.Itoa(w.status))
-	}
-	w.bw.WriteString("\r\n")
+	writeStatusLine(w.bw, w.status)
 	writeHeaderSubset(w.bw, h, exclude)
 	for i := 0; i < len(extra); i += 2 {
 		w.bw.WriteString(extra[i])
@@ -538,6 +522,22 @@ func (w *responseWriter) writeHead(p []byte) {
 		w.bw.WriteString("\r\n")
 	}
 	w.bw.WriteString("\r\n")
+}
+
+// writeStatusLine writes "HTTP/1.1 <code> <reason>", as net/http does
+// (" status code <code>" for a code without a reason phrase).
+func writeStatusLine(bw *bufio.Writer, code int) {
+	bw.WriteString("HTTP/1.1 ")
+	bw.Write(strconv.AppendInt(bw.AvailableBuffer(), int64(code), 10))
+	// Piece by piece: a concatenation passed to WriteString is allocated.
+	if text := http.StatusText(code); text != "" {
+		bw.WriteString(" ")
+		bw.WriteString(text)
+	} else {
+		bw.WriteString(" status code ")
+		bw.Write(strconv.AppendInt(bw.AvailableBuffer(), int64(code), 10))
+	}
+	bw.WriteString("\r\n")
 }
 
 // Date is the current time in the Date header's format, formatted once a
