@@ -17,6 +17,7 @@
 # OUT (bench/RESULTS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/nginx.sh # write_nginx_conf: the nginx compared with
 ROOT=$PWD
 export PATH="$PATH:/usr/sbin:/sbin"
 
@@ -127,42 +128,7 @@ DOMAIN=$(python3 bench/mkdist.py "http://127.0.0.1:$P_API" "$P_ORIGIN" cached)
 log "distribution $DOMAIN"
 
 log "nginx on :$P_NGINX (CPU $SERVER_CPU)"
-mkdir -p "$WORK/nginx/cache" "$WORK/nginx/tmp"
-NGINX_USER=""
-[ "$(id -u)" -eq 0 ] && NGINX_USER="user root;"
-cat >"$WORK/nginx/nginx.conf" <<EOF
-$NGINX_USER
-worker_processes 1;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  client_body_temp_path $WORK/nginx/tmp/body;
-  proxy_temp_path $WORK/nginx/tmp/proxy;
-  fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
-  uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
-  scgi_temp_path $WORK/nginx/tmp/scgi;
-  proxy_cache_path $WORK/nginx/cache levels=1:2 keys_zone=bench:64m max_size=8g inactive=1h use_temp_path=off;
-  upstream origin { server 127.0.0.1:$P_ORIGIN; keepalive 32; }
-  server {
-    listen 127.0.0.1:$P_NGINX;
-    location / {
-      proxy_pass http://origin;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_cache bench;
-      proxy_cache_key \$host\$request_uri;
-      proxy_cache_lock on;
-      proxy_cache_lock_timeout 30s;
-      add_header X-Cache-Status \$upstream_cache_status;
-    }
-  }
-}
-EOF
+write_nginx_conf "$WORK/nginx" "$P_ORIGIN" "$P_NGINX"
 taskset -c "$SERVER_CPU" nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' >"$WORK/nginx/stdout.log" 2>&1 &
 NGINX_PID=$!
 PIDS+=("$NGINX_PID")

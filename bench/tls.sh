@@ -32,6 +32,7 @@
 # is replaced there; "-" prints it only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/nginx.sh # write_nginx_conf: the nginx compared with
 ROOT=$PWD
 export PATH="$PATH:/usr/sbin:/sbin"
 
@@ -126,55 +127,13 @@ host_of() { [[ "$1" == nginx* ]] && echo "$DOMAIN" || eval echo "\$HOST_${1//-/_
 # start_nginx T DIR: runs an nginx for target T (ports in HTTP[T],
 # HTTPS[T], pid in PID[T]) with its cache and files under DIR.
 start_nginx() {
-local t=$1 dir=$2
-HTTP[$t]=$(free_port) HTTPS[$t]=$(free_port)
-mkdir -p "$dir/cache" "$dir/tmp"
-NGINX_USER=""
-[ "$(id -u)" -eq 0 ] && NGINX_USER="user root;"
-cat >"$dir/nginx.conf" <<EOF
-$NGINX_USER
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  http2_max_requests 1000000;
-  client_body_temp_path $dir/tmp/body;
-  proxy_temp_path $dir/tmp/proxy;
-  fastcgi_temp_path $dir/tmp/fastcgi;
-  uwsgi_temp_path $dir/tmp/uwsgi;
-  scgi_temp_path $dir/tmp/scgi;
-  proxy_cache_path $dir/cache levels=1:2 keys_zone=bench:64m max_size=8g inactive=1h use_temp_path=off;
-  upstream origin { server 127.0.0.1:$P_ORIGIN; keepalive 32; }
-  ssl_certificate $WORK/data-openfront/edge-cert.pem;
-  ssl_certificate_key $WORK/data-openfront/edge-key.pem;
-  ssl_protocols TLSv1.3;
-  ssl_session_cache shared:SSL:10m;
-  ssl_session_tickets on;
-  server {
-    listen 127.0.0.1:${HTTP[$t]};
-    listen 127.0.0.1:${HTTPS[$t]} ssl http2;
-    location / {
-      proxy_pass http://origin;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_cache bench;
-      proxy_cache_key \$host\$request_uri;
-      proxy_cache_lock on;
-      proxy_cache_lock_timeout 30s;
-      add_header X-Cache-Status \$upstream_cache_status;
-    }
-  }
-}
-EOF
-taskset -c "$SERVER_CPU" nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' >"$dir/stdout.log" 2>&1 &
-PID[$t]=$!
-PIDS+=("${PID[$t]}")
-wait_http "http://127.0.0.1:${HTTP[$t]}/count"
+  local t=$1 dir=$2
+  HTTP[$t]=$(free_port) HTTPS[$t]=$(free_port)
+  write_nginx_conf "$dir" "$P_ORIGIN" "${HTTP[$t]}" "${HTTPS[$t]}" "$WORK/data-openfront/edge-cert.pem" "$WORK/data-openfront/edge-key.pem"
+  taskset -c "$SERVER_CPU" nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' >"$dir/stdout.log" 2>&1 &
+  PID[$t]=$!
+  PIDS+=("${PID[$t]}")
+  wait_http "http://127.0.0.1:${HTTP[$t]}/count"
 }
 log "nginx (ssl, http2, TLS 1.3, OpenFront's certificate)"
 start_nginx nginx "$WORK/nginx"
