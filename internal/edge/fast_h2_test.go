@@ -2,7 +2,6 @@ package edge
 
 import (
 	"crypto/tls"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -28,50 +27,7 @@ import (
 func TestServeFast_http2SameAnswersAsNetHTTP(t *testing.T) {
 	big := strings.Repeat("0123456789abcdef", 6<<10)
 	text := strings.Repeat("compress me please ", 200)
-	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Cache-Control", "max-age=600")
-		h.Set("ETag", `"v1"`)
-		switch r.URL.Path {
-		case "/no-type":
-			h["Content-Type"] = nil
-			io.WriteString(w, "plain bytes")
-		case "/missing":
-			h.Set("Content-Type", "text/plain")
-			w.WriteHeader(404)
-			io.WriteString(w, "not here")
-		case "/moved":
-			h.Set("Location", "/elsewhere")
-			h.Set("Content-Type", "text/html")
-			w.WriteHeader(301)
-			io.WriteString(w, "moved")
-		case "/big":
-			h.Set("Content-Type", "application/octet-stream")
-			io.WriteString(w, big)
-		case "/c/page.html":
-			h.Set("Content-Type", "text/html; charset=utf-8")
-			io.WriteString(w, text)
-		case "/pass/stream":
-			h.Set("Content-Type", "application/octet-stream")
-			for i := 0; i < 20; i++ {
-				io.WriteString(w, big[:1000])
-				w.(http.Flusher).Flush()
-			}
-		case "/pass/untyped":
-			h["Content-Type"] = nil
-			io.WriteString(w, "<html><body>sniff me</body></html>")
-			w.(http.Flusher).Flush()
-		case "/pass/echo":
-			b, _ := io.ReadAll(r.Body)
-			h.Set("Content-Type", "text/plain")
-			fmt.Fprintf(w, "%s %q", r.Method, b)
-		default:
-			h.Set("Content-Type", "text/plain")
-			h.Add("X-Multi", "a")
-			h.Add("X-Multi", "b")
-			fmt.Fprintf(w, "body of %s?%s cookie %q", r.URL.EscapedPath(), r.URL.RawQuery, r.Header.Get("Cookie"))
-		}
-	})
+	o := newTestOrigin(t, sameAnswersOrigin(big, text))
 	te := newTestEdge(t, distConfig(o, func(c model.Tree) {
 		def := model.Sub(c, "DefaultCacheBehavior")
 		model.Sub(def, "ForwardedValues")["QueryString"] = "true"

@@ -245,54 +245,7 @@ func TestServeFast_sameAnswersAsNetHTTP(t *testing.T) {
 func testServeFastSameAnswers(t *testing.T, overTLS bool) {
 	big := strings.Repeat("0123456789abcdef", 6<<10) // 96 KiB: written in place
 	text := strings.Repeat("compress me please ", 200)
-	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Cache-Control", "max-age=600")
-		h.Set("ETag", `"v1"`)
-		switch r.URL.Path {
-		case "/no-type":
-			h["Content-Type"] = nil // net/http would sniff one
-			io.WriteString(w, "plain bytes")
-		case "/no-date":
-			h["Date"] = nil
-			h.Set("Content-Type", "text/plain")
-			io.WriteString(w, "undated")
-		case "/missing":
-			h.Set("Content-Type", "text/plain")
-			w.WriteHeader(404)
-			io.WriteString(w, "not here")
-		case "/moved":
-			h.Set("Location", "/elsewhere")
-			h.Set("Content-Type", "text/html")
-			w.WriteHeader(301)
-			io.WriteString(w, "moved")
-		case "/big":
-			h.Set("Content-Type", "application/octet-stream")
-			io.WriteString(w, big)
-		case "/c/page.html":
-			h.Set("Content-Type", "text/html; charset=utf-8")
-			io.WriteString(w, text)
-		case "/pass/stream": // chunked from the origin, streamed on
-			h.Set("Content-Type", "application/octet-stream")
-			for i := 0; i < 20; i++ {
-				io.WriteString(w, big[:1000])
-				w.(http.Flusher).Flush()
-			}
-		case "/pass/short": // chunked from the origin, but short
-			h.Set("Content-Type", "text/plain")
-			io.WriteString(w, "short")
-			w.(http.Flusher).Flush()
-		case "/pass/untyped":
-			h["Content-Type"] = nil
-			io.WriteString(w, "<html><body>sniff me</body></html>")
-			w.(http.Flusher).Flush()
-		default:
-			h.Set("Content-Type", "text/plain")
-			h.Add("X-Multi", "a")
-			h.Add("X-Multi", "b")
-			fmt.Fprintf(w, "body of %s?%s", r.URL.EscapedPath(), r.URL.RawQuery)
-		}
-	})
+	o := newTestOrigin(t, sameAnswersOrigin(big, text))
 	f := newFastFrontsOver(t, distConfig(o, func(c model.Tree) {
 		def := model.Sub(c, "DefaultCacheBehavior")
 		model.Sub(def, "ForwardedValues")["QueryString"] = "true"
@@ -589,6 +542,65 @@ func TestServeFast_altSvcOverTLS(t *testing.T) {
 			if got := r.Header.Get("Alt-Svc"); got != tc.want {
 				t.Errorf("%s tls=%v %s: Alt-Svc %q, want %q", tc.version, tc.overTLS, host, got, tc.want)
 			}
+		}
+	}
+}
+
+// sameAnswersOrigin is the origin of the tests that compare the fast
+// path's answers with net/http's (HTTP/1.1 plain and over TLS, HTTP/2):
+// cached, error, redirect, large, compressible, streamed, sniffed and
+// echoed answers by path; big is written in place, text compresses.
+func sameAnswersOrigin(big, text string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "max-age=600")
+		h.Set("ETag", `"v1"`)
+		switch r.URL.Path {
+		case "/no-type":
+			h["Content-Type"] = nil // net/http would sniff one
+			io.WriteString(w, "plain bytes")
+		case "/no-date":
+			h["Date"] = nil
+			h.Set("Content-Type", "text/plain")
+			io.WriteString(w, "undated")
+		case "/missing":
+			h.Set("Content-Type", "text/plain")
+			w.WriteHeader(404)
+			io.WriteString(w, "not here")
+		case "/moved":
+			h.Set("Location", "/elsewhere")
+			h.Set("Content-Type", "text/html")
+			w.WriteHeader(301)
+			io.WriteString(w, "moved")
+		case "/big":
+			h.Set("Content-Type", "application/octet-stream")
+			io.WriteString(w, big)
+		case "/c/page.html":
+			h.Set("Content-Type", "text/html; charset=utf-8")
+			io.WriteString(w, text)
+		case "/pass/stream": // chunked from the origin, streamed on
+			h.Set("Content-Type", "application/octet-stream")
+			for i := 0; i < 20; i++ {
+				io.WriteString(w, big[:1000])
+				w.(http.Flusher).Flush()
+			}
+		case "/pass/short": // chunked from the origin, but short
+			h.Set("Content-Type", "text/plain")
+			io.WriteString(w, "short")
+			w.(http.Flusher).Flush()
+		case "/pass/untyped":
+			h["Content-Type"] = nil
+			io.WriteString(w, "<html><body>sniff me</body></html>")
+			w.(http.Flusher).Flush()
+		case "/pass/echo":
+			b, _ := io.ReadAll(r.Body)
+			h.Set("Content-Type", "text/plain")
+			fmt.Fprintf(w, "%s %q", r.Method, b)
+		default:
+			h.Set("Content-Type", "text/plain")
+			h.Add("X-Multi", "a")
+			h.Add("X-Multi", "b")
+			fmt.Fprintf(w, "body of %s?%s cookie %q", r.URL.EscapedPath(), r.URL.RawQuery, r.Header.Get("Cookie"))
 		}
 	}
 }
