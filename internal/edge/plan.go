@@ -118,14 +118,6 @@ func (h *requestHead) remote() netip.AddrPort {
 	return ap
 }
 
-// requestURI is the request-target as received.
-func (h *requestHead) requestURI() string {
-	if h.rawQuery == "" {
-		return h.path
-	}
-	return h.path + "?" + h.rawQuery
-}
-
 // plan is everything the edge decided about a request from its head and
 // the snapshot, before any I/O.
 type plan struct {

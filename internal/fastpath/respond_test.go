@@ -245,11 +245,8 @@ func testResponseWriterAbort(t *testing.T, overTLS bool) {
 	}
 }
 
-// serveDeclining serves h through a fast-path Server whose Handler declines
-// everything, and returns its address.
-func serveDeclining(t *testing.T, h http.Handler) string { return serveDecliningOver(t, h, false) }
-
-// serveDecliningOver is serveDeclining over TLS when overTLS.
+// serveDecliningOver serves h through a fast-path Server whose Handler
+// declines everything, over TLS when overTLS, and returns its address.
 func serveDecliningOver(t *testing.T, h http.Handler, overTLS bool) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -107,13 +107,3 @@ func (s streamName) ext() string {
 	}
 	return e
 }
-
-// signed reports whether the query carries signed-URL parameters.
-func (s streamName) signed() bool {
-	for k := range s.query {
-		if isSigningParam(k) {
-			return true
-		}
-	}
-	return false
-}
