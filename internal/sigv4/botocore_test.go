@@ -10,12 +10,14 @@ import (
 	"time"
 )
 
-// botocoreSign is run by python3: it reads a list of requests as JSON on
-// stdin, signs each with botocore (SigV4Auth in the Authorization header, or
-// SigV4QueryAuth for a presigned URL) and prints them, signed, as JSON.
-const botocoreSign = `
+// signerScript is a program run by python3: it reads a list of requests
+// as JSON on stdin, signs each with botocore's headerAuth signer (in the
+// Authorization header) or, for a presigned URL, its queryAuth signer, and
+// prints them, signed, as JSON. imports bring the two classes into scope.
+func signerScript(imports, headerAuth, queryAuth string) string {
+	return `
 import json, sys
-from botocore.auth import SigV4Auth, SigV4QueryAuth
+` + imports + `
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -24,13 +26,17 @@ out = []
 for spec in json.load(sys.stdin):
     req = AWSRequest(method=spec["method"], url=spec["url"], data=spec["body"].encode(), headers=spec["headers"])
     if spec["presign"]:
-        SigV4QueryAuth(creds, spec["service"], spec["region"], expires=300).add_auth(req)
+        ` + queryAuth + `(creds, spec["service"], spec["region"], expires=300).add_auth(req)
     else:
-        SigV4Auth(creds, spec["service"], spec["region"]).add_auth(req)
+        ` + headerAuth + `(creds, spec["service"], spec["region"]).add_auth(req)
     p = req.prepare()
     out.append({"method": p.method, "url": p.url, "headers": dict(p.headers), "body": spec["body"]})
 json.dump(out, sys.stdout)
 `
+}
+
+// botocoreSign signs with botocore's SigV4 signers (SigV4Auth, SigV4QueryAuth).
+var botocoreSign = signerScript("from botocore.auth import SigV4Auth, SigV4QueryAuth", "SigV4Auth", "SigV4QueryAuth")
 
 type botoRequest struct {
 	Method  string            `json:"method"`

@@ -9,29 +9,12 @@ import (
 	"time"
 )
 
-// crtSign is run by python3: like botocoreSign, but with botocore's SigV4A
-// signers (CrtSigV4AsymAuth, CrtSigV4AsymQueryAuth), which boto3 uses when
-// awscrt is installed; they sign in aws-c-auth, AWS's C implementation.
-// "region" is the region set.
-const crtSign = `
-import json, sys
-import botocore.auth  # before botocore.crt.auth: they import each other
-from botocore.crt.auth import CrtSigV4AsymAuth, CrtSigV4AsymQueryAuth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
-
-creds = Credentials(sys.argv[1], sys.argv[2])
-out = []
-for spec in json.load(sys.stdin):
-    req = AWSRequest(method=spec["method"], url=spec["url"], data=spec["body"].encode(), headers=spec["headers"])
-    if spec["presign"]:
-        CrtSigV4AsymQueryAuth(creds, spec["service"], spec["region"], expires=300).add_auth(req)
-    else:
-        CrtSigV4AsymAuth(creds, spec["service"], spec["region"]).add_auth(req)
-    p = req.prepare()
-    out.append({"method": p.method, "url": p.url, "headers": dict(p.headers), "body": spec["body"]})
-json.dump(out, sys.stdout)
-`
+// crtSign is like botocoreSign, but with botocore's SigV4A signers
+// (CrtSigV4AsymAuth, CrtSigV4AsymQueryAuth), which boto3 uses when awscrt
+// is installed; they sign in aws-c-auth, AWS's C implementation. "region"
+// is the region set.
+var crtSign = signerScript(`import botocore.auth  # before botocore.crt.auth: they import each other
+from botocore.crt.auth import CrtSigV4AsymAuth, CrtSigV4AsymQueryAuth`, "CrtSigV4AsymAuth", "CrtSigV4AsymQueryAuth")
 
 // crtPythonEnv returns the environment under which python3 imports botocore
 // and awscrt, or skips. Debian's python3-awscrt (scripts/test installs it)
