@@ -2,15 +2,18 @@
 // validating invalidation paths and batches as the API accepts them, and
 // deciding whether a cached object is covered by an invalidation.
 //
-// It follows edge.md §10 and api.md §5.7–§5.8, and the CloudFront Developer
-// Guide, "What you need to know when invalidating paths"
+// It follows the CloudFront Developer Guide: the invalidation overview
+// (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Invalidation.html),
+// "Concurrent invalidation request maximum" (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/InvalidationLimits.html)
+// and "What you need to know when invalidating paths"
 // (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/invalidation-specifying-objects.html).
 // Creating the record belongs to internal/control, purging to the cache and
 // completion to internal/fleet; this package does no I/O and imports
 // nothing of OpenFront's but internal/urlpath.
 //
 // Main types: Matcher (from Compile) with Match and MatchParts; Record and
-// Invalidated apply the "stored before createdAt" rule of edge.md §10.
+// Invalidated apply the "stored before createdAt" rule (OpenFront's
+// model of AWS's "the next request fetches from the origin").
 //
 // What a path is compared against. The subject is the object's URI as the
 // cache keys it: the escaped request path, followed by "?" and the query
@@ -31,7 +34,8 @@
 //   - A path ending in `*` matches every subject that starts with the part
 //     before the `*`, across `/` and `?`: `/images/*`, `/images*` (also
 //     `/images2/...`), `/a.jpg*` (all query variants), `/*` (everything).
-//   - A leading `/` is added when missing (console form, edge.md §10); the
+//   - A leading `/` is added when missing (console form,
+//     "What you need to know when invalidating paths"); the
 //     API itself requires it (ValidatePath).
 //
 // URL encoding and normalisation. The subject is the access form of the
@@ -47,7 +51,7 @@
 // Caveats:
 //   - Default root object: a cached `/` is keyed by the viewer path, so
 //     invalidating `/index.html` does not reach it by itself; the caller may
-//     also test the rewritten path (edge.md §10 "proposed").
+//     also test the rewritten path (OpenFront's choice).
 //   - Signed URLs: the signature parameters are not in the cache key, so the
 //     subject is the part before `?` as AWS documents.
 package invalidation

@@ -10,7 +10,8 @@ import (
 	"openfront/internal/urlpath"
 )
 
-// Limits from api.md §5.7–§5.8.
+// Limits from "What you need to know when invalidating paths" (path length)
+// and "Concurrent invalidation request maximum" (3,000 paths).
 const (
 	// MaxPathLength is the longest invalidation path, in characters.
 	MaxPathLength = 4000
@@ -62,7 +63,8 @@ func ValidateBatch(paths []string) error {
 }
 
 // IsWildcard reports whether p is a wildcard path; wildcard paths have their
-// own in-progress quota (api.md §5.7).
+// own in-progress quota (15 paths, "Concurrent invalidation request
+// maximum").
 func IsWildcard(p string) bool { return strings.HasSuffix(p, "*") }
 
 // Matcher decides whether an object is covered by a set of invalidation
@@ -175,7 +177,8 @@ type Record struct {
 // Invalidated reports whether an object stored at storedAt with the given
 // escaped path and keyed query string is invalid under any of records: the
 // object was stored before the invalidation was created and a path matches
-// (edge.md §10 "Effect"). Objects cached after the invalidation are
+// (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Invalidation.html: the
+// next request goes to the origin). Objects cached after the invalidation are
 // unaffected.
 func Invalidated(records []Record, path, query string, storedAt time.Time) bool {
 	for _, r := range records {

@@ -13,7 +13,7 @@ func TestValidatePath(t *testing.T) {
 		path string
 		err  error
 	}{
-		// api.md §5.8.
+		// CreateInvalidation rules ("What you need to know when invalidating paths").
 		{"file", "/images/image1.jpg", nil},
 		{"prefix wildcard", "/images/image*", nil},
 		{"directory wildcard", "/images/*", nil},
@@ -70,7 +70,7 @@ func TestMatcher_Match(t *testing.T) {
 		uri   string
 		want  bool
 	}{
-		// edge.md §10 "Wildcard".
+		// "What you need to know when invalidating paths": wildcards.
 		{"exact", []string{"/images/a.jpg"}, "/images/a.jpg", true},
 		{"exact other file", []string{"/images/a.jpg"}, "/images/b.jpg", false},
 		{"directory wildcard", []string{"/images/*"}, "/images/a/b.jpg", true},
@@ -80,12 +80,12 @@ func TestMatcher_Match(t *testing.T) {
 		{"everything", []string{"/*"}, "/any/thing?x=1", true},
 		{"everything root", []string{"/*"}, "/", true},
 		{"extension wildcard", []string{"/logo.*"}, "/logo.png", true},
-		// edge.md §10 "Case".
+		// "What you need to know when invalidating paths": case sensitivity.
 		{"case-sensitive", []string{"/images/image.jpg"}, "/images/Image.jpg", false},
-		// edge.md §10 "Directories".
+		// "What you need to know when invalidating paths": directories.
 		{"trailing slash distinct", []string{"/images"}, "/images/", false},
 		{"no trailing slash distinct", []string{"/images/"}, "/images", false},
-		// edge.md §10 "Query strings" and AWS invalidation-specifying-objects.
+		// "What you need to know when invalidating paths": query strings.
 		{"path without query matches no-query variant", []string{"/a.jpg"}, "/a.jpg", true},
 		{"path without query does not match query variant", []string{"/a.jpg"}, "/a.jpg?p=a", false},
 		{"path with query matches that variant", []string{"/a.jpg?p=a"}, "/a.jpg?p=a", true},
@@ -95,7 +95,8 @@ func TestMatcher_Match(t *testing.T) {
 		{"star inside query", []string{"/a.jpg?p=*"}, "/a.jpg?p=zzz", true},
 		{"star inside query other param", []string{"/a.jpg?p=*"}, "/a.jpg?q=1", false},
 		{"empty query distinct", []string{"/a?"}, "/a", false},
-		// edge.md §10 "Path form": leading slash optional.
+		// Console form: leading slash optional ("What you need to know when
+		// invalidating paths").
 		{"console form", []string{"images/a.jpg"}, "/images/a.jpg", true},
 		{"console star", []string{"*"}, "/x", true},
 		// Encoding: the escaped form, normalised by urlpath.ForAccess like
@@ -142,7 +143,7 @@ func TestInvalidated(t *testing.T) {
 		storedAt time.Time
 		want     bool
 	}{
-		// edge.md §10 "Effect".
+		// Objects cached before the invalidation are refetched (Invalidation.html).
 		{"stored before", "/images/a.jpg", t0.Add(-time.Second), true},
 		{"stored at creation", "/images/a.jpg", t0, false},
 		{"stored after", "/images/a.jpg", t0.Add(time.Second), false},

@@ -2,10 +2,10 @@
 // validation of a pattern as the API accepts it and matching of a viewer
 // request path against a compiled pattern.
 //
-// It follows the OpenFront edge spec (edge.md §1.2) and the CloudFront
-// Developer Guide, "Path pattern" in
+// It follows the CloudFront Developer Guide, "Path pattern" in
 // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-web-values-specify.html#DownloadDistValuesPathPattern
-// and api.md §5.6 for the validation rule.
+// (also the "Cache behavior settings" page), which also gives the validation
+// rule; matching the raw, still percent-encoded path is OpenFront's choice.
 //
 // Semantics:
 //   - `*` matches zero or more characters, including `/`.

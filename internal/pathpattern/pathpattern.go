@@ -10,7 +10,8 @@ import (
 // Default is the path pattern of a distribution's DefaultCacheBehavior.
 const Default = "*"
 
-// MaxPatternLength is the longest PathPattern the API accepts (api.md §5.6).
+// MaxPatternLength is the longest PathPattern the API accepts ("Path
+// pattern" in "Cache behavior settings").
 const MaxPatternLength = 255
 
 // ErrInvalidPattern is wrapped by every error ValidatePattern and Compile
@@ -21,9 +22,9 @@ var ErrInvalidPattern = errors.New("invalid path pattern")
 // accepts: 1 to 255 characters from `A-Z a-z 0-9 _ - . * $ / ~ " ' @ : +`
 // and `&` (sent as `&amp;` in XML, so already decoded here), plus `?`.
 //
-// `?` is not in the character list of api.md §5.6 (nor in the AWS list it
-// copies), yet the same AWS page documents `?` as the one-character
-// wildcard with the example `a??.jpg` (edge.md §1.2). A wildcard the API
+// `?` is not in the character list of the AWS "Path pattern" section, yet
+// the same AWS page documents `?` as the one-character wildcard with the
+// example `a??.jpg`. A wildcard the API
 // rejected could never be used, so `?` is accepted.
 func ValidatePattern(p string) error {
 	if p == "" {

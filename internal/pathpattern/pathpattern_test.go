@@ -14,31 +14,31 @@ func TestPattern_Match(t *testing.T) {
 		path    string
 		want    bool
 	}{
-		// edge.md §1.2: the default behaviour `*` catches everything.
+		// "Cache behavior settings", "Path pattern": the default behaviour `*` catches everything.
 		{"default matches root", "*", "/", true},
 		{"default matches deep path", "*", "/a/b/c.jpg", true},
 		{"slash-star same as star", "/*", "/a/b", true},
-		// edge.md §1.2: leading `/` on the pattern is optional.
+		// "Path pattern": leading `/` on the pattern is optional.
 		{"leading slash optional: without", "images/*.jpg", "/images/a.jpg", true},
 		{"leading slash optional: with", "/images/*.jpg", "/images/a.jpg", true},
-		// edge.md §1.2: `*` crosses `/`.
+		// "Path pattern": `*` crosses `/`.
 		{"star crosses slash", "images/*.jpg", "/images/product1/a.jpg", true},
 		{"star matches empty", "images/*.jpg", "/images/.jpg", true},
 		{"prefix must match", "images/*.jpg", "/img/a.jpg", false},
 		{"suffix must match", "images/*.jpg", "/images/a.png", false},
-		// edge.md §1.2: `?` is exactly one character.
+		// "Path pattern": `?` is exactly one character.
 		{"a??.jpg matches ant.jpg", "a??.jpg", "/ant.jpg", true},
 		{"a??.jpg matches abe.jpg", "a??.jpg", "/abe.jpg", true},
 		{"a??.jpg rejects an.jpg", "a??.jpg", "/an.jpg", false},
 		{"a??.jpg rejects antt.jpg", "a??.jpg", "/antt.jpg", false},
 		{"question matches slash", "a?b", "/a/b", true},
-		// edge.md §1.2 examples.
+		// "Path pattern" examples.
 		{"*.doc* matches .doc", "*.doc*", "/.doc", true},
 		{"*.doc* matches .docx", "*.doc*", "/x.docx", true},
 		{"*.doc* matches .docm", "*.doc*", "/dir/y.docm", true},
 		{"*.doc? rejects .doc", "*.doc?", "/.doc", false},
 		{"*.doc? matches .docx", "*.doc?", "/.docx", true},
-		// edge.md §1.2: case-sensitive.
+		// "Path pattern": case-sensitive.
 		{"case-sensitive", "*.jpg", "/LOGO.JPG", false},
 		// Whole-path match.
 		{"literal exact", "/index.html", "/index.html", true},
@@ -55,7 +55,7 @@ func TestPattern_Match(t *testing.T) {
 		{"many stars", "***", "/", true},
 		{"star question star needs one char", "*?*", "/", false},
 		{"star question star", "*?*", "/x", true},
-		// edge.md §1.2 "proposed": the raw (still percent-encoded) path.
+		// OpenFront's choice (AWS does not say): the raw (still percent-encoded) path.
 		{"percent-encoded path is literal", "/a+b", "/a%2Bb", false},
 		{"percent-encoded path matches wildcard", "/a*b", "/a%20b", true},
 		// Path without leading slash (e.g. OPTIONS *) is normalised too.
@@ -85,7 +85,7 @@ func TestValidatePattern(t *testing.T) {
 		pattern string
 		ok      bool
 	}{
-		// api.md §5.6.
+		// "Path pattern" character list and length.
 		{"default", "*", true},
 		{"all allowed chars", `/AZaz09_-.*$/~"'@:+&`, true},
 		{"max length", strings.Repeat("a", MaxPatternLength), true},

@@ -63,7 +63,8 @@ func (e *logEvent) appendTo(b []byte, edge string) []byte {
 
 // appendLogField writes a value the way CloudFront logs do: "-" when
 // empty; control bytes, bytes >= 127, space and the characters below
-// percent-encoded (spec edge.md §11).
+// percent-encoded (Developer Guide, "Standard logging reference", "Log
+// file fields").
 func appendLogField(b []byte, s string) []byte {
 	if s == "" {
 		return append(b, '-')
@@ -167,7 +168,7 @@ func (l *accessLog) deliver(ctx context.Context, distID string, b *logBuffer) er
 	rand.Read(unique[:])
 	prefix := b.logging.Prefix
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
-		prefix += "/" // spec edge.md §11
+		prefix += "/" // as CloudFront names log files ("Standard logging reference")
 	}
 	name := fmt.Sprintf("%s%s.%s.%X.gz", prefix, distID, l.now().UTC().Format("2006-01-02-15"), unique)
 	resp, err := l.origin.Do(ctx, &origin.Request{

@@ -25,7 +25,7 @@ const (
 	msgAggregate        = 22
 )
 
-// User control event types (§7.1.7).
+// User control event types (RTMP specification §7.1.7).
 const (
 	ucStreamBegin      = 0
 	ucStreamEOF        = 1
@@ -69,8 +69,8 @@ type message struct {
 	payload   []byte
 }
 
-// chunkReader reassembles messages from the chunk stream (§5.3). It
-// allocates only as payload bytes actually arrive, never from lengths
+// chunkReader reassembles messages from the chunk stream (RTMP
+// specification §5.3). It allocates only as payload bytes actually arrive, never from lengths
 // announced on the wire.
 type chunkReader struct {
 	r         *bufio.Reader
@@ -113,7 +113,7 @@ func (cr *chunkReader) setChunkSize(n uint32) error {
 	return nil
 }
 
-// abort discards a partially received message (Abort Message, §5.4.2).
+// abort discards a partially received message (Abort Message, RTMP specification §5.4.2).
 func (cr *chunkReader) abort(csid uint32) {
 	if s := cr.streams[csid]; s != nil {
 		cr.pending -= len(s.buf)
@@ -134,8 +134,8 @@ func (cr *chunkReader) readMessage() (*message, error) {
 
 // readChunk reads one chunk and returns a message when it completes one.
 func (cr *chunkReader) readChunk() (*message, error) {
-	// Basic header (§5.3.1.1): fmt in the top two bits, csid in 6, 14 or
-	// 22 bits.
+	// Basic header (RTMP specification §5.3.1.1): fmt in the top two bits,
+	// csid in 6, 14 or 22 bits.
 	if err := cr.readFull(cr.hdr[:1]); err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func (cr *chunkReader) readChunk() (*message, error) {
 		s = &inStream{}
 		cr.streams[csid] = s
 	}
-	// Message header (§5.3.1.2).
+	// Message header (RTMP specification §5.3.1.2).
 	switch format {
 	case 0:
 		if err := cr.readFull(cr.hdr[:11]); err != nil {

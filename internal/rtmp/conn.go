@@ -262,7 +262,8 @@ func msArg(ms float64) uint32 {
 }
 
 // connect checks the application and the host of tcUrl against the
-// streaming distributions (spec edge.md §0), then accepts or refuses.
+// streaming distributions (OpenFront's choice: the host is matched like an
+// HTTP Host, application cfx/st), then accepts or refuses.
 func (c *conn) connect(m *message, txn float64, obj Object) error {
 	c.flashVer, c.swfURL, c.pageURL = obj.String("flashVer"), obj.String("swfUrl"), obj.String("pageUrl")
 	tcURL := strings.Trim(obj.String("tcUrl"), "'")

@@ -1,5 +1,8 @@
 // Package rtmp is the RTMP edge: it serves video on demand for CloudFront
-// streaming distributions (spec edge.md §0 and §12) over plain RTMP.
+// streaming distributions (Developer Guide, "Working with RTMP
+// Distributions", archived in awsdocs/amazon-cloudfront-developer-guide;
+// AWS retired them on 31 December 2020, serving them is OpenFront's choice)
+// over plain RTMP.
 //
 // A viewer connects to rtmp://<streaming domain or alias>/cfx/st and plays
 // a stream name: "mp4:<key>" for MP4 objects, "<key>" or "flv:<key>" for
@@ -76,7 +79,8 @@
 //
 // With TrustedSigners enabled every play must carry a signed query;
 // Options.Verifier returns the check for the distribution's signers, with
-// Resource = the stream name plus the viewer's own query (spec §12). No
+// Resource = the stream name plus the viewer's own query (as for RTMP
+// distributions, "Working with RTMP Distributions"). No
 // verifier (nil) refuses every private stream.
 //
 // # Caveats

@@ -7,11 +7,11 @@ import (
 	"io"
 )
 
-// handshakeSize is the size of C1/S1/C2/S2 (§5.2.3).
+// handshakeSize is the size of C1/S1/C2/S2 (RTMP specification §5.2.3).
 const handshakeSize = 1536
 
-// serverHandshake runs the plain RTMP handshake (§5.2): read C0+C1, send
-// S0+S1+S2 (S2 echoes C1), read C2. S1 carries a zero version field, which
+// serverHandshake runs the plain RTMP handshake (RTMP specification §5.2):
+// read C0+C1, send S0+S1+S2 (S2 echoes C1), read C2. S1 carries a zero version field, which
 // tells digest-handshake clients (Flash, ffmpeg) not to expect a digest;
 // RTMPE (C0 = 6) is refused.
 func serverHandshake(r *bufio.Reader, w *bufio.Writer) error {

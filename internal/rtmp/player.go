@@ -64,7 +64,8 @@ func (c *conn) startPlayer(streamID uint32, name string, start float64) {
 		if err := p.run(); err != nil {
 			if errors.Is(err, errClose) {
 				// A refusal was sent: close the connection so the player
-				// sees the end at once (spec edge.md §0).
+				// sees the end at once (OpenFront's choice: refusals are
+				// fast; AWS retired RTMP distributions).
 				c.cancel()
 				return
 			}
@@ -435,7 +436,8 @@ func (p *player) due(ts uint32) time.Duration {
 }
 
 // end signals the end of the file: onPlayStatus Complete, StreamEOF and
-// NetStream.Play.Stop (spec edge.md §0).
+// NetStream.Play.Stop (OpenFront's choice; AWS retired RTMP distributions
+// and documents no end-of-stream sequence).
 func (p *player) end(src source) error {
 	c := p.c
 	c.wmu.Lock()

@@ -7,7 +7,8 @@ import (
 	"strings"
 )
 
-// streamName is a parsed play path (spec edge.md §12): "mp4:<key>" for
+// streamName is a parsed play path ("Configuring the Media Player", archived
+// RTMP pages of the Developer Guide): "mp4:<key>" for
 // MP4 objects, "<key>" or "flv:<key>" for FLV objects (".flv" optional),
 // optionally followed by "?query" with the viewer's own parameters and,
 // for private content, the signed-URL parameters.
@@ -49,7 +50,7 @@ func parseStreamName(raw string) (streamName, error) {
 	}
 	s.query = q
 	// The resource keeps the viewer's own parameters in their order and
-	// drops the signing parameters (spec edge.md §8.2).
+	// drops the signing parameters ("Create a signed URL using a canned policy").
 	var own []string
 	for _, kv := range strings.Split(rawQuery, "&") {
 		k, _, _ := strings.Cut(kv, "=")

@@ -7,9 +7,10 @@ import (
 	"time"
 )
 
-// VerifyFunc checks the signed-URL parameters of a private stream (spec
-// edge.md §8 with §12: Resource is the stream name with the viewer's own
-// query, not a URL). resource is that name, query the whole query of the
+// VerifyFunc checks the signed-URL parameters of a private stream ("Serve
+// private content with signed URLs and signed cookies" as applied to RTMP
+// distributions: Resource is the stream name with the viewer's own query,
+// not a URL). resource is that name, query the whole query of the
 // play path (signing parameters included). It returns nil when the stream
 // may be played.
 type VerifyFunc func(resource string, query url.Values, clientIP net.IP, now time.Time) error

@@ -1,5 +1,6 @@
 // Package signedurl verifies CloudFront signed URLs and signed cookies
-// (spec edge.md §8): it reads the signing inputs of a viewer request,
+// (CloudFront Developer Guide, "Serve private content with signed URLs and
+// signed cookies", https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/PrivateContent.html): it reads the signing inputs of a viewer request,
 // rebuilds or decodes the policy, checks the signature with the key the
 // Key-Pair-Id names, and applies the policy's resource, time and source-IP
 // conditions.
@@ -16,15 +17,20 @@
 //     Expires and URL), so a hot signed URL costs a map lookup plus the cheap
 //     resource, time and IP checks instead of an RSA or ECDSA verification.
 //   - IsSigningParam and IsSigningCookie name what the edge strips from the
-//     cache key and from the origin request (spec edge.md §2.1, §8.2).
+//     cache key and from the origin request (they are not part of the base
+//     URL, "Create a signed URL using a canned policy"; not forwarding the
+//     signing cookies is OpenFront's choice).
 //
 // Failures are *Error values (ErrMissingKey, ErrUnknownKey, ErrExpired, …).
-// Each carries the CloudFront code and message of spec edge.md §8.5 and
+// Each carries the code and message CloudFront returns (AWS does not
+// document these error bodies; OpenFront reproduces the observed ones) and
 // renders CloudFront's XML body with XML; several failures share one
 // viewer-visible code (AccessDenied) but stay distinct for errors.Is, logs
 // and tests.
 //
-// Forms accepted (spec edge.md §8.2–8.4):
+// Forms accepted (Developer Guide, "Create a signed URL using a canned
+// policy", "Create a signed URL using a custom policy" and "Use signed
+// cookies"):
 //
 //   - Canned policy: query Expires, Signature, Key-Pair-Id, or cookies
 //     CloudFront-Expires, CloudFront-Signature, CloudFront-Key-Pair-Id.

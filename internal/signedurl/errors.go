@@ -5,7 +5,8 @@ import (
 	"strings"
 )
 
-// CloudFront error codes of a refused signed request (spec edge.md §8.5).
+// CloudFront error codes of a refused signed request (as CloudFront returns
+// them; AWS does not document them, MalformedPolicy is OpenFront's choice).
 const (
 	CodeMissingKey      = "MissingKey"
 	CodeInvalidKey      = "InvalidKey"

@@ -13,7 +13,8 @@ import (
 )
 
 // MaxExpires is the largest Expires a canned policy accepts (a 32-bit
-// epoch, spec edge.md §8.2).
+// epoch; OpenFront's choice, matching the 10-digit Unix times of "Create a
+// signed URL using a canned policy").
 const MaxExpires = math.MaxInt32
 
 // Policy is a parsed policy statement.
@@ -33,7 +34,8 @@ type Policy struct {
 }
 
 // CannedPolicy returns the policy CloudFront signs for a canned signed URL
-// or cookie, byte for byte (spec edge.md §8.3):
+// or cookie, byte for byte ("Create a signed URL using a canned policy",
+// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-creating-signed-url-canned-policy.html):
 // {"Statement":[{"Resource":"<resource>","Condition":{"DateLessThan":{"AWS:EpochTime":<expires>}}}]}.
 // The resource is written as a JSON string the way the AWS signers write
 // it (Go's encoding/json without HTML escaping).

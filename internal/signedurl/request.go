@@ -48,7 +48,8 @@ func FromHTTP(r *http.Request, tls bool) Request {
 
 // IsSigningParam reports whether a query parameter name is one of the
 // signed-URL parameters, which the edge removes from the cache key and
-// from the origin request (spec edge.md §2.1, §8.2). Names are
+// from the origin request (they are not part of the base URL, "Create a
+// signed URL using a canned policy"). Names are
 // case-sensitive.
 func IsSigningParam(name string) bool {
 	switch name {
@@ -59,8 +60,8 @@ func IsSigningParam(name string) bool {
 }
 
 // IsSigningCookie reports whether a cookie name is one of the signed-cookie
-// names; OpenFront proposes not to forward them to the origin (spec
-// edge.md §8.2).
+// names; not forwarding them to the origin is OpenFront's choice (AWS
+// does not document it).
 func IsSigningCookie(name string) bool {
 	switch name {
 	case "CloudFront-Expires", "CloudFront-Policy", "CloudFront-Signature", "CloudFront-Key-Pair-Id", "CloudFront-Hash-Algorithm":
@@ -133,7 +134,8 @@ func parseQueryInputs(q string) (inputs, bool, error) {
 		default:
 			if seenSigning && kv != "" {
 				// A viewer parameter after the signing parameters
-				// was added after signing (spec edge.md §8.2).
+				// was added after signing ("Create a signed URL using a
+				// canned policy": own parameters come first).
 				return in, false, ErrMalformedRequest
 			}
 			continue
@@ -256,7 +258,8 @@ func newTarget(req Request) target {
 func targetWithQuery(req Request, query string) target {
 	if req.Scheme == "" {
 		// An RTMP stream: the signed resource is the bare stream name
-		// with the viewer's own query (spec edge.md §12).
+		// with the viewer's own query ("Working with RTMP
+		// Distributions", archived Developer Guide).
 		u := req.Path
 		if query != "" {
 			u += "?" + query

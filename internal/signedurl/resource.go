@@ -6,8 +6,9 @@ import (
 )
 
 // resourcePattern is a custom policy's Resource split into the sections
-// its wildcards stay within (spec edge.md §8.3): protocol, domain, path,
-// query.
+// its wildcards stay within ("Create a signed URL using a custom policy",
+// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-creating-signed-url-custom-policy.html):
+// protocol, domain, path, query.
 type resourcePattern struct {
 	any      bool   // "*" or no Resource: every URL
 	raw      string // the Resource as written (RTMP streams match it whole)

@@ -9,7 +9,9 @@ import (
 	"time"
 )
 
-// TestVerify_rtmpStream checks the RTMP form (spec edge.md §12): the signed
+// TestVerify_rtmpStream checks the RTMP form (Developer Guide, "Working with
+// RTMP Distributions", archived in awsdocs/amazon-cloudfront-developer-guide):
+// the signed
 // resource is the bare stream name with the viewer's own query, and a
 // stream-name resource never matches a web URL.
 func TestVerify_rtmpStream(t *testing.T) {

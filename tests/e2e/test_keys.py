@@ -412,7 +412,7 @@ class TestReferences(KeysTestCase):
 
 
 class TestQuotas(KeysTestCase):
-    """Account quotas (api.md §5.7); a server of its own so the counts start at zero."""
+    """Account quotas (Developer Guide, "Quotas"); a server of its own so the counts start at zero."""
 
     def test_public_keys(self):
         ids = [self.create_key()["PublicKey"]["Id"] for _ in range(10)]

@@ -1,6 +1,8 @@
 """Private content end to end: S3 origins with OAI/OAC (through moto),
 signed URLs and signed cookies, geo restriction and standard access logs
-(spec edge.md §7.1, §8, §9, §11).
+(Developer Guide: "Restrict access to an Amazon S3 origin", "Serve private
+content with signed URLs and signed cookies", GeoRestriction in the API
+Reference, "Standard logging reference").
 
 moto enforces no authentication, so "private" is made observable: a small
 loopback proxy in front of moto records every origin request (method,
@@ -528,7 +530,7 @@ class TestSignedURLs(unittest.TestCase):
         self.assertOK(self.get("/cookie/a.txt", {"Cookie": header}), "/cookie/a.txt")
         seen = self.origin.seen["/cookie/a.txt"].get("Cookie", "")
         self.assertIn("theme=dark", seen, "the viewer's own cookies are forwarded (Forward: all)")
-        self.assertNotIn("CloudFront-Signature", seen, "signing cookies are not forwarded (edge.md §8.2, proposed)")
+        self.assertNotIn("CloudFront-Signature", seen, "signing cookies are not forwarded (OpenFront's choice)")
         self.assertDenied(self.get("/elsewhere/a.txt", {"Cookie": header}), "AccessDenied")
         bad = header.replace("CloudFront-Key-Pair-Id=" + self.kid, "CloudFront-Key-Pair-Id=KNOSUCHKEY00000")
         self.assertDenied(self.get("/cookie/b.txt", {"Cookie": bad}), "InvalidKey")
