@@ -1,7 +1,8 @@
 // Package app wires OpenFront together: it parses the command line
-// (cli.md), builds the store, control plane, API, snapshot watcher, edge
-// and listeners, and runs them until a signal stops them. It is the only
-// place that knows every component; everything else receives what it needs.
+// (README.md, "Command line"), builds the store, control plane, API,
+// snapshot watcher, edge and listeners, and runs them until a signal stops
+// them. It is the only place that knows every component; everything else
+// receives what it needs.
 package app
 
 import (

@@ -52,7 +52,8 @@ func clusterNodeName(s *Settings) string {
 func (s *Settings) roleRuns(part string) bool { return s.Role == "all" || s.Role == part }
 
 // healthOnly is the API listener of an edge-only node: /healthz and
-// /metrics (cli.md: health on the API address), nothing else.
+// /metrics (README.md, "Command line": health on the API address), nothing
+// else.
 func healthOnly(ready func() bool, metrics http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {

@@ -13,7 +13,8 @@ import (
 	"openfront/internal/edge"
 )
 
-// Settings are the process settings of `openfront serve` (cli.md).
+// Settings are the process settings of `openfront serve` (README.md,
+// "Command line").
 type Settings struct {
 	APIAddr      string
 	EdgeAddr     string

@@ -26,7 +26,9 @@ type Fleet interface {
 	AppliedRevision(ctx context.Context) (rev int64, ok bool)
 }
 
-// Quotas are CloudFront's default limits (api.md §5.7).
+// Quotas are CloudFront's default limits ("Quotas" in the Amazon CloudFront
+// Developer Guide,
+// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html).
 type Quotas struct {
 	Distributions          int
 	StreamingDistributions int

@@ -62,8 +62,9 @@ func TestARNPartition(t *testing.T) {
 
 // TestCreateDistribution_callerReference: the same reference with the same
 // tree returns the original (created=false, nothing written); with another
-// tree it is DistributionAlreadyExists; once deleted it may be reused
-// (api.md §5.4).
+// tree it is DistributionAlreadyExists (CallerReference in
+// "DistributionConfig", the Amazon CloudFront API Reference); returning the
+// original, and reuse once deleted, are OpenFront's choice.
 func TestCreateDistribution_callerReference(t *testing.T) {
 	e := newEnv(t)
 	first := e.create(distConfig("ref-1"))
@@ -147,7 +148,9 @@ func TestControl_noEdgeMeansDeployed(t *testing.T) {
 }
 
 // TestDeleteDistribution_notDisabled: delete is refused while enabled, and
-// while the disable has not been applied by every edge (api.md §5.3).
+// while the disable has not been applied by every edge
+// (DistributionNotDisabled, "DeleteDistribution" in the Amazon CloudFront
+// API Reference).
 func TestDeleteDistribution_notDisabled(t *testing.T) {
 	e := newEnv(t)
 	d := e.create(distConfig("ref-1", "www.example.com"))
@@ -193,7 +196,8 @@ func failingApply(called *bool) control.Apply {
 // TestUpdate_checkOrder proves CloudFront's order for every Update:
 // existence (404) before If-Match presence (InvalidIfMatchVersion) before
 // its value (PreconditionFailed) before the body, by giving an Apply that
-// always fails (api.md §5.2).
+// always fails (the codes are among the errors botocore's cloudfront model
+// lists for UpdateDistribution; AWS does not document their order).
 func TestUpdate_checkOrder(t *testing.T) {
 	e := newEnv(t)
 	d := e.create(distConfig("ref-1"))

@@ -13,7 +13,9 @@ import (
 
 var invalIDPattern = regexp.MustCompile(`^I[A-Z0-9]{13}$`)
 
-// TestCreateInvalidation_paths encodes api.md §5.8 as control applies it:
+// TestCreateInvalidation_paths encodes the path rules of "What you need to
+// know when invalidating paths" (Amazon CloudFront Developer Guide) and
+// the 4,000-character limit OpenFront chose, as control applies them:
 // a leading "/", at most 4,000 characters, "*" only as the last character;
 // a bad path is InvalidArgument and nothing is written.
 func TestCreateInvalidation_paths(t *testing.T) {

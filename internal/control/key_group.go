@@ -138,7 +138,8 @@ func (c *Control) CreateKeyGroup(ctx context.Context, cfg model.Tree) (*KeyGroup
 }
 
 // GetKeyGroup returns a key group; an unknown id is NoSuchResource, the
-// code CloudFront uses for key groups (api.md §5.11).
+// code CloudFront uses for key groups ("GetKeyGroup" and "DeleteKeyGroup"
+// in the Amazon CloudFront API Reference).
 func (c *Control) GetKeyGroup(ctx context.Context, id string) (*KeyGroup, error) {
 	var kg *KeyGroup
 	err := c.store.View(ctx, func(tx store.ReadTxn) error {
@@ -193,7 +194,7 @@ func (c *Control) UpdateKeyGroup(ctx context.Context, id, ifMatch string, apply 
 }
 
 // DeleteKeyGroup deletes a key group no cache behaviour trusts
-// (ResourceInUse otherwise, api.md §5.3).
+// (ResourceInUse otherwise, "DeleteKeyGroup" in the Amazon CloudFront API Reference).
 func (c *Control) DeleteKeyGroup(ctx context.Context, id, ifMatch string) error {
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
 		kv, err := getForChange(tx, keyGroupKey(id), id, ifMatch, errNotFound("NoSuchResource", "key group"))

@@ -11,7 +11,7 @@ import (
 	"openfront/internal/model"
 )
 
-// Key group ids are lower-case UUIDs (api.md §4).
+// Key group ids are lower-case UUIDs (OpenFront's choice).
 var keyGroupIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 func keyGroupCfg(name string, keyIDs ...string) model.Tree {
@@ -138,8 +138,9 @@ func TestUpdateKeyGroup(t *testing.T) {
 
 // TestKeyGroup_trustedByDistribution: cache behaviours may trust existing
 // key groups only (TrustedKeyGroupDoesNotExist), at most 4 each
-// (TooManyKeyGroupsAssociatedToDistribution, api.md §5.7), and a trusted
-// group cannot be deleted (ResourceInUse, api.md §5.3).
+// (TooManyKeyGroupsAssociatedToDistribution, "Quotas" in the Amazon
+// CloudFront Developer Guide), and a trusted group cannot be deleted
+// (ResourceInUse, "DeleteKeyGroup" in the Amazon CloudFront API Reference).
 func TestKeyGroup_trustedByDistribution(t *testing.T) {
 	e := newEnv(t)
 	pk := e.mustPublicKey("a")

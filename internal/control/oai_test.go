@@ -66,7 +66,8 @@ func TestCreateOAI(t *testing.T) {
 
 // TestOAI_references: distributions and streaming distributions must name
 // existing OAIs; an OAI in use cannot be deleted until the last reference
-// is removed (api.md §5.3).
+// is removed (CloudFrontOriginAccessIdentityInUse,
+// "DeleteCloudFrontOriginAccessIdentity" in the Amazon CloudFront API Reference).
 func TestOAI_references(t *testing.T) {
 	e := newEnv(t)
 	o, _, err := e.c.CreateOAI(e.ctx, oaiConfig("oref-1", ""))

@@ -10,7 +10,8 @@ import (
 	"openfront/internal/model"
 )
 
-// OAC ids are E and 13 upper-case letters and digits (api.md §4).
+// OAC ids are E and 13 upper-case letters and digits (OpenFront's choice,
+// shaped like the ids in the Amazon CloudFront API Reference examples).
 var oacIDPattern = regexp.MustCompile(`^E[A-Z0-9]{13}$`)
 
 func oacCfg(name string) model.Tree {
@@ -128,7 +129,8 @@ func TestUpdateOriginAccessControl(t *testing.T) {
 
 // TestOAC_references: origins may name existing OACs only
 // (NoSuchOriginAccessControl), and an OAC in use cannot be deleted
-// (OriginAccessControlInUse, api.md §5.3).
+// (OriginAccessControlInUse, "DeleteOriginAccessControl" in the Amazon
+// CloudFront API Reference).
 func TestOAC_references(t *testing.T) {
 	e := newEnv(t)
 	o, err := e.c.CreateOriginAccessControl(e.ctx, oacCfg("one"))

@@ -70,8 +70,9 @@ func checkNameAndComment(name, comment string) error {
 
 // CreatePublicKey uploads a public key. A CallerReference used before
 // returns the existing key when the config is identical (created=false,
-// as for every other resource, api.md §0) and is PublicKeyAlreadyExists
-// otherwise; so is a Name another key has.
+// as for every other resource: OpenFront's choice, AWS documents only the
+// error) and is PublicKeyAlreadyExists otherwise ("CreatePublicKey" in
+// the Amazon CloudFront API Reference); so is a Name another key has.
 func (c *Control) CreatePublicKey(ctx context.Context, cfg model.Tree) (pk *PublicKey, created bool, err error) {
 	rec, err := publicKeyRecord(cfg)
 	if err != nil {

@@ -16,7 +16,8 @@ import (
 	"openfront/internal/model"
 )
 
-// Public key ids are K and 13 upper-case letters and digits (api.md §4).
+// Public key ids are K and 13 upper-case letters and digits (OpenFront's
+// choice, shaped like the ids in the Amazon CloudFront API Reference examples).
 var publicKeyIDPattern = regexp.MustCompile(`^K[A-Z0-9]{13}$`)
 
 // pemPKIX encodes a public key as openssl rsa -pubout does.
@@ -113,8 +114,9 @@ func TestCreatePublicKey_keys(t *testing.T) {
 }
 
 // TestCreatePublicKey_uniqueness: a CallerReference or a Name may name one
-// key only (PublicKeyAlreadyExists, api.md §5.4); a retry with the
-// identical config returns the key (api.md §0); the quota counts keys.
+// key only (PublicKeyAlreadyExists, "CreatePublicKey" in the Amazon
+// CloudFront API Reference); a retry with the identical config returns the
+// key (OpenFront's choice); the quota counts keys.
 func TestCreatePublicKey_uniqueness(t *testing.T) {
 	e := newEnvQuotas(t, control.Quotas{PublicKeys: 2})
 	key := ecdsaPEM(t, elliptic.P256())
@@ -214,8 +216,8 @@ func TestUpdatePublicKey(t *testing.T) {
 }
 
 // TestDeletePublicKey: a key in a key group cannot be deleted
-// (PublicKeyInUse, api.md §5.3); a deleted key's CallerReference and Name
-// are free again.
+// (PublicKeyInUse, "DeletePublicKey" in the Amazon CloudFront API
+// Reference); a deleted key's CallerReference and Name are free again.
 func TestDeletePublicKey(t *testing.T) {
 	e := newEnv(t)
 	pk := e.mustPublicKey("one")

@@ -129,7 +129,7 @@
 // Why not a library: valyala/fasthttp would serve hits as fast, but it is
 // HTTP/1.1 only and has its own Request/Response types, so the edge would
 // need a second implementation of every rule for HTTP/2 and HTTP/3
-// (shared/dependencies.md row 5). This package decides nothing itself:
+// (OpenFront's choice of HTTP server). This package decides nothing itself:
 // every rule stays in the edge's one request pipeline, and net/http keeps
 // everything this package does not parse.
 //

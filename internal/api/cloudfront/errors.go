@@ -14,7 +14,8 @@ import (
 )
 
 // statusOf returns the HTTP status CloudFront gives an error code
-// (api.md §6: 409 for conflicts, 404 for unknown resources, ...).
+// (the error.httpStatusCode of each exception shape in botocore's
+// cloudfront model: 409 for conflicts, 404 for unknown resources, ...).
 func statusOf(code string) int {
 	switch {
 	case code == "PreconditionFailed":

@@ -26,7 +26,8 @@ var update = flag.Bool("update", false, "rewrite the .response sections of testd
 var goldenClock = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // TestGolden runs every testdata/<Operation>/<case>.txtar as a subtest
-// (style.md §3.4 habit 9).
+// (OpenFront's choice: wire formats are checked against golden files,
+// compared byte for byte).
 //
 // # File format
 //
@@ -257,7 +258,8 @@ func renderResponse(r *apitest.Response) string {
 var bodyRequestID = regexp.MustCompile(`<RequestId>([^<]*)</RequestId>`)
 
 // checkRequestID: both request-id headers carry the same id, which is the
-// error body's RequestId when there is one (api.md §0).
+// error body's RequestId when there is one (OpenFront's choice: every
+// response carries x-amz-request-id and x-amzn-RequestId with one value).
 func checkRequestID(t *testing.T, stepName string, r *apitest.Response) {
 	t.Helper()
 	id := r.Header.Get("X-Amz-Request-Id")

@@ -45,7 +45,8 @@ const crossVersionConfig = `<?xml version="1.0" encoding="UTF-8"?>
 
 // TestUpdateDistribution_crossVersion: a distribution created through
 // 2020-05-31 and updated through 2016-01-13 keeps the members 2016-01-13
-// lacks (api.md §0: "fields a version lacks keep their stored values").
+// lacks (OpenFront's choice: fields a version lacks keep their stored
+// values across its updates).
 func TestUpdateDistribution_crossVersion(t *testing.T) {
 	s := apitest.NewServer(t)
 	created := s.Call(t, "POST", "/2020-05-31/distribution", crossVersionConfig)
@@ -96,7 +97,10 @@ func TestUpdateDistribution_crossVersion(t *testing.T) {
 }
 
 // TestGetDistribution_sameETagAsConfig: Get and GetConfig return the same
-// ETag, in both versions, and reads never change it (api.md §5.2).
+// ETag, in both versions, and reads never change it (the ETag is "the
+// current version of the configuration", botocore's
+// GetDistributionConfigResult; that Get returns the same value is
+// OpenFront's choice).
 func TestGetDistribution_sameETagAsConfig(t *testing.T) {
 	s := apitest.NewServer(t)
 	created := s.Call(t, "POST", "/2020-05-31/distribution", crossVersionConfig)

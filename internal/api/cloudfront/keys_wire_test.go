@@ -19,9 +19,11 @@ const ns2020 = `xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"`
 
 // TestKeysAndOACs_wire walks public keys, key groups and origin access
 // controls through the 2020-05-31 wire API: routes (UpdateKeyGroup has no
-// /config suffix, api.md §1.3), headers, list shapes (PublicKeyList and
-// KeyGroupList have no Marker or IsTruncated, api.md §5.9), and the error
-// codes and statuses of the in-use rules (api.md §5.3, §6).
+// /config suffix, "UpdateKeyGroup" in the Amazon CloudFront API Reference),
+// headers, list shapes (PublicKeyList and KeyGroupList have no Marker or
+// IsTruncated, "PublicKeyList" there), and the error codes and statuses
+// of the in-use rules ("DeletePublicKey", "DeleteKeyGroup" and
+// "DeleteOriginAccessControl" there).
 func TestKeysAndOACs_wire(t *testing.T) {
 	s := apitest.NewServer(t)
 	vars := map[string]string{}

@@ -90,7 +90,8 @@ func publicKeyTree(pk *control.PublicKey) model.Tree {
 }
 
 // shortListTree is the paging wrapper of PublicKeyList and KeyGroupList,
-// which have only NextMarker, MaxItems, Quantity and Items (api.md §5.9).
+// which have only NextMarker, MaxItems, Quantity and Items ("PublicKeyList"
+// and "ListPublicKeys" in the Amazon CloudFront API Reference).
 func shortListTree(p control.Page, items []any) model.Tree {
 	t := listTree(p, items)
 	delete(t, "Marker")
