@@ -1,5 +1,7 @@
-// Package accesslog writes CloudFront standard access logs (spec edge.md
-// §11): one tab-separated W3C extended line per viewer request, batched
+// Package accesslog writes CloudFront standard access logs ("Standard
+// logging reference", AWS CloudFront Developer Guide,
+// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html):
+// one tab-separated W3C extended line per viewer request, batched
 // per distribution into gzip files named
 // <prefix><distribution-id>.YYYY-MM-DD-HH.<unique-id>.gz and delivered to
 // a local directory or an S3 bucket.

@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// Record is one access log line; the fields are in log order (spec
-// edge.md §11). Empty strings are logged as "-".
+// Record is one access log line; the fields are in log order ("Standard
+// logging reference", Log file fields). Empty strings are logged as "-".
 type Record struct {
 	Time                   time.Time     // 1–2 date, time: when the response finished (logged in UTC)
 	EdgeLocation           string        // 3 x-edge-location, e.g. "DFW3"

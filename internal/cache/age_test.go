@@ -14,7 +14,7 @@ import (
 // TestCache_Fill_storedAge: the Age a response arrives with is part of the
 // stored object's age (RFC 9111 §4.2.3): Meta.StoredAt is moved back by it
 // on every path (stored fill, uncacheable fill, disk round trip), so the
-// Age of a later hit, now − StoredAt, goes on from it (§5.1).
+// Age of a later hit, now − StoredAt, goes on from it (RFC 9111 §5.1).
 func TestCache_Fill_storedAge(t *testing.T) {
 	arrival := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {

@@ -7,19 +7,20 @@
 // what is fresh: the edge (internal/httpcache, internal/cachepolicy) makes
 // those decisions and hands the results in (FetchResult.Cacheable,
 // Expires). It imports nothing of ours; the edge declares its own small
-// interface (Lookup, Fill, Purge) over *Cache (style.md §3.4 habit 6).
+// interface (Lookup, Fill, Purge) over *Cache.
 //
 // # Types
 //
 //   - Cache combines a memory tier and an optional disk tier (Config).
 //     Lookup returns an Entry, fresh or stale; Fill collapses misses and
 //     returns a Stream per caller; Purge and PurgeDistribution implement
-//     invalidations (spec edge.md §10); Stats feeds metrics.
+//     invalidations ("Invalidate files", AWS CloudFront Developer Guide);
+//     Stats feeds metrics.
 //   - Storage is the four-verb-plus-usage interface each tier implements
 //     (cache/memory, cache/disk); Spooler adds Create for tiers that take a
 //     body while it streams. cache/cachetest is their conformance suite
-//     (habit 11). It is deliberately smaller than souin's storage interface
-//     (style.md §2.4 "avoid"): no TTL writes, no fresh/stale split, no
+//     It is deliberately smaller than souin's storage interface:
+//     no TTL writes, no fresh/stale split, no
 //     identity methods; staleness is a field of Meta.
 //   - Meta is an object's metadata; Header is its compact, immutable
 //     response header; Entry is a found object with its body as a []byte
@@ -27,20 +28,20 @@
 //
 // # Why these pieces
 //
-// The memory tier is otter v2 (dependencies.md row 6a): W-TinyLFU with a
-// byte weigher. The disk tier is our own code (row 6b): one file per object
+// The memory tier is otter v2: W-TinyLFU with a
+// byte weigher. The disk tier is our own code: one file per object
 // gives sendfile on plain HTTP, crash recovery by rescanning, and exact
 // control of eviction, which an LSM store would not. Request collapsing
-// (row 6c) names x/sync singleflight, but singleflight hands the result to
+// could use x/sync singleflight, but singleflight hands the result to
 // the waiters only when the function returns, and here waiters must join
 // and read while the body is still arriving; so collapsing is a mutex-guarded
 // map of in-flight fills that live until their body is complete (the
-// "fan-out writer" row 6c asks for, without a second mechanism beside it).
+// "fan-out writer" collapsing needs, without a second mechanism beside it).
 //
 // # Streaming fill
 //
 // The first Fill for a key starts the fetch on a context detached from its
-// viewer (context.WithoutCancel plus FillRequest.Timeout, style.md §3.5) and
+// viewer (context.WithoutCancel plus FillRequest.Timeout) and
 // registers the fill; later Fills for the key join it. Each caller gets a
 // Stream once the origin's headers are in. The fill's goroutine reads the
 // origin body into one of three places and publishes the written length
@@ -71,8 +72,9 @@
 //
 // Uncacheable responses (FetchResult.Cacheable false) are read only by the
 // request that started the fill; each waiter then fetches for itself. This
-// is CloudFront's behaviour for private/no-store responses (spec edge.md
-// §4.4) and keeps one viewer's private response from reaching another.
+// is CloudFront's behaviour for private/no-store responses ("Request and
+// response behavior for custom origins", request collapsing) and keeps one
+// viewer's private response from reaching another.
 //
 // # Caveats
 //

@@ -47,7 +47,8 @@ type FetchResult struct {
 	// requests collapsed onto this fill. When false, only the request that
 	// started the fill reads this response; each waiter then calls its own
 	// Fetch (not collapsed), as CloudFront does for private/no-store
-	// responses (spec edge.md §4.4) — a private response is never sent to
+	// responses ("Request and response behavior for custom origins",
+	// request collapsing) — a private response is never sent to
 	// another viewer.
 	Cacheable bool
 }

@@ -1,9 +1,12 @@
 // Package cachepolicy turns a cache behaviour into the two decisions the
 // edge makes for every request: the cache key, and what is forwarded to the
-// origin. It follows CloudFront's legacy ForwardedValues model (spec
-// edge.md §2.1: what is forwarded is what varies the key) and the cache
-// policy / origin request policy model (§2.2: the key is forwarded, the
-// origin request policy forwards more without keying on it).
+// origin. It follows CloudFront's legacy ForwardedValues model (what is
+// forwarded is what varies the key: "Cache content based on query string
+// parameters", "Cache content based on cookies", "Cache content based on
+// request headers") and the cache policy / origin request policy model
+// (the key is forwarded, the origin request policy forwards more without
+// keying on it: "Control the cache key with a policy", "Control origin
+// requests with a policy"; all AWS CloudFront Developer Guide).
 //
 // A Policy is compiled once per behaviour when the snapshot is built; its
 // methods are pure functions of the request and allocate little.
@@ -112,7 +115,8 @@ type Policy struct {
 	HostInKey bool
 	// SkipCookie names cookies that are neither keyed nor forwarded: the
 	// signed-cookie values of a behaviour that checks signatures (they are
-	// for the edge, spec edge.md §8.2), set when the snapshot is compiled.
+	// for the edge; OpenFront's choice, AWS does not say whether they reach
+	// the origin), set when the snapshot is compiled.
 	SkipCookie func(name string) bool
 }
 
@@ -379,7 +383,8 @@ func (p *Policy) AppendKeyWith(dst []byte, distID, pattern, path, rawQuery strin
 }
 
 // appendQuery appends the parameters of raw that sel selects, in their
-// order of appearance; parameters split on & only (spec §2.1).
+// order of appearance; parameters split on & only ("Cache content based on
+// query string parameters", AWS CloudFront Developer Guide).
 func appendQuery(dst []byte, raw string, sel selection, skip func(string) bool) []byte {
 	first := true
 	for raw != "" {
@@ -415,7 +420,8 @@ func (p *Policy) ForwardQuery(raw string, skip func(string) bool) string {
 type cookie struct{ name, pair string }
 
 // parseCookies reads name=value pairs of the Cookie headers; a header not
-// in the standard form is ignored (spec §2.1).
+// in the standard form is ignored (OpenFront's choice; "Cache content based
+// on cookies" describes only well-formed name=value pairs).
 func parseCookies(h http.Header) []cookie {
 	var out []cookie
 	for _, line := range h["Cookie"] {
@@ -463,15 +469,18 @@ func (p *Policy) KeepSetCookie(name string) bool {
 }
 
 // KeysQuery reports whether the query string is part of the cache key
-// (then invalidation paths must name it, spec edge.md §10).
+// (then invalidation paths must name it, "What you need to know when
+// invalidating paths", AWS CloudFront Developer Guide).
 func (p *Policy) KeysQuery() bool { return p.keyQuery.mode != None }
 
 // ForwardsCookies reports whether any cookie is forwarded (such requests
-// are not collapsed, spec §4.4).
+// are not collapsed, "Request and response behavior for custom origins",
+// request collapsing).
 func (p *Policy) ForwardsCookies() bool { return p.fwdCookies.mode != None }
 
 // removedByDefault are viewer headers CloudFront does not forward unless
-// they are whitelisted (spec §5.3).
+// they are whitelisted ("Request and response behavior for custom
+// origins", AWS CloudFront Developer Guide).
 var removedByDefault = map[string]bool{
 	"Accept": true, "Accept-Charset": true, "Accept-Language": true, "Referer": true, "Expect": true,
 	"X-Http-Method-Override": true, "Authorization": true, "Accept-Encoding": true, "Cookie": true, "Host": true,
@@ -540,7 +549,8 @@ func (p *Policy) ForwardsHeader(name string) bool {
 }
 
 // VaryAllowed reports whether CloudFront keeps a Vary value from the origin
-// (spec §5.2): Accept-Encoding, Cookie, a header it forwards, and
+// ("Request and response behavior for custom origins", Vary):
+// Accept-Encoding, Cookie, a header it forwards, and
 // User-Agent when a CloudFront-Is-*-Viewer header (decided from it) is.
 func (p *Policy) VaryAllowed(name string) bool {
 	name = textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(name))

@@ -30,7 +30,9 @@ func key(p *Policy, path, query string, h http.Header) string {
 	return string(p.AppendKey(nil, "E1", "*", path, query, h, "d1.example", nil))
 }
 
-// TestPolicy_AppendKey encodes the cache-key table of spec edge.md §2.1.
+// TestPolicy_AppendKey encodes the legacy cache-key rules of "Cache content
+// based on query string parameters", "Cache content based on cookies" and
+// "Cache content based on request headers" (AWS CloudFront Developer Guide).
 func TestPolicy_AppendKey(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -293,7 +295,8 @@ func FuzzGeneratedNeverFromViewer(f *testing.F) {
 
 // TestPolicy_VaryUserAgentWithDeviceHeaders: an origin's Vary: User-Agent
 // is kept when a CloudFront-Is-*-Viewer header (decided from it) is
-// forwarded, and dropped otherwise (spec edge.md §5.2).
+// forwarded, and dropped otherwise ("Request and response behavior for
+// custom origins", Vary).
 func TestPolicy_VaryUserAgentWithDeviceHeaders(t *testing.T) {
 	for _, tc := range []struct {
 		policy *Policy

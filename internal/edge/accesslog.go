@@ -103,7 +103,8 @@ func headerBytes(h http.Header) int64 {
 }
 
 // writeAccessLog hands the request's standard access-log record to the
-// writer (spec edge.md §11). It runs in the logging phase, always last.
+// writer ("Standard logging reference", AWS CloudFront Developer Guide).
+// It runs in the logging phase, always last.
 func (x *exchange) writeAccessLog() {
 	cfg := x.dist.Config.Logging
 	end := x.s.now()

@@ -9,8 +9,9 @@ import (
 	"github.com/klauspost/compress/gzip"
 )
 
-// compressibleTypes are the content types CloudFront compresses (spec
-// edge.md §4.7, ServingCompressedFiles.html).
+// compressibleTypes are the content types CloudFront compresses ("Serve
+// compressed files", AWS CloudFront Developer Guide,
+// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/ServingCompressedFiles.html).
 var compressibleTypes = map[string]bool{}
 
 func init() {
@@ -30,7 +31,7 @@ func init() {
 }
 
 // compression returns the encoding ("br" or "gzip") the edge applies to
-// this response, or "" (spec edge.md §4.7: Compress on, a viewer that
+// this response, or "" ("Serve compressed files": Compress on, a viewer that
 // accepts it, not HTTP/1.0, not already encoded, 1,000 to 10,000,000
 // bytes, status 200/403/404, a listed content type, caching on).
 func (x *exchange) compression(status int, h http.Header, size int64) string {

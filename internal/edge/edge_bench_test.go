@@ -1,6 +1,6 @@
 package edge_test
 
-// Benchmarks of the edge's hot paths (style.md habit 12), built through
+// Benchmarks of the edge's hot paths, built through
 // exported API only: an in-process edge.Server with a compiled snapshot of
 // one distribution, a memory-tier cache and a loopback origin. Run with
 //

@@ -597,7 +597,8 @@ func TestServer_brotli(t *testing.T) {
 }
 
 // TestServer_originGroupFailover: a listed status or a dead primary sends
-// GET to the secondary (spec edge.md §7.5); other statuses are served as is.
+// GET to the secondary ("Optimize high availability with CloudFront origin
+// failover", AWS); other statuses are served as is.
 func TestServer_originGroupFailover(t *testing.T) {
 	primary := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/gone" {

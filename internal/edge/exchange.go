@@ -165,8 +165,9 @@ func (x *exchange) finish() {
 }
 
 // resultType is the result as logged and counted: an error status, from
-// the origin or the cache, is an Error, as its X-Cache says (spec edge.md
-// §0, §11).
+// the origin or the cache, is an Error, as its X-Cache says (OpenFront's
+// choice: X-Cache is "Error from cloudfront" on every status >= 400; the
+// result types are those of "Standard logging reference", AWS).
 func (x *exchange) resultType() string {
 	if x.status >= 400 && (x.result == "Hit" || x.result == "RefreshHit" || x.result == "Miss") {
 		return "Error"

@@ -188,7 +188,7 @@ func TestCaching_anyStatusWithExplicitFreshness(t *testing.T) {
 
 // TestCaching_originAge: the Age an origin (or a cache before it) sends
 // counts toward the object's age, for freshness (RFC 9111 §4.2.3) and in
-// the Age the edge sends (§5.1), on the fast path and through net/http.
+// the Age the edge sends (RFC 9111 §5.1), on the fast path and through net/http.
 func TestCaching_originAge(t *testing.T) {
 	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")

@@ -216,7 +216,9 @@ func (x *exchange) copyStream(body io.Reader, off, n int64) {
 	}
 }
 
-// stampHeaders adds the edge's own response headers (spec edge.md §5.1):
+// stampHeaders adds the edge's own response headers (as CloudFront sends
+// them; X-Amz-Cf-Id is the x-edge-request-id of "Standard logging
+// reference", AWS; Age per RFC 9111 §5.1):
 // X-Cache, Via, X-Amz-Cf-Pop, X-Amz-Cf-Id, and Age on stored copies.
 func (x *exchange) stampHeaders(hit bool, age time.Duration) {
 	h := x.w.Header()
@@ -277,8 +279,10 @@ func (x *exchange) notModified(h http.Header) bool {
 // returns the byte window to send (and sets 206/Content-Range), turns the
 // response into a bodiless 416 (ok=false), or the whole body when there
 // is no usable range.
-// Several ranges are answered with the first one's covering span (spec
-// edge.md §4.5 lets the edge widen ranges).
+// Several ranges are answered with the first one's covering span ("How
+// CloudFront processes partial requests for an object (range GETs)" says
+// CloudFront may request a larger range; RFC 9110 §14.2 lets a server
+// coalesce ranges).
 func (x *exchange) rangeFor(h http.Header, size int64) (off, n int64, ok bool) {
 	rh := x.r.Header.Get("Range")
 	if rh == "" || x.status != http.StatusOK || size < 0 || x.r.Method != http.MethodGet {

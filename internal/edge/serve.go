@@ -157,8 +157,9 @@ func closeIf(c io.Closer) {
 
 // staleOnError serves the expired copy when the origin failed with a 5xx
 // or could not be reached, unless the object said stale-if-error=0, and
-// keeps it for ErrorCachingMinTTL before asking the origin again (spec
-// edge.md §3.5). ok is false when the copy may not be served.
+// keeps it for ErrorCachingMinTTL before asking the origin again ("How
+// CloudFront processes HTTP 4xx and 5xx status codes from your origin", AWS
+// CloudFront Developer Guide). ok is false when the copy may not be served.
 func (x *exchange) staleOnError(stale *cache.Entry, err error) (_ response, ok bool) {
 	var oe *origin.Error
 	if !errors.As(err, &oe) {
@@ -210,7 +211,8 @@ func (x *exchange) fillRequest(stale *cache.Entry, revalidated *atomic.Bool) *ca
 				return nil, err
 			}
 			if stale != nil && resp.StatusCode >= 500 {
-				// An expired copy beats a 5xx (spec edge.md §3.5): report
+				// An expired copy beats a 5xx ("How CloudFront processes HTTP
+				// 4xx and 5xx status codes from your origin", AWS): report
 				// the failure so the viewer side can serve the copy.
 				resp.Body.Close()
 				return nil, &origin.Error{Status: resp.StatusCode, Detail: "OriginError", Err: errors.New(resp.Status)}

@@ -30,7 +30,8 @@ func (x *exchange) originRequest(method string, body io.Reader, length int64) *o
 // fetch sends the request to the behaviour's origin (or the origins a
 // viewer-request function chose: plan.origin), failing over to the
 // group's secondary on an error or a listed status (GET, HEAD and OPTIONS
-// only, spec edge.md §7.5).
+// only: "Optimize high availability with CloudFront origin failover",
+// AWS CloudFront Developer Guide).
 func (x *exchange) fetch(ctx context.Context, out *origin.Request) (*http.Response, error) {
 	var resp *http.Response
 	var err error

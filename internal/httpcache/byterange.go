@@ -10,7 +10,8 @@ import (
 var (
 	// ErrInvalidRange means the Range header must be ignored and the whole
 	// representation served with 200: unknown unit, bad syntax, ranges not
-	// in ascending order or overlapping, or too many ranges (edge.md §4.5).
+	// in ascending order or overlapping, or too many ranges ("How CloudFront
+	// processes partial requests for an object (range GETs)").
 	ErrInvalidRange = errors.New("invalid range")
 	// ErrUnsatisfiable means no range overlaps the representation: answer
 	// 416 with Content-Range: bytes */<size> (RFC 9110 §15.5.17).
@@ -41,7 +42,8 @@ func (r ByteRange) ContentRange(size int64) string {
 //   - ErrInvalidRange when the header must be ignored and 200 served. That
 //     includes a unit other than "bytes" (case-insensitive), any
 //     syntactically invalid range-spec (first-pos > last-pos, signs,
-//     spaces inside a spec), and — per edge.md §4.5 — ranges that are not
+//     spaces inside a spec), and — per the AWS page "How CloudFront
+//     processes partial requests for an object (range GETs)" — ranges that are not
 //     in ascending order or that overlap;
 //   - ErrUnsatisfiable when the set is valid but no range overlaps the
 //     representation (first-pos ≥ size, suffix-length 0, size 0);

@@ -30,11 +30,12 @@ func TestParseRange(t *testing.T) {
 		{"ows around elements", "bytes= 0-0 , 5-5", 100, []br{{0, 1}, {5, 1}}, nil},
 		{"empty list elements", "bytes=0-0,,5-5,", 100, []br{{0, 1}, {5, 1}}, nil},
 		{"huge last-pos", "bytes=0-99999999999999999999999", 100, []br{{0, 100}}, nil},
-		// Multiple ranges (multipart/byteranges), edge.md §4.5.
+		// Multiple ranges (multipart/byteranges), RFC 9110 §14.6.
 		{"multiple ascending", "bytes=0-9,20-29,-10", 100, []br{{0, 10}, {20, 10}, {90, 10}}, nil},
 		{"adjacent allowed", "bytes=0-9,10-19", 100, []br{{0, 10}, {10, 10}}, nil},
 		{"unsatisfiable member dropped", "bytes=0-9,200-300", 100, []br{{0, 10}}, nil},
-		// edge.md §4.5: invalid → ignore header, serve 200.
+		// "How CloudFront processes partial requests for an object (range
+		// GETs)": invalid → ignore header, serve 200.
 		{"not ascending", "bytes=20-29,0-9", 100, nil, ErrInvalidRange},
 		{"overlapping", "bytes=0-20,10-30", 100, nil, ErrInvalidRange},
 		{"overlapping beyond size as written", "bytes=0-100,60-70", 50, nil, ErrInvalidRange},

@@ -7,7 +7,8 @@ import (
 )
 
 // EvalConditional evaluates a viewer's If-None-Match / If-Modified-Since
-// against a cached entity (edge.md §3.4 "proposed") and reports whether the
+// against a cached entity (OpenFront's choice: AWS does not say how a hit
+// answers a conditional request) and reports whether the
 // edge should answer 304 Not Modified. It follows RFC 9110 §13.1.2,
 // §13.1.3 and §13.2.2:
 //
@@ -92,13 +93,14 @@ func opaqueTag(etag string) (string, bool) {
 }
 
 // RevalidationHeaders returns the conditional headers for revalidating a
-// stored response with the origin (edge.md §3.4; RFC 9111 §4.3.1):
+// stored response with the origin ("Manage how long content stays in the
+// cache (expiration)", AWS CloudFront Developer Guide; RFC 9111 §4.3.1):
 // If-None-Match from its ETag and If-Modified-Since from its Last-Modified,
 // copied verbatim. The result is empty (not nil) when the stored response
 // has neither validator.
 //
 // The caller leaves them off when the request must be unconditional (e.g.
-// Vary: * with MinTTL = 0, edge.md §3.2).
+// Vary: * with MinTTL = 0, docs/http-caching.md).
 func RevalidationHeaders(storedHeader http.Header) http.Header {
 	h := make(http.Header, 2)
 	if v := storedHeader.Get("ETag"); v != "" {

@@ -164,7 +164,7 @@ func TestRevalidationHeaders(t *testing.T) {
 		stored http.Header
 		want   http.Header
 	}{
-		// edge.md §3.4.
+		// "Manage how long content stays in the cache (expiration)", AWS.
 		{"both", hdr("ETag", `"v1"`, "Last-Modified", lm), hdr("If-None-Match", `"v1"`, "If-Modified-Since", lm)},
 		{"etag only", hdr("ETag", `W/"v1"`), hdr("If-None-Match", `W/"v1"`)},
 		{"last-modified only", hdr("Last-Modified", lm), hdr("If-Modified-Since", lm)},

@@ -7,17 +7,20 @@ import (
 )
 
 // TTLConfig is the Min/Default/Max TTL of a cache behaviour (legacy fields)
-// or of its cache policy (edge.md §3.1, §2.2).
+// or of its cache policy ("Manage how long content stays in the cache
+// (expiration)"; "Control the cache key with a policy", AWS CloudFront
+// Developer Guide).
 type TTLConfig struct {
 	Min, Default, Max time.Duration
 }
 
 // DefaultErrorCachingMinTTL is how long an error is cached when the
-// distribution has no CustomErrorResponse for its status (edge.md §3.6).
+// distribution has no CustomErrorResponse for its status ("Control how long
+// CloudFront caches errors", AWS CloudFront Developer Guide).
 const DefaultErrorCachingMinTTL = 10 * time.Second
 
 // Reasons recorded in Decision.Reason. They name the rule that produced the
-// TTL (style.md §3.4 habit 13) and go to the access log and Cache-Status.
+// TTL and go to the access log and Cache-Status.
 const (
 	ReasonCachingDisabled     = "caching-disabled"      // Min = Default = Max = 0
 	ReasonUncacheableStatus   = "uncacheable-status"    // status never cached
@@ -42,7 +45,8 @@ const (
 //
 // Cacheable means "store the response". TTL is how long it is fresh in
 // this cache; a cacheable response with TTL 0 is stored but stale at once,
-// so every use revalidates with the origin (edge.md §3.2, max-age=0).
+// so every use revalidates with the origin (max-age=0; "Manage how long
+// content stays in the cache (expiration)").
 type Decision struct {
 	Cacheable bool
 	TTL       time.Duration
@@ -50,7 +54,8 @@ type Decision struct {
 	// StripHeaders lists header fields that must not be stored with the
 	// response: those named by a qualified no-cache="..." or private="..."
 	// (RFC 9111 §5.2.2.4, §5.2.2.7). With no-cache="Set-Cookie" this is
-	// how edge.md §3.3 caches the object but not its Set-Cookie: strip them
+	// how CloudFront caches the object but not its Set-Cookie ("Cache
+	// content based on cookies", AWS CloudFront Developer Guide): strip them
 	// from the stored copy, return them only on the miss that produced it.
 	StripHeaders []string
 }
@@ -96,7 +101,8 @@ func ruleForStatus(status int) statusRule {
 	return storeNever
 }
 
-// DecideTTL applies CloudFront's TTL rules (edge.md §3.2 table, §3.3) to an
+// DecideTTL applies CloudFront's TTL rules ("Manage how long content stays
+// in the cache (expiration)", AWS CloudFront Developer Guide) to an
 // origin response with a non-error status. Error statuses (4xx, 5xx) are
 // reported as uncacheable here; use DecideErrorTTL for them.
 //
@@ -107,7 +113,8 @@ func ruleForStatus(status int) statusRule {
 // none → max(MinTTL, DefaultTTL). Min = Default = Max = 0 (CachingDisabled)
 // → never cached.
 //
-// Set-Cookie does not affect the decision (edge.md §3.3: responses are
+// Set-Cookie does not affect the decision ("Cache content based on
+// cookies": responses are
 // cached with or without it; what is stored or stripped depends on the
 // cookie forwarding setting, which is the caller's), except through
 // no-cache="Set-Cookie" (Decision.StripHeaders).
@@ -190,7 +197,8 @@ func stripHeaders(cc CacheControl) []string {
 
 // originTTL returns the freshness lifetime the origin gave, and its reason,
 // or reason "" when it gave none. s-maxage beats max-age beats Expires
-// (edge.md §3.2; RFC 9111 §4.2.1).
+// ("Manage how long content stays in the cache (expiration)"; RFC 9111
+// §4.2.1).
 //
 // Expires is measured from the origin's Date when Date is valid (RFC 9111
 // §4.2.1: Expires minus Date, which is immune to clock skew between origin
@@ -220,8 +228,9 @@ func originTTL(cc CacheControl, h http.Header, now time.Time) (time.Duration, st
 }
 
 // DecideErrorTTL decides whether and how long an origin error response is
-// cached (edge.md §3.6, corrected by the current AWS pages
-// HTTPStatusCodes.html and custom-error-pages-expiration.html):
+// cached (AWS CloudFront Developer Guide: "How CloudFront processes HTTP
+// 4xx and 5xx status codes from your origin" and "Control how long
+// CloudFront caches errors"):
 //
 //   - Always cached: 404, 410, 414, 500, 501, 502, 503, 504.
 //   - Cached only with Cache-Control max-age or s-maxage: 400, 403, 405,

@@ -26,7 +26,8 @@ const (
 	year = 365 * day
 )
 
-// TestDecideTTL has one case per row and column of the edge.md §3.2 table
+// TestDecideTTL has one case per row and column of the TTL table of "Manage
+// how long content stays in the cache (expiration)" (AWS)
 // (named "<row> / MinTTL=0|>0"), then the additional rules.
 func TestDecideTTL(t *testing.T) {
 	min0 := TTLConfig{Min: 0, Default: day, Max: year}
@@ -78,11 +79,12 @@ func TestDecideTTL(t *testing.T) {
 		{"s-maxage=0 / MinTTL=0 stored but stale", min0, 200, hdr("Cache-Control", "s-maxage=0, max-age=60"), Decision{true, 0, ReasonSMaxAge, nil}},
 		{"invalid max-age is stale", min0, 200, hdr("Cache-Control", "max-age=soon"), Decision{true, 0, ReasonMaxAge, nil}},
 		{"CachingDisabled", TTLConfig{}, 200, hdr("Cache-Control", "max-age=60"), Decision{false, 0, ReasonCachingDisabled, nil}},
-		// §3.3 Set-Cookie.
+		// Set-Cookie ("Cache content based on cookies", AWS).
 		{"Set-Cookie does not prevent caching", min0, 200, hdr("Set-Cookie", "a=b", "Cache-Control", "max-age=60"), Decision{true, 60 * sec, ReasonMaxAge, nil}},
 		{"no-cache=Set-Cookie caches without Set-Cookie", min0, 200, hdr("Set-Cookie", "a=b", "Cache-Control", `no-cache="Set-Cookie", max-age=60`), Decision{true, 60 * sec, ReasonMaxAge, []string{"Set-Cookie"}}},
 		{"private=field strips it", min0, 200, hdr("Cache-Control", `private="X-User", no-cache="Set-Cookie"`), Decision{true, day, ReasonDefaultTTL, []string{"Set-Cookie", "X-User"}}},
-		// Status codes (§3.6 last bullet, AWS http-3xx-status-codes).
+		// Status codes (AWS "How CloudFront processes HTTP 3xx status codes
+		// from your origin").
 		{"206 cacheable", min0, 206, hdr(), Decision{true, day, ReasonDefaultTTL, nil}},
 		{"301 cacheable", min0, 301, hdr(), Decision{true, day, ReasonDefaultTTL, nil}},
 		{"302 cacheable like 301 (AWS)", min0, 302, hdr(), Decision{true, day, ReasonDefaultTTL, nil}},
@@ -130,8 +132,9 @@ func TestDecideTTL(t *testing.T) {
 	}
 }
 
-// TestDecideErrorTTL has one case per row of the edge.md §3.6 table, as
-// corrected by AWS custom-error-pages-expiration.html.
+// TestDecideErrorTTL has one case per rule of AWS "How CloudFront processes
+// HTTP 4xx and 5xx status codes from your origin" and "Control how long
+// CloudFront caches errors".
 func TestDecideErrorTTL(t *testing.T) {
 	d := func(x time.Duration) *time.Duration { return &x }
 	tests := []struct {

@@ -675,7 +675,8 @@ var (
 )
 
 // validHost accepts DNS names, IP addresses and localhost: OpenFront lets
-// origins be any resolvable host (cli.md, "departs from CloudFront").
+// origins be any resolvable host (OpenFront's choice; it departs from
+// CloudFront here).
 func validHost(h string) bool {
 	if h == "" || len(h) > 253 {
 		return false

@@ -146,7 +146,7 @@ func codeOf(err error) string {
 }
 
 // TestParseDistributionConfig_rules runs one named case per rule of
-// model/distribution.go (api.md §5.6). want is the CloudFront error code,
+// model/distribution.go. want is the CloudFront error code,
 // "" for an accepted config.
 func TestParseDistributionConfig_rules(t *testing.T) {
 	sevenMethods := []string{"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}

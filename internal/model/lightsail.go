@@ -59,7 +59,7 @@ type LightsailSettings struct {
 }
 
 // LightsailOrigin is the origin: a Lightsail resource name that resolves
-// to a host (cli.md --lightsail-origin).
+// to a host (OpenFront's choice: given with --lightsail-origin).
 type LightsailOrigin struct {
 	Name            string
 	RegionName      string
@@ -219,7 +219,9 @@ func LightsailMethods(list string, allowed ...string) ([]string, bool) {
 }
 
 // LightsailPathPattern maps a per-path behaviour's path to a CloudFront
-// PathPattern (edge.md §13): relative to the document root, a trailing
+// PathPattern ("CacheBehaviorPerPath", Amazon Lightsail API Reference;
+// the mapping to a PathPattern is OpenFront's choice): relative to the
+// document root, a trailing
 // "/" means everything below the directory.
 func LightsailPathPattern(path string) string {
 	p := strings.TrimPrefix(path, "/")

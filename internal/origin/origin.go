@@ -12,7 +12,8 @@
 // per origin address for the origin's keep-alive timeout. Everything
 // else goes through net/http: one http.Transport is kept per distinct
 // origin setting, so its connections are pooled and reused the same way. Errors come back classified: a timeout is 504, any
-// other failure to get a response is 502 (spec edge.md §7.2).
+// other failure to get a response is 502 ("Request and response behavior
+// for custom origins", AWS CloudFront Developer Guide).
 package origin
 
 import (
@@ -348,7 +349,8 @@ func hostOnly(h string) string {
 // Do sends the request and returns the origin's response headers; the
 // caller reads and closes the body. GET and HEAD are retried on connection
 // failures and timeouts up to the origin's ConnectionAttempts; other
-// methods are tried once (spec §7.2).
+// methods are tried once ("Request and response behavior for custom
+// origins", AWS CloudFront Developer Guide).
 func (c *Client) Do(ctx context.Context, r *Request) (*http.Response, error) {
 	o := r.Origin
 	attempts := o.ConnectionAttempts

@@ -186,7 +186,9 @@ func (s *Snapshot) Lookup(host string) *Distribution {
 	}
 	// A wildcard alias *.example.com covers names at any depth below
 	// example.com but not example.com itself; the longest suffix wins
-	// (spec edge.md §1.1).
+	// ("Distribution settings", Alternate domain names (CNAMEs), AWS
+	// CloudFront Developer Guide; the longest suffix among wildcards is
+	// OpenFront's choice).
 	for i := strings.IndexByte(host, '.'); i >= 0; {
 		if d := s.byWildcard[host[i:]]; d != nil {
 			return d

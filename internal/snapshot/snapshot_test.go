@@ -75,7 +75,8 @@ func distRecord(id, domain string, aliases ...string) *model.DistributionRecord 
 	}}
 }
 
-// TestSnapshot_Lookup encodes spec edge.md §1.1: domain name and exact
+// TestSnapshot_Lookup encodes the alternate domain name rules ("Distribution
+// settings", Alternate domain names (CNAMEs), AWS): domain name and exact
 // aliases first, then the longest wildcard suffix, at any depth, never the
 // apex; case and a trailing dot do not matter.
 func TestSnapshot_Lookup(t *testing.T) {

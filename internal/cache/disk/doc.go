@@ -1,7 +1,7 @@
 // Package disk is the on-disk tier of the object cache: a cache.Spooler
 // with one file per object under a directory, bounded by total bytes with
 // least-recently-used eviction. It is our own code rather than an embedded
-// store (dependencies.md row 6b): files give sendfile(2) on hits, simple
+// store: files give sendfile(2) on hits, simple
 // crash recovery, and exact control of eviction.
 //
 // # Layout

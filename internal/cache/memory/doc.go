@@ -1,6 +1,6 @@
 // Package memory is the in-memory tier of the object cache: a
 // cache.Storage over an otter v2 cache (W-TinyLFU admission and eviction)
-// bounded by bytes through a weigher (dependencies.md row 6a).
+// bounded by bytes through a weigher.
 //
 // An entry is one small struct holding the cache.Meta by value and the body
 // slice; the header is a cache.Header (a sorted []string of name/value
