@@ -36,7 +36,7 @@
 //
 // # Why our own protocol code (and not gortmplib)
 //
-// dependencies.md row 9 names github.com/bluenviron/gortmplib v1.0.1. Its
+// The RTMP library we would otherwise use is github.com/bluenviron/gortmplib v1.0.1. Its
 // ServerConn is built for live publish/play (MediaMTX): the accept flow is
 // fixed (connect → createStream → play returns to the caller, then
 // AcceptAction sends live status codes such as Play.PublishNotify), there

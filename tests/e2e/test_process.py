@@ -1,4 +1,4 @@
-"""Process contract (cli.md): serve defaults, credentials, auth errors, listeners, data dir, restart."""
+"""Process contract (README.md, "Command line"): serve defaults, credentials, auth errors, listeners, data dir, restart."""
 
 import configparser
 import os
