@@ -462,12 +462,6 @@ func (p *Policy) ForwardCookies(h http.Header) string {
 	return string(p.appendCookies(nil, h, p.fwdCookies))
 }
 
-// KeepSetCookie reports whether the response's Set-Cookie headers reach
-// the viewer and the cache (cookies forwarded), for a cookie name.
-func (p *Policy) KeepSetCookie(name string) bool {
-	return p.keyCookies.has(name) || p.fwdCookies.has(name)
-}
-
 // KeysQuery reports whether the query string is part of the cache key
 // (then invalidation paths must name it, "What you need to know when
 // invalidating paths", AWS CloudFront Developer Guide).

@@ -11,9 +11,9 @@
 // completion to internal/fleet; this package does no I/O and imports
 // nothing of OpenFront's but internal/urlpath.
 //
-// Main types: Matcher (from Compile) with Match and MatchParts; Record and
-// Invalidated apply the "stored before createdAt" rule (OpenFront's
-// model of AWS's "the next request fetches from the origin").
+// Main types: Matcher (from Compile) with Match and MatchParts. The edge
+// purges what a new invalidation matches when its snapshot arrives
+// (edge.Server.Apply), so the next request fetches from the origin.
 //
 // What a path is compared against. The subject is the object's URI as the
 // cache keys it: the escaped request path, followed by "?" and the query

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"openfront/internal/urlpath"
@@ -166,25 +165,4 @@ func hasPrefix(path, query string, hasQuery bool, prefix string) bool {
 		return false
 	}
 	return strings.HasPrefix(query, prefix[len(path)+1:])
-}
-
-// Record is one invalidation as the edge applies it.
-type Record struct {
-	CreatedAt time.Time
-	Matcher   *Matcher
-}
-
-// Invalidated reports whether an object stored at storedAt with the given
-// escaped path and keyed query string is invalid under any of records: the
-// object was stored before the invalidation was created and a path matches
-// (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Invalidation.html: the
-// next request goes to the origin). Objects cached after the invalidation are
-// unaffected.
-func Invalidated(records []Record, path, query string, storedAt time.Time) bool {
-	for _, r := range records {
-		if storedAt.Before(r.CreatedAt) && r.Matcher.MatchParts(path, query) {
-			return true
-		}
-	}
-	return false
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestValidatePath(t *testing.T) {
@@ -129,30 +128,6 @@ func TestMatcher_Match(t *testing.T) {
 				if got := m.MatchParts(path, query); got != tc.want {
 					t.Errorf("Compile(%q).MatchParts(%q, %q) = %v, want %v", tc.paths, path, query, got, tc.want)
 				}
-			}
-		})
-	}
-}
-
-func TestInvalidated(t *testing.T) {
-	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	recs := []Record{{CreatedAt: t0, Matcher: Compile([]string{"/images/*"})}}
-	tests := []struct {
-		name     string
-		path     string
-		storedAt time.Time
-		want     bool
-	}{
-		// Objects cached before the invalidation are refetched (Invalidation.html).
-		{"stored before", "/images/a.jpg", t0.Add(-time.Second), true},
-		{"stored at creation", "/images/a.jpg", t0, false},
-		{"stored after", "/images/a.jpg", t0.Add(time.Second), false},
-		{"other path", "/css/a.css", t0.Add(-time.Second), false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := Invalidated(recs, tc.path, "", tc.storedAt); got != tc.want {
-				t.Errorf("Invalidated = %v, want %v", got, tc.want)
 			}
 		})
 	}
