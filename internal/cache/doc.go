@@ -6,8 +6,8 @@
 // concurrent misses. It does not decide what is cacheable, for how long, or
 // what is fresh: the edge (internal/httpcache, internal/cachepolicy) makes
 // those decisions and hands the results in (FetchResult.Cacheable,
-// Expires). It imports nothing of ours; the edge declares its own small
-// interface (Lookup, Fill, Purge) over *Cache.
+// Expires). It imports nothing of ours; the edge holds a *Cache
+// (edge.Options.Cache) and uses Lookup, Fill and the purges.
 //
 // # Types
 //

@@ -20,7 +20,7 @@ type TTLConfig struct {
 const DefaultErrorCachingMinTTL = 10 * time.Second
 
 // Reasons recorded in Decision.Reason. They name the rule that produced the
-// TTL and go to the access log and Cache-Status.
+// TTL, for tests and debugging (the edge does not report them).
 const (
 	ReasonCachingDisabled     = "caching-disabled"      // Min = Default = Max = 0
 	ReasonUncacheableStatus   = "uncacheable-status"    // status never cached

@@ -730,15 +730,15 @@ func firstDuplicate(ss []string) string {
 	return ""
 }
 
-// OAIReferences returns the OAI ids the configuration's S3 origins
-// reference ("origin-access-identity/cloudfront/<id>"), and the first
-// malformed reference if any.
 // AllBehaviors returns the default cache behaviour followed by the others
 // (a new slice; for checks that treat them alike, not for matching).
 func (c *DistributionConfig) AllBehaviors() []Behavior {
 	return append([]Behavior{c.DefaultBehavior}, c.Behaviors...)
 }
 
+// OAIReferences returns the OAI ids the configuration's S3 origins
+// reference ("origin-access-identity/cloudfront/<id>"), and the first
+// malformed reference if any.
 func (c *DistributionConfig) OAIReferences() (ids []string, malformed string) {
 	for _, o := range c.Origins {
 		if o.S3 == nil || o.S3.OAI == "" {

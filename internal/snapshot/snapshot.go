@@ -1,8 +1,10 @@
 // Package snapshot compiles the stored configuration into an immutable
 // snapshot for the edge and keeps it current by following the store's
-// watch. The edge reads config only through Watcher.Current: no store
-// access, no parsing and no locks on the request path. A request pins one
-// snapshot for its whole life.
+// watch. The edge gets each snapshot through the watcher's Applied hook
+// (edge.Server.Apply keeps it behind an atomic pointer): no store access,
+// no parsing and no locks on the request path. A request pins one
+// snapshot for its whole life. Watcher.Current returns the live snapshot
+// to anyone else.
 //
 // After every swap the watcher calls its Applied hook with the revision and
 // the invalidations that arrived with it; the application wires that hook
