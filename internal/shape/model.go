@@ -2,6 +2,7 @@ package shape
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -23,10 +24,11 @@ var loaders = map[string]func() (*Model, error){
 // Model is one API version's service model. It is immutable after Load and
 // safe for concurrent use.
 type Model struct {
-	version    string
-	namespace  string
-	shapes     map[string]*shapeDef
-	operations map[string]Operation
+	version     string
+	namespace   string
+	shapes      map[string]*shapeDef
+	operations  map[string]Operation
+	errorStatus map[string]int // exception shape name (its error code) -> HTTP status
 }
 
 // Operation describes one API operation as the model declares it.
@@ -109,6 +111,13 @@ func Load(version string) (*Model, error) {
 		return nil, fmt.Errorf("shape: unknown API version %q", version)
 	}
 	return load()
+}
+
+// ErrorStatus returns the HTTP status of an error code the model declares
+// (an exception shape's error.httpStatusCode), and whether it declares it.
+func (m *Model) ErrorStatus(code string) (int, bool) {
+	s, ok := m.errorStatus[code]
+	return s, ok
 }
 
 // Version returns the API version, e.g. "2020-05-31".
@@ -194,6 +203,10 @@ type rawShape struct {
 	Enum            []string       `json:"enum"`
 	Payload         string         `json:"payload"`
 	TimestampFormat string         `json:"timestampFormat"`
+	Exception       bool           `json:"exception"`
+	Error           struct {
+		HTTPStatusCode int `json:"httpStatusCode"`
+	} `json:"error"`
 }
 
 type rawMember struct {
@@ -262,7 +275,13 @@ func resolve(version string, raw *rawModel) (*Model, error) {
 	if m.namespace == "" {
 		m.namespace = "http://cloudfront.amazonaws.com/doc/" + version + "/"
 	}
+	m.errorStatus = map[string]int{}
 	for name, rs := range raw.Shapes {
+		if rs.Exception {
+			// CloudFront's error codes are the exception shapes' names;
+			// the model's default status is 400.
+			m.errorStatus[name] = cmp.Or(rs.Error.HTTPStatusCode, 400)
+		}
 		switch rs.Type {
 		case "structure", "list", "string", "integer", "long", "boolean", "timestamp", "blob", "float", "double":
 		default:

@@ -13,28 +13,29 @@ import (
 	"openfront/internal/sigv4"
 )
 
-// statusOf returns the HTTP status CloudFront gives an error code
-// (the error.httpStatusCode of each exception shape in botocore's
-// cloudfront model: 409 for conflicts, 404 for unknown resources, ...).
+// statusOf returns the HTTP status CloudFront gives an error code: the
+// catalogue is the model's (the error.httpStatusCode of each exception
+// shape in botocore's cloudfront model, the newest version's), plus
+// codesOutsideModel; any other code is a 400.
 func statusOf(code string) int {
-	switch {
-	case code == "PreconditionFailed":
-		return http.StatusPreconditionFailed
-	case code == "BatchTooLarge", code == "FunctionSizeLimitExceeded":
-		return http.StatusRequestEntityTooLarge
-	case code == "TestFunctionFailed":
-		return http.StatusInternalServerError
-	case code == "AccessDenied":
-		return http.StatusForbidden
-	case code == "RealtimeLogConfigOwnerMismatch":
-		return http.StatusUnauthorized
-	case strings.HasPrefix(code, "NoSuch"), code == "EntityNotFound":
-		return http.StatusNotFound
-	case strings.HasSuffix(code, "AlreadyExists"), strings.HasSuffix(code, "InUse"),
-		strings.HasSuffix(code, "NotDisabled"), code == "ResourceInUse":
-		return http.StatusConflict
+	if m, err := shape.Load(versions[len(versions)-1]); err == nil {
+		if s, ok := m.ErrorStatus(code); ok {
+			return s
+		}
+	}
+	if s, ok := codesOutsideModel[code]; ok {
+		return s
 	}
 	return http.StatusBadRequest
+}
+
+// codesOutsideModel are the codes OpenFront raises that botocore's model
+// does not declare.
+var codesOutsideModel = map[string]int{
+	// A CallerReference reused with other paths (control/invalidation.go):
+	// OpenFront's choice of code, a conflict like the model's other
+	// *AlreadyExists codes.
+	"InvalidationBatchAlreadyExists": http.StatusConflict,
 }
 
 // toAPIError maps any error from decoding, auth or control to the API
