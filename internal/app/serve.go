@@ -12,12 +12,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/quic-go/quic-go/http3"
+	"golang.org/x/sync/errgroup"
 
 	"openfront/internal/accesslog"
 	"openfront/internal/api"
@@ -37,6 +37,7 @@ import (
 	"openfront/internal/metrics"
 	"openfront/internal/model"
 	"openfront/internal/origin"
+	"openfront/internal/realtimelog"
 	"openfront/internal/rtmp"
 	"openfront/internal/signedurl"
 	"openfront/internal/sigv4"
@@ -64,7 +65,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 }
 
 // serveUntil runs `openfront serve` until a signal or, for tests, until
-// parent is done.
+// parent is done. Its steps, in start-up order, are node's methods below.
 func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer) error {
 	s, err := parseServeFlags(args, stdout, stderr)
 	if err != nil {
@@ -81,152 +82,269 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 		defer stopGC()
 		go tuneGC(gcCtx, 16<<20)
 	}
-	// Bind every listener before serving anything, so a taken port fails
-	// the start with a clear message instead of a half-running process,
-	// and before the data dir is touched, so that such a start leaves
-	// nothing behind (no data dir, no credentials).
-	lns := &listeners{}
-	defer lns.closeAll()
-	apiLn, err := lns.listen("--api-addr", s.APIAddr)
-	if err != nil {
+	n := &node{s: s, log: log, stdout: stdout}
+	defer n.cleanup()
+	if err := n.listen(); err != nil {
+		return err
+	}
+	if err := n.credentials(); err != nil {
+		return err
+	}
+	if err := n.openStore(); err != nil {
+		return err
+	}
+	if err := n.control(); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(parent, syscall.SIGINT, syscall.SIGTERM)
+	n.atCleanup(stop)
+	if err := n.originAndCache(); err != nil {
+		return err
+	}
+	n.edgeHandler()
+	n.apiServer()
+	if err := n.edgeServers(); err != nil {
+		return err
+	}
+	return n.runUntilDone(ctx)
+}
+
+// node holds what serveUntil's steps build, in the order they build it.
+type node struct {
+	s      *Settings
+	log    *slog.Logger
+	stdout io.Writer
+	// closers run at cleanup, last registered first (as defers would).
+	closers []func()
+
+	// listen
+	lns          *listeners
+	apiLn        net.Listener
+	edgeLn       net.Listener // nil with --role api
+	edgeTLSLn    net.Listener
+	rtmpLn       net.Listener
+	edgeQUICConn net.PacketConn
+
+	// credentials
+	certs     *tlsconfig.Store
+	keyID     string
+	secret    string
+	generated bool
+
+	// openStore
+	st      store.Store
+	reports edgeFleet
+	// fleetTraffic is the etcd fleet's counters exchange (nil: one process).
+	fleetTraffic interface {
+		PublishTraffic(ctx context.Context, node string, value []byte) error
+		Traffic(ctx context.Context) (map[string][]byte, error)
+	}
+	name string // this node's name in the fleet
+
+	// control
+	m       *metrics.Metrics
+	ctl     *control.Control
+	traffic *stats.Recorder
+	cf      *cloudfront.Handler
+
+	// originAndCache
+	objects      *cache.Cache
+	httpsPort    int
+	originClient *origin.Client
+	geoDB        *geo.DB
+	accessLogs   *accesslog.Writer
+	realtimeLogs *realtimelog.Logger
+
+	// edgeHandler
+	edge      *edge.Server
+	watcher   *snapshot.Watcher
+	edgeGuard *httpguard.Config
+	apiGuard  *httpguard.Config
+
+	// apiServer
+	ready atomic.Bool
+	api   *http.Server
+
+	// edgeServers
+	edgeHTTP    *http.Server
+	edgeFast    *fastpath.Server
+	edgeHTTPS   *http.Server
+	edgeFastTLS *fastpath.Server
+	edgeHTTP3   *http3.Server
+
+	// runUntilDone
+	rtmpServer *rtmp.Server
+}
+
+func (n *node) atCleanup(f func()) { n.closers = append(n.closers, f) }
+
+func (n *node) cleanup() {
+	for i := len(n.closers) - 1; i >= 0; i-- {
+		n.closers[i]()
+	}
+}
+
+// listen binds every listener before serving anything, so a taken port
+// fails the start with a clear message instead of a half-running process,
+// and before the data dir is touched, so that such a start leaves nothing
+// behind (no data dir, no credentials).
+func (n *node) listen() error {
+	s := n.s
+	n.lns = &listeners{}
+	n.atCleanup(n.lns.closeAll)
+	var err error
+	if n.apiLn, err = n.lns.listen("--api-addr", s.APIAddr); err != nil {
 		return err
 	}
 	// --role api binds no edge listener.
-	var edgeLn net.Listener
 	if s.roleRuns("edge") {
-		if edgeLn, err = lns.listen("--edge-addr", s.EdgeAddr); err != nil {
+		if n.edgeLn, err = n.lns.listen("--edge-addr", s.EdgeAddr); err != nil {
 			return err
 		}
 	}
-	var edgeTLSLn, rtmpLn net.Listener
 	if s.EdgeTLSAddr != "" && s.roleRuns("edge") {
-		if edgeTLSLn, err = lns.listen("--edge-tls-addr", s.EdgeTLSAddr); err != nil {
+		if n.edgeTLSLn, err = n.lns.listen("--edge-tls-addr", s.EdgeTLSAddr); err != nil {
 			return err
 		}
 	}
 	if s.RTMPAddr != "" && s.roleRuns("edge") {
-		if rtmpLn, err = lns.listen("--rtmp-addr", s.RTMPAddr); err != nil {
+		if n.rtmpLn, err = n.lns.listen("--rtmp-addr", s.RTMPAddr); err != nil {
 			return err
 		}
 	}
 	// HTTP/3 needs the TLS edge (its Alt-Svc header advertises it).
-	var edgeQUICConn net.PacketConn
-	if s.EdgeQUICAddr != "" && edgeTLSLn != nil {
-		if edgeQUICConn, err = lns.listenUDP("--edge-quic-addr", s.EdgeQUICAddr); err != nil {
+	if s.EdgeQUICAddr != "" && n.edgeTLSLn != nil {
+		if n.edgeQUICConn, err = n.lns.listenUDP("--edge-quic-addr", s.EdgeQUICAddr); err != nil {
 			return err
 		}
 	}
-	certs, err := openCertificates(s)
-	if err != nil {
+	return nil
+}
+
+// credentials opens the viewer certificates, makes the data dir and, on a
+// node that serves the API, reads or generates the root credentials.
+func (n *node) credentials() error {
+	var err error
+	if n.certs, err = openCertificates(n.s); err != nil {
 		return err
 	}
-
-	if err := ensureDataDir(s.DataDir); err != nil {
+	if err := ensureDataDir(n.s.DataDir); err != nil {
 		return err
 	}
 	// An edge-only node serves no API, so it has no credentials to make.
-	var keyID, secret string
-	var generated bool
-	if s.roleRuns("api") {
-		if keyID, secret, generated, err = rootCredentials(s.DataDir); err != nil {
+	if n.s.roleRuns("api") {
+		if n.keyID, n.secret, n.generated, err = rootCredentials(n.s.DataDir); err != nil {
 			return err
 		}
 	}
-	// The store and the fleet registry: embedded (bbolt, the in-process
-	// edge only) or, with --etcd-endpoints, the cluster's.
-	var st store.Store
-	var reports edgeFleet
-	// fleetTraffic is the etcd fleet's counters exchange (nil: one process).
-	var fleetTraffic interface {
-		PublishTraffic(ctx context.Context, node string, value []byte) error
-		Traffic(ctx context.Context) (map[string][]byte, error)
-	}
-	node := nodeName
+	return nil
+}
+
+// openStore opens the store and the fleet registry: embedded (bbolt, the
+// in-process edge only) or, with --etcd-endpoints, the cluster's.
+func (n *node) openStore() error {
+	s := n.s
+	n.name = nodeName
 	if len(s.EtcdEndpoints) > 0 {
 		est, efl, err := openCluster(context.Background(), s)
 		if err != nil {
 			return err
 		}
-		defer est.Close()
-		defer efl.Close() // runs first: revokes this node's edge lease
-		st, reports, node = est, efl, clusterNodeName(s)
-		fleetTraffic = efl
+		n.atCleanup(func() { est.Close() })
+		n.atCleanup(func() { efl.Close() }) // runs first: revokes this node's edge lease
+		n.st, n.reports, n.name = est, efl, clusterNodeName(s)
+		n.fleetTraffic = efl
 	} else {
 		bst, err := boltstore.Open(filepath.Join(s.DataDir, "openfront.db"), boltstore.Options{})
 		if err != nil {
 			return err
 		}
-		defer bst.Close()
-		st, reports = bst, fleet.NewLocal(0)
+		n.atCleanup(func() { bst.Close() })
+		n.st, n.reports = bst, fleet.NewLocal(0)
 	}
+	return nil
+}
 
-	m := metrics.New()
+// control makes the metrics, the control plane, the traffic counters and
+// the CloudFront API handler.
+func (n *node) control() error {
+	s := n.s
+	n.m = metrics.New()
 	ctlSettings := control.Settings{AccountID: s.AccountID, DomainSuffix: s.DomainSuffix, LightsailOrigins: s.LightsailOrigins,
 		ReadImportSource: importSourceReader(s)}
-	if certs != nil {
-		ctlSettings.Certificates = certs
+	if n.certs != nil {
+		ctlSettings.Certificates = n.certs
 	}
-	ctl := control.New(st, reports, ctlSettings)
+	n.ctl = control.New(n.st, n.reports, ctlSettings)
 	// traffic counts the in-process edge's responses per distribution, for
 	// Lightsail's GetDistributionMetricData (per node: see internal/stats).
-	traffic := stats.New(stats.Retention)
-	cf, err := cloudfront.New(ctl, log)
-	if err != nil {
+	n.traffic = stats.New(stats.Retention)
+	var err error
+	n.cf, err = cloudfront.New(n.ctl, n.log)
+	return err
+}
+
+// originAndCache makes the object cache, the origin client, the GeoIP
+// database and the access log writers.
+func (n *node) originAndCache() error {
+	s := n.s
+	var err error
+	if n.objects, err = newCache(s); err != nil {
 		return err
 	}
-
-	ctx, stop := signal.NotifyContext(parent, syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-
-	objects, err := newCache(s)
-	if err != nil {
-		return err
-	}
-	httpsPort := 0
-	if edgeTLSLn != nil {
-		httpsPort = edgeTLSLn.Addr().(*net.TCPAddr).Port
+	if n.edgeTLSLn != nil {
+		n.httpsPort = n.edgeTLSLn.Addr().(*net.TCPAddr).Port
 	}
 	// One origin client (one connection pool) for the HTTP and RTMP edges.
-	originClient := origin.New(origin.S3{
+	n.originClient = origin.New(origin.S3{
 		Endpoint: s.S3Endpoint, Region: s.S3Region,
 		AccessKeyID: os.Getenv("OPENFRONT_S3_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("OPENFRONT_S3_SECRET_ACCESS_KEY"),
 	})
-	var geoDB *geo.DB
 	if s.GeoIPDB != "" {
-		if geoDB, err = geo.Open(s.GeoIPDB); err != nil {
+		if n.geoDB, err = geo.Open(s.GeoIPDB); err != nil {
 			return fmt.Errorf("--geoip-db: %w", err)
 		}
-		defer geoDB.Close()
+		geoDB := n.geoDB
+		n.atCleanup(func() { geoDB.Close() })
 	}
-	accessLogs := newAccessLogWriter(s, log)
-	realtimeLogs := newRealtimeLogger(s, log)
-	m.RegisterRealtimeLogs(realtimeLogs.Counts)
+	n.accessLogs = newAccessLogWriter(s, n.log)
+	n.realtimeLogs = newRealtimeLogger(s, n.log)
+	n.m.RegisterRealtimeLogs(n.realtimeLogs.Counts)
+	return nil
+}
+
+// edgeHandler makes the edge's request handler, the snapshot watcher that
+// feeds it and the HTTP/1.x guards.
+func (n *node) edgeHandler() {
+	s, m, traffic := n.s, n.m, n.traffic
 	var altSvc string // for the fast path's HTTPS hits; advertiseHTTP3 stamps the others
-	if edgeQUICConn != nil {
-		altSvc = tlsconfig.AltSvc(edgeQUICConn.LocalAddr().(*net.UDPAddr).Port)
+	if n.edgeQUICConn != nil {
+		altSvc = tlsconfig.AltSvc(n.edgeQUICConn.LocalAddr().(*net.UDPAddr).Port)
 	}
 	edgeServer := edge.New(edge.Options{
 		AltSvc:    altSvc,
-		Cache:     objects,
-		Origin:    originClient,
-		Log:       log,
-		HTTPSPort: httpsPort,
+		Cache:     n.objects,
+		Origin:    n.originClient,
+		Log:       n.log,
+		HTTPSPort: n.httpsPort,
 		Count:     m.CountEdgeRequest,
 		Stats:     traffic,
-		Geo:       geoDB,
-		AccessLog: accessLogs,
+		Geo:       n.geoDB,
+		AccessLog: n.accessLogs,
 
-		RealtimeLog:       realtimeLogs,
+		RealtimeLog:       n.realtimeLogs,
 		FunctionTimeLimit: s.FunctionTimeLimit,
 	})
-	registerDistributionMetrics(m, cmp.Or(s.NodeName, node), edgeServer.Snapshot, traffic)
-	watcher := snapshot.NewWatcher(st, func(ctx context.Context, snap *snapshot.Snapshot, invals []model.InvalidationRecord) error {
+	n.edge = edgeServer
+	registerDistributionMetrics(m, cmp.Or(s.NodeName, n.name), edgeServer.Snapshot, traffic)
+	reports, name := n.reports, n.name
+	n.watcher = snapshot.NewWatcher(n.st, func(ctx context.Context, snap *snapshot.Snapshot, invals []model.InvalidationRecord) error {
 		edgeServer.Apply(snap, invals) // purges before the revision is reported
 		forgetDeletedDistributions(traffic, snap)
 		m.SnapshotRevision.Set(float64(snap.Revision))
-		return reports.Report(ctx, node, snap.Revision)
-	}, log)
-	watcher.CountIgnoredFields(func(field string) { m.IgnoredFields.WithLabelValues(field).Inc() })
+		return reports.Report(ctx, name, snap.Revision)
+	}, n.log)
+	n.watcher.CountIgnoredFields(func(field string) { m.IgnoredFields.WithLabelValues(field).Inc() })
 
 	// Every HTTP/1.x listener is guarded: request framing, CloudFront's
 	// request size limits, head and body deadlines (internal/httpguard).
@@ -236,26 +354,31 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 		return &httpguard.Config{HeadTimeout: s.RequestHeadTimeout, BodyTimeout: s.RequestBodyTimeout,
 			BodyMinRate: requestBodyMinRate, Reject: reject}
 	}
-	edgeGuard, apiGuard := guard(edgeServer.RefusedRequest), guard(api.RefusedRequest)
+	n.edgeGuard, n.apiGuard = guard(edgeServer.RefusedRequest), guard(api.RefusedRequest)
+}
 
-	var ready atomic.Bool
+// apiServer makes the API server (only health and metrics on an edge-only
+// node).
+func (n *node) apiServer() {
+	s, m, log := n.s, n.m, n.log
+	keyID, secret := n.keyID, n.secret
 	credentials := func(id string) (string, bool) { return secret, id == keyID }
-	consoleOpts := console.Options{Control: ctl, Traffic: traffic, Credentials: credentials, Node: cmp.Or(s.NodeName, node), Log: log}
-	if fleetTraffic != nil {
-		consoleOpts.Fleet = fleetTraffic
+	consoleOpts := console.Options{Control: n.ctl, Traffic: n.traffic, Credentials: credentials, Node: cmp.Or(s.NodeName, n.name), Log: log}
+	if n.fleetTraffic != nil {
+		consoleOpts.Fleet = n.fleetTraffic
 	}
 	if s.roleRuns("edge") { // an API-only node's cache stays empty
-		consoleOpts.Cache = objects
+		consoleOpts.Cache = n.objects
 	}
-	apiServer := &http.Server{
+	n.api = &http.Server{
 		Handler: &api.Server{
 			Verifier:      &sigv4.Verifier{Credentials: sigv4.CredentialsFunc(credentials), Services: []string{"cloudfront", "lightsail", keyvaluestore.SigningName}},
-			CloudFront:    cf,
-			Lightsail:     lightsail.New(ctl, traffic, log),
-			KeyValueStore: keyvaluestore.New(ctl, log),
+			CloudFront:    n.cf,
+			Lightsail:     lightsail.New(n.ctl, n.traffic, log),
+			KeyValueStore: keyvaluestore.New(n.ctl, log),
 			Metrics:       m.Handler(),
 			Console:       console.New(consoleOpts),
-			Ready:         ready.Load,
+			Ready:         n.ready.Load,
 			Count:         func(api, code string) { m.APIRequests.WithLabelValues(api, code).Inc() },
 			Log:           log,
 		},
@@ -264,175 +387,203 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if !s.roleRuns("api") {
-		apiServer.Handler = healthOnly(ready.Load, m.Handler())
+		n.api.Handler = healthOnly(n.ready.Load, m.Handler())
 	}
-	edgeHTTP := &http.Server{Handler: edgeServer, ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+}
+
+// edgeServers makes the edge's HTTP server and, with --edge-tls-addr, its
+// HTTPS (HTTP/1.1 and HTTP/2) and HTTP/3 servers.
+func (n *node) edgeServers() error {
+	s, log, edgeServer, edgeGuard := n.s, n.log, n.edge, n.edgeGuard
+	n.edgeHTTP = &http.Server{Handler: edgeServer, ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	// Plain HTTP/1.1 connections are served by the fast path while their
 	// requests are fresh memory hits, by edgeHTTP from the first one that
 	// is not (package fastpath).
-	edgeFast := &fastpath.Server{Handler: edgeServer, Fallback: edgeHTTP, ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, Log: log,
+	n.edgeFast = &fastpath.Server{Handler: edgeServer, Fallback: n.edgeHTTP, ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, Log: log,
 		FallbackListener: func(ln net.Listener) net.Listener { return httpguard.Listener(ln, edgeGuard) }}
-	var edgeHTTPS *http.Server
-	var edgeFastTLS *fastpath.Server
-	var edgeHTTP3 *http3.Server
-	if edgeTLSLn != nil {
-		cert, err := defaultCertificate(s.DataDir, s.DomainSuffix, time.Now())
-		if err != nil {
-			return err
-		}
-		// Each connection's certificate, security policy and ALPN come
-		// from the distribution its SNI names (package tlsconfig).
-		sel := viewerTLS(watcher.Current, &cert, certs, log)
-		// HTTP/2 and HTTP/3 heads do not pass the guarded listener:
-		// CloudFront's size limits are applied to them here, with the same
-		// 413 page, and their servers accept header lists up to
-		// httpguard.MaxHeaderListBytes so that such requests get here.
-		var tlsHandler http.Handler = httpguard.LimitHead(edgeServer, edgeGuard)
-		if edgeQUICConn != nil {
-			tlsHandler = advertiseHTTP3(tlsHandler, watcher.Current, edgeQUICConn.LocalAddr().(*net.UDPAddr).Port)
-			// The same handler serves HTTP/3: one pipeline, three
-			// transports.
-			edgeHTTP3 = &http3.Server{Handler: tlsHandler, TLSConfig: http3.ConfigureTLSConfig(sel.QUIC()),
-				IdleTimeout: idleTimeout, MaxHeaderBytes: httpguard.MaxHeaderListBytes, Logger: log}
-		}
-		// The TLS listener completes handshakes and guards HTTP/1.1;
-		// NextProtos (h2 in sel.TCP) lets Serve set HTTP/2 up as ServeTLS
-		// would. HTTP/1.1 heads are checked by the guard first, HTTP/2 ones
-		// by LimitHead.
-		edgeHTTPS = &http.Server{Handler: httpguard.KeepTLS(tlsHandler), ConnContext: httpguard.ConnContext,
-			ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, ErrorLog: edgeHTTP.ErrorLog,
-			MaxHeaderBytes: httpguard.MaxHeaderListBytes, TLSConfig: sel.TCP()}
-		// HTTPS connections on HTTP/1.1 get the plain ones' fast path:
-		// it completes the handshake, serves hits on the *tls.Conn and
-		// hands HTTP/1.1 connections from the first request it cannot
-		// parse to edgeHTTPS (package fastpath).
-		// HTTP/2 connections (ALPN h2, offered only to distributions
-		// whose HttpVersion allows it) are served by the fast path's own
-		// HTTP/2 server: hits on the connection's goroutine, the rest by
-		// edgeHTTPS's handler, stream by stream.
-		edgeFastTLS = &fastpath.Server{Handler: edgeServer, Fallback: edgeHTTPS, TLSConfig: edgeHTTPS.TLSConfig,
-			HTTP2: true, MaxHeaderListBytes: httpguard.MaxHeaderListBytes,
-			ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, Log: log,
-			FallbackListener: func(ln net.Listener) net.Listener {
-				return httpguard.TLSHandoffListener(ln, edgeGuard, fastpath.TLSState)
-			}}
-		// A client that refuses the edge's certificate is logged as such.
-		edgeFastTLS.WatchHandshake = httpguard.WatchHandshakes(handshakeLog(log, filepath.Join(absolute(s.DataDir), "edge-cert.pem"), time.Now))
+	if n.edgeTLSLn == nil {
+		return nil
 	}
+	cert, err := defaultCertificate(s.DataDir, s.DomainSuffix, time.Now())
+	if err != nil {
+		return err
+	}
+	// Each connection's certificate, security policy and ALPN come
+	// from the distribution its SNI names (package tlsconfig).
+	sel := viewerTLS(n.watcher.Current, &cert, n.certs, log)
+	// HTTP/2 and HTTP/3 heads do not pass the guarded listener:
+	// CloudFront's size limits are applied to them here, with the same
+	// 413 page, and their servers accept header lists up to
+	// httpguard.MaxHeaderListBytes so that such requests get here.
+	var tlsHandler http.Handler = httpguard.LimitHead(edgeServer, edgeGuard)
+	if n.edgeQUICConn != nil {
+		tlsHandler = advertiseHTTP3(tlsHandler, n.watcher.Current, n.edgeQUICConn.LocalAddr().(*net.UDPAddr).Port)
+		// The same handler serves HTTP/3: one pipeline, three
+		// transports.
+		n.edgeHTTP3 = &http3.Server{Handler: tlsHandler, TLSConfig: http3.ConfigureTLSConfig(sel.QUIC()),
+			IdleTimeout: idleTimeout, MaxHeaderBytes: httpguard.MaxHeaderListBytes, Logger: log}
+	}
+	// The TLS listener completes handshakes and guards HTTP/1.1;
+	// NextProtos (h2 in sel.TCP) lets Serve set HTTP/2 up as ServeTLS
+	// would. HTTP/1.1 heads are checked by the guard first, HTTP/2 ones
+	// by LimitHead.
+	n.edgeHTTPS = &http.Server{Handler: httpguard.KeepTLS(tlsHandler), ConnContext: httpguard.ConnContext,
+		ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, ErrorLog: n.edgeHTTP.ErrorLog,
+		MaxHeaderBytes: httpguard.MaxHeaderListBytes, TLSConfig: sel.TCP()}
+	// HTTPS connections on HTTP/1.1 get the plain ones' fast path:
+	// it completes the handshake, serves hits on the *tls.Conn and
+	// hands HTTP/1.1 connections from the first request it cannot
+	// parse to edgeHTTPS (package fastpath).
+	// HTTP/2 connections (ALPN h2, offered only to distributions
+	// whose HttpVersion allows it) are served by the fast path's own
+	// HTTP/2 server: hits on the connection's goroutine, the rest by
+	// edgeHTTPS's handler, stream by stream.
+	n.edgeFastTLS = &fastpath.Server{Handler: edgeServer, Fallback: n.edgeHTTPS, TLSConfig: n.edgeHTTPS.TLSConfig,
+		HTTP2: true, MaxHeaderListBytes: httpguard.MaxHeaderListBytes,
+		ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, Log: log,
+		FallbackListener: func(ln net.Listener) net.Listener {
+			return httpguard.TLSHandoffListener(ln, edgeGuard, fastpath.TLSState)
+		}}
+	// A client that refuses the edge's certificate is logged as such.
+	n.edgeFastTLS.WatchHandshake = httpguard.WatchHandshakes(handshakeLog(log, filepath.Join(absolute(s.DataDir), "edge-cert.pem"), time.Now))
+	return nil
+}
 
-	errs := make(chan error, 8)
-	var wg sync.WaitGroup
+// runUntilDone starts the snapshot watcher (and waits for its first
+// snapshot), serves every listener, then, on a signal or the first error
+// of any of them, shuts down: drains the servers, then delivers the
+// batched access logs. The group's first error ends the process, as any
+// listener's error does.
+func (n *node) runUntilDone(ctx context.Context) error {
+	s, log := n.s, n.log
+	g, failed := errgroup.WithContext(context.Background())
 	run := func(name string, fn func() error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		g.Go(func() error {
 			if err := fn(); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
-				errs <- fmt.Errorf("%s: %w", name, err)
+				return fmt.Errorf("%s: %w", name, err)
 			}
-		}()
+			return nil
+		})
 	}
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
-	if s.roleRuns("edge") && fleetTraffic != nil {
+	if s.roleRuns("edge") && n.fleetTraffic != nil {
+		objects := n.objects
 		summarize := func() map[string]*stats.CacheSummary {
 			return stats.SummarizeCache(objects.All(), stats.TopObjects, nil)
 		}
-		go publishTraffic(watchCtx, node, traffic, summarize, fleetTraffic.PublishTraffic, log)
+		go publishTraffic(watchCtx, n.name, n.traffic, summarize, n.fleetTraffic.PublishTraffic, log)
 	}
 	if s.roleRuns("edge") { // an API-only node compiles no snapshot
-		run("snapshot watcher", func() error { return watcher.Run(watchCtx) })
+		run("snapshot watcher", func() error { return n.watcher.Run(watchCtx) })
 		select {
-		case <-watcher.Ready():
-		case err := <-errs:
-			return err
+		case <-n.watcher.Ready():
+		case <-failed.Done():
+			return context.Cause(failed)
 		case <-ctx.Done():
 			return nil
 		}
 	}
 
-	run("api", func() error { return apiServer.Serve(httpguard.Listener(apiLn, apiGuard)) })
-	log.Info("listening", "listener", "api", "addr", apiLn.Addr().String())
-	if edgeLn != nil {
-		run("edge http", func() error { return edgeFast.Serve(edgeLn) })
-		log.Info("listening", "listener", "edge-http", "addr", edgeLn.Addr().String())
-	}
-	if edgeHTTPS != nil {
-		run("edge https", func() error {
-			return edgeFastTLS.Serve(edgeTLSLn)
-		})
-		log.Info("listening", "listener", "edge-https", "addr", edgeTLSLn.Addr().String())
-		log.Info("edge: aliases of distributions with the default certificate are served with the *." + s.DomainSuffix + " certificate (CloudFront would refuse such aliases)")
-	}
-	if edgeHTTP3 != nil {
-		run("edge http3", func() error { return edgeHTTP3.Serve(edgeQUICConn) })
-		log.Info("listening", "listener", "edge-http3", "addr", edgeQUICConn.LocalAddr().String())
-	}
-	var rtmpServer *rtmp.Server
-	if rtmpLn != nil {
-		// The RTMP edge reads the same snapshot as the HTTP edge, so the
-		// revision the watcher reports as applied is live on both.
-		rtmpServer = rtmp.New(rtmp.Options{Snapshot: watcher.Current, Origin: originClient, Cache: objects, Log: log,
-			Verifier: rtmpVerifier(watcher.Current, signedurl.NewVerifier(0))})
-		run("edge rtmp", func() error {
-			if err := rtmpServer.Serve(rtmpLn); !errors.Is(err, rtmp.ErrServerClosed) {
-				return err
-			}
-			return nil
-		})
-		log.Info("listening", "listener", "edge-rtmp", "addr", rtmpLn.Addr().String())
-	}
-	lns.handedOver()
-	ready.Store(true)
-	if generated {
-		firstStart(stdout, s, firstStartInfo{api: apiLn, edge: edgeLn, edgeTLS: edgeTLSLn, keyID: keyID, secret: secret})
+	n.serve(run)
+	n.lns.handedOver()
+	n.ready.Store(true)
+	if n.generated {
+		firstStart(n.stdout, s, firstStartInfo{api: n.apiLn, edge: n.edgeLn, edgeTLS: n.edgeTLSLn, keyID: n.keyID, secret: n.secret})
 	}
 
 	var runErr error
 	select {
 	case <-ctx.Done():
 		log.Info("stopping: signal received")
-	case runErr = <-errs:
+	case <-failed.Done():
+		runErr = context.Cause(failed)
 		log.Error("stopping", "err", runErr)
 	}
-	ready.Store(false)
+	n.ready.Store(false)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := edgeFast.Shutdown(shutdownCtx); err != nil { // and edgeHTTP
+	n.shutdown(shutdownCtx)
+	stopWatch()
+	// The watcher's own end (its context canceled) is not the process's
+	// error: runErr was settled above.
+	_ = g.Wait()
+	return runErr
+}
+
+// serve starts serving every listener bound by listen.
+func (n *node) serve(run func(name string, fn func() error)) {
+	s, log := n.s, n.log
+	run("api", func() error { return n.api.Serve(httpguard.Listener(n.apiLn, n.apiGuard)) })
+	log.Info("listening", "listener", "api", "addr", n.apiLn.Addr().String())
+	if n.edgeLn != nil {
+		run("edge http", func() error { return n.edgeFast.Serve(n.edgeLn) })
+		log.Info("listening", "listener", "edge-http", "addr", n.edgeLn.Addr().String())
+	}
+	if n.edgeHTTPS != nil {
+		run("edge https", func() error {
+			return n.edgeFastTLS.Serve(n.edgeTLSLn)
+		})
+		log.Info("listening", "listener", "edge-https", "addr", n.edgeTLSLn.Addr().String())
+		log.Info("edge: aliases of distributions with the default certificate are served with the *." + s.DomainSuffix + " certificate (CloudFront would refuse such aliases)")
+	}
+	if n.edgeHTTP3 != nil {
+		run("edge http3", func() error { return n.edgeHTTP3.Serve(n.edgeQUICConn) })
+		log.Info("listening", "listener", "edge-http3", "addr", n.edgeQUICConn.LocalAddr().String())
+	}
+	if n.rtmpLn != nil {
+		// The RTMP edge reads the same snapshot as the HTTP edge, so the
+		// revision the watcher reports as applied is live on both.
+		n.rtmpServer = rtmp.New(rtmp.Options{Snapshot: n.watcher.Current, Origin: n.originClient, Cache: n.objects, Log: log,
+			Verifier: rtmpVerifier(n.watcher.Current, signedurl.NewVerifier(0))})
+		rtmpServer := n.rtmpServer
+		run("edge rtmp", func() error {
+			if err := rtmpServer.Serve(n.rtmpLn); !errors.Is(err, rtmp.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+		log.Info("listening", "listener", "edge-rtmp", "addr", n.rtmpLn.Addr().String())
+	}
+}
+
+// shutdown drains the servers, edge first, then delivers the access logs
+// still batched.
+func (n *node) shutdown(shutdownCtx context.Context) {
+	log := n.log
+	if err := n.edgeFast.Shutdown(shutdownCtx); err != nil { // and edgeHTTP
 		log.Warn("shutdown", "listener", "edge-http", "err", err)
 	}
-	if edgeHTTP3 != nil {
-		if err := edgeHTTP3.Shutdown(shutdownCtx); err != nil {
+	if n.edgeHTTP3 != nil {
+		if err := n.edgeHTTP3.Shutdown(shutdownCtx); err != nil {
 			log.Warn("shutdown", "listener", "edge-http3", "err", err)
 		}
 	}
-	if edgeFastTLS != nil {
-		if err := edgeFastTLS.Shutdown(shutdownCtx); err != nil { // and edgeHTTPS
+	if n.edgeFastTLS != nil {
+		if err := n.edgeFastTLS.Shutdown(shutdownCtx); err != nil { // and edgeHTTPS
 			log.Warn("shutdown", "listener", "edge-https", "err", err)
 		}
 	}
-	for _, srv := range []*http.Server{apiServer} {
+	for _, srv := range []*http.Server{n.api} {
 		if srv != nil {
 			if err := srv.Shutdown(shutdownCtx); err != nil {
 				log.Warn("shutdown", "err", err)
 			}
 		}
 	}
-	if rtmpServer != nil {
+	if n.rtmpServer != nil {
 		// Ends RTMP sessions and delivers their buffered access logs.
-		if err := rtmpServer.Shutdown(shutdownCtx); err != nil {
+		if err := n.rtmpServer.Shutdown(shutdownCtx); err != nil {
 			log.Warn("shutdown", "listener", "edge-rtmp", "err", err)
 		}
 	}
 	// Every request has finished: deliver the access logs still batched.
-	if err := accessLogs.Close(shutdownCtx); err != nil {
+	if err := n.accessLogs.Close(shutdownCtx); err != nil {
 		log.Warn("shutdown: access logs", "err", err)
 	}
-	if err := realtimeLogs.Close(shutdownCtx); err != nil {
+	if err := n.realtimeLogs.Close(shutdownCtx); err != nil {
 		log.Warn("shutdown: real-time logs", "err", err)
 	}
-	stopWatch()
-	wg.Wait()
-	return runErr
 }
 
 // listeners closes what it bound if the start fails before serving.
