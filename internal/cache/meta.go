@@ -121,11 +121,16 @@ func MakeHeader(h http.Header) Header {
 	return newHeader(list, vals)
 }
 
-// Values are shared through a direct-mapped table: a value is looked up in
-// its slot, and the second time in a row that it lands in an empty or
-// different slot it takes the slot. Unique values (an ETag) pass through
-// without taking slots from recurring ones, and the table bounds what it
-// keeps alive to valueSlots short strings.
+// Values are shared through a table in which each value has two slots,
+// picked by two halves of its hash. A value is looked up in both; the second
+// time in a row that it misses a slot it may take that slot, unless the slot
+// holds a value that was used since the last such attempt. Unique values (an
+// ETag) pass through without taking slots from recurring ones, two recurring
+// values that land in the same slot settle in their other ones instead of
+// evicting each other on every use (with one slot per value, two of a
+// bench origin's five constant values collided about one start in four
+// hundred, and every stored object then carried its own copies), and the
+// table bounds what it keeps alive to valueSlots short strings.
 const (
 	valueSlots    = 4096
 	maxValueShare = 64 // longer values are never shared
@@ -136,6 +141,7 @@ var (
 	internSeed = maphash.MakeSeed()
 	valueSeen  [valueSlots]atomic.Uint64          // hash of the last value that missed each slot
 	valueTable [valueSlots]atomic.Pointer[string] // the shared value of each slot
+	valueUsed  [valueSlots]atomic.Bool            // the slot's value was used since a miss last asked for the slot
 	nameTable  [nameSlots]atomic.Pointer[headerNames]
 )
 
@@ -148,16 +154,27 @@ func shareValue(v string) (string, bool) {
 		return "", false
 	}
 	h := maphash.String(internSeed, v)
-	i := h % valueSlots
-	if p := valueTable[i].Load(); p != nil && *p == v {
-		return *p, true
+	slots := [2]uint64{h % valueSlots, (h >> 32) % valueSlots}
+	for _, i := range slots {
+		if p := valueTable[i].Load(); p != nil && *p == v {
+			if !valueUsed[i].Load() {
+				valueUsed[i].Store(true)
+			}
+			return *p, true
+		}
 	}
-	if valueSeen[i].Swap(h) != h {
-		return "", false
+	for _, i := range slots {
+		if valueSeen[i].Swap(h) != h {
+			continue
+		}
+		if valueTable[i].Load() != nil && valueUsed[i].Swap(false) {
+			continue // its value is in use: try the other slot
+		}
+		s := strings.Clone(v)
+		valueTable[i].Store(&s)
+		return s, true
 	}
-	s := strings.Clone(v)
-	valueTable[i].Store(&s)
-	return s, true
+	return "", false
 }
 
 // internNames returns the shared headerNames holding list, making it (with
