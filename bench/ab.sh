@@ -9,12 +9,14 @@
 # that a noisy machine affects both alike. OLD_MODE and NEW_MODE (default
 # cached; see bench/mkdist.py) set each build's distribution: the same
 # binary twice with NEW_MODE=security-headers measures what a response
-# headers policy costs a hit.
+# headers policy costs a hit. CONNS (16) sets wrk's connections, OBJECTS
+# ("hit1m hit1k") the objects measured; p50 and p99 are wrk's latencies, load the
+# load average after the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -eq 2 ] || { echo "usage: bench/ab.sh OLD_BINARY NEW_BINARY" >&2; exit 2; }
 declare -A BIN=([old]=$(realpath "$1") [new]=$(realpath "$2"))
-ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-4s} SERVER_CPU=${SERVER_CPU:-1} CLIENT_CPU=${CLIENT_CPU:-0}
+ROUNDS=${ROUNDS:-3} CONNS=${CONNS:-16} OBJECTS=${OBJECTS:-hit1m hit1k} DURATION=${DURATION:-4s} SERVER_CPU=${SERVER_CPU:-1} CLIENT_CPU=${CLIENT_CPU:-0}
 command -v wrk >/dev/null || { echo "bench/ab.sh needs wrk (Debian package wrk)" >&2; exit 1; }
 WORK=$(mktemp -d /tmp/openfront-ab.XXXXXX)
 PIDS=()
@@ -39,21 +41,24 @@ for v in old new; do
   mode=OLD_MODE; [ "$v" = new ] && mode=NEW_MODE
   HOST[$v]=$(python3 bench/mkdist.py "http://127.0.0.1:${API[$v]}" "$OPORT" "${!mode:-cached}")
 done
-echo "| round | build | object | req/s | server CPU us/req |"
-echo "|---|---|---|---|---|"
+echo "| round | build | object | req/s | server CPU us/req | p50 | p99 | load |"
+echo "|---|---|---|---|---|---|---|---|"
 for i in $(seq "$ROUNDS"); do
   for v in old new; do
-    for obj in "hit1m?size=1048576" "hit1k?size=1024"; do
+    for name in $OBJECTS; do
+      case $name in hit1m) obj="hit1m?size=1048576" ;; hit1k) obj="hit1k?size=1024" ;; *) obj="$name" ;; esac
       url="http://127.0.0.1:${EDGE[$v]}/obj/$obj"
       curl -sf -o /dev/null -H "Host: ${HOST[$v]}" "$url"
       curl -sf -o /dev/null -H "Host: ${HOST[$v]}" "$url"
       t0=$(awk '{print $14+$15}' "/proc/${PID[$v]}/stat")
-      out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c16 -d"$DURATION" -H "Host: ${HOST[$v]}" "$url")
+      out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"$DURATION" --latency -H "Host: ${HOST[$v]}" "$url")
       t1=$(awk '{print $14+$15}' "/proc/${PID[$v]}/stat")
       n=$(awk '/requests in/ {print $1}' <<<"$out")
       rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
       hz=$(getconf CLK_TCK)
-      echo "| $i | $v | ${obj%%\?*} | $rps | $(python3 -c "print(round(($t1-$t0)*1e6/$hz/$n,2))") |"
+      p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+      p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+      echo "| $i | $v | ${obj%%\?*} | $rps | $(python3 -c "print(round(($t1-$t0)*1e6/$hz/$n,2))") | $p50 | $p99 | $(cut -d" " -f1 /proc/loadavg) |"
     done
   done
 done
