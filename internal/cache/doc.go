@@ -42,7 +42,10 @@
 //
 // The first Fill for a key starts the fetch on a context detached from its
 // viewer (context.WithoutCancel plus FillRequest.Timeout) and
-// registers the fill; later Fills for the key join it. Each caller gets a
+// registers the fill; later Fills for the key join it. The fetch runs on
+// a goroutine of its own, or, with FillRequest.OnCaller (the edge's
+// misses), on the first caller's, which then also copies a small body
+// before returning. Each caller gets a
 // Stream once the origin's headers are in. The fill's goroutine reads the
 // origin body into one of three places and publishes the written length
 // under a mutex; readers copy what is below that length and wait (on a

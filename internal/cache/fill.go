@@ -65,7 +65,23 @@ type FillRequest struct {
 	// context detached from the viewer that started it (so the fill
 	// survives that viewer) and bounded by Timeout.
 	Fetch func(ctx context.Context) (*FetchResult, error)
+	// OnCaller runs the fetch on the goroutine of the Fill that starts it,
+	// rather than on a goroutine of its own, and copies a small body
+	// (up to inlineBody bytes, of known length) there too: one goroutine
+	// start and hand-over less per miss (bench/FILL-RESULTS.md). The fill
+	// is still shared and still detached from the caller's context; what
+	// changes is that this caller's Fill returns only once the headers
+	// are in (with ctx's cause then, if ctx ended meanwhile), not as soon
+	// as ctx ends.
+	OnCaller bool
 }
+
+// inlineBody is the largest body an OnCaller fill copies before its
+// Fill returns; a larger one streams from a goroutine of its own. A body
+// this small nearly always arrives with the head, and the edge's HTTP/1.1
+// writer holds one this small until the end anyway (fastpath's
+// bufferBeforeChunking), so the viewer sees no difference.
+const inlineBody = 2 << 10
 
 // Stream is one caller's view of a Fill: the response metadata and the
 // body as it arrives. A Stream is used by one goroutine; Close it when
@@ -177,16 +193,33 @@ func (c *Cache) Fill(ctx context.Context, r *FillRequest) (*Stream, error) {
 		if timeout <= 0 {
 			timeout = c.timeout
 		}
-		f.ctx = fillContext{values: context.WithoutCancel(ctx), deadline: time.Now().Add(timeout)}
-		go c.run(&f.ctx, f.ctx.cancel, f, r.Fetch)
+		f.ctx = fillContext{values: ctx, deadline: time.Now().Add(timeout)}
+		if !r.OnCaller {
+			go c.run(f, r.Fetch)
+		} else if c.runHead(f, r.Fetch) {
+			if f.meta.Size >= 0 && f.meta.Size <= inlineBody {
+				c.runBody(f)
+			} else {
+				go c.runBody(f)
+			}
+		}
 	} else {
 		c.joins.Add(1)
 	}
-	select {
-	case <-f.ready:
-	case <-ctx.Done():
-		s.Close()
-		return nil, context.Cause(ctx)
+	if leader && r.OnCaller {
+		// The headers are in (f.ready is closed): no select, whose
+		// ctx.Done would allocate the viewer context's channel.
+		if ctx.Err() != nil {
+			s.Close()
+			return nil, context.Cause(ctx)
+		}
+	} else {
+		select {
+		case <-f.ready:
+		case <-ctx.Done():
+			s.Close()
+			return nil, context.Cause(ctx)
+		}
 	}
 	if f.err != nil {
 		s.Close()
@@ -214,15 +247,15 @@ func (c *Cache) Fill(ctx context.Context, r *FillRequest) (*Stream, error) {
 type fillContextKey struct{}
 
 // fillContext is the context a collapsed fill's Fetch runs on: the
-// viewer's values without its cancellation (context.WithoutCancel),
-// marked as a fill's (IsFillContext), ending at its deadline or when the
+// viewer's values without its cancellation (as context.WithoutCancel,
+// without allocating one), marked as a fill's (IsFillContext), ending at its deadline or when the
 // fill is over. It is context.WithTimeout without the timer until
 // something asks for Done: the plain-HTTP origin client bounds its I/O
 // by the deadline and never does, and the timer and the three contexts
 // WithTimeout(WithValue(WithoutCancel(ctx))) cost were a twelfth of a
 // miss's allocations.
 type fillContext struct {
-	values   context.Context // WithoutCancel(viewer's context)
+	values   context.Context // the viewer's context, for its values only
 	deadline time.Time
 
 	mu    sync.Mutex
@@ -400,6 +433,7 @@ type fill struct {
 	ctx         fillContext
 	firstReader [1]*Stream
 	firstChunk  [1][]byte
+	body        io.ReadCloser // the origin's, between runHead and runBody
 }
 
 // waitLocked returns a channel that is closed on the next change.
@@ -520,23 +554,45 @@ func (c *Cache) forget(f *fill) {
 }
 
 // run performs the fetch of fill f and copies its body.
-func (c *Cache) run(ctx context.Context, cancel context.CancelFunc, f *fill, fetch func(context.Context) (*FetchResult, error)) {
-	defer cancel()
+func (c *Cache) run(f *fill, fetch func(context.Context) (*FetchResult, error)) {
+	if c.runHead(f, fetch) {
+		c.runBody(f)
+	}
+}
+
+// runHead performs the fetch of fill f and publishes its result (f.ready);
+// it reports whether there is a body to copy (runBody). A fetch that
+// panics fails the fill first, so that its waiters do not wait forever.
+func (c *Cache) runHead(f *fill, fetch func(context.Context) (*FetchResult, error)) bool {
+	ctx := &f.ctx
+	published := false
+	defer func() {
+		if !published {
+			if f.body != nil {
+				f.body.Close()
+			}
+			c.forget(f)
+			f.err = errFetchPanicked
+			close(f.ready)
+			ctx.cancel()
+		}
+	}()
 	res, err := fetch(ctx)
 	if err == nil && res == nil {
 		err = errors.New("cache: fetch returned no result")
 	}
 	if err != nil {
+		published = true
 		c.forget(f)
 		f.err = err
 		close(f.ready)
-		return
+		ctx.cancel()
+		return false
 	}
-	body := res.Body
-	if body == nil {
-		body = http.NoBody
+	f.body = res.Body
+	if f.body == nil {
+		f.body = http.NoBody
 	}
-	defer body.Close()
 
 	f.meta = c.meta(f.distID, f.path, res)
 	f.cacheable = res.Cacheable
@@ -565,9 +621,19 @@ func (c *Cache) run(ctx context.Context, cancel context.CancelFunc, f *fill, fet
 	if window {
 		c.forget(f) // its early bytes will be dropped: nobody else may join
 	}
+	published = true
 	close(f.ready)
+	return true
+}
 
-	err = f.copyBody(ctx, body, size)
+// errFetchPanicked is the error of a fill whose fetch panicked.
+var errFetchPanicked = errors.New("cache: fetch panicked")
+
+// runBody copies the body of fill f and stores it.
+func (c *Cache) runBody(f *fill) {
+	defer f.ctx.cancel()
+	defer f.body.Close()
+	err := f.copyBody(&f.ctx, f.body, f.meta.Size)
 
 	f.mu.Lock()
 	f.done = true

@@ -920,3 +920,226 @@ func TestCache_Fill_fetchContext(t *testing.T) {
 		})
 	}
 }
+
+// onCallerRequest is request(key, o) with the fetch on the caller
+// (FillRequest.OnCaller); onCaller reports, per fetch, whether it ran
+// on the goroutine of a Fill call.
+func onCallerRequest(key string, o *origin, onCaller *atomic.Int64) *cache.FillRequest {
+	r := request(key, o)
+	r.OnCaller = true
+	fetch := r.Fetch
+	r.Fetch = func(ctx context.Context) (*cache.FetchResult, error) {
+		if calledFromFill() {
+			onCaller.Add(1)
+		}
+		return fetch(ctx)
+	}
+	return r
+}
+
+// calledFromFill reports whether cache.(*Cache).Fill is on the stack.
+func calledFromFill() bool {
+	pcs := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(1, pcs)])
+	for {
+		f, more := frames.Next()
+		if strings.HasSuffix(f.Function, "cache.(*Cache).Fill") {
+			return true
+		}
+		if !more {
+			return false
+		}
+	}
+}
+
+// An OnCaller fill runs its fetch on the Fill caller's goroutine, has the
+// small body in when Fill returns, and is still shared by the requests
+// that join it meanwhile and stored.
+func TestCache_Fill_onCallerRunsOnTheCaller(t *testing.T) {
+	want := cachetest.Body("small", 1024)
+	o := &origin{body: bytesBody(want), size: int64(len(want)), cacheable: true, hold: make(chan struct{})}
+	c := newCache(t, false, cache.Config{})
+	key := cachetest.Key("E1", "/oncaller")
+	var onCaller atomic.Int64
+
+	leader := make(chan *cache.Stream, 1)
+	go func() {
+		s, err := c.Fill(t.Context(), onCallerRequest(key, o, &onCaller))
+		if err != nil {
+			t.Error(err)
+		}
+		leader <- s
+	}()
+	for c.Stats().Fills == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	waiter := make(chan *cache.Stream, 1)
+	go func() {
+		s, err := c.Fill(t.Context(), onCallerRequest(key, o, &onCaller))
+		if err != nil {
+			t.Error(err)
+		}
+		waiter <- s
+	}()
+	waitJoins(t, c, 1)
+	close(o.hold)
+	for _, ch := range []chan *cache.Stream{leader, waiter} {
+		s := <-ch
+		if s == nil {
+			t.FailNow()
+		}
+		if got := readAll(t, s); !bytes.Equal(got, want) {
+			t.Errorf("got %d bytes, want %d", len(got), len(want))
+		}
+	}
+	if n := o.calls.Load(); n != 1 {
+		t.Errorf("fetches = %d, want 1 (collapsed)", n)
+	}
+	if n := onCaller.Load(); n != 1 {
+		t.Errorf("fetches on a Fill caller's goroutine = %d, want 1", n)
+	}
+	if e, ok := c.Lookup(key); !ok || e.Meta.Size != int64(len(want)) {
+		t.Fatal("not stored")
+	}
+	if n := c.Stats().InFlight; n != 0 {
+		t.Errorf("in flight after the leader's Fill returned: %d", n)
+	}
+}
+
+// The leader of an OnCaller fill whose viewer leaves before the headers
+// gets its context's cause once they are in; the fill goes on for the
+// request that joined it and is stored.
+func TestCache_Fill_onCallerLeaderLeaves(t *testing.T) {
+	want := cachetest.Body("left", 1024)
+	o := &origin{body: bytesBody(want), size: int64(len(want)), cacheable: true, hold: make(chan struct{})}
+	c := newCache(t, false, cache.Config{})
+	key := cachetest.Key("E1", "/oncaller-leave")
+	var onCaller atomic.Int64
+
+	ctx, cancel := context.WithCancel(t.Context())
+	leaderErr := make(chan error, 1)
+	go func() {
+		_, err := c.Fill(ctx, onCallerRequest(key, o, &onCaller))
+		leaderErr <- err
+	}()
+	for c.Stats().Fills == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	waiter := make(chan *cache.Stream, 1)
+	go func() {
+		s, err := c.Fill(t.Context(), onCallerRequest(key, o, &onCaller))
+		if err != nil {
+			t.Error(err)
+		}
+		waiter <- s
+	}()
+	waitJoins(t, c, 1)
+	cancel()
+	select {
+	case err := <-leaderErr:
+		t.Fatalf("leader's Fill returned (%v) before the headers: its goroutine runs the fetch", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	close(o.hold)
+	if err := <-leaderErr; !errors.Is(err, context.Canceled) {
+		t.Errorf("leader Fill = %v, want context.Canceled", err)
+	}
+	s := <-waiter
+	if s == nil {
+		t.FailNow()
+	}
+	if got := readAll(t, s); !bytes.Equal(got, want) {
+		t.Fatalf("waiter got %d bytes", len(got))
+	}
+	waitIdle(t, c)
+	if e, ok := c.Lookup(key); !ok || e.Meta.Size != int64(len(want)) {
+		t.Fatal("fill not stored after its first caller left")
+	}
+	if o.calls.Load() != 1 || onCaller.Load() != 1 {
+		t.Errorf("fetches = %d, on the caller %d; want 1, 1", o.calls.Load(), onCaller.Load())
+	}
+}
+
+// A body larger than inlineBody streams from a goroutine of its own: the
+// OnCaller leader's Fill returns with the headers, and the first bytes
+// are readable while the rest has not arrived.
+func TestCache_Fill_onCallerLargeBodyStreams(t *testing.T) {
+	g, want := newGated(10, 1000)
+	o := &origin{body: func() io.ReadCloser { return g }, size: int64(len(want)), cacheable: true}
+	c := newCache(t, false, cache.Config{})
+	key := cachetest.Key("E1", "/oncaller-large")
+	var onCaller atomic.Int64
+
+	s, err := c.Fill(t.Context(), onCallerRequest(key, o, &onCaller))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.gate <- struct{}{} // only the first chunk is available
+	buf := make([]byte, 1000)
+	if _, err := io.ReadFull(s, buf); err != nil || !bytes.Equal(buf, want[:1000]) {
+		t.Fatalf("first chunk: %v", err)
+	}
+	for range 9 {
+		g.gate <- struct{}{}
+	}
+	if rest := readAll(t, s); !bytes.Equal(rest, want[1000:]) {
+		t.Error("rest differs")
+	}
+	waitIdle(t, c)
+	if e, ok := c.Lookup(key); !ok || e.Meta.Size != int64(len(want)) {
+		t.Fatal("not stored")
+	}
+	if onCaller.Load() != 1 {
+		t.Error("the fetch did not run on the caller")
+	}
+}
+
+// A fetch that panics on the caller's goroutine panics there (as any
+// panic of a handler), after failing the fill: the request that joined
+// it gets an error instead of waiting forever, and the next Fill fetches
+// again.
+func TestCache_Fill_onCallerFetchPanics(t *testing.T) {
+	c := newCache(t, false, cache.Config{})
+	key := cachetest.Key("E1", "/oncaller-panic")
+	hold := make(chan struct{})
+	panicky := &cache.FillRequest{Key: key, DistID: "E1", Path: "/oncaller-panic", OnCaller: true,
+		Fetch: func(context.Context) (*cache.FetchResult, error) {
+			<-hold
+			panic("fetch bug")
+		}}
+	recovered := make(chan any, 1)
+	go func() {
+		defer func() { recovered <- recover() }()
+		c.Fill(t.Context(), panicky)
+	}()
+	for c.Stats().Fills == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	want := cachetest.Body("after", 100)
+	o := &origin{body: bytesBody(want), size: int64(len(want)), cacheable: true}
+	waiterErr := make(chan error, 1)
+	go func() {
+		_, err := c.Fill(t.Context(), request(key, o))
+		waiterErr <- err
+	}()
+	waitJoins(t, c, 1)
+	close(hold)
+	if p := <-recovered; p != "fetch bug" {
+		t.Errorf("leader recovered %v, want the fetch's panic", p)
+	}
+	select {
+	case err := <-waiterErr:
+		if err == nil {
+			t.Error("waiter of a panicked fetch got no error")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("waiter of a panicked fetch still waits")
+	}
+	s, err := c.Fill(t.Context(), request(key, o))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, s); !bytes.Equal(got, want) {
+		t.Errorf("next fill got %d bytes", len(got))
+	}
+}

@@ -187,6 +187,9 @@ func (x *exchange) staleOnError(stale *cache.Entry, err error) (_ response, ok b
 func (x *exchange) fillRequest(stale *cache.Entry, revalidated *atomic.Bool) *cache.FillRequest {
 	return &cache.FillRequest{
 		Key: x.key, DistID: x.dist.ID, Path: x.purgePath(), Timeout: fillTimeout,
+		// The viewer's goroutine runs the fetch it leads: the handler
+		// waits for the headers either way.
+		OnCaller: true,
 		Fetch: func(ctx context.Context) (*cache.FetchResult, error) {
 			method := x.r.Method
 			if method == http.MethodHead {

@@ -129,7 +129,7 @@ func BenchmarkHit1KiBSigned(b *testing.B) {
 // serveLikeTheProduct serves s on a loopback listener through
 // fastpath.Server, as `openfront serve` does on its plain-HTTP edge
 // listener, and returns its base URL.
-func serveLikeTheProduct(b *testing.B, s *edge.Server) string {
+func serveLikeTheProduct(b testing.TB, s *edge.Server) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)

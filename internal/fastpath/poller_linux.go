@@ -83,7 +83,7 @@ func (p *poller) park(c *conn, out []byte, received time.Time) bool {
 		return false
 	}
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(c.fd)}
-	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
+	if err := epollCtl(p.epfd, syscall.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
 		p.mu.Unlock()
 		return false
 	}
@@ -100,7 +100,7 @@ func (p *poller) park(c *conn, out []byte, received time.Time) bool {
 
 // release hands a connection back to its goroutine (p.mu held).
 func (p *poller) release(c *conn) {
-	syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
+	epollCtl(p.epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
 	p.conns[c.fd] = nil
 	p.parked--
 	p.handbacks++

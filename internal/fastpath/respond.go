@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"openfront/internal/rawio"
 )
 
 // serveHTTP runs Fallback's handler for a request the fast path parsed but
@@ -50,7 +52,7 @@ func (c *conn) serveHTTP(r *Request, head []byte, remote string, spare []byte) (
 	}
 
 	bw := writerPool.Get().(*bufio.Writer)
-	bw.Reset(c.nc)
+	bw.Reset(c.responseConn())
 	defer func() {
 		bw.Reset(nil)
 		writerPool.Put(bw)
@@ -77,6 +79,21 @@ func (c *conn) serveHTTP(r *Request, head []byte, remote string, spare []byte) (
 	keepAlive = finished && !gone && !w.closeAfter && w.err == nil &&
 		(req.Method == http.MethodHead || w.contentLength == -1 || !bodyAllowed(w.status) || w.written == w.contentLength)
 	return keepAlive, read
+}
+
+// responseConn is what a declined request's response is written to: the
+// connection, or on a plain TCP connection its raw form (package rawio:
+// a miss then enters no system call the scheduler is told about).
+func (c *conn) responseConn() io.Writer {
+	if c.tls != nil {
+		return c.nc
+	}
+	if c.raw == nil {
+		if c.raw = rawio.New(c.nc); c.raw == nil {
+			return c.nc
+		}
+	}
+	return c.raw
 }
 
 // backgroundRead waits for bytes (a pipelined next request) or the end of

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"openfront/internal/rawio"
 )
 
 // Handler answers the requests it can serve at once, from memory.
@@ -236,6 +238,7 @@ type conn struct {
 	fd     int
 	wake   chan struct{}
 	bufs   *buffers
+	raw    *rawio.Conn // made by the first declined request (respond.go)
 	remote string
 	req    Request
 	res    resume

@@ -16,13 +16,16 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"openfront/internal/rawio"
 )
 
 // The plain-HTTP client: GET and HEAD without a body to a custom origin
 // over HTTP, the requests every cache miss makes. net/http's Transport
 // runs two goroutines per connection and hands each request and response
 // between them and the caller; here the fill's goroutine writes the
-// request (one write) and reads the response itself, on a pooled
+// request (one write) and reads the response itself (both without the
+// scheduler's system call bookkeeping: package rawio), on a pooled
 // persistent connection. Everything else (HTTPS, gRPC, request bodies,
 // other methods, SigV4-signed S3 requests) stays on the Transport.
 //
@@ -77,9 +80,10 @@ type h1Pool struct {
 
 type h1Conn struct {
 	nc     net.Conn
-	br     *bufio.Reader
-	buf    []byte    // request head being written, then response head being read
-	idleAt time.Time // when it went back to the pool
+	w      io.Writer     // nc, or its raw form (package rawio)
+	br     *bufio.Reader // reads nc, or its raw form
+	buf    []byte        // request head being written, then response head being read
+	idleAt time.Time     // when it went back to the pool
 }
 
 func (c *Client) poolFor(k h1Key) *h1Pool {
@@ -128,7 +132,13 @@ func (p *h1Pool) get(ctx context.Context, deadline time.Time, fresh bool) (conn 
 	if err != nil {
 		return nil, false, err
 	}
-	return &h1Conn{nc: nc, br: bufio.NewReaderSize(nc, 16<<10), buf: make([]byte, 0, 1024)}, false, nil
+	conn = &h1Conn{nc: nc, w: nc, buf: make([]byte, 0, 1024)}
+	var r io.Reader = nc
+	if raw := rawio.New(nc); raw != nil {
+		conn.w, r = raw, raw
+	}
+	conn.br = bufio.NewReaderSize(r, 16<<10)
+	return conn, false, nil
 }
 
 // CloseIdleConnections closes the idle pooled connections to every origin.
@@ -340,7 +350,7 @@ func (e *h1Exchange) timeoutCause(err error) error {
 func (e *h1Exchange) send(conn *h1Conn, deadline time.Time) (*http.Response, error) {
 	b := conn.buf // the request, built by roundTrip
 	conn.nc.SetDeadline(deadline)
-	if _, err := conn.nc.Write(b); err != nil {
+	if _, err := conn.w.Write(b); err != nil {
 		return nil, staleIf(err, true)
 	}
 	interims, interimBytes, continues := 0, 0, 0

@@ -21,6 +21,13 @@ func footprint(t *testing.T, n, size int, header func(i int, date string) http.H
 	if err != nil {
 		t.Fatal(err)
 	}
+	heap, weight, _ = footprintObjects(t, s, n, size, header)
+	return heap, weight
+}
+
+// footprintObjects is footprint in s, and also returns the heap objects
+// each stored object holds (its key and body included).
+func footprintObjects(t *testing.T, s *memory.Storage, n, size int, header func(i int, date string) http.Header) (heap, weight, objects float64) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -46,7 +53,36 @@ func footprint(t *testing.T, n, size int, header func(i int, date string) http.H
 	}
 	runtime.KeepAlive(s)
 	heap = float64(after.HeapAlloc-before.HeapAlloc)/float64(n) - float64(size)
-	return heap, float64(u.Bytes)/float64(n) - float64(size)
+	objects = float64(after.HeapObjects-before.HeapObjects) / float64(n)
+	return heap, float64(u.Bytes)/float64(n) - float64(size), objects
+}
+
+// Each stored object is four heap objects: its key, its body, otter's
+// node, and the item with the header's values in it (the header's names
+// and its recurring values are shared). The garbage collector marks every
+// one of them each cycle, so with 100,000 small objects cached each one
+// more costs every miss (bench/FILL-RESULTS.md).
+func TestObjectsPerEntry(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		header func(int, string) http.Header
+		max    float64
+	}{
+		{"bench", benchHeader, 4.1},
+		// The per-object ETag and Last-Modified are one more: the bytes
+		// of values the header owns.
+		{"typical", typicalHeader, 5.1},
+	} {
+		s, err := memory.New(1 << 40)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, objects := footprintObjects(t, s, 20_000, 1024, tc.header)
+		t.Logf("%s header: %.2f heap objects per stored object", tc.name, objects)
+		if objects > tc.max {
+			t.Errorf("%s header: %.2f heap objects per stored object, want at most %.1f", tc.name, objects, tc.max)
+		}
+	}
 }
 
 // benchHeader is what bench/origin sends, as the edge stores it.

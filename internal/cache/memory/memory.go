@@ -33,6 +33,76 @@ type item struct {
 // bytes returns the body.
 func (it *item) bytes() []byte { return unsafe.Slice(it.body, it.meta.Size) }
 
+// itemWith is an item with the array of its header's values after it: one
+// allocation where an item and the values' array were two, so the garbage
+// collector marks one object fewer per entry (with 100,000 small objects
+// cached, marking them is most of a miss's GC cost: bench/FILL-RESULTS.md).
+// V is [n]string for exactly n values, so that it takes no more memory
+// than the two allocations did (size classes step by 16 bytes up to 256).
+type itemWith[V any] struct {
+	item
+	vals V
+}
+
+// newItem returns an item and room for n header values in the same
+// allocation (none past 16 values: the rare long header keeps its own
+// array).
+func newItem(n int) (*item, []string) {
+	switch n {
+	case 0:
+		return new(item), nil
+	case 1:
+		x := new(itemWith[[1]string])
+		return &x.item, x.vals[:]
+	case 2:
+		x := new(itemWith[[2]string])
+		return &x.item, x.vals[:]
+	case 3:
+		x := new(itemWith[[3]string])
+		return &x.item, x.vals[:]
+	case 4:
+		x := new(itemWith[[4]string])
+		return &x.item, x.vals[:]
+	case 5:
+		x := new(itemWith[[5]string])
+		return &x.item, x.vals[:]
+	case 6:
+		x := new(itemWith[[6]string])
+		return &x.item, x.vals[:]
+	case 7:
+		x := new(itemWith[[7]string])
+		return &x.item, x.vals[:]
+	case 8:
+		x := new(itemWith[[8]string])
+		return &x.item, x.vals[:]
+	case 9:
+		x := new(itemWith[[9]string])
+		return &x.item, x.vals[:]
+	case 10:
+		x := new(itemWith[[10]string])
+		return &x.item, x.vals[:]
+	case 11:
+		x := new(itemWith[[11]string])
+		return &x.item, x.vals[:]
+	case 12:
+		x := new(itemWith[[12]string])
+		return &x.item, x.vals[:]
+	case 13:
+		x := new(itemWith[[13]string])
+		return &x.item, x.vals[:]
+	case 14:
+		x := new(itemWith[[14]string])
+		return &x.item, x.vals[:]
+	case 15:
+		x := new(itemWith[[15]string])
+		return &x.item, x.vals[:]
+	case 16:
+		x := new(itemWith[[16]string])
+		return &x.item, x.vals[:]
+	}
+	return new(item), nil // the values stay in the header's own array
+}
+
 // Storage is the in-memory tier: an otter W-TinyLFU cache weighted by bytes.
 type Storage struct {
 	c *otter.Cache[string, *item]
@@ -47,12 +117,23 @@ func New(maxBytes int64) (*Storage, error) {
 	c, err := otter.New(&otter.Options[string, *item]{
 		MaximumWeight: uint64(maxBytes),
 		Weigher:       weigh,
+		Executor:      runMaintenance,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("memory cache: %w", err)
 	}
 	return &Storage{c: c}, nil
 }
+
+// runMaintenance runs otter's maintenance (applying buffered writes and
+// reads to its eviction policy, evicting) on the goroutine that triggered
+// it, the one storing an object, instead of otter's default of a new
+// goroutine each time: with the edge's fills stored one at a time that
+// was a goroutine start and hand-over per cache miss (bench/FILL-RESULTS.md).
+// The work is the same, and bounded per run by otter's buffers. The
+// tier registers no deletion listener, the other thing otter would run
+// here.
+func runMaintenance(fn func()) { fn() }
 
 func weigh(key string, it *item) uint32 {
 	w := uint64(len(key)) + uint64(it.meta.Size) + uint64(it.meta.Weight()) + entryOverhead
@@ -74,7 +155,9 @@ func (s *Storage) Put(key string, m *cache.Meta, body []byte) error {
 	if m.Size != int64(len(body)) {
 		return cache.ErrSizeMismatch
 	}
-	it := &item{meta: *m, body: unsafe.SliceData(body)}
+	it, vals := newItem(m.Header.Len())
+	it.meta, it.body = *m, unsafe.SliceData(body)
+	it.meta.Header = m.Header.CopiedInto(vals)
 	// DistID and Path are usually substrings of the key (the edge builds
 	// the key from them); share the key's bytes instead of keeping copies.
 	it.meta.DistID = within(key, it.meta.DistID)

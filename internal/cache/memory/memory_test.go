@@ -1,6 +1,9 @@
 package memory_test
 
 import (
+	"fmt"
+	"net/http"
+	"reflect"
 	"testing"
 
 	"openfront/internal/cache"
@@ -36,6 +39,33 @@ func TestBodyIdentity(t *testing.T) {
 		}
 		if len(b) > 0 && &e.Body[0] != &b[0] {
 			t.Fatalf("%s: body was copied", key)
+		}
+	}
+}
+
+// Headers of every length come back as they were stored, whether their
+// values go in the item's allocation (up to 16) or stay in their own.
+func TestHeaderLengths(t *testing.T) {
+	s, err := memory.New(1 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := range 20 {
+		h := http.Header{}
+		for i := range n {
+			h.Add(fmt.Sprintf("X-Field-%02d", i/2), fmt.Sprintf("value %d of %d", i, n))
+		}
+		key := fmt.Sprintf("k%d", n)
+		m := &cache.Meta{Status: 200, Header: cache.MakeHeader(h), Size: 1}
+		if err := s.Put(key, m, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		e, ok := s.Get(key)
+		if !ok {
+			t.Fatalf("%d fields: not stored", n)
+		}
+		if got := e.Meta.Header.Clone(); !reflect.DeepEqual(got, h) && !(n == 0 && len(got) == 0) {
+			t.Errorf("%d fields: got %v, want %v", n, got, h)
 		}
 	}
 }

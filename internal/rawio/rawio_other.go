@@ -1,0 +1,8 @@
+//go:build !linux
+
+package rawio
+
+const supported = false
+
+func (o *op) read(fd uintptr) bool  { return true }
+func (o *op) write(fd uintptr) bool { return true }
