@@ -307,11 +307,14 @@ What the figures come from (perf record -e cpu-clock on the server, this session
   headroom at max(16 MiB, 10% of live) for RSS; with 100,000 objects cached a cycle every 16 MiB of
   garbage marks the whole cache: GC (background marking, assists, sweeping) is about a quarter of the
   CPU of a miss, so each byte of garbage per miss counts. Misses to plain-HTTP origins go through
-  internal/origin's own HTTP/1.1 client (one goroutine per fill, one write per request; net/http's
-  Transport took two goroutine hand-offs and 54 allocations per fetch), and the fast path hands a
-  declined request to the edge's handler without parsing it a second time. Per miss, the rest is
-  syscalls (the loopback writes carry the receiver's TCP processing), the fill goroutine, and the
-  fast path's background read for handlers that run longer than 5 ms. nginx keeps its cache in files: on this machine's disk, creating
+  internal/origin's own HTTP/1.1 client, run on the viewer's goroutine (no goroutine is started per
+  miss; one write per request; net/http's Transport took two goroutine hand-offs and 54 allocations
+  per fetch), and the fast path hands a declined request to the edge's handler without parsing it a
+  second time. The miss path's socket calls bypass the scheduler's system call bookkeeping
+  (internal/rawio), which kept the runtime's monitor thread polling. Per miss, the rest is syscalls
+  (the loopback writes carry the receiver's TCP processing), about 45 small allocations, and the
+  hand-over of the connection from the epoll loop to its goroutine and back; bench/FILL-RESULTS.md
+  has the measurements. nginx keeps its cache in files: on this machine's disk, creating
   100,000 of them costs nginx's process far more kernel time per miss (inode and journal work) than
   on tmpfs, which is why `nginx-tmpfs` is measured too.
 - Hits are measured on instances whose cache holds only the hit object; each miss round starts a
