@@ -952,6 +952,34 @@ func calledFromFill() bool {
 	}
 }
 
+// fillResult is what one Fill returned.
+type fillResult struct {
+	s   *cache.Stream
+	err error
+}
+
+// leaderAndWaiter starts an OnCaller Fill of key under ctx (the leader)
+// and, once its fetch has begun, a second one under the test's context
+// that joins it; it returns where each Fill's result arrives.
+func leaderAndWaiter(t *testing.T, ctx context.Context, c *cache.Cache, key string, o *origin, onCaller *atomic.Int64) (leader, waiter <-chan fillResult) {
+	t.Helper()
+	fill := func(ctx context.Context) <-chan fillResult {
+		ch := make(chan fillResult, 1)
+		go func() {
+			s, err := c.Fill(ctx, onCallerRequest(key, o, onCaller))
+			ch <- fillResult{s, err}
+		}()
+		return ch
+	}
+	leader = fill(ctx)
+	for c.Stats().Fills == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	waiter = fill(t.Context())
+	waitJoins(t, c, 1)
+	return leader, waiter
+}
+
 // An OnCaller fill runs its fetch on the Fill caller's goroutine, has the
 // small body in when Fill returns, and is still shared by the requests
 // that join it meanwhile and stored.
@@ -962,33 +990,14 @@ func TestCache_Fill_onCallerRunsOnTheCaller(t *testing.T) {
 	key := cachetest.Key("E1", "/oncaller")
 	var onCaller atomic.Int64
 
-	leader := make(chan *cache.Stream, 1)
-	go func() {
-		s, err := c.Fill(t.Context(), onCallerRequest(key, o, &onCaller))
-		if err != nil {
-			t.Error(err)
-		}
-		leader <- s
-	}()
-	for c.Stats().Fills == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	waiter := make(chan *cache.Stream, 1)
-	go func() {
-		s, err := c.Fill(t.Context(), onCallerRequest(key, o, &onCaller))
-		if err != nil {
-			t.Error(err)
-		}
-		waiter <- s
-	}()
-	waitJoins(t, c, 1)
+	leader, waiter := leaderAndWaiter(t, t.Context(), c, key, o, &onCaller)
 	close(o.hold)
-	for _, ch := range []chan *cache.Stream{leader, waiter} {
-		s := <-ch
-		if s == nil {
-			t.FailNow()
+	for _, ch := range []<-chan fillResult{leader, waiter} {
+		r := <-ch
+		if r.err != nil {
+			t.Fatal(r.err)
 		}
-		if got := readAll(t, s); !bytes.Equal(got, want) {
+		if got := readAll(t, r.s); !bytes.Equal(got, want) {
 			t.Errorf("got %d bytes, want %d", len(got), len(want))
 		}
 	}
@@ -1017,38 +1026,22 @@ func TestCache_Fill_onCallerLeaderLeaves(t *testing.T) {
 	var onCaller atomic.Int64
 
 	ctx, cancel := context.WithCancel(t.Context())
-	leaderErr := make(chan error, 1)
-	go func() {
-		_, err := c.Fill(ctx, onCallerRequest(key, o, &onCaller))
-		leaderErr <- err
-	}()
-	for c.Stats().Fills == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	waiter := make(chan *cache.Stream, 1)
-	go func() {
-		s, err := c.Fill(t.Context(), onCallerRequest(key, o, &onCaller))
-		if err != nil {
-			t.Error(err)
-		}
-		waiter <- s
-	}()
-	waitJoins(t, c, 1)
+	leader, waiter := leaderAndWaiter(t, ctx, c, key, o, &onCaller)
 	cancel()
 	select {
-	case err := <-leaderErr:
-		t.Fatalf("leader's Fill returned (%v) before the headers: its goroutine runs the fetch", err)
+	case r := <-leader:
+		t.Fatalf("leader's Fill returned (%v) before the headers: its goroutine runs the fetch", r.err)
 	case <-time.After(20 * time.Millisecond):
 	}
 	close(o.hold)
-	if err := <-leaderErr; !errors.Is(err, context.Canceled) {
-		t.Errorf("leader Fill = %v, want context.Canceled", err)
+	if r := <-leader; !errors.Is(r.err, context.Canceled) {
+		t.Errorf("leader Fill = %v, want context.Canceled", r.err)
 	}
-	s := <-waiter
-	if s == nil {
-		t.FailNow()
+	r := <-waiter
+	if r.err != nil {
+		t.Fatal(r.err)
 	}
-	if got := readAll(t, s); !bytes.Equal(got, want) {
+	if got := readAll(t, r.s); !bytes.Equal(got, want) {
 		t.Fatalf("waiter got %d bytes", len(got))
 	}
 	waitIdle(t, c)
