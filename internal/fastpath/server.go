@@ -464,6 +464,12 @@ func (c *conn) serve() {
 			c.deadline = time.Time{} // it may have passed while parked: set it again
 			continue
 		}
+		if s.closing.Load() {
+			// Checked again after the deadline was set: Shutdown sets
+			// closing, then a past read deadline, so a connection that
+			// missed the first check has its read woken by that deadline.
+			return
+		}
 		var n int
 		var err error
 		if c.raw != nil {
