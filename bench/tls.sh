@@ -312,8 +312,9 @@ What the figures come from (perf record -e cpu-clock on the server, this session
   per fetch), and the fast path hands a declined request to the edge's handler without parsing it a
   second time. The miss path's socket calls bypass the scheduler's system call bookkeeping
   (internal/rawio), which kept the runtime's monitor thread polling. Per miss, the rest is syscalls
-  (the loopback writes carry the receiver's TCP processing), about 45 small allocations, and the
-  hand-over of the connection from the epoll loop to its goroutine and back; bench/FILL-RESULTS.md
+  (the loopback writes carry the receiver's TCP processing), and about 45 small allocations (a
+  connection that just had a miss waits for its next request on its goroutine, not in the epoll
+  loop, which saved the two hand-overs per miss between them); bench/FILL-RESULTS.md
   has the measurements. nginx keeps its cache in files: on this machine's disk, creating
   100,000 of them costs nginx's process far more kernel time per miss (inode and journal work) than
   on tmpfs, which is why `nginx-tmpfs` is measured too.

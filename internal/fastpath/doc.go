@@ -111,6 +111,17 @@
 // does is preempted the hard way, and the P's other goroutines would
 // wait for that). bench/EPOLL-RESULTS.md has the measurements.
 //
+// A connection whose last request was declined (a miss, most often)
+// does not park: its goroutine waits for the next request itself, with
+// the raw read of package rawio. Parking it would cost two epoll_ctl
+// calls, a parse and a declined ServeFast in the loop, and two goroutine
+// switches when its next request is a miss again, as it tends to be
+// during a fill (bench/FILL-RESULTS.md: about 8% of a cold fill's
+// CPU). Waiting there holds nothing a parked connection does not hold
+// (its buffers and its goroutine stay with it either way), and the
+// read deadline bounds it like any goroutine read. After its next fast
+// hit it parks again.
+//
 // The loop keeps only that steady state. Anything else (a partial head,
 // a request Handler declines or parse does not take, a body written in
 // place, from writevSize up, Connection: close, a write the socket does

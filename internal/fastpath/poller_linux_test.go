@@ -398,3 +398,156 @@ func TestPoller_shutdownWhileAccepting(t *testing.T) {
 		t.Errorf("Serve returned %v", err)
 	}
 }
+
+// expectMiss reads the fallback handler's answer to GET path.
+func expectMiss(t *testing.T, br *bufio.Reader, path string) {
+	t.Helper()
+	if resp, body := readResponse(t, br); resp.Header.Get("X-Path") != "net/http" || body != "GET "+path+" 0 " {
+		t.Fatalf("%s: %s %q, want net/http's answer", path, resp.Header.Get("X-Path"), body)
+	}
+}
+
+// expectStays checks that no connection is parked in the loop a while
+// after the last answer (the connection waits on its goroutine) and that
+// the loop handed connections back handbacks times in all.
+func expectStays(t *testing.T, s *Server, handbacks int) {
+	t.Helper()
+	time.Sleep(30 * time.Millisecond) // a park would have happened by now
+	if parked, hb := loopState(s); parked != 0 || hb != handbacks {
+		t.Fatalf("%d connections parked, %d handed back; want 0 parked (waiting on the goroutine), %d handed back", parked, hb, handbacks)
+	}
+}
+
+// A connection whose last request was declined (a miss) waits for the
+// next one on its own goroutine, not in the epoll loop: a following miss
+// then costs no hand-back from the loop. After a fast hit it parks again.
+// Each case starts with the connection parked after a hit, then sends a
+// miss (one hand-back from the loop).
+func TestPoller_staysAfterMiss(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*Server)
+		run  func(t *testing.T, s *Server, c net.Conn, br *bufio.Reader)
+	}{
+		{name: "misses are read on the goroutine, a hit parks", run: func(t *testing.T, s *Server, c net.Conn, br *bufio.Reader) {
+			for i := range 5 {
+				io.WriteString(c, get("/miss/"+strconv.Itoa(i)))
+				expectMiss(t, br, "/miss/"+strconv.Itoa(i))
+				expectStays(t, s, 1)
+			}
+			io.WriteString(c, get("/fast/4"))
+			expectFast(t, br, 4)
+			waitParked(t, s, 1)
+			io.WriteString(c, get("/fast/5")) // answered by the loop
+			expectFast(t, br, 5)
+			if _, hb := loopState(s); hb != 1 {
+				t.Errorf("handed back %d times, want 1", hb)
+			}
+			if st := s.Stats(); st.Served != 3 || st.Declined != 6 || st.HandedOver != 0 {
+				t.Errorf("stats %+v", st)
+			}
+		}},
+		{name: "pipelined: the last request decides", run: func(t *testing.T, s *Server, c net.Conn, br *bufio.Reader) {
+			io.WriteString(c, get("/fast/1")+get("/miss/a")+get("/fast/2"))
+			expectFast(t, br, 1)
+			expectMiss(t, br, "/miss/a")
+			expectFast(t, br, 2)
+			waitParked(t, s, 1) // ended with a hit: parked
+			io.WriteString(c, get("/fast/3")+get("/miss/b"))
+			expectFast(t, br, 3)
+			expectMiss(t, br, "/miss/b")
+			expectStays(t, s, 2)
+			io.WriteString(c, get("/miss/c")+get("/fast/6")+get("/miss/d"))
+			expectMiss(t, br, "/miss/c")
+			expectFast(t, br, 6)
+			expectMiss(t, br, "/miss/d")
+			expectStays(t, s, 2)
+		}},
+		{name: "a split head after a miss", run: func(t *testing.T, s *Server, c net.Conn, br *bufio.Reader) {
+			raw := get("/fast/7", "X-A: 1\r\n")
+			for i := range len(raw) {
+				c.Write([]byte{raw[i]})
+				time.Sleep(time.Millisecond)
+			}
+			expectFast(t, br, 7)
+			waitParked(t, s, 1)
+		}},
+		{name: "client half-close after a miss", run: func(t *testing.T, s *Server, c net.Conn, br *bufio.Reader) {
+			c.(*net.TCPConn).CloseWrite()
+			expectClosed(t, br, 3*time.Second, c)
+			waitParked(t, s, 0)
+		}},
+		{name: "a request and half-close after a miss", run: func(t *testing.T, s *Server, c net.Conn, br *bufio.Reader) {
+			io.WriteString(c, get("/miss/e"))
+			c.(*net.TCPConn).CloseWrite()
+			expectMiss(t, br, "/miss/e")
+			expectClosed(t, br, 3*time.Second, c)
+		}},
+		{name: "idle timeout after a miss", edit: func(s *Server) { s.IdleTimeout = 300 * time.Millisecond },
+			run: func(t *testing.T, s *Server, c net.Conn, br *bufio.Reader) {
+				start := time.Now()
+				expectClosed(t, br, 5*time.Second, c)
+				if d := time.Since(start); d < 250*time.Millisecond || d > 2500*time.Millisecond {
+					t.Errorf("closed after %v, want 300ms (with up to a second of slack)", d)
+				}
+			}},
+		{name: "Connection: close after a miss", run: func(t *testing.T, s *Server, c net.Conn, br *bufio.Reader) {
+			io.WriteString(c, get("/miss/f", "Connection: close\r\n"))
+			if resp, body := readResponse(t, br); !resp.Close || body != "GET /miss/f 0 " {
+				t.Fatalf("close=%v %q", resp.Close, body)
+			}
+			expectClosed(t, br, 3*time.Second, c)
+		}},
+	}
+	for _, p := range []int{1, 2} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("GOMAXPROCS=%d/%s", p, tt.name), func(t *testing.T) {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(p))
+				s, addr, _ := startServer(t, tt.edit)
+				c, br := parkedConn(t, s, addr)
+				io.WriteString(c, get("/miss"))
+				expectMiss(t, br, "/miss")
+				expectStays(t, s, 1)
+				tt.run(t, s, c, br)
+			})
+		}
+	}
+}
+
+// Shutdown closes the connections waiting on their goroutines after a
+// miss at once, as it closes the parked ones.
+func TestPoller_shutdownAfterMiss(t *testing.T) {
+	for _, p := range []int{1, 2} {
+		t.Run(fmt.Sprintf("GOMAXPROCS=%d", p), func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(p))
+			s, addr, done := startServer(t, nil)
+			var brs []*bufio.Reader
+			for i := range 4 {
+				c, br := parkedConn(t, s, addr)
+				if i%2 == 0 { // half of them wait on their goroutines
+					io.WriteString(c, get("/miss"))
+					expectMiss(t, br, "/miss")
+				}
+				brs = append(brs, br)
+			}
+			waitParked(t, s, 2)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			start := time.Now()
+			if err := s.Shutdown(ctx); err != nil {
+				t.Errorf("Shutdown: %v", err)
+			}
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("Shutdown took %v, want the idle connections closed at once", d)
+			}
+			for i, br := range brs {
+				if _, err := br.ReadByte(); err != io.EOF {
+					t.Errorf("connection %d: read %v after Shutdown, want EOF", i, err)
+				}
+			}
+			if err := <-done; err != http.ErrServerClosed {
+				t.Errorf("Serve returned %v", err)
+			}
+		})
+	}
+}

@@ -341,6 +341,10 @@ func (c *conn) serve() {
 	// no head is pending.
 	headStart := time.Now()
 	received := headStart // when the last read returned
+	// stay: the last request answered was declined (a miss, most often),
+	// so the connection waits for its next one here rather than in the
+	// epoll loop (see doc.go, "The epoll loop").
+	stay := false
 	var req Request
 	for {
 		// Answer every complete request already read.
@@ -366,6 +370,7 @@ func (c *conn) serve() {
 				}
 				out = out[:0]
 				s.declined.Add(1)
+				stay = true
 				keep, read := c.serveHTTP(&req, in[start:start+n], remote, in[end:])
 				received = time.Now() // that may have taken a while (a miss)
 				end += read
@@ -377,6 +382,7 @@ func (c *conn) serve() {
 				continue
 			}
 			s.served.Add(1)
+			stay = false
 			start += n
 			out = head
 			if len(body) >= writevSize {
@@ -434,7 +440,7 @@ func (c *conn) serve() {
 			// its time is "now" for the idle deadline.
 			c.extendDeadline(received, s.IdleTimeout)
 		}
-		if c.poller != nil && start == end && headStart.IsZero() && c.poller.park(c, out, received) {
+		if c.poller != nil && !stay && start == end && headStart.IsZero() && c.poller.park(c, out, received) {
 			// The loop answered what it could; it hands the connection
 			// back for anything else (see resume).
 			r := &c.res
@@ -458,7 +464,19 @@ func (c *conn) serve() {
 			c.deadline = time.Time{} // it may have passed while parked: set it again
 			continue
 		}
-		n, err := c.nc.Read(in[end:])
+		if s.closing.Load() {
+			// Checked again after the deadline was set: Shutdown sets
+			// closing, then a past read deadline, so a connection that
+			// missed the first check has its read woken by that deadline.
+			return
+		}
+		var n int
+		var err error
+		if c.raw != nil {
+			n, err = c.raw.Read(in[end:]) // no system call the scheduler is told about (package rawio)
+		} else {
+			n, err = c.nc.Read(in[end:])
+		}
 		received = time.Now()
 		end += n
 		if err != nil && n == 0 {
