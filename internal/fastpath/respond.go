@@ -63,7 +63,12 @@ func (c *conn) serveHTTP(r *Request, head []byte, remote string, spare []byte) (
 		clear(header) // the handler is done with it (as with any ResponseWriter)
 		headerPool.Put(header)
 	}()
-	w := &responseWriter{conn: c.nc, bw: bw, req: req, header: header, contentLength: -1, pending: (*pb)[:0]}
+	w := responseWriterPool.Get().(*responseWriter)
+	*w = responseWriter{conn: c.nc, bw: bw, req: req, header: header, contentLength: -1, pending: (*pb)[:0]}
+	defer func() {
+		*w = responseWriter{} // the handler is done with it, as with its header
+		responseWriterPool.Put(w)
+	}()
 	finished := w.run(c.s.Fallback.Handler)
 	if finished {
 		w.finish()
@@ -205,6 +210,11 @@ func isTimeout(err error) bool {
 var headerPool = sync.Pool{New: func() any { return make(http.Header, 12) }}
 
 var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4<<10) }}
+
+// responseWriterPool holds the declined requests' ResponseWriters, whose
+// use ends with the handler's (net/http's rule, which headerPool relies on
+// as well).
+var responseWriterPool = sync.Pool{New: func() any { return new(responseWriter) }}
 
 // pendingPool holds responseWriter's pending buffers: every declined
 // request with a body (every miss) needs one, and a short body goes
