@@ -171,7 +171,7 @@ func (c *Cache) Fill(ctx context.Context, r *FillRequest) (*Stream, error) {
 	}
 	leader := f == nil
 	if leader {
-		f = &fill{c: c, key: r.Key, distID: r.DistID, path: r.Path, ready: make(chan struct{})}
+		f = &fill{c: c, key: r.Key, distID: r.DistID, path: r.Path}
 		f.readers, f.chunks = f.firstReader[:0], f.firstChunk[:0]
 		c.inflight[r.Key] = f
 	}
@@ -215,7 +215,7 @@ func (c *Cache) Fill(ctx context.Context, r *FillRequest) (*Stream, error) {
 		}
 	} else {
 		select {
-		case <-f.ready:
+		case <-f.readyChan():
 		case <-ctx.Done():
 			s.Close()
 			return nil, context.Cause(ctx)
@@ -404,11 +404,13 @@ type fill struct {
 	key, distID, path string
 	purged            atomic.Bool
 
-	// ready is closed once meta, cacheable and err are set; they are read
-	// only after it is closed.
+	// ready is closed once meta, cacheable and err are set (published);
+	// they are read only after it is closed. It is made by the first
+	// waiter (readyChan): a miss nobody joins makes none.
 	ready     chan struct{}
 	meta      *Meta
 	cacheable bool
+	published bool // guarded by mu
 	err       error
 
 	mu      sync.Mutex
@@ -435,6 +437,32 @@ type fill struct {
 	firstChunk  [1][]byte
 	body        io.ReadCloser // the origin's, between runHead and runBody
 }
+
+// readyChan returns a channel that is closed once the fill's result is
+// published (at once if it is).
+func (f *fill) readyChan() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.published {
+		return closedChan
+	}
+	if f.ready == nil {
+		f.ready = make(chan struct{})
+	}
+	return f.ready
+}
+
+// publish makes meta, cacheable and err visible to the waiters.
+func (f *fill) publish() {
+	f.mu.Lock()
+	f.published = true
+	if f.ready != nil {
+		close(f.ready)
+	}
+	f.mu.Unlock()
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // waitLocked returns a channel that is closed on the next change.
 func (f *fill) waitLocked() <-chan struct{} {
@@ -573,7 +601,7 @@ func (c *Cache) runHead(f *fill, fetch func(context.Context) (*FetchResult, erro
 			}
 			c.forget(f)
 			f.err = errFetchPanicked
-			close(f.ready)
+			f.publish()
 			ctx.cancel()
 		}
 	}()
@@ -585,7 +613,7 @@ func (c *Cache) runHead(f *fill, fetch func(context.Context) (*FetchResult, erro
 		published = true
 		c.forget(f)
 		f.err = err
-		close(f.ready)
+		f.publish()
 		ctx.cancel()
 		return false
 	}
@@ -597,6 +625,13 @@ func (c *Cache) runHead(f *fill, fetch func(context.Context) (*FetchResult, erro
 	f.meta = c.meta(f.distID, f.path, res)
 	f.cacheable = res.Cacheable
 	size := f.meta.Size
+	// The spool is made before f.mu is taken: nothing that may panic runs
+	// under it (the deferred publish takes it).
+	var spool Spool
+	var spoolErr error
+	if res.Cacheable && size > c.maxMem && c.disk != nil {
+		spool, spoolErr = c.disk.Create(f.key)
+	}
 	f.mu.Lock()
 	f.chunk = chunkSize
 	switch {
@@ -606,8 +641,8 @@ func (c *Cache) runHead(f *fill, fetch func(context.Context) (*FetchResult, erro
 		f.mode = modeMemory
 		f.chunk = max(size, 1) // one chunk holds the whole body
 	case size > c.maxMem && c.disk != nil:
-		if sp, err := c.disk.Create(f.key); err == nil {
-			f.mode, f.spool = modeSpool, sp
+		if spoolErr == nil {
+			f.mode, f.spool = modeSpool, spool
 		} else {
 			f.mode = modeWindow
 		}
@@ -622,7 +657,7 @@ func (c *Cache) runHead(f *fill, fetch func(context.Context) (*FetchResult, erro
 		c.forget(f) // its early bytes will be dropped: nobody else may join
 	}
 	published = true
-	close(f.ready)
+	f.publish()
 	return true
 }
 

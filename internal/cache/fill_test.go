@@ -1136,3 +1136,43 @@ func TestCache_Fill_onCallerFetchPanics(t *testing.T) {
 		t.Errorf("next fill got %d bytes", len(got))
 	}
 }
+
+// TestCache_Fill_onCallerAllocations: a cold OnCaller fill of a small body
+// that nobody joins allocates no more than it needs; in particular no
+// channel for waiters (the fill's ready channel is made by the first).
+// maxColdFillAllocs is what a cold fill allocates on go1.26 (the fill, the
+// stored object and the memory tier's bookkeeping): 10 when the fill made
+// its ready channel up front.
+const maxColdFillAllocs = 9
+
+func TestCache_Fill_onCallerAllocations(t *testing.T) {
+	c := newCache(t, false, cache.Config{})
+	body := cachetest.Body("alloc", 1024)
+	const runs = 200
+	keys := make([]string, runs+1)
+	for i := range keys {
+		keys[i] = cachetest.Key("E1", "/alloc/"+strconv.Itoa(i))
+	}
+	res := &cache.FetchResult{Status: 200, Header: http.Header{"Content-Type": {"text/plain"}}, Size: int64(len(body)), Cacheable: true}
+	reader := bytes.NewReader(body)
+	req := &cache.FillRequest{DistID: "E1", Path: "/alloc", OnCaller: true, Fetch: func(context.Context) (*cache.FetchResult, error) {
+		reader.Reset(body)
+		res.Body = io.NopCloser(reader)
+		return res, nil
+	}}
+	ctx := t.Context()
+	i := 0
+	n := testing.AllocsPerRun(runs, func() {
+		req.Key = keys[i]
+		i++
+		s, err := c.Fill(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+	})
+	t.Logf("%.1f allocations per cold fill", n)
+	if n > maxColdFillAllocs {
+		t.Errorf("a cold OnCaller fill allocates %.1f objects; want <= %d", n, maxColdFillAllocs)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"openfront/internal/functions"
 	"openfront/internal/snapshot"
@@ -42,20 +43,29 @@ type exchange struct {
 	// Backing arrays of per-response header values, so that setting them
 	// allocates no []string (the exchange is on the heap anyway).
 	cfID, age, contentLength [1]string
+	// reqIDBytes backs reqID: the id is allocated with the exchange
+	// (448 bytes in one object rather than 416 and 64 in two).
+	reqIDBytes [requestIDLen]byte
 }
 
 var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
 func newExchange(s *Server, w http.ResponseWriter, r *http.Request) *exchange {
 	now := s.now()
-	return &exchange{s: s, w: w, r: r, start: now, now: now, reqID: newRequestID()}
+	x := &exchange{s: s, w: w, r: r, start: now, now: now}
+	id := appendRequestID(x.reqIDBytes[:0]) // never written again: reqID may alias it
+	x.reqID = unsafe.String(unsafe.SliceData(id), len(id))
+	return x
 }
+
+// requestIDLen is the length of an X-Amz-Cf-Id.
+const requestIDLen = 56
 
 // newRequestID returns a 56-character URL-safe base64 id, the form of
 // CloudFront's X-Amz-Cf-Id. It identifies, it does not protect: a fast
 // non-cryptographic source is enough.
 func newRequestID() string {
-	var b [56]byte
+	var b [requestIDLen]byte
 	return string(appendRequestID(b[:0])) // one allocation
 }
 

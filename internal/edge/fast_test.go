@@ -604,3 +604,17 @@ func sameAnswersOrigin(big, text string) http.HandlerFunc {
 		}
 	}
 }
+
+// TestNewExchange_oneObject: a miss's exchange carries its request id in
+// its own allocation, and two exchanges never share an id.
+func TestNewExchange_oneObject(t *testing.T) {
+	s := &Server{now: time.Now}
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	if n := testing.AllocsPerRun(100, func() { newExchange(s, nil, r) }); n != 1 {
+		t.Errorf("newExchange allocates %.0f objects; want 1", n)
+	}
+	a, b := newExchange(s, nil, r), newExchange(s, nil, r)
+	if a.reqID == b.reqID || len(a.reqID) != requestIDLen {
+		t.Errorf("ids %q and %q", a.reqID, b.reqID)
+	}
+}

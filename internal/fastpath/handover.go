@@ -28,19 +28,19 @@ func (r *Request) httpRequest(ctx context.Context, head []byte) (*http.Request, 
 	// "METHOD SP target SP HTTP/1.1 CRLF" (parse accepts no other shape)
 	line := s[:strings.IndexByte(s, '\r')]
 	target := line[len(r.Method)+1 : len(line)-len(" HTTP/1.1")]
-	// For an origin-form target without a fragment, url.Parse (which
-	// NewRequestWithContext runs) reads what url.ParseRequestURI reads,
-	// but for a path starting "//" (an authority to url.Parse).
-	req, err := http.NewRequestWithContext(ctx, r.Method, target, http.NoBody)
+	// The URL is filled in below: parsing "" costs NewRequestWithContext
+	// nothing beyond the URL it allocates, which is kept.
+	req, err := http.NewRequestWithContext(ctx, r.Method, "", http.NoBody)
 	if err != nil {
 		return nil, err
 	}
-	if strings.HasPrefix(target, "//") {
-		if req.URL, err = url.ParseRequestURI(target); err != nil {
-			return nil, err
-		}
+	if err := setRequestURI(req.URL, target); err != nil {
+		return nil, err
 	}
-	h := make(http.Header, len(r.hdr))
+	h := req.Header // empty: filled in place (one allocation less than a new map)
+	if len(r.hdr) > 8 {
+		h = make(http.Header, len(r.hdr)) // sized once rather than grown
+	}
 	values := make([]string, len(r.hdr))
 	for i, f := range r.hdr {
 		name := textproto.CanonicalMIMEHeaderKey(at(f.name))
@@ -63,3 +63,37 @@ func (r *Request) httpRequest(ctx context.Context, head []byte) (*http.Request, 
 	req.ContentLength = 0
 	return req, nil
 }
+
+// setRequestURI sets u to what url.ParseRequestURI(target) returns for an
+// origin-form target parse accepted (validTarget: no fragment, no control
+// bytes), without parsing it again when its path has no escapes.
+func setRequestURI(u *url.URL, target string) error {
+	path, query, hasQuery := strings.Cut(target, "?")
+	if strings.IndexByte(path, '%') >= 0 || !strings.HasPrefix(path, "/") {
+		parsed, err := url.ParseRequestURI(target)
+		if err != nil {
+			return err
+		}
+		*u = *parsed
+		return nil
+	}
+	// As url.parse: a lone trailing "?" is ForceQuery, not an empty query.
+	*u = url.URL{Path: path, RawQuery: query, ForceQuery: hasQuery && query == ""}
+	for i := 0; i < len(path); i++ {
+		if !keptInPath[path[i]] {
+			u.RawPath = path // as setPath: the received form differs from EscapedPath's
+			break
+		}
+	}
+	return nil
+}
+
+// keptInPath are the bytes url.URL.EscapedPath leaves as they are in a
+// path, asked of net/url itself.
+var keptInPath = func() (t [256]bool) {
+	for c := 0; c < 0x80; c++ { // validTarget takes no other bytes
+		p := "/" + string(rune(c))
+		t[c] = (&url.URL{Path: p}).EscapedPath() == p
+	}
+	return t
+}()

@@ -6,6 +6,7 @@ import (
 	"context"
 	"net/http"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -55,4 +56,35 @@ func FuzzHTTPRequest(f *testing.F) {
 			t.Fatalf("request aliases the read buffer: %+v", got)
 		}
 	})
+}
+
+// A miss pays for the handover: the request, its URL, the header map (its
+// header and one group of slots), its values and one copy of the head, and
+// nothing more: 6 objects, 1,008 bytes on go1.26 (a second, empty header
+// map made 7 and 1,056).
+func TestHTTPRequest_allocations(t *testing.T) {
+	head := []byte("GET /bench/0001?x=1 HTTP/1.1\r\nHost: d111111abcdef8.cloudfront.net\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n")
+	var r Request
+	if n, st := parse(head, &r); st != complete || n != len(head) {
+		t.Fatalf("parse: %d %v", n, st)
+	}
+	ctx := context.Background()
+	build := func() {
+		if _, err := r.httpRequest(ctx, head); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allocs := testing.AllocsPerRun(1000, build)
+	var ms0, ms1 runtime.MemStats
+	const runs = 1000
+	runtime.ReadMemStats(&ms0)
+	for range runs {
+		build()
+	}
+	runtime.ReadMemStats(&ms1)
+	bytes := float64(ms1.TotalAlloc-ms0.TotalAlloc) / runs // other goroutines' too: a margin
+	t.Logf("%.0f allocations, %.0f bytes per request", allocs, bytes)
+	if allocs > 6 || bytes > 1040 {
+		t.Errorf("handover allocates %.0f objects, %.0f bytes per request; want <= 6, <= 1040", allocs, bytes)
+	}
 }

@@ -476,7 +476,8 @@ func (w *responseWriter) writeHead(p []byte) {
 	h := w.header
 	isHEAD := w.req.Method == http.MethodHead
 	exclude := map[string]bool{}
-	var extra []string // name, value pairs written after h
+	var extraBuf [10]string // room for every pair below: extra stays on the stack
+	extra := extraBuf[:0]   // name, value pairs written after h
 
 	te := h.Get("Transfer-Encoding")
 	hasTE := te != ""

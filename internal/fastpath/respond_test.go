@@ -618,3 +618,42 @@ func FuzzWriteHeaderSubset(f *testing.F) {
 		}
 	})
 }
+
+// A declined request's handover allocates the request (handover.go), its
+// context and the ResponseWriter; the writer's header, buffered writer and
+// pending buffer come from pools.
+func TestServeHTTP_allocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
+	server, client := net.Pipe()
+	defer server.Close()
+	defer client.Close()
+	go io.Copy(io.Discard, client)
+	body := []byte(strings.Repeat("b", 1024))
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Content-Length"] = []string{"1024"} // (a literal: allocates with the handler)
+		w.Write(body)
+	})
+	c := &conn{s: &Server{Fallback: &http.Server{Handler: h}}, nc: server}
+	head := []byte("GET /x HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n")
+	var r Request
+	if _, st := parse(head, &r); st != complete {
+		t.Fatal("parse")
+	}
+	allocs := testing.AllocsPerRun(200, func() {
+		if keepAlive, _ := c.serveHTTP(&r, head, "192.0.2.1:5000", nil); !keepAlive {
+			t.Fatal("not kept alive")
+		}
+	})
+	// 6 for the request (TestHTTPRequest_allocations), 2 for its context,
+	// 1 for the handler's []string, 1 for the ResponseWriter: 10 on
+	// go1.26; writeHead's growing list of the fields it adds (Content-Type
+	// and Date here) made it 12. (A pooled ResponseWriter would save one
+	// more; it is not pooled, as a handler's stray goroutine could still
+	// hold it.)
+	t.Logf("%.0f allocations per declined request", allocs)
+	if allocs > 10 {
+		t.Errorf("serveHTTP allocates %.0f objects per declined request; want <= 10", allocs)
+	}
+}
