@@ -12,16 +12,16 @@ const supported = true
 // until the socket is readable (EAGAIN), then call it again.
 func (o *op) read(fd uintptr) bool {
 	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(unsafe.SliceData(o.b))), uintptr(len(o.b)))
-		switch e {
-		case 0:
-			o.n = int(n)
+		n, err := Read(int(fd), o.b)
+		switch err {
+		case nil:
+			o.n = n
 			return true
 		case syscall.EINTR:
 		case syscall.EAGAIN:
 			return false
 		default:
-			o.err = e
+			o.err = err
 			return true
 		}
 	}
@@ -31,22 +31,41 @@ func (o *op) read(fd uintptr) bool {
 // written, or returns false to wait for room (EAGAIN).
 func (o *op) write(fd uintptr) bool {
 	for o.n < len(o.b) {
-		p := o.b[o.n:]
-		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
-		switch e {
-		case 0:
+		n, err := Write(int(fd), o.b[o.n:])
+		switch err {
+		case nil:
 			if n == 0 {
 				o.err = io.ErrShortWrite // cannot happen on a socket; do not spin
 				return true
 			}
-			o.n += int(n)
+			o.n += n
 		case syscall.EINTR:
 		case syscall.EAGAIN:
 			return false
 		default:
-			o.err = e
+			o.err = err
 			return true
 		}
 	}
 	return true
+}
+
+// Read is read(2) on a descriptor that never blocks (a non-blocking
+// socket), made without the scheduler's bookkeeping; the error is a
+// syscall.Errno. Conn's reads and internal/fastpath's epoll loop use it.
+func Read(fd int, b []byte) (int, error) {
+	n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+	if e != 0 {
+		return -1, e
+	}
+	return int(n), nil
+}
+
+// Write is write(2) as Read is read(2).
+func Write(fd int, b []byte) (int, error) {
+	n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+	if e != 0 {
+		return -1, e
+	}
+	return int(n), nil
 }
