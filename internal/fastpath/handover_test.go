@@ -1,10 +1,7 @@
 package fastpath
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"net/http"
 	"reflect"
 	"runtime"
 	"strings"
@@ -27,13 +24,9 @@ func FuzzHTTPRequest(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var r Request
-		n, st := parse(data, &r)
-		if st != complete {
+		n, want := parseWithNetHTTP(t, data, &r)
+		if want == nil {
 			return
-		}
-		want, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(data[:n])))
-		if err != nil {
-			t.Fatalf("parse accepted %q, net/http: %v", data[:n], err)
 		}
 		delete(want.Header, "Host") // as serveHTTP always did
 		got, err := r.httpRequest(context.Background(), data[:n])
