@@ -207,18 +207,16 @@ func (c *Cache) Fill(ctx context.Context, r *FillRequest) (*Stream, error) {
 		c.joins.Add(1)
 	}
 	if leader && r.OnCaller {
-		// The headers are in (f.ready is closed): no select, whose
-		// ctx.Done would allocate the viewer context's channel.
+		// The headers are in (published): no wait, whose ctx.Done
+		// would allocate the viewer context's channel.
 		if ctx.Err() != nil {
 			s.Close()
 			return nil, context.Cause(ctx)
 		}
 	} else {
-		select {
-		case <-f.readyChan():
-		case <-ctx.Done():
+		if err := f.waitPublished(ctx); err != nil {
 			s.Close()
-			return nil, context.Cause(ctx)
+			return nil, err
 		}
 	}
 	if f.err != nil {
@@ -404,13 +402,12 @@ type fill struct {
 	key, distID, path string
 	purged            atomic.Bool
 
-	// ready is closed once meta, cacheable and err are set (published);
-	// they are read only after it is closed. It is made by the first
-	// waiter (readyChan): a miss nobody joins makes none.
-	ready     chan struct{}
+	// published is set (under mu, with a broadcast) once meta,
+	// cacheable and err are; they are read only after that
+	// (waitPublished).
 	meta      *Meta
 	cacheable bool
-	published bool // guarded by mu
+	published bool
 	err       error
 
 	mu      sync.Mutex
@@ -438,31 +435,32 @@ type fill struct {
 	body        io.ReadCloser // the origin's, between runHead and runBody
 }
 
-// readyChan returns a channel that is closed once the fill's result is
-// published (at once if it is).
-func (f *fill) readyChan() <-chan struct{} {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.published {
-		return closedChan
+// waitPublished waits until the fill's result is published, or returns
+// ctx's cause if ctx ends first.
+func (f *fill) waitPublished(ctx context.Context) error {
+	for {
+		f.mu.Lock()
+		if f.published {
+			f.mu.Unlock()
+			return nil
+		}
+		ch := f.waitLocked()
+		f.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
 	}
-	if f.ready == nil {
-		f.ready = make(chan struct{})
-	}
-	return f.ready
 }
 
 // publish makes meta, cacheable and err visible to the waiters.
 func (f *fill) publish() {
 	f.mu.Lock()
 	f.published = true
-	if f.ready != nil {
-		close(f.ready)
-	}
+	f.broadcastLocked()
 	f.mu.Unlock()
 }
-
-var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // waitLocked returns a channel that is closed on the next change.
 func (f *fill) waitLocked() <-chan struct{} {
@@ -588,13 +586,15 @@ func (c *Cache) run(f *fill, fetch func(context.Context) (*FetchResult, error)) 
 	}
 }
 
-// runHead performs the fetch of fill f and publishes its result (f.ready);
+// runHead performs the fetch of fill f and publishes its result;
 // it reports whether there is a body to copy (runBody). A fetch that
 // panics fails the fill first, so that its waiters do not wait forever.
 func (c *Cache) runHead(f *fill, fetch func(context.Context) (*FetchResult, error)) bool {
 	ctx := &f.ctx
-	published := false
 	defer func() {
+		f.mu.Lock()
+		published := f.published
+		f.mu.Unlock()
 		if !published {
 			if f.body != nil {
 				f.body.Close()
@@ -610,7 +610,6 @@ func (c *Cache) runHead(f *fill, fetch func(context.Context) (*FetchResult, erro
 		err = errors.New("cache: fetch returned no result")
 	}
 	if err != nil {
-		published = true
 		c.forget(f)
 		f.err = err
 		f.publish()
@@ -656,7 +655,6 @@ func (c *Cache) runHead(f *fill, fetch func(context.Context) (*FetchResult, erro
 	if window {
 		c.forget(f) // its early bytes will be dropped: nobody else may join
 	}
-	published = true
 	f.publish()
 	return true
 }
