@@ -48,59 +48,37 @@ type itemWith[V any] struct {
 // allocation (none past 16 values: the rare long header keeps its own
 // array).
 func newItem(n int) (*item, []string) {
-	switch n {
-	case 0:
-		return new(item), nil
-	case 1:
-		x := new(itemWith[[1]string])
-		return &x.item, x.vals[:]
-	case 2:
-		x := new(itemWith[[2]string])
-		return &x.item, x.vals[:]
-	case 3:
-		x := new(itemWith[[3]string])
-		return &x.item, x.vals[:]
-	case 4:
-		x := new(itemWith[[4]string])
-		return &x.item, x.vals[:]
-	case 5:
-		x := new(itemWith[[5]string])
-		return &x.item, x.vals[:]
-	case 6:
-		x := new(itemWith[[6]string])
-		return &x.item, x.vals[:]
-	case 7:
-		x := new(itemWith[[7]string])
-		return &x.item, x.vals[:]
-	case 8:
-		x := new(itemWith[[8]string])
-		return &x.item, x.vals[:]
-	case 9:
-		x := new(itemWith[[9]string])
-		return &x.item, x.vals[:]
-	case 10:
-		x := new(itemWith[[10]string])
-		return &x.item, x.vals[:]
-	case 11:
-		x := new(itemWith[[11]string])
-		return &x.item, x.vals[:]
-	case 12:
-		x := new(itemWith[[12]string])
-		return &x.item, x.vals[:]
-	case 13:
-		x := new(itemWith[[13]string])
-		return &x.item, x.vals[:]
-	case 14:
-		x := new(itemWith[[14]string])
-		return &x.item, x.vals[:]
-	case 15:
-		x := new(itemWith[[15]string])
-		return &x.item, x.vals[:]
-	case 16:
-		x := new(itemWith[[16]string])
-		return &x.item, x.vals[:]
+	if 0 < n && n < len(itemMakers) {
+		return itemMakers[n](n)
 	}
 	return new(item), nil // the values stay in the header's own array
+}
+
+// itemMakers[n] makes an itemWith[[n]string].
+var itemMakers = [...]func(n int) (*item, []string){
+	1:  newItemWith[[1]string],
+	2:  newItemWith[[2]string],
+	3:  newItemWith[[3]string],
+	4:  newItemWith[[4]string],
+	5:  newItemWith[[5]string],
+	6:  newItemWith[[6]string],
+	7:  newItemWith[[7]string],
+	8:  newItemWith[[8]string],
+	9:  newItemWith[[9]string],
+	10: newItemWith[[10]string],
+	11: newItemWith[[11]string],
+	12: newItemWith[[12]string],
+	13: newItemWith[[13]string],
+	14: newItemWith[[14]string],
+	15: newItemWith[[15]string],
+	16: newItemWith[[16]string],
+}
+
+// newItemWith allocates an itemWith[A], A being [n]string, and returns
+// its item and its n values.
+func newItemWith[A any](n int) (*item, []string) {
+	x := new(itemWith[A])
+	return &x.item, unsafe.Slice((*string)(unsafe.Pointer(&x.vals)), n)
 }
 
 // Storage is the in-memory tier: an otter W-TinyLFU cache weighted by bytes.
