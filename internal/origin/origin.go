@@ -11,9 +11,10 @@
 // package's own (h1.go): one goroutine per request, connections pooled
 // per origin address for the origin's keep-alive timeout. Everything
 // else goes through net/http: one http.Transport is kept per distinct
-// origin setting, so its connections are pooled and reused the same way. Errors come back classified: a timeout is 504, any
-// other failure to get a response is 502 ("Request and response behavior
-// for custom origins", AWS CloudFront Developer Guide).
+// origin setting, so its connections are pooled and reused the same way.
+// Errors come back classified: a timeout is 504, any other failure to get
+// a response is 502 ("Request and response behavior for custom origins",
+// AWS CloudFront Developer Guide).
 package origin
 
 import (
