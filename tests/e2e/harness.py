@@ -233,14 +233,18 @@ class Server:
         self.cwd = cwd or self.tmp
         self.flags = flags
         self.extra_env = env or {}
-        self.api_port = free_port()
-        self.edge_port = free_port()
-        self.edge_tls_port = free_port()
-        self.rtmp_port = free_port()
+        self._pick_ports()
+        self._started = False  # has come up healthy at least once
         self.proc = None
         self.access_key = ACCESS_KEY
         self.secret_key = SECRET_KEY
         self._log_n = 0
+
+    def _pick_ports(self):
+        self.api_port = free_port()
+        self.edge_port = free_port()
+        self.edge_tls_port = free_port()
+        self.rtmp_port = free_port()
 
     # -- lifecycle --
     @property
@@ -268,6 +272,20 @@ class Server:
         return e
 
     def start(self, wait=True, timeout=20.0):
+        # free_port's ports are free when picked, not reserved: another
+        # test's connection may take one before openfront binds it. A
+        # first start that fails so picks new ports (a restart keeps its
+        # ports: the test relies on them).
+        for attempt in range(3):
+            try:
+                return self._start(wait, timeout)
+            except AssertionError as e:
+                if (self._started or not self.flags or attempt == 2
+                        or "address already in use" not in str(e)):
+                    raise
+                self._pick_ports()
+
+    def _start(self, wait, timeout):
         self._log_n += 1
         self.stdout_path = os.path.join(self.tmp, "stdout.%d.log" % self._log_n)
         self.stderr_path = os.path.join(self.tmp, "stderr.%d.log" % self._log_n)
@@ -277,6 +295,7 @@ class Server:
                                      stdout=self._out, stderr=self._err, stdin=subprocess.DEVNULL)
         if wait:
             self.wait_healthy(timeout)
+            self._started = True
         return self
 
     def wait_healthy(self, timeout=20.0):
