@@ -924,8 +924,12 @@ func (h *h2conn) headerBlock(id uint32) error {
 		return nil
 	}
 	if id <= h.maxClientID {
+		// A new stream must have a higher id than every stream the
+		// client opened before: an unexpected id is a connection error
+		// of type PROTOCOL_ERROR (RFC 9113 section 5.1.1), as net/http
+		// and nginx answer it, whether the id was used before or skipped.
 		h.mu.Unlock()
-		return connError{codeStreamClosed, "HEADERS on a closed stream"}
+		return connError{codeProtocol, "HEADERS with a stream id not above the last"}
 	}
 	h.maxClientID = id
 	if h.goingAway {

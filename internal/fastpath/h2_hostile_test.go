@@ -155,10 +155,16 @@ func TestH2_hostilePeers(t *testing.T) {
 		// Frames.
 		{"DATA on stream 0", func(r *rawH2) { r.raw(http2.FrameData, 0, 0, []byte("x")) }, &protocol, nil},
 		{"HEADERS on an even stream", func(r *rawH2) { r.headers(2, true, getBlock("/fast/1")) }, &protocol, nil},
+		// RFC 9113 section 5.1.1: an unexpected stream id is PROTOCOL_ERROR,
+		// for an id skipped (3) as for one used before (5 again).
 		{"stream id going down", func(r *rawH2) {
 			r.headers(5, true, getBlock("/fast/1"))
 			r.headers(3, true, getBlock("/fast/1"))
-		}, &closedCode, nil},
+		}, &protocol, nil},
+		{"stream id reused", func(r *rawH2) {
+			r.headers(5, true, getBlock("/fast/1"))
+			r.headers(5, true, getBlock("/fast/1"))
+		}, &protocol, nil},
 		{"frame over SETTINGS_MAX_FRAME_SIZE", func(r *rawH2) { r.raw(http2.FrameData, 0, 1, make([]byte, 16385)) }, &frameSize, nil},
 		{"PING of 7 bytes", func(r *rawH2) { r.raw(http2.FramePing, 0, 0, make([]byte, 7)) }, &frameSize, nil},
 		{"PING on a stream", func(r *rawH2) { r.raw(http2.FramePing, 0, 1, make([]byte, 8)) }, &protocol, nil},
