@@ -467,8 +467,9 @@ func (pl planner) generated(h *requestHead, names []string) http.Header {
 // rules, then CloudFront's own headers ("Request and response behavior
 // for custom origins", AWS CloudFront Developer Guide). The target origin
 // is filled in by fetch, the body by the caller. Pure: it reads only the
-// plan and the head.
-func (pl planner) originRequest(p *plan, v *requestHead, method, reqID, via string) *origin.Request {
+// plan and the head, and writes only out (the caller's: a fill's origin
+// request lives on its fetch's stack, no allocation of its own).
+func (pl planner) originRequest(out *origin.Request, p *plan, v *requestHead, method, reqID, via string) {
 	pol := p.beh.Policy
 	viewer := v.full
 	src := viewer // read only: ForwardHeaders copies what it forwards
@@ -521,7 +522,7 @@ func (pl planner) originRequest(p *plan, v *requestHead, method, reqID, via stri
 	for name, vs := range pl.generated(v, pol.GeneratedHeaders()) {
 		h[name] = vs
 	}
-	return &origin.Request{
+	*out = origin.Request{
 		ViewerHTTPS: v.https,
 		Method:      method,
 		Path:        p.originPath,

@@ -260,7 +260,8 @@ func (of *originFill) fetch(ctx context.Context) (*cache.FetchResult, error) {
 	if method == http.MethodHead {
 		method = http.MethodGet
 	}
-	out := x.originRequest(method, nil, 0)
+	var out origin.Request
+	x.originRequest(&out, method, nil, 0)
 	out.Interim = x.interim.relayFunc()
 	out.DeadlineOnly = cache.IsFillContext(ctx)
 	if stale != nil {
@@ -268,7 +269,7 @@ func (of *originFill) fetch(ctx context.Context) (*cache.FetchResult, error) {
 			out.Header[name] = vs
 		}
 	}
-	resp, err := x.fetch(ctx, out)
+	resp, err := x.fetch(ctx, &out)
 	if err != nil {
 		if stale != nil || ctx.Err() != nil {
 			return nil, err // a stale copy is served instead (serveStaleOnError)
@@ -355,10 +356,11 @@ func (x *exchange) passThrough() response {
 	if ended != nil {
 		return *ended
 	}
-	out := x.originRequest(x.r.Method, body, length)
+	var out origin.Request
+	x.originRequest(&out, x.r.Method, body, length)
 	x.interim = newInterimRelay(x.w, x.r)
 	out.Interim = x.interim.relayFunc()
-	resp, err := x.fetch(x.r.Context(), out)
+	resp, err := x.fetch(x.r.Context(), &out)
 	x.interim.end()
 	if err != nil {
 		if x.r.Context().Err() != nil {

@@ -16,15 +16,15 @@ import (
 	"openfront/internal/origin"
 )
 
-// originRequest is the plan's origin request for this exchange.
-func (x *exchange) originRequest(method string, body io.Reader, length int64) *origin.Request {
+// originRequest writes the plan's origin request for this exchange to
+// out.
+func (x *exchange) originRequest(out *origin.Request, method string, body io.Reader, length int64) {
 	h := headOf(x.r)
 	if x.fnHeader != nil { // as the viewer-request function returned it
 		h.full, h.header = x.fnHeader, httpHeader(x.fnHeader)
 	}
-	out := x.s.planner().originRequest(&x.plan, &h, method, x.reqID, x.s.via[0])
+	x.s.planner().originRequest(out, &x.plan, &h, method, x.reqID, x.s.via[0])
 	out.Body, out.ContentLength = body, length
-	return out
 }
 
 // fetch sends the request to the behaviour's origin (or the origins a
