@@ -63,7 +63,9 @@ type FillRequest struct {
 	Timeout time.Duration
 	// Fetch asks the origin. For a collapsed fill it runs once, on a
 	// context detached from the viewer that started it (so the fill
-	// survives that viewer) and bounded by Timeout.
+	// survives that viewer) and bounded by Timeout. A Fill calls its
+	// request's Fetch at most once (the leader's, or a waiter's own for
+	// an uncacheable answer), and reads the result before it returns.
 	Fetch func(ctx context.Context) (*FetchResult, error)
 	// OnCaller runs the fetch on the goroutine of the Fill that starts it,
 	// rather than on a goroutine of its own, and copies a small body

@@ -33,7 +33,7 @@ func (x *exchange) isGRPC() bool {
 // origin request, and the body streamed as it arrives.
 func (x *exchange) grpcPassThrough() response {
 	var out origin.Request
-	x.originRequest(&out, x.r.Method, x.r.Body, -1)
+	x.originRequest(&out, nil, x.r.Method, x.r.Body, -1)
 	src := x.r.Header.Clone()
 	removeHopByHop(src)
 	for name, vs := range src {

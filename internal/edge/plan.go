@@ -468,8 +468,14 @@ func (pl planner) generated(h *requestHead, names []string) http.Header {
 // for custom origins", AWS CloudFront Developer Guide). The target origin
 // is filled in by fetch, the body by the caller. Pure: it reads only the
 // plan and the head, and writes only out (the caller's: a fill's origin
-// request lives on its fetch's stack, no allocation of its own).
-func (pl planner) originRequest(out *origin.Request, p *plan, v *requestHead, method, reqID, via string) {
+// request lives on its fetch's stack, no allocation of its own) and own,
+// the array the edge's header values are kept in when it has room for
+// them (ownValues), else one is made.
+// ownValues is the most values originRequest sets itself: Cookie,
+// Accept-Encoding, User-Agent, Via, X-Forwarded-For and X-Amz-Cf-Id.
+const ownValues = 6
+
+func (pl planner) originRequest(out *origin.Request, own []string, p *plan, v *requestHead, method, reqID, via string) {
 	pol := p.beh.Policy
 	viewer := v.full
 	src := viewer // read only: ForwardHeaders copies what it forwards
@@ -481,7 +487,10 @@ func (pl planner) originRequest(out *origin.Request, p *plan, v *requestHead, me
 	pol.ForwardHeaders(h, src)
 	// The edge's own values share one array (h.Set allocates one per
 	// value); the names are canonical already.
-	own := make([]string, 0, 6)
+	if cap(own) < ownValues {
+		own = make([]string, 0, ownValues)
+	}
+	own = own[:0]
 	set := func(name, value string) {
 		own = append(own, value)
 		h[name] = own[len(own)-1 : len(own) : len(own)]

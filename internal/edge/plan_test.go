@@ -492,7 +492,7 @@ func TestPlan_originRequest(t *testing.T) {
 				t.Fatalf("refused: %+v", ref)
 			}
 			out := new(origin.Request)
-			f.pl.originRequest(out, &p, &h, tc.method, "REQID", via)
+			f.pl.originRequest(out, nil, &p, &h, tc.method, "REQID", via)
 			if out.Method != tc.method {
 				t.Errorf("method %q, want %q", out.Method, tc.method)
 			}

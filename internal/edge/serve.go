@@ -206,16 +206,17 @@ func (x *exchange) staleOnError(stale *cache.Entry, err error) (_ response, ok b
 
 // originFill is one fill of the exchange's key from the origin: the
 // cache's request, whose Fetch is fetch, the result fetch returns and the
-// relay of the origin's 1xx to the viewer, in one allocation where they
-// were five (the request, a Fetch closure, the relay, its method value and
-// the result; bench/FILL-RESULTS.md). Their lifetimes fit in the fill's:
-// the cache calls a request's Fetch at most once (the leader's in Fill, a
-// waiter's own in fetchAlone) and reads the result before that Fill
-// returns, keeping only its body and a copy of its header (Meta); the
-// relay is ended by fill before the exchange writes anything else, and an
-// origin client that calls it later finds it ended. An originFill is made
-// per fill and never reused, so whatever still holds a part of it after
-// the request (a collapsed fill's context, the relay's method value) only
+// relay of the origin's 1xx to the viewer and the origin request's own
+// header values: one allocation and the method values of fetch and relay
+// where there were six objects (the request, a Fetch closure, the relay,
+// its method value, the result and the values; bench/FILL-RESULTS.md).
+// Their lifetimes fit: the cache calls a request's Fetch at most once
+// (FillRequest.Fetch) and reads the result before that Fill returns,
+// keeping only its body and a copy of its header (Meta); the relay is
+// ended by fill before the exchange writes anything else, and an origin
+// client that calls it later finds it ended. An originFill is made per
+// fill and never reused, so whatever still holds a part of it after the
+// request (the origin request's header, the relay's method value) only
 // keeps it alive.
 type originFill struct {
 	req cache.FillRequest
@@ -227,6 +228,10 @@ type originFill struct {
 	revalidated *atomic.Bool
 	res         cache.FetchResult // what fetch returns for an answer from the origin
 	interim     interimRelay      // relays only once fill sets its writer
+	// own backs the origin request's values that the edge sets
+	// (planner.originRequest): written once, by the one fetch, and
+	// referenced only by that request's header.
+	own [ownValues]string
 }
 
 // newOriginFill describes the fill of this exchange's key.
@@ -261,7 +266,7 @@ func (of *originFill) fetch(ctx context.Context) (*cache.FetchResult, error) {
 		method = http.MethodGet
 	}
 	var out origin.Request
-	x.originRequest(&out, method, nil, 0)
+	x.originRequest(&out, of.own[:0], method, nil, 0)
 	out.Interim = x.interim.relayFunc()
 	out.DeadlineOnly = cache.IsFillContext(ctx)
 	if stale != nil {
@@ -357,7 +362,7 @@ func (x *exchange) passThrough() response {
 		return *ended
 	}
 	var out origin.Request
-	x.originRequest(&out, x.r.Method, body, length)
+	x.originRequest(&out, nil, x.r.Method, body, length)
 	x.interim = newInterimRelay(x.w, x.r)
 	out.Interim = x.interim.relayFunc()
 	resp, err := x.fetch(x.r.Context(), &out)

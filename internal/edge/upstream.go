@@ -17,13 +17,13 @@ import (
 )
 
 // originRequest writes the plan's origin request for this exchange to
-// out.
-func (x *exchange) originRequest(out *origin.Request, method string, body io.Reader, length int64) {
+// out; own is planner.originRequest's.
+func (x *exchange) originRequest(out *origin.Request, own []string, method string, body io.Reader, length int64) {
 	h := headOf(x.r)
 	if x.fnHeader != nil { // as the viewer-request function returned it
 		h.full, h.header = x.fnHeader, httpHeader(x.fnHeader)
 	}
-	x.s.planner().originRequest(out, &x.plan, &h, method, x.reqID, x.s.via[0])
+	x.s.planner().originRequest(out, own, &x.plan, &h, method, x.reqID, x.s.via[0])
 	out.Body, out.ContentLength = body, length
 }
 
