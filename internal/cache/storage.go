@@ -74,7 +74,7 @@ type Spool interface {
 	io.ReaderAt
 	// Commit completes the object with metadata m (m.Size must equal the
 	// bytes written) and makes it visible, replacing any object under the
-	// same key.
+	// same key. m is copied, as by Put.
 	Commit(m *Meta) error
 	// Close releases the spool; an uncommitted object is discarded.
 	Close() error

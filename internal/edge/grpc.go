@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"openfront/internal/cache"
+	"openfront/internal/origin"
 )
 
 // gRPC ("Using gRPC with CloudFront distributions", AWS CloudFront
@@ -31,7 +32,8 @@ func (x *exchange) isGRPC() bool {
 // with the edge's own (Via, X-Forwarded-For, X-Amz-Cf-Id) from the plan's
 // origin request, and the body streamed as it arrives.
 func (x *exchange) grpcPassThrough() response {
-	out := x.originRequest(x.r.Method, x.r.Body, -1)
+	var out origin.Request
+	x.originRequest(&out, nil, x.r.Method, x.r.Body, -1)
 	src := x.r.Header.Clone()
 	removeHopByHop(src)
 	for name, vs := range src {
@@ -41,7 +43,7 @@ func (x *exchange) grpcPassThrough() response {
 	}
 	out.Header.Set("Te", "trailers") // gRPC over HTTP/2 requires it; hop-by-hop, so set anew
 	out.GRPC = true
-	resp, err := x.fetch(x.r.Context(), out)
+	resp, err := x.fetch(x.r.Context(), &out)
 	if err != nil {
 		if x.r.Context().Err() != nil {
 			return response{viewerGone: true}

@@ -24,10 +24,16 @@ type interimRelay struct {
 // (background refresh, error page fetch) or it speaks HTTP/1.0, which must
 // not be sent 1xx responses (RFC 9110 §15.2).
 func newInterimRelay(w http.ResponseWriter, r *http.Request) *interimRelay {
-	if w == nil || !r.ProtoAtLeast(1, 1) {
+	if !relaysInterim(w, r) {
 		return nil
 	}
 	return &interimRelay{w: w}
+}
+
+// relaysInterim reports whether a request's 1xx go to its viewer (see
+// newInterimRelay).
+func relaysInterim(w http.ResponseWriter, r *http.Request) bool {
+	return w != nil && r.ProtoAtLeast(1, 1)
 }
 
 // relayFunc is what origin.Request.Interim takes: nil without a relay.

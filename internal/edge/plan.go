@@ -467,8 +467,15 @@ func (pl planner) generated(h *requestHead, names []string) http.Header {
 // rules, then CloudFront's own headers ("Request and response behavior
 // for custom origins", AWS CloudFront Developer Guide). The target origin
 // is filled in by fetch, the body by the caller. Pure: it reads only the
-// plan and the head.
-func (pl planner) originRequest(p *plan, v *requestHead, method, reqID, via string) *origin.Request {
+// plan and the head, and writes only out (the caller's: a fill's origin
+// request lives on its fetch's stack, no allocation of its own) and own,
+// the array the edge's header values are kept in when it has room for
+// them (ownValues), else one is made.
+// ownValues is the most values originRequest sets itself: Cookie,
+// Accept-Encoding, User-Agent, Via, X-Forwarded-For and X-Amz-Cf-Id.
+const ownValues = 6
+
+func (pl planner) originRequest(out *origin.Request, own []string, p *plan, v *requestHead, method, reqID, via string) {
 	pol := p.beh.Policy
 	viewer := v.full
 	src := viewer // read only: ForwardHeaders copies what it forwards
@@ -480,7 +487,10 @@ func (pl planner) originRequest(p *plan, v *requestHead, method, reqID, via stri
 	pol.ForwardHeaders(h, src)
 	// The edge's own values share one array (h.Set allocates one per
 	// value); the names are canonical already.
-	own := make([]string, 0, 6)
+	if cap(own) < ownValues {
+		own = make([]string, 0, ownValues)
+	}
+	own = own[:0]
 	set := func(name, value string) {
 		own = append(own, value)
 		h[name] = own[len(own)-1 : len(own) : len(own)]
@@ -521,7 +531,7 @@ func (pl planner) originRequest(p *plan, v *requestHead, method, reqID, via stri
 	for name, vs := range pl.generated(v, pol.GeneratedHeaders()) {
 		h[name] = vs
 	}
-	return &origin.Request{
+	*out = origin.Request{
 		ViewerHTTPS: v.https,
 		Method:      method,
 		Path:        p.originPath,

@@ -491,7 +491,8 @@ func TestPlan_originRequest(t *testing.T) {
 			if _, ref := f.pl.plan(&p, f.snap, &h, f.now, nil); ref != nil {
 				t.Fatalf("refused: %+v", ref)
 			}
-			out := f.pl.originRequest(&p, &h, tc.method, "REQID", via)
+			out := new(origin.Request)
+			f.pl.originRequest(out, nil, &p, &h, tc.method, "REQID", via)
 			if out.Method != tc.method {
 				t.Errorf("method %q, want %q", out.Method, tc.method)
 			}

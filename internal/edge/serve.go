@@ -68,7 +68,7 @@ func (x *exchange) backgroundRefresh() {
 	go func() {
 		ctx := context.WithoutCancel(bg.r.Context())
 		bg.s.opts.Cache.Delete(bg.key)
-		s, err := bg.s.opts.Cache.Fill(ctx, bg.fillRequest(nil, nil))
+		s, err := bg.s.opts.Cache.Fill(ctx, &bg.newOriginFill(nil, nil).req) // no viewer: no 1xx relay
 		if err == nil {
 			io.Copy(io.Discard, s)
 			s.Close()
@@ -91,9 +91,31 @@ func (x *exchange) purgePath() string {
 		}
 	}
 	if x.rawQuery != "" && x.beh.Policy.KeysQuery() {
+		if pq, ok := pathQueryIn(x.key, p, x.rawQuery); ok {
+			return pq
+		}
 		return p + "?" + x.rawQuery
 	}
 	return p
+}
+
+// pathQueryIn returns p+"?"+q as a part of key, when key holds it: a key
+// that keys on every query parameter carries the origin path and the
+// query as received (cachepolicy.AppendKeyWith), usually the purge path.
+// The key is kept as long as the object it names and never changes, so
+// sharing its bytes keeps nothing alive and saves a string per fill.
+func pathQueryIn(key, p, q string) (string, bool) {
+	for off := 0; ; {
+		i := strings.Index(key[off:], p)
+		if i < 0 || p == "" {
+			return "", false
+		}
+		i += off
+		if rest := key[i+len(p):]; len(rest) > len(q) && rest[0] == '?' && rest[1:1+len(q)] == q {
+			return key[i : i+len(p)+1+len(q)], true
+		}
+		off = i + 1
+	}
 }
 
 // fill asks the origin through the collapsing fill. stale is the expired
@@ -108,8 +130,9 @@ func (x *exchange) fill(stale *cache.Entry) response {
 		r := &staleRelease{stale: stale}
 		release, revalidated = r, &r.revalidated
 	}
-	x.interim = newInterimRelay(x.w, x.r)
-	s, err := x.s.opts.Cache.Fill(x.r.Context(), x.fillRequest(stale, revalidated))
+	of := x.newOriginFill(stale, revalidated)
+	x.interim = of.relayTo(x.w, x.r)
+	s, err := x.s.opts.Cache.Fill(x.r.Context(), &of.req)
 	x.interim.end()
 	if err != nil {
 		if x.r.Context().Err() != nil {
@@ -181,56 +204,102 @@ func (x *exchange) staleOnError(stale *cache.Entry, err error) (_ response, ok b
 	return x.storedCopy("RefreshHit", *stale), true
 }
 
-// fillRequest describes the fill of this exchange's key. revalidated, if
-// not nil, is set when the origin answered 304 to the conditional request
-// built from stale (the fill then owns stale's body).
-func (x *exchange) fillRequest(stale *cache.Entry, revalidated *atomic.Bool) *cache.FillRequest {
-	return &cache.FillRequest{
+// originFill is one fill of the exchange's key from the origin: the
+// cache's request, whose Fetch is fetch, the result fetch returns and the
+// relay of the origin's 1xx to the viewer and the origin request's own
+// header values: one allocation and the method values of fetch and relay
+// where there were six objects (the request, a Fetch closure, the relay,
+// its method value, the result and the values; bench/FILL-RESULTS.md).
+// Their lifetimes fit: the cache calls a request's Fetch at most once
+// (FillRequest.Fetch) and reads the result before that Fill returns,
+// keeping only its body and a copy of its header (Meta); the relay is
+// ended by fill before the exchange writes anything else, and an origin
+// client that calls it later finds it ended. An originFill is made per
+// fill and never reused, so whatever still holds a part of it after the
+// request (the origin request's header, the relay's method value) only
+// keeps it alive.
+type originFill struct {
+	req cache.FillRequest
+	x   *exchange
+	// stale is the expired copy revalidated; revalidated, if not nil, is
+	// set when the origin answered 304 to the conditional request built
+	// from it (the fill then owns stale's body).
+	stale       *cache.Entry
+	revalidated *atomic.Bool
+	res         cache.FetchResult // what fetch returns for an answer from the origin
+	interim     interimRelay      // relays only once fill sets its writer
+	// own backs the origin request's values that the edge sets
+	// (planner.originRequest): written once, by the one fetch, and
+	// referenced only by that request's header.
+	own [ownValues]string
+}
+
+// newOriginFill describes the fill of this exchange's key.
+func (x *exchange) newOriginFill(stale *cache.Entry, revalidated *atomic.Bool) *originFill {
+	of := &originFill{x: x, stale: stale, revalidated: revalidated}
+	of.req = cache.FillRequest{
 		Key: x.key, DistID: x.dist.ID, Path: x.purgePath(), Timeout: fillTimeout,
 		// The viewer's goroutine runs the fetch it leads: the handler
 		// waits for the headers either way.
 		OnCaller: true,
-		Fetch: func(ctx context.Context) (*cache.FetchResult, error) {
-			method := x.r.Method
-			if method == http.MethodHead {
-				method = http.MethodGet
-			}
-			out := x.originRequest(method, nil, 0)
-			out.Interim = x.interim.relayFunc()
-			out.DeadlineOnly = cache.IsFillContext(ctx)
-			if stale != nil {
-				for name, vs := range httpcache.RevalidationHeaders(stale.Meta.Header.Clone()) {
-					out.Header[name] = vs
-				}
-			}
-			resp, err := x.fetch(ctx, out)
-			if err != nil {
-				if stale != nil || ctx.Err() != nil {
-					return nil, err // a stale copy is served instead (serveStaleOnError)
-				}
-				if res := x.failedFetchResult(err); res != nil {
-					return res, nil // the edge's 502/504, cached for ErrorCachingMinTTL
-				}
-				return nil, err
-			}
-			if stale != nil && resp.StatusCode >= 500 {
-				// An expired copy beats a 5xx ("How CloudFront processes HTTP
-				// 4xx and 5xx status codes from your origin", AWS): report
-				// the failure so the viewer side can serve the copy.
-				resp.Body.Close()
-				return nil, &origin.Error{Status: resp.StatusCode, Detail: "OriginError", Err: errors.New(resp.Status)}
-			}
-			if stale != nil && resp.StatusCode == http.StatusNotModified {
-				resp.Body.Close()
-				res := x.refreshed(stale, resp.Header)
-				if revalidated != nil {
-					revalidated.Store(true)
-				}
-				return res, nil
-			}
-			return x.upstreamResponse(resp), nil
-		},
+		Fetch:    of.fetch,
 	}
+	return of
+}
+
+// relayTo starts the fill's relay of 1xx responses to w and returns it,
+// or returns nil where newInterimRelay would.
+func (of *originFill) relayTo(w http.ResponseWriter, r *http.Request) *interimRelay {
+	if !relaysInterim(w, r) {
+		return nil
+	}
+	of.interim.w = w
+	return &of.interim
+}
+
+// fetch is the fill's Fetch: the origin request, and the answer as it is
+// stored.
+func (of *originFill) fetch(ctx context.Context) (*cache.FetchResult, error) {
+	x, stale, revalidated := of.x, of.stale, of.revalidated
+	method := x.r.Method
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
+	var out origin.Request
+	x.originRequest(&out, of.own[:0], method, nil, 0)
+	out.Interim = x.interim.relayFunc()
+	out.DeadlineOnly = cache.IsFillContext(ctx)
+	if stale != nil {
+		for name, vs := range httpcache.RevalidationHeaders(stale.Meta.Header.Clone()) {
+			out.Header[name] = vs
+		}
+	}
+	resp, err := x.fetch(ctx, &out)
+	if err != nil {
+		if stale != nil || ctx.Err() != nil {
+			return nil, err // a stale copy is served instead (serveStaleOnError)
+		}
+		if res := x.failedFetchResult(err); res != nil {
+			return res, nil // the edge's 502/504, cached for ErrorCachingMinTTL
+		}
+		return nil, err
+	}
+	if stale != nil && resp.StatusCode >= 500 {
+		// An expired copy beats a 5xx ("How CloudFront processes HTTP
+		// 4xx and 5xx status codes from your origin", AWS): report
+		// the failure so the viewer side can serve the copy.
+		resp.Body.Close()
+		return nil, &origin.Error{Status: resp.StatusCode, Detail: "OriginError", Err: errors.New(resp.Status)}
+	}
+	if stale != nil && resp.StatusCode == http.StatusNotModified {
+		resp.Body.Close()
+		res := x.refreshed(stale, resp.Header)
+		if revalidated != nil {
+			revalidated.Store(true)
+		}
+		return res, nil
+	}
+	return x.upstreamResponse(resp, &of.res), nil
 }
 
 // refreshed is the stored copy made fresh again by a 304: its headers
@@ -292,10 +361,11 @@ func (x *exchange) passThrough() response {
 	if ended != nil {
 		return *ended
 	}
-	out := x.originRequest(x.r.Method, body, length)
+	var out origin.Request
+	x.originRequest(&out, nil, x.r.Method, body, length)
 	x.interim = newInterimRelay(x.w, x.r)
 	out.Interim = x.interim.relayFunc()
-	resp, err := x.fetch(x.r.Context(), out)
+	resp, err := x.fetch(x.r.Context(), &out)
 	x.interim.end()
 	if err != nil {
 		if x.r.Context().Err() != nil {
@@ -303,7 +373,8 @@ func (x *exchange) passThrough() response {
 		}
 		return x.originFailed(err)
 	}
-	res := x.upstreamResponse(resp)
+	var up cache.FetchResult // read below only
+	res := x.upstreamResponse(resp, &up)
 	// StoredAt goes back by the origin's Age, which the viewer then gets (RFC 9111 §5.1).
 	m := &cache.Meta{Status: res.Status, Header: cache.MakeHeader(res.Header), StoredAt: cache.InstantOf(x.s.now().Add(-res.Age)), Size: res.Size}
 	return response{result: "Miss", meta: m, stream: res.Body}

@@ -16,15 +16,15 @@ import (
 	"openfront/internal/origin"
 )
 
-// originRequest is the plan's origin request for this exchange.
-func (x *exchange) originRequest(method string, body io.Reader, length int64) *origin.Request {
+// originRequest writes the plan's origin request for this exchange to
+// out; own is planner.originRequest's.
+func (x *exchange) originRequest(out *origin.Request, own []string, method string, body io.Reader, length int64) {
 	h := headOf(x.r)
 	if x.fnHeader != nil { // as the viewer-request function returned it
 		h.full, h.header = x.fnHeader, httpHeader(x.fnHeader)
 	}
-	out := x.s.planner().originRequest(&x.plan, &h, method, x.reqID, x.s.via[0])
+	x.s.planner().originRequest(out, own, &x.plan, &h, method, x.reqID, x.s.via[0])
 	out.Body, out.ContentLength = body, length
-	return out
 }
 
 // fetch sends the request to the behaviour's origin (or the origins a
@@ -137,8 +137,9 @@ var reservedResponse = []string{"Via", "X-Cache", "X-Amz-Cf-Pop", "X-Amz-Cf-Id",
 // upstreamResponse turns the origin's response into what is stored and
 // sent: headers filtered, TTL decided, compressed when CloudFront would.
 // Nothing viewer-specific happens here: the result is shared by every
-// request collapsed onto the fill and by later hits.
-func (x *exchange) upstreamResponse(resp *http.Response) *cache.FetchResult {
+// request collapsed onto the fill and by later hits. It is written to
+// res, which is returned.
+func (x *exchange) upstreamResponse(resp *http.Response, res *cache.FetchResult) *cache.FetchResult {
 	p := x.beh.Policy
 	h := resp.Header
 	age, _ := httpcache.ParseAge(h) // before Age goes with the reserved headers
@@ -188,7 +189,7 @@ func (x *exchange) upstreamResponse(resp *http.Response) *cache.FetchResult {
 		}
 		size = -1
 	}
-	return &cache.FetchResult{
+	*res = cache.FetchResult{
 		Status:    status,
 		Header:    h,
 		Expires:   httpcache.FreshUntil(now, d.TTL, age),
@@ -197,6 +198,7 @@ func (x *exchange) upstreamResponse(resp *http.Response) *cache.FetchResult {
 		Body:      body,
 		Cacheable: d.Cacheable && x.key != "",
 	}
+	return res
 }
 
 // filterVary keeps only the Vary values CloudFront itself varies on (AWS
