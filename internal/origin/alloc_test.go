@@ -3,6 +3,7 @@ package origin
 import (
 	"bufio"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"runtime"
@@ -96,12 +97,12 @@ func TestPlainRoundTrip_allocations(t *testing.T) {
 		bytes        float64
 	}{
 		// A fill's request: its context ends only at its deadline.
-		{name: "fill", head: smallHead, ctx: deadline, deadlineOnly: true, fields: 5, objects: 5, bytes: 1056},
-		{name: "background", head: smallHead, ctx: context.Background(), fields: 5, objects: 5, bytes: 1056},
+		{name: "fill", head: smallHead, ctx: deadline, deadlineOnly: true, fields: 5, objects: 3, bytes: 912},
+		{name: "background", head: smallHead, ctx: context.Background(), fields: 5, objects: 3, bytes: 912},
 		// A context whose cancellation interrupts the exchange.
-		{name: "watched", head: smallHead, ctx: cancelable, fields: 5, objects: 8, bytes: 1200},
+		{name: "watched", head: smallHead, ctx: cancelable, fields: 5, objects: 7, bytes: 1088},
 		// A head past the exchange's largest room for one.
-		{name: "large head", head: large.String(), ctx: deadline, deadlineOnly: true, fields: 31, objects: 7, bytes: 5083},
+		{name: "large head", head: large.String(), ctx: deadline, deadlineOnly: true, fields: 31, objects: 7, bytes: 4990},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			port := keepAliveOrigin(t, tc.head+body)
@@ -138,5 +139,97 @@ func TestPlainRoundTrip_allocations(t *testing.T) {
 				t.Errorf("%.0f bytes per request, want at most %.0f", bytes, tc.bytes)
 			}
 		})
+	}
+}
+
+var roomSink *h1Response
+
+// Each room's object fills its allocation size class exactly (no bytes
+// rounded up, but the allocator's 8-byte header past 512), the rooms go
+// smallest first, and a head takes the first room it fits.
+func TestResponseRooms_sizeClasses(t *testing.T) {
+	last := 0.0
+	for _, r := range responseRooms {
+		size := float64(baseUpTo512) + float64(r.values)*float64(stringSize) + float64(r.head)
+		if size > 512 {
+			size += 8
+		}
+		// (Less than the 64 bytes between size classes of slack: other
+		// goroutines' rare allocations.)
+		got := bytesPerRun(1000, func() { roomSink, _, _ = r.alloc() })
+		if got < size || got >= size+16 {
+			t.Errorf("room of %d values and %d head bytes: %.0f bytes allocated for %.0f", r.values, r.head, got, size)
+		}
+		if size < last {
+			t.Errorf("room of %d values and %d head bytes (%.0f bytes) after a larger one", r.values, r.head, size)
+		}
+		last = size
+	}
+	maxHead, maxValues := 0, 0
+	for _, r := range responseRooms {
+		maxHead, maxValues = max(maxHead, r.head), max(maxValues, r.values)
+	}
+	for _, tc := range []struct {
+		head, fields int
+		want         int // room index; -1: none
+	}{
+		{0, 0, 0},
+		{responseRooms[0].head, responseRooms[0].values, 0},
+		{responseRooms[0].head + 1, 0, 2},
+		{0, responseRooms[0].values + 1, 1},
+		{maxHead + 1, 0, -1},
+		{0, maxValues + 1, -1},
+	} {
+		x, values, room := newResponse(tc.head, tc.fields)
+		if tc.want < 0 {
+			if values != nil || room != nil || x == nil {
+				t.Errorf("head %d, %d fields: room %d, %d values; want none", tc.head, tc.fields, len(room), cap(values))
+			}
+			continue
+		}
+		if w := responseRooms[tc.want]; len(room) != w.head || cap(values) != w.values || len(values) != 0 {
+			t.Errorf("head %d, %d fields: room %d, %d values; want %d, %d", tc.head, tc.fields, len(room), cap(values), w.head, w.values)
+		}
+	}
+}
+
+// A response's header (its values are parts of the response's own
+// object) stays as it was while later responses are read on the same
+// connection into the connection's buffer.
+func TestPlain_headerOutlivesConnectionReuse(t *testing.T) {
+	replies := []string{
+		"HTTP/1.1 200 First\r\nX-A: one\r\nContent-Length: 1\r\n\r\n1",
+		"HTTP/1.1 203 Other\r\nX-A: two, longer\r\nX-B: b\r\nContent-Length: 1\r\n\r\n2",
+		"HTTP/1.1 200 OK\r\nX-A: " + strings.Repeat("3", 3000) + "\r\nContent-Length: 1\r\n\r\n3", // past every room
+		"HTTP/1.1 200 OK\r\nX-A: four\r\nContent-Length: 1\r\n\r\n4",
+	}
+	org := newScriptOrigin(t, func(o *scriptOrigin, c net.Conn, br *bufio.Reader) {
+		for i := 0; o.readRequest(br); i++ {
+			if _, err := c.Write([]byte(replies[i%len(replies)])); err != nil {
+				return
+			}
+		}
+	})
+	c := newTestClient(t)
+	var resps []*http.Response
+	for range replies {
+		resp, err := plainGet(c, org.port, http.MethodGet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadAll(resp.Body); err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		resps = append(resps, resp)
+	}
+	if n := org.accepts.Load(); n != 1 {
+		t.Fatalf("%d connections, want 1 (kept alive)", n)
+	}
+	want := []struct{ status, a, b string }{{"200 First", "one", ""}, {"203 Other", "two, longer", "b"}, {"200 OK", strings.Repeat("3", 3000), ""}, {"200 OK", "four", ""}}
+	for i, resp := range resps {
+		if resp.Status != want[i].status || resp.Header.Get("X-A") != want[i].a || resp.Header.Get("X-B") != want[i].b || resp.Header.Get("Content-Length") != "1" {
+			t.Errorf("response %d: %q %q, want %q X-A %q X-B %q", i, resp.Status, resp.Header, want[i].status, want[i].a, want[i].b)
+		}
 	}
 }
