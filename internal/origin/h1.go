@@ -14,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/net/http/httpguts"
 
@@ -210,79 +211,78 @@ func (p *h1Pool) reap() {
 	p.reaper.Reset(next)
 }
 
-// h1Exchange is one request on the plain-HTTP client.
+// h1Exchange is one request on the plain-HTTP client. It lives on its
+// caller's stack until the response head is read; the response then
+// carries a copy of it (h1Response), for the body's reads.
 type h1Exchange struct {
 	ctx         context.Context
 	pool        *h1Pool
-	method      string
-	host        string // Host header
-	path, query string // request-target
-	header      http.Header
-	interim     func(int, http.Header)
 	readTimeout time.Duration
 	whole       time.Time // ResponseCompletionTimeout's end (or ctx's deadline), or zero
 	// deadlineOnly: ctx ends only at its deadline (Request.DeadlineOnly).
 	deadlineOnly bool
-
-	// The response and its body, allocated with the exchange.
-	resp http.Response
-	body h1Body
-
-	// ctx's cancellation interrupts the connection in use.
-	stopWatch func() bool
-	mu        sync.Mutex
-	cur       *h1Conn
-	aborted   bool
+	watch        *h1Watch // nil: ctx is not watched
 }
 
-// watch makes ctx's cancellation interrupt the exchange's I/O.
-func (e *h1Exchange) watch() {
+// h1Watch makes ctx's cancellation interrupt the connection in use.
+type h1Watch struct {
+	stop    func() bool
+	mu      sync.Mutex
+	cur     *h1Conn
+	aborted bool
+}
+
+// startWatch makes ctx's cancellation interrupt the exchange's I/O.
+func (e *h1Exchange) startWatch() {
 	if !e.deadlineOnly && e.ctx.Done() != nil { // (Done would make ctx a channel)
-		e.stopWatch = context.AfterFunc(e.ctx, e.abort)
+		w := new(h1Watch)
+		w.stop = context.AfterFunc(e.ctx, w.abort)
+		e.watch = w
 	}
 	if d, ok := e.ctx.Deadline(); ok && (e.whole.IsZero() || d.Before(e.whole)) {
 		e.whole = d
 	}
 }
 
-func (e *h1Exchange) abort() {
-	e.mu.Lock()
-	e.aborted = true
-	if e.cur != nil {
-		e.cur.nc.SetDeadline(aLongTimeAgo)
+func (w *h1Watch) abort() {
+	w.mu.Lock()
+	w.aborted = true
+	if w.cur != nil {
+		w.cur.nc.SetDeadline(aLongTimeAgo)
 	}
-	e.mu.Unlock()
+	w.mu.Unlock()
 }
 
 var aLongTimeAgo = time.Unix(1, 0)
 
 // use makes conn the connection ctx's cancellation interrupts (nil: none).
 func (e *h1Exchange) use(conn *h1Conn) {
-	if e.stopWatch == nil {
+	w := e.watch
+	if w == nil {
 		return
 	}
-	e.mu.Lock()
-	e.cur = conn
-	if conn != nil && e.aborted {
+	w.mu.Lock()
+	w.cur = conn
+	if conn != nil && w.aborted {
 		conn.nc.SetDeadline(aLongTimeAgo)
 	}
-	e.mu.Unlock()
+	w.mu.Unlock()
 }
 
 // done ends the watch of ctx.
 func (e *h1Exchange) done() {
-	if e.stopWatch != nil {
-		e.stopWatch()
+	if e.watch != nil {
+		e.watch.stop()
 		e.use(nil)
 	}
 }
 
-// roundTrip sends the request and reads the response head. A pooled
+// roundTrip sends r (to host) and reads the response head. A pooled
 // connection the origin closed meanwhile (nothing read back) is replaced
 // by a new one once: the request is a GET or HEAD without a body, safe to
 // send again.
-func (e *h1Exchange) roundTrip() (*http.Response, error) {
-	e.watch()
+func (e *h1Exchange) roundTrip(r *Request, host string) (*http.Response, error) {
+	e.startWatch()
 	deadline := e.deadline(time.Now())
 	for fresh := false; ; fresh = true {
 		conn, reused, err := e.pool.get(e.ctx, deadline, fresh)
@@ -290,7 +290,7 @@ func (e *h1Exchange) roundTrip() (*http.Response, error) {
 			e.done()
 			return nil, e.timeoutCause(err)
 		}
-		b, err := appendRequest(conn.buf[:0], e.method, e.path, e.query, e.host, e.header)
+		b, err := appendRequest(conn.buf[:0], r.Method, r.Path, r.RawQuery, host, r.Header)
 		conn.buf = b
 		if err != nil { // nothing sent: the connection stays good
 			e.pool.put(conn)
@@ -298,7 +298,7 @@ func (e *h1Exchange) roundTrip() (*http.Response, error) {
 			return nil, err
 		}
 		e.use(conn)
-		resp, err := e.send(conn, deadline)
+		resp, err := e.send(conn, deadline, r)
 		if err == nil {
 			return resp, nil
 		}
@@ -347,7 +347,7 @@ func (e *h1Exchange) timeoutCause(err error) error {
 	return errReadTimeout
 }
 
-func (e *h1Exchange) send(conn *h1Conn, deadline time.Time) (*http.Response, error) {
+func (e *h1Exchange) send(conn *h1Conn, deadline time.Time, r *Request) (*http.Response, error) {
 	b := conn.buf // the request, built by roundTrip
 	conn.nc.SetDeadline(deadline)
 	if _, err := conn.w.Write(b); err != nil {
@@ -360,15 +360,16 @@ func (e *h1Exchange) send(conn *h1Conn, deadline time.Time) (*http.Response, err
 			return nil, staleIf(err, len(head) == 0)
 		}
 		conn.buf = head[:0]
-		resp, err := parseHeadInto(head, &e.resp)
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode >= 200 {
-			return e.withBody(conn, resp)
+		if !interimHead(head) {
+			return e.final(conn, head, r.Method)
 		}
 		// An interim response: relayed (except 100 Continue, which
-		// answers the edge's own Expect), within the limits.
+		// answers the edge's own Expect), within the limits. Its header
+		// is the relay's: a string of its own.
+		var resp http.Response
+		if err := parseHeadInto(string(head), &resp, nil); err != nil {
+			return nil, err
+		}
 		if resp.StatusCode == http.StatusContinue {
 			if continues++; continues > 1 {
 				return nil, errRepeatedContinue
@@ -379,29 +380,32 @@ func (e *h1Exchange) send(conn *h1Conn, deadline time.Time) (*http.Response, err
 		if interims > maxInterimResponses || interimBytes > MaxResponseHeadBytes {
 			return nil, errInterimTooLarge
 		}
-		if e.interim != nil && resp.StatusCode != http.StatusContinue {
-			e.interim(resp.StatusCode, resp.Header)
+		if r.Interim != nil && resp.StatusCode != http.StatusContinue {
+			r.Interim(resp.StatusCode, resp.Header)
 		}
 		conn.nc.SetReadDeadline(e.deadline(time.Now()))
 	}
 }
 
-// staleIf marks an error on a connection as stale when nothing was read
-// back and the connection was found closed or reset.
-func staleIf(err error, nothingRead bool) error {
-	if nothingRead && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)) {
-		return fmt.Errorf("%w: %w", errStale, err)
-	}
-	return err
+// interimHead says whether a head is a 1xx response's (its status code's
+// first digit, when it parses).
+func interimHead(head []byte) bool {
+	return len(head) > 9 && head[9] == '1'
 }
 
-// withBody attaches the body reader the response's framing calls for.
-func (e *h1Exchange) withBody(conn *h1Conn, resp *http.Response) (*http.Response, error) {
-	body := &e.body
-	*body = h1Body{e: e, conn: conn, remaining: -1}
+// final parses the final response head into an h1Response and attaches
+// the body its framing calls for.
+func (e *h1Exchange) final(conn *h1Conn, head []byte, method string) (*http.Response, error) {
+	x, err := parseFinalHead(head)
+	if err != nil {
+		return nil, err
+	}
+	x.h1Exchange = *e
+	resp := &x.resp
+	body := &x.body
+	*body = h1Body{e: &x.h1Exchange, conn: conn, remaining: -1}
 	switch {
-	case e.method == http.MethodHead || resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified:
+	case method == http.MethodHead || resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified:
 		body.remaining = 0
 	case resp.TransferEncoding != nil:
 		body.chunked = true
@@ -420,6 +424,119 @@ func (e *h1Exchange) withBody(conn *h1Conn, resp *http.Response) (*http.Response
 		body.finish()
 	}
 	return resp, nil
+}
+
+// parseFinalHead parses a head into an h1Response allocated with room for
+// the head's bytes and its header's values.
+func parseFinalHead(head []byte) (*h1Response, error) {
+	x, values, room := newResponse(len(head), countFields(head))
+	var s string
+	if room != nil {
+		n := copy(room, head)
+		// The bytes are not written again: the string may share them.
+		s = unsafe.String(unsafe.SliceData(room), n)
+	} else {
+		s = string(head)
+	}
+	if err := parseHeadInto(s, &x.resp, values); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// h1Response is an exchange with its final response and body: the
+// response handed to the caller, allocated when the head has been read
+// (newResponse).
+type h1Response struct {
+	h1Exchange
+	resp http.Response
+	body h1Body
+}
+
+// h1ResponseWith is an h1Response in one object with room for its head's
+// bytes (H, a [n]byte) and its header's values (V, a [n]string). The
+// header's names and values are substrings of the head kept there, so
+// whoever keeps one keeps the whole object (exchange, response, head):
+// the cache does not, it copies the header it stores (cache.MakeHeader),
+// and the others hold the response for the request's time only.
+type h1ResponseWith[V, H any] struct {
+	h1Response
+	values V
+	head   H
+}
+
+// responseRoom is one size of h1ResponseWith.
+type responseRoom struct {
+	values, head int
+	alloc        func() (*h1Response, []string, []byte)
+}
+
+func roomOf[V, H any]() responseRoom {
+	var x h1ResponseWith[V, H]
+	return responseRoom{values: int(unsafe.Sizeof(x.values) / stringSize), head: int(unsafe.Sizeof(x.head)), alloc: newResponseWith[V, H]}
+}
+
+func newResponseWith[V, H any]() (*h1Response, []string, []byte) {
+	x := new(h1ResponseWith[V, H])
+	values := unsafe.Slice((*string)(unsafe.Pointer(&x.values)), unsafe.Sizeof(x.values)/stringSize)
+	return &x.h1Response, values[:0], unsafe.Slice((*byte)(unsafe.Pointer(&x.head)), unsafe.Sizeof(x.head))
+}
+
+// The rooms are sized so that each object fills one of the runtime's
+// allocation size classes (512, 576, 640, ... bytes) exactly: past 512
+// bytes, an object with pointers also carries an 8-byte header of the
+// allocator's. Each class has two rooms: about 30 bytes of head per value
+// (a field line's usual length), and one for heads of shorter lines.
+const (
+	stringSize  = unsafe.Sizeof("")
+	baseUpTo512 = unsafe.Sizeof(h1Response{}) // in an object of up to 512 bytes
+	baseOver512 = baseUpTo512 + 8             // in a larger one
+)
+
+// responseRooms, smallest first; a head that fits none (over ~1.1 KB or
+// 52 fields) gets a string and a []string of its own.
+var responseRooms = [...]responseRoom{
+	roomOf[[5]string, [512 - baseUpTo512 - 5*stringSize]byte](),
+	roomOf[[7]string, [512 - baseUpTo512 - 7*stringSize]byte](),
+	roomOf[[7]string, [576 - baseOver512 - 7*stringSize]byte](),
+	roomOf[[9]string, [576 - baseOver512 - 9*stringSize]byte](),
+	roomOf[[8]string, [640 - baseOver512 - 8*stringSize]byte](),
+	roomOf[[11]string, [640 - baseOver512 - 11*stringSize]byte](),
+	roomOf[[9]string, [704 - baseOver512 - 9*stringSize]byte](),
+	roomOf[[13]string, [704 - baseOver512 - 13*stringSize]byte](),
+	roomOf[[11]string, [768 - baseOver512 - 11*stringSize]byte](),
+	roomOf[[15]string, [768 - baseOver512 - 15*stringSize]byte](),
+	roomOf[[14]string, [896 - baseOver512 - 14*stringSize]byte](),
+	roomOf[[18]string, [896 - baseOver512 - 18*stringSize]byte](),
+	roomOf[[16]string, [1024 - baseOver512 - 16*stringSize]byte](),
+	roomOf[[22]string, [1024 - baseOver512 - 22*stringSize]byte](),
+	roomOf[[22]string, [1280 - baseOver512 - 22*stringSize]byte](),
+	roomOf[[30]string, [1280 - baseOver512 - 30*stringSize]byte](),
+	roomOf[[27]string, [1536 - baseOver512 - 27*stringSize]byte](),
+	roomOf[[37]string, [1536 - baseOver512 - 37*stringSize]byte](),
+	roomOf[[39]string, [2048 - baseOver512 - 39*stringSize]byte](),
+	roomOf[[52]string, [2048 - baseOver512 - 52*stringSize]byte](),
+}
+
+// newResponse allocates an h1Response with room for a head of headLen
+// bytes and fields values (room nil and values nil when none fits).
+func newResponse(headLen, fields int) (x *h1Response, values []string, room []byte) {
+	for i := range responseRooms {
+		if r := &responseRooms[i]; headLen <= r.head && fields <= r.values {
+			return r.alloc()
+		}
+	}
+	return new(h1Response), nil, nil
+}
+
+// staleIf marks an error on a connection as stale when nothing was read
+// back and the connection was found closed or reset.
+func staleIf(err error, nothingRead bool) error {
+	if nothingRead && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)) {
+		return fmt.Errorf("%w: %w", errStale, err)
+	}
+	return err
 }
 
 // h1Body reads a response body by its framing. Each read that waits on
@@ -797,12 +914,17 @@ func trimEOL(line []byte) []byte {
 // TransferEncoding is ["chunked"] for a chunked body; ContentLength is the
 // length given, or -1.
 func parseResponseHead(head []byte) (*http.Response, error) {
-	return parseHeadInto(head, new(http.Response))
+	x, err := parseFinalHead(head)
+	if err != nil {
+		return nil, err
+	}
+	return &x.resp, nil
 }
 
-// parseHeadInto is parseResponseHead into resp (returned on success).
-func parseHeadInto(head []byte, resp *http.Response) (*http.Response, error) {
-	s := string(head) // one copy: the header's names and values are parts of it
+// parseHeadInto is parseResponseHead into resp, from the head as a string
+// s: the header's names and values are substrings of it. Its values are
+// appended to values (made for them when nil), one backing array for all.
+func parseHeadInto(s string, resp *http.Response, values []string) error {
 	line, rest := cutLine(s)
 	*resp = http.Response{ContentLength: -1}
 	switch {
@@ -812,36 +934,32 @@ func parseHeadInto(head []byte, resp *http.Response) (*http.Response, error) {
 		resp.Proto, resp.ProtoMajor, resp.ProtoMinor = "HTTP/1.0", 1, 0
 		resp.Close = true
 	default:
-		return nil, invalidf("malformed status line %q", clip(line))
+		return invalidf("malformed status line %q", clip(line))
 	}
 	code := line[9:12]
 	if code[0] < '1' || code[0] > '5' || code[1] < '0' || code[1] > '9' || code[2] < '0' || code[2] > '9' ||
 		(len(line) > 12 && line[12] != ' ') {
-		return nil, invalidf("malformed status line %q", clip(line))
+		return invalidf("malformed status line %q", clip(line))
 	}
 	for i := 13; i < len(line); i++ {
 		if c := line[i]; c < ' ' && c != '\t' || c == 0x7f {
-			return nil, invalidf("control character in the status line")
+			return invalidf("control character in the status line")
 		}
 	}
 	resp.StatusCode = int(code[0]-'0')*100 + int(code[1]-'0')*10 + int(code[2]-'0')
 	if resp.StatusCode == http.StatusSwitchingProtocols {
-		return nil, invalidf("101 Switching Protocols to a request without Upgrade")
+		return invalidf("101 Switching Protocols to a request without Upgrade")
 	}
 	resp.Status = line[9:]
 	if len(line) == 12 {
 		resp.Status = code + " " + http.StatusText(resp.StatusCode)
 	}
 
-	// Count the fields first: one []string holds every value.
-	fields := 0
-	for i := 0; i < len(rest); i++ {
-		if rest[i] == '\n' {
-			fields++
-		}
-	}
+	fields := countFields(s)
 	h := make(http.Header, fields)
-	values := make([]string, 0, fields)
+	if values == nil {
+		values = make([]string, 0, fields)
+	}
 	var cl string
 	clSeen, te := false, false
 	for {
@@ -851,19 +969,19 @@ func parseHeadInto(head []byte, resp *http.Response) (*http.Response, error) {
 		}
 		name, value, err := splitField(line)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		key := textproto.CanonicalMIMEHeaderKey(name)
 		switch key {
 		case "Content-Length":
 			v, ok := sameLengths(cl, clSeen, value)
 			if !ok {
-				return nil, invalidf("conflicting Content-Length %q", clip(value))
+				return invalidf("conflicting Content-Length %q", clip(value))
 			}
 			cl, clSeen = v, true
 		case "Transfer-Encoding":
 			if te || !equalFoldASCII(value, "chunked") {
-				return nil, invalidf("unsupported Transfer-Encoding %q", clip(value))
+				return invalidf("unsupported Transfer-Encoding %q", clip(value))
 			}
 			te = true
 		case "Connection":
@@ -883,23 +1001,35 @@ func parseHeadInto(head []byte, resp *http.Response) (*http.Response, error) {
 	resp.Header = h
 	if te {
 		if clSeen {
-			return nil, invalidf("both Transfer-Encoding and Content-Length")
+			return invalidf("both Transfer-Encoding and Content-Length")
 		}
 		if resp.ProtoMinor == 0 {
-			return nil, invalidf("Transfer-Encoding in an HTTP/1.0 response")
+			return invalidf("Transfer-Encoding in an HTTP/1.0 response")
 		}
 		delete(h, "Transfer-Encoding")
 		resp.TransferEncoding = chunkedOnly
-		return resp, nil
+		return nil
 	}
 	if clSeen {
 		n, ok := parseLength(cl)
 		if !ok {
-			return nil, invalidf("bad Content-Length %q", clip(cl))
+			return invalidf("bad Content-Length %q", clip(cl))
 		}
 		resp.ContentLength = n
 	}
-	return resp, nil
+	return nil
+}
+
+// countFields counts the field lines of a head: its lines but the status
+// line and the blank line.
+func countFields[T string | []byte](head T) int {
+	lines := 0
+	for i := 0; i < len(head); i++ {
+		if head[i] == '\n' {
+			lines++
+		}
+	}
+	return max(lines-2, 0)
 }
 
 var chunkedOnly = []string{"chunked"}

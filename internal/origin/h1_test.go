@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -424,6 +425,8 @@ func FuzzParseResponseHead(f *testing.F) {
 		"HTTP/1.1 200 OK\nA: b\n\n",
 		"HTTP/1.1 200 OK\r\nA: b\r\n c\r\n\r\n",
 		"HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\nH: 8\r\nI: 9\r\nA: 10\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nSet-Cookie: " + strings.Repeat("c", 1500) + "\r\n\r\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -458,6 +461,22 @@ func FuzzParseResponseHead(f *testing.F) {
 		}
 		if resp.StatusCode >= 200 && resp.StatusCode != 204 && resp.StatusCode != 304 && resp.TransferEncoding == nil && ref.ContentLength != resp.ContentLength {
 			t.Fatalf("length %d, net/http %d", resp.ContentLength, ref.ContentLength)
+		}
+		// The same fields and values (read from the head's copy in the
+		// response's own object, parseFinalHead), but for Transfer-Encoding
+		// and net/http's single Content-Length for equal repeated ones.
+		delete(ref.Header, "Transfer-Encoding")
+		got := resp.Header.Clone()
+		if cl := got["Content-Length"]; len(cl) > 1 {
+			got["Content-Length"] = cl[:1]
+		}
+		if !reflect.DeepEqual(map[string][]string(got), map[string][]string(ref.Header)) {
+			t.Fatalf("header %q, net/http %q", resp.Header, ref.Header)
+		}
+		// (Without a reason phrase, net/http leaves it out; this parser
+		// puts the status's text.)
+		if len(ref.Status) > 3 && resp.Status != ref.Status {
+			t.Fatalf("status %q, net/http %q", resp.Status, ref.Status)
 		}
 	})
 }

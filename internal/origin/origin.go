@@ -469,12 +469,11 @@ func (c *Client) doPlain(ctx context.Context, p *h1Pool, host string, r *Request
 		if ctx.Err() != nil {
 			break
 		}
-		e := &h1Exchange{ctx: ctx, pool: p, method: r.Method, host: host, path: r.Path, query: r.RawQuery, header: r.Header,
-			interim: r.Interim, readTimeout: readTimeout, deadlineOnly: r.DeadlineOnly}
+		e := h1Exchange{ctx: ctx, pool: p, readTimeout: readTimeout, deadlineOnly: r.DeadlineOnly}
 		if d := r.Origin.ResponseCompletionTimeout; d > 0 {
 			e.whole = time.Now().Add(d)
 		}
-		resp, err := e.roundTrip()
+		resp, err := e.roundTrip(r, host)
 		if err == nil {
 			return resp, nil
 		}
