@@ -16,7 +16,7 @@ import (
 // keepAliveOrigin answers every request on a connection with reply,
 // keeping the connection open, without allocating per request (the
 // allocation tests count the whole process's).
-func keepAliveOrigin(t *testing.T, reply string) int {
+func keepAliveOrigin(t testing.TB, reply string) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -1,9 +1,7 @@
 package origin
 
 import (
-	"bufio"
 	"context"
-	"net"
 	"net/http"
 	"testing"
 )
@@ -14,40 +12,9 @@ import (
 // net/http's Transport (what every fetch used before, and still uses for
 // HTTPS). allocs/op are the client's alone.
 func BenchmarkOriginGet1KiB(b *testing.B) {
-	reply := []byte("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nCache-Control: max-age=3600\r\n" +
-		"Date: Sun, 06 Dec 2026 14:00:00 GMT\r\nEtag: \"1024\"\r\nContent-Length: 1024\r\n\r\n" + string(make([]byte, 1024)))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					for {
-						line, err := br.ReadSlice('\n')
-						if err != nil {
-							return
-						}
-						if len(line) == 2 {
-							break
-						}
-					}
-					if _, err := c.Write(reply); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	port := ln.Addr().(*net.TCPAddr).Port
+	reply := "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nCache-Control: max-age=3600\r\n" +
+		"Date: Sun, 06 Dec 2026 14:00:00 GMT\r\nEtag: \"1024\"\r\nContent-Length: 1024\r\n\r\n" + string(make([]byte, 1024))
+	port := keepAliveOrigin(b, reply)
 	header := http.Header{"User-Agent": {"Amazon CloudFront"}, "Via": {"1.1 x.cloudfront.net (CloudFront)"},
 		"X-Forwarded-For": {"127.0.0.1"}, "X-Amz-Cf-Id": {"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQR=="}}
 	for _, tc := range []struct {
