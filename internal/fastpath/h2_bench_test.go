@@ -39,12 +39,13 @@ type h2Loop struct {
 }
 
 func newH2Loop(tb testing.TB, perBatch int) *h2Loop {
-	return newH2LoopOver(tb, perBatch, false)
+	return newH2LoopOver(tb, perBatch, false, 0)
 }
 
 // newH2LoopOver is newH2Loop, over TLS (as the edge serves HTTP/2) if
-// useTLS.
-func newH2LoopOver(tb testing.TB, perBatch int, useTLS bool) *h2Loop {
+// useTLS, with pad bytes of padding in each HEADERS frame (larger
+// batches of the same requests).
+func newH2LoopOver(tb testing.TB, perBatch int, useTLS bool, pad int) *h2Loop {
 	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -109,8 +110,15 @@ func newH2LoopOver(tb testing.TB, perBatch int, useTLS bool) *h2Loop {
 			for _, f := range [][2]string{{":method", "GET"}, {":path", "/fast/1024"}, {":scheme", "https"}, {":authority", "h"}, {"user-agent", "h2load nghttp2/1.52.0"}} {
 				enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
 			}
-			l.batch = appendFrameHeader(l.batch, hb.Len(), frameHeaders, flagEndHeaders|flagEndStream, 0)
-			l.batch = append(l.batch, hb.Bytes()...)
+			if pad > 0 {
+				l.batch = appendFrameHeader(l.batch, 1+hb.Len()+pad, frameHeaders, flagEndHeaders|flagEndStream|flagPadded, 0)
+				l.batch = append(l.batch, byte(pad))
+				l.batch = append(l.batch, hb.Bytes()...)
+				l.batch = append(l.batch, make([]byte, pad)...)
+			} else {
+				l.batch = appendFrameHeader(l.batch, hb.Len(), frameHeaders, flagEndHeaders|flagEndStream, 0)
+				l.batch = append(l.batch, hb.Bytes()...)
+			}
 		}
 		// The connection window the answers use, given back.
 		l.batch = appendWindowUpdate(l.batch, 0, uint32(perBatch*1024))
@@ -191,15 +199,15 @@ func (l *h2Loop) roundTrip(tb testing.TB) {
 }
 
 // The hit path allocates nothing: a batch of 16 requests read, decoded,
-// answered by ServeFast, encoded and written. A batch of 16 fits the
-// connection's small read array (h2readbuf.go); one of 100 (about 1.5 KiB
-// of HEADERS) takes a read buffer from the pool and gives it back, per
-// batch, without allocating either.
+// answered by ServeFast, encoded and written. Batches of 16 and 100
+// (1.4 KiB of HEADERS) fit the connection's small read array
+// (h2readbuf.go); padded to 7 KiB, a batch takes a read buffer from the
+// pool and gives it back, without allocating either.
 func TestH2_hitPathAllocs(t *testing.T) {
-	for _, perBatch := range []int{16, 100} {
-		l := newH2Loop(t, perBatch)
+	for _, tc := range []struct{ perBatch, pad int }{{16, 0}, {100, 0}, {100, 60}} {
+		l := newH2LoopOver(t, tc.perBatch, false, tc.pad)
 		if allocs := testing.AllocsPerRun(200, func() { l.roundTrip(t) }); allocs > 0 {
-			t.Errorf("%.1f allocations per batch of %d hits, want 0", allocs, perBatch)
+			t.Errorf("%.1f allocations per batch of %d hits (%d bytes), want 0", allocs, tc.perBatch, len(l.batch))
 		}
 	}
 }
@@ -214,14 +222,19 @@ func BenchmarkH2Hits1KiB(b *testing.B) {
 	}
 }
 
-// BenchmarkH2Hits1KiBBurst100: per request, 100 streams per read (past
-// the small read array: a pooled read buffer per batch).
+// BenchmarkH2Hits1KiBBurst100: per request, 100 streams per read, their
+// HEADERS in the small read array, or padded to 7 KiB (a pooled read
+// buffer per batch).
 func BenchmarkH2Hits1KiBBurst100(b *testing.B) {
-	l := newH2Loop(b, 100)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i += 100 {
-		l.roundTrip(b)
+	for _, pad := range []int{0, 60} {
+		b.Run(fmt.Sprintf("pad%d", pad), func(b *testing.B) {
+			l := newH2LoopOver(b, 100, false, pad)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += 100 {
+				l.roundTrip(b)
+			}
+		})
 	}
 }
 
@@ -230,7 +243,7 @@ func BenchmarkH2Hits1KiBBurst100(b *testing.B) {
 func BenchmarkH2Hits1KiBTLS(b *testing.B) {
 	for _, perBatch := range []int{16, 100} {
 		b.Run(fmt.Sprintf("m%d", perBatch), func(b *testing.B) {
-			l := newH2LoopOver(b, perBatch, true)
+			l := newH2LoopOver(b, perBatch, true, 0)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i += perBatch {
