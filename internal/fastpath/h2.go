@@ -79,7 +79,9 @@ const (
 	h2StreamWindow = 256 << 10
 	h2ConnWindow   = 1 << 20
 	// h2ReadBufSize holds at least one frame of the largest size this
-	// server accepts (the default 16 KiB: it announces no other).
+	// server accepts (the default 16 KiB: it announces no other). The
+	// buffer is taken from h2ReadBufPool only while it holds bytes: an
+	// idle connection reads into its h2SmallReadSize array (h2readbuf.go).
 	h2ReadBufSize = 64 << 10
 	// h2MaxOut bounds the frames queued for a peer that does not read:
 	// past it, control frames (PING and SETTINGS acknowledgements) are a
@@ -129,8 +131,12 @@ type h2conn struct {
 	nc     net.Conn
 	remote string
 
+	// in is small or big: the frames read and not yet handled are
+	// in[start:end] (h2readbuf.go).
 	in         []byte
 	start, end int
+	small      [h2SmallReadSize]byte
+	big        *[h2ReadBufSize]byte // from h2ReadBufPool, or nil
 	received   time.Time
 	headStart  time.Time // when the incomplete header block's first bytes came
 
@@ -182,7 +188,7 @@ type h2conn struct {
 func (c *conn) serveH2(nc net.Conn) {
 	s := c.s
 	h := &h2conn{s: s, c: c, nc: nc, remote: nc.RemoteAddr().String(),
-		in: make([]byte, h2ReadBufSize), peerMaxFrame: h2DefaultMaxFrameSize, peerInitWin: h2DefaultWindow,
+		peerMaxFrame: h2DefaultMaxFrameSize, peerInitWin: h2DefaultWindow,
 		recvConnWin: h2ConnWindow, connSendWin: h2DefaultWindow, streams: map[uint32]*h2stream{},
 		windowCh: make(chan struct{}), resetTokens: h2ResetBudget, idleSince: time.Now(),
 		maxHeaderList: s.MaxHeaderListBytes, writeTime: s.IdleTimeout}
@@ -192,6 +198,7 @@ func (c *conn) serveH2(nc net.Conn) {
 	if h.writeTime <= 0 {
 		h.writeTime = time.Minute
 	}
+	h.in = h.small[:]
 	h.dec = hpack.NewDecoder(4096, h.emit)
 	h.dec.SetMaxStringLength(h.maxHeaderList)
 	h.serve()
@@ -208,6 +215,7 @@ func (h *h2conn) emit(f hpack.HeaderField) {
 
 func (h *h2conn) serve() {
 	defer h.closeAll()
+	defer h.releaseReadBuf()
 	// Our SETTINGS, and the connection window raised to h2ConnWindow.
 	h.mu.Lock()
 	h.out = appendFrameHeader(h.out, 18, frameSettings, 0, 0)
@@ -259,12 +267,7 @@ func (h *h2conn) serve() {
 		if h.goingAway && h.drained() {
 			return
 		}
-		if h.start == h.end {
-			h.start, h.end = 0, 0
-		} else if h.start > 0 {
-			h.end = copy(h.in, h.in[h.start:h.end])
-			h.start = 0
-		}
+		h.compactReadBuf()
 		// A header block (or a frame header) left incomplete must be
 		// completed within ReadHeaderTimeout of its first bytes, as an
 		// HTTP/1.1 head: a peer cannot hold the connection by trickling.

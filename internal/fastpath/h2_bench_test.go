@@ -2,10 +2,13 @@ package fastpath
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -36,12 +39,26 @@ type h2Loop struct {
 }
 
 func newH2Loop(tb testing.TB, perBatch int) *h2Loop {
+	return newH2LoopOver(tb, perBatch, false, 0)
+}
+
+// newH2LoopOver is newH2Loop, over TLS (as the edge serves HTTP/2) if
+// useTLS, with pad bytes of padding in each HEADERS frame (larger
+// batches of the same requests).
+func newH2LoopOver(tb testing.TB, perBatch int, useTLS bool, pad int) *h2Loop {
 	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer ln.Close()
+	var certs []tls.Certificate
+	if useTLS {
+		std := httptest.NewUnstartedServer(http.NotFoundHandler())
+		std.StartTLS()
+		certs = std.TLS.Certificates
+		std.Close()
+	}
 	s := &Server{Handler: kibHandler{}, Fallback: &http.Server{}, HTTP2: true, IdleTimeout: time.Minute}
 	go func() {
 		nc, err := ln.Accept()
@@ -49,11 +66,27 @@ func newH2Loop(tb testing.TB, perBatch int) *h2Loop {
 			return
 		}
 		c := &conn{s: s, nc: nc}
+		if useTLS {
+			tc := tls.Server(nc, &tls.Config{Certificates: certs, NextProtos: []string{"h2"}})
+			if tc.Handshake() != nil {
+				nc.Close()
+				return
+			}
+			st := tc.ConnectionState()
+			c.nc, c.tls, nc = tc, &st, tc
+		}
 		c.serveH2(nc)
 	}()
 	cl, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if useTLS {
+		tc := tls.Client(cl, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}})
+		if err := tc.Handshake(); err != nil {
+			tb.Fatal(err)
+		}
+		cl = tc
 	}
 	tb.Cleanup(func() { cl.Close() })
 	l := &h2Loop{cl: cl, nextID: 1, perBatch: perBatch, in: make([]byte, 1<<20)}
@@ -62,6 +95,9 @@ func newH2Loop(tb testing.TB, perBatch int) *h2Loop {
 	pre = append(pre, h2Preface...)
 	pre = appendFrameHeader(pre, 0, frameSettings, 0, 0)
 	pre = appendFrameHeader(pre, 0, frameSettings, flagAck, 0)
+	// Room for a batch's answers before the batch's WINDOW_UPDATE (past
+	// 64 answers of 1 KiB, they would wait for it, as new streams).
+	pre = appendWindowUpdate(pre, 0, 1<<20)
 	cl.Write(pre)
 	// Requests as h2load sends them; the second batch's blocks are all
 	// indexed in the dynamic table, as every later one is.
@@ -74,8 +110,15 @@ func newH2Loop(tb testing.TB, perBatch int) *h2Loop {
 			for _, f := range [][2]string{{":method", "GET"}, {":path", "/fast/1024"}, {":scheme", "https"}, {":authority", "h"}, {"user-agent", "h2load nghttp2/1.52.0"}} {
 				enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
 			}
-			l.batch = appendFrameHeader(l.batch, hb.Len(), frameHeaders, flagEndHeaders|flagEndStream, 0)
-			l.batch = append(l.batch, hb.Bytes()...)
+			if pad > 0 {
+				l.batch = appendFrameHeader(l.batch, 1+hb.Len()+pad, frameHeaders, flagEndHeaders|flagEndStream|flagPadded, 0)
+				l.batch = append(l.batch, byte(pad))
+				l.batch = append(l.batch, hb.Bytes()...)
+				l.batch = append(l.batch, make([]byte, pad)...)
+			} else {
+				l.batch = appendFrameHeader(l.batch, hb.Len(), frameHeaders, flagEndHeaders|flagEndStream, 0)
+				l.batch = append(l.batch, hb.Bytes()...)
+			}
 		}
 		// The connection window the answers use, given back.
 		l.batch = appendWindowUpdate(l.batch, 0, uint32(perBatch*1024))
@@ -156,11 +199,16 @@ func (l *h2Loop) roundTrip(tb testing.TB) {
 }
 
 // The hit path allocates nothing: a batch of 16 requests read, decoded,
-// answered by ServeFast, encoded and written.
+// answered by ServeFast, encoded and written. Batches of 16 and 100
+// (1.4 KiB of HEADERS) fit the connection's small read array
+// (h2readbuf.go); padded to 7 KiB, a batch takes a read buffer from the
+// pool and gives it back, without allocating either.
 func TestH2_hitPathAllocs(t *testing.T) {
-	l := newH2Loop(t, 16)
-	if allocs := testing.AllocsPerRun(200, func() { l.roundTrip(t) }); allocs > 0 {
-		t.Errorf("%.1f allocations per batch of 16 hits, want 0", allocs)
+	for _, tc := range []struct{ perBatch, pad int }{{16, 0}, {100, 0}, {100, 60}} {
+		l := newH2LoopOver(t, tc.perBatch, false, tc.pad)
+		if allocs := testing.AllocsPerRun(200, func() { l.roundTrip(t) }); allocs > 0 {
+			t.Errorf("%.1f allocations per batch of %d hits (%d bytes), want 0", allocs, tc.perBatch, len(l.batch))
+		}
 	}
 }
 
@@ -171,5 +219,36 @@ func BenchmarkH2Hits1KiB(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i += 16 {
 		l.roundTrip(b)
+	}
+}
+
+// BenchmarkH2Hits1KiBBurst100: per request, 100 streams per read, their
+// HEADERS in the small read array, or padded to 7 KiB (a pooled read
+// buffer per batch).
+func BenchmarkH2Hits1KiBBurst100(b *testing.B) {
+	for _, pad := range []int{0, 60} {
+		b.Run(fmt.Sprintf("pad%d", pad), func(b *testing.B) {
+			l := newH2LoopOver(b, 100, false, pad)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += 100 {
+				l.roundTrip(b)
+			}
+		})
+	}
+}
+
+// BenchmarkH2Hits1KiBTLS is BenchmarkH2Hits1KiB over TLS, as the edge
+// serves HTTP/2 (the small read takes what crypto/tls decrypted).
+func BenchmarkH2Hits1KiBTLS(b *testing.B) {
+	for _, perBatch := range []int{16, 100} {
+		b.Run(fmt.Sprintf("m%d", perBatch), func(b *testing.B) {
+			l := newH2LoopOver(b, perBatch, true, 0)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += perBatch {
+				l.roundTrip(b)
+			}
+		})
 	}
 }
