@@ -16,8 +16,11 @@
 // net/http like any request this package does not parse.
 //
 // HTTP/2 (h2.go, h2request.go, h2response.go, h2hpack.go; RFC 9113). One
-// goroutine per connection reads frames in batches (64 KiB reads: with
-// h2load -m16 one read holds 16 HEADERS frames) and handles each in turn.
+// goroutine per connection reads frames in batches (with h2load -m16 one
+// read holds 16 HEADERS frames) and handles each in turn: into a 4 KiB
+// array of its own, or a pooled 64 KiB buffer for larger frames and
+// bursts, which goes back to the pool once its bytes are handled, so an
+// idle connection holds none (h2readbuf.go).
 // A request whose HEADERS end the stream (GET or HEAD, no body) is built
 // into the same Request the HTTP/1.1 loop builds, with HTTP2 set, and
 // offered to Handler.ServeFast: the plan input is the same, so the edge

@@ -313,16 +313,6 @@ func (c *conn) serve() {
 		s.wg.Done()
 	}()
 
-	bufs := bufPool.Get().(*buffers)
-	defer func() {
-		if cap(bufs.out) > idleOutSize {
-			bufs.out = nil
-		}
-		bufPool.Put(bufs)
-	}()
-	c.bufs = bufs
-	in, out := bufs.in[:], bufs.out[:0]
-	defer func() { bufs.out = out[:0] }()
 	if tc, ok := c.nc.(*tls.Conn); ok {
 		var serve, h2 bool
 		if serve, handed, h2 = c.handshake(tc); !serve {
@@ -333,6 +323,18 @@ func (c *conn) serve() {
 			return
 		}
 	}
+	// The HTTP/1.1 loop's buffers, taken after the handshake: an HTTP/2
+	// connection never uses them, nor does one still shaking hands.
+	bufs := bufPool.Get().(*buffers)
+	defer func() {
+		if cap(bufs.out) > idleOutSize {
+			bufs.out = nil
+		}
+		bufPool.Put(bufs)
+	}()
+	c.bufs = bufs
+	in, out := bufs.in[:], bufs.out[:0]
+	defer func() { bufs.out = out[:0] }()
 	remote := c.nc.RemoteAddr().String()
 	c.remote = remote
 	start, end := 0, 0 // unparsed bytes are in[start:end]
