@@ -462,6 +462,10 @@ func (pl planner) generated(h *requestHead, names []string) http.Header {
 	return out
 }
 
+// ownValues is the most values originRequest sets itself: Cookie,
+// Accept-Encoding, User-Agent, Via, X-Forwarded-For and X-Amz-Cf-Id.
+const ownValues = 6
+
 // originRequest derives the origin request from the viewer request once
 // (method: the viewer's, or GET for a fill): the behaviour's forwarding
 // rules, then CloudFront's own headers ("Request and response behavior
@@ -471,10 +475,6 @@ func (pl planner) generated(h *requestHead, names []string) http.Header {
 // request lives on its fetch's stack, no allocation of its own) and own,
 // the array the edge's header values are kept in when it has room for
 // them (ownValues), else one is made.
-// ownValues is the most values originRequest sets itself: Cookie,
-// Accept-Encoding, User-Agent, Via, X-Forwarded-For and X-Amz-Cf-Id.
-const ownValues = 6
-
 func (pl planner) originRequest(out *origin.Request, own []string, p *plan, v *requestHead, method, reqID, via string) {
 	pol := p.beh.Policy
 	viewer := v.full
