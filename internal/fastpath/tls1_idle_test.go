@@ -170,3 +170,46 @@ func TestTLS1_requestsAcrossIdleReads(t *testing.T) {
 		})
 	}
 }
+
+// FuzzTLS1RequestsAcrossIdleReads: three pipelined requests (two of them
+// padded to any size up to 4 KiB, across the small array's edge) written
+// in TLS records cut anywhere, after the connection went idle, are
+// answered in order.
+func FuzzTLS1RequestsAcrossIdleReads(f *testing.F) {
+	f.Add(uint16(100), uint16(100), []byte{})
+	f.Add(uint16(tls1IdleReadSize), uint16(tls1IdleReadSize+1), []byte{0, 0, 1})
+	f.Add(uint16(tls1IdleReadSize/2), uint16(tls1IdleReadSize/2), []byte{255, 255, 3, 7})
+	f.Add(uint16(3000), uint16(60), []byte{10, 200, 0, 90})
+	_, addr := startTLSServer(f, nil)
+	hit := get("/fast/3")
+	f.Fuzz(func(t *testing.T, pad1, pad2 uint16, cuts []byte) {
+		const minHead = 60 // paddedGet's shortest
+		stream := paddedGet("/fast/1", minHead+int(pad1)%4000) + hit + paddedGet("/fast/2", minHead+int(pad2)%4000)
+		c := dialFront(t, addr, true)
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		br := bufio.NewReader(c)
+		io.WriteString(c, hit) // then the loop waits in its idle read
+		if resp, body := readResponse(t, br); resp.Header.Get("X-Path")+" "+body != "fast fff" {
+			t.Fatalf("first hit: %s %q", resp.Header.Get("X-Path"), body)
+		}
+		for _, b := range cuts {
+			n := min(int(b)*16+1, len(stream))
+			if _, err := io.WriteString(c, stream[:n]); err != nil {
+				t.Fatal(err)
+			}
+			stream = stream[n:]
+		}
+		if len(stream) > 0 {
+			if _, err := io.WriteString(c, stream); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, want := range []string{"fast f", "fast fff", "fast ff"} {
+			resp, body := readResponse(t, br)
+			if got := resp.Header.Get("X-Path") + " " + body; got != want {
+				t.Fatalf("answer %q, want %q", got, want)
+			}
+		}
+	})
+}
