@@ -73,7 +73,11 @@ func TestH2_idleConnectionMemory(t *testing.T) {
 			} else {
 				addr = startPlainH2(t)
 			}
-			per, stack := idleH2Cost(t, addr, tc.tls, n)
+			mode := "tcp"
+			if tc.tls {
+				mode = "tls"
+			}
+			per, stack := idleConnCost(t, "TestH2_idleConnectionMemory", mode+" "+addr+" "+strconv.Itoa(n), n)
 			t.Logf("%s: %d idle connections: %.1f KiB of live heap each (%.1f KiB of goroutine stacks)", tc.name, n, per/1024, stack/1024)
 			if per > float64(tc.bound) {
 				t.Errorf("%s: %.1f KiB of heap per idle connection, want at most %d KiB (no read buffer held while idle)", tc.name, per/1024, tc.bound>>10)
@@ -119,18 +123,13 @@ func startPlainH2(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// idleH2Cost runs the client process, which leaves n connections idle
+// idleConnCost runs the client process (this test binary, running test
+// run with target in h2IdleClientEnv), which leaves n connections idle
 // after one request each, and returns the server's heap and stack bytes
 // per connection.
-func idleH2Cost(t *testing.T, addr string, useTLS bool, n int) (heap, stack float64) {
+func idleConnCost(t *testing.T, run, target string, n int) (heap, stack float64) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestH2_idleConnectionMemory$", "-test.count=1")
-	target := addr + " " + strconv.Itoa(n)
-	if useTLS {
-		target = "tls " + target
-	} else {
-		target = "tcp " + target
-	}
+	cmd := exec.Command(os.Args[0], "-test.run=^"+run+"$", "-test.count=1")
 	cmd.Env = append(os.Environ(), h2IdleClientEnv+"="+target)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -177,8 +176,12 @@ func h2IdleClient(target string) {
 	var n int
 	fmt.Sscan(target, &mode, &addr, &n)
 	fail := func(err error) {
-		fmt.Fprintln(os.Stderr, "h2 idle client:", err)
+		fmt.Fprintln(os.Stderr, "idle client:", err)
 		os.Exit(1)
+	}
+	if mode == "tls1" {
+		tls1IdleClient(addr, n, target, fail)
+		return
 	}
 	var hb []byte
 	{

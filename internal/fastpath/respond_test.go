@@ -36,7 +36,7 @@ func TestResponseWriter_sameAsNetHTTP(t *testing.T) {
 
 // startStd starts net/http's own server for h, over TLS (httptest's
 // certificate) when overTLS.
-func startStd(t *testing.T, h http.Handler, overTLS bool) *httptest.Server {
+func startStd(t testing.TB, h http.Handler, overTLS bool) *httptest.Server {
 	t.Helper()
 	std := httptest.NewUnstartedServer(h)
 	if overTLS {
@@ -50,7 +50,7 @@ func startStd(t *testing.T, h http.Handler, overTLS bool) *httptest.Server {
 
 // testTLSConfig is the fast path's server config in these tests (the
 // certificate of httptest's servers).
-func testTLSConfig(t *testing.T) *tls.Config {
+func testTLSConfig(t testing.TB) *tls.Config {
 	t.Helper()
 	std := startStd(t, http.NotFoundHandler(), true)
 	return &tls.Config{Certificates: std.TLS.Certificates, NextProtos: []string{"h2", "http/1.1"}}

@@ -238,7 +238,8 @@ type conn struct {
 	fd     int
 	wake   chan struct{}
 	bufs   *buffers
-	raw    *rawio.Conn // made by the first declined request (respond.go)
+	raw    *rawio.Conn             // made by the first declined request (respond.go)
+	idle   *[tls1IdleReadSize]byte // a TLS connection's read while idle (tls1idle.go)
 	remote string
 	req    Request
 	res    resume
@@ -325,16 +326,16 @@ func (c *conn) serve() {
 	}
 	// The HTTP/1.1 loop's buffers, taken after the handshake: an HTTP/2
 	// connection never uses them, nor does one still shaking hands.
+	// An idle TLS connection gives them back (tls1idle.go): bufs is nil
+	// when its idle read failed.
 	bufs := bufPool.Get().(*buffers)
-	defer func() {
-		if cap(bufs.out) > idleOutSize {
-			bufs.out = nil
-		}
-		bufPool.Put(bufs)
-	}()
 	c.bufs = bufs
 	in, out := bufs.in[:], bufs.out[:0]
-	defer func() { bufs.out = out[:0] }()
+	defer func() {
+		if bufs != nil {
+			releaseBuffers(bufs, out)
+		}
+	}()
 	remote := c.nc.RemoteAddr().String()
 	c.remote = remote
 	start, end := 0, 0 // unparsed bytes are in[start:end]
@@ -471,6 +472,14 @@ func (c *conn) serve() {
 			// closing, then a past read deadline, so a connection that
 			// missed the first check has its read woken by that deadline.
 			return
+		}
+		if c.tls != nil && start == end && headStart.IsZero() {
+			var err error
+			if bufs, end, received, err = c.idleRead(bufs, out); err != nil {
+				return
+			}
+			in, out = bufs.in[:], bufs.out[:0]
+			continue
 		}
 		var n int
 		var err error

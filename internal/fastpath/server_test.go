@@ -40,7 +40,7 @@ func (stubHandler) ServeFast(r *Request, dst []byte) ([]byte, []byte, bool) {
 	return dst, []byte(strings.Repeat("f", n)), true
 }
 
-func startServer(t *testing.T, edit func(*Server)) (*Server, string, chan error) {
+func startServer(t testing.TB, edit func(*Server)) (*Server, string, chan error) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

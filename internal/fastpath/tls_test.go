@@ -28,7 +28,7 @@ func (tlsStub) ServeFast(r *Request, dst []byte) ([]byte, []byte, bool) {
 // startTLSServer runs a fast-path Server with a TLSConfig offering h2 and
 // http/1.1, handing over as the edge does (httpguard.TLSHandoffListener,
 // KeepTLS): net/http's handler reports the protocol and TLS state it saw.
-func startTLSServer(t *testing.T, edit func(*Server)) (*Server, string) {
+func startTLSServer(t testing.TB, edit func(*Server)) (*Server, string) {
 	t.Helper()
 	cfg := testTLSConfig(t)
 	var s *Server
