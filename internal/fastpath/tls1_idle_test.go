@@ -60,12 +60,7 @@ func TestTLS1_idleConnectionMemory(t *testing.T) {
 			resp.Body.Close()
 			c.CloseIdleConnections()
 			target := fmt.Sprintf("tls1 %s %d %s %s %d", addr, n, tc.alpn, tc.path, tc.times)
-			per, stack := idleConnCost(t, "TestTLS1_idleConnectionMemory", target, n)
-			t.Logf("%s: %d idle connections: %.1f KiB of live heap each (%.1f KiB of goroutine stacks)", tc.name, n, per/1024, stack/1024)
-			// The race detector's own bookkeeping is on the heap too.
-			if per > float64(tc.bound) && !raceEnabled {
-				t.Errorf("%s: %.1f KiB of heap per idle connection, want at most %d KiB (no loop buffers held while idle)", tc.name, per/1024, tc.bound>>10)
-			}
+			checkIdleConnCost(t, "TestTLS1_idleConnectionMemory", target, n, tc.bound, "no loop buffers held while idle")
 		})
 	}
 }
