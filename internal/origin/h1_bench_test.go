@@ -37,14 +37,7 @@ func BenchmarkOriginGet1KiB(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				n := 0
-				for {
-					m, err := resp.Body.Read(buf)
-					n += m
-					if err != nil {
-						break
-					}
-				}
+				n := drainInto(resp.Body, buf)
 				resp.Body.Close()
 				if n != 1024 {
 					b.Fatalf("%d bytes", n)
