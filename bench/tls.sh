@@ -138,6 +138,9 @@ start_nginx() {
 log "nginx (ssl, http2, TLS 1.3, OpenFront's certificate)"
 start_nginx nginx "$WORK/nginx"
 
+idle_ticks() { # idle+iowait ticks of SERVER_CPU and CLIENT_CPU (/proc/stat)
+  awk -v s="cpu$SERVER_CPU" -v c="cpu$CLIENT_CPU" '$1 == s {si = $5 + $6} $1 == c {ci = $5 + $6} END {print si, ci}' /proc/stat
+}
 cpu_ticks() { # utime+stime of target $1's processes
   local p sum=0 v pids=${PID[$1]:-}
   [ -n "$pids" ] || { echo 0; return; } # a miss target's server starts in run
@@ -212,15 +215,21 @@ run() { # round test target
       fi
       t=$t-miss h=$(host_of "$t")
       c0=$(cpu_ticks "$t")
+      i0=($(idle_ticks))
       s0=$(date +%s.%N)
       "${CLIENT[@]}" warm -addr "127.0.0.1:${HTTP[$t]}" -host "$h" -path "/obj/miss$round-%d?size=1024" -n "$MISS_OBJECTS" -c 16 -timeout 5m
       s1=$(date +%s.%N)
+      i1=($(idle_ticks))
+      # How idle each CPU stayed during the fill: a fill whose server CPU
+      # and client CPU both idle is paced by neither (bench/FILL-RESULTS.md).
+      idle="sidle=$((i1[0] - i0[0])) cidle=$((i1[1] - i0[1]))"
       n=$MISS_OBJECTS
       secs=$(awk -v a="$s0" -v b="$s1" 'BEGIN{print b-a}') ;;
   esac
   c1=$(cpu_ticks "$t")
   [ -n "${DEBUG:-}" ] && printf '%s\n' "$out" >&2
-  echo "run round=$round test=$test target=${t%-miss} n=$n secs=$secs ticks=$((c1 - c0)) hz=$HZ" >>"$RES"
+  echo "run round=$round test=$test target=${t%-miss} n=$n secs=$secs ticks=$((c1 - c0)) hz=$HZ ${idle:-}" >>"$RES"
+  idle=
   log "round $round $test $t: $n in ${secs}s, $((c1 - c0)) ticks"
 }
 for round in $(seq 1 "$ROUNDS"); do
@@ -280,7 +289,9 @@ for test in tests:
         fmt = "%.0f" if f is rate else "%.1f"
         fmt_t = lambda x: "-" if x != x else fmt % x
         rows.append("| %s, %s | %s | %.2f | %s | %s |" % (names[test], what, " | ".join(fmt_t(v[t]) for t in targets), ratio, goal, verdict))
-allr = ["| %s | %s | %s | %.0f | %.1f |" % (r["round"], r["test"], r["target"], rate(r), cpu(r)) for r in runs]
+def idle(r, k):  # percent of the run a CPU was idle (fills only)
+    return "%.0f" % (100 * int(r[k]) / int(r["hz"]) / float(r["secs"])) if k in r else ""
+allr = ["| %s | %s | %s | %.0f | %.1f | %s | %s |" % (r["round"], r["test"], r["target"], rate(r), cpu(r), idle(r, "sidle"), idle(r, "cidle")) for r in runs]
 def sh(c): return subprocess.run(c, shell=True, capture_output=True, text=True).stdout.strip()
 text = f"""## HTTPS, HTTP/2, handshakes, misses (bench/tls.sh)
 
@@ -325,8 +336,8 @@ What the figures come from (perf record -e cpu-clock on the server, this session
 
 <details><summary>All runs</summary>
 
-| round | test | target | rate | server CPU us |
-|---|---|---|---|---|
+| round | test | target | rate | server CPU us | server CPU idle % | client CPU idle % |
+|---|---|---|---|---|---|---|
 """ + "\n".join(allr) + "\n\n</details>\n"
 print(text)
 if out != "-":
