@@ -2,6 +2,7 @@ package origin
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -367,7 +368,7 @@ func (e *h1Exchange) send(conn *h1Conn, deadline time.Time, r *Request) (*http.R
 		// answers the edge's own Expect), within the limits. Its header
 		// is the relay's: a string of its own.
 		var resp http.Response
-		if err := parseHeadInto(string(head), &resp, nil); err != nil {
+		if err := parseHeadInto(string(head), countFields(head), &resp, nil); err != nil {
 			return nil, err
 		}
 		if resp.StatusCode == http.StatusContinue {
@@ -429,7 +430,8 @@ func (e *h1Exchange) final(conn *h1Conn, head []byte, method string) (*http.Resp
 // parseFinalHead parses a head into an h1Response allocated with room for
 // the head's bytes and its header's values.
 func parseFinalHead(head []byte) (*h1Response, error) {
-	x, values, room := newResponse(len(head), countFields(head))
+	fields := countFields(head)
+	x, values, room := newResponse(len(head), fields)
 	var s string
 	if room != nil {
 		n := copy(room, head)
@@ -438,7 +440,7 @@ func parseFinalHead(head []byte) (*h1Response, error) {
 	} else {
 		s = string(head)
 	}
-	if err := parseHeadInto(s, &x.resp, values); err != nil {
+	if err := parseHeadInto(s, fields, &x.resp, values); err != nil {
 		return nil, err
 	}
 	return x, nil
@@ -922,9 +924,11 @@ func parseResponseHead(head []byte) (*http.Response, error) {
 }
 
 // parseHeadInto is parseResponseHead into resp, from the head as a string
-// s: the header's names and values are substrings of it. Its values are
-// appended to values (made for them when nil), one backing array for all.
-func parseHeadInto(s string, resp *http.Response, values []string) error {
+// s of fields field lines (countFields, which the caller has counted to
+// size values): the header's names and values are substrings of s. Its
+// values are appended to values (made for them when nil), one backing
+// array for all.
+func parseHeadInto(s string, fields int, resp *http.Response, values []string) error {
 	line, rest := cutLine(s)
 	*resp = http.Response{ContentLength: -1}
 	switch {
@@ -955,7 +959,6 @@ func parseHeadInto(s string, resp *http.Response, values []string) error {
 		resp.Status = code + " " + http.StatusText(resp.StatusCode)
 	}
 
-	fields := countFields(s)
 	h := make(http.Header, fields)
 	if values == nil {
 		values = make([]string, 0, fields)
@@ -1022,15 +1025,11 @@ func parseHeadInto(s string, resp *http.Response, values []string) error {
 
 // countFields counts the field lines of a head: its lines but the status
 // line and the blank line.
-func countFields[T string | []byte](head T) int {
-	lines := 0
-	for i := 0; i < len(head); i++ {
-		if head[i] == '\n' {
-			lines++
-		}
-	}
-	return max(lines-2, 0)
+func countFields(head []byte) int {
+	return max(bytes.Count(head, newline)-2, 0)
 }
+
+var newline = []byte{'\n'}
 
 var chunkedOnly = []string{"chunked"}
 
