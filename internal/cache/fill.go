@@ -605,10 +605,7 @@ func (c *Cache) runHead(f *fill, fetch func(context.Context) (*FetchResult, erro
 			if f.body != nil {
 				f.body.Close()
 			}
-			c.forget(f)
-			f.err = errFetchPanicked
-			f.publish()
-			ctx.cancel()
+			c.fail(f, errFetchPanicked)
 		}
 	}()
 	res, err := fetch(ctx)
@@ -616,10 +613,7 @@ func (c *Cache) runHead(f *fill, fetch func(context.Context) (*FetchResult, erro
 		err = errors.New("cache: fetch returned no result")
 	}
 	if err != nil {
-		c.forget(f)
-		f.err = err
-		f.publish()
-		ctx.cancel()
+		c.fail(f, err)
 		return false
 	}
 	f.body = res.Body
@@ -663,6 +657,15 @@ func (c *Cache) runHead(f *fill, fetch func(context.Context) (*FetchResult, erro
 	}
 	f.publish()
 	return true
+}
+
+// fail ends fill f with err before it has a body: nobody joins it any
+// more, its waiters get err, its fetch context ends.
+func (c *Cache) fail(f *fill, err error) {
+	c.forget(f)
+	f.err = err
+	f.publish()
+	f.ctx.cancel()
 }
 
 // errFetchPanicked is the error of a fill whose fetch panicked.
