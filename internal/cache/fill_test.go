@@ -359,6 +359,9 @@ func TestCache_Purge_duringFill(t *testing.T) {
 			if s2.Shared || o.calls.Load() != 2 {
 				t.Errorf("request after purge: shared=%v calls=%d, want a new fetch", s2.Shared, o.calls.Load())
 			}
+			// The second fill stores after its reader is done: let it end
+			// before TempDir's cleanup removes the disk tier under it.
+			waitIdle(t, c)
 		})
 	}
 }
