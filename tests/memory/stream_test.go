@@ -287,7 +287,26 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// startOpenfront starts openfront on free ports and waits until it is
+// healthy. freePort's ports are not reserved: another process may take
+// one between the pick and openfront's listen, so a start that fails with
+// "address already in use" is made again on new ports (twice at most).
 func startOpenfront(t *testing.T, bin string, diskBytes int64) *openfront {
+	for attempt := 1; ; attempt++ {
+		of, log, ok := launchOpenfront(t, bin, diskBytes)
+		if ok {
+			return of
+		}
+		if attempt == 3 || !strings.Contains(log, "address already in use") {
+			t.Fatalf("openfront exited at start:\n%s", log)
+		}
+		t.Logf("openfront start %d: a port was taken meanwhile; again on new ports", attempt)
+	}
+}
+
+// launchOpenfront is one start of startOpenfront: ok is false, with the
+// log, when openfront exited before it was healthy.
+func launchOpenfront(t *testing.T, bin string, diskBytes int64) (_ *openfront, log string, ok bool) {
 	dir := t.TempDir()
 	of := &openfront{api: freePort(t), edge: freePort(t)}
 	args := []string{"serve", "--api-addr", of.api, "--edge-addr", of.edge, "--edge-tls-addr", "", "--rtmp-addr", "",
@@ -336,11 +355,11 @@ func startOpenfront(t *testing.T, bin string, diskBytes int64) *openfront {
 		select {
 		case <-exited:
 			b, _ := os.ReadFile(logf.Name())
-			t.Fatalf("openfront exited at start:\n%s", b)
+			return nil, string(b), false
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return of
+	return of, "", true
 }
 
 // rss returns the process's VmRSS in bytes.
