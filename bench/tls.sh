@@ -92,11 +92,11 @@ wait_http "http://127.0.0.1:$P_ORIGIN/count"
 
 export OPENFRONT_ACCESS_KEY_ID=AKIAOPENFRONTBENCH01
 export OPENFRONT_SECRET_ACCESS_KEY=benchSecretKey/OpenFront+Bench0123456789
-TARGETS=(openfront nginx nginx-tmpfs)
+TARGETS=(openfront nginx nginx-tmpfs nginx-tmpfs-cf)
 declare -A BIN=([openfront]="$WORK/openfront") HTTP HTTPS PID
 if [ -n "${OLD:-}" ]; then
   BIN[openfront-old]=$(realpath "$OLD")
-  TARGETS=(openfront openfront-old nginx nginx-tmpfs)
+  TARGETS=(openfront openfront-old nginx nginx-tmpfs nginx-tmpfs-cf)
 fi
 DOMAIN=""
 # start_openfront T BIN DATA: runs an OpenFront for target T (ports in
@@ -155,7 +155,7 @@ HZ=$(getconf CLK_TCK)
 
 HIT="/obj/hit1k?size=1024"
 for t in "${TARGETS[@]}"; do # warm the hit object, checking both schemes answer
-  [ "$t" = nginx-tmpfs ] && continue
+  [[ "$t" == nginx-tmpfs* ]] && continue
   h=$(host_of "$t")
   for _ in 1 2; do
     curl -sf -o /dev/null -H "Host: $h" "http://127.0.0.1:${HTTP[$t]}$HIT"
@@ -210,6 +210,9 @@ run() { # round test target
       elif [ "$t" = nginx-tmpfs ]; then
         mkdir -p "$TMPFS_WORK"
         start_nginx "$t-miss" "$TMPFS_WORK/$round"
+      elif [ "$t" = nginx-tmpfs-cf ]; then
+        mkdir -p "$TMPFS_WORK"
+        CLOUDFRONT_HEADERS=1 start_nginx "$t-miss" "$TMPFS_WORK/$round"
       else
         start_openfront "$t-miss" "${BIN[$t]}" "$WORK/data-$t-miss$round"
       fi
@@ -241,8 +244,8 @@ for round in $(seq 1 "$ROUNDS"); do
       [ "$t" = openfront-old ] && [[ " ${OLD_TESTS:-h1tls miss} " != *" $test "* ]] && continue
       # nginx with its cache on tmpfs: the like-for-like peer of
       # OpenFront's memory tier, for fills only (hits come from memory
-      # in both nginx setups).
-      [ "$t" = nginx-tmpfs ] && { [ "$test" != miss ] || [ ! -d "$TMPFS" ]; } && continue
+      # in both nginx setups); -cf: also sending CloudFront's headers.
+      [[ "$t" == nginx-tmpfs* ]] && { [ "$test" != miss ] || [ ! -d "$TMPFS" ]; } && continue
       run "$round" "$test" "$t"
     done
   done
@@ -289,6 +292,9 @@ for test in tests:
         fmt = "%.0f" if f is rate else "%.1f"
         fmt_t = lambda x: "-" if x != x else fmt % x
         rows.append("| %s, %s | %s | %.2f | %s | %s |" % (names[test], what, " | ".join(fmt_t(v[t]) for t in targets), ratio, goal, verdict))
+        if test == "miss":
+            each = ", ".join("%s %.2f" % (t, v["openfront"] / v[t]) for t in targets if t.startswith("nginx") and v[t] == v[t])
+            rows.append("| " + " | ".join(["%s, %s, OpenFront/each peer" % (names[test], what), each] + [""] * (len(targets) + 2)) + " |")
 def idle(r, k):  # percent of the run a CPU was idle (fills only)
     return "%.0f" % (100 * int(r[k]) / int(r["hz"]) / float(r["secs"])) if k in r else ""
 allr = ["| %s | %s | %s | %.0f | %.1f | %s | %s |" % (r["round"], r["test"], r["target"], rate(r), cpu(r), idle(r, "sidle"), idle(r, "cidle")) for r in runs]
@@ -302,7 +308,11 @@ Settings: {os.environ['BENCH_ARGS']}; each cell is the median of the rounds, tar
 (ECDSA P-256) for both servers, TLS 1.3 only; nginx `listen ssl http2`, session cache and tickets on.
 `nginx-tmpfs` is the same nginx with its proxy_cache directory on tmpfs ({os.environ.get('TMPFS', '/dev/shm')}), measured
 for fills only: OpenFront's memory tier is compared with nginx's cache in memory as well as on the disk
-(bench/run.sh's setup); OpenFront/nginx for fills is against the faster of the two.
+(bench/run.sh's setup); OpenFront/nginx for fills is against the fastest of them. `nginx-tmpfs-cf` is
+`nginx-tmpfs` sending the headers CloudFront sends, to the origin (User-Agent, Accept-Encoding,
+X-Forwarded-For, Via, X-Amz-Cf-Id) and to the viewer (Via, X-Amz-Cf-Id, X-Amz-Cf-Pop, X-Cache), values
+of the same lengths (bench/nginx.sh): the client and the origin share CPU 0 and pace a fill, and parse
+fewer bytes from plain nginx than from a server that speaks CloudFront (bench/FILL-RESULTS.md).
 
 """ + "\n".join(rows) + """
 
