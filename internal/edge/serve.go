@@ -65,8 +65,16 @@ func (x *exchange) storedCopy(result string, e cache.Entry) response {
 func (x *exchange) backgroundRefresh() {
 	bg := *x // copied before this request goes on writing to x
 	bg.w = nil
+	// The viewer's request is not kept past ServeHTTP (package fastpath
+	// refills it for the connection's next request): the refresh reads a
+	// copy of it, and of the header a viewer-request function left,
+	// which may be the request's own map.
+	ctx := context.WithoutCancel(x.r.Context())
+	bg.r = x.r.Clone(ctx)
+	if x.fnHeader != nil {
+		bg.fnHeader = x.fnHeader.Clone()
+	}
 	go func() {
-		ctx := context.WithoutCancel(bg.r.Context())
 		bg.s.opts.Cache.Delete(bg.key)
 		s, err := bg.s.opts.Cache.Fill(ctx, &bg.newOriginFill(nil, nil).req) // no viewer: no 1xx relay
 		if err == nil {

@@ -29,7 +29,7 @@ func FuzzHTTPRequest(f *testing.F) {
 			return
 		}
 		delete(want.Header, "Host") // as serveHTTP always did
-		got, err := r.httpRequest(context.Background(), data[:n])
+		got, err := r.httpRequest(context.Background(), data[:n], nil)
 		if err != nil {
 			t.Fatalf("%q: %v", data[:n], err)
 		}
@@ -63,7 +63,7 @@ func TestHTTPRequest_allocations(t *testing.T) {
 	}
 	ctx := context.Background()
 	build := func() {
-		if _, err := r.httpRequest(ctx, head); err != nil {
+		if _, err := r.httpRequest(ctx, head, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -41,7 +41,11 @@ func (c *conn) serveHTTP(r *Request, head []byte, remote string, spare []byte) (
 	// The writer is made first: the request's context is part of it.
 	w := &responseWriter{conn: c.nc, contentLength: -1}
 	defer w.ctx.cancel()
-	req, err := r.httpRequest(&w.ctx, head)
+	if c.handover == nil {
+		c.handover = new(handoverRequest)
+	}
+	defer c.handover.reset() // the handler is done with it (Server.Fallback)
+	req, err := r.httpRequest(&w.ctx, head, c.handover)
 	if err != nil {
 		return false, 0 // parse and net/url disagree: cannot happen (fuzzed)
 	}
