@@ -1,0 +1,116 @@
+package edge
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"openfront/internal/fastpath"
+	"openfront/internal/model"
+)
+
+// Over package fastpath, a connection's declined requests (misses,
+// refreshes) share one *http.Request, refilled for each (Server.Fallback's
+// contract: the handler keeps nothing of it). Each origin request carries
+// its own viewer's values and none of the request before on the
+// connection: after an origin failure, and for a stale-while-revalidate
+// refresh that runs on after its request while the connection goes on
+// (run with -race: it reads its own copy of the request, never the
+// connection's).
+func TestServer_reusedHandoverRequestLeaksNothing(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string][]string{} // path: "X-Probe|X-Forwarded-For|Via" of each origin request
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.URL.Path] = append(seen[r.URL.Path], r.Header.Get("X-Probe")+"|"+r.Header.Get("X-Forwarded-For")+"|"+strings.Join(r.Header["Via"], ","))
+		mu.Unlock()
+		if r.URL.Path == "/fail" {
+			c, _, _ := http.NewResponseController(w).Hijack()
+			c.Close() // no answer: the edge's 502
+			return
+		}
+		w.Header().Set("Cache-Control", "max-age=10, stale-while-revalidate=60")
+		io.WriteString(w, "body of "+r.URL.Path)
+	})
+	te := newTestEdge(t, distConfig(o, func(cfg model.Tree) {
+		cfg["DefaultCacheBehavior"].(model.Tree)["ForwardedValues"] = model.Tree{"QueryString": "false",
+			"Cookies": model.Tree{"Forward": "none"}, "Headers": model.Wrapper([]string{"X-Probe"})}
+	}))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := &fastpath.Server{Handler: te.Server, Fallback: &http.Server{Handler: te.Server}}
+	go fs.Serve(ln)
+	t.Cleanup(func() { fs.Shutdown(context.Background()) })
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	request := func(path, probe, extra string) string {
+		return fmt.Sprintf("GET %s HTTP/1.1\r\nHost: %s\r\nX-Probe: %s\r\n%s\r\n", path, testHost, probe, extra)
+	}
+	send := func(raw string, want ...string) { // want: each response's X-Cache
+		t.Helper()
+		if _, err := io.WriteString(c, raw); err != nil {
+			t.Fatal(err)
+		}
+		for i, cache := range want {
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatalf("response %d to %q: %v", i, raw, err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if got := resp.Header.Get("X-Cache"); got != cache {
+				t.Fatalf("response %d to %q: %d, X-Cache %q, want %q", i, raw, resp.StatusCode, got, cache)
+			}
+		}
+	}
+	// A first request whose origin fails, with values of its own
+	// (prior Via and X-Forwarded-For, which the origin request extends),
+	// then one without them.
+	send(request("/fail", "first", "X-Forwarded-For: 192.0.2.66\r\nVia: 1.1 first.example\r\nX-Extra-1: 1\r\nX-Extra-2: 2\r\n"),
+		"Error from cloudfront")
+	send(request("/after", "second", ""), "Miss from cloudfront")
+	// A stale object within stale-while-revalidate: its request's
+	// refresh runs in the background while the next request, pipelined
+	// behind it, refills the connection's request.
+	send(request("/swr", "swr", ""), "Miss from cloudfront")
+	te.advance(15 * time.Second)
+	send(request("/swr", "swr", "")+request("/next", "next", "Via: 1.1 next.example\r\n"),
+		"RefreshHit from cloudfront", "Miss from cloudfront")
+	deadline := time.Now().Add(5 * time.Second)
+	for o.count("/swr") < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	te.settle()
+
+	mu.Lock()
+	defer mu.Unlock()
+	via := strings.Join(seen["/after"], "")
+	via = via[strings.LastIndexByte(via, '|')+1:] // the edge's own Via
+	want := map[string][]string{
+		"/fail":  {"first|192.0.2.66, 127.0.0.1|1.1 first.example, " + via},
+		"/after": {"second|127.0.0.1|" + via},
+		"/swr":   {"swr|127.0.0.1|" + via, "swr|127.0.0.1|" + via}, // the miss, then the refresh
+		"/next":  {"next|127.0.0.1|1.1 next.example, " + via},
+	}
+	seen["/fail"] = slices.Compact(seen["/fail"]) // (retried: ConnectionAttempts)
+	for path, w := range want {
+		if got := seen[path]; strings.Join(got, "\n") != strings.Join(w, "\n") {
+			t.Errorf("origin requests for %s: %q, want %q", path, got, w)
+		}
+	}
+}
