@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"slices"
@@ -44,6 +45,19 @@ func TestServer_reusedHandoverRequestLeaksNothing(t *testing.T) {
 		cfg["DefaultCacheBehavior"].(model.Tree)["ForwardedValues"] = model.Tree{"QueryString": "false",
 			"Cookies": model.Tree{"Forward": "none"}, "Headers": model.Wrapper([]string{"X-Probe"})}
 	}))
+	// The debug log's request ids, kept as logged: a reused exchange's
+	// id must be a string of its own, as queued log records keep it.
+	var logged []string
+	te.Server.opts.Log = slog.New(recordHandler(func(r slog.Record) {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "request_id" && r.Message == "edge: request" {
+				mu.Lock()
+				logged = append(logged, a.Value.String())
+				mu.Unlock()
+			}
+			return true
+		})
+	}))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -61,6 +75,7 @@ func TestServer_reusedHandoverRequestLeaksNothing(t *testing.T) {
 	request := func(path, probe, extra string) string {
 		return fmt.Sprintf("GET %s HTTP/1.1\r\nHost: %s\r\nX-Probe: %s\r\n%s\r\n", path, testHost, probe, extra)
 	}
+	var ids []string                           // each response's X-Amz-Cf-Id
 	send := func(raw string, want ...string) { // want: each response's X-Cache
 		t.Helper()
 		if _, err := io.WriteString(c, raw); err != nil {
@@ -76,6 +91,11 @@ func TestServer_reusedHandoverRequestLeaksNothing(t *testing.T) {
 			if got := resp.Header.Get("X-Cache"); got != cache {
 				t.Fatalf("response %d to %q: %d, X-Cache %q, want %q", i, raw, resp.StatusCode, got, cache)
 			}
+			// Age is a RefreshHit's here, never the request after's.
+			if age := resp.Header.Get("Age"); (age != "") != (cache == "RefreshHit from cloudfront") {
+				t.Errorf("response %d to %q: %s, Age %q", i, raw, cache, age)
+			}
+			ids = append(ids, resp.Header.Get("X-Amz-Cf-Id"))
 		}
 	}
 	// A first request whose origin fails, with values of its own
@@ -108,9 +128,20 @@ func TestServer_reusedHandoverRequestLeaksNothing(t *testing.T) {
 		"/next":  {"next|127.0.0.1|1.1 next.example, " + via},
 	}
 	seen["/fail"] = slices.Compact(seen["/fail"]) // (retried: ConnectionAttempts)
+	if len(slices.Compact(slices.Clone(ids))) != len(ids) || !slices.Equal(logged, ids) {
+		t.Errorf("request ids: responses %q, log %q; want distinct, the same", ids, logged)
+	}
 	for path, w := range want {
 		if got := seen[path]; strings.Join(got, "\n") != strings.Join(w, "\n") {
 			t.Errorf("origin requests for %s: %q, want %q", path, got, w)
 		}
 	}
 }
+
+// recordHandler is a debug-level slog.Handler that hands each record to f.
+type recordHandler func(slog.Record)
+
+func (h recordHandler) Enabled(context.Context, slog.Level) bool      { return true }
+func (h recordHandler) Handle(_ context.Context, r slog.Record) error { h(r); return nil }
+func (h recordHandler) WithAttrs([]slog.Attr) slog.Handler            { return h }
+func (h recordHandler) WithGroup(string) slog.Handler                 { return h }

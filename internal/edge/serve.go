@@ -64,7 +64,8 @@ func (x *exchange) storedCopy(result string, e cache.Entry) response {
 // joins any fill already running for the key.
 func (x *exchange) backgroundRefresh() {
 	bg := *x // copied before this request goes on writing to x
-	bg.w = nil
+	bg.w, bg.reused = nil, false
+	bg.reqID = strings.Clone(x.reqID) // (x's bytes, which a reused x writes again)
 	// The viewer's request is not kept past ServeHTTP (package fastpath
 	// refills it for the connection's next request): the refresh reads a
 	// copy of it, and of the header a viewer-request function left,
@@ -201,11 +202,11 @@ func (x *exchange) staleOnError(stale *cache.Entry, err error) (_ response, ok b
 		return response{}, false
 	}
 	keep := x.errorCachingMinTTL(oe.Status)
-	m := stale.Meta
+	m, now := stale.Meta, x.now // (Fetch reads no exchange)
 	_, _ = x.s.opts.Cache.Fill(context.WithoutCancel(x.r.Context()), &cache.FillRequest{
 		Key: x.key, DistID: x.dist.ID, Path: x.purgePath(),
 		Fetch: func(context.Context) (*cache.FetchResult, error) {
-			return &cache.FetchResult{Status: m.Status, Header: m.Header.Clone(), Expires: x.now.Add(keep), Age: x.now.Sub(m.StoredAt.Time()), Size: m.Size,
+			return &cache.FetchResult{Status: m.Status, Header: m.Header.Clone(), Expires: now.Add(keep), Age: now.Sub(m.StoredAt.Time()), Size: m.Size,
 				Body: io.NopCloser(io.NewSectionReader(stale, 0, m.Size)), Cacheable: true}, nil
 		},
 	})

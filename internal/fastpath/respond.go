@@ -39,7 +39,7 @@ import (
 // for backgroundReadDelay (see backgroundRead).
 func (c *conn) serveHTTP(r *Request, head []byte, remote string, spare []byte) (keepAlive bool, read int) {
 	// The writer is made first: the request's context is part of it.
-	w := &responseWriter{conn: c.nc, contentLength: -1}
+	w := &responseWriter{conn: c.nc, contentLength: -1, scratch: &c.scratch}
 	defer w.ctx.cancel()
 	if c.handover == nil {
 		c.handover = new(handoverRequest)
@@ -262,6 +262,8 @@ type responseWriter struct {
 	closeAfter    bool
 	err           error
 
+	scratch *any // the connection's (ConnScratch)
+
 	// ctx is the request's context, allocated with the writer (160 bytes
 	// in one object where the writer and context.WithCancel's two made
 	// 128, 80 and 16 in three). Whatever keeps the context after the
@@ -271,6 +273,12 @@ type responseWriter struct {
 }
 
 func (w *responseWriter) Header() http.Header { return w.header }
+
+// ConnScratch is a value the handler may keep per connection, for the
+// connection's next declined request: the connection runs one handler at
+// a time and frames and sends each response before the next request's
+// handler runs. (The edge keeps its exchange there.)
+func (w *responseWriter) ConnScratch() *any { return w.scratch }
 
 func (w *responseWriter) WriteHeader(code int) {
 	if w.wroteHeader {

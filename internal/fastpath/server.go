@@ -250,6 +250,7 @@ type conn struct {
 	// handover is the request declined requests are handed to
 	// Fallback's handler in (handover.go); made by the first.
 	handover *handoverRequest
+	scratch  any                     // Fallback's handler's (responseWriter.ConnScratch)
 	idle     *[tls1IdleReadSize]byte // a TLS connection's read while idle (tls1idle.go)
 	remote   string
 	req      Request
