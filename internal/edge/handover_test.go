@@ -145,3 +145,59 @@ func (h recordHandler) Enabled(context.Context, slog.Level) bool      { return t
 func (h recordHandler) Handle(_ context.Context, r slog.Record) error { h(r); return nil }
 func (h recordHandler) WithAttrs([]slog.Attr) slog.Handler            { return h }
 func (h recordHandler) WithGroup(string) slog.Handler                 { return h }
+
+// The origin response's header map goes back to the origin client once
+// the cache has copied it (origin.ReleaseHeader, after Fill): every
+// object keeps its own header, and the next misses' maps, made of the
+// released ones, carry nothing of the last.
+func TestServer_releasedOriginHeaderStaysWithItsObject(t *testing.T) {
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		n := strings.TrimPrefix(r.URL.Path, "/obj-")
+		w.Header().Set("Cache-Control", "max-age=3600")
+		w.Header().Set("X-Obj", n)
+		if len(n)%2 == 0 {
+			w.Header().Set("X-Even", n)
+		}
+		io.WriteString(w, "object "+n)
+	})
+	te := newTestEdge(t, distConfig(o, nil))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := &fastpath.Server{Handler: te.Server, Fallback: &http.Server{Handler: te.Server}}
+	go fs.Serve(ln)
+	t.Cleanup(func() { fs.Shutdown(context.Background()) })
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	get := func(n string, cache string) {
+		t.Helper()
+		fmt.Fprintf(c, "GET /obj-%s HTTP/1.1\r\nHost: %s\r\n\r\n", n, testHost)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		even := ""
+		if len(n)%2 == 0 {
+			even = n
+		}
+		if string(b) != "object "+n || resp.Header.Get("X-Cache") != cache || resp.Header.Get("X-Obj") != n || resp.Header.Get("X-Even") != even {
+			t.Errorf("/obj-%s: %q, X-Cache %q, X-Obj %q, X-Even %q; want %s, X-Obj %s, X-Even %q",
+				n, b, resp.Header.Get("X-Cache"), resp.Header.Get("X-Obj"), resp.Header.Get("X-Even"), cache, n, even)
+		}
+	}
+	names := []string{"1", "22", "333", "4444", "5", "66"}
+	for _, n := range names {
+		get(n, "Miss from cloudfront")
+	}
+	te.settle()
+	for _, n := range names {
+		get(n, "Hit from cloudfront")
+	}
+}

@@ -143,6 +143,13 @@ func (x *exchange) fill(stale *cache.Entry) response {
 	x.interim = of.relayTo(x.w, x.r)
 	s, err := x.s.opts.Cache.Fill(x.r.Context(), &of.req)
 	x.interim.end()
+	if h := of.res.Header; h != nil {
+		// This request's fetch ran, and the cache copied the header
+		// (Meta) before Fill returned: the map goes back to the origin
+		// client.
+		of.res.Header = nil
+		origin.ReleaseHeader(h)
+	}
 	if err != nil {
 		if x.r.Context().Err() != nil {
 			closeIf(release)
@@ -303,6 +310,7 @@ func (of *originFill) fetch(ctx context.Context) (*cache.FetchResult, error) {
 	if stale != nil && resp.StatusCode == http.StatusNotModified {
 		resp.Body.Close()
 		res := x.refreshed(stale, resp.Header)
+		origin.ReleaseHeader(resp.Header) // refreshed keeps its values only
 		if revalidated != nil {
 			revalidated.Store(true)
 		}
@@ -386,6 +394,7 @@ func (x *exchange) passThrough() response {
 	res := x.upstreamResponse(resp, &up)
 	// StoredAt goes back by the origin's Age, which the viewer then gets (RFC 9111 §5.1).
 	m := &cache.Meta{Status: res.Status, Header: cache.MakeHeader(res.Header), StoredAt: cache.InstantOf(x.s.now().Add(-res.Age)), Size: res.Size}
+	origin.ReleaseHeader(res.Header) // copied
 	return response{result: "Miss", meta: m, stream: res.Body}
 }
 

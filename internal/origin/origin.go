@@ -347,6 +347,28 @@ func hostOnly(h string) string {
 	return h
 }
 
+// ReleaseHeader gives back the header map of a response Do returned, once
+// the caller is done with the map: nothing may read or write h after
+// this (the strings and []string values taken from it may be kept: they
+// are not reused). The plain-HTTP client makes its next responses'
+// headers of such maps rather than new ones (about 390 bytes of garbage
+// per fetch: one map's group of slots); a map of more than
+// pooledHeaderFields fields is left to the garbage collector.
+func ReleaseHeader(h http.Header) {
+	if h == nil || len(h) > pooledHeaderFields {
+		return
+	}
+	clear(h)
+	headerPool.Put(h)
+}
+
+// pooledHeaderFields is the most fields of a header map ReleaseHeader
+// keeps: one group of a map's slots.
+const pooledHeaderFields = 8
+
+// headerPool holds the maps ReleaseHeader gave back, empty.
+var headerPool sync.Pool
+
 // Do sends the request and returns the origin's response headers; the
 // caller reads and closes the body. GET and HEAD are retried on connection
 // failures and timeouts up to the origin's ConnectionAttempts; other
