@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -32,6 +33,14 @@ func TestServer_reusedHandoverRequestLeaksNothing(t *testing.T) {
 	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		seen[r.URL.Path] = append(seen[r.URL.Path], r.Header.Get("X-Probe")+"|"+r.Header.Get("X-Forwarded-For")+"|"+strings.Join(r.Header["Via"], ","))
+		names := slices.Sorted(maps.Keys(r.Header))
+		want := []string{"User-Agent", "Via", "X-Amz-Cf-Id", "X-Forwarded-For", "X-Probe"} // (legacy settings forward the viewer's others)
+		if r.URL.Path == "/fail" {
+			want = []string{"User-Agent", "Via", "X-Amz-Cf-Id", "X-Extra-1", "X-Extra-2", "X-Forwarded-For", "X-Probe"}
+		}
+		if !slices.Equal(names, want) {
+			t.Errorf("origin request for %s: fields %q, want %q", r.URL.Path, names, want)
+		}
 		mu.Unlock()
 		if r.URL.Path == "/fail" {
 			c, _, _ := http.NewResponseController(w).Hijack()
@@ -183,6 +192,18 @@ func TestServer_releasedOriginHeaderStaysWithItsObject(t *testing.T) {
 			t.Fatal(err)
 		}
 		b, _ := io.ReadAll(resp.Body)
+		names := slices.Sorted(maps.Keys(resp.Header))
+		want := []string{"Cache-Control", "Content-Length", "Content-Type", "Date", "Via", "X-Amz-Cf-Id", "X-Amz-Cf-Pop", "X-Cache", "X-Obj"}
+		if len(n)%2 == 0 {
+			want = append(want, "X-Even")
+		}
+		if cache == "Hit from cloudfront" {
+			want = append(want, "Age")
+		}
+		slices.Sort(want)
+		if !slices.Equal(names, want) {
+			t.Errorf("/obj-%s (%s): fields %q, want %q", n, cache, names, want)
+		}
 		even := ""
 		if len(n)%2 == 0 {
 			even = n

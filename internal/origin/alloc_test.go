@@ -306,3 +306,53 @@ func TestReleaseHeader_reusedMapStartsEmpty(t *testing.T) {
 		t.Errorf("after releasing a large map and a small one: header %q in map %#x (large %#x, small %#x)", r4.Header, m, m3, m1)
 	}
 }
+
+// KeepsNoHeader is true exactly for the requests the plain-HTTP client
+// sends (plainHTTP): those whose header map the caller may give back once
+// Do returns. Every other request goes through net/http's Transport,
+// which may still be writing it.
+func TestKeepsNoHeader(t *testing.T) {
+	c := newTestClient(t)
+	plain := func(edit func(*Request)) *Request {
+		r := &Request{Origin: customOrigin("127.0.0.1", 8080, 443, "http-only"), Method: http.MethodGet, Path: "/a", Host: "h"}
+		if edit != nil {
+			edit(r)
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		name string
+		r    *Request
+		want bool
+	}{
+		{"plain GET", plain(nil), true},
+		{"plain HEAD", plain(func(r *Request) { r.Method = http.MethodHead }), true},
+		{"https-only", plain(func(r *Request) { r.Origin = customOrigin("127.0.0.1", 8080, 443, "https-only") }), false},
+		{"match-viewer over HTTPS", plain(func(r *Request) {
+			r.Origin = customOrigin("127.0.0.1", 8080, 443, "match-viewer")
+			r.ViewerHTTPS = true
+		}), false},
+		{"a body", plain(func(r *Request) { r.Method, r.Body = http.MethodPost, strings.NewReader("x") }), false},
+		{"gRPC", plain(func(r *Request) { r.GRPC = true }), false},
+		{"a path to escape", plain(func(r *Request) { r.Path = "/a b" }), false},
+	} {
+		if got := c.KeepsNoHeader(tc.r); got != tc.want {
+			t.Errorf("%s: KeepsNoHeader %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// NewHeader hands out the maps ReleaseHeader gave back, empty.
+func TestNewHeader_reusesReleasedMaps(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
+	h := NewHeader(4)
+	h["Via"] = []string{"1.1 a"}
+	h["X-Forwarded-For"] = []string{"192.0.2.1"}
+	m := reflect.ValueOf(h).Pointer()
+	ReleaseHeader(h)
+	if again := NewHeader(4); reflect.ValueOf(again).Pointer() != m || len(again) != 0 {
+		t.Errorf("after a release: %q (map %#x, released %#x), want the released map, empty", again, reflect.ValueOf(again).Pointer(), m)
+	}
+}
