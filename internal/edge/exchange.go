@@ -48,6 +48,9 @@ type exchange struct {
 	// the exchange is reused (connScratch).
 	reqIDBytes [requestIDLen]byte
 	reused     bool
+	// spareFill is a reused exchange's originFill for its connection's
+	// next fill, emptied (reuseFill); nil until the first fill.
+	spareFill *originFill
 }
 
 var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
@@ -61,8 +64,9 @@ func newExchange(s *Server, w http.ResponseWriter, r *http.Request) *exchange {
 			x = new(exchange)
 			*slot = x
 		}
-		// Every field anew: nothing of the connection's last request.
-		*x = exchange{s: s, w: w, r: r, start: now, now: now, reused: true}
+		// Every field anew: nothing of the connection's last request
+		// (its spare fill is empty: reuseFill).
+		*x = exchange{s: s, w: w, r: r, start: now, now: now, reused: true, spareFill: x.spareFill}
 		x.reqID = newRequestID() // its own string: logs queue it past the request
 		return x
 	}
@@ -91,7 +95,7 @@ type connScratch interface{ ConnScratch() *any }
 func (x *exchange) end() {
 	x.finish()
 	if x.reused {
-		*x = exchange{cfID: x.cfID, age: x.age, contentLength: x.contentLength}
+		*x = exchange{cfID: x.cfID, age: x.age, contentLength: x.contentLength, spareFill: x.spareFill}
 	}
 }
 

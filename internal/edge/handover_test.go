@@ -17,6 +17,7 @@ import (
 
 	"openfront/internal/fastpath"
 	"openfront/internal/model"
+	"openfront/internal/origin"
 )
 
 // Over package fastpath, a connection's declined requests (misses,
@@ -29,10 +30,12 @@ import (
 // connection's).
 func TestServer_reusedHandoverRequestLeaksNothing(t *testing.T) {
 	var mu sync.Mutex
-	seen := map[string][]string{} // path: "X-Probe|X-Forwarded-For|Via" of each origin request
+	seen := map[string][]string{}  // path: "X-Probe|X-Forwarded-For|Via" of each origin request
+	cfIDs := map[string][]string{} // path: X-Amz-Cf-Id of each origin request
 	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		seen[r.URL.Path] = append(seen[r.URL.Path], r.Header.Get("X-Probe")+"|"+r.Header.Get("X-Forwarded-For")+"|"+strings.Join(r.Header["Via"], ","))
+		cfIDs[r.URL.Path] = append(cfIDs[r.URL.Path], r.Header.Get("X-Amz-Cf-Id"))
 		names := slices.Sorted(maps.Keys(r.Header))
 		want := []string{"User-Agent", "Via", "X-Amz-Cf-Id", "X-Forwarded-For", "X-Probe"} // (legacy settings forward the viewer's others)
 		if r.URL.Path == "/fail" {
@@ -137,6 +140,13 @@ func TestServer_reusedHandoverRequestLeaksNothing(t *testing.T) {
 		"/next":  {"next|127.0.0.1|1.1 next.example, " + via},
 	}
 	seen["/fail"] = slices.Compact(seen["/fail"]) // (retried: ConnectionAttempts)
+	// Each origin request carries its own viewer request's id (the
+	// edge's values, kept in a reused originFill's array).
+	cfIDs["/fail"] = slices.Compact(cfIDs["/fail"])
+	wantIDs := map[string][]string{"/fail": {ids[0]}, "/after": {ids[1]}, "/swr": {ids[2], ids[3]}, "/next": {ids[4]}}
+	if !maps.EqualFunc(cfIDs, wantIDs, slices.Equal) {
+		t.Errorf("origin requests' X-Amz-Cf-Id: %q, want %q", cfIDs, wantIDs)
+	}
 	if len(slices.Compact(slices.Clone(ids))) != len(ids) || !slices.Equal(logged, ids) {
 		t.Errorf("request ids: responses %q, log %q; want distinct, the same", ids, logged)
 	}
@@ -220,5 +230,47 @@ func TestServer_releasedOriginHeaderStaysWithItsObject(t *testing.T) {
 	te.settle()
 	for _, n := range names {
 		get(n, "Hit from cloudfront")
+	}
+}
+
+// fetch gives the origin request's header map back (origin.ReleaseHeader,
+// out.Header nil) only when every client it went to keeps no reference to
+// it (origin.Client.KeepsNoHeader: the plain-HTTP client); net/http's
+// Transport may still be writing it, so an HTTPS origin's stays, and so
+// does the originFill whose values it holds (reuseFill).
+func TestFetch_givesTheOriginHeaderBackOnlyWhenNoClientKeepsIt(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close() // refused: the fetch fails either way, after the client had the header
+	for _, tc := range []struct {
+		policy string
+		kept   bool
+	}{{"http-only", false}, {"https-only", true}} {
+		te := newTestEdge(t, distConfig(newTestOrigin(t, okHandler("")), func(cfg model.Tree) {
+			cfg["Origins"] = model.Wrapper([]model.Tree{{"Id": "o1", "DomainName": "127.0.0.1",
+				"CustomOriginConfig": model.Tree{"HTTPPort": port, "HTTPSPort": port, "OriginProtocolPolicy": tc.policy}}})
+		}))
+		r, _ := http.NewRequest(http.MethodGet, "http://"+testHost+"/a", nil)
+		x := newExchange(te.Server, nil, r)
+		if ref := x.decide(); ref != nil {
+			t.Fatalf("%s: refused: %+v", tc.policy, ref)
+		}
+		var of originFill
+		var out origin.Request
+		x.originRequest(&out, of.own[:0], http.MethodGet, nil, 0)
+		if _, err := x.fetch(context.Background(), &out); err == nil {
+			t.Fatalf("%s: fetched from a closed port", tc.policy)
+		}
+		if kept := out.Header != nil; kept != tc.kept {
+			t.Errorf("%s: header kept %v, want %v", tc.policy, kept, tc.kept)
+		}
+		x.reused, of.headerKept = true, out.Header != nil
+		x.reuseFill(&of)
+		if spare := x.spareFill == &of; spare == tc.kept {
+			t.Errorf("%s: originFill kept for reuse %v, want %v", tc.policy, spare, !tc.kept)
+		}
 	}
 }

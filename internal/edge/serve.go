@@ -139,8 +139,16 @@ func (x *exchange) fill(stale *cache.Entry) response {
 		r := &staleRelease{stale: stale}
 		release, revalidated = r, &r.revalidated
 	}
-	of := x.newOriginFill(stale, revalidated)
-	x.interim = of.relayTo(x.w, x.r)
+	var of *originFill
+	if x.reused {
+		of = x.spareFillFor(stale, revalidated)
+		// The relay is the fill's own: an origin client may call it
+		// after the fill (interimRelay).
+		x.interim = newInterimRelay(x.w, x.r)
+	} else {
+		of = x.newOriginFill(stale, revalidated)
+		x.interim = of.relayTo(x.w, x.r)
+	}
 	s, err := x.s.opts.Cache.Fill(x.r.Context(), &of.req)
 	x.interim.end()
 	if h := of.res.Header; h != nil {
@@ -149,6 +157,9 @@ func (x *exchange) fill(stale *cache.Entry) response {
 		// client.
 		of.res.Header = nil
 		origin.ReleaseHeader(h)
+	}
+	if x.reused {
+		x.reuseFill(of)
 	}
 	if err != nil {
 		if x.r.Context().Err() != nil {
@@ -231,9 +242,10 @@ func (x *exchange) staleOnError(stale *cache.Entry, err error) (_ response, ok b
 // keeping only its body and a copy of its header (Meta); the relay is
 // ended by fill before the exchange writes anything else, and an origin
 // client that calls it later finds it ended. An originFill is made per
-// fill and never reused, so whatever still holds a part of it after the
-// request (the origin request's header, the relay's method value) only
-// keeps it alive.
+// fill and reused only by a reused exchange's next fill, when nothing
+// can hold a part of it any more (reuseFill); whatever else still holds
+// a part of it after the request (the origin request's header, the
+// relay's method value) only keeps it alive.
 type originFill struct {
 	req cache.FillRequest
 	x   *exchange
@@ -248,19 +260,59 @@ type originFill struct {
 	// (planner.originRequest): written once, by the one fetch, and
 	// referenced only by that request's header.
 	own [ownValues]string
+	// headerKept: the fetch's origin request header was not given back
+	// (a client may keep it, and with it own's values).
+	headerKept bool
 }
 
 // newOriginFill describes the fill of this exchange's key.
 func (x *exchange) newOriginFill(stale *cache.Entry, revalidated *atomic.Bool) *originFill {
-	of := &originFill{x: x, stale: stale, revalidated: revalidated}
+	of := new(originFill)
+	x.setOriginFill(of, stale, revalidated, of.fetch)
+	return of
+}
+
+// setOriginFill sets every field of of for this exchange's fill; fetch
+// is of.fetch.
+func (x *exchange) setOriginFill(of *originFill, stale *cache.Entry, revalidated *atomic.Bool, fetch func(context.Context) (*cache.FetchResult, error)) {
+	*of = originFill{x: x, stale: stale, revalidated: revalidated}
 	of.req = cache.FillRequest{
 		Key: x.key, DistID: x.dist.ID, Path: x.purgePath(), Timeout: fillTimeout,
 		// The viewer's goroutine runs the fetch it leads: the handler
 		// waits for the headers either way.
 		OnCaller: true,
-		Fetch:    of.fetch,
+		Fetch:    fetch,
 	}
+}
+
+// spareFillFor is newOriginFill for a reused exchange (connScratch): its
+// connection's last fill's originFill (reuseFill), or a new one.
+func (x *exchange) spareFillFor(stale *cache.Entry, revalidated *atomic.Bool) *originFill {
+	of := x.spareFill
+	if of == nil {
+		return x.newOriginFill(stale, revalidated)
+	}
+	// Taken until reuseFill gives it back; its Fetch is of.fetch, bound
+	// to of.
+	x.spareFill = nil
+	x.setOriginFill(of, stale, revalidated, of.req.Fetch)
 	return of
+}
+
+// reuseFill keeps of, a reused exchange's fill that Fill has returned
+// from, for the connection's next fill, when nothing can hold a part of
+// it any more: Fill ran its Fetch, if at all, on this goroutine before
+// returning (OnCaller), and read the result then; its relay was not of's
+// (fill); the origin request's header, which holds of.own's values, was
+// given back, unless a client may keep it (origin.Client.KeepsNoHeader):
+// that fill's originFill is left to the garbage collector.
+func (x *exchange) reuseFill(of *originFill) {
+	if of.headerKept {
+		return
+	}
+	fetch := of.req.Fetch
+	*of = originFill{req: cache.FillRequest{Fetch: fetch}} // keeps nothing of this fill alive
+	x.spareFill = of
 }
 
 // relayTo starts the fill's relay of 1xx responses to w and returns it,
@@ -291,6 +343,7 @@ func (of *originFill) fetch(ctx context.Context) (*cache.FetchResult, error) {
 		}
 	}
 	resp, err := x.fetch(ctx, &out)
+	of.headerKept = out.Header != nil // (fetch gives it back when no client keeps it)
 	if err != nil {
 		if stale != nil || ctx.Err() != nil {
 			return nil, err // a stale copy is served instead (serveStaleOnError)
