@@ -64,7 +64,7 @@ func (x *exchange) storedCopy(result string, e cache.Entry) response {
 // joins any fill already running for the key.
 func (x *exchange) backgroundRefresh() {
 	bg := *x // copied before this request goes on writing to x
-	bg.w, bg.reused = nil, false
+	bg.w, bg.reused, bg.spareFill = nil, false, nil
 	bg.reqID = strings.Clone(x.reqID) // (x's bytes, which a reused x writes again)
 	// The viewer's request is not kept past ServeHTTP (package fastpath
 	// refills it for the connection's next request): the refresh reads a
