@@ -22,12 +22,14 @@ import (
 
 // Over package fastpath, a connection's declined requests (misses,
 // refreshes) share one *http.Request, refilled for each (Server.Fallback's
-// contract: the handler keeps nothing of it). Each origin request carries
-// its own viewer's values and none of the request before on the
-// connection: after an origin failure, and for a stale-while-revalidate
-// refresh that runs on after its request while the connection goes on
-// (run with -race: it reads its own copy of the request, never the
-// connection's).
+// contract: the handler keeps nothing of it), one exchange and one
+// originFill; origin request and response header maps are reused too.
+// Each origin request carries its own viewer's values and none of the
+// request before on the connection, and each response its own: after an
+// origin failure, after a 103 relayed to its request only, and for a
+// stale-while-revalidate refresh that runs on after its request while
+// the connection goes on (run with -race: it reads its own copy of the
+// request, never the connection's).
 func TestServer_reusedHandoverRequestLeaksNothing(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[string][]string{}  // path: "X-Probe|X-Forwarded-For|Via" of each origin request
@@ -49,6 +51,11 @@ func TestServer_reusedHandoverRequestLeaksNothing(t *testing.T) {
 			c, _, _ := http.NewResponseController(w).Hijack()
 			c.Close() // no answer: the edge's 502
 			return
+		}
+		if r.URL.Path == "/hint" { // an interim response, relayed to this viewer only
+			w.Header().Set("Link", "</hint.css>; rel=preload")
+			w.WriteHeader(http.StatusEarlyHints)
+			w.Header().Del("Link")
 		}
 		w.Header().Set("Cache-Control", "max-age=10, stale-while-revalidate=60")
 		io.WriteString(w, "body of "+r.URL.Path)
@@ -95,8 +102,16 @@ func TestServer_reusedHandoverRequestLeaksNothing(t *testing.T) {
 		}
 		for i, cache := range want {
 			resp, err := http.ReadResponse(br, nil)
+			hints := 0
+			for err == nil && resp.StatusCode == http.StatusEarlyHints {
+				hints++
+				resp, err = http.ReadResponse(br, nil)
+			}
 			if err != nil {
 				t.Fatalf("response %d to %q: %v", i, raw, err)
+			}
+			if wantHints := strings.HasPrefix(raw, "GET /hint "); (hints == 1) != wantHints || hints > 1 {
+				t.Errorf("response %d to %q: %d interim responses", i, raw, hints)
 			}
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
@@ -116,6 +131,8 @@ func TestServer_reusedHandoverRequestLeaksNothing(t *testing.T) {
 	send(request("/fail", "first", "X-Forwarded-For: 192.0.2.66\r\nVia: 1.1 first.example\r\nX-Extra-1: 1\r\nX-Extra-2: 2\r\n"),
 		"Error from cloudfront")
 	send(request("/after", "second", ""), "Miss from cloudfront")
+	// One with a 103 from the origin, then a request that must not get it.
+	send(request("/hint", "hint", ""), "Miss from cloudfront")
 	// A stale object within stale-while-revalidate: its request's
 	// refresh runs in the background while the next request, pipelined
 	// behind it, refills the connection's request.
@@ -136,6 +153,7 @@ func TestServer_reusedHandoverRequestLeaksNothing(t *testing.T) {
 	want := map[string][]string{
 		"/fail":  {"first|192.0.2.66, 127.0.0.1|1.1 first.example, " + via},
 		"/after": {"second|127.0.0.1|" + via},
+		"/hint":  {"hint|127.0.0.1|" + via},
 		"/swr":   {"swr|127.0.0.1|" + via, "swr|127.0.0.1|" + via}, // the miss, then the refresh
 		"/next":  {"next|127.0.0.1|1.1 next.example, " + via},
 	}
@@ -143,7 +161,7 @@ func TestServer_reusedHandoverRequestLeaksNothing(t *testing.T) {
 	// Each origin request carries its own viewer request's id (the
 	// edge's values, kept in a reused originFill's array).
 	cfIDs["/fail"] = slices.Compact(cfIDs["/fail"])
-	wantIDs := map[string][]string{"/fail": {ids[0]}, "/after": {ids[1]}, "/swr": {ids[2], ids[3]}, "/next": {ids[4]}}
+	wantIDs := map[string][]string{"/fail": {ids[0]}, "/after": {ids[1]}, "/hint": {ids[2]}, "/swr": {ids[3], ids[4]}, "/next": {ids[5]}}
 	if !maps.EqualFunc(cfIDs, wantIDs, slices.Equal) {
 		t.Errorf("origin requests' X-Amz-Cf-Id: %q, want %q", cfIDs, wantIDs)
 	}

@@ -142,13 +142,10 @@ func (x *exchange) fill(stale *cache.Entry) response {
 	var of *originFill
 	if x.reused {
 		of = x.spareFillFor(stale, revalidated)
-		// The relay is the fill's own: an origin client may call it
-		// after the fill (interimRelay).
-		x.interim = newInterimRelay(x.w, x.r)
 	} else {
 		of = x.newOriginFill(stale, revalidated)
-		x.interim = of.relayTo(x.w, x.r)
 	}
+	x.interim = of.relayTo(x.w, x.r)
 	s, err := x.s.opts.Cache.Fill(x.r.Context(), &of.req)
 	x.interim.end()
 	if h := of.res.Header; h != nil {
@@ -302,10 +299,12 @@ func (x *exchange) spareFillFor(stale *cache.Entry, revalidated *atomic.Bool) *o
 // reuseFill keeps of, a reused exchange's fill that Fill has returned
 // from, for the connection's next fill, when nothing can hold a part of
 // it any more: Fill ran its Fetch, if at all, on this goroutine before
-// returning (OnCaller), and read the result then; its relay was not of's
-// (fill); the origin request's header, which holds of.own's values, was
-// given back, unless a client may keep it (origin.Client.KeepsNoHeader):
-// that fill's originFill is left to the garbage collector.
+// returning (OnCaller), and read the result then; the origin request's
+// header, which holds of.own's values, was given back, unless a client
+// may keep it (origin.Client.KeepsNoHeader), and such a client, net/http's
+// Transport, is also the only one that may call the relay after the
+// fetch (the plain-HTTP client relays on the fetch's goroutine): that
+// fill's originFill is left to the garbage collector.
 func (x *exchange) reuseFill(of *originFill) {
 	if of.headerKept {
 		return
