@@ -34,11 +34,12 @@ type Handler interface {
 //
 // A request Handler declines on an HTTP/1.1 connection the loop serves
 // is answered by Fallback.Handler on the connection's goroutine, with a
-// *http.Request that the connection reuses for its next declined request
-// (its URL and Header map too; not its context, Body or header values):
-// the handler must not keep the request, its URL or its Header map past
-// its return, and must copy them (Request.Clone) for a goroutine that
-// outlives it.
+// ResponseWriter and a *http.Request that the connection reuses for its
+// next declined request (the request's URL and Header map too; not its
+// context, Body or header values): the handler must not keep the
+// writer, the request, its URL or its Header map past its return (as
+// net/http asks of a ResponseWriter), and must copy the request
+// (Request.Clone) for a goroutine that outlives it.
 type Server struct {
 	Handler  Handler
 	Fallback *http.Server
@@ -250,6 +251,7 @@ type conn struct {
 	// handover is the request declined requests are handed to
 	// Fallback's handler in (handover.go); made by the first.
 	handover *handoverRequest
+	writer   *responseWriter         // declined requests' (respond.go), made with handover
 	scratch  any                     // Fallback's handler's (responseWriter.ConnScratch)
 	idle     *[tls1IdleReadSize]byte // a TLS connection's read while idle (tls1idle.go)
 	remote   string
