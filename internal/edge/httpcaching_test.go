@@ -584,17 +584,18 @@ func TestCaching_earlyHintsHTTP2(t *testing.T) {
 // no Age, however long the origin took; one that did keeps the origin's,
 // cached or not.
 func TestCaching_ageOnMisses(t *testing.T) {
-	var te *testEdge
+	var slow atomic.Pointer[testEdge] // (the origin's goroutine reads it: the plain client's writes give the race detector no order)
 	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
-		te.advance(3 * time.Second) // a slow origin
+		slow.Load().advance(3 * time.Second) // a slow origin
 		if r.URL.Path == "/aged" {
 			w.Header().Set("Age", "50")
 		}
 		io.WriteString(w, "x")
 	})
-	te = newTestEdge(t, distConfig(o, func(c model.Tree) {
+	te := newTestEdge(t, distConfig(o, func(c model.Tree) {
 		model.Sub(c, "DefaultCacheBehavior")["AllowedMethods"] = model.Tree{"Quantity": "7", "Items": []any{"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}}
 	}))
+	slow.Store(te)
 	for _, tc := range []struct{ method, path, age string }{
 		{"GET", "/fresh", ""}, {"POST", "/fresh", ""}, {"GET", "/aged", "50"}, {"POST", "/aged", "50"},
 	} {

@@ -64,9 +64,18 @@ func (x *exchange) storedCopy(result string, e cache.Entry) response {
 // joins any fill already running for the key.
 func (x *exchange) backgroundRefresh() {
 	bg := *x // copied before this request goes on writing to x
-	bg.w = nil
+	bg.w, bg.reused, bg.spareFill = nil, false, nil
+	bg.reqID = strings.Clone(x.reqID) // (x's bytes, which a reused x writes again)
+	// The viewer's request is not kept past ServeHTTP (package fastpath
+	// refills it for the connection's next request): the refresh reads a
+	// copy of it, and of the header a viewer-request function left,
+	// which may be the request's own map.
+	ctx := context.WithoutCancel(x.r.Context())
+	bg.r = x.r.Clone(ctx)
+	if x.fnHeader != nil {
+		bg.fnHeader = x.fnHeader.Clone()
+	}
 	go func() {
-		ctx := context.WithoutCancel(bg.r.Context())
 		bg.s.opts.Cache.Delete(bg.key)
 		s, err := bg.s.opts.Cache.Fill(ctx, &bg.newOriginFill(nil, nil).req) // no viewer: no 1xx relay
 		if err == nil {
@@ -130,10 +139,25 @@ func (x *exchange) fill(stale *cache.Entry) response {
 		r := &staleRelease{stale: stale}
 		release, revalidated = r, &r.revalidated
 	}
-	of := x.newOriginFill(stale, revalidated)
+	var of *originFill
+	if x.reused {
+		of = x.spareFillFor(stale, revalidated)
+	} else {
+		of = x.newOriginFill(stale, revalidated)
+	}
 	x.interim = of.relayTo(x.w, x.r)
 	s, err := x.s.opts.Cache.Fill(x.r.Context(), &of.req)
 	x.interim.end()
+	if h := of.res.Header; h != nil {
+		// This request's fetch ran, and the cache copied the header
+		// (Meta) before Fill returned: the map goes back to the origin
+		// client.
+		of.res.Header = nil
+		origin.ReleaseHeader(h)
+	}
+	if x.reused {
+		x.reuseFill(of)
+	}
 	if err != nil {
 		if x.r.Context().Err() != nil {
 			closeIf(release)
@@ -193,11 +217,11 @@ func (x *exchange) staleOnError(stale *cache.Entry, err error) (_ response, ok b
 		return response{}, false
 	}
 	keep := x.errorCachingMinTTL(oe.Status)
-	m := stale.Meta
+	m, now := stale.Meta, x.now // (Fetch reads no exchange)
 	_, _ = x.s.opts.Cache.Fill(context.WithoutCancel(x.r.Context()), &cache.FillRequest{
 		Key: x.key, DistID: x.dist.ID, Path: x.purgePath(),
 		Fetch: func(context.Context) (*cache.FetchResult, error) {
-			return &cache.FetchResult{Status: m.Status, Header: m.Header.Clone(), Expires: x.now.Add(keep), Age: x.now.Sub(m.StoredAt.Time()), Size: m.Size,
+			return &cache.FetchResult{Status: m.Status, Header: m.Header.Clone(), Expires: now.Add(keep), Age: now.Sub(m.StoredAt.Time()), Size: m.Size,
 				Body: io.NopCloser(io.NewSectionReader(stale, 0, m.Size)), Cacheable: true}, nil
 		},
 	})
@@ -215,9 +239,10 @@ func (x *exchange) staleOnError(stale *cache.Entry, err error) (_ response, ok b
 // keeping only its body and a copy of its header (Meta); the relay is
 // ended by fill before the exchange writes anything else, and an origin
 // client that calls it later finds it ended. An originFill is made per
-// fill and never reused, so whatever still holds a part of it after the
-// request (the origin request's header, the relay's method value) only
-// keeps it alive.
+// fill and reused only by a reused exchange's next fill, when nothing
+// can hold a part of it any more (reuseFill); whatever else still holds
+// a part of it after the request (the origin request's header, the
+// relay's method value) only keeps it alive.
 type originFill struct {
 	req cache.FillRequest
 	x   *exchange
@@ -232,19 +257,61 @@ type originFill struct {
 	// (planner.originRequest): written once, by the one fetch, and
 	// referenced only by that request's header.
 	own [ownValues]string
+	// headerKept: the fetch's origin request header was not given back
+	// (a client may keep it, and with it own's values).
+	headerKept bool
 }
 
 // newOriginFill describes the fill of this exchange's key.
 func (x *exchange) newOriginFill(stale *cache.Entry, revalidated *atomic.Bool) *originFill {
-	of := &originFill{x: x, stale: stale, revalidated: revalidated}
+	of := new(originFill)
+	x.setOriginFill(of, stale, revalidated, of.fetch)
+	return of
+}
+
+// setOriginFill sets every field of of for this exchange's fill; fetch
+// is of.fetch.
+func (x *exchange) setOriginFill(of *originFill, stale *cache.Entry, revalidated *atomic.Bool, fetch func(context.Context) (*cache.FetchResult, error)) {
+	*of = originFill{x: x, stale: stale, revalidated: revalidated}
 	of.req = cache.FillRequest{
 		Key: x.key, DistID: x.dist.ID, Path: x.purgePath(), Timeout: fillTimeout,
 		// The viewer's goroutine runs the fetch it leads: the handler
 		// waits for the headers either way.
 		OnCaller: true,
-		Fetch:    of.fetch,
+		Fetch:    fetch,
 	}
+}
+
+// spareFillFor is newOriginFill for a reused exchange (connScratch): its
+// connection's last fill's originFill (reuseFill), or a new one.
+func (x *exchange) spareFillFor(stale *cache.Entry, revalidated *atomic.Bool) *originFill {
+	of := x.spareFill
+	if of == nil {
+		return x.newOriginFill(stale, revalidated)
+	}
+	// Taken until reuseFill gives it back; its Fetch is of.fetch, bound
+	// to of.
+	x.spareFill = nil
+	x.setOriginFill(of, stale, revalidated, of.req.Fetch)
 	return of
+}
+
+// reuseFill keeps of, a reused exchange's fill that Fill has returned
+// from, for the connection's next fill, when nothing can hold a part of
+// it any more: Fill ran its Fetch, if at all, on this goroutine before
+// returning (OnCaller), and read the result then; the origin request's
+// header, which holds of.own's values, was given back, unless a client
+// may keep it (origin.Client.KeepsNoHeader), and such a client, net/http's
+// Transport, is also the only one that may call the relay after the
+// fetch (the plain-HTTP client relays on the fetch's goroutine): that
+// fill's originFill is left to the garbage collector.
+func (x *exchange) reuseFill(of *originFill) {
+	if of.headerKept {
+		return
+	}
+	fetch := of.req.Fetch
+	*of = originFill{req: cache.FillRequest{Fetch: fetch}} // keeps nothing of this fill alive
+	x.spareFill = of
 }
 
 // relayTo starts the fill's relay of 1xx responses to w and returns it,
@@ -275,6 +342,7 @@ func (of *originFill) fetch(ctx context.Context) (*cache.FetchResult, error) {
 		}
 	}
 	resp, err := x.fetch(ctx, &out)
+	of.headerKept = out.Header != nil // (fetch gives it back when no client keeps it)
 	if err != nil {
 		if stale != nil || ctx.Err() != nil {
 			return nil, err // a stale copy is served instead (serveStaleOnError)
@@ -294,6 +362,7 @@ func (of *originFill) fetch(ctx context.Context) (*cache.FetchResult, error) {
 	if stale != nil && resp.StatusCode == http.StatusNotModified {
 		resp.Body.Close()
 		res := x.refreshed(stale, resp.Header)
+		origin.ReleaseHeader(resp.Header) // refreshed keeps its values only
 		if revalidated != nil {
 			revalidated.Store(true)
 		}
@@ -377,6 +446,7 @@ func (x *exchange) passThrough() response {
 	res := x.upstreamResponse(resp, &up)
 	// StoredAt goes back by the origin's Age, which the viewer then gets (RFC 9111 §5.1).
 	m := &cache.Meta{Status: res.Status, Header: cache.MakeHeader(res.Header), StoredAt: cache.InstantOf(x.s.now().Add(-res.Age)), Size: res.Size}
+	origin.ReleaseHeader(res.Header) // copied
 	return response{result: "Miss", meta: m, stream: res.Body}
 }
 

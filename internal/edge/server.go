@@ -146,6 +146,6 @@ func (s *Server) Snapshot() *snapshot.Snapshot { return s.snap.Load() }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := newExchange(s, w, r)
-	defer x.finish()
+	defer x.end()
 	x.run()
 }

@@ -31,10 +31,19 @@ func (x *exchange) originRequest(out *origin.Request, own []string, method strin
 // viewer-request function chose: plan.origin), failing over to the
 // group's secondary on an error or a listed status (GET, HEAD and OPTIONS
 // only: "Optimize high availability with CloudFront origin failover",
-// AWS CloudFront Developer Guide).
+// AWS CloudFront Developer Guide). out.Header goes back to the origin
+// client (origin.ReleaseHeader) when no client keeps it: the callers
+// read nothing of out afterwards.
 func (x *exchange) fetch(ctx context.Context, out *origin.Request) (*http.Response, error) {
 	var resp *http.Response
 	var err error
+	keptNowhere := true // every attempt's client wrote the header out and kept nothing
+	defer func() {
+		if keptNowhere {
+			origin.ReleaseHeader(out.Header)
+			out.Header = nil
+		}
+	}()
 	origins, failoverCodes := x.beh.Origins, x.beh.FailoverCodes
 	if c := x.plan.origin; c != nil { // as a viewer-request function chose them
 		origins, failoverCodes = c.models(), c.failoverCodes
@@ -60,6 +69,9 @@ func (x *exchange) fetch(ctx context.Context, out *origin.Request) (*http.Respon
 			req.Host = x.r.Host
 		} else {
 			req.Host = o.DomainName // CloudFront sends the origin's domain name, without a port
+		}
+		if !x.s.opts.Origin.KeepsNoHeader(&req) {
+			keptNowhere = false
 		}
 		began := time.Now()
 		resp, err = x.s.opts.Origin.Do(ctx, &req)

@@ -38,17 +38,28 @@ import (
 // fetch for it then stops); unlike net/http, only once the handler has run
 // for backgroundReadDelay (see backgroundRead).
 func (c *conn) serveHTTP(r *Request, head []byte, remote string, spare []byte) (keepAlive bool, read int) {
-	// The writer is made first: the request's context is part of it.
-	w := &responseWriter{conn: c.nc, contentLength: -1}
-	defer w.ctx.cancel()
-	req, err := r.httpRequest(&w.ctx, head)
+	// The writer, the request, its URL and header map are the
+	// connection's, set anew for each declined request (Server.Fallback:
+	// the handler keeps none of them); the context is the request's own,
+	// as fills and background refreshes keep it for its values.
+	if c.handover == nil {
+		c.handover, c.writer = new(handoverRequest), new(responseWriter)
+	}
+	w := c.writer
+	*w = responseWriter{conn: c.nc, contentLength: -1, scratch: &c.scratch, ctx: new(viewerContext)}
+	defer func() {
+		w.ctx.cancel()
+		*w = responseWriter{} // nothing of this request stays with the connection
+	}()
+	defer c.handover.reset()
+	req, err := r.httpRequest(w.ctx, head, c.handover)
 	if err != nil {
 		return false, 0 // parse and net/url disagree: cannot happen (fuzzed)
 	}
 	req.RemoteAddr, req.TLS = remote, c.tls
 	var bg *backgroundRead
 	if len(spare) > 0 {
-		bg = c.startBackgroundRead(spare, &w.ctx)
+		bg = c.startBackgroundRead(spare, w.ctx)
 	}
 
 	bw := writerPool.Get().(*bufio.Writer)
@@ -258,15 +269,21 @@ type responseWriter struct {
 	closeAfter    bool
 	err           error
 
-	// ctx is the request's context, allocated with the writer (160 bytes
-	// in one object where the writer and context.WithCancel's two made
-	// 128, 80 and 16 in three). Whatever keeps the context after the
-	// request (a fill's or a background refresh's values) keeps the
-	// writer alive with it, nothing more: neither is reused.
-	ctx viewerContext
+	scratch *any // the connection's (ConnScratch)
+
+	// ctx is the request's context (48 bytes where context.WithCancel's
+	// two objects made 80 and 16), never reused: a fill or a background
+	// refresh may keep it after the request, for its values.
+	ctx *viewerContext
 }
 
 func (w *responseWriter) Header() http.Header { return w.header }
+
+// ConnScratch is a value the handler may keep per connection, for the
+// connection's next declined request: the connection runs one handler at
+// a time and frames and sends each response before the next request's
+// handler runs. (The edge keeps its exchange there.)
+func (w *responseWriter) ConnScratch() *any { return w.scratch }
 
 func (w *responseWriter) WriteHeader(code int) {
 	if w.wroteHeader {

@@ -31,6 +31,15 @@ type Handler interface {
 // every request on them, and hands a connection to Fallback (with the
 // bytes it has read) at the first request Handler declines or cannot
 // parse. A connection handed over stays with net/http.
+//
+// A request Handler declines on an HTTP/1.1 connection the loop serves
+// is answered by Fallback.Handler on the connection's goroutine, with a
+// ResponseWriter and a *http.Request that the connection reuses for its
+// next declined request (the request's URL and Header map too; not its
+// context, Body or header values): the handler must not keep the
+// writer, the request, its URL or its Header map past its return (as
+// net/http asks of a ResponseWriter), and must copy the request
+// (Request.Clone) for a goroutine that outlives it.
 type Server struct {
 	Handler  Handler
 	Fallback *http.Server
@@ -238,11 +247,16 @@ type conn struct {
 	fd     int
 	wake   chan struct{}
 	bufs   *buffers
-	raw    *rawio.Conn             // made by the first declined request (respond.go)
-	idle   *[tls1IdleReadSize]byte // a TLS connection's read while idle (tls1idle.go)
-	remote string
-	req    Request
-	res    resume
+	raw    *rawio.Conn // made by the first declined request (respond.go)
+	// handover is the request declined requests are handed to
+	// Fallback's handler in (handover.go); made by the first.
+	handover *handoverRequest
+	writer   *responseWriter         // declined requests' (respond.go), made with handover
+	scratch  any                     // Fallback's handler's (responseWriter.ConnScratch)
+	idle     *[tls1IdleReadSize]byte // a TLS connection's read while idle (tls1idle.go)
+	remote   string
+	req      Request
+	res      resume
 }
 
 // resume is where the epoll loop left a connection it hands back: the

@@ -6,7 +6,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -105,12 +107,16 @@ func TestPlainRoundTrip_allocations(t *testing.T) {
 		head         string
 		ctx          context.Context
 		deadlineOnly bool
+		release      bool // the caller gives the header map back (ReleaseHeader)
 		fields       int
 		objects      float64
 		bytes        float64
 	}{
 		// A fill's request: its context ends only at its deadline.
 		{name: "fill", head: smallHead, ctx: deadline, deadlineOnly: true, fields: 5, objects: 3, bytes: 912},
+		// The edge's fill, which gives the header map back once the
+		// cache has copied it.
+		{name: "fill, header released", head: smallHead, ctx: deadline, deadlineOnly: true, release: true, fields: 5, objects: 1, bytes: 512},
 		{name: "background", head: smallHead, ctx: context.Background(), fields: 5, objects: 3, bytes: 912},
 		// A context whose cancellation interrupts the exchange.
 		{name: "watched", head: smallHead, ctx: cancelable, fields: 5, objects: 7, bytes: 1088},
@@ -118,6 +124,9 @@ func TestPlainRoundTrip_allocations(t *testing.T) {
 		{name: "large head", head: large.String(), ctx: deadline, deadlineOnly: true, fields: 31, objects: 7, bytes: 4990},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.release && raceEnabled {
+				t.Skip("sync.Pool drops items under the race detector")
+			}
 			port := keepAliveOrigin(t, tc.head+body)
 			c := newTestClient(t)
 			r := &Request{Origin: customOrigin("127.0.0.1", port, 443, "http-only"), Method: http.MethodGet,
@@ -132,6 +141,9 @@ func TestPlainRoundTrip_allocations(t *testing.T) {
 				resp.Body.Close()
 				if n != len(body) || resp.StatusCode != 200 || len(resp.Header) != tc.fields || resp.ContentLength != int64(len(body)) {
 					t.Fatalf("status %d, %d fields, length %d, %d bytes read", resp.StatusCode, len(resp.Header), resp.ContentLength, n)
+				}
+				if tc.release {
+					ReleaseHeader(resp.Header)
 				}
 			}
 			objects := testing.AllocsPerRun(200, get)
@@ -237,5 +249,110 @@ func TestPlain_headerOutlivesConnectionReuse(t *testing.T) {
 		if resp.Status != want[i].status || resp.Header.Get("X-A") != want[i].a || resp.Header.Get("X-B") != want[i].b || resp.Header.Get("Content-Length") != "1" {
 			t.Errorf("response %d: %q %q, want %q X-A %q X-B %q", i, resp.Status, resp.Header, want[i].status, want[i].a, want[i].b)
 		}
+	}
+}
+
+// A header map given back (ReleaseHeader) makes a later response's
+// header, empty of the last one's fields; what the caller took from it
+// before (values, their slices) is unchanged; a map of more fields than
+// pooledHeaderFields is not kept.
+func TestReleaseHeader_reusedMapStartsEmpty(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
+	first := keepAliveOrigin(t, "HTTP/1.1 200 OK\r\nX-First: one\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 0\r\n\r\n")
+	second := keepAliveOrigin(t, "HTTP/1.1 404 Not Found\r\nX-Second: two\r\nContent-Length: 0\r\n\r\n")
+	var many strings.Builder
+	many.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n")
+	for i := range pooledHeaderFields + 1 {
+		many.WriteString("X-Many-" + strconv.Itoa(i) + ": v\r\n")
+	}
+	third := keepAliveOrigin(t, many.String()+"\r\n")
+	c := newTestClient(t)
+	get := func(port int) *http.Response {
+		t.Helper()
+		r := &Request{Origin: customOrigin("127.0.0.1", port, 443, "http-only"), Method: http.MethodGet, Path: "/", Host: "127.0.0.1"}
+		resp, err := c.Do(context.Background(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	mapOf := func(h http.Header) uintptr { return reflect.ValueOf(h).Pointer() }
+
+	r1 := get(first)
+	kept, cookies, m1 := r1.Header.Get("X-First"), r1.Header["Set-Cookie"], mapOf(r1.Header)
+	ReleaseHeader(r1.Header)
+	r2 := get(second)
+	want := http.Header{"X-Second": {"two"}, "Content-Length": {"0"}}
+	if !reflect.DeepEqual(r2.Header, want) || mapOf(r2.Header) != m1 {
+		t.Errorf("after a release: header %q (map %#x, the released one %#x), want %q in that map", r2.Header, mapOf(r2.Header), m1, want)
+	}
+	if kept != "one" || !slices.Equal(cookies, []string{"a=1", "b=2"}) {
+		t.Errorf("values taken before the release: %q, %q", kept, cookies)
+	}
+
+	r3 := get(third)
+	if len(r3.Header) != pooledHeaderFields+2 {
+		t.Fatalf("%d fields", len(r3.Header))
+	}
+	m3 := mapOf(r3.Header)
+	ReleaseHeader(r3.Header) // too large: not kept
+	ReleaseHeader(r2.Header)
+	r4 := get(second)
+	if m := mapOf(r4.Header); m == m3 || m != m1 || !reflect.DeepEqual(r4.Header, want) {
+		t.Errorf("after releasing a large map and a small one: header %q in map %#x (large %#x, small %#x)", r4.Header, m, m3, m1)
+	}
+}
+
+// KeepsNoHeader is true exactly for the requests the plain-HTTP client
+// sends (plainHTTP): those whose header map the caller may give back once
+// Do returns. Every other request goes through net/http's Transport,
+// which may still be writing it.
+func TestKeepsNoHeader(t *testing.T) {
+	c := newTestClient(t)
+	plain := func(edit func(*Request)) *Request {
+		r := &Request{Origin: customOrigin("127.0.0.1", 8080, 443, "http-only"), Method: http.MethodGet, Path: "/a", Host: "h"}
+		if edit != nil {
+			edit(r)
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		name string
+		r    *Request
+		want bool
+	}{
+		{"plain GET", plain(nil), true},
+		{"plain HEAD", plain(func(r *Request) { r.Method = http.MethodHead }), true},
+		{"https-only", plain(func(r *Request) { r.Origin = customOrigin("127.0.0.1", 8080, 443, "https-only") }), false},
+		{"match-viewer over HTTPS", plain(func(r *Request) {
+			r.Origin = customOrigin("127.0.0.1", 8080, 443, "match-viewer")
+			r.ViewerHTTPS = true
+		}), false},
+		{"a body", plain(func(r *Request) { r.Method, r.Body = http.MethodPost, strings.NewReader("x") }), false},
+		{"gRPC", plain(func(r *Request) { r.GRPC = true }), false},
+		{"a path to escape", plain(func(r *Request) { r.Path = "/a b" }), false},
+	} {
+		if got := c.KeepsNoHeader(tc.r); got != tc.want {
+			t.Errorf("%s: KeepsNoHeader %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// NewHeader hands out the maps ReleaseHeader gave back, empty.
+func TestNewHeader_reusesReleasedMaps(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
+	h := NewHeader(4)
+	h["Via"] = []string{"1.1 a"}
+	h["X-Forwarded-For"] = []string{"192.0.2.1"}
+	m := reflect.ValueOf(h).Pointer()
+	ReleaseHeader(h)
+	if again := NewHeader(4); reflect.ValueOf(again).Pointer() != m || len(again) != 0 {
+		t.Errorf("after a release: %q (map %#x, released %#x), want the released map, empty", again, reflect.ValueOf(again).Pointer(), m)
 	}
 }

@@ -959,7 +959,13 @@ func parseHeadInto(s string, fields int, resp *http.Response, values []string) e
 		resp.Status = code + " " + http.StatusText(resp.StatusCode)
 	}
 
-	h := make(http.Header, fields)
+	var h http.Header
+	if values != nil && fields <= pooledHeaderFields { // a final response's: ReleaseHeader may give it back
+		h, _ = headerPool.Get().(http.Header)
+	}
+	if h == nil {
+		h = make(http.Header, fields)
+	}
 	if values == nil {
 		values = make([]string, 0, fields)
 	}

@@ -347,6 +347,50 @@ func hostOnly(h string) string {
 	return h
 }
 
+// ReleaseHeader gives back the header map of a response Do returned, or
+// of a request Do kept no reference to (KeepsNoHeader), once the caller is
+// done with the map: nothing may read or write h after this (the strings
+// and []string values taken from it may be kept: they are not reused).
+// The plain-HTTP client makes its next responses' headers of such maps,
+// and NewHeader the next requests', rather than new ones (about 390
+// bytes of garbage each: one map's group of slots); a map of more than
+// pooledHeaderFields fields is left to the garbage collector.
+func ReleaseHeader(h http.Header) {
+	if h == nil || len(h) > pooledHeaderFields {
+		return
+	}
+	clear(h)
+	headerPool.Put(h)
+}
+
+// NewHeader returns an empty header map for an origin request of about n
+// fields: one ReleaseHeader gave back if there is one (it grows as any
+// map would), else a new one.
+func NewHeader(n int) http.Header {
+	if h, _ := headerPool.Get().(http.Header); h != nil {
+		return h
+	}
+	return make(http.Header, n)
+}
+
+// KeepsNoHeader reports whether Do keeps no reference to r.Header once it
+// has returned: the plain-HTTP client writes the request's head before it
+// reads the response, and keeps only the response. (net/http's Transport
+// may still be writing a request when RoundTrip returns: its header is
+// the Transport's until the response body is closed.) The caller may
+// then give the map back (ReleaseHeader).
+func (c *Client) KeepsNoHeader(r *Request) bool {
+	_, _, ok := plainHTTP(r)
+	return ok
+}
+
+// pooledHeaderFields is the most fields of a header map ReleaseHeader
+// keeps: one group of a map's slots.
+const pooledHeaderFields = 8
+
+// headerPool holds the maps ReleaseHeader gave back, empty.
+var headerPool sync.Pool
+
 // Do sends the request and returns the origin's response headers; the
 // caller reads and closes the body. GET and HEAD are retried on connection
 // failures and timeouts up to the origin's ConnectionAttempts; other
