@@ -77,20 +77,7 @@ func TestServer_reusedHandoverRequestLeaksNothing(t *testing.T) {
 			return true
 		})
 	}))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs := &fastpath.Server{Handler: te.Server, Fallback: &http.Server{Handler: te.Server}}
-	go fs.Serve(ln)
-	t.Cleanup(func() { fs.Shutdown(context.Background()) })
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	br := bufio.NewReader(c)
+	c, br := dialThroughFastpath(t, te)
 	request := func(path, probe, extra string) string {
 		return fmt.Sprintf("GET %s HTTP/1.1\r\nHost: %s\r\nX-Probe: %s\r\n%s\r\n", path, testHost, probe, extra)
 	}
@@ -198,20 +185,7 @@ func TestServer_releasedOriginHeaderStaysWithItsObject(t *testing.T) {
 		io.WriteString(w, "object "+n)
 	})
 	te := newTestEdge(t, distConfig(o, nil))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs := &fastpath.Server{Handler: te.Server, Fallback: &http.Server{Handler: te.Server}}
-	go fs.Serve(ln)
-	t.Cleanup(func() { fs.Shutdown(context.Background()) })
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	br := bufio.NewReader(c)
+	c, br := dialThroughFastpath(t, te)
 	get := func(n string, cache string) {
 		t.Helper()
 		fmt.Fprintf(c, "GET /obj-%s HTTP/1.1\r\nHost: %s\r\n\r\n", n, testHost)
@@ -291,4 +265,25 @@ func TestFetch_givesTheOriginHeaderBackOnlyWhenNoClientKeepsIt(t *testing.T) {
 			t.Errorf("%s: originFill kept for reuse %v, want %v", tc.policy, spare, !tc.kept)
 		}
 	}
+}
+
+// dialThroughFastpath serves te's edge as the product does (package
+// fastpath in front, its handler as Fallback) and returns one keep-alive
+// connection to it, closed at the test's end, with a 10 s deadline.
+func dialThroughFastpath(t *testing.T, te *testEdge) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := &fastpath.Server{Handler: te.Server, Fallback: &http.Server{Handler: te.Server}}
+	go fs.Serve(ln)
+	t.Cleanup(func() { fs.Shutdown(context.Background()) })
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c, bufio.NewReader(c)
 }
