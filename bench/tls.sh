@@ -327,17 +327,21 @@ What the figures come from (perf record -e cpu-clock on the server, this session
   took about 4x nginx's CPU per hit: a goroutine per stream and another per HEADERS frame written,
   hpack, a flush and TLS record per frame.
 - Misses: the share that grows with the cache is GC marking. internal/app's GC tuner keeps the heap
-  headroom at max(16 MiB, 10% of live) for RSS; with 100,000 objects cached a cycle every 16 MiB of
-  garbage marks the whole cache: GC (background marking, assists, sweeping) is about a quarter of the
-  CPU of a miss, so each byte of garbage per miss counts. Misses to plain-HTTP origins go through
+  headroom at max(16 MiB, 10% of live) for RSS; with 100,000 objects cached a cycle every 16 MiB
+  allocated marks the whole cache, so each byte of garbage per miss counts: a connection's declined
+  requests reuse their request, writer, exchange and header maps (about 2.9 KB allocated per miss,
+  1.35 KB of it the stored object; 22 GC cycles per 100,000 fills). While the server's only P marks,
+  the client and origin wait: CPU 0 idles 5-7% of an OpenFront fill and 1% of nginx's, which is
+  why OpenFront's fill rate stays a little below the tmpfs nginx setups' although its CPU per miss
+  is lower (bench/FILL-RESULTS.md). Misses to plain-HTTP origins go through
   internal/origin's own HTTP/1.1 client, run on the viewer's goroutine (no goroutine is started per
   miss; one write per request; net/http's Transport took two goroutine hand-offs and 54 allocations
   per fetch), and the fast path hands a declined request to the edge's handler without parsing it a
   second time. The miss path's socket calls bypass the scheduler's system call bookkeeping
   (internal/rawio), which kept the runtime's monitor thread polling. Per miss, the rest is syscalls
-  (the loopback writes carry the receiver's TCP processing), and about 45 small allocations (a
-  connection that just had a miss waits for its next request on its goroutine, not in the epoll
-  loop, which saved the two hand-overs per miss between them); bench/FILL-RESULTS.md
+  (the loopback writes carry the receiver's TCP processing), and 14 allocations (a connection that
+  just had a miss waits for its next request on its goroutine, not in the epoll loop, which saved
+  the two hand-overs per miss between them); bench/FILL-RESULTS.md
   has the measurements. nginx keeps its cache in files: on this machine's disk, creating
   100,000 of them costs nginx's process far more kernel time per miss (inode and journal work) than
   on tmpfs, which is why `nginx-tmpfs` is measured too.
