@@ -272,6 +272,20 @@ func TestFetch_givesTheOriginHeaderBackOnlyWhenNoClientKeepsIt(t *testing.T) {
 // connection to it, closed at the test's end, with a 10 s deadline.
 func dialThroughFastpath(t *testing.T, te *testEdge) (net.Conn, *bufio.Reader) {
 	t.Helper()
+	c, err := net.Dial("tcp", serveThroughFastpath(t, te))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c, bufio.NewReader(c)
+}
+
+// serveThroughFastpath serves te's edge as the product does (package
+// fastpath in front, its handler as Fallback) until the test's end and
+// returns its address.
+func serveThroughFastpath(t *testing.T, te *testEdge) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -279,11 +293,126 @@ func dialThroughFastpath(t *testing.T, te *testEdge) (net.Conn, *bufio.Reader) {
 	fs := &fastpath.Server{Handler: te.Server, Fallback: &http.Server{Handler: te.Server}}
 	go fs.Serve(ln)
 	t.Cleanup(func() { fs.Shutdown(context.Background()) })
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
+	return ln.Addr().String()
+}
+
+// Many connections at once, each going through misses (its request,
+// exchange, originFill and header maps reused from one to the next),
+// hits, origin failures, 103s and viewers that leave in the middle of a
+// response: every answer is its own request's (the origin echoes the
+// path and the viewer's X-Probe, which is part of the cache key), and
+// no two responses share an X-Amz-Cf-Id. Run with -race too.
+func TestServer_reuseUnderConcurrentConnections(t *testing.T) {
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		path, probe := r.URL.Path, r.Header.Get("X-Probe")
+		switch {
+		case strings.HasPrefix(path, "/fail-"):
+			c, _, _ := http.NewResponseController(w).Hijack()
+			c.Close() // no answer: the edge's 502
+			return
+		case strings.HasPrefix(path, "/hint-"):
+			w.Header().Set("Link", "<"+path+".css>; rel=preload")
+			w.WriteHeader(http.StatusEarlyHints)
+			w.Header().Del("Link")
+		case strings.HasPrefix(path, "/slow-"):
+			time.Sleep(2 * time.Millisecond)
+		}
+		w.Header().Set("Cache-Control", "max-age=3600")
+		w.Header().Set("X-Path", path)
+		w.Header().Set("X-Probe-Echo", probe)
+		io.WriteString(w, "body of "+path+" for "+probe+strings.Repeat(".", len(path)*37%900))
+	})
+	te := newTestEdge(t, distConfig(o, func(cfg model.Tree) {
+		cfg["DefaultCacheBehavior"].(model.Tree)["ForwardedValues"] = model.Tree{"QueryString": "false",
+			"Cookies": model.Tree{"Forward": "none"}, "Headers": model.Wrapper([]string{"X-Probe"})}
+	}))
+	addr := serveThroughFastpath(t, te)
+
+	const workers, requests = 8, 120
+	var mu sync.Mutex
+	ids := map[string]string{} // X-Amz-Cf-Id: the request that got it
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var c net.Conn
+			var br *bufio.Reader
+			dial := func() {
+				if c != nil {
+					c.Close()
+				}
+				var err error
+				if c, err = net.Dial("tcp", addr); err != nil {
+					t.Error(err)
+					return
+				}
+				c.SetDeadline(time.Now().Add(20 * time.Second))
+				br = bufio.NewReader(c)
+			}
+			dial()
+			defer func() { c.Close() }()
+			last := ""
+			for i := range requests {
+				kind := []string{"obj", "obj", "slow", "fail", "hint", "again", "leave", "obj", "again", "obj"}[(i+w)%10]
+				path, probe := fmt.Sprintf("/%s-%d-%d", kind, w, i), fmt.Sprintf("probe-%d-%d", w, i)
+				if kind == "again" && last != "" { // the last object again: a hit (fastpath's own answer)
+					path, probe, _ = strings.Cut(last, " ")
+				}
+				if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nX-Probe: %s\r\n\r\n", path, testHost, probe); err != nil {
+					t.Errorf("worker %d request %d: %v", w, i, err)
+					return
+				}
+				if kind == "leave" { // gone after the first bytes of the answer
+					br.ReadByte()
+					dial()
+					continue
+				}
+				resp, err := http.ReadResponse(br, nil)
+				for err == nil && resp.StatusCode == http.StatusEarlyHints {
+					if got, want := resp.Header.Get("Link"), "<"+path+".css>; rel=preload"; got != want {
+						t.Errorf("%s: 103 Link %q, want %q", path, got, want)
+					}
+					resp, err = http.ReadResponse(br, nil)
+				}
+				if err != nil {
+					t.Errorf("worker %d, %s: %v", w, path, err)
+					return
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil {
+					t.Errorf("%s: body: %v", path, err)
+					return
+				}
+				id := resp.Header.Get("X-Amz-Cf-Id")
+				mu.Lock()
+				if other, dup := ids[id]; dup || len(id) != requestIDLen {
+					t.Errorf("%s: X-Amz-Cf-Id %q (also given to %s)", path, id, other)
+				}
+				ids[id] = path
+				mu.Unlock()
+				if kind == "fail" {
+					if resp.StatusCode != http.StatusBadGateway || resp.Header.Get("X-Cache") != "Error from cloudfront" {
+						t.Errorf("%s: %d %q, want the edge's 502", path, resp.StatusCode, resp.Header.Get("X-Cache"))
+					}
+				} else {
+					want := "body of " + path + " for " + probe + strings.Repeat(".", len(path)*37%900)
+					if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Path") != path || resp.Header.Get("X-Probe-Echo") != probe || string(body) != want {
+						t.Errorf("%s (%s): %d, X-Path %q, X-Probe-Echo %q, body %.60q", path, probe, resp.StatusCode,
+							resp.Header.Get("X-Path"), resp.Header.Get("X-Probe-Echo"), body)
+					}
+					if wantCache := map[bool]string{true: "Hit from cloudfront", false: "Miss from cloudfront"}[kind == "again" && last != ""]; resp.Header.Get("X-Cache") != wantCache {
+						t.Errorf("%s: X-Cache %q, want %q", path, resp.Header.Get("X-Cache"), wantCache)
+					}
+					last = path + " " + probe
+				}
+				if resp.Close {
+					dial()
+				}
+			}
+		}()
 	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	return c, bufio.NewReader(c)
+	wg.Wait()
+	te.settle()
 }
