@@ -385,18 +385,33 @@ func (c *conn) Close() error {
 				// Half-close and read a little of what the viewer still
 				// sends, so that closing with unread bytes does not reset
 				// the connection before the answer is read (as net/http's
-				// closeWriteAndWait).
+				// closeWriteAndWait). A viewer still sending after that
+				// (a long upload) is given the rest of the wait before the
+				// reset, which discards what its side has not read yet:
+				// closing as soon as the bytes were read lost the answer
+				// now and then over TLS.
 				if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
 					cw.CloseWrite()
 				}
-				c.Conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-				io.CopyN(io.Discard, c.Conn, 256<<10)
+				until := time.Now().Add(lingerTime)
+				c.Conn.SetReadDeadline(until)
+				if n, _ := io.CopyN(io.Discard, c.Conn, lingerBytes); n == lingerBytes {
+					time.Sleep(time.Until(until))
+				}
 			}
 		}
 		c.closeErr = c.Conn.Close()
 	})
 	return c.closeErr
 }
+
+// lingerTime and lingerBytes bound what Close reads of a refused
+// viewer's bytes after the answer, and how long it waits for the viewer
+// to read the answer before closing (net/http waits 500 ms).
+const (
+	lingerTime  = 500 * time.Millisecond
+	lingerBytes = 256 << 10
+)
 
 // CloseWrite and ReadFrom keep the methods net/http uses on a
 // *net.TCPConn (half-close; sendfile).

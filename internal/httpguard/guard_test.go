@@ -180,6 +180,46 @@ func TestGuard_limits(t *testing.T) {
 	}
 }
 
+// A refused viewer that goes on sending (a large head, an upload) is
+// not reset as soon as the guard has read its lingerBytes: closing with
+// unread bytes resets the connection, and the viewer's TLS stack may
+// then drop the answer it has not read yet (tests/e2e test_framing saw
+// Python's lose the 413 now and then). The guard waits out lingerTime
+// first, as net/http does after an answer it closes on.
+func TestGuard_refusedSenderGetsTimeToRead(t *testing.T) {
+	addr, _ := serveGuarded(t, &Config{}, time.Minute)
+	c, br := dial(t, addr)
+	head := "GET / HTTP/1.1\r\n" + host + "X-Big: " + strings.Repeat("a", 64<<10) + "\r\n"
+	reset := make(chan time.Time, 1)
+	go func() { // sends until the connection is reset
+		io.WriteString(c, head)
+		chunk := []byte(strings.Repeat("b", 64<<10))
+		for {
+			if _, err := c.Write(chunk); err != nil {
+				reset <- time.Now()
+				return
+			}
+		}
+	}()
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answered := time.Now()
+	io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status %d, want 413", resp.StatusCode)
+	}
+	select {
+	case at := <-reset:
+		if d := at.Sub(answered); d < lingerTime*3/5 {
+			t.Errorf("reset %v after the answer, want about %v", d, lingerTime)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the connection is still open 5 s after the answer")
+	}
+}
+
 // closedWithin waits for the server to close c, while send (if any)
 // keeps trickling bytes; it fails when the connection is still open
 // after limit.
