@@ -260,6 +260,10 @@ func TestReleaseHeader_reusedMapStartsEmpty(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items under the race detector")
 	}
+	// One P: a map sync.Pool keeps in the P's own slot is found only
+	// there, and a goroutine that waited on the origin may go on on
+	// another P.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	first := keepAliveOrigin(t, "HTTP/1.1 200 OK\r\nX-First: one\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 0\r\n\r\n")
 	second := keepAliveOrigin(t, "HTTP/1.1 404 Not Found\r\nX-Second: two\r\nContent-Length: 0\r\n\r\n")
 	var many strings.Builder
@@ -347,6 +351,10 @@ func TestNewHeader_reusesReleasedMaps(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items under the race detector")
 	}
+	// One P: a map sync.Pool keeps in the P's own slot is found only
+	// there, and a goroutine that waited on the origin may go on on
+	// another P.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	h := NewHeader(4)
 	h["Via"] = []string{"1.1 a"}
 	h["X-Forwarded-For"] = []string{"192.0.2.1"}
