@@ -483,7 +483,7 @@ func (pl planner) originRequest(out *origin.Request, own []string, p *plan, v *r
 		src = viewer.Clone()
 		removeHopByHop(src)
 	}
-	h := origin.NewHeader(len(src) + 6) // (fetch may give it back: origin.ReleaseHeader)
+	h := origin.NewHeader(len(src) + ownValues) // (fetch may give it back: origin.ReleaseHeader)
 	pol.ForwardHeaders(h, src)
 	// The edge's own values share one array (h.Set allocates one per
 	// value); the names are canonical already.

@@ -961,9 +961,8 @@ func parseHeadInto(s string, fields int, resp *http.Response, values []string) e
 
 	var h http.Header
 	if values != nil && fields <= pooledHeaderFields { // a final response's: ReleaseHeader may give it back
-		h, _ = headerPool.Get().(http.Header)
-	}
-	if h == nil {
+		h = NewHeader(fields)
+	} else {
 		h = make(http.Header, fields)
 	}
 	if values == nil {

@@ -363,9 +363,10 @@ func ReleaseHeader(h http.Header) {
 	headerPool.Put(h)
 }
 
-// NewHeader returns an empty header map for an origin request of about n
-// fields: one ReleaseHeader gave back if there is one (it grows as any
-// map would), else a new one.
+// NewHeader returns an empty header map for about n fields (an origin
+// request's, or the plain-HTTP client's for a response): one
+// ReleaseHeader gave back if there is one (it grows as any map would),
+// else a new one.
 func NewHeader(n int) http.Header {
 	if h, _ := headerPool.Get().(http.Header); h != nil {
 		return h
