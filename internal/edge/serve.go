@@ -139,12 +139,7 @@ func (x *exchange) fill(stale *cache.Entry) response {
 		r := &staleRelease{stale: stale}
 		release, revalidated = r, &r.revalidated
 	}
-	var of *originFill
-	if x.reused {
-		of = x.spareFillFor(stale, revalidated)
-	} else {
-		of = x.newOriginFill(stale, revalidated)
-	}
+	of := x.originFillFor(stale, revalidated)
 	x.interim = of.relayTo(x.w, x.r)
 	s, err := x.s.opts.Cache.Fill(x.r.Context(), &of.req)
 	x.interim.end()
@@ -282,9 +277,11 @@ func (x *exchange) setOriginFill(of *originFill, stale *cache.Entry, revalidated
 	}
 }
 
-// spareFillFor is newOriginFill for a reused exchange (connScratch): its
-// connection's last fill's originFill (reuseFill), or a new one.
-func (x *exchange) spareFillFor(stale *cache.Entry, revalidated *atomic.Bool) *originFill {
+// originFillFor describes the fill of this exchange's key in the spare
+// originFill a reused exchange (connScratch) kept from its connection's
+// last fill (reuseFill), or in a new one (newOriginFill): only a reused
+// exchange ever has a spare.
+func (x *exchange) originFillFor(stale *cache.Entry, revalidated *atomic.Bool) *originFill {
 	of := x.spareFill
 	if of == nil {
 		return x.newOriginFill(stale, revalidated)
