@@ -60,16 +60,7 @@ func TestH2_idleConnectionMemory(t *testing.T) {
 			var addr string
 			if tc.tls {
 				_, addr = startH2Server(t, nil)
-				// One connection first: what the first one sets up once
-				// (the handshake's tables, the pools) is not per connection.
-				c := h2Client()
-				resp, err := c.Get("https://" + addr + "/fast/3")
-				if err != nil {
-					t.Fatal(err)
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				c.CloseIdleConnections()
+				warmUpOneConnection(t, h2Client(), "https://"+addr+"/fast/3")
 			} else {
 				addr = startPlainH2(t)
 			}
@@ -119,10 +110,6 @@ func startPlainH2(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// idleConnCost runs the client process (this test binary, running test
-// run with target in h2IdleClientEnv), which leaves n connections idle
-// after one request each, and returns the server's heap and stack bytes
-// per connection.
 // checkIdleConnCost fails t when the live heap per idle connection that
 // idleConnCost measures is over bound bytes (why: what the bound stands
 // for); the race detector's own bookkeeping is on the heap too, so under
@@ -136,6 +123,24 @@ func checkIdleConnCost(t *testing.T, run, target string, n, bound int, why strin
 	}
 }
 
+// warmUpOneConnection gets url with c on one connection and closes it:
+// what the first connection sets up once (the handshake's tables, the
+// pools) is then not counted as a cost per idle connection.
+func warmUpOneConnection(t *testing.T, c *http.Client, url string) {
+	t.Helper()
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	c.CloseIdleConnections()
+}
+
+// idleConnCost runs the client process (this test binary, running test
+// run with target in h2IdleClientEnv), which leaves n connections idle
+// after one request each, and returns the server's heap and stack bytes
+// per connection.
 func idleConnCost(t *testing.T, run, target string, n int) (heap, stack float64) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^"+run+"$", "-test.count=1")

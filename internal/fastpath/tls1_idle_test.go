@@ -49,16 +49,7 @@ func TestTLS1_idleConnectionMemory(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, addr := startTLSServer(t, nil)
-			// One connection first: what the first one sets up once (the
-			// handshake's tables, the pools) is not per connection.
-			c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-			resp, err := c.Get("https://" + addr + tc.path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			c.CloseIdleConnections()
+			warmUpOneConnection(t, &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}, "https://"+addr+tc.path)
 			target := fmt.Sprintf("tls1 %s %d %s %s %d", addr, n, tc.alpn, tc.path, tc.times)
 			checkIdleConnCost(t, "TestTLS1_idleConnectionMemory", target, n, tc.bound, "no loop buffers held while idle")
 		})
