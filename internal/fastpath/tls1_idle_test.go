@@ -24,12 +24,8 @@ import (
 // tls1). Plain TCP is not measured here: its idle connections wait in the
 // epoll loop, which reads into the buffers.
 func TestTLS1_idleConnectionMemory(t *testing.T) {
-	if target := os.Getenv(h2IdleClientEnv); target != "" {
-		h2IdleClient(target)
+	if runIdleClient(t) {
 		return
-	}
-	if testing.Short() {
-		t.Skip("opens 400 connections")
 	}
 	const n = 200
 	// Before, an idle connection held the loop's buffers: 17.2 KiB of heap
