@@ -50,20 +50,24 @@ func (o *op) write(fd uintptr) bool {
 	return true
 }
 
-// Read is read(2) on a descriptor that never blocks (a non-blocking
+// Read is recv(2) on a descriptor that never blocks (a non-blocking
 // socket), made without the scheduler's bookkeeping; the error is a
 // syscall.Errno. Conn's reads and internal/fastpath's epoll loop use it.
+// recvfrom, not read: on a socket it goes straight to the socket layer,
+// skipping the file layer's checks read(2) makes first; measured with
+// bench/floor.c, about 2% less CPU per 1 KiB hit (bench/EPOLL-RESULTS.md).
 func Read(fd int, b []byte) (int, error) {
-	n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+	n, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), 0, 0, 0)
 	if e != 0 {
 		return -1, e
 	}
 	return int(n), nil
 }
 
-// Write is write(2) as Read is read(2).
+// Write is send(2) as Read is recv(2). MSG_NOSIGNAL: a viewer that has
+// gone gets EPIPE without a SIGPIPE for the runtime to field.
 func Write(fd int, b []byte) (int, error) {
-	n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+	n, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), syscall.MSG_NOSIGNAL, 0, 0)
 	if e != 0 {
 		return -1, e
 	}
