@@ -106,7 +106,7 @@
 // connection's goroutine, once it has answered everything and holds no
 // partial head, parks the connection in an epoll loop (poller_linux.go)
 // and waits on a channel. The loop's epoll set holds those connections
-// (level-triggered); its own epoll descriptor is waited on through Go's
+// (edge-triggered); its own epoll descriptor is waited on through Go's
 // netpoller (the wait callback of a RawConn read calls epoll_wait with a
 // zero timeout after the netpoller's readiness was reset, so no event is
 // lost and no thread blocks in epoll_wait). For each ready connection the

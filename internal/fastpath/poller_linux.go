@@ -17,8 +17,8 @@ import (
 // poller serves plain keep-alive connections between requests without a
 // goroutine switch or a read that finds nothing: see doc.go ("The epoll
 // loop"). Its epoll set holds the connections parked by their goroutines
-// (level-triggered); the epoll fd itself is waited on through Go's
-// netpoller, so no thread ever blocks in epoll_wait.
+// (edge-triggered: see readable); the epoll fd itself is waited on
+// through Go's netpoller, so no thread ever blocks in epoll_wait.
 type poller struct {
 	epfd   int
 	file   *os.File // epfd, registered in Go's netpoller
@@ -77,14 +77,15 @@ func connFD(nc net.Conn) int {
 
 // park gives an idle connection (nothing unanswered, nothing unsent) to
 // the loop and blocks until the loop hands it back in c.res; false when
-// it could not (shutting down), and the goroutine reads itself.
+// it could not (shutting down), and the goroutine reads itself. Adding a
+// connection with bytes already waiting reports it at once.
 func (p *poller) park(c *conn, out []byte, received time.Time) bool {
 	p.mu.Lock()
 	if c.s.closing.Load() {
 		p.mu.Unlock()
 		return false
 	}
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(c.fd)}
+	ev := readable(c.fd)
 	if err := epollCtl(p.epfd, syscall.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
 		p.mu.Unlock()
 		return false
@@ -98,6 +99,18 @@ func (p *poller) park(c *conn, out []byte, received time.Time) bool {
 	p.mu.Unlock()
 	<-c.wake
 	return true
+}
+
+// readable is the event a parked connection waits for. Edge-triggered:
+// epoll reports a connection once per arrival of bytes, not again at
+// every wait until a read finds nothing. Level-triggered, each wait
+// after a hit polled the socket once more only to drop it, about 3% of a
+// 1 KiB hit's CPU (bench/EPOLL-RESULTS.md). The price is the rule serve
+// keeps: a read that filled the buffer may have left bytes behind, and
+// no new event will tell of them, so serve re-arms the connection
+// (EPOLL_CTL_MOD reports it again if bytes are waiting) or hands it back.
+func readable(fd int) syscall.EpollEvent {
+	return syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLET&0xffffffff, Fd: int32(fd)}
 }
 
 // release hands a connection back to its goroutine (p.mu held).
@@ -183,7 +196,7 @@ func (p *poller) poll() (n int, now time.Time) {
 	for i := range n {
 		if fd := int(p.events[i].Fd); fd < len(p.conns) && p.conns[fd] != nil {
 			c := p.conns[fd]
-			p.serve(c, now)
+			p.serve(c, now, p.events[i].Events&(syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0)
 		}
 	}
 	return n, now
@@ -192,7 +205,12 @@ func (p *poller) poll() (n int, now time.Time) {
 // serve reads what arrived on c and answers it in place if every request
 // in it is a fast hit whose response fits the socket; anything else is
 // handed back to the goroutine with the state it needs to go on.
-func (p *poller) serve(c *conn, now time.Time) {
+//
+// hup: the viewer had closed its side (or the socket failed) when epoll
+// reported the connection. Edge-triggered, that is said once, with the
+// bytes that came before it, so the connection goes back to its
+// goroutine, whose next read sees the end.
+func (p *poller) serve(c *conn, now time.Time, hup bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			c.logPanic(v)
@@ -203,7 +221,10 @@ func (p *poller) serve(c *conn, now time.Time) {
 	r := &c.res
 	in := c.bufs.in[:]
 	n, err := rawio.Read(c.fd, in)
-	if err == syscall.EAGAIN || err == syscall.EINTR {
+	for err == syscall.EINTR { // edge-triggered: no second event for these bytes
+		n, err = rawio.Read(c.fd, in)
+	}
+	if err == syscall.EAGAIN {
 		return
 	}
 	if n <= 0 { // end of stream or an error: the goroutine closes
@@ -254,6 +275,19 @@ func (p *poller) serve(c *conn, now time.Time) {
 	if start < n {
 		r.start, r.end = start, n
 		p.release(c)
+		return
+	}
+	if hup {
+		r.start, r.end = n, n
+		p.release(c)
+		return
+	}
+	if n == len(in) {
+		// The read filled the buffer: more may be waiting, with no event
+		// to come for it (readable). Re-arming reports it if so.
+		if ev := readable(c.fd); epollCtl(p.epfd, syscall.EPOLL_CTL_MOD, c.fd, &ev) != nil {
+			p.release(c) // its goroutine reads instead
+		}
 	}
 }
 

@@ -124,6 +124,23 @@ func TestPoller(t *testing.T) {
 				t.Fatalf("HEAD: %v %v", resp, err)
 			}
 		}},
+		{name: "pipelined requests filling the read buffer exactly, then more", run: func(t *testing.T, s *Server, c net.Conn, br *bufio.Reader) {
+			// The loop's first read stops at the buffer's end, between two
+			// requests, with the last one still in the socket. Edge-triggered
+			// epoll tells of bytes once: the loop must look again itself.
+			one := get("/fast/1")
+			k := readBufSize/len(one) - 1
+			pad := readBufSize - k*len(one) - len(get("/fast/1", "X-P: \r\n"))
+			all := strings.Repeat(one, k) + get("/fast/1", "X-P: "+strings.Repeat("p", pad)+"\r\n")
+			if len(all) != readBufSize {
+				t.Fatalf("built %d bytes, want %d", len(all), readBufSize)
+			}
+			io.WriteString(c, all+get("/fast/2"))
+			for range k + 1 {
+				expectFast(t, br, 1)
+			}
+			expectFast(t, br, 2)
+		}},
 		{name: "a request split into 1-byte writes", handedBack: true, run: func(t *testing.T, s *Server, c net.Conn, br *bufio.Reader) {
 			raw := get("/fast/7", "X-A: 1\r\n")
 			for i := range len(raw) {
