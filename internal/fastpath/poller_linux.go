@@ -27,10 +27,11 @@ type poller struct {
 	mu     sync.Mutex    // held while a batch is served, and by park and release
 	conns  []*conn       // parked connections by descriptor (nil: not parked here)
 	parked int
-	// handbacks counts the connections handed back (tests read it).
-	handbacks int
-	events    [128]syscall.EpollEvent
-	done      chan struct{}
+	// handbacks counts the connections handed back, detaches those
+	// detached (tests read them).
+	handbacks, detaches int
+	events              [128]syscall.EpollEvent
+	done                chan struct{}
 }
 
 // newPollers starts n loops, or none when epoll is unavailable (the
@@ -113,12 +114,80 @@ func readable(fd int) syscall.EpollEvent {
 	return syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLET&0xffffffff, Fd: int32(fd)}
 }
 
+// detachAfter is how many hits in a row the loop answers for a
+// connection before it detaches it (a variable for tests).
+var detachAfter = 32
+
+// detach takes a parked connection out of Go's netpoller (p.mu held).
+// Go registers every socket it opens with its own epoll set, so a parked
+// connection's bytes were reported twice, to the loop and to Go's
+// netpoller, which had no goroutine to wake for them but still polled
+// the socket each time the scheduler looked for work: about 4% of a
+// 1 KiB hit's CPU (bench/EPOLL-RESULTS.md). There is no API to take a
+// socket out of Go's netpoller but closing it, so the loop keeps a
+// duplicate descriptor of the socket and closes the net.Conn (Go removes
+// its descriptor from its set as it closes it; the socket stays open
+// through the duplicate). That costs a few system calls, and attach as
+// many more, so only a connection that has answered detachAfter hits in
+// the loop is detached: one that alternates hits and misses stays as it
+// is. It stays in the loop as it was when this fails.
+func (p *poller) detach(c *conn) {
+	r, _, e := syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(c.fd), syscall.F_DUPFD_CLOEXEC, 0)
+	if e != 0 {
+		return
+	}
+	fd := int(r)
+	if ev := readable(fd); epollCtl(p.epfd, syscall.EPOLL_CTL_ADD, fd, &ev) != nil {
+		syscall.Close(fd)
+		return
+	}
+	epollCtl(p.epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
+	p.conns[c.fd] = nil
+	c.nc.Close()
+	if fd >= len(p.conns) {
+		p.conns = append(p.conns, make([]*conn, fd+1-len(p.conns))...)
+	}
+	p.conns[fd], c.fd, c.detached = c, fd, true
+	p.detaches++
+}
+
+// attach makes a detached connection a net.Conn again, when the loop
+// hands it back for anything but closing; false (the descriptor closed)
+// when that fails. The goroutine calls it before using c.nc.
+func (c *conn) attach() bool {
+	if !c.detached {
+		return true
+	}
+	f := os.NewFile(uintptr(c.fd), "")
+	nc, err := net.FileConn(f) // a descriptor of its own, in Go's netpoller
+	f.Close()
+	c.detached = false
+	if err != nil {
+		return false
+	}
+	c.s.mu.Lock() // Shutdown reads c.nc
+	c.nc = nc
+	c.s.mu.Unlock()
+	c.fd, c.raw = connFD(nc), nil // raw was made from the closed net.Conn
+	return c.fd >= 0
+}
+
+// closeDetached closes a detached connection's descriptor (the
+// goroutine, as it ends).
+func (c *conn) closeDetached() {
+	if c.detached {
+		syscall.Close(c.fd)
+		c.detached = false
+	}
+}
+
 // release hands a connection back to its goroutine (p.mu held).
 func (p *poller) release(c *conn) {
 	epollCtl(p.epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
 	p.conns[c.fd] = nil
 	p.parked--
 	p.handbacks++
+	c.inLoop = 0
 	c.wake <- struct{}{}
 }
 
@@ -235,6 +304,7 @@ func (p *poller) serve(c *conn, now time.Time, hup bool) {
 	r.received = now
 	s := c.s
 	start, out := 0, r.out[:0]
+	served := 0
 	for start < n {
 		m, st := parse(in[start:n], &c.req)
 		if st != complete {
@@ -247,6 +317,7 @@ func (p *poller) serve(c *conn, now time.Time, hup bool) {
 			break // declined: the goroutine offers it again, then net/http
 		}
 		s.served.Add(1)
+		served++
 		start += m
 		out = head
 		if len(body) >= writevSize || req.Close {
@@ -287,6 +358,12 @@ func (p *poller) serve(c *conn, now time.Time, hup bool) {
 		// to come for it (readable). Re-arming reports it if so.
 		if ev := readable(c.fd); epollCtl(p.epfd, syscall.EPOLL_CTL_MOD, c.fd, &ev) != nil {
 			p.release(c) // its goroutine reads instead
+			return
+		}
+	}
+	if !c.detached {
+		if c.inLoop += served; c.inLoop >= detachAfter {
+			p.detach(c) // a detached one's events come only here
 		}
 	}
 }

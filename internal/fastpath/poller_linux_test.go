@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -250,18 +251,140 @@ func TestPoller(t *testing.T) {
 				expectFast(t, br2, 2)
 			}},
 	}
-	for _, p := range []int{1, runtime.GOMAXPROCS(0)} {
-		for _, tt := range tests {
-			t.Run(fmt.Sprintf("GOMAXPROCS=%d/%s", p, tt.name), func(t *testing.T) {
-				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(p))
-				s, addr, _ := startServer(t, tt.edit)
-				c, br := parkedConn(t, s, addr)
-				tt.run(t, s, c, br)
-				if _, handbacks := loopState(s); handbacks > 0 != tt.handedBack {
-					t.Errorf("the loop handed the connection back %d times; want any: %v", handbacks, tt.handedBack)
-				}
-			})
+	// Each case runs as it comes and with the connection detached from
+	// Go's netpoller after its first hit in the loop (detach), so that
+	// every hand-back also attaches it again.
+	for _, after := range []int{detachAfter, 1} {
+		for _, p := range []int{1, runtime.GOMAXPROCS(0)} {
+			for _, tt := range tests {
+				t.Run(fmt.Sprintf("detachAfter=%d/GOMAXPROCS=%d/%s", after, p, tt.name), func(t *testing.T) {
+					defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(p))
+					setDetachAfter(t, after)
+					s, addr, _ := startServer(t, tt.edit)
+					c, br := parkedConn(t, s, addr)
+					tt.run(t, s, c, br)
+					if _, handbacks := loopState(s); handbacks > 0 != tt.handedBack {
+						t.Errorf("the loop handed the connection back %d times; want any: %v", handbacks, tt.handedBack)
+					}
+				})
+			}
 		}
+	}
+}
+
+func setDetachAfter(t *testing.T, n int) {
+	old := detachAfter
+	detachAfter = n
+	t.Cleanup(func() { detachAfter = old })
+}
+
+// openFDs counts the process's open descriptors.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// waitFDs waits until the process has n open descriptors.
+func waitFDs(t *testing.T, n int) {
+	t.Helper()
+	for end := time.Now().Add(5 * time.Second); openFDs(t) != n; {
+		if time.Now().After(end) {
+			t.Fatalf("%d descriptors open, want %d (a detached connection's leaked?)", openFDs(t), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func detaches(s *Server) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, p := range s.pollers {
+		p.mu.Lock()
+		n += p.detaches
+		p.mu.Unlock()
+	}
+	return n
+}
+
+// A connection that answered detachAfter hits in a row in the loop is
+// taken out of Go's netpoller (detach): it goes on answering hits there,
+// a miss attaches it again and is answered on its goroutine, the next
+// run of hits detaches it again, and closing it (by the viewer, by the
+// idle timeout, by Shutdown) leaves no descriptor open.
+func TestPoller_detach(t *testing.T) {
+	setDetachAfter(t, 3)
+	s, addr, done := startServer(t, func(s *Server) { s.IdleTimeout = 500 * time.Millisecond })
+	c, br := parkedConn(t, s, addr) // its first hit is the goroutine's
+	withConn := openFDs(t)          // the server's, and both ends of c
+	for i := range 3 {
+		io.WriteString(c, get("/fast/"+strconv.Itoa(i)))
+		expectFast(t, br, i)
+	}
+	if got := detaches(s); got != 1 {
+		t.Fatalf("%d detaches after 3 hits in the loop, want 1", got)
+	}
+	if got := openFDs(t); got != withConn {
+		t.Errorf("%d descriptors with the connection detached, want %d (a duplicate in place of the one closed)", got, withConn)
+	}
+	for i := range 5 {
+		io.WriteString(c, get("/fast/"+strconv.Itoa(i)))
+		expectFast(t, br, i)
+	}
+	io.WriteString(c, get("/miss/1")+get("/fast/7")) // handed back: attached again
+	expectMiss(t, br, "/miss/1")
+	expectFast(t, br, 7)
+	io.WriteString(c, get("/miss/2"))
+	expectMiss(t, br, "/miss/2")
+	if _, hb := loopState(s); hb != 2 {
+		t.Errorf("%d hand-backs, want 2 (each miss; the hit after the first parked it again)", hb)
+	}
+	for i := range 4 {
+		io.WriteString(c, get("/fast/"+strconv.Itoa(i)))
+		expectFast(t, br, i)
+	}
+	if got := detaches(s); got != 2 {
+		t.Fatalf("%d detaches, want 2: the connection is detached again after its next 3 hits in the loop", got)
+	}
+	io.WriteString(c, get("/miss/3")) // answered through a connection made since the last miss
+	expectMiss(t, br, "/miss/3")
+	c.Close()
+	waitParked(t, s, 0)
+	waitFDs(t, withConn-2)
+
+	// Closed by the idle timeout, and by Shutdown, while detached.
+	wantDetaches := 2
+	for _, shutdown := range []bool{false, true} {
+		want := openFDs(t)
+		c, br := parkedConn(t, s, addr)
+		for i := range 3 {
+			io.WriteString(c, get("/fast/"+strconv.Itoa(i)))
+			expectFast(t, br, i)
+		}
+		wantDetaches++
+		if got := detaches(s); got != wantDetaches {
+			t.Errorf("%d detaches, want %d", got, wantDetaches)
+		}
+		if shutdown {
+			s.mu.Lock()
+			want -= 1 + len(s.pollers) // the listener and the loops' epoll descriptors
+			s.mu.Unlock()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := s.Shutdown(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; err != http.ErrServerClosed {
+				t.Errorf("Serve returned %v", err)
+			}
+		}
+		expectClosed(t, br, 3*time.Second, c)
+		c.Close()
+		waitFDs(t, want)
 	}
 }
 

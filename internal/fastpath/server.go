@@ -246,8 +246,14 @@ type conn struct {
 	poller *poller
 	fd     int
 	wake   chan struct{}
-	bufs   *buffers
-	raw    *rawio.Conn // made by the first declined request (respond.go)
+	// detached: the loop took fd out of Go's netpoller (nc is closed,
+	// fd a duplicate only the loop waits on), after inLoop hits answered
+	// there in a row; the goroutine attaches it again when handed back
+	// (poller_linux.go, detach).
+	detached bool
+	inLoop   int
+	bufs     *buffers
+	raw      *rawio.Conn // made by the first declined request (respond.go)
 	// handover is the request declined requests are handed to
 	// Fallback's handler in (handover.go); made by the first.
 	handover *handoverRequest
@@ -321,6 +327,7 @@ func (c *conn) serve() {
 		}
 		if !handed {
 			c.nc.Close()
+			c.closeDetached()
 		}
 		s.mu.Lock()
 		delete(s.conns, c)
@@ -461,7 +468,7 @@ func (c *conn) serve() {
 			// The loop answered what it could; it hands the connection
 			// back for anything else (see resume).
 			r := &c.res
-			if r.exit {
+			if r.exit || !c.attach() {
 				return
 			}
 			start, end, received, out = r.start, r.end, r.received, r.out
