@@ -121,81 +121,154 @@ const (
 // line ends, one Host, no body, no Expect or Upgrade, no obsolete line
 // folding, printable ASCII in the target. Anything else is unsupported,
 // never an error: net/http has the last word on what is malformed.
+//
+// It reads the head in one pass, each byte looked up once in a table
+// (targetClass, tokenChar, valueChar): this runs for every hit. When
+// that pass stops short (a byte or a field it does not take, or the
+// buffer's end), undecided tells an incomplete head from an unsupported
+// one.
 func parse(buf []byte, r *Request) (n int, st parseStatus) {
-	end := bytes.Index(buf, crlfcrlf)
-	if end < 0 {
-		if bareLF(buf) {
-			return 0, unsupported // LF-only line ends would never complete
-		}
-		return 0, incomplete
-	}
-	head := buf[:end+2] // request line and header lines, each ending CRLF
 	*r = Request{hdr: r.hdr[:0]}
-
-	line, rest, _ := bytes.Cut(head, crlf)
+	var i int
 	switch {
-	case bytes.HasPrefix(line, getSP):
-		r.Method, line = "GET", line[len(getSP):]
-	case bytes.HasPrefix(line, headSP):
-		r.Method, line = "HEAD", line[len(headSP):]
+	case len(buf) >= len("GET ") && string(buf[:len("GET ")]) == "GET ":
+		r.Method, i = "GET", len("GET ")
+	case len(buf) >= len("HEAD ") && string(buf[:len("HEAD ")]) == "HEAD ":
+		r.Method, i = "HEAD", len("HEAD ")
 	default:
-		return 0, unsupported
+		return 0, undecided(buf)
 	}
-	if !bytes.HasSuffix(line, spHTTP11) {
-		return 0, unsupported
+
+	// The target, as validTarget takes it, up to the space before the
+	// version.
+	start, query := i, -1
+	if i >= len(buf) || buf[i] != '/' {
+		return 0, undecided(buf)
 	}
-	target := line[:len(line)-len(spHTTP11)]
-	if !validTarget(target) {
-		return 0, unsupported
+target:
+	for ; i < len(buf); i++ {
+		switch targetClass[buf[i]] {
+		case inPath:
+		case inQuery:
+			if query < 0 {
+				return 0, undecided(buf)
+			}
+		case percent:
+			if i+2 >= len(buf) || !isHex(buf[i+1]) || !isHex(buf[i+2]) {
+				return 0, undecided(buf)
+			}
+		case question:
+			if query < 0 {
+				query = i
+			}
+		default:
+			break target
+		}
 	}
-	if q := bytes.IndexByte(target, '?'); q >= 0 {
-		r.Path, r.RawQuery = str(target[:q]), str(target[q+1:])
+	if len(buf)-i < len(" HTTP/1.1\r\n") || string(buf[i:i+len(" HTTP/1.1\r\n")]) != " HTTP/1.1\r\n" {
+		return 0, undecided(buf)
+	}
+	if query >= 0 {
+		r.Path, r.RawQuery = str(buf[start:query]), str(buf[query+1:i])
 	} else {
-		r.Path = str(target)
+		r.Path = str(buf[start:i])
 	}
+	i += len(" HTTP/1.1\r\n")
 
 	hosts := 0
-	for len(rest) > 0 {
-		line, rest, _ = bytes.Cut(rest, crlf)
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 || !validName(line[:colon]) {
-			return 0, unsupported // also catches obs-fold (leading SP/HTAB)
+	for {
+		if i+1 < len(buf) && buf[i] == '\r' && buf[i+1] == '\n' {
+			break // the empty line: the head's end
 		}
-		name := str(line[:colon])
-		value := trimOWS(line[colon+1:])
-		if !validValue(value) {
-			return 0, unsupported
+		nameStart := i
+		for i < len(buf) && tokenChar[buf[i]] {
+			i++
 		}
-		switch {
-		case equalFold(name, "Host"):
-			hosts++
-			r.Host = str(value)
-			continue
-		case equalFold(name, "Content-Length"), equalFold(name, "Transfer-Encoding"),
-			equalFold(name, "Expect"), equalFold(name, "Upgrade"):
-			return 0, unsupported
-		case equalFold(name, "Connection"):
-			if !connectionTokens(value, &r.Close) {
-				return 0, unsupported
+		if i == nameStart || i == len(buf) || buf[i] != ':' {
+			return 0, undecided(buf) // also catches obs-fold (leading SP/HTAB)
+		}
+		name := str(buf[nameStart:i])
+		for i++; i < len(buf) && (buf[i] == ' ' || buf[i] == '\t'); i++ {
+		}
+		valueStart := i
+		for i < len(buf) && valueChar[buf[i]] {
+			i++
+		}
+		if i+1 >= len(buf) || buf[i] != '\r' || buf[i+1] != '\n' {
+			return 0, undecided(buf)
+		}
+		value := trimOWS(buf[valueStart:i])
+		i += 2
+		switch len(name) {
+		case len("Host"):
+			if equalFold(name, "Host") {
+				hosts++
+				r.Host = str(value)
+				continue
+			}
+		case len("Content-Length"), len("Transfer-Encoding"), len("Expect"), len("Upgrade"):
+			if equalFold(name, "Content-Length") || equalFold(name, "Transfer-Encoding") ||
+				equalFold(name, "Expect") || equalFold(name, "Upgrade") {
+				return 0, undecided(buf)
+			}
+		case len("Connection"):
+			if equalFold(name, "Connection") && !connectionTokens(value, &r.Close) {
+				return 0, undecided(buf)
 			}
 		}
 		if len(r.hdr) == maxFields {
-			return 0, unsupported
+			return 0, undecided(buf)
 		}
 		r.hdr = append(r.hdr, field{name, str(value)})
 	}
 	if hosts != 1 || !validHost(r.Host) {
 		return 0, unsupported
 	}
-	return end + 4, complete
+	return i + 2, complete
 }
+
+// undecided is the status of a head parse's one pass did not take: an
+// unsupported one if it is complete (it ends at the first CRLF CRLF) or
+// has a LF without CR (LF-only line ends would never complete), else an
+// incomplete one (more bytes may still make it one parse takes).
+func undecided(buf []byte) parseStatus {
+	if bytes.Index(buf, crlfcrlf) >= 0 || bareLF(buf) {
+		return unsupported
+	}
+	return incomplete
+}
+
+// Byte classes of a target (see validTarget).
+const (
+	invalid  = iota // ends the target: the space before the version, or a byte parse does not take
+	inPath          // taken anywhere
+	inQuery         // taken in the query only
+	percent         // an escape: two hex digits follow
+	question        // the query's start (in the query, a byte like any other)
+)
+
+var targetClass = func() (t [256]byte) {
+	for c := '!'; c < 0x7f; c++ {
+		t[c] = inQuery
+		if pathChar[c] {
+			t[c] = inPath
+		}
+	}
+	t['#'], t['%'], t['?'] = invalid, percent, question
+	return t
+}()
+
+// valueChar are the bytes validValue takes.
+var valueChar = func() (t [256]bool) {
+	for c := range t {
+		t[c] = validValue([]byte{byte(c)})
+	}
+	return t
+}()
 
 var (
 	crlf     = []byte("\r\n")
 	crlfcrlf = []byte("\r\n\r\n")
-	getSP    = []byte("GET ")
-	headSP   = []byte("HEAD ")
-	spHTTP11 = []byte(" HTTP/1.1")
 )
 
 // bareLF reports whether b has a LF not preceded by CR.

@@ -157,3 +157,23 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParse: wrk's request in bench/run.sh, and a browser's.
+func BenchmarkParse(b *testing.B) {
+	for _, bc := range []struct{ name, head string }{
+		{"wrk", "GET /obj/hit1k?size=1024 HTTP/1.1\r\nHost: dxzsjrnmqqhlfl.cloudfront.localhost\r\n\r\n"},
+		{"browser", "GET /images/logo-big.png?v=12 HTTP/1.1\r\nHost: d111111abcdef8.cloudfront.net\r\n" +
+			"User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36\r\nAccept: image/avif,image/webp,*/*\r\n" +
+			"Accept-Encoding: gzip, deflate, br\r\nAccept-Language: en-US,en;q=0.9\r\nConnection: keep-alive\r\n\r\n"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			head := []byte(bc.head)
+			var r Request
+			for b.Loop() {
+				if _, st := parse(head, &r); st != complete {
+					b.Fatal(st)
+				}
+			}
+		})
+	}
+}
