@@ -75,6 +75,13 @@ func serveUntil(parent context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
+	if s.CPUProfile != "" {
+		stop, err := profileCPU(s.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	// Keep RSS near what is cached (see tuneGC); GOGC set in the
 	// environment still wins.
 	if os.Getenv("GOGC") == "" {

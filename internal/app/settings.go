@@ -49,6 +49,9 @@ type Settings struct {
 
 	LogLevel  string
 	LogFormat string
+	// CPUProfile is where a Go CPU profile of the run is written (empty:
+	// none); bench/pgo.sh makes cmd/openfront/default.pgo from one.
+	CPUProfile string
 
 	// RequestHeadTimeout and RequestBodyTimeout bound slow viewers and API
 	// clients (internal/httpguard).
@@ -101,6 +104,7 @@ func parseServeFlags(args []string, stdout, stderr io.Writer) (*Settings, error)
 	fs.DurationVar(&s.EdgeLeaseTTL, "edge-lease-ttl", 10*time.Second, "with etcd: lease of this edge's reports; a dead edge stops blocking Deployed/Completed after it (whole seconds)")
 	fs.StringVar(&s.LogLevel, "log-level", "info", "debug|info|warn|error")
 	fs.StringVar(&s.LogFormat, "log-format", "text", "text|json")
+	fs.StringVar(&s.CPUProfile, "cpu-profile", "", "write a CPU profile of this run (Go pprof format) to FILE, complete when serve stops")
 	fs.DurationVar(&s.RequestHeadTimeout, "request-head-timeout", 10*time.Second, "edge and API: a request line and headers must arrive within this long of their first byte (a new connection's: of the connect)")
 	fs.DurationVar(&s.RequestBodyTimeout, "request-body-timeout", 30*time.Second, "edge and API: a request body must arrive within this long of its first byte, plus one second per 500 bytes received")
 	fs.DurationVar(&s.FunctionTimeLimit, "function-time-limit", edge.DefaultFunctionTimeLimit, "edge: CPU time a CloudFront function may use per run before it is stopped as FunctionThrottledError (1ms is 100% compute utilization)")
