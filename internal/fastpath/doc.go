@@ -117,7 +117,15 @@
 // the loop's P to another thread), and it passes through the scheduler
 // at least every 100 microseconds of serving (a goroutine that never
 // does is preempted the hard way, and the P's other goroutines would
-// wait for that). bench/EPOLL-RESULTS.md has the measurements.
+// wait for that). The set is edge-triggered: a connection is reported
+// once per arrival, and the loop looks again itself when a read filled
+// its buffer or came with the viewer's close. Go also keeps every socket
+// it opens in its own netpoller, which would report a parked
+// connection's bytes a second time for no goroutine; so a connection that
+// answered 32 hits in a row in the loop is detached (the loop keeps a
+// duplicate descriptor, the net.Conn is closed) and its goroutine makes
+// it a net.Conn again when it is handed back. bench/EPOLL-RESULTS.md has
+// the measurements.
 //
 // A connection whose last request was declined (a miss, most often)
 // does not park: its goroutine waits for the next request itself, with
