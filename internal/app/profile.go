@@ -7,9 +7,10 @@ import (
 )
 
 // profileCPU starts the --cpu-profile of a run; stop ends it and closes
-// the file. The profile is what Go's profile-guided optimisation reads:
-// bench/pgo.sh records one under load and keeps it as
-// cmd/openfront/default.pgo, which go build then uses.
+// the file. It is for operators finding where a server's CPU goes under
+// their own traffic (go tool pprof FILE), and for Go's profile-guided
+// optimisation (go build -pgo=FILE), which did not pay on the hit path
+// (bench/EPOLL-RESULTS.md).
 func profileCPU(path string) (stop func(), err error) {
 	f, err := os.Create(path)
 	if err != nil {

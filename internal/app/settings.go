@@ -50,7 +50,7 @@ type Settings struct {
 	LogLevel  string
 	LogFormat string
 	// CPUProfile is where a Go CPU profile of the run is written (empty:
-	// none); bench/pgo.sh makes cmd/openfront/default.pgo from one.
+	// none).
 	CPUProfile string
 
 	// RequestHeadTimeout and RequestBodyTimeout bound slow viewers and API
