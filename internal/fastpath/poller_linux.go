@@ -105,11 +105,13 @@ func (p *poller) park(c *conn, out []byte, received time.Time) bool {
 // readable is the event a parked connection waits for. Edge-triggered:
 // epoll reports a connection once per arrival of bytes, not again at
 // every wait until a read finds nothing. Level-triggered, each wait
-// after a hit polled the socket once more only to drop it, about 3% of a
-// 1 KiB hit's CPU (bench/EPOLL-RESULTS.md). The price is the rule serve
-// keeps: a read that filled the buffer may have left bytes behind, and
-// no new event will tell of them, so serve re-arms the connection
-// (EPOLL_CTL_MOD reports it again if bytes are waiting) or hands it back.
+// after a hit polled the socket once more only to drop it (about 1.5% of
+// a 1 KiB hit's CPU, bench/EPOLL-RESULTS.md). The price is the rules
+// serve keeps: a read that filled the buffer may have left bytes behind,
+// and no new event will tell of them, so serve re-arms the connection
+// (EPOLL_CTL_MOD reports it again if bytes are waiting); and the
+// viewer's close reported with its last bytes is not reported again, so
+// serve hands the connection back (hup).
 func readable(fd int) syscall.EpollEvent {
 	return syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLET&0xffffffff, Fd: int32(fd)}
 }

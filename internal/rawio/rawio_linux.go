@@ -55,7 +55,7 @@ func (o *op) write(fd uintptr) bool {
 // syscall.Errno. Conn's reads and internal/fastpath's epoll loop use it.
 // recvfrom, not read: on a socket it goes straight to the socket layer,
 // skipping the file layer's checks read(2) makes first; measured with
-// bench/floor.c, about 2% less CPU per 1 KiB hit (bench/EPOLL-RESULTS.md).
+// bench/floor.c, about 1.5% less CPU per 1 KiB hit (bench/EPOLL-RESULTS.md).
 func Read(fd int, b []byte) (int, error) {
 	n, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), 0, 0, 0)
 	if e != 0 {
