@@ -258,10 +258,11 @@ var targetClass = func() (t [256]byte) {
 	return t
 }()
 
-// valueChar are the bytes validValue takes.
+// valueChar are the bytes of a header value: no control characters
+// other than HTAB (net/http rejects them too; it is simpler to let it).
 var valueChar = func() (t [256]bool) {
 	for c := range t {
-		t[c] = validValue([]byte{byte(c)})
+		t[c] = c >= ' ' && c != 0x7f || c == '\t'
 	}
 	return t
 }()
@@ -357,27 +358,6 @@ func validHost(h string) bool {
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-// validName accepts an RFC 9110 token.
-func validName(b []byte) bool {
-	for _, c := range b {
-		if !tokenChar[c] {
-			return false
-		}
-	}
-	return true
-}
-
-// validValue rejects control characters other than HTAB (net/http rejects
-// them too; it is simpler to let it).
-func validValue(b []byte) bool {
-	for _, c := range b {
-		if c < ' ' && c != '\t' || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 func trimOWS(b []byte) []byte {
