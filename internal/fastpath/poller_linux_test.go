@@ -732,3 +732,100 @@ func TestPoller_hitsAllocateNothing(t *testing.T) {
 		t.Fatalf("response %q", resp)
 	}
 }
+
+// Connections detached after every hit in the loop, attached again by
+// every miss, on several connections at once (and on two loops when
+// there are two CPUs): each answer is its own request's, in order, and
+// closing them all leaves no descriptor open.
+func TestPoller_detachUnderConcurrentConnections(t *testing.T) {
+	setDetachAfter(t, 1)
+	before := openFDs(t)
+	s, addr, _ := startServer(t, nil)
+	c, _ := parkedConn(t, s, addr) // the loops exist once a connection parked
+	c.Close()
+	s.mu.Lock()
+	base := before + 1 + len(s.pollers) // the listener and the loops' epoll descriptors
+	s.mu.Unlock()
+	waitFDs(t, base)
+	const conns, rounds = 8, 150
+	errs := make(chan error, conns)
+	var wg sync.WaitGroup
+	for g := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- detachStress(addr, g, rounds)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if detaches(s) == 0 {
+		t.Error("no connection was detached")
+	}
+	waitParked(t, s, 0)
+	waitFDs(t, base)
+}
+
+// detachStress sends one connection's share of
+// TestPoller_detachUnderConcurrentConnections: hits, misses, and both
+// pipelined in one write, in an order fixed by seed.
+func detachStress(addr string, seed, rounds int) error {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(c)
+	want := func(path string) error {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			return fmt.Errorf("%s: %v", path, err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return fmt.Errorf("%s: %v", path, err)
+		}
+		got, wantBody := string(b), "GET "+path+" 0 "
+		if n, ok := strings.CutPrefix(path, "/fast/"); ok {
+			k, _ := strconv.Atoi(n)
+			wantBody = strings.Repeat("f", k)
+		}
+		if got != wantBody {
+			return fmt.Errorf("%s: answered %q", path, got)
+		}
+		return nil
+	}
+	x := uint32(seed*7919 + 1)
+	for i := range rounds {
+		x = x*1664525 + 1013904223
+		hit, miss := "/fast/"+strconv.Itoa(int(x>>8)%20), "/miss/"+strconv.Itoa(seed)+"-"+strconv.Itoa(i)
+		var paths []string
+		switch x >> 28 % 4 {
+		case 0, 1:
+			paths = []string{hit}
+		case 2:
+			paths = []string{miss}
+		default:
+			paths = []string{hit, miss, hit}
+		}
+		var all strings.Builder
+		for _, p := range paths {
+			all.WriteString(get(p))
+		}
+		if _, err := io.WriteString(c, all.String()); err != nil {
+			return err
+		}
+		for _, p := range paths {
+			if err := want(p); err != nil {
+				return fmt.Errorf("connection %d, round %d: %v", seed, i, err)
+			}
+		}
+	}
+	return nil
+}
