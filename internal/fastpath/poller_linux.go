@@ -17,7 +17,7 @@ import (
 // poller serves plain keep-alive connections between requests without a
 // goroutine switch or a read that finds nothing: see doc.go ("The epoll
 // loop"). Its epoll set holds the connections parked by their goroutines
-// (edge-triggered: see readable); the epoll fd itself is waited on
+// (edge-triggered: see watch); the epoll fd itself is waited on
 // through Go's netpoller, so no thread ever blocks in epoll_wait.
 type poller struct {
 	epfd   int
@@ -86,25 +86,22 @@ func (p *poller) park(c *conn, out []byte, received time.Time) bool {
 		p.mu.Unlock()
 		return false
 	}
-	ev := readable(c.fd)
-	if err := epollCtl(p.epfd, syscall.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
+	if err := p.watch(syscall.EPOLL_CTL_ADD, c.fd); err != nil {
 		p.mu.Unlock()
 		return false
 	}
 	c.res = resume{out: out[:0], received: received}
-	if c.fd >= len(p.conns) {
-		p.conns = append(p.conns, make([]*conn, c.fd+1-len(p.conns))...)
-	}
-	p.conns[c.fd] = c
+	p.hold(c, c.fd)
 	p.parked++
 	p.mu.Unlock()
 	<-c.wake
 	return true
 }
 
-// readable is the event a parked connection waits for. Edge-triggered:
-// epoll reports a connection once per arrival of bytes, not again at
-// every wait until a read finds nothing. Level-triggered, each wait
+// watch adds fd to the loop's set (EPOLL_CTL_ADD), or re-arms it
+// (EPOLL_CTL_MOD), for the event a parked connection waits for.
+// Edge-triggered: epoll reports a connection once per arrival of bytes,
+// not again at every wait until a read finds nothing. Level-triggered, each wait
 // after a hit polled the socket once more only to drop it (about 1.5% of
 // a 1 KiB hit's CPU, bench/EPOLL-RESULTS.md). The price is the rules
 // serve keeps: a read that filled the buffer may have left bytes behind,
@@ -112,8 +109,17 @@ func (p *poller) park(c *conn, out []byte, received time.Time) bool {
 // (EPOLL_CTL_MOD reports it again if bytes are waiting); and the
 // viewer's close reported with its last bytes is not reported again, so
 // serve hands the connection back (hup).
-func readable(fd int) syscall.EpollEvent {
-	return syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLET&0xffffffff, Fd: int32(fd)}
+func (p *poller) watch(op, fd int) error {
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLET&0xffffffff, Fd: int32(fd)}
+	return epollCtl(p.epfd, op, fd, &ev)
+}
+
+// hold records c as the parked connection of descriptor fd (p.mu held).
+func (p *poller) hold(c *conn, fd int) {
+	if fd >= len(p.conns) {
+		p.conns = append(p.conns, make([]*conn, fd+1-len(p.conns))...)
+	}
+	p.conns[fd] = c
 }
 
 // detachAfter is how many hits in a row the loop answers for a
@@ -139,17 +145,15 @@ func (p *poller) detach(c *conn) {
 		return
 	}
 	fd := int(r)
-	if ev := readable(fd); epollCtl(p.epfd, syscall.EPOLL_CTL_ADD, fd, &ev) != nil {
+	if p.watch(syscall.EPOLL_CTL_ADD, fd) != nil {
 		syscall.Close(fd)
 		return
 	}
 	epollCtl(p.epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
 	p.conns[c.fd] = nil
 	c.nc.Close()
-	if fd >= len(p.conns) {
-		p.conns = append(p.conns, make([]*conn, fd+1-len(p.conns))...)
-	}
-	p.conns[fd], c.fd, c.detached = c, fd, true
+	p.hold(c, fd)
+	c.fd, c.detached = fd, true
 	p.detaches++
 }
 
@@ -357,8 +361,8 @@ func (p *poller) serve(c *conn, now time.Time, hup bool) {
 	}
 	if n == len(in) {
 		// The read filled the buffer: more may be waiting, with no event
-		// to come for it (readable). Re-arming reports it if so.
-		if ev := readable(c.fd); epollCtl(p.epfd, syscall.EPOLL_CTL_MOD, c.fd, &ev) != nil {
+		// to come for it (watch). Re-arming reports it if so.
+		if p.watch(syscall.EPOLL_CTL_MOD, c.fd) != nil {
 			p.release(c) // its goroutine reads instead
 			return
 		}
