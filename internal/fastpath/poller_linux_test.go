@@ -20,26 +20,33 @@ import (
 	"time"
 )
 
-// loopState returns how many connections the server's epoll loops hold
-// and how many they handed back to their goroutines so far.
-func loopState(s *Server) (parked, handbacks int) {
+// loopCounts is what the server's epoll loops hold and did so far.
+type loopCounts struct {
+	parked    int // connections held
+	handbacks int // connections handed back to their goroutines
+	detaches  int // connections taken out of Go's netpoller (detach)
+}
+
+// loopState sums the server's epoll loops' counts.
+func loopState(s *Server) (n loopCounts) {
 	s.mu.Lock()
 	ps := s.pollers
 	s.mu.Unlock()
 	for _, p := range ps {
 		p.mu.Lock()
-		parked += p.parked
-		handbacks += p.handbacks
+		n.parked += p.parked
+		n.handbacks += p.handbacks
+		n.detaches += p.detaches
 		p.mu.Unlock()
 	}
-	return parked, handbacks
+	return n
 }
 
 // waitParked waits until the loops hold n connections.
 func waitParked(t *testing.T, s *Server, n int) {
 	t.Helper()
 	for end := time.Now().Add(5 * time.Second); ; {
-		parked, _ := loopState(s)
+		parked := loopState(s).parked
 		if parked == n {
 			return
 		}
@@ -54,7 +61,7 @@ func waitParked(t *testing.T, s *Server, n int) {
 // and waits until the connection is parked in the loop.
 func parkedConn(t *testing.T, s *Server, addr string) (net.Conn, *bufio.Reader) {
 	t.Helper()
-	parked, _ := loopState(s)
+	parked := loopState(s).parked
 	c, br := dial(t, addr)
 	io.WriteString(c, get("/fast/3"))
 	if _, body := readResponse(t, br); body != "fff" {
@@ -263,7 +270,7 @@ func TestPoller(t *testing.T) {
 					s, addr, _ := startServer(t, tt.edit)
 					c, br := parkedConn(t, s, addr)
 					tt.run(t, s, c, br)
-					if _, handbacks := loopState(s); handbacks > 0 != tt.handedBack {
+					if handbacks := loopState(s).handbacks; handbacks > 0 != tt.handedBack {
 						t.Errorf("the loop handed the connection back %d times; want any: %v", handbacks, tt.handedBack)
 					}
 				})
@@ -299,18 +306,6 @@ func waitFDs(t *testing.T, n int) {
 	}
 }
 
-func detaches(s *Server) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, p := range s.pollers {
-		p.mu.Lock()
-		n += p.detaches
-		p.mu.Unlock()
-	}
-	return n
-}
-
 // A connection that answered detachAfter hits in a row in the loop is
 // taken out of Go's netpoller (detach): it goes on answering hits there,
 // a miss attaches it again and is answered on its goroutine, the next
@@ -325,7 +320,7 @@ func TestPoller_detach(t *testing.T) {
 		io.WriteString(c, get("/fast/"+strconv.Itoa(i)))
 		expectFast(t, br, i)
 	}
-	if got := detaches(s); got != 1 {
+	if got := loopState(s).detaches; got != 1 {
 		t.Fatalf("%d detaches after 3 hits in the loop, want 1", got)
 	}
 	if got := openFDs(t); got != withConn {
@@ -340,14 +335,14 @@ func TestPoller_detach(t *testing.T) {
 	expectFast(t, br, 7)
 	io.WriteString(c, get("/miss/2"))
 	expectMiss(t, br, "/miss/2")
-	if _, hb := loopState(s); hb != 2 {
+	if hb := loopState(s).handbacks; hb != 2 {
 		t.Errorf("%d hand-backs, want 2 (each miss; the hit after the first parked it again)", hb)
 	}
 	for i := range 4 {
 		io.WriteString(c, get("/fast/"+strconv.Itoa(i)))
 		expectFast(t, br, i)
 	}
-	if got := detaches(s); got != 2 {
+	if got := loopState(s).detaches; got != 2 {
 		t.Fatalf("%d detaches, want 2: the connection is detached again after its next 3 hits in the loop", got)
 	}
 	io.WriteString(c, get("/miss/3")) // answered through a connection made since the last miss
@@ -366,7 +361,7 @@ func TestPoller_detach(t *testing.T) {
 			expectFast(t, br, i)
 		}
 		wantDetaches++
-		if got := detaches(s); got != wantDetaches {
+		if got := loopState(s).detaches; got != wantDetaches {
 			t.Errorf("%d detaches, want %d", got, wantDetaches)
 		}
 		if shutdown {
@@ -553,8 +548,8 @@ func expectMiss(t *testing.T, br *bufio.Reader, path string) {
 func expectStays(t *testing.T, s *Server, handbacks int) {
 	t.Helper()
 	time.Sleep(30 * time.Millisecond) // a park would have happened by now
-	if parked, hb := loopState(s); parked != 0 || hb != handbacks {
-		t.Fatalf("%d connections parked, %d handed back; want 0 parked (waiting on the goroutine), %d handed back", parked, hb, handbacks)
+	if st := loopState(s); st.parked != 0 || st.handbacks != handbacks {
+		t.Fatalf("%d connections parked, %d handed back; want 0 parked (waiting on the goroutine), %d handed back", st.parked, st.handbacks, handbacks)
 	}
 }
 
@@ -580,7 +575,7 @@ func TestPoller_staysAfterMiss(t *testing.T) {
 			waitParked(t, s, 1)
 			io.WriteString(c, get("/fast/5")) // answered by the loop
 			expectFast(t, br, 5)
-			if _, hb := loopState(s); hb != 1 {
+			if hb := loopState(s).handbacks; hb != 1 {
 				t.Errorf("handed back %d times, want 1", hb)
 			}
 			if st := s.Stats(); st.Served != 3 || st.Declined != 6 || st.HandedOver != 0 {
@@ -764,7 +759,7 @@ func TestPoller_detachUnderConcurrentConnections(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if detaches(s) == 0 {
+	if loopState(s).detaches == 0 {
 		t.Error("no connection was detached")
 	}
 	waitParked(t, s, 0)
