@@ -349,13 +349,8 @@ func (p *poller) serve(c *conn, now time.Time, hup bool) {
 	if cap(out) > idleOutSize {
 		r.out = nil // as the goroutine loop: an idle connection keeps no large buffer
 	}
-	if start < n {
+	if start < n || hup { // requests left for the goroutine, or the viewer's close (hup)
 		r.start, r.end = start, n
-		p.release(c)
-		return
-	}
-	if hup {
-		r.start, r.end = n, n
 		p.release(c)
 		return
 	}
