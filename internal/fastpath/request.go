@@ -298,19 +298,21 @@ func validTarget(t []byte) bool {
 	if len(t) == 0 || t[0] != '/' {
 		return false
 	}
-	inPath := true
+	query := false
 	for i := 0; i < len(t); i++ {
-		c := t[i]
-		switch {
-		case c <= ' ' || c >= 0x7f || c == '#':
-			return false
-		case c == '%':
+		switch targetClass[t[i]] { // parse's target loop reads the same table
+		case inPath:
+		case inQuery:
+			if !query {
+				return false
+			}
+		case percent:
 			if i+2 >= len(t) || !isHex(t[i+1]) || !isHex(t[i+2]) {
 				return false
 			}
-		case c == '?':
-			inPath = false
-		case inPath && !pathChar[c]:
+		case question:
+			query = true
+		default:
 			return false
 		}
 	}
