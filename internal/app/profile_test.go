@@ -1,15 +1,13 @@
 package app
 
 import (
+	"bytes"
 	"context"
-	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/google/pprof/profile"
 )
@@ -29,18 +27,9 @@ func TestServe_cpuProfile(t *testing.T) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serveUntil(ctx, args(path), io.Discard, io.Discard) }()
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		r, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", api))
-		if err == nil {
-			r.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not healthy: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	var logs bytes.Buffer
+	go func() { done <- serveUntil(ctx, args(path), io.Discard, &logs) }()
+	waitHealthy(t, api, &logs)
 	stop()
 	if err := <-done; err != nil {
 		t.Fatalf("serve: %v", err)

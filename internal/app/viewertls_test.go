@@ -47,6 +47,25 @@ func freeTCPPort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
+// waitHealthy waits up to 20 s for a serve started in the test to answer
+// 200 on its API port's /healthz, failing with its logs.
+func waitHealthy(t *testing.T, api int, logs fmt.Stringer) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		r, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", api))
+		if err == nil {
+			r.Body.Close()
+			if r.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not healthy: %v\n%s", err, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // operatorCert writes a certificate for names into dir under name's files
 // and returns its PEM.
 func operatorCert(t *testing.T, dir, name string, names ...string) []byte {
@@ -111,20 +130,7 @@ func startEdge(t *testing.T) *edgeProcess {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		r, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", e.api))
-		if err == nil {
-			r.Body.Close()
-			if r.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not healthy: %v\n%s", err, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitHealthy(t, e.api, &logs)
 	def, err := os.ReadFile(filepath.Join(dataDir, "edge-cert.pem"))
 	if err != nil {
 		t.Fatal(err)
