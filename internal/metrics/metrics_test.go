@@ -1,0 +1,30 @@
+package metrics
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// CountEdgeRequest counts each result under its own label, hits (which
+// skip the map of usual results) and results outside that map alike.
+func TestCountEdgeRequest(t *testing.T) {
+	m := New()
+	for _, r := range []string{"Hit", "Hit", "Hit", "Miss", "RefreshHit", "FunctionExecutionError"} {
+		m.CountEdgeRequest(r)
+	}
+	want := `
+# HELP openfront_edge_requests_total Edge responses by result (Hit, Miss, RefreshHit, Error, ...).
+# TYPE openfront_edge_requests_total counter
+openfront_edge_requests_total{result="Error"} 0
+openfront_edge_requests_total{result="FunctionExecutionError"} 1
+openfront_edge_requests_total{result="Hit"} 3
+openfront_edge_requests_total{result="Miss"} 1
+openfront_edge_requests_total{result="Redirect"} 0
+openfront_edge_requests_total{result="RefreshHit"} 1
+`
+	if err := testutil.GatherAndCompare(m.Registry, strings.NewReader(want), "openfront_edge_requests_total"); err != nil {
+		t.Error(err)
+	}
+}
