@@ -47,10 +47,17 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	if !s.realClock || now.IsZero() {
 		now = s.now()
 	}
-	bp := keyBufs.Get().(*[]byte)
+	// The cache key is built in dst's spare room, which the head then
+	// overwrites (it is needed only for the lookup), or in a pooled buffer
+	// when dst has little room (a connection's first requests).
+	room := dst[len(dst):]
+	if cap(room) < keyRoom {
+		bp := keyBufs.Get().(*[]byte)
+		defer keyBufs.Put(bp)
+		room = (*bp)[:0]
+	}
 	var p plan
-	kb, ref := s.planner().plan(&p, s.snap.Load(), &h, now, (*bp)[:0])
-	*bp = kb
+	kb, ref := s.planner().plan(&p, s.snap.Load(), &h, now, room)
 	var rhp *responseheaders.Policy
 	if ref == nil {
 		rhp = p.beh.ResponseHeaders
@@ -60,11 +67,9 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 		p.dist.RealtimeLogs && s.opts.RealtimeLog != nil ||
 		rhp != nil && (!rhp.Fast() || r.Method == http.MethodOptions) ||
 		r.Has("Range") || r.Has("If-None-Match") || r.Has("If-Modified-Since") {
-		keyBufs.Put(bp)
 		return dst, nil, false
 	}
 	e, found := c.LookupMemory(unsafe.String(unsafe.SliceData(kb), len(kb)))
-	keyBufs.Put(bp)
 	if !found {
 		return dst, nil, false
 	}
@@ -141,6 +146,11 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	}
 	return dst, body, true
 }
+
+// keyRoom is the spare room in ServeFast's dst that it builds the cache
+// key in: keys are short (a distribution id, the path and what the cache
+// policy adds), and a longer one only costs the growth of the slice.
+const keyRoom = 512
 
 // servesHTTP3 reports whether the TLS settings of dist for the name host
 // (its own domain name or an alias: snapshot.ViewerTLS) enable HTTP/3.

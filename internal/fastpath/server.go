@@ -23,7 +23,9 @@ type Handler interface {
 	// returns it with the body to send after it (not copied; it must stay
 	// unmodified), or ok=false to leave the request, untouched, to
 	// net/http. A handler that returns ok=false must have written nothing
-	// and counted nothing.
+	// and counted nothing. The room in dst past len(dst) is the handler's
+	// scratch until it returns (no caller keeps anything there, and the
+	// request's fields never point into it).
 	ServeFast(r *Request, dst []byte) (head, body []byte, ok bool)
 }
 
