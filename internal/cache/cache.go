@@ -103,6 +103,20 @@ func (c *Cache) LookupMemory(key string) (Entry, bool) {
 	return c.mem.Get(key)
 }
 
+// KeepRendering stores r in the slot of e, an entry that LookupMemory
+// returned under key, and has the memory tier weigh the object again with
+// it. It does nothing when the tier no longer holds that entry under key.
+func (c *Cache) KeepRendering(key string, e Entry, r *Rendering) {
+	if k, ok := c.mem.(renderingKeeper); ok && e.Rendering != nil {
+		k.KeepRendering(key, e, r)
+	}
+}
+
+// renderingKeeper is a tier that keeps Renderings (the memory tier).
+type renderingKeeper interface {
+	KeepRendering(key string, e Entry, r *Rendering)
+}
+
 // CountMemoryHit counts a memory hit served from LookupMemory.
 func (c *Cache) CountMemoryHit() { c.memHits.Add(1) }
 

@@ -468,6 +468,22 @@ type Entry struct {
 	// Hits is the stored object's hit counter (nil for an object that is
 	// not in a tier, e.g. a promoted copy): see CountHit.
 	Hits *atomic.Uint64
+	// Rendering is the stored object's Rendering slot (nil when the tier
+	// keeps none: the disk tier, an object not in a tier). Read it with
+	// Load; fill it with Cache.KeepRendering, which also weighs it.
+	Rendering *atomic.Pointer[Rendering]
+}
+
+// Rendering is what a reader made of an object's Meta once, kept with the
+// stored object for its later reads: the edge's fast path keeps the HTTP/1.1
+// status line and stored header fields there, so that a hit copies one
+// slice instead of formatting every field. Meta does not change while the
+// object is stored, so neither does its rendering; two readers that race
+// to make it make the same one. The memory tier counts its bytes toward
+// the tier's bound.
+type Rendering struct {
+	Head  []byte // nil: the reader found it cannot use one
+	Dated bool   // Head has a Date field
 }
 
 // CountHit counts one response served from the entry, for the console's

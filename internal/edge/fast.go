@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"openfront/internal/cache"
 	"openfront/internal/fastpath"
 	"openfront/internal/responseheaders"
 	"openfront/internal/snapshot"
@@ -76,48 +77,40 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	dist := p.dist
 	m := e.Meta
 	if e.File != nil || !now.Before(m.Expires.Time()) || m.Size < 0 || int64(len(e.Body)) != m.Size ||
-		m.Status < 200 || m.Status >= 400 || m.Status == http.StatusNoContent || m.Status == http.StatusNotModified ||
-		m.Header.Get("Content-Type") == "" {
+		m.Status < 200 || m.Status >= 400 || m.Status == http.StatusNoContent || m.Status == http.StatusNotModified {
 		e.Close()
 		return dst, nil, false
 	}
-	text := http.StatusText(m.Status)
-	if text == "" {
-		e.Close()
-		return dst, nil, false
-	}
-
-	dst = append(dst, "HTTP/1.1 "...)
-	dst = strconv.AppendInt(dst, int64(m.Status), 10)
-	dst = append(dst, ' ')
-	dst = append(dst, text...)
-	dst = append(dst, "\r\n"...)
-	hasDate := false
 	var rhpOrigin string // the response headers policy's view of the request
 	var rhpCORS bool
 	var rhpPresent uint64
-	if rhp != nil {
-		rhpOrigin, rhpCORS = r.Only("Origin")
-		rhpCORS = rhpCORS && rhp.OriginAllowed(rhpOrigin)
-	}
-	for name, value := range m.Header.All() {
-		if rhp != nil && rhp.StoredField(name, rhpCORS, &rhpPresent) {
-			continue
+	var dated, rendered bool
+	if rhp == nil && e.Rendering != nil {
+		// The stored head is the same for every hit: rendered once.
+		rd := e.Rendering.Load()
+		if rd == nil {
+			key := string(kb) // kb is in the spare room this renders in
+			rd = new(cache.Rendering)
+			if head, dated, ok := appendStoredHead(dst[len(dst):], m, nil, false, nil); ok {
+				rd.Head, rd.Dated = slices.Clone(head), dated
+			}
+			c.KeepRendering(key, e, rd)
 		}
-		switch name {
-		case "Content-Length":
-			continue // written below, from the stored size
-		case "Date":
-			hasDate = true
+		dst, dated, rendered = append(dst, rd.Head...), rd.Dated, rd.Head != nil
+	} else {
+		if rhp != nil {
+			rhpOrigin, rhpCORS = r.Only("Origin")
+			rhpCORS = rhpCORS && rhp.OriginAllowed(rhpOrigin)
 		}
-		dst = appendField(dst, name, value)
+		dst, dated, rendered = appendStoredHead(dst, m, rhp, rhpCORS, &rhpPresent)
 	}
-	if !hasDate {
+	if !rendered { // nothing was written
+		e.Close()
+		return dst, nil, false
+	}
+	if !dated {
 		dst = appendField(dst, "Date", fastpath.Date()) // the real time, as net/http
 	}
-	dst = append(dst, "Content-Length: "...)
-	dst = strconv.AppendInt(dst, m.Size, 10)
-	dst = append(dst, "\r\n"...)
 	dst = s.appendHitStamp(dst, now.Sub(m.StoredAt.Time()), r.HTTP2)
 	if rhp != nil {
 		dst = rhp.AppendFields(dst, rhpPresent, rhpCORS, rhpOrigin)
@@ -151,6 +144,38 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 // key in: keys are short (a distribution id, the path and what the cache
 // policy adds), and a longer one only costs the growth of the slice.
 const keyRoom = 512
+
+// appendStoredHead appends the status line and stored header fields of a
+// hit, Content-Length from the stored size, less the fields a response
+// headers policy (rhp, when not nil) removes or replaces; dated reports a
+// stored Date field. ok=false: net/http would answer it differently (no
+// Content-Type: it would sniff one; a status without a reason phrase).
+func appendStoredHead(dst []byte, m *cache.Meta, rhp *responseheaders.Policy, rhpCORS bool, rhpPresent *uint64) (_ []byte, dated, ok bool) {
+	text := http.StatusText(m.Status)
+	if text == "" || m.Header.Get("Content-Type") == "" {
+		return dst, false, false
+	}
+	dst = append(dst, "HTTP/1.1 "...)
+	dst = strconv.AppendInt(dst, int64(m.Status), 10)
+	dst = append(dst, ' ')
+	dst = append(dst, text...)
+	dst = append(dst, "\r\n"...)
+	for name, value := range m.Header.All() {
+		if rhp != nil && rhp.StoredField(name, rhpCORS, rhpPresent) {
+			continue
+		}
+		switch name {
+		case "Content-Length":
+			continue // written below, from the stored size
+		case "Date":
+			dated = true
+		}
+		dst = appendField(dst, name, value)
+	}
+	dst = append(dst, "Content-Length: "...)
+	dst = strconv.AppendInt(dst, m.Size, 10)
+	return append(dst, "\r\n"...), dated, true
+}
 
 // servesHTTP3 reports whether the TLS settings of dist for the name host
 // (its own domain name or an alias: snapshot.ViewerTLS) enable HTTP/3.

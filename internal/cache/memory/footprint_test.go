@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -16,18 +17,20 @@ import (
 // into a fresh string, a header copied from an origin response, an exact
 // body) and returns the heap bytes each one holds beyond its body, and the
 // bytes the tier weighs each one at beyond its body.
-func footprint(t *testing.T, n, size int, header func(i int, date string) http.Header) (heap, weight float64) {
+// With render, every object also gets the rendering of its head that the
+// edge's fast path keeps after a first hit (KeepRendering).
+func footprint(t *testing.T, n, size int, header func(i int, date string) http.Header, render bool) (heap, weight float64) {
 	s, err := memory.New(1 << 40)
 	if err != nil {
 		t.Fatal(err)
 	}
-	heap, weight, _ = footprintObjects(t, s, n, size, header)
+	heap, weight, _ = footprintObjects(t, s, n, size, header, render)
 	return heap, weight
 }
 
 // footprintObjects is footprint in s, and also returns the heap objects
 // each stored object holds (its key and body included).
-func footprintObjects(t *testing.T, s *memory.Storage, n, size int, header func(i int, date string) http.Header) (heap, weight, objects float64) {
+func footprintObjects(t *testing.T, s *memory.Storage, n, size int, header func(i int, date string) http.Header, render bool) (heap, weight, objects float64) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -42,6 +45,13 @@ func footprintObjects(t *testing.T, s *memory.Storage, n, size int, header func(
 			Expires: cache.InstantOf(time.Now().Add(time.Hour)), Size: int64(size)}
 		if err := s.Put(key, m, make([]byte, size)); err != nil {
 			t.Fatal(err)
+		}
+		if render {
+			e, ok := s.Get(key)
+			if !ok {
+				t.Fatalf("%s not stored", key)
+			}
+			s.KeepRendering(key, e, &cache.Rendering{Head: renderHead(e.Meta), Dated: true})
 		}
 	}
 	s.CleanUp()
@@ -77,7 +87,7 @@ func TestObjectsPerEntry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _, objects := footprintObjects(t, s, 20_000, 1024, tc.header)
+		_, _, objects := footprintObjects(t, s, 20_000, 1024, tc.header, false)
 		t.Logf("%s header: %.2f heap objects per stored object", tc.name, objects)
 		if objects > tc.max {
 			t.Errorf("%s header: %.2f heap objects per stored object, want at most %.1f", tc.name, objects, tc.max)
@@ -121,8 +131,12 @@ func TestFootprint(t *testing.T) {
 		name   string
 		header func(int, string) http.Header
 		max    float64 // regression bound on heap bytes beyond the body
-	}{{"bench", benchHeader, 360}, {"typical", typicalHeader, 440}} {
-		heap, weight := footprint(t, 100_000, 1024, tc.header)
+		render bool    // with the head's rendering (KeepRendering), as after a first fast hit
+	}{
+		{"bench", benchHeader, 360, false}, {"typical", typicalHeader, 440, false},
+		{"bench, rendered", benchHeader, 640, true}, {"typical, rendered", typicalHeader, 780, true},
+	} {
+		heap, weight := footprint(t, 100_000, 1024, tc.header, tc.render)
 		t.Logf("%s header: %.0f heap bytes per 1 KiB object beyond its body, weighed at %.0f", tc.name, heap, weight)
 		if heap > tc.max {
 			t.Errorf("%s header: %.0f heap bytes per object beyond its body, want at most %.0f", tc.name, heap, tc.max)
@@ -131,4 +145,16 @@ func TestFootprint(t *testing.T) {
 			t.Errorf("%s header: objects weighed at %.0f bytes beyond their body but take %.0f: the byte bound undercounts", tc.name, weight, heap)
 		}
 	}
+}
+
+// renderHead is a head the size of the edge's rendering of m (status line,
+// one line per stored field, Content-Length), in an allocation of its own
+// as the edge makes it.
+func renderHead(m *cache.Meta) []byte {
+	b := []byte("HTTP/1.1 200 OK\r\n")
+	for name, value := range m.Header.All() {
+		b = append(append(append(append(b, name...), ": "...), value...), "\r\n"...)
+	}
+	b = append(b, "Content-Length: "+strconv.FormatInt(m.Size, 10)+"\r\n"...)
+	return slices.Clone(b)
 }

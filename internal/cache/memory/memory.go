@@ -20,14 +20,15 @@ import (
 // small objects.
 const entryOverhead = 256
 
-// item is what otter stores per key: the metadata by value, the body and
-// the hit counter, in one allocation. The body's length is meta.Size and
-// its capacity is not kept, so a pointer is all it takes (96 bytes with the
-// counter, the size class an item without it took too).
+// item is what otter stores per key: the metadata by value, the body, the
+// hit counter and the reader's rendering of the head (cache.Rendering), in
+// one allocation. The body's length is meta.Size and its capacity is not
+// kept, so a pointer is all it takes (104 bytes).
 type item struct {
-	meta cache.Meta
-	body *byte // nil for a nil body
-	hits atomic.Uint64
+	meta      cache.Meta
+	body      *byte // nil for a nil body
+	hits      atomic.Uint64
+	rendering atomic.Pointer[cache.Rendering]
 }
 
 // bytes returns the body.
@@ -115,7 +116,29 @@ func runMaintenance(fn func()) { fn() }
 
 func weigh(key string, it *item) uint32 {
 	w := uint64(len(key)) + uint64(it.meta.Size) + uint64(it.meta.Weight()) + entryOverhead
+	if r := it.rendering.Load(); r != nil {
+		w += renderingOverhead + uint64(cap(r.Head))
+	}
 	return uint32(min(w, math.MaxUint32))
+}
+
+// renderingOverhead is a Rendering's struct and its head's allocation
+// rounding (size classes step by at most 1/8 up to 32 KiB; heads are a
+// few hundred bytes, where classes step by 32 to 64).
+const renderingOverhead = 32 + 64
+
+// KeepRendering stores r in the entry e, which Get returned under key, and
+// weighs the object again with it (otter re-weighs a value on a write, so
+// the item is written back in place: the same item, now with r). It does
+// nothing when key no longer holds that item.
+func (s *Storage) KeepRendering(key string, e cache.Entry, r *cache.Rendering) {
+	s.c.ComputeIfPresent(key, func(it *item) (*item, otter.ComputeOp) {
+		if &it.rendering != e.Rendering {
+			return it, otter.CancelOp // replaced since e was read
+		}
+		it.rendering.Store(r)
+		return it, otter.WriteOp
+	})
 }
 
 // Get returns the object under key. It does not allocate.
@@ -124,7 +147,7 @@ func (s *Storage) Get(key string) (cache.Entry, bool) {
 	if !ok {
 		return cache.Entry{}, false
 	}
-	return cache.Entry{Meta: &it.meta, Body: it.bytes(), Hits: &it.hits}, true
+	return cache.Entry{Meta: &it.meta, Body: it.bytes(), Hits: &it.hits, Rendering: &it.rendering}, true
 }
 
 // Put stores body under key. The slice is kept as is: the caller must not

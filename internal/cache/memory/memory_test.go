@@ -69,3 +69,59 @@ func TestHeaderLengths(t *testing.T) {
 		}
 	}
 }
+
+// A rendering kept for an entry is seen by later reads of that object and
+// weighed with it; one kept for an entry the key no longer holds (the
+// object was stored again, or deleted) changes nothing.
+func TestKeepRendering(t *testing.T) {
+	s, err := memory.New(1 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(body string) {
+		t.Helper()
+		m := &cache.Meta{Status: 200, Header: cache.MakeHeader(http.Header{"Content-Type": {"text/plain"}}), Size: int64(len(body))}
+		if err := s.Put("k", m, []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+		s.CleanUp()
+	}
+	get := func() cache.Entry {
+		t.Helper()
+		e, ok := s.Get("k")
+		if !ok {
+			t.Fatal("k not stored")
+		}
+		return e
+	}
+	put("one")
+	e := get()
+	if e.Rendering == nil || e.Rendering.Load() != nil {
+		t.Fatalf("a stored object's slot: %v, want an empty one", e.Rendering)
+	}
+	before := s.Usage().Bytes
+	r := &cache.Rendering{Head: make([]byte, 200), Dated: true}
+	s.KeepRendering("k", e, r)
+	s.CleanUp()
+	if got := get().Rendering.Load(); got != r {
+		t.Fatalf("rendering after KeepRendering: %p, want %p", got, r)
+	}
+	if grew := s.Usage().Bytes - before; grew < 200 {
+		t.Errorf("keeping a 200-byte rendering added %d bytes to the tier's weight, want at least 200", grew)
+	}
+
+	put("two") // e is now a replaced object's entry
+	fresh := get()
+	s.KeepRendering("k", e, &cache.Rendering{Head: []byte("stale")})
+	s.CleanUp()
+	if got := get().Rendering.Load(); got != nil {
+		t.Errorf("a replaced entry's rendering reached the new object: %q", got.Head)
+	}
+	if !s.Delete("k") {
+		t.Fatal("k not deleted")
+	}
+	s.KeepRendering("k", fresh, &cache.Rendering{Head: []byte("gone")})
+	if _, ok := s.Get("k"); ok {
+		t.Error("keeping a rendering for a deleted object stored it again")
+	}
+}
