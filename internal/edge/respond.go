@@ -22,22 +22,18 @@ var (
 )
 
 // appendHitStamp is stampHeaders for ServeFast's fresh hits, appended to
-// a response head: Age, Via (1.1, or 2.0 for HTTP/2), X-Amz-Cf-Id, X-Amz-Cf-Pop and
-// X-Cache: Hit.
+// a response head: Age, X-Amz-Cf-Id, then the fixed Via (1.1, or 2.0 for
+// HTTP/2), X-Amz-Cf-Pop and X-Cache: Hit (s.hitStamp).
 func (s *Server) appendHitStamp(dst []byte, age time.Duration, http2 bool) []byte {
 	dst = append(dst, "Age: "...)
 	dst = strconv.AppendInt(dst, int64(age/time.Second), 10)
-	dst = append(dst, "\r\n"...)
-	via := s.via[0]
-	if http2 {
-		via = s.via2[0]
-	}
-	dst = appendField(dst, "Via", via)
-	dst = append(dst, "X-Amz-Cf-Id: "...)
+	dst = append(dst, "\r\nX-Amz-Cf-Id: "...)
 	dst = appendRequestID(dst)
 	dst = append(dst, "\r\n"...)
-	dst = appendField(dst, "X-Amz-Cf-Pop", s.pop[0])
-	return appendField(dst, "X-Cache", xCacheHit[0])
+	if http2 {
+		return append(dst, s.hitStamp2...)
+	}
+	return append(dst, s.hitStamp...)
 }
 
 // response is one answer to a viewer, whatever produced it: a stored

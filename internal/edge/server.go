@@ -75,7 +75,11 @@ type Server struct {
 	via2  []string // same for HTTP/2 viewers
 	pop   []string // X-Amz-Cf-Pop value, shared by every response
 	viaID string
-	now   func() time.Time
+	// hitStamp and hitStamp2 are the fixed fields of appendHitStamp
+	// (Via for HTTP/1.1 and HTTP/2 viewers, X-Amz-Cf-Pop, X-Cache),
+	// joined once.
+	hitStamp, hitStamp2 string
+	now                 func() time.Time
 	// realClock: now is time.Now, so the fast path may take a request's
 	// time from the connection loop's read (fastpath.Request.Received).
 	realClock bool
@@ -95,6 +99,8 @@ func New(opts Options) *Server {
 		s.opts.Pop = "LOC1-C1"
 	}
 	s.pop = []string{s.opts.Pop}
+	rest := "\r\nX-Amz-Cf-Pop: " + s.pop[0] + "\r\nX-Cache: " + xCacheHit[0] + "\r\n"
+	s.hitStamp, s.hitStamp2 = "Via: "+s.via[0]+rest, "Via: "+s.via2[0]+rest
 	if s.opts.Log == nil {
 		s.opts.Log = slog.Default()
 	}
