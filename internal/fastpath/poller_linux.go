@@ -30,8 +30,12 @@ type poller struct {
 	// handbacks counts the connections handed back, detaches those
 	// detached (tests read them).
 	handbacks, detaches int
-	events              [128]syscall.EpollEvent
-	done                chan struct{}
+	// served counts the requests Handler answered here (Stats adds it
+	// up): under mu, so that a hit adds to no counter another core
+	// writes.
+	served uint64
+	events [128]syscall.EpollEvent
+	done   chan struct{}
 }
 
 // newPollers starts n loops, or none when epoll is unavailable (the
@@ -187,6 +191,13 @@ func (c *conn) closeDetached() {
 	}
 }
 
+// servedHere is served, read under mu.
+func (p *poller) servedHere() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.served
+}
+
 // release hands a connection back to its goroutine (p.mu held).
 func (p *poller) release(c *conn) {
 	epollCtl(p.epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
@@ -322,7 +333,7 @@ func (p *poller) serve(c *conn, now time.Time, hup bool) {
 		if !ok {
 			break // declined: the goroutine offers it again, then net/http
 		}
-		s.served.Add(1)
+		p.served++
 		served++
 		start += m
 		out = head

@@ -83,6 +83,9 @@ type Server struct {
 
 	handoff *handoffListener
 	pollers []*poller // epoll loops for plain connections (Linux): poller_linux.go
+	// counted are the loops Stats adds up (pollers, not cleared by
+	// Shutdown), under mu.
+	counted []*poller
 	mu      sync.Mutex
 	ln      net.Listener
 	conns   map[*conn]struct{}
@@ -101,7 +104,14 @@ type Stats struct {
 
 // Stats returns the counters.
 func (s *Server) Stats() Stats {
-	return Stats{Served: s.served.Load(), Declined: s.declined.Load(), HandedOver: s.handedOver.Load()}
+	served := s.served.Load()
+	s.mu.Lock()
+	counted := s.counted
+	s.mu.Unlock()
+	for _, p := range counted {
+		served += p.servedHere()
+	}
+	return Stats{Served: served, Declined: s.declined.Load(), HandedOver: s.handedOver.Load()}
 }
 
 // Serve accepts connections on ln until Shutdown; it runs Fallback on the
@@ -118,6 +128,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.handoff = &handoffListener{addr: ln.Addr(), conns: make(chan net.Conn), done: make(chan struct{})}
 	if s.TLSConfig == nil {
 		s.pollers = newPollers(runtime.GOMAXPROCS(0), s.IdleTimeout)
+		s.counted = s.pollers
 	}
 	pollers := s.pollers // Shutdown clears the field
 	s.mu.Unlock()
