@@ -175,7 +175,7 @@ target:
 	}
 	i += len(" HTTP/1.1\r\n")
 
-	hosts := 0
+	hosts, hostOK := 0, false
 	for {
 		if i+1 < len(buf) && buf[i] == '\r' && buf[i+1] == '\n' {
 			break // the empty line: the head's end
@@ -191,6 +191,15 @@ target:
 		for i++; i < len(buf) && (buf[i] == ' ' || buf[i] == '\t'); i++ {
 		}
 		valueStart := i
+		host := len(name) == len("Host") && equalFold(name, "Host")
+		if host {
+			// Host characters (validHost's) are value characters too:
+			// a value made of them only is valid both ways in one pass.
+			for i < len(buf) && hostChar[buf[i]] {
+				i++
+			}
+		}
+		hostEnd := i
 		for i < len(buf) && valueChar[buf[i]] {
 			i++
 		}
@@ -198,14 +207,15 @@ target:
 			return 0, undecided(buf)
 		}
 		value := trimOWS(buf[valueStart:i])
+		if host {
+			hosts++
+			r.Host = str(value)
+			hostOK = len(value) > 0 && (hostEnd == i || validHost(r.Host)) // else trailing OWS or other bytes
+			i += 2
+			continue
+		}
 		i += 2
 		switch len(name) {
-		case len("Host"):
-			if equalFold(name, "Host") {
-				hosts++
-				r.Host = str(value)
-				continue
-			}
 		case len("Content-Length"), len("Transfer-Encoding"), len("Expect"), len("Upgrade"):
 			if equalFold(name, "Content-Length") || equalFold(name, "Transfer-Encoding") ||
 				equalFold(name, "Expect") || equalFold(name, "Upgrade") {
@@ -221,7 +231,7 @@ target:
 		}
 		r.hdr = append(r.hdr, field{name, str(value)})
 	}
-	if hosts != 1 || !validHost(r.Host) {
+	if hosts != 1 || !hostOK {
 		return 0, unsupported
 	}
 	return i + 2, complete
