@@ -386,6 +386,16 @@ func (p *Policy) AppendKeyWith(dst []byte, distID, pattern, path, rawQuery strin
 // order of appearance; parameters split on & only ("Cache content based on
 // query string parameters", AWS CloudFront Developer Guide).
 func appendQuery(dst []byte, raw string, sel selection, skip func(string) bool) []byte {
+	if sel.mode == All && skip == nil && !strings.HasSuffix(raw, "&") {
+		// Every parameter, in order, joined by &: raw itself (but for a
+		// trailing &, which the loop drops with its empty parameter).
+		return append(dst, raw...)
+	}
+	return appendSelected(dst, raw, sel, skip)
+}
+
+// appendSelected is appendQuery, one parameter at a time.
+func appendSelected(dst []byte, raw string, sel selection, skip func(string) bool) []byte {
 	first := true
 	for raw != "" {
 		var param string

@@ -321,3 +321,19 @@ func canonical(names []string) []string {
 	}
 	return out
 }
+
+// appendQuery's whole-query shortcut (every parameter, no skip) gives
+// what the parameter loop gives, for any query.
+func FuzzAppendQueryAll(f *testing.F) {
+	for _, raw := range []string{"", "a", "a=1&b=2", "a&", "&a", "a&&b", "&", "&&", "a=1&", "=&=", "x=%26&y"} {
+		f.Add(raw)
+	}
+	all := selection{mode: All}
+	f.Fuzz(func(t *testing.T, raw string) {
+		got := string(appendQuery([]byte("k?"), raw, all, nil))
+		want := string(appendSelected([]byte("k?"), raw, all, nil))
+		if got != want {
+			t.Fatalf("query %q: key %q, the parameter loop gives %q", raw, got, want)
+		}
+	})
+}
