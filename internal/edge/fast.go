@@ -85,17 +85,16 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	var rhpCORS bool
 	var rhpPresent uint64
 	var dated, rendered bool
+	var rd *cache.Rendering
 	if rhp == nil && e.Rendering != nil {
-		// The stored head is the same for every hit: rendered once.
-		rd := e.Rendering.Load()
-		if rd == nil {
-			key := string(kb) // kb is in the spare room this renders in
-			rd = new(cache.Rendering)
-			if head, dated, ok := appendStoredHead(dst[len(dst):], m, nil, false, nil); ok {
-				rd.Head, rd.Dated = slices.Clone(head), dated
-			}
-			c.KeepRendering(key, e, rd)
+		// The stored head is the same for every hit: rendered once, at
+		// the object's second hit (an object hit once would not repay
+		// the rendering it keeps).
+		if rd = e.Rendering.Load(); rd == nil && e.Hits != nil && e.Hits.Load() > 0 {
+			rd = renderStored(c, string(kb), e, dst[len(dst):]) // kb is in the room it renders in: copied first
 		}
+	}
+	if rd != nil {
 		dst, dated, rendered = append(dst, rd.Head...), rd.Dated, rd.Head != nil
 	} else {
 		if rhp != nil {
@@ -144,6 +143,17 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 // key in: keys are short (a distribution id, the path and what the cache
 // policy adds), and a longer one only costs the growth of the slice.
 const keyRoom = 512
+
+// renderStored makes the Rendering of e's head (in scratch, then copied
+// to its own allocation) and keeps it with the stored object under key.
+func renderStored(c *cache.Cache, key string, e cache.Entry, scratch []byte) *cache.Rendering {
+	rd := new(cache.Rendering)
+	if head, dated, ok := appendStoredHead(scratch[:0], e.Meta, nil, false, nil); ok {
+		rd.Head, rd.Dated = slices.Clone(head), dated
+	}
+	c.KeepRendering(key, e, rd)
+	return rd
+}
 
 // appendStoredHead appends the status line and stored header fields of a
 // hit, Content-Length from the stored size, less the fields a response

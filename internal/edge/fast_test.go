@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"openfront/internal/cache"
 	"openfront/internal/fastpath"
 	"openfront/internal/httpguard"
 	"openfront/internal/model"
@@ -463,6 +464,59 @@ func TestAppendRequestID(t *testing.T) {
 			t.Errorf("symbol %q used %d times, want about %d", c, got, want)
 		}
 	}
+}
+
+// The fast path renders an object's stored head at its second hit and
+// copies that rendering from then on; the first hit formats the head
+// itself and keeps nothing. Every answer is the same but for the clocks
+// and X-Amz-Cf-Id, and the same as net/http's.
+func TestServeFast_rendersFromTheSecondHit(t *testing.T) {
+	o := newTestOrigin(t, okHandler("max-age=60"))
+	f := newFastFronts(t, distConfig(o, nil))
+	raw := "GET /rendered HTTP/1.1\r\nHost: " + testHost + "\r\n\r\n"
+	roundTrip(t, f.slow, raw) // the miss
+	f.settle(t)
+	slot := func() *cache.Rendering {
+		t.Helper()
+		for r := range f.te.opts.Cache.All() {
+			if r.Path == "/rendered" {
+				e, ok := f.te.opts.Cache.LookupMemory(r.Key)
+				if !ok || e.Rendering == nil {
+					t.Fatalf("object /rendered: in memory %v, slot %v", ok, e.Rendering)
+				}
+				return e.Rendering.Load()
+			}
+		}
+		t.Fatal("object /rendered not stored")
+		return nil
+	}
+	var first *http.Response
+	var firstBody []byte
+	var kept *cache.Rendering
+	for i, want := range []string{"none (first hit)", "kept (second hit)", "the same (third hit)"} {
+		resp := roundTrip(t, f.fast, raw)
+		if resp.Header.Get("X-Cache") != "Hit from cloudfront" || f.fs.Stats().Served != uint64(i+1) {
+			t.Fatalf("hit %d: X-Cache %q, fast-path answers %d", i+1, resp.Header.Get("X-Cache"), f.fs.Stats().Served)
+		}
+		got := slot()
+		switch {
+		case i == 0 && got != nil, i > 0 && (got == nil || got.Head == nil), i == 2 && got != kept:
+			desc := "none"
+			if got != nil {
+				desc = fmt.Sprintf("%q at %p", got.Head, got)
+			}
+			t.Fatalf("after hit %d: rendering %s, want %s", i+1, desc, want)
+		}
+		kept = got
+		if first == nil {
+			first = resp
+			firstBody, _ = io.ReadAll(resp.Body)
+			continue
+		}
+		first.Body = io.NopCloser(bytes.NewReader(firstBody)) // sameResponse reads it
+		sameResponse(t, fmt.Sprintf("hit %d against hit 1", i+1), first, resp)
+	}
+	sameResponse(t, "net/http", roundTrip(t, f.slow, raw), roundTrip(t, f.fast, raw))
 }
 
 // Hits served from an object, by the fast path and by net/http, are
