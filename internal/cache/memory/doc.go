@@ -7,7 +7,10 @@
 // pairs sharing one string), and DistID and Path reuse the key's bytes when
 // the key contains them, so per-entry overhead stays small: about 0.6 KiB
 // over a 1 KiB body with four headers (TestMemory_overheadPer1KiBObject).
-// Get does not allocate.
+// Get does not allocate. The edge's fast path may leave a rendering of an
+// object's head with its item (cache.Rendering, KeepRendering, from the
+// object's second hit); the item is then weighed again with it, so that
+// the byte bound covers it (TestFootprint's rendered cases).
 //
 // Otter's expiry is not used: stale objects stay until evicted by weight or
 // deleted, because the edge serves them stale or revalidates them.
