@@ -18,7 +18,7 @@ import (
 // body) and returns the heap bytes each one holds beyond its body, and the
 // bytes the tier weighs each one at beyond its body.
 // With render, every object also gets the rendering of its head that the
-// edge's fast path keeps after a first hit (KeepRendering).
+// edge's fast path keeps from its second hit (KeepRendering).
 func footprint(t *testing.T, n, size int, header func(i int, date string) http.Header, render bool) (heap, weight float64) {
 	s, err := memory.New(1 << 40)
 	if err != nil {
@@ -131,7 +131,7 @@ func TestFootprint(t *testing.T) {
 		name   string
 		header func(int, string) http.Header
 		max    float64 // regression bound on heap bytes beyond the body
-		render bool    // with the head's rendering (KeepRendering), as after a first fast hit
+		render bool    // with the head's rendering (KeepRendering), as from a second fast hit
 	}{
 		{"bench", benchHeader, 360, false}, {"typical", typicalHeader, 440, false},
 		{"bench, rendered", benchHeader, 640, true}, {"typical, rendered", typicalHeader, 780, true},
