@@ -466,16 +466,25 @@ func TestAppendRequestID(t *testing.T) {
 	}
 }
 
+// storedThroughNetHTTP starts both fronts over an origin whose answers
+// are fresh for a minute and stores path through net/http's (a miss,
+// waited for); it returns the fronts and the raw request for path.
+func storedThroughNetHTTP(t *testing.T, path string) (*fastFronts, string) {
+	t.Helper()
+	o := newTestOrigin(t, okHandler("max-age=60"))
+	f := newFastFronts(t, distConfig(o, nil))
+	raw := "GET " + path + " HTTP/1.1\r\nHost: " + testHost + "\r\n\r\n"
+	roundTrip(t, f.slow, raw) // the miss
+	f.settle(t)
+	return f, raw
+}
+
 // The fast path renders an object's stored head at its second hit and
 // copies that rendering from then on; the first hit formats the head
 // itself and keeps nothing. Every answer is the same but for the clocks
 // and X-Amz-Cf-Id, and the same as net/http's.
 func TestServeFast_rendersFromTheSecondHit(t *testing.T) {
-	o := newTestOrigin(t, okHandler("max-age=60"))
-	f := newFastFronts(t, distConfig(o, nil))
-	raw := "GET /rendered HTTP/1.1\r\nHost: " + testHost + "\r\n\r\n"
-	roundTrip(t, f.slow, raw) // the miss
-	f.settle(t)
+	f, raw := storedThroughNetHTTP(t, "/rendered")
 	slot := func() *cache.Rendering {
 		t.Helper()
 		for r := range f.te.opts.Cache.All() {
@@ -523,11 +532,7 @@ func TestServeFast_rendersFromTheSecondHit(t *testing.T) {
 // counted on the object (the console's top objects); the miss that stored
 // it is not.
 func TestServeFast_countsHitsPerObject(t *testing.T) {
-	o := newTestOrigin(t, okHandler("max-age=60"))
-	f := newFastFronts(t, distConfig(o, nil))
-	raw := "GET /counted HTTP/1.1\r\nHost: " + testHost + "\r\n\r\n"
-	roundTrip(t, f.slow, raw) // the miss
-	f.settle(t)
+	f, raw := storedThroughNetHTTP(t, "/counted")
 	for range 2 {
 		roundTrip(t, f.slow, raw)
 	}
