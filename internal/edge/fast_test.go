@@ -466,6 +466,31 @@ func TestAppendRequestID(t *testing.T) {
 	}
 }
 
+// A cache key longer than the spare room of the connection's write
+// buffer (a long query string in the key) grows past it: every hit on one
+// keep-alive connection is still answered by the fast path, as net/http
+// answers it.
+func TestServeFast_keyLongerThanTheRoom(t *testing.T) {
+	o := newTestOrigin(t, okHandler("max-age=60"))
+	f := newFastFronts(t, distConfig(o, func(c model.Tree) {
+		model.Sub(model.Sub(c, "DefaultCacheBehavior"), "ForwardedValues")["QueryString"] = "true"
+	}))
+	raw := "GET /long?q=" + strings.Repeat("k", 3000) + " HTTP/1.1\r\nHost: " + testHost + "\r\n\r\n"
+	roundTrip(t, f.slow, raw) // the miss
+	f.settle(t)
+	slow := roundTrip(t, f.slow, raw)
+	slowBody, _ := io.ReadAll(slow.Body)
+	c := f.dial(t, f.fast)
+	before := f.fs.Stats().Served
+	for i := range 4 {
+		slow.Body = io.NopCloser(bytes.NewReader(slowBody)) // sameResponse reads it
+		sameResponse(t, fmt.Sprintf("hit %d on one connection", i+1), slow, roundTripOn(t, c, raw))
+	}
+	if got := f.fs.Stats().Served - before; got != 4 {
+		t.Errorf("fast-path answers %d, want 4", got)
+	}
+}
+
 // storedThroughNetHTTP starts both fronts over an origin whose answers
 // are fresh for a minute and stores path through net/http's (a miss,
 // waited for); it returns the fronts and the raw request for path.
