@@ -22,11 +22,11 @@ import (
 func newClient(t *testing.T) (*cloudfront.Client, *apitest.Server) {
 	s := apitest.NewServer(t)
 	c := cloudfront.New(cloudfront.Options{
-		Region:           apitest.Region,
-		BaseEndpoint:     aws.String(s.URL),
-		Credentials:      credentials.NewStaticCredentialsProvider(apitest.AccessKeyID, apitest.SecretAccessKey, ""),
-		HTTPClient:       s.Client,
-		RetryMaxAttempts: 1,
+		Region:       apitest.Region,
+		BaseEndpoint: aws.String(s.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider(apitest.AccessKeyID, apitest.SecretAccessKey, ""),
+		HTTPClient:   s.Client,
+		Retryer:      apitest.Retryer(), // one attempt, but for the client's own closed-connection race
 	})
 	return c, s
 }

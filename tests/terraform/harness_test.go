@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/lightsail"
+
+	"openfront/internal/apitest"
 )
 
 const (
@@ -139,8 +141,9 @@ func startServer(t *testing.T, extra ...string) *server {
 	cfg := aws.Config{
 		Region:      region,
 		Credentials: credentials.NewStaticCredentialsProvider(accessKeyID, secretAccessKey, ""),
-		// One attempt: a retry would hide a failed call from the test.
-		RetryMaxAttempts: 1,
+		// One attempt (a retry would hide a failed call from the test),
+		// but for the client's own closed-connection race (apitest.Retryer).
+		Retryer: apitest.Retryer,
 	}
 	endpoint := "http://" + s.api
 	s.cf = cloudfront.NewFromConfig(cfg, func(o *cloudfront.Options) { o.BaseEndpoint = aws.String(endpoint) })
