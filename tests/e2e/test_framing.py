@@ -4,6 +4,7 @@ sockets: clients would refuse to send these requests (issue 12)."""
 
 import http.server
 import re
+import select
 import socket
 import ssl
 import threading
@@ -103,6 +104,38 @@ def read_responses(sock, timeout=10):
     return [int(m) for m in re.findall(rb"HTTP/1\.1 (\d{3}) [A-Z]", data)], data
 
 
+def send_and_read(sock, req, timeout=10):
+    """Sends req while reading the answer, from one thread (an SSL socket
+    must not be written and read by two threads at once: OpenSSL's SSL
+    object is not thread safe, and the answer can be lost), until the
+    server closes; returns what read_responses returns. A server that
+    refuses the request stops reading it: what it did not read is dropped."""
+    sock.setblocking(False)
+    data, sent, deadline = b"", 0, time.time() + timeout
+    while time.time() < deadline:
+        writing = sent < len(req)
+        select.select([sock], [sock] if writing else [], [], 0.1)
+        try:
+            b = sock.recv(65536)
+            if not b:
+                break
+            data += b
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+            pass
+        except (ConnectionResetError, BrokenPipeError):
+            break  # closed with our bytes unread: what came before it counts
+        if writing:
+            try:
+                sent += sock.send(req[sent:sent + 16384])
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+                pass
+            except OSError:
+                sent = len(req)  # refused and closed before all of it was sent
+    else:
+        raise AssertionError("the server did not close the connection; read %r" % data[-300:])
+    return [int(m) for m in re.findall(rb"HTTP/1\.1 (\d{3}) [A-Z]", data)], data
+
+
 def closed_within(sock, seconds, trickle=b""):
     """Trickles a byte of trickle every 100 ms; returns how long until the
     server closed the connection (None if still open after seconds)."""
@@ -194,21 +227,19 @@ class TestFraming(ServerTestCase):
             for name, req, status in cases:
                 with self.subTest(listener=listener, case=name):
                     s = self.connect(listener)
-                    def send(s=s, req=req):
-                        try:
-                            s.sendall(req + b"GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                        except OSError:
-                            pass  # refused and closed before all of it was sent
-
-                    # An SSL socket must not be written and read by two
-                    # threads at once (OpenSSL's SSL object is not thread
-                    # safe: the answer can be lost): a request that fits
-                    # the socket buffers is sent before reading.
-                    if listener == "edge-tls" and len(req) < 60000:
-                        send()
+                    req += b"GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    if listener == "edge-tls":
+                        # One thread writes and reads (send_and_read).
+                        statuses, data = send_and_read(s, req)
                     else:
+                        def send(s=s, req=req):
+                            try:
+                                s.sendall(req)
+                            except OSError:
+                                pass  # refused and closed before all of it was sent
+
                         threading.Thread(target=send, daemon=True).start()
-                    statuses, data = read_responses(s)
+                        statuses, data = read_responses(s)
                     self.assertTrue(statuses, "no response before the close: %r" % data[:500])
                     self.assertEqual(statuses[0], status, data[:500])
                     if status == 413:
