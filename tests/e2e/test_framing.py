@@ -89,6 +89,11 @@ class Origin:
             return self.counts.get(path, 0)
 
 
+def statuses_of(data):
+    """The status codes of the responses in data, in order."""
+    return [int(m) for m in re.findall(rb"HTTP/1\.1 (\d{3}) [A-Z]", data)]
+
+
 def read_responses(sock, timeout=10):
     """Reads until the server closes; returns the status codes and the raw bytes."""
     sock.settimeout(timeout)
@@ -101,7 +106,7 @@ def read_responses(sock, timeout=10):
         if not b:
             break
         data += b
-    return [int(m) for m in re.findall(rb"HTTP/1\.1 (\d{3}) [A-Z]", data)], data
+    return statuses_of(data), data
 
 
 def send_and_read(sock, req, timeout=10):
@@ -133,7 +138,7 @@ def send_and_read(sock, req, timeout=10):
                 sent = len(req)  # refused and closed before all of it was sent
     else:
         raise AssertionError("the server did not close the connection; read %r" % data[-300:])
-    return [int(m) for m in re.findall(rb"HTTP/1\.1 (\d{3}) [A-Z]", data)], data
+    return statuses_of(data), data
 
 
 def closed_within(sock, seconds, trickle=b""):
