@@ -206,15 +206,14 @@ target:
 		if i+1 >= len(buf) || buf[i] != '\r' || buf[i+1] != '\n' {
 			return 0, undecided(buf)
 		}
-		value := trimOWS(buf[valueStart:i])
+		value, allHost := trimOWS(buf[valueStart:i]), hostEnd == i
+		i += 2
 		if host {
 			hosts++
 			r.Host = str(value)
-			hostOK = len(value) > 0 && (hostEnd == i || validHost(r.Host)) // else trailing OWS or other bytes
-			i += 2
+			hostOK = len(value) > 0 && (allHost || validHost(r.Host)) // else trailing OWS or other bytes
 			continue
 		}
-		i += 2
 		switch len(name) {
 		case len("Content-Length"), len("Transfer-Encoding"), len("Expect"), len("Upgrade"):
 			if equalFold(name, "Content-Length") || equalFold(name, "Transfer-Encoding") ||
