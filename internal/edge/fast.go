@@ -23,8 +23,8 @@ import (
 // request is decided by the same plan as ServeHTTP's (plan.go); the fast
 // path only adds "look the key up in memory, write the stored head and
 // body" (the head as rendered once per object, from its second hit: a
-// cache.Rendering kept with the stored object). It declines (ok=false, nothing written or counted) every request
-// whose answer needs more: a refusal or a request the plan does not
+// cache.Rendering kept with the stored object). It declines (ok=false,
+// nothing written or counted) every request whose answer needs more: a refusal or a request the plan does not
 // cache, a continuous deployment session cookie to set (staging.go), access or real-time logging or a debug-level log (written by
 // ServeHTTP's logging phase), a path that is not already normal
 // (urlpath.IsNormal: normalising would allocate), a response headers
