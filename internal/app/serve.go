@@ -334,7 +334,7 @@ func (n *node) edgeHandler() {
 		Origin:    n.originClient,
 		Log:       n.log,
 		HTTPSPort: n.httpsPort,
-		Count:     m.CountEdgeRequest,
+		Count:     m.CountEdgeRequests,
 		Stats:     traffic,
 		Geo:       n.geoDB,
 		AccessLog: n.accessLogs,

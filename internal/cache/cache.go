@@ -98,7 +98,7 @@ func (c *Cache) Lookup(key string) (Entry, bool) {
 // LookupMemory returns the object under key from the memory tier only: no
 // disk lookup, no promotion, nothing counted. It does not keep key, which
 // may therefore alias a reused buffer. The edge's fast path uses it and
-// calls CountMemoryHit when it serves the entry (else it goes on to Lookup).
+// calls CountMemoryHits when it serves the entry (else it goes on to Lookup).
 func (c *Cache) LookupMemory(key string) (Entry, bool) {
 	return c.mem.Get(key)
 }
@@ -117,8 +117,8 @@ type renderingKeeper interface {
 	KeepRendering(key string, e Entry, r *Rendering)
 }
 
-// CountMemoryHit counts a memory hit served from LookupMemory.
-func (c *Cache) CountMemoryHit() { c.memHits.Add(1) }
+// CountMemoryHits counts n memory hits served from LookupMemory.
+func (c *Cache) CountMemoryHits(n uint64) { c.memHits.Add(n) }
 
 // lookup is Lookup without counting misses.
 func (c *Cache) lookup(key string) (Entry, bool) {

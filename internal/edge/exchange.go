@@ -205,7 +205,7 @@ func (x *exchange) finish() {
 			slog.String("key", x.key), slog.Int64("bytes", x.bodyBytes()), slog.Duration("duration", x.s.now().Sub(x.start)))
 	}
 	if x.s.opts.Count != nil && x.result != "" {
-		x.s.opts.Count(x.resultType())
+		x.s.opts.Count(x.resultType(), 1)
 	}
 	if x.s.opts.Stats != nil && x.dist != nil && x.status != 0 {
 		x.s.opts.Stats.Record(x.dist.ID, x.start, x.resultType(), x.status, max(x.r.ContentLength, 0), x.bodyBytes())

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unsafe"
 
 	"openfront/internal/cache"
@@ -123,7 +124,6 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	}
 	dst = append(dst, "\r\n"...)
 
-	c.CountMemoryHit()
 	e.CountHit()
 	sent := m.Size
 	if r.Method == http.MethodHead {
@@ -131,13 +131,79 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	} else {
 		body = e.Body
 	}
-	if s.opts.Count != nil {
-		s.opts.Count("Hit")
-	}
-	if s.opts.Stats != nil {
-		s.opts.Stats.Record(dist.ID, now, "Hit", m.Status, 0, sent)
-	}
+	s.countHit(r, dist.ID, now, m.Status, sent)
 	return dst, body, true
+}
+
+// hitTally is an epoll loop's scratch (fastpath.Batcher): the hits it
+// answered in the batch it is serving, counted when the batch ends
+// (before its answers are sent) instead of one by one. A batch is mostly
+// hits of one distribution in one minute, so the tally keeps one run of
+// alike hits for the stats and records it when a hit differs or the
+// batch ends.
+type hitTally struct {
+	hits uint64 // every distribution's: /metrics and the memory tier's count
+	run  hitRun
+}
+
+// hitRun is hits of one distribution, minute and status.
+type hitRun struct {
+	distID   string
+	at       time.Time // the first hit's
+	minute   int64
+	status   int
+	n, bytes int64
+}
+
+// NewBatch makes an epoll loop's hitTally (fastpath.Batcher).
+func (s *Server) NewBatch() any { return new(hitTally) }
+
+// EndBatch counts the hits of a loop's batch (fastpath.Batcher).
+func (s *Server) EndBatch(scratch any) {
+	t := scratch.(*hitTally)
+	s.recordRun(&t.run)
+	if t.hits == 0 {
+		return
+	}
+	s.opts.Cache.CountMemoryHits(t.hits)
+	if s.opts.Count != nil {
+		s.opts.Count("Hit", int(t.hits))
+	}
+	t.hits = 0
+}
+
+// countHit counts a hit ServeFast answered: in the loop's tally when an
+// epoll loop answers it, else at once.
+func (s *Server) countHit(r *fastpath.Request, distID string, now time.Time, status int, sent int64) {
+	t, ok := r.Batch.(*hitTally)
+	if !ok {
+		s.opts.Cache.CountMemoryHits(1)
+		if s.opts.Count != nil {
+			s.opts.Count("Hit", 1)
+		}
+		if s.opts.Stats != nil {
+			s.opts.Stats.Record(distID, now, "Hit", status, 0, sent)
+		}
+		return
+	}
+	t.hits++
+	run, minute := &t.run, now.Unix()/60
+	if run.n > 0 && (run.distID != distID || run.minute != minute || run.status != status) {
+		s.recordRun(run)
+	}
+	if run.n == 0 {
+		run.distID, run.at, run.minute, run.status = distID, now, minute, status
+	}
+	run.n++
+	run.bytes += sent
+}
+
+// recordRun records a run of hits in the stats and empties it.
+func (s *Server) recordRun(run *hitRun) {
+	if run.n > 0 && s.opts.Stats != nil {
+		s.opts.Stats.RecordN(run.distID, run.at, "Hit", run.status, run.n, 0, run.bytes)
+	}
+	*run = hitRun{} // keeps no distribution id alive
 }
 
 // keyRoom is the spare room in ServeFast's dst that it builds the cache

@@ -33,14 +33,21 @@ type resultLog struct {
 	stats   []string
 }
 
-func (l *resultLog) Count(result string) {
+func (l *resultLog) Count(result string, n int) {
 	l.mu.Lock()
-	l.counted = append(l.counted, result)
+	for range n {
+		l.counted = append(l.counted, result)
+	}
 	l.mu.Unlock()
 }
-func (l *resultLog) Record(_ string, _ time.Time, result string, _ int, _, _ int64) {
+func (l *resultLog) Record(distID string, at time.Time, result string, status int, up, down int64) {
+	l.RecordN(distID, at, result, status, 1, up, down)
+}
+func (l *resultLog) RecordN(_ string, _ time.Time, result string, _ int, n, _, _ int64) {
 	l.mu.Lock()
-	l.stats = append(l.stats, result)
+	for range n {
+		l.stats = append(l.stats, result)
+	}
 	l.mu.Unlock()
 }
 func (l *resultLog) RecordOrigin(string, time.Duration, error)  {}

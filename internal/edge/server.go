@@ -30,14 +30,15 @@ type Options struct {
 	// HTTPSPort is the port of the HTTPS listener, for redirect-to-https
 	// (0: no HTTPS listener; 443 is left out of the Location).
 	HTTPSPort int
-	// Count records one response by X-Cache result (metrics).
-	Count func(result string)
+	// Count records n responses with one X-Cache result (metrics).
+	Count func(result string, n int)
 	// Stats counts each response of a known distribution by result type,
 	// each origin fetch by latency or error, and each function run and
 	// failure (traffic per distribution, e.g. *stats.Recorder); nil
 	// disables it.
 	Stats interface {
 		Record(distID string, at time.Time, result string, status int, bytesUploaded, bytesDownloaded int64)
+		RecordN(distID string, at time.Time, result string, status int, n, bytesUploaded, bytesDownloaded int64)
 		RecordOrigin(distID string, latency time.Duration, err error)
 		RecordFunctionRun(distID, function string, computeUtilization float64)
 		RecordFunctionError(distID, function, resultType string)

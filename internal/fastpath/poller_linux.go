@@ -36,12 +36,16 @@ type poller struct {
 	served uint64
 	events [128]syscall.EpollEvent
 	batch  [128]batchConn // the batch poll serves (a field: nothing allocated)
-	done   chan struct{}
+	// batcher is Handler when it is a Batcher, scratch its scratch for
+	// this loop.
+	batcher Batcher
+	scratch any
+	done    chan struct{}
 }
 
 // newPollers starts n loops, or none when epoll is unavailable (the
 // goroutine loop then serves every connection, as on other systems).
-func newPollers(n int, idle time.Duration) []*poller {
+func newPollers(n int, idle time.Duration, h Handler) []*poller {
 	var ps []*poller
 	for range n {
 		epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
@@ -59,6 +63,9 @@ func newPollers(n int, idle time.Duration) []*poller {
 			break
 		}
 		p := &poller{epfd: epfd, file: f, raw: raw, idle: idle, done: make(chan struct{})}
+		if b, ok := h.(Batcher); ok {
+			p.batcher, p.scratch = b, b.NewBatch()
+		}
 		go p.run()
 		go p.sweep()
 		ps = append(ps, p)
@@ -301,11 +308,20 @@ func (p *poller) poll() (n int, now time.Time) {
 	for i := range batch {
 		p.answer(&batch[i], now)
 	}
+	p.endBatch()
 	for i := range batch {
 		p.send(&batch[i])
 		batch[i] = batchConn{} // keeps no connection alive
 	}
 	return n, now
+}
+
+// endBatch lets a Batcher handler do the work it deferred for the
+// answers given so far (Batcher): before any of them is sent.
+func (p *poller) endBatch() {
+	if p.batcher != nil {
+		p.batcher.EndBatch(p.scratch)
+	}
 }
 
 // batchConn is one connection's share of a batch, from its read to its
@@ -371,7 +387,7 @@ func (p *poller) answer(x *batchConn, now time.Time) {
 			break // incomplete or unsupported: the goroutine's loop does it
 		}
 		req := &c.req
-		req.RemoteAddr, req.Received, req.TLS = c.remote, now, nil
+		req.RemoteAddr, req.Received, req.TLS, req.Batch = c.remote, now, nil, p.scratch
 		head, body, ok := s.Handler.ServeFast(req, out)
 		if !ok {
 			break // declined: the goroutine offers it again, then net/http
@@ -385,12 +401,14 @@ func (p *poller) answer(x *batchConn, now time.Time) {
 				out, body = append(out, body...), nil
 			}
 			r.start, r.end, r.out, r.body, r.closeAfter = start, n, out, body, req.Close
+			p.endBatch() // the goroutine may send these answers at once
 			p.release(c)
 			x.handedBack = true
 			return
 		}
 		out = append(out, body...)
 		if len(out) >= flushSize {
+			p.endBatch()
 			if !p.flush(c, out, start, n) {
 				x.handedBack = true
 				return

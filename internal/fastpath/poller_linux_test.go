@@ -816,3 +816,65 @@ func detachStress(addr string, seed, rounds int) error {
 	}
 	return nil
 }
+
+// batchHandler is stubHandler as a Batcher that counts its answers the
+// way the edge does: in the loop's scratch, settled at EndBatch (at once
+// without a scratch). Each answer takes a while, so that a batch's
+// answers sent before EndBatch would reach the viewer unsettled.
+type batchHandler struct {
+	stubHandler
+	settled *atomic.Int64
+}
+
+func (h batchHandler) ServeFast(r *Request, dst []byte) ([]byte, []byte, bool) {
+	head, body, ok := h.stubHandler.ServeFast(r, dst)
+	if ok {
+		time.Sleep(50 * time.Microsecond)
+		if pending, in := r.Batch.(*int64); in {
+			*pending++
+		} else {
+			h.settled.Add(1)
+		}
+	}
+	return head, body, ok
+}
+
+func (h batchHandler) NewBatch() any { return new(int64) }
+
+func (h batchHandler) EndBatch(scratch any) {
+	pending := scratch.(*int64)
+	h.settled.Add(*pending)
+	*pending = 0
+}
+
+// A Batcher's work for a batch is done before any of its answers leaves
+// the loop: at the batch's end, and earlier when answers go out before it
+// (past flushSize, or with the connection handed back at Connection:
+// close). The viewer checks, after each answer it reads, that the answers
+// read so far were all settled.
+func TestPoller_batchEndsBeforeItsAnswersLeave(t *testing.T) {
+	settled := new(atomic.Int64)
+	s, addr, _ := startServer(t, func(s *Server) { s.Handler = batchHandler{settled: settled} })
+	for _, tc := range []struct {
+		name string
+		reqs string
+		n    int
+	}{
+		{"past flushSize", strings.Repeat(get("/fast/1024"), 100), 100},
+		{"Connection: close", strings.Repeat(get("/fast/10"), 5) + "GET /fast/10 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, br := parkedConn(t, s, addr)
+			base := settled.Load()
+			io.WriteString(c, tc.reqs)
+			for i := 1; i <= tc.n; i++ {
+				readResponse(t, br)
+				if got := settled.Load() - base; got < int64(i) {
+					t.Fatalf("answer %d read with %d answers settled", i, got)
+				}
+			}
+			c.Close()
+			waitParked(t, s, 0)
+		})
+	}
+}

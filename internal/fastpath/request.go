@@ -30,6 +30,9 @@ type Request struct {
 	// HTTP2 is set on a request read from an HTTP/2 stream (h2.go): the
 	// answer is the same but for the protocol's own words (Via: 2.0).
 	HTTP2 bool
+	// Batch is the scratch of the epoll loop answering the request, when
+	// Handler is a Batcher (nil elsewhere).
+	Batch any
 
 	hdr []field // every header line except Host, in order
 }

@@ -29,6 +29,20 @@ type Handler interface {
 	ServeFast(r *Request, dst []byte) (head, body []byte, ok bool)
 }
 
+// A Batcher is a Handler that does part of its work, its counting say,
+// once per batch of requests the epoll loop answers instead of once per
+// request. Each loop answers its requests with Request.Batch set to the
+// loop's own scratch (from NewBatch), and calls EndBatch with it after
+// it answered a batch and before it sends the answers (and earlier when
+// some answers leave before the batch's end): a viewer never reads an
+// answer whose work is still to be done. Requests answered elsewhere
+// (TLS, HTTP/2, a connection's goroutine) have a nil Batch.
+type Batcher interface {
+	Handler
+	NewBatch() any
+	EndBatch(scratch any)
+}
+
 // Server serves HTTP/1.1 connections (plain, or TLS: TLSConfig) with Handler while it answers
 // every request on them, and hands a connection to Fallback (with the
 // bytes it has read) at the first request Handler declines or cannot
@@ -127,7 +141,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.conns = map[*conn]struct{}{}
 	s.handoff = &handoffListener{addr: ln.Addr(), conns: make(chan net.Conn), done: make(chan struct{})}
 	if s.TLSConfig == nil {
-		s.pollers = newPollers(runtime.GOMAXPROCS(0), s.IdleTimeout)
+		s.pollers = newPollers(runtime.GOMAXPROCS(0), s.IdleTimeout, s.Handler)
 		s.counted = s.pollers
 	}
 	pollers := s.pollers // Shutdown clears the field

@@ -61,17 +61,21 @@ func New() *Metrics {
 	return m
 }
 
-// CountEdgeRequest counts one edge response by its result.
-func (m *Metrics) CountEdgeRequest(result string) {
+// CountEdgeRequests counts n edge responses with one result (the edge's
+// epoll loop counts a batch of hits at once).
+func (m *Metrics) CountEdgeRequests(result string, n int) {
+	if n <= 0 {
+		return
+	}
 	if result == "Hit" {
-		m.edgeHits.Inc()
+		m.edgeHits.Add(float64(n))
 		return
 	}
 	if c, ok := m.edgeResults[result]; ok {
-		c.Inc()
+		c.Add(float64(n))
 		return
 	}
-	m.EdgeRequests.WithLabelValues(result).Inc()
+	m.EdgeRequests.WithLabelValues(result).Add(float64(n))
 }
 
 // Handler serves the registry in the Prometheus text format.

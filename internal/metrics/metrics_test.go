@@ -7,18 +7,22 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
-// CountEdgeRequest counts each result under its own label, hits (which
-// skip the map of usual results) and results outside that map alike.
-func TestCountEdgeRequest(t *testing.T) {
+// CountEdgeRequests counts each result under its own label, hits (which
+// skip the map of usual results) and results outside that map alike, one
+// or several at a time.
+func TestCountEdgeRequests(t *testing.T) {
 	m := New()
-	for _, r := range []string{"Hit", "Hit", "Hit", "Miss", "RefreshHit", "FunctionExecutionError"} {
-		m.CountEdgeRequest(r)
+	for _, c := range []struct {
+		result string
+		n      int
+	}{{"Hit", 1}, {"Hit", 2}, {"Hit", 0}, {"Miss", 1}, {"RefreshHit", 1}, {"FunctionExecutionError", 1}, {"FunctionExecutionError", 4}, {"Redirect", -1}} {
+		m.CountEdgeRequests(c.result, c.n)
 	}
 	want := `
 # HELP openfront_edge_requests_total Edge responses by result (Hit, Miss, RefreshHit, Error, ...).
 # TYPE openfront_edge_requests_total counter
 openfront_edge_requests_total{result="Error"} 0
-openfront_edge_requests_total{result="FunctionExecutionError"} 1
+openfront_edge_requests_total{result="FunctionExecutionError"} 5
 openfront_edge_requests_total{result="Hit"} 3
 openfront_edge_requests_total{result="Miss"} 1
 openfront_edge_requests_total{result="Redirect"} 0

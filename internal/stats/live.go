@@ -95,15 +95,15 @@ func originErrorIndex(err error) int {
 // copy Live hands out is the same shape.
 type live = Live
 
-func (l *live) record(result string, status int, up, down int64) {
-	l.Results[resultIndex(result)]++
+func (l *live) record(result string, status int, n, up, down int64) {
+	l.Results[resultIndex(result)] += n
 	class := status / 100
 	if class < 1 || class > 5 {
 		class = 0
 	}
-	l.StatusClasses[class]++
+	l.StatusClasses[class] += n
 	if i := statusCodeIndex(status); i >= 0 {
-		l.StatusCodes[i]++
+		l.StatusCodes[i] += n
 	}
 	if down > 0 {
 		l.BytesDownloaded += down

@@ -105,23 +105,33 @@ func New(retention time.Duration) *Recorder {
 // Record counts one response of a distribution at a time, with its
 // result type (x-edge-result-type: Hit, Miss, Error, ...).
 func (r *Recorder) Record(distID string, at time.Time, result string, status int, bytesUploaded, bytesDownloaded int64) {
+	r.RecordN(distID, at, result, status, 1, bytesUploaded, bytesDownloaded)
+}
+
+// RecordN counts n responses of a distribution at a time that share their
+// result type and status, with their bytes summed: a batch of hits
+// counted at once (the edge's epoll loop counts a batch so).
+func (r *Recorder) RecordN(distID string, at time.Time, result string, status int, n, bytesUploaded, bytesDownloaded int64) {
+	if n <= 0 {
+		return
+	}
 	s := r.series(distID)
 	minute := floorDiv(at.Unix(), 60)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.live.record(result, status, bytesUploaded, bytesDownloaded)
+	s.live.record(result, status, n, bytesUploaded, bytesDownloaded)
 	b := s.bucket(minute, r.retention)
 	if b == nil {
 		return // older than the retention
 	}
-	b.c.Requests++
+	b.c.Requests += n
 	b.c.BytesUploaded += max(bytesUploaded, 0)
 	b.c.BytesDownloaded += max(bytesDownloaded, 0)
 	switch {
 	case status >= 400 && status < 500:
-		b.c.Status4xx++
+		b.c.Status4xx += n
 	case status >= 500 && status < 600:
-		b.c.Status5xx++
+		b.c.Status5xx += n
 	}
 }
 

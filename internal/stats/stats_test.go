@@ -46,3 +46,42 @@ func TestAggregate_periods(t *testing.T) {
 		t.Errorf("datapoint = %+v", d)
 	}
 }
+
+// RecordN counts as n calls of Record with the bytes split among them
+// would, in the minute buckets and the running totals; n of 0 or less
+// counts nothing.
+func TestRecorder_RecordN(t *testing.T) {
+	t0 := time.Date(2024, 5, 1, 12, 0, 30, 0, time.UTC)
+	cases := []struct {
+		status   int
+		n, bytes int64
+	}{
+		{200, 3, 3072},
+		{304, 1, 0},
+		{404, 2, 40},
+		{503, 4, 0},
+		{200, 0, 99},
+		{200, -1, 99},
+	}
+	one, many := New(0), New(0)
+	for _, c := range cases {
+		many.RecordN("D", t0, "Hit", c.status, c.n, 7*c.n, c.bytes)
+		for i := range c.n {
+			down := int64(0)
+			if i == 0 {
+				down = c.bytes
+			}
+			one.Record("D", t0, "Hit", c.status, 7, down)
+		}
+	}
+	if got, want := many.Minutes("D", t0.Add(-time.Hour), t0.Add(time.Hour)), one.Minutes("D", t0.Add(-time.Hour), t0.Add(time.Hour)); len(got) != 1 || got[0] != want[0] {
+		t.Errorf("minutes: RecordN %+v, Record %+v", got, want)
+	}
+	if got, want := many.Live()["D"], one.Live()["D"]; got.Results != want.Results || got.StatusClasses != want.StatusClasses ||
+		got.StatusCodes != want.StatusCodes || got.BytesDownloaded != want.BytesDownloaded || got.BytesUploaded != want.BytesUploaded {
+		t.Errorf("running totals: RecordN %+v, Record %+v", got, want)
+	}
+	if got := many.Live()["D"].Results[0]; got != 10 {
+		t.Errorf("hits = %d, want 10", got)
+	}
+}
