@@ -71,7 +71,7 @@ func newExchange(s *Server, w http.ResponseWriter, r *http.Request) *exchange {
 		return x
 	}
 	x := &exchange{s: s, w: w, r: r, start: now, now: now}
-	id := appendRequestID(x.reqIDBytes[:0]) // never written again: reqID may alias it
+	id := appendRequestID(x.reqIDBytes[:0], nil) // never written again: reqID may alias it
 	x.reqID = unsafe.String(unsafe.SliceData(id), len(id))
 	return x
 }
@@ -107,7 +107,7 @@ const requestIDLen = 56
 // non-cryptographic source is enough.
 func newRequestID() string {
 	var b [requestIDLen]byte
-	return string(appendRequestID(b[:0])) // one allocation
+	return string(appendRequestID(b[:0], nil)) // one allocation
 }
 
 // run executes the phases in the order CloudFront applies them (doc.go

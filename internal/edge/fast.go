@@ -112,7 +112,8 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	if !dated {
 		dst = appendField(dst, "Date", fastpath.Date()) // the real time, as net/http
 	}
-	dst = s.appendHitStamp(dst, now.Sub(m.StoredAt.Time()), r.HTTP2)
+	loop, _ := r.Batch.(*loopScratch) // nil off the epoll loop
+	dst = s.appendHitStamp(dst, now.Sub(m.StoredAt.Time()), r.HTTP2, loop.idSource())
 	if rhp != nil {
 		dst = rhp.AppendFields(dst, rhpPresent, rhpCORS, rhpOrigin)
 	}
@@ -131,19 +132,28 @@ func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, 
 	} else {
 		body = e.Body
 	}
-	s.countHit(r, dist.ID, now, m.Status, sent)
+	s.countHit(loop, dist.ID, now, m.Status, sent)
 	return dst, body, true
 }
 
-// hitTally is an epoll loop's scratch (fastpath.Batcher): the hits it
+// loopScratch is an epoll loop's scratch (fastpath.Batcher): the hits it
 // answered in the batch it is serving, counted when the batch ends
-// (before its answers are sent) instead of one by one. A batch is mostly
-// hits of one distribution in one minute, so the tally keeps one run of
-// alike hits for the stats and records it when a hit differs or the
-// batch ends.
-type hitTally struct {
+// (before its answers are sent) instead of one by one, and the source of
+// its X-Amz-Cf-Id values. A batch is mostly hits of one distribution in
+// one minute, so the tally keeps one run of alike hits for the stats and
+// records it when a hit differs or the batch ends.
+type loopScratch struct {
 	hits uint64 // every distribution's: /metrics and the memory tier's count
 	run  hitRun
+	ids  idSource
+}
+
+// idSource returns the loop's id source (nil off the epoll loop).
+func (l *loopScratch) idSource() *idSource {
+	if l == nil {
+		return nil
+	}
+	return &l.ids
 }
 
 // hitRun is hits of one distribution, minute and status.
@@ -155,12 +165,12 @@ type hitRun struct {
 	n, bytes int64
 }
 
-// NewBatch makes an epoll loop's hitTally (fastpath.Batcher).
-func (s *Server) NewBatch() any { return new(hitTally) }
+// NewBatch makes an epoll loop's scratch (fastpath.Batcher).
+func (s *Server) NewBatch() any { return &loopScratch{ids: newIDSource()} }
 
 // EndBatch counts the hits of a loop's batch (fastpath.Batcher).
 func (s *Server) EndBatch(scratch any) {
-	t := scratch.(*hitTally)
+	t := scratch.(*loopScratch)
 	s.recordRun(&t.run)
 	if t.hits == 0 {
 		return
@@ -173,10 +183,9 @@ func (s *Server) EndBatch(scratch any) {
 }
 
 // countHit counts a hit ServeFast answered: in the loop's tally when an
-// epoll loop answers it, else at once.
-func (s *Server) countHit(r *fastpath.Request, distID string, now time.Time, status int, sent int64) {
-	t, ok := r.Batch.(*hitTally)
-	if !ok {
+// epoll loop answers it (t), else at once.
+func (s *Server) countHit(t *loopScratch, distID string, now time.Time, status int, sent int64) {
+	if t == nil {
 		s.opts.Cache.CountMemoryHits(1)
 		if s.opts.Count != nil {
 			s.opts.Count("Hit", 1)
@@ -275,22 +284,28 @@ func appendField(dst []byte, name, value string) []byte {
 }
 
 // appendRequestID appends a new X-Amz-Cf-Id: 56 characters of URL-safe
-// base64, the form of CloudFront's (40 random bytes encoded: 53 full
-// characters, one carrying the last 2 bits, "=="). It identifies, it does
-// not protect: a fast non-cryptographic source is enough. Two words come
-// from math/rand/v2 (128 random bits: ids do not repeat in practice) and
-// three more are mixed from them (wyhash's multiply-fold, each word a
-// different increment of the first), which costs a third of a call to
-// the runtime's generator. Each word gives ten characters from its low 60
-// bits, two at a time through idPairs and eight per store; the five
-// words' top 4 bits give the last 20. This takes about a third of the time
-// of base64.URLEncoding.AppendEncode over a 40-byte array of random words
+// base64, the form of CloudFront's (40 bytes encoded: 53 full characters,
+// one carrying the last 2 bits, "=="). It identifies, it does not
+// protect: ids must not repeat, they need not be unpredictable. Two words
+// come from ids (an epoll loop's idSource) or, with none, from
+// math/rand/v2 (128 random bits: ids do not repeat in practice); three
+// more are mixed from them (wyhash's multiply-fold, each word a different
+// increment of the first), which costs a third of a call to the runtime's
+// generator. Each word gives ten characters from its low 60 bits, two at
+// a time through idPairs and eight per store; the five words' top 4 bits
+// give the last 20. This takes about a third of the time of
+// base64.URLEncoding.AppendEncode over a 40-byte array of random words
 // (BenchmarkAppendRequestID against BenchmarkAppendRequestIDBase64).
-func appendRequestID(dst []byte) []byte {
+func appendRequestID(dst []byte, ids *idSource) []byte {
 	n := len(dst)
 	dst = slices.Grow(dst, 56)[:n+56]
 	out := (*[56]byte)(dst[n:])
-	a, b := rand.Uint64(), rand.Uint64()
+	var a, b uint64
+	if ids != nil {
+		a, b = ids.next()
+	} else {
+		a, b = rand.Uint64(), rand.Uint64()
+	}
 	c := a + idInc
 	d := c + idInc
 	e := d + idInc
@@ -307,6 +322,33 @@ func appendRequestID(dst []byte) []byte {
 	out[53] = idAlphabet[(top>>18&3)<<4]
 	out[54], out[55] = '=', '='
 	return dst
+}
+
+// idSource gives an epoll loop's ids their first two words without the
+// runtime's generator (a per-thread state, and a refill every 32 words):
+// a counter through two bijections keyed at random when the loop starts
+// (splitmix64's finalizer of the counter plus a key). A bijection of a
+// counter never repeats, so the loop's ids are all different by
+// construction; two loops' (or two processes') differ by their random
+// keys, as random ids do. Anyone who sees a few ids could predict the
+// next ones, which is harmless for an id that only identifies.
+type idSource struct{ key0, key1, n uint64 }
+
+func newIDSource() idSource {
+	k0, k1 := rand.Uint64(), rand.Uint64()
+	return idSource{key0: k0, key1: k1}
+}
+
+func (g *idSource) next() (a, b uint64) {
+	g.n++
+	return splitmix(g.n + g.key0), splitmix(g.n + g.key1)
+}
+
+// splitmix is splitmix64's finalizer, a bijection of 64-bit words.
+func splitmix(x uint64) uint64 {
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // putIDWord writes the ten characters of w's low 60 bits.

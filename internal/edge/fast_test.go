@@ -430,39 +430,68 @@ func testServeFastSigned(t *testing.T, overTLS bool) {
 	}
 }
 
-// TestAppendRequestID checks the X-Amz-Cf-Id form: what base64url of 40
-// random bytes looks like (53 characters of the alphabet, one of A, Q, g,
-// w carrying the last two bits, "=="), every character used about evenly
-// (the bits are all random, none lost), no two ids alike.
+// TestAppendRequestID checks the X-Amz-Cf-Id form, from math/rand/v2's
+// words and from an epoll loop's idSource: what base64url of 40 random
+// bytes looks like (53 characters of the alphabet, one of A, Q, g, w
+// carrying the last two bits, "=="), every character used about evenly
+// (the bits look all random, none lost), no two ids alike. A source whose
+// two keys are equal (its two words then alike) still never repeats.
 func TestAppendRequestID(t *testing.T) {
-	form := regexp.MustCompile(`^[A-Za-z0-9_-]{53}[AQgw]==$`)
-	seen := map[string]bool{}
-	var counts [256]int
-	const n = 20000
-	for range n {
-		id := string(appendRequestID([]byte("x")))[1:]
-		if !form.MatchString(id) {
-			t.Fatalf("id %q is not 40 bytes of base64url", id)
-		}
-		if seen[id] {
-			t.Fatalf("id %q twice", id)
-		}
-		seen[id] = true
-		raw, err := base64.URLEncoding.DecodeString(id)
-		if err != nil || len(raw) != 40 {
-			t.Fatalf("id %q decodes to %d bytes, %v", id, len(raw), err)
-		}
-		for i := range 53 {
-			counts[id[i]]++
-		}
+	same := idSource{key0: 7, key1: 7}
+	for _, tc := range []struct {
+		name string
+		ids  *idSource
+	}{
+		{"math/rand/v2", nil},
+		{"loop source", &idSource{key0: 0x0123456789abcdef, key1: 0xfedcba9876543210}},
+		{"new loop source", func() *idSource { s := newIDSource(); return &s }()},
+		{"loop source with equal keys", &same},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			form := regexp.MustCompile(`^[A-Za-z0-9_-]{53}[AQgw]==$`)
+			seen := map[string]bool{}
+			var counts [256]int
+			const n = 20000
+			for range n {
+				id := string(appendRequestID([]byte("x"), tc.ids))[1:]
+				if !form.MatchString(id) {
+					t.Fatalf("id %q is not 40 bytes of base64url", id)
+				}
+				if seen[id] {
+					t.Fatalf("id %q twice", id)
+				}
+				seen[id] = true
+				raw, err := base64.URLEncoding.DecodeString(id)
+				if err != nil || len(raw) != 40 {
+					t.Fatalf("id %q decodes to %d bytes, %v", id, len(raw), err)
+				}
+				for i := range 53 {
+					counts[id[i]]++
+				}
+			}
+			// 64 symbols over n*53 positions: each expected n*53/64 ≈
+			// 16,562; a symbol that a bug starves (or favours) is far
+			// outside ±10%.
+			want := n * 53 / 64
+			for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" {
+				if got := counts[c]; got < want*9/10 || got > want*11/10 {
+					t.Errorf("symbol %q used %d times, want about %d", c, got, want)
+				}
+			}
+		})
 	}
-	// 64 symbols over n*53 positions: each expected n*53/64 ≈ 16,562;
-	// a symbol that a bug starves (or favours) is far outside ±10%.
-	want := n * 53 / 64
-	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" {
-		if got := counts[c]; got < want*9/10 || got > want*11/10 {
-			t.Errorf("symbol %q used %d times, want about %d", c, got, want)
-		}
+}
+
+// Two loops' sources (keys drawn at random) give different ids, and a
+// source's first id differs from its second.
+func TestIDSource_loopsDiffer(t *testing.T) {
+	a, b := newIDSource(), newIDSource()
+	ida := string(appendRequestID(nil, &a))
+	if idb := string(appendRequestID(nil, &b)); ida == idb {
+		t.Errorf("two loops' first ids alike: %q", ida)
+	}
+	if next := string(appendRequestID(nil, &a)); next == ida {
+		t.Errorf("a loop's first two ids alike: %q", ida)
 	}
 }
 
@@ -587,7 +616,17 @@ func TestServeFast_countsHitsPerObject(t *testing.T) {
 func BenchmarkAppendRequestID(b *testing.B) {
 	buf := make([]byte, 0, 64)
 	for b.Loop() {
-		buf = appendRequestID(buf[:0])
+		buf = appendRequestID(buf[:0], nil)
+	}
+}
+
+// BenchmarkAppendRequestIDLoop is BenchmarkAppendRequestID from an epoll
+// loop's idSource.
+func BenchmarkAppendRequestIDLoop(b *testing.B) {
+	buf := make([]byte, 0, 64)
+	ids := newIDSource()
+	for b.Loop() {
+		buf = appendRequestID(buf[:0], &ids)
 	}
 }
 

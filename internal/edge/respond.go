@@ -23,12 +23,13 @@ var (
 
 // appendHitStamp is stampHeaders for ServeFast's fresh hits, appended to
 // a response head: Age, X-Amz-Cf-Id, then the fixed Via (1.1, or 2.0 for
-// HTTP/2), X-Amz-Cf-Pop and X-Cache: Hit (s.hitStamp).
-func (s *Server) appendHitStamp(dst []byte, age time.Duration, http2 bool) []byte {
+// HTTP/2), X-Amz-Cf-Pop and X-Cache: Hit (s.hitStamp). ids is the epoll
+// loop's id source (nil elsewhere: appendRequestID).
+func (s *Server) appendHitStamp(dst []byte, age time.Duration, http2 bool, ids *idSource) []byte {
 	dst = append(dst, "Age: "...)
 	dst = strconv.AppendInt(dst, int64(age/time.Second), 10)
 	dst = append(dst, "\r\nX-Amz-Cf-Id: "...)
-	dst = appendRequestID(dst)
+	dst = appendRequestID(dst, ids)
 	dst = append(dst, "\r\n"...)
 	if http2 {
 		return append(dst, s.hitStamp2...)
