@@ -112,7 +112,12 @@
 // lost and no thread blocks in epoll_wait). For each ready connection the
 // loop reads once, answers the fast hits in place with the same parser
 // and Handler, and writes once without blocking; the next read waits for
-// epoll to report data. Its system calls never block, so they are raw
+// epoll to report data. It does so for a batch (the connections one
+// epoll_wait reported) in three passes, every read, then every answer,
+// then every write, so that each code path runs back to back; a Handler
+// that is a Batcher does its per-request bookkeeping (the edge's
+// counting) once per batch, between the answers and the writes. Its
+// system calls never block, so they are raw
 // ones (no scheduler bookkeeping, and the runtime's monitor never hands
 // the loop's P to another thread), and it passes through the scheduler
 // at least every 100 microseconds of serving (a goroutine that never

@@ -11,7 +11,8 @@
 // wiring).
 //
 // Recording is one map read and one short per-distribution lock: cheap
-// enough for the hit path.
+// enough for the hit path, which records its hits once per batch of the
+// epoll loop (RecordN) rather than one by one.
 package stats
 
 import (
