@@ -78,12 +78,12 @@ func newBenchEdge(b testing.TB, o *benchOrigin) *edge.Server {
 	return newBenchEdgeWith(b, o, nil, nil)
 }
 
-// newBenchEdgeWith is newBenchEdge with edit applied to the config before
-// it compiles, and prepare to the compiled distribution before it is live.
-func newBenchEdgeWith(b testing.TB, o *benchOrigin, edit func(model.Tree), prepare func(*snapshot.Distribution)) *edge.Server {
-	b.Helper()
+// benchConfig is the benchmarks' distribution config: o as the origin,
+// legacy ForwardedValues with the query string in the key, TTLs from the
+// origin.
+func benchConfig(o *benchOrigin) model.Tree {
 	_, port, _ := net.SplitHostPort(o.Listener.Addr().String())
-	cfg := model.Tree{
+	return model.Tree{
 		"CallerReference": "bench", "Comment": "", "Enabled": "true",
 		"Origins": model.Wrapper([]model.Tree{{
 			"Id": "o1", "DomainName": "127.0.0.1",
@@ -94,6 +94,13 @@ func newBenchEdgeWith(b testing.TB, o *benchOrigin, edit func(model.Tree), prepa
 			"ForwardedValues": model.Tree{"QueryString": "true", "Cookies": model.Tree{"Forward": "none"}},
 		},
 	}
+}
+
+// newBenchEdgeWith is newBenchEdge with edit applied to the config before
+// it compiles, and prepare to the compiled distribution before it is live.
+func newBenchEdgeWith(b testing.TB, o *benchOrigin, edit func(model.Tree), prepare func(*snapshot.Distribution)) *edge.Server {
+	b.Helper()
+	cfg := benchConfig(o)
 	if edit != nil {
 		edit(cfg)
 	}

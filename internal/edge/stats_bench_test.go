@@ -2,7 +2,6 @@ package edge_test
 
 import (
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -35,21 +34,9 @@ type countedEdge struct {
 
 func newCountedEdge(tb testing.TB, o *benchOrigin, hosts ...string) *countedEdge {
 	tb.Helper()
-	_, port, _ := net.SplitHostPort(o.Listener.Addr().String())
 	var recs []*model.DistributionRecord
 	for i, host := range hosts {
-		cfg := model.Tree{
-			"CallerReference": "bench", "Comment": "", "Enabled": "true",
-			"Origins": model.Wrapper([]model.Tree{{
-				"Id": "o1", "DomainName": "127.0.0.1",
-				"CustomOriginConfig": model.Tree{"HTTPPort": port, "HTTPSPort": "443", "OriginProtocolPolicy": "http-only"},
-			}}),
-			"DefaultCacheBehavior": model.Tree{
-				"TargetOriginId": "o1", "ViewerProtocolPolicy": "allow-all", "MinTTL": "0",
-				"ForwardedValues": model.Tree{"QueryString": "true", "Cookies": model.Tree{"Forward": "none"}},
-			},
-		}
-		recs = append(recs, &model.DistributionRecord{ID: "E" + string(rune('0'+i)), DomainName: host, Config: cfg})
+		recs = append(recs, &model.DistributionRecord{ID: "E" + string(rune('0'+i)), DomainName: host, Config: benchConfig(o)})
 	}
 	mem, err := memory.New(1 << 30)
 	if err != nil {
