@@ -329,9 +329,10 @@ func appendRequestID(dst []byte, ids *idSource) []byte {
 // a counter through two bijections keyed at random when the loop starts
 // (splitmix64's finalizer of the counter plus a key). A bijection of a
 // counter never repeats, so the loop's ids are all different by
-// construction; two loops' (or two processes') differ by their random
-// keys, as random ids do. Anyone who sees a few ids could predict the
-// next ones, which is harmless for an id that only identifies.
+// construction; two loops' (or two processes') sequences could meet only
+// if their keys differed by the same amount for both words, one chance
+// in 2^64. Anyone who sees a few ids could predict the next ones, which
+// is harmless for an id that only identifies.
 type idSource struct{ key0, key1, n uint64 }
 
 func newIDSource() idSource {
