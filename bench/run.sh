@@ -299,7 +299,7 @@ def row(name, f, fmt, test):
     return v
 h1 = row("1 KiB hit, req/s", rps, "%.0f", "hit1k")
 p1 = row("1 KiB hit, p99 ms", p99, "%.2f", "hit1k")
-row("1 KiB hit, server CPU us/req", cpu, "%.1f", "hit1k")
+c1 = row("1 KiB hit, server CPU us/req", cpu, "%.1f", "hit1k")
 m1 = row("1 MiB hit, MB/s", mbs, "%.0f", "hit1m")
 row("1 MiB hit, p99 ms", p99, "%.1f", "hit1m")
 row("1,000-key 10 KiB mix, req/s", rps, "%.0f", "mix")
@@ -321,6 +321,8 @@ targets = [
     ("1 KiB hit req/s >= 1.3x nginx", "%.2fx" % (h1["openfront"] / h1["nginx"]), h1["openfront"] >= 1.3 * h1["nginx"]),
     ("1 KiB hit req/s >= 1.1x Varnish", "%.2fx" % (h1["openfront"] / h1["varnish"]), h1["openfront"] >= 1.1 * h1["varnish"]),
     ("1 KiB hit p99 <= nginx's", "%.2f ms vs %.2f ms" % (p1["openfront"], p1["nginx"]), p1["openfront"] <= p1["nginx"]),
+    ("1 KiB hit server CPU per request <= 0.5x nginx's (issue 13)", "%.2f us vs %.2f us = %.3fx" % (c1["openfront"], c1["nginx"],
+        c1["openfront"] / c1["nginx"]), c1["openfront"] <= 0.5 * c1["nginx"]),
     ("1 MiB hit MB/s >= nginx", "%.2fx" % (m1["openfront"] / m1["nginx"]), m1["openfront"] >= m1["nginx"]),
     ("collapsing = 1 origin fetch", str(collapse.get("openfront")), collapse.get("openfront") == 1),
     ("RSS at %d cached %d B objects <= 2x their bytes (%.0f MiB)" % (nobj, osize, 2 * obj_bytes / 2**20),
