@@ -172,24 +172,25 @@ func (s *Server) NewBatch() any { return &loopScratch{ids: newIDSource()} }
 func (s *Server) EndBatch(scratch any) {
 	t := scratch.(*loopScratch)
 	s.recordRun(&t.run)
-	if t.hits == 0 {
-		return
+	if t.hits > 0 {
+		s.countHits(t.hits)
+		t.hits = 0
 	}
-	s.opts.Cache.CountMemoryHits(t.hits)
+}
+
+// countHits counts n hits in /metrics and in the memory tier's total.
+func (s *Server) countHits(n uint64) {
+	s.opts.Cache.CountMemoryHits(n)
 	if s.opts.Count != nil {
-		s.opts.Count("Hit", int(t.hits))
+		s.opts.Count("Hit", int(n))
 	}
-	t.hits = 0
 }
 
 // countHit counts a hit ServeFast answered: in the loop's tally when an
 // epoll loop answers it (t), else at once.
 func (s *Server) countHit(t *loopScratch, distID string, now time.Time, status int, sent int64) {
 	if t == nil {
-		s.opts.Cache.CountMemoryHits(1)
-		if s.opts.Count != nil {
-			s.opts.Count("Hit", 1)
-		}
+		s.countHits(1)
 		if s.opts.Stats != nil {
 			s.opts.Stats.Record(distID, now, "Hit", status, 0, sent)
 		}
