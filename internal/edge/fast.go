@@ -159,8 +159,7 @@ func (l *loopScratch) idSource() *idSource {
 // hitRun is hits of one distribution, minute and status.
 type hitRun struct {
 	distID   string
-	at       time.Time // the first hit's
-	minute   int64
+	at       time.Time // the first hit's (its minute is the run's)
 	status   int
 	n, bytes int64
 }
@@ -197,12 +196,12 @@ func (s *Server) countHit(t *loopScratch, distID string, now time.Time, status i
 		return
 	}
 	t.hits++
-	run, minute := &t.run, now.Unix()/60
-	if run.n > 0 && (run.distID != distID || run.minute != minute || run.status != status) {
+	run := &t.run
+	if run.n > 0 && (run.distID != distID || run.at.Unix()/60 != now.Unix()/60 || run.status != status) {
 		s.recordRun(run)
 	}
 	if run.n == 0 {
-		run.distID, run.at, run.minute, run.status = distID, now, minute, status
+		run.distID, run.at, run.status = distID, now, status
 	}
 	run.n++
 	run.bytes += sent
