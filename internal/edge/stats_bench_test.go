@@ -189,4 +189,21 @@ func TestServeFast_countsABatchAtItsEnd(t *testing.T) {
 	if got := metricHits() - m0; got != 7 {
 		t.Errorf("/metrics: %v hits, want 7", got)
 	}
+
+	// A batch whose hits fall in two minutes records a run for each: the
+	// later hit lands in the later minute's bucket.
+	now := time.Now()
+	later := now.Add(2 * time.Minute)
+	for _, at := range []time.Time{now, later} {
+		r := &fastpath.Request{Method: "GET", Path: "/a", RawQuery: "size=1024", Host: benchHost, RemoteAddr: "127.0.0.1:40000",
+			Received: at, Batch: batch}
+		if _, _, ok := e.ServeFast(r, buf[:0]); !ok {
+			t.Fatalf("hit at %v: declined", at)
+		}
+	}
+	e.EndBatch(batch)
+	ms := e.stats.Minutes("E0", later.Truncate(time.Minute), later.Add(time.Minute))
+	if len(ms) != 1 || ms[0].Requests != 1 {
+		t.Errorf("the later minute's bucket holds %+v, want one request", ms)
+	}
 }
