@@ -279,6 +279,81 @@ func TestCaching_ageAfterRevalidation(t *testing.T) {
 	}
 }
 
+// TestCaching_revalidationFiltersLikeAFill: a 304's header is merged into
+// the stored one only after the filter a fill's header goes through, so a
+// revalidation brings back no Set-Cookie the behaviour does not forward, no
+// X-Edge-* field and no Vary value CloudFront does not vary on (with
+// MinTTL > 0 the "*" goes too, as on a fill; with MinTTL 0 it stays, and
+// the refreshed copy is not kept).
+func TestCaching_revalidationFiltersLikeAFill(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		minTTL   int
+		wantVary string // on the revalidated response
+		kept     bool   // the refreshed copy is kept (later requests hit it)
+	}{
+		{"MinTTL 0", 0, "Accept-Encoding, *", false},
+		{"MinTTL 30", 30, "Accept-Encoding", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("ETag", `"v1"`)
+				w.Header().Set("Cache-Control", "max-age=60")
+				if r.Header.Get("If-None-Match") == `"v1"` {
+					w.Header().Set("Vary", "X-Foo, Accept-Encoding, *")
+					w.Header().Set("Set-Cookie", "session=from-304")
+					w.Header().Set("X-Edge-Origin-Shield", "spoofed")
+					w.WriteHeader(http.StatusNotModified)
+					return
+				}
+				io.WriteString(w, "payload")
+			})
+			f := newFastFronts(t, distConfig(o, withMinTTL(tc.minTTL)))
+			raw := "GET /r HTTP/1.1\r\nHost: " + testHost + "\r\n\r\n"
+			roundTrip(t, f.slow, raw)
+			f.settle(t)
+			f.te.advance(61 * time.Second)
+			check := func(what string, resp *http.Response, wantVary string) {
+				t.Helper()
+				if c := resp.Header.Values("Set-Cookie"); len(c) != 0 {
+					t.Errorf("%s: Set-Cookie %q, want none (the behaviour forwards no cookies)", what, c)
+				}
+				if v := resp.Header.Get("X-Edge-Origin-Shield"); v != "" {
+					t.Errorf("%s: X-Edge-Origin-Shield %q passed on", what, v)
+				}
+				if v := strings.Join(resp.Header.Values("Vary"), ", "); v != wantVary {
+					t.Errorf("%s: Vary %q, want %q", what, v, wantVary)
+				}
+			}
+			resp := roundTrip(t, f.slow, raw)
+			f.settle(t)
+			if x := resp.Header.Get("X-Cache"); x != "RefreshHit from cloudfront" {
+				t.Fatalf("revalidated: X-Cache %q, want RefreshHit", x)
+			}
+			check("the revalidated response", resp, tc.wantVary)
+			if !tc.kept {
+				// Vary: * with MinTTL 0: the copy is dropped, and the next
+				// request goes to the origin unconditionally.
+				resp := roundTrip(t, f.slow, raw)
+				if x := resp.Header.Get("X-Cache"); x != "Miss from cloudfront" {
+					t.Errorf("after the revalidation: X-Cache %q, want Miss", x)
+				}
+				if h := o.lastHeader(); h.Get("If-None-Match") != "" {
+					t.Errorf("after the revalidation the origin was asked conditionally: %v", h)
+				}
+				return
+			}
+			for _, addr := range []string{f.slow, f.fast} {
+				resp := roundTrip(t, addr, raw)
+				if x := resp.Header.Get("X-Cache"); x != "Hit from cloudfront" {
+					t.Errorf("%s after the revalidation: X-Cache %q, want Hit", addr, x)
+				}
+				check(addr+" after the revalidation", resp, tc.wantVary)
+			}
+		})
+	}
+}
+
 // deadOrigin is a TCP listener that counts connections and closes each at
 // once: an origin that is down (the edge answers 502).
 type deadOrigin struct {

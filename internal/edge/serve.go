@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -342,7 +341,7 @@ func (of *originFill) fetch(ctx context.Context) (*cache.FetchResult, error) {
 	of.headerKept = out.Header != nil // (fetch gives it back when no client keeps it)
 	if err != nil {
 		if stale != nil || ctx.Err() != nil {
-			return nil, err // a stale copy is served instead (serveStaleOnError)
+			return nil, err // a stale copy is served instead (staleOnError)
 		}
 		if res := x.failedFetchResult(err); res != nil {
 			return res, nil // the edge's 502/504, cached for ErrorCachingMinTTL
@@ -373,13 +372,10 @@ func (of *originFill) fetch(ctx context.Context) (*cache.FetchResult, error) {
 func (x *exchange) refreshed(stale *cache.Entry, notModified http.Header) *cache.FetchResult {
 	h := stale.Meta.Header.Clone()
 	age, _ := httpcache.ParseAge(notModified) // the age restarts from the 304's
-	removeHopByHop(notModified)
+	x.filterOriginHeader(notModified)         // as the fill's header was
 	for name, vs := range notModified {
 		switch name {
 		case "Content-Length", "Content-Encoding", "Transfer-Encoding", "Content-Type", "Content-Range":
-			continue
-		}
-		if slices.Contains(reservedResponse, name) {
 			continue
 		}
 		h[name] = vs

@@ -155,19 +155,7 @@ func (x *exchange) upstreamResponse(resp *http.Response, res *cache.FetchResult)
 	p := x.beh.Policy
 	h := resp.Header
 	age, _ := httpcache.ParseAge(h) // before Age goes with the reserved headers
-	removeHopByHop(h)
-	for _, name := range reservedResponse {
-		delete(h, name)
-	}
-	for name := range h {
-		if strings.HasPrefix(name, "X-Edge-") {
-			delete(h, name)
-		}
-	}
-	if !p.ForwardsCookies() {
-		delete(h, "Set-Cookie")
-	}
-	filterVary(h, p.VaryAllowed, p.MinTTL == 0)
+	x.filterOriginHeader(h)
 
 	status := resp.StatusCode
 	now := x.s.now()
@@ -211,6 +199,29 @@ func (x *exchange) upstreamResponse(resp *http.Response, res *cache.FetchResult)
 		Cacheable: d.Cacheable && x.key != "",
 	}
 	return res
+}
+
+// filterOriginHeader removes from an origin's response header what the
+// edge does not store or pass on: hop-by-hop fields, the fields CloudFront
+// sets itself, X-Edge-*, Set-Cookie when the behaviour forwards no cookies,
+// and the Vary values it does not vary on. A fill's header and a 304's
+// (which refreshed merges into the stored one) go through the same filter,
+// so a revalidation cannot bring back what the fill removed.
+func (x *exchange) filterOriginHeader(h http.Header) {
+	p := x.beh.Policy
+	removeHopByHop(h)
+	for _, name := range reservedResponse {
+		delete(h, name)
+	}
+	for name := range h {
+		if strings.HasPrefix(name, "X-Edge-") {
+			delete(h, name)
+		}
+	}
+	if !p.ForwardsCookies() {
+		delete(h, "Set-Cookie")
+	}
+	filterVary(h, p.VaryAllowed, p.MinTTL == 0)
 }
 
 // filterVary keeps only the Vary values CloudFront itself varies on (AWS
