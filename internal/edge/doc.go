@@ -78,9 +78,11 @@
 // stampHeaders does). It declines everything else, which then runs the
 // phases (ServeHTTP, stream by stream on HTTP/2). Keep it allocation-free.
 //
-// Logs: each failed origin fetch (upstream.go, logOriginFailure) and each
-// refusal that is not the viewer's fault are WARN lines at the default
-// level; the access log keeps CloudFront's standard log format.
+// Logs: each failed origin fetch (upstream.go, logOriginFailure, with the
+// attempts the origin client counted), each body an origin cut short
+// (watchedBody) and each refusal that is not the viewer's fault are WARN
+// lines at the default level; the access log keeps CloudFront's standard
+// log format.
 //
 // The edge never reads the store: Apply swaps in snapshots compiled by
 // package snapshot and purges invalidated objects before the revision is

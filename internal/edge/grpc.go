@@ -43,7 +43,7 @@ func (x *exchange) grpcPassThrough() response {
 	}
 	out.Header.Set("Te", "trailers") // gRPC over HTTP/2 requires it; hop-by-hop, so set anew
 	out.GRPC = true
-	resp, err := x.fetch(x.r.Context(), &out)
+	resp, err := x.fetch(x.r.Context(), &out, nil) // gRPC's body ends with trailers: its errors are the stream's
 	if err != nil {
 		if x.r.Context().Err() != nil {
 			return response{viewerGone: true}

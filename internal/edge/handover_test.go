@@ -253,7 +253,7 @@ func TestFetch_givesTheOriginHeaderBackOnlyWhenNoClientKeepsIt(t *testing.T) {
 		var of originFill
 		var out origin.Request
 		x.originRequest(&out, of.own[:0], http.MethodGet, nil, 0)
-		if _, err := x.fetch(context.Background(), &out); err == nil {
+		if _, err := x.fetch(context.Background(), &out, nil); err == nil {
 			t.Fatalf("%s: fetched from a closed port", tc.policy)
 		}
 		if kept := out.Header != nil; kept != tc.kept {

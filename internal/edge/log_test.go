@@ -2,11 +2,15 @@ package edge
 
 import (
 	"bytes"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"openfront/internal/fastpath"
 	"openfront/internal/model"
@@ -79,6 +83,92 @@ func TestServer_logsOriginFailure(t *testing.T) {
 	}
 	if got := buf.lines("edge: request"); len(got) != 0 {
 		t.Errorf("per-request lines at the default level: %q", got)
+	}
+}
+
+// TestServer_logsOriginFailureCountsAttempts: the attempts a line names
+// are the requests made, not the configuration's: a failover status is one
+// request though the origin would be tried ConnectionAttempts times on a
+// connection failure.
+func TestServer_logsOriginFailureCountsAttempts(t *testing.T) {
+	primary := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+	secondary := newTestOrigin(t, okHandler(""))
+	te, buf := newLoggingEdge(t, distConfig(primary, func(c model.Tree) {
+		first := model.StructItems(c, "Origins")[0]
+		first["ConnectionAttempts"] = "3"
+		second := model.Clone(first)
+		second["Id"] = "o2"
+		model.Sub(second, "CustomOriginConfig")["HTTPPort"] = secondary.port()
+		c["Origins"] = model.Wrapper([]model.Tree{first, second})
+		c["OriginGroups"] = model.Wrapper([]model.Tree{{
+			"Id":               "group",
+			"FailoverCriteria": model.Tree{"StatusCodes": model.Wrapper([]string{"503"})},
+			"Members":          model.Wrapper([]model.Tree{{"OriginId": "o1"}, {"OriginId": "o2"}}),
+		}})
+		model.Sub(c, "DefaultCacheBehavior")["TargetOriginId"] = "group"
+	}), slog.LevelInfo)
+	if w := te.get(t, "/x", nil); w.Code != 200 {
+		t.Fatalf("failover: %d, want the secondary's 200", w.Code)
+	}
+	lines := buf.lines("edge: origin failed")
+	if len(lines) != 1 {
+		t.Fatalf("failover logged %d times, want once:\n%s", len(lines), buf.b.String())
+	}
+	for _, want := range []string{"origin_id=o1", "detail=OriginFailoverStatus", "attempts=1"} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("failover line lacks %q:\n%s", want, lines[0])
+		}
+	}
+}
+
+// TestServer_logsOriginFailureMidBody: an origin that stops part way
+// through a body (its Content-Length promised more) is named at the
+// default level, with the bytes it sent, as a failure before the head is.
+func TestServer_logsOriginFailureMidBody(t *testing.T) {
+	for _, tc := range []struct{ cacheControl, length string }{
+		{"max-age=60", "1000"},    // a fill the cache reads inline
+		{"max-age=60", "4194304"}, // a fill read on a goroutine of its own
+		{"no-store", "1000"},      // a response that is not stored
+	} {
+		cacheControl := tc.cacheControl
+		t.Run(cacheControl+" "+tc.length, func(t *testing.T) {
+			o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Cache-Control", cacheControl)
+				w.Header().Set("Content-Length", tc.length)
+				w.WriteHeader(http.StatusOK)
+				io.WriteString(w, "first")
+				w.(http.Flusher).Flush()
+				c, _, err := http.NewResponseController(w).Hijack()
+				if err == nil {
+					c.Close()
+				}
+			})
+			te, buf := newLoggingEdge(t, distConfig(o, nil), slog.LevelInfo)
+			srv := httptest.NewServer(te)
+			defer srv.Close()
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/cut", nil)
+			req.Host = testHost
+			if resp, err := srv.Client().Do(req); err == nil { // the edge may send no head at all
+				if b, err := io.ReadAll(resp.Body); err == nil && strconv.Itoa(len(b)) == tc.length {
+					t.Errorf("the viewer got a whole body of %d bytes", len(b))
+				}
+				resp.Body.Close()
+			}
+			var lines []string
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				if lines = buf.lines("edge: origin failed"); len(lines) > 0 {
+					break
+				}
+			}
+			if len(lines) != 1 {
+				t.Fatalf("a body cut short logged %d times, want once:\n%s", len(lines), buf.b.String())
+			}
+			for _, want := range []string{"level=WARN", "dist_id=E1TEST", "origin_id=o1", "origin=127.0.0.1:" + o.port(), "detail=Origin", "body cut after 5 bytes", "attempts=1", "path=/cut"} {
+				if !strings.Contains(lines[0], want) {
+					t.Errorf("the line lacks %q:\n%s", want, lines[0])
+				}
+			}
+		})
 	}
 }
 

@@ -254,6 +254,7 @@ type originFill struct {
 	// headerKept: the fetch's origin request header was not given back
 	// (a client may keep it, and with it own's values).
 	headerKept bool
+	watched    watchedBody // the body fetch returned, watched for a cut
 }
 
 // newOriginFill describes the fill of this exchange's key.
@@ -300,9 +301,12 @@ func (x *exchange) originFillFor(stale *cache.Entry, revalidated *atomic.Bool) *
 // may keep it (origin.Client.KeepsNoHeader), and such a client, net/http's
 // Transport, is also the only one that may call the relay after the
 // fetch (the plain-HTTP client relays on the fetch's goroutine): that
-// fill's originFill is left to the garbage collector.
+// fill's originFill is left to the garbage collector, as is one whose
+// origin body is still being read (a body the cache does not read inline
+// is read on a goroutine of its own after Fill returns, through
+// of.watched).
 func (x *exchange) reuseFill(of *originFill) {
-	if of.headerKept {
+	if of.headerKept || of.watched.inUse() { // (a body still read on its own goroutine)
 		return
 	}
 	fetch := of.req.Fetch
@@ -337,7 +341,7 @@ func (of *originFill) fetch(ctx context.Context) (*cache.FetchResult, error) {
 			out.Header[name] = vs
 		}
 	}
-	resp, err := x.fetch(ctx, &out)
+	resp, err := x.fetch(ctx, &out, &of.watched)
 	of.headerKept = out.Header != nil // (fetch gives it back when no client keeps it)
 	if err != nil {
 		if stale != nil || ctx.Err() != nil {
@@ -427,7 +431,7 @@ func (x *exchange) passThrough() response {
 	x.originRequest(&out, nil, x.r.Method, body, length)
 	x.interim = newInterimRelay(x.w, x.r)
 	out.Interim = x.interim.relayFunc()
-	resp, err := x.fetch(x.r.Context(), &out)
+	resp, err := x.fetch(x.r.Context(), &out, new(watchedBody))
 	x.interim.end()
 	if err != nil {
 		if x.r.Context().Err() != nil {

@@ -3,11 +3,13 @@ package edge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"openfront/internal/cache"
@@ -34,7 +36,7 @@ func (x *exchange) originRequest(out *origin.Request, own []string, method strin
 // AWS CloudFront Developer Guide). out.Header goes back to the origin
 // client (origin.ReleaseHeader) when no client keeps it: the callers
 // read nothing of out afterwards.
-func (x *exchange) fetch(ctx context.Context, out *origin.Request) (*http.Response, error) {
+func (x *exchange) fetch(ctx context.Context, out *origin.Request, watch *watchedBody) (*http.Response, error) {
 	var resp *http.Response
 	var err error
 	keptNowhere := true // every attempt's client wrote the header out and kept nothing
@@ -86,6 +88,9 @@ func (x *exchange) fetch(ctx context.Context, out *origin.Request) (*http.Respon
 		} else if err == nil && len(origins) > 1 && slices.Contains(failoverCodes, resp.StatusCode) {
 			x.logOriginFailure(&req, "failover status "+resp.Status, nil)
 		}
+		if err == nil && watch != nil {
+			resp.Body = watch.watch(x, &req, resp.Body)
+		}
 		last := i == len(origins)-1
 		if last || (out.Method != http.MethodGet && out.Method != http.MethodHead && out.Method != http.MethodOptions) {
 			break
@@ -102,9 +107,22 @@ func (x *exchange) fetch(ctx context.Context, out *origin.Request) (*http.Respon
 
 // logOriginFailure names a failed origin fetch at the default level:
 // distribution, origin id and host:port, reason and the attempts made
-// (ConnectionAttempts for GET and HEAD without a body, else one).
+// (the origin client counts them: ConnectionAttempts at most).
 func (x *exchange) logOriginFailure(req *origin.Request, reason string, err error) {
-	u := x.s.opts.Origin.URL(req)
+	detail, attempts := "OriginError", 1
+	var oe *origin.Error
+	if errors.As(err, &oe) {
+		detail = oe.Detail
+		attempts = max(oe.Attempts, 1)
+	}
+	if err == nil {
+		detail = "OriginFailoverStatus"
+	}
+	x.s.logOriginFailure(x.dist.ID, x.reqID, req, detail, reason, attempts)
+}
+
+func (s *Server) logOriginFailure(distID, reqID string, req *origin.Request, detail, reason string, attempts int) {
+	u := s.opts.Origin.URL(req)
 	hostport := u.Host
 	if u.Port() == "" {
 		port := "80"
@@ -113,20 +131,63 @@ func (x *exchange) logOriginFailure(req *origin.Request, reason string, err erro
 		}
 		hostport = net.JoinHostPort(u.Hostname(), port)
 	}
-	attempts := 1
-	if n := req.Origin.ConnectionAttempts; n > 1 && req.Body == nil && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
-		attempts = n
+	s.opts.Log.Warn("edge: origin failed", "dist_id", distID, "origin_id", req.Origin.ID, "origin", hostport,
+		"detail", detail, "reason", reason, "attempts", attempts, "method", req.Method, "path", req.Path, "request_id", reqID)
+}
+
+// watchedBody is an origin's response body that logs a failure part way
+// through it (the origin closed the connection or stopped sending before
+// the end) as fetch logs a failure before the head: the viewer gets a
+// truncated response, and the operator a line naming the origin. A fill
+// keeps one in its originFill, so watching allocates nothing on a miss;
+// the originFill is then reused only once the body is closed (reuseFill:
+// a large body is read by a goroutine of its own after Fill returns).
+type watchedBody struct {
+	io.ReadCloser
+	s *Server
+	// What the line names, copied: the exchange may serve another request
+	// while a fill it led still reads. The strings are the fill's and the
+	// snapshot's, which outlive the read.
+	distID, reqID string
+	origin        *model.Origin
+	method        string
+	path, query   string
+	viewerHTTPS   bool
+	read          int64
+	logged        bool
+	armed         bool        // watch was called: a body is (or was) read through w
+	closed        atomic.Bool // the body was closed: nothing reads w any more
+}
+
+// watch makes w the watcher of body, fetched by x with req, and returns w.
+func (w *watchedBody) watch(x *exchange, req *origin.Request, body io.ReadCloser) io.ReadCloser {
+	*w = watchedBody{ReadCloser: body, s: x.s, distID: x.dist.ID, reqID: x.reqID, origin: req.Origin,
+		method: req.Method, path: req.Path, query: req.RawQuery, viewerHTTPS: req.ViewerHTTPS, armed: true}
+	return w
+}
+
+// inUse reports whether a body may still be read through w.
+func (w *watchedBody) inUse() bool { return w.armed && !w.closed.Load() }
+
+func (w *watchedBody) Close() error {
+	err := w.ReadCloser.Close()
+	w.closed.Store(true)
+	return err
+}
+
+func (w *watchedBody) Read(p []byte) (int, error) {
+	n, err := w.ReadCloser.Read(p)
+	w.read += int64(n)
+	if err != nil && err != io.EOF && !w.logged && !errors.Is(err, context.Canceled) {
+		w.logged = true // once, however often the reader tries again
+		detail := "OriginReadError"
+		if oe := (*origin.Error)(nil); errors.As(err, &oe) {
+			detail = oe.Detail
+		}
+		req := origin.Request{Origin: w.origin, Method: w.method, Path: w.path, RawQuery: w.query, ViewerHTTPS: w.viewerHTTPS}
+		w.s.logOriginFailure(w.distID, w.reqID, &req, detail, fmt.Sprintf("body cut after %d bytes: %v", w.read, err), 1)
 	}
-	detail := "OriginError"
-	var oe *origin.Error
-	if errors.As(err, &oe) {
-		detail = oe.Detail
-	}
-	if err == nil {
-		detail = "OriginFailoverStatus"
-	}
-	x.s.opts.Log.Warn("edge: origin failed", "dist_id", x.dist.ID, "origin_id", req.Origin.ID, "origin", hostport,
-		"detail", detail, "reason", reason, "attempts", attempts, "method", req.Method, "path", req.Path, "request_id", x.reqID)
+	return n, err
 }
 
 // withOriginHeaders sets the Host for the origin and its custom headers

@@ -45,6 +45,10 @@ type Error struct {
 	Status int    // 502 or 504
 	Detail string // access-log detail: OriginConnectError, OriginReadError, OriginDnsError, ...
 	Err    error
+	// Attempts is how many times the request was sent before Do gave up
+	// (ConnectionAttempts for a GET or HEAD, fewer when the context ended
+	// first); 0 where nothing counted them.
+	Attempts int
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("origin: %s: %v", e.Detail, e.Err) }
@@ -431,10 +435,12 @@ func (c *Client) viaTransport(ctx context.Context, r *Request, attempts int, rea
 		return nil, &Error{Status: http.StatusBadGateway, Detail: "OriginConnectError", Err: errGRPCNeedsHTTPS}
 	}
 	var lastErr error
+	tried := 0
 	for i := 0; i < attempts; i++ {
 		if ctx.Err() != nil {
 			break
 		}
+		tried++
 		// The request's context is the one roundTrip's timeouts cancel,
 		// made here so that the request is not copied to carry it.
 		rctx, cancel := context.WithCancelCause(withInterim(ctx, r.Interim))
@@ -470,10 +476,18 @@ func (c *Client) viaTransport(ctx context.Context, r *Request, attempts int, rea
 			break // a consumed body cannot be sent again
 		}
 	}
+	return nil, gaveUp(ctx, lastErr, tried)
+}
+
+// gaveUp is Do's error after tried attempts, the last failing with
+// lastErr (nil: the context ended before any).
+func gaveUp(ctx context.Context, lastErr error, tried int) *Error {
 	if lastErr == nil {
 		lastErr = ctx.Err()
 	}
-	return nil, classify(lastErr)
+	e := classify(lastErr)
+	e.Attempts = tried
+	return e
 }
 
 // plainHTTP says whether r goes through the plain-HTTP client (h1.go): a
@@ -510,10 +524,12 @@ func plainHTTP(r *Request) (k h1Key, host string, ok bool) {
 // doPlain is Do on the plain-HTTP client.
 func (c *Client) doPlain(ctx context.Context, p *h1Pool, host string, r *Request, attempts int, readTimeout time.Duration) (*http.Response, error) {
 	var lastErr error
+	tried := 0
 	for i := 0; i < attempts; i++ {
 		if ctx.Err() != nil {
 			break
 		}
+		tried++
 		e := h1Exchange{ctx: ctx, pool: p, readTimeout: readTimeout, deadlineOnly: r.DeadlineOnly}
 		if d := r.Origin.ResponseCompletionTimeout; d > 0 {
 			e.whole = time.Now().Add(d)
@@ -524,10 +540,7 @@ func (c *Client) doPlain(ctx context.Context, p *h1Pool, host string, r *Request
 		}
 		lastErr = err
 	}
-	if lastErr == nil {
-		lastErr = ctx.Err()
-	}
-	return nil, classify(lastErr)
+	return nil, gaveUp(ctx, lastErr, tried)
 }
 
 // withInterim returns ctx with a client trace that hands the origin's

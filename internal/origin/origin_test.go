@@ -320,6 +320,9 @@ func TestClient_RetriesGetOnlyOnConnectionFailure(t *testing.T) {
 			if !errors.As(err, &oe) || oe.Status != http.StatusBadGateway {
 				t.Fatalf("err = %v, want a 502 *Error", err)
 			}
+			if int64(oe.Attempts) != tt.want {
+				t.Errorf("the error counts %d attempts, want %d", oe.Attempts, tt.want)
+			}
 			// The listener counts asynchronously; give it a moment.
 			deadline := time.Now().Add(2 * time.Second)
 			for accepts.Load()-before < tt.want && time.Now().Before(deadline) {
