@@ -362,6 +362,7 @@ func (n *node) edgeHandler() {
 			BodyMinRate: requestBodyMinRate, Reject: reject}
 	}
 	n.edgeGuard, n.apiGuard = guard(edgeServer.RefusedRequest), guard(api.RefusedRequest)
+	n.edgeGuard.Refused = edgeServer.LogRefused // --log-level debug: a line for every edge request
 }
 
 // apiServer makes the API server (only health and metrics on an edge-only

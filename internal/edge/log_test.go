@@ -172,6 +172,32 @@ func TestServer_logsOriginFailureMidBody(t *testing.T) {
 	}
 }
 
+// TestServer_debugLogsRefusedHeads: a head the listener's guard refused
+// (it never reaches the handler) still gets its one line at debug level,
+// and none at the default level.
+func TestServer_debugLogsRefusedHeads(t *testing.T) {
+	o := newTestOrigin(t, okHandler(""))
+	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo} {
+		te, buf := newLoggingEdge(t, distConfig(o, nil), level)
+		te.LogRefused(http.StatusRequestEntityTooLarge, "192.0.2.7:40123")
+		lines := buf.lines("edge: request")
+		if level == slog.LevelInfo {
+			if len(lines) != 0 {
+				t.Errorf("a refused head logged at the default level: %q", lines)
+			}
+			continue
+		}
+		if len(lines) != 1 {
+			t.Fatalf("%d lines for a refused head, want 1:\n%s", len(lines), buf.b.String())
+		}
+		for _, want := range []string{"level=DEBUG", "viewer=192.0.2.7:40123", "status=413", "result=Error", "refused before the handler"} {
+			if !strings.Contains(lines[0], want) {
+				t.Errorf("the line lacks %q:\n%s", want, lines[0])
+			}
+		}
+	}
+}
+
 // TestServer_logsRefusals: a refusal that is not the viewer's fault (a
 // disabled distribution) is logged at the default level; the viewer's own
 // (unknown host, method, protocol) are not.

@@ -1,6 +1,8 @@
 package edge
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 )
@@ -36,4 +38,18 @@ func (s *Server) RefusedRequest(status int) []byte {
 	b = s.now().UTC().AppendFormat(b, http.TimeFormat)
 	b = append(b, "\r\nVia: "+s.via[0]+"\r\nX-Amz-Cf-Pop: "+s.pop[0]+"\r\nX-Amz-Cf-Id: "+id+"\r\nX-Cache: Error from cloudfront\r\n\r\n"...)
 	return append(b, body...)
+}
+
+// LogRefused is told of each request head refused before the handler
+// (httpguard.Config.Refused). At debug level it logs the one structured
+// line every edge request gets (finish has the same fields for the
+// requests that reach the handler), so a viewer's refused request is not
+// missing from the request log.
+func (s *Server) LogRefused(status int, viewer string) {
+	ctx := context.Background()
+	if log := s.opts.Log; log.Enabled(ctx, slog.LevelDebug) {
+		log.LogAttrs(ctx, slog.LevelDebug, "edge: request", slog.String("viewer", viewer),
+			slog.Int("status", status), slog.String("result", "Error"),
+			slog.String("detail", "head refused before the handler: "+http.StatusText(status)))
+	}
 }

@@ -62,6 +62,10 @@ type Config struct {
 	// 400, 413, 501 or 505) before the connection is closed; nil sends a
 	// plain-text one.
 	Reject func(status int) []byte
+	// Refused, when set, is told of each refused head (its status and the
+	// viewer's address) as it is answered: the request never reaches the
+	// handler, so this is where a server logs or counts it.
+	Refused func(status int, viewer string)
 }
 
 func (c *Config) maxHead() int {
@@ -76,6 +80,13 @@ func (c *Config) maxTarget() int {
 		return c.MaxTargetBytes
 	}
 	return MaxTargetBytes
+}
+
+// refused tells Refused of a refused head, if anyone listens.
+func (c *Config) refused(status int, viewer string) {
+	if c.Refused != nil {
+		c.Refused(status, viewer)
+	}
 }
 
 func (c *Config) reject(status int) []byte {
@@ -380,6 +391,7 @@ func (c *conn) SetDeadline(t time.Time) error {
 func (c *conn) Close() error {
 	c.once.Do(func() {
 		if c.rejectServed {
+			c.cfg.refused(c.reject, c.Conn.RemoteAddr().String())
 			c.Conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 			if _, err := c.Conn.Write(c.cfg.reject(c.reject)); err == nil {
 				// Half-close and read a little of what the viewer still

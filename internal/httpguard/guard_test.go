@@ -74,9 +74,10 @@ const host = "Host: h\r\n"
 // request is refused with 400 and the connection closed (RFC 9112 §6.3).
 // Without the guard net/http answers two requests here.
 func TestGuard_refusesFramingConflicts(t *testing.T) {
+	refusals := make(chan string, 16) // what Refused was told: "status viewer"
 	addr, handled := serveGuarded(t, &Config{Reject: func(status int) []byte {
 		return []byte(fmt.Sprintf("HTTP/1.1 %d Refused\r\nContent-Length: 7\r\nConnection: close\r\n\r\nrefused", status))
-	}}, time.Minute)
+	}, Refused: func(status int, viewer string) { refusals <- fmt.Sprint(status, " ", viewer) }}, time.Minute)
 	smuggled := "GET /smuggled HTTP/1.1\r\n" + host + "\r\n"
 	chunkedThenSmuggled := "0\r\n\r\n" + smuggled
 	tests := []struct {
@@ -102,6 +103,14 @@ func TestGuard_refusesFramingConflicts(t *testing.T) {
 			}
 			if n := handled.Load() - before; n != 1 {
 				t.Errorf("the handler ran %d times, want 1 (the refused request and what follows never reach it)", n)
+			}
+			select {
+			case got := <-refusals:
+				if want := fmt.Sprint(tc.status, " ", c.LocalAddr()); got != want {
+					t.Errorf("Refused told %q, want %q", got, want)
+				}
+			default:
+				t.Errorf("Refused was not told of the refusal")
 			}
 		})
 	}

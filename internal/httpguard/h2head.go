@@ -27,6 +27,7 @@ const MaxHeaderListBytes = 4 * MaxHeadBytes
 func LimitHead(h http.Handler, cfg *Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ProtoMajor >= 2 && (len(r.RequestURI) > cfg.maxTarget() || HeadSize(r) > cfg.maxHead()) {
+			cfg.refused(http.StatusRequestEntityTooLarge, r.RemoteAddr)
 			writeRejection(w, cfg.reject(http.StatusRequestEntityTooLarge))
 			return
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -17,6 +18,7 @@ import (
 // LimitHead and the raised header list size, net/http would answer 431 or
 // end the connection.
 func TestLimitHead(t *testing.T) {
+	var refused atomic.Int64 // Refused calls
 	reject := func(status int) []byte {
 		body := "<h1>" + strconv.Itoa(status) + " page</h1>"
 		return []byte("HTTP/1.1 " + strconv.Itoa(status) + " Request Entity Too Large\r\nContent-Type: text/html\r\nConnection: close\r\nX-Cache: Error from cloudfront\r\nContent-Length: " +
@@ -24,7 +26,12 @@ func TestLimitHead(t *testing.T) {
 	}
 	srv := httptest.NewUnstartedServer(LimitHead(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "served "+r.Proto)
-	}), &Config{Reject: reject}))
+	}), &Config{Reject: reject, Refused: func(status int, viewer string) {
+		if status != 413 || viewer == "" {
+			t.Errorf("Refused told %d %q, want 413 and the viewer's address", status, viewer)
+		}
+		refused.Add(1)
+	}}))
 	srv.EnableHTTP2 = true
 	srv.Config.MaxHeaderBytes = MaxHeaderListBytes
 	srv.StartTLS()
@@ -82,6 +89,9 @@ func TestLimitHead(t *testing.T) {
 		if tt.want == 413 && (string(body) != "<h1>413 page</h1>" || resp.Header.Get("X-Cache") != "Error from cloudfront" || resp.Header.Get("Content-Type") != "text/html") {
 			t.Errorf("%s: 413 with %q %v, want the configured page and headers", tt.name, body, resp.Header)
 		}
+	}
+	if n := refused.Load(); n != 4 {
+		t.Errorf("Refused told of %d refusals, want 4 (one per 413 above)", n)
 	}
 }
 
