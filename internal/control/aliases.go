@@ -207,12 +207,12 @@ func (c *Control) ConflictingAliases(ctx context.Context, distributionID, alias 
 		if err := c.certificateCovers(parsed, alias); err != nil {
 			return model.Errorf("InvalidArgument", "The distribution %s must have a viewer certificate that covers %q: %v.", distributionID, alias, err)
 		}
-		kvs, err := tx.List("alias/")
+		kvs, err := tx.List(model.AliasPrefix)
 		if err != nil {
 			return err
 		}
 		for _, kv := range kvs {
-			a := strings.TrimPrefix(kv.Key, "alias/")
+			a := strings.TrimPrefix(kv.Key, model.AliasPrefix)
 			owner := string(kv.Value)
 			if !aliasesOverlap(alias, a) || !strings.HasPrefix(owner, model.DistributionPrefix) {
 				continue

@@ -29,9 +29,16 @@ const (
 
 func cdPolicyKey(id string) string { return model.ContinuousDeploymentPolicyKey(id) }
 
-func cdRefKey(policy, owner string) string { return "cdref/" + policy + "/" + owner }
+func cdRefKey(policy, owner string) string {
+	return model.RefKey(model.ContinuousDeploymentPolicyRefPrefix, policy, owner)
+}
 
-func cdStagingKey(stagingID string) string { return "cdstaging/" + stagingID }
+// cdRefsPrefix lists the primaries (dist/<id>) that name the policy.
+func cdRefsPrefix(policy string) string {
+	return model.RefsPrefix(model.ContinuousDeploymentPolicyRefPrefix, policy)
+}
+
+func cdStagingKey(stagingID string) string { return model.CDStagingPrefix + stagingID }
 
 // cdPolicyRefKeys are the index keys marking the policy a primary names.
 func cdPolicyRefKeys(p *model.DistributionConfig, owner string) []string {
@@ -199,13 +206,13 @@ func (c *Control) UpdateContinuousDeploymentPolicy(ctx context.Context, id, ifMa
 // stagingOf returns the id of the staging distribution the policy's index
 // key names ("" none).
 func (c *Control) stagingOf(tx store.ReadTxn, policyID string) (string, error) {
-	kvs, err := tx.List("cdstaging/")
+	kvs, err := tx.List(model.CDStagingPrefix)
 	if err != nil {
 		return "", err
 	}
 	for _, kv := range kvs {
 		if string(kv.Value) == cdPolicyKey(policyID) {
-			return strings.TrimPrefix(kv.Key, "cdstaging/"), nil
+			return strings.TrimPrefix(kv.Key, model.CDStagingPrefix), nil
 		}
 	}
 	return "", nil
@@ -218,12 +225,12 @@ func (c *Control) DeleteContinuousDeploymentPolicy(ctx context.Context, id, ifMa
 		if _, err := getForChange(tx, cdPolicyKey(id), id, ifMatch, errNoSuchCDPolicy()); err != nil {
 			return err
 		}
-		refs, err := tx.ListKeys("cdref/" + id + "/")
+		refs, err := tx.ListKeys(cdRefsPrefix(id))
 		if err != nil {
 			return err
 		}
 		if len(refs) > 0 {
-			return model.Errorf("ContinuousDeploymentPolicyInUse", "The continuous deployment policy %q is associated with the primary distribution %q: remove its ContinuousDeploymentPolicyId first.", id, strings.TrimPrefix(refs[0].Key, "cdref/"+id+"/dist/"))
+			return model.Errorf("ContinuousDeploymentPolicyInUse", "The continuous deployment policy %q is associated with the primary distribution %q: remove its ContinuousDeploymentPolicyId first.", id, strings.TrimPrefix(refs[0].Key, cdRefsPrefix(id)+model.DistributionPrefix))
 		}
 		staging, err := c.stagingOf(tx, id)
 		if err != nil {
@@ -296,13 +303,13 @@ func (c *Control) checkContinuousDeployment(tx store.ReadTxn, id string, p *mode
 	} else if !ok {
 		return model.Errorf("NoSuchContinuousDeploymentPolicy", "The continuous deployment policy %q does not exist.", pid)
 	}
-	refs, err := tx.ListKeys("cdref/" + pid + "/")
+	refs, err := tx.ListKeys(cdRefsPrefix(pid))
 	if err != nil {
 		return err
 	}
 	for _, r := range refs {
 		if r.Key != cdRefKey(pid, distKey(id)) {
-			return model.Errorf("ContinuousDeploymentPolicyInUse", "The continuous deployment policy %q is already associated with the primary distribution %q.", pid, strings.TrimPrefix(r.Key, "cdref/"+pid+"/dist/"))
+			return model.Errorf("ContinuousDeploymentPolicyInUse", "The continuous deployment policy %q is already associated with the primary distribution %q.", pid, strings.TrimPrefix(r.Key, cdRefsPrefix(pid)+model.DistributionPrefix))
 		}
 	}
 	staging, err := c.stagingOf(tx, pid)

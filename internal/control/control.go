@@ -352,7 +352,7 @@ func claimAliases(tx store.Txn, owner string, aliases []string) error {
 	return nil
 }
 
-func aliasKey(a string) string { return "alias/" + strings.ToLower(a) }
+func aliasKey(a string) string { return model.AliasPrefix + strings.ToLower(a) }
 
 func aliasKeys(aliases []string) []string {
 	keys := make([]string, len(aliases))

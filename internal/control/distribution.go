@@ -74,7 +74,7 @@ func (c *Control) createDistribution(ctx context.Context, cfg model.Tree, tags [
 				return err
 			}
 		}
-		refKey := "callerref/dist/" + parsed.CallerReference
+		refKey := model.CallerRefDistributionPrefix + parsed.CallerReference
 		if kv, ok, err := tx.Get(refKey); err != nil {
 			return err
 		} else if ok {
@@ -88,7 +88,7 @@ func (c *Control) createDistribution(ctx context.Context, cfg model.Tree, tags [
 			existingID = rec.ID
 			return nil
 		}
-		n, err := countKeys(tx, "dist/")
+		n, err := countKeys(tx, model.DistributionPrefix)
 		if err != nil {
 			return err
 		}
@@ -395,10 +395,10 @@ func (c *Control) DeleteDistribution(ctx context.Context, id, ifMatch string) er
 				return err
 			}
 		}
-		if err := deletePrefix(tx, "callerref/inval/"+id+"/"); err != nil {
+		if err := deletePrefix(tx, model.CallerRefInvalidationPrefix+id+"/"); err != nil {
 			return err
 		}
-		if err := tx.Delete("callerref/dist/" + model.StrOr(rec.Config, "", "CallerReference")); err != nil {
+		if err := tx.Delete(model.CallerRefDistributionPrefix + model.StrOr(rec.Config, "", "CallerReference")); err != nil {
 			return err
 		}
 		if err := tx.Delete(tagsKey("distribution/" + id)); err != nil {
@@ -434,7 +434,7 @@ func (c *Control) ListDistributions(ctx context.Context, opts ListOptions, webAC
 // whose ids are in ids.
 func (c *Control) ListDistributionsWithIDs(ctx context.Context, opts ListOptions, ids map[string]bool) ([]*Distribution, Page, error) {
 	return c.listDistributions(ctx, opts, func(_ store.ReadTxn, kv store.KV) (bool, error) {
-		return ids[strings.TrimPrefix(kv.Key, "dist/")], nil
+		return ids[strings.TrimPrefix(kv.Key, model.DistributionPrefix)], nil
 	})
 }
 
@@ -445,7 +445,7 @@ func (c *Control) listDistributions(ctx context.Context, opts ListOptions, keep 
 	err := c.store.View(ctx, func(tx store.ReadTxn) error {
 		// Keys only: a value is read (and decoded) only when the decode
 		// cache does not already hold that revision of it.
-		kvs, err := tx.ListKeys("dist/")
+		kvs, err := tx.ListKeys(model.DistributionPrefix)
 		if err != nil {
 			return err
 		}
@@ -464,7 +464,7 @@ func (c *Control) listDistributions(ctx context.Context, opts ListOptions, keep 
 			kvs = kept
 		}
 		// Cut the page first: only the returned items need a full view.
-		kvPage, next, truncated := page(kvs, func(kv store.KV) string { return strings.TrimPrefix(kv.Key, "dist/") }, opts.Marker, opts.MaxItems)
+		kvPage, next, truncated := page(kvs, func(kv store.KV) string { return strings.TrimPrefix(kv.Key, model.DistributionPrefix) }, opts.Marker, opts.MaxItems)
 		pg = Page{Marker: opts.Marker, NextMarker: next, MaxItems: opts.MaxItems, IsTruncated: truncated}
 		applied := c.applied(ctx)
 		for _, kv := range kvPage {

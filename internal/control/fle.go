@@ -27,21 +27,16 @@ import (
 // entity names a public key, of which an account has at most 10; the
 // only content type is application/x-www-form-urlencoded).
 const (
-	maxFLEConfigs            = 10
-	maxFLEProfiles           = 10
-	maxFLEFieldPatterns      = 10 // fields to encrypt in one profile
-	maxFLEEntities           = 10
-	maxFLEQueryArgProfiles   = 5
-	maxFLEContentTypes       = 1
-	maxFLEDistributions      = 20 // distributions associated with one configuration
-	maxFLEProfileSize        = 4096
-	maxFLENameLength         = 128
-	fleContentType           = "application/x-www-form-urlencoded"
-	fleProfileRefPrefix      = "fleprofileref/"
-	fleConfigRefPrefix       = "fleconfigref/"
-	fleProfileCallerRefIndex = "callerref/fleprofile/"
-	fleConfigCallerRefIndex  = "callerref/fleconfig/"
-	fleProfileNameIndex      = "name/fleprofile/"
+	maxFLEConfigs          = 10
+	maxFLEProfiles         = 10
+	maxFLEFieldPatterns    = 10 // fields to encrypt in one profile
+	maxFLEEntities         = 10
+	maxFLEQueryArgProfiles = 5
+	maxFLEContentTypes     = 1
+	maxFLEDistributions    = 20 // distributions associated with one configuration
+	maxFLEProfileSize      = 4096
+	maxFLENameLength       = 128
+	fleContentType         = "application/x-www-form-urlencoded"
 )
 
 // The characters the guide allows ("Step 3: Create a profile", "Step 4:
@@ -196,7 +191,7 @@ func fleProfileRefs(cfg model.Tree) []string {
 func fleProfileRefKeys(cfg model.Tree, owner string) []string {
 	var keys []string
 	for _, id := range fleProfileRefs(cfg) {
-		keys = append(keys, fleProfileRefPrefix+id+"/"+owner)
+		keys = append(keys, model.RefKey(model.FLEProfileRefPrefix, id, owner))
 	}
 	return keys
 }
@@ -253,18 +248,18 @@ type fleKind struct {
 
 var (
 	fleConfigs = &fleKind{
-		what: "field-level encryption configuration", prefix: model.FLEConfigPrefix, idPrefix: "C", callerRefs: fleConfigCallerRefIndex,
+		what: "field-level encryption configuration", prefix: model.FLEConfigPrefix, idPrefix: "C", callerRefs: model.CallerRefFLEConfigPrefix,
 		noSuch: "NoSuchFieldLevelEncryptionConfig", exists: "FieldLevelEncryptionConfigAlreadyExists",
 		tooMany: "TooManyFieldLevelEncryptionConfigs", inUse: "FieldLevelEncryptionConfigInUse", max: maxFLEConfigs,
 		check: checkFLEConfig, checkTx: (*Control).checkFLEConfigProfiles, refKeys: fleProfileRefKeys,
-		inUsePrefix: fleConfigRefPrefix,
+		inUsePrefix: model.FLEConfigRefPrefix,
 	}
 	fleProfiles = &fleKind{
-		what: "field-level encryption profile", prefix: model.FLEProfilePrefix, idPrefix: "P", callerRefs: fleProfileCallerRefIndex,
+		what: "field-level encryption profile", prefix: model.FLEProfilePrefix, idPrefix: "P", callerRefs: model.CallerRefFLEProfilePrefix,
 		noSuch: "NoSuchFieldLevelEncryptionProfile", exists: "FieldLevelEncryptionProfileAlreadyExists",
 		tooMany: "TooManyFieldLevelEncryptionProfiles", inUse: "FieldLevelEncryptionProfileInUse", max: maxFLEProfiles,
 		check: checkFLEProfile, checkTx: (*Control).checkFLEProfileKeys, refKeys: flePublicKeyRefKeys,
-		inUsePrefix: fleProfileRefPrefix, nameIndex: fleProfileNameIndex,
+		inUsePrefix: model.FLEProfileRefPrefix, nameIndex: model.NameFLEProfilePrefix,
 	}
 )
 
@@ -473,7 +468,7 @@ func (c *Control) deleteFLE(ctx context.Context, k *fleKind, id, ifMatch string)
 		if err != nil {
 			return err
 		}
-		if refs, err := tx.ListKeys(k.inUsePrefix + id + "/"); err != nil {
+		if refs, err := tx.ListKeys(model.RefsPrefix(k.inUsePrefix, id)); err != nil {
 			return err
 		} else if len(refs) > 0 {
 			return model.Errorf(k.inUse, "The %s %q is in use.", k.what, id)
@@ -578,13 +573,13 @@ func (c *Control) checkFLERefs(tx store.ReadTxn, p *model.DistributionConfig, ow
 		} else if !ok {
 			return model.Errorf("NoSuchFieldLevelEncryptionConfig", "The field-level encryption configuration %q of a cache behavior does not exist.", id)
 		}
-		users, err := tx.ListKeys(fleConfigRefPrefix + id + "/")
+		users, err := tx.ListKeys(model.RefsPrefix(model.FLEConfigRefPrefix, id))
 		if err != nil {
 			return err
 		}
 		others := 0
 		for _, u := range users {
-			if u.Key != fleConfigRefPrefix+id+"/"+owner {
+			if u.Key != model.RefKey(model.FLEConfigRefPrefix, id, owner) {
 				others++
 			}
 		}
@@ -610,7 +605,7 @@ func fleConfigRefs(p *model.DistributionConfig) []string {
 func fleConfigRefKeys(p *model.DistributionConfig, owner string) []string {
 	var keys []string
 	for _, id := range fleConfigRefs(p) {
-		keys = append(keys, fleConfigRefPrefix+id+"/"+owner)
+		keys = append(keys, model.RefKey(model.FLEConfigRefPrefix, id, owner))
 	}
 	return keys
 }

@@ -53,7 +53,7 @@ func functionKey(name string) string { return model.FunctionKey(name) }
 
 // functionRefPrefix lists the owners (dist/<id>) whose cache behaviours
 // associate the function: functionref/<name>/<owner>.
-func functionRefPrefix(name string) string { return "functionref/" + name + "/" }
+func functionRefPrefix(name string) string { return model.RefsPrefix(model.FunctionRefPrefix, name) }
 
 // Function is one stage of a function as the API shows it.
 type Function struct {

@@ -10,9 +10,11 @@ import (
 	"openfront/internal/store"
 )
 
-func invalPrefix(distID string) string      { return "inval/" + distID + "/" }
-func invalKey(distID, id string) string     { return invalPrefix(distID) + id }
-func invalRefKey(distID, ref string) string { return "callerref/inval/" + distID + "/" + ref }
+func invalPrefix(distID string) string  { return model.InvalidationsPrefix(distID) }
+func invalKey(distID, id string) string { return model.InvalidationKey(distID, id) }
+func invalRefKey(distID, ref string) string {
+	return model.CallerRefInvalidationPrefix + distID + "/" + ref
+}
 
 // Invalidation is an invalidation as the API shows it.
 type Invalidation struct {

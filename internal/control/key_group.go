@@ -14,9 +14,11 @@ func keyGroupKey(id string) string { return model.KeyGroupKey(id) }
 
 // keyGroupRefKey marks that owner (dist/<id>) trusts the key group in a
 // cache behaviour.
-func keyGroupRefKey(keyGroup, owner string) string { return "keygroupref/" + keyGroup + "/" + owner }
+func keyGroupRefKey(keyGroup, owner string) string {
+	return model.RefKey(model.KeyGroupRefPrefix, keyGroup, owner)
+}
 
-func keyGroupNameKey(name string) string { return "name/keygroup/" + name }
+func keyGroupNameKey(name string) string { return model.NameKeyGroupPrefix + name }
 
 // KeyGroup is a key group as the API shows it.
 type KeyGroup struct {
@@ -201,7 +203,7 @@ func (c *Control) DeleteKeyGroup(ctx context.Context, id, ifMatch string) error 
 		if err != nil {
 			return err
 		}
-		refs, err := tx.List("keygroupref/" + id + "/")
+		refs, err := tx.List(model.RefsPrefix(model.KeyGroupRefPrefix, id))
 		if err != nil {
 			return err
 		}

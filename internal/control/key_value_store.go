@@ -26,7 +26,7 @@ const (
 
 // kvsRefPrefix lists the functions that associate a store:
 // kvsref/<name>/<function key>.
-func kvsRefPrefix(name string) string { return "kvsref/" + name + "/" }
+func kvsRefPrefix(name string) string { return model.RefsPrefix(model.KeyValueStoreRefPrefix, name) }
 
 // KeyValueStore is a key value store as the API shows it.
 type KeyValueStore struct {

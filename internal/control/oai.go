@@ -13,7 +13,7 @@ import (
 func oaiKey(id string) string { return model.OAIKey(id) }
 
 // oaiRefKey marks that owner (dist/<id> or sdist/<id>) references the OAI.
-func oaiRefKey(oai, owner string) string { return "oairef/" + oai + "/" + owner }
+func oaiRefKey(oai, owner string) string { return model.RefKey(model.OAIRefPrefix, oai, owner) }
 
 // OAI is an origin access identity as the API shows it.
 type OAI struct {
@@ -49,7 +49,7 @@ func (c *Control) CreateOAI(ctx context.Context, cfg model.Tree) (*OAI, bool, er
 	created := false
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
 		created = false
-		refKey := "callerref/oai/" + ref
+		refKey := model.CallerRefOAIPrefix + ref
 		if kv, ok, err := tx.Get(refKey); err != nil {
 			return err
 		} else if ok {
@@ -67,7 +67,7 @@ func (c *Control) CreateOAI(ctx context.Context, cfg model.Tree) (*OAI, bool, er
 			}
 			return nil
 		}
-		n, err := countKeys(tx, "oai/")
+		n, err := countKeys(tx, model.OAIPrefix)
 		if err != nil {
 			return err
 		}
@@ -143,7 +143,7 @@ func (c *Control) DeleteOAI(ctx context.Context, id, ifMatch string) error {
 		if err != nil {
 			return err
 		}
-		refs, err := tx.List("oairef/" + id + "/")
+		refs, err := tx.List(model.RefsPrefix(model.OAIRefPrefix, id))
 		if err != nil {
 			return err
 		}
@@ -154,7 +154,7 @@ func (c *Control) DeleteOAI(ctx context.Context, id, ifMatch string) error {
 		if err != nil {
 			return err
 		}
-		if err := tx.Delete("callerref/oai/" + model.StrOr(rec.Config, "", "CallerReference")); err != nil {
+		if err := tx.Delete(model.CallerRefOAIPrefix + model.StrOr(rec.Config, "", "CallerReference")); err != nil {
 			return err
 		}
 		return tx.Delete(oaiKey(id))
@@ -167,7 +167,7 @@ func (c *Control) DeleteOAI(ctx context.Context, id, ifMatch string) error {
 
 // ListOAIs lists origin access identities in creation order.
 func (c *Control) ListOAIs(ctx context.Context, opts ListOptions) ([]*OAI, Page, error) {
-	return listPage(ctx, c, "oai/", opts, func(tx store.ReadTxn, kv store.KV) (*OAI, error) {
+	return listPage(ctx, c, model.OAIPrefix, opts, func(tx store.ReadTxn, kv store.KV) (*OAI, error) {
 		return c.oaiView(kv)
 	}, func(v *OAI) string { return v.ID })
 }

@@ -10,9 +10,9 @@ import (
 func oacKey(id string) string { return model.OACKey(id) }
 
 // oacRefKey marks that owner (dist/<id>) has an origin that names the OAC.
-func oacRefKey(oac, owner string) string { return "oacref/" + oac + "/" + owner }
+func oacRefKey(oac, owner string) string { return model.RefKey(model.OACRefPrefix, oac, owner) }
 
-func oacNameKey(name string) string { return "name/oac/" + name }
+func oacNameKey(name string) string { return model.NameOACPrefix + name }
 
 // OAC is an origin access control as the API shows it.
 type OAC struct {
@@ -166,7 +166,7 @@ func (c *Control) DeleteOriginAccessControl(ctx context.Context, id, ifMatch str
 		if err != nil {
 			return err
 		}
-		refs, err := tx.List("oacref/" + id + "/")
+		refs, err := tx.List(model.RefsPrefix(model.OACRefPrefix, id))
 		if err != nil {
 			return err
 		}

@@ -36,7 +36,7 @@ type PolicyKind[P any] struct {
 // CachePolicies and OriginRequestPolicies are the two kinds.
 var (
 	CachePolicies = &PolicyKind[model.CachePolicy]{
-		prefix: model.CachePolicyPrefix, refs: "cpref/", names: "name/cachepolicy/", what: "cache policy",
+		prefix: model.CachePolicyPrefix, refs: model.CachePolicyRefPrefix, names: model.NameCachePolicyPrefix, what: "cache policy",
 		noSuch: "NoSuchCachePolicy", exists: "CachePolicyAlreadyExists", inUse: "CachePolicyInUse", tooMany: "TooManyCachePolicies",
 		managed: model.ManagedCachePolicies, parse: model.ParseCachePolicyConfig,
 		config: model.CachePolicy.Config, name: func(p model.CachePolicy) string { return p.Name },
@@ -45,7 +45,7 @@ var (
 		field:    "CachePolicyId",
 	}
 	OriginRequestPolicies = &PolicyKind[model.OriginRequestPolicy]{
-		prefix: model.OriginRequestPolicyPrefix, refs: "orpref/", names: "name/originrequestpolicy/", what: "origin request policy",
+		prefix: model.OriginRequestPolicyPrefix, refs: model.OriginRequestPolicyRefPrefix, names: model.NameOriginRequestPolicyPrefix, what: "origin request policy",
 		noSuch: "NoSuchOriginRequestPolicy", exists: "OriginRequestPolicyAlreadyExists", inUse: "OriginRequestPolicyInUse", tooMany: "TooManyOriginRequestPolicies",
 		managed: model.ManagedOriginRequestPolicies, parse: model.ParseOriginRequestPolicyConfig,
 		config: model.OriginRequestPolicy.Config, name: func(p model.OriginRequestPolicy) string { return p.Name },
@@ -57,7 +57,7 @@ var (
 	// behaviour's responses (Developer Guide, "Understand response headers
 	// policies").
 	ResponseHeadersPolicies = &PolicyKind[model.ResponseHeadersPolicy]{
-		prefix: model.ResponseHeadersPolicyPrefix, refs: "rhpref/", names: "name/responseheaderspolicy/", what: "response headers policy",
+		prefix: model.ResponseHeadersPolicyPrefix, refs: model.ResponseHeadersPolicyRefPrefix, names: model.NameResponseHeadersPolicyPrefix, what: "response headers policy",
 		noSuch: "NoSuchResponseHeadersPolicy", exists: "ResponseHeadersPolicyAlreadyExists", inUse: "ResponseHeadersPolicyInUse", tooMany: "TooManyResponseHeadersPolicies",
 		managed: model.ManagedResponseHeadersPolicies, parse: model.ParseResponseHeadersPolicyConfig,
 		config: model.ResponseHeadersPolicy.Config, name: func(p model.ResponseHeadersPolicy) string { return p.Name },
@@ -207,7 +207,7 @@ func DeletePolicy[P any](ctx context.Context, c *Control, k *PolicyKind[P], id, 
 		if err != nil {
 			return err
 		}
-		refs, err := tx.ListKeys(k.refs + id + "/")
+		refs, err := tx.ListKeys(model.RefsPrefix(k.refs, id))
 		if err != nil {
 			return err
 		}
@@ -296,13 +296,13 @@ func (k *PolicyKind[P]) customRefs(p *model.DistributionConfig) []string {
 func policyRefKeys(p *model.DistributionConfig, owner string) []string {
 	var keys []string
 	for _, id := range CachePolicies.customRefs(p) {
-		keys = append(keys, CachePolicies.refs+id+"/"+owner)
+		keys = append(keys, model.RefKey(CachePolicies.refs, id, owner))
 	}
 	for _, id := range OriginRequestPolicies.customRefs(p) {
-		keys = append(keys, OriginRequestPolicies.refs+id+"/"+owner)
+		keys = append(keys, model.RefKey(OriginRequestPolicies.refs, id, owner))
 	}
 	for _, id := range ResponseHeadersPolicies.customRefs(p) {
-		keys = append(keys, ResponseHeadersPolicies.refs+id+"/"+owner)
+		keys = append(keys, model.RefKey(ResponseHeadersPolicies.refs, id, owner))
 	}
 	return keys
 }

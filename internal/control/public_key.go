@@ -13,10 +13,10 @@ func publicKeyKey(id string) string { return model.PublicKeyKey(id) }
 
 // pubKeyRefKey marks that the key group references the public key.
 func pubKeyRefKey(pubKey, keyGroup string) string {
-	return "pubkeyref/" + pubKey + "/" + keyGroupKey(keyGroup)
+	return model.RefKey(model.PublicKeyRefPrefix, pubKey, keyGroupKey(keyGroup))
 }
 
-func pubKeyNameKey(name string) string { return "name/pubkey/" + name }
+func pubKeyNameKey(name string) string { return model.NamePublicKeyPrefix + name }
 
 // PublicKey is a public key as the API shows it.
 type PublicKey struct {
@@ -81,7 +81,7 @@ func (c *Control) CreatePublicKey(ctx context.Context, cfg model.Tree) (pk *Publ
 	var id string
 	_, err = c.store.Update(ctx, func(tx store.Txn) error {
 		id, created = "", false
-		refKey := "callerref/pubkey/" + rec.CallerReference
+		refKey := model.CallerRefPublicKeyPrefix + rec.CallerReference
 		if kv, ok, err := tx.Get(refKey); err != nil {
 			return err
 		} else if ok {
@@ -199,7 +199,7 @@ func (c *Control) DeletePublicKey(ctx context.Context, id, ifMatch string) error
 		if err != nil {
 			return err
 		}
-		refs, err := tx.List("pubkeyref/" + id + "/")
+		refs, err := tx.List(model.RefsPrefix(model.PublicKeyRefPrefix, id))
 		if err != nil {
 			return err
 		}
@@ -210,7 +210,7 @@ func (c *Control) DeletePublicKey(ctx context.Context, id, ifMatch string) error
 		if err != nil {
 			return err
 		}
-		if err := tx.Delete("callerref/pubkey/" + rec.CallerReference); err != nil {
+		if err := tx.Delete(model.CallerRefPublicKeyPrefix + rec.CallerReference); err != nil {
 			return err
 		}
 		if err := tx.Delete(pubKeyNameKey(rec.Name)); err != nil {

@@ -20,7 +20,15 @@ import (
 // Amazon CloudFront Developer Guide).
 const maxRealtimeLogConfigs = 15
 
-func rtlogRefKey(name, owner string) string { return "rtlogref/" + name + "/" + owner }
+func rtlogRefKey(name, owner string) string {
+	return model.RefKey(model.RealtimeLogConfigRefPrefix, name, owner)
+}
+
+// rtlogRefsPrefix lists the distributions (dist/<id>) that name the
+// configuration.
+func rtlogRefsPrefix(name string) string {
+	return model.RefsPrefix(model.RealtimeLogConfigRefPrefix, name)
+}
 
 // RealtimeLogConfigRef names a configuration by Name or ARN, as the Get,
 // Update, Delete and ListDistributionsBy operations take it; when both are
@@ -153,7 +161,7 @@ func (c *Control) DeleteRealtimeLogConfig(ctx context.Context, ref RealtimeLogCo
 		if _, err := c.getRealtimeLogConfig(tx, name); err != nil {
 			return err
 		}
-		refs, err := tx.ListKeys("rtlogref/" + name + "/")
+		refs, err := tx.ListKeys(rtlogRefsPrefix(name))
 		if err != nil {
 			return err
 		}
@@ -187,13 +195,13 @@ func (c *Control) DistributionsUsingRealtimeLogConfig(ctx context.Context, ref R
 		if _, err := c.getRealtimeLogConfig(tx, name); err != nil {
 			return err
 		}
-		kvs, err := tx.ListKeys("rtlogref/" + name + "/")
+		kvs, err := tx.ListKeys(rtlogRefsPrefix(name))
 		if err != nil {
 			return err
 		}
 		for _, kv := range kvs {
-			owner := strings.TrimPrefix(kv.Key, "rtlogref/"+name+"/")
-			if id, ok := strings.CutPrefix(owner, "dist/"); ok {
+			owner := strings.TrimPrefix(kv.Key, rtlogRefsPrefix(name))
+			if id, ok := strings.CutPrefix(owner, model.DistributionPrefix); ok {
 				ids[id] = true
 			}
 		}

@@ -60,7 +60,7 @@ func (c *Control) CreateStreamingDistribution(ctx context.Context, cfg model.Tre
 	var existingID, id string
 	_, err = c.store.Update(ctx, func(tx store.Txn) error {
 		existingID, id = "", ""
-		refKey := "callerref/sdist/" + parsed.CallerReference
+		refKey := model.CallerRefStreamingDistributionPrefix + parsed.CallerReference
 		if kv, ok, err := tx.Get(refKey); err != nil {
 			return err
 		} else if ok {
@@ -74,7 +74,7 @@ func (c *Control) CreateStreamingDistribution(ctx context.Context, cfg model.Tre
 			existingID = rec.ID
 			return nil
 		}
-		n, err := countKeys(tx, "sdist/")
+		n, err := countKeys(tx, model.StreamingDistributionPrefix)
 		if err != nil {
 			return err
 		}
@@ -244,7 +244,7 @@ func (c *Control) DeleteStreamingDistribution(ctx context.Context, id, ifMatch s
 		if err := syncIndex(tx, sdistKey(id), sdistIndexKeys(id, parsed), nil); err != nil {
 			return err
 		}
-		if err := tx.Delete("callerref/sdist/" + parsed.CallerReference); err != nil {
+		if err := tx.Delete(model.CallerRefStreamingDistributionPrefix + parsed.CallerReference); err != nil {
 			return err
 		}
 		if err := tx.Delete(tagsKey("streaming-distribution/" + id)); err != nil {
@@ -261,7 +261,7 @@ func (c *Control) DeleteStreamingDistribution(ctx context.Context, id, ifMatch s
 // ListStreamingDistributions lists streaming distributions in creation order.
 func (c *Control) ListStreamingDistributions(ctx context.Context, opts ListOptions) ([]*StreamingDistribution, Page, error) {
 	applied := c.applied(ctx)
-	return listPage(ctx, c, "sdist/", opts, func(tx store.ReadTxn, kv store.KV) (*StreamingDistribution, error) {
+	return listPage(ctx, c, model.StreamingDistributionPrefix, opts, func(tx store.ReadTxn, kv store.KV) (*StreamingDistribution, error) {
 		return c.sdistView(ctx, kv, applied)
 	}, func(v *StreamingDistribution) string { return v.ID })
 }

@@ -12,7 +12,7 @@ import (
 	"openfront/internal/store"
 )
 
-func tagsKey(resource string) string { return "tags/" + resource }
+func tagsKey(resource string) string { return model.TagsKey(resource) }
 
 // validTag applies CloudFront's tag rule: letters, separators (spaces),
 // numbers and _.:/=+-@ (the pattern ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$ of the

@@ -14,12 +14,6 @@ import (
 // primary's viewer requests its staging distribution serves. Stored under
 // cdpolicy/<id>.
 
-// ContinuousDeploymentPolicyPrefix is the key prefix of the policies.
-const ContinuousDeploymentPolicyPrefix = "cdpolicy/"
-
-// ContinuousDeploymentPolicyKey is the store key of a policy.
-func ContinuousDeploymentPolicyKey(id string) string { return ContinuousDeploymentPolicyPrefix + id }
-
 // The traffic configuration types (ContinuousDeploymentPolicyType).
 const (
 	TrafficSingleWeight = "SingleWeight"

@@ -7,10 +7,6 @@ import "time"
 // Guide), as stored. Config is the FieldLevelEncryptionConfig or
 // FieldLevelEncryptionProfileConfig document as the client sent it
 // (validated by package control).
-const (
-	FLEConfigPrefix  = "fleconfig/"
-	FLEProfilePrefix = "fleprofile/"
-)
 
 // FLERecord is a field-level encryption configuration, under
 // fleconfig/<id>, or profile, under fleprofile/<id>.
@@ -19,12 +15,6 @@ type FLERecord struct {
 	LastModified time.Time
 	Config       Tree // FieldLevelEncryptionConfig or FieldLevelEncryptionProfileConfig
 }
-
-// FLEConfigKey is the store key of a configuration.
-func FLEConfigKey(id string) string { return FLEConfigPrefix + id }
-
-// FLEProfileKey is the store key of a profile.
-func FLEProfileKey(id string) string { return FLEProfilePrefix + id }
 
 // FLEEntity is one EncryptionEntity of a profile.
 type FLEEntity struct {

@@ -1,12 +1,6 @@
 package model
 
-import (
-	"strings"
-	"time"
-)
-
-// FunctionPrefix is the store prefix of CloudFront Functions.
-const FunctionPrefix = "function/"
+import "time"
 
 // FunctionRecord is a CloudFront function, under function/<name>: its
 // DEVELOPMENT stage and, once published, its LIVE stage. The edge's
@@ -32,12 +26,6 @@ type FunctionStage struct {
 	Code              []byte
 	LastModified      time.Time
 }
-
-// FunctionKey is the store key of a function.
-func FunctionKey(name string) string { return FunctionPrefix + name }
-
-// KeyValueStorePrefix is the store prefix of key value stores.
-const KeyValueStorePrefix = "kvs/"
 
 // KeyValueStoreRecord is a CloudFront KeyValueStore, under kvs/<name>.
 // Its keys are stored next to it, one store key each (KeyValueStoreItemKey);
@@ -65,31 +53,4 @@ type KeyValueStoreRecord struct {
 type KeyValueStoreImportSource struct {
 	SourceType string // S3
 	SourceARN  string // arn:aws:s3:::bucket/key
-}
-
-// KeyValueStoreKey is the store key of a key value store.
-func KeyValueStoreKey(name string) string { return KeyValueStorePrefix + name }
-
-// KeyValueStoreItemPrefix is the store prefix of the keys of every key
-// value store: kvsitem/<store id>/<key>, the value being the key's value
-// as stored (raw bytes, not JSON). The id (not the name) keys them, as the
-// data-plane API and functions name a store by its ARN.
-const KeyValueStoreItemPrefix = "kvsitem/"
-
-// KeyValueStoreItemsPrefix is the store prefix of one store's keys.
-func KeyValueStoreItemsPrefix(storeID string) string { return KeyValueStoreItemPrefix + storeID + "/" }
-
-// KeyValueStoreItemKey is the store key of one key of a key value store.
-func KeyValueStoreItemKey(storeID, key string) string {
-	return KeyValueStoreItemsPrefix(storeID) + key
-}
-
-// SplitKeyValueStoreItemKey returns the store id and key of a store key
-// under KeyValueStoreItemPrefix.
-func SplitKeyValueStoreItemKey(storeKey string) (storeID, key string, ok bool) {
-	rest, ok := strings.CutPrefix(storeKey, KeyValueStoreItemPrefix)
-	if !ok {
-		return "", "", false
-	}
-	return strings.Cut(rest, "/")
 }

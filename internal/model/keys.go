@@ -15,13 +15,6 @@ import (
 // KeyGroupRecord to verify signed URLs and signed cookies; each is
 // JSON-encoded under its key, like the records in records.go.
 
-// Key prefixes of the stored kinds.
-const (
-	PublicKeyPrefix = "pubkey/"
-	KeyGroupPrefix  = "keygroup/"
-	OACPrefix       = "oac/"
-)
-
 // PublicKeyRecord is a public key, under pubkey/<id>. EncodedKey is the
 // PEM text exactly as the client sent it; parse it with ParsePublicKey.
 type PublicKeyRecord struct {
@@ -52,15 +45,6 @@ type OACRecord struct {
 	SigningBehavior string // never, always, no-override
 	OriginType      string // s3, mediastore, mediapackagev2, lambda
 }
-
-// PublicKeyKey is the store key of a public key.
-func PublicKeyKey(id string) string { return PublicKeyPrefix + id }
-
-// KeyGroupKey is the store key of a key group.
-func KeyGroupKey(id string) string { return KeyGroupPrefix + id }
-
-// OACKey is the store key of an origin access control.
-func OACKey(id string) string { return OACPrefix + id }
 
 // ParsePublicKey reads a PEM-encoded public key of a kind CloudFront
 // accepts for signed URLs and signed cookies: RSA 2048 or ECDSA P-256

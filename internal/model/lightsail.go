@@ -15,12 +15,6 @@ import (
 // CloudFront distributions). Both are written together by control, so they
 // never disagree.
 
-// LightsailDistributionPrefix is the key prefix of Lightsail distributions.
-const LightsailDistributionPrefix = "lsdist/"
-
-// LightsailDistributionKey is the store key of a Lightsail distribution.
-func LightsailDistributionKey(name string) string { return LightsailDistributionPrefix + name }
-
 // LightsailDistributionRecord is a Lightsail distribution, under
 // lsdist/<name>.
 type LightsailDistributionRecord struct {

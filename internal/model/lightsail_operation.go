@@ -2,13 +2,6 @@ package model
 
 import "time"
 
-// LightsailOperationPrefix is the key prefix of the Lightsail operations
-// that distribution changes return (GetOperation reads them back).
-const LightsailOperationPrefix = "lsop/"
-
-// LightsailOperationKey is the store key of an operation.
-func LightsailOperationKey(id string) string { return LightsailOperationPrefix + id }
-
 // LightsailOperationRecord is one Lightsail operation, under lsop/<id>: the
 // record of a change a Create/Update/Delete/Reset call made, as the
 // Operation shape describes it ("Operation" in the Lightsail API

@@ -1,9 +1,5 @@
 package model
 
-// MonitoringSubscriptionPrefix is the key prefix of monitoring
-// subscriptions, one per distribution.
-const MonitoringSubscriptionPrefix = "monsub/"
-
 // MonitoringSubscriptionRecord is a distribution's monitoring subscription
 // (CreateMonitoringSubscription), under monsub/<distribution id>. Enabled
 // switches on the distribution's additional metrics ("Viewing additional
@@ -14,7 +10,3 @@ type MonitoringSubscriptionRecord struct {
 	// (the subscription has no RealtimeMetricsSubscriptionConfig).
 	RealtimeMetricsSubscriptionStatus string
 }
-
-// MonitoringSubscriptionKey is the store key of a distribution's monitoring
-// subscription.
-func MonitoringSubscriptionKey(distID string) string { return MonitoringSubscriptionPrefix + distID }

@@ -93,18 +93,6 @@ var ManagedOriginRequestPolicies = map[string]OriginRequestPolicy{
 		Headers: Selection{Behavior: "whitelist", Names: []string{"User-Agent", "Referer"}}, Cookies: Selection{Behavior: "none"}, QueryStrings: Selection{Behavior: "all"}},
 }
 
-// Key prefixes of the custom policies.
-const (
-	CachePolicyPrefix         = "cachepolicy/"
-	OriginRequestPolicyPrefix = "originrequestpolicy/"
-)
-
-// CachePolicyKey is the store key of a custom cache policy.
-func CachePolicyKey(id string) string { return CachePolicyPrefix + id }
-
-// OriginRequestPolicyKey is the store key of a custom origin request policy.
-func OriginRequestPolicyKey(id string) string { return OriginRequestPolicyPrefix + id }
-
 // PolicyRecord is a custom policy, under cachepolicy/<id> or
 // originrequestpolicy/<id>.
 type PolicyRecord[P any] struct {

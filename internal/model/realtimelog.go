@@ -10,12 +10,6 @@ import (
 // stream. Stored under rtlogconfig/<name>: the name is unique and is the
 // last part of the ARN, so a behaviour's ARN finds its record.
 
-// RealtimeLogConfigPrefix is the key prefix of real-time log configurations.
-const RealtimeLogConfigPrefix = "rtlogconfig/"
-
-// RealtimeLogConfigKey is the store key of the named configuration.
-func RealtimeLogConfigKey(name string) string { return RealtimeLogConfigPrefix + name }
-
 // RealtimeLogConfigRecord is one real-time log configuration.
 type RealtimeLogConfigRecord struct {
 	Name string

@@ -6,13 +6,7 @@ import "time"
 // edge's snapshot compiler reads back: the storage format, in one place.
 // Each is JSON-encoded under its key.
 
-// Key prefixes of the stored kinds.
-const (
-	DistributionPrefix          = "dist/"
-	StreamingDistributionPrefix = "sdist/"
-	OAIPrefix                   = "oai/"
-	InvalidationPrefix          = "inval/"
-)
+// The key families they are stored under are in storekeys.go.
 
 // DistributionRecord is a distribution, under dist/<id>.
 type DistributionRecord struct {
@@ -45,15 +39,3 @@ type InvalidationRecord struct {
 	Paths           []string
 	CreateTime      time.Time
 }
-
-// DistributionKey is the store key of a distribution.
-func DistributionKey(id string) string { return DistributionPrefix + id }
-
-// StreamingDistributionKey is the store key of a streaming distribution.
-func StreamingDistributionKey(id string) string { return StreamingDistributionPrefix + id }
-
-// OAIKey is the store key of an origin access identity.
-func OAIKey(id string) string { return OAIPrefix + id }
-
-// InvalidationKey is the store key of an invalidation.
-func InvalidationKey(distID, id string) string { return InvalidationPrefix + distID + "/" + id }

@@ -71,10 +71,6 @@ type ServerTimingConfig struct {
 	SamplingRate float64 // percent, 0..100
 }
 
-// ResponseHeadersPolicyPrefix is the key prefix of custom response
-// headers policies.
-const ResponseHeadersPolicyPrefix = "responseheaderspolicy/"
-
 // ResponseHeadersPolicyRecord is a custom response headers policy.
 type ResponseHeadersPolicyRecord = PolicyRecord[ResponseHeadersPolicy]
 
