@@ -3,14 +3,19 @@ package cloudfront
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
+	"openfront/internal/shape"
 	"openfront/internal/store"
 )
 
@@ -77,5 +82,45 @@ for s in m.error_shapes:
 		if got := statusOf(code); got != want {
 			t.Errorf("statusOf(%q) = %d, want %d", code, got, want)
 		}
+	}
+}
+
+// TestStatusOf_everyRaisedCodeIsCatalogued: every error code the control
+// plane raises for the CloudFront API (model.Errorf("Code", ...) in the
+// source) is in the catalogue, so none falls through to statusOf's 400 by
+// a misspelling. Lightsail's exceptions (files named lightsail*) have a
+// protocol and catalogue of their own.
+func TestStatusOf_everyRaisedCodeIsCatalogued(t *testing.T) {
+	m, err := shape.Load(versions[len(versions)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	raised := regexp.MustCompile(`\bErrorf\("([A-Za-z]+)"`)
+	seen := 0
+	err = filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") ||
+			strings.HasPrefix(d.Name(), "lightsail") {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, match := range raised.FindAllSubmatch(src, -1) {
+			code := string(match[1])
+			seen++
+			_, inModel := m.ErrorStatus(code)
+			_, outside := codesOutsideModel[code]
+			if !inModel && !outside {
+				t.Errorf("%s raises %q, which neither botocore's model nor codesOutsideModel knows (it would be a 400)", path, code)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen < 100 {
+		t.Fatalf("found %d raised codes: the scan is not reading the source", seen)
 	}
 }
