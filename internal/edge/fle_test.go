@@ -166,3 +166,61 @@ func TestFLE_unknownContentTypeForwardedWhenConfigured(t *testing.T) {
 		t.Fatalf("got %q, origin got %q", got, fe.reached())
 	}
 }
+
+// TestPlan_fieldLevelEncryption: the plan's field-level encryption step,
+// driven directly: a POST or PUT with a body gets the profile of its
+// content type or of its fle-profile argument; one the configuration
+// blocks is refused with refuseFLE; other methods and bodiless requests
+// are not looked at.
+func TestPlan_fieldLevelEncryption(t *testing.T) {
+	o := newTestOrigin(t, okHandler(""))
+	te := newTestEdge(t, distConfig(o, func(cfg model.Tree) {
+		b := model.Sub(cfg, "DefaultCacheBehavior")
+		b["AllowedMethods"] = model.Tree{"Quantity": "7", "Items": []any{"GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"},
+			"CachedMethods": model.Wrapper([]string{"GET", "HEAD"})}
+	}))
+	form, byArg := &fle.Profile{ID: "PFORM"}, &fle.Profile{ID: "PARG"}
+	cfg := &fle.Config{ID: "C1", ContentTypes: map[string]*fle.Profile{fle.FormContentType: form, "text/plain": nil},
+		QueryArgs: map[string]*fle.Profile{"card": byArg}}
+	snap := te.snap.Load()
+	for _, b := range snap.Lookup(testHost).Behaviors {
+		b.FLE = cfg
+	}
+	for _, tc := range []struct {
+		name, method, contentType, query string
+		body                             bool
+		want                             string // profile ID, "" for none, "refused"
+	}{
+		{"form POST", "POST", "application/x-www-form-urlencoded; charset=UTF-8", "", true, "PFORM"},
+		{"form PUT, upper case", "PUT", "Application/X-WWW-Form-Urlencoded", "", true, "PFORM"},
+		{"content type forwarded as is", "POST", "text/plain", "", true, ""},
+		{"unknown content type blocked", "POST", "application/json", "", true, "refused"},
+		{"no content type blocked", "POST", "", "", true, "refused"},
+		{"malformed content type blocked", "POST", "multipart/;;", "", true, "refused"},
+		{"fle-profile argument wins", "POST", "application/json", "fle-profile=card", true, "PARG"},
+		{"escaped argument name", "POST", "application/json", "fle%2Dprofile=card", true, "PARG"},
+		{"unknown fle-profile blocked", "POST", "application/x-www-form-urlencoded", "fle-profile=nope", true, "refused"},
+		{"POST without a body", "POST", "application/json", "", false, ""},
+		{"PATCH not looked at", "PATCH", "application/json", "", true, ""},
+		{"DELETE not looked at", "DELETE", "application/json", "", true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := requestHead{method: tc.method, path: "/pay", rawQuery: tc.query, host: testHost, normal: true, hasBody: tc.body,
+				header: httpHeader{"Content-Type": {tc.contentType}}}
+			var p plan
+			_, ref := (planner{}).plan(&p, snap, &h, time.Now(), nil)
+			got := ""
+			switch {
+			case ref == &refuseFLE:
+				got = "refused"
+			case ref != nil:
+				t.Fatalf("refused otherwise: %+v", ref)
+			case p.fle != nil:
+				got = p.fle.ID
+			}
+			if got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
