@@ -599,6 +599,25 @@ func TestServer_brotli(t *testing.T) {
 // TestServer_originGroupFailover: a listed status or a dead primary sends
 // GET to the secondary ("Optimize high availability with CloudFront origin
 // failover", AWS); other statuses are served as is.
+// withFailoverTo makes distConfig's origin o1 the primary of an origin
+// group ("group", the default behaviour's target) whose secondary, o2, is
+// secondary (o1's settings otherwise), failing over on codes.
+func withFailoverTo(secondary *testOrigin, codes ...string) func(model.Tree) {
+	return func(c model.Tree) {
+		first := model.StructItems(c, "Origins")[0]
+		second := model.Clone(first)
+		second["Id"] = "o2"
+		model.Sub(second, "CustomOriginConfig")["HTTPPort"] = secondary.port()
+		c["Origins"] = model.Wrapper([]model.Tree{first, second})
+		c["OriginGroups"] = model.Wrapper([]model.Tree{{
+			"Id":               "group",
+			"FailoverCriteria": model.Tree{"StatusCodes": model.Wrapper(codes)},
+			"Members":          model.Wrapper([]model.Tree{{"OriginId": "o1"}, {"OriginId": "o2"}}),
+		}})
+		model.Sub(c, "DefaultCacheBehavior")["TargetOriginId"] = "group"
+	}
+}
+
 func TestServer_originGroupFailover(t *testing.T) {
 	primary := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/gone" {
@@ -608,19 +627,7 @@ func TestServer_originGroupFailover(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	})
 	secondary := newTestOrigin(t, okHandler(""))
-	te := newTestEdge(t, distConfig(primary, func(c model.Tree) {
-		first := model.StructItems(c, "Origins")[0]
-		second := model.Clone(first)
-		second["Id"] = "o2"
-		model.Sub(second, "CustomOriginConfig")["HTTPPort"] = secondary.port()
-		c["Origins"] = model.Wrapper([]model.Tree{first, second})
-		c["OriginGroups"] = model.Wrapper([]model.Tree{{
-			"Id":               "group",
-			"FailoverCriteria": model.Tree{"StatusCodes": model.Wrapper([]string{"503"})},
-			"Members":          model.Wrapper([]model.Tree{{"OriginId": "o1"}, {"OriginId": "o2"}}),
-		}})
-		model.Sub(c, "DefaultCacheBehavior")["TargetOriginId"] = "group"
-	}))
+	te := newTestEdge(t, distConfig(primary, withFailoverTo(secondary, "503")))
 	if w := te.get(t, "/x", nil); w.Code != 200 || w.Body.String() != "body of /x" {
 		t.Errorf("primary 503 (listed): %d %q, want the secondary's 200", w.Code, w.Body.String())
 	}

@@ -94,18 +94,8 @@ func TestServer_logsOriginFailureCountsAttempts(t *testing.T) {
 	primary := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
 	secondary := newTestOrigin(t, okHandler(""))
 	te, buf := newLoggingEdge(t, distConfig(primary, func(c model.Tree) {
-		first := model.StructItems(c, "Origins")[0]
-		first["ConnectionAttempts"] = "3"
-		second := model.Clone(first)
-		second["Id"] = "o2"
-		model.Sub(second, "CustomOriginConfig")["HTTPPort"] = secondary.port()
-		c["Origins"] = model.Wrapper([]model.Tree{first, second})
-		c["OriginGroups"] = model.Wrapper([]model.Tree{{
-			"Id":               "group",
-			"FailoverCriteria": model.Tree{"StatusCodes": model.Wrapper([]string{"503"})},
-			"Members":          model.Wrapper([]model.Tree{{"OriginId": "o1"}, {"OriginId": "o2"}}),
-		}})
-		model.Sub(c, "DefaultCacheBehavior")["TargetOriginId"] = "group"
+		model.StructItems(c, "Origins")[0]["ConnectionAttempts"] = "3" // both members: o2 is o1's copy
+		withFailoverTo(secondary, "503")(c)
 	}), slog.LevelInfo)
 	if w := te.get(t, "/x", nil); w.Code != 200 {
 		t.Fatalf("failover: %d, want the secondary's 200", w.Code)
