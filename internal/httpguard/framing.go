@@ -3,6 +3,8 @@ package httpguard
 import (
 	"bytes"
 	"strconv"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // state is where the framer is in the request stream.
@@ -82,6 +84,7 @@ func (f *framer) check(head []byte, cfg *Config) (status int) {
 		return 505
 	}
 	var cls, tes [][]byte
+	hosts := 0
 	for {
 		line, rest = nextLine(rest)
 		if len(line) == 0 {
@@ -99,12 +102,28 @@ func (f *framer) check(head []byte, cfg *Config) (status int) {
 			return 400
 		}
 		value = trimOWS(value)
+		if !validValue(value) {
+			return 400 // net/http: "invalid header field value"
+		}
 		switch {
+		case equalFold(name, "Host"):
+			// net/http refuses a Host that is not a valid host (and port)
+			// and more than one Host; so does the guard, so that the
+			// viewer gets the server's own page (Config.Reject).
+			if hosts++; hosts > 1 || !httpguts.ValidHostHeader(string(value)) {
+				return 400
+			}
 		case equalFold(name, "Content-Length"):
 			cls = append(cls, value)
 		case equalFold(name, "Transfer-Encoding"):
 			tes = append(tes, value)
 		}
+	}
+	if hosts == 0 && minor > 0 && !bytes.Equal(method, []byte("CONNECT")) {
+		// "A server MUST respond with a 400 (Bad Request) status code to
+		// any HTTP/1.1 request message that lacks a Host header field"
+		// (RFC 9112 §3.2), as net/http does.
+		return 400
 	}
 	f.st, f.remaining, f.excess = stHead, 0, 0
 	if len(tes) > 0 {

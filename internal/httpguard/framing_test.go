@@ -24,7 +24,7 @@ func TestFramer_head(t *testing.T) {
 		{"LF only", "GET / HTTP/1.1\nHost: h\n\n", 0, stHead, 0},
 		{"Content-Length", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 12\r\n\r\n", 0, stBody, 12},
 		{"Content-Length 0", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", 0, stHead, 0},
-		{"repeated equal Content-Length", "POST / HTTP/1.1\r\ncontent-length: 3\r\nContent-Length:  3 \r\n\r\n", 0, stBody, 3},
+		{"repeated equal Content-Length", "POST / HTTP/1.1\r\nHost: h\r\ncontent-length: 3\r\nContent-Length:  3 \r\n\r\n", 0, stBody, 3},
 		{"chunked", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n", 0, stChunkSize, 0},
 		{"HTTP/1.0 Content-Length", "POST / HTTP/1.0\r\nContent-Length: 2\r\n\r\n", 0, stBody, 2},
 
@@ -45,9 +45,25 @@ func TestFramer_head(t *testing.T) {
 		{"HTTP/1.1x", "GET / HTTP/1.10\r\n\r\n", 400, stHead, 0},
 		{"URL of 8192", "GET /" + long(8191) + " HTTP/1.1\r\nHost: h\r\n\r\n", 0, stHead, 0},
 		{"URL of 8193", "GET /" + long(8192) + " HTTP/1.1\r\nHost: h\r\n\r\n", 413, stHead, 0},
-		{"head of 20480", "GET / HTTP/1.1\r\nX: " + long(20480-len("GET / HTTP/1.1\r\nX: \r\n\r\n")) + "\r\n\r\n", 0, stHead, 0},
+		{"head of 20480", "GET / HTTP/1.1\r\nHost: h\r\nX: " + long(20480-len("GET / HTTP/1.1\r\nHost: h\r\nX: \r\n\r\n")) + "\r\n\r\n", 0, stHead, 0},
 		{"head of 20481", "GET / HTTP/1.1\r\nX: " + long(20481-len("GET / HTTP/1.1\r\nX: \r\n\r\n")) + "\r\n\r\n", 413, stHead, 0},
 		{"unfinished head over the limit", "GET / HTTP/1.1\r\nX: " + long(20480), 413, stHead, 0},
+
+		// What net/http refuses itself, refused here first (the viewer
+		// then gets the server's page, not net/http's plain text).
+		{"no Host on HTTP/1.1", "GET / HTTP/1.1\r\nX: 1\r\n\r\n", 400, stHead, 0},
+		{"no Host on HTTP/1.0", "GET / HTTP/1.0\r\n\r\n", 0, stHead, 0},
+		{"CONNECT without Host", "CONNECT h:443 HTTP/1.1\r\n\r\n", 0, stHead, 0},
+		{"two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", 400, stHead, 0},
+		{"two equal Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", 400, stHead, 0},
+		{"empty Host", "GET / HTTP/1.1\r\nHost:\r\n\r\n", 0, stHead, 0},
+		{"Host with a space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400, stHead, 0},
+		{"Host with a slash", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400, stHead, 0},
+		{"Host with port and brackets", "GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", 0, stHead, 0},
+		{"NUL in a value", "GET / HTTP/1.1\r\nHost: h\r\nX: a\x00b\r\n\r\n", 400, stHead, 0},
+		{"DEL in a value", "GET / HTTP/1.1\r\nHost: h\r\nX: a\x7fb\r\n\r\n", 400, stHead, 0},
+		{"CR alone in a value", "GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n", 400, stHead, 0},
+		{"HTAB and obs-text in a value", "GET / HTTP/1.1\r\nHost: h\r\nX: a\tb\xe9\r\n\r\n", 0, stHead, 0},
 	}
 	for _, tc := range tests {
 		var f framer

@@ -90,6 +90,9 @@ func TestGuard_refusesFramingConflicts(t *testing.T) {
 		{"TE on HTTP/1.0", "POST /a HTTP/1.0\r\n" + host + "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", 400},
 		{"TE hidden by obs-fold", "POST /a HTTP/1.1\r\n" + host + "X-A: 1\r\n Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", 400},
 		{"unknown TE", "POST /a HTTP/1.1\r\n" + host + "Transfer-Encoding: identity\r\n\r\n", 501},
+		// net/http would answer these itself, in plain text.
+		{"no Host", "GET /a HTTP/1.1\r\nX-A: 1\r\n\r\n", 400},
+		{"control character in a value", "GET /a HTTP/1.1\r\n" + host + "X-A: 1\x01\r\n\r\n", 400},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
