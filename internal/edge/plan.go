@@ -3,6 +3,7 @@ package edge
 import (
 	"crypto/tls"
 	"errors"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/netip"
@@ -190,6 +191,18 @@ var (
 type planner struct {
 	geo    *geo.DB
 	signed *signedurl.Verifier
+	// draw returns a number in [0, 1) for a weight-based staging route
+	// (staging.go); nil draws from math/rand. Tests set it, so that the
+	// plan stays a function of what it is given.
+	draw func() float64
+}
+
+// drawn is the planner's draw for a weight-based choice.
+func (pl planner) drawn() float64 {
+	if pl.draw != nil {
+		return pl.draw()
+	}
+	return rand.Float64()
 }
 
 // plan decides a request, in the order CloudFront applies its rules:

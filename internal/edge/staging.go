@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -53,10 +52,10 @@ func (pl planner) routeStaging(p *plan, h *requestHead, now time.Time) {
 		v, ok := h.header.Only(r.Header)
 		toStaging = ok && v == r.Value
 	case r.Sticky:
-		p.session = stickySession(r, h, now)
+		p.session = pl.stickySession(r, h, now)
 		toStaging = p.session.staging
 	default:
-		toStaging = rand.Float64() < r.Weight
+		toStaging = pl.drawn() < r.Weight
 	}
 	if toStaging {
 		p.dist = r.Staging
@@ -66,14 +65,14 @@ func (pl planner) routeStaging(p *plan, h *requestHead, now time.Time) {
 // stickySession continues the viewer's session when its cookie names one
 // that has not reached MaxTTL (IdleTTL is the cookie's own lifetime), and
 // starts a new one, drawn with the policy's weight, otherwise.
-func stickySession(r *snapshot.StagingRoute, h *requestHead, now time.Time) stagingSession {
+func (pl planner) stickySession(r *snapshot.StagingRoute, h *requestHead, now time.Time) stagingSession {
 	nowUnix := now.Unix()
 	maxTTL, idle := int64(r.MaxTTL/time.Second), int64(r.IdleTTL/time.Second)
 	s := stagingSession{set: true, epoch: r.SessionEpoch}
 	if staging, start, epoch, ok := sessionCookie(h); ok && epoch == r.SessionEpoch && start <= nowUnix && nowUnix < start+maxTTL {
 		s.staging, s.start = staging, start
 	} else {
-		s.staging, s.start = rand.Float64() < r.Weight, nowUnix
+		s.staging, s.start = pl.drawn() < r.Weight, nowUnix
 	}
 	s.maxAge = min(idle, s.start+maxTTL-nowUnix)
 	return s

@@ -203,6 +203,37 @@ func TestPlan_routeStagingWeights(t *testing.T) {
 	}
 }
 
+// TestPlan_routeStagingWeightDraw: the weight rule exactly, with the
+// planner's draw fixed: a request (or a new session) goes to staging when
+// the draw is under Weight, and only then.
+func TestPlan_routeStagingWeightDraw(t *testing.T) {
+	base := distConfig(newTestOrigin(t, okBody("x", "")), nil)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, sticky := range []bool{false, true} {
+		snap := stagingSnapshot(t, base, base, stagingPolicy("w", func(p *model.ContinuousDeploymentPolicy) {
+			p.Type, p.Header, p.HeaderVal = model.TrafficSingleWeight, "", ""
+			p.Weight, p.Sticky, p.IdleTTL, p.MaxTTL = 0.1, sticky, 300, 300
+		}))
+		for _, tc := range []struct {
+			draw    float64
+			staging bool
+		}{{0, true}, {0.0999, true}, {0.1, false}, {0.5, false}, {0.99999, false}} {
+			h := requestHead{method: "GET", path: "/a", host: testHost, header: httpHeader{}, normal: true}
+			var p plan
+			pl := planner{draw: func() float64 { return tc.draw }}
+			if _, ref := pl.plan(&p, snap, &h, now, nil); ref != nil {
+				t.Fatal(ref)
+			}
+			if got := p.dist.ID == "E2STAGING"; got != tc.staging {
+				t.Errorf("sticky %v, draw %v: staging %v, want %v", sticky, tc.draw, got, tc.staging)
+			}
+			if sticky && (!p.session.set || p.session.staging != tc.staging) {
+				t.Errorf("sticky, draw %v: session %+v, want a new one with staging %v", tc.draw, p.session, tc.staging)
+			}
+		}
+	}
+}
+
 // TestServer_stagingOverHTTP: over real HTTP, the staging distribution's
 // origin answers the requests the policy routes to it, from its own cache
 // (a primary hit is never served to a staging request and the other way
