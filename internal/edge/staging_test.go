@@ -172,16 +172,23 @@ func TestPlan_routeStaging(t *testing.T) {
 	}
 }
 
+// weightSnapshot is base with a staging copy of itself behind a weight
+// policy sending 0.1 of the requests (or, sticky, of the new sessions) to
+// staging.
+func weightSnapshot(t *testing.T, base model.Tree, sticky bool) *snapshot.Snapshot {
+	return stagingSnapshot(t, base, base, stagingPolicy("w", func(p *model.ContinuousDeploymentPolicy) {
+		p.Type, p.Header, p.HeaderVal = model.TrafficSingleWeight, "", ""
+		p.Weight, p.Sticky, p.IdleTTL, p.MaxTTL = 0.1, sticky, 300, 300
+	}))
+}
+
 // TestPlan_routeStagingWeights: weight mode sends about Weight of the
 // requests (or of new sessions) to staging.
 func TestPlan_routeStagingWeights(t *testing.T) {
 	base := distConfig(newTestOrigin(t, okBody("x", "")), nil)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, sticky := range []bool{false, true} {
-		snap := stagingSnapshot(t, base, base, stagingPolicy("w", func(p *model.ContinuousDeploymentPolicy) {
-			p.Type, p.Header, p.HeaderVal = model.TrafficSingleWeight, "", ""
-			p.Weight, p.Sticky, p.IdleTTL, p.MaxTTL = 0.1, sticky, 300, 300
-		}))
+		snap := weightSnapshot(t, base, sticky)
 		const n = 20000
 		staged := 0
 		for range n {
@@ -210,10 +217,7 @@ func TestPlan_routeStagingWeightDraw(t *testing.T) {
 	base := distConfig(newTestOrigin(t, okBody("x", "")), nil)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, sticky := range []bool{false, true} {
-		snap := stagingSnapshot(t, base, base, stagingPolicy("w", func(p *model.ContinuousDeploymentPolicy) {
-			p.Type, p.Header, p.HeaderVal = model.TrafficSingleWeight, "", ""
-			p.Weight, p.Sticky, p.IdleTTL, p.MaxTTL = 0.1, sticky, 300, 300
-		}))
+		snap := weightSnapshot(t, base, sticky)
 		for _, tc := range []struct {
 			draw    float64
 			staging bool
