@@ -155,19 +155,19 @@ type watchedBody struct {
 	viewerHTTPS   bool
 	read          int64
 	logged        bool
-	armed         bool        // watch was called: a body is (or was) read through w
 	closed        atomic.Bool // the body was closed: nothing reads w any more
 }
 
 // watch makes w the watcher of body, fetched by x with req, and returns w.
 func (w *watchedBody) watch(x *exchange, req *origin.Request, body io.ReadCloser) io.ReadCloser {
 	*w = watchedBody{ReadCloser: body, s: x.s, distID: x.dist.ID, reqID: x.reqID, origin: req.Origin,
-		method: req.Method, path: req.Path, query: req.RawQuery, viewerHTTPS: req.ViewerHTTPS, armed: true}
+		method: req.Method, path: req.Path, query: req.RawQuery, viewerHTTPS: req.ViewerHTTPS}
 	return w
 }
 
-// inUse reports whether a body may still be read through w.
-func (w *watchedBody) inUse() bool { return w.armed && !w.closed.Load() }
+// inUse reports whether a body may still be read through w: one was
+// watched (an origin's body is never nil) and not closed yet.
+func (w *watchedBody) inUse() bool { return w.ReadCloser != nil && !w.closed.Load() }
 
 func (w *watchedBody) Close() error {
 	err := w.ReadCloser.Close()
