@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"openfront/internal/urlpath"
 )
 
 func TestValidatePath(t *testing.T) {
@@ -163,9 +165,15 @@ func referenceMatch(paths []string, uri string) bool {
 	return false
 }
 
-// FuzzMatch checks that every path ValidatePath accepts compiles into a
-// Matcher that agrees with the reference definition, through both Match and
-// MatchParts, and that a valid exact path always matches itself.
+// FuzzMatch checks every path ValidatePath accepts against the matcher's
+// contract. The subject is always an access form (the edge passes the
+// escaped path as urlpath.ForAccess gives it), so:
+//   - for a path already in its access form, Match and MatchParts agree
+//     with the reference definition (byte for byte, AWS's rules) on every
+//     subject in access form;
+//   - an exact path matches its own access form: the object a viewer
+//     cached under that spelling is purged (`/ ` purges `/%20`,
+//     `/x/../a.jpg` purges `/a.jpg`).
 func FuzzMatch(f *testing.F) {
 	f.Add("/images/*", "/images/a.jpg")
 	f.Add("/a.jpg*", "/a.jpg?x=1")
@@ -173,11 +181,27 @@ func FuzzMatch(f *testing.F) {
 	f.Add("/a.jpg?", "/a.jpg")
 	f.Add("/*", "/")
 	f.Add("/a?b*", "/a?bc?d")
+	f.Add("/ ", "/%20")            // found by the fuzzer: a space is escaped
+	f.Add("/x/../a.jpg", "/a.jpg") // dot segments
+	f.Add("/a%zz", "/a%zz")        // a malformed escape is compared as submitted
 	f.Fuzz(func(t *testing.T, p, uri string) {
 		if ValidatePath(p) != nil {
 			return
 		}
 		m := Compile([]string{p})
+		if !IsWildcard(p) {
+			path, query, has := strings.Cut(p, "?")
+			subject := accessForm(path)
+			if has {
+				subject += "?" + query
+			}
+			if !m.Match(subject) {
+				t.Fatalf("exact path %q does not match its access form %q", p, subject)
+			}
+		}
+		if !inAccessForm(p) || !inAccessForm(uri) {
+			return
+		}
 		want := referenceMatch([]string{p}, uri)
 		if got := m.Match(uri); got != want {
 			t.Fatalf("path %q uri %q: Match = %v, reference = %v", p, uri, got, want)
@@ -187,10 +211,16 @@ func FuzzMatch(f *testing.F) {
 				t.Fatalf("path %q uri %q: MatchParts = %v, reference = %v", p, uri, got, want)
 			}
 		}
-		if !IsWildcard(p) && !m.Match(p) {
-			t.Fatalf("exact path %q does not match itself", p)
-		}
 	})
+}
+
+// inAccessForm reports whether the path part of s (before any '?', and
+// before a trailing '*') is its own access form, so that normalisation
+// leaves s as it is.
+func inAccessForm(s string) bool {
+	path, _, _ := strings.Cut(strings.TrimSuffix(s, "*"), "?")
+	a, err := urlpath.ForAccess(path)
+	return err == nil && a == path
 }
 
 func BenchmarkMatch(b *testing.B) {
