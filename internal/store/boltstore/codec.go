@@ -116,9 +116,13 @@ func (d *decoder) fail() {
 	d.b = nil
 }
 
+// uvarint reads a uvarint in its shortest form, the only one
+// binary.AppendUvarint writes: a longer one (a last byte of 0, as in 80 00
+// for 0) decodes to a valid number but can only come from damage, so it
+// fails like any other.
 func (d *decoder) uvarint() uint64 {
 	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
+	if n <= 0 || (n > 1 && d.b[n-1] == 0) {
 		d.fail()
 		return 0
 	}

@@ -34,6 +34,17 @@ func TestDecodeChanges_corrupt(t *testing.T) {
 	if _, err := decodeChanges(append(good, 0)); !errors.Is(err, errCorrupt) {
 		t.Errorf("trailing byte: err %v, want errCorrupt", err)
 	}
+	// Lengths and counts in a longer form than the encoder writes (found by
+	// FuzzDecodeChanges: 80 00 decoded as an empty log entry).
+	for _, b := range [][]byte{
+		{0x80, 0x00},                        // count 0 in two bytes
+		{0x01, 0x81, 0x00, 'k', 0x01},       // key length 1 in two bytes
+		{0x01, 0x01, 'k', 0x00, 0x80, 0x00}, // value length 0 in two bytes
+	} {
+		if _, err := decodeChanges(b); !errors.Is(err, errCorrupt) {
+			t.Errorf("%x: err %v, want errCorrupt", b, err)
+		}
+	}
 	bad := encodeChanges([]store.Change{{Key: "k", Deleted: true}})
 	bad[len(bad)-1] = 7 // unknown flag
 	if _, err := decodeChanges(bad); !errors.Is(err, errCorrupt) {
