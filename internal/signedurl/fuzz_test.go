@@ -69,5 +69,27 @@ func FuzzResourceMatch(f *testing.F) {
 		}
 		tg := newTarget(Request{Scheme: "https", Host: "www.example.com", Path: path, RawQuery: query})
 		p.match(&tg)
+
+		// "Wildcard characters ... anywhere in the string" ("Create a
+		// signed URL using a custom policy"): the URL as AWS's signers
+		// write it into Resource, and any prefix of it after the host
+		// followed by *, match the URL.
+		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path+query, `\`) {
+			return
+		}
+		url := "https://www.example.com" + path
+		if query != "" {
+			url += "?" + query
+		}
+		base := len(url) - len(path) - len(query) - len("?")*min(len(query), 1) // up to the path's /
+		for _, r := range []string{url, url + "*", url[:base+1] + "*", url[:base+1+len(path)/2] + "*", url[:len(url)-len(query)/2] + "*"} {
+			p, err := compileResource(r)
+			if err != nil {
+				t.Fatalf("compileResource(%q): %v", r, err)
+			}
+			if !p.match(&tg) {
+				t.Fatalf("Resource %q does not match %q", r, url)
+			}
+		}
 	})
 }

@@ -105,6 +105,17 @@ func TestResourceMatch(t *testing.T) {
 		{"https://h", "https://h/", true},
 		{"https://h", "https://h/a", false},
 		{"https://h/a*", "https://h/a?q", true},
+		// A * at the end of the AWS signers' form (the URL with its query)
+		// covers the rest of the query.
+		{"https://h/a.txt?size=*", "https://h/a.txt?size=large", true},
+		{"https://h/a.txt?size=*", "https://h/a.txt?colour=red", false},
+		{"https://h/a.txt?size=large*", "https://h/a.txt?size=large&x=1", true},
+		{"https://h/a.txt?*", "https://h/a.txt?x=1", true},
+		{"https://h/a.txt?*", "https://h/a.txt", false}, // ? is exactly one byte
+		{"https://h/a.txt?*", "https://h/b.txt?x=1", false},
+		{"https://h/*.txt?*", "https://h/d/a.txt?x=1", true},
+		{"https://h/*?size=*", "https://h/a.txt?size=1", true},
+		{"https://h/*?size=*", "https://h/a.txt?colour=1", false},
 		{"https://h:8443/a", "https://h:8443/a", true},
 		{"https://h/a", "https://h:8443/a", false},
 	}
@@ -129,6 +140,7 @@ func TestGlob(t *testing.T) {
 		{"", "", true}, {"*", "", true}, {"", "a", false}, {"a*b*c", "axxbyyc", true},
 		{"a*b*c", "axxbyy", false}, {"?", "", false}, {"*?", "a", true}, {"**a", "a", true},
 		{"a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false},
+		{"/*", "/*0", true}, {"/*0", "/*0", true}, {"/*", "/*", true}, // a * in the URL is just a byte
 	}
 	for _, tt := range tests {
 		if got := glob(tt.p, tt.s); got != tt.want {

@@ -19,7 +19,7 @@ type resourcePattern struct {
 	query    string
 	hasQuery bool // `\?` separated an explicit query section
 	anyRest  bool // domain ends in * and no path: implies /*\?*
-	anyQuery bool // path ends in * and no query section: implies \?*
+	anyQuery bool // path ends in * and has no ?, no query section: implies \?*
 }
 
 // compileResource splits a Resource into its sections.
@@ -63,7 +63,10 @@ func compileResource(r string) (resourcePattern, error) {
 		p.path, p.query, p.hasQuery = path[:i], path[i+2:], true
 	} else {
 		p.path = path
-		p.anyQuery = strings.HasSuffix(path, "*")
+		// A plain ? already lets the pattern reach into the query (the
+		// AWS signers' form, "https://h/a.jpg?size=*"), so only a path
+		// without one gets the implied \?*.
+		p.anyQuery = strings.HasSuffix(path, "*") && !strings.Contains(path, "?")
 	}
 	return p, nil
 }
@@ -104,12 +107,12 @@ func glob(pattern, s string) bool {
 	star, mark := -1, 0
 	for si < len(s) {
 		switch {
+		case pi < len(pattern) && pattern[pi] == '*': // before the literal case: s may hold a * too
+			star, mark = pi, si
+			pi++
 		case pi < len(pattern) && (pattern[pi] == '?' || pattern[pi] == s[si]):
 			pi++
 			si++
-		case pi < len(pattern) && pattern[pi] == '*':
-			star, mark = pi, si
-			pi++
 		case star >= 0:
 			pi = star + 1
 			mark++
