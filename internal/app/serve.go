@@ -352,6 +352,7 @@ func (n *node) edgeHandler() {
 		return reports.Report(ctx, name, snap.Revision)
 	}, n.log)
 	n.watcher.CountIgnoredFields(func(field string) { m.IgnoredFields.WithLabelValues(field).Inc() })
+	n.watcher.SetAccount(s.AccountID)
 
 	// Every HTTP/1.x listener is guarded: request framing, CloudFront's
 	// request size limits, head and body deadlines (internal/httpguard).

@@ -270,6 +270,9 @@ type records struct {
 	// ignored reports the members the edge does not act on (nil: no
 	// report); see ignored.go.
 	ignored *ignoredReport
+	// account is the account id trusted signers name to mean the stored
+	// public keys (keys.go).
+	account string
 }
 
 func newRecords() *records {

@@ -123,6 +123,21 @@ func TestKeys_Allowed(t *testing.T) {
 	if got := k.Allowed([]string{"self"}, nil); len(got) != 3 {
 		t.Errorf("trusted signers: %v, want every stored key", got)
 	}
+	// Another account's key pairs are not the stored keys: with no
+	// account set, and with the account set to a different id.
+	for _, account := range []string{"", "123456789012"} {
+		k.Account = account
+		if got := k.Allowed([]string{"111122223333"}, nil); len(got) != 0 {
+			t.Errorf("account %q: another account as trusted signer: %v, want no key", account, got)
+		}
+		if got := k.Allowed([]string{"111122223333"}, []string{"g1"}); len(got) != 1 || got["K1"] == nil {
+			t.Errorf("account %q: another account and group g1: %v, want only K1", account, got)
+		}
+	}
+	k.Account = "123456789012"
+	if got := k.Allowed([]string{"111122223333", "123456789012"}, nil); len(got) != 3 {
+		t.Errorf("the account's own id as trusted signer: %v, want every stored key", got)
+	}
 }
 
 // The first snapshot (a start or a reload) holds every kind of record

@@ -27,6 +27,7 @@ type Watcher struct {
 	current atomic.Pointer[Snapshot]
 	ready   chan struct{}
 	ignored *ignoredReport
+	account string
 }
 
 // NewWatcher returns a watcher; Run starts it.
@@ -41,6 +42,11 @@ func NewWatcher(s store.Store, applied Applied, log *slog.Logger) *Watcher {
 // distribution revision and member, for each member the edge does not act
 // on that the revision sets (ignored.go); call it before Run.
 func (w *Watcher) CountIgnoredFields(count func(field string)) { w.ignored.count = count }
+
+// SetAccount sets the account id OpenFront answers as: a trusted signer
+// naming it trusts the stored public keys, as "self" does (keys.go); call
+// it before Run.
+func (w *Watcher) SetAccount(id string) { w.account = id }
 
 // Current returns the live snapshot (nil before the first load).
 func (w *Watcher) Current() *Snapshot { return w.current.Load() }
@@ -99,6 +105,7 @@ const (
 func (w *Watcher) load(ctx context.Context) (*records, int64, []model.InvalidationRecord, error) {
 	recs := newRecords()
 	recs.ignored = w.ignored
+	recs.account = w.account
 	var rev int64
 	var invals []model.InvalidationRecord
 	err := w.store.View(ctx, func(tx store.ReadTxn) error {

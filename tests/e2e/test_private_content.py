@@ -35,8 +35,8 @@ import xml.etree.ElementTree as ET
 import boto3
 from botocore.signers import CloudFrontSigner
 
-from harness import (MotoServer, REPO_ROOT, V2016, V2020, Server, _rmtree_later, custom_origin, dist_config,
-                     legacy_behavior, new_ref, s3_origin, wait_deployed)
+from harness import (ACCOUNT_ID, MotoServer, REPO_ROOT, V2016, V2020, Server, _rmtree_later, custom_origin,
+                     dist_config, legacy_behavior, new_ref, s3_origin, wait_deployed)
 from test_edge import Origin, origin_for
 
 try:
@@ -486,6 +486,20 @@ class TestSignedURLs(unittest.TestCase):
             with self.subTest(path=path):
                 self.assertDenied(self.get(self.custom(path, resource)), "AccessDenied")
 
+    def test_custom_policy_wildcard_in_query(self):
+        # The Resource as AWS's signers write it (the URL with its query),
+        # with a * in the query: "Wildcard characters ... anywhere in the string".
+        for resource, path, ok in (("/wq.txt?size=*", "/wq.txt?size=large", True),
+                                   ("/wq.txt?size=*", "/wq.txt?colour=red", False),
+                                   ("/wq.txt?*", "/wq.txt?a=1&b=2", True),
+                                   ("/w*?size=*", "/wq.txt?size=1", True)):
+            with self.subTest(resource=resource, path=path):
+                resp = self.get(self.custom(path, self.url(resource)))
+                if ok:
+                    self.assertOK(resp, path.split("?")[0])
+                else:
+                    self.assertDenied(resp, "AccessDenied")
+
     def test_custom_policy_date_greater_than_in_future(self):
         url = self.custom("/later.txt", self.url("/later.txt"), date_greater_than=_utc(600),
                           date_less_than=_utc(1200))
@@ -565,16 +579,31 @@ class TestSignedURLs(unittest.TestCase):
 
     # -- legacy trusted signers, AWS CLI --
     def test_legacy_trusted_signers_self(self):
-        b = legacy_behavior("web")
-        b["TrustedSigners"] = {"Enabled": True, "Quantity": 1, "Items": ["self"]}
-        o = custom_origin("web", domain="127.0.0.1", CustomOriginConfig={
-            "HTTPPort": self.origin.port, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"})
-        cfg = dist_config(V2016, origins=[o], behavior=b)
-        d = self.cf16.create_distribution(DistributionConfig=cfg)["Distribution"]
-        wait_deployed(self.cf16, d["Id"])
-        url = self.signer.generate_presigned_url(self.url("/legacy.txt", d["DomainName"]), date_less_than=_utc(600))
-        self.assertOK(self.get(url, host=d["DomainName"]), "/legacy.txt")
-        self.assertDenied(self.get("/legacy.txt", host=d["DomainName"]), "MissingKey")
+        # "self" and the account's own id stand for the account's key pairs,
+        # which are the stored public keys here; another account has none
+        # here, so nothing it could sign verifies ("Specify signers that can
+        # create signed URLs and signed cookies").
+        for signer, ok in (("self", True), (ACCOUNT_ID, True), ("111122223333", False)):
+            with self.subTest(signer=signer):
+                b = legacy_behavior("web")
+                b["TrustedSigners"] = {"Enabled": True, "Quantity": 1, "Items": [signer]}
+                o = custom_origin("web", domain="127.0.0.1", CustomOriginConfig={
+                    "HTTPPort": self.origin.port, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"})
+                cfg = dist_config(V2016, origins=[o], behavior=b)
+                d = self.cf16.create_distribution(DistributionConfig=cfg)["Distribution"]
+                active = d["ActiveTrustedSigners"]
+                self.assertTrue(active["Enabled"])
+                self.assertEqual(active["Items"][0]["AwsAccountNumber"], signer)
+                key_pairs = active["Items"][0]["KeyPairIds"].get("Items", [])
+                self.assertEqual(self.kid in key_pairs, ok, active)
+                wait_deployed(self.cf16, d["Id"])
+                url = self.signer.generate_presigned_url(self.url("/legacy.txt", d["DomainName"]),
+                                                         date_less_than=_utc(600))
+                if ok:
+                    self.assertOK(self.get(url, host=d["DomainName"]), "/legacy.txt")
+                else:
+                    self.assertDenied(self.get(url, host=d["DomainName"]), "InvalidKey")
+                self.assertDenied(self.get("/legacy.txt", host=d["DomainName"]), "MissingKey")
 
     def test_aws_cli_sign(self):
         expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))

@@ -176,7 +176,7 @@ func (h *Handler) distributionTree(r *http.Request, d *control.Distribution) mod
 		"LastModifiedTime":              timestamp(d.LastModified),
 		"InProgressInvalidationBatches": strconv.Itoa(d.InProgressInvalidationBatches),
 		"DomainName":                    d.DomainName,
-		"ActiveTrustedSigners":          activeTrustedSigners(d.TrustedSigners),
+		"ActiveTrustedSigners":          h.activeTrustedSigners(r, d.TrustedSigners),
 		"ActiveTrustedKeyGroups":        h.activeTrustedKeyGroups(r, d.TrustedKeyGroups),
 		"DistributionConfig":            h.configView(r, d.Config),
 	}
@@ -198,14 +198,46 @@ func aliasICPRecordals(cfg model.Tree) []any {
 	return recordals
 }
 
-func activeTrustedSigners(signers []string) model.Tree {
+// activeTrustedSigners lists each trusted signer with its active key
+// pairs (API Reference, Signer): for "self" and the account's own id,
+// the stored public keys, which the edge trusts for them; another
+// account has none here, and the edge trusts nothing for it.
+func (h *Handler) activeTrustedSigners(r *http.Request, signers []string) model.Tree {
 	items := make([]model.Tree, len(signers))
+	var own []string
 	for i, s := range signers {
-		items[i] = model.Tree{"AwsAccountNumber": s, "KeyPairIds": model.Wrapper[string](nil)}
+		var ids []string
+		if s == "self" || s == h.control.Settings().AccountID {
+			if own == nil {
+				own = h.publicKeyIDs(r)
+			}
+			ids = own
+		}
+		items[i] = model.Tree{"AwsAccountNumber": s, "KeyPairIds": model.Wrapper(ids)}
 	}
 	t := model.Wrapper(items)
 	t["Enabled"] = strconv.FormatBool(len(signers) > 0)
 	return t
+}
+
+// publicKeyIDs lists the stored public keys' ids (an empty, non-nil list
+// when there are none or the store does not answer).
+func (h *Handler) publicKeyIDs(r *http.Request) []string {
+	ids := []string{}
+	opts := control.ListOptions{MaxItems: 100}
+	for {
+		keys, page, err := h.control.ListPublicKeys(r.Context(), opts)
+		if err != nil {
+			return ids
+		}
+		for _, k := range keys {
+			ids = append(ids, k.ID)
+		}
+		if !page.IsTruncated {
+			return ids
+		}
+		opts.Marker = page.NextMarker
+	}
 }
 
 // activeTrustedKeyGroups lists each trusted key group with the ids of its

@@ -34,7 +34,7 @@ func (h *Handler) createStreamingDistribution(w http.ResponseWriter, r *http.Req
 	}
 	w.Header().Set("Location", location(r, "/streaming-distribution/"+d.ID))
 	w.Header().Set("ETag", d.ETag)
-	return h.write(w, r, http.StatusCreated, "StreamingDistribution", "StreamingDistribution", streamingTree(d))
+	return h.write(w, r, http.StatusCreated, "StreamingDistribution", "StreamingDistribution", h.streamingTree(r, d))
 }
 
 func (h *Handler) getStreamingDistribution(w http.ResponseWriter, r *http.Request) error {
@@ -43,7 +43,7 @@ func (h *Handler) getStreamingDistribution(w http.ResponseWriter, r *http.Reques
 		return err
 	}
 	w.Header().Set("ETag", d.ETag)
-	return h.write(w, r, http.StatusOK, "StreamingDistribution", "StreamingDistribution", streamingTree(d))
+	return h.write(w, r, http.StatusOK, "StreamingDistribution", "StreamingDistribution", h.streamingTree(r, d))
 }
 
 func (h *Handler) getStreamingDistributionConfig(w http.ResponseWriter, r *http.Request) error {
@@ -68,7 +68,7 @@ func (h *Handler) updateStreamingDistribution(w http.ResponseWriter, r *http.Req
 		return err
 	}
 	w.Header().Set("ETag", d.ETag)
-	return h.write(w, r, http.StatusOK, "StreamingDistribution", "StreamingDistribution", streamingTree(d))
+	return h.write(w, r, http.StatusOK, "StreamingDistribution", "StreamingDistribution", h.streamingTree(r, d))
 }
 
 func (h *Handler) deleteStreamingDistribution(w http.ResponseWriter, r *http.Request) error {
@@ -108,14 +108,14 @@ func (h *Handler) listStreamingDistributions(w http.ResponseWriter, r *http.Requ
 	return h.write(w, r, http.StatusOK, "StreamingDistributionList", "StreamingDistributionList", listTree(p, items))
 }
 
-func streamingTree(d *control.StreamingDistribution) model.Tree {
+func (h *Handler) streamingTree(r *http.Request, d *control.StreamingDistribution) model.Tree {
 	return model.Tree{
 		"Id":                          d.ID,
 		"ARN":                         d.ARN,
 		"Status":                      d.Status,
 		"LastModifiedTime":            timestamp(d.LastModified),
 		"DomainName":                  d.DomainName,
-		"ActiveTrustedSigners":        activeTrustedSigners(d.TrustedSigners),
+		"ActiveTrustedSigners":        h.activeTrustedSigners(r, d.TrustedSigners),
 		"StreamingDistributionConfig": d.Config,
 	}
 }
