@@ -122,7 +122,7 @@ func (x *exchange) requestEvent(eventType string) *functions.Event {
 	ev.Request.Method = x.r.Method
 	ev.Request.URI = x.path
 	ev.Request.QueryString = fe.storage.ParseQuery(x.rawQuery)
-	ev.Request.Headers, ev.Request.Cookies = fe.storage.RequestHeaders(x.r.Header, x.r.Host)
+	ev.Request.Headers, ev.Request.Cookies = fe.storage.RequestHeaders(x.r.Header, x.r.Host, nil, nil)
 	return ev
 }
 
@@ -158,11 +158,16 @@ func (x *exchange) viewerRequest(fn *snapshot.Function) (resp response, done boo
 		if c := req.Cookies.CookieHeader(); c != "" {
 			h["Cookie"] = []string{c}
 		}
+		keepViewerOnly(h, x.r.Header, functions.ViewerRequest)
 	}
 	head := headOf(x.r)
-	rawQuery := x.rawQuery // the viewer's, unless the function changed it
+	// The viewer's query string as received, unless the function changed
+	// it: then UTF-8, percent-encoded where the request line needs it
+	// ("Restrictions on all edge functions", "URI, query string, and
+	// headers encoding").
+	rawQuery := x.rawQuery
 	if !req.QueryString.IsQueryString(rawQuery) {
-		rawQuery = req.QueryString.QueryString()
+		rawQuery = req.QueryString.EscapedQueryString()
 	}
 	head.path, head.rawQuery, head.full, head.header = req.URI, rawQuery, h, httpHeader(h)
 	bp := keyBufs.Get().(*[]byte)
@@ -180,6 +185,20 @@ func (x *exchange) viewerRequest(fn *snapshot.Function) (resp response, done boo
 	}
 	x.fnRequest, x.fnHeader = req, h
 	return response{}, false
+}
+
+// keepViewerOnly copies into h, the header a function returned, the
+// fields of from that the function could not change: the disallowed ones
+// it never saw, which go on as they would without a function, and the
+// read-only ones of the event type, which a function can read but not
+// remove ("Restrictions on all edge functions"; package functions
+// refused any it added or edited).
+func keepViewerOnly(h, from http.Header, eventType string) {
+	for name, vs := range from {
+		if functions.IsDisallowedHeader(name) || functions.IsReadOnlyHeader(eventType, name) {
+			h[name] = vs
+		}
+	}
 }
 
 // sameFields reports whether the engine returned a field list as it was
@@ -237,8 +256,22 @@ func (x *exchange) runViewerResponseFunction(resp *response, status int) (replac
 	}
 	out := res.Response
 	length := h["Content-Length"]
+	// What the function could not see or change (X-Cache, X-Amz-Cf-*,
+	// Via, Warning...) stays as the edge set it.
+	var kept http.Header
+	for name, vs := range h {
+		if functions.IsDisallowedHeader(name) || functions.IsReadOnlyHeader(functions.ViewerResponse, name) {
+			if kept == nil {
+				kept = make(http.Header, 4)
+			}
+			kept[name] = vs
+		}
+	}
 	clear(h)
 	out.Headers.Header(h)
+	for name, vs := range kept {
+		h[name] = vs
+	}
 	if sc := out.Cookies.SetCookieHeaders(); len(sc) > 0 {
 		h["Set-Cookie"] = sc
 	}

@@ -155,7 +155,35 @@ func requestFromJS(j *vm, o *goja.Object, orig *Request, q *Request) error {
 	if q.Cookies, err = j.lazyFieldsFromJS(o, slotReqCookies, "cookies", orig.Cookies, "request.cookies", checkCookieName, false); err != nil {
 		return err
 	}
+	// "Restrictions on all edge functions" (restrict.go): headers, query
+	// string, URI length.
+	if !untouched(q.Headers, orig.Headers) {
+		if err := checkHeaderRules(j.kind, "request headers", q.Headers, orig.Headers); err != nil {
+			return err
+		}
+	}
+	queryChanged := !untouched(q.QueryString, orig.QueryString)
+	if queryChanged {
+		if err := checkQueryRules(q.QueryString, orig.QueryString); err != nil {
+			return err
+		}
+	}
+	if queryChanged || q.URI != orig.URI {
+		n := escapedPathLen(q.URI)
+		if qs := q.QueryString.EscapedQueryString(); qs != "" {
+			n += 1 + len(qs)
+		}
+		if n >= MaxURILength {
+			return invalid("The request uri with its query string is %d characters long; it must be less than %d.", n, MaxURILength)
+		}
+	}
 	return nil
+}
+
+// untouched reports whether fields are the very list the handler
+// received (an untouched field is returned as received, lazy.go).
+func untouched(a, b Fields) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // responseFromJS reads and validates a returned response; orig is the
@@ -188,6 +216,18 @@ func responseFromJS(j *vm, o *goja.Object, orig *Response) (*Response, error) {
 	var err error
 	if r.Headers, err = j.lazyFieldsFromJS(o, slotRespHeaders, "headers", orig.Headers, "response.headers", checkHeaderName, false); err != nil {
 		return nil, err
+	}
+	if !untouched(r.Headers, orig.Headers) {
+		// A viewer-request function's own response has no read-only
+		// headers (the lists are of the event's request or response),
+		// but may not add disallowed ones either.
+		kind := j.kind
+		if kind == ViewerRequest {
+			kind = ""
+		}
+		if err := checkHeaderRules(kind, "response headers", r.Headers, orig.Headers); err != nil {
+			return nil, err
+		}
 	}
 	if _, ok := r.Headers.Get("set-cookie"); ok {
 		return nil, invalid("The response headers cannot contain set-cookie: cookies belong in response.cookies.")
@@ -405,9 +445,10 @@ func checkCookieName(s string) bool {
 }
 
 // checkQueryName refuses names that would change the query string's
-// structure or the request line.
+// structure, and those with what a query string cannot include
+// (badQueryText).
 func checkQueryName(s string) bool {
-	return s != "" && !strings.ContainsAny(s, "&=#\r\n\x00 ")
+	return s != "" && !strings.ContainsAny(s, "&=") && !badQueryText(s)
 }
 
 func badURIChar(r rune) bool {

@@ -41,7 +41,14 @@
 //   - FunctionThrottledError: the run exceeded its time limit and was
 //     interrupted;
 //   - FunctionValidationError: the handler returned something that is not
-//     a valid request or response object.
+//     a valid request or response object, or one that breaks "Restrictions
+//     on all edge functions" (restrict.go): it adds a disallowed header,
+//     adds or edits a read-only one, puts a space, a control character
+//     or '#' in the query string, or makes the URI with its query string
+//     8,192 characters or longer.
+//
+// Disallowed headers (X-Cache, X-Amz-Cf-*, Connection...) are never in
+// an event: RequestHeaders and ResponseHeaders leave them out.
 //
 // # Sandbox and limits
 //

@@ -103,6 +103,40 @@ func (fs Fields) QueryString() string {
 	return b.String()
 }
 
+// EscapedQueryString is QueryString as the edge forwards a query string a
+// function changed: UTF-8 ("URI, query string, and headers encoding",
+// "Restrictions on all edge functions"), with every byte a request line
+// cannot carry as it is percent-encoded: non-ASCII bytes, and, should one
+// get this far (validation refuses them in what a function sets), a
+// space, a control byte or '#'. '%' is left alone: values are passed as
+// they appear in the request, percent-encoding kept.
+func (fs Fields) EscapedQueryString() string {
+	s := fs.QueryString()
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if escapeInQuery(s[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(s)+2*n)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; escapeInQuery(c) {
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		} else {
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+func escapeInQuery(c byte) bool {
+	return c <= ' ' || c >= 0x7f || c == '#'
+}
+
 // IsQueryString reports whether raw is fs.QueryString(), without building
 // it.
 func (fs Fields) IsQueryString(raw string) bool {
@@ -133,23 +167,34 @@ func (fs Fields) IsQueryString(raw string) bool {
 
 // RequestHeaders converts request headers to the event's headers (names in
 // lower case, repeated headers collected) and cookies (from every Cookie
-// header, which is not among the headers).
+// header, which is not among the headers). Disallowed headers
+// (IsDisallowedHeader) are left out: edge functions never see them.
 func RequestHeaders(h http.Header) (headers, cookies Fields) {
-	return (*EventStorage)(nil).requestHeaders(h, "", false)
+	return (*EventStorage)(nil).requestHeaders(h, "", false, nil, nil)
 }
 
 // RequestHeaders converts request headers as the package's RequestHeaders
 // does, using the storage, with a host header of the value host first (a
-// server request's Host is not in its header map).
-func (s *EventStorage) RequestHeaders(h http.Header, host string) (headers, cookies Fields) {
-	return s.requestHeaders(h, host, true)
+// server request's Host is not in its header map). It also leaves out the
+// headers skip reports (nil: none), and adds extra, header values the
+// edge computed itself (canonical names, as http.Header keys; a name in
+// both h and extra must be one skip leaves out).
+func (s *EventStorage) RequestHeaders(h http.Header, host string, skip func(string) bool, extra http.Header) (headers, cookies Fields) {
+	return s.requestHeaders(h, host, true, skip, extra)
 }
 
-func (s *EventStorage) requestHeaders(h http.Header, host string, withHost bool) (headers, cookies Fields) {
+func (s *EventStorage) requestHeaders(h http.Header, host string, withHost bool, skip func(string) bool, extra http.Header) (headers, cookies Fields) {
 	var buf [32]string
 	names := buf[:0]
 	nvalues := 0
 	for name, values := range h {
+		if IsDisallowedHeader(name) || skip != nil && skip(name) {
+			continue
+		}
+		names = append(names, name)
+		nvalues += len(values)
+	}
+	for name, values := range extra {
 		names = append(names, name)
 		nvalues += len(values)
 	}
@@ -157,13 +202,16 @@ func (s *EventStorage) requestHeaders(h http.Header, host string, withHost bool)
 	var values []Value
 	first := 0 // where the header's own fields begin: after host
 	if withHost {
-		headers, values = s.takeFields(len(h)+1), s.takeValues(nvalues+1)
+		headers, values = s.takeFields(len(names)+1), s.takeValues(nvalues+1)
 		values = append(values, Value{Value: host})
 		headers = append(headers, Field{Name: "host", Values: values[0:1:1]})
 		first = 1
 	}
 	for _, name := range names {
-		vs := h[name]
+		vs, ok := extra[name]
+		if !ok {
+			vs = h[name]
+		}
 		lname := lowerHeaderName(name)
 		if lname == "cookie" {
 			for _, v := range vs {
@@ -181,7 +229,7 @@ func (s *EventStorage) requestHeaders(h http.Header, host string, withHost bool)
 			continue
 		}
 		if headers == nil {
-			headers, values = s.takeFields(len(h)), s.takeValues(nvalues)
+			headers, values = s.takeFields(len(names)), s.takeValues(nvalues)
 		}
 		start := len(values)
 		for _, v := range vs {
@@ -275,7 +323,8 @@ func mergeFields(fs Fields) Fields {
 // ResponseHeaders converts response headers to the event's headers (names
 // in lower case) and cookies (from every Set-Cookie header: name, value
 // and the attributes after the first ';', functions-event-structure
-// "Cookie attributes").
+// "Cookie attributes"). Disallowed headers (IsDisallowedHeader: X-Cache,
+// X-Amz-Cf-Id, X-Amz-Cf-Pop...) are left out.
 func ResponseHeaders(h http.Header) (headers, cookies Fields) {
 	names := make([]string, 0, len(h))
 	for name := range h {
@@ -283,6 +332,9 @@ func ResponseHeaders(h http.Header) (headers, cookies Fields) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
+		if IsDisallowedHeader(name) {
+			continue
+		}
 		lname := strings.ToLower(name)
 		for _, v := range h[name] {
 			if lname == "set-cookie" {

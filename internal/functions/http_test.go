@@ -69,12 +69,19 @@ func refParseQuery(raw string) Fields {
 	return fs
 }
 
-func refRequestHeaders(h http.Header, host string) (headers, cookies Fields) {
-	names := slices.Sorted(maps.Keys(h))
+func refRequestHeaders(h http.Header, host string, skip func(string) bool, extra http.Header) (headers, cookies Fields) {
+	all := http.Header{}
+	for name, vs := range h {
+		if !IsDisallowedHeader(name) && (skip == nil || !skip(name)) {
+			all[name] = vs
+		}
+	}
+	maps.Copy(all, extra)
+	names := slices.Sorted(maps.Keys(all))
 	var own Fields
 	for _, name := range names {
 		lname := strings.ToLower(name)
-		for _, v := range h[name] {
+		for _, v := range all[name] {
 			if lname == "cookie" {
 				cookies = append(cookies, ParseCookies(v)...)
 				continue
@@ -94,29 +101,36 @@ func TestEventStorage(t *testing.T) {
 	for i := range 40 {
 		many.Add(fmt.Sprintf("X-H%02d", i), strconv.Itoa(i))
 	}
+	cf := func(name string) bool { return strings.HasPrefix(strings.ToLower(name), "cloudfront-") }
 	for _, tc := range []struct {
 		query string
 		h     http.Header
+		skip  func(string) bool
+		extra http.Header
 	}{
-		{"size=1024", http.Header{"User-Agent": {"wrk"}}},
-		{"a=1&b=2&a=3&&c&=x", http.Header{"Accept": {"a", "b"}, "accept": {"c"}, "B": {"1"}, "Host": {"other"}, "Empty": {}}},
-		{strings.Repeat("k=v&", 30) + "z=1", many},
-		{"", http.Header{"Cookie": {"s=1; t=2", "s=3"}, "X-Custom-Header": {"v"}}},
+		{"size=1024", http.Header{"User-Agent": {"wrk"}}, nil, nil},
+		{"a=1&b=2&a=3&&c&=x", http.Header{"Accept": {"a", "b"}, "accept": {"c"}, "B": {"1"}, "Host": {"other"}, "Empty": {}}, nil, nil},
+		{strings.Repeat("k=v&", 30) + "z=1", many, nil, nil},
+		{"", http.Header{"Cookie": {"s=1; t=2", "s=3"}, "X-Custom-Header": {"v"}}, nil, nil},
+		{"", http.Header{"Connection": {"close"}, "X-Amz-Cf-Id": {"forged"}, "X-Edge-Foo": {"1"}, "Via": {"1.1 proxy"}}, nil, nil},
+		{"a=1", http.Header{"Cloudfront-Viewer-Country": {"FR"}, "Cloudfront_viewer_address": {"1.2.3.4:5"}, "Accept": {"x"}},
+			cf, http.Header{"Cloudfront-Viewer-Country": {"US"}, "Cloudfront-Is-Mobile-Viewer": {"false"}}},
 	} {
 		var s EventStorage
 		qs := s.ParseQuery(tc.query)
-		headers, cookies := s.RequestHeaders(tc.h, "example.com")
-		wantH, wantC := refRequestHeaders(tc.h, "example.com")
+		headers, cookies := s.RequestHeaders(tc.h, "example.com", tc.skip, tc.extra)
+		wantH, wantC := refRequestHeaders(tc.h, "example.com", tc.skip, tc.extra)
 		if !reflect.DeepEqual(qs, refParseQuery(tc.query)) || !reflect.DeepEqual(headers, wantH) || !reflect.DeepEqual(cookies, wantC) {
 			t.Errorf("%q %v: got %v %v %v", tc.query, tc.h, qs, headers, cookies)
 		}
-		if plainH, plainC := RequestHeaders(tc.h); !reflect.DeepEqual(plainH, wantH[1:]) && len(plainH)+len(wantH[1:]) > 0 || !reflect.DeepEqual(plainC, wantC) {
+		if plainH, plainC := RequestHeaders(tc.h); tc.skip == nil && tc.extra == nil &&
+			(!reflect.DeepEqual(plainH, wantH[1:]) && len(plainH)+len(wantH[1:]) > 0 || !reflect.DeepEqual(plainC, wantC)) {
 			t.Errorf("RequestHeaders(%v) = %v %v", tc.h, plainH, plainC)
 		}
 		for i := range headers {
 			headers[i].Values = append(headers[i].Values, Value{Value: "appended"})
 		}
-		if _, again := s.RequestHeaders(tc.h, "example.com"); !reflect.DeepEqual(again, wantC) {
+		if _, again := s.RequestHeaders(tc.h, "example.com", tc.skip, tc.extra); !reflect.DeepEqual(again, wantC) {
 			t.Errorf("cookies after appends: %v", again)
 		}
 		for i, f := range headers {
@@ -161,8 +175,8 @@ func FuzzEventStorage(f *testing.F) {
 		if got, want := qs.IsQueryString(rawQuery), qs.QueryString() == rawQuery; got != want {
 			t.Fatalf("IsQueryString(%q) = %v, want %v", rawQuery, got, want)
 		}
-		headers, cookies := s.RequestHeaders(h, host)
-		wantH, wantC := refRequestHeaders(h, host)
+		headers, cookies := s.RequestHeaders(h, host, nil, nil)
+		wantH, wantC := refRequestHeaders(h, host, nil, nil)
 		if !reflect.DeepEqual(headers, wantH) || !reflect.DeepEqual(cookies, wantC) {
 			t.Fatalf("RequestHeaders(%v): %v %v, want %v %v", h, headers, cookies, wantH, wantC)
 		}
