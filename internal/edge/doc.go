@@ -25,7 +25,9 @@
 //	  cacheKey             from the behaviour's cache policy; cached or not
 //	  -> a refusal         exchange.refused: CloudFront's page, redirect, XML
 //	viewer request         functions.go: the behaviour's viewer-request
-//	                       function; its request re-plans the cache key
+//	                       function (its event has the edge's CloudFront-*
+//	                       headers the policies name, never the viewer's,
+//	                       and no disallowed header); its request re-plans the cache key
 //	                       and origin request (replan), its origin
 //	                       modification calls the origins of the request
 //	                       (replanOrigin, requestorigin.go), its response

@@ -6,11 +6,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"openfront/internal/functions"
+	"openfront/internal/geo"
+	"openfront/internal/geo/geotest"
 	"openfront/internal/model"
 )
 
@@ -40,12 +43,14 @@ func rawRequest(t *testing.T, url, raw string) (*http.Response, string) {
 
 // hiddenFromFunctions are request headers a viewer may send that edge
 // functions never see ("Restrictions on all edge functions", "Disallowed
-// headers").
+// headers"), and CloudFront-* headers, which only the edge sets.
 const hiddenFromFunctions = "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\nProxy-Authorization: Basic eA==\r\n" +
 	"Upgrade: h2c\r\nX-Accel-Redirect: /internal\r\nX-Amz-Cf-Id: forged\r\nX-Amzn-RequestId: forged\r\n" +
-	"X-Cache: forged\r\nX-Edge-Foo: 1\r\nX-Forwarded-Proto: https\r\nX-Real-IP: 6.6.6.6\r\nx-amz-cf-pop: forged\r\n"
+	"X-Cache: forged\r\nX-Edge-Foo: 1\r\nX-Forwarded-Proto: https\r\nX-Real-IP: 6.6.6.6\r\nx-amz-cf-pop: forged\r\n" +
+	"CloudFront-Viewer-Country: FR\r\nCloudFront-Viewer-Address: 1.2.3.4:5\r\nCloudFront_Is_Mobile_Viewer: true\r\n"
 
-// The viewer-request event shows no disallowed header; the viewer-response event shows none of
+// The viewer-request event shows no disallowed header and none of the
+// viewer's CloudFront-* headers; the viewer-response event shows none of
 // the edge's X-Cache, X-Amz-Cf-Id and X-Amz-Cf-Pop, which the viewer
 // still gets.
 func TestFunctions_disallowedHeadersHidden(t *testing.T) {
@@ -244,4 +249,69 @@ function handler(event) { var r = event.request; r.querystring.n = {value: "1"};
 	if resp.StatusCode != 200 || got != "x=%C3%A9&n=1" {
 		t.Errorf("raw UTF-8 kept by the function: %d, origin query %q", resp.StatusCode, got)
 	}
+}
+
+// A viewer-request function sees the edge's CloudFront-Viewer-* and
+// CloudFront-Is-* headers that the behaviour's policies include, with the
+// values the origin gets, never the viewer's copies ("Add CloudFront
+// request headers").
+func TestFunctions_cloudFrontHeadersInEvent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "geo.mmdb")
+	geotest.WriteDB(t, path, map[string]string{"127.0.0.1/32": "DE"})
+	db, err := geo.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	o := newTestOrigin(t, okHandler(""))
+	code := `
+function handler(event) {
+  var r = event.request, h = r.headers, seen = [];
+  for (var k in h) if (k.indexOf("cloudfront-") === 0) seen.push(k + "=" + h[k].value);
+  r.headers["x-fn-seen"] = {value: seen.sort().join(";")};
+  return r;
+}`
+	spoof := "CloudFront-Viewer-Country: FR\r\nCloudFront-Viewer-Address: 1.2.3.4:5\r\nCloudFront-Is-Mobile-Viewer: true\r\n" +
+		"User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0\r\n"
+
+	t.Run("policy includes them", func(t *testing.T) {
+		fe := newFunctionEdge(t, o, map[string]string{functions.ViewerRequest: code}, func(c model.Tree) {
+			b := model.Sub(c, "DefaultCacheBehavior")
+			delete(b, "ForwardedValues")
+			delete(b, "MinTTL")
+			b["CachePolicyId"], b["OriginRequestPolicyId"] = cachingDisabled, allViewerAndCloudFront
+		})
+		fe.restart(t, func(opts *Options) { opts.Geo = db })
+		resp, _ := rawRequest(t, fe.url, "GET /geo HTTP/1.1\r\nHost: "+testHost+"\r\n"+spoof+"\r\n")
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		h := o.lastHeader()
+		seen := map[string]string{}
+		for _, kv := range strings.Split(h.Get("X-Fn-Seen"), ";") {
+			k, v, _ := strings.Cut(kv, "=")
+			seen[k] = v
+		}
+		if seen["cloudfront-viewer-country"] != "DE" || h.Get("Cloudfront-Viewer-Country") != "DE" {
+			t.Errorf("country: function saw %q, origin got %q; want DE", seen["cloudfront-viewer-country"], h.Get("Cloudfront-Viewer-Country"))
+		}
+		for _, name := range []string{"Cloudfront-Viewer-Address", "Cloudfront-Is-Mobile-Viewer", "Cloudfront-Is-Desktop-Viewer", "Cloudfront-Forwarded-Proto", "Cloudfront-Viewer-Http-Version"} {
+			if got, want := seen[strings.ToLower(name)], h.Get(name); got == "" || got != want {
+				t.Errorf("%s: function saw %q, origin got %q", name, got, want)
+			}
+		}
+		if seen["cloudfront-viewer-address"] == "1.2.3.4:5" || seen["cloudfront-is-mobile-viewer"] != "false" {
+			t.Errorf("the function saw the viewer's copies: %v", seen)
+		}
+	})
+	t.Run("policy leaves them out", func(t *testing.T) {
+		fe := newFunctionEdge(t, o, map[string]string{functions.ViewerRequest: code}, nil)
+		fe.restart(t, func(opts *Options) { opts.Geo = db })
+		if resp, _ := rawRequest(t, fe.url, "GET /nogeo HTTP/1.1\r\nHost: "+testHost+"\r\n"+spoof+"\r\n"); resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		if h := o.lastHeader(); h.Get("X-Fn-Seen") != "" {
+			t.Errorf("the function saw CloudFront headers: %q", h.Get("X-Fn-Seen"))
+		}
+	})
 }

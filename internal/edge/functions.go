@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"openfront/internal/cfheaders"
 	"openfront/internal/functions"
 	"openfront/internal/snapshot"
 )
@@ -122,7 +123,18 @@ func (x *exchange) requestEvent(eventType string) *functions.Event {
 	ev.Request.Method = x.r.Method
 	ev.Request.URI = x.path
 	ev.Request.QueryString = fe.storage.ParseQuery(x.rawQuery)
-	ev.Request.Headers, ev.Request.Cookies = fe.storage.RequestHeaders(x.r.Header, x.r.Host, nil, nil)
+	// The viewer's own CloudFront-* headers never reach a function; the
+	// edge's values of those the behaviour's policies name do ("Add
+	// CloudFront request headers": CloudFront adds them for the origin or
+	// edge function), the same values the origin gets (originRequest).
+	var gen http.Header
+	if x.beh != nil {
+		if names := x.beh.Policy.GeneratedHeaders(); len(names) > 0 {
+			head := headOf(x.r)
+			gen = x.s.planner().generated(&head, names)
+		}
+	}
+	ev.Request.Headers, ev.Request.Cookies = fe.storage.RequestHeaders(x.r.Header, x.r.Host, cfheaders.IsGenerated, gen)
 	return ev
 }
 
