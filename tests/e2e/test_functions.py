@@ -370,6 +370,59 @@ function handler(event) {
         st, h, body = self.get(d["DomainName"], "/plain")
         self.assertEqual((st, h["x-cache"]), (200, "Miss from cloudfront"))
 
+    def test_restrictions_on_edge_functions(self):
+        """"Restrictions on all edge functions": disallowed headers are not in the event, adding one or editing a
+        read-only one is a FunctionValidationError (502), as is a query string with a space or #, or a URI of 8,192
+        characters or more; non-ASCII in a query string reaches the origin percent-encoded."""
+        req_name = fn_name("rules")
+        rc = self.cf.create_function(Name=req_name, FunctionConfig=config(), FunctionCode=b"""
+function handler(event) {
+    var r = event.request;
+    if (r.uri === '/show') return {statusCode: 200, body: Object.keys(r.headers).sort().join(',')};
+    if (r.uri === '/host') r.headers.host = {value: 'evil.example'};
+    if (r.uri === '/cfid') r.headers['x-amz-cf-id'] = {value: 'forged'};
+    if (r.uri === '/space') r.querystring.q = {value: 'a b'};
+    if (r.uri === '/frag') r.querystring.q = {value: 'a#frag'};
+    if (r.uri === '/utf') r.querystring.q = {value: '\u00e9'};
+    if (r.uri === '/long') r.uri = '/' + 'a'.repeat(9000);
+    return r;
+}""")
+        req_arn = self.publish(req_name, rc["ETag"])["FunctionMetadata"]["FunctionARN"]
+        resp_name = fn_name("rulesresp")
+        vc = self.cf.create_function(Name=resp_name, FunctionConfig=config(), FunctionCode=b"""
+function handler(event) {
+    var r = event.response;
+    r.headers['x-seen'] = {value: Object.keys(r.headers).sort().join(',')};
+    if (event.request.uri === '/forge') r.headers['x-cache'] = {value: 'Hit from cloudfront'};
+    return r;
+}""")
+        resp_arn = self.publish(resp_name, vc["ETag"])["FunctionMetadata"]["FunctionARN"]
+        behavior = legacy_behavior("web")
+        behavior["ForwardedValues"]["QueryString"] = True
+        behavior["FunctionAssociations"] = {"Quantity": 2, "Items": [
+            {"FunctionARN": req_arn, "EventType": "viewer-request"},
+            {"FunctionARN": resp_arn, "EventType": "viewer-response"}]}
+        d = self.create(behavior=behavior)
+        host = d["DomainName"]
+
+        st, _, body = self.get(host, "/show", {"X-Amz-Cf-Id": "viewer", "X-Real-IP": "6.6.6.6", "X-Edge-Foo": "1",
+                                               "CloudFront-Viewer-Country": "FR", "X-Custom": "kept"})
+        self.assertEqual(st, 200, body)
+        self.assertIn(b"x-custom", body)
+        for hidden in (b"x-amz-cf-id", b"x-real-ip", b"x-edge-foo", b"cloudfront-viewer-country"):
+            self.assertNotIn(hidden, body)
+        st, h, body = self.get(host, "/page")
+        self.assertEqual(st, 200, body)
+        self.assertNotIn("x-cache", h["x-seen"].split(","))
+        self.assertEqual(h["x-cache"], "Miss from cloudfront")
+        for path in ("/host", "/cfid", "/space", "/frag", "/long", "/forge"):
+            st, h, _ = self.get(host, path)
+            self.assertEqual((st, h["x-cache"]), (502, "FunctionValidationError from cloudfront"), path)
+        self.assertEqual(self.origin.count("/host") + self.origin.count("/space") + self.origin.count("/" + "a" * 9000), 0)
+        st, _, body = self.get(host, "/utf")
+        self.assertEqual(st, 200, body)
+        self.assertIn(b"/utf?q=%C3%A9", body)
+
     def test_cli_flow_through_the_edge(self):
         """aws cloudfront create-function, test-function and publish-function, then traffic through the edge:
         the LIVE code rewrites URIs and sends /b/* to the second origin; a failing function is counted by its
