@@ -547,9 +547,17 @@ func (p *Policy) ForwardHeaders(dst, src http.Header) {
 }
 
 // ForwardsHeader reports whether a viewer header named (canonical) name is
-// whitelisted for the key or the origin request policy.
+// forwarded: keyed, whitelisted by the origin request policy, or covered
+// by "all viewer headers" and not in an allExcept list (API reference
+// OriginRequestPolicyHeadersConfig: allExcept is all viewer headers
+// except those listed; "Use managed origin request policies",
+// AllViewerExceptHostHeader). Keyed headers are always forwarded
+// (ParametersInCacheKeyAndForwardedToOrigin).
 func (p *Policy) ForwardsHeader(name string) bool {
-	return p.fwdAllViewr || slices.Contains(p.keyHeaders, name) || slices.Contains(p.fwdHeaders, name)
+	if slices.Contains(p.keyHeaders, name) || slices.Contains(p.fwdHeaders, name) {
+		return true
+	}
+	return p.fwdAllViewr && !slices.Contains(p.exceptHdrs, name)
 }
 
 // VaryAllowed reports whether CloudFront keeps a Vary value from the origin

@@ -3,6 +3,7 @@ package cachepolicy
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"openfront/internal/cfheaders"
@@ -336,4 +337,68 @@ func FuzzAppendQueryAll(f *testing.F) {
 			t.Fatalf("query %q: key %q, the parameter loop gives %q", raw, got, want)
 		}
 	})
+}
+
+// allExceptORP is a custom origin request policy forwarding every viewer
+// header but X-Secret and User-Agent, with CachingOptimized's key.
+var allExceptORP = Custom{OriginRequest: map[string]model.OriginRequestPolicy{"orp-except": {Name: "except",
+	Headers: model.Selection{Behavior: "allExcept", Names: []string{"x-secret", "user-agent"}}}}}
+
+const (
+	managedCachingOptimized  = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+	managedCachingDisabled   = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+	managedAllViewer         = "216adef6-5c7f-47e4-b989-5492eafa07d3"
+	managedAllViewerExcptHst = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+)
+
+// TestPolicy_ForwardsHeader: "all viewer headers" leaves out the names of
+// an allExcept list (API reference OriginRequestPolicyHeadersConfig;
+// "Use managed origin request policies", AllViewerExceptHostHeader), so
+// the edge sends the origin's domain name as Host ("Request and response
+// behavior for custom origins", Host) and drops those names from Vary.
+// A keyed header is always forwarded (ParametersInCacheKeyAndForwardedToOrigin).
+func TestPolicy_ForwardsHeader(t *testing.T) {
+	exceptHost := mustCompile(&model.Behavior{CachePolicyID: managedCachingOptimized, OriginRequestPolicyID: managedAllViewerExcptHst}, Custom{})
+	allViewer := mustCompile(&model.Behavior{CachePolicyID: managedCachingOptimized, OriginRequestPolicyID: managedAllViewer}, Custom{})
+	custom := mustCompile(&model.Behavior{CachePolicyID: managedCachingOptimized, OriginRequestPolicyID: "orp-except"}, allExceptORP)
+	keyedExcepted := mustCompile(&model.Behavior{CachePolicyID: "c1", OriginRequestPolicyID: "orp-x"}, Custom{
+		Cache:         customKeyed.Cache,
+		OriginRequest: map[string]model.OriginRequestPolicy{"orp-x": {Headers: model.Selection{Behavior: "allExcept", Names: []string{"X-Device"}}}},
+	})
+	tests := []struct {
+		name     string
+		policy   *Policy
+		header   string
+		forwards bool
+	}{
+		{"AllViewerExceptHostHeader: Host is not forwarded", exceptHost, "Host", false},
+		{"AllViewerExceptHostHeader: other headers are", exceptHost, "X-Custom", true},
+		{"AllViewerExceptHostHeader: User-Agent is", exceptHost, "User-Agent", true},
+		{"AllViewer forwards Host", allViewer, "Host", true},
+		{"custom allExcept: a listed name (any case in the policy)", custom, "X-Secret", false},
+		{"custom allExcept: User-Agent listed", custom, "User-Agent", false},
+		{"custom allExcept: an unlisted name", custom, "X-Other", true},
+		{"custom allExcept: Host unlisted", custom, "Host", true},
+		{"a keyed header is forwarded even when excepted", keyedExcepted, "X-Device", true},
+		{"legacy default forwards no Host", legacy(model.ForwardedValues{}), "Host", false},
+		{"legacy all headers forwards Host", legacy(model.ForwardedValues{Headers: []string{"*"}}), "Host", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.policy.ForwardsHeader(tc.header); got != tc.forwards {
+				t.Errorf("ForwardsHeader(%q) = %v, want %v", tc.header, got, tc.forwards)
+			}
+			if tc.header == "Host" || tc.header == "User-Agent" {
+				return // VaryAllowed has its own rules for these (User-Agent: device headers)
+			}
+			if got := tc.policy.VaryAllowed(strings.ToLower(tc.header)); got != tc.forwards {
+				t.Errorf("VaryAllowed(%q) = %v, want %v (Vary keeps only forwarded headers)", tc.header, got, tc.forwards)
+			}
+			dst := http.Header{}
+			tc.policy.ForwardHeaders(dst, http.Header{tc.header: {"v"}})
+			if _, got := dst[tc.header]; got != tc.forwards {
+				t.Errorf("ForwardHeaders copied %s = %v, want %v", tc.header, got, tc.forwards)
+			}
+		})
+	}
 }

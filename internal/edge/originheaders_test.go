@@ -1,0 +1,69 @@
+package edge
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"openfront/internal/model"
+)
+
+const allViewerExceptHost = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+
+// TestServer_originRequestHeaders: what the origin gets, over real HTTP
+// on loopback (viewer -> edge -> origin), for the viewer headers whose
+// forwarding depends on the behaviour's policies. want maps a header to
+// the value the origin must see ("" for absent).
+func TestServer_originRequestHeaders(t *testing.T) {
+	o := newTestOrigin(t, okHandler("max-age=60"))
+	viewer := http.Header{
+		"Accept-Encoding": {"gzip, deflate, br, zstd"},
+		"User-Agent":      {"viewer-agent/1.0"},
+		"X-Custom":        {"kept"},
+	}
+	tests := []struct {
+		name string
+		edit func(model.Tree)
+		want map[string]string
+	}{
+		// "Use managed origin request policies", AllViewerExceptHostHeader;
+		// "Request and response behavior for custom origins", Host: not
+		// forwarded, it is the origin's domain name.
+		{"AllViewerExceptHostHeader sends the origin's domain as Host", policies(cachingOptimized, allViewerExceptHost),
+			map[string]string{"Host": "127.0.0.1", "X-Custom": "kept", "User-Agent": "viewer-agent/1.0"}},
+		{"AllViewer sends the viewer's Host", policies(cachingOptimized, allViewerPolicy),
+			map[string]string{"Host": testHost, "X-Custom": "kept", "User-Agent": "viewer-agent/1.0"}},
+		{"legacy default sends the origin's domain as Host", nil,
+			map[string]string{"Host": "127.0.0.1", "X-Custom": "kept", "User-Agent": "Amazon CloudFront"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			te := newTestEdge(t, distConfig(o, tc.edit))
+			front := httptest.NewServer(te.Server)
+			t.Cleanup(front.Close)
+			req, err := http.NewRequest(http.MethodGet, front.URL+"/h/"+t.Name(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Host = testHost
+			req.Header = viewer.Clone()
+			client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			seen := o.lastHeader()
+			for name, want := range tc.want {
+				if got := seen.Get(name); got != want {
+					t.Errorf("origin got %s: %q, want %q", name, got, want)
+				}
+			}
+		})
+	}
+}
