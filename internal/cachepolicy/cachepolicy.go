@@ -253,16 +253,23 @@ func union(a, b selection) selection {
 	return selection{mode: All} // allExcept combinations: forward generously
 }
 
+// normalisesAcceptEncoding reports whether the key and the origin get
+// the normalised Accept-Encoding (NormalizedAcceptEncoding) rather than
+// the viewer's.
+func (p *Policy) normalisesAcceptEncoding() bool {
+	return !p.acceptEncodingRaw && (p.gzip || p.brotli)
+}
+
 // Compressible reports whether the edge may compress responses for this
 // policy (Compress=true still has to be set on the behaviour).
 func (p *Policy) Compressible() bool {
-	return !p.acceptEncodingRaw && !p.CachingDisabled && (p.gzip || p.brotli)
+	return p.normalisesAcceptEncoding() && !p.CachingDisabled
 }
 
 // NormalizedAcceptEncoding returns the Accept-Encoding the key and the
 // origin get: "br,gzip", "gzip", "br", or "" (not keyed; see ForwardHeaders).
 func (p *Policy) NormalizedAcceptEncoding(h http.Header) string {
-	if p.acceptEncodingRaw || (!p.gzip && !p.brotli) {
+	if !p.normalisesAcceptEncoding() {
 		return ""
 	}
 	ae := h.Values("Accept-Encoding")
@@ -313,7 +320,7 @@ func (p *Policy) keyHeaderNames() []string {
 	if p.keyCookies.mode != None {
 		names = append(names, "Cookie")
 	}
-	if !p.acceptEncodingRaw && (p.gzip || p.brotli) {
+	if p.normalisesAcceptEncoding() {
 		names = append(names, "Accept-Encoding")
 	}
 	return names
@@ -501,15 +508,21 @@ var alwaysForwarded = []string{
 
 // ForwardHeaders copies into dst the viewer headers this policy forwards.
 // Hop-by-hop headers must already be gone from src. Host, Cookie,
-// Accept-Encoding, User-Agent, Via and X-Forwarded-For are the caller's
-// (they are rewritten, not copied), and so are the CloudFront-generated
+// User-Agent, Via, X-Forwarded-For and, when the policy normalises it,
+// Accept-Encoding are the caller's (they are rewritten, not copied), and so are the CloudFront-generated
 // headers (GeneratedHeaders): a viewer's copies of those are never copied,
 // whatever the policy ("All viewer headers" included).
 func (p *Policy) ForwardHeaders(dst, src http.Header) {
 	switch {
 	case p.fwdAllViewr:
+		// Accept-Encoding is the caller's only when the policy normalises
+		// it; with EnableAcceptEncodingGzip and EnableAcceptEncodingBrotli
+		// both false it is like any other viewer header
+		// (ParametersInCacheKeyAndForwardedToOrigin, API reference).
+		normalised := p.normalisesAcceptEncoding()
 		for name, vs := range src {
-			if name == "Cookie" || name == "Host" || name == "Accept-Encoding" || name == "Via" || name == "X-Forwarded-For" ||
+			if name == "Cookie" || name == "Host" || name == "Via" || name == "X-Forwarded-For" ||
+				(name == "Accept-Encoding" && normalised) ||
 				slices.Contains(p.exceptHdrs, name) || cfheaders.IsGenerated(name) {
 				continue
 			}

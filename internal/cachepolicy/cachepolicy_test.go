@@ -402,3 +402,38 @@ func TestPolicy_ForwardsHeader(t *testing.T) {
 		})
 	}
 }
+
+// TestPolicy_ForwardHeaders_acceptEncoding: with EnableAcceptEncodingGzip
+// and EnableAcceptEncodingBrotli both false, Accept-Encoding is like any
+// other viewer header (ParametersInCacheKeyAndForwardedToOrigin, API
+// reference): "all viewer headers" forwards it as sent, an allExcept list
+// can leave it out; a policy that normalises it leaves it to the caller.
+func TestPolicy_ForwardHeaders_acceptEncoding(t *testing.T) {
+	noEncoding := Custom{OriginRequest: map[string]model.OriginRequestPolicy{"orp-no-ae": {
+		Headers: model.Selection{Behavior: "allExcept", Names: []string{"accept-encoding"}}}}}
+	tests := []struct {
+		name   string
+		policy *Policy
+		want   string // the Accept-Encoding ForwardHeaders copies ("" none)
+	}{
+		{"CachingDisabled + AllViewer forwards it raw", mustCompile(&model.Behavior{CachePolicyID: managedCachingDisabled, OriginRequestPolicyID: managedAllViewer}, Custom{}), "gzip, zstd"},
+		{"CachingDisabled + AllViewerExceptHostHeader forwards it raw", mustCompile(&model.Behavior{CachePolicyID: managedCachingDisabled, OriginRequestPolicyID: managedAllViewerExcptHst}, Custom{}), "gzip, zstd"},
+		{"CachingDisabled + allExcept Accept-Encoding leaves it out", mustCompile(&model.Behavior{CachePolicyID: managedCachingDisabled, OriginRequestPolicyID: "orp-no-ae"}, noEncoding), ""},
+		{"CachingDisabled without an origin request policy leaves it out", mustCompile(&model.Behavior{CachePolicyID: managedCachingDisabled}, Custom{}), ""},
+		{"CachingOptimized + AllViewer: normalised by the caller", mustCompile(&model.Behavior{CachePolicyID: managedCachingOptimized, OriginRequestPolicyID: managedAllViewer}, Custom{}), ""},
+		{"legacy all headers: normalised by the caller", legacy(model.ForwardedValues{Headers: []string{"*"}}), ""},
+		{"legacy whitelist: raw", legacy(model.ForwardedValues{Headers: []string{"Accept-Encoding"}}), "gzip, zstd"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dst := http.Header{}
+			tc.policy.ForwardHeaders(dst, http.Header{"Accept-Encoding": {"gzip, zstd"}})
+			if got := dst.Get("Accept-Encoding"); got != tc.want {
+				t.Errorf("forwarded Accept-Encoding %q, want %q", got, tc.want)
+			}
+			if tc.want != "" && tc.policy.NormalizedAcceptEncoding(http.Header{"Accept-Encoding": {"gzip"}}) != "" {
+				t.Error("a raw Accept-Encoding must not be normalised too")
+			}
+		})
+	}
+}

@@ -34,6 +34,15 @@ func TestServer_originRequestHeaders(t *testing.T) {
 			map[string]string{"Host": "127.0.0.1", "X-Custom": "kept", "User-Agent": "viewer-agent/1.0"}},
 		{"AllViewer sends the viewer's Host", policies(cachingOptimized, allViewerPolicy),
 			map[string]string{"Host": testHost, "X-Custom": "kept", "User-Agent": "viewer-agent/1.0"}},
+		// ParametersInCacheKeyAndForwardedToOrigin: with
+		// EnableAcceptEncodingGzip and EnableAcceptEncodingBrotli both
+		// false, Accept-Encoding is like any other viewer header.
+		{"CachingDisabled + AllViewer forwards Accept-Encoding as sent", policies(cachingDisabled, allViewerPolicy),
+			map[string]string{"Accept-Encoding": "gzip, deflate, br, zstd", "Host": testHost}},
+		{"CachingDisabled alone does not forward Accept-Encoding", policies(cachingDisabled, ""),
+			map[string]string{"Accept-Encoding": ""}},
+		{"CachingOptimized + AllViewer normalises Accept-Encoding", policies(cachingOptimized, allViewerPolicy),
+			map[string]string{"Accept-Encoding": "br,gzip"}},
 		{"legacy default sends the origin's domain as Host", nil,
 			map[string]string{"Host": "127.0.0.1", "X-Custom": "kept", "User-Agent": "Amazon CloudFront"}},
 	}
