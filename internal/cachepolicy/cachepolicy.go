@@ -106,7 +106,7 @@ type Policy struct {
 	fwdAllViewr bool     // forward every viewer header
 	exceptHdrs  []string // with fwdAllViewr: names not forwarded
 	// Accept-Encoding normalisation: the key and the forwarded header carry
-	// the normalised value (gzip, br or br,gzip).
+	// the normalised value (gzip, br or br,gzip; legacy behaviours: gzip).
 	gzip, brotli bool
 	// acceptEncodingRaw: Accept-Encoding whitelisted, so keyed and
 	// forwarded raw and the edge does not compress.
@@ -179,8 +179,13 @@ func Compile(b *model.Behavior, s3 bool, custom Custom) (*Policy, error) {
 			p.keyHeaders = canonicalSorted(f.Headers)
 		}
 		// Legacy behaviours normalise Accept-Encoding unless it is
-		// whitelisted (then it is keyed raw and not compressed).
-		p.gzip, p.brotli = true, true
+		// whitelisted (then it is keyed raw and not compressed), to gzip
+		// alone: "Brotli doesn't support legacy cache settings" ("Serve
+		// compressed files",
+		// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/ServingCompressedFiles.html),
+		// and other encodings are removed before the request goes to the
+		// origin (same page, "Conditions for compression").
+		p.gzip, p.brotli = true, false
 		if p.MaxTTL == 0 {
 			p.CachingDisabled = true
 		}

@@ -204,20 +204,33 @@ func TestPolicy_generatedHeaders(t *testing.T) {
 	}
 }
 
+// TestPolicy_NormalizedAcceptEncoding: a cache policy with both
+// EnableAcceptEncoding flags normalises to br, gzip or both; a legacy
+// behaviour to gzip alone ("Serve compressed files": Brotli doesn't
+// support legacy cache settings).
 func TestPolicy_NormalizedAcceptEncoding(t *testing.T) {
-	p := legacy(model.ForwardedValues{})
-	for in, want := range map[string]string{
-		"gzip":                 "gzip",
-		"gzip, deflate, br":    "br,gzip",
-		"br":                   "br",
-		"deflate":              "",
-		"gzip;q=0, br":         "br",
-		"identity":             "",
-		"GZIP":                 "gzip",
-		"br;q=0.5, gzip;q=1.0": "br,gzip",
-	} {
-		if got := p.NormalizedAcceptEncoding(http.Header{"Accept-Encoding": {in}}); got != want {
-			t.Errorf("NormalizedAcceptEncoding(%q) = %q, want %q", in, got, want)
+	optimized := mustCompile(&model.Behavior{CachePolicyID: managedCachingOptimized}, Custom{})
+	old := legacy(model.ForwardedValues{})
+	tests := []struct {
+		in, policy, legacy string
+	}{
+		{"gzip", "gzip", "gzip"},
+		{"gzip, deflate, br", "br,gzip", "gzip"},
+		{"br", "br", ""},
+		{"deflate", "", ""},
+		{"gzip;q=0, br", "br", ""},
+		{"identity", "", ""},
+		{"GZIP", "gzip", "gzip"},
+		{"br;q=0.5, gzip;q=1.0", "br,gzip", "gzip"},
+		{"zstd, br, gzip", "br,gzip", "gzip"},
+	}
+	for _, tc := range tests {
+		h := http.Header{"Accept-Encoding": {tc.in}}
+		if got := optimized.NormalizedAcceptEncoding(h); got != tc.policy {
+			t.Errorf("cache policy: NormalizedAcceptEncoding(%q) = %q, want %q", tc.in, got, tc.policy)
+		}
+		if got := old.NormalizedAcceptEncoding(h); got != tc.legacy {
+			t.Errorf("legacy: NormalizedAcceptEncoding(%q) = %q, want %q", tc.in, got, tc.legacy)
 		}
 	}
 	raw := legacy(model.ForwardedValues{Headers: []string{"Accept-Encoding"}})

@@ -575,7 +575,11 @@ func TestServer_brotli(t *testing.T) {
 		w.Header().Set("Content-Length", strconv.Itoa(len(text)))
 		io.WriteString(w, text)
 	})
-	te := newTestEdge(t, distConfig(o, func(c model.Tree) { model.Sub(c, "DefaultCacheBehavior")["Compress"] = "true" }))
+	// Brotli needs a cache policy ("Serve compressed files").
+	te := newTestEdge(t, distConfig(o, func(c model.Tree) {
+		policies(cachingOptimized, "")(c)
+		model.Sub(c, "DefaultCacheBehavior")["Compress"] = "true"
+	}))
 	w := te.get(t, "/data.json", http.Header{"Accept-Encoding": {"gzip, deflate, br"}})
 	if w.Header().Get("Content-Encoding") != "br" {
 		t.Fatalf("a viewer accepting br and gzip gets %q, want br", w.Header().Get("Content-Encoding"))
@@ -584,13 +588,30 @@ func TestServer_brotli(t *testing.T) {
 	if err != nil || string(got) != text {
 		t.Fatalf("brotli body does not decode to the origin's body (err %v)", err)
 	}
+	// Legacy cache settings compress with gzip only, and the origin is
+	// asked for gzip alone ("Serve compressed files": Brotli doesn't
+	// support legacy cache settings).
+	legacyEdge := newTestEdge(t, distConfig(o, func(c model.Tree) { model.Sub(c, "DefaultCacheBehavior")["Compress"] = "true" }))
+	w = legacyEdge.get(t, "/data.json", http.Header{"Accept-Encoding": {"gzip, deflate, br"}})
+	if w.Header().Get("Content-Encoding") != "gzip" {
+		t.Errorf("legacy behaviour: a viewer accepting br and gzip gets %q, want gzip", w.Header().Get("Content-Encoding"))
+	}
+	if got := o.lastHeader().Get("Accept-Encoding"); got != "gzip" {
+		t.Errorf("legacy behaviour: the origin was asked for Accept-Encoding %q, want gzip", got)
+	}
+	if w := legacyEdge.get(t, "/data.json", http.Header{"Accept-Encoding": {"br"}}); w.Header().Get("Content-Encoding") != "" || w.Body.String() != text {
+		t.Errorf("legacy behaviour: a br-only viewer gets Content-Encoding %q, want the uncompressed object", w.Header().Get("Content-Encoding"))
+	}
 	// Too small to compress (under 1,000 bytes): sent as is.
 	small := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		w.Header().Set("Content-Length", "5")
 		io.WriteString(w, "tiny!")
 	})
-	te2 := newTestEdge(t, distConfig(small, func(c model.Tree) { model.Sub(c, "DefaultCacheBehavior")["Compress"] = "true" }))
+	te2 := newTestEdge(t, distConfig(small, func(c model.Tree) {
+		policies(cachingOptimized, "")(c)
+		model.Sub(c, "DefaultCacheBehavior")["Compress"] = "true"
+	}))
 	if w := te2.get(t, "/s.txt", http.Header{"Accept-Encoding": {"br"}}); w.Header().Get("Content-Encoding") != "" || w.Body.String() != "tiny!" {
 		t.Errorf("a 5-byte body was compressed: %q", w.Header().Get("Content-Encoding"))
 	}
