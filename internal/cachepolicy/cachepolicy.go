@@ -579,16 +579,18 @@ func (p *Policy) ForwardsHeader(name string) bool {
 }
 
 // VaryAllowed reports whether CloudFront keeps a Vary value from the origin
-// ("Request and response behavior for custom origins", Vary):
-// Accept-Encoding, Cookie, a header it forwards, and
-// User-Agent when a CloudFront-Is-*-Viewer header (decided from it) is.
+// ("Request and response behavior for custom origins", HTTP response
+// headers that CloudFront removes or replaces, Vary): Accept-Encoding and
+// Cookie always ("If you configure your origin to include either
+// Accept-Encoding or Cookie in the Vary header, CloudFront includes the
+// values in the response to the viewer", whether or not cookies are
+// forwarded), a header it forwards, and User-Agent when a
+// CloudFront-Is-*-Viewer header (decided from it) is.
 func (p *Policy) VaryAllowed(name string) bool {
 	name = textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(name))
 	switch name {
-	case "Accept-Encoding":
+	case "Accept-Encoding", "Cookie":
 		return true
-	case "Cookie":
-		return p.fwdCookies.mode != None
 	case "User-Agent":
 		for _, g := range p.generated {
 			if strings.HasPrefix(g, "Cloudfront-Is-") {

@@ -450,3 +450,34 @@ func TestPolicy_ForwardHeaders_acceptEncoding(t *testing.T) {
 		})
 	}
 }
+
+// TestPolicy_VaryAllowed: "Request and response behavior for custom
+// origins", HTTP response headers that CloudFront removes or replaces,
+// Vary: Accept-Encoding and Cookie are passed on to the viewer whatever
+// the behaviour forwards; other names only when forwarded.
+func TestPolicy_VaryAllowed(t *testing.T) {
+	noCookies := legacy(model.ForwardedValues{CookieForward: "none"})
+	cookies := legacy(model.ForwardedValues{CookieForward: "all"})
+	optimized := mustCompile(&model.Behavior{CachePolicyID: managedCachingOptimized}, Custom{})
+	tests := []struct {
+		name   string
+		policy *Policy
+		vary   string
+		kept   bool
+	}{
+		{"Cookie, cookies not forwarded", noCookies, "Cookie", true},
+		{"cookie in lower case, cookies not forwarded", noCookies, " cookie ", true},
+		{"Cookie, cookies forwarded", cookies, "Cookie", true},
+		{"Cookie, cache policy without cookies", optimized, "Cookie", true},
+		{"Accept-Encoding", noCookies, "Accept-Encoding", true},
+		{"a header not forwarded", noCookies, "Accept-Language", false},
+		{"a whitelisted header", legacy(model.ForwardedValues{Headers: []string{"Accept-Language"}}), "accept-language", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.policy.VaryAllowed(tc.vary); got != tc.kept {
+				t.Errorf("VaryAllowed(%q) = %v, want %v", tc.vary, got, tc.kept)
+			}
+		})
+	}
+}

@@ -130,6 +130,30 @@ func TestCaching_varyStar(t *testing.T) {
 	})
 }
 
+// TestCaching_varyCookieKept: an origin's Vary: Cookie reaches the viewer
+// even when the behaviour forwards no cookies ("Request and response
+// behavior for custom origins", HTTP response headers that CloudFront
+// removes or replaces, Vary: Accept-Encoding or Cookie in Vary are
+// included in the response to the viewer); other names it does not
+// forward are removed. On the miss and on the hit.
+func TestCaching_varyCookieKept(t *testing.T) {
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Vary", "Cookie, Accept-Language")
+		w.Header().Set("Cache-Control", "max-age=3600")
+		io.WriteString(w, "per cookie")
+	})
+	get := newTestEdge(t, distConfig(o, nil)).viewer(t) // Cookies: Forward none
+	for i, want := range []string{"Miss from cloudfront", "Hit from cloudfront"} {
+		resp := get("/vc", http.Header{"Cookie": {"s=1"}})
+		if x := resp.Header.Get("X-Cache"); x != want {
+			t.Errorf("request %d: X-Cache %q, want %q", i, x, want)
+		}
+		if v := resp.Header.Values("Vary"); len(v) != 1 || v[0] != "Cookie" {
+			t.Errorf("request %d: Vary %q, want [Cookie]", i, v)
+		}
+	}
+}
+
 // TestCaching_anyStatusWithExplicitFreshness: a final status CloudFront's
 // documentation says nothing about is cached when the origin gives it
 // explicit freshness (RFC 9111 §3), and only then.
