@@ -708,3 +708,40 @@ func TestCaching_ageOnMisses(t *testing.T) {
 		}
 	}
 }
+
+// TestCaching_ifRangeStrongOnly: If-Range matches by strong comparison
+// (RFC 9110 §13.1.5), so a weak validator never applies the Range: the
+// whole object comes back with 200. A matching strong one gets the 206.
+func TestCaching_ifRangeStrongOnly(t *testing.T) {
+	body := strings.Repeat("0123456789", 200)
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		etag := `"s1"`
+		if strings.HasPrefix(r.URL.Path, "/weak") {
+			etag = `W/"e1"`
+		}
+		w.Header().Set("ETag", etag)
+		w.Header().Set("Cache-Control", "max-age=3600")
+		io.WriteString(w, body)
+	})
+	get := newTestEdge(t, distConfig(o, nil)).viewer(t)
+	for _, tc := range []struct {
+		name, path, ifRange string // /weak* objects have ETag W/"e1", the others "s1"
+		status              int
+		body                string
+	}{
+		{"weak against weak", "/weak1", `W/"e1"`, 200, body},
+		{"strong against weak", "/weak2", `"e1"`, 200, body},
+		{"strong against strong", "/strong1", `"s1"`, 206, body[:2]},
+		{"strong, another tag", "/strong2", `"s2"`, 200, body},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := tc.path
+			for i, x := range []string{"Miss from cloudfront", "Hit from cloudfront"} {
+				resp := get(path, http.Header{"Range": {"bytes=0-1"}, "If-Range": {tc.ifRange}})
+				if resp.StatusCode != tc.status || bodyOf(resp) != tc.body || resp.Header.Get("X-Cache") != x {
+					t.Errorf("request %d: %d %s, want %d %s", i, resp.StatusCode, resp.Header.Get("X-Cache"), tc.status, x)
+				}
+			}
+		})
+	}
+}

@@ -285,7 +285,7 @@ func (x *exchange) rangeFor(h http.Header, size int64) (off, n int64, ok bool) {
 	if rh == "" || x.status != http.StatusOK || size < 0 || x.r.Method != http.MethodGet {
 		return 0, size, true
 	}
-	if ir := x.r.Header.Get("If-Range"); ir != "" && ir != h.Get("ETag") && ir != h.Get("Last-Modified") {
+	if !httpcache.IfRangeMatches(x.r.Header.Get("If-Range"), h.Get("ETag"), h.Get("Last-Modified")) {
 		return 0, size, true
 	}
 	ranges, err := httpcache.ParseRange(rh, size)
