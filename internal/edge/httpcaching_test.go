@@ -2,7 +2,10 @@ package edge
 
 import (
 	"bufio"
+	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"openfront/internal/httpcache"
 	"openfront/internal/model"
 )
 
@@ -743,5 +747,127 @@ func TestCaching_ifRangeStrongOnly(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCaching_multipleRanges: several ranges get a multipart/byteranges
+// 206 (RFC 9110 §14.6; CloudFront "generally follows the RFC
+// specification for the Range header", "How CloudFront processes partial
+// requests for an object (range GETs)"), on the miss (cut from the
+// arriving body) and on the hit; ranges closer than a part's overhead are
+// coalesced (RFC 9110 §14.2); a header with more than MaxRanges ranges,
+// or whose parts would outweigh the object, gets the whole object.
+func TestCaching_multipleRanges(t *testing.T) {
+	var body strings.Builder
+	for i := range 20000 {
+		body.WriteByte(byte('a' + i%26))
+	}
+	whole := body.String()
+	var sizeOf func(path string) int
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=3600")
+		w.Header().Set("Content-Type", "text/plain")
+		size := sizeOf(r.URL.Path)
+		w.Header().Set("Content-Length", strconv.Itoa(size))
+		io.WriteString(w, whole[:size])
+	})
+	sizeOf = func(path string) int {
+		switch {
+		case strings.HasPrefix(path, "/big"):
+			return len(whole)
+		case path == "/small":
+			return 500
+		}
+		return 2000
+	}
+	get := newTestEdge(t, distConfig(o, nil)).viewer(t)
+	far := make([]string, httpcache.MaxRanges)
+	for i := range far {
+		far[i] = strconv.Itoa(i*150) + "-" + strconv.Itoa(i*150)
+	}
+	type part struct{ from, to int }
+	tests := []struct {
+		name, path, rng string
+		status          int
+		parts           []part // several: multipart; one: Content-Range; none: the whole object
+	}{
+		{"two far ranges", "/a", "bytes=0-1,1000-1001", 206, []part{{0, 1}, {1000, 1001}}},
+		{"three, one suffix", "/b", "bytes=0-1,1000-1001,-3", 206, []part{{0, 1}, {1000, 1001}, {1997, 1999}}},
+		{"an unsatisfiable member dropped", "/c", "bytes=0-1,1000-1001,5000-6000", 206, []part{{0, 1}, {1000, 1001}}},
+		{"close ranges coalesce", "/d", "bytes=0-9,20-29", 206, []part{{0, 29}}},
+		{"adjacent ranges coalesce", "/e", "bytes=0-9,10-19", 206, []part{{0, 19}}},
+		{"overlapping: the whole object", "/f", "bytes=0-100,50-150", 200, nil},
+		{"descending: the whole object", "/g", "bytes=1000-1001,0-1", 200, nil},
+		{"MaxRanges parts", "/big", "bytes=" + strings.Join(far, ","), 206, nil},
+		{"one more than MaxRanges: the whole object", "/big2", "bytes=" + strings.Join(far, ",") + ",19999-19999", 200, nil},
+		{"parts longer than the object: the whole object", "/small", "bytes=0-0,105-105,210-210,315-315,420-420", 200, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			size := sizeOf(tc.path)
+			want := tc.parts
+			if tc.path == "/big" {
+				for i := range far {
+					want = append(want, part{i * 150, i * 150})
+				}
+			}
+			for i, x := range []string{"Miss from cloudfront", "Hit from cloudfront"} {
+				resp := get(tc.path, http.Header{"Range": {tc.rng}})
+				got := bodyOf(resp)
+				if resp.StatusCode != tc.status || resp.Header.Get("X-Cache") != x {
+					t.Fatalf("request %d: %d %s, want %d %s", i, resp.StatusCode, resp.Header.Get("X-Cache"), tc.status, x)
+				}
+				if cl := resp.Header.Get("Content-Length"); cl != strconv.Itoa(len(got)) {
+					t.Errorf("request %d: Content-Length %s for %d bytes", i, cl, len(got))
+				}
+				switch {
+				case len(want) == 0:
+					if got != whole[:size] {
+						t.Errorf("request %d: not the whole object (%d bytes)", i, len(got))
+					}
+				case len(want) == 1:
+					p := want[0]
+					if cr := resp.Header.Get("Content-Range"); cr != fmt.Sprintf("bytes %d-%d/%d", p.from, p.to, size) || got != whole[p.from:p.to+1] {
+						t.Errorf("request %d: Content-Range %q body %q", i, cr, got)
+					}
+				default:
+					checkMultipart(t, resp, got, whole[:size], len(want), func(k int) (int, int) { return want[k].from, want[k].to })
+				}
+			}
+		})
+	}
+}
+
+// checkMultipart reads a multipart/byteranges body: n parts, part k being
+// bytes span(k) of whole, each typed text/plain.
+func checkMultipart(t *testing.T, resp *http.Response, body, whole string, n int, span func(k int) (int, int)) {
+	t.Helper()
+	mt, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/byteranges" || params["boundary"] == "" {
+		t.Fatalf("Content-Type %q, want multipart/byteranges with a boundary", resp.Header.Get("Content-Type"))
+	}
+	if cr := resp.Header.Get("Content-Range"); cr != "" {
+		t.Errorf("a multipart 206 has no Content-Range of its own, got %q", cr)
+	}
+	mr := multipart.NewReader(strings.NewReader(body), params["boundary"])
+	for k := 0; ; k++ {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			if k != n {
+				t.Errorf("%d parts, want %d", k, n)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("part %d: %v", k, err)
+		}
+		if k >= n {
+			t.Fatalf("more than %d parts", n)
+		}
+		from, to := span(k)
+		data, _ := io.ReadAll(p)
+		if cr := p.Header.Get("Content-Range"); cr != fmt.Sprintf("bytes %d-%d/%d", from, to, len(whole)) || string(data) != whole[from:to+1] || p.Header.Get("Content-Type") != "text/plain" {
+			t.Errorf("part %d: Content-Range %q Content-Type %q data %q, want bytes %d-%d", k, cr, p.Header.Get("Content-Type"), data, from, to)
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package edge
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -145,11 +147,12 @@ func (x *exchange) write(resp *response) {
 	// responseFilter: per viewer, after the cache. A 304 or a 416 is
 	// sent without a body.
 	off, n, send := int64(0), size, true
+	var parts *byteranges // several ranges: a multipart/byteranges body
 	if resp.meta != nil && resp.page == 0 {
 		if x.notModified(h) {
 			send = false
 		} else {
-			off, n, send = x.rangeFor(h, size)
+			off, n, send, parts = x.rangeFor(h, size)
 		}
 	}
 	stampAge, age := resp.hit, resp.age
@@ -185,6 +188,8 @@ func (x *exchange) write(resp *response) {
 	switch {
 	case resp.meta == nil:
 		x.w.Write(resp.made.body)
+	case parts != nil:
+		x.writeParts(resp, parts)
 	case resp.hasStored:
 		_, _ = resp.stored.WriteRange(x.w, off, n)
 	default:
@@ -275,18 +280,22 @@ func (x *exchange) notModified(h http.Header) bool {
 // rangeFor applies a viewer Range to a 200 response of known size: it
 // returns the byte window to send (and sets 206/Content-Range), turns the
 // response into a bodiless 416 (ok=false), or the whole body when there
-// is no usable range.
-// Several ranges are answered with the first one's covering span ("How
-// CloudFront processes partial requests for an object (range GETs)" says
-// CloudFront may request a larger range; RFC 9110 §14.2 lets a server
-// coalesce ranges).
-func (x *exchange) rangeFor(h http.Header, size int64) (off, n int64, ok bool) {
+// is no usable range. Several ranges are coalesced where they are closer
+// than a part's overhead (RFC 9110 §14.2); if more than one remains, the
+// answer is a multipart/byteranges 206 (RFC 9110 §14.6, parts returned,
+// n its length): CloudFront "generally follows the RFC specification for
+// the Range header" ("How CloudFront processes partial requests for an
+// object (range GETs)"). The whole object is sent with 200 instead, as
+// RFC 9110 §14.2 allows, when the parts would be longer than it or the
+// stored object is content-coded (parts of an encoded body cannot say
+// so in a multipart answer).
+func (x *exchange) rangeFor(h http.Header, size int64) (off, n int64, ok bool, parts *byteranges) {
 	rh := x.r.Header.Get("Range")
 	if rh == "" || x.status != http.StatusOK || size < 0 || x.r.Method != http.MethodGet {
-		return 0, size, true
+		return 0, size, true, nil
 	}
 	if !httpcache.IfRangeMatches(x.r.Header.Get("If-Range"), h.Get("ETag"), h.Get("Last-Modified")) {
-		return 0, size, true
+		return 0, size, true, nil
 	}
 	ranges, err := httpcache.ParseRange(rh, size)
 	switch {
@@ -297,16 +306,110 @@ func (x *exchange) rangeFor(h http.Header, size int64) (off, n int64, ok bool) {
 		h["Content-Range"] = []string{"bytes */" + strconv.FormatInt(size, 10)}
 		h["Content-Length"] = []string{"0"}
 		x.status = http.StatusRequestedRangeNotSatisfiable
-		return 0, 0, false
+		return 0, 0, false, nil
 	case err != nil || len(ranges) == 0:
-		return 0, size, true
+		return 0, size, true, nil
 	}
-	first, last := ranges[0], ranges[len(ranges)-1]
-	off = first.Start
-	n = last.Start + last.Length - off
-	h["Content-Range"] = []string{httpcache.ByteRange{Start: off, Length: n}.ContentRange(size)}
+	if len(ranges) > 1 {
+		parts = newByteranges(h.Get("Content-Type"), size)
+		ranges = httpcache.Coalesce(ranges, parts.overhead())
+	}
+	if len(ranges) == 1 {
+		r := ranges[0]
+		h["Content-Range"] = []string{r.ContentRange(size)}
+		x.status = http.StatusPartialContent
+		return r.Start, r.Length, true, nil
+	}
+	if _, encoded := h["Content-Encoding"]; encoded {
+		return 0, size, true, nil
+	}
+	n = parts.plan(ranges)
+	if n >= size {
+		return 0, size, true, nil
+	}
+	delete(h, "Content-Range")
+	h["Content-Type"] = []string{"multipart/byteranges; boundary=" + parts.boundary}
 	x.status = http.StatusPartialContent
-	return off, n, true
+	return 0, n, true, parts
+}
+
+// byteranges is a multipart/byteranges body (RFC 9110 §14.6): each range
+// of the representation as a part with its own Content-Type and
+// Content-Range, between boundary delimiters, laid out as net/http's
+// mime/multipart writes them (no preamble, CRLF before each delimiter
+// but the first).
+type byteranges struct {
+	boundary    string
+	contentType string
+	size        int64
+	ranges      []httpcache.ByteRange
+	heads       []string // each part's delimiter and header block
+}
+
+func newByteranges(contentType string, size int64) *byteranges {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand: an origin cannot plant the boundary in its body
+	return &byteranges{boundary: hex.EncodeToString(b[:]), contentType: contentType, size: size}
+}
+
+// head is the delimiter and header block before part i of r.
+func (p *byteranges) head(i int, r httpcache.ByteRange) string {
+	s := "--" + p.boundary + "\r\n"
+	if i > 0 {
+		s = "\r\n" + s
+	}
+	if p.contentType != "" {
+		s += "Content-Type: " + p.contentType + "\r\n"
+	}
+	return s + "Content-Range: " + r.ContentRange(p.size) + "\r\n\r\n"
+}
+
+// overhead is what one more part costs at most besides its bytes: the gap
+// below which two ranges are cheaper sent as one (RFC 9110 §14.2).
+func (p *byteranges) overhead() int64 {
+	widest := httpcache.ByteRange{Start: p.size, Length: 1}
+	return int64(len(p.head(1, widest)))
+}
+
+// tail closes the body.
+func (p *byteranges) tail() string { return "\r\n--" + p.boundary + "--\r\n" }
+
+// plan sets the parts and returns the body's length.
+func (p *byteranges) plan(ranges []httpcache.ByteRange) int64 {
+	p.ranges = ranges
+	p.heads = make([]string, len(ranges))
+	n := int64(len(p.tail()))
+	for i, r := range ranges {
+		p.heads[i] = p.head(i, r)
+		n += int64(len(p.heads[i])) + r.Length
+	}
+	return n
+}
+
+// writeParts sends a multipart/byteranges body from a stored copy, or
+// from a body still arriving (the ranges ascend: one pass). A body that
+// fails mid-way aborts the connection, as copyStream does.
+func (x *exchange) writeParts(resp *response, p *byteranges) {
+	var pos int64 // of the stream
+	for i, r := range p.ranges {
+		if _, err := io.WriteString(x.w, p.heads[i]); err != nil {
+			return
+		}
+		if resp.hasStored {
+			if _, err := resp.stored.WriteRange(x.w, r.Start, r.Length); err != nil {
+				return
+			}
+			continue
+		}
+		if _, err := io.CopyN(io.Discard, resp.stream, r.Start-pos); err != nil {
+			panic(http.ErrAbortHandler)
+		}
+		if _, err := io.CopyN(x.w, resp.stream, r.Length); err != nil {
+			panic(http.ErrAbortHandler)
+		}
+		pos = r.Start + r.Length
+	}
+	_, _ = io.WriteString(x.w, p.tail())
 }
 
 // setContentLength sets Content-Length to n, keeping the stored value (put

@@ -152,3 +152,24 @@ func satAdd1(n int64) int64 {
 	}
 	return n + 1
 }
+
+// Coalesce merges, in place, neighbouring ranges of ParseRange's result
+// (ascending, not overlapping) separated by fewer than gap bytes: RFC 9110
+// §14.2 lets a server coalesce ranges "separated by a gap that is smaller
+// than the overhead of sending multiple parts". Adjacent ranges (gap 0)
+// always merge. It returns the shortened slice.
+func Coalesce(ranges []ByteRange, gap int64) []ByteRange {
+	if len(ranges) < 2 {
+		return ranges
+	}
+	out := ranges[:1]
+	for _, r := range ranges[1:] {
+		last := &out[len(out)-1]
+		if end := last.Start + last.Length; r.Start-end < max(gap, 1) {
+			last.Length = max(end, r.Start+r.Length) - last.Start
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}

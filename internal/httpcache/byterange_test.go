@@ -52,12 +52,18 @@ func TestParseRange(t *testing.T) {
 		{"empty set", "bytes=", 100, nil, ErrInvalidRange},
 		{"only commas", "bytes=,,", 100, nil, ErrInvalidRange},
 		{"too many ranges", "bytes=" + manyRanges(MaxRanges+1), 10000, nil, ErrInvalidRange},
+		{"far too many ranges", "bytes=" + manyRanges(100000), 1 << 20, nil, ErrInvalidRange},
+		{"an unsatisfiable spec counts toward the limit", "bytes=" + manyRanges(MaxRanges) + ",99999-99999", 10000, nil, ErrInvalidRange},
+		{"many commas do not count", "bytes=0-0" + strings.Repeat(",", 10000) + ",5-5", 100, []br{{0, 1}, {5, 1}}, nil},
 		// Unsatisfiable → 416.
 		{"first-pos at size", "bytes=100-", 100, nil, ErrUnsatisfiable},
 		{"first-pos beyond size", "bytes=200-300", 100, nil, ErrUnsatisfiable},
 		{"suffix zero", "bytes=-0", 100, nil, ErrUnsatisfiable},
 		{"empty representation", "bytes=0-", 0, nil, ErrUnsatisfiable},
 		{"empty representation suffix", "bytes=-5", 0, nil, ErrUnsatisfiable},
+	}
+	if got, err := ParseRange("bytes="+manyRanges(MaxRanges), 10000); err != nil || len(got) != MaxRanges {
+		t.Errorf("MaxRanges ranges: %d ranges, error %v; want all %d", len(got), err, MaxRanges)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,6 +84,35 @@ func manyRanges(n int) string {
 		parts[i] = strconv.Itoa(i*2) + "-" + strconv.Itoa(i*2)
 	}
 	return strings.Join(parts, ",")
+}
+
+// TestCoalesce: ranges closer than the gap (the overhead of another part,
+// RFC 9110 §14.2) merge; adjacent ones always do; the rest stay parts.
+func TestCoalesce(t *testing.T) {
+	type br = ByteRange
+	tests := []struct {
+		name   string
+		ranges []ByteRange
+		gap    int64
+		want   []ByteRange
+	}{
+		{"none", nil, 80, nil},
+		{"one", []br{{5, 10}}, 80, []br{{5, 10}}},
+		{"adjacent merge even with gap 0", []br{{0, 10}, {10, 10}}, 0, []br{{0, 20}}},
+		{"small gap merges", []br{{0, 2}, {50, 2}}, 80, []br{{0, 52}}},
+		{"gap equal to the overhead stays apart", []br{{0, 2}, {82, 2}}, 80, []br{{0, 2}, {82, 2}}},
+		{"far apart stay apart", []br{{0, 2}, {1000, 2}}, 80, []br{{0, 2}, {1000, 2}}},
+		{"a chain merges into one", []br{{0, 1}, {10, 1}, {20, 1}, {30, 1}}, 80, []br{{0, 31}}},
+		{"mixed", []br{{0, 1}, {10, 1}, {500, 1}, {501, 9}, {2000, 5}}, 80, []br{{0, 11}, {500, 10}, {2000, 5}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := append([]ByteRange(nil), tc.ranges...)
+			if got := Coalesce(in, tc.gap); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Coalesce(%v, %d) = %v, want %v", tc.ranges, tc.gap, got, tc.want)
+			}
+		})
+	}
 }
 
 func TestByteRange_ContentRange(t *testing.T) {
@@ -115,11 +150,32 @@ func FuzzParseRange(f *testing.F) {
 			t.Fatalf("no ranges and no error for %q", header)
 		}
 		end := int64(0)
+		var total int64
 		for _, r := range got {
 			if r.Length <= 0 || r.Start < end || r.Start+r.Length > size {
 				t.Fatalf("ParseRange(%q, %d) = %v: bad range %v", header, size, got, r)
 			}
 			end = r.Start + r.Length
+			total += r.Length
+		}
+		if len(got) > MaxRanges {
+			t.Fatalf("%d ranges, more than MaxRanges", len(got))
+		}
+		// Coalescing keeps every requested byte, stays ascending with
+		// parts at least gap apart, and never reaches past the last range.
+		const gap = 80
+		first, last := got[0].Start, got[len(got)-1].Start+got[len(got)-1].Length
+		merged := Coalesce(got, gap)
+		end, covered := int64(-gap), int64(0)
+		for _, r := range merged {
+			if r.Length <= 0 || r.Start-end < gap && end >= 0 || r.Start+r.Length > size {
+				t.Fatalf("Coalesce of %q: bad part %v in %v", header, r, merged)
+			}
+			end = r.Start + r.Length
+			covered += r.Length
+		}
+		if merged[0].Start != first || end != last || covered < total {
+			t.Fatalf("Coalesce of %q = %v: does not cover [%d, %d) (%d bytes)", header, merged, first, last, total)
 		}
 	})
 }

@@ -25,8 +25,9 @@
 //   - TTLConfig, Decision, DecideTTL (2xx/3xx) and DecideErrorTTL (4xx/5xx).
 //   - Age, ParseAge, FormatAge, FreshUntil, IsFresh.
 //   - ParseHTTPDate (strict RFC 9110 dates), VariesOnEverything (Vary: *).
-//   - EvalConditional (viewer 304), RevalidationHeaders (origin revalidation).
-//   - ByteRange, ParseRange, ErrInvalidRange, ErrUnsatisfiable.
+//   - EvalConditional (viewer 304), IfRangeMatches (If-Range, strong
+//     comparison), RevalidationHeaders (origin revalidation).
+//   - ByteRange, ParseRange, Coalesce, ErrInvalidRange, ErrUnsatisfiable.
 //
 // Hand-written rather than a library: the TTL rules are CloudFront's, not
 // RFC 9111's (MinTTL overrides no-store; s-maxage/max-age are clamped), and
