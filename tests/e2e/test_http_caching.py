@@ -3,6 +3,7 @@ an origin's Age, Vary: *, strict Expires dates, statuses with explicit
 freshness, interim 103 responses and the edge's own cached 502, through
 the real binary, with an origin that writes raw HTTP."""
 
+import email
 import email.utils
 import http.client
 import socket
@@ -13,6 +14,7 @@ import time
 from harness import ServerTestCase, V2020, custom_origin, dist_config, legacy_behavior, wait_deployed
 
 FINAL_BODY = b"final body"
+RANGES_BODY = bytes(ord("a") + i % 26 for i in range(2000))
 
 
 class RawOrigin:
@@ -72,6 +74,14 @@ class RawOrigin:
         elif path.startswith("/expires-spaces"):
             head["Date"] = "Sun, 01 Jun 2025 02:00:00 GMT"
             head["Expires"] = "Sun,  01  Jun  2025  03:00:00  GMT"
+        elif path.startswith("/vary-cookie"):
+            head.update({"Cache-Control": "max-age=3600", "Vary": "Cookie, Accept-Language"})
+        elif path.startswith("/ranges"):
+            head["Cache-Control"] = "max-age=3600"
+            out = b"HTTP/1.1 200 OK\r\n"
+            for k, v in head.items():
+                out += ("%s: %s\r\n" % (k, v)).encode()
+            return out + b"Content-Length: %d\r\n\r\n" % len(RANGES_BODY) + RANGES_BODY
         elif path.startswith("/hints"):
             head["Cache-Control"] = "max-age=3600"
             interim = b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\n\r\n"
@@ -143,10 +153,10 @@ class TestHTTPCaching(ServerTestCase):
         cls.origin.close()
         super().tearDownClass()
 
-    def get(self, path, host=None):
+    def get(self, path, host=None, headers=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.server.edge_port, timeout=10)
         try:
-            conn.request("GET", path, headers={"Host": host or self.host})
+            conn.request("GET", path, headers={"Host": host or self.host, **(headers or {})})
             r = conn.getresponse()
             return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
         finally:
@@ -188,6 +198,29 @@ class TestHTTPCaching(ServerTestCase):
             self.assertEqual(h["x-cache"], "Miss from cloudfront")
             self.assertIn("*", h.get("vary", ""))
         self.assertEqual(self.origin.count("/vary-star"), 3)
+
+    def test_vary_cookie_reaches_the_viewer(self):
+        # "Request and response behavior for custom origins", Vary: Cookie
+        # is passed on although this behaviour forwards no cookies.
+        for want in ("Miss from cloudfront", "Hit from cloudfront"):
+            _, h, _ = self.get("/vary-cookie", headers={"Cookie": "s=1"})
+            self.assertEqual((h["x-cache"], h.get("vary")), (want, "Cookie"))
+
+    def test_several_ranges_get_multipart_byteranges(self):
+        # RFC 9110 §14.6, on the miss and on the hit; close ranges coalesce.
+        for want in ("Miss from cloudfront", "Hit from cloudfront"):
+            st, h, body = self.get("/ranges", headers={"Range": "bytes=0-1,1000-1001"})
+            self.assertEqual((st, h["x-cache"]), (206, want))
+            ctype = h["content-type"]
+            self.assertTrue(ctype.startswith("multipart/byteranges; boundary="), ctype)
+            self.assertNotIn("content-range", h)
+            msg = email.message_from_bytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + body)
+            parts = [(p["Content-Range"], p["Content-Type"], p.get_payload(decode=True)) for p in msg.get_payload()]
+            self.assertEqual(parts, [("bytes 0-1/2000", "text/plain", RANGES_BODY[0:2]),
+                                     ("bytes 1000-1001/2000", "text/plain", RANGES_BODY[1000:1002])])
+        st, h, body = self.get("/ranges", headers={"Range": "bytes=0-9,20-29"})
+        self.assertEqual((st, h.get("content-range"), body), (206, "bytes 0-29/2000", RANGES_BODY[:30]))
+        self.assertEqual(self.origin.count("/ranges"), 1)
 
     def test_any_status_with_max_age_is_cached(self):
         self.get("/status-299")
