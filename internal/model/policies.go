@@ -142,6 +142,15 @@ func ParseCachePolicyConfig(t Tree) (CachePolicy, error) {
 	if cp.Headers, err = policyNames(p, "TooManyHeadersInCachePolicy", "HeadersConfig", "HeaderBehavior", "Headers"); err != nil {
 		return cp, err
 	}
+	if cp.AcceptEncodingGzip || cp.AcceptEncodingBrotli {
+		// API reference, ParametersInCacheKeyAndForwardedToOrigin:
+		// only when both EnableAcceptEncoding flags are false can
+		// Accept-Encoding be added to the headers like any other header;
+		// otherwise CloudFront normalizes it into the key itself.
+		if err := refuseHeaders(cp.Headers, "Accept-Encoding"); err != nil {
+			return cp, err
+		}
+	}
 	if cp.Cookies, err = policySelection(p, "TooManyCookiesInCachePolicy", "CookiesConfig", "CookieBehavior", "Cookies"); err != nil {
 		return cp, err
 	}
@@ -182,6 +191,19 @@ func ParseOriginRequestPolicyConfig(t Tree) (OriginRequestPolicy, error) {
 	if p.Headers, err = policySelection(t, "TooManyHeadersInOriginRequestPolicy", "HeadersConfig", "HeaderBehavior", "Headers"); err != nil {
 		return p, err
 	}
+	if p.Headers.Behavior != "allExcept" {
+		// AWS Knowledge Center, "How do I configure CloudFront to forward
+		// the Authorization header to the origin?": an origin request
+		// policy that forwards Authorization is refused with a 400; it
+		// belongs in the cache key (a cache policy). API reference,
+		// ParametersInCacheKeyAndForwardedToOrigin: Accept-Encoding is the
+		// cache policy's too (EnableAcceptEncodingGzip/Brotli). Host stays
+		// allowed: the managed HostHeaderOnly origin request policy lists
+		// it ("Use managed origin request policies").
+		if err := refuseHeaders(p.Headers.Names, "Authorization", "Accept-Encoding"); err != nil {
+			return p, err
+		}
+	}
 	if p.Cookies, err = policySelection(t, "TooManyCookiesInOriginRequestPolicy", "CookiesConfig", "CookieBehavior", "Cookies"); err != nil {
 		return p, err
 	}
@@ -199,6 +221,20 @@ func (p OriginRequestPolicy) Config() Tree {
 		"CookiesConfig":      selectionTree("CookieBehavior", "Cookies", p.Cookies),
 		"QueryStringsConfig": selectionTree("QueryStringBehavior", "QueryStrings", p.QueryStrings),
 	}
+}
+
+// refuseHeaders answers InvalidArgument, in CloudFront's words ("The
+// parameter Headers contains Authorization that is not allowed."), when
+// names holds one of refused (header names compare without case).
+func refuseHeaders(names []string, refused ...string) error {
+	for _, n := range names {
+		for _, r := range refused {
+			if strings.EqualFold(n, r) {
+				return Errorf("InvalidArgument", "The parameter Headers contains %s that is not allowed.", n)
+			}
+		}
+	}
+	return nil
 }
 
 func checkPolicyName(name string) error {

@@ -250,6 +250,11 @@ class TestCachePolicies(PolicyTestCase):
             "11 query strings": ("TooManyQueryStringsInCachePolicy", cp_config(query=("whitelist", eleven))),
             "header behavior not in enum": ("InvalidArgument", cp_config(headers=("allViewer", ()))),
             "query behavior not in enum": ("InvalidArgument", cp_config(query=("sometimes", ()))),
+            # ParametersInCacheKeyAndForwardedToOrigin: Accept-Encoding is a
+            # header like any other only while both flags are false.
+            "Accept-Encoding with gzip on": ("InvalidArgument",
+                                             cp_config(headers=("whitelist", ["Accept-Encoding"]), gzip=True,
+                                                       brotli=False)),
         }
         for label, (code, cfg) in cases.items():
             with self.subTest(case=label):
@@ -542,11 +547,31 @@ class TestOriginRequestPolicies(PolicyTestCase):
             "11 query strings": ("TooManyQueryStringsInOriginRequestPolicy",
                                  orp_config(query=("whitelist", eleven))),
             "header behavior not in enum": ("InvalidArgument", orp_config(headers=("everything", ()))),
+            # Knowledge Center "How do I configure CloudFront to forward the
+            # Authorization header to the origin?": a cache policy's job.
+            "whitelist Authorization": ("InvalidArgument", orp_config(headers=("whitelist", ["Authorization"]))),
+            "whitelist accept-encoding": ("InvalidArgument",
+                                          orp_config(headers=("whitelist", ["X-Trace", "accept-encoding"]))),
         }
         for label, (code, cfg) in cases.items():
             with self.subTest(case=label):
                 self.assertClientError(code, 400, self.cf.create_origin_request_policy,
                                        OriginRequestPolicyConfig=cfg)
+        # Host may be forwarded (the managed HostHeaderOnly policy does),
+        # and Accept-Encoding may key a cache policy that does not compress.
+        self.create_orp(headers=("whitelist", ["Host"]))
+        self.create_cp(headers=("whitelist", ["Accept-Encoding", "Authorization"]), gzip=False, brotli=False)
+        ok = self.create_orp(headers=("whitelist", ["X-Trace"]))
+        pid, etag = ok["OriginRequestPolicy"]["Id"], ok["ETag"]
+        self.assertClientError("InvalidArgument", 400, self.cf.update_origin_request_policy, Id=pid, IfMatch=etag,
+                               OriginRequestPolicyConfig=orp_config(
+                                   name=ok["OriginRequestPolicy"]["OriginRequestPolicyConfig"]["Name"],
+                                   headers=("whitelist", ["Authorization"])))
+        got = self.cf.get_origin_request_policy(Id=pid)
+        self.assertEqual(got["ETag"], etag, "a refused update changed the policy")
+        self.assertEqual(got["OriginRequestPolicy"]["OriginRequestPolicyConfig"]["HeadersConfig"]["Headers"]["Items"],
+                         ["X-Trace"])
+
         inconsistent = orp_config(cookies=("whitelist", ["a"]))
         inconsistent["CookiesConfig"]["Cookies"]["Quantity"] = 3
         self.assertClientError("InconsistentQuantities", 400, self.cf.create_origin_request_policy,
