@@ -57,6 +57,9 @@ func (c *Control) createDistribution(ctx context.Context, cfg model.Tree, tags [
 	if err != nil {
 		return nil, false, err
 	}
+	if err := model.CheckIncomingDistributionConfig(cfg); err != nil {
+		return nil, false, err
+	}
 	if err := c.checkDistributionLimits(parsed); err != nil {
 		return nil, false, err
 	}
@@ -310,6 +313,9 @@ func (c *Control) putUpdatedDistribution(tx store.Txn, id string, rec *model.Dis
 	}
 	if parsed.CallerReference != model.StrOr(rec.Config, "", "CallerReference") {
 		return model.Errorf("IllegalUpdate", "Origin and CallerReference cannot be updated.")
+	}
+	if err := model.CheckIncomingDistributionConfig(next); err != nil {
+		return err
 	}
 	if err := c.checkDistributionLimits(parsed); err != nil {
 		return err

@@ -363,6 +363,9 @@ func TestUpdateDistribution_failuresChangeNothing(t *testing.T) {
 		{"alias of another distribution, with own alias dropped", withGoodOAI.ETag, mod(func(c model.Tree) {
 			c["Aliases"] = wrap(strs("new.example.com", "taken.example.com")...)
 		}), "CNAMEAlreadyExists"},
+		{"origin custom header Host", withGoodOAI.ETag, mod(func(c model.Tree) {
+			model.StructItems(c, "Origins")[0]["CustomHeaders"] = wrap(model.Tree{"HeaderName": "Host", "HeaderValue": "v"})
+		}), "InvalidArgument"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := e.c.UpdateDistribution(e.ctx, d.ID, tc.ifMatch, tc.apply)
@@ -410,6 +413,11 @@ func TestCreateDistribution_failuresChangeNothing(t *testing.T) {
 		{"unknown OAI", withOAI("ref-4", oaiRef("ENOSUCH")), "InvalidOriginAccessIdentity"},
 		{"malformed OAI", withOAI("ref-5", "ENOSUCH"), "InvalidOriginAccessIdentity"},
 		{"too many aliases", distConfig("ref-6", "a.example.com", "b.example.com", "c.example.com", "d.example.com"), "TooManyDistributionCNAMEs"},
+		{"origin custom header X-Amz-Foo", func() model.Tree {
+			c := distConfig("ref-7")
+			model.StructItems(c, "Origins")[0]["CustomHeaders"] = wrap(model.Tree{"HeaderName": "X-Amz-Foo", "HeaderValue": "v"})
+			return c
+		}(), "InvalidArgument"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := e.c.CreateDistribution(e.ctx, tc.cfg, nil)
@@ -644,5 +652,48 @@ func TestGetDistribution_fillsDefaultsOfOlderRecords(t *testing.T) {
 		if got.Config[m] == nil {
 			t.Errorf("%s missing from a record stored without it", m)
 		}
+	}
+}
+
+// TestUpdateDistribution_storedBeforeIncomingRules: a config stored before
+// a rule of model.CheckIncomingDistributionConfig existed (here an origin
+// custom header Host) still reads; an update must pass the rule, and one
+// that does is accepted.
+func TestUpdateDistribution_storedBeforeIncomingRules(t *testing.T) {
+	e := newEnv(t)
+	d := e.create(distConfig("old-rules"))
+	_, err := e.store.Update(e.ctx, func(tx store.Txn) error {
+		kv, _, err := tx.Get(model.DistributionKey(d.ID))
+		if err != nil {
+			return err
+		}
+		var rec model.DistributionRecord
+		if err := json.Unmarshal(kv.Value, &rec); err != nil {
+			return err
+		}
+		model.StructItems(rec.Config, "Origins")[0]["CustomHeaders"] = wrap(model.Tree{"HeaderName": "Host", "HeaderValue": "v"})
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		return tx.Put(kv.Key, b)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := e.get(d.ID)
+	_, err = e.c.UpdateDistribution(e.ctx, d.ID, old.ETag, func(c model.Tree) (model.Tree, error) {
+		c["Comment"] = "still has Host"
+		return c, nil
+	})
+	wantCode(t, err, "InvalidArgument")
+	if after := e.get(d.ID); after.ETag != old.ETag {
+		t.Errorf("refused update moved the ETag %s -> %s", old.ETag, after.ETag)
+	}
+	if _, err := e.c.UpdateDistribution(e.ctx, d.ID, old.ETag, func(c model.Tree) (model.Tree, error) {
+		model.StructItems(c, "Origins")[0]["CustomHeaders"] = wrap(model.Tree{"HeaderName": "X-Host", "HeaderValue": "v"})
+		return c, nil
+	}); err != nil {
+		t.Fatalf("update that fixes the header: %v", err)
 	}
 }

@@ -439,6 +439,28 @@ class TestDistributionValidation(ServerTestCase):
                     cfg["DefaultCacheBehavior"]["TargetOriginId"] = "o"
                 self.assertClientError("InvalidArgument", 400, self.cf.create_distribution, DistributionConfig=cfg)
 
+    def test_origin_custom_headers_cloudfront_cannot_add(self):
+        # Developer Guide, "Add custom headers to origin requests": "Custom
+        # headers that CloudFront can't add to origin requests"; a name given
+        # twice (in any case) is refused too.
+        def headers(*names):
+            return {"Quantity": len(names), "Items": [{"HeaderName": n, "HeaderValue": "v"} for n in names]}
+        for names in (["Host"], ["X-Amz-Foo"], ["x-edge-thing"], ["Cache-Control"], ["X-Real-Ip"],
+                      ["X-Secret", "x-secret"]):
+            with self.subTest(names=names):
+                cfg = dist_config(V2020, origins=[custom_origin(CustomHeaders=headers(*names))])
+                self.assertClientError("InvalidArgument", 400, self.cf.create_distribution, DistributionConfig=cfg)
+        r = self.cf.create_distribution(
+            DistributionConfig=dist_config(V2020, origins=[custom_origin(CustomHeaders=headers("X-Secret"))]))
+        did, etag = r["Distribution"]["Id"], r["ETag"]
+        cfg = r["Distribution"]["DistributionConfig"]
+        cfg["Origins"]["Items"][0]["CustomHeaders"] = headers("X-Secret", "Host")
+        self.assertClientError("InvalidArgument", 400, self.cf.update_distribution, Id=did, IfMatch=etag,
+                               DistributionConfig=cfg)
+        got = self.cf.get_distribution_config(Id=did)
+        self.assertEqual(got["ETag"], etag, "a refused update changed the distribution")
+        self.assertEqual(got["DistributionConfig"]["Origins"]["Items"][0]["CustomHeaders"], headers("X-Secret"))
+
     def test_2020_connection_attempts_out_of_range(self):
         cfg = dist_config(V2020, origins=[custom_origin(ConnectionAttempts=4)])
         self.assertClientError("InvalidArgument", 400, self.cf.create_distribution, DistributionConfig=cfg)

@@ -1,0 +1,64 @@
+package model
+
+import (
+	"strings"
+)
+
+// CheckIncomingDistributionConfig applies the rules a DistributionConfig
+// must pass when it is created or updated, beyond ParseDistributionConfig.
+// They are kept apart because ParseDistributionConfig also reads stored
+// configs (the edge's snapshot, deletes, alias moves): a config stored
+// before one of these rules existed is still served and can still be
+// updated to pass them or deleted.
+func CheckIncomingDistributionConfig(t Tree) error {
+	for _, o := range StructItems(t, "Origins") {
+		if err := checkCustomHeaders(StructItems(o, "CustomHeaders")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deniedCustomHeaders are the headers CloudFront can't add to origin
+// requests (Developer Guide, "Add custom headers to origin requests",
+// section "Custom headers that CloudFront can't add to origin requests"),
+// in lower case; deniedCustomHeaderPrefixes are the prefixes of that list
+// ("Headers that begin with X-Amz-", "... X-Edge-").
+var (
+	deniedCustomHeaders = map[string]bool{
+		"cache-control": true, "connection": true, "content-length": true, "cookie": true, "host": true,
+		"if-match": true, "if-modified-since": true, "if-none-match": true, "if-range": true,
+		"if-unmodified-since": true, "max-forwards": true, "pragma": true, "proxy-authorization": true,
+		"proxy-connection": true, "range": true, "request-range": true, "te": true, "trailer": true,
+		"transfer-encoding": true, "upgrade": true, "via": true, "x-real-ip": true,
+	}
+	deniedCustomHeaderPrefixes = []string{"x-amz-", "x-edge-"}
+)
+
+// checkCustomHeaders refuses an origin's custom header that CloudFront
+// can't add, and a name given twice (header names compare without case:
+// the origin would get one header, not two).
+func checkCustomHeaders(headers []Tree) error {
+	seen := map[string]bool{}
+	for _, h := range headers {
+		name := StrOr(h, "", "HeaderName")
+		lower := strings.ToLower(name)
+		if deniedCustomHeaders[lower] || hasAnyPrefix(lower, deniedCustomHeaderPrefixes) {
+			return Errorf("InvalidArgument", "The parameter HeaderName : %s is not allowed.", name)
+		}
+		if seen[lower] {
+			return Errorf("InvalidArgument", "The parameter HeaderName : %s is duplicated.", name)
+		}
+		seen[lower] = true
+	}
+	return nil
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
