@@ -52,6 +52,8 @@ type Quotas struct {
 	// ResponseHeadersPolicies: custom ones (Developer Guide, "Response
 	// headers policy quotas").
 	ResponseHeadersPolicies int
+	// OriginGroupsPerDistribution: "Origin groups per distribution".
+	OriginGroupsPerDistribution int
 }
 
 // DefaultQuotas are CloudFront's documented defaults.
@@ -76,6 +78,8 @@ var DefaultQuotas = Quotas{
 	Functions:               100,
 	KeyValueStores:          50,
 	ResponseHeadersPolicies: 20,
+
+	OriginGroupsPerDistribution: 10,
 }
 
 // withDefaults returns q with each zero quota set to its default, so that
@@ -109,6 +113,8 @@ func (q Quotas) withDefaults() Quotas {
 		Functions:               or(q.Functions, d.Functions),
 		KeyValueStores:          or(q.KeyValueStores, d.KeyValueStores),
 		ResponseHeadersPolicies: or(q.ResponseHeadersPolicies, d.ResponseHeadersPolicies),
+
+		OriginGroupsPerDistribution: or(q.OriginGroupsPerDistribution, d.OriginGroupsPerDistribution),
 	}
 }
 

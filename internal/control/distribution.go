@@ -146,6 +146,8 @@ func (c *Control) checkDistributionLimits(p *model.DistributionConfig) error {
 		return model.Errorf("TooManyOrigins", "You cannot create more origins for the distribution.")
 	case len(p.Behaviors) > q.CacheBehaviors:
 		return model.Errorf("TooManyCacheBehaviors", "You cannot create more cache behaviors for the distribution.")
+	case len(p.OriginGroups) > q.OriginGroupsPerDistribution:
+		return model.Errorf("TooManyOriginGroupsPerDistribution", "Processing your request would cause you to exceed the maximum number of origin groups allowed.")
 	}
 	for _, b := range p.AllBehaviors() {
 		if len(b.TrustedKeyGroups) > q.KeyGroupsPerBehavior {

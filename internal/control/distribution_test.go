@@ -6,6 +6,7 @@ import (
 	"errors"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -695,5 +696,43 @@ func TestUpdateDistribution_storedBeforeIncomingRules(t *testing.T) {
 		return c, nil
 	}); err != nil {
 		t.Fatalf("update that fixes the header: %v", err)
+	}
+}
+
+// withOriginGroups is distConfig with two origins and n origin groups of
+// them.
+func withOriginGroups(ref string, n int) model.Tree {
+	c := distConfig(ref)
+	c["Origins"] = wrap(origin("web", "example.com"), origin("web2", "example.org"))
+	var gs []any
+	for i := 0; i < n; i++ {
+		gs = append(gs, model.Tree{
+			"Id":               "group" + strconv.Itoa(i),
+			"FailoverCriteria": model.Tree{"StatusCodes": wrap(strs("500")...)},
+			"Members":          wrap(model.Tree{"OriginId": "web"}, model.Tree{"OriginId": "web2"}),
+		})
+	}
+	c["OriginGroups"] = wrap(gs...)
+	return c
+}
+
+// TestQuotas_originGroups: "Origin groups per distribution" is 10
+// (Developer Guide, "Quotas"); an eleventh is
+// TooManyOriginGroupsPerDistribution, on create and on update.
+func TestQuotas_originGroups(t *testing.T) {
+	e := newEnv(t)
+	rev := e.revision()
+	_, _, err := e.c.CreateDistribution(e.ctx, withOriginGroups("groups-11", 11), nil)
+	wantCode(t, err, "TooManyOriginGroupsPerDistribution")
+	if e.revision() != rev {
+		t.Error("a refused create changed the store")
+	}
+	d := e.create(withOriginGroups("groups-10", 10))
+	_, err = e.c.UpdateDistribution(e.ctx, d.ID, d.ETag, func(model.Tree) (model.Tree, error) {
+		return withOriginGroups("groups-10", 11), nil
+	})
+	wantCode(t, err, "TooManyOriginGroupsPerDistribution")
+	if got := e.get(d.ID); got.ETag != d.ETag || len(model.StructItems(got.Config, "OriginGroups")) != 10 {
+		t.Errorf("refused update changed the distribution: etag %s -> %s", d.ETag, got.ETag)
 	}
 }

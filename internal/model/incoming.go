@@ -16,6 +16,16 @@ func CheckIncomingDistributionConfig(t Tree) error {
 			return err
 		}
 	}
+	for _, g := range StructItems(t, "OriginGroups") {
+		// API reference, OriginGroup: "An origin group includes two
+		// origins (a primary origin and a secondary origin to failover
+		// to)"; one origin twice has nothing to fail over to.
+		members := StructItems(g, "Members")
+		if len(members) == 2 && StrOr(members[0], "", "OriginId") == StrOr(members[1], "", "OriginId") {
+			return Errorf("InvalidArgument", "The origin group %q must have two different origins: %q is both primary and secondary.",
+				StrOr(g, "", "Id"), StrOr(members[0], "", "OriginId"))
+		}
+	}
 	return nil
 }
 

@@ -46,6 +46,17 @@ func TestCheckIncomingDistributionConfig(t *testing.T) {
 		{"custom header X-Hostname (not Host)", customHeaders("X-Hostname"), ""},
 		{"custom header twice", customHeaders("X-Secret", "X-Secret"), "InvalidArgument"},
 		{"custom header twice in different case", customHeaders("X-Secret", "x-secret"), "InvalidArgument"},
+		// API reference, OriginGroup: a primary and a secondary origin.
+		{"origin group of two origins", func(c model.Tree) {
+			c["OriginGroups"] = wrap(originGroup("g", []string{"500", "503"}, "web", "s3"))
+		}, ""},
+		{"origin group with one origin twice", func(c model.Tree) {
+			c["OriginGroups"] = wrap(originGroup("g", []string{"500"}, "web", "web"))
+		}, "InvalidArgument"},
+		// The docs do not refuse a status code listed twice.
+		{"origin group with a status code twice", func(c model.Tree) {
+			c["OriginGroups"] = wrap(originGroup("g", []string{"500", "500"}, "web", "s3"))
+		}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -461,6 +461,31 @@ class TestDistributionValidation(ServerTestCase):
         self.assertEqual(got["ETag"], etag, "a refused update changed the distribution")
         self.assertEqual(got["DistributionConfig"]["Origins"]["Items"][0]["CustomHeaders"], headers("X-Secret"))
 
+    def test_origin_groups(self):
+        def groups(n, members=("o1", "o2"), codes=(500,)):
+            return {"Quantity": n, "Items": [{
+                "Id": "group%d" % i,
+                "FailoverCriteria": {"StatusCodes": {"Quantity": len(codes), "Items": list(codes)}},
+                "Members": {"Quantity": len(members), "Items": [{"OriginId": m} for m in members]},
+            } for i in range(n)]}
+        origins = [custom_origin("o1"), custom_origin("o2", "example.org")]
+        # Quotas: "Origin groups per distribution" is 10.
+        cfg = dist_config(V2020, origins=origins, OriginGroups=groups(11))
+        self.assertClientError("TooManyOriginGroupsPerDistribution", 400, self.cf.create_distribution,
+                               DistributionConfig=cfg)
+        # OriginGroup: a primary and a secondary origin, not one origin twice.
+        cfg = dist_config(V2020, origins=origins, OriginGroups=groups(1, members=("o1", "o1")))
+        self.assertClientError("InvalidArgument", 400, self.cf.create_distribution, DistributionConfig=cfg)
+        r = self.cf.create_distribution(DistributionConfig=dist_config(V2020, origins=origins, OriginGroups=groups(10)))
+        did, etag = r["Distribution"]["Id"], r["ETag"]
+        cfg = r["Distribution"]["DistributionConfig"]
+        cfg["OriginGroups"] = groups(11)
+        self.assertClientError("TooManyOriginGroupsPerDistribution", 400, self.cf.update_distribution, Id=did,
+                               IfMatch=etag, DistributionConfig=cfg)
+        got = self.cf.get_distribution_config(Id=did)
+        self.assertEqual(got["ETag"], etag, "a refused update changed the distribution")
+        self.assertEqual(got["DistributionConfig"]["OriginGroups"]["Quantity"], 10)
+
     def test_2020_connection_attempts_out_of_range(self):
         cfg = dist_config(V2020, origins=[custom_origin(ConnectionAttempts=4)])
         self.assertClientError("InvalidArgument", 400, self.cf.create_distribution, DistributionConfig=cfg)
