@@ -364,6 +364,9 @@ func TestUpdateDistribution_failuresChangeNothing(t *testing.T) {
 		{"alias of another distribution, with own alias dropped", withGoodOAI.ETag, mod(func(c model.Tree) {
 			c["Aliases"] = wrap(strs("new.example.com", "taken.example.com")...)
 		}), "CNAMEAlreadyExists"},
+		{"Origin Shield in mars-1", withGoodOAI.ETag, mod(func(c model.Tree) {
+			model.StructItems(c, "Origins")[0]["OriginShield"] = model.Tree{"Enabled": "true", "OriginShieldRegion": "mars-1"}
+		}), "InvalidArgument"},
 		{"origin custom header Host", withGoodOAI.ETag, mod(func(c model.Tree) {
 			model.StructItems(c, "Origins")[0]["CustomHeaders"] = wrap(model.Tree{"HeaderName": "Host", "HeaderValue": "v"})
 		}), "InvalidArgument"},
@@ -414,6 +417,11 @@ func TestCreateDistribution_failuresChangeNothing(t *testing.T) {
 		{"unknown OAI", withOAI("ref-4", oaiRef("ENOSUCH")), "InvalidOriginAccessIdentity"},
 		{"malformed OAI", withOAI("ref-5", "ENOSUCH"), "InvalidOriginAccessIdentity"},
 		{"too many aliases", distConfig("ref-6", "a.example.com", "b.example.com", "c.example.com", "d.example.com"), "TooManyDistributionCNAMEs"},
+		{"Origin Shield enabled without a region", func() model.Tree {
+			c := distConfig("ref-8")
+			model.StructItems(c, "Origins")[0]["OriginShield"] = model.Tree{"Enabled": "true"}
+			return c
+		}(), "InvalidArgument"},
 		{"origin custom header X-Amz-Foo", func() model.Tree {
 			c := distConfig("ref-7")
 			model.StructItems(c, "Origins")[0]["CustomHeaders"] = wrap(model.Tree{"HeaderName": "X-Amz-Foo", "HeaderValue": "v"})

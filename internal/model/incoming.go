@@ -15,6 +15,9 @@ func CheckIncomingDistributionConfig(t Tree) error {
 		if err := checkCustomHeaders(StructItems(o, "CustomHeaders")); err != nil {
 			return err
 		}
+		if err := checkOriginShield(Sub(o, "OriginShield")); err != nil {
+			return err
+		}
 	}
 	for _, g := range StructItems(t, "OriginGroups") {
 		// API reference, OriginGroup: "An origin group includes two
@@ -71,4 +74,31 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 		}
 	}
 	return false
+}
+
+// originShieldRegions are the AWS Regions in which CloudFront offers
+// Origin Shield (Developer Guide, "Use Amazon CloudFront Origin Shield",
+// section "Choose the AWS Region for Origin Shield").
+var originShieldRegions = map[string]bool{
+	"us-east-2": true, "us-east-1": true, "us-west-2": true,
+	"ap-south-1": true, "ap-northeast-2": true, "ap-southeast-1": true, "ap-southeast-2": true, "ap-northeast-1": true,
+	"eu-central-1": true, "eu-west-1": true, "eu-west-2": true,
+	"sa-east-1": true,
+}
+
+// checkOriginShield: API reference, OriginShield: "When you enable
+// CloudFront Origin Shield, you must specify the AWS Region for Origin
+// Shield", by its region code, one of the Regions that offer it.
+func checkOriginShield(t Tree) error {
+	if t == nil {
+		return nil
+	}
+	region := StrOr(t, "", "OriginShieldRegion")
+	switch {
+	case region == "" && Bool(t, "Enabled"):
+		return Errorf("InvalidArgument", "The parameter OriginShieldRegion is required when Origin Shield is enabled.")
+	case region != "" && !originShieldRegions[region]:
+		return Errorf("InvalidArgument", "The parameter OriginShieldRegion %q is not an AWS Region in which CloudFront offers Origin Shield.", region)
+	}
+	return nil
 }

@@ -16,6 +16,16 @@ func customHeaders(names ...string) func(model.Tree) {
 	}
 }
 
+func originShield(enabled, region string) func(model.Tree) {
+	return func(c model.Tree) {
+		os := model.Tree{"Enabled": enabled}
+		if region != "" {
+			os["OriginShieldRegion"] = region
+		}
+		webOrigin(c)["OriginShield"] = os
+	}
+}
+
 // TestCheckIncomingDistributionConfig runs one named case per rule of
 // model/incoming.go; want is the CloudFront error code, "" for accepted.
 // Every refused config still parses (ParseDistributionConfig), so a
@@ -53,6 +63,16 @@ func TestCheckIncomingDistributionConfig(t *testing.T) {
 		{"origin group with one origin twice", func(c model.Tree) {
 			c["OriginGroups"] = wrap(originGroup("g", []string{"500"}, "web", "web"))
 		}, "InvalidArgument"},
+		// API reference, OriginShield; Developer Guide, "Choose the AWS
+		// Region for Origin Shield".
+		{"Origin Shield in us-east-2", originShield("true", "us-east-2"), ""},
+		{"Origin Shield in sa-east-1", originShield("true", "sa-east-1"), ""},
+		{"Origin Shield disabled, no region", originShield("false", ""), ""},
+		{"Origin Shield enabled, no region", originShield("true", ""), "InvalidArgument"},
+		{"Origin Shield in mars-1", originShield("true", "mars-1"), "InvalidArgument"},
+		{"Origin Shield in a Region name", originShield("true", "US East (Ohio)"), "InvalidArgument"},
+		{"Origin Shield in a Region without it", originShield("true", "us-west-1"), "InvalidArgument"},
+		{"Origin Shield disabled in mars-1", originShield("false", "mars-1"), "InvalidArgument"},
 		// The docs do not refuse a status code listed twice.
 		{"origin group with a status code twice", func(c model.Tree) {
 			c["OriginGroups"] = wrap(originGroup("g", []string{"500", "500"}, "web", "s3"))

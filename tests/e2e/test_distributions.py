@@ -486,6 +486,25 @@ class TestDistributionValidation(ServerTestCase):
         self.assertEqual(got["ETag"], etag, "a refused update changed the distribution")
         self.assertEqual(got["DistributionConfig"]["OriginGroups"]["Quantity"], 10)
 
+    def test_origin_shield_region(self):
+        # API reference, OriginShield: enabled needs a Region code, one of
+        # those listed in "Choose the AWS Region for Origin Shield".
+        for shield in ({"Enabled": True}, {"Enabled": True, "OriginShieldRegion": "mars-1"},
+                       {"Enabled": True, "OriginShieldRegion": "us-west-1"}):
+            with self.subTest(shield=shield):
+                cfg = dist_config(V2020, origins=[custom_origin(OriginShield=shield)])
+                self.assertClientError("InvalidArgument", 400, self.cf.create_distribution, DistributionConfig=cfg)
+        shield = {"Enabled": True, "OriginShieldRegion": "eu-west-2"}
+        r = self.cf.create_distribution(DistributionConfig=dist_config(V2020, origins=[custom_origin(OriginShield=shield)]))
+        did, etag = r["Distribution"]["Id"], r["ETag"]
+        cfg = r["Distribution"]["DistributionConfig"]
+        cfg["Origins"]["Items"][0]["OriginShield"] = {"Enabled": True}
+        self.assertClientError("InvalidArgument", 400, self.cf.update_distribution, Id=did, IfMatch=etag,
+                               DistributionConfig=cfg)
+        got = self.cf.get_distribution_config(Id=did)
+        self.assertEqual(got["ETag"], etag, "a refused update changed the distribution")
+        self.assertEqual(got["DistributionConfig"]["Origins"]["Items"][0]["OriginShield"], shield)
+
     def test_2020_connection_attempts_out_of_range(self):
         cfg = dist_config(V2020, origins=[custom_origin(ConnectionAttempts=4)])
         self.assertClientError("InvalidArgument", 400, self.cf.create_distribution, DistributionConfig=cfg)
