@@ -106,6 +106,11 @@ func checkFunctionInput(in FunctionInput) error {
 	if in.Runtime != functions.Runtime10 && in.Runtime != functions.Runtime20 {
 		return model.Errorf("InvalidArgument", "The parameter Runtime must be cloudfront-js-1.0 or cloudfront-js-2.0.")
 	}
+	if len(in.KeyValueStoreARNs) > 0 && in.Runtime != functions.Runtime20 {
+		// Developer Guide, "Amazon CloudFront KeyValueStore": key value
+		// stores work only with JavaScript runtime 2.0.
+		return model.Errorf("InvalidArgument", "A key value store can be associated only with a function of runtime cloudfront-js-2.0, not %s.", in.Runtime)
+	}
 	if len(in.Tags) > 0 {
 		return model.Errorf("InvalidArgument", "Tags on functions are not supported by OpenFront yet.")
 	}

@@ -228,9 +228,19 @@ func TestKVSAssociations(t *testing.T) {
 	two.KeyValueStoreARNs = []string{kvs.ARN, kvs.ARN}
 	_, err = e.c.CreateFunction(e.ctx, "two", two)
 	wantCode(t, err, "InvalidArgument")
+	// Developer Guide, "Amazon CloudFront KeyValueStore": runtime 2.0 only.
+	js1 := in
+	js1.Runtime = "cloudfront-js-1.0"
+	_, err = e.c.CreateFunction(e.ctx, "js1", js1)
+	wantCode(t, err, "InvalidArgument")
 	fn, err := e.c.CreateFunction(e.ctx, "reader", in)
 	if err != nil {
 		t.Fatal(err)
+	}
+	_, err = e.c.UpdateFunction(e.ctx, "reader", fn.ETag, js1)
+	wantCode(t, err, "InvalidArgument")
+	if got, _ := e.c.DescribeFunction(e.ctx, "reader", ""); got.ETag != fn.ETag || got.Runtime != "cloudfront-js-2.0" {
+		t.Errorf("refused update changed the function: %s %s", got.ETag, got.Runtime)
 	}
 	_, err = e.c.PublishFunction(e.ctx, "reader", fn.ETag)
 	if err != nil {

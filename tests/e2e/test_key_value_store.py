@@ -171,6 +171,28 @@ class TestKeyValueStoreDataPlane(EdgeTestCase):
         # What the SigV4A client wrote is what a SigV4 client reads.
         self.assertEqual(self.kvs.get_key(KvsARN=arn, Key="signed")["Value"], "with sigv4a")
 
+    def test_association_needs_runtime_2(self):
+        # Developer Guide, "Amazon CloudFront KeyValueStore": key value stores
+        # work only with JavaScript runtime 2.0.
+        arn, _ = self.store()
+        assoc = {"Quantity": 1, "Items": [{"KeyValueStoreARN": arn}]}
+        fname = fn_name("kvsjs1")
+        cfg = dict(config(runtime="cloudfront-js-1.0"), KeyValueStoreAssociations=assoc)
+        with self.assertRaises(ClientError) as cm:
+            self.cf.create_function(Name=fname, FunctionConfig=cfg, FunctionCode=READER)
+        err = cm.exception.response
+        self.assertEqual((err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]), ("InvalidArgument", 400))
+        created = self.cf.create_function(Name=fname, FunctionConfig=dict(config(), KeyValueStoreAssociations=assoc),
+                                          FunctionCode=READER)
+        with self.assertRaises(ClientError) as cm:
+            self.cf.update_function(Name=fname, IfMatch=created["ETag"], FunctionConfig=cfg, FunctionCode=READER)
+        err = cm.exception.response
+        self.assertEqual((err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]), ("InvalidArgument", 400))
+        got = self.cf.describe_function(Name=fname)
+        self.assertEqual(got["ETag"], created["ETag"], "a refused update changed the function")
+        self.assertEqual(got["FunctionSummary"]["FunctionConfig"]["Runtime"], "cloudfront-js-2.0")
+        self.cf.delete_function(Name=fname, IfMatch=created["ETag"])
+
     def test_edge_function_reads_a_put_within_a_second(self):
         arn, name = self.store()
         etag = self.kvs.describe_key_value_store(KvsARN=arn)["ETag"]
