@@ -66,7 +66,7 @@ func (c *Control) createDistribution(ctx context.Context, cfg model.Tree, tags [
 	if err := checkUnservedReferences(cfg, parsed, c.settings.Certificates); err != nil {
 		return nil, false, err
 	}
-	if err := validateTags(tags, c.settings.Quotas.TagsPerResource); err != nil {
+	if err := validateNewTags(tags, c.settings.Quotas.TagsPerResource); err != nil {
 		return nil, false, err
 	}
 	var existingID, id string

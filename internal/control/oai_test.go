@@ -251,12 +251,19 @@ func TestTags(t *testing.T) {
 			{"value with *", []control.Tag{{Key: "k", Value: "a*b"}}},
 			{"more than the quota at once", []control.Tag{{Key: "a"}, {Key: "b"}, {Key: "c"}, {Key: "d"}}},
 			{"more than the quota in total", []control.Tag{{Key: "a"}, {Key: "b"}}},
+			// "Tagging Amazon CloudFront distributions", tag restrictions.
+			{"key with the aws: prefix", []control.Tag{{Key: "aws:cloudformation:stack-name", Value: "s"}}},
+			{"one key twice", []control.Tag{{Key: "k", Value: "1"}, {Key: "k", Value: "2"}}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				wantCode(t, e.c.TagResource(e.ctx, arn, tc.tags), "InvalidTagging")
 			})
 		}
 		_, _, err := e.c.CreateDistribution(e.ctx, distConfig("ref-bad-tags"), []control.Tag{{Key: ""}})
+		wantCode(t, err, "InvalidTagging")
+		_, _, err = e.c.CreateDistribution(e.ctx, distConfig("ref-dup-tags"), []control.Tag{{Key: "a"}, {Key: "a"}})
+		wantCode(t, err, "InvalidTagging")
+		_, _, err = e.c.CreateDistribution(e.ctx, distConfig("ref-aws-tags"), []control.Tag{{Key: "aws:x"}})
 		wantCode(t, err, "InvalidTagging")
 		if e.revision() != rev {
 			t.Error("refused tagging wrote to the store")
@@ -288,6 +295,28 @@ func TestTags(t *testing.T) {
 		wantCode(t, err, "NoSuchResource")
 		wantCode(t, e.c.TagResource(e.ctx, unknown, []control.Tag{{Key: "k"}}), "NoSuchResource")
 		wantCode(t, e.c.UntagResource(e.ctx, unknown, []string{"k"}), "NoSuchResource")
+		// Well-formed ARNs that are not ours name no resource here, even
+		// with our distribution's id: another account, another partition
+		// than the caller's, a region (CloudFront ARNs have none).
+		for _, foreign := range []string{
+			"arn:aws:cloudfront::999999999999:distribution/" + d.ID,
+			"arn:aws-cn:cloudfront::" + testAccount + ":distribution/" + d.ID,
+			"arn:aws:cloudfront:us-east-1:" + testAccount + ":distribution/" + d.ID,
+		} {
+			_, err := e.c.ListTags(e.ctx, foreign)
+			wantCode(t, err, "NoSuchResource")
+			wantCode(t, e.c.TagResource(e.ctx, foreign, []control.Tag{{Key: "k"}}), "NoSuchResource")
+			wantCode(t, e.c.UntagResource(e.ctx, foreign, []string{"team"}), "NoSuchResource")
+		}
+		if got := tags(); len(got) != 3 {
+			t.Errorf("foreign ARNs changed our tags: %v", got)
+		}
+		// A caller signing in a China region sees aws-cn ARNs, and they
+		// are ours.
+		cn := control.WithPartition(e.ctx, "aws-cn")
+		if _, err := e.c.ListTags(cn, "arn:aws-cn:cloudfront::"+testAccount+":distribution/"+d.ID); err != nil {
+			t.Errorf("aws-cn ARN for an aws-cn caller: %v", err)
+		}
 		// A streaming distribution's ARN names the other kind.
 		wrongKind := "arn:aws:cloudfront::" + testAccount + ":streaming-distribution/" + d.ID
 		_, err = e.c.ListTags(e.ctx, wrongKind)

@@ -54,7 +54,7 @@ func (c *Control) CreateStreamingDistribution(ctx context.Context, cfg model.Tre
 	if len(parsed.Aliases) > c.settings.Quotas.AliasesPerDistribution {
 		return nil, false, model.Errorf("TooManyStreamingDistributionCNAMEs", "Your request contains more CNAMEs than are allowed per distribution.")
 	}
-	if err := validateTags(tags, c.settings.Quotas.TagsPerResource); err != nil {
+	if err := validateNewTags(tags, c.settings.Quotas.TagsPerResource); err != nil {
 		return nil, false, err
 	}
 	var existingID, id string

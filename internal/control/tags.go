@@ -44,14 +44,45 @@ func validateTags(tags []Tag, max int) error {
 	return nil
 }
 
+// validateNewTags applies, on top of validateTags, the rules for the tags
+// of one request (TagResource, CreateDistributionWithTags,
+// CreateStreamingDistributionWithTags), which tags stored before the rules
+// existed need not pass (Developer Guide, "Tagging Amazon CloudFront
+// distributions", tag restrictions): "Don't use aws: as a prefix for
+// keys; it's reserved for AWS use", and a key given twice, which would
+// leave one value of two ("Tag keys and values are case sensitive": Env
+// and env are two keys).
+func validateNewTags(tags []Tag, max int) error {
+	if err := validateTags(tags, max); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, t := range tags {
+		if strings.HasPrefix(t.Key, "aws:") {
+			return model.Errorf("InvalidTagging", "The tag key %q is not valid: the prefix aws: is reserved for AWS use.", t.Key)
+		}
+		if seen[t.Key] {
+			return model.Errorf("InvalidTagging", "The tag key %q is given more than once.", t.Key)
+		}
+		seen[t.Key] = true
+	}
+	return nil
+}
+
 // resourceKey checks a tag resource ARN and returns the store key of the
-// resource and its tags key.
-func (c *Control) resourceKey(arn string) (resKey, tKey string, err error) {
+// resource and its tags key. A well-formed ARN that is not one of ours
+// (another partition than the caller's, another account, a region: a
+// CloudFront ARN has none) names no resource here: NoSuchResource, as for
+// an unknown id.
+func (c *Control) resourceKey(ctx context.Context, arn string) (resKey, tKey string, err error) {
 	res, ok := c.parseARN(arn)
 	if !ok {
 		return "", "", model.Errorf("InvalidArgument", "The ARN %q is not a valid CloudFront distribution or streaming distribution ARN.", arn)
 	}
 	kind, id, _ := cutSlash(res)
+	if arn != c.arn(ctx, kind, id) {
+		return "", "", model.Errorf("NoSuchResource", "The specified resource %q does not exist.", arn)
+	}
 	if kind == "distribution" {
 		return distKey(id), tagsKey(res), nil
 	}
@@ -81,7 +112,7 @@ func readTags(tx store.ReadTxn, key string) ([]Tag, error) {
 
 // ListTags returns a resource's tags.
 func (c *Control) ListTags(ctx context.Context, arn string) ([]Tag, error) {
-	resKey, tKey, err := c.resourceKey(arn)
+	resKey, tKey, err := c.resourceKey(ctx, arn)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +131,7 @@ func (c *Control) ListTags(ctx context.Context, arn string) ([]Tag, error) {
 
 // TagResource adds or replaces tags on a resource.
 func (c *Control) TagResource(ctx context.Context, arn string, add []Tag) error {
-	if err := validateTags(add, c.settings.Quotas.TagsPerResource); err != nil {
+	if err := validateNewTags(add, c.settings.Quotas.TagsPerResource); err != nil {
 		return err
 	}
 	return c.changeTags(ctx, arn, func(tags []Tag) []Tag {
@@ -124,7 +155,7 @@ func (c *Control) UntagResource(ctx context.Context, arn string, keys []string) 
 }
 
 func (c *Control) changeTags(ctx context.Context, arn string, change func([]Tag) []Tag) error {
-	resKey, tKey, err := c.resourceKey(arn)
+	resKey, tKey, err := c.resourceKey(ctx, arn)
 	if err != nil {
 		return err
 	}

@@ -61,6 +61,38 @@ class TestTags(ServerTestCase):
                 self.assertClientError("NoSuchResource", 404, self.cf.untag_resource, Resource=arn,
                                        TagKeys={"Items": ["a"]})
 
+    def test_foreign_arn(self):
+        # A well-formed ARN of a resource that is not ours (another account,
+        # another partition, a region) names nothing here, even with the id
+        # of one of our distributions.
+        arn = self._dist_arn()
+        self.cf.tag_resource(Resource=arn, Tags=tags(("team", "web")))
+        dist = arn.rsplit("/", 1)[1]
+        for foreign in ("arn:aws:cloudfront::999999999999:distribution/%s" % dist,
+                        "arn:aws-cn:cloudfront::%s:distribution/%s" % (ACCOUNT_ID, dist),
+                        "arn:aws:cloudfront:us-east-1:%s:distribution/%s" % (ACCOUNT_ID, dist)):
+            with self.subTest(arn=foreign):
+                self.assertClientError("NoSuchResource", 404, self.cf.list_tags_for_resource, Resource=foreign)
+                self.assertClientError("NoSuchResource", 404, self.cf.tag_resource, Resource=foreign,
+                                       Tags=tags(("a", "b")))
+                self.assertClientError("NoSuchResource", 404, self.cf.untag_resource, Resource=foreign,
+                                       TagKeys={"Items": ["team"]})
+        self.assertEqual(self._list(arn), [("team", "web")])
+
+    def test_reserved_and_duplicate_keys(self):
+        # "Tagging Amazon CloudFront distributions", tag restrictions: aws: is
+        # reserved; a key given twice in one request is refused.
+        arn = self._dist_arn()
+        for name, t in (("aws: prefix", [("aws:owner", "me")]), ("key twice", [("k", "1"), ("k", "2")])):
+            with self.subTest(case=name):
+                self.assertClientError("InvalidTagging", 400, self.cf.tag_resource, Resource=arn, Tags=tags(*t))
+                cfg = dist_config()
+                self.assertClientError("InvalidTagging", 400, self.cf.create_distribution_with_tags,
+                                       DistributionConfigWithTags={"DistributionConfig": cfg, "Tags": tags(*t)})
+        self.assertEqual(self._list(arn), [], "a rejected TagResource must change nothing")
+        self.cf.tag_resource(Resource=arn, Tags=tags(("Env", "a"), ("env", "b"), ("x-aws:y", "c")))
+        self.assertEqual(self._list(arn), [("Env", "a"), ("env", "b"), ("x-aws:y", "c")])
+
     def test_too_many_tags(self):
         arn = self._dist_arn()
         self.assertClientError("InvalidTagging", 400, self.cf.tag_resource, Resource=arn,
