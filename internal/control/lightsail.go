@@ -444,20 +444,43 @@ func (c *Control) ResetLightsailDistributionCache(ctx context.Context, name stri
 
 // LatestLightsailCacheReset returns the most recent cache reset, or nil when
 // the cache was never reset.
+//
+// With name "" it is the latest reset of all the distributions: the
+// Lightsail API Reference (GetDistributionLatestCacheReset,
+// distributionName) says that when the name is omitted "the response
+// includes the latest cache reset timestamp of all your distributions",
+// and the response has room for one status and one createTime.
 func (c *Control) LatestLightsailCacheReset(ctx context.Context, name string) (*LightsailCacheReset, error) {
 	var reset *LightsailCacheReset
 	err := c.store.View(ctx, func(tx store.ReadTxn) error {
-		kv, err := getLightsail(tx, model.LightsailDistributionKey(name), name)
-		if err != nil {
-			return err
+		var recs []store.KV
+		if name == "" {
+			all, err := tx.List(model.LightsailDistributionPrefix)
+			if err != nil {
+				return err
+			}
+			recs = all
+		} else {
+			kv, err := getLightsail(tx, model.LightsailDistributionKey(name), name)
+			if err != nil {
+				return err
+			}
+			recs = []store.KV{kv}
 		}
-		rec, err := decode[model.LightsailDistributionRecord](c, kv)
-		if err != nil {
-			return err
+		var kvs []store.KV
+		for _, kv := range recs {
+			rec, err := decode[model.LightsailDistributionRecord](c, kv)
+			if err != nil {
+				return err
+			}
+			invals, err := tx.List(invalPrefix(rec.ID))
+			if err != nil {
+				return err
+			}
+			kvs = append(kvs, invals...)
 		}
-		kvs, err := tx.List(invalPrefix(rec.ID))
-		if err != nil || len(kvs) == 0 {
-			return err
+		if len(kvs) == 0 {
+			return nil
 		}
 		latest := slices.MaxFunc(kvs, func(a, b store.KV) int { return int(a.CreateRevision - b.CreateRevision) })
 		inv, err := c.invalView(latest, c.applied(ctx))

@@ -335,6 +335,11 @@ class TestLightsail(ServerTestCase):
                 self.fail("cache reset not Completed within %.1fs" % DEPLOY_TIMEOUT)
             time.sleep(0.05)
         self.assertEqual(latest["createTime"], r["createTime"])
+        # Without distributionName: the latest reset of all the distributions
+        # (API Reference, GetDistributionLatestCacheReset).
+        every = self.ls.get_distribution_latest_cache_reset()
+        self.assertIn(every.get("status"), ("InProgress", "Completed"))
+        self.assertGreaterEqual(every["createTime"], r["createTime"])
 
         s3, h3, b3 = self.edge_get(dom, cached)
         self.assertEqual(h3["x-cache"], "Miss from cloudfront")
@@ -378,6 +383,11 @@ class TestLightsail(ServerTestCase):
           field="origin.responseTimeout")
         E("InvalidInputException", self.create, cacheBehaviors=[{"path": "a b", "behavior": "cache"}],
           field="cacheBehaviors[0].path")
+        # A distribution is ipv4 or dualstack (API Reference, CreateDistribution
+        # ipAddressType); ipv6 only is for instances and origins.
+        E("InvalidInputException", self.create, ipAddressType="ipv6", field="ipAddressType")
+        E("InvalidInputException", self.ls.set_ip_address_type, resourceType="Distribution", resourceName=name,
+          ipAddressType="ipv6", field="ipAddressType")
         E("NotFoundException", self.ls.get_distributions, distributionName="no-such-dist")
         E("InvalidInputException", self.ls.get_distributions, pageToken="%%%", field="pageToken")
         E("NotFoundException", self.ls.update_distribution, distributionName="no-such-dist", isEnabled=False)
@@ -411,7 +421,8 @@ class TestLightsail(ServerTestCase):
           field="startTime")
         # nothing changed
         after = self.get(name)
-        for k in ("cacheBehaviorSettings", "cacheBehaviors", "origin", "bundleId", "isEnabled", "certificateName"):
+        for k in ("cacheBehaviorSettings", "cacheBehaviors", "origin", "bundleId", "isEnabled", "certificateName",
+                  "ipAddressType"):
             self.assertEqual(after.get(k), before.get(k), k)
         self.assertIsNone(self.ls.get_distribution_latest_cache_reset(distributionName=name).get("status"))
         self.ls.delete_distribution(distributionName=name)

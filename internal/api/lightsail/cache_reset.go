@@ -29,11 +29,20 @@ type latestCacheResetResult struct {
 }
 
 // GetDistributionLatestCacheReset reports the last reset: InProgress until
-// every edge has purged, then Completed; {} when there was none.
+// every edge has purged, then Completed; {} when there was none. The name
+// is optional (the model does not require it): without it, the latest
+// reset of all the distributions.
 func (h *Handler) GetDistributionLatestCacheReset(ctx context.Context, body []byte) (any, error) {
-	name, err := parseName(body)
-	if err != nil {
+	var req nameRequest
+	if err := decode(body, &req); err != nil {
 		return nil, err
+	}
+	if err := checkName("distributionName", req.DistributionName, false); err != nil {
+		return nil, err
+	}
+	name := ""
+	if req.DistributionName != nil {
+		name = *req.DistributionName
 	}
 	reset, err := h.control.LatestLightsailCacheReset(ctx, name)
 	if err != nil {

@@ -48,7 +48,7 @@ func parseCreateDistribution(body []byte) (control.LightsailCreate, error) {
 	if _, ok := model.FindLightsailBundle(*req.BundleID); !ok {
 		return control.LightsailCreate{}, invalid("bundleId %q is not a valid distribution bundle; use GetDistributionBundles.", *req.BundleID)
 	}
-	if err := checkEnum("ipAddressType", req.IPAddressType, ipTypes); err != nil {
+	if err := checkEnum("ipAddressType", req.IPAddressType, distributionIPTypes); err != nil {
 		return control.LightsailCreate{}, err
 	}
 	if err := checkName("certificateName", req.CertificateName, false); err != nil {
@@ -333,6 +333,9 @@ func parseSetIPAddressType(body []byte) (name, ipType string, err error) {
 	}
 	if *req.ResourceType != "Distribution" {
 		return "", "", model.Errorf(codeNotFound, "The %s %q does not exist.", *req.ResourceType, *req.ResourceName)
+	}
+	if err := checkEnum("ipAddressType", req.IPAddressType, distributionIPTypes); err != nil {
+		return "", "", err
 	}
 	return *req.ResourceName, *req.IPAddressType, nil
 }

@@ -235,6 +235,9 @@ func TestErrors(t *testing.T) {
 		{"bad protocol", "CreateDistribution", `{"distributionName":"x1","bundleId":"small_1_0","origin":{"name":"web","protocolPolicy":"match-viewer"},"defaultCacheBehavior":{"behavior":"cache"}}`, codeInvalidInput, "origin.protocolPolicy"},
 		{"bad timeout", "CreateDistribution", `{"distributionName":"x1","bundleId":"small_1_0","origin":{"name":"web","responseTimeout":0},"defaultCacheBehavior":{"behavior":"cache"}}`, codeInvalidInput, "origin.responseTimeout"},
 		{"bad bundle", "CreateDistribution", `{"distributionName":"x1","origin":{"name":"web"},"bundleId":"huge","defaultCacheBehavior":{"behavior":"cache"}}`, codeInvalidInput, "bundleId"},
+		// A distribution is ipv4 or dualstack (API Reference,
+		// CreateDistribution ipAddressType); ipv6 only is for origins.
+		{"ipv6 distribution", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"ipAddressType":"ipv6"}`, codeInvalidInput, "ipAddressType"},
 		{"missing behavior", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `}`, codeInvalidInput, "defaultCacheBehavior"},
 		{"bad behavior", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"sometimes"}}`, codeInvalidInput, "defaultCacheBehavior.behavior"},
 		{"negative ttl", "CreateDistribution", `{"distributionName":"x1",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},"cacheBehaviorSettings":{"minimumTTL":-1}}`, codeInvalidInput, "minimumTTL"},
@@ -263,6 +266,7 @@ func TestErrors(t *testing.T) {
 		{"bundle bad id", "UpdateDistributionBundle", `{"distributionName":"exists","bundleId":"x"}`, codeInvalidInput, "bundleId"},
 		{"reset unknown", "ResetDistributionCache", `{"distributionName":"nope"}`, codeNotFound, "nope"},
 		{"latest reset unknown", "GetDistributionLatestCacheReset", `{"distributionName":"nope"}`, codeNotFound, "nope"},
+		{"latest reset bad name", "GetDistributionLatestCacheReset", `{"distributionName":"-x"}`, codeInvalidInput, "distributionName"},
 		{"metric unknown dist", "GetDistributionMetricData", metricBody("nope", "Requests", 60, "Count"), codeNotFound, "nope"},
 		{"metric bad name", "GetDistributionMetricData", metricBody("exists", "Latency", 60, "Count"), codeInvalidInput, "metricName"},
 		{"metric bad period", "GetDistributionMetricData", metricBody("exists", "Requests", 90, "Count"), codeInvalidInput, "period"},
@@ -314,6 +318,11 @@ func TestBundles_resetsAndMetrics(t *testing.T) {
 	if _, out := f.call(t, "GetDistributionLatestCacheReset", `{"distributionName":"site"}`); len(out) != 0 {
 		t.Errorf("latest reset before any: %v", out)
 	}
+	// distributionName is optional: without it, the latest reset of all
+	// the distributions (API Reference, GetDistributionLatestCacheReset).
+	if code, out := f.call(t, "GetDistributionLatestCacheReset", `{}`); code != 200 || len(out) != 0 {
+		t.Errorf("latest reset of all before any: %d %v", code, out)
+	}
 	_, out = f.call(t, "ResetDistributionCache", `{"distributionName":"site"}`)
 	if out["status"] != "InProgress" || out["operation"].(map[string]any)["operationType"] != "ResetDistributionCache" {
 		t.Errorf("reset = %v", out)
@@ -321,6 +330,9 @@ func TestBundles_resetsAndMetrics(t *testing.T) {
 	// No fleet: every revision counts as applied.
 	if _, out := f.call(t, "GetDistributionLatestCacheReset", `{"distributionName":"site"}`); out["status"] != "Completed" {
 		t.Errorf("latest reset = %v", out)
+	}
+	if code, out := f.call(t, "GetDistributionLatestCacheReset", `{}`); code != 200 || out["status"] != "Completed" || out["createTime"] == nil {
+		t.Errorf("latest reset of all = %d %v", code, out)
 	}
 	d, _ := f.ctl.LightsailDistribution(context.Background(), "site")
 	// A minute before now: a query whose endTime falls in the first second

@@ -89,6 +89,7 @@ func TestGetOperation_errors(t *testing.T) {
 		{"bad token", "GetOperations", `{"pageToken":"!!"}`, codeInvalidInput, "pageToken"},
 		{"resource required", "GetOperationsForResource", `{}`, codeInvalidInput, "resourceName"},
 		{"ip type unknown dist", "SetIpAddressType", `{"resourceType":"Distribution","resourceName":"nope","ipAddressType":"ipv4"}`, codeNotFound, "nope"},
+		{"ip type ipv6 for a distribution", "SetIpAddressType", `{"resourceType":"Distribution","resourceName":"site","ipAddressType":"ipv6"}`, codeInvalidInput, "ipAddressType"},
 		{"ip type bad type", "SetIpAddressType", `{"resourceType":"Distribution","resourceName":"site","ipAddressType":"ipv5"}`, codeInvalidInput, "ipAddressType"},
 		{"ip type bad resource type", "SetIpAddressType", `{"resourceType":"Bucket","resourceName":"site","ipAddressType":"ipv4"}`, codeInvalidInput, "resourceType"},
 		{"ip type instance", "SetIpAddressType", `{"resourceType":"Instance","resourceName":"site","ipAddressType":"ipv4"}`, codeNotFound, "Instance"},

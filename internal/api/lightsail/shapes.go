@@ -112,6 +112,12 @@ var (
 	headerNames  = []string{"Accept", "Accept-Charset", "Accept-Datetime", "Accept-Encoding", "Accept-Language", "Authorization", "CloudFront-Forwarded-Proto", "CloudFront-Is-Desktop-Viewer", "CloudFront-Is-Mobile-Viewer", "CloudFront-Is-SmartTV-Viewer", "CloudFront-Is-Tablet-Viewer", "CloudFront-Viewer-Country", "Host", "Origin", "Referer"}
 )
 
+// distributionIPTypes: a distribution itself is IPv4 only or dual stack
+// (API Reference, CreateDistribution ipAddressType and
+// LightsailDistribution ipAddressType); ipv6 is for origins (InputOrigin)
+// and instances.
+var distributionIPTypes = []string{"dualstack", "ipv4"}
+
 // headerOpts adds "default" to the model's enumeration: the Terraform
 // AWS provider's documentation and its acceptance tests against AWS
 // send forwardedHeaders.option = "default", and Lightsail accepts it,
