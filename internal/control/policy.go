@@ -38,7 +38,7 @@ var (
 	CachePolicies = &PolicyKind[model.CachePolicy]{
 		prefix: model.CachePolicyPrefix, refs: model.CachePolicyRefPrefix, names: model.NameCachePolicyPrefix, what: "cache policy",
 		noSuch: "NoSuchCachePolicy", exists: "CachePolicyAlreadyExists", inUse: "CachePolicyInUse", tooMany: "TooManyCachePolicies",
-		managed: model.ManagedCachePolicies, parse: model.ParseCachePolicyConfig,
+		managed: model.ManagedCachePolicies, parse: incoming(model.ParseCachePolicyConfig, model.CheckIncomingCachePolicy),
 		config: model.CachePolicy.Config, name: func(p model.CachePolicy) string { return p.Name },
 		quota:    func(q Quotas) int { return q.CachePolicies },
 		behavior: func(b *model.Behavior) string { return b.CachePolicyID },
@@ -47,7 +47,7 @@ var (
 	OriginRequestPolicies = &PolicyKind[model.OriginRequestPolicy]{
 		prefix: model.OriginRequestPolicyPrefix, refs: model.OriginRequestPolicyRefPrefix, names: model.NameOriginRequestPolicyPrefix, what: "origin request policy",
 		noSuch: "NoSuchOriginRequestPolicy", exists: "OriginRequestPolicyAlreadyExists", inUse: "OriginRequestPolicyInUse", tooMany: "TooManyOriginRequestPolicies",
-		managed: model.ManagedOriginRequestPolicies, parse: model.ParseOriginRequestPolicyConfig,
+		managed: model.ManagedOriginRequestPolicies, parse: incoming(model.ParseOriginRequestPolicyConfig, model.CheckIncomingOriginRequestPolicy),
 		config: model.OriginRequestPolicy.Config, name: func(p model.OriginRequestPolicy) string { return p.Name },
 		quota:    func(q Quotas) int { return q.OriginRequestPolicies },
 		behavior: func(b *model.Behavior) string { return b.OriginRequestPolicyID },
@@ -66,6 +66,19 @@ var (
 		field:    "ResponseHeadersPolicyId",
 	}
 )
+
+// incoming is a kind's parse: the config's reading plus the rules only a
+// policy being created or updated must pass (parse reads only configs
+// sent by a client).
+func incoming[P any](parse func(model.Tree) (P, error), check func(P) error) func(model.Tree) (P, error) {
+	return func(t model.Tree) (P, error) {
+		p, err := parse(t)
+		if err == nil {
+			err = check(p)
+		}
+		return p, err
+	}
+}
 
 // managedSince is the LastModifiedTime shown for managed policies.
 var managedSince = time.Date(2020, 5, 31, 0, 0, 0, 0, time.UTC)

@@ -84,6 +84,9 @@ func TestCachePolicy_rules(t *testing.T) {
 		{"11 query strings", cachePolicyCfg("p", func(c model.Tree) {
 			params(c)["QueryStringsConfig"] = model.Tree{"QueryStringBehavior": "allExcept", "QueryStrings": wrap(many(11)...)}
 		}), "TooManyQueryStringsInCachePolicy"},
+		{"Accept-Encoding with gzip on", cachePolicyCfg("p", func(c model.Tree) {
+			params(c)["HeadersConfig"] = model.Tree{"HeaderBehavior": "whitelist", "Headers": wrap(strs("Accept-Encoding")...)}
+		}), "InvalidArgument"},
 		{"whitelist without names", cachePolicyCfg("p", func(c model.Tree) {
 			params(c)["CookiesConfig"] = model.Tree{"CookieBehavior": "whitelist"}
 		}), "InvalidArgument"},

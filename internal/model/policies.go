@@ -142,15 +142,6 @@ func ParseCachePolicyConfig(t Tree) (CachePolicy, error) {
 	if cp.Headers, err = policyNames(p, "TooManyHeadersInCachePolicy", "HeadersConfig", "HeaderBehavior", "Headers"); err != nil {
 		return cp, err
 	}
-	if cp.AcceptEncodingGzip || cp.AcceptEncodingBrotli {
-		// API reference, ParametersInCacheKeyAndForwardedToOrigin:
-		// only when both EnableAcceptEncoding flags are false can
-		// Accept-Encoding be added to the headers like any other header;
-		// otherwise CloudFront normalizes it into the key itself.
-		if err := refuseHeaders(cp.Headers, "Accept-Encoding"); err != nil {
-			return cp, err
-		}
-	}
 	if cp.Cookies, err = policySelection(p, "TooManyCookiesInCachePolicy", "CookiesConfig", "CookieBehavior", "Cookies"); err != nil {
 		return cp, err
 	}
@@ -191,19 +182,6 @@ func ParseOriginRequestPolicyConfig(t Tree) (OriginRequestPolicy, error) {
 	if p.Headers, err = policySelection(t, "TooManyHeadersInOriginRequestPolicy", "HeadersConfig", "HeaderBehavior", "Headers"); err != nil {
 		return p, err
 	}
-	if p.Headers.Behavior != "allExcept" {
-		// AWS Knowledge Center, "How do I configure CloudFront to forward
-		// the Authorization header to the origin?": an origin request
-		// policy that forwards Authorization is refused with a 400; it
-		// belongs in the cache key (a cache policy). API reference,
-		// ParametersInCacheKeyAndForwardedToOrigin: Accept-Encoding is the
-		// cache policy's too (EnableAcceptEncodingGzip/Brotli). Host stays
-		// allowed: the managed HostHeaderOnly origin request policy lists
-		// it ("Use managed origin request policies").
-		if err := refuseHeaders(p.Headers.Names, "Authorization", "Accept-Encoding"); err != nil {
-			return p, err
-		}
-	}
 	if p.Cookies, err = policySelection(t, "TooManyCookiesInOriginRequestPolicy", "CookiesConfig", "CookieBehavior", "Cookies"); err != nil {
 		return p, err
 	}
@@ -221,6 +199,36 @@ func (p OriginRequestPolicy) Config() Tree {
 		"CookiesConfig":      selectionTree("CookieBehavior", "Cookies", p.Cookies),
 		"QueryStringsConfig": selectionTree("QueryStringBehavior", "QueryStrings", p.QueryStrings),
 	}
+}
+
+// CheckIncomingCachePolicy applies the rules a cache policy must pass when
+// it is created or updated, beyond ParseCachePolicyConfig, which also
+// reads stored policies (a policy stored before a rule existed still
+// reads). API reference, ParametersInCacheKeyAndForwardedToOrigin: only
+// when both EnableAcceptEncoding flags are false can Accept-Encoding be
+// listed in the headers like any other header; otherwise CloudFront
+// normalizes it into the key itself.
+func CheckIncomingCachePolicy(cp CachePolicy) error {
+	if cp.AcceptEncodingGzip || cp.AcceptEncodingBrotli {
+		return refuseHeaders(cp.Headers, "Accept-Encoding")
+	}
+	return nil
+}
+
+// CheckIncomingOriginRequestPolicy is CheckIncomingCachePolicy for an
+// origin request policy. AWS Knowledge Center, "How do I configure
+// CloudFront to forward the Authorization header to the origin?": an
+// origin request policy that forwards Authorization is refused with a 400;
+// it belongs in the cache key (a cache policy). API reference,
+// ParametersInCacheKeyAndForwardedToOrigin: Accept-Encoding is the cache
+// policy's too (EnableAcceptEncodingGzip/Brotli). Leaving them out
+// (allExcept) is allowed, and so is Host: the managed HostHeaderOnly
+// origin request policy lists it ("Use managed origin request policies").
+func CheckIncomingOriginRequestPolicy(p OriginRequestPolicy) error {
+	if p.Headers.Behavior == "allExcept" {
+		return nil
+	}
+	return refuseHeaders(p.Headers.Names, "Authorization", "Accept-Encoding")
 }
 
 // refuseHeaders answers InvalidArgument, in CloudFront's words ("The

@@ -19,11 +19,11 @@ func orpConfig(behavior string, headers ...string) model.Tree {
 	}
 }
 
-// TestParseOriginRequestPolicyConfig_headers: the headers an origin request
+// TestCheckIncomingOriginRequestPolicy: the headers an origin request
 // policy may not forward (AWS Knowledge Center, "How do I configure
 // CloudFront to forward the Authorization header to the origin?"; API
 // reference, ParametersInCacheKeyAndForwardedToOrigin for Accept-Encoding).
-func TestParseOriginRequestPolicyConfig_headers(t *testing.T) {
+func TestCheckIncomingOriginRequestPolicy(t *testing.T) {
 	tests := []struct {
 		name    string
 		cfg     model.Tree
@@ -43,7 +43,11 @@ func TestParseOriginRequestPolicyConfig_headers(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := model.ParseOriginRequestPolicyConfig(tc.cfg)
+			p, err := model.ParseOriginRequestPolicyConfig(tc.cfg)
+			if err != nil {
+				t.Fatalf("a policy that breaks only a newer rule must still read: %v", err)
+			}
+			err = model.CheckIncomingOriginRequestPolicy(p)
 			if got := codeOf(err); got != tc.wantErr {
 				t.Errorf("error %v, want code %q", err, tc.wantErr)
 			}
@@ -51,10 +55,10 @@ func TestParseOriginRequestPolicyConfig_headers(t *testing.T) {
 	}
 }
 
-// TestParseCachePolicyConfig_acceptEncoding: Accept-Encoding may be listed
+// TestCheckIncomingCachePolicy: Accept-Encoding may be listed
 // in a cache policy's headers only while both EnableAcceptEncoding flags
 // are false (API reference, ParametersInCacheKeyAndForwardedToOrigin).
-func TestParseCachePolicyConfig_acceptEncoding(t *testing.T) {
+func TestCheckIncomingCachePolicy(t *testing.T) {
 	cfg := func(gzip, brotli string, headers ...string) model.Tree {
 		return model.Tree{
 			"Name": "p", "MinTTL": "0",
@@ -79,7 +83,11 @@ func TestParseCachePolicyConfig_acceptEncoding(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := model.ParseCachePolicyConfig(tc.cfg)
+			cp, err := model.ParseCachePolicyConfig(tc.cfg)
+			if err != nil {
+				t.Fatalf("a policy that breaks only a newer rule must still read: %v", err)
+			}
+			err = model.CheckIncomingCachePolicy(cp)
 			if got := codeOf(err); got != tc.wantErr {
 				t.Errorf("error %v, want code %q", err, tc.wantErr)
 			}
