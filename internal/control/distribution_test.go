@@ -632,27 +632,11 @@ func TestControl_contextCancelled(t *testing.T) {
 func TestGetDistribution_fillsDefaultsOfOlderRecords(t *testing.T) {
 	e := newEnv(t)
 	d := e.create(distConfig("old-record"))
-	_, err := e.store.Update(e.ctx, func(tx store.Txn) error {
-		kv, _, err := tx.Get(model.DistributionKey(d.ID))
-		if err != nil {
-			return err
-		}
-		var rec model.DistributionRecord
-		if err := json.Unmarshal(kv.Value, &rec); err != nil {
-			return err
-		}
+	e.rewriteStoredConfig(t, d.ID, func(c model.Tree) {
 		for _, m := range []string{"OriginGroups", "Aliases", "Logging", "Restrictions"} {
-			delete(rec.Config, m)
+			delete(c, m)
 		}
-		b, err := json.Marshal(rec)
-		if err != nil {
-			return err
-		}
-		return tx.Put(kv.Key, b)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	got, err := e.c.GetDistribution(e.ctx, d.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -671,27 +655,11 @@ func TestGetDistribution_fillsDefaultsOfOlderRecords(t *testing.T) {
 func TestUpdateDistribution_storedBeforeIncomingRules(t *testing.T) {
 	e := newEnv(t)
 	d := e.create(distConfig("old-rules"))
-	_, err := e.store.Update(e.ctx, func(tx store.Txn) error {
-		kv, _, err := tx.Get(model.DistributionKey(d.ID))
-		if err != nil {
-			return err
-		}
-		var rec model.DistributionRecord
-		if err := json.Unmarshal(kv.Value, &rec); err != nil {
-			return err
-		}
-		model.StructItems(rec.Config, "Origins")[0]["CustomHeaders"] = wrap(model.Tree{"HeaderName": "Host", "HeaderValue": "v"})
-		b, err := json.Marshal(rec)
-		if err != nil {
-			return err
-		}
-		return tx.Put(kv.Key, b)
+	e.rewriteStoredConfig(t, d.ID, func(c model.Tree) {
+		model.StructItems(c, "Origins")[0]["CustomHeaders"] = wrap(model.Tree{"HeaderName": "Host", "HeaderValue": "v"})
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	old := e.get(d.ID)
-	_, err = e.c.UpdateDistribution(e.ctx, d.ID, old.ETag, func(c model.Tree) (model.Tree, error) {
+	_, err := e.c.UpdateDistribution(e.ctx, d.ID, old.ETag, func(c model.Tree) (model.Tree, error) {
 		c["Comment"] = "still has Host"
 		return c, nil
 	})
@@ -704,6 +672,32 @@ func TestUpdateDistribution_storedBeforeIncomingRules(t *testing.T) {
 		return c, nil
 	}); err != nil {
 		t.Fatalf("update that fixes the header: %v", err)
+	}
+}
+
+// rewriteStoredConfig changes a stored distribution's config in place,
+// behind the control plane's back, as an older release or a rule added
+// since would have left it.
+func (e *env) rewriteStoredConfig(t *testing.T, id string, change func(model.Tree)) {
+	t.Helper()
+	_, err := e.store.Update(e.ctx, func(tx store.Txn) error {
+		kv, _, err := tx.Get(model.DistributionKey(id))
+		if err != nil {
+			return err
+		}
+		var rec model.DistributionRecord
+		if err := json.Unmarshal(kv.Value, &rec); err != nil {
+			return err
+		}
+		change(rec.Config)
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		return tx.Put(kv.Key, b)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

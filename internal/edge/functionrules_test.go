@@ -1,10 +1,8 @@
 package edge
 
 import (
-	"bufio"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -21,24 +19,8 @@ import (
 // the response with its body read.
 func rawRequest(t *testing.T, url, raw string) (*http.Response, string) {
 	t.Helper()
-	c, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, err := io.WriteString(c, raw); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: http.MethodGet})
-	if err != nil {
-		t.Fatalf("%q: %v", raw, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(body)
+	resp, body, _ := rawExchange(t, strings.TrimPrefix(url, "http://"), "", raw)
+	return resp, body
 }
 
 // hiddenFromFunctions are request headers a viewer may send that edge

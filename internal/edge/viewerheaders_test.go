@@ -57,7 +57,18 @@ func newGeoFronts(t *testing.T, cfg model.Tree) *geoFronts {
 // "127.0.0.2") and returns the response and the client's port.
 func rawFrom(t *testing.T, addr, from, raw string) (*http.Response, int) {
 	t.Helper()
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	resp, _, port := rawExchange(t, addr, from, raw)
+	return resp, port
+}
+
+// rawExchange sends one raw request to addr from the local address from
+// ("": any) and returns the response, its body and the client's port.
+func rawExchange(t *testing.T, addr, from, raw string) (*http.Response, string, int) {
+	t.Helper()
+	var d net.Dialer
+	if from != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(from)}
+	}
 	c, err := d.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -70,9 +81,12 @@ func rawFrom(t *testing.T, addr, from, raw string) (*http.Response, int) {
 	if err != nil {
 		t.Fatalf("%q: %v", raw, err)
 	}
-	io.Copy(io.Discard, resp.Body)
+	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	return resp, c.LocalAddr().(*net.TCPAddr).Port
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(body), c.LocalAddr().(*net.TCPAddr).Port
 }
 
 // spoofed is a request whose viewer claims CloudFront's headers for itself:
