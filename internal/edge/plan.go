@@ -518,6 +518,11 @@ func (pl planner) originRequest(out *origin.Request, own []string, p *plan, v *r
 	}
 	if !pol.ForwardsHeader("User-Agent") {
 		set("User-Agent", "Amazon CloudFront")
+	} else if len(viewer["User-Agent"]) == 0 {
+		// Forwarded, but the viewer sent none: the origin gets none
+		// either. The empty value keeps net/http from sending its own
+		// client name in its place.
+		set("User-Agent", "")
 	}
 	// The edge answers conditional and range requests itself from the
 	// whole object it caches; only non-cached requests carry them through.
