@@ -280,28 +280,44 @@ func tlsValue(cs *tls.ConnectionState) (string, bool) {
 	if cs == nil {
 		return "", false
 	}
-	var version string
-	switch cs.Version {
-	case tls.VersionTLS13:
-		version = "TLSv1.3"
-	case tls.VersionTLS12:
-		version = "TLSv1.2"
-	case tls.VersionTLS11:
-		version = "TLSv1.1"
-	case tls.VersionTLS10:
-		version = "TLSv1"
-	default:
+	version := TLSVersionName(cs.Version)
+	if version == "" {
 		return "", false
 	}
-	cipher := opensslCipherNames[cs.CipherSuite]
-	if cipher == "" {
-		cipher = tls.CipherSuiteName(cs.CipherSuite)
-	}
+	cipher := CipherName(cs.CipherSuite)
 	handshake := "fullHandshake"
 	if cs.DidResume {
 		handshake = "sessionResumed"
 	}
 	return version + ":" + cipher + ":" + handshake, true
+}
+
+// TLSVersionName is a TLS version as CloudFront writes it in
+// CloudFront-Viewer-TLS and in the logs' ssl-protocol field ("TLSv1.3",
+// "TLSv1.2", "TLSv1.1", "TLSv1"; "Standard logging reference"), or ""
+// for another version.
+func TLSVersionName(v uint16) string {
+	switch v {
+	case tls.VersionTLS13:
+		return "TLSv1.3"
+	case tls.VersionTLS12:
+		return "TLSv1.2"
+	case tls.VersionTLS11:
+		return "TLSv1.1"
+	case tls.VersionTLS10:
+		return "TLSv1"
+	}
+	return ""
+}
+
+// CipherName is a cipher suite as CloudFront writes it in
+// CloudFront-Viewer-TLS and in the logs' ssl-cipher field: the OpenSSL
+// name for TLS 1.2 and older suites, the IANA name for TLS 1.3 ones.
+func CipherName(id uint16) string {
+	if name := opensslCipherNames[id]; name != "" {
+		return name
+	}
+	return tls.CipherSuiteName(id)
 }
 
 // opensslCipherNames are the OpenSSL names CloudFront uses for the cipher

@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"crypto/tls"
 	"io"
 	"net/http"
 	"net/netip"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"openfront/internal/accesslog"
+	"openfront/internal/cfheaders"
 	"openfront/internal/realtimelog"
 )
 
@@ -148,8 +148,8 @@ func (x *exchange) writeAccessLog() {
 	}
 	if r.TLS != nil {
 		rec.Protocol = "https"
-		rec.SSLProtocol = tls.VersionName(r.TLS.Version)
-		rec.SSLCipher = tls.CipherSuiteName(r.TLS.CipherSuite)
+		rec.SSLProtocol = cfheaders.TLSVersionName(r.TLS.Version)
+		rec.SSLCipher = cfheaders.CipherName(r.TLS.CipherSuite)
 	}
 	if !x.log.firstByte.IsZero() {
 		rec.TimeToFirstByte = x.log.firstByte.Sub(x.start)

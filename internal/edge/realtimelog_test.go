@@ -2,8 +2,10 @@ package edge
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -208,6 +210,58 @@ func TestRealtimeLog_bytesAndFirstByte(t *testing.T) {
 		}
 		if ttfb, err := strconv.ParseFloat(f[2], 64); err != nil || ttfb <= 0 {
 			t.Errorf("%s: time-to-first-byte %q, want a measured time", want, f[2])
+		}
+	}
+}
+
+// TestRealtimeLog_tlsFieldsAsCloudFrontWritesThem: ssl-protocol and
+// ssl-cipher carry CloudFront's spellings ("Standard logging reference",
+// "Real-time log configuration fields": TLSv1.2, OpenSSL cipher names
+// below TLS 1.3), not Go's ("TLS 1.2", TLS_ECDHE_..._WITH_...).
+func TestRealtimeLog_tlsFieldsAsCloudFrontWritesThem(t *testing.T) {
+	o := newTestOrigin(t, okHandler("max-age=60"))
+	te := newTestEdge(t, distConfig(o, nil))
+	p := &recordingPutter{}
+	logger := realtimelog.New(realtimelog.Options{Putter: p, FlushInterval: time.Hour})
+	te.opts.RealtimeLog = logger
+	snap := te.Snapshot()
+	d := snap.Lookup(testHost)
+	d.RealtimeLogs = true
+	d.Match("/t").RealtimeLog = &model.RealtimeLogConfigRecord{Name: "rt", SamplingRate: 100,
+		Fields:    []string{"cs-protocol", "ssl-protocol", "ssl-cipher"},
+		EndPoints: []model.KinesisEndPoint{{StreamType: "Kinesis", StreamARN: "arn:aws:kinesis:us-east-1:123456789012:stream/s"}}}
+	te.Apply(snap, nil)
+	front := httptest.NewTLSServer(te.Server)
+	t.Cleanup(front.Close)
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		tr := front.Client().Transport.(*http.Transport).Clone()
+		tr.TLSClientConfig.MinVersion, tr.TLSClientConfig.MaxVersion = version, version
+		tr.TLSClientConfig.CipherSuites = []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}
+		req, err := http.NewRequest(http.MethodGet, front.URL+"/t", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = testHost
+		resp, err := (&http.Client{Transport: tr}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	if err := logger.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	want := []*regexp.Regexp{
+		regexp.MustCompile(`^https\tTLSv1\.2\tECDHE-(RSA|ECDSA)-AES128-GCM-SHA256\n$`),
+		regexp.MustCompile(`^https\tTLSv1\.3\tTLS_AES_(128_GCM_SHA256|256_GCM_SHA384|CHACHA20_POLY1305_SHA256)\n$`),
+	}
+	if len(p.records) != len(want) {
+		t.Fatalf("records %q, want %d", p.records, len(want))
+	}
+	for i, re := range want {
+		if !re.MatchString(p.records[i]) {
+			t.Errorf("record %d: %q, want %s", i, p.records[i], re)
 		}
 	}
 }
