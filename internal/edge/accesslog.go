@@ -102,6 +102,17 @@ func headerBytes(h http.Header) int64 {
 	return n + 2
 }
 
+// cutShort reports whether the body the response announced (its
+// Content-Length) did not all reach the viewer: the connection failed
+// under the write.
+func (x *exchange) cutShort() bool {
+	if x.r.Method == http.MethodHead || x.status < 200 || x.status == http.StatusNoContent || x.status == http.StatusNotModified {
+		return false
+	}
+	n, err := strconv.ParseInt(x.w.Header().Get("Content-Length"), 10, 64)
+	return err == nil && x.log.bytes < n
+}
+
 // writeAccessLog hands the request's standard access-log record to the
 // writer ("Standard logging reference", AWS CloudFront Developer Guide).
 // It runs in the logging phase, always last.
@@ -112,6 +123,16 @@ func (x *exchange) writeAccessLog() {
 	result := x.resultType()
 	if x.fnFailed(result) {
 		result = "Error" // the function's failure is the detailed result type (x.detail)
+	}
+	response := result
+	if x.cutShort() {
+		// The viewer went away before the whole body: x-edge-result-type
+		// Error while x-edge-response-result-type keeps what the edge was
+		// sending ("Standard logging reference", x-edge-result-type).
+		result = "Error"
+		if x.detail == "" {
+			x.detail = "ClientCommError"
+		}
 	}
 	rec := accesslog.Record{
 		Time:                   end.UTC(),
@@ -131,7 +152,7 @@ func (x *exchange) writeAccessLog() {
 		BytesReceived:          max(r.ContentLength, 0) + headerBytes(r.Header) + int64(len(r.Method)+len(r.RequestURI)+12),
 		TimeTaken:              end.Sub(x.start),
 		ForwardedFor:           r.Header.Get("X-Forwarded-For"),
-		EdgeResponseResultType: result,
+		EdgeResponseResultType: response,
 		ProtocolVersion:        r.Proto,
 		EdgeDetailedResultType: result,
 		ContentType:            x.w.Header().Get("Content-Type"),

@@ -1,9 +1,12 @@
 package edge
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -263,5 +266,89 @@ func TestRealtimeLog_tlsFieldsAsCloudFrontWritesThem(t *testing.T) {
 		if !re.MatchString(p.records[i]) {
 			t.Errorf("record %d: %q, want %s", i, p.records[i], re)
 		}
+	}
+}
+
+// TestRealtimeLog_viewerGoneMidBody: a viewer that closes its connection
+// before the whole body is logged with x-edge-result-type Error while
+// x-edge-response-result-type keeps Miss, and ClientCommError as the
+// detailed type ("Standard logging reference": Error with a response
+// result type that is not Error means the client disconnected before
+// finishing the download); a whole body, compressed or not, stays Miss.
+func TestRealtimeLog_viewerGoneMidBody(t *testing.T) {
+	o := newTestOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("Cache-Control", "max-age=60")
+		// Far more than the sockets between edge and viewer hold, so
+		// the edge's writes fail once the viewer is gone.
+		chunk := strings.Repeat("x", 64<<10)
+		w.Header().Set("Content-Length", strconv.Itoa(128*len(chunk)))
+		w.WriteHeader(http.StatusOK)
+		for i := 0; i < 128; i++ {
+			io.WriteString(w, chunk)
+		}
+	})
+	te := newTestEdge(t, distConfig(o, func(cfg model.Tree) {
+		model.Sub(cfg, "DefaultCacheBehavior")["Compress"] = "true"
+	}))
+	p := &recordingPutter{}
+	logger := realtimelog.New(realtimelog.Options{Putter: p, FlushInterval: 10 * time.Millisecond})
+	te.opts.RealtimeLog = logger
+	snap := te.Snapshot()
+	d := snap.Lookup(testHost)
+	d.RealtimeLogs = true
+	d.Match("/").RealtimeLog = &model.RealtimeLogConfigRecord{Name: "rt", SamplingRate: 100,
+		Fields:    []string{"cs-uri-stem", "x-edge-result-type", "x-edge-response-result-type", "x-edge-detailed-result-type"},
+		EndPoints: []model.KinesisEndPoint{{StreamType: "Kinesis", StreamARN: "arn:aws:kinesis:us-east-1:123456789012:stream/s"}}}
+	te.Apply(snap, nil)
+	front := httptest.NewServer(te.Server)
+	t.Cleanup(front.Close)
+
+	// The viewer reads the head, then closes with the body unread.
+	c, err := net.Dial("tcp", strings.TrimPrefix(front.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: "+testHost+"\r\n\r\n")
+	if _, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil {
+		t.Fatal(err)
+	}
+	c.Close() // the body unread: the viewer's kernel resets the connection
+	for _, ae := range []string{"", "gzip"} {
+		req, _ := http.NewRequest(http.MethodGet, front.URL+"/whole", nil)
+		req.Host = testHost
+		if ae != "" {
+			req.Header.Set("Accept-Encoding", ae)
+		}
+		resp, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		p.mu.Lock()
+		n := len(p.records)
+		p.mu.Unlock()
+		if n >= 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := logger.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, r := range p.records {
+		got[r]++
+	}
+	want := map[string]int{
+		"/slow\tError\tMiss\tClientCommError\n": 1,
+		"/whole\tMiss\tMiss\tMiss\n":            2, // identity, then gzip: two cache keys
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("records %q, want %v", p.records, want)
 	}
 }
