@@ -30,9 +30,11 @@ func openCertificates(s *Settings) (*tlsconfig.Store, error) {
 // the security policy and the HTTP versions (package tlsconfig).
 func viewerTLS(current func() *snapshot.Snapshot, def *tls.Certificate, certs *tlsconfig.Store, log *slog.Logger) *tlsconfig.Selector {
 	return &tlsconfig.Selector{
-		Lookup:   func(name string) *tlsconfig.Viewer { return current().ViewerTLS(name) },
-		Default:  def,
-		Store:    certs,
+		Lookup:  func(name string) *tlsconfig.Viewer { return current().ViewerTLS(name) },
+		Default: def,
+		Store:   certs,
+		// Names no distribution serves get h2 like CloudFront's default
+		// HttpVersion; clients without SNI never do (the Selector's rule).
 		Fallback: tlsconfig.NewViewer("", "", "http2"),
 		OnError: func(name string, err error) {
 			log.Debug("edge: TLS handshake refused", "sni", name, "err", err)

@@ -180,10 +180,16 @@ func (e *edgeProcess) getSNI(sni, host, path, transport string) (reply, error) {
 	return e.getWith(sni, host, path, transport, nil)
 }
 
-// getWith is getSNI with extra request headers.
+// getWith is getSNI with extra request headers. An empty sni sends
+// none: the client connects to the IP address, as `curl
+// https://127.0.0.1:PORT/` does (the certificate is then not verified).
 func (e *edgeProcess) getWith(sni, host, path, transport string, h http.Header) (reply, error) {
 	addr := fmt.Sprintf("127.0.0.1:%d", e.tlsPort)
 	tlsCfg := &tls.Config{RootCAs: e.roots, ServerName: sni}
+	urlHost := sni
+	if sni == "" {
+		urlHost, tlsCfg.InsecureSkipVerify = addr, true
+	}
 	var rt http.RoundTripper
 	switch transport {
 	case "h3":
@@ -204,7 +210,7 @@ func (e *edgeProcess) getWith(sni, host, path, transport string, h http.Header) 
 		rt = tr
 	}
 	c := &http.Client{Transport: rt, Timeout: 10 * time.Second}
-	req, err := http.NewRequest(http.MethodGet, "https://"+sni+path, nil)
+	req, err := http.NewRequest(http.MethodGet, "https://"+urlHost+path, nil)
 	if err != nil {
 		return reply{}, err
 	}
@@ -303,6 +309,22 @@ func TestViewerTLS_perDistribution(t *testing.T) {
 		}
 		if r.proto != tt.proto || r.cert != tt.cert || r.altSvc != tt.altSvc || r.status != 200 {
 			t.Errorf("%s over %s: %s cert %q Alt-Svc %q status %d; want %s %q %q 200", tt.host, tt.transport, r.proto, r.cert, r.altSvc, r.status, tt.proto, tt.cert, tt.altSvc)
+		}
+	}
+
+	// Without SNI (a viewer connecting to an IP address) HTTP/2 is never
+	// negotiated, whatever the Host's HttpVersion: "viewers must support
+	// TLSv1.2 or later, and must support Server Name Indication (SNI)"
+	// (API Reference, DistributionConfig.HttpVersion). The request is
+	// still the Host's distribution's, over HTTP/1.1.
+	for _, host := range []string{"www.example.test", both, h11, h2only} {
+		r, err := e.getSNI("", host, "/nosni", "h2")
+		if err != nil {
+			t.Errorf("no SNI, Host %s: %v", host, err)
+			continue
+		}
+		if r.proto != "HTTP/1.1" || r.cert != "*.cloudfront.localhost" || r.status != 200 {
+			t.Errorf("no SNI, Host %s: %s cert %q status %d; want HTTP/1.1 with the default certificate, 200", host, r.proto, r.cert, r.status)
 		}
 	}
 

@@ -6,8 +6,9 @@
 // handshake is done and ALPN chose http/1.1 or nothing. A connection that
 // chose "h2" is served by this package's HTTP/2 server (Server.HTTP2,
 // below), or else goes to net/http as the *tls.Conn. ALPN offers h2 only
-// to distributions whose HttpVersion allows it (package tlsconfig), so
-// http1.1 distributions never get here. Request.TLS carries the
+// to distributions whose HttpVersion allows it, and only to viewers
+// sending SNI (package tlsconfig), so http1.1 distributions never get
+// here. Request.TLS carries the
 // connection state, so the edge decides everything (viewer protocol
 // policy, signed URLs, the CloudFront-* headers) as it does for
 // net/http's requests. HTTP/2 without TLS (h2c) is not served, as

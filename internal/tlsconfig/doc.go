@@ -10,7 +10,8 @@
 //   - the security policy (MinimumProtocolVersion): the protocol floor and
 //     the TLS 1.0-1.2 cipher suites of CloudFront's table (Policy);
 //   - the HTTP versions (HttpVersion): "http/1.1" always, "h2" for http2
-//     and http2and3, and HTTP/3 over QUIC for http3 and http2and3 (ALPN).
+//     and http2and3 (to viewers sending SNI, over TLS 1.2 or later), and
+//     HTTP/3 over QUIC for http3 and http2and3 (ALPN).
 //
 // The snapshot compiles one Viewer per distribution; a Selector's
 // GetConfigForClient finds the Viewer of the SNI name and hands back a

@@ -24,10 +24,11 @@ type Viewer struct {
 
 type builtConfigs struct {
 	cert *tls.Certificate
-	// tcpLegacy serves clients without TLS 1.2: no h2 ("For viewers and
-	// CloudFront to use HTTP/2, viewers must support TLSv1.2 or later",
-	// API Reference, DistributionConfig.HttpVersion).
-	tcp, tcpLegacy, quic *tls.Config
+	// tcpHTTP1 offers http/1.1 only, to clients without TLS 1.2 or
+	// without SNI: "For viewers and CloudFront to use HTTP/2, viewers
+	// must support TLSv1.2 or later, and must support Server Name
+	// Indication (SNI)" (API Reference, DistributionConfig.HttpVersion).
+	tcp, tcpHTTP1, quic *tls.Config
 }
 
 // NewViewer compiles a distribution's ViewerCertificate and HttpVersion.
@@ -63,8 +64,9 @@ type Selector struct {
 	// Store holds the operator's certificates (nil: none configured).
 	Store *Store
 	// Fallback serves names no distribution serves, and clients sending
-	// no SNI, over TCP: the default certificate, h2 and http/1.1. Over
-	// QUIC such handshakes are refused.
+	// no SNI, over TCP: the default certificate, and its ALPN protocols
+	// (but never h2 without SNI, whatever Fallback says). Over QUIC such
+	// handshakes are refused.
 	Fallback *Viewer
 	// Base supplies the settings every config shares (session tickets).
 	Base *tls.Config
@@ -79,28 +81,27 @@ var ErrNoHTTP3 = errors.New("tlsconfig: the distribution does not serve HTTP/3")
 // TCP is a tls.Config for the TCP listener that defers to the Selector.
 func (s *Selector) TCP() *tls.Config {
 	return &tls.Config{GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
-		c, err := s.config(h.ServerName, false)
-		if err == nil && maxVersion(h.SupportedVersions) < tls.VersionTLS12 {
-			c = s.legacy(h.ServerName, c)
-		}
-		return c, err
+		return s.config(h.ServerName, false, maxVersion(h.SupportedVersions) < tls.VersionTLS12)
 	}, Certificates: []tls.Certificate{*s.Default}, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS10}
 }
 
 // QUIC is a tls.Config for the HTTP/3 listener that defers to the
 // Selector (http3.ConfigureTLSConfig sets its ALPN to h3).
 func (s *Selector) QUIC() *tls.Config {
-	return &tls.Config{GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) { return s.config(h.ServerName, true) },
+	return &tls.Config{GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) { return s.config(h.ServerName, true, false) },
 		Certificates: []tls.Certificate{*s.Default}, MinVersion: tls.VersionTLS13}
 }
 
-// ConfigFor returns the config of a connection to serverName (exported
-// for tests and tools; the listeners use TCP and QUIC).
+// ConfigFor returns the config of a connection to serverName from a
+// client that supports TLS 1.2 (exported for tests and tools; the
+// listeners use TCP and QUIC).
 func (s *Selector) ConfigFor(serverName string, quic bool) (*tls.Config, error) {
-	return s.config(serverName, quic)
+	return s.config(serverName, quic, false)
 }
 
-func (s *Selector) config(serverName string, quic bool) (*tls.Config, error) {
+// config is the config of a handshake for serverName ("" without SNI);
+// below12 is a TCP client that cannot reach TLS 1.2.
+func (s *Selector) config(serverName string, quic, below12 bool) (*tls.Config, error) {
 	var v *Viewer
 	if serverName != "" && s.Lookup != nil {
 		v = s.Lookup(serverName)
@@ -128,30 +129,17 @@ func (s *Selector) config(serverName string, quic bool) (*tls.Config, error) {
 	b := v.built.Load()
 	if b == nil || b.cert != cert {
 		b = &builtConfigs{cert: cert, tcp: s.build(v, cert, false), quic: s.build(v, cert, true)}
-		b.tcpLegacy = b.tcp.Clone()
-		b.tcpLegacy.NextProtos = []string{"http/1.1"}
+		b.tcpHTTP1 = b.tcp.Clone()
+		b.tcpHTTP1.NextProtos = []string{"http/1.1"}
 		v.built.Store(b)
 	}
-	if quic {
+	switch {
+	case quic:
 		return b.quic, nil
+	case below12 || serverName == "":
+		return b.tcpHTTP1, nil
 	}
 	return b.tcp, nil
-}
-
-// legacy is the TCP config of a client that cannot reach TLS 1.2.
-func (s *Selector) legacy(serverName string, c *tls.Config) *tls.Config {
-	v := s.Fallback
-	if serverName != "" && s.Lookup != nil {
-		if found := s.Lookup(serverName); found != nil {
-			v = found
-		}
-	}
-	if b := v.built.Load(); b != nil && b.tcp == c {
-		return b.tcpLegacy
-	}
-	c = c.Clone()
-	c.NextProtos = []string{"http/1.1"}
-	return c
 }
 
 func maxVersion(versions []uint16) uint16 {

@@ -468,20 +468,50 @@ func FuzzCovers(f *testing.F) {
 }
 
 // TestHandshakeWithoutSNI: a client sending no server name (an IP
-// address) gets the default certificate and the fallback policy over TCP;
-// QUIC refuses it (no distribution can have HTTP/3 for it).
+// address) gets the default certificate and the fallback policy over TCP,
+// and never h2, even when the fallback (and the distribution of the Host
+// it will send) has http2: "For viewers and CloudFront to use HTTP/2,
+// viewers must support TLSv1.2 or later, and must support Server Name
+// Indication (SNI)" (API Reference, DistributionConfig.HttpVersion). QUIC
+// refuses it (no distribution can have HTTP/3 for it).
 func TestHandshakeWithoutSNI(t *testing.T) {
 	f := newFixture(t)
+	f.viewers["h2.cloudfront.test"] = NewViewer("", "TLSv1", "http2and3")
 	addr := serve(t, f.sel.TCP())
-	st, err := handshake(addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if leafOf(st).DNSNames[0] != "*.cloudfront.test" || st.NegotiatedProtocol != "h2" {
-		t.Errorf("no SNI: certificate %q ALPN %q", leafOf(st).DNSNames, st.NegotiatedProtocol)
+	for _, c := range []struct {
+		name, sni string
+		alpn      []string
+		version   uint16
+		want      string // negotiated protocol; "refused": no handshake
+	}{
+		{"no SNI, h2 and http/1.1 offered", "", []string{"h2", "http/1.1"}, tls.VersionTLS13, "http/1.1"},
+		{"no SNI over TLS 1.2", "", []string{"h2", "http/1.1"}, tls.VersionTLS12, "http/1.1"},
+		{"no SNI, h2 only offered", "", []string{"h2"}, tls.VersionTLS13, "refused"}, // RFC 7301 no_application_protocol
+		{"no SNI, no ALPN", "", nil, tls.VersionTLS13, ""},
+		{"SNI of an http2 distribution", "h2.cloudfront.test", []string{"h2", "http/1.1"}, tls.VersionTLS13, "h2"},
+		{"SNI nobody serves", "unknown.cloudfront.test", []string{"h2", "http/1.1"}, tls.VersionTLS13, "h2"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st, err := handshake(addr, &tls.Config{ServerName: c.sni, InsecureSkipVerify: true, NextProtos: c.alpn, MaxVersion: c.version})
+			if c.want == "refused" {
+				if err == nil {
+					t.Fatalf("handshake succeeded with ALPN %q, want refused", st.NegotiatedProtocol)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if leafOf(st).DNSNames[0] != "*.cloudfront.test" || st.NegotiatedProtocol != c.want {
+				t.Errorf("certificate %q ALPN %q, want the default certificate and %q", leafOf(st).DNSNames, st.NegotiatedProtocol, c.want)
+			}
+		})
 	}
 	if _, err := f.sel.ConfigFor("", true); err == nil {
 		t.Error("QUIC without SNI served")
+	}
+	if cfg, err := f.sel.ConfigFor("", false); err != nil || len(cfg.NextProtos) != 1 || cfg.NextProtos[0] != "http/1.1" {
+		t.Errorf("ConfigFor without SNI: ALPN %q %v, want http/1.1 only", cfg.NextProtos, err)
 	}
 }
 

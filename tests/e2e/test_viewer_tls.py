@@ -140,13 +140,33 @@ class TestViewerTLS(ServerTestCase):
         self.assertRegex(out.lower(), r"\nvia: 2\.0 \S+\.cloudfront\.net \(cloudfront\)", out)
         if not shutil.which("h2load"):
             self.skipTest("h2load not installed (Debian: nghttp2-client)")
-        p = subprocess.run(["h2load", "-n", "800", "-c", "2", "-m", "16", "-H", ":authority: " + d["DomainName"],
-                            "https://127.0.0.1:%d/obj" % self.server.edge_tls_port],
+        # The URI's host is the SNI (no HTTP/2 without it); --connect-to sends it to loopback.
+        port = self.server.edge_tls_port
+        p = subprocess.run(["h2load", "-n", "800", "-c", "2", "-m", "16", "--connect-to", "127.0.0.1:%d" % port,
+                            "https://%s:%d/obj" % (d["DomainName"], port)],
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("Application protocol: h2", p.stdout)
         self.assertIn("800 succeeded, 0 failed", p.stdout)
         self.assertIn("status codes: 800 2xx, 0 3xx, 0 4xx, 0 5xx", p.stdout)
+
+    def test_no_sni_gets_http11_only(self):
+        """A viewer sending no SNI (connecting to an IP address) never gets HTTP/2, whatever the
+        Host's HttpVersion: "viewers must support TLSv1.2 or later, and must support Server Name
+        Indication (SNI)" (API Reference, DistributionConfig.HttpVersion)."""
+        d = self.create("http2")
+        self.assertEqual(self.handshake(None)[0], "http/1.1")
+        port = self.server.edge_tls_port
+        p = subprocess.run(["curl", "-sk", "--max-time", "10", "--http2", "-H", "Host: " + d["DomainName"], "-D", "-",
+                            "-o", "/dev/null", "-w", "HTTPVERSION=%{http_version}", "https://127.0.0.1:%d/obj" % port],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("HTTPVERSION=1.1", p.stdout)
+        self.assertRegex(p.stdout.splitlines()[0], r"^HTTP/1.1 200", p.stdout)
+        if shutil.which("openssl"):
+            o = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-noservername",
+                                "-alpn", "h2,http/1.1"], input="", capture_output=True, text=True, timeout=20)
+            self.assertIn("ALPN protocol: http/1.1", o.stdout, o.stdout + o.stderr)
 
     def test_oversize_head_gets_413_over_http2(self):
         """A head over CloudFront's 20,480 bytes is CloudFront's 413 page over HTTP/1.1 and HTTP/2 alike."""
