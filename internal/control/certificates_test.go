@@ -2,9 +2,11 @@ package control_test
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -30,18 +32,27 @@ func putCertificate(t *testing.T, s *tlsconfig.Store, name string, from, to time
 	if err != nil {
 		t.Fatal(err)
 	}
+	putCertificateKey(t, s, name, key, from, to, names...)
+}
+
+// putCertificateKey is putCertificate with a key of the caller's.
+func putCertificateKey(t *testing.T, s *tlsconfig.Store, name string, key crypto.Signer, from, to time.Time, names ...string) {
+	t.Helper()
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: names[0]}, DNSNames: names, NotBefore: from, NotAfter: to}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyDER, _ := x509.MarshalECPrivateKey(key)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cf, kf, err := s.Paths(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(cf, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
-	os.WriteFile(kf, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
+	os.WriteFile(kf, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
 }
 
 // TestViewerCertificates: an ACM or IAM certificate is accepted when the
@@ -69,10 +80,16 @@ func TestViewerCertificates(t *testing.T) {
 		expired = "arn:aws:acm:us-east-1:123456789012:certificate/expired"
 		iam     = "ASCAEXAMPLEIAM"
 		later   = "arn:aws:acm:us-east-1:123456789012:certificate/later"
+		bigRSA  = "arn:aws:acm:us-east-1:123456789012:certificate/rsa4104"
 	)
 	putCertificate(t, certs, good, now.Add(-time.Hour), now.Add(24*time.Hour), "www.example.com", "*.img.example.com")
 	putCertificate(t, certs, expired, now.Add(-48*time.Hour), now.Add(-time.Hour), "www.example.com")
 	putCertificate(t, certs, iam, now.Add(-time.Hour), now.Add(24*time.Hour), "iam.example.com")
+	bigKey, err := rsa.GenerateKey(rand.Reader, 4104)
+	if err != nil {
+		t.Fatal(err)
+	}
+	putCertificateKey(t, certs, bigRSA, bigKey, now.Add(-time.Hour), now.Add(24*time.Hour), "www.example.com")
 	acm := func(arn string) model.Tree {
 		return model.Tree{"ACMCertificateArn": arn, "SSLSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"}
 	}
@@ -89,6 +106,10 @@ func TestViewerCertificates(t *testing.T) {
 		{"alias not covered", []string{"www.example.com", "shop.example.com"}, acm(good), "shop.example.com"},
 		{"wildcard one level only", []string{"a.b.img.example.com"}, acm(good), "a.b.img.example.com"},
 		{"expired", []string{"www.example.com"}, acm(expired), "expired"},
+		// "the maximum size of the public key in an SSL/TLS RSA
+		// certificate is 4096 bits" ("Determine the size of the public
+		// key in an SSL/TLS RSA certificate", CloudFront Developer Guide)
+		{"RSA key over 4096 bits", []string{"www.example.com"}, acm(bigRSA), "4104-bit RSA key"},
 		{"missing", nil, acm("arn:aws:acm:us-east-1:123456789012:certificate/none"), "not in the certificate directory"},
 		{"name that is no file name", nil, acm("arn:aws:acm:us-east-1:123456789012:certificate/../../x"), "not an ACM certificate ARN"},
 		{"ACM outside us-east-1", nil, acm("arn:aws:acm:eu-west-1:123456789012:certificate/good"), "us-east-1"},

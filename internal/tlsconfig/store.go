@@ -1,6 +1,7 @@
 package tlsconfig
 
 import (
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -150,10 +151,16 @@ func stampsOf(files ...string) (out [2]stamp, err error) {
 	return out, nil
 }
 
+// maxRSABits is the largest RSA key CloudFront serves: "the maximum size
+// of the public key in an SSL/TLS RSA certificate is 4096 bits" ("Determine
+// the size of the public key in an SSL/TLS RSA certificate", CloudFront
+// Developer Guide).
+const maxRSABits = 4096
+
 // Check tells whether a named certificate can serve a distribution with
-// these aliases now: it exists, loads, is valid at this moment and covers
-// every alias. The error says which, for CloudFront's
-// InvalidViewerCertificate.
+// these aliases now: it exists, loads, has an RSA key of at most 4096
+// bits (or another key type), is valid at this moment and covers every
+// alias. The error says which, for CloudFront's InvalidViewerCertificate.
 func (s *Store) Check(name string, aliases []string) error {
 	_, err := s.checked(name, aliases)
 	return err
@@ -170,6 +177,9 @@ func (s *Store) checked(name string, aliases []string) (*x509.Certificate, error
 		if leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
 			return nil, fmt.Errorf("certificate %q does not parse: %w", name, err)
 		}
+	}
+	if rsaKey, ok := leaf.PublicKey.(*rsa.PublicKey); ok && rsaKey.N.BitLen() > maxRSABits {
+		return nil, fmt.Errorf("certificate %q has a %d-bit RSA key; CloudFront takes RSA keys of at most %d bits", name, rsaKey.N.BitLen(), maxRSABits)
 	}
 	now := s.now()
 	if now.After(leaf.NotAfter) {

@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
@@ -19,7 +20,8 @@ import (
 	"time"
 )
 
-// newCert makes a self-signed certificate for names, valid in [from, to).
+// newCert makes a self-signed certificate for names, valid in [from, to),
+// with a 2048-bit RSA key or a P-256 ECDSA key.
 func newCert(t testing.TB, rsaKey bool, from, to time.Time, names ...string) (certPEM, keyPEM []byte, cert tls.Certificate) {
 	t.Helper()
 	var key crypto.Signer
@@ -32,6 +34,12 @@ func newCert(t testing.TB, rsaKey bool, from, to time.Time, names ...string) (ce
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newCertWith(t, key, from, to, names...)
+}
+
+// newCertWith is newCert with a key of the caller's.
+func newCertWith(t testing.TB, key crypto.Signer, from, to time.Time, names ...string) (certPEM, keyPEM []byte, cert tls.Certificate) {
+	t.Helper()
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: names[0]}, DNSNames: names,
 		NotBefore: from, NotAfter: to, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, BasicConstraintsValid: true}
@@ -390,6 +398,14 @@ func TestStoreCheck(t *testing.T) {
 	writeCert(t, store, "arn:expired", expired, expiredKey)
 	writeCert(t, store, "arn:future", future, futureKey)
 	writeCert(t, store, "arn:mismatch", good, expiredKey) // key of another certificate
+	for _, bits := range []int{4096, 4104} {              // 4104 bits: just over the limit
+		key, err := rsa.GenerateKey(rand.Reader, bits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, k, _ := newCertWith(t, key, now.Add(-time.Hour), now.Add(24*time.Hour), "www.example.com")
+		writeCert(t, store, fmt.Sprintf("arn:rsa%d", bits), c, k)
+	}
 	cf, _, _ := store.Paths("arn:nokey")
 	os.WriteFile(cf, good, 0o644)
 	for _, c := range []struct {
@@ -406,6 +422,11 @@ func TestStoreCheck(t *testing.T) {
 		{"arn:missing", nil, "not in the certificate directory"},
 		{"arn:nokey", nil, "not in the certificate directory"},
 		{"arn:mismatch", nil, "cannot be loaded"},
+		// "the maximum size of the public key in an SSL/TLS RSA
+		// certificate is 4096 bits" ("Determine the size of the public
+		// key in an SSL/TLS RSA certificate", CloudFront Developer Guide)
+		{"arn:rsa4096", []string{"www.example.com"}, ""},
+		{"arn:rsa4104", []string{"www.example.com"}, "4104-bit RSA key"},
 		{"../arn", nil, "character"},
 	} {
 		err := store.Check(c.name, c.aliases)
