@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"sync/atomic"
 )
 
@@ -68,10 +69,15 @@ type Selector struct {
 	// (but never h2 without SNI, whatever Fallback says). Over QUIC such
 	// handshakes are refused.
 	Fallback *Viewer
-	// Base supplies the settings every config shares (session tickets).
+	// Base supplies the settings every config shares; its session
+	// ticket keys (SetSessionTicketKeys, else its automatic ones) encrypt
+	// every session ticket (sessions.go).
 	Base *tls.Config
 	// OnError is told why a handshake was refused (optional).
 	OnError func(serverName string, err error)
+
+	ticketsOnce sync.Once
+	tickets     *tls.Config // see ticketKeys
 }
 
 // ErrNoHTTP3 refuses a QUIC handshake for a distribution whose
@@ -169,6 +175,7 @@ func (s *Selector) build(v *Viewer, cert *tls.Certificate, quic bool) *tls.Confi
 		c.MinVersion = tls.VersionTLS13 // QUIC runs TLS 1.3 only (RFC 9001)
 		c.NextProtos = []string{"h3"}
 	}
+	s.bindSessions(c, cert, quic)
 	return c
 }
 
