@@ -39,6 +39,14 @@ func viewerTLS(current func() *snapshot.Snapshot, def *tls.Certificate, certs *t
 		OnError: func(name string, err error) {
 			log.Debug("edge: TLS handshake refused", "sni", name, "err", err)
 		},
+		// Once per change of the certificate files, not per handshake.
+		OnCertificate: func(dist, cert string, err error) {
+			if err != nil {
+				log.Error("edge: a distribution's certificate cannot be served", "dist_id", dist, "certificate", cert, "err", err)
+			} else {
+				log.Info("edge: a distribution's certificate is served again", "dist_id", dist, "certificate", cert)
+			}
+		},
 	}
 }
 

@@ -121,6 +121,7 @@ func compileDistribution(rec *model.DistributionRecord, cfg *model.DistributionC
 	d := &Distribution{ID: rec.ID, DomainName: rec.DomainName, Config: cfg, Tree: rec.Config, Errors: map[int]*model.CustomErrorResponse{}}
 	vc := cfg.ViewerCertificate
 	d.TLS = tlsconfig.NewViewer(vc.ACMCertificateARN+vc.IAMCertificateID, vc.MinimumProtocolVersion, cfg.HTTPVersion)
+	d.TLS.Distribution, d.TLS.Aliases = rec.ID, cfg.Aliases
 	d.DomainTLS = d.TLS
 	if d.TLS.Certificate != "" {
 		d.DomainTLS = tlsconfig.NewViewer("", vc.MinimumProtocolVersion, cfg.HTTPVersion)

@@ -2,9 +2,11 @@ package tlsconfig
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -19,6 +21,11 @@ type Viewer struct {
 	NextProtos []string
 	// HTTP3 is whether the distribution serves HTTP/3 over QUIC.
 	HTTP3 bool
+	// Distribution is the distribution's ID, and Aliases its alternate
+	// domain names, which the operator's certificate must cover (set by
+	// the snapshot; used for the Selector's checks and reports).
+	Distribution string
+	Aliases      []string
 
 	built atomic.Pointer[builtConfigs]
 }
@@ -30,6 +37,9 @@ type builtConfigs struct {
 	// must support TLSv1.2 or later, and must support Server Name
 	// Indication (SNI)" (API Reference, DistributionConfig.HttpVersion).
 	tcp, tcpHTTP1, quic *tls.Config
+	// names are the operator certificate's DNS names when it leaves
+	// some of the distribution's aliases uncovered (nil otherwise).
+	names []string
 }
 
 // NewViewer compiles a distribution's ViewerCertificate and HttpVersion.
@@ -75,6 +85,14 @@ type Selector struct {
 	Base *tls.Config
 	// OnError is told why a handshake was refused (optional).
 	OnError func(serverName string, err error)
+	// OnCertificate is told, once per change and not per handshake,
+	// that a distribution's operator certificate cannot be served (err:
+	// it does not load, or it does not cover every alias), or that it
+	// can again (nil) after it could not (optional).
+	OnCertificate func(distribution, certificate string, err error)
+
+	problemsMu sync.Mutex
+	problems   map[string]string // distribution and certificate -> last problem reported
 
 	ticketsOnce sync.Once
 	tickets     *tls.Config // see ticketKeys
@@ -124,10 +142,13 @@ func (s *Selector) config(serverName string, quic, below12 bool) (*tls.Config, e
 	cert := s.Default
 	if v.Certificate != "" {
 		if s.Store == nil {
-			return nil, s.refuse(serverName, fmt.Errorf("certificate %q: no --certificate-dir", v.Certificate))
+			err := fmt.Errorf("certificate %q: no --certificate-dir", v.Certificate)
+			s.report(v, err)
+			return nil, s.refuse(serverName, err)
 		}
 		c, err := s.Store.Certificate(v.Certificate)
 		if err != nil {
+			s.report(v, err)
 			return nil, s.refuse(serverName, err)
 		}
 		cert = c
@@ -137,7 +158,17 @@ func (s *Selector) config(serverName string, quic, below12 bool) (*tls.Config, e
 		b = &builtConfigs{cert: cert, tcp: s.build(v, cert, false), quic: s.build(v, cert, true)}
 		b.tcpHTTP1 = b.tcp.Clone()
 		b.tcpHTTP1.NextProtos = []string{"http/1.1"}
+		if v.Certificate != "" {
+			s.checkAliases(v, b)
+		}
 		v.built.Store(b)
+	}
+	// A renewed file may no longer cover a name the distribution serves:
+	// CloudFront never serves a certificate that does not cover the name
+	// ("Requirements for using alternate domain names", CloudFront
+	// Developer Guide), so neither does the edge.
+	if b.names != nil && !Covers(b.names, serverName) {
+		return nil, s.refuse(serverName, fmt.Errorf("certificate %q does not cover %q", v.Certificate, serverName))
 	}
 	switch {
 	case quic:
@@ -177,6 +208,67 @@ func (s *Selector) build(v *Viewer, cert *tls.Certificate, quic bool) *tls.Confi
 	}
 	s.bindSessions(c, cert, quic)
 	return c
+}
+
+// checkAliases looks, once per certificate file (when the config is
+// built), at whether the operator's certificate still covers every alias
+// of the distribution, as CreateDistribution and UpdateDistribution
+// checked (Store.Check): the file may have been replaced since.
+func (s *Selector) checkAliases(v *Viewer, b *builtConfigs) {
+	leaf := b.cert.Leaf
+	if leaf == nil {
+		var err error
+		if leaf, err = x509.ParseCertificate(b.cert.Certificate[0]); err != nil {
+			b.names = []string{} // covers nothing
+			s.report(v, fmt.Errorf("certificate %q does not parse: %w", v.Certificate, err))
+			return
+		}
+	}
+	var uncovered []string
+	for _, a := range v.Aliases {
+		if !Covers(leaf.DNSNames, a) {
+			uncovered = append(uncovered, a)
+		}
+	}
+	if uncovered == nil {
+		s.report(v, nil)
+		return
+	}
+	b.names = append([]string{}, leaf.DNSNames...)
+	s.report(v, fmt.Errorf("certificate %q does not cover the alternate domain names %s (its names: %s); their handshakes are refused",
+		v.Certificate, strings.Join(uncovered, ", "), strings.Join(leaf.DNSNames, ", ")))
+}
+
+// report tells OnCertificate about a distribution's certificate problem
+// (err) or its end (nil), once per change: a flood of handshakes is one
+// line in the log.
+func (s *Selector) report(v *Viewer, err error) {
+	if s.OnCertificate == nil {
+		return
+	}
+	key := v.Distribution + "\x00" + v.Certificate
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	s.problemsMu.Lock()
+	last, had := s.problems[key]
+	switch {
+	case err != nil && s.problems == nil:
+		s.problems = map[string]string{}
+		fallthrough
+	case err != nil:
+		if len(s.problems) > 4096 { // keys come from stored configs; bound the map anyway
+			clear(s.problems)
+		}
+		s.problems[key] = msg
+	default:
+		delete(s.problems, key)
+	}
+	s.problemsMu.Unlock()
+	if had && msg != last || !had && err != nil {
+		s.OnCertificate(v.Distribution, v.Certificate, err)
+	}
 }
 
 func (s *Selector) refuse(serverName string, err error) error {

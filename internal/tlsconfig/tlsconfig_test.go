@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -564,4 +565,81 @@ func FuzzSelector(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSelector_certificateProblems: an operator certificate the edge
+// cannot load, or whose renewed file no longer covers an alias, is
+// reported once per change (not per handshake), naming the distribution
+// and the certificate; handshakes for names it does not cover are
+// refused, as CloudFront never serves a certificate that does not cover
+// the name; the report that it is served again comes once too.
+func TestSelector_certificateProblems(t *testing.T) {
+	f := newFixture(t)
+	now := time.Now()
+	clock := now
+	f.store.now = func() time.Time { return clock }
+	v := NewViewer(testARN, "TLSv1.2_2021", "http2")
+	v.Distribution, v.Aliases = "E1EXAMPLE", []string{"a.example.test", "*.w.example.test"}
+	f.viewers["a.example.test"], f.viewers["x.w.example.test"] = v, v
+	type report struct{ dist, cert, err string }
+	var (
+		mu      sync.Mutex
+		reports []report
+	)
+	f.sel.OnCertificate = func(dist, cert string, err error) {
+		r := report{dist: dist, cert: cert}
+		if err != nil {
+			r.err = err.Error()
+		}
+		mu.Lock()
+		reports = append(reports, r)
+		mu.Unlock()
+	}
+	addr := serve(t, f.sel.TCP())
+	cf, kf, _ := f.store.Paths(testARN)
+	put := func(names ...string) func() {
+		certPEM, keyPEM, _ := newCert(t, false, now.Add(-time.Hour), now.Add(24*time.Hour), names...)
+		return func() { writeCert(t, f.store, testARN, certPEM, keyPEM) }
+	}
+	good, renewedNarrow := put("a.example.test", "*.w.example.test"), put("a.example.test", "b.example.test")
+	for _, step := range []struct {
+		name    string
+		change  func()
+		served  map[string]bool // SNI name -> handshake succeeds
+		reports []string        // substrings of the errors reported in this step ("" = served again)
+	}{
+		{"covering certificate", good, map[string]bool{"a.example.test": true, "x.w.example.test": true}, nil},
+		{"renewed without the wildcard", renewedNarrow, map[string]bool{"a.example.test": true, "x.w.example.test": false}, []string{`does not cover the alternate domain names *.w.example.test`}},
+		{"key file broken", func() { os.WriteFile(kf, []byte("garbage"), 0o600) }, map[string]bool{"a.example.test": false, "x.w.example.test": false}, []string{"cannot be loaded"}},
+		{"files removed", func() { os.Remove(cf); os.Remove(kf) }, map[string]bool{"a.example.test": false}, []string{"not in the certificate directory"}},
+		{"fixed", good, map[string]bool{"a.example.test": true, "x.w.example.test": true}, []string{""}},
+		{"unchanged", func() {}, map[string]bool{"a.example.test": true}, nil},
+	} {
+		t.Run(step.name, func(t *testing.T) {
+			mu.Lock()
+			reports = nil
+			mu.Unlock()
+			step.change()
+			clock = clock.Add(2 * recheckEvery)
+			for range 20 { // a flood of handshakes is one report
+				for name, want := range step.served {
+					_, err := handshake(addr, &tls.Config{ServerName: name, InsecureSkipVerify: true})
+					if (err == nil) != want {
+						t.Fatalf("%s: handshake error %v, want served=%v", name, err, want)
+					}
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(reports) != len(step.reports) {
+				t.Fatalf("reports %q, want %d", reports, len(step.reports))
+			}
+			for i, want := range step.reports {
+				r := reports[i]
+				if r.dist != "E1EXAMPLE" || r.cert != testARN || (want == "") != (r.err == "") || !strings.Contains(r.err, want) {
+					t.Errorf("report %+v, want E1EXAMPLE %s %q", r, testARN, want)
+				}
+			}
+		})
+	}
 }

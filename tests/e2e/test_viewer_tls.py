@@ -219,6 +219,33 @@ class TestViewerTLS(ServerTestCase):
             self.assertLess(time.time(), deadline, "renewed certificate not served")
             time.sleep(0.2)
 
+    def test_renewed_certificate_not_covering_alias(self):
+        """A renewed file that no longer covers the alias is not served (CloudFront never serves a
+        certificate not covering the name): handshakes are refused and the log says so once, naming
+        the distribution and the certificate, however many handshakes come."""
+        arn = ARN % "narrowed"
+        alias = unique_alias()
+        put_certificate(arn, [alias])
+        d = self.create(cert={"ACMCertificateArn": arn, "SSLSupportMethod": "sni-only",
+                              "MinimumProtocolVersion": "TLSv1.2_2021"}, aliases=[alias])
+        self.handshake(alias)
+        put_certificate(arn, ["elsewhere.example.org"])
+        deadline = time.time() + 5
+        while True:
+            try:
+                self.handshake(alias)
+            except (ssl.SSLError, ConnectionError):
+                break
+            self.assertLess(time.time(), deadline, "a certificate not covering the alias is still served")
+            time.sleep(0.2)
+        for _ in range(20):
+            with self.assertRaises((ssl.SSLError, ConnectionError)):
+                self.handshake(alias)
+        lines = [l for l in self.server.stderr().splitlines() if "certificate cannot be served" in l and d["Id"] in l]
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn(arn, lines[0])
+        self.assertIn(alias, lines[0])
+
     def test_invalid_viewer_certificate(self):
         expired, other = ARN % "expired", ARN % "other"
         alias = unique_alias()
