@@ -270,8 +270,7 @@ func (c *Control) ListContinuousDeploymentPolicies(ctx context.Context, opts Lis
 //     (ContinuousDeploymentPolicyInUse), whose staging distribution is not
 //     the primary itself;
 //   - a distribution that supports HTTP/3 cannot use continuous deployment
-//     ("Quotas and other considerations for continuous deployment"): not
-//     as a primary with a policy, nor as a staging distribution.
+//     ("Quotas and other considerations for continuous deployment").
 func (c *Control) checkContinuousDeployment(tx store.ReadTxn, id string, p *model.DistributionConfig, old *model.DistributionConfig) error {
 	if old != nil && old.Staging != p.Staging {
 		return model.Errorf("IllegalUpdate", "Staging cannot be updated: a staging distribution stays one, and a primary cannot become one.")
@@ -286,11 +285,6 @@ func (c *Control) checkContinuousDeployment(tx store.ReadTxn, id string, p *mode
 		}
 		if p.ContinuousDeploymentPolicyID != "" {
 			return model.Errorf(code, "A staging distribution cannot have a continuous deployment policy.")
-		}
-		if strings.Contains(p.HTTPVersion, "3") {
-			// A staging distribution exists only for continuous
-			// deployment, which HTTP/3 cannot use.
-			return model.Errorf("InvalidArgument", "A staging distribution cannot support HTTP/3 (HttpVersion %s): continuous deployment cannot be used with HTTP/3.", p.HTTPVersion)
 		}
 		if old == nil {
 			return c.checkStagingQuota(tx)

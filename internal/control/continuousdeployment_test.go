@@ -175,21 +175,6 @@ func TestContinuousDeployment_rules(t *testing.T) {
 	next["Staging"] = "true"
 	_, err = e.update(primary.ID, e.get(primary.ID).ETag, next)
 	wantCode(t, err, "IllegalUpdate")
-	// HTTP/3 on a staging distribution, created or updated: continuous
-	// deployment cannot use it, and the ETag stays.
-	for _, v := range []string{"http3", "http2and3"} {
-		next = model.Clone(cur.Config)
-		next["HttpVersion"] = v
-		_, err = e.update(staging.ID, cur.ETag, next)
-		wantCode(t, err, "InvalidArgument")
-		if got := e.get(staging.ID); got.ETag != cur.ETag {
-			t.Errorf("refused HttpVersion %s moved the ETag", v)
-		}
-		c := distConfig("h3-" + v)
-		c["Staging"], c["HttpVersion"] = "true", v
-		_, _, err = e.c.CreateDistribution(e.ctx, c, nil)
-		wantCode(t, err, "InvalidArgument")
-	}
 
 	p, err := e.c.CreateContinuousDeploymentPolicy(e.ctx, cdHeaderPolicy(staging.DomainName))
 	if err != nil {
