@@ -43,6 +43,7 @@ import (
 	"strconv"
 
 	"openfront/internal/geo"
+	"openfront/internal/urlpath"
 )
 
 // Canonical names of the generated headers.
@@ -253,25 +254,7 @@ func (g *Values) location(name string) (string, bool) {
 // in these headers (RFC 3986 section 2.1), and a header value must not
 // carry CR, LF or NUL.
 func percentEncode(s string) string {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 0x80 || c < 0x20 || c == 0x7f || c == '%' {
-			n++
-		}
-	}
-	if n == 0 {
-		return s
-	}
-	const hex = "0123456789ABCDEF"
-	b := make([]byte, 0, len(s)+2*n)
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 0x80 || c < 0x20 || c == 0x7f || c == '%' {
-			b = append(b, '%', hex[c>>4], hex[c&15])
-		} else {
-			b = append(b, c)
-		}
-	}
-	return string(b)
+	return urlpath.EscapeBytes(s, func(c byte) bool { return c >= 0x80 || c < 0x20 || c == 0x7f || c == '%' })
 }
 
 // tlsValue is CloudFront-Viewer-TLS: "TLSv1.3:TLS_AES_128_GCM_SHA256:fullHandshake",

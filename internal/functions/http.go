@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"openfront/internal/urlpath"
 )
 
 // ParseQuery splits a raw query string (without '?') into the event's
@@ -111,26 +113,7 @@ func (fs Fields) QueryString() string {
 // space, a control byte or '#'. '%' is left alone: values are passed as
 // they appear in the request, percent-encoding kept.
 func (fs Fields) EscapedQueryString() string {
-	s := fs.QueryString()
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if escapeInQuery(s[i]) {
-			n++
-		}
-	}
-	if n == 0 {
-		return s
-	}
-	const hex = "0123456789ABCDEF"
-	b := make([]byte, 0, len(s)+2*n)
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; escapeInQuery(c) {
-			b = append(b, '%', hex[c>>4], hex[c&15])
-		} else {
-			b = append(b, c)
-		}
-	}
-	return string(b)
+	return urlpath.EscapeBytes(fs.QueryString(), escapeInQuery)
 }
 
 func escapeInQuery(c byte) bool {
