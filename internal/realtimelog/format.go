@@ -177,13 +177,16 @@ func appendField(dst []byte, field string, req *Request) []byte {
 	case "cache-behavior-path-pattern":
 		return escaped(dst, req.PathPattern)
 	case "cs-headers":
-		return appendHeaders(dst, req.Header, true)
+		return appendHeaders(dst, req.viewerHeader(), true)
 	case "cs-header-names":
-		return appendHeaders(dst, req.Header, false)
+		return appendHeaders(dst, req.viewerHeader(), false)
 	case "cs-headers-count":
 		n := 0
 		for _, vs := range req.Header {
 			n += len(vs)
+		}
+		if _, ok := req.Header["Host"]; !ok && req.HostHeader != "" {
+			n++ // net/http keeps Host out of the map (viewerHeader)
 		}
 		return strconv.AppendInt(dst, int64(n), 10)
 	case "primary-distribution-id":
@@ -207,6 +210,22 @@ func appendField(dst []byte, field string, req *Request) []byte {
 		return dst
 	}
 	return dst
+}
+
+// viewerHeader is the viewer's header with its Host, which net/http keeps
+// out of the map (Request.Host, here Record.HostHeader): these fields are
+// every header of the viewer request ("Real-time log configuration
+// fields", cs-headers). Only formatting these fields pays for the copy.
+func (req *Request) viewerHeader() http.Header {
+	if _, ok := req.Header["Host"]; ok || req.HostHeader == "" {
+		return req.Header
+	}
+	h := make(http.Header, len(req.Header)+1)
+	for k, v := range req.Header {
+		h[k] = v
+	}
+	h["Host"] = []string{req.HostHeader}
+	return h
 }
 
 // appendHeaders appends the viewer's headers as "name:value" (or the

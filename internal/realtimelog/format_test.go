@@ -75,9 +75,14 @@ func TestAppendRecord(t *testing.T) {
 		{"no peer", []string{"c-ip", "c-ip-version", "c-port"}, func(r *Request) { r.ClientIP, r.ClientPort = netip.Addr{}, 0 }, "-\t-\t-\n"},
 		{"no response", []string{"sc-status"}, func(r *Request) { r.Status = 0 }, "000\n"},
 		{"request headers", []string{"cs-user-agent", "cs-cookie", "cs-accept", "cs-accept-encoding", "cs-headers-count"}, nil,
-			"curl/8.5%20(x86_64)\ta=1;%20b=2\timage/*\tgzip,%20br\t5\n"},
-		{"header names", []string{"cs-header-names"}, nil, "accept%0Aaccept-encoding%0Acookie%0Auser-agent\n"},
+			"curl/8.5%20(x86_64)\ta=1;%20b=2\timage/*\tgzip,%20br\t6\n"}, // Host counted (x-host-header)
+		{"header names", []string{"cs-header-names"}, nil, "accept%0Aaccept-encoding%0Acookie%0Ahost%0Auser-agent\n"},
 		{"headers", []string{"cs-headers"}, func(r *Request) { r.Header = http.Header{"Host": {"a.example"}, "X-A": {"1", "2"}} }, "host:a.example%0Ax-a:1%0Ax-a:2\n"},
+		// net/http keeps Host out of the header map: the record's
+		// x-host-header stands for it.
+		{"headers with Host outside the map", []string{"cs-headers", "cs-header-names", "cs-headers-count"}, func(r *Request) {
+			r.Header, r.HostHeader = http.Header{"X-A": {"1"}}, "b.example:8080"
+		}, "host:b.example:8080%0Ax-a:1\thost%0Ax-a\t2\n"},
 		{"edge", []string{"x-edge-location", "x-edge-request-id", "x-host-header", "cs-host", "cs-protocol", "cs-protocol-version", "cs-method"}, nil,
 			"LHR50\trid-1\twww.example.com\td111111abcdef8.cloudfront.net\thttps\tHTTP/2.0\tGET\n"},
 		{"results", []string{"x-edge-result-type", "x-edge-response-result-type", "x-edge-detailed-result-type"}, nil, "Hit\tHit\tHit\n"},
