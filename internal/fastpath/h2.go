@@ -2,6 +2,7 @@ package fastpath
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"net"
@@ -51,6 +52,7 @@ const (
 	codeCancel                  h2Code = 0x8
 	codeCompression             h2Code = 0x9
 	codeEnhanceYourCalm         h2Code = 0xb
+	codeInadequateSecurity      h2Code = 0xc
 	settingHeaderTable                 = 0x1
 	settingEnablePush                  = 0x2
 	settingMaxStreams                  = 0x3
@@ -216,6 +218,10 @@ func (h *h2conn) emit(f hpack.HeaderField) {
 func (h *h2conn) serve() {
 	defer h.closeAll()
 	defer h.releaseReadBuf()
+	if st := h.c.tls; st != nil && st.Version == tls.VersionTLS12 && !h2CipherAllowed(st.CipherSuite) {
+		h.goAway(codeInadequateSecurity)
+		return
+	}
 	// Our SETTINGS, and the connection window raised to h2ConnWindow.
 	h.mu.Lock()
 	h.out = appendFrameHeader(h.out, 18, frameSettings, 0, 0)
@@ -345,6 +351,22 @@ func (h *h2conn) startGoAway() {
 	h.wake = true
 	h.out = appendGoAway(h.out, h.maxClientID, codeNo)
 	h.mu.Unlock()
+}
+
+// h2CipherAllowed reports whether HTTP/2 may run over a TLS 1.2
+// connection with cipher suite id: RFC 9113 section 9.2.2 prohibits the
+// suites of its Appendix A, which leaves, of those Go's TLS server
+// negotiates, the ephemeral ECDHE ones with an AEAD (GCM or ChaCha20-
+// Poly1305); an endpoint may end a connection with another suite with
+// INADEQUATE_SECURITY, as Go's own HTTP/2 server does.
+func h2CipherAllowed(id uint16) bool {
+	switch id {
+	case tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+		tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+		tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256:
+		return true
+	}
+	return false
 }
 
 // goAway sends a GOAWAY with code and ends the connection.

@@ -1,8 +1,10 @@
 package fastpath
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"io"
 	"strings"
@@ -498,4 +500,83 @@ func testH2UnreadBodies(t *testing.T, path string) {
 		t.Errorf("upload beside closed bodies: %d bytes after %v", len(b), time.Since(start))
 	}
 	wg.Wait()
+}
+
+// TestH2_prohibitedTLS12CipherSuite: HTTP/2 over TLS 1.2 with a suite RFC
+// 9113 section 9.2.2 prohibits (CBC, or RSA key exchange) ends with GOAWAY
+// INADEQUATE_SECURITY before any stream; an AEAD ECDHE suite is served.
+// h2CipherAllowed's own table is TestH2CipherAllowed.
+func TestH2_prohibitedTLS12CipherSuite(t *testing.T) {
+	_, addr := startH2Server(t, nil)
+	tests := []struct {
+		suite   uint16
+		refused bool
+	}{
+		// The test certificate is RSA, and the test server offers Go's
+		// default suites: one CBC suite stands for the prohibited ones
+		// (the edge's TLSv1 security policy offers it too).
+		{tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, true},
+		{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, false},
+		{tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, false},
+	}
+	for _, tc := range tests {
+		t.Run(tls.CipherSuiteName(tc.suite), func(t *testing.T) {
+			c, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"},
+				MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tc.suite}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			st := c.ConnectionState()
+			if st.NegotiatedProtocol != "h2" {
+				t.Fatalf("ALPN %q", st.NegotiatedProtocol)
+			}
+			refused := !h2CipherAllowed(st.CipherSuite)
+			if refused != tc.refused {
+				t.Fatalf("negotiated %s, not a suite of the case", tls.CipherSuiteName(st.CipherSuite))
+			}
+			io.WriteString(c, h2Preface)
+			c.Write(appendFrameHeader(nil, 0, frameSettings, 0, 0))
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			r := bufio.NewReader(c)
+			var goAway []byte
+			for {
+				var hdr [9]byte
+				if _, err := io.ReadFull(r, hdr[:]); err != nil {
+					break
+				}
+				payload := make([]byte, int(hdr[0])<<16|int(hdr[1])<<8|int(hdr[2]))
+				if _, err := io.ReadFull(r, payload); err != nil {
+					break
+				}
+				if hdr[3] == frameGoAway {
+					goAway = payload
+					break
+				}
+				if hdr[3] == frameSettings && hdr[4]&flagAck == 0 && !refused {
+					break // served: SETTINGS, not GOAWAY
+				}
+			}
+			switch {
+			case refused && (len(goAway) < 8 || h2Code(binary.BigEndian.Uint32(goAway[4:8])) != codeInadequateSecurity):
+				t.Errorf("%s: GOAWAY payload %x, want INADEQUATE_SECURITY", tls.CipherSuiteName(st.CipherSuite), goAway)
+			case !refused && goAway != nil:
+				t.Errorf("%s: GOAWAY %x, want the connection served", tls.CipherSuiteName(st.CipherSuite), goAway)
+			}
+		})
+	}
+}
+
+func TestH2CipherAllowed(t *testing.T) {
+	for _, cs := range tls.CipherSuites() {
+		want := strings.HasPrefix(cs.Name, "TLS_ECDHE_") && (strings.Contains(cs.Name, "_GCM_") || strings.Contains(cs.Name, "CHACHA20"))
+		if got := h2CipherAllowed(cs.ID); got != want {
+			t.Errorf("%s: allowed %v, want %v", cs.Name, got, want)
+		}
+	}
+	for _, cs := range tls.InsecureCipherSuites() {
+		if h2CipherAllowed(cs.ID) {
+			t.Errorf("%s (insecure): allowed", cs.Name)
+		}
+	}
 }
