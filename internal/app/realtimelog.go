@@ -12,7 +12,7 @@ import (
 func newRealtimeLogger(s *Settings, log *slog.Logger) *realtimelog.Logger {
 	putter := realtimelog.NewKinesisPutter(realtimelog.KinesisConfig{
 		Endpoint:        s.KinesisEndpoint,
-		Region:          s.S3Region, // only for an ARN without a region
+		Region:          s.KinesisRegion, // only for an ARN without a region
 		AccessKeyID:     os.Getenv("OPENFRONT_KINESIS_ACCESS_KEY_ID"),
 		SecretAccessKey: os.Getenv("OPENFRONT_KINESIS_SECRET_ACCESS_KEY"),
 		SessionToken:    os.Getenv("OPENFRONT_KINESIS_SESSION_TOKEN"),

@@ -28,8 +28,10 @@ type Settings struct {
 	S3Endpoint string
 	S3Region   string
 	// KinesisEndpoint is where real-time log records are put
-	// (internal/realtimelog); each in its stream ARN's region.
+	// (internal/realtimelog); each in its stream ARN's region, or in
+	// KinesisRegion for an ARN that names none.
 	KinesisEndpoint  string
+	KinesisRegion    string
 	LightsailOrigins map[string]string
 	GeoIPDB          string
 	AccessLogDir     string
@@ -85,6 +87,7 @@ func parseServeFlags(args []string, stdout, stderr io.Writer) (*Settings, error)
 	fs.StringVar(&s.S3Endpoint, "s3-endpoint", "", "S3-compatible endpoint URL that S3 origins are fetched from (default: AWS)")
 	fs.StringVar(&s.S3Region, "s3-region", "us-east-1", "region used to sign S3 origin requests")
 	fs.StringVar(&s.KinesisEndpoint, "kinesis-endpoint", "", "Kinesis-compatible endpoint URL that real-time log records are put to with PutRecords (default: AWS Kinesis; each stream in its ARN's region)")
+	fs.StringVar(&s.KinesisRegion, "kinesis-region", "us-east-1", "region of the Kinesis endpoint, for stream ARNs that name no region")
 	fs.Func("lightsail-origin", "NAME=HOST[:PORT]: where a Lightsail origin resource name is really served (repeatable)", func(v string) error {
 		name, host, ok := strings.Cut(v, "=")
 		if !ok || name == "" || host == "" {
