@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/dop251/goja"
+
+	"openfront/internal/urlpath"
 )
 
 // validationError is a returned value that is not a valid request or
@@ -169,7 +171,7 @@ func requestFromJS(j *vm, o *goja.Object, orig *Request, q *Request) error {
 		}
 	}
 	if queryChanged || q.URI != orig.URI {
-		n := escapedPathLen(q.URI)
+		n := urlpath.EscapedLen(q.URI) // as the edge forwards it (urlpath.Normalize)
 		if qs := q.QueryString.EscapedQueryString(); qs != "" {
 			n += 1 + len(qs)
 		}

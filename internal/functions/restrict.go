@@ -144,16 +144,3 @@ func badQueryText(s string) bool {
 	}
 	return false
 }
-
-// escapedPathLen is the length of a URI path once the bytes a path cannot
-// hold as they are (non-ASCII, and the printable ones Go's URL parser
-// escapes) are percent-encoded, as the edge forwards it (package urlpath).
-func escapedPathLen(p string) int {
-	n := len(p)
-	for i := 0; i < len(p); i++ {
-		if c := p[i]; c >= 0x80 || strings.IndexByte("\"<>\\^`{|}", c) >= 0 {
-			n += 2
-		}
-	}
-	return n
-}

@@ -1,5 +1,18 @@
 package urlpath
 
+// EscapedLen is the length of the path p once the bytes a canonical path
+// cannot hold raw (those outside keepRaw, as clean escapes them) are
+// percent-encoded; escapes already in p count as they are written.
+func EscapedLen(p string) int {
+	n := len(p)
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c != '%' && !keepRaw[c] {
+			n += 2
+		}
+	}
+	return n
+}
+
 // EscapeBytes percent-encodes (%XX, upper-case hex) the bytes of s that
 // escape reports, and returns s itself when there are none. Callers
 // choose the set: the bytes a request line or a header value cannot carry

@@ -21,3 +21,22 @@ func TestEscapeBytes(t *testing.T) {
 		t.Errorf("EscapeBytes with %%: %q", got)
 	}
 }
+
+// EscapedLen counts what clean escapes: every byte outside keepRaw but '%'.
+func TestEscapedLen(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{"/a/b", 4},
+		{"/é", 7},            // two bytes, each %XX
+		{"/a%20b", 6},        // an escape counts as written
+		{"/\"<>\\^`{|}", 28}, // what Go's URL parser escapes in a path
+		{"/-._~!$&'()*+,;=:@[]", 20},
+	}
+	for _, tt := range tests {
+		if got := EscapedLen(tt.in); got != tt.want {
+			t.Errorf("EscapedLen(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
