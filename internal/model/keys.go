@@ -106,3 +106,13 @@ func SamePublicKey(a, b string) bool {
 	db, err := x509.MarshalPKIXPublicKey(kb)
 	return err == nil && string(da) == string(db)
 }
+
+// OwnSigner reports whether a trusted signer (a behaviour's TrustedSigners
+// item) names the account itself, "self" or its id: the account whose
+// CloudFront key pairs OpenFront's stored public keys stand for. The edge
+// trusts those keys for it and the API lists them as its KeyPairIds;
+// another account has no key pair here ("Specify signers that can create
+// signed URLs and signed cookies", CloudFront Developer Guide).
+func OwnSigner(signer, account string) bool {
+	return signer == "self" || (signer == account && account != "")
+}

@@ -72,3 +72,21 @@ func TestParsePublicKey(t *testing.T) {
 		t.Error("two different keys are the same")
 	}
 }
+
+func TestOwnSigner(t *testing.T) {
+	tests := []struct {
+		signer, account string
+		want            bool
+	}{
+		{"self", "123456789012", true},
+		{"self", "", true},
+		{"123456789012", "123456789012", true},
+		{"111122223333", "123456789012", false},
+		{"111122223333", "", false},
+	}
+	for _, tt := range tests {
+		if got := OwnSigner(tt.signer, tt.account); got != tt.want {
+			t.Errorf("OwnSigner(%q, %q) = %v, want %v", tt.signer, tt.account, got, tt.want)
+		}
+	}
+}

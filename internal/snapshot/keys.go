@@ -52,7 +52,7 @@ func (k *Keys) Allowed(trustedSigners, trustedKeyGroups []string) map[string]cry
 // itself ("self" or its id).
 func (k *Keys) TrustsStoredKeys(trustedSigners []string) bool {
 	for _, s := range trustedSigners {
-		if s == "self" || (s == k.Account && s != "") {
+		if model.OwnSigner(s, k.Account) {
 			return true
 		}
 	}

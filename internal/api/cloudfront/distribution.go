@@ -207,7 +207,7 @@ func (h *Handler) activeTrustedSigners(r *http.Request, signers []string) model.
 	var own []string
 	for i, s := range signers {
 		var ids []string
-		if s == "self" || s == h.control.Settings().AccountID {
+		if model.OwnSigner(s, h.control.Settings().AccountID) {
 			if own == nil {
 				own = h.publicKeyIDs(r)
 			}
