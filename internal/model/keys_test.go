@@ -85,7 +85,7 @@ func TestOwnSigner(t *testing.T) {
 		{"111122223333", "", false},
 	}
 	for _, tt := range tests {
-		if got := OwnSigner(tt.signer, tt.account); got != tt.want {
+		if got := model.OwnSigner(tt.signer, tt.account); got != tt.want {
 			t.Errorf("OwnSigner(%q, %q) = %v, want %v", tt.signer, tt.account, got, tt.want)
 		}
 	}
