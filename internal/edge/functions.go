@@ -2,6 +2,7 @@ package edge
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"strconv"
@@ -170,7 +171,7 @@ func (x *exchange) viewerRequest(fn *snapshot.Function) (resp response, done boo
 		if c := req.Cookies.CookieHeader(); c != "" {
 			h["Cookie"] = []string{c}
 		}
-		keepViewerOnly(h, x.r.Header, functions.ViewerRequest)
+		keepOutOfReach(h, x.r.Header, functions.ViewerRequest)
 	}
 	head := headOf(x.r)
 	// The viewer's query string as received, unless the function changed
@@ -199,13 +200,13 @@ func (x *exchange) viewerRequest(fn *snapshot.Function) (resp response, done boo
 	return response{}, false
 }
 
-// keepViewerOnly copies into h, the header a function returned, the
+// keepOutOfReach copies into h, the header a function returned, the
 // fields of from that the function could not change: the disallowed ones
 // it never saw, which go on as they would without a function, and the
 // read-only ones of the event type, which a function can read but not
 // remove ("Restrictions on all edge functions"; package functions
 // refused any it added or edited).
-func keepViewerOnly(h, from http.Header, eventType string) {
+func keepOutOfReach(h, from http.Header, eventType string) {
 	for name, vs := range from {
 		if functions.IsDisallowedHeader(name) || functions.IsReadOnlyHeader(eventType, name) {
 			h[name] = vs
@@ -270,20 +271,11 @@ func (x *exchange) runViewerResponseFunction(resp *response, status int) (replac
 	length := h["Content-Length"]
 	// What the function could not see or change (X-Cache, X-Amz-Cf-*,
 	// Via, Warning...) stays as the edge set it.
-	var kept http.Header
-	for name, vs := range h {
-		if functions.IsDisallowedHeader(name) || functions.IsReadOnlyHeader(functions.ViewerResponse, name) {
-			if kept == nil {
-				kept = make(http.Header, 4)
-			}
-			kept[name] = vs
-		}
-	}
+	kept := make(http.Header, 4)
+	keepOutOfReach(kept, h, functions.ViewerResponse)
 	clear(h)
 	out.Headers.Header(h)
-	for name, vs := range kept {
-		h[name] = vs
-	}
+	maps.Copy(h, kept)
 	if sc := out.Cookies.SetCookieHeaders(); len(sc) > 0 {
 		h["Set-Cookie"] = sc
 	}
