@@ -2,7 +2,6 @@ package tlsconfig
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"strconv"
@@ -215,14 +214,11 @@ func (s *Selector) build(v *Viewer, cert *tls.Certificate, quic bool) *tls.Confi
 // of the distribution, as CreateDistribution and UpdateDistribution
 // checked (Store.Check): the file may have been replaced since.
 func (s *Selector) checkAliases(v *Viewer, b *builtConfigs) {
-	leaf := b.cert.Leaf
-	if leaf == nil {
-		var err error
-		if leaf, err = x509.ParseCertificate(b.cert.Certificate[0]); err != nil {
-			b.names = []string{} // covers nothing
-			s.report(v, fmt.Errorf("certificate %q does not parse: %w", v.Certificate, err))
-			return
-		}
+	leaf, err := parsedLeaf(v.Certificate, b.cert)
+	if err != nil {
+		b.names = []string{} // covers nothing
+		s.report(v, err)
+		return
 	}
 	var uncovered []string
 	for _, a := range v.Aliases {

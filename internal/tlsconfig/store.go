@@ -172,11 +172,9 @@ func (s *Store) checked(name string, aliases []string) (*x509.Certificate, error
 	if err != nil {
 		return nil, err
 	}
-	leaf := cert.Leaf
-	if leaf == nil {
-		if leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
-			return nil, fmt.Errorf("certificate %q does not parse: %w", name, err)
-		}
+	leaf, err := parsedLeaf(name, cert)
+	if err != nil {
+		return nil, err
 	}
 	if rsaKey, ok := leaf.PublicKey.(*rsa.PublicKey); ok && rsaKey.N.BitLen() > maxRSABits {
 		return nil, fmt.Errorf("certificate %q has a %d-bit RSA key; CloudFront takes RSA keys of at most %d bits", name, rsaKey.N.BitLen(), maxRSABits)
@@ -192,6 +190,18 @@ func (s *Store) checked(name string, aliases []string) (*x509.Certificate, error
 		if !Covers(leaf.DNSNames, a) {
 			return nil, fmt.Errorf("certificate %q does not cover the alternate domain name %q (its names: %s)", name, a, strings.Join(leaf.DNSNames, ", "))
 		}
+	}
+	return leaf, nil
+}
+
+// parsedLeaf is a loaded certificate's parsed leaf.
+func parsedLeaf(name string, cert *tls.Certificate) (*x509.Certificate, error) {
+	if cert.Leaf != nil {
+		return cert.Leaf, nil
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		return nil, fmt.Errorf("certificate %q does not parse: %w", name, err)
 	}
 	return leaf, nil
 }
