@@ -106,11 +106,10 @@ func headerBytes(h http.Header) int64 {
 // Content-Length) did not all reach the viewer: the connection failed
 // under the write.
 func (x *exchange) cutShort() bool {
-	if x.r.Method == http.MethodHead || x.status < 200 || x.status == http.StatusNoContent || x.status == http.StatusNotModified {
+	if x.status < 200 || x.status == http.StatusNoContent || x.status == http.StatusNotModified {
 		return false
 	}
-	n, err := strconv.ParseInt(x.w.Header().Get("Content-Length"), 10, 64)
-	return err == nil && x.log.bytes < n
+	return x.log.bytes < x.bodyBytes() // 0 for HEAD or no Content-Length
 }
 
 // writeAccessLog hands the request's standard access-log record to the
