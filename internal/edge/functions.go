@@ -163,7 +163,7 @@ func (x *exchange) viewerRequest(fn *snapshot.Function) (resp response, done boo
 	}
 	req := res.Request
 	h := x.r.Header // headers and cookies the function left alone: the viewer's
-	if !sameFields(req.Headers, ev.Request.Headers) || !sameFields(req.Cookies, ev.Request.Cookies) {
+	if !functions.Untouched(req.Headers, ev.Request.Headers) || !functions.Untouched(req.Cookies, ev.Request.Cookies) {
 		h = make(http.Header, len(req.Headers)+1)
 		req.Headers.Header(h)
 		delete(h, "Host") // the distribution was chosen by the viewer's Host
@@ -212,13 +212,6 @@ func keepOutOfReach(h, from http.Header, eventType string) {
 			h[name] = vs
 		}
 	}
-}
-
-// sameFields reports whether the engine returned a field list as it was
-// given (the handler did not touch it: package functions returns the
-// event's own slice), so the viewer's header can be used as it is.
-func sameFields(a, b functions.Fields) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // generatedByFunction is a response a viewer-request function returned:

@@ -159,12 +159,12 @@ func requestFromJS(j *vm, o *goja.Object, orig *Request, q *Request) error {
 	}
 	// "Restrictions on all edge functions" (restrict.go): headers, query
 	// string, URI length.
-	if !untouched(q.Headers, orig.Headers) {
+	if !Untouched(q.Headers, orig.Headers) {
 		if err := checkHeaderRules(j.kind, "request headers", q.Headers, orig.Headers); err != nil {
 			return err
 		}
 	}
-	queryChanged := !untouched(q.QueryString, orig.QueryString)
+	queryChanged := !Untouched(q.QueryString, orig.QueryString)
 	if queryChanged {
 		if err := checkQueryRules(q.QueryString, orig.QueryString); err != nil {
 			return err
@@ -182,10 +182,11 @@ func requestFromJS(j *vm, o *goja.Object, orig *Request, q *Request) error {
 	return nil
 }
 
-// untouched reports whether fields are the very list the handler
-// received (an untouched field is returned as received, lazy.go).
-func untouched(a, b Fields) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+// Untouched reports whether returned is the very field list the handler
+// received: a field the handler did not touch comes back as the event's
+// own slice (lazy.go), so callers may use what it was made from as it is.
+func Untouched(returned, received Fields) bool {
+	return len(returned) == len(received) && (len(returned) == 0 || &returned[0] == &received[0])
 }
 
 // responseFromJS reads and validates a returned response; orig is the
@@ -219,7 +220,7 @@ func responseFromJS(j *vm, o *goja.Object, orig *Response) (*Response, error) {
 	if r.Headers, err = j.lazyFieldsFromJS(o, slotRespHeaders, "headers", orig.Headers, "response.headers", checkHeaderName, false); err != nil {
 		return nil, err
 	}
-	if !untouched(r.Headers, orig.Headers) {
+	if !Untouched(r.Headers, orig.Headers) {
 		// A viewer-request function's own response has no read-only
 		// headers (the lists are of the event's request or response),
 		// but may not add disallowed ones either.
