@@ -177,16 +177,16 @@ func appendField(dst []byte, field string, req *Request) []byte {
 	case "cache-behavior-path-pattern":
 		return escaped(dst, req.PathPattern)
 	case "cs-headers":
-		return appendHeaders(dst, req.viewerHeader(), true)
+		return appendHeaders(dst, req.Header, req.hostOutside(), true)
 	case "cs-header-names":
-		return appendHeaders(dst, req.viewerHeader(), false)
+		return appendHeaders(dst, req.Header, req.hostOutside(), false)
 	case "cs-headers-count":
 		n := 0
 		for _, vs := range req.Header {
 			n += len(vs)
 		}
-		if _, ok := req.Header["Host"]; !ok && req.HostHeader != "" {
-			n++ // net/http keeps Host out of the map (viewerHeader)
+		if req.hostOutside() != "" {
+			n++
 		}
 		return strconv.AppendInt(dst, int64(n), 10)
 	case "primary-distribution-id":
@@ -212,35 +212,38 @@ func appendField(dst []byte, field string, req *Request) []byte {
 	return dst
 }
 
-// viewerHeader is the viewer's header with its Host, which net/http keeps
-// out of the map (Request.Host, here Record.HostHeader): these fields are
-// every header of the viewer request ("Real-time log configuration
-// fields", cs-headers). Only formatting these fields pays for the copy.
-func (req *Request) viewerHeader() http.Header {
-	if _, ok := req.Header["Host"]; ok || req.HostHeader == "" {
-		return req.Header
+// hostOutside is the viewer's Host when net/http kept it out of the
+// header map (Request.Host, here Record.HostHeader), else "": the
+// cs-headers fields are every header of the viewer request ("Real-time
+// log configuration fields", cs-headers), Host included.
+func (req *Request) hostOutside() string {
+	if _, ok := req.Header["Host"]; ok {
+		return ""
 	}
-	h := make(http.Header, len(req.Header)+1)
-	for k, v := range req.Header {
-		h[k] = v
-	}
-	h["Host"] = []string{req.HostHeader}
-	return h
+	return req.HostHeader
 }
 
-// appendHeaders appends the viewer's headers as "name:value" (or the
-// names), one per line, URL-encoded and cut to maxHeaderFieldBytes. Names
-// are in lower case, as HTTP/2 and HTTP/3 carry them, and sorted: the
-// order on the wire is not kept by net/http.
-func appendHeaders(dst []byte, h http.Header, values bool) []byte {
-	names := make([]string, 0, len(h))
+// appendHeaders appends the viewer's headers, with host as its Host when
+// not "", as "name:value" (or the names), one per line, URL-encoded and
+// cut to maxHeaderFieldBytes. Names are in lower case, as HTTP/2 and
+// HTTP/3 carry them, and sorted: the order on the wire is not kept by
+// net/http.
+func appendHeaders(dst []byte, h http.Header, host string, values bool) []byte {
+	names := make([]string, 0, len(h)+1)
 	for name := range h {
 		names = append(names, name)
+	}
+	if host != "" {
+		names = append(names, "Host")
 	}
 	slices.Sort(names)
 	var raw []byte
 	for _, name := range names {
-		for _, v := range h[name] {
+		vs := h[name]
+		if name == "Host" && host != "" {
+			vs = []string{host}
+		}
+		for _, v := range vs {
 			if len(raw) > 0 {
 				raw = append(raw, '\n')
 			}
