@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -130,6 +131,16 @@ func parseServeFlags(args []string, stdout, stderr io.Writer) (*Settings, error)
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
 	}
+	if quicSet && s.EdgeQUICAddr != "" && s.EdgeTLSAddr == "" {
+		// HTTP/3 serves the HTTPS distributions with the TLS listener's
+		// certificates; without it the UDP port would quietly serve nothing.
+		return nil, fmt.Errorf("serve: --edge-quic-addr %s needs --edge-tls-addr (HTTP/3 is the HTTPS edge over UDP)", s.EdgeQUICAddr)
+	}
+	for _, e := range []struct{ flag, url string }{{"--s3-endpoint", s.S3Endpoint}, {"--kinesis-endpoint", s.KinesisEndpoint}} {
+		if err := checkEndpointURL(e.url); err != nil {
+			return nil, fmt.Errorf("serve: %s: %w", e.flag, err)
+		}
+	}
 	if *etcd != "" {
 		s.EtcdEndpoints = strings.Split(*etcd, ",")
 	}
@@ -148,6 +159,27 @@ func parseServeFlags(args []string, stdout, stderr io.Writer) (*Settings, error)
 		return nil, fmt.Errorf("serve: --role %s needs --etcd-endpoints (a single node with the embedded store runs every role)", s.Role)
 	}
 	return s, nil
+}
+
+// checkEndpointURL refuses at start an endpoint URL the SDK would only
+// refuse at first use (the first log file or S3 origin fetch, maybe hours
+// later): it must be an absolute http or https URL with a host. Empty
+// means AWS itself.
+func checkEndpointURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "" {
+		return fmt.Errorf("%q is not an http:// or https:// URL with a host", raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("%q: an endpoint URL has no query, fragment or user information", raw)
+	}
+	return nil
 }
 
 func (s *Settings) logger(w io.Writer) (*slog.Logger, error) {
