@@ -26,6 +26,16 @@ func TestStore(t *testing.T) {
 	})
 }
 
+// TestStore_rerun runs the conformance suite on storetest.Rerun over a
+// bbolt store: running fn a second time after a rolled-back first run is
+// invisible to a caller that keeps the rule of store.Store.Update, so
+// tests of callers may use it.
+func TestStore_rerun(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return storetest.Rerun(mustOpen(t, filepath.Join(t.TempDir(), "store.db"), boltstore.Options{}))
+	})
+}
+
 // mustOpen opens a store that is closed (and checked) when the test ends.
 func mustOpen(t testing.TB, path string, opts boltstore.Options) *boltstore.Store {
 	t.Helper()
