@@ -61,17 +61,29 @@ type Server struct {
 	Client  *http.Client
 }
 
-// Option changes the Settings control is built with.
-type Option func(*control.Settings)
+// Option changes how NewServer builds the server.
+type Option func(*options)
+
+type options struct {
+	settings  control.Settings
+	wrapStore func(store.Store) store.Store
+}
 
 // WithQuotas sets control's quotas.
 func WithQuotas(q control.Quotas) Option {
-	return func(s *control.Settings) { s.Quotas = q }
+	return func(o *options) { o.settings.Quotas = q }
 }
 
 // WithCertificates sets the operator's viewer certificates.
 func WithCertificates(c control.CertificateChecker) Option {
-	return func(s *control.Settings) { s.Certificates = c }
+	return func(o *options) { o.settings.Certificates = c }
+}
+
+// WithStore has control use wrap(Store) instead of Store itself (for one,
+// storetest.Rerun, to run every Update's function twice as etcdstore may).
+// Server.Store stays the bbolt store underneath.
+func WithStore(wrap func(store.Store) store.Store) Option {
+	return func(o *options) { o.wrapStore = wrap }
 }
 
 // NewServer starts a server whose resources are released by t.Cleanup.
@@ -82,12 +94,16 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		t.Fatalf("apitest: open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
-	settings := control.Settings{AccountID: AccountID, DomainSuffix: DomainSuffix}
-	for _, o := range opts {
-		o(&settings)
+	o := options{settings: control.Settings{AccountID: AccountID, DomainSuffix: DomainSuffix}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var controlStore store.Store = st
+	if o.wrapStore != nil {
+		controlStore = o.wrapStore(st)
 	}
 	fl := fleet.NewLocal(0)
-	ctl := control.New(st, fl, settings)
+	ctl := control.New(controlStore, fl, o.settings)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cf, err := cloudfront.New(ctl, log)
 	if err != nil {
