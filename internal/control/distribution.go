@@ -35,9 +35,13 @@ type Distribution struct {
 type Tag struct{ Key, Value string }
 
 // Apply turns the stored config into the updated one: the front-end
-// decodes the request body here (so that existence and If-Match are checked
-// before the body, as CloudFront does) and merges it. It may run more than
-// once and must not keep state between runs.
+// merges the request body into it, and returns here the body's decode
+// error (so that existence and If-Match are checked before the body, as
+// CloudFront does). It runs inside the store transaction, which may run
+// it more than once (store.Store.Update): it must not read the request
+// (a body can be read once; the front-end decodes it before the
+// transaction), change anything outside its result, or keep state
+// between runs.
 type Apply func(stored model.Tree) (model.Tree, error)
 
 // CreateDistribution creates a distribution, or returns the existing one
@@ -278,7 +282,7 @@ func appendNew(list []string, items ...string) []string {
 
 // UpdateDistribution replaces a distribution's config. Checks run in
 // CloudFront's order: existence, If-Match present, If-Match current, then
-// the body (inside apply) and the config's rules.
+// the body (apply's error) and the config's rules.
 func (c *Control) UpdateDistribution(ctx context.Context, id, ifMatch string, apply Apply) (*Distribution, error) {
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
 		kv, err := getForChange(tx, distKey(id), id, ifMatch, errNotFound("NoSuchDistribution", "distribution"))

@@ -83,8 +83,9 @@ func (h *Handler) getCDPolicyConfig(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (h *Handler) updateCDPolicy(w http.ResponseWriter, r *http.Request) error {
+	body := h.decodeOnce(r, cdPolicyConfig, cdPolicyConfig)
 	p, err := h.control.UpdateContinuousDeploymentPolicy(r.Context(), r.PathValue("Id"), ifMatch(r), func(model.Tree) (model.Tree, error) {
-		return h.decode(r, cdPolicyConfig, cdPolicyConfig)
+		return body()
 	})
 	if err != nil {
 		return err

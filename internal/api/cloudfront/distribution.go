@@ -60,8 +60,9 @@ func (h *Handler) getDistributionConfig(w http.ResponseWriter, r *http.Request) 
 
 func (h *Handler) updateDistribution(w http.ResponseWriter, r *http.Request) error {
 	m := h.model(r)
+	body := h.decodeOnce(r, "DistributionConfig", "DistributionConfig")
 	d, err := h.control.UpdateDistribution(r.Context(), r.PathValue("Id"), ifMatch(r), func(stored model.Tree) (model.Tree, error) {
-		cfg, err := h.decode(r, "DistributionConfig", "DistributionConfig")
+		cfg, err := body()
 		if err != nil {
 			return nil, err
 		}

@@ -48,8 +48,9 @@ func (h *Handler) getFLEConfigConfig(w http.ResponseWriter, r *http.Request) err
 }
 
 func (h *Handler) updateFLEConfig(w http.ResponseWriter, r *http.Request) error {
+	body := h.decodeOnce(r, fleConfigRoot, fleConfigRoot)
 	res, err := h.control.UpdateFLEConfig(r.Context(), r.PathValue("Id"), ifMatch(r), func(model.Tree) (model.Tree, error) {
-		return h.decode(r, fleConfigRoot, fleConfigRoot)
+		return body()
 	})
 	if err != nil {
 		return err
@@ -121,8 +122,9 @@ func (h *Handler) getFLEProfileConfig(w http.ResponseWriter, r *http.Request) er
 }
 
 func (h *Handler) updateFLEProfile(w http.ResponseWriter, r *http.Request) error {
+	body := h.decodeOnce(r, fleProfileRoot, fleProfileRoot)
 	res, err := h.control.UpdateFLEProfile(r.Context(), r.PathValue("Id"), ifMatch(r), func(model.Tree) (model.Tree, error) {
-		return h.decode(r, fleProfileRoot, fleProfileRoot)
+		return body()
 	})
 	if err != nil {
 		return err

@@ -160,6 +160,24 @@ func (h *Handler) decode(r *http.Request, root, shapeName string) (model.Tree, e
 	return t, nil
 }
 
+// decodeOnce reads and decodes the body of an Update request before its
+// store transaction and returns what the transaction's apply function
+// calls instead: the store may run apply more than once (etcdstore runs it
+// again when its commit loses to another node's write), and a body can be
+// read only once. Each call returns a fresh copy of the tree, since the
+// checks after apply fill in defaults in place. A body that does not
+// decode is the error of every call, so that existence and If-Match are
+// still checked before the body, as CloudFront does (control.Apply).
+func (h *Handler) decodeOnce(r *http.Request, root, shapeName string) func() (model.Tree, error) {
+	t, err := h.decode(r, root, shapeName)
+	return func() (model.Tree, error) {
+		if err != nil {
+			return nil, err
+		}
+		return model.Clone(t), nil
+	}
+}
+
 // write encodes a response document with the request version's model.
 func (h *Handler) write(w http.ResponseWriter, r *http.Request, status int, root, shapeName string, tree model.Tree) error {
 	b, err := h.model(r).EncodeToBytes(root, shapeName, tree)

@@ -42,8 +42,9 @@ func (h *Handler) getKeyGroupConfig(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (h *Handler) updateKeyGroup(w http.ResponseWriter, r *http.Request) error {
+	body := h.decodeOnce(r, keyGroupConfig, keyGroupConfig)
 	kg, err := h.control.UpdateKeyGroup(r.Context(), r.PathValue("Id"), ifMatch(r), func(model.Tree) (model.Tree, error) {
-		return h.decode(r, keyGroupConfig, keyGroupConfig)
+		return body()
 	})
 	if err != nil {
 		return err

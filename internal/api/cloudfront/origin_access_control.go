@@ -42,8 +42,9 @@ func (h *Handler) getOACConfig(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) updateOAC(w http.ResponseWriter, r *http.Request) error {
+	body := h.decodeOnce(r, oacConfig, oacConfig)
 	o, err := h.control.UpdateOriginAccessControl(r.Context(), r.PathValue("Id"), ifMatch(r), func(model.Tree) (model.Tree, error) {
-		return h.decode(r, oacConfig, oacConfig)
+		return body()
 	})
 	if err != nil {
 		return err

@@ -43,8 +43,9 @@ func (h *Handler) getOAIConfig(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) updateOAI(w http.ResponseWriter, r *http.Request) error {
 	m := h.model(r)
+	body := h.decodeOnce(r, oaiConfig, oaiConfig)
 	o, err := h.control.UpdateOAI(r.Context(), r.PathValue("Id"), ifMatch(r), func(stored model.Tree) (model.Tree, error) {
-		cfg, err := h.decode(r, oaiConfig, oaiConfig)
+		cfg, err := body()
 		if err != nil {
 			return nil, err
 		}

@@ -61,8 +61,9 @@ func (a *policyAPI[P]) getConfig(h *Handler, w http.ResponseWriter, r *http.Requ
 }
 
 func (a *policyAPI[P]) update(h *Handler, w http.ResponseWriter, r *http.Request) error {
+	body := h.decodeOnce(r, a.configName(), a.configName())
 	p, err := control.UpdatePolicy(r.Context(), h.control, a.kind, r.PathValue("Id"), ifMatch(r), func(model.Tree) (model.Tree, error) {
-		return h.decode(r, a.configName(), a.configName())
+		return body()
 	})
 	if err != nil {
 		return err

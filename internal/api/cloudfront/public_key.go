@@ -42,8 +42,9 @@ func (h *Handler) getPublicKeyConfig(w http.ResponseWriter, r *http.Request) err
 }
 
 func (h *Handler) updatePublicKey(w http.ResponseWriter, r *http.Request) error {
+	body := h.decodeOnce(r, publicKeyConfig, publicKeyConfig)
 	pk, err := h.control.UpdatePublicKey(r.Context(), r.PathValue("Id"), ifMatch(r), func(model.Tree) (model.Tree, error) {
-		return h.decode(r, publicKeyConfig, publicKeyConfig)
+		return body()
 	})
 	if err != nil {
 		return err

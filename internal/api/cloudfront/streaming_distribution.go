@@ -57,8 +57,9 @@ func (h *Handler) getStreamingDistributionConfig(w http.ResponseWriter, r *http.
 
 func (h *Handler) updateStreamingDistribution(w http.ResponseWriter, r *http.Request) error {
 	m := h.model(r)
+	body := h.decodeOnce(r, "StreamingDistributionConfig", "StreamingDistributionConfig")
 	d, err := h.control.UpdateStreamingDistribution(r.Context(), r.PathValue("Id"), ifMatch(r), func(stored model.Tree) (model.Tree, error) {
-		cfg, err := h.decode(r, "StreamingDistributionConfig", "StreamingDistributionConfig")
+		cfg, err := body()
 		if err != nil {
 			return nil, err
 		}
