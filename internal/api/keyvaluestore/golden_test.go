@@ -23,6 +23,7 @@ import (
 
 	"openfront/internal/apitest"
 	"openfront/internal/control"
+	"openfront/internal/store/storetest"
 )
 
 // The CloudFront golden files (internal/api/cloudfront/testdata) speak
@@ -163,14 +164,34 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// TestGolden_updateRunsTwice runs every golden case again on a store whose
+// Update runs its function twice, the first run rolled back
+// (storetest.Rerun), as etcdstore does whenever its commit loses to
+// another node's write: the responses must not change.
+func TestGolden_updateRunsTwice(t *testing.T) {
+	if *update {
+		t.Skip("-update rewrites golden files from TestGolden only")
+	}
+	m := loadModel(t)
+	files, err := filepath.Glob(filepath.Join("testdata", "*", "*.txtar"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden files: %v", err)
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(strings.TrimPrefix(f, "testdata/"), ".txtar"), func(t *testing.T) {
+			runGolden(t, m, f, map[string]bool{}, apitest.WithStore(storetest.Rerun))
+		})
+	}
+}
+
 var etagHeader = regexp.MustCompile(`(?m)^ETag: (\S+)$`)
 
-func runGolden(t *testing.T, m *goldenModel, file string, covered map[string]bool) {
+func runGolden(t *testing.T, m *goldenModel, file string, covered map[string]bool, opts ...apitest.Option) {
 	a, err := txtar.ParseFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := apitest.NewServer(t)
+	s := apitest.NewServer(t, opts...)
 	s.Control.SetClock(func() time.Time { return goldenClock })
 	st, err := s.Control.CreateKeyValueStore(context.Background(), control.KVSInput{Name: "golden"})
 	if err != nil {

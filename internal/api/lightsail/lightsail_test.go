@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"openfront/internal/stats"
 	"openfront/internal/store"
 	"openfront/internal/store/boltstore"
+	"openfront/internal/store/storetest"
 	"openfront/internal/tlsconfig"
 )
 
@@ -37,6 +39,13 @@ type fixture struct {
 
 func newFixture(t *testing.T, edit ...func(*control.Settings)) *fixture {
 	t.Helper()
+	return newFixtureOn(t, nil, edit...)
+}
+
+// newFixtureOn is newFixture with control on wrap(store) when wrap is not
+// nil.
+func newFixtureOn(t *testing.T, wrap func(store.Store) store.Store, edit ...func(*control.Settings)) *fixture {
+	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "openfront.db"), boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +56,11 @@ func newFixture(t *testing.T, edit ...func(*control.Settings)) *fixture {
 	for _, e := range edit {
 		e(&settings)
 	}
-	ctl := control.New(st, nil, settings)
+	var controlStore store.Store = st
+	if wrap != nil {
+		controlStore = wrap(st)
+	}
+	ctl := control.New(controlStore, nil, settings)
 	rec := stats.New(0)
 	return &fixture{h: New(ctl, rec, slog.New(slog.NewTextHandler(io.Discard, nil))), store: st, ctl: ctl, stats: rec}
 }
@@ -219,6 +232,45 @@ func TestUpdateDistribution_partial(t *testing.T) {
 	}
 	if f.revision(t) != rev {
 		t.Error("a rejected update changed the store")
+	}
+}
+
+// TestWrites_storeRunsTwice sends the same writes to a fixture on a store
+// whose Update runs its function twice, the first run rolled back
+// (storetest.Rerun), as etcdstore does whenever its commit loses to
+// another node's write, and to one on the plain store: every write
+// succeeds on both and leaves the same config and one operation each.
+func TestWrites_storeRunsTwice(t *testing.T) {
+	writes := []struct{ op, body string }{
+		{"CreateDistribution", `{"distributionName":"site",` + baseCreate + `,"defaultCacheBehavior":{"behavior":"cache"},
+			"cacheBehaviorSettings":{"forwardedHeaders":{"option":"allow-list","headersAllowList":["Accept"]}},
+			"cacheBehaviors":[{"path":"static/","behavior":"cache"}]}`},
+		{"UpdateDistribution", `{"distributionName":"site","isEnabled":false,"origin":{"name":"plain"},
+			"cacheBehaviorSettings":{"defaultTTL":50,"maximumTTL":100,"forwardedCookies":{"option":"allow-list","cookiesAllowList":["a","b"]},
+				"forwardedHeaders":{"headersAllowList":["Accept","Origin"]},"forwardedQueryStrings":{"option":true,"queryStringsAllowList":["v"]}},
+			"cacheBehaviors":[{"path":"img/","behavior":"cache"},{"path":"*.css","behavior":"dont-cache"}]}`},
+		{"SetIpAddressType", `{"resourceType":"Distribution","resourceName":"site","ipAddressType":"ipv4"}`},
+		{"UpdateDistributionBundle", `{"distributionName":"site","bundleId":"medium_1_0"}`},
+		{"ResetDistributionCache", `{"distributionName":"site"}`},
+		{"DetachCertificateFromDistribution", `{"distributionName":"site"}`},
+	}
+	run := func(f *fixture) (model.Tree, []any) {
+		for _, w := range writes {
+			if code, out := f.call(t, w.op, w.body); code != 200 {
+				t.Fatalf("%s: %d %v", w.op, code, out)
+			}
+		}
+		_, out := f.call(t, "GetOperationsForResource", `{"resourceName":"site"}`)
+		ops, _ := out["operations"].([]any)
+		return f.config(t, "site"), ops
+	}
+	wantCfg, wantOps := run(newFixture(t))
+	gotCfg, gotOps := run(newFixtureOn(t, storetest.Rerun))
+	if !reflect.DeepEqual(gotCfg, wantCfg) {
+		t.Errorf("config after the writes on a store that runs Update twice:\n%v\nwant (one run):\n%v", gotCfg, wantCfg)
+	}
+	if len(gotOps) != len(writes) || len(wantOps) != len(writes) {
+		t.Errorf("%d operations on a store that runs Update twice, %d on the plain store, want %d", len(gotOps), len(wantOps), len(writes))
 	}
 }
 
