@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -12,6 +13,8 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"openfront/internal/store"
 )
@@ -304,9 +307,10 @@ func (s *Store) callContext(ctx context.Context) (context.Context, context.Cance
 
 // mapErr turns the client's errors into the store's: ErrClosed after
 // Close, the context's own error, ErrCompacted, and ErrUnavailable when
-// etcd did not answer within RequestTimeout (down, hung, partitioned away)
-// or said it cannot serve (no leader, its own timeout). ctx is the
-// caller's context, not the round trip's.
+// etcd did not answer within RequestTimeout (down, hung, partitioned away),
+// said it cannot serve (no leader, its own timeout) or the connection
+// failed under the call (connectionLost). ctx is the caller's context, not
+// the round trip's.
 func (s *Store) mapErr(ctx context.Context, err error) error {
 	switch {
 	case err == nil:
@@ -322,8 +326,27 @@ func (s *Store) mapErr(ctx context.Context, err error) error {
 		errors.Is(err, rpctypes.ErrTimeoutDueToLeaderFail), errors.Is(err, rpctypes.ErrTimeoutDueToConnectionLost),
 		errors.Is(err, rpctypes.ErrLeaderChanged):
 		return fmt.Errorf("%w: etcd did not answer within %v: %v", store.ErrUnavailable, s.timeout, err)
+	case connectionLost(err):
+		return fmt.Errorf("%w: etcd connection failed: %v", store.ErrUnavailable, err)
 	}
 	return err
+}
+
+// connectionLost reports whether err is how the client says that the
+// connection to etcd failed under a call, once mapErr has ruled out the
+// caller's context: a gRPC status Unavailable (refused, reset by peer, or
+// closed by the server: "error reading from server: EOF"; a write in
+// flight when etcd is killed gets one), DeadlineExceeded or Canceled (the
+// client turns these into the round trip's context error when that
+// context ended, so here they are the transport's), or an io.EOF from a
+// closed connection. A commit that failed so may still have been applied,
+// as after a timeout (see try).
+func connectionLost(err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
+		return true
+	}
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 var _ store.Store = (*Store)(nil)
