@@ -220,11 +220,13 @@ class TestCluster(unittest.TestCase):
                  ["Distribution"]["Id"] for _ in range(workers)]
         policies = [self.cf.create_cache_policy(CachePolicyConfig=cp_config())["CachePolicy"]["Id"]
                     for _ in range(workers)]
+        # Clients are made here, one at a time: making them is not thread-safe.
+        clients = [(self.api, other)[k % 2].client(V2020) for k in range(workers)]
         errors, lock = [], threading.Lock()
         start = threading.Barrier(workers)
 
         def worker(k):
-            cf = (self.api, other)[k % 2].client(V2020)
+            cf = clients[k]
             start.wait()
             for i in range(rounds):
                 try:
