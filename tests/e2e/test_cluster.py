@@ -6,8 +6,9 @@ etcd commit can lose to the other node's and run again), that Deployed and
 Completed are statements about every live edge
 (both serve a distribution once it is Deployed; an invalidation is Completed
 only once both have purged), that an edge that stops answering blocks only
-until its lease runs out, and that a kill -9'd edge stops blocking within
-about the lease TTL. Skipped when no etcd binary is installed.
+until its lease runs out, that a kill -9'd edge stops blocking within
+about the lease TTL, and that writes in flight when etcd is killed answer
+503. Skipped when no etcd binary is installed.
 """
 
 import base64
@@ -424,6 +425,56 @@ class TestCluster(unittest.TestCase):
         # With the dead edge gone, changes are quick again.
         inv = self.invalidate(d["Id"], "/kill/b")
         wait_invalidation_completed(self.cf, d["Id"], inv["Id"], timeout=QUICK)
+
+    def test_5_writes_in_flight_when_etcd_is_killed_answer_503(self):
+        # README: with etcd unreachable, API calls fail with 503 ServiceUnavailable. A
+        # write in flight when etcd dies gets "error reading from server: connection
+        # reset by peer" (or EOF) from the etcd client, which was answered 500.
+        workers = 8
+        dists = [self.cf.create_distribution(DistributionConfig=dist_config(V2020, origins=[origin_for(self.origin)]))
+                 ["Distribution"]["Id"] for _ in range(workers)]
+        clients = [self.api.client(V2020) for _ in range(workers)]
+        errors, lock, stop = collections.Counter(), threading.Lock(), threading.Event()
+
+        def worker(k):
+            cf = clients[k]
+            while not stop.is_set():
+                try:
+                    g = cf.get_distribution_config(Id=dists[k])
+                    cfg = g["DistributionConfig"]
+                    cfg["Comment"] = new_ref("kill")
+                    cf.update_distribution(Id=dists[k], IfMatch=g["ETag"], DistributionConfig=cfg)
+                except ClientError as e:
+                    with lock:
+                        errors[(e.operation_name, e.response["ResponseMetadata"]["HTTPStatusCode"],
+                                e.response["Error"]["Code"])] += 1
+
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(workers)]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(1)
+            self.etcd.kill()
+            time.sleep(4)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+            self.etcd.start()
+        self.assertTrue(errors, "no call failed while etcd was down")
+        self.assertEqual({k for k in errors if k[1:] != (503, "ServiceUnavailable")}, set(),
+                         "calls that failed otherwise than 503 ServiceUnavailable: %s" % dict(errors))
+        # Back: writes work again.
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                g = self.cf.get_distribution_config(Id=dists[0])
+                self.cf.update_distribution(Id=dists[0], IfMatch=g["ETag"], DistributionConfig=g["DistributionConfig"])
+                break
+            except ClientError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
 
 if __name__ == "__main__":
