@@ -332,21 +332,6 @@ func checkStagingDelete(tx store.ReadTxn, id string) error {
 	return model.Errorf("ResourceInUse", "The staging distribution %q is named by the continuous deployment policy %q: delete the policy first.", id, strings.TrimPrefix(string(kv.Value), model.ContinuousDeploymentPolicyPrefix))
 }
 
-// policyRevision is the ModRevision of the policy a primary names (0:
-// none), so that a policy change shows the primary InProgress until the
-// edges apply it.
-func policyRevision(tx store.ReadTxn, cfg model.Tree) (int64, error) {
-	pid := model.StrOr(cfg, "", "ContinuousDeploymentPolicyId")
-	if pid == "" {
-		return 0, nil
-	}
-	kv, ok, err := tx.Get(cdPolicyKey(pid))
-	if err != nil || !ok {
-		return 0, err
-	}
-	return kv.ModRevision, nil
-}
-
 // CopyDistribution makes a staging distribution from a primary: its
 // config with the given CallerReference, Staging true, no Aliases, no
 // ContinuousDeploymentPolicyId, and Enabled as given (the primary's when

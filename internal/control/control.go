@@ -144,6 +144,7 @@ type Control struct {
 
 	mu    sync.Mutex
 	cache map[string]cached // decoded records by key, valid for one ModRevision
+	deps  map[string]cachedDeps
 }
 
 type cached struct {
@@ -151,10 +152,17 @@ type cached struct {
 	value  any
 }
 
+// cachedDeps is what a distribution compiles in (deployed.go), by its
+// key, valid for one ModRevision.
+type cachedDeps struct {
+	modRev int64
+	deps   *distDeps
+}
+
 // New returns a Control over the store.
 func New(s store.Store, fleet Fleet, settings Settings) *Control {
 	settings.Quotas = settings.Quotas.withDefaults()
-	return &Control{store: s, fleet: fleet, settings: settings, now: time.Now, cache: map[string]cached{}}
+	return &Control{store: s, fleet: fleet, settings: settings, now: time.Now, cache: map[string]cached{}, deps: map[string]cachedDeps{}}
 }
 
 // SetClock replaces the clock (tests).
@@ -232,6 +240,7 @@ func withValue(tx store.ReadTxn, kv store.KV) (store.KV, error) {
 func (c *Control) forget(key string) {
 	c.mu.Lock()
 	delete(c.cache, key)
+	delete(c.deps, key)
 	c.mu.Unlock()
 }
 

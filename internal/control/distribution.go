@@ -223,16 +223,9 @@ func (c *Control) GetDistribution(ctx context.Context, id string) (*Distribution
 			return errNotFound("NoSuchDistribution", "distribution")
 		}
 		applied := c.applied(ctx)
-		d, err = c.distView(ctx, kv, applied)
+		d, err = c.distView(ctx, c.newDeployment(tx), kv, applied)
 		if err != nil {
 			return err
-		}
-		// A primary is InProgress until the edges apply its continuous
-		// deployment policy too.
-		if rev, err := policyRevision(tx, d.Config); err != nil {
-			return err
-		} else if rev > applied {
-			d.Status = "InProgress"
 		}
 		d.InProgressInvalidationBatches, err = c.inProgressInvalidations(tx, id, applied)
 		return err
@@ -240,8 +233,14 @@ func (c *Control) GetDistribution(ctx context.Context, id string) (*Distribution
 	return d, err
 }
 
-func (c *Control) distView(ctx context.Context, kv store.KV, applied int64) (*Distribution, error) {
+// distView is the distribution stored in kv as the API shows it: Deployed
+// once the fleet has applied it and everything it uses (deployed.go).
+func (c *Control) distView(ctx context.Context, dp *deployment, kv store.KV, applied int64) (*Distribution, error) {
 	rec, err := decode[model.DistributionRecord](c, kv)
+	if err != nil {
+		return nil, err
+	}
+	rev, err := dp.revision(kv, rec)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +256,7 @@ func (c *Control) distView(ctx context.Context, kv store.KV, applied int64) (*Di
 		LastModified: rec.LastModified,
 		Config:       rec.Config,
 	}
-	if kv.ModRevision <= applied {
+	if rev <= applied {
 		d.Status = "Deployed"
 	}
 	for _, b := range append([]model.Tree{model.Sub(rec.Config, "DefaultCacheBehavior")}, model.StructItems(rec.Config, "CacheBehaviors")...) {
@@ -385,7 +384,12 @@ func (c *Control) DeleteDistribution(ctx context.Context, id, ifMatch string) er
 		if err != nil {
 			return err
 		}
-		if model.Bool(rec.Config, "Enabled") || kv.ModRevision > applied {
+		// Disabled and Deployed, as GetDistribution says (deployed.go).
+		rev, err := c.newDeployment(tx).revision(kv, rec)
+		if err != nil {
+			return err
+		}
+		if model.Bool(rec.Config, "Enabled") || rev > applied {
 			return model.Errorf("DistributionNotDisabled", "The distribution you are trying to delete has not been disabled.")
 		}
 		if err := checkStagingDelete(tx, id); err != nil {
@@ -479,18 +483,14 @@ func (c *Control) listDistributions(ctx context.Context, opts ListOptions, keep 
 		kvPage, next, truncated := page(kvs, func(kv store.KV) string { return strings.TrimPrefix(kv.Key, model.DistributionPrefix) }, opts.Marker, opts.MaxItems)
 		pg = Page{Marker: opts.Marker, NextMarker: next, MaxItems: opts.MaxItems, IsTruncated: truncated}
 		applied := c.applied(ctx)
+		dp := c.newDeployment(tx) // one per list: shared records are read once
 		for _, kv := range kvPage {
 			if kv, err = withValue(tx, kv); err != nil {
 				return err
 			}
-			d, err := c.distView(ctx, kv, applied)
+			d, err := c.distView(ctx, dp, kv, applied)
 			if err != nil {
 				return err
-			}
-			if rev, err := policyRevision(tx, d.Config); err != nil {
-				return err
-			} else if rev > applied {
-				d.Status = "InProgress" // as GetDistribution says
 			}
 			items = append(items, d)
 		}

@@ -9,7 +9,8 @@
 // Every operation is one store transaction. Status (InProgress/Deployed,
 // InProgress/Completed) is never stored: it is computed when read, from the
 // lowest revision every live edge has applied (see Fleet), so it is always
-// a true statement about the fleet.
+// a true statement about the fleet. A distribution's Status counts every
+// stored record the edge compiles into it, not only its own (deployed.go).
 //
 // control speaks in document trees (model.Tree) in the canonical 2020-05-31
 // shape; turning a wire body of one API version into a tree, and merging a
