@@ -401,6 +401,79 @@ class TestCluster(unittest.TestCase):
         for edge in self.edges:
             self.assertEqual(self.get(edge, host, "/frozen/a")[1], "Miss from cloudfront")
 
+    def test_3_publish_and_policy_update_wait_for_a_frozen_edge(self):
+        # A published function or an updated cache policy is a deployment of every
+        # distribution using it ("Publish functions", CloudFront Developer Guide): while a
+        # live edge has not applied it, those distributions are InProgress, in Get and List.
+        def prefixer(prefix):
+            return ("function handler(event) { event.request.uri = '/%s' + event.request.uri; "
+                    "return event.request; }" % prefix).encode()
+        name = "cluster-" + new_ref("dep")[-12:].replace(".", "-")
+        fcfg = {"Comment": "cluster", "Runtime": "cloudfront-js-2.0"}
+        created = self.cf.create_function(Name=name, FunctionConfig=fcfg, FunctionCode=prefixer("v1"))
+        arn = self.cf.publish_function(Name=name, IfMatch=created["ETag"])["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
+        pcfg = {"Name": "cluster-" + new_ref("cp")[-12:].replace(".", "-"), "MinTTL": 0, "DefaultTTL": 3600, "MaxTTL": 3600,
+                "ParametersInCacheKeyAndForwardedToOrigin": {
+                    "EnableAcceptEncodingGzip": False, "HeadersConfig": {"HeaderBehavior": "none"},
+                    "CookiesConfig": {"CookieBehavior": "none"}, "QueryStringsConfig": {"QueryStringBehavior": "none"}}}
+        policy = self.cf.create_cache_policy(CachePolicyConfig=pcfg)["CachePolicy"]
+        dcfg = dist_config(V2020, origins=[origin_for(self.origin)])
+        b = dcfg["DefaultCacheBehavior"]
+        for k in ("ForwardedValues", "MinTTL", "DefaultTTL", "MaxTTL"):
+            b.pop(k, None)
+        b["CachePolicyId"] = policy["Id"]
+        b["FunctionAssociations"] = {"Quantity": 1, "Items": [{"FunctionARN": arn, "EventType": "viewer-request"}]}
+        d = self.cf.create_distribution(DistributionConfig=dcfg)["Distribution"]
+        etag = wait_deployed(self.cf, d["Id"], timeout=QUICK)["ETag"]
+        host = d["DomainName"]
+        for edge in self.edges:
+            self.assertTrue(self.get(edge, host, "/dep")[2].startswith(b"/v1/dep "))
+
+        def listed():
+            ds = self.cf.list_distributions()["DistributionList"].get("Items", [])
+            return [x["Status"] for x in ds if x["Id"] == d["Id"]]
+
+        def edge_runs(edge, prefix):
+            deadline = time.time() + QUICK
+            while not self.get(edge, host, "/dep")[2].startswith(b"/%s/dep " % prefix):
+                self.assertLess(time.time(), deadline, "edge %d does not run %s" % (edge.edge_port, prefix))
+                time.sleep(0.02)
+
+        frozen, alive = self.edges[1], self.edges[0]
+        stop_process(frozen.proc)
+        try:
+            t0 = time.time()
+            dev = self.cf.describe_function(Name=name)["ETag"]
+            updated = self.cf.update_function(Name=name, IfMatch=dev, FunctionConfig=fcfg, FunctionCode=prefixer("v2"))
+            self.cf.publish_function(Name=name, IfMatch=updated["ETag"])
+            edge_runs(alive, b"v2")
+            got = self.cf.get_distribution(Id=d["Id"])
+            self.assertEqual(got["Distribution"]["Status"], "InProgress", "Deployed while the frozen edge runs the old code")
+            self.assertEqual(got["ETag"], etag, "the distribution's own config did not change")
+            self.assertEqual(listed(), ["InProgress"])
+
+            g = self.cf.get_cache_policy_config(Id=policy["Id"])
+            pcfg = g["CachePolicyConfig"]
+            pcfg["DefaultTTL"] = pcfg["MaxTTL"] = 0
+            self.cf.update_cache_policy(Id=policy["Id"], IfMatch=g["ETag"], CachePolicyConfig=pcfg)
+            time.sleep(0.3)
+            self.assertEqual(self.cf.get_distribution(Id=d["Id"])["Distribution"]["Status"], "InProgress")
+
+            # Once the frozen edge's lease runs out it no longer counts.
+            wait_deployed(self.cf, d["Id"], timeout=AFTER_LEASE)
+            self.assertGreaterEqual(time.time() - t0, LEASE_TTL * 0.5, "Deployed before the frozen edge's lease could expire")
+            self.assertEqual(listed(), ["Deployed"])
+        finally:
+            frozen.proc.send_signal(signal.SIGCONT)
+        # Thawed, it catches up and counts again: the next publish is Deployed once both run it.
+        edge_runs(frozen, b"v2")
+        dev = self.cf.describe_function(Name=name)["ETag"]
+        updated = self.cf.update_function(Name=name, IfMatch=dev, FunctionConfig=fcfg, FunctionCode=prefixer("v3"))
+        self.cf.publish_function(Name=name, IfMatch=updated["ETag"])
+        wait_deployed(self.cf, d["Id"], timeout=QUICK)
+        for edge in self.edges:
+            self.assertTrue(self.get(edge, host, "/dep")[2].startswith(b"/v3/dep "), "edge %d" % edge.edge_port)
+
     def test_4_killed_edge_stops_blocking_within_the_lease_ttl(self):
         d = self.create_dist()
         host = d["DomainName"]
