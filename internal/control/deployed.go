@@ -79,10 +79,7 @@ func (c *Control) newDeployment(tx store.ReadTxn) *deployment {
 // kv and everything the edge compiles into it: the revision every edge
 // must have applied for the distribution to be Deployed.
 func (dp *deployment) revision(kv store.KV, rec *model.DistributionRecord) (int64, error) {
-	deps, err := dp.c.dependencies(kv, rec)
-	if err != nil {
-		return 0, err
-	}
+	deps := dp.c.dependencies(kv, rec)
 	rev := kv.ModRevision
 	for _, key := range deps.keys {
 		r, err := dp.rev(key)
@@ -155,18 +152,21 @@ func (dp *deployment) rev(key string) (int64, error) {
 
 // dependencies returns what the distribution stored in kv compiles in,
 // worked out once per ModRevision.
-func (c *Control) dependencies(kv store.KV, rec *model.DistributionRecord) (*distDeps, error) {
+func (c *Control) dependencies(kv store.KV, rec *model.DistributionRecord) *distDeps {
 	c.mu.Lock()
 	e, ok := c.deps[kv.Key]
 	c.mu.Unlock()
 	if ok && e.modRev == kv.ModRevision {
-		return e.deps, nil
-	}
-	p, err := model.ParseDistributionConfig(rec.Config)
-	if err != nil {
-		return nil, err
+		return e.deps
 	}
 	deps := &distDeps{}
+	p, err := model.ParseDistributionConfig(rec.Config)
+	if err != nil {
+		// The edge leaves out a stored config that no longer parses
+		// (snapshot's compile), so it compiles nothing else in; the
+		// distribution stays readable.
+		p = &model.DistributionConfig{}
+	}
 	add := func(key string) {
 		deps.keys = appendNew(deps.keys, key)
 	}
@@ -212,5 +212,5 @@ func (c *Control) dependencies(kv store.KV, rec *model.DistributionRecord) (*dis
 	c.mu.Lock()
 	c.deps[kv.Key] = cachedDeps{modRev: kv.ModRevision, deps: deps}
 	c.mu.Unlock()
-	return deps, nil
+	return deps
 }

@@ -240,13 +240,13 @@ func (c *Control) distView(ctx context.Context, dp *deployment, kv store.KV, app
 	if err != nil {
 		return nil, err
 	}
+	// Configs stored before defaults were filled on write are shown whole
+	// too (an upgraded data dir must not crash Terraform's provider).
+	model.FillDefaults(rec.Config)
 	rev, err := dp.revision(kv, rec)
 	if err != nil {
 		return nil, err
 	}
-	// Configs stored before defaults were filled on write are shown whole
-	// too (an upgraded data dir must not crash Terraform's provider).
-	model.FillDefaults(rec.Config)
 	d := &Distribution{
 		ID:           rec.ID,
 		ARN:          c.arn(ctx, "distribution", rec.ID),
