@@ -986,6 +986,13 @@ func (h *h2conn) headerBlock(id uint32) error {
 		h.resetStream(id, codeProtocol)
 		return nil
 	}
+	if endStream && rh.contentLength > 0 {
+		// The HEADERS end the stream: no DATA follows, so a
+		// content-length above 0 differs from the payload and the
+		// request is malformed (RFC 9113 section 8.1.1).
+		h.resetStream(id, codeProtocol)
+		return nil
+	}
 	if h.tooBig {
 		h.answerStatus(id, http.StatusRequestHeaderFieldsTooLarge, endStream)
 		return nil

@@ -260,6 +260,21 @@ func TestH2_hostilePeers(t *testing.T) {
 		{"two different Content-Length", func(r *rawH2) {
 			r.headers(1, false, block(":method", "POST", ":scheme", "https", ":path", "/echo", "content-length", "1", "content-length", "2"))
 		}, nil, &protocol},
+		// RFC 9113 section 8.1.1: a content-length other than the DATA
+		// received; none when the HEADERS end the stream (a hit, a
+		// request for the handler) or the trailers come too early.
+		{"GET with Content-Length and END_STREAM", func(r *rawH2) { r.headers(1, true, getBlock("/fast/1", "content-length", "5")) }, nil, &protocol},
+		{"HEAD with Content-Length and END_STREAM", func(r *rawH2) {
+			r.headers(1, true, block(":method", "HEAD", ":scheme", "https", ":authority", "h", ":path", "/other", "content-length", "5"))
+		}, nil, &protocol},
+		{"POST with Content-Length and END_STREAM", func(r *rawH2) {
+			r.headers(1, true, block(":method", "POST", ":scheme", "https", ":authority", "h", ":path", "/echo", "content-length", "1"))
+		}, nil, &protocol},
+		{"trailers before the Content-Length's bytes", func(r *rawH2) {
+			r.headers(1, false, block(":method", "POST", ":scheme", "https", ":authority", "h", ":path", "/echo", "content-length", "5"))
+			r.fr.WriteData(1, false, []byte("abc"))
+			r.headers(1, true, block("x-t", "1"))
+		}, nil, &protocol},
 		// Floods.
 		{"rapid reset", func(r *rawH2) {
 			for id := uint32(1); id < 2*600; id += 2 {

@@ -132,7 +132,8 @@ func validTrailers(fields []hpack.HeaderField) bool {
 // allow) in the connection's writes. The request it builds is the one
 // the HTTP/1.1 loop builds (the plan input is the same), with HTTP2 set.
 func (h *h2conn) serveFast(id uint32, rh *requestHeaders) bool {
-	if rh.method != http.MethodGet && rh.method != http.MethodHead || rh.contentLength > 0 || rh.cookies > 1 ||
+	// (headerBlock refused a Content-Length above 0.)
+	if rh.method != http.MethodGet && rh.method != http.MethodHead || rh.cookies > 1 ||
 		rh.headSize > h2FastHeadLimit || len(rh.regular) > maxFields || rh.scheme != "https" ||
 		rh.authority != "" && rh.host != "" && rh.authority != rh.host {
 		return false
