@@ -275,6 +275,19 @@ func TestH2_hostilePeers(t *testing.T) {
 			r.fr.WriteData(1, false, []byte("abc"))
 			r.headers(1, true, block("x-t", "1"))
 		}, nil, &protocol},
+		// RFC 9113 section 8.2.1: no whitespace at a value's ends.
+		{"value with a leading space", func(r *rawH2) { r.headers(1, true, getBlock("/fast/1", "x-a", " a")) }, nil, &protocol},
+		{"value with a trailing space", func(r *rawH2) { r.headers(1, true, getBlock("/other", "x-a", "a ")) }, nil, &protocol},
+		{"value with a trailing HTAB", func(r *rawH2) { r.headers(1, true, getBlock("/fast/1", "x-a", "a\t")) }, nil, &protocol},
+		{"value of a space", func(r *rawH2) { r.headers(1, true, getBlock("/fast/1", "x-a", " ")) }, nil, &protocol},
+		{"pseudo-header value with a trailing space", func(r *rawH2) {
+			r.headers(1, true, block(":method", "GET", ":scheme", "https", ":authority", "h ", ":path", "/fast/1"))
+		}, nil, &protocol},
+		{"trailer value with a leading HTAB", func(r *rawH2) {
+			r.headers(1, false, block(":method", "POST", ":scheme", "https", ":authority", "h", ":path", "/echo"))
+			r.fr.WriteData(1, false, []byte("abc"))
+			r.headers(1, true, block("x-t", "\t1"))
+		}, nil, &protocol},
 		// Floods.
 		{"rapid reset", func(r *rawH2) {
 			for id := uint32(1); id < 2*600; id += 2 {

@@ -48,14 +48,14 @@ func (rh *requestHeaders) parse(fields []hpack.HeaderField) bool {
 		default:
 			return false // :status, :protocol (not offered) or unknown
 		}
-		if *p != "" || f.Value == "" {
-			return false // repeated or empty
+		if *p != "" || f.Value == "" || !trimmed(f.Value) {
+			return false // repeated, empty or with whitespace around
 		}
 		*p = f.Value
 	}
 	rh.regular = fields[first:]
 	for _, f := range rh.regular {
-		if !validLowerName(f.Name) || !httpguts.ValidHeaderFieldValue(f.Value) {
+		if !validLowerName(f.Name) || !validValue(f.Value) {
 			return false
 		}
 		switch f.Name {
@@ -118,9 +118,22 @@ func validLowerName(s string) bool {
 	return true
 }
 
+// validValue accepts a field value as RFC 9113 section 8.2.1 does: no
+// NUL, CR or LF (nor other control characters but HTAB, as net/http),
+// and no SP or HTAB at its start or end.
+func validValue(v string) bool {
+	return trimmed(v) && httpguts.ValidHeaderFieldValue(v)
+}
+
+// trimmed reports whether v neither starts nor ends with SP or HTAB: two
+// bytes looked at, on every value of every request.
+func trimmed(v string) bool {
+	return v == "" || v[0] != ' ' && v[0] != '\t' && v[len(v)-1] != ' ' && v[len(v)-1] != '\t'
+}
+
 func validTrailers(fields []hpack.HeaderField) bool {
 	for _, f := range fields {
-		if !validLowerName(f.Name) || !httpguts.ValidHeaderFieldValue(f.Value) {
+		if !validLowerName(f.Name) || !validValue(f.Value) {
 			return false
 		}
 	}
