@@ -288,6 +288,9 @@ func TestH2_hostilePeers(t *testing.T) {
 			r.fr.WriteData(1, false, []byte("abc"))
 			r.headers(1, true, block("x-t", "\t1"))
 		}, nil, &protocol},
+		// RFC 9113 section 8.3.1: Host and :authority name one entity.
+		{":authority and Host differ", func(r *rawH2) { r.headers(1, true, getBlock("/fast/1", "host", "other")) }, nil, &protocol},
+		{":authority and Host differ, to the handler", func(r *rawH2) { r.headers(1, true, getBlock("/other", "host", "h:443")) }, nil, &protocol},
 		// Floods.
 		{"rapid reset", func(r *rawH2) {
 			for id := uint32(1); id < 2*600; id += 2 {

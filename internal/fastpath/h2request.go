@@ -84,6 +84,13 @@ func (rh *requestHeaders) parse(fields []hpack.HeaderField) bool {
 	if rh.method == "" {
 		return false
 	}
+	if rh.authority != "" && rh.host != "" && rh.authority != rh.host {
+		// "A server SHOULD treat a request as malformed if it contains a
+		// Host header field that identifies an entity that differs from
+		// the entity in the :authority pseudo-header field" (RFC 9113
+		// section 8.3.1); compared as they are, as the HTTP/3 server does.
+		return false
+	}
 	if rh.method == http.MethodConnect {
 		if rh.scheme != "" || rh.path != "" || rh.authority == "" {
 			return false
@@ -145,10 +152,10 @@ func validTrailers(fields []hpack.HeaderField) bool {
 // allow) in the connection's writes. The request it builds is the one
 // the HTTP/1.1 loop builds (the plan input is the same), with HTTP2 set.
 func (h *h2conn) serveFast(id uint32, rh *requestHeaders) bool {
-	// (headerBlock refused a Content-Length above 0.)
+	// (parse refused an :authority that differs from Host; headerBlock a
+	// Content-Length above 0.)
 	if rh.method != http.MethodGet && rh.method != http.MethodHead || rh.cookies > 1 ||
-		rh.headSize > h2FastHeadLimit || len(rh.regular) > maxFields || rh.scheme != "https" ||
-		rh.authority != "" && rh.host != "" && rh.authority != rh.host {
+		rh.headSize > h2FastHeadLimit || len(rh.regular) > maxFields || rh.scheme != "https" {
 		return false
 	}
 	host := rh.hostname()
