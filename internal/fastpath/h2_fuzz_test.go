@@ -25,10 +25,11 @@ func FuzzH2Frames(f *testing.F) {
 	post := block(":method", "POST", ":scheme", "https", ":authority", "h", ":path", "/echo", "content-length", "3")
 	f.Add(frame(frameHeaders, flagEndHeaders|flagEndStream, 1, get))
 	// Malformed: content-length without DATA, whitespace at a value's
-	// end, Host other than :authority.
+	// end, Host other than :authority, a port of letters.
 	f.Add(frame(frameHeaders, flagEndHeaders|flagEndStream, 1, append(get, block("content-length", "5")...)))
 	f.Add(frame(frameHeaders, flagEndHeaders|flagEndStream, 1, append(get, block("x-a", "a ")...)))
 	f.Add(frame(frameHeaders, flagEndHeaders|flagEndStream, 1, append(get, block("host", "other")...)))
+	f.Add(frame(frameHeaders, flagEndHeaders|flagEndStream, 1, block(":method", "GET", ":scheme", "https", ":authority", "h:x", ":path", "/fast/3")))
 	f.Add(append(frame(frameHeaders, flagEndHeaders, 1, post), frame(frameData, flagEndStream, 1, []byte("abc"))...))
 	f.Add(append(frame(frameHeaders, flagEndStream, 1, get[:3]), frame(frameContinuation, flagEndHeaders, 1, get[3:])...))
 	f.Add(frame(frameHeaders, flagEndHeaders|flagPadded|flagPriority, 3, append(append([]byte{2, 0, 0, 0, 1, 9}, get...), 0, 0)))

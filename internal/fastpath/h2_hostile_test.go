@@ -291,6 +291,13 @@ func TestH2_hostilePeers(t *testing.T) {
 		// RFC 9113 section 8.3.1: Host and :authority name one entity.
 		{":authority and Host differ", func(r *rawH2) { r.headers(1, true, getBlock("/fast/1", "host", "other")) }, nil, &protocol},
 		{":authority and Host differ, to the handler", func(r *rawH2) { r.headers(1, true, getBlock("/other", "host", "h:443")) }, nil, &protocol},
+		// RFC 9110 section 7.2: a port is digits.
+		{":authority with a port of letters", func(r *rawH2) {
+			r.headers(1, true, block(":method", "GET", ":scheme", "https", ":authority", "h:abc", ":path", "/fast/1"))
+		}, nil, &protocol},
+		{"Host with a port of letters", func(r *rawH2) {
+			r.headers(1, true, block(":method", "GET", ":scheme", "https", ":path", "/other", "host", "h:8o"))
+		}, nil, &protocol},
 		// Floods.
 		{"rapid reset", func(r *rawH2) {
 			for id := uint32(1); id < 2*600; id += 2 {

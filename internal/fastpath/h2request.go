@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/net/http/httpguts"
 	"golang.org/x/net/http2/hpack"
+
+	"openfront/internal/httpguard"
 )
 
 // requestHeaders is a decoded request header block, validated as RFC 9113
@@ -91,6 +93,9 @@ func (rh *requestHeaders) parse(fields []hpack.HeaderField) bool {
 		// section 8.3.1); compared as they are, as the HTTP/3 server does.
 		return false
 	}
+	if !httpguard.ValidPort(rh.authority) || !httpguard.ValidPort(rh.host) {
+		return false // RFC 9110 section 7.2: a port is digits
+	}
 	if rh.method == http.MethodConnect {
 		if rh.scheme != "" || rh.path != "" || rh.authority == "" {
 			return false
@@ -152,14 +157,14 @@ func validTrailers(fields []hpack.HeaderField) bool {
 // allow) in the connection's writes. The request it builds is the one
 // the HTTP/1.1 loop builds (the plan input is the same), with HTTP2 set.
 func (h *h2conn) serveFast(id uint32, rh *requestHeaders) bool {
-	// (parse refused an :authority that differs from Host; headerBlock a
-	// Content-Length above 0.)
+	// (parse refused an :authority that differs from Host, and a port that
+	// is not digits; headerBlock a Content-Length above 0.)
 	if rh.method != http.MethodGet && rh.method != http.MethodHead || rh.cookies > 1 ||
 		rh.headSize > h2FastHeadLimit || len(rh.regular) > maxFields || rh.scheme != "https" {
 		return false
 	}
 	host := rh.hostname()
-	if !validHost(host) || !validTarget(unsafe.Slice(unsafe.StringData(rh.path), len(rh.path))) {
+	if !hostChars(host) || !validTarget(unsafe.Slice(unsafe.StringData(rh.path), len(rh.path))) {
 		return false
 	}
 	r := &h.req

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 	"unsafe"
+
+	"openfront/internal/httpguard"
 )
 
 // Request is one parsed GET or HEAD request. Its strings alias the
@@ -197,9 +199,14 @@ target:
 		host := len(name) == len("Host") && equalFold(name, "Host")
 		if host {
 			// Host characters (validHost's) are value characters too:
-			// a value made of them only is valid both ways in one pass.
-			for i < len(buf) && hostChar[buf[i]] {
+			// a name of them and a port of digits is a valid value
+			// both ways in one pass (any other shape is validHost's).
+			for i < len(buf) && nameChar[buf[i]] {
 				i++
+			}
+			if i < len(buf) && buf[i] == ':' {
+				for i++; i < len(buf) && '0' <= buf[i] && buf[i] <= '9'; i++ {
+				}
 			}
 		}
 		hostEnd := i
@@ -338,8 +345,12 @@ var pathChar = alnumAnd("-_.~!$&'()*+,;=:@[]/")
 // tokenChar are the bytes of an RFC 9110 token.
 var tokenChar = alnumAnd("!#$%&'*+-.^_`|~")
 
-// hostChar are the bytes of a DNS name or IP address with a port.
-var hostChar = alnumAnd("-.:[]")
+// hostChar are the bytes of a DNS name or IP address with a port;
+// nameChar those before a port (parse's Host loop).
+var (
+	hostChar = alnumAnd("-.:[]")
+	nameChar = alnumAnd("-.[]")
+)
 
 // alnumAnd is a byte set of ASCII letters, digits and extra.
 func alnumAnd(extra string) (t [256]bool) {
@@ -355,10 +366,16 @@ func alnumAnd(extra string) (t [256]bool) {
 	return t
 }
 
-// validHost accepts a DNS name or IP address with an optional port: a
-// subset of what net/http accepts, so that a Host it would reject with 400
-// is never served here.
+// validHost accepts a DNS name or IP address with an optional port of
+// digits: a subset of what net/http accepts, so that a Host it would
+// reject with 400 is never served here, and one the edge's guard rejects
+// with 400 (httpguard.ValidPort) goes to net/http through the guard.
 func validHost(h string) bool {
+	return hostChars(h) && httpguard.ValidPort(h)
+}
+
+// hostChars reports whether h is made of hostChar only (and not empty).
+func hostChars(h string) bool {
 	if h == "" {
 		return false
 	}

@@ -59,6 +59,18 @@ func TestParse(t *testing.T) {
 		{"control character", "GET / HTTP/1.1\r\nHost: h\r\nX-A: a\x01b\r\n\r\n", unsupported, nil},
 		{"bare LF", "GET / HTTP/1.1\nHost: h\n\n", unsupported, nil},
 		{"too many fields", "GET / HTTP/1.1\r\nHost: h\r\n" + long + "\r\n", unsupported, nil},
+		// RFC 9110 section 7.2: a port is digits (the guard answers 400).
+		{"Host with a port of letters", "GET / HTTP/1.1\r\nHost: h:abc\r\n\r\n", unsupported, nil},
+		{"Host with a port of digits then letters", "GET / HTTP/1.1\r\nHost: h:80a\r\n\r\n", unsupported, nil},
+		{"Host with two ports", "GET / HTTP/1.1\r\nHost: h:80:80\r\n\r\n", unsupported, nil},
+		{"Host with an empty port", "GET / HTTP/1.1\r\nHost: h:\r\n\r\n", complete,
+			func(r *Request) bool { return r.Host == "h:" }},
+		{"IPv6 Host with a port", "GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", complete,
+			func(r *Request) bool { return r.Host == "[::1]:8080" }},
+		{"IPv6 Host", "GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n", complete,
+			func(r *Request) bool { return r.Host == "[::1]" }},
+		{"IPv6 Host with a port of letters", "GET / HTTP/1.1\r\nHost: [::1]:x\r\n\r\n", unsupported, nil},
+		{"Host with a bad port and trailing whitespace", "GET / HTTP/1.1\r\nHost: h:8x \r\n\r\n", unsupported, nil},
 	}
 	for _, tc := range tests {
 		var r Request
@@ -116,6 +128,8 @@ func FuzzParse(f *testing.F) {
 		"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
 		"GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n Transfer-Encoding: chunked\r\n\r\n",
 		"GET /" + strings.Repeat("a", 8190) + " HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: h:8080x\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: [::1]:\r\n\r\n",
 	} {
 		f.Add([]byte(s))
 	}

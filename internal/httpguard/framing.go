@@ -107,10 +107,11 @@ func (f *framer) check(head []byte, cfg *Config) (status int) {
 		}
 		switch {
 		case equalFold(name, "Host"):
-			// net/http refuses a Host that is not a valid host (and port)
-			// and more than one Host; so does the guard, so that the
-			// viewer gets the server's own page (Config.Reject).
-			if hosts++; hosts > 1 || !httpguts.ValidHostHeader(string(value)) {
+			// net/http refuses a Host of invalid characters and more
+			// than one Host; so does the guard, so that the viewer gets
+			// the server's own page (Config.Reject). It also refuses a
+			// port that is not digits, which net/http takes (ValidPort).
+			if hosts++; hosts > 1 || !httpguts.ValidHostHeader(string(value)) || !ValidPort(string(value)) {
 				return 400
 			}
 		case equalFold(name, "Content-Length"):

@@ -60,6 +60,13 @@ func TestFramer_head(t *testing.T) {
 		{"Host with a space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400, stHead, 0},
 		{"Host with a slash", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400, stHead, 0},
 		{"Host with port and brackets", "GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", 0, stHead, 0},
+		// RFC 9110 section 7.2, RFC 9112 section 3.2: a port is digits
+		// (net/http takes any host characters after the colon).
+		{"Host with an empty port", "GET / HTTP/1.1\r\nHost: h:\r\n\r\n", 0, stHead, 0},
+		{"Host with a port of letters", "GET / HTTP/1.1\r\nHost: h:abc\r\n\r\n", 400, stHead, 0},
+		{"Host with a port of digits then a letter", "GET / HTTP/1.1\r\nHost: h:80a\r\n\r\n", 400, stHead, 0},
+		{"Host with two ports", "GET / HTTP/1.1\r\nHost: h:80:81\r\n\r\n", 400, stHead, 0},
+		{"IPv6 Host with a port of letters", "GET / HTTP/1.1\r\nHost: [::1]:http\r\n\r\n", 400, stHead, 0},
 		{"NUL in a value", "GET / HTTP/1.1\r\nHost: h\r\nX: a\x00b\r\n\r\n", 400, stHead, 0},
 		{"DEL in a value", "GET / HTTP/1.1\r\nHost: h\r\nX: a\x7fb\r\n\r\n", 400, stHead, 0},
 		{"CR alone in a value", "GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n", 400, stHead, 0},
@@ -189,6 +196,7 @@ func TestCheck(t *testing.T) {
 		{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\n", 0, true},
 		{"POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400, false},
 		{"GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\n\r\n", 400, false}, // more than one head
+		{"GET / HTTP/1.1\r\nHost: h:x\r\n\r\n", 400, false},
 	} {
 		if status, body := Check([]byte(tc.head), &Config{}); status != tc.status || body != tc.body {
 			t.Errorf("%q: %d %v, want %d %v", tc.head, status, body, tc.status, tc.body)

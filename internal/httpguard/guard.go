@@ -3,11 +3,12 @@
 // with both Content-Length and Transfer-Encoding is refused, RFC 9112
 // §6.3, where net/http would follow Transfer-Encoding and run the bytes
 // Content-Length covers as the next request), CloudFront's request size
-// limits, and total deadlines for a request head and a request body. It
-// also refuses the heads net/http would refuse itself in plain text (no
-// Host on HTTP/1.1, several Hosts or a malformed one, control characters
-// in a value), so that the viewer gets the server's own page for them
-// (Config.Reject) and the server hears of them (Config.Refused).
+// limits, a Host's port of digits (RFC 9110 §7.2), and total deadlines
+// for a request head and a request body. It also refuses the heads
+// net/http would refuse itself in plain text (no Host on HTTP/1.1,
+// several Hosts or a malformed one, control characters in a value), so
+// that the viewer gets the server's own page for them (Config.Reject)
+// and the server hears of them (Config.Refused).
 //
 // It reads the connection ahead of net/http and tracks the framing of
 // every request (heads, Content-Length bodies, chunked bodies and their

@@ -93,6 +93,9 @@ func TestGuard_refusesFramingConflicts(t *testing.T) {
 		// net/http would answer these itself, in plain text.
 		{"no Host", "GET /a HTTP/1.1\r\nX-A: 1\r\n\r\n", 400},
 		{"control character in a value", "GET /a HTTP/1.1\r\n" + host + "X-A: 1\x01\r\n\r\n", 400},
+		// net/http takes these.
+		{"Host with a port of letters", "GET /a HTTP/1.1\r\nHost: h:abc\r\n\r\n", 400},
+		{"Host with two ports", "GET /a HTTP/1.1\r\nHost: h:1:2\r\n\r\n", 400},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
