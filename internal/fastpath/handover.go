@@ -24,6 +24,9 @@ import (
 // them with what may outlive the request (an origin request's header
 // takes the viewer's []string values, a log record the strings).
 func (r *Request) httpRequest(ctx context.Context, head []byte, into *handoverRequest) (*http.Request, error) {
+	for len(head) >= 2 && head[0] == '\r' && head[1] == '\n' {
+		head = head[2:] // the empty lines parse skipped
+	}
 	s := string(head)
 	at := func(v string) string { // v's bytes as part of s
 		off := uintptr(unsafe.Pointer(unsafe.StringData(v))) - uintptr(unsafe.Pointer(unsafe.SliceData(head)))

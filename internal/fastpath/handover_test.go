@@ -28,6 +28,7 @@ func FuzzHTTPRequest(f *testing.F) {
 		"GET / HTTP/1.1\r\nHost: h\r\nPragma: no-cache\r\nCache-Control: max-age=0\r\n\r\n",
 		"GET /x HTTP/1.1\r\nX-Empty:\r\nHost: h\r\nx-empty: \r\n\r\n",
 		"GET //authority/like?q HTTP/1.1\r\nHost: h\r\n\r\n",
+		"\r\n\r\nGET /after/empty/lines?q HTTP/1.1\r\nHost: h:\r\nX-A: 1\r\n\r\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -123,8 +123,9 @@ const (
 
 // parse reads one request from the start of buf into r. It accepts only
 // the plain shape: "GET|HEAD <origin-form target> HTTP/1.1" with CRLF
-// line ends, one Host, no body, no Expect or Upgrade, no obsolete line
-// folding, printable ASCII in the target. Anything else is unsupported,
+// line ends (after up to four empty lines, which n counts), one Host, no
+// body, no Expect or Upgrade, no obsolete line folding, printable ASCII
+// in the target. Anything else is unsupported,
 // never an error: net/http has the last word on what is malformed.
 //
 // It reads the head in one pass, each byte looked up once in a table
@@ -134,6 +135,16 @@ const (
 // one.
 func parse(buf []byte, r *Request) (n int, st parseStatus) {
 	*r = Request{hdr: r.hdr[:0]}
+	skip := 0
+	if len(buf) > 0 && buf[0] == '\r' {
+		// Empty lines before the request line are ignored (RFC 9112
+		// section 2.2), as many as the guard drops on net/http's path
+		// (more are its to refuse).
+		for skip+1 < len(buf) && skip < httpguard.MaxLeadingEmptyBytes && buf[skip] == '\r' && buf[skip+1] == '\n' {
+			skip += 2
+		}
+		buf = buf[skip:]
+	}
 	var i int
 	switch {
 	case len(buf) >= len("GET ") && string(buf[:len("GET ")]) == "GET ":
@@ -243,7 +254,7 @@ target:
 	if hosts != 1 || !hostOK {
 		return 0, unsupported
 	}
-	return i + 2, complete
+	return skip + i + 2, complete
 }
 
 // undecided is the status of a head parse's one pass did not take: an

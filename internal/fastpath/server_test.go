@@ -352,6 +352,36 @@ func TestServer_handedOverConnectionsAreGuarded(t *testing.T) {
 	}
 }
 
+// Empty lines before a request line (RFC 9112 section 2.2) are skipped
+// on the fast path: the hits after them are answered here, the
+// connection is not handed over. Past the guard's bound, a Host whose
+// port is not digits: handed over, and the guard answers 400.
+func TestServer_emptyLinesAndBadPortsBehindTheGuard(t *testing.T) {
+	s, addr, _ := startServer(t, func(s *Server) {
+		s.FallbackListener = func(ln net.Listener) net.Listener { return httpguard.Listener(ln, &httpguard.Config{}) }
+	})
+	c, br := dial(t, addr)
+	io.WriteString(c, "\r\n"+get("/fast/1")+"\r\n\r\n\r\n\r\n"+get("/fast/2"))
+	for _, want := range []string{"f", "ff"} {
+		if resp, body := readResponse(t, br); resp.Header.Get("X-Path") != "fast" || body != want {
+			t.Fatalf("after empty lines: %s %q, want fast %q", resp.Header.Get("X-Path"), body, want)
+		}
+	}
+	if st := s.Stats(); st.HandedOver != 0 {
+		t.Fatalf("stats %+v: handed over", st)
+	}
+	for _, raw := range []string{
+		"\r\n\r\n\r\n\r\n\r\n" + get("/fast/1"),
+		"GET /fast/1 HTTP/1.1\r\nHost: h:abc\r\n\r\n",
+	} {
+		c, br := dial(t, addr)
+		io.WriteString(c, raw)
+		if resp, body := readResponse(t, br); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%q: %d %q, want 400", raw, resp.StatusCode, body)
+		}
+	}
+}
+
 // receivedHandler records each request's Received time.
 type receivedHandler struct{ times chan time.Time }
 

@@ -30,6 +30,37 @@ type framer struct {
 	remaining int64
 	excess    int64 // chunk overhead, as net/http's chunkedReader counts it
 	scan      int   // stHead: held bytes already searched for the head's end
+	leading   int   // stHead: bytes of empty lines dropped before the head
+}
+
+// MaxLeadingEmptyBytes bounds the empty lines dropped before a request
+// line (framer.skipEmpty): four CRLFs.
+const MaxLeadingEmptyBytes = 8
+
+// skipEmpty is how many bytes of empty lines at the start of held to drop
+// before a request line: "a server that is expecting to receive and parse
+// a request-line SHOULD ignore at least one empty line (CRLF) received
+// prior to the request-line" (RFC 9112 section 2.2). net/http would read
+// an empty request line as a malformed request. Lines end with CRLF or
+// LF, as net/http reads them. At most MaxLeadingEmptyBytes go before one
+// head; an empty line past them is taken as the head's end, a head
+// refused with 400.
+func (f *framer) skipEmpty(held []byte) int {
+	n := 0
+	for {
+		k := 0
+		switch {
+		case n < len(held) && held[n] == '\n':
+			k = 1
+		case n+1 < len(held) && held[n] == '\r' && held[n+1] == '\n':
+			k = 2
+		}
+		if k == 0 || f.leading+k > MaxLeadingEmptyBytes {
+			return n
+		}
+		n += k
+		f.leading += k
+	}
 }
 
 // head looks for the end of the head at the start of held: end is its
@@ -54,7 +85,7 @@ func (f *framer) head(held []byte, cfg *Config) (end, status int) {
 		}
 		return -1, 0
 	}
-	f.scan = 0
+	f.scan, f.leading = 0, 0
 	if end > cfg.maxHead() {
 		return -1, 413
 	}
@@ -338,11 +369,13 @@ func equalFold(b []byte, s string) bool {
 	return len(b) == len(s) && bytes.EqualFold(b, []byte(s))
 }
 
-// Check checks one complete request head (through its empty line) as the
-// guard does: the status it is refused with (0 when accepted) and whether
-// a body follows it.
+// Check checks one complete request head (through its empty line, after
+// the empty lines the guard drops before it) as the guard does: the
+// status it is refused with (0 when accepted) and whether a body follows
+// it.
 func Check(head []byte, cfg *Config) (status int, body bool) {
 	var f framer
+	head = head[f.skipEmpty(head):]
 	end, status := f.head(head, cfg)
 	if status == 0 && end != len(head) {
 		return 400, false

@@ -153,34 +153,42 @@ func FuzzFramer(f *testing.F) {
 		"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 40\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n",
 		"POST / HTTP/1.0\r\nContent-Length: 2\r\n\r\nhiGET / HTTP/1.1\nHost: h\n\n",
 		"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 01\r\n\r\nx",
+		"\r\nPOST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi\r\n\nGET / HTTP/1.1\r\nHost: h:80\r\n\r\n",
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rd := bytes.NewReader(data)
-		br := bufio.NewReader(rd)
+		// The framer's requests, as net/http reads them: without the
+		// empty lines dropped before each head (ends: where each ends).
 		var fr framer
-		off := 0
-		for off < len(data) {
+		var kept []byte
+		var ends []int
+		for off := 0; off < len(data); {
+			off += fr.skipEmpty(data[off:])
 			end, status := fr.head(data[off:], &Config{})
 			if status != 0 || end < 0 {
-				return
+				break
 			}
-			hdrEnd := off + end
-			n, ok := fr.body(data[hdrEnd:])
+			n, ok := fr.body(data[off+end:])
 			if !ok || fr.st != stHead {
-				return // cut, or the body is not all there
+				break // cut, or the body is not all there
 			}
-			off = hdrEnd + n
+			kept = append(kept, data[off:off+end+n]...)
+			ends = append(ends, len(kept))
+			off += end + n
+		}
+		rd := bytes.NewReader(kept)
+		br := bufio.NewReader(rd)
+		for _, end := range ends {
 			req, err := http.ReadRequest(br)
 			if err != nil {
 				return // net/http refuses the head: it closes the connection
 			}
 			if _, err := io.Copy(io.Discard, req.Body); err != nil {
-				t.Fatalf("%q: the framer takes %d bytes as a whole request, net/http's body read fails: %v", data, off, err)
+				t.Fatalf("%q: the framer takes %q as a whole request, net/http's body read fails: %v", data, kept[:end], err)
 			}
-			if used := len(data) - rd.Len() - br.Buffered(); used != off {
-				t.Fatalf("%q: the framer ends a request at %d, net/http at %d", data, off, used)
+			if used := len(kept) - rd.Len() - br.Buffered(); used != end {
+				t.Fatalf("%q: the framer ends a request at %d of %q, net/http at %d", data, end, kept, used)
 			}
 		}
 	})
@@ -196,6 +204,13 @@ func TestCheck(t *testing.T) {
 		{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\n", 0, true},
 		{"POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400, false},
 		{"GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\n\r\n", 400, false}, // more than one head
+		// RFC 9112 section 2.2: empty lines before the request line are
+		// dropped, up to MaxLeadingEmptyBytes.
+		{"\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", 0, false},
+		{"\n\r\n\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", 0, false},
+		{"\r\n\r\n\r\n\r\nPOST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\n", 0, true},
+		{"\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", 400, false},
+		{"\r\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", 400, false},
 		{"GET / HTTP/1.1\r\nHost: h:x\r\n\r\n", 400, false},
 	} {
 		if status, body := Check([]byte(tc.head), &Config{}); status != tc.status || body != tc.body {
@@ -230,6 +245,7 @@ func (c *chunkedConn) SetReadDeadline(time.Time) error { return nil }
 func FuzzGuardStream(f *testing.F) {
 	f.Add([]byte("POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhelloPOST /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"), uint32(1), uint8(7))
 	f.Add([]byte("GET / HTTP/1.1\r\nHost: h\r\n\r\nPOST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"), uint32(2), uint8(1))
+	f.Add([]byte("\r\n\r\nPOST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n\n\n\n\n\n\n\n\n\n"), uint32(3), uint8(2))
 	f.Fuzz(func(t *testing.T, data []byte, seed uint32, psize uint8) {
 		g := Wrap(&chunkedConn{data: append([]byte(nil), data...), seed: seed}, &Config{}).(*conn)
 		var out []byte
@@ -241,29 +257,34 @@ func FuzzGuardStream(f *testing.F) {
 				break
 			}
 		}
-		if !bytes.HasPrefix(data, out) {
-			t.Fatalf("%q came out of %q", out, data)
-		}
-		// The framer alone, over the whole input, gives the same cut.
+		// The framer alone, over the whole input, gives the same cut and
+		// drops the same empty lines before heads (kept: what is left).
 		var fr framer
+		var kept []byte
 		off := 0
 		for off < len(data) {
 			if fr.st == stHead {
+				off += fr.skipEmpty(data[off:])
 				end, status := fr.head(data[off:], &Config{})
 				if status != 0 || end < 0 {
 					break
 				}
+				kept = append(kept, data[off:off+end]...)
 				off += end
 				continue
 			}
 			n, ok := fr.body(data[off:])
+			kept = append(kept, data[off:off+n]...)
 			off += n
 			if !ok || n == 0 {
 				break
 			}
 		}
-		if fr.st == stHead && len(out) != off && !(len(out) == len(data)) {
-			t.Fatalf("%q: %d bytes came out, the framer accepts %d", data, len(out), off)
+		if !bytes.HasPrefix(append(kept, data[off:]...), out) {
+			t.Fatalf("%q came out of %q (without the empty lines before heads: %q)", out, data, kept)
+		}
+		if fr.st == stHead && len(out) != len(kept) && !(len(out) == len(kept)+len(data)-off) {
+			t.Fatalf("%q: %d bytes came out, the framer accepts %d", data, len(out), len(kept))
 		}
 	})
 }

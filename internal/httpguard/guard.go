@@ -8,7 +8,9 @@
 // net/http would refuse itself in plain text (no Host on HTTP/1.1,
 // several Hosts or a malformed one, control characters in a value), so
 // that the viewer gets the server's own page for them (Config.Reject)
-// and the server hears of them (Config.Refused).
+// and the server hears of them (Config.Refused). It drops the empty lines
+// a viewer sends before a request line (RFC 9112 §2.2), where net/http
+// would answer 400.
 //
 // It reads the connection ahead of net/http and tracks the framing of
 // every request (heads, Content-Length bodies, chunked bodies and their
@@ -288,6 +290,15 @@ func (c *conn) advance() {
 	for c.ready < c.w && !c.done {
 		held := c.buf[c.ready:c.w]
 		if c.f.st == stHead {
+			if n := c.f.skipEmpty(held); n > 0 {
+				// Never given to net/http (RFC 9112 section 2.2).
+				copy(c.buf[c.ready:], c.buf[c.ready+n:c.w])
+				c.w -= n
+				if c.r == c.w {
+					c.release()
+				}
+				continue
+			}
 			end, status := c.f.head(held, c.cfg)
 			switch {
 			case status != 0:

@@ -96,6 +96,7 @@ func TestGuard_refusesFramingConflicts(t *testing.T) {
 		// net/http takes these.
 		{"Host with a port of letters", "GET /a HTTP/1.1\r\nHost: h:abc\r\n\r\n", 400},
 		{"Host with two ports", "GET /a HTTP/1.1\r\nHost: h:1:2\r\n\r\n", 400},
+		{"more empty lines before the request line than dropped", "\r\n\r\n\r\n\r\n\r\nGET /a HTTP/1.1\r\n" + host + "\r\n", 400},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -119,6 +120,29 @@ func TestGuard_refusesFramingConflicts(t *testing.T) {
 				t.Errorf("Refused was not told of the refusal")
 			}
 		})
+	}
+}
+
+// Empty lines before a request line are dropped (RFC 9112 section 2.2: a
+// server SHOULD ignore at least one), where net/http alone answers 400:
+// at a connection's start, after a body (as old clients send after a
+// POST's), in pieces; and an empty port is a port.
+func TestGuard_emptyLinesBeforeRequestLine(t *testing.T) {
+	addr, handled := serveGuarded(t, &Config{}, time.Minute)
+	c, br := dial(t, addr)
+	for _, piece := range []string{
+		"\r\nGET /first HTTP/1.1\r\n" + host + "\r\n",
+		"POST /post HTTP/1.1\r\n" + host + "Content-Length: 2\r\n\r\nhi\r\n",
+		"\r", "\n\nGET /second HTTP/1.1\r\nHost: h:\r\n\r\n",
+		"\r\n\r\n\r\n\r\nGET /last HTTP/1.1\r\n" + host + "Connection: close\r\n\r\n",
+	} {
+		io.WriteString(c, piece)
+		time.Sleep(10 * time.Millisecond) // separate reads
+	}
+	statuses, bodies := responses(t, br)
+	want := []string{"GET /first ", "POST /post hi", "GET /second ", "GET /last "}
+	if strings.Join(bodies, "|") != strings.Join(want, "|") || handled.Load() != 4 {
+		t.Fatalf("got %v %q (handler ran %d times), want %q", statuses, bodies, handled.Load(), want)
 	}
 }
 
