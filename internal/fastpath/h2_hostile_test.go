@@ -333,6 +333,53 @@ func TestH2_hostilePeers(t *testing.T) {
 	}
 }
 
+// What the checks of field values, Host, :authority and content-length
+// (TestH2_hostilePeers) must still take: a hit answered here or a request
+// answered by the handler, not a stream error.
+func TestH2_wellFormedEdgesServed(t *testing.T) {
+	_, addr := startH2Server(t, nil)
+	post := func(extra ...string) []byte {
+		return block(append([]string{":method", "POST", ":scheme", "https", ":authority", "h", ":path", "/echo"}, extra...)...)
+	}
+	tests := []struct {
+		name string
+		send func(r *rawH2, id uint32)
+	}{
+		{"Host equal to :authority", func(r *rawH2, id uint32) { r.headers(id, true, getBlock("/fast/1", "host", "h")) }},
+		{"Host without :authority", func(r *rawH2, id uint32) {
+			r.headers(id, true, block(":method", "GET", ":scheme", "https", ":path", "/fast/1", "host", "h:8443"))
+		}},
+		{":authority with an empty port", func(r *rawH2, id uint32) {
+			r.headers(id, true, block(":method", "GET", ":scheme", "https", ":authority", "h:", ":path", "/fast/1"))
+		}},
+		{":authority of an IPv6 address and port", func(r *rawH2, id uint32) {
+			r.headers(id, true, block(":method", "GET", ":scheme", "https", ":authority", "[::1]:443", ":path", "/other"))
+		}},
+		{"whitespace inside a value, empty value", func(r *rawH2, id uint32) {
+			r.headers(id, true, getBlock("/fast/1", "x-a", "a \t b", "x-b", ""))
+		}},
+		{"Content-Length 0 and END_STREAM", func(r *rawH2, id uint32) { r.headers(id, true, getBlock("/fast/1", "content-length", "0")) }},
+		{"Content-Length and its DATA", func(r *rawH2, id uint32) {
+			r.headers(id, false, post("content-length", "3"))
+			r.fr.WriteData(id, true, []byte("abc"))
+		}},
+		{"Content-Length, its DATA and trailers", func(r *rawH2, id uint32) {
+			r.headers(id, false, post("content-length", "3"))
+			r.fr.WriteData(id, false, []byte("abc"))
+			r.headers(id, true, block("x-t", "1 2"))
+		}},
+	}
+	r := dialRawH2(t, addr)
+	for i, tc := range tests {
+		id := uint32(2*i + 1)
+		tc.send(r, id)
+		o := r.read(5*time.Second, func(o *outcome) bool { _, rst := o.rst[id]; return o.status[id] != "" || rst || o.goaway != nil })
+		if o.status[id] != "200" {
+			t.Errorf("%s: status %q, RST_STREAM %v, GOAWAY %v; want 200", tc.name, o.status[id], o.rst, o.goaway)
+		}
+	}
+}
+
 // A header list over MaxHeaderListBytes (but in a block under the flood
 // limit) gets 431 on its stream; the connection goes on.
 func TestH2_oversizeHeaderList(t *testing.T) {
