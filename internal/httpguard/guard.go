@@ -22,8 +22,13 @@
 // framing cuts the connection after the bad bytes (net/http fails that
 // body), so nothing after it can be read as a request.
 //
-// Connections whose handler hijacks them or that switch protocols are not
-// supported (the edge and the API do neither).
+// A handler that switches a connection to another protocol (the edge's
+// WebSocket connections) hijacks it and then calls SwitchProtocols on it
+// (the connection net/http's Hijack returns is the guard's): from there
+// on the bytes pass through as they come, with no framing and no
+// deadline of the guard's. Until then an upgrade request is an ordinary
+// request, so one refused or answered otherwise leaves the connection
+// guarded as before.
 package httpguard
 
 import (
@@ -175,6 +180,27 @@ type conn struct {
 	once     sync.Once
 
 	tlsState *tls.ConnectionState // a TLS connection handed over (TLSHandoffListener)
+
+	// switched: the connection left HTTP/1.1 (SwitchProtocols); reads
+	// pass through.
+	switched bool
+}
+
+// Switcher is the method a guarded connection adds: SwitchProtocols
+// tells the guard that its handler hijacked the connection and answered
+// 101 Switching Protocols (RFC 9110 section 15.2.2): what follows is
+// another protocol, so the bytes already read are handed out as they are,
+// and later reads go straight to the connection, with the caller's
+// deadlines only. Call it after Hijack, before reading.
+type Switcher interface{ SwitchProtocols() }
+
+func (c *conn) SwitchProtocols() {
+	c.switched = true
+	c.ready = c.w // whatever is held is the new protocol's
+	c.headStart, c.bodyStart = time.Time{}, time.Time{}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.applyLocked(time.Time{})
 }
 
 // ErrTimeout is returned by a read cut by the guard's head or body
@@ -212,6 +238,9 @@ func (c *conn) Read(p []byte) (int, error) {
 			if c.r < c.ready || c.done {
 				continue
 			}
+		}
+		if c.switched {
+			return c.Conn.Read(p)
 		}
 		// Need more bytes.
 		c.arm()
