@@ -126,6 +126,16 @@ type Request struct {
 	// context, cache.IsFillContext): the plain-HTTP client then bounds its
 	// I/O by that deadline without watching ctx for cancellation.
 	DeadlineOnly bool
+	// Upgrade marks a WebSocket opening handshake (RFC 6455 section 4.1;
+	// the caller sets Upgrade and Connection in Header). It goes through
+	// net/http's Transport, HTTP/1.1 over the origin's protocol (ws to
+	// an HTTP origin, wss to an HTTPS one: "Use WebSockets with
+	// CloudFront distributions", Developer Guide). A 101 Switching
+	// Protocols answer comes back with the connection as its Body, an
+	// io.ReadWriteCloser: the connection timeout and the response
+	// timeout bound the handshake, nothing bounds what follows (the
+	// caller does). Without Upgrade, a 101 is an invalid response.
+	Upgrade bool
 }
 
 // Limits on interim responses: net/http leaves them to whoever asks to see
@@ -148,6 +158,11 @@ var errGRPCNeedsHTTPS = errors.New("gRPC is proxied to HTTPS origins only (the o
 func (c *Client) SetRootCAs(roots *x509.CertPool) { c.roots = roots }
 
 var errRepeatedContinue = errors.New("origin sent more than one 100 Continue")
+
+// errUnaskedSwitch fails a fetch answered with 101 Switching Protocols
+// that asked for no upgrade (Request.Upgrade), as the plain-HTTP client
+// does (h1.go).
+var errUnaskedSwitch = errors.New("origin switched protocols unasked")
 
 // MaxResponseHeadBytes is the longest origin response head accepted.
 const MaxResponseHeadBytes = 20480
@@ -468,6 +483,10 @@ func (c *Client) viaTransport(ctx context.Context, r *Request, attempts int, rea
 			}
 		}
 		resp, err := c.roundTrip(t, req, cancel, readTimeout, o.ResponseCompletionTimeout)
+		if err == nil && resp.StatusCode == http.StatusSwitchingProtocols && !r.Upgrade {
+			resp.Body.Close() // (closes the connection: a switched one is never reused)
+			err = errUnaskedSwitch
+		}
 		if err == nil {
 			return resp, nil
 		}
@@ -496,7 +515,7 @@ func gaveUp(ctx context.Context, lastErr error, tried int) *Error {
 // the Host header.
 func plainHTTP(r *Request) (k h1Key, host string, ok bool) {
 	o := r.Origin
-	if o.Custom == nil || r.GRPC || r.Body != nil || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+	if o.Custom == nil || r.GRPC || r.Upgrade || r.Body != nil || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		return k, "", false
 	}
 	switch o.Custom.ProtocolPolicy {
@@ -602,9 +621,42 @@ func (c *Client) roundTrip(t *http.Transport, req *http.Request, cancel context.
 		cancel(nil)
 		return nil, err
 	}
+	if rwc, ok := resp.Body.(io.ReadWriteCloser); ok && resp.StatusCode == http.StatusSwitchingProtocols {
+		// The connection switched protocols (net/http gives it as the
+		// body): the read and completion timeouts were the handshake's.
+		timer.Stop()
+		if whole != nil {
+			whole.Stop()
+		}
+		resp.Body = &switchedBody{ReadWriteCloser: rwc, cancel: cancel}
+		return resp, nil
+	}
 	resp.Body = &idleBody{rc: resp.Body, timer: timer, whole: whole, timeout: readTimeout, cancel: cancel, ctx: ctx}
 	timer.Reset(readTimeout)
 	return resp, nil
+}
+
+// switchedBody is the body of a 101 Switching Protocols answer: the
+// origin connection itself, read and written by the caller until it
+// closes it.
+type switchedBody struct {
+	io.ReadWriteCloser
+	cancel context.CancelCauseFunc
+}
+
+func (b *switchedBody) Close() error {
+	err := b.ReadWriteCloser.Close()
+	b.cancel(nil)
+	return err
+}
+
+// CloseWrite half-closes the connection (TCP FIN, or TLS close_notify),
+// as *net.TCPConn does.
+func (b *switchedBody) CloseWrite() error {
+	if cw, ok := b.ReadWriteCloser.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.New("origin connection cannot half-close")
 }
 
 var (
@@ -656,7 +708,7 @@ func classify(err error) *Error {
 	case strings.Contains(err.Error(), "server response headers exceeded"), errors.Is(err, errInterimTooLarge), errors.Is(err, errHeadTooLarge):
 		// net/http's error for MaxResponseHeaderBytes (not exported).
 		return &Error{Status: http.StatusBadGateway, Detail: "OriginHeaderTooBigError", Err: err}
-	case errors.Is(err, errRepeatedContinue), errors.Is(err, errInvalidResponse):
+	case errors.Is(err, errRepeatedContinue), errors.Is(err, errInvalidResponse), errors.Is(err, errUnaskedSwitch):
 		return &Error{Status: http.StatusBadGateway, Detail: "OriginInvalidResponseError", Err: err}
 	case errors.Is(err, errReadTimeout), errors.Is(err, errCompletionTimeout):
 		return &Error{Status: http.StatusGatewayTimeout, Detail: "OriginReadError", Err: err}
