@@ -68,6 +68,9 @@ func (l *logWriter) Flush() {
 func (l *logWriter) timeOrigin(began time.Time, resp *http.Response) {
 	l.originFirstByte.Store(int64(max(time.Since(began), 1)))
 	l.originLastByte.Store(0)
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		return // the body is the switched connection, which must stay an io.ReadWriteCloser
+	}
 	resp.Body = &timedBody{ReadCloser: resp.Body, l: l, began: began, left: resp.ContentLength}
 }
 
@@ -148,7 +151,7 @@ func (x *exchange) writeAccessLog() {
 		RequestID:              x.reqID,
 		HostHeader:             r.Host,
 		Protocol:               "http",
-		BytesReceived:          max(r.ContentLength, 0) + headerBytes(r.Header) + int64(len(r.Method)+len(r.RequestURI)+12),
+		BytesReceived:          max(r.ContentLength, 0) + x.upgradedIn + headerBytes(r.Header) + int64(len(r.Method)+len(r.RequestURI)+12),
 		TimeTaken:              end.Sub(x.start),
 		ForwardedFor:           r.Header.Get("X-Forwarded-For"),
 		EdgeResponseResultType: response,
@@ -170,6 +173,15 @@ func (x *exchange) writeAccessLog() {
 		rec.Protocol = "https"
 		rec.SSLProtocol = cfheaders.TLSVersionName(r.TLS.Version)
 		rec.SSLCipher = cfheaders.CipherName(r.TLS.CipherSuite)
+	}
+	if x.upgraded {
+		// A WebSocket connection: one record when it closed, with its
+		// bytes both ways (cs-protocol ws or wss: "Standard logging
+		// reference").
+		rec.Protocol = "ws"
+		if r.TLS != nil {
+			rec.Protocol = "wss"
+		}
 	}
 	if !x.log.firstByte.IsZero() {
 		rec.TimeToFirstByte = x.log.firstByte.Sub(x.start)

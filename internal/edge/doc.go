@@ -48,6 +48,12 @@
 //	                       requests of GrpcConfig behaviours to
 //	                       grpcPassThrough (HTTP/2 to the origin, each
 //	                       message flushed, trailers passed on)
+//	  WebSocket            websocket.go: an HTTP/1.1 opening handshake
+//	    (not cached)       goes to the origin with Upgrade; its 101 is
+//	                       stamped by write, which then splices the
+//	                       viewer's connection (hijacked) with the
+//	                       origin's until either closes; logging runs
+//	                       at the close
 //	write (respond.go)     the one response path, for every response above:
 //	                       custom error page (errors.go), per-viewer filters
 //	                       (conditional 304, Range), status, X-Cache, Via,

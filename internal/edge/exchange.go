@@ -34,6 +34,12 @@ type exchange struct {
 
 	interim *interimRelay // the origin's 1xx to the viewer while a fetch runs (interim.go)
 
+	// webSocket: the request opens a WebSocket connection (websocket.go);
+	// upgraded: the origin accepted and the connection was spliced, with
+	// upgradedIn bytes from the viewer and upgradedOut to it.
+	webSocket, upgraded     bool
+	upgradedIn, upgradedOut int64
+
 	// fnRequest and fnHeader are the request a viewer-request function
 	// returned and its header (nil: no function ran); the origin request
 	// is made from them (functions.go).
@@ -115,6 +121,9 @@ func newRequestID() string {
 // that it runs whatever happens.
 func (x *exchange) run() {
 	ref := x.decide() // resolveDistribution .. cacheKey: the pure plan
+	if x.webSocket = isWebSocketHandshake(x.r); x.webSocket {
+		x.cached, x.key = false, "" // a handshake is never cached (websocket.go)
+	}
 	if x.dist != nil && (x.dist.Config.Logging.Enabled && x.s.opts.AccessLog != nil || x.dist.RealtimeLogs && x.s.opts.RealtimeLog != nil) {
 		x.log = &logWriter{ResponseWriter: x.w}
 		x.w = x.log
@@ -208,7 +217,7 @@ func (x *exchange) finish() {
 		x.s.opts.Count(x.resultType(), 1)
 	}
 	if x.s.opts.Stats != nil && x.dist != nil && x.status != 0 {
-		x.s.opts.Stats.Record(x.dist.ID, x.start, x.resultType(), x.status, max(x.r.ContentLength, 0), x.bodyBytes())
+		x.s.opts.Stats.Record(x.dist.ID, x.start, x.resultType(), x.status, max(x.r.ContentLength, 0)+x.upgradedIn, x.bodyBytes())
 	}
 	if x.log != nil {
 		x.writeAccessLog()
@@ -229,6 +238,9 @@ func (x *exchange) resultType() string {
 // bodyBytes is the size of the body sent, as far as Content-Length tells
 // (nothing is counted on the write path; a HEAD response sends none).
 func (x *exchange) bodyBytes() int64 {
+	if x.upgraded {
+		return x.upgradedOut // a WebSocket connection's bytes to the viewer
+	}
 	if x.r.Method == http.MethodHead {
 		return 0
 	}
@@ -262,7 +274,8 @@ func itoa(n int) string {
 }
 
 // hopByHop are the connection-level headers never forwarded either way
-// (RFC 9110 §7.6.1).
+// (RFC 9110 §7.6.1), except Upgrade and Connection on a WebSocket
+// handshake and its 101, which websocket.go sets again.
 var hopByHop = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
 
 // hasHopByHop reports whether removeHopByHop would change h (every

@@ -71,6 +71,10 @@ type response struct {
 	// preflight: a CORS preflight answered from the response headers
 	// policy (responseheaders.go).
 	preflight bool
+	// upgraded is the origin's connection after its 101 to a WebSocket
+	// handshake (meta is the 101): write sends the head on the viewer's
+	// connection and splices the two (websocket.go).
+	upgraded io.ReadWriteCloser
 }
 
 // madeBody is the content of a response the edge makes itself.
@@ -148,7 +152,7 @@ func (x *exchange) write(resp *response) {
 	// sent without a body.
 	off, n, send := int64(0), size, true
 	var parts *byteranges // several ranges: a multipart/byteranges body
-	if resp.meta != nil && resp.page == 0 {
+	if resp.meta != nil && resp.page == 0 && resp.upgraded == nil {
 		if x.notModified(h) {
 			send = false
 		} else {
@@ -177,6 +181,10 @@ func (x *exchange) write(resp *response) {
 	}
 	if x.session.set {
 		h.Add("Set-Cookie", x.session.cookie()) // continuous deployment's session (staging.go)
+	}
+	if resp.upgraded != nil {
+		x.switchProtocols(resp.upgraded) // until the WebSocket connection ends
+		return
 	}
 	if x.runViewerResponseFunction(resp, status) {
 		return // the function failed: its error page was written instead

@@ -25,6 +25,9 @@ const fillTimeout = 24 * time.Hour
 // are not cached, the origin's answer; a failure is CloudFront's error
 // page.
 func (x *exchange) obtain() response {
+	if x.webSocket {
+		return x.webSocketHandshake() // websocket.go
+	}
 	if !x.cached {
 		return x.passThrough()
 	}
@@ -439,12 +442,7 @@ func (x *exchange) passThrough() response {
 		}
 		return x.originFailed(err)
 	}
-	var up cache.FetchResult // read below only
-	res := x.upstreamResponse(resp, &up)
-	// StoredAt goes back by the origin's Age, which the viewer then gets (RFC 9111 §5.1).
-	m := &cache.Meta{Status: res.Status, Header: cache.MakeHeader(res.Header), StoredAt: cache.InstantOf(x.s.now().Add(-res.Age)), Size: res.Size}
-	origin.ReleaseHeader(res.Header) // copied
-	return response{result: "Miss", meta: m, stream: res.Body}
+	return x.relayed(resp) // websocket.go
 }
 
 func contains(list []string, s string) bool {

@@ -64,6 +64,10 @@ type Options struct {
 	// other answers get it from the server's handler (app's
 	// advertiseHTTP3).
 	AltSvc string
+	// WebSocketIdleTimeout closes a WebSocket connection whose origin has
+	// sent nothing for that long (0: DefaultWebSocketIdleTimeout,
+	// CloudFront's quota; websocket.go).
+	WebSocketIdleTimeout time.Duration
 	// Now is the clock (tests).
 	Now func() time.Time
 }
