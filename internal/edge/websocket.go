@@ -50,9 +50,10 @@ import (
 // never parses a request with an Upgrade header (so no handshake is
 // answered from its cache hits): it hands the connection to net/http,
 // whose ResponseWriter hijacks. HTTP/2 would need RFC 8441's extended
-// CONNECT, which the edge does not offer (SETTINGS_ENABLE_CONNECT_PROTOCOL
-// is not sent and CONNECT is refused), and HTTP/2 and HTTP/3 requests
-// cannot carry Upgrade at all; such requests are ordinary GETs.
+// CONNECT, which the edge does not offer: SETTINGS_ENABLE_CONNECT_PROTOCOL
+// is not sent, a :protocol pseudo-header makes a request malformed
+// (package fastpath) and a CONNECT gets 403 (no behaviour allows the
+// method); HTTP/2 and HTTP/3 requests cannot carry Upgrade at all.
 
 // DefaultWebSocketIdleTimeout is CloudFront's "Origin response timeout
 // (idle timeout)" of WebSocket connections: "If CloudFront hasn't
