@@ -199,7 +199,7 @@ func (f *framer) check(head []byte, cfg *Config) (status int) {
 
 // body consumes the body bytes at the start of held: n of them may go to
 // net/http. ok is false when the chunked framing is broken (n then ends
-// just after the bad bytes).
+// just before the bad chunk line or chunk end).
 func (f *framer) body(held []byte) (n int, ok bool) {
 	for n < len(held) && f.st != stHead {
 		rest := held[n:]
@@ -220,7 +220,7 @@ func (f *framer) body(held []byte) (n int, ok bool) {
 				return n, true
 			}
 			if rest[0] != '\r' || rest[1] != '\n' {
-				return n + 2, false
+				return n, false
 			}
 			n += 2
 			f.st = stChunkSize
@@ -229,12 +229,12 @@ func (f *framer) body(held []byte) (n int, ok bool) {
 			if i < 0 {
 				return n, len(rest) < maxChunkLine
 			}
-			line := rest[:i+1]
+			line, start := rest[:i+1], n
 			n += i + 1
 			// net/http wants CRLF line ends here and no other CR
 			// (errata 7633 to RFC 9112).
 			if i == 0 || i+1 > maxChunkLine || bytes.IndexByte(line, '\r') != i-1 {
-				return n, false
+				return start, false
 			}
 			line = line[:i-1]
 			if f.st == stTrailer {
@@ -247,7 +247,7 @@ func (f *framer) body(held []byte) (n int, ok bool) {
 				}
 				name, value, ok := bytes.Cut(line, colon)
 				if !ok || len(name) == 0 || !isToken(name) || !validValue(value) || f.remaining > maxChunkLine {
-					return n, false
+					return start, false
 				}
 				continue
 			}
@@ -257,7 +257,7 @@ func (f *framer) body(held []byte) (n int, ok bool) {
 			f.excess += int64(len(line)) + 2 - 16 - 2*int64(size)
 			f.excess = max(f.excess, 0)
 			if !ok || f.excess > 16<<10 {
-				return n, false
+				return start, false
 			}
 			if size == 0 {
 				f.st, f.remaining = stTrailer, 0

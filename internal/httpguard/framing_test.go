@@ -113,23 +113,23 @@ func TestFramer_chunked(t *testing.T) {
 	tests := []struct {
 		name string
 		body string
-		n    int // bytes given to net/http
+		n    int // bytes given to net/http (on a failure: those before the bad line)
 		ok   bool
 		done bool // back at a head
 	}{
 		{"two chunks", "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n", 32, true, true},
 		{"trailer", "1\r\na\r\n0\r\nX-T: 1\r\n\r\n", 19, true, true},
 		{"trailing whitespace", "1 \t\r\na\r\n0\r\n\r\n", 13, true, true},
-		{"whitespace before extension (net/http refuses it)", "1 ;x\r\na\r\n", 6, false, false},
+		{"whitespace before extension (net/http refuses it)", "1 ;x\r\na\r\n", 0, false, false},
 		{"partial", "5\r\nhel", 6, true, false},
 		{"partial size line", "5", 0, true, false},
-		{"bare LF size line", "5\nhello\r\n0\r\n\r\n", 2, false, false},
-		{"CR inside size line", "5\r\r\nhello", 4, false, false},
-		{"no CRLF after data", "5\r\nhelloXX0\r\n\r\n", 10, false, false},
-		{"not hex", "g\r\n", 3, false, false},
-		{"empty size", "\r\n", 2, false, false},
-		{"17 digits", "00000000000000001\r\nx\r\n", 19, false, false},
-		{"bare LF trailer", "0\r\nX: 1\n\r\n", 8, false, false},
+		{"bare LF size line", "5\nhello\r\n0\r\n\r\n", 0, false, false},
+		{"CR inside size line", "5\r\r\nhello", 0, false, false},
+		{"no CRLF after data", "5\r\nhelloXX0\r\n\r\n", 8, false, false},
+		{"not hex", "g\r\n", 0, false, false},
+		{"empty size", "\r\n", 0, false, false},
+		{"17 digits", "00000000000000001\r\nx\r\n", 0, false, false},
+		{"bare LF trailer", "0\r\nX: 1\n\r\n", 3, false, false},
 	}
 	for _, tc := range tests {
 		f := framer{st: stChunkSize}

@@ -19,8 +19,10 @@
 // net/http sees the end of the connection after the requests before it,
 // and when it closes the connection the guard sends its own answer
 // (Config.Reject) first, so answers stay in order. Malformed chunked
-// framing cuts the connection after the bad bytes (net/http fails that
-// body), so nothing after it can be read as a request.
+// framing cuts the connection before the bad bytes: the read that would
+// return them fails with ErrMalformedBody, so net/http fails that body
+// with an error its handler can tell from a viewer that went away, and
+// nothing after it can be read as a request.
 //
 // A handler that switches a connection to another protocol (the edge's
 // WebSocket connections) hijacks it and then calls SwitchProtocols on it
@@ -169,6 +171,7 @@ type conn struct {
 	bodyStart    time.Time // first wait for the body being read
 	bodyRead     int64
 	done         bool // the stream is cut: reads return io.EOF
+	malformed    bool // cut at broken chunked framing: reads return ErrMalformedBody
 	reject       int  // status of the refused head, answered at Close
 	rejectServed bool // net/http read up to the refused head
 
@@ -214,6 +217,17 @@ func (*timeoutError) Timeout() bool   { return true }
 func (*timeoutError) Temporary() bool { return false }
 func (*timeoutError) Unwrap() error   { return os.ErrDeadlineExceeded }
 
+// ErrMalformedBody is returned by the read that reaches broken chunked
+// framing in a request body (a bad chunk size, a chunk not ended by
+// CRLF, a bare LF, a malformed trailer): the message is invalid and the
+// connection must be closed (RFC 9112 §7.1, §8), and the bad bytes are
+// never given to the server. A handler reading the body sees this error
+// (errors.Is), the viewer's fault, where a viewer that went away gives
+// io.ErrUnexpectedEOF or a connection error. In a trailer it does not
+// get through: net/http's trailer reading peeks for the trailer's end
+// and fails with an error of its own.
+var ErrMalformedBody = errors.New("httpguard: malformed chunked request body")
+
 func (c *conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
@@ -230,6 +244,9 @@ func (c *conn) Read(p []byte) (int, error) {
 		if c.done {
 			if c.reject != 0 {
 				c.rejectServed = true
+			}
+			if c.malformed {
+				return 0, ErrMalformedBody
 			}
 			return 0, io.EOF
 		}
@@ -347,6 +364,7 @@ func (c *conn) advance() {
 		c.bodyRead += int64(n)
 		if !ok {
 			c.cut(c.ready)
+			c.malformed = true
 			return
 		}
 		if n == 0 {

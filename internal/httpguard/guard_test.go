@@ -2,6 +2,7 @@ package httpguard
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -167,6 +168,62 @@ func TestGuard_bodies(t *testing.T) {
 	statuses, _ = responses(t, br)
 	if len(statuses) > 1 || handled.Load()-before != 1 {
 		t.Fatalf("broken chunked body: responses %v, handler ran %d times; want at most one answer and no second request", statuses, handled.Load()-before)
+	}
+}
+
+// A broken chunked body fails the handler's read with ErrMalformedBody,
+// after the good bytes before it and never with the bad bytes, so that
+// the handler can answer it as the viewer's error (400) where a viewer
+// that went away gives another error; nothing after it runs as a
+// request. Before, net/http got the bad bytes and failed the body with
+// an error of its own ("malformed chunked encoding"), which a server
+// cannot tell apart from any other failure without reading its text.
+func TestGuard_malformedBodyError(t *testing.T) {
+	type seen struct {
+		body      string
+		malformed bool
+	}
+	got := make(chan seen, 4)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		got <- seen{string(b), errors.Is(err, ErrMalformedBody)}
+		w.WriteHeader(http.StatusBadRequest)
+	})}
+	go srv.Serve(Listener(ln, &Config{}))
+	t.Cleanup(func() { srv.Close() })
+	smuggled := "GET /smuggled HTTP/1.1\r\n" + host + "\r\n"
+	for _, tc := range []struct{ name, body, good string }{
+		{"bad chunk terminator", "3\r\nabcXX0\r\n\r\n", "abc"},
+		{"chunk size overflow", "10000000000000001\r\nabc\r\n0\r\n\r\n", ""},
+		{"negative chunk size", "-3\r\nabc\r\n0\r\n\r\n", ""},
+		{"bare LF after chunk data", "3\r\nabc\n0\r\n\r\n", "abc"},
+		{"bare LF chunk size line", "3\nabc\r\n0\r\n\r\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, br := dial(t, ln.Addr().String())
+			io.WriteString(c, "POST /p HTTP/1.1\r\n"+host+"Transfer-Encoding: chunked\r\n\r\n"+tc.body+smuggled)
+			statuses, _ := responses(t, br)
+			if len(statuses) != 1 || statuses[0] != http.StatusBadRequest {
+				t.Errorf("responses %v, want the handler's 400 alone, then the end of the connection", statuses)
+			}
+			select {
+			case s := <-got:
+				if !s.malformed || s.body != tc.good {
+					t.Errorf("handler read %q, error is ErrMalformedBody: %v; want %q and true", s.body, s.malformed, tc.good)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the handler did not run")
+			}
+			select {
+			case s := <-got:
+				t.Errorf("a second request ran (body %q)", s.body)
+			default:
+			}
+		})
 	}
 }
 
