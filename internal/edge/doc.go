@@ -36,7 +36,10 @@
 //	                       refreshed in the background, or served on error
 //	  passThrough          serve.go: not cached; a body with a field-level
 //	                       encryption profile is buffered (1 MB) and its
-//	                       fields encrypted before the origin request (fle.go)
+//	                       fields encrypted before the origin request (fle.go);
+//	                       a viewer body that fails is the viewer's failure
+//	                       (body.go: 408 too slow, 400 malformed), never
+//	                       the origin's
 //	  upstream (miss)      upstream.go: originRequest (derived once from the
 //	                       viewer request), fetch with failover (from the
 //	                       plan's origins: the behaviour's, or a

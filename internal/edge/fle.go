@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
 	"time"
 
 	"openfront/internal/fle"
@@ -37,12 +36,7 @@ var (
 func (x *exchange) encryptBody(body io.Reader) ([]byte, *response) {
 	rc := http.NewResponseController(x.w)
 	fail := func(status int, reason string) ([]byte, *response) {
-		// What is left of a refused body is not drained (net/http would
-		// wait for it before answering): reads fail from now on, and the
-		// connection closes after the answer.
-		_ = rc.SetReadDeadline(time.Now())
-		resp := x.edgePage(status, reason)
-		resp.final = true
+		resp := x.refuseBody(status, reason) // body.go
 		return nil, &resp
 	}
 	if enc := x.r.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
@@ -63,13 +57,9 @@ func (x *exchange) encryptBody(body io.Reader) ([]byte, *response) {
 	switch {
 	case errors.Is(err, fle.ErrBodyTooLarge):
 		return fail(http.StatusRequestEntityTooLarge, "Request Entity Too Large. The request body is longer than field-level encryption allows (1 MB).")
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return fail(http.StatusRequestTimeout, "Request Timeout. The request body did not arrive in time.")
 	case err != nil:
-		if x.r.Context().Err() != nil {
-			return nil, &response{viewerGone: true}
-		}
-		return fail(http.StatusBadRequest, "Bad request. The request body could not be read.")
+		resp := x.viewerBodyFailed(err) // body.go: 408, 400, or the viewer left
+		return nil, &resp
 	}
 	_ = rc.SetReadDeadline(time.Time{})
 	out, err := fle.EncryptForm(b, x.plan.fle, rand.Reader)

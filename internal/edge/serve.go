@@ -424,7 +424,7 @@ func (x *exchange) passThrough() response {
 	}
 	var body io.Reader
 	if x.r.ContentLength != 0 && x.r.Body != nil && x.r.Body != http.NoBody {
-		body = x.r.Body
+		body = &viewerBody{r: x.r.Body} // its failure is the viewer's: body.go
 	}
 	body, length, ended := x.fleBody(body, x.r.ContentLength) // field-level encryption: fle.go
 	if ended != nil {
@@ -437,6 +437,9 @@ func (x *exchange) passThrough() response {
 	resp, err := x.fetch(x.r.Context(), &out, new(watchedBody))
 	x.interim.end()
 	if err != nil {
+		if berr := bodyFailure(body, err); berr != nil {
+			return x.viewerBodyFailed(berr)
+		}
 		if x.r.Context().Err() != nil {
 			return response{viewerGone: true}
 		}

@@ -77,6 +77,12 @@ func (x *exchange) fetch(ctx context.Context, out *origin.Request, watch *watche
 		}
 		began := time.Now()
 		resp, err = x.s.opts.Origin.Do(ctx, &req)
+		if err != nil && bodyFailure(out.Body, err) != nil {
+			// The viewer's request body failed, not the origin: the
+			// caller answers it (viewerBodyFailed), nothing is counted
+			// against the origin.
+			break
+		}
 		if x.s.opts.Stats != nil {
 			x.s.opts.Stats.RecordOrigin(x.dist.ID, time.Since(began), err)
 		}
