@@ -9,7 +9,8 @@ import (
 
 // RefusedRequest is the whole response sent before closing an API
 // connection whose request head was refused before reaching the handler
-// (internal/httpguard: framing conflicts, request size limits). The
+// (internal/httpguard: framing conflicts, request size limits, a
+// malformed request target, an unknown Expect). The
 // protocol of the request is unknown then, so it is CloudFront's
 // ErrorResponse (InvalidArgument, with the status of the refusal).
 func RefusedRequest(status int) []byte {
@@ -17,6 +18,8 @@ func RefusedRequest(status int) []byte {
 	switch status {
 	case http.StatusRequestEntityTooLarge:
 		msg = "The request line and headers are too long."
+	case http.StatusExpectationFailed:
+		msg = "The request's Expect header has an expectation other than 100-continue."
 	case http.StatusNotImplemented:
 		msg = "The request uses an unsupported transfer coding."
 	case http.StatusHTTPVersionNotSupported:

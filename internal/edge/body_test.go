@@ -23,9 +23,9 @@ import (
 )
 
 // guardedEdge serves a logging test edge as the edge's plain HTTP
-// listener runs: the fast path, handing what it does not parse (every
-// request with a body) to net/http behind httpguard, with the edge's
-// Reject page and a short body timeout.
+// listener runs (internal/app): the fast path, handing what it does not
+// parse (every request with a body) to net/http behind httpguard, with
+// the edge's Reject page and a short body timeout.
 type guardedEdge struct {
 	te   *testEdge
 	log  *syncBuffer
@@ -54,7 +54,9 @@ func newGuardedEdge(t *testing.T) *guardedEdge {
 		t.Fatal(err)
 	}
 	guard := &httpguard.Config{HeadTimeout: time.Second, BodyTimeout: 300 * time.Millisecond, BodyMinRate: 500, Reject: g.te.RefusedRequest}
-	fs := &fastpath.Server{Handler: g.te.Server, Fallback: &http.Server{Handler: g.te.Server}, IdleTimeout: time.Minute, Log: g.log.logger(),
+	// As internal/app serves it: OPTIONS * goes to the edge.
+	fallback := &http.Server{Handler: g.te.Server, DisableGeneralOptionsHandler: true}
+	fs := &fastpath.Server{Handler: g.te.Server, Fallback: fallback, IdleTimeout: time.Minute, Log: g.log.logger(),
 		FallbackListener: func(ln net.Listener) net.Listener { return httpguard.Listener(ln, guard) }}
 	go fs.Serve(ln)
 	t.Cleanup(func() { fs.Shutdown(t.Context()) })

@@ -10,7 +10,9 @@ import (
 // RefusedRequest is the whole response sent before closing a viewer
 // connection whose request head was refused before reaching the edge's
 // handler (internal/httpguard: framing conflicts, CloudFront's request
-// size limits): CloudFront's error page and headers, with Connection:
+// size limits, a malformed request target, an unknown Expect, and what
+// else net/http would answer itself in plain text): CloudFront's error
+// page and headers, with Connection:
 // close. CloudFront answers an oversized request with 413 and then
 // terminates the TCP connection ("Request and response behavior for
 // custom origins", Maximum length of a request and maximum length of a
@@ -20,6 +22,8 @@ func (s *Server) RefusedRequest(status int) []byte {
 	switch status {
 	case http.StatusRequestEntityTooLarge:
 		reason = "Bad request. The request line and headers are longer than CloudFront accepts."
+	case http.StatusExpectationFailed:
+		reason = "Expectation Failed. CloudFront meets no expectation but 100-continue."
 	case http.StatusNotImplemented:
 		reason = "Bad request. The request uses a transfer coding that CloudFront does not support."
 	case http.StatusHTTPVersionNotSupported:

@@ -2,7 +2,9 @@ package httpguard
 
 import (
 	"bytes"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"golang.org/x/net/http/httpguts"
 )
@@ -113,9 +115,12 @@ func (f *framer) check(head []byte, cfg *Config) (status int) {
 		return 400
 	case major != 1:
 		return 505
+	case !validTarget(method, target):
+		return 400
 	}
 	var cls, tes [][]byte
-	hosts := 0
+	var expect []byte
+	hosts, expects := 0, 0
 	for {
 		line, rest = nextLine(rest)
 		if len(line) == 0 {
@@ -149,6 +154,10 @@ func (f *framer) check(head []byte, cfg *Config) (status int) {
 			cls = append(cls, value)
 		case equalFold(name, "Transfer-Encoding"):
 			tes = append(tes, value)
+		case equalFold(name, "Expect"):
+			if expects++; expects == 1 {
+				expect = value // net/http reads the first one
+			}
 		}
 	}
 	if hosts == 0 && minor > 0 && !bytes.Equal(method, []byte("CONNECT")) {
@@ -156,6 +165,13 @@ func (f *framer) check(head []byte, cfg *Config) (status int) {
 		// any HTTP/1.1 request message that lacks a Host header field"
 		// (RFC 9112 §3.2), as net/http does.
 		return 400
+	}
+	if len(expect) > 0 && !hasToken(expect, "100-continue") {
+		// "A server that receives an Expect field value containing a
+		// member other than 100-continue MAY respond with a 417
+		// (Expectation Failed) status code" (RFC 9110 §10.1.1), as
+		// net/http does, in plain text.
+		return 417
 	}
 	f.st, f.remaining, f.excess = stHead, 0, 0
 	if len(tes) > 0 {
@@ -303,6 +319,47 @@ var (
 	sp    = []byte(" ")
 	colon = []byte(":")
 )
+
+// validTarget reports whether net/http takes the request target: no
+// control characters, and a URI as url.ParseRequestURI reads it (an
+// origin-form path with valid percent-escapes, an absolute URI, "*"; for
+// CONNECT, an authority), else it answers 400 in plain text. RFC 9112
+// §3.2 allows only those forms ("GET hit" is none of them). The usual
+// path, without '%', is checked here; any other target is parsed.
+func validTarget(method, target []byte) bool {
+	plain := len(target) > 0 && target[0] == '/'
+	for _, c := range target {
+		if c < ' ' || c == 0x7f {
+			return false
+		}
+		if c == '%' {
+			plain = false
+		}
+	}
+	if plain {
+		return true
+	}
+	raw := string(target)
+	if string(method) == "CONNECT" && !strings.HasPrefix(raw, "/") {
+		raw = "http://" + raw // as net/http reads an authority-form target
+	}
+	_, err := url.ParseRequestURI(raw)
+	return err == nil
+}
+
+// hasToken reports whether the comma- or space-separated list v has
+// token (ASCII case-insensitively), as net/http's own hasToken decides
+// whether a request expects 100-continue.
+func hasToken(v []byte, token string) bool {
+	boundary := func(b byte) bool { return b == ' ' || b == ',' || b == '\t' }
+	for i := 0; i+len(token) <= len(v); i++ {
+		end := i + len(token)
+		if (i == 0 || boundary(v[i-1])) && (end == len(v) || boundary(v[end])) && bytes.EqualFold(v[i:end], []byte(token)) {
+			return true
+		}
+	}
+	return false
+}
 
 // nextLine splits off the first line (LF or CRLF ended, as net/http's
 // textproto reads them).

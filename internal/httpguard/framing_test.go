@@ -6,9 +6,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/textproto"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 func TestFramer_head(t *testing.T) {
@@ -71,6 +74,26 @@ func TestFramer_head(t *testing.T) {
 		{"DEL in a value", "GET / HTTP/1.1\r\nHost: h\r\nX: a\x7fb\r\n\r\n", 400, stHead, 0},
 		{"CR alone in a value", "GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n", 400, stHead, 0},
 		{"HTAB and obs-text in a value", "GET / HTTP/1.1\r\nHost: h\r\nX: a\tb\xe9\r\n\r\n", 0, stHead, 0},
+		{"HTAB in the target", "GET /a\tb HTTP/1.1\r\nHost: h\r\n\r\n", 400, stHead, 0},
+		{"NUL in the target", "GET /hi\x00t HTTP/1.1\r\nHost: h\r\n\r\n", 400, stHead, 0},
+		{"control character in the target", "GET /c\x01t HTTP/1.1\r\nHost: h\r\n\r\n", 400, stHead, 0},
+		{"DEL in the target", "GET /c\x7ft HTTP/1.1\r\nHost: h\r\n\r\n", 400, stHead, 0},
+		{"target without a leading slash", "GET hit HTTP/1.1\r\nHost: h\r\n\r\n", 400, stHead, 0},
+		{"bad percent-escape in the path", "GET /%zz HTTP/1.1\r\nHost: h\r\n\r\n", 400, stHead, 0},
+		{"percent at the end of the path", "GET /a% HTTP/1.1\r\nHost: h\r\n\r\n", 400, stHead, 0},
+		{"bad absolute-form port", "GET http://a:b/ HTTP/1.1\r\nHost: h\r\n\r\n", 400, stHead, 0},
+		{"percent-escapes in the path", "GET /a%20b HTTP/1.1\r\nHost: h\r\n\r\n", 0, stHead, 0},
+		{"bad percent-escape in the query", "GET /x?%zz HTTP/1.1\r\nHost: h\r\n\r\n", 0, stHead, 0},
+		{"absolute-form", "GET http://h/x HTTP/1.1\r\nHost: h\r\n\r\n", 0, stHead, 0},
+		{"asterisk-form", "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", 0, stHead, 0},
+		{"authority-form", "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n", 0, stHead, 0},
+		{"obs-text in the target", "GET /\xe9 HTTP/1.1\r\nHost: h\r\n\r\n", 0, stHead, 0},
+		{"Expect: bogus", "POST / HTTP/1.1\r\nHost: h\r\nExpect: bogus\r\nContent-Length: 3\r\n\r\n", 417, stHead, 0},
+		{"Expect: bogus on HTTP/1.0", "POST / HTTP/1.0\r\nExpect: bogus\r\n\r\n", 417, stHead, 0},
+		{"Expect: 100-continue", "POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 3\r\n\r\n", 0, stBody, 3},
+		{"Expect listing 100-continue", "POST / HTTP/1.1\r\nHost: h\r\nExpect: foo, 100-continue\r\n\r\n", 0, stHead, 0},
+		{"second Expect ignored", "POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nExpect: bogus\r\n\r\n", 0, stHead, 0},
+		{"empty Expect", "POST / HTTP/1.1\r\nHost: h\r\nExpect:\r\n\r\n", 0, stHead, 0},
 	}
 	for _, tc := range tests {
 		var f framer
@@ -189,6 +212,64 @@ func FuzzFramer(f *testing.F) {
 			}
 			if used := len(kept) - rd.Len() - br.Buffered(); used != end {
 				t.Fatalf("%q: the framer ends a request at %d of %q, net/http at %d", data, end, kept, used)
+			}
+		}
+	})
+}
+
+// FuzzCheck_netHTTPAnswersNothing: a head the guard accepts is one that
+// net/http's server hands to its handler, never one it answers itself
+// (in plain text, without the server's headers: a 400 for a bad request
+// target, a 417 for an unknown Expect). What the guard refuses, the
+// server answers with its own page (Config.Reject). The server's checks
+// after http.ReadRequest are those of net/http's conn.readRequest and
+// serve.
+func FuzzCheck_netHTTPAnswersNothing(f *testing.F) {
+	for _, s := range []string{
+		"GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /a\tb HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET hit HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /%zz?%zz HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET http://h:80/x HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET mailto:x HTTP/1.1\r\nHost: h\r\n\r\n",
+		"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n",
+		"CONNECT h:443 HTTP/1.1\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue, x\r\nContent-Length: 1\r\n\r\n",
+		"POST / HTTP/1.0\r\nExpect: x\r\n\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, head []byte) {
+		if status, _ := Check(head, &Config{}); status != 0 {
+			return
+		}
+		req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(head)))
+		if err != nil {
+			t.Fatalf("%q: the guard accepts it, net/http refuses it: %v", head, err)
+		}
+		// http.ReadRequest drops the Host field, the server's own reading
+		// keeps it: read the fields again.
+		tp := textproto.NewReader(bufio.NewReader(bytes.NewReader(head)))
+		tp.ReadLine()
+		fields, _ := tp.ReadMIMEHeader()
+		hosts, haveHost := fields["Host"]
+		switch {
+		case req.ProtoMajor != 1:
+			t.Fatalf("%q: the guard accepts it, net/http answers 505", head)
+		case req.ProtoAtLeast(1, 1) && (!haveHost || len(hosts) == 0) && req.Method != "CONNECT",
+			len(hosts) > 1, len(hosts) == 1 && !httpguts.ValidHostHeader(hosts[0]):
+			t.Fatalf("%q: the guard accepts it, net/http answers 400 for its Host", head)
+		case req.Header.Get("Expect") != "" && !hasToken([]byte(req.Header.Get("Expect")), "100-continue"):
+			t.Fatalf("%q: the guard accepts it, net/http answers 417", head)
+		}
+		for name, values := range req.Header {
+			if !httpguts.ValidHeaderFieldName(name) {
+				t.Fatalf("%q: the guard accepts it, net/http answers 400 for field name %q", head, name)
+			}
+			for _, v := range values {
+				if !httpguts.ValidHeaderFieldValue(v) {
+					t.Fatalf("%q: the guard accepts it, net/http answers 400 for field value %q", head, v)
+				}
 			}
 		}
 	})

@@ -6,11 +6,12 @@
 // limits, a Host's port of digits (RFC 9110 §7.2), and total deadlines
 // for a request head and a request body. It also refuses the heads
 // net/http would refuse itself in plain text (no Host on HTTP/1.1,
-// several Hosts or a malformed one, control characters in a value), so
-// that the viewer gets the server's own page for them (Config.Reject)
-// and the server hears of them (Config.Refused). It drops the empty lines
-// a viewer sends before a request line (RFC 9112 §2.2), where net/http
-// would answer 400.
+// several Hosts or a malformed one, control characters in a value or the
+// request target, a target that is not a URI, an Expect other than
+// 100-continue), so that the viewer gets the server's own page for them
+// (Config.Reject) and the server hears of them (Config.Refused). It drops
+// the empty lines a viewer sends before a request line (RFC 9112 §2.2),
+// where net/http would answer 400.
 //
 // It reads the connection ahead of net/http and tracks the framing of
 // every request (heads, Content-Length bodies, chunked bodies and their
@@ -73,8 +74,8 @@ type Config struct {
 	// (tests).
 	MaxHeadBytes, MaxTargetBytes int
 	// Reject returns the complete response sent for a refused head (status
-	// 400, 413, 501 or 505) before the connection is closed; nil sends a
-	// plain-text one.
+	// 400, 413, 417, 501 or 505) before the connection is closed; nil
+	// sends a plain-text one.
 	Reject func(status int) []byte
 	// Refused, when set, is told of each refused head (its status and the
 	// viewer's address) as it is answered: the request never reaches the
@@ -111,11 +112,12 @@ func (c *Config) reject(status int) []byte {
 }
 
 // PlainResponse is a minimal text/plain response that closes the
-// connection.
+// connection, byte for byte the one net/http sends for a request it
+// refuses itself, so that a guard without Reject answers as the server
+// behind it would have.
 func PlainResponse(status int) []byte {
 	text := strconv.Itoa(status) + " " + statusText(status)
-	return []byte("HTTP/1.1 " + text + "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
-		strconv.Itoa(len(text)+1) + "\r\nConnection: close\r\n\r\n" + text + "\n")
+	return []byte("HTTP/1.1 " + text + "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n" + text)
 }
 
 func statusText(status int) string {
@@ -124,6 +126,8 @@ func statusText(status int) string {
 		return "Bad Request"
 	case 413:
 		return "Request Entity Too Large"
+	case 417:
+		return "Expectation Failed"
 	case 501:
 		return "Not Implemented"
 	case 505:

@@ -94,6 +94,11 @@ func TestGuard_refusesFramingConflicts(t *testing.T) {
 		// net/http would answer these itself, in plain text.
 		{"no Host", "GET /a HTTP/1.1\r\nX-A: 1\r\n\r\n", 400},
 		{"control character in a value", "GET /a HTTP/1.1\r\n" + host + "X-A: 1\x01\r\n\r\n", 400},
+		{"HTAB in the target", "GET /a\tb HTTP/1.1\r\n" + host + "\r\n", 400},
+		{"NUL in the target", "GET /hi\x00t HTTP/1.1\r\n" + host + "\r\n", 400},
+		{"target without a leading slash", "GET hit HTTP/1.1\r\n" + host + "\r\n", 400},
+		{"bad percent-escape in the path", "GET /%zz HTTP/1.1\r\n" + host + "\r\n", 400},
+		{"unknown Expect", "POST /a HTTP/1.1\r\n" + host + "Expect: bogus\r\nContent-Length: 3\r\n\r\n", 417},
 		// net/http takes these.
 		{"Host with a port of letters", "GET /a HTTP/1.1\r\nHost: h:abc\r\n\r\n", 400},
 		{"Host with two ports", "GET /a HTTP/1.1\r\nHost: h:1:2\r\n\r\n", 400},
