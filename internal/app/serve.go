@@ -394,6 +394,9 @@ func (n *node) apiServer() {
 		ReadHeaderTimeout: s.RequestHeadTimeout,
 		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// OPTIONS * is the handler's to answer (an ErrorResponse), not
+		// net/http's empty 200.
+		DisableGeneralOptionsHandler: true,
 	}
 	if !s.roleRuns("api") {
 		n.api.Handler = healthOnly(n.ready.Load, m.Handler())
@@ -404,7 +407,11 @@ func (n *node) apiServer() {
 // HTTPS (HTTP/1.1 and HTTP/2) and HTTP/3 servers.
 func (n *node) edgeServers() error {
 	s, log, edgeServer, edgeGuard := n.s, n.log, n.edge, n.edgeGuard
-	n.edgeHTTP = &http.Server{Handler: edgeServer, ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	// OPTIONS * goes to the edge, which answers it as it does over
+	// HTTP/2 and HTTP/3 (CloudFront's 400, or 403 for an unknown Host),
+	// where net/http would answer any Host with an empty 200.
+	n.edgeHTTP = &http.Server{Handler: edgeServer, ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		DisableGeneralOptionsHandler: true}
 	// Plain HTTP/1.1 connections are served by the fast path while their
 	// requests are fresh memory hits, by edgeHTTP from the first one that
 	// is not (package fastpath).
@@ -438,7 +445,7 @@ func (n *node) edgeServers() error {
 	// by LimitHead.
 	n.edgeHTTPS = &http.Server{Handler: httpguard.KeepTLS(tlsHandler), ConnContext: httpguard.ConnContext,
 		ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, ErrorLog: n.edgeHTTP.ErrorLog,
-		MaxHeaderBytes: httpguard.MaxHeaderListBytes, TLSConfig: sel.TCP()}
+		MaxHeaderBytes: httpguard.MaxHeaderListBytes, TLSConfig: sel.TCP(), DisableGeneralOptionsHandler: true}
 	// HTTPS connections on HTTP/1.1 get the plain ones' fast path:
 	// it completes the handshake, serves hits on the *tls.Conn and
 	// hands HTTP/1.1 connections from the first request it cannot
