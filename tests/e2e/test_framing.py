@@ -40,10 +40,28 @@ class Origin:
                 with origin.lock:
                     origin.conns.add(self.connection)
 
+            def _whole_chunked_body(self):
+                try:
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                        if size == 0:
+                            while True:
+                                line = self.rfile.readline()
+                                if line in (b"\r\n", b"\n"):
+                                    return True
+                                if not line:
+                                    return False
+                        if len(self.rfile.read(size + 2)) < size + 2:
+                            return False
+                except ValueError:
+                    return False
+
             def _any(self):
                 n = int(self.headers.get("Content-Length") or 0)
-                if n:
-                    self.rfile.read(n)
+                if n and len(self.rfile.read(n)) < n:
+                    return  # the edge cut the request: not counted
+                if self.headers.get("Transfer-Encoding") == "chunked" and not self._whole_chunked_body():
+                    return
                 path = self.path.split("?")[0]
                 with origin.lock:
                     origin.counts[path] = origin.counts.get(path, 0) + 1
@@ -162,6 +180,37 @@ def closed_within(sock, seconds, trickle=b""):
                 return time.time() - start
             i += 1
     return None
+
+
+def trickle_and_read(sock, trickle, timeout=10):
+    """Sends trickle a byte every 100 ms while reading, from one thread (as
+    send_and_read, for SSL sockets), until the server closes; returns what
+    read_responses returns."""
+    sock.setblocking(False)
+    data, i, next_send, deadline = b"", 0, time.time(), time.time() + timeout
+    while time.time() < deadline:
+        select.select([sock], [], [], 0.05)
+        try:
+            b = sock.recv(65536)
+            if not b:
+                break
+            data += b
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+            pass
+        except (ConnectionResetError, BrokenPipeError):
+            break
+        if i < len(trickle) and time.time() >= next_send:
+            try:
+                sock.send(trickle[i:i + 1])
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+                continue
+            except OSError:
+                i = len(trickle)
+                continue
+            i, next_send = i + 1, time.time() + 0.1
+    else:
+        raise AssertionError("the server did not close the connection; read %r" % data[-300:])
+    return statuses_of(data), data
 
 
 class TestFraming(ServerTestCase):
@@ -305,6 +354,74 @@ class TestFraming(ServerTestCase):
             i += 1
             time.sleep(0.1)
         self.assertEqual(len(open_), 0, "%d of %d trickling connections still open after 6 s" % (len(open_), n))
+
+    def test_viewer_body_failures_are_the_viewers(self):
+        # A body slower than --request-body-timeout gets CloudFront's 408, a
+        # malformed chunked body its 400 (RFC 9112 section 7.1), both closing
+        # the connection, and neither is logged as the origin's failure.
+        # Before: net/http's empty 200 for the slow body (no X-Cache), a 502
+        # and "edge: origin failed ... OriginConnectError" for the malformed.
+        h = self.host.encode()
+
+        def chunked(path, body):
+            return b"POST " + path + b" HTTP/1.1\r\nHost: " + h + b"\r\nTransfer-Encoding: chunked\r\n\r\n" + body
+
+        cases = [
+            ("slow Content-Length body", lambda p: b"POST " + p + b" HTTP/1.1\r\nHost: " + h + b"\r\nContent-Length: 100000\r\n\r\n", b"x" * 40, 408),
+            ("slow chunked body", lambda p: chunked(p, b""), b"1\r\nx\r\n" * 8, 408),
+            ("bad chunk terminator", lambda p: chunked(p, b"3\r\nabcXX0\r\n\r\n"), b"", 400),
+            ("chunk size overflow", lambda p: chunked(p, b"10000000000000001\r\nabc\r\n0\r\n\r\n"), b"", 400),
+            ("negative chunk size", lambda p: chunked(p, b"-3\r\nabc\r\n0\r\n\r\n"), b"", 400),
+            ("bare LF after chunk data", lambda p: chunked(p, b"3\r\nabc\n0\r\n\r\n"), b"", 400),
+        ]
+        paths = []
+        for listener in ("edge", "edge-tls"):
+            for i, (name, head, trickle, status) in enumerate(cases):
+                with self.subTest(listener=listener, case=name):
+                    path = b"/body-%s-%d" % (listener.encode(), i)
+                    paths.append(path.decode())
+                    s = self.connect(listener)
+                    follow = b"" if trickle else b"GET /after HTTP/1.1\r\nHost: " + h + b"\r\n\r\n"
+                    s.sendall(head(path) + follow)
+                    statuses, data = trickle_and_read(s, trickle)
+                    self.assertEqual(statuses, [status], data[:600])
+                    self.assertIn(b"X-Cache: Error from cloudfront", data)
+                    self.assertIn(b"<H1>%d ERROR</H1>" % status, data)
+                    self.assertIn(b"Server: CloudFront", data)
+                    self.assertEqual(self.origin.count(path.decode()), 0)
+        failed = [line for line in self.server.stderr().splitlines() if "edge: origin failed" in line and any(p in line for p in paths)]
+        self.assertEqual(failed, [], "a viewer's body failure was logged as the origin's")
+
+    def test_net_http_answers_are_cloudfronts(self):
+        # Requests net/http used to answer itself: in plain text without
+        # X-Cache or Server (a control byte or no leading slash in the
+        # target), with a bare 417 (Expect: bogus), or with an empty 200 for
+        # any Host (OPTIONS *). The edge answers them with CloudFront's page
+        # (OPTIONS * as over HTTP/2: 400, 403 for an unknown Host), the API
+        # with an ErrorResponse.
+        h = self.host.encode()
+        cases = [
+            ("HTAB in the target", b"GET /a\tb HTTP/1.1\r\nHost: " + h + b"\r\n\r\n", 400),
+            ("NUL in the target", b"GET /hi\x00t HTTP/1.1\r\nHost: " + h + b"\r\n\r\n", 400),
+            ("target without a leading slash", b"GET hit HTTP/1.1\r\nHost: " + h + b"\r\n\r\n", 400),
+            ("Expect: bogus", b"POST /exp HTTP/1.1\r\nHost: " + h + b"\r\nExpect: bogus\r\nContent-Length: 3\r\n\r\nabc", 417),
+            ("OPTIONS *", b"OPTIONS * HTTP/1.1\r\nHost: " + h + b"\r\nConnection: close\r\n\r\n", 400),
+            ("OPTIONS * of an unknown host", b"OPTIONS * HTTP/1.1\r\nHost: unknown.example\r\nConnection: close\r\n\r\n", 403),
+        ]
+        for listener in ("edge", "edge-tls", "api"):
+            for name, req, status in cases:
+                with self.subTest(listener=listener, case=name):
+                    s = self.connect(listener)
+                    statuses, data = send_and_read(s, req)
+                    self.assertEqual(len(statuses), 1, data[:600])
+                    if listener == "api":
+                        self.assertGreaterEqual(statuses[0], 400, data[:600])
+                        self.assertIn(b"<ErrorResponse", data)
+                    else:
+                        self.assertEqual(statuses, [status], data[:600])
+                        self.assertIn(b"X-Cache: Error from cloudfront", data)
+                        self.assertIn(b"Server: CloudFront", data)
+                        self.assertIn(b"<H1>%d ERROR</H1>" % status, data)
 
     def test_origin_response_head_over_limit_is_502(self):
         s = self.connect("edge")
