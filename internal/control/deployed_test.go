@@ -173,7 +173,11 @@ func TestDistribution_statusFollowsWhatItUses(t *testing.T) {
 			cfg := distConfig("d")
 			cfg["DefaultCacheBehavior"].(model.Tree)["FunctionAssociations"] = wrap(model.Tree{"FunctionARN": fn.ARN, "EventType": "viewer-request"})
 			return cfg, func() {
-				if _, err := e.c.UpdateKeys(e.ctx, kvs.ARN, kvs.ETag, []control.KVSItem{{Key: "a", Value: "b"}}, nil); err != nil {
+				d, err := e.c.DescribeKeyValueStoreData(e.ctx, kvs.ARN)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := e.c.UpdateKeys(e.ctx, kvs.ARN, d.ETag, []control.KVSItem{{Key: "a", Value: "b"}}, nil); err != nil {
 					t.Fatal(err)
 				}
 			}

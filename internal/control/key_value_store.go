@@ -1,6 +1,7 @@
 package control
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"time"
@@ -38,13 +39,20 @@ func errNoSuchKVS(name string) error {
 	return model.Errorf("EntityNotFound", "The key value store %q does not exist.", name)
 }
 
+// kvsConfigETag is the ETag of CloudFront's DescribeKeyValueStore: that of
+// the last change to the store itself, not to its keys (see
+// model.KeyValueStoreRecord). modRev is the record's ModRevision.
+func kvsConfigETag(rec *model.KeyValueStoreRecord, modRev int64) string {
+	return etag(rec.ID, cmp.Or(rec.ConfigRevision, modRev))
+}
+
 func (c *Control) kvsView(ctx context.Context, rec *model.KeyValueStoreRecord, modRev int64) *KeyValueStore {
 	status := rec.Status
 	if status == "" {
 		status = KVSReady
 	}
 	return &KeyValueStore{ID: rec.ID, Name: rec.Name, Comment: rec.Comment, ARN: c.arn(ctx, "key-value-store", rec.ID),
-		Status: status, ETag: etag(rec.ID, modRev), LastModified: rec.LastModified}
+		Status: status, ETag: kvsConfigETag(rec, modRev), LastModified: rec.LastModified}
 }
 
 func checkKVSComment(comment string) error {
@@ -95,7 +103,8 @@ func (c *Control) CreateKeyValueStore(ctx context.Context, in KVSInput) (*KeyVal
 			return model.Errorf("EntityLimitExceeded", "You have reached the maximum number of key value stores for this account (%d).", c.settings.Quotas.KeyValueStores)
 		}
 		now := c.now().UTC()
-		rec := &model.KeyValueStoreRecord{ID: newUUID(), Name: in.Name, Comment: in.Comment, Created: now, LastModified: now, ImportSource: in.ImportSource}
+		rec := &model.KeyValueStoreRecord{ID: newUUID(), Name: in.Name, Comment: in.Comment, Created: now, LastModified: now,
+			KeysLastModified: now, ImportSource: in.ImportSource}
 		if in.ImportSource != nil {
 			rec.Status = KVSProvisioning
 		}
@@ -137,10 +146,11 @@ func (c *Control) DescribeKeyValueStore(ctx context.Context, name string) (*KeyV
 	return kvs, err
 }
 
-// UpdateKeyValueStore changes a store's comment.
+// UpdateKeyValueStore changes a store's comment. The store gets a new ETag;
+// the ETag and LastModified of its keys (the data plane's) stay.
 func (c *Control) UpdateKeyValueStore(ctx context.Context, name, ifMatch, comment string) (*KeyValueStore, error) {
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		rec, err := c.kvsForChange(tx, name, ifMatch)
+		rec, modRev, err := c.kvsForChange(tx, name, ifMatch)
 		if err != nil {
 			return err
 		}
@@ -149,6 +159,8 @@ func (c *Control) UpdateKeyValueStore(ctx context.Context, name, ifMatch, commen
 		}
 		next := *rec
 		next.Comment, next.LastModified = comment, c.now().UTC()
+		next.ConfigRevision, next.KeysRevision = 0, cmp.Or(rec.KeysRevision, modRev)
+		next.KeysLastModified = kvsKeysLastModified(rec)
 		return putJSON(tx, model.KeyValueStoreKey(name), &next)
 	})
 	if err != nil {
@@ -162,7 +174,7 @@ func (c *Control) UpdateKeyValueStore(ctx context.Context, name, ifMatch, commen
 func (c *Control) DeleteKeyValueStore(ctx context.Context, name, ifMatch string) error {
 	var id string
 	_, err := c.store.Update(ctx, func(tx store.Txn) error {
-		rec, err := c.kvsForChange(tx, name, ifMatch)
+		rec, _, err := c.kvsForChange(tx, name, ifMatch)
 		if err != nil {
 			return err
 		}
@@ -244,18 +256,19 @@ func (c *Control) ListKeyValueStores(ctx context.Context, status string, opts Li
 }
 
 // kvsForChange reads a store about to be updated or deleted, checking
-// If-Match against its ETag.
-func (c *Control) kvsForChange(tx store.ReadTxn, name, ifMatch string) (*model.KeyValueStoreRecord, error) {
+// If-Match against its (CloudFront API) ETag, and returns it with its
+// record's ModRevision.
+func (c *Control) kvsForChange(tx store.ReadTxn, name, ifMatch string) (*model.KeyValueStoreRecord, int64, error) {
 	kv, ok, err := tx.Get(model.KeyValueStoreKey(name))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if !ok || !functionName.MatchString(name) {
-		return nil, errNoSuchKVS(name)
+		return nil, 0, errNoSuchKVS(name)
 	}
 	rec, err := decode[model.KeyValueStoreRecord](c, kv)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return rec, checkIfMatch(ifMatch, etag(rec.ID, kv.ModRevision))
+	return rec, kv.ModRevision, checkIfMatch(ifMatch, kvsConfigETag(rec, kv.ModRevision))
 }

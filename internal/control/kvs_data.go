@@ -1,6 +1,7 @@
 package control
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"strings"
@@ -16,7 +17,9 @@ import (
 // DeleteKey, UpdateKeys). Each key is one store key (model.KeyValueStoreItemKey),
 // so the data reaches the edge's snapshot like any other record; every
 // write also rewrites the store's record with its new ItemCount,
-// TotalSizeInBytes and LastModified, which gives it a new ETag.
+// TotalSizeInBytes and LastModified. The data plane's ETag changes with
+// every key write and only then; the CloudFront API's ETag does not change
+// with key writes (see model.KeyValueStoreRecord).
 //
 // Errors carry the data plane's exception names (the API maps them to
 // their statuses): ValidationException, ResourceNotFoundException,
@@ -110,14 +113,30 @@ func (c *Control) kvsByARN(tx store.ReadTxn, arn string) (*model.KeyValueStoreRe
 	return nil, store.KV{}, errNoSuchKVSARN(arn)
 }
 
+// kvsKeysETag is the data plane's ETag of a store at the revision of its
+// last key write. It differs from the CloudFront API's ETag of the same
+// revision, so neither is taken for the other.
+func kvsKeysETag(id string, keysRev int64) string { return etag(id+"/keys", keysRev) }
+
+// kvsKeysLastModified is when a store's keys last changed ("LastModified"
+// in the data plane's DescribeKeyValueStore: "when the key-value pairs in
+// the key value store was last modified").
+func kvsKeysLastModified(rec *model.KeyValueStoreRecord) time.Time {
+	if rec.KeysLastModified.IsZero() {
+		return rec.LastModified
+	}
+	return rec.KeysLastModified
+}
+
 func (c *Control) kvsData(ctx context.Context, rec *model.KeyValueStoreRecord, modRev int64) *KVSData {
 	v := c.kvsView(ctx, rec, modRev)
 	created := rec.Created
 	if created.IsZero() {
 		created = rec.LastModified
 	}
-	return &KVSData{ARN: v.ARN, Created: created, LastModified: rec.LastModified, ItemCount: rec.ItemCount,
-		TotalSizeInBytes: rec.TotalSizeInBytes, ETag: v.ETag, Status: v.Status, FailureReason: rec.FailureReason}
+	return &KVSData{ARN: v.ARN, Created: created, LastModified: kvsKeysLastModified(rec), ItemCount: rec.ItemCount,
+		TotalSizeInBytes: rec.TotalSizeInBytes, ETag: kvsKeysETag(rec.ID, cmp.Or(rec.KeysRevision, modRev)),
+		Status: v.Status, FailureReason: rec.FailureReason}
 }
 
 // DescribeKeyValueStoreData describes the store an ARN names.
@@ -302,7 +321,7 @@ func (c *Control) updateKeys(ctx context.Context, arn, ifMatch string, puts []KV
 		if err != nil {
 			return err
 		}
-		if ifMatch != etag(rec.ID, kv.ModRevision) {
+		if ifMatch != kvsKeysETag(rec.ID, cmp.Or(rec.KeysRevision, kv.ModRevision)) {
 			return model.Errorf(CodeKVSConflict, "The If-Match ETag %q is not the key value store's current ETag.", ifMatch)
 		}
 		if rec.Status != "" {
@@ -346,7 +365,13 @@ func (c *Control) updateKeys(ctx context.Context, arn, ifMatch string, puts []KV
 		if next.TotalSizeInBytes > MaxKVSTotalBytes {
 			return model.Errorf(CodeKVSQuotaExceeded, "The key value store would hold %d bytes; a store is limited to %d bytes.", next.TotalSizeInBytes, MaxKVSTotalBytes)
 		}
+		// The store's own ETag stays: pin its revision before this write
+		// moves the record's. LastModified, which CloudFront's
+		// DescribeKeyValueStore shows, follows the keys too (its reference
+		// says only "the last-modified time of the key value store").
+		next.ConfigRevision, next.KeysRevision = cmp.Or(rec.ConfigRevision, kv.ModRevision), 0
 		next.LastModified = c.now().UTC()
+		next.KeysLastModified = next.LastModified
 		id, out.ItemCount, out.TotalSizeInBytes = rec.ID, next.ItemCount, next.TotalSizeInBytes
 		return putJSON(tx, model.KeyValueStoreKey(rec.Name), &next)
 	})
@@ -354,6 +379,6 @@ func (c *Control) updateKeys(ctx context.Context, arn, ifMatch string, puts []KV
 		return nil, err
 	}
 	// The record was written by this commit: its revision is rev.
-	out.ETag = etag(id, rev)
+	out.ETag = kvsKeysETag(id, rev)
 	return &out, nil
 }

@@ -138,7 +138,9 @@ func (c *Control) finishImport(ctx context.Context, name string, items []KVSItem
 			return err
 		}
 		next := *rec
+		// Both ETags change: the store's status does, and its keys.
 		next.Status, next.LastModified = "", c.now().UTC()
+		next.KeysLastModified, next.ConfigRevision, next.KeysRevision = next.LastModified, 0, 0
 		if failure != "" {
 			next.Status, next.FailureReason = KVSProvisioningFailed, failure
 		} else {

@@ -30,14 +30,31 @@ type FunctionStage struct {
 // KeyValueStoreRecord is a CloudFront KeyValueStore, under kvs/<name>.
 // Its keys are stored next to it, one store key each (KeyValueStoreItemKey);
 // ItemCount and TotalSizeInBytes are kept up to date by every write, which
-// also rewrites this record, so the record's revision (its ETag) changes
-// with the data ("ETag" in the cloudfront-keyvaluestore API reference).
+// also rewrites this record.
+//
+// The two APIs that describe a store each have their own ETag ("Work with
+// key value data", CloudFront Developer Guide: CloudFront's
+// DescribeKeyValueStore describes the store, CloudFront KeyValueStore's
+// describes its key-value pairs): the first changes with the store
+// (CreateKeyValueStore, UpdateKeyValueStore), the second with its keys
+// (PutKey, DeleteKey, UpdateKeys). Since writes of both kinds rewrite this
+// one record, each ETag comes from the revision of the last write of its
+// own kind: ConfigRevision and KeysRevision, where 0 stands for the
+// record's own ModRevision (the last write was of that kind). Records
+// written before these fields existed have both 0.
 type KeyValueStoreRecord struct {
 	ID           string // a UUID, the last part of the ARN
 	Name         string
 	Comment      string
 	Created      time.Time // zero in records written before it existed: use LastModified
-	LastModified time.Time
+	LastModified time.Time // of any change, keys included
+
+	// KeysLastModified is when the keys last changed (the data plane's
+	// LastModified); zero in records written before it existed: use
+	// LastModified.
+	KeysLastModified time.Time `json:",omitzero"`
+	ConfigRevision   int64     `json:",omitempty"`
+	KeysRevision     int64     `json:",omitempty"`
 
 	ItemCount        int
 	TotalSizeInBytes int64 // keys and values, in bytes
