@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -94,15 +95,47 @@ func goldenSteps(t *testing.T, visit func(file, requestLine string, response []b
 	}
 }
 
+// leftOut are the members botocore's model requires in responses that
+// CloudFront leaves out, as OpenFront does after it. Each names an XML
+// element without nested elements of its own name, the member, and why.
+var leftOut = []struct{ element, member, why string }{
+	{"KeyValueStore", "Comment", "a store without a comment has no Comment element in CloudFront's " +
+		"answers; clients read an empty one as a comment \"\" (see kvsTree)"},
+}
+
+// withLeftOut returns body with an empty element added for each leftOut
+// member missing from an element that should have it, and the indexes of
+// the leftOut entries it used.
+func withLeftOut(body []byte) ([]byte, []int) {
+	var used []int
+	for i, lo := range leftOut {
+		re := regexp.MustCompile(`(?s)(<` + lo.element + `(?:\s[^>]*)?>)(.*?</` + lo.element + `>)`)
+		body = re.ReplaceAllFunc(body, func(m []byte) []byte {
+			if bytes.Contains(m, []byte("<"+lo.member+">")) {
+				return m
+			}
+			used = append(used, i)
+			return re.ReplaceAll(m, []byte("${1}<"+lo.member+"></"+lo.member+">${2}"))
+		})
+	}
+	return body, used
+}
+
 // TestGolden_responsesFitTheModel: every successful golden response body
 // decodes as its operation's output shape in the botocore model of its
-// version: each member the model requires is present, quantities agree
-// with their items and enum values are the version's own.
+// version: each member the model requires is present (but for those in
+// leftOut, each of which some golden response must leave out), quantities
+// agree with their items and enum values are the version's own.
 func TestGolden_responsesFitTheModel(t *testing.T) {
 	ms := goldenModels(t)
+	usedLeftOut := map[int]bool{}
 	goldenSteps(t, func(file, line string, response []byte) {
 		if !bytes.HasPrefix(response, []byte("HTTP 2")) {
 			return
+		}
+		response, used := withLeftOut(response)
+		for _, i := range used {
+			usedLeftOut[i] = true
 		}
 		op, m, ok := operationOf(ms, line)
 		if !ok {
@@ -135,6 +168,11 @@ func TestGolden_responsesFitTheModel(t *testing.T) {
 			t.Errorf("%s: %s response is not a valid %s: %v", file, op.Name, op.OutputPayloadShape, err)
 		}
 	})
+	for i, lo := range leftOut {
+		if !usedLeftOut[i] {
+			t.Errorf("no golden response leaves out %s.%s: drop it from leftOut", lo.element, lo.member)
+		}
+	}
 }
 
 // neverSucceeds are operations that can only fail here: they name a kind

@@ -86,7 +86,17 @@ func (h *Handler) listKeyValueStores(w http.ResponseWriter, r *http.Request) err
 	return h.write(w, r, http.StatusOK, "KeyValueStoreList", "KeyValueStoreList", t)
 }
 
+// kvsTree is a KeyValueStore as CreateKeyValueStore, DescribeKeyValueStore,
+// UpdateKeyValueStore and ListKeyValueStores show it. A store without a
+// comment has no Comment element, as CloudFront answers (clients such as
+// Terraform's aws_cloudfront_key_value_store read an empty element as a
+// comment ""), although botocore's model lists Comment among
+// KeyValueStore's required members.
 func kvsTree(kvs *control.KeyValueStore) model.Tree {
-	return model.Tree{"Name": kvs.Name, "Id": kvs.ID, "Comment": kvs.Comment, "ARN": kvs.ARN,
+	t := model.Tree{"Name": kvs.Name, "Id": kvs.ID, "ARN": kvs.ARN,
 		"Status": kvs.Status, "LastModifiedTime": timestamp(kvs.LastModified)}
+	if kvs.Comment != "" {
+		t["Comment"] = kvs.Comment
+	}
+	return t
 }
