@@ -19,7 +19,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from harness import REGION, Server, legacy_behavior
+from harness import REGION, Server, ServerTestCase, legacy_behavior
 from test_edge import EdgeTestCase
 from test_functions import config, fn_name
 from test_private_content import HAVE_MOTO, NEED_MOTO, S3_ACCESS_KEY, S3_SECRET_KEY, Moto
@@ -111,9 +111,9 @@ class TestKeyValueStoreDataPlane(EdgeTestCase):
         put = self.kvs.put_key(KvsARN=arn, Key="greeting", Value="hello", IfMatch=d["ETag"])
         self.assertEqual((put["ItemCount"], put["TotalSizeInBytes"]), (1, len("greetinghello")))
         self.assertNotEqual(put["ETag"], d["ETag"])
-        # The control plane's ETag and status follow the data.
+        # The control plane's status follows the data; its ETag is its own.
         cp = self.cf.describe_key_value_store(Name=name)
-        self.assertEqual(cp["ETag"], put["ETag"])
+        self.assertNotIn(cp["ETag"], (d["ETag"], put["ETag"]))
         self.assertEqual(cp["KeyValueStore"]["Status"], "READY")
 
         got = self.kvs.get_key(KvsARN=arn, Key="greeting")
@@ -226,6 +226,71 @@ class TestKeyValueStoreDataPlane(EdgeTestCase):
         # The store is in use while the function associates it.
         cp = self.cf.describe_key_value_store(Name=name)
         self.assertClientError("CannotDeleteEntityWhileInUse", 409, self.cf.delete_key_value_store, Name=name, IfMatch=cp["ETag"])
+
+
+class TestKeyValueStoreTerraform(ServerTestCase):
+    """What the Terraform AWS provider (5.100.0) does with an aws_cloudfront_key_value_store without a
+    comment and an aws_cloudfrontkeyvaluestore_key: it keeps the store's ETag from CreateKeyValueStore in
+    its state and takes the key's from the data plane's DescribeKeyValueStore. The two APIs' ETags are
+    apart ("Work with key value data", CloudFront Developer Guide), so key writes leave the store's as it
+    was; and a store without a comment has no Comment (the provider reads an empty one as comment "")."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.kvs = kvs_client(cls.server)
+
+    def create(self):
+        name = fn_name("tfkvs")
+        created = self.cf.create_key_value_store(Name=name)
+        self.assertNotIn("Comment", created["KeyValueStore"])
+        return name, created["KeyValueStore"]["ARN"], created["ETag"]
+
+    def test_destroy_deletes_the_key_then_the_store_with_the_etag_from_its_creation(self):
+        name, arn, etag = self.create()
+        got = self.cf.describe_key_value_store(Name=name)
+        self.assertNotIn("Comment", got["KeyValueStore"])
+        self.assertEqual(got["ETag"], etag)
+        listed = [s for s in self.cf.list_key_value_stores()["KeyValueStoreList"].get("Items", []) if s["Name"] == name]
+        self.assertEqual(len(listed), 1)
+        self.assertNotIn("Comment", listed[0])
+
+        # aws_cloudfrontkeyvaluestore_key: create, then destroy.
+        data_etag = self.kvs.describe_key_value_store(KvsARN=arn)["ETag"]
+        self.assertNotEqual(data_etag, etag)
+        put = self.kvs.put_key(KvsARN=arn, Key="tf-key", Value="tf-value", IfMatch=data_etag)
+        data_etag = self.kvs.describe_key_value_store(KvsARN=arn)["ETag"]
+        self.assertEqual(data_etag, put["ETag"])
+        deleted = self.kvs.delete_key(KvsARN=arn, Key="tf-key", IfMatch=data_etag)
+        self.assertEqual(deleted["ItemCount"], 0)
+        self.assertEqual(self.cf.describe_key_value_store(Name=name)["ETag"], etag, "a key write changed the store's ETag")
+
+        # aws_cloudfront_key_value_store: destroy with the ETag in the state.
+        self.cf.delete_key_value_store(Name=name, IfMatch=etag)
+        self.assertClientError("EntityNotFound", 404, self.cf.describe_key_value_store, Name=name)
+
+    def test_update_after_key_writes_takes_the_etag_from_creation(self):
+        name, arn, etag = self.create()
+        data_etag = self.kvs.describe_key_value_store(KvsARN=arn)["ETag"]
+        put = self.kvs.update_keys(KvsARN=arn, IfMatch=data_etag, Puts=[{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}])
+        # Neither ETag is taken for the other.
+        self.assertClientError("ConflictException", 409, self.kvs.put_key, KvsARN=arn, Key="c", Value="3", IfMatch=etag)
+        self.assertClientError("PreconditionFailed", 412, self.cf.update_key_value_store, Name=name, Comment="x",
+                               IfMatch=put["ETag"])
+
+        up = self.cf.update_key_value_store(Name=name, Comment="now with one", IfMatch=etag)
+        self.assertEqual(up["KeyValueStore"]["Comment"], "now with one")
+        self.assertNotEqual(up["ETag"], etag)
+        # The keys' ETag is not changed by the store's update.
+        self.assertEqual(self.kvs.describe_key_value_store(KvsARN=arn)["ETag"], put["ETag"])
+        deleted = self.kvs.delete_key(KvsARN=arn, Key="a", IfMatch=put["ETag"])
+        self.assertEqual(deleted["ItemCount"], 1)
+
+        # An empty comment clears it: no Comment again.
+        cleared = self.cf.update_key_value_store(Name=name, Comment="", IfMatch=up["ETag"])
+        self.assertNotIn("Comment", cleared["KeyValueStore"])
+        self.assertNotIn("Comment", self.cf.describe_key_value_store(Name=name)["KeyValueStore"])
+        self.cf.delete_key_value_store(Name=name, IfMatch=cleared["ETag"])
 
 
 @unittest.skipUnless(HAVE_MOTO, NEED_MOTO)
