@@ -353,6 +353,7 @@ func (n *node) edgeHandler() {
 	}, n.log)
 	n.watcher.CountIgnoredFields(func(field string) { m.IgnoredFields.WithLabelValues(field).Inc() })
 	n.watcher.SetAccount(s.AccountID)
+	n.watcher.SetLightsailOrigins(s.LightsailOrigins)
 
 	// Every HTTP/1.x listener is guarded: request framing, CloudFront's
 	// request size limits, head and body deadlines (internal/httpguard).

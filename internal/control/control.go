@@ -125,7 +125,8 @@ type Settings struct {
 	Quotas       Quotas
 	// LightsailOrigins maps Lightsail origin resource names to the
 	// HOST[:PORT] that serves them (--lightsail-origin); an unmapped name
-	// is used as a host name.
+	// is used as a host name. Control uses it only for the originPublicDNS
+	// it shows: the edges resolve origin names with their own map.
 	LightsailOrigins map[string]string
 	// Certificates are the operator's viewer certificates (--certificate-
 	// dir); nil refuses every ACMCertificateArn and IAMCertificateId.

@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -63,31 +61,27 @@ func lightsailInvalid(format string, args ...any) error {
 	return model.Errorf("InvalidInputException", format, args...)
 }
 
-// lightsailOrigin resolves an origin name through the --lightsail-origin
-// map; an unmapped name is a host name. A mapped port serves both schemes.
+// lightsailOrigin resolves an origin name through this node's
+// --lightsail-origin map, for the view's originPublicDNS; the edge resolves
+// it again with its own map (snapshot.compileLightsail).
 func (c *Control) lightsailOrigin(name string) model.LightsailOriginAddress {
-	target, ok := c.settings.LightsailOrigins[name]
-	if !ok {
-		target = name
-	}
-	addr := model.LightsailOriginAddress{Host: target, HTTPPort: 80, HTTPSPort: 443}
-	if host, port, err := net.SplitHostPort(target); err == nil {
-		if p, err := strconv.Atoi(port); err == nil {
-			addr = model.LightsailOriginAddress{Host: host, HTTPPort: p, HTTPSPort: p}
-		}
-	}
-	addr.Host = strings.Trim(addr.Host, "[]")
-	return addr
+	return model.ResolveLightsailOrigin(name, c.settings.LightsailOrigins)
 }
 
 // deriveLightsail validates the settings and derives the config the edge
 // will serve; the derived config is checked by the same parser the
 // snapshot uses, so a stored Lightsail distribution always compiles.
+//
+// The origin is derived unresolved (the origin name as its host): where
+// the name really is depends on the --lightsail-origin map of the edge
+// that serves it, which resolves it when it compiles the distribution
+// (model.LightsailDistributionRecord.Config), so nothing in the store
+// depends on this node's map.
 func (c *Control) deriveLightsail(name string, s *model.LightsailSettings) (model.Tree, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	cfg := model.LightsailDistributionConfig(s, c.lightsailOrigin(s.Origin.Name), "lightsail/"+name)
+	cfg := model.LightsailDistributionConfig(s, model.ResolveLightsailOrigin(s.Origin.Name, nil), "lightsail/"+name)
 	err := model.CheckLimits("DistributionConfig", cfg)
 	if err == nil {
 		_, err = model.ParseDistributionConfig(cfg)

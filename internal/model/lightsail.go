@@ -1,6 +1,7 @@
 package model
 
 import (
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,7 +32,15 @@ type LightsailDistributionRecord struct {
 	BundleChangedAt time.Time
 	Tags            []LightsailTag
 	Settings        LightsailSettings
-	Config          Tree // derived canonical DistributionConfig
+	// Config is the derived canonical DistributionConfig. Its origin
+	// address is not where the edge connects: each edge resolves
+	// Settings.Origin.Name through its own --lightsail-origin map when it
+	// compiles the distribution (WithLightsailOriginAddress), so a restart
+	// with a new map takes effect. Records written since then hold the
+	// unresolved name there (ResolveLightsailOrigin with no map); older
+	// ones hold the host the writing node resolved, which is read the same
+	// way: ignored.
+	Config Tree
 }
 
 // LightsailTag is one resource tag.
@@ -230,6 +239,44 @@ type LightsailOriginAddress struct {
 	Host      string
 	HTTPPort  int
 	HTTPSPort int
+}
+
+// ResolveLightsailOrigin maps a Lightsail origin name to where it really
+// is through origins (the --lightsail-origin NAME=HOST[:PORT] map); an
+// unmapped name is a host name on the scheme's usual port. A mapped port
+// serves both schemes.
+func ResolveLightsailOrigin(name string, origins map[string]string) LightsailOriginAddress {
+	target, ok := origins[name]
+	if !ok {
+		target = name
+	}
+	addr := LightsailOriginAddress{Host: target, HTTPPort: 80, HTTPSPort: 443}
+	if host, port, err := net.SplitHostPort(target); err == nil {
+		if p, err := strconv.Atoi(port); err == nil {
+			addr = LightsailOriginAddress{Host: host, HTTPPort: p, HTTPSPort: p}
+		}
+	}
+	addr.Host = strings.Trim(addr.Host, "[]")
+	return addr
+}
+
+// WithLightsailOriginAddress returns a copy of a derived config whose
+// origin is at addr (cfg itself is not changed): the edge's own
+// resolution of the origin name, whatever address the stored config holds.
+func WithLightsailOriginAddress(cfg Tree, addr LightsailOriginAddress) Tree {
+	out := Clone(cfg)
+	for _, it := range Items(out, "Origins") {
+		o, ok := it.(Tree)
+		if !ok || o["Id"] != LightsailOriginID {
+			continue
+		}
+		o["DomainName"] = addr.Host
+		if c := Sub(o, "CustomOriginConfig"); c != nil {
+			c["HTTPPort"] = strconv.Itoa(addr.HTTPPort)
+			c["HTTPSPort"] = strconv.Itoa(addr.HTTPSPort)
+		}
+	}
+	return out
 }
 
 // LightsailOriginID is the origin id of the derived config.

@@ -15,14 +15,21 @@ import (
 // exactly like CloudFront distributions.
 
 // compileLightsail adds the Lightsail distributions to the snapshot.
+//
+// The origin is where this edge's --lightsail-origin map sends the origin
+// name the user gave (Settings.Origin.Name), whatever address the stored
+// config holds (see model.LightsailDistributionRecord.Config): a restart
+// with a new map moves every distribution to the new host, and in a
+// cluster each edge node applies its own map.
 func (r *records) compileLightsail(s *Snapshot, log *slog.Logger) {
 	for _, rec := range r.ls {
-		cfg, err := model.ParseDistributionConfig(rec.Config)
+		tree := model.WithLightsailOriginAddress(rec.Config, model.ResolveLightsailOrigin(rec.Settings.Origin.Name, r.lightsailOrigins))
+		cfg, err := model.ParseDistributionConfig(tree)
 		if err != nil {
 			log.Error("snapshot: stored lightsail distribution does not parse", "name", rec.Name, "err", err)
 			continue
 		}
-		d, err := compileDistribution(&model.DistributionRecord{ID: rec.ID, DomainName: rec.DomainName, Config: rec.Config}, cfg, cachepolicy.Custom{}) // Lightsail uses its own (legacy) settings
+		d, err := compileDistribution(&model.DistributionRecord{ID: rec.ID, DomainName: rec.DomainName, Config: tree}, cfg, cachepolicy.Custom{}) // Lightsail uses its own (legacy) settings
 		if err != nil {
 			log.Error("snapshot: stored lightsail distribution does not compile", "name", rec.Name, "err", err)
 			continue

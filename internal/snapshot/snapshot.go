@@ -274,6 +274,8 @@ type records struct {
 	// account is the account id trusted signers name to mean the stored
 	// public keys (keys.go).
 	account string
+	// lightsailOrigins is this edge's --lightsail-origin map (lightsail.go).
+	lightsailOrigins map[string]string
 }
 
 func newRecords() *records {

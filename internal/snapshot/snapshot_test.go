@@ -418,3 +418,52 @@ func TestWatcher_retriesAStoreThatDoesNotAnswer(t *testing.T) {
 		t.Errorf("Run ended with %v", err)
 	}
 }
+
+// TestSnapshot_LightsailOriginResolvedByEdge: a Lightsail distribution's
+// origin is where this edge's --lightsail-origin map sends the origin name
+// the user gave, whatever address the stored derived config holds: the
+// unresolved name (records written now) or a host another map resolved it
+// to (records written before the edge resolved names). A restart with a
+// new map so moves existing distributions (README, --lightsail-origin).
+func TestSnapshot_LightsailOriginResolvedByEdge(t *testing.T) {
+	settings := model.LightsailSettings{Origin: model.LightsailOrigin{Name: "web", ProtocolPolicy: "http-only"}, DefaultBehavior: "cache",
+		Cache: model.DefaultLightsailCacheSettings(), Enabled: true}
+	stored := map[string]model.LightsailOriginAddress{
+		"unresolved name":         model.ResolveLightsailOrigin("web", nil),
+		"host of an old map":      {Host: "127.0.0.1", HTTPPort: 8001, HTTPSPort: 8001},
+		"old map's IPv6 and port": {Host: "::1", HTTPPort: 9001, HTTPSPort: 9001},
+	}
+	cases := []struct {
+		name      string
+		origins   map[string]string
+		host      string
+		http, tls int
+	}{
+		{name: "mapped with a port", origins: map[string]string{"web": "127.0.0.1:9002"}, host: "127.0.0.1", http: 9002, tls: 9002},
+		{name: "mapped to a host", origins: map[string]string{"web": "origin.internal"}, host: "origin.internal", http: 80, tls: 443},
+		{name: "mapped to IPv6", origins: map[string]string{"web": "[::1]:9003"}, host: "::1", http: 9003, tls: 9003},
+		{name: "unmapped: the name is the host", origins: map[string]string{"other": "127.0.0.1:1"}, host: "web", http: 80, tls: 443},
+		{name: "no map", origins: nil, host: "web", http: 80, tls: 443},
+	}
+	for storedAs, addr := range stored {
+		for _, tc := range cases {
+			t.Run(storedAs+"/"+tc.name, func(t *testing.T) {
+				r := newRecords()
+				r.lightsailOrigins = tc.origins
+				cfg := model.LightsailDistributionConfig(&settings, addr, "lightsail/web")
+				r.ls["lsdist/web"] = &model.LightsailDistributionRecord{Name: "web", ID: "ELS1", DomainName: "ls1.cloudfront.localhost", Settings: settings, Config: cfg}
+				d := r.compile(1, slog.Default()).Lookup("ls1.cloudfront.localhost")
+				if d == nil {
+					t.Fatal("the Lightsail distribution did not compile")
+				}
+				o := d.Behaviors[len(d.Behaviors)-1].Origins[0]
+				if o.DomainName != tc.host || o.Custom == nil || o.Custom.HTTPPort != tc.http || o.Custom.HTTPSPort != tc.tls {
+					t.Errorf("origin %s %+v; want %s http %d https %d", o.DomainName, o.Custom, tc.host, tc.http, tc.tls)
+				}
+				if got := model.StrOr(model.Items(r.ls["lsdist/web"].Config, "Origins")[0].(model.Tree), "", "DomainName"); got != addr.Host {
+					t.Errorf("the stored record was changed: origin %q, want %q", got, addr.Host)
+				}
+			})
+		}
+	}
+}

@@ -28,6 +28,8 @@ type Watcher struct {
 	ready   chan struct{}
 	ignored *ignoredReport
 	account string
+	// lightsailOrigins is this edge's --lightsail-origin map.
+	lightsailOrigins map[string]string
 }
 
 // NewWatcher returns a watcher; Run starts it.
@@ -47,6 +49,12 @@ func (w *Watcher) CountIgnoredFields(count func(field string)) { w.ignored.count
 // naming it trusts the stored public keys, as "self" does (keys.go); call
 // it before Run.
 func (w *Watcher) SetAccount(id string) { w.account = id }
+
+// SetLightsailOrigins sets this edge's --lightsail-origin map (Lightsail
+// origin name -> HOST[:PORT]), through which the Lightsail distributions'
+// origin names are resolved when they are compiled (lightsail.go); call it
+// before Run.
+func (w *Watcher) SetLightsailOrigins(origins map[string]string) { w.lightsailOrigins = origins }
 
 // Current returns the live snapshot (nil before the first load).
 func (w *Watcher) Current() *Snapshot { return w.current.Load() }
@@ -106,6 +114,7 @@ func (w *Watcher) load(ctx context.Context) (*records, int64, []model.Invalidati
 	recs := newRecords()
 	recs.ignored = w.ignored
 	recs.account = w.account
+	recs.lightsailOrigins = w.lightsailOrigins
 	var rev int64
 	var invals []model.InvalidationRecord
 	err := w.store.View(ctx, func(tx store.ReadTxn) error {

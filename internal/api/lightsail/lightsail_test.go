@@ -119,8 +119,11 @@ func TestDerive_settingsToDistributionConfig(t *testing.T) {
 			{[]string{"Enabled"}, "true"},
 			{[]string{"Aliases", "Quantity"}, "0"},
 		}, func(t *testing.T, c *model.DistributionConfig) {
+			// The stored config holds the origin name unresolved: each
+			// edge resolves it through its own --lightsail-origin map
+			// (snapshot.compileLightsail).
 			o := c.Origins[0]
-			if o.DomainName != "127.0.0.1" || o.Custom.HTTPPort != 8081 || o.Custom.HTTPSPort != 8081 || o.Custom.ProtocolPolicy != "http-only" {
+			if o.DomainName != "web" || o.Custom.HTTPPort != 80 || o.Custom.HTTPSPort != 443 || o.Custom.ProtocolPolicy != "http-only" {
 				t.Errorf("origin = %+v %+v", o, o.Custom)
 			}
 			if o.Custom.ReadTimeout != 30*time.Second {
@@ -169,7 +172,7 @@ func TestDerive_settingsToDistributionConfig(t *testing.T) {
 					t.Errorf("forwarded = %+v", f)
 				}
 				o := c.Origins[0]
-				if o.DomainName != "::1" || o.Custom.HTTPSPort != 9000 || o.Custom.ProtocolPolicy != "https-only" || o.Custom.ReadTimeout != 5*time.Second {
+				if o.DomainName != "v6" || o.Custom.HTTPSPort != 443 || o.Custom.ProtocolPolicy != "https-only" || o.Custom.ReadTimeout != 5*time.Second {
 					t.Errorf("origin = %+v %+v", o, o.Custom)
 				}
 			}},
@@ -642,5 +645,27 @@ func TestCertificateName_domains(t *testing.T) {
 		if status, out := f.call(t, tc.op, tc.body); status != http.StatusBadRequest || out["__type"] != tc.code {
 			t.Errorf("%s: %d %v, want 400 %s", tc.name, status, out, tc.code)
 		}
+	}
+}
+
+// TestGetDistributions_originAsGiven: GetDistributions shows the origin
+// name the user gave, and originPublicDNS where this node's
+// --lightsail-origin map sends it; the stored derived config holds the
+// name unresolved, so nothing stored depends on one node's map.
+func TestGetDistributions_originAsGiven(t *testing.T) {
+	f := newFixture(t)
+	if code, out := f.call(t, "CreateDistribution", `{"distributionName":"site",`+baseCreate+`,"defaultCacheBehavior":{"behavior":"cache"}}`); code != 200 {
+		t.Fatalf("create: %d %v", code, out)
+	}
+	code, out := f.call(t, "GetDistributions", `{"distributionName":"site"}`)
+	if code != 200 {
+		t.Fatalf("get: %d %v", code, out)
+	}
+	d := out["distributions"].([]any)[0].(map[string]any)
+	if name := d["origin"].(map[string]any)["name"]; name != "web" || d["originPublicDNS"] != "127.0.0.1" {
+		t.Errorf("origin.name %v, originPublicDNS %v; want web, 127.0.0.1", name, d["originPublicDNS"])
+	}
+	if host, _ := model.Str(model.Items(f.config(t, "site"), "Origins")[0].(model.Tree), "DomainName"); host != "web" {
+		t.Errorf("stored origin %q, want the name web", host)
 	}
 }
