@@ -173,8 +173,8 @@ func (c *Control) checkLightsailCertificate(name string) error {
 }
 
 func validateLightsailTags(tags []model.LightsailTag) error {
-	if len(tags) > 50 {
-		return lightsailInvalid("tags: a resource can have at most 50 tags.")
+	if len(tags) > lightsailMaxTags {
+		return lightsailInvalid("tags: a resource can have at most %d tags.", lightsailMaxTags)
 	}
 	for i, t := range tags {
 		if !validTag(t.Key, 1, 128) || !validTag(t.Value, 0, 256) {
@@ -277,13 +277,9 @@ func (c *Control) lightsailView(ctx context.Context, kv store.KV, applied int64)
 	if err != nil {
 		return nil, err
 	}
-	p, _ := ctx.Value(partitionKey{}).(string)
-	if p == "" {
-		p = "aws"
-	}
 	d := &LightsailDistribution{
 		LightsailDistributionRecord: rec,
-		ARN:                         fmt.Sprintf("arn:%s:lightsail:%s:%s:Distribution/%s", p, model.LightsailDefaultRegion, c.settings.AccountID, rec.UUID),
+		ARN:                         c.lightsailARN(ctx, rec.UUID),
 		Status:                      "InProgress",
 		AbleToUpdateBundle:          c.ableToUpdateBundle(rec),
 		Origin:                      c.lightsailOrigin(rec.Settings.Origin.Name),

@@ -57,17 +57,11 @@ func parseCreateDistribution(body []byte) (control.LightsailCreate, error) {
 	if err := checkEnum("viewerMinimumTlsProtocolVersion", req.ViewerMinimumTLSProtocolVersion, tlsVersions); err != nil {
 		return control.LightsailCreate{}, err
 	}
-	in := control.LightsailCreate{Name: *req.DistributionName, BundleID: *req.BundleID}
-	for i, t := range req.Tags {
-		if t.Key == nil {
-			return control.LightsailCreate{}, invalid("tags[%d].key is required.", i)
-		}
-		v := ""
-		if t.Value != nil {
-			v = *t.Value
-		}
-		in.Tags = append(in.Tags, model.LightsailTag{Key: *t.Key, Value: v})
+	tags, err := toTags("tags", req.Tags)
+	if err != nil {
+		return control.LightsailCreate{}, err
 	}
+	in := control.LightsailCreate{Name: *req.DistributionName, BundleID: *req.BundleID, Tags: tags}
 	s := model.LightsailSettings{
 		Origin: model.LightsailOrigin{
 			RegionName: model.LightsailDefaultRegion, ProtocolPolicy: model.LightsailDefaultProtocol,

@@ -66,6 +66,8 @@ var operations = map[string]operation{
 	"GetOperations":                   (*Handler).GetOperations,
 	"GetOperationsForResource":        (*Handler).GetOperationsForResource,
 	"SetIpAddressType":                (*Handler).SetIPAddressType,
+	"TagResource":                     (*Handler).TagResource,
+	"UntagResource":                   (*Handler).UntagResource,
 
 	"AttachCertificateToDistribution":   (*Handler).AttachCertificateToDistribution,
 	"DetachCertificateFromDistribution": (*Handler).DetachCertificateFromDistribution,

@@ -27,6 +27,8 @@ func TestGetOperation_everyChangeIsFound(t *testing.T) {
 		{"UpdateDistributionBundle", `{"distributionName":"site","bundleId":"medium_1_0"}`, "UpdateDistributionBundle"},
 		{"ResetDistributionCache", `{"distributionName":"site"}`, "ResetDistributionCache"},
 		{"SetIpAddressType", `{"resourceType":"Distribution","resourceName":"site","ipAddressType":"ipv4"}`, "SetIpAddressType"},
+		{"TagResource", `{"resourceName":"site","tags":[{"key":"env","value":"test"}]}`, "TagResource"},
+		{"UntagResource", `{"resourceName":"site","tagKeys":["env"]}`, "UntagResource"},
 		{"DeleteDistribution", `{"distributionName":"site"}`, "DeleteDistribution"},
 	}
 	var ids []string
