@@ -22,7 +22,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from harness import DEPLOY_TIMEOUT, REGION, ServerTestCase
+import unittest
+
+from harness import DEPLOY_TIMEOUT, REGION, Server, ServerTestCase
 
 LS_DOMAIN_SUFFIX = ".cloudfront.localhost"
 
@@ -279,6 +281,55 @@ class TestLightsail(ServerTestCase):
         r = self.ls.delete_distribution(distributionName=name)
         self.assertOperation(r["operation"], "DeleteDistribution", name)
         self.assertLightsailError("NotFoundException", self.ls.get_distributions, distributionName=name)
+
+    def test_tag_and_untag_resource(self):
+        """TagResource adds tags and changes a key's value, UntagResource removes keys (an absent one
+        is fine); each returns an operation GetOperation finds, and get_distributions shows the tags.
+        The Terraform AWS provider calls both whenever a distribution's tags change."""
+        name = unique_name("tag")
+        d = self.create(name, tags=[{"key": "team", "value": "web"}])["distribution"]
+        self.addCleanup(self.ls.delete_distribution, distributionName=name)
+
+        def tags():
+            return sorted((t["key"], t.get("value", "")) for t in self.get(name).get("tags", []))
+
+        r = self.ls.tag_resource(resourceName=name, tags=[{"key": "env", "value": "test"}, {"key": "empty"}])
+        self.assertEqual(len(r["operations"]), 1)
+        op = r["operations"][0]
+        self.assertOperation(op, "TagResource", name)
+        self.assertEqual(self.ls.get_operation(operationId=op["id"])["operation"]["operationType"], "TagResource")
+        self.assertEqual(tags(), [("empty", ""), ("env", "test"), ("team", "web")])
+
+        r = self.ls.tag_resource(resourceName=name, resourceArn=d["arn"], tags=[{"key": "team", "value": "ops"}])
+        self.assertOperation(r["operations"][0], "TagResource", name)
+        self.assertEqual(tags(), [("empty", ""), ("env", "test"), ("team", "ops")])
+
+        r = self.ls.untag_resource(resourceName=name, tagKeys=["empty", "env", "not-there"])
+        self.assertOperation(r["operations"][0], "UntagResource", name)
+        self.assertEqual(self.ls.get_operation(operationId=r["operations"][0]["id"])["operation"]["operationType"],
+                         "UntagResource")
+        self.assertEqual(tags(), [("team", "ops")])
+        self.ls.untag_resource(resourceName=name, resourceArn=d["arn"], tagKeys=["team"])
+        self.assertEqual(tags(), [])
+
+        # Rejected: nothing changes.
+        self.ls.tag_resource(resourceName=name, tags=[{"key": "keep", "value": "1"}])
+        self.assertLightsailError("InvalidInputException", self.ls.tag_resource, resourceName=name,
+                                  tags=[{"key": "bad*key", "value": "v"}], field="bad*key")
+        self.assertLightsailError("InvalidInputException", self.ls.tag_resource, resourceName=name,
+                                  tags=[{"key": "k%d" % i} for i in range(50)], field="50")
+        self.assertEqual(tags(), [("keep", "1")])
+
+    def test_tag_resource_unknown_name(self):
+        """A resourceName that is no distribution is Lightsail's NotFoundException, in its JSON error
+        form; so is a certificate's name (the operator's file, not a Lightsail resource here)."""
+        for resource in (unique_name("nothing"), "my-cert"):
+            e = self.assertLightsailError("NotFoundException", self.ls.tag_resource, resourceName=resource,
+                                          tags=[{"key": "a", "value": "b"}])
+            self.assertEqual(e.response["Error"]["Code"], "NotFoundException")
+            self.assertEqual(e.response.get("code"), "NotFound")
+            self.assertLightsailError("NotFoundException", self.ls.untag_resource, resourceName=resource,
+                                      tagKeys=["a"])
 
     def test_list_pages(self):
         names = [unique_name("page") for _ in range(27)]
@@ -599,3 +650,60 @@ class TestLightsail(ServerTestCase):
         p = self.server.aws_run("lightsail", "get-distributions", "--distribution-name", name)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("NotFoundException", p.stderr)
+
+
+class TestLightsailOriginRestart(unittest.TestCase):
+    """--lightsail-origin is the edge's: a restart with a new mapping moves an existing distribution
+    to the new host, without rewriting it, and GetDistributions still shows the origin name given."""
+
+    def _origin(self):
+        o = _Origin()
+        threading.Thread(target=o.serve_forever, daemon=True).start()
+        self.addCleanup(o.server_close)
+        self.addCleanup(o.shutdown)
+        return o
+
+    def _edge_get(self, srv, domain, path):
+        conn = http.client.HTTPConnection("127.0.0.1", srv.edge_port, timeout=10)
+        try:
+            conn.request("GET", path, headers={"Host": domain})
+            r = conn.getresponse()
+            return r.status, r.read()
+        finally:
+            conn.close()
+
+    def _wait_served(self, srv, domain, path, want):
+        t0 = time.time()
+        while True:
+            status, body = self._edge_get(srv, domain, path)
+            if status == 200 and want in body:
+                return body
+            if time.time() - t0 > DEPLOY_TIMEOUT:
+                self.fail("%s%s: %d %r, want 200 with %r" % (domain, path, status, body[:200], want))
+            time.sleep(0.05)
+
+    def test_restart_with_new_mapping_serves_from_new_host(self):
+        old, new = self._origin(), self._origin()
+        srv = Server(extra_args=["--lightsail-origin", "web=127.0.0.1:%d" % old.server_address[1]])
+        srv.start()
+        self.addCleanup(srv.kill)
+        sess = boto3.session.Session(aws_access_key_id=srv.access_key, aws_secret_access_key=srv.secret_key,
+                                     region_name=REGION)
+        ls = sess.client("lightsail", endpoint_url=srv.endpoint, config=Config(retries={"total_max_attempts": 1}))
+        name = unique_name("move")
+        d = ls.create_distribution(distributionName=name, bundleId="small_1_0",
+                                   origin={"name": "web", "regionName": "us-east-1", "protocolPolicy": "http-only"},
+                                   defaultCacheBehavior={"behavior": "dont-cache"})["distribution"]
+        self._wait_served(srv, d["domainName"], "/a", b"origin /a #1")
+        self.assertEqual((old.count("/a"), new.count("/a")), (1, 0))
+
+        self.assertEqual(srv.stop(), 0, srv.stderr())
+        srv.extra_args = ["--lightsail-origin", "web=127.0.0.1:%d" % new.server_address[1]]
+        srv.start()  # same data dir and ports
+
+        self._wait_served(srv, d["domainName"], "/b", b"origin /b #1")
+        self.assertEqual((old.count("/b"), new.count("/b")), (0, 1))
+        got = ls.get_distributions(distributionName=name)["distributions"][0]
+        self.assertEqual(got["origin"]["name"], "web")
+        self.assertEqual(got["originPublicDNS"], "127.0.0.1")
+        self.assertEqual(srv.stop(), 0, srv.stderr())
