@@ -173,7 +173,16 @@ var topFields = []Field{
 	{Path: "Restrictions.GeoRestriction.Items[]", Support: ActedOn},
 	{Path: "WebACLId", Support: NotActedOn, Note: "no WAF; a malformed id is refused (InvalidWebACLId)"},
 	{Path: "HttpVersion", Support: ActedOn, Note: "ALPN per distribution; HTTP/3 over QUIC on `--edge-quic-addr` for http3 and http2and3"},
-	{Path: "IsIPV6Enabled", Support: NotActedOn, Defaults: []string{"true"}, Note: "OpenFront publishes no DNS records; the edge serves the addresses it listens on"},
+	// IsIPV6Enabled only says whether CloudFront answers IPv6 (AAAA) DNS
+	// queries for the distribution: with false "CloudFront responds to
+	// IPv6 DNS requests with the DNS response code NOERROR and with no IP
+	// addresses" (CloudFront API Reference, DistributionConfig). OpenFront
+	// answers no DNS queries, for either family, and the edge serves
+	// IPv4 and IPv6 viewers alike on the addresses it listens on; neither
+	// value asks it for something it does not do, so neither is reported
+	// (the Terraform AWS provider always sends false, the API's default is
+	// true).
+	{Path: "IsIPV6Enabled", Support: NotActedOn, Defaults: []string{"true", "false"}, Note: "OpenFront publishes no DNS records (the member only decides CloudFront's AAAA answers); the edge serves IPv4 and IPv6 viewers alike on the addresses it listens on, whatever the value"},
 	{Path: "ContinuousDeploymentPolicyId", Support: ActedOn, Note: "the policy routes some requests to the staging distribution"},
 	{Path: "Staging", Support: ActedOn, Note: "a staging distribution is served only through its primary's policy"},
 	{Path: "AnycastIpListId", Support: Refused, Note: "EntityNotFound: no Anycast IP lists"},
