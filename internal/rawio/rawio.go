@@ -20,6 +20,13 @@
 // The calls go through syscall.RawConn, so deadlines, the wait for
 // readiness and closing behave as with the net.Conn's own Read and Write;
 // errors have the same shape (*net.OpError, Op "read" or "write").
+//
+// Send timeout (SetSendTimeout): a write that finds the socket's send
+// buffer full arms the write deadline, and moves it each time the socket
+// takes more bytes, so a peer that stops reading fails the write after
+// the timeout while a slow one that keeps reading never does. A write the
+// socket takes at once reads no clock and sets no deadline. ReadFrom
+// sends a file with sendfile(2) under the same rule.
 package rawio
 
 import (
@@ -28,6 +35,7 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"time"
 )
 
 // Conn reads and writes one TCP connection. Reads and writes may run
@@ -35,6 +43,7 @@ import (
 // net.Conn's are used by its callers here).
 type Conn struct {
 	nc net.Conn
+	tc *net.TCPConn
 	rc syscall.RawConn
 	r  op // the read in progress
 	w  op // the write in progress
@@ -42,11 +51,23 @@ type Conn struct {
 
 // op is one Read or Write: its buffer, progress and error, and the
 // RawConn callback bound to it once (a closure per call would allocate).
+// A write sends b, then b2 (Writev).
 type op struct {
 	fn  func(fd uintptr) bool
 	b   []byte
+	b2  []byte
 	n   int
 	err error
+
+	// The send timeout's state (writes only): armedAt is n when the
+	// write deadline was last set during this call, -1 when it was not.
+	tc          *net.TCPConn
+	sendTimeout time.Duration
+	armedAt     int
+	// sendfile's source descriptor and the bytes it has left to send
+	// (ReadFrom).
+	src    int
+	remain int64
 }
 
 // New returns a Conn for nc, or nil when nc is not a *net.TCPConn or the
@@ -63,10 +84,22 @@ func New(nc net.Conn) *Conn {
 	if err != nil {
 		return nil
 	}
-	c := &Conn{nc: nc, rc: rc}
+	c := &Conn{nc: nc, tc: tc, rc: rc}
 	c.r.fn, c.w.fn = c.r.read, c.w.write
+	c.w.tc, c.w.armedAt = tc, -1
 	return c
 }
+
+// SetSendTimeout sets how long a Write, Writev or ReadFrom may wait for
+// the peer to take bytes (zero, the default: for ever). Once it passes
+// without progress the call fails with os.ErrDeadlineExceeded, and the
+// connection is set to be reset when closed (SO_LINGER 0: RFC 9293's
+// ABORT, which drops the bytes the peer never took rather than keep
+// offering them to it). It uses the connection's write deadline, which
+// it clears after a call that armed it and succeeded: a caller's own
+// write deadline does not survive a write that had to wait. Not safe to
+// call during a write.
+func (c *Conn) SetSendTimeout(d time.Duration) { c.w.sendTimeout = d }
 
 // Read reads up to len(b) bytes, waiting in the netpoller for data (until
 // the read deadline); io.EOF at the end of the stream.
@@ -87,14 +120,91 @@ func (c *Conn) Read(b []byte) (int, error) {
 // Write writes all of b, waiting in the netpoller while the socket's
 // buffer is full (until the write deadline).
 func (c *Conn) Write(b []byte) (int, error) {
-	if len(b) == 0 {
+	return c.Writev(b, nil)
+}
+
+// Writev writes all of b, then all of b2, with writev-like system calls
+// (sendmsg) while both have bytes left; it waits as Write does.
+func (c *Conn) Writev(b, b2 []byte) (int, error) {
+	if len(b)+len(b2) == 0 {
 		return 0, nil
 	}
-	c.w.b, c.w.n, c.w.err = b, 0, nil
+	c.w.b, c.w.b2, c.w.n, c.w.err = b, b2, 0, nil
 	err := c.rc.Write(c.w.fn)
 	n, opErr := c.w.n, c.w.err
-	c.w.b, c.w.err = nil, nil
-	return n, c.wrap("write", err, opErr)
+	c.w.b, c.w.b2, c.w.err = nil, nil, nil
+	return n, c.wrap("write", c.w.settle(err), opErr)
+}
+
+// ReadFrom sends r to the connection: with sendfile(2) when r is an
+// *os.File or an *io.LimitedReader of one (net.TCPConn's ReadFrom
+// does the same), else through Write, 32 KiB at a time. It waits as
+// Write does.
+func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
+	lr, _ := r.(*io.LimitedReader)
+	remain := int64(1<<63 - 1)
+	f, ok := r.(*os.File)
+	if lr != nil {
+		f, ok = lr.R.(*os.File)
+		remain = lr.N
+	}
+	if !ok || !supported {
+		return io.Copy(writerOnly{c}, r)
+	}
+	if remain <= 0 {
+		return 0, nil
+	}
+	src, err := f.SyscallConn()
+	if err != nil {
+		return io.Copy(writerOnly{c}, r)
+	}
+	c.w.remain, c.w.n, c.w.err = remain, 0, nil
+	var rawErr error
+	cerr := src.Control(func(fd uintptr) {
+		c.w.src = int(fd)
+		rawErr = c.rc.Write(c.w.sendfile)
+	})
+	written := remain - c.w.remain
+	opErr := c.w.err
+	c.w.err = nil
+	if lr != nil {
+		lr.N -= written
+	}
+	if cerr != nil && rawErr == nil {
+		return written, cerr
+	}
+	return written, c.wrap("sendfile", c.w.settle(rawErr), opErr)
+}
+
+type writerOnly struct{ io.Writer }
+
+// arm moves the write deadline to sendTimeout from now, when the socket
+// took bytes since it was last moved (or it was not set in this call):
+// the wait for room that follows ends after sendTimeout without
+// progress. Called from the RawConn callback as it returns false.
+func (o *op) arm() {
+	if o.sendTimeout <= 0 || o.n == o.armedAt {
+		return
+	}
+	o.armedAt = o.n
+	o.tc.SetWriteDeadline(time.Now().Add(o.sendTimeout))
+}
+
+// settle ends a write's send timeout: a deadline it armed is cleared
+// after success, so that a later write or wait does not meet it; after
+// the timeout it stays (past), and the connection is set to be reset
+// when closed.
+func (o *op) settle(err error) error {
+	if o.armedAt < 0 {
+		return err
+	}
+	o.armedAt = -1
+	if err == nil {
+		o.tc.SetWriteDeadline(time.Time{})
+	} else if errors.Is(err, os.ErrDeadlineExceeded) {
+		o.tc.SetLinger(0)
+	}
+	return err
 }
 
 // wrap returns the error of an operation as net.Conn's Read or Write

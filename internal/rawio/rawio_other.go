@@ -4,5 +4,6 @@ package rawio
 
 const supported = false
 
-func (o *op) read(fd uintptr) bool  { return true }
-func (o *op) write(fd uintptr) bool { return true }
+func (o *op) read(fd uintptr) bool     { return true }
+func (o *op) write(fd uintptr) bool    { return true }
+func (o *op) sendfile(fd uintptr) bool { return true }

@@ -178,3 +178,122 @@ func TestAllocs(t *testing.T) {
 		t.Fatalf("%.1f allocations per write and read, want 0", allocs)
 	}
 }
+
+// smallBuffers shrinks both ends' socket buffers, so that a peer that
+// does not read fills them with little.
+func smallBuffers(t *testing.T, c, peer net.Conn) {
+	t.Helper()
+	if err := c.(*net.TCPConn).SetWriteBuffer(8 << 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := peer.(*net.TCPConn).SetReadBuffer(4 << 10); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A peer that stops reading fails a Write after the send timeout, and the
+// connection is then reset when closed; the same Write to a peer that
+// reads slowly but steadily (each read well within the timeout, the
+// whole transfer far longer than it) succeeds, and leaves no deadline
+// behind.
+func TestConn_SetSendTimeout(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	body := bytes.Repeat([]byte("x"), 2<<20)
+
+	t.Run("stalled", func(t *testing.T) {
+		raw, c, peer := pair(t)
+		smallBuffers(t, c, peer)
+		raw.SetSendTimeout(timeout)
+		start := time.Now()
+		_, err := raw.Write(body)
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("Write to a peer that does not read: %v, want a deadline error", err)
+		}
+		if d := time.Since(start); d < timeout || d > 10*timeout {
+			t.Fatalf("Write failed after %v, want about %v", d, timeout)
+		}
+		c.Close()
+		peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err = io.Copy(io.Discard, peer)
+		if !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("peer reading after the close: %v, want a reset", err)
+		}
+	})
+
+	t.Run("slow reader", func(t *testing.T) {
+		raw, c, peer := pair(t)
+		// Buffers of a few segments: loopback's are 64 KiB, and a
+		// receive window under one does not open as the peer reads.
+		c.(*net.TCPConn).SetWriteBuffer(256 << 10)
+		peer.(*net.TCPConn).SetReadBuffer(256 << 10)
+		body := bytes.Repeat([]byte("x"), 8<<20)
+		raw.SetSendTimeout(timeout)
+		got := make(chan int64, 1)
+		go func() {
+			var n int64
+			buf := make([]byte, 128<<10)
+			for n < int64(len(body)) {
+				time.Sleep(timeout / 8)
+				k, err := peer.Read(buf)
+				n += int64(k)
+				if err != nil {
+					break
+				}
+			}
+			got <- n
+		}()
+		start := time.Now()
+		if n, err := raw.Writev(body[:100], body[100:]); err != nil || n != len(body) {
+			t.Fatalf("Writev to a slow reader: %d, %v", n, err)
+		}
+		if n := <-got; n != int64(len(body)) {
+			t.Fatalf("peer read %d bytes, want %d", n, len(body))
+		}
+		if d := time.Since(start); d < 2*timeout {
+			t.Skipf("the transfer took %v: too fast to show the deadline moving", d)
+		}
+		// No deadline left: a write after a pause longer than the timeout
+		// succeeds.
+		time.Sleep(2 * timeout)
+		if _, err := raw.Write([]byte("more")); err != nil {
+			t.Fatalf("Write after the pause: %v", err)
+		}
+	})
+}
+
+// ReadFrom sends a file section with sendfile and moves the
+// LimitedReader; a stalled peer fails it after the send timeout.
+func TestConn_ReadFrom(t *testing.T) {
+	raw, c, peer := pair(t)
+	body := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	f, err := os.CreateTemp(t.TempDir(), "body")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(body); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Seek(10, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		b, _ := io.ReadAll(io.LimitReader(peer, int64(len(body)-20)))
+		got <- b
+	}()
+	lr := &io.LimitedReader{R: f, N: int64(len(body) - 20)}
+	if n, err := raw.ReadFrom(lr); err != nil || n != int64(len(body)-20) || lr.N != 0 {
+		t.Fatalf("ReadFrom: %d, %v (N left %d)", n, err, lr.N)
+	}
+	if b := <-got; !bytes.Equal(b, body[10:len(body)-10]) {
+		t.Fatalf("peer got %d bytes, not the section sent", len(b))
+	}
+
+	smallBuffers(t, c, peer)
+	raw.SetSendTimeout(200 * time.Millisecond)
+	f.Seek(0, io.SeekStart)
+	if _, err := raw.ReadFrom(f); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("ReadFrom to a peer that does not read: %v, want a deadline error", err)
+	}
+}
