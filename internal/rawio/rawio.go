@@ -64,6 +64,7 @@ type op struct {
 	tc          *net.TCPConn
 	sendTimeout time.Duration
 	armedAt     int
+	outq        int // the send queue's length when it was set (unsentBytes)
 	// sendfile's source descriptor and the bytes it has left to send
 	// (ReadFrom).
 	src    int
@@ -130,7 +131,7 @@ func (c *Conn) Writev(b, b2 []byte) (int, error) {
 		return 0, nil
 	}
 	c.w.b, c.w.b2, c.w.n, c.w.err = b, b2, 0, nil
-	err := c.rc.Write(c.w.fn)
+	err := c.write(c.w.fn)
 	n, opErr := c.w.n, c.w.err
 	c.w.b, c.w.b2, c.w.err = nil, nil, nil
 	return n, c.wrap("write", c.w.settle(err), opErr)
@@ -162,7 +163,7 @@ func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
 	var rawErr error
 	cerr := src.Control(func(fd uintptr) {
 		c.w.src = int(fd)
-		rawErr = c.rc.Write(c.w.sendfile)
+		rawErr = c.write(c.w.sendfile)
 	})
 	written := remain - c.w.remain
 	opErr := c.w.err
@@ -178,15 +179,44 @@ func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
 
 type writerOnly struct{ io.Writer }
 
+// write runs a write callback under RawConn.Write. When the send
+// timeout passes, the peer may still have been taking bytes: the kernel
+// wakes a writer only once a third of the send buffer is free, which a
+// slow reader behind a large buffer may take longer than the timeout to
+// free. So the write goes on, with the deadline moved, when the send
+// queue is shorter than it was when the deadline was set.
+func (c *Conn) write(fn func(fd uintptr) bool) error {
+	for {
+		err := c.rc.Write(fn)
+		if err == nil || c.w.armedAt < 0 || !errors.Is(err, os.ErrDeadlineExceeded) || !c.drained() {
+			return err
+		}
+		c.tc.SetWriteDeadline(time.Now().Add(c.w.sendTimeout))
+	}
+}
+
+// drained reports whether the send queue is shorter than when the
+// deadline was last set, and records its length.
+func (c *Conn) drained() bool {
+	var shorter bool
+	c.rc.Control(func(fd uintptr) {
+		if q := unsentBytes(int(fd)); q >= 0 && q < c.w.outq {
+			c.w.outq, shorter = q, true
+		}
+	})
+	return shorter
+}
+
 // arm moves the write deadline to sendTimeout from now, when the socket
 // took bytes since it was last moved (or it was not set in this call):
 // the wait for room that follows ends after sendTimeout without
 // progress. Called from the RawConn callback as it returns false.
-func (o *op) arm() {
+func (o *op) arm(fd uintptr) {
 	if o.sendTimeout <= 0 || o.n == o.armedAt {
 		return
 	}
 	o.armedAt = o.n
+	o.outq = unsentBytes(int(fd))
 	o.tc.SetWriteDeadline(time.Now().Add(o.sendTimeout))
 }
 

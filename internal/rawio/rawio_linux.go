@@ -51,7 +51,7 @@ func (o *op) write(fd uintptr) bool {
 			o.n += n
 		case syscall.EINTR:
 		case syscall.EAGAIN:
-			o.arm()
+			o.arm(fd)
 			return false
 		default:
 			o.err = err
@@ -81,7 +81,7 @@ func (o *op) sendfile(fd uintptr) bool {
 				o.n += n
 				o.remain -= int64(n)
 			}
-			o.arm()
+			o.arm(fd)
 			return false
 		default:
 			o.err = err
@@ -89,6 +89,16 @@ func (o *op) sendfile(fd uintptr) bool {
 		}
 	}
 	return true
+}
+
+// unsentBytes is the length of fd's send queue: bytes not yet sent or
+// not yet acknowledged (SIOCOUTQ, tcp(7)); -1 if it cannot tell.
+func unsentBytes(fd int) int {
+	var n int32
+	if _, _, e := syscall.RawSyscall(syscall.SYS_IOCTL, uintptr(fd), syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&n))); e != 0 {
+		return -1
+	}
+	return int(n)
 }
 
 // Read is recv(2) on a descriptor that never blocks (a non-blocking
