@@ -59,9 +59,9 @@
 // twice MaxHeaderListBytes ends the connection (CONTINUATION flood), a
 // header list over it gets 431; frames larger than 16 KiB are refused;
 // PING and SETTINGS acknowledgements are not queued past 1 MiB for a peer
-// that does not read, and writes have a deadline (IdleTimeout, or a
-// minute), as have handlers waiting for a window (zero-window stall:
-// RST_STREAM CANCEL); a header block (or frame header) must be complete
+// that does not read, and writes have a deadline (SendTimeout, else
+// IdleTimeout, else a minute), as have handlers waiting for a window
+// (zero-window stall: RST_STREAM CANCEL); a header block (or frame header) must be complete
 // within ReadHeaderTimeout of its first bytes, as an HTTP/1.1 head. A
 // connection without running handlers or new streams for IdleTimeout
 // gets GOAWAY(NO_ERROR), whatever else (PINGs) it sends meanwhile; DATA
@@ -132,6 +132,11 @@
 // duplicate descriptor, the net.Conn is closed) and its goroutine makes
 // it a net.Conn again when it is handed back. bench/EPOLL-RESULTS.md has
 // the measurements.
+//
+// The loop's writes never wait, so it never needs the send timeout
+// (Server.SendTimeout, sendtimeout.go): a body from writevSize up, or
+// answers the socket does not take whole, go back to the connection's
+// goroutine, whose writes arm it only when they must wait for room.
 //
 // A connection whose last request was declined (a miss, most often)
 // does not park: its goroutine waits for the next request itself, with

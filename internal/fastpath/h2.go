@@ -193,9 +193,12 @@ func (c *conn) serveH2(nc net.Conn) {
 		peerMaxFrame: h2DefaultMaxFrameSize, peerInitWin: h2DefaultWindow,
 		recvConnWin: h2ConnWindow, connSendWin: h2DefaultWindow, streams: map[uint32]*h2stream{},
 		windowCh: make(chan struct{}), resetTokens: h2ResetBudget, idleSince: time.Now(),
-		maxHeaderList: s.MaxHeaderListBytes, writeTime: s.IdleTimeout}
+		maxHeaderList: s.MaxHeaderListBytes, writeTime: s.SendTimeout}
 	if h.maxHeaderList <= 0 {
 		h.maxHeaderList = h2DefaultMaxHeaderListBytes
+	}
+	if h.writeTime <= 0 {
+		h.writeTime = s.IdleTimeout
 	}
 	if h.writeTime <= 0 {
 		h.writeTime = time.Minute

@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
-
-	"openfront/internal/rawio"
 )
 
 // serveHTTP runs Fallback's handler for a request the fast path parsed but
@@ -46,7 +44,7 @@ func (c *conn) serveHTTP(r *Request, head []byte, remote string, spare []byte) (
 		c.handover, c.writer = new(handoverRequest), new(responseWriter)
 	}
 	w := c.writer
-	*w = responseWriter{conn: c.nc, contentLength: -1, scratch: &c.scratch, ctx: new(viewerContext)}
+	*w = responseWriter{conn: c.responseConn(), contentLength: -1, scratch: &c.scratch, ctx: new(viewerContext)}
 	defer func() {
 		w.ctx.cancel()
 		*w = responseWriter{} // nothing of this request stays with the connection
@@ -63,7 +61,7 @@ func (c *conn) serveHTTP(r *Request, head []byte, remote string, spare []byte) (
 	}
 
 	bw := writerPool.Get().(*bufio.Writer)
-	bw.Reset(c.responseConn())
+	bw.Reset(w.conn)
 	defer func() {
 		bw.Reset(nil)
 		writerPool.Put(bw)
@@ -94,17 +92,13 @@ func (c *conn) serveHTTP(r *Request, head []byte, remote string, spare []byte) (
 
 // responseConn is what a declined request's response is written to: the
 // connection, or on a plain TCP connection its raw form (package rawio:
-// a miss then enters no system call the scheduler is told about).
+// a miss then enters no system call the scheduler is told about, and
+// its writes, sendfile included, have the send timeout).
 func (c *conn) responseConn() io.Writer {
-	if c.tls != nil {
-		return c.nc
+	if raw := c.rawConn(); raw != nil {
+		return raw
 	}
-	if c.raw == nil {
-		if c.raw = rawio.New(c.nc); c.raw == nil {
-			return c.nc
-		}
-	}
-	return c.raw
+	return c.nc
 }
 
 // backgroundRead waits for bytes (a pipelined next request) or the end of
@@ -253,7 +247,7 @@ const bufferBeforeChunking = 2048
 const sniffLen = 512
 
 type responseWriter struct {
-	conn   net.Conn
+	conn   io.Writer // the connection or its raw form (responseConn)
 	bw     *bufio.Writer
 	req    *http.Request
 	header http.Header

@@ -67,6 +67,11 @@ type Server struct {
 	// head trickled a byte at a time cannot hold a connection.
 	IdleTimeout       time.Duration
 	ReadHeaderTimeout time.Duration
+	// SendTimeout closes a connection whose viewer took none of the
+	// response's pending bytes for this long (zero: never), on HTTP/1.1
+	// (plain and TLS, handed-over connections included; Linux only) and
+	// HTTP/2 (sendtimeout.go). Set it before Serve.
+	SendTimeout time.Duration
 	// FallbackListener, if set, wraps the listener of handed-over
 	// connections that Fallback serves (the edge guards their framing
 	// there: internal/httpguard).
@@ -175,13 +180,18 @@ func (s *Server) Serve(ln net.Listener) error {
 		}
 		backoff = 0
 		var handshakeDone func(error)
+		var under *sendConn
 		if s.TLSConfig != nil {
+			if s.SendTimeout > 0 {
+				nc = newSendConn(nc)
+				under, _ = nc.(*sendConn)
+			}
 			if s.WatchHandshake != nil {
 				nc, handshakeDone = s.WatchHandshake(nc)
 			}
 			nc = tls.Server(nc, s.TLSConfig)
 		}
-		c := &conn{s: s, nc: nc, handshakeDone: handshakeDone, fd: -1}
+		c := &conn{s: s, nc: nc, handshakeDone: handshakeDone, fd: -1, under: under}
 		if len(pollers) > 0 {
 			if c.fd = connFD(nc); c.fd >= 0 {
 				c.poller, c.wake = pollers[c.fd%len(pollers)], make(chan struct{}, 1)
@@ -266,6 +276,9 @@ type conn struct {
 	tls      *tls.ConnectionState // after the handshake, on a TLS connection
 	// handshakeDone is told the TLS handshake's outcome (Server.WatchHandshake).
 	handshakeDone func(error)
+	// under is the TCP connection under a TLS one, with the send timeout
+	// (sendtimeout.go); nil without one.
+	under *sendConn
 
 	// The epoll loop's share (plain connections on Linux; poller nil
 	// otherwise): while the connection is parked there, the loop owns
@@ -331,6 +344,9 @@ func (c *conn) handshake(tc *tls.Conn) (serve, handed, h2 bool) {
 		return false, false, false
 	}
 	tc.SetWriteDeadline(time.Time{})
+	if c.under != nil {
+		c.under.raw.SetSendTimeout(c.s.SendTimeout)
+	}
 	st := tc.ConnectionState()
 	if p := st.NegotiatedProtocol; p == "h2" && c.s.HTTP2 {
 		c.tls = &st
@@ -437,8 +453,7 @@ func (c *conn) serve() {
 			start += n
 			out = head
 			if len(body) >= writevSize {
-				bs := net.Buffers{out, body}
-				if _, err := bs.WriteTo(c.nc); err != nil {
+				if c.writev(out, body) != nil {
 					return
 				}
 				out = out[:0]
@@ -500,8 +515,7 @@ func (c *conn) serve() {
 			}
 			start, end, received, out = r.start, r.end, r.received, r.out
 			if len(r.body) > 0 {
-				bs := net.Buffers{out, r.body}
-				if _, err := bs.WriteTo(c.nc); err != nil {
+				if c.writev(out, r.body) != nil {
 					return
 				}
 			} else if c.flush(out) != nil {
@@ -576,11 +590,17 @@ func (c *conn) setDeadline(d time.Time) {
 	}
 }
 
+// flush sends out, under the send timeout (sendtimeout.go).
 func (c *conn) flush(out []byte) error {
 	if len(out) == 0 {
 		return nil
 	}
-	_, err := c.nc.Write(out)
+	var err error
+	if raw := c.rawConn(); raw != nil {
+		_, err = raw.Write(out)
+	} else {
+		_, err = c.nc.Write(out)
+	}
 	return err
 }
 
@@ -588,7 +608,7 @@ func (c *conn) flush(out []byte) error {
 // answered; it reports false (and the caller closes) when shutting down.
 func (c *conn) handOver(pending []byte) bool {
 	c.nc.SetReadDeadline(time.Time{}) // net/http sets its own
-	rc := &replayConn{Conn: c.nc, pending: append([]byte(nil), pending...), tls: c.tls}
+	rc := &replayConn{Conn: c.nc, pending: append([]byte(nil), pending...), tls: c.tls, raw: c.rawConn()}
 	c.s.handedOver.Add(1) // before net/http may answer (tests read it then)
 	return c.s.handoff.push(rc)
 }
@@ -609,11 +629,13 @@ func closeWriteAndWait(nc net.Conn) {
 
 // replayConn is a connection whose first reads return bytes already read
 // from it. It keeps the *net.TCPConn methods net/http uses (ReadFrom for
-// sendfile, CloseWrite).
+// sendfile, CloseWrite). A plain one writes through its raw form, under
+// the send timeout (sendtimeout.go); a TLS one's *tls.Conn does already.
 type replayConn struct {
 	net.Conn
 	pending []byte
 	tls     *tls.ConnectionState
+	raw     *rawio.Conn // nil on TLS, or without package rawio
 }
 
 // TLSState returns the TLS state of a connection handed over after its
@@ -636,7 +658,17 @@ func (c *replayConn) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
+func (c *replayConn) Write(p []byte) (int, error) {
+	if c.raw != nil {
+		return c.raw.Write(p)
+	}
+	return c.Conn.Write(p)
+}
+
 func (c *replayConn) ReadFrom(r io.Reader) (int64, error) {
+	if c.raw != nil {
+		return c.raw.ReadFrom(r)
+	}
 	if rf, ok := c.Conn.(io.ReaderFrom); ok {
 		return rf.ReadFrom(r)
 	}
