@@ -416,7 +416,8 @@ func (n *node) edgeServers() error {
 	// Plain HTTP/1.1 connections are served by the fast path while their
 	// requests are fresh memory hits, by edgeHTTP from the first one that
 	// is not (package fastpath).
-	n.edgeFast = &fastpath.Server{Handler: edgeServer, Fallback: n.edgeHTTP, ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, Log: log,
+	n.edgeFast = &fastpath.Server{Handler: edgeServer, Fallback: n.edgeHTTP, ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout,
+		SendTimeout: s.ResponseSendTimeout, Log: log,
 		FallbackListener: func(ln net.Listener) net.Listener { return httpguard.Listener(ln, edgeGuard) }}
 	if n.edgeTLSLn == nil {
 		return nil
@@ -437,7 +438,7 @@ func (n *node) edgeServers() error {
 		tlsHandler = advertiseHTTP3(tlsHandler, n.watcher.Current, n.edgeQUICConn.LocalAddr().(*net.UDPAddr).Port)
 		// The same handler serves HTTP/3: one pipeline, three
 		// transports.
-		n.edgeHTTP3 = &http3.Server{Handler: tlsHandler, TLSConfig: http3.ConfigureTLSConfig(sel.QUIC()),
+		n.edgeHTTP3 = &http3.Server{Handler: sendTimeout(tlsHandler, s.ResponseSendTimeout), TLSConfig: http3.ConfigureTLSConfig(sel.QUIC()),
 			IdleTimeout: idleTimeout, MaxHeaderBytes: httpguard.MaxHeaderListBytes, Logger: log}
 	}
 	// The TLS listener completes handshakes and guards HTTP/1.1;
@@ -457,7 +458,7 @@ func (n *node) edgeServers() error {
 	// edgeHTTPS's handler, stream by stream.
 	n.edgeFastTLS = &fastpath.Server{Handler: edgeServer, Fallback: n.edgeHTTPS, TLSConfig: n.edgeHTTPS.TLSConfig,
 		HTTP2: true, MaxHeaderListBytes: httpguard.MaxHeaderListBytes,
-		ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, Log: log,
+		ReadHeaderTimeout: s.RequestHeadTimeout, IdleTimeout: idleTimeout, SendTimeout: s.ResponseSendTimeout, Log: log,
 		FallbackListener: func(ln net.Listener) net.Listener {
 			return httpguard.TLSHandoffListener(ln, edgeGuard, fastpath.TLSState)
 		}}

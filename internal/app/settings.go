@@ -60,6 +60,10 @@ type Settings struct {
 	// clients (internal/httpguard).
 	RequestHeadTimeout time.Duration
 	RequestBodyTimeout time.Duration
+	// ResponseSendTimeout closes an edge connection (HTTP/1.1; on HTTP/2
+	// and HTTP/3 the stream) whose viewer takes none of the response for
+	// this long (package fastpath, sendtimeout.go).
+	ResponseSendTimeout time.Duration
 
 	// FunctionTimeLimit is the CPU time a CloudFront function may use per
 	// run at the edge before it is stopped (FunctionThrottledError).
@@ -111,6 +115,7 @@ func parseServeFlags(args []string, stdout, stderr io.Writer) (*Settings, error)
 	fs.StringVar(&s.CPUProfile, "cpu-profile", "", "write a CPU profile of this run (Go pprof format) to FILE, complete when serve stops")
 	fs.DurationVar(&s.RequestHeadTimeout, "request-head-timeout", 10*time.Second, "edge and API: a request line and headers must arrive within this long of their first byte (a new connection's: of the connect)")
 	fs.DurationVar(&s.RequestBodyTimeout, "request-body-timeout", 30*time.Second, "edge and API: a request body must arrive within this long of its first byte, plus one second per 500 bytes received")
+	fs.DurationVar(&s.ResponseSendTimeout, "response-send-timeout", 30*time.Second, "edge: a viewer that takes none of a response for this long is disconnected (a slow one that keeps reading never is)")
 	fs.DurationVar(&s.FunctionTimeLimit, "function-time-limit", edge.DefaultFunctionTimeLimit, "edge: CPU time a CloudFront function may use per run before it is stopped as FunctionThrottledError (1ms is 100% compute utilization)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -152,8 +157,8 @@ func parseServeFlags(args []string, stdout, stderr io.Writer) (*Settings, error)
 	if s.EdgeLeaseTTL < time.Second {
 		return nil, fmt.Errorf("serve: --edge-lease-ttl must be at least 1s, not %s", s.EdgeLeaseTTL)
 	}
-	if s.RequestHeadTimeout <= 0 || s.RequestBodyTimeout <= 0 {
-		return nil, fmt.Errorf("serve: --request-head-timeout and --request-body-timeout must be positive")
+	if s.RequestHeadTimeout <= 0 || s.RequestBodyTimeout <= 0 || s.ResponseSendTimeout <= 0 {
+		return nil, fmt.Errorf("serve: --request-head-timeout, --request-body-timeout and --response-send-timeout must be positive")
 	}
 	if s.Role != "all" && len(s.EtcdEndpoints) == 0 {
 		return nil, fmt.Errorf("serve: --role %s needs --etcd-endpoints (a single node with the embedded store runs every role)", s.Role)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"time"
 
 	"openfront/internal/snapshot"
 	"openfront/internal/tlsconfig"
@@ -66,3 +67,45 @@ func advertiseHTTP3(h http.Handler, current func() *snapshot.Snapshot, quicPort 
 		h.ServeHTTP(w, r)
 	})
 }
+
+// sendTimeout gives each write of an HTTP/3 response a deadline of d
+// (--response-send-timeout): a viewer that grants the stream no flow
+// control credit for that long fails the write, and the edge then resets
+// the stream. quic-go's streams have write deadlines but nothing sets
+// them, and the QUIC connection stays alive for as long as the viewer
+// acknowledges packets. HTTP/1.1 and HTTP/2 get the same timeout from
+// package fastpath.
+func sendTimeout(h http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if dw, ok := w.(writeDeadliner); ok {
+			w = &deadlineWriter{ResponseWriter: w, dw: dw, d: d}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+type writeDeadliner interface{ SetWriteDeadline(time.Time) error }
+
+// deadlineWriter moves the write deadline before each write, so that it
+// bounds a write's wait for the viewer, not the whole response.
+type deadlineWriter struct {
+	http.ResponseWriter
+	dw writeDeadliner
+	d  time.Duration
+}
+
+func (w *deadlineWriter) Write(p []byte) (int, error) {
+	w.dw.SetWriteDeadline(time.Now().Add(w.d))
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *deadlineWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		w.dw.SetWriteDeadline(time.Now().Add(w.d))
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach quic-go's writer (the edge's
+// read deadlines, HTTPStream).
+func (w *deadlineWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

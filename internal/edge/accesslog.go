@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/netip"
@@ -19,6 +20,7 @@ import (
 type logWriter struct {
 	http.ResponseWriter
 	bytes     int64
+	failed    bool // a write to the viewer failed (it went away, or stopped reading: --response-send-timeout)
 	firstByte time.Time
 	// originFirstByte and originLastByte (nanoseconds, 0 unmeasured) are
 	// the origin's latencies for the real-time log's origin-fbl and
@@ -43,6 +45,7 @@ func (l *logWriter) Write(p []byte) (int, error) {
 	}
 	n, err := l.ResponseWriter.Write(p)
 	l.bytes += int64(n)
+	l.failed = l.failed || err != nil
 	return n, err
 }
 
@@ -52,6 +55,7 @@ func (l *logWriter) ReadFrom(r io.Reader) (int64, error) {
 	}
 	n, err := io.Copy(l.ResponseWriter, r)
 	l.bytes += n
+	l.failed = l.failed || err != nil && !errors.Is(err, io.EOF)
 	return n, err
 }
 
@@ -105,14 +109,14 @@ func headerBytes(h http.Header) int64 {
 	return n + 2
 }
 
-// cutShort reports whether the body the response announced (its
-// Content-Length) did not all reach the viewer: the connection failed
-// under the write.
+// cutShort reports whether the body did not all reach the viewer: a
+// write to it failed, or less than the response announced (its
+// Content-Length) was written.
 func (x *exchange) cutShort() bool {
 	if x.status < 200 || x.status == http.StatusNoContent || x.status == http.StatusNotModified {
 		return false
 	}
-	return x.log.bytes < x.bodyBytes() // 0 for HEAD or no Content-Length
+	return x.log.failed || x.log.bytes < x.bodyBytes() // 0 for HEAD or no Content-Length
 }
 
 // writeAccessLog hands the request's standard access-log record to the

@@ -50,7 +50,13 @@ func newFastFronts(t *testing.T, cfg model.Tree) *fastFronts { return newFastFro
 // with httptest's certificate; the viewer offers no ALPN protocol).
 func newFastFrontsOver(t *testing.T, cfg model.Tree, overTLS bool) *fastFronts {
 	t.Helper()
-	te := newTestEdge(t, cfg)
+	return newFastFrontsWith(t, newTestEdge(t, cfg), overTLS, nil)
+}
+
+// newFastFrontsWith is newFastFrontsOver for an edge already made, with
+// edit applied to the fast-path server before it serves.
+func newFastFrontsWith(t *testing.T, te *testEdge, overTLS bool, edit func(*fastpath.Server)) *fastFronts {
+	t.Helper()
 	slow := httptest.NewUnstartedServer(te.Server)
 	if overTLS {
 		slow.StartTLS()
@@ -72,6 +78,9 @@ func newFastFrontsOver(t *testing.T, cfg model.Tree, overTLS bool) *fastFronts {
 		}
 		fs.Fallback.Handler, fs.Fallback.ConnContext = httpguard.KeepTLS(te.Server), httpguard.ConnContext
 		f.tls = &tls.Config{InsecureSkipVerify: true}
+	}
+	if edit != nil {
+		edit(fs)
 	}
 	go fs.Serve(ln)
 	t.Cleanup(func() { fs.Shutdown(t.Context()) })
