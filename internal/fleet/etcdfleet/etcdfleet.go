@@ -1,5 +1,5 @@
 // Package etcdfleet is the fleet registry of a multi-node cluster: each
-// edge node keeps its applied revision in etcd under a lease, and the
+// edge process keeps its applied revision in etcd under a lease, and the
 // control plane reads the lowest one among the keys still alive. It keeps
 // fleet.Local's contract (Report, Leave, AppliedRevision) across processes,
 // and it is a package of its own so that fleet and its importers do not
@@ -7,7 +7,17 @@
 //
 // # Keys
 //
-//	<prefix>edges/<node>   decimal applied revision, attached to the node's lease
+//	<prefix>edges/<node>/<lease>   decimal applied revision, attached to the lease
+//	<prefix>edges/<node>           the same, written by versions before the lease suffix
+//
+// <lease> is the process's lease ID in hex: its incarnation. Two processes
+// started with the same node name (a mistake, or an edge restarted after
+// SIGKILL while its predecessor's lease still runs) write two keys, so each
+// is counted on its own and neither can overwrite or delete the other's
+// report; the second logs a warning at its first report. A key is read as
+// the new form only when its last segment is the hex of the lease it is
+// attached to, so node names may contain slashes and old keys stay
+// readable (as reports of the node named by the rest of the key).
 //
 // The prefix is the store's (etcdstore.Options.Prefix, "/openfront/" by
 // default) but the keys are outside the store's key space (<prefix>kv/), so
@@ -21,13 +31,43 @@
 // # Liveness
 //
 // A Fleet grants one lease (Options.TTL, whole seconds, etcd's minimum is a
-// few election timeouts) on its first Report and keeps it alive from a
-// goroutine; all nodes it reports for are attached to it. When the process
-// dies, the lease expires after the TTL and its keys vanish, so a dead edge
-// stops blocking Deployed and Completed. When the lease is lost while the
-// process lives (a partition longer than the TTL), the Fleet grants a new
-// one and reports again the last revision of each node. Close revokes the
-// lease, so a cleanly stopped edge drops out at once.
+// few election timeouts) on its first Report and renews it every third of
+// its TTL from a goroutine; all nodes it reports for are attached to it.
+// When the process dies, the lease expires after the TTL and its keys
+// vanish, so a dead edge stops blocking Deployed and Completed. When the
+// lease is lost while the process lives (a partition or a pause longer than
+// the TTL), the Fleet grants a new one and reports again the last revision
+// of each node. Close revokes the lease, so a cleanly stopped edge drops
+// out at once.
+//
+// # Fence
+//
+// An edge the fleet no longer counts must not serve: Deployed and Completed
+// are computed without it. The lease expires in etcd, and the process that
+// is cut off or paused cannot be told, so the Fleet keeps its own deadline
+// (Fence, a fleet.Fence the edge consults before answering a viewer): the
+// local time at which the last grant or keep-alive that etcd answered was
+// sent, plus the TTL etcd returned, minus a margin (a quarter of the TTL,
+// at least 500 ms). etcd restarted that TTL when it received the request,
+// after it was sent, so the edge believes itself out before etcd expires
+// the lease, however long the answer took to arrive or be read. The
+// deadline is dropped at once when etcd says the lease is gone.
+//
+// A lease counts only once a report is attached to it and that report has
+// reached the store's revision as it was when the lease's first report was
+// written (the store's guard key, <prefix>lock, internal/store/etcdstore).
+// An edge that comes back after being out reports its last revision again,
+// which keeps Deployed and Completed InProgress until its snapshot watcher
+// has caught up; until then it still refuses viewers, so an object
+// invalidated while it was out is never served after Completed was seen.
+//
+// # Caveats
+//
+//   - The fence is only as good as the two clocks' rates: the margin covers
+//     drift between the edge's monotonic clock and etcd's, not a clock that
+//     jumps.
+//   - Nodes and Traffic name a node's second live incarnation
+//     "<node>#<lease>", so both stay visible.
 package etcdfleet
 
 import (
@@ -43,6 +83,8 @@ import (
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"openfront/internal/fleet"
 )
 
 // Defaults for the zero Options.
@@ -70,10 +112,12 @@ type Options struct {
 // Fleet reports this process's edges and reads everyone's. It is safe for
 // concurrent use.
 type Fleet struct {
-	client *clientv3.Client
-	prefix string // <Prefix>edges/
-	ttl    int64  // seconds
-	log    *slog.Logger
+	client  *clientv3.Client
+	prefix  string // <Prefix>edges/
+	lockKey string // <Prefix>lock, the store's guard key
+	ttl     int64  // seconds
+	log     *slog.Logger
+	fence   *fleet.Fence
 
 	ctx    context.Context // ends with Close
 	cancel context.CancelFunc
@@ -81,7 +125,31 @@ type Fleet struct {
 
 	mu    sync.Mutex // serialises writes; guards the fields below
 	lease clientv3.LeaseID
-	last  map[string]int64 // node -> last reported revision
+	last  map[string]report // node -> its last report
+	// catchUp is the store revision the reports under lease must reach
+	// before the lease counts (-1: not read yet; package doc, "Fence").
+	catchUp int64
+
+	// smu guards st; it is never held across an etcd call, so the
+	// keep-alive goroutine records a renewal while a write waits on etcd.
+	smu sync.Mutex
+	st  standing
+}
+
+// report is a node's last report and the lease it was written under.
+type report struct {
+	applied int64
+	lease   clientv3.LeaseID
+}
+
+// standing is what the Fleet knows of its lease, for the fence.
+type standing struct {
+	lease   clientv3.LeaseID
+	renewed time.Time     // when the last grant or keep-alive etcd answered was sent
+	ttl     time.Duration // the TTL etcd returned with it
+	armed   bool          // lease carries every node's report, caught up
+	counted bool          // the fence was last seen up
+	out     bool          // the fence went down while counted, and that was logged
 }
 
 // New returns a Fleet over an etcd client it does not own (Close leaves it
@@ -98,26 +166,60 @@ func New(c *clientv3.Client, opts Options) *Fleet {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Fleet{
-		client: c,
-		prefix: opts.Prefix + "edges/",
-		ttl:    int64(math.Ceil(opts.TTL.Seconds())),
-		log:    opts.Log,
-		ctx:    ctx,
-		cancel: cancel,
-		last:   map[string]int64{},
+		client:  c,
+		prefix:  opts.Prefix + "edges/",
+		lockKey: opts.Prefix + "lock",
+		ttl:     int64(math.Ceil(opts.TTL.Seconds())),
+		log:     opts.Log,
+		fence:   fleet.NewFence(),
+		ctx:     ctx,
+		cancel:  cancel,
+		last:    map[string]report{},
+		catchUp: -1,
 	}
 }
 
-// Key is the etcd key of node's report.
-func (f *Fleet) Key(node string) string { return f.prefix + node }
+// Fence is this process's standing in the fleet: up while its reports are
+// surely live in etcd and caught up (package doc, "Fence"). The edge
+// refuses viewers while it is down.
+func (f *Fleet) Fence() *fleet.Fence { return f.fence }
+
+// Key is the etcd key of this process's report for node ("" when it has
+// none).
+func (f *Fleet) Key(node string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.last[node]
+	if !ok || r.lease == 0 {
+		return ""
+	}
+	return f.key(node, r.lease)
+}
+
+func (f *Fleet) key(node string, lease clientv3.LeaseID) string {
+	return f.prefix + node + "/" + strconv.FormatInt(int64(lease), 16)
+}
+
+// nodeOf is the node of a key under prefix attached to lease: the key
+// less its "/<lease in hex>" suffix, or all of it when it has none (the
+// old form).
+func nodeOf(rest string, lease int64) string {
+	if i := strings.LastIndexByte(rest, '/'); i > 0 && lease != 0 {
+		if id, err := strconv.ParseInt(rest[i+1:], 16, 64); err == nil && id == lease {
+			return rest[:i]
+		}
+	}
+	return rest
+}
 
 // errClosed is returned by Report after Close.
 var errClosed = errors.New("fleet: closed")
 
 // Report records that node has applied the revision. It retries, with
 // backoff, until etcd takes the report or ctx ends: an edge that cannot
-// report keeps serving, and its older report keeps control waiting, which is
-// the safe side; giving up would stop the edge's snapshot watcher.
+// report keeps its older report, which keeps control waiting, the safe
+// side (and its fence, which keeps it from serving once its lease may have
+// expired); giving up would stop the edge's snapshot watcher.
 func (f *Fleet) Report(ctx context.Context, node string, applied int64) error {
 	backoff := 100 * time.Millisecond
 	for {
@@ -143,27 +245,87 @@ func (f *Fleet) report(ctx context.Context, node string, applied int64) error {
 	if f.ctx.Err() != nil {
 		return errClosed
 	}
-	f.last[node] = applied
-	return f.putLocked(ctx, node, applied)
+	_, known := f.last[node]
+	f.last[node] = report{applied: applied, lease: f.last[node].lease}
+	if err := f.putLocked(ctx, node, applied); err != nil {
+		return err
+	}
+	if !known {
+		f.warnTwinsLocked(ctx, node)
+	}
+	return nil
 }
 
 // putLocked writes node's report under the lease, granting a new lease when
-// there is none or etcd has forgotten it.
+// there is none or etcd has forgotten it, then arms the fence if the
+// lease's reports have caught up.
 func (f *Fleet) putLocked(ctx context.Context, node string, applied int64) error {
 	for attempt := 0; ; attempt++ {
 		id, err := f.leaseLocked(ctx)
 		if err != nil {
 			return fmt.Errorf("fleet: report %s: %w", node, err)
 		}
-		_, err = f.client.Put(ctx, f.Key(node), strconv.FormatInt(applied, 10), clientv3.WithLease(id))
+		put := clientv3.OpPut(f.key(node, id), strconv.FormatInt(applied, 10), clientv3.WithLease(id))
+		if f.catchUp < 0 {
+			// The lease's first report: read the store's revision in
+			// the same transaction (package doc, "Fence").
+			var resp *clientv3.TxnResponse
+			resp, err = f.client.Txn(ctx).Then(put, clientv3.OpGet(f.lockKey, clientv3.WithKeysOnly())).Commit()
+			if err == nil {
+				f.catchUp = 0
+				if got := resp.Responses[1].GetResponseRange(); got != nil && len(got.Kvs) == 1 {
+					f.catchUp = got.Kvs[0].ModRevision
+				}
+			}
+		} else {
+			_, err = f.client.Do(ctx, put)
+		}
 		if errors.Is(err, rpctypes.ErrLeaseNotFound) && attempt == 0 {
+			f.dropLease(id, "the lease expired in etcd")
 			f.lease = 0 // expired under us: take a new one
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("fleet: report %s: %w", node, err)
 		}
+		f.last[node] = report{applied: applied, lease: id}
+		f.armLocked()
 		return nil
+	}
+}
+
+// armLocked arms the fence when every node's report is under the lease
+// and has reached the catch-up revision.
+func (f *Fleet) armLocked() {
+	for _, r := range f.last {
+		if r.lease != f.lease || r.applied < f.catchUp || f.catchUp < 0 {
+			return
+		}
+	}
+	f.smu.Lock()
+	defer f.smu.Unlock()
+	if f.st.lease != f.lease || f.st.armed || len(f.last) == 0 {
+		return
+	}
+	f.st.armed = true
+	f.fence.CountUntil(f.st.deadline())
+	f.settle(time.Now(), "")
+}
+
+// warnTwinsLocked logs when another live incarnation reports under node's
+// name: two processes started with the same --node-name, or this one
+// restarted while its predecessor's lease runs out.
+func (f *Fleet) warnTwinsLocked(ctx context.Context, node string) {
+	resp, err := f.client.Get(ctx, f.prefix+node, clientv3.WithPrefix())
+	if err != nil {
+		return // a diagnostic: the report itself went through
+	}
+	for _, kv := range resp.Kvs {
+		if nodeOf(strings.TrimPrefix(string(kv.Key), f.prefix), kv.Lease) == node && clientv3.LeaseID(kv.Lease) != f.lease {
+			f.log.Warn("fleet: another live edge reports under the same node name; both are counted, each on its own lease (set a distinct --node-name on each edge)",
+				"node", node, "key", string(kv.Key), "lease", fmt.Sprintf("%x", f.lease))
+			return
+		}
 	}
 }
 
@@ -173,31 +335,56 @@ func (f *Fleet) leaseLocked(ctx context.Context) (clientv3.LeaseID, error) {
 	if f.lease != 0 {
 		return f.lease, nil
 	}
+	sent := time.Now()
 	g, err := f.client.Grant(ctx, f.ttl)
 	if err != nil {
 		return 0, fmt.Errorf("grant lease: %w", err)
 	}
-	ch, err := f.client.KeepAlive(f.ctx, g.ID)
-	if err != nil {
-		return 0, fmt.Errorf("keep lease alive: %w", err)
-	}
-	f.lease = g.ID
+	ttl := time.Duration(g.TTL) * time.Second
+	f.lease, f.catchUp = g.ID, -1
+	f.smu.Lock()
+	f.st.lease, f.st.renewed, f.st.ttl, f.st.armed = g.ID, sent, ttl, false
+	f.smu.Unlock()
 	f.wg.Add(1)
-	go f.keepAlive(g.ID, ch)
+	go f.keepAlive(g.ID, ttl)
 	return g.ID, nil
 }
 
-// keepAlive drains the lease's keep-alive responses. The channel closes when
-// the lease is gone (expired, revoked) or the Fleet closes; in the first
-// case the last reports are written again under a new lease.
-func (f *Fleet) keepAlive(id clientv3.LeaseID, ch <-chan *clientv3.LeaseKeepAliveResponse) {
+// keepAlive renews the lease every third of its TTL, each renewal moving
+// the fence's deadline, until etcd says the lease is gone (expired,
+// revoked) or the Fleet closes; in the first case the last reports are
+// written again under a new lease. A renewal etcd does not answer is tried
+// again shortly; meanwhile the deadline runs out on its own.
+func (f *Fleet) keepAlive(id clientv3.LeaseID, ttl time.Duration) {
 	defer f.wg.Done()
-	for range ch {
+	every := max(ttl/3, 100*time.Millisecond)
+	wait := every
+	for {
+		select {
+		case <-time.After(wait):
+		case <-f.ctx.Done():
+			return
+		}
+		sent := time.Now()
+		ctx, cancel := context.WithTimeout(f.ctx, every)
+		resp, err := f.client.KeepAliveOnce(ctx, id)
+		cancel()
+		switch {
+		case err == nil:
+			f.renewed(id, sent, time.Duration(resp.TTL)*time.Second)
+			wait = every
+			continue
+		case f.ctx.Err() != nil:
+			return
+		case !errors.Is(err, rpctypes.ErrLeaseNotFound):
+			f.check(id, err)
+			wait = min(every, 250*time.Millisecond)
+			continue
+		}
+		f.dropLease(id, "the lease expired in etcd")
+		break
 	}
-	if f.ctx.Err() != nil {
-		return
-	}
-	f.log.Warn("fleet: edge lease lost; reporting again under a new one", "lease", int64(id))
+	f.log.Info("fleet: edge lease lost; reporting again under a new one", "lease", fmt.Sprintf("%x", id))
 	backoff := 100 * time.Millisecond
 	for {
 		if f.reportAgain(id) {
@@ -212,6 +399,70 @@ func (f *Fleet) keepAlive(id clientv3.LeaseID, ch <-chan *clientv3.LeaseKeepAliv
 	}
 }
 
+// renewed records that etcd renewed lease id for ttl on a keep-alive sent
+// at sent.
+func (f *Fleet) renewed(id clientv3.LeaseID, sent time.Time, ttl time.Duration) {
+	f.smu.Lock()
+	defer f.smu.Unlock()
+	if f.st.lease != id || sent.Before(f.st.renewed) {
+		return
+	}
+	f.st.renewed, f.st.ttl = sent, ttl
+	if f.st.armed {
+		f.fence.CountUntil(f.st.deadline())
+	}
+	f.settle(time.Now(), "")
+}
+
+// check logs the fence going down when a renewal of lease id failed
+// (etcd unreachable or paused): the deadline ran out on its own.
+func (f *Fleet) check(id clientv3.LeaseID, err error) {
+	f.smu.Lock()
+	defer f.smu.Unlock()
+	if f.st.lease == id {
+		f.settle(time.Now(), "etcd did not renew the lease: "+err.Error())
+	}
+}
+
+// dropLease drops the fence at once: lease id is gone in etcd.
+func (f *Fleet) dropLease(id clientv3.LeaseID, why string) {
+	f.smu.Lock()
+	defer f.smu.Unlock()
+	if f.st.lease != id {
+		return
+	}
+	f.st.armed = false
+	f.fence.Drop()
+	f.settle(time.Now(), why)
+}
+
+// settle logs the fence's changes: one warning when it goes down while
+// the edge was counted, one line when it is counted again. Call with smu.
+func (f *Fleet) settle(now time.Time, why string) {
+	up := f.fence.Counted(now)
+	switch {
+	case up && !f.st.counted:
+		f.st.counted = true
+		if f.st.out {
+			f.st.out = false
+			f.log.Info("fleet: this edge is counted by the fleet again; serving viewers", "lease", fmt.Sprintf("%x", f.st.lease))
+		}
+	case !up && f.st.counted:
+		if why == "" {
+			why = "no lease renewal within the TTL"
+		}
+		f.st.counted, f.st.out = false, true
+		f.log.Warn("fleet: this edge is out of contact with the fleet; answering viewers 503 until it is counted again",
+			"lease", fmt.Sprintf("%x", f.st.lease), "reason", why)
+	}
+}
+
+// deadline is when the lease may be believed live until: etcd's TTL from
+// when the renewal was sent, less the margin (package doc, "Fence").
+func (s *standing) deadline() time.Time {
+	return s.renewed.Add(s.ttl - max(500*time.Millisecond, s.ttl/4))
+}
+
 // reportAgain rewrites every node's last report under a new lease; it is
 // done when that worked, or when lease lost is no longer the current one.
 func (f *Fleet) reportAgain(lost clientv3.LeaseID) bool {
@@ -223,8 +474,8 @@ func (f *Fleet) reportAgain(lost clientv3.LeaseID) bool {
 	f.lease = 0
 	ctx, cancel := context.WithTimeout(f.ctx, 5*time.Second)
 	defer cancel()
-	for node, rev := range f.last {
-		if err := f.putLocked(ctx, node, rev); err != nil {
+	for node, r := range f.last {
+		if err := f.putLocked(ctx, node, r.applied); err != nil {
 			f.log.Warn("fleet: report again", "node", node, "err", err)
 			return false
 		}
@@ -232,12 +483,26 @@ func (f *Fleet) reportAgain(lost clientv3.LeaseID) bool {
 	return true
 }
 
-// Leave removes node's report (an edge stopping cleanly).
+// Leave removes this process's report for node (an edge stopping
+// cleanly): another process's report under the same name stays.
 func (f *Fleet) Leave(ctx context.Context, node string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	r, ok := f.last[node]
+	if !ok {
+		return
+	}
 	delete(f.last, node)
-	if _, err := f.client.Delete(ctx, f.Key(node)); err != nil {
+	if len(f.last) == 0 {
+		f.smu.Lock()
+		f.st.armed, f.st.counted = false, false // it left on purpose: nothing to warn about
+		f.fence.Drop()
+		f.smu.Unlock()
+	}
+	if r.lease == 0 {
+		return
+	}
+	if _, err := f.client.Delete(ctx, f.key(node, r.lease)); err != nil {
 		f.log.Warn("fleet: leave", "node", node, "err", err)
 	}
 }
@@ -257,7 +522,7 @@ func (f *Fleet) AppliedRevision(ctx context.Context) (int64, bool) {
 		return 0, true
 	}
 	min, ok := int64(0), false
-	for _, kv := range resp.Kvs {
+	for _, kv := range resp.Kvs { // every incarnation of every node, in both key forms
 		rev, err := strconv.ParseInt(string(kv.Value), 10, 64)
 		if err != nil {
 			f.log.Warn("fleet: bad edge report", "key", string(kv.Key), "value", string(kv.Value))
@@ -271,6 +536,7 @@ func (f *Fleet) AppliedRevision(ctx context.Context) (int64, bool) {
 }
 
 // Nodes returns the live nodes and their applied revisions (diagnostics).
+// A second live incarnation of a node is named "<node>#<lease in hex>".
 func (f *Fleet) Nodes(ctx context.Context) (map[string]int64, error) {
 	resp, err := f.client.Get(ctx, f.prefix, clientv3.WithPrefix())
 	if err != nil {
@@ -279,19 +545,34 @@ func (f *Fleet) Nodes(ctx context.Context) (map[string]int64, error) {
 	out := map[string]int64{}
 	for _, kv := range resp.Kvs {
 		rev, _ := strconv.ParseInt(string(kv.Value), 10, 64)
-		out[strings.TrimPrefix(string(kv.Key), f.prefix)] = rev
+		out[incarnation(out, strings.TrimPrefix(string(kv.Key), f.prefix), kv.Lease)] = rev
 	}
 	return out, nil
 }
 
-// Close stops the keep-alive and revokes the lease, so this process's nodes
-// drop out at once. The client stays open.
+// incarnation is the name under which a key (its part after the prefix,
+// attached to lease) is listed in out: its node, or "<node>#<lease>" when
+// out already has that node.
+func incarnation[V any](out map[string]V, rest string, lease int64) string {
+	node := nodeOf(rest, lease)
+	if _, taken := out[node]; taken {
+		return node + "#" + strconv.FormatInt(lease, 16)
+	}
+	return node
+}
+
+// Close stops the keep-alive, drops the fence and revokes the lease, so
+// this process's nodes drop out at once. The client stays open.
 func (f *Fleet) Close() error {
 	f.mu.Lock()
 	id := f.lease
 	f.lease = 0
 	f.cancel()
 	f.mu.Unlock()
+	f.smu.Lock()
+	f.st.armed, f.st.counted = false, false
+	f.fence.Drop()
+	f.smu.Unlock()
 	f.wg.Wait()
 	if id == 0 {
 		return nil

@@ -2,6 +2,10 @@ package etcdfleet_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -71,9 +75,16 @@ func TestFleet_leaseLost(t *testing.T) {
 		t.Fatalf("Get %s: %v, %d keys", f.Key("n1"), err, len(resp.Kvs))
 	}
 	old := clientv3.LeaseID(resp.Kvs[0].Lease)
+	if !f.Fence().Counted(time.Now()) {
+		t.Fatal("not counted before the lease was lost")
+	}
 	if _, err := c.Revoke(ctx, old); err != nil {
 		t.Fatal(err)
 	}
+	waitFor(t, 5*time.Second, func() bool {
+		nodes, err := f.Nodes(ctx)
+		return err == nil && len(nodes) == 0 || !f.Fence().Counted(time.Now())
+	})
 	waitFor(t, 5*time.Second, func() bool {
 		nodes, err := f.Nodes(ctx)
 		return err == nil && nodes["n1"] == 3 && nodes["n2"] == 4
@@ -156,4 +167,183 @@ func TestFleet_Traffic(t *testing.T) {
 	if got, _ := reader.Traffic(ctx); len(got) != 0 {
 		t.Errorf("after Close: %q", got)
 	}
+}
+
+// TestFleet_Fence_deadline: the fence is up while the lease is renewed,
+// and its deadline is always short of etcd's expiry: at most the margin
+// (500 ms for a 1 s lease) after the last renewal was sent, so never as
+// far as a TTL ahead.
+func TestFleet_Fence_deadline(t *testing.T) {
+	endpoints := etcdtest.Start(t)
+	f := etcdfleet.New(newClient(t, endpoints), etcdfleet.Options{Prefix: "/p/", TTL: ttl})
+	defer f.Close()
+	fence := f.Fence()
+	if fence.Counted(time.Now()) {
+		t.Fatal("counted before any report")
+	}
+	mustReport(t, f, "n1", 3)
+	if !fence.Counted(time.Now()) {
+		t.Fatal("not counted after a report")
+	}
+	for end := time.Now().Add(3 * ttl); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		now := time.Now()
+		if !fence.Counted(now) {
+			t.Fatalf("fence down at %v while etcd renews the lease", now)
+		}
+		if fence.Counted(now.Add(ttl / 2)) {
+			t.Fatalf("fence up half a TTL ahead: the deadline is not short of etcd's expiry")
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fence.Counted(time.Now()) {
+		t.Error("counted after Close")
+	}
+}
+
+// TestFleet_Fence_etcdPaused: an edge cut off from etcd (etcd paused, as
+// in a partition) fences itself within its TTL, before etcd can expire its
+// lease; when etcd answers again it is counted again, at its last
+// revision.
+func TestFleet_Fence_etcdPaused(t *testing.T) {
+	srv := etcdtest.StartServer(t)
+	ctx := t.Context()
+	f := etcdfleet.New(newClient(t, srv.Endpoints), etcdfleet.Options{Prefix: "/p/", TTL: ttl})
+	defer f.Close()
+	mustReport(t, f, "n1", 3)
+	time.Sleep(ttl) // a few renewals
+	srv.Pause(t)
+	paused := time.Now()
+	waitFor(t, 3*ttl, func() bool { return !f.Fence().Counted(time.Now()) })
+	if took := time.Since(paused); took >= ttl {
+		t.Errorf("fenced %v after etcd stopped answering; the lease may expire after %v", took, ttl)
+	}
+	time.Sleep(2 * ttl) // the lease expires in etcd's eyes
+	if f.Fence().Counted(time.Now()) {
+		t.Fatal("fence up while etcd is paused")
+	}
+	srv.Resume(t)
+	waitFor(t, 10*time.Second, func() bool { return f.Fence().Counted(time.Now()) })
+	if nodes, err := f.Nodes(ctx); err != nil || nodes["n1"] != 3 {
+		t.Errorf("after etcd came back: Nodes = %v, %v; want n1 at 3", nodes, err)
+	}
+}
+
+// TestFleet_Fence_catchUp: when the lease was lost, the edge is counted
+// again at once at its last revision (which keeps control waiting), but
+// its fence stays down until it reports the store's revision as it was
+// when it came back: an object invalidated meanwhile is not served.
+func TestFleet_Fence_catchUp(t *testing.T) {
+	endpoints := etcdtest.Start(t)
+	ctx := t.Context()
+	c := newClient(t, endpoints)
+	f := etcdfleet.New(c, etcdfleet.Options{Prefix: "/p/", TTL: ttl})
+	defer f.Close()
+	mustReport(t, f, "n1", 1) // below any store write to come
+	if !f.Fence().Counted(time.Now()) {
+		t.Fatal("not counted")
+	}
+	// A store write (etcdstore writes its guard key with every Update)
+	// the edge has not applied, then the lease is lost.
+	put, err := c.Put(ctx, "/p/lock", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	storeRev := put.Header.Revision
+	resp, err := c.Get(ctx, f.Key("n1"))
+	if err != nil || len(resp.Kvs) != 1 {
+		t.Fatalf("Get %s: %v", f.Key("n1"), err)
+	}
+	if _, err := c.Revoke(ctx, clientv3.LeaseID(resp.Kvs[0].Lease)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, func() bool {
+		resp, err := c.Get(ctx, f.Key("n1"))
+		return err == nil && len(resp.Kvs) == 1 && resp.Kvs[0].Lease != 0
+	})
+	if rev, ok := f.AppliedRevision(ctx); !ok || rev != 1 {
+		t.Fatalf("AppliedRevision = %d, %v; want the stale 1", rev, ok)
+	}
+	time.Sleep(2 * ttl)
+	if f.Fence().Counted(time.Now()) {
+		t.Fatal("fence up before the edge caught up with the store")
+	}
+	mustReport(t, f, "n1", storeRev)
+	if !f.Fence().Counted(time.Now()) {
+		t.Fatal("fence down after the edge caught up")
+	}
+}
+
+// TestFleet_sameNodeName: two processes reporting under one node name are
+// both counted, and one's Leave or Close does not remove the other.
+func TestFleet_sameNodeName(t *testing.T) {
+	endpoints := etcdtest.Start(t)
+	ctx := t.Context()
+	reader := etcdfleet.New(newClient(t, endpoints), etcdfleet.Options{Prefix: "/p/", TTL: ttl})
+	var logs strings.Builder
+	a := etcdfleet.New(newClient(t, endpoints), etcdfleet.Options{Prefix: "/p/", TTL: ttl})
+	defer a.Close()
+	b := etcdfleet.New(newClient(t, endpoints), etcdfleet.Options{Prefix: "/p/", TTL: ttl,
+		Log: slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))})
+	defer b.Close()
+	mustReport(t, a, "edge", 5)
+	mustReport(t, b, "edge", 7)
+	if rev, ok := reader.AppliedRevision(ctx); !ok || rev != 5 {
+		t.Fatalf("AppliedRevision = %d, %v; want 5: the slower twin is hidden", rev, ok)
+	}
+	if nodes, err := reader.Nodes(ctx); err != nil || len(nodes) != 2 || nodes["edge"] != 5 && nodes["edge"] != 7 {
+		t.Errorf("Nodes = %v, %v; want both incarnations", nodes, err)
+	}
+	if !strings.Contains(logs.String(), "same node name") {
+		t.Errorf("no warning about the twin; log:\n%s", logs.String())
+	}
+	mustReport(t, a, "edge", 6) // a report again must not overwrite b's
+	if rev, _ := reader.AppliedRevision(ctx); rev != 6 {
+		t.Errorf("AppliedRevision = %d, want 6", rev)
+	}
+	b.Leave(ctx, "edge")
+	if rev, ok := reader.AppliedRevision(ctx); !ok || rev != 6 {
+		t.Fatalf("after b left: AppliedRevision = %d, %v; want a's 6", rev, ok)
+	}
+	mustReport(t, b, "edge", 8)
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if nodes, _ := reader.Nodes(ctx); len(nodes) != 1 || nodes["edge"] != 6 {
+		t.Errorf("after b closed: Nodes = %v; want a's report only", nodes)
+	}
+}
+
+// TestFleet_keyForms: old keys (<prefix>edges/<node>, no lease suffix) are
+// still read, and node names may contain slashes.
+func TestFleet_keyForms(t *testing.T) {
+	endpoints := etcdtest.Start(t)
+	ctx := t.Context()
+	c := newClient(t, endpoints)
+	reader := etcdfleet.New(c, etcdfleet.Options{Prefix: "/p/", TTL: ttl})
+	if _, err := c.Put(ctx, "/p/edges/old/7f", "4"); err != nil { // no lease: "7f" is part of the name
+		t.Fatal(err)
+	}
+	f := etcdfleet.New(newClient(t, endpoints), etcdfleet.Options{Prefix: "/p/", TTL: ttl})
+	defer f.Close()
+	mustReport(t, f, "host/127.0.0.1:8080", 9)
+	nodes, err := reader.Nodes(ctx)
+	if err != nil || len(nodes) != 2 || nodes["old/7f"] != 4 || nodes["host/127.0.0.1:8080"] != 9 {
+		t.Errorf("Nodes = %v, %v", nodes, err)
+	}
+	if rev, ok := reader.AppliedRevision(ctx); !ok || rev != 4 {
+		t.Errorf("AppliedRevision = %d, %v; want the old key's 4", rev, ok)
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
