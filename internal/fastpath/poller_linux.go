@@ -294,7 +294,6 @@ func (p *poller) poll() (n int, now time.Time) {
 	if n == 0 {
 		return 0, now
 	}
-	now = time.Now()
 	batch := p.batch[:0]
 	for _, ev := range p.events[:n] {
 		if fd := int(ev.Fd); fd < len(p.conns) && p.conns[fd] != nil {
@@ -305,6 +304,12 @@ func (p *poller) poll() (n int, now time.Time) {
 			}
 		}
 	}
+	// The batch's clock is read after its reads, so every request it
+	// answers had arrived by then: a handler that refuses requests from
+	// a time on (the edge's fleet fence) is never shown, after a pause
+	// of the process, a request that came during it stamped with a time
+	// from before.
+	now = time.Now()
 	for i := range batch {
 		p.answer(&batch[i], now)
 	}
