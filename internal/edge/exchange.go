@@ -131,6 +131,8 @@ func (x *exchange) run() {
 	var resp response
 	done := false
 	switch {
+	case x.fenced():
+		resp, done = x.outOfFleet(), true // fenced.go: before anything is served or run
 	case x.preflight(ref):
 		resp, done = x.answerPreflight(), true // CORS preflight, from the response headers policy
 	case ref != nil:

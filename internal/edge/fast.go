@@ -38,8 +38,8 @@ import (
 // give the same answers).
 func (s *Server) ServeFast(r *fastpath.Request, dst []byte) (head, body []byte, ok bool) {
 	c := s.opts.Cache
-	if c == nil || s.logEvery {
-		return dst, nil, false
+	if c == nil || s.logEvery || s.opts.Fence != nil && !s.counted(r.Received) {
+		return dst, nil, false // a fenced edge: ServeHTTP refuses it (fenced.go)
 	}
 	var h requestHead
 	h.fromFast(r)

@@ -11,6 +11,7 @@ import (
 
 	"openfront/internal/accesslog"
 	"openfront/internal/cache"
+	"openfront/internal/fleet"
 	"openfront/internal/geo"
 	"openfront/internal/invalidation"
 	"openfront/internal/model"
@@ -68,6 +69,11 @@ type Options struct {
 	// sent nothing for that long (0: DefaultWebSocketIdleTimeout,
 	// CloudFront's quota; websocket.go).
 	WebSocketIdleTimeout time.Duration
+	// Fence, when not nil, says whether the fleet counts this edge
+	// (etcdfleet.Fleet.Fence); while it does not, every viewer request
+	// is answered 503 (fenced.go). nil: the edge is always counted (one
+	// process, fleet.Local).
+	Fence *fleet.Fence
 	// Now is the clock (tests).
 	Now func() time.Time
 }
