@@ -47,6 +47,11 @@ type Options struct {
 	LogInterval time.Duration
 	// EdgeLocation names this edge in access logs (default "OPF1").
 	EdgeLocation string
+	// Counted, when not nil, says whether the fleet counts this edge
+	// (edge.Server.Counted); while it does not, new connections are
+	// closed as soon as they are accepted: the edge may be serving a
+	// configuration the fleet has moved past.
+	Counted func() bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -151,6 +156,10 @@ func (s *Server) Serve(ln net.Listener) error {
 			return err
 		}
 		delay = 0
+		if s.opts.Counted != nil && !s.opts.Counted() {
+			nc.Close()
+			continue
+		}
 		c := newConn(s, nc)
 		s.mu.Lock()
 		if s.ctx.Err() != nil {

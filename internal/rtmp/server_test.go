@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -658,4 +659,43 @@ func testLogOut() io.Writer {
 		return os.Stderr
 	}
 	return io.Discard
+}
+
+// TestServer_notCounted: while the fleet does not count the edge
+// (Options.Counted false), a new connection is closed unanswered.
+func TestServer_notCounted(t *testing.T) {
+	var counted atomic.Bool
+	srv := New(Options{Origin: newFakeOrigin(), Counted: counted.Load, Log: slog.New(slog.NewTextHandler(testLogOut(), nil)), LogInterval: time.Hour})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
+	handshake := func() error {
+		nc, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		nc.SetDeadline(time.Now().Add(5 * time.Second))
+		c0c1 := make([]byte, 1+1536)
+		c0c1[0] = 3
+		if _, err := nc.Write(c0c1); err != nil {
+			return err
+		}
+		_, err = io.ReadFull(nc, make([]byte, 1+1536)) // S0 S1
+		return err
+	}
+	if err := handshake(); err == nil {
+		t.Error("not counted: the handshake was answered")
+	}
+	counted.Store(true)
+	if err := handshake(); err != nil {
+		t.Errorf("counted: %v", err)
+	}
 }
