@@ -53,13 +53,18 @@ func (s *Settings) roleRuns(part string) bool { return s.Role == "all" || s.Role
 
 // healthOnly is the API listener of an edge-only node: /healthz and
 // /metrics (README.md, "Command line": health on the API address), nothing
-// else.
-func healthOnly(ready func() bool, metrics http.Handler) http.Handler {
+// else. /healthz answers 503 until the node serves, and while the fleet
+// does not count its edge (counted), so that load balancers drain it.
+func healthOnly(ready, counted func() bool, metrics http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/healthz":
 			if !ready() {
 				http.Error(w, "starting", http.StatusServiceUnavailable)
+				return
+			}
+			if !counted() {
+				http.Error(w, "this edge is out of contact with the fleet", http.StatusServiceUnavailable)
 				return
 			}
 			w.Header().Set("Content-Type", "text/plain")

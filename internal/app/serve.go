@@ -147,6 +147,9 @@ type node struct {
 		Traffic(ctx context.Context) (map[string][]byte, error)
 	}
 	name string // this node's name in the fleet
+	// fence says whether the fleet counts this node's edge (nil: one
+	// process, or no edge).
+	fence *fleet.Fence
 
 	// control
 	m       *metrics.Metrics
@@ -181,6 +184,13 @@ type node struct {
 
 	// runUntilDone
 	rtmpServer *rtmp.Server
+}
+
+// serving is /healthz's answer: every listener accepts and, on a node
+// with an edge, the fleet counts it (a fenced edge answers viewers 503:
+// load balancers should drain it).
+func (n *node) serving() bool {
+	return n.ready.Load() && (n.edge == nil || n.edge.Counted())
 }
 
 func (n *node) atCleanup(f func()) { n.closers = append(n.closers, f) }
@@ -261,6 +271,9 @@ func (n *node) openStore() error {
 		n.atCleanup(func() { efl.Close() }) // runs first: revokes this node's edge lease
 		n.st, n.reports, n.name = est, efl, clusterNodeName(s)
 		n.fleetTraffic = efl
+		if s.roleRuns("edge") {
+			n.fence = efl.Fence() // an edge the fleet does not count refuses viewers
+		}
 	} else {
 		bst, err := boltstore.Open(filepath.Join(s.DataDir, "openfront.db"), boltstore.Options{})
 		if err != nil {
@@ -341,6 +354,7 @@ func (n *node) edgeHandler() {
 
 		RealtimeLog:       n.realtimeLogs,
 		FunctionTimeLimit: s.FunctionTimeLimit,
+		Fence:             n.fence,
 	})
 	n.edge = edgeServer
 	registerDistributionMetrics(m, cmp.Or(s.NodeName, n.name), edgeServer.Snapshot, traffic)
@@ -388,7 +402,7 @@ func (n *node) apiServer() {
 			KeyValueStore: keyvaluestore.New(n.ctl, log),
 			Metrics:       m.Handler(),
 			Console:       console.New(consoleOpts),
-			Ready:         n.ready.Load,
+			Ready:         n.serving,
 			Count:         func(api, code string) { m.APIRequests.WithLabelValues(api, code).Inc() },
 			Log:           log,
 		},
@@ -400,7 +414,7 @@ func (n *node) apiServer() {
 		DisableGeneralOptionsHandler: true,
 	}
 	if !s.roleRuns("api") {
-		n.api.Handler = healthOnly(n.ready.Load, m.Handler())
+		n.api.Handler = healthOnly(n.ready.Load, n.edge.Counted, m.Handler())
 	}
 }
 
@@ -553,7 +567,7 @@ func (n *node) serve(run func(name string, fn func() error)) {
 		// The RTMP edge reads the same snapshot as the HTTP edge, so the
 		// revision the watcher reports as applied is live on both.
 		n.rtmpServer = rtmp.New(rtmp.Options{Snapshot: n.watcher.Current, Origin: n.originClient, Cache: n.objects, Log: log,
-			Verifier: rtmpVerifier(n.watcher.Current, signedurl.NewVerifier(0))})
+			Verifier: rtmpVerifier(n.watcher.Current, signedurl.NewVerifier(0)), Counted: n.edge.Counted})
 		rtmpServer := n.rtmpServer
 		run("edge rtmp", func() error {
 			if err := rtmpServer.Serve(n.rtmpLn); !errors.Is(err, rtmp.ErrServerClosed) {
