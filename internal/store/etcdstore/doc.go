@@ -15,8 +15,11 @@
 //	<prefix>kv/<key>   the store's keys; the value is stored as is
 //	<prefix>lock       the writers' guard key (see Update); its value is unused
 //
-// Other keys under the prefix (the fleet's leased "edges/<node>" reports,
-// internal/fleet) are outside the store: List and Watch never see them.
+// Other keys under the prefix (the fleet's leased "edges/<node>/<lease>"
+// reports, internal/fleet/etcdfleet) are outside the store: List and Watch
+// never see them. The fleet reads the guard key's ModRevision, the
+// revision of the last Update, to tell when an edge back from a lost lease
+// has caught up.
 //
 // # Revisions
 //
