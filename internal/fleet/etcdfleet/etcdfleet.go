@@ -463,18 +463,26 @@ func (s *standing) deadline() time.Time {
 	return s.renewed.Add(s.ttl - max(500*time.Millisecond, s.ttl/4))
 }
 
-// reportAgain rewrites every node's last report under a new lease; it is
-// done when that worked, or when lease lost is no longer the current one.
+// reportAgain rewrites under the current lease (a new one, if lost is
+// still current) every node's last report that is not under it; it is
+// done when that worked or the Fleet closed. Another write (PublishTraffic,
+// Report) may have found the lease gone first and taken a new one: the
+// reports written under lost must still be moved to it.
 func (f *Fleet) reportAgain(lost clientv3.LeaseID) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.ctx.Err() != nil || f.lease != lost && f.lease != 0 {
-		return true // closed, or a Report already moved to a new lease
+	if f.ctx.Err() != nil {
+		return true
 	}
-	f.lease = 0
+	if f.lease == lost {
+		f.lease = 0
+	}
 	ctx, cancel := context.WithTimeout(f.ctx, 5*time.Second)
 	defer cancel()
 	for node, r := range f.last {
+		if r.lease == f.lease && f.lease != 0 {
+			continue
+		}
 		if err := f.putLocked(ctx, node, r.applied); err != nil {
 			f.log.Warn("fleet: report again", "node", node, "err", err)
 			return false

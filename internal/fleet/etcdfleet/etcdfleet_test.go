@@ -61,8 +61,14 @@ func TestFleet_AppliedRevision(t *testing.T) {
 }
 
 // TestFleet_leaseLost: when etcd forgets the lease of a live process, its
-// reports come back under a new one.
+// reports come back under a new one, also when a traffic publication
+// found the lease gone first and took the new one.
 func TestFleet_leaseLost(t *testing.T) {
+	t.Run("keep-alive first", func(t *testing.T) { testLeaseLost(t, false) })
+	t.Run("traffic first", func(t *testing.T) { testLeaseLost(t, true) })
+}
+
+func testLeaseLost(t *testing.T, trafficFirst bool) {
 	endpoints := etcdtest.Start(t)
 	ctx := t.Context()
 	c := newClient(t, endpoints)
@@ -81,6 +87,11 @@ func TestFleet_leaseLost(t *testing.T) {
 	if _, err := c.Revoke(ctx, old); err != nil {
 		t.Fatal(err)
 	}
+	if trafficFirst {
+		if err := f.PublishTraffic(ctx, "n1", []byte("{}")); err != nil {
+			t.Fatal(err)
+		}
+	}
 	waitFor(t, 5*time.Second, func() bool {
 		nodes, err := f.Nodes(ctx)
 		return err == nil && len(nodes) == 0 || !f.Fence().Counted(time.Now())
@@ -93,6 +104,7 @@ func TestFleet_leaseLost(t *testing.T) {
 	if err != nil || len(resp.Kvs) != 1 || clientv3.LeaseID(resp.Kvs[0].Lease) == old || resp.Kvs[0].Lease == 0 {
 		t.Fatalf("n2 after the lease was lost: %v, %+v", err, resp.Kvs)
 	}
+	waitFor(t, 5*time.Second, func() bool { return f.Fence().Counted(time.Now()) })
 	f.Leave(ctx, "n1")
 	if nodes, _ := f.Nodes(ctx); len(nodes) != 1 {
 		t.Fatalf("after Leave: nodes %v", nodes)
