@@ -322,7 +322,7 @@ func (f *Fleet) warnTwinsLocked(ctx context.Context, node string) {
 	}
 	for _, kv := range resp.Kvs {
 		if nodeOf(strings.TrimPrefix(string(kv.Key), f.prefix), kv.Lease) == node && clientv3.LeaseID(kv.Lease) != f.lease {
-			f.log.Warn("fleet: another live edge reports under the same node name; both are counted, each on its own lease (set a distinct --node-name on each edge)",
+			f.log.Warn("fleet: another live edge process reports under the same node name (two edges given one --node-name, or this edge's previous run whose lease has not expired yet); each is counted on its own lease",
 				"node", node, "key", string(kv.Key), "lease", fmt.Sprintf("%x", f.lease))
 			return
 		}
