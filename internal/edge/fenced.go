@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// An edge cut off from the fleet (Options.Fence down: its report may have
-// expired, so Deployed and Completed are computed without it) answers
+// An edge that has been away from the fleet (Options.Fence down: its
+// lease expired, or the process was paused long enough that it may have,
+// so Deployed and Completed may be computed without it) answers
 // every viewer request with CloudFront's 503 error page, whatever the
 // transport: ServeFast declines while fenced and ServeHTTP, which every
 // front falls back to, refuses here. Nothing is looked up, fetched or run.

@@ -6,17 +6,18 @@ import (
 )
 
 // Fence is an edge's own view of whether the fleet counts it: a deadline
-// on the monotonic clock before which its report is surely still live.
-// The registry that keeps the report alive moves the deadline (CountUntil)
-// and drops it (Drop) the moment it learns the report is gone; the edge
-// asks Counted before it answers a viewer, and refuses while it is not:
-// an edge the fleet does not count must not serve, or Deployed and
-// Completed, computed without it, would be false about what it serves.
+// on the monotonic clock. The registry that keeps the edge's report alive
+// moves the deadline (CountUntil) while it has no reason to believe the
+// edge has been away, and drops it (Drop) the moment it learns it has (the
+// report is gone, or the process was paused: etcdfleet's package doc,
+// "Fence"); the edge asks Counted before it answers a viewer, and refuses
+// while it is not, so that Deployed and Completed, computed without it,
+// are not false about what it serves.
 //
-// The registry sets the deadline short of the report's real expiry, so
-// the edge believes itself out before the fleet stops counting it. A
-// Fence starts out not counted. fleet.Local needs none: its edge runs in
-// the process that reads the reports.
+// The registry keeps the deadline a short liveness window ahead, so a
+// paused process finds it passed when it runs again, before the registry
+// has had a chance to look. A Fence starts out not counted. fleet.Local
+// needs none: its edge runs in the process that reads the reports.
 type Fence struct {
 	origin time.Time    // the monotonic origin of until
 	until  atomic.Int64 // nanoseconds after origin; <= 0: not counted

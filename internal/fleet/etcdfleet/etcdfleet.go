@@ -42,16 +42,37 @@
 //
 // # Fence
 //
-// An edge the fleet no longer counts must not serve: Deployed and Completed
-// are computed without it. The lease expires in etcd, and the process that
-// is cut off or paused cannot be told, so the Fleet keeps its own deadline
-// (Fence, a fleet.Fence the edge consults before answering a viewer): the
-// local time at which the last grant or keep-alive that etcd answered was
-// sent, plus the TTL etcd returned, minus a margin (a quarter of the TTL,
-// at least 500 ms). etcd restarted that TTL when it received the request,
-// after it was sent, so the edge believes itself out before etcd expires
-// the lease, however long the answer took to arrive or be read. The
-// deadline is dropped at once when etcd says the lease is gone.
+// An edge the fleet no longer counts should not serve: Deployed and
+// Completed are computed without it. But an edge that merely cannot reach
+// etcd cannot tell an etcd outage (the whole fleet is stuck, the API
+// answers 503, nothing changes: serving what it has is right) from a
+// partition that cut off only itself (the fleet goes on without it once
+// its lease expires). The project's promise is that edges keep serving
+// through an etcd outage of any length, so the Fleet fences the edge
+// (Fence, a fleet.Fence the edge consults before answering a viewer) only
+// when it knows it has been away:
+//
+//   - etcd said the lease is gone (a keep-alive, report or traffic write
+//     answered lease-not-found): the fence drops at once, a new lease is
+//     granted, and the edge is fenced until it has caught up (below);
+//   - the process itself did not run (SIGSTOP, a paused VM): a liveness
+//     ticker (every TTL/8) moves the fence's deadline to half a TTL ahead
+//     of now. A pause longer than that leaves the deadline behind: the
+//     edge's first request after it (stamped with the connection loop's
+//     clock, read after the request arrived) is refused, and the ticker,
+//     seeing its deadline passed, holds the fence down until a keep-alive
+//     sent after the pause is answered (the lease still runs: the fleet
+//     counted the edge all along) or etcd says the lease is gone. While
+//     etcd is healthy a renewal lands every TTL/3, so more than half a TTL
+//     of lease is always left: a pause long enough to lose the lease is
+//     always noticed.
+//
+// A keep-alive that fails for any other reason (etcd down, hung or out of
+// reach) changes nothing: the edge keeps serving. The price is the
+// partition of one edge: it serves what it has, possibly stale, while the
+// fleet no longer counts it, until the partition heals; then etcd says its
+// lease is gone and it refuses until it has caught up. The lease TTL
+// (--edge-lease-ttl) bounds how long a dead or cut-off edge blocks status.
 //
 // A lease counts only once a report is attached to it and that report has
 // reached the store's revision as it was when the lease's first report was
@@ -63,9 +84,11 @@
 //
 // # Caveats
 //
-//   - The fence is only as good as the two clocks' rates: the margin covers
-//     drift between the edge's monotonic clock and etcd's, not a clock that
-//     jumps.
+//   - Pause detection reads the monotonic clock: a pause it does not count
+//     (Linux's CLOCK_MONOTONIC stops during system suspend) is noticed only
+//     by the next keep-alive, due within a third of the TTL.
+//   - A process starved of CPU for more than three eighths of the TTL
+//     looks paused: it refuses viewers until its next keep-alive answers.
 //   - Nodes and Traffic name a node's second live incarnation
 //     "<node>#<lease>", so both stay visible.
 package etcdfleet
@@ -107,6 +130,11 @@ type Options struct {
 	TTL time.Duration
 	// Log receives lease trouble; nil means slog.Default().
 	Log *slog.Logger
+	// Tick is the liveness ticker's source (package doc, "Fence"): it
+	// returns a channel that delivers a value every period, and a stop
+	// function. nil means time.NewTicker. Tests pass one they can pause,
+	// to freeze the ticker alone.
+	Tick func(period time.Duration) (ticks <-chan time.Time, stop func())
 }
 
 // Fleet reports this process's edges and reads everyone's. It is safe for
@@ -118,6 +146,11 @@ type Fleet struct {
 	ttl     int64  // seconds
 	log     *slog.Logger
 	fence   *fleet.Fence
+	tick    func(time.Duration) (<-chan time.Time, func())
+	// kick asks the keep-alive goroutine to renew now: the liveness
+	// ticker saw the process was paused.
+	kick     chan struct{}
+	liveOnce sync.Once // starts the liveness ticker with the first lease
 
 	ctx    context.Context // ends with Close
 	cancel context.CancelFunc
@@ -142,14 +175,22 @@ type report struct {
 	lease   clientv3.LeaseID
 }
 
-// standing is what the Fleet knows of its lease, for the fence.
+// standing is what the Fleet knows of its lease and of its own liveness,
+// for the fence (package doc, "Fence"). The fence is up until alive while
+// armed and not suspect.
 type standing struct {
-	lease   clientv3.LeaseID
-	renewed time.Time     // when the last grant or keep-alive etcd answered was sent
-	ttl     time.Duration // the TTL etcd returned with it
-	armed   bool          // lease carries every node's report, caught up
-	counted bool          // the fence was last seen up
-	out     bool          // the fence went down while counted, and that was logged
+	lease clientv3.LeaseID
+	armed bool // lease carries every node's report, caught up
+	// alive is the liveness deadline: the last tick plus half the TTL
+	// (zero before the ticker started).
+	alive time.Time
+	// suspect, when not zero, is when the ticker saw alive passed: the
+	// process did not run for a while, and stays fenced until a
+	// keep-alive sent after then is answered or the lease is gone.
+	suspect     time.Time
+	unreachable bool // renewals fail (etcd out of reach), and that was logged
+	counted     bool // the fence was last seen up
+	out         bool // the fence went down while counted, and that was logged
 }
 
 // New returns a Fleet over an etcd client it does not own (Close leaves it
@@ -164,6 +205,12 @@ func New(c *clientv3.Client, opts Options) *Fleet {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
+	if opts.Tick == nil {
+		opts.Tick = func(d time.Duration) (<-chan time.Time, func()) {
+			t := time.NewTicker(d)
+			return t.C, t.Stop
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Fleet{
 		client:  c,
@@ -172,6 +219,8 @@ func New(c *clientv3.Client, opts Options) *Fleet {
 		ttl:     int64(math.Ceil(opts.TTL.Seconds())),
 		log:     opts.Log,
 		fence:   fleet.NewFence(),
+		tick:    opts.Tick,
+		kick:    make(chan struct{}, 1),
 		ctx:     ctx,
 		cancel:  cancel,
 		last:    map[string]report{},
@@ -179,9 +228,10 @@ func New(c *clientv3.Client, opts Options) *Fleet {
 	}
 }
 
-// Fence is this process's standing in the fleet: up while its reports are
-// surely live in etcd and caught up (package doc, "Fence"). The edge
-// refuses viewers while it is down.
+// Fence is this process's standing in the fleet: down while it knows it
+// has been away (its lease gone, or the process paused) and until it is
+// counted again and caught up (package doc, "Fence"). The edge refuses
+// viewers while it is down.
 func (f *Fleet) Fence() *fleet.Fence { return f.fence }
 
 // Key is the etcd key of this process's report for node ("" when it has
@@ -218,8 +268,7 @@ var errClosed = errors.New("fleet: closed")
 // Report records that node has applied the revision. It retries, with
 // backoff, until etcd takes the report or ctx ends: an edge that cannot
 // report keeps its older report, which keeps control waiting, the safe
-// side (and its fence, which keeps it from serving once its lease may have
-// expired); giving up would stop the edge's snapshot watcher.
+// side; giving up would stop the edge's snapshot watcher.
 func (f *Fleet) Report(ctx context.Context, node string, applied int64) error {
 	backoff := 100 * time.Millisecond
 	for {
@@ -308,8 +357,17 @@ func (f *Fleet) armLocked() {
 		return
 	}
 	f.st.armed = true
-	f.fence.CountUntil(f.st.deadline())
+	f.raiseLocked(time.Now())
 	f.settle(time.Now(), "")
+}
+
+// raiseLocked puts the fence up until the liveness deadline when the lease
+// is armed and the process is not suspect; a deadline already passed is
+// the ticker's to judge. Call with smu.
+func (f *Fleet) raiseLocked(now time.Time) {
+	if f.st.armed && f.st.suspect.IsZero() && now.Before(f.st.alive) {
+		f.fence.CountUntil(f.st.alive)
+	}
 }
 
 // warnTwinsLocked logs when another live incarnation reports under node's
@@ -335,7 +393,7 @@ func (f *Fleet) leaseLocked(ctx context.Context) (clientv3.LeaseID, error) {
 	if f.lease != 0 {
 		return f.lease, nil
 	}
-	sent := time.Now()
+	f.liveOnce.Do(f.startLiveness)
 	g, err := f.client.Grant(ctx, f.ttl)
 	if err != nil {
 		return 0, fmt.Errorf("grant lease: %w", err)
@@ -343,18 +401,69 @@ func (f *Fleet) leaseLocked(ctx context.Context) (clientv3.LeaseID, error) {
 	ttl := time.Duration(g.TTL) * time.Second
 	f.lease, f.catchUp = g.ID, -1
 	f.smu.Lock()
-	f.st.lease, f.st.renewed, f.st.ttl, f.st.armed = g.ID, sent, ttl, false
+	f.st.lease, f.st.armed, f.st.suspect = g.ID, false, time.Time{}
 	f.smu.Unlock()
 	f.wg.Add(1)
 	go f.keepAlive(g.ID, ttl)
 	return g.ID, nil
 }
 
-// keepAlive renews the lease every third of its TTL, each renewal moving
-// the fence's deadline, until etcd says the lease is gone (expired,
-// revoked) or the Fleet closes; in the first case the last reports are
-// written again under a new lease. A renewal etcd does not answer is tried
-// again shortly; meanwhile the deadline runs out on its own.
+// liveWindow is how far ahead of each tick the liveness deadline lies:
+// half the TTL, less than the lease left after any renewal (package doc,
+// "Fence").
+func (f *Fleet) liveWindow() time.Duration { return time.Duration(f.ttl) * time.Second / 2 }
+
+// startLiveness starts the liveness ticker, with the first lease: a Fleet
+// that only reads (an API node) has none.
+func (f *Fleet) startLiveness() {
+	f.smu.Lock()
+	f.st.alive = time.Now().Add(f.liveWindow())
+	f.smu.Unlock()
+	ticks, stop := f.tick(max(time.Duration(f.ttl)*time.Second/8, 10*time.Millisecond))
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		defer stop()
+		for {
+			select {
+			case <-ticks:
+				f.beat()
+			case <-f.ctx.Done():
+				return
+			}
+		}
+	}()
+}
+
+// beat is a liveness tick: it moves the deadline half a TTL ahead, after
+// checking that the last one has not passed. If it has, the process did
+// not run for longer than the window (or the ticker was held), so the
+// lease may have run out unseen: the edge is suspect, fenced until the
+// keep-alive, asked to renew now, hears from etcd.
+func (f *Fleet) beat() {
+	f.smu.Lock()
+	defer f.smu.Unlock()
+	now := time.Now() // under smu: a pause before it only makes the check stricter
+	if !now.Before(f.st.alive) && f.st.suspect.IsZero() && f.st.armed {
+		f.st.suspect = now
+		f.fence.Drop()
+		f.settle(now, fmt.Sprintf("this process did not run for %v (paused or frozen): its lease may have expired unseen",
+			now.Sub(f.st.alive.Add(-f.liveWindow())).Round(time.Millisecond)))
+		select {
+		case f.kick <- struct{}{}:
+		default:
+		}
+	}
+	f.st.alive = now.Add(f.liveWindow())
+	f.raiseLocked(now)
+}
+
+// keepAlive renews the lease every third of its TTL (at once when the
+// liveness ticker asks), until etcd says the lease is gone (expired,
+// revoked) or the Fleet closes; in the first case the fence drops and the
+// last reports are written again under a new lease. A renewal etcd does
+// not answer is tried again shortly, and the edge keeps serving meanwhile
+// (package doc, "Fence").
 func (f *Fleet) keepAlive(id clientv3.LeaseID, ttl time.Duration) {
 	defer f.wg.Done()
 	every := max(ttl/3, 100*time.Millisecond)
@@ -362,22 +471,23 @@ func (f *Fleet) keepAlive(id clientv3.LeaseID, ttl time.Duration) {
 	for {
 		select {
 		case <-time.After(wait):
+		case <-f.kick:
 		case <-f.ctx.Done():
 			return
 		}
 		sent := time.Now()
 		ctx, cancel := context.WithTimeout(f.ctx, every)
-		resp, err := f.client.KeepAliveOnce(ctx, id)
+		_, err := f.client.KeepAliveOnce(ctx, id)
 		cancel()
 		switch {
 		case err == nil:
-			f.renewed(id, sent, time.Duration(resp.TTL)*time.Second)
+			f.renewed(id, sent)
 			wait = every
 			continue
 		case f.ctx.Err() != nil:
 			return
 		case !errors.Is(err, rpctypes.ErrLeaseNotFound):
-			f.check(id, err)
+			f.unreachable(id, err)
 			wait = min(every, 250*time.Millisecond)
 			continue
 		}
@@ -399,28 +509,37 @@ func (f *Fleet) keepAlive(id clientv3.LeaseID, ttl time.Duration) {
 	}
 }
 
-// renewed records that etcd renewed lease id for ttl on a keep-alive sent
-// at sent.
-func (f *Fleet) renewed(id clientv3.LeaseID, sent time.Time, ttl time.Duration) {
+// renewed records that etcd renewed lease id on a keep-alive sent at
+// sent: a suspect edge whose renewal was sent after the pause was seen
+// knows its lease ran all along, so the fleet counted it throughout.
+func (f *Fleet) renewed(id clientv3.LeaseID, sent time.Time) {
 	f.smu.Lock()
 	defer f.smu.Unlock()
-	if f.st.lease != id || sent.Before(f.st.renewed) {
+	if f.st.lease != id {
 		return
 	}
-	f.st.renewed, f.st.ttl = sent, ttl
-	if f.st.armed {
-		f.fence.CountUntil(f.st.deadline())
+	if f.st.unreachable {
+		f.st.unreachable = false
+		f.log.Info("fleet: etcd renews this edge's lease again", "lease", fmt.Sprintf("%x", id))
 	}
-	f.settle(time.Now(), "")
+	if !f.st.suspect.IsZero() && !sent.Before(f.st.suspect) {
+		f.st.suspect = time.Time{}
+		now := time.Now()
+		f.raiseLocked(now)
+		f.settle(now, "")
+	}
 }
 
-// check logs the fence going down when a renewal of lease id failed
-// (etcd unreachable or paused): the deadline ran out on its own.
-func (f *Fleet) check(id clientv3.LeaseID, err error) {
+// unreachable logs, once, that a renewal of lease id failed without etcd
+// saying the lease is gone (etcd down, hung or out of reach): the edge
+// keeps serving what it has (package doc, "Fence").
+func (f *Fleet) unreachable(id clientv3.LeaseID, err error) {
 	f.smu.Lock()
 	defer f.smu.Unlock()
-	if f.st.lease == id {
-		f.settle(time.Now(), "etcd did not renew the lease: "+err.Error())
+	if f.st.lease == id && !f.st.unreachable {
+		f.st.unreachable = true
+		f.log.Warn("fleet: etcd does not renew this edge's lease; serving what it has until etcd answers (an etcd outage and a partition of this edge alone look the same from here)",
+			"lease", fmt.Sprintf("%x", id), "err", err)
 	}
 }
 
@@ -431,7 +550,7 @@ func (f *Fleet) dropLease(id clientv3.LeaseID, why string) {
 	if f.st.lease != id {
 		return
 	}
-	f.st.armed = false
+	f.st.armed, f.st.suspect, f.st.unreachable = false, time.Time{}, false
 	f.fence.Drop()
 	f.settle(time.Now(), why)
 }
@@ -449,18 +568,12 @@ func (f *Fleet) settle(now time.Time, why string) {
 		}
 	case !up && f.st.counted:
 		if why == "" {
-			why = "no lease renewal within the TTL"
+			why = "this process did not run for a while"
 		}
 		f.st.counted, f.st.out = false, true
 		f.log.Warn("fleet: this edge is out of contact with the fleet; answering viewers 503 until it is counted again",
 			"lease", fmt.Sprintf("%x", f.st.lease), "reason", why)
 	}
-}
-
-// deadline is when the lease may be believed live until: etcd's TTL from
-// when the renewal was sent, less the margin (package doc, "Fence").
-func (s *standing) deadline() time.Time {
-	return s.renewed.Add(s.ttl - max(500*time.Millisecond, s.ttl/4))
 }
 
 // reportAgain rewrites under the current lease (a new one, if lost is

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -181,10 +182,10 @@ func TestFleet_Traffic(t *testing.T) {
 	}
 }
 
-// TestFleet_Fence_deadline: the fence is up while the lease is renewed,
-// and its deadline is always short of etcd's expiry: at most the margin
-// (500 ms for a 1 s lease) after the last renewal was sent, so never as
-// far as a TTL ahead.
+// TestFleet_Fence_deadline: the fence is up while the process runs and
+// the lease is renewed, and its deadline is never more than half a TTL
+// ahead (the liveness window: a pause longer than that is noticed, and
+// a healthy lease always has more than that left).
 func TestFleet_Fence_deadline(t *testing.T) {
 	endpoints := etcdtest.Start(t)
 	f := etcdfleet.New(newClient(t, endpoints), etcdfleet.Options{Prefix: "/p/", TTL: ttl})
@@ -200,10 +201,10 @@ func TestFleet_Fence_deadline(t *testing.T) {
 	for end := time.Now().Add(3 * ttl); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
 		now := time.Now()
 		if !fence.Counted(now) {
-			t.Fatalf("fence down at %v while etcd renews the lease", now)
+			t.Fatalf("fence down at %v while the process runs and etcd renews the lease", now)
 		}
 		if fence.Counted(now.Add(ttl / 2)) {
-			t.Fatalf("fence up half a TTL ahead: the deadline is not short of etcd's expiry")
+			t.Fatalf("fence up half a TTL ahead: a pause that long would go unnoticed")
 		}
 	}
 	if err := f.Close(); err != nil {
@@ -214,32 +215,155 @@ func TestFleet_Fence_deadline(t *testing.T) {
 	}
 }
 
-// TestFleet_Fence_etcdPaused: an edge cut off from etcd (etcd paused, as
-// in a partition) fences itself within its TTL, before etcd can expire its
-// lease; when etcd answers again it is counted again, at its last
-// revision.
+// TestFleet_Fence_etcdPaused: an edge that cannot reach etcd (etcd paused:
+// an outage, or a partition, which the edge cannot tell apart) is not
+// fenced: it keeps serving for as long as the outage lasts. When etcd
+// answers again, a lease that outlived the pause is still the edge's; one
+// that expired meanwhile is replaced, and the edge is fenced until it has
+// caught up with the store changes it missed, then counted again.
 func TestFleet_Fence_etcdPaused(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		pause time.Duration
+	}{
+		{"shorter than the lease", 300 * time.Millisecond},
+		{"longer than the lease", 3 * ttl},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := etcdtest.StartServer(t)
+			ctx := t.Context()
+			c := newClient(t, srv.Endpoints)
+			f := etcdfleet.New(c, etcdfleet.Options{Prefix: "/p/", TTL: ttl})
+			defer f.Close()
+			mustReport(t, f, "n1", 1)
+			// A store change the edge has not applied yet.
+			put, err := c.Put(ctx, "/p/lock", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			storeRev := put.Header.Revision
+			key := f.Key("n1")
+			time.Sleep(ttl / 2) // a renewal or two
+			srv.Pause(t)
+			for end := time.Now().Add(tc.pause); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+				if !f.Fence().Counted(time.Now()) {
+					srv.Resume(t)
+					t.Fatalf("fenced while etcd was merely unreachable")
+				}
+			}
+			srv.Resume(t)
+			if tc.pause < ttl {
+				for end := time.Now().Add(2 * ttl); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+					if !f.Fence().Counted(time.Now()) {
+						t.Fatal("fenced after etcd came back; the lease outlived the pause")
+					}
+				}
+				if got := f.Key("n1"); got != key {
+					t.Errorf("report moved from %s to %s: the lease outlived the pause", key, got)
+				}
+			} else {
+				// etcd expires the lease when it runs again: the edge
+				// reports its last revision under a new one, and refuses
+				// until it has caught up.
+				waitFor(t, 10*time.Second, func() bool { return f.Key("n1") != key && f.Key("n1") != "" })
+				if f.Fence().Counted(time.Now()) {
+					t.Fatal("fence up under the new lease before the edge caught up")
+				}
+				time.Sleep(ttl)
+				if f.Fence().Counted(time.Now()) {
+					t.Fatal("fence up under the new lease before the edge caught up")
+				}
+				mustReport(t, f, "n1", storeRev)
+				if !f.Fence().Counted(time.Now()) {
+					t.Fatal("fence down after the edge caught up")
+				}
+			}
+			waitFor(t, 10*time.Second, func() bool {
+				nodes, err := f.Nodes(ctx)
+				return err == nil && len(nodes) == 1 && nodes["n1"] >= 1
+			})
+		})
+	}
+}
+
+// pausableTicker is a liveness ticker a test can hold, as if the process
+// were paused while the rest of it (its keep-alives) runs on.
+type pausableTicker struct{ held atomic.Bool }
+
+func (p *pausableTicker) tick(period time.Duration) (<-chan time.Time, func()) {
+	ch := make(chan time.Time)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-time.After(period):
+				if p.held.Load() {
+					continue
+				}
+				select {
+				case ch <- now:
+				case <-done:
+					return
+				}
+			}
+		}
+	}()
+	return ch, func() { close(done) }
+}
+
+// TestFleet_Fence_frozen: when the liveness ticker does not run for longer
+// than half a TTL (a frozen process), the fence goes down as soon as its
+// deadline passes, though etcd still renews the lease; when the ticker runs
+// again it holds the fence down until a keep-alive sent after it is
+// answered (here at once: the lease ran all along, the edge keeps it),
+// and as long as etcd cannot answer one.
+func TestFleet_Fence_frozen(t *testing.T) {
 	srv := etcdtest.StartServer(t)
-	ctx := t.Context()
-	f := etcdfleet.New(newClient(t, srv.Endpoints), etcdfleet.Options{Prefix: "/p/", TTL: ttl})
+	logs := &syncWriter{w: new(strings.Builder)}
+	var pt pausableTicker
+	f := etcdfleet.New(newClient(t, srv.Endpoints), etcdfleet.Options{Prefix: "/p/", TTL: ttl, Tick: pt.tick,
+		Log: slog.New(slog.NewTextHandler(logs, nil))})
 	defer f.Close()
 	mustReport(t, f, "n1", 3)
-	time.Sleep(ttl) // a few renewals
-	srv.Pause(t)
-	paused := time.Now()
-	waitFor(t, 3*ttl, func() bool { return !f.Fence().Counted(time.Now()) })
-	if took := time.Since(paused); took >= ttl {
-		t.Errorf("fenced %v after etcd stopped answering; the lease may expire after %v", took, ttl)
+	key := f.Key("n1")
+	if !f.Fence().Counted(time.Now()) {
+		t.Fatal("not counted after a report")
 	}
-	time.Sleep(2 * ttl) // the lease expires in etcd's eyes
+
+	pt.held.Store(true)
+	held := time.Now()
+	waitFor(t, 2*ttl, func() bool { return !f.Fence().Counted(time.Now()) })
+	if took := time.Since(held); took > ttl*3/4 {
+		t.Errorf("fenced %v after the ticker stopped; want within half a TTL (and a tick)", took)
+	}
+	time.Sleep(ttl) // keep-alives go on meanwhile: they do not lift the fence
 	if f.Fence().Counted(time.Now()) {
-		t.Fatal("fence up while etcd is paused")
+		t.Fatal("fence up while the ticker is held")
+	}
+	pt.held.Store(false)
+	waitFor(t, ttl, func() bool { return f.Fence().Counted(time.Now()) })
+	if got := f.Key("n1"); got != key {
+		t.Errorf("report moved from %s to %s: the lease ran all along", key, got)
+	}
+	if !strings.Contains(logs.String(), "did not run for") {
+		t.Errorf("the pause is not logged:\n%s", logs.String())
+	}
+
+	// Frozen with etcd out of reach: fenced until etcd answers.
+	pt.held.Store(true)
+	waitFor(t, 2*ttl, func() bool { return !f.Fence().Counted(time.Now()) })
+	srv.Pause(t)
+	pt.held.Store(false)
+	for end := time.Now().Add(ttl); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if f.Fence().Counted(time.Now()) {
+			srv.Resume(t)
+			t.Fatal("a process seen frozen is counted again with no word from etcd")
+		}
 	}
 	srv.Resume(t)
 	waitFor(t, 10*time.Second, func() bool { return f.Fence().Counted(time.Now()) })
-	if nodes, err := f.Nodes(ctx); err != nil || nodes["n1"] != 3 {
-		t.Errorf("after etcd came back: Nodes = %v, %v; want n1 at 3", nodes, err)
-	}
 }
 
 // TestFleet_Fence_catchUp: when the lease was lost, the edge is counted
@@ -293,11 +417,11 @@ func TestFleet_sameNodeName(t *testing.T) {
 	endpoints := etcdtest.Start(t)
 	ctx := t.Context()
 	reader := etcdfleet.New(newClient(t, endpoints), etcdfleet.Options{Prefix: "/p/", TTL: ttl})
-	var logs strings.Builder
+	logs := &syncWriter{w: new(strings.Builder)}
 	a := etcdfleet.New(newClient(t, endpoints), etcdfleet.Options{Prefix: "/p/", TTL: ttl})
 	defer a.Close()
 	b := etcdfleet.New(newClient(t, endpoints), etcdfleet.Options{Prefix: "/p/", TTL: ttl,
-		Log: slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))})
+		Log: slog.New(slog.NewTextHandler(logs, nil))})
 	defer b.Close()
 	mustReport(t, a, "edge", 5)
 	mustReport(t, b, "edge", 7)
@@ -352,6 +476,13 @@ func TestFleet_keyForms(t *testing.T) {
 type syncWriter struct {
 	mu sync.Mutex
 	w  io.Writer
+}
+
+// String is what was written, when w is a *strings.Builder.
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.(*strings.Builder).String()
 }
 
 func (s *syncWriter) Write(p []byte) (int, error) {
