@@ -2,8 +2,10 @@
 still accepts connections but nothing answers) or down (kill -9). CloudFront
 API calls fail fast, within a few seconds, with CloudFront's 503
 ServiceUnavailable instead of hanging until the client gives up; the edge
-keeps serving; once etcd is back the API works again and the data stored
-before the outage is intact. Skipped when no etcd binary is installed."""
+keeps serving, for as long as the outage lasts (also past its lease TTL:
+TestLongEtcdOutage); once etcd is back the API works again, the edge is
+counted again and the data stored before the outage is intact. Skipped when
+no etcd binary is installed."""
 
 import http.client
 import time
@@ -20,16 +22,21 @@ from test_edge import Origin, origin_for
 # The store gives up on etcd after 3 s (etcdstore.DefaultRequestTimeout);
 # allow for a loaded machine.
 FAST = 8.0
+# TestLongEtcdOutage: the edge's --edge-lease-ttl, and an outage well past it.
+LEASE_TTL = 3
+LONG_OUTAGE = 8.0
 
 
 class TestEtcdOutage(unittest.TestCase):
+    # The node's flags besides --etcd-endpoints.
+    FLAGS = []
 
     @classmethod
     def setUpClass(cls):
         cls.etcd = Etcd()
         cls.origin = Origin()
         try:
-            cls.server = Server(extra_args=["--etcd-endpoints", cls.etcd.client_url]).start()
+            cls.server = Server(extra_args=["--etcd-endpoints", cls.etcd.client_url] + cls.FLAGS).start()
         except BaseException:
             cls.origin.close()
             cls.etcd.stop()
@@ -119,6 +126,45 @@ class TestEtcdOutage(unittest.TestCase):
                 finally:
                     restart()
                 self.assertRecovered(dist, config)
+
+
+class TestLongEtcdOutage(TestEtcdOutage):
+    """An outage longer than the edge's lease TTL. The edge cannot tell it from a partition
+    that cut off only itself, and keeps its promise to serve through an etcd outage: it serves
+    (and /healthz answers 200) for the whole outage, though etcd expires its lease meanwhile;
+    once etcd is back it takes a new lease, is counted again and serves on."""
+    FLAGS = ["--edge-lease-ttl", "%ds" % LEASE_TTL]
+
+    def test_outage(self):
+        dist = self.cf.create_distribution(DistributionConfig=dist_config(
+            V2020, ref=new_ref("before"), origins=[origin_for(self.origin)]))["Distribution"]
+        wait_deployed(self.cf, dist["Id"], timeout=10)
+        config = self.cf.get_distribution_config(Id=dist["Id"])["DistributionConfig"]
+        host = dist["DomainName"]
+        self.assertEqual(self.edge_get(host, "/outage/cached")[0], 200)
+
+        for outage, stop, restart in (("etcd hung (SIGSTOP)", self.etcd.pause, self.etcd.resume),
+                                      ("etcd killed", self.etcd.kill, self.etcd.start)):
+            with self.subTest(outage=outage):
+                stop()
+                t0 = time.monotonic()
+                try:
+                    self.assertUnavailable(self.cf.list_distributions)
+                    while time.monotonic() - t0 < LONG_OUTAGE:
+                        for path in ("/outage/cached", "/outage/new-%d" % time.monotonic_ns()):
+                            status, body = self.edge_get(host, path)
+                            self.assertEqual(status, 200, "%.1f s into the outage (lease TTL %d s): %s"
+                                             % (time.monotonic() - t0, LEASE_TTL, body))
+                        self.assertEqual(self.server.raw("GET", "/healthz", sign=False).status, 200)
+                        time.sleep(0.25)
+                finally:
+                    restart()
+                self.assertRecovered(dist, config)
+                # Counted again (under a new lease if etcd expired the old one): serves, healthy.
+                deadline = time.monotonic() + FAST + LEASE_TTL
+                while (self.edge_get(host, "/outage/cached")[0], self.server.raw("GET", "/healthz", sign=False).status) != (200, 200):
+                    self.assertLess(time.monotonic(), deadline, "the edge does not serve again after the outage")
+                    time.sleep(0.1)
 
 
 if __name__ == "__main__":
