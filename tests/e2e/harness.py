@@ -487,6 +487,24 @@ def wait_invalidation_completed(client, dist_id, inv_id, timeout=DEPLOY_TIMEOUT)
 # config builders
 # --------------------------------------------------------------------------
 
+ALL_METHODS = {"Quantity": 7, "Items": ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"],
+               "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]}}
+
+
+def loopback_distribution(client, port, origin_id="web", read_timeout=5, keepalive_timeout=30, all_methods=False):
+    """Create a distribution whose one origin is http://127.0.0.1:port (one connection
+    attempt), optionally allowing every method, and return it once Deployed."""
+    cfg = dist_config(V2020, origins=[custom_origin(
+        origin_id, domain="127.0.0.1", ConnectionAttempts=1,
+        CustomOriginConfig={"HTTPPort": port, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only",
+                            "OriginReadTimeout": read_timeout, "OriginKeepaliveTimeout": keepalive_timeout})])
+    if all_methods:
+        cfg["DefaultCacheBehavior"]["AllowedMethods"] = ALL_METHODS
+    d = client.create_distribution(DistributionConfig=cfg)["Distribution"]
+    wait_deployed(client, d["Id"])
+    return d
+
+
 def custom_origin(origin_id="origin1", domain="example.com", **extra):
     o = {
         "Id": origin_id,

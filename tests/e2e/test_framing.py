@@ -11,7 +11,7 @@ import threading
 import time
 import unittest
 
-from harness import ServerTestCase, V2020, custom_origin, dist_config, wait_deployed
+from harness import ServerTestCase, loopback_distribution
 
 
 class Origin:
@@ -220,16 +220,7 @@ class TestFraming(ServerTestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.origin = Origin()
-        cfg = dist_config(V2020, origins=[custom_origin(
-            "web", domain="127.0.0.1", ConnectionAttempts=1,
-            CustomOriginConfig={"HTTPPort": cls.origin.port, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only",
-                                "OriginReadTimeout": 5, "OriginKeepaliveTimeout": 30})])
-        cfg["DefaultCacheBehavior"]["AllowedMethods"] = {
-            "Quantity": 7, "Items": ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"],
-            "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]}}
-        d = cls.cf.create_distribution(DistributionConfig=cfg)["Distribution"]
-        wait_deployed(cls.cf, d["Id"])
-        cls.host = d["DomainName"]
+        cls.host = loopback_distribution(cls.cf, cls.origin.port, "web", read_timeout=5, keepalive_timeout=30, all_methods=True)["DomainName"]
 
     @classmethod
     def tearDownClass(cls):

@@ -9,7 +9,7 @@ import threading
 import time
 import unittest
 
-from harness import ServerTestCase, V2020, custom_origin, dist_config, wait_deployed
+from harness import ServerTestCase, loopback_distribution
 
 BIG = 32 << 20  # far more than the socket buffers between the edge and a viewer hold
 CHUNK = b"o" * (64 << 10)
@@ -80,16 +80,7 @@ class TestSendTimeout(ServerTestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.origin = BigOrigin()
-        cfg = dist_config(V2020, origins=[custom_origin(
-            "web", domain="127.0.0.1", ConnectionAttempts=1,
-            CustomOriginConfig={"HTTPPort": cls.origin.port, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only",
-                                "OriginReadTimeout": 30, "OriginKeepaliveTimeout": 30})])
-        cfg["DefaultCacheBehavior"]["AllowedMethods"] = {
-            "Quantity": 7, "Items": ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"],
-            "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]}}
-        d = cls.cf.create_distribution(DistributionConfig=cfg)["Distribution"]
-        wait_deployed(cls.cf, d["Id"])
-        cls.host = d["DomainName"]
+        cls.host = loopback_distribution(cls.cf, cls.origin.port, "web", read_timeout=30, keepalive_timeout=30, all_methods=True)["DomainName"]
 
     @classmethod
     def tearDownClass(cls):

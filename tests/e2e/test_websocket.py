@@ -15,7 +15,7 @@ import struct
 import threading
 import unittest
 
-from harness import ServerTestCase, V2020, custom_origin, dist_config, wait_deployed
+from harness import ServerTestCase, loopback_distribution
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 section 1.3
 
@@ -141,13 +141,7 @@ class TestWebSocket(ServerTestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.origin = Origin()
-        cfg = dist_config(V2020, origins=[custom_origin(
-            "ws", domain="127.0.0.1", ConnectionAttempts=1,
-            CustomOriginConfig={"HTTPPort": cls.origin.port, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only",
-                                "OriginReadTimeout": 5, "OriginKeepaliveTimeout": 5})])
-        d = cls.cf.create_distribution(DistributionConfig=cfg)["Distribution"]
-        wait_deployed(cls.cf, d["Id"])
-        cls.host = d["DomainName"]
+        cls.host = loopback_distribution(cls.cf, cls.origin.port, "ws", read_timeout=5, keepalive_timeout=5)["DomainName"]
 
     @classmethod
     def tearDownClass(cls):
