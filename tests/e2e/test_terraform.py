@@ -20,8 +20,9 @@ Go's proxy rules never proxy 127.0.0.1, so the other endpoints are reached direc
 the proxy refused anything.
 
 Skipped, with the reason, when `terraform` ($OPENFRONT_TERRAFORM or on PATH) or the AWS provider
-$OPENFRONT_TF_AWS_VERSION (default 5.100.0) in the mirror is missing. Terraform's output for each
-command is kept in the server's temporary directory (OPENFRONT_E2E_KEEP=1 keeps it).
+$OPENFRONT_TF_AWS_VERSION (default 5.100.0) in the mirror is missing. The modules, their state and
+each command's output (numbered .log files) are in a temporary openfront-tf-* directory, kept with
+OPENFRONT_E2E_KEEP=1.
 """
 
 import http.client
@@ -501,8 +502,9 @@ resource "aws_cloudfront_continuous_deployment_policy" "cd" {
   }
 }
 
+# The update disables prod, as before a teardown: its destroy then skips one 30 s wait.
 resource "aws_cloudfront_distribution" "prod" {
-  enabled                         = true
+  enabled                         = var.v == 1
   comment                         = "tf-e2e prod v${var.v}"
   continuous_deployment_policy_id = aws_cloudfront_continuous_deployment_policy.cd.id
   wait_for_deployment             = false
@@ -824,12 +826,14 @@ class TestTerraform(ServerTestCase):
         cfg = Config(retries={"total_max_attempts": 1}, read_timeout=30)
         cls.ls = sess.client("lightsail", endpoint_url=cls.server.endpoint, config=cfg)
         cls.kvs = sess.client("cloudfront-keyvaluestore", endpoint_url=cls.server.endpoint,
-                              config=Config(signature_version="v4", proxies={"http": cls.proxy.url},
+                              # the API as the proxy (see test_key_value_store.py): the test
+                              # proxy's log then holds Terraform's requests only
+                              config=Config(signature_version="v4", proxies={"http": cls.server.endpoint},
                                             retries={"total_max_attempts": 1}, read_timeout=30))
         cls.cli_config = os.path.join(cls.work, "terraform.rc")
         with open(cls.cli_config, "w") as f:
-            # Terraform, "CLI Configuration File": provider_installation; the AWS provider comes
-            # from the mirror only, and nothing else may be installed from a registry.
+            # Terraform, "CLI Configuration File", provider_installation: the AWS provider comes
+            # from the mirror, never from its registry (the configurations need no other provider).
             f.write('provider_installation {\n'
                     '  filesystem_mirror {\n'
                     '    path    = %s\n'
@@ -881,10 +885,12 @@ class TestTerraform(ServerTestCase):
         d = os.path.join(self.work, name)
         os.makedirs(d)
         text = PROVIDER_TF + text
-        subs = dict(subs or {}, **{"@VERSION@": AWS_PROVIDER_VERSION, "@ACCESS_KEY@": self.server.access_key,
-                "@SECRET_KEY@": self.server.secret_key, "@API@": self.server.endpoint,
-                "@ORIGIN_PORT@": str(self.origin.port), "@ZONE@": ZONE, "@CERT_ARN@": CERT_ARN,
-                "@ACCOUNT@": ACCOUNT_ID, "@CACHING_DISABLED@": MANAGED_CACHING_DISABLED})
+        subs = dict(subs or {})
+        subs.update({
+            "@VERSION@": AWS_PROVIDER_VERSION, "@API@": self.server.endpoint,
+            "@ACCESS_KEY@": self.server.access_key, "@SECRET_KEY@": self.server.secret_key,
+            "@ORIGIN_PORT@": str(self.origin.port), "@ZONE@": ZONE, "@CERT_ARN@": CERT_ARN,
+            "@ACCOUNT@": ACCOUNT_ID, "@CACHING_DISABLED@": MANAGED_CACHING_DISABLED})
         for k, v in subs.items():
             text = text.replace(k, v)
         self.assertNotRegex(text, r"@[A-Z_]+@", "a placeholder left in the %s configuration" % name)
@@ -1019,7 +1025,8 @@ class TestTerraform(ServerTestCase):
         changed = self.update_in_place(d, 2)
         for address in ("aws_cloudfront_distribution.site", "aws_cloudfront_response_headers_policy.rhp",
                         "aws_cloudfront_function.fn", "aws_cloudfront_continuous_deployment_policy.cd",
-                        "aws_cloudfront_monitoring_subscription.site", "aws_cloudfront_cache_policy.cp"):
+                        "aws_cloudfront_monitoring_subscription.site", "aws_cloudfront_cache_policy.cp",
+                        "aws_cloudfront_distribution.prod"):
             self.assertIn(address, changed)
         self.assertNoDiff(d, 2, "after the in-place update")
         out = self.outputs(d)
@@ -1028,6 +1035,7 @@ class TestTerraform(ServerTestCase):
         self.assertEqual(data2["site_aliases"], sorted(["www." + ZONE, "cdn." + ZONE]))
         self.assertEqual(self.cf.get_distribution_config(Id=ids["site"])["DistributionConfig"]["Comment"],
                          "tf-e2e site v2")
+        self.assertFalse(self.cf.get_distribution_config(Id=ids["prod"])["DistributionConfig"]["Enabled"])
         self.assertEqual(self.cf.get_continuous_deployment_policy(Id=ids["cd"])["ContinuousDeploymentPolicy"]
                          ["ContinuousDeploymentPolicyConfig"]["TrafficConfig"]["Type"], "SingleHeader")
         tags = {t["Key"]: t["Value"] for t in self.cf.list_tags_for_resource(Resource=ids["site_arn"])["Tags"]["Items"]}
@@ -1065,7 +1073,8 @@ class TestTerraform(ServerTestCase):
                 ("field-level encryption config", cf.get_field_level_encryption, {"Id": ids["fle"]}),
                 ("field-level encryption profile", cf.get_field_level_encryption_profile, {"Id": ids["fle_profile"]})):
             self.assertGone(what, fn, **kw)
-        self.assertEqual(cf.list_distributions()["DistributionList"]["Quantity"], 0)
+        listed = [x["Id"] for x in cf.list_distributions()["DistributionList"].get("Items", [])]
+        self.assertEqual([i for i in (ids["site"], ids["prod"], ids["staging"]) if i in listed], [])
         self.assertNothingLeftLoopback()
 
     def assertEdgeServes(self, domain, version):
