@@ -3,7 +3,6 @@ package control
 import (
 	"strings"
 
-	"openfront/internal/functions"
 	"openfront/internal/model"
 	"openfront/internal/store"
 )
@@ -188,14 +187,10 @@ func (c *Control) dependencies(kv store.KV, rec *model.DistributionRecord) *dist
 	for _, id := range fleConfigRefs(p) {
 		add(model.FLEConfigKey(id))
 	}
+	for _, name := range associatedFunctions(p) {
+		add(model.FunctionKey(name))
+	}
 	for _, b := range p.AllBehaviors() {
-		// The two events CloudFront Functions run on (snapshot's
-		// compileFunctions).
-		for _, event := range []string{functions.ViewerRequest, functions.ViewerResponse} {
-			if _, name, ok := strings.Cut(b.Functions[event], ":function/"); ok {
-				add(model.FunctionKey(name))
-			}
-		}
 		if name, ok := model.RealtimeLogConfigNameOf(b.RealtimeLogConfigARN); ok {
 			add(model.RealtimeLogConfigKey(name))
 		}

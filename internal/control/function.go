@@ -546,18 +546,26 @@ func (c *Control) checkFunctionAssociations(tx store.ReadTxn, owner string, cfg 
 // is ASSOCIATED.
 func functionRefKeys(p *model.DistributionConfig, owner string) []string {
 	var keys []string
-	seen := map[string]bool{}
-	for _, b := range append(slices.Clone(p.Behaviors), p.DefaultBehavior) {
-		for _, arn := range b.Functions {
-			_, name, ok := strings.Cut(arn, ":function/")
-			if ok && !seen[name] {
-				seen[name] = true
-				keys = append(keys, functionRefPrefix(name)+owner)
-			}
-		}
+	for _, name := range associatedFunctions(p) {
+		keys = append(keys, functionRefPrefix(name)+owner)
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// associatedFunctions are the names of the CloudFront Functions a
+// distribution's behaviours associate (by ARN), each once: what it may
+// not lose (functionRefKeys) and what it deploys (dependencies).
+func associatedFunctions(p *model.DistributionConfig) []string {
+	var names []string
+	for _, b := range p.AllBehaviors() {
+		for _, arn := range b.Functions {
+			if _, name, ok := strings.Cut(arn, ":function/"); ok {
+				names = appendNew(names, name)
+			}
+		}
+	}
+	return names
 }
 
 // functionNameOf reads arn:<partition>:cloudfront::<account>:function/<name>
