@@ -83,18 +83,7 @@ func TestDistribution_statusFollowsWhatItUses(t *testing.T) {
 			return cfg, func() { e.mustPublicKey("k2") }
 		}, true},
 		{"UpdateFieldLevelEncryptionProfile", func(t *testing.T, e *env) (model.Tree, func()) {
-			key, _, err := e.c.CreatePublicKey(e.ctx, pubKeyCfg("rsa", "rsa", pemPKIX(t, &rsaKey(t, 2048).PublicKey)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			prof, _, err := e.c.CreateFLEProfile(e.ctx, fleProfileCfg("p", "prof", key.ID, "card"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			fc, _, err := e.c.CreateFLEConfig(e.ctx, fleConfigCfg("c", prof.ID))
-			if err != nil {
-				t.Fatal(err)
-			}
+			key, prof, fc := e.mustFLEConfig(t)
 			return withFLE("d", fc.ID), func() {
 				if _, err := e.c.UpdateFLEProfile(e.ctx, prof.ID, prof.ETag, replaceWith(fleProfileCfg("p", "prof", key.ID, "card", "ssn"))); err != nil {
 					t.Fatal(err)
@@ -102,18 +91,7 @@ func TestDistribution_statusFollowsWhatItUses(t *testing.T) {
 			}
 		}, true},
 		{"UpdateFieldLevelEncryptionConfig", func(t *testing.T, e *env) (model.Tree, func()) {
-			key, _, err := e.c.CreatePublicKey(e.ctx, pubKeyCfg("rsa", "rsa", pemPKIX(t, &rsaKey(t, 2048).PublicKey)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			prof, _, err := e.c.CreateFLEProfile(e.ctx, fleProfileCfg("p", "prof", key.ID, "card"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			fc, _, err := e.c.CreateFLEConfig(e.ctx, fleConfigCfg("c", prof.ID))
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, prof, fc := e.mustFLEConfig(t)
 			return withFLE("d", fc.ID), func() {
 				next := fleConfigCfg("c", prof.ID)
 				next["Comment"] = "v2"
@@ -330,4 +308,23 @@ func listedStatus(t *testing.T, e *env, id string) string {
 	}
 	t.Fatalf("ListDistributions does not list %s", id)
 	return ""
+}
+
+// mustFLEConfig creates an RSA public key, a field-level encryption
+// profile encrypting "card" with it, and a configuration using the profile.
+func (e *env) mustFLEConfig(t *testing.T) (*control.PublicKey, *control.FLEResource, *control.FLEResource) {
+	t.Helper()
+	key, _, err := e.c.CreatePublicKey(e.ctx, pubKeyCfg("rsa", "rsa", pemPKIX(t, &rsaKey(t, 2048).PublicKey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof, _, err := e.c.CreateFLEProfile(e.ctx, fleProfileCfg("p", "prof", key.ID, "card"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc, _, err := e.c.CreateFLEConfig(e.ctx, fleConfigCfg("c", prof.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key, prof, fc
 }
